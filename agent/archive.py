@@ -1,0 +1,64 @@
+"""The archive: every digest's files under DIGEST_HOME/archive/<date>/, plus a static index.html."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from agent.render import ArchiveEntry, render_archive_index
+
+
+def archive_root(home: Path) -> Path:
+    return home / "archive"
+
+
+def archive_digest(home: Path, files: dict[str, Path]) -> Path:
+    """Copy a digest's files into the archive (unless written there already); refresh the index."""
+    if not files:
+        return rebuild_index(home)
+    source_dir = files["json"].parent
+    root = archive_root(home)
+    try:
+        relative = source_dir.resolve().relative_to(root.resolve())
+        target = root / relative
+    except ValueError:
+        target = root / source_dir.name
+        target.mkdir(parents=True, exist_ok=True)
+        for path in files.values():
+            shutil.copy2(path, target / path.name)
+    return rebuild_index(home)
+
+
+def _entry(json_path: Path, root: Path) -> ArchiveEntry | None:
+    try:
+        data = json.loads(json_path.read_text(encoding="utf-8"))
+        return ArchiveEntry(
+            date=dt.date.fromisoformat(data["date"]),
+            kind=data.get("kind", "daily"),
+            topic=data.get("topic"),
+            theme_titles=tuple(theme["title"] for theme in data.get("themes", [])),
+            paper_count=sum(len(t.get("papers", [])) for t in data.get("themes", []))
+            + len(data.get("also_new", [])),
+            engine=data.get("engine", ""),
+            href=(json_path.parent / "digest.html").relative_to(root).as_posix(),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # a damaged entry is left out of the index, never fatal
+
+
+def rebuild_index(home: Path) -> Path:
+    """Write archive/index.html listing every archived digest, newest first."""
+    root = archive_root(home)
+    root.mkdir(parents=True, exist_ok=True)
+    entries = [entry for path in root.glob("**/digest.json") if (entry := _entry(path, root))]
+    entries.sort(key=lambda e: (e.date, e.kind, e.topic or ""), reverse=True)
+    index = root / "index.html"
+    handle, temp_name = tempfile.mkstemp(dir=root, prefix=".index-", suffix=".html")
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(render_archive_index(entries))
+    os.replace(temp_name, index)
+    return index

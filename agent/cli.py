@@ -1,0 +1,229 @@
+"""The `digest` command: parses arguments, calls the pipeline, prints. Nothing else lives here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from agent.config import Settings, load_settings
+from agent.errors import DigestError
+from agent.sources import SOURCE_HELP
+
+F = TypeVar("F", bound=Callable[..., Any])
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def expected_errors(command: F) -> F:
+    """Turn expected failures into one line on stderr and the error's exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        verbose = bool(kwargs.get("verbose"))
+        try:
+            return command(*args, **kwargs)
+        except DigestError as exc:
+            if verbose:
+                err.print_exception()
+            err.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def common_options(command: F) -> F:
+    """--config and --verbose, on every command."""
+    command = click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="TOML config file (default: ./digest.toml when present).",
+    )(command)
+    command = click.option("--verbose", "-v", is_flag=True, help="Show details and tracebacks.")(
+        command
+    )
+    return command
+
+
+def settings_from(config_path: Path | None, verbose: bool, **overrides: Any) -> Settings:
+    _configure_logging(verbose)
+    return load_settings(config_path, **overrides)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="paper-digest")
+def main() -> None:
+    """paper-digest: new research papers, grouped into themes and explained in plain words.
+
+    Data (state, cache, archive, outbox) lives under DIGEST_HOME (default: the user data
+    directory, e.g. ~/.local/share/paper-digest). Settings come from digest.toml, then
+    DIGEST_* environment variables, then these flags.
+    """
+
+
+@main.command()
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    metavar="NAME",
+    help=f"Where papers come from (repeatable; default from config, else sample): {SOURCE_HELP}.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "offline", "llm"]),
+    default=None,
+    help="auto: the model when a key or base URL is configured, else the offline engine.",
+)
+@click.option(
+    "--date",
+    "date_",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Digest date YYYY-MM-DD (default: today). Only papers not in an earlier digest are new.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Write DIR/<date>/digest.{html,txt,eml,json} (default: DIGEST_HOME/archive).",
+)
+@click.option("--max-papers", type=click.IntRange(1, 10_000), default=None, help="Summarise at most N papers (default 30); the rest are listed by title.")
+@click.option("--send/--no-send", default=None, help="Email the digest (default: when [email] is configured).")
+@click.option("--force", is_flag=True, help="Send again even if this digest was already sent.")
+@click.option("--no-cache", is_flag=True, help="Do not reuse cached model answers.")
+@common_options
+@expected_errors
+def daily(
+    sources: tuple[str, ...],
+    engine: str | None,
+    date_: dt.datetime | None,
+    out_dir: Path | None,
+    max_papers: int | None,
+    send: bool | None,
+    force: bool,
+    no_cache: bool,
+    config_path: Path | None,
+    verbose: bool,
+) -> None:
+    """Build today's digest: fetch, keep what is new, summarise, render, and send once."""
+    from agent.pipeline import DailyOptions, run_daily
+    from agent.report import print_daily_outcome
+
+    settings = settings_from(config_path, verbose, max_papers=max_papers, engine=engine)
+    options = DailyOptions(
+        date=(date_.date() if date_ else dt.date.today()),
+        sources=sources,
+        engine=settings.engine,
+        out_dir=out_dir,
+        send=send,
+        force=force,
+        use_cache=not no_cache,
+    )
+    with out.status("starting", spinner="dots") as status:
+        outcome = run_daily(settings, options, progress=lambda text: status.update(text))
+    print_daily_outcome(out, outcome, settings)
+
+
+@main.group()
+def outbox() -> None:
+    """Messages that could not be sent yet (spooled under DIGEST_HOME/outbox)."""
+
+
+@outbox.command("flush")
+@common_options
+@expected_errors
+def outbox_flush(config_path: Path | None, verbose: bool) -> None:
+    """Send what is spooled; never sends a message twice. Exit 0 when all went, 4 otherwise."""
+    from agent.outbox import flush_outbox
+    from agent.store import Store
+
+    settings = settings_from(config_path, verbose)
+    with Store.open(settings.home) as store:
+        report = flush_outbox(settings.home / "outbox", settings=settings.email, store=store)
+    out.print(report.describe())
+    if report.failed:
+        sys.exit(4)
+
+
+@outbox.command("list")
+@common_options
+@expected_errors
+def outbox_list(config_path: Path | None, verbose: bool) -> None:
+    """List spooled messages."""
+    settings = settings_from(config_path, verbose)
+    spooled = sorted((settings.home / "outbox").glob("*.eml"))
+    if not spooled:
+        out.print("The outbox is empty.")
+    for path in spooled:
+        out.print(str(path))
+
+
+@main.command()
+@click.option("--open", "open_browser", is_flag=True, help="Open the archive index in a browser.")
+@common_options
+@expected_errors
+def archive(open_browser: bool, config_path: Path | None, verbose: bool) -> None:
+    """Print (or open) the archive of past digests: DIGEST_HOME/archive/index.html."""
+    from agent.archive import rebuild_index
+
+    settings = settings_from(config_path, verbose)
+    index = rebuild_index(settings.home)
+    out.print(str(index))
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(index.as_uri())
+
+
+@main.command()
+@click.option("--cron", required=True, help='When to run, e.g. "0 7 * * 1-5" (07:00 on weekdays).')
+@click.option("--tz", default=None, help="Time zone of the cron times, e.g. Europe/Berlin (default: local).")
+@click.option("--source", "sources", multiple=True, metavar="NAME", help="Sources for each run.")
+@common_options
+@expected_errors
+def schedule(
+    cron: str, tz: str | None, sources: tuple[str, ...], config_path: Path | None, verbose: bool
+) -> None:
+    """Stay in the foreground and run `daily` at the cron times; runs a missed slot on start."""
+    from agent.pipeline import DailyOptions, run_daily
+    from agent.schedule import run_schedule
+
+    settings = settings_from(config_path, verbose)
+
+    def job(fire_time: dt.datetime) -> int:
+        options = DailyOptions(date=fire_time.date(), sources=sources, engine=settings.engine)
+        try:
+            outcome = run_daily(settings, options)
+        except DigestError as exc:
+            err.print(f"[bold red]error:[/] {exc}")
+            return exc.exit_code
+        out.print(f"{fire_time:%Y-%m-%d %H:%M}: {outcome.message}")
+        return 0
+
+    out.print(f"Scheduled `digest daily` at '{cron}'{' in ' + tz if tz else ''}; Ctrl-C stops.")
+    run_schedule(cron, job, tz=tz, state_path=settings.home / "schedule.json")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,200 @@
+"""Typed settings: a TOML file, then DIGEST_* environment variables, then CLI flags."""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from agent.errors import ConfigError
+
+EngineChoice = Literal["auto", "offline", "llm"]
+Dialect = Literal["json_schema", "json_object_schema", "json_object", "tools"]
+SmtpSecurity = Literal["starttls", "ssl", "none"]
+
+_TOML_PATH: contextvars.ContextVar[Path | None] = contextvars.ContextVar("toml_path", default=None)
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourcesSettings(Section):
+    """Where papers come from, and the endpoints (overridable for mirrors and tests)."""
+
+    default: list[str] = Field(default_factory=lambda: ["sample"])
+    arxiv_rss_url: str = "https://rss.arxiv.org/rss/"
+    arxiv_api_url: str = "https://export.arxiv.org/api/query"
+    hf_url: str = "https://huggingface.co/api/daily_papers"
+    announce_types: list[str] = Field(default_factory=lambda: ["new", "cross"])
+    arxiv_min_interval_seconds: float = Field(default=3.0, ge=0)
+    arxiv_api_max_results: int = Field(default=200, ge=1, le=30000)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    max_attempts: int = Field(default=4, ge=1, le=10)
+    user_agent: str = "paper-digest/0.1 (+https://github.com/paper-digest/paper-digest)"
+
+
+class Price(Section):
+    """USD per million tokens."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cached_input: float | None = Field(default=None, ge=0)
+
+
+def _default_prices() -> dict[str, Price]:
+    return {
+        "gpt-4o-mini": Price(input=0.15, output=0.60, cached_input=0.075),
+        "gpt-4o": Price(input=2.50, output=10.00, cached_input=1.25),
+        "gpt-4.1-mini": Price(input=0.40, output=1.60, cached_input=0.10),
+        "gpt-4.1-nano": Price(input=0.10, output=0.40, cached_input=0.025),
+    }
+
+
+class LLMSettings(Section):
+    """The language-model engine: endpoint, dialect, limits, prices."""
+
+    model: str = "gpt-4o-mini"
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    dialect: Dialect = "json_schema"
+    temperature: float = Field(default=0.2, ge=0, le=2)
+    timeout_seconds: float = Field(default=60.0, gt=0)
+    max_attempts: int = Field(default=4, ge=1, le=10)
+    max_retry_wait_seconds: float = Field(default=30.0, ge=0)
+    run_budget_seconds: float = Field(default=600.0, gt=0)
+    concurrency: int = Field(default=4, ge=1, le=64)
+    circuit_breaker_failures: int = Field(default=3, ge=1)
+    max_reasks: int = Field(default=2, ge=0, le=5)
+    context_window: int = Field(default=128_000, ge=2_048)
+    input_budget_tokens: int = Field(default=24_000, ge=1_000)
+    max_output_tokens: int = Field(default=4_096, ge=256)
+    fallback_model: str | None = None
+    fallback_base_url: str | None = None
+    chat_model: str | None = None  # "module:Class" of any LangChain chat model
+    chat_model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    prices: dict[str, Price] = Field(default_factory=_default_prices)
+    max_cost_usd: float | None = Field(default=None, ge=0)
+    cache: bool = True
+
+
+class EmailSettings(Section):
+    """SMTP delivery. Nothing is sent unless smtp_host, sender and recipients are set."""
+
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    security: SmtpSecurity = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str | None = None
+    recipients: list[str] = Field(default_factory=list)
+    one_message_per_recipient: bool = True
+    list_unsubscribe: str | None = None
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    max_attempts: int = Field(default=4, ge=1, le=10)
+    send_empty_note: bool = False
+    max_html_bytes: int = Field(default=100_000, ge=10_000)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.smtp_host and self.sender and self.recipients)
+
+
+class Settings(BaseSettings):
+    """All settings. Precedence: CLI flags > DIGEST_* env > TOML file > defaults."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DIGEST_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    home: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("paper-digest")))
+    out_dir: Path | None = None
+    engine: EngineChoice = "auto"
+    max_papers: int = Field(default=30, ge=1, le=10_000)
+    interests: str = ""
+    include_keywords: list[str] = Field(default_factory=list)
+    exclude_keywords: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    show_updated: bool = True
+    sources: SourcesSettings = Field(default_factory=SourcesSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
+
+    @field_validator("home", "out_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser().resolve() if value is not None else None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = _TOML_PATH.get()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+    @property
+    def llm_configured(self) -> bool:
+        """True when a key or a base URL (or a custom chat model) makes the model engine usable."""
+        return bool(self.llm.api_key or self.llm.base_url or self.llm.chat_model)
+
+
+def _honour_openai_env(settings: Settings) -> Settings:
+    """Fill the model key and base URL from OPENAI_API_KEY / OPENAI_BASE_URL, as the SDK does."""
+    updates: dict[str, Any] = {}
+    if settings.llm.api_key is None and os.environ.get("OPENAI_API_KEY"):
+        updates["api_key"] = SecretStr(os.environ["OPENAI_API_KEY"])
+    if settings.llm.base_url is None and os.environ.get("OPENAI_BASE_URL"):
+        updates["base_url"] = os.environ["OPENAI_BASE_URL"]
+    if not updates:
+        return settings
+    return settings.model_copy(update={"llm": settings.llm.model_copy(update=updates)})
+
+
+def _one_line(error: ValidationError, origin: str) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "settings"
+    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return f"bad config in {origin}: {where}: {first['msg']}{more}"
+
+
+def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings:
+    """Load settings; `config_path` None means ./digest.toml when it exists. Raises ConfigError."""
+    if config_path is None:
+        candidate = Path.cwd() / "digest.toml"
+        config_path = candidate if candidate.is_file() else None
+    elif not config_path.is_file():
+        raise ConfigError(f"config file not found: {config_path}")
+    if config_path is not None:
+        try:
+            tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {config_path} is not valid TOML: {exc}") from None
+    clean = {key: value for key, value in overrides.items() if value is not None}
+    token = _TOML_PATH.set(config_path)
+    try:
+        settings = Settings(**clean)
+    except ValidationError as exc:
+        origin = str(config_path) if config_path else "environment"
+        raise ConfigError(_one_line(exc, origin)) from None
+    finally:
+        _TOML_PATH.reset(token)
+    return _honour_openai_env(settings)

@@ -1,0 +1,127 @@
+"""Domain types shared by every stage (Pydantic v2, frozen)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EngineName = Literal["llm", "offline"]
+DigestKind = Literal["daily", "topic"]
+HealthStatus = Literal["ok", "empty", "failed"]
+
+
+class Frozen(BaseModel):
+    """Base for immutable domain values."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Paper(Frozen):
+    """One paper as every stage sees it: cleaned text, ids without version."""
+
+    id: str = Field(min_length=1)
+    version: int | None = None
+    title: str = Field(min_length=1)
+    abstract: str = ""
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    primary_category: str | None = None
+    url: str | None = None
+    pdf_url: str | None = None
+    published: dt.datetime | None = None
+    updated: dt.datetime | None = None
+    source: str = "unknown"
+    upvotes: int | None = None
+    announce_type: str | None = None
+
+
+class PaperBlurb(Frozen):
+    paper_id: str
+    blurb: str = Field(min_length=1)
+    why_it_matters: str | None = None
+    engine: EngineName = "offline"
+
+
+class Theme(Frozen):
+    title: str = Field(min_length=1)
+    summary: str = ""
+    papers: tuple[PaperBlurb, ...] = ()
+    engine: EngineName = "offline"
+    degraded: bool = False
+
+
+class SourceHealth(Frozen):
+    """How one source did in this run: ok, empty (nothing new) or failed (with the reason)."""
+
+    name: str
+    status: HealthStatus
+    count: int = 0
+    reason: str | None = None
+
+
+class DegradedNote(Frozen):
+    """One place where the digest fell back or was repaired, and why."""
+
+    step: str  # grouping, blurbs, headline, overview, repair, size, source
+    scope: str = "digest"  # "digest" or a theme title
+    reason: str
+    fallback: str  # e.g. "fallback model", "offline engine", "repaired"
+
+
+class Usage(Frozen):
+    calls: int = 0
+    cache_hits: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    cost_usd: float = 0.0
+    wall_seconds: float = 0.0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            calls=self.calls + other.calls,
+            cache_hits=self.cache_hits + other.cache_hits,
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cached_tokens=self.cached_tokens + other.cached_tokens,
+            cost_usd=round(self.cost_usd + other.cost_usd, 6),
+            wall_seconds=round(self.wall_seconds + other.wall_seconds, 3),
+        )
+
+
+class Summary(Frozen):
+    """What the summarize stage returns: themes with blurbs, the headline, and how it went."""
+
+    themes: tuple[Theme, ...]
+    headline: str
+    overview: str | None = None
+    engine: str = "offline"  # "offline" or a model description such as "llm:gpt-4o-mini"
+    degraded: tuple[DegradedNote, ...] = ()
+    usage: Usage = Usage()
+    prompt_versions: dict[str, str] = Field(default_factory=dict)
+
+
+class Digest(Frozen):
+    """One finished digest: what is rendered, written to digest.json and mailed."""
+
+    kind: DigestKind
+    date: dt.date
+    topic: str | None = None
+    engine: str
+    headline: str
+    overview: str | None = None
+    themes: tuple[Theme, ...]
+    also_new: tuple[str, ...] = ()  # paper ids over the size cap, listed by title only
+    updated: tuple[str, ...] = ()  # ids of new versions of papers already digested
+    papers: dict[str, Paper]  # every paper the digest mentions, by id
+    health: tuple[SourceHealth, ...] = ()
+    degraded: tuple[DegradedNote, ...] = ()
+    notices: tuple[str, ...] = ()  # plain remarks for the reader (e.g. "offline engine")
+    usage: Usage = Usage()
+    prompt_versions: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def paper_count(self) -> int:
+        return sum(len(t.papers) for t in self.themes) + len(self.also_new)

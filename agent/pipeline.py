@@ -1,0 +1,302 @@
+"""Runs the stages in order for `daily` (and `topic`): sources, select, summarize, render, deliver."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from agent.config import EngineChoice, Settings
+from agent.errors import ConfigError, DeliveryError, NoSourceReadError, SourceError
+from agent.models import Digest, DegradedNote, Paper, SourceHealth, Summary
+from agent.select import Interests, Selection, select_papers
+from agent.sources import FetchContext, make_source
+from agent.store import Store
+from agent.summarize import NO_MODEL_NOTICE, EngineDecision, choose_engine, summarize
+
+Progress = Callable[[str], None]
+RunStatus = Literal["sent", "written", "empty", "already_sent"]
+
+
+@dataclass(frozen=True)
+class DailyOptions:
+    date: dt.date
+    sources: tuple[str, ...] = ()
+    engine: EngineChoice = "auto"
+    out_dir: Path | None = None
+    send: bool | None = None  # None: send when [email] is configured
+    force: bool = False
+    use_cache: bool = True
+
+
+@dataclass(frozen=True)
+class FetchOutcome:
+    papers: list[Paper]
+    health: tuple[SourceHealth, ...]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    status: RunStatus
+    message: str
+    digest: Digest | None = None
+    files: dict[str, Path] = field(default_factory=dict)
+    health: tuple[SourceHealth, ...] = ()
+    selection: Selection | None = None
+    engine_reason: str = ""
+    seconds: float = 0.0
+
+
+def _ignore(_: str) -> None:
+    return None
+
+
+def fetch_all(specs: Sequence[str], ctx: FetchContext, progress: Progress = _ignore) -> FetchOutcome:
+    """Fetch every source; one failing source is reported, not fatal. All failing raises."""
+    sources = [make_source(spec) for spec in specs]  # ConfigError before any network
+    lists: list[list[Paper]] = []
+    health: list[SourceHealth] = []
+    for source in sources:
+        progress(f"reading {source.name}")
+        try:
+            papers = source.fetch(ctx)
+        except SourceError as exc:
+            health.append(SourceHealth(name=source.name, status="failed", reason=str(exc)))
+            continue
+        status = "ok" if papers else "empty"
+        reason = None if papers else "the source had no papers for this day"
+        health.append(SourceHealth(name=source.name, status=status, count=len(papers), reason=reason))
+        lists.append(papers)
+    if sources and all(h.status == "failed" for h in health):
+        reasons = "; ".join(f"{h.reason}" for h in health)
+        raise NoSourceReadError(f"no source could be read: {reasons}")
+    return FetchOutcome(papers=merge_sources(lists), health=tuple(health))
+
+
+def merge_sources(lists: Sequence[Sequence[Paper]]) -> list[Paper]:
+    """The same paper from two sources becomes one (richest fields kept)."""
+    try:
+        from agent.sources.merge import merge_papers
+    except ImportError:  # pragma: no cover - merge lands with the live sources
+        seen: dict[str, Paper] = {}
+        for papers in lists:
+            for paper in papers:
+                seen.setdefault(paper.id, paper)
+        return list(seen.values())
+    return merge_papers(lists)
+
+
+def interests_of(settings: Settings) -> Interests:
+    return Interests(
+        text=settings.interests,
+        include_keywords=tuple(settings.include_keywords),
+        exclude_keywords=tuple(settings.exclude_keywords),
+        categories=tuple(settings.categories),
+    )
+
+
+def build_digest(
+    *,
+    kind: Literal["daily", "topic"],
+    date: dt.date,
+    summary: Summary,
+    selection: Selection,
+    health: tuple[SourceHealth, ...],
+    notices: Sequence[str] = (),
+    topic: str | None = None,
+) -> Digest:
+    """Join the summary with the selection: every selected paper once, in a theme or in also_new."""
+    papers = {p.id: p for p in (*selection.selected, *selection.also_new, *selection.updated)}
+    placed = {blurb.paper_id for theme in summary.themes for blurb in theme.papers}
+    also_new = [p.id for p in selection.also_new]
+    degraded = list(summary.degraded)
+    lost = [p.id for p in selection.selected if p.id not in placed]
+    if lost:  # the summarize stage guarantees coverage; this is the last safety net
+        also_new = lost + also_new
+        degraded.append(
+            DegradedNote(step="coverage", reason=f"{len(lost)} papers had no theme", fallback="listed")
+        )
+    failed = [h for h in health if h.status == "failed"]
+    degraded.extend(
+        DegradedNote(step="source", scope=h.name, reason=h.reason or "failed", fallback="skipped")
+        for h in failed
+    )
+    return Digest(
+        kind=kind,
+        date=date,
+        topic=topic,
+        engine=summary.engine,
+        headline=summary.headline,
+        overview=summary.overview,
+        themes=summary.themes,
+        also_new=tuple(also_new),
+        updated=tuple(p.id for p in selection.updated),
+        papers=papers,
+        health=health,
+        degraded=tuple(degraded),
+        notices=tuple(notices),
+        usage=summary.usage,
+        prompt_versions=summary.prompt_versions,
+    )
+
+
+def digest_key(digest: Digest) -> str:
+    """The ledger key: one email per recipient per digest."""
+    if digest.kind == "topic":
+        return f"topic:{digest.date.isoformat()}:{(digest.topic or '').strip().lower()}"
+    return f"daily:{digest.date.isoformat()}"
+
+
+def _seen_rows(selection: Selection) -> list[tuple[str, int | None, str]]:
+    papers = (*selection.selected, *selection.also_new, *selection.updated)
+    return [(p.id, p.version, p.title) for p in papers if p.source != "sample"]
+
+
+def run_daily(settings: Settings, options: DailyOptions, progress: Progress = _ignore) -> RunOutcome:
+    """The daily job. Marks papers as seen only after the digest was written (and sent)."""
+    from agent.archive import archive_digest
+    from agent.lock import run_lock
+
+    started = time.monotonic()
+    specs = options.sources or tuple(settings.sources.default)
+    decision = choose_engine(options.engine, settings)
+    send = settings.email.configured if options.send is None else options.send
+    if send and not settings.email.configured:
+        raise ConfigError("--send needs [email] smtp_host, sender and recipients in the config")
+    with run_lock(settings.home), Store.open(settings.home) as store:
+        run_id = store.start_run(options.date, "daily")
+        try:
+            outcome = _daily_stages(settings, options, store, specs, decision, send, progress)
+        except DeliveryError as exc:
+            store.finish_run(run_id, "spooled", message=str(exc))
+            raise
+        except BaseException as exc:
+            store.finish_run(run_id, "failed", message=str(exc) or type(exc).__name__)
+            raise
+        counts = {
+            "selected": len(outcome.selection.selected) if outcome.selection else 0,
+            "also_new": len(outcome.selection.also_new) if outcome.selection else 0,
+        }
+        usage = outcome.digest.usage.model_dump() if outcome.digest else {}
+        store.finish_run(run_id, outcome.status, counts=counts, usage=usage, message=outcome.message)
+    if outcome.digest is not None:
+        archive_digest(settings.home, outcome.files)
+    return dataclasses.replace(outcome, seconds=round(time.monotonic() - started, 2))
+
+
+def _daily_stages(
+    settings: Settings,
+    options: DailyOptions,
+    store: Store,
+    specs: Sequence[str],
+    decision: EngineDecision,
+    send: bool,
+    progress: Progress,
+) -> RunOutcome:
+    from agent.deliver import deliver
+    from agent.render import build_message, write_digest_files
+
+    ctx = FetchContext(date=options.date, settings=settings, store=store)
+    fetched = fetch_all(specs, ctx, progress)
+    progress("selecting new papers")
+    seen = store.seen_before([p.id for p in fetched.papers], options.date)
+    selection = select_papers(
+        fetched.papers, max_papers=settings.max_papers, interests=interests_of(settings), seen=seen
+    )
+    if not settings.show_updated:
+        selection = Selection(
+            selected=selection.selected,
+            also_new=selection.also_new,
+            updated=(),
+            already_seen=selection.already_seen,
+            excluded=selection.excluded,
+        )
+    if selection.total == 0:
+        return RunOutcome(
+            status="empty",
+            message=_empty_message(fetched, selection),
+            health=fetched.health,
+            selection=selection,
+            engine_reason=decision.reason,
+        )
+    progress(f"summarizing {len(selection.selected)} papers ({decision.kind} engine)")
+    summary = summarize(
+        selection.selected,
+        decision=decision,
+        settings=settings,
+        store=store,
+        use_cache=options.use_cache,
+    )
+    notices = [NO_MODEL_NOTICE] if decision.reason == NO_MODEL_NOTICE else []
+    digest = build_digest(
+        kind="daily",
+        date=options.date,
+        summary=summary,
+        selection=selection,
+        health=fetched.health,
+        notices=notices,
+    )
+    progress("rendering the email")
+    out_root = options.out_dir or settings.out_dir or settings.home / "archive"
+    files = write_digest_files(
+        digest,
+        out_root / options.date.isoformat(),
+        sender=settings.email.sender,
+        recipients=tuple(settings.email.recipients),
+        list_unsubscribe=settings.email.list_unsubscribe,
+        max_html_bytes=settings.email.max_html_bytes,
+    )
+    status: RunStatus = "written"
+    message = f"digest of {digest.paper_count} papers in {len(digest.themes)} themes written"
+    if send:
+        progress("sending the email")
+        message_obj = build_message(
+            digest,
+            files.html.read_text(encoding="utf-8"),
+            files.text.read_text(encoding="utf-8"),
+            sender=settings.email.sender,
+            recipients=tuple(settings.email.recipients),
+            list_unsubscribe=settings.email.list_unsubscribe,
+        )
+        report = deliver(
+            message_obj,
+            digest_key=digest_key(digest),
+            settings=settings.email,
+            store=store,
+            outbox_dir=settings.home / "outbox",
+            force=options.force,
+        )
+        if report.sent:
+            status, message = "sent", f"{message} and sent to {', '.join(report.sent)}"
+        else:
+            status = "already_sent"
+            message = f"{message}; already sent to {', '.join(report.skipped)} (use --force to send again)"
+    store.mark_seen(_seen_rows(selection), options.date)
+    store.keep_papers((p.id, p.model_dump_json()) for p in digest.papers.values())
+    return RunOutcome(
+        status=status,
+        message=message,
+        digest=digest,
+        files={"html": files.html, "text": files.text, "eml": files.eml, "json": files.json},
+        health=fetched.health,
+        selection=selection,
+        engine_reason=decision.reason,
+    )
+
+
+def _empty_message(fetched: FetchOutcome, selection: Selection) -> str:
+    failed = [h.name for h in fetched.health if h.status == "failed"]
+    parts = []
+    if not fetched.papers:
+        parts.append("the sources had no papers for this day (a weekend or holiday?)")
+    elif selection.already_seen:
+        parts.append(f"all {selection.already_seen} papers were in an earlier digest")
+    if selection.excluded:
+        parts.append(f"{selection.excluded} were left out by your keyword or category filters")
+    if failed:
+        parts.append(f"failed sources: {', '.join(failed)}")
+    return "Nothing new today: " + "; ".join(parts or ["no papers"]) + ". No email was sent."

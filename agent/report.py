@@ -1,0 +1,63 @@
+"""What the terminal shows after a run: a short summary and where the files are."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from agent.config import Settings
+from agent.models import SourceHealth, Usage
+from agent.pipeline import RunOutcome
+
+_STATUS_STYLE = {"ok": "green", "empty": "yellow", "failed": "bold red"}
+
+
+def health_lines(health: tuple[SourceHealth, ...]) -> list[str]:
+    lines = []
+    for item in health:
+        style = _STATUS_STYLE[item.status]
+        detail = f"{item.count} papers" if item.status == "ok" else (item.reason or "")
+        lines.append(f"  [{style}]{item.status:<6}[/] {item.name}: {detail}")
+    return lines
+
+
+def usage_line(usage: Usage, engine: str) -> str:
+    if usage.calls == 0 and usage.cache_hits == 0:
+        return f"Engine: {engine}, no model calls"
+    cost = f"${usage.cost_usd:.4f}"
+    return (
+        f"Engine: {engine}: {usage.calls} model calls ({usage.cache_hits} from cache), "
+        f"{usage.input_tokens:,} tokens in, {usage.output_tokens:,} out "
+        f"({usage.cached_tokens:,} cached), about {cost}"
+    )
+
+
+def print_daily_outcome(console: Console, outcome: RunOutcome, settings: Settings) -> None:
+    console.print(f"[bold]{outcome.engine_reason}[/]" if outcome.engine_reason else "")
+    console.print("Sources:")
+    for line in health_lines(outcome.health):
+        console.print(line)
+    digest = outcome.digest
+    if digest is None:
+        console.print(f"[yellow]{outcome.message}[/]")
+        return
+    selection = outcome.selection
+    extra = f", {len(digest.also_new)} more listed by title" if digest.also_new else ""
+    console.print(
+        f"[bold]Digest {digest.date.isoformat()}[/]: "
+        f"{sum(len(t.papers) for t in digest.themes)} papers in {len(digest.themes)} themes{extra}"
+    )
+    if selection is not None and selection.already_seen:
+        console.print(f"  {selection.already_seen} papers skipped: already in an earlier digest")
+    for theme in digest.themes:
+        mark = " [yellow](degraded)[/]" if theme.degraded else ""
+        console.print(f"  • {theme.title} ({len(theme.papers)}){mark}")
+    if digest.degraded:
+        console.print(f"[yellow]{len(digest.degraded)} fallbacks or repairs; see digest.json[/]")
+    console.print(usage_line(digest.usage, digest.engine) + f"; {outcome.seconds:.1f} s")
+    table = Table.grid(padding=(0, 2))
+    for kind, path in outcome.files.items():
+        table.add_row(kind, str(path))
+    console.print("Files:")
+    console.print(table)
+    console.print(f"[green]{outcome.message}[/]")

@@ -1,0 +1,18 @@
+"""Where the bundled files are, in a checkout and in an installed wheel alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def prompts_dir() -> Path:
+    """The bundled prompts: `agent/prompts` in an installed wheel, `prompts/` in a checkout."""
+    installed = _PACKAGE_DIR / "prompts"
+    return installed if installed.is_dir() else _PACKAGE_DIR.parent / "prompts"
+
+
+def sample_corpus_path() -> Path:
+    """The bundled sample day of papers (ids dp-001 ...)."""
+    return _PACKAGE_DIR / "data" / "sample-daily-papers.jsonl"

@@ -1,0 +1,48 @@
+"""Sources: turn a source spec such as `sample`, `file:PATH` or `arxiv-rss:cs.CL` into a Source."""
+
+from __future__ import annotations
+
+import importlib
+
+from agent.errors import ConfigError
+from agent.sources.base import FetchContext, Source
+
+# spec prefix -> (module, class); the argument after "prefix:" goes to the constructor.
+_REGISTRY: dict[str, tuple[str, str]] = {
+    "sample": ("agent.sources.local", "SampleSource"),
+    "file": ("agent.sources.local", "FileSource"),
+    "arxiv-rss": ("agent.sources.arxiv_rss", "ArxivRssSource"),
+    "arxiv": ("agent.sources.arxiv_api", "ArxivApiSource"),
+    "hf-daily": ("agent.sources.hf_daily", "HfDailySource"),
+    "s2": ("agent.sources.semantic_scholar", "SemanticScholarSource"),
+}
+_NEEDS_ARGUMENT = {"file", "arxiv-rss", "arxiv", "s2"}
+_TAKES_NO_ARGUMENT = {"sample"}
+
+SOURCE_HELP = (
+    "sample (the bundled demo day), file:PATH (.jsonl/.json), arxiv-rss:CATS (e.g. cs.CL+cs.LG), "
+    "arxiv:QUERY (arXiv API search), hf-daily[:YYYY-MM-DD] (Hugging Face daily papers)"
+)
+
+
+def make_source(spec: str) -> Source:
+    """Build the source a spec names; ConfigError for an unknown or incomplete spec."""
+    prefix, has_argument, argument = spec.strip().partition(":")
+    if prefix not in _REGISTRY:
+        raise ConfigError(f"unknown source {spec!r}; known: {SOURCE_HELP}")
+    if prefix in _NEEDS_ARGUMENT and not argument.strip():
+        raise ConfigError(f"source {prefix!r} needs an argument: {prefix}:…  ({SOURCE_HELP})")
+    if prefix in _TAKES_NO_ARGUMENT and has_argument:
+        raise ConfigError(f"source {prefix!r} takes no argument")
+    module_name, class_name = _REGISTRY[prefix]
+    try:
+        source_class = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError):
+        raise ConfigError(f"source {prefix!r} is not available in this version") from None
+    if prefix in _TAKES_NO_ARGUMENT:
+        return source_class()
+    source: Source = source_class(argument.strip() or None)
+    return source
+
+
+__all__ = ["FetchContext", "Source", "make_source", "SOURCE_HELP"]

@@ -1,0 +1,36 @@
+"""The source boundary: one abstract method, `fetch`, returning cleaned Papers."""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from agent.models import Paper
+
+if TYPE_CHECKING:
+    from agent.config import Settings
+    from agent.store import Store
+
+
+@dataclass(frozen=True)
+class FetchContext:
+    """What a source may use: the digest date, settings, and the store (for HTTP validators)."""
+
+    date: dt.date
+    settings: Settings
+    store: Store | None = None
+    since: dt.date | None = None  # earliest submission date of interest (topic search)
+    query: str | None = None  # free-text topic, for sources that can search
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class Source(abc.ABC):
+    """A place papers come from. `fetch` raises SourceError with a one-line reason on failure."""
+
+    name: str
+
+    @abc.abstractmethod
+    def fetch(self, ctx: FetchContext) -> list[Paper]:
+        """Return the papers of this source for ctx.date (empty list = nothing there today)."""

@@ -1,0 +1,124 @@
+"""Turn abstract and title text with LaTeX residue and HTML entities into clean plain text."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+_ACCENTS = {
+    '"': "\u0308",  # diaeresis: Nystr\"{o}m -> Nyström
+    "'": "\u0301",
+    "`": "\u0300",
+    "^": "\u0302",
+    "~": "\u0303",
+    "=": "\u0304",
+    ".": "\u0307",
+    "u": "\u0306",
+    "v": "\u030c",
+    "H": "\u030b",
+    "c": "\u0327",
+    "k": "\u0328",
+}
+_LETTER_MACROS = {
+    "ss": "ß", "o": "ø", "O": "Ø", "ae": "æ", "AE": "Æ", "oe": "œ", "OE": "Œ",
+    "aa": "å", "AA": "Å", "l": "ł", "L": "Ł", "i": "ı",
+}
+_SYMBOLS = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
+    "zeta": "ζ", "eta": "η", "theta": "θ", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
+    "xi": "ξ", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ", "phi": "φ", "varphi": "φ",
+    "chi": "χ", "psi": "ψ", "omega": "ω", "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ",
+    "Lambda": "Λ", "Sigma": "Σ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
+    "times": "×", "cdot": "·", "pm": "±", "mp": "∓", "le": "≤", "leq": "≤", "ge": "≥",
+    "geq": "≥", "neq": "≠", "ne": "≠", "approx": "≈", "sim": "~", "simeq": "≃", "infty": "∞",
+    "rightarrow": "→", "Rightarrow": "⇒", "to": "→", "leftarrow": "←", "Leftarrow": "⇐",
+    "leftrightarrow": "↔", "in": "∈", "notin": "∉", "subset": "⊂", "subseteq": "⊆",
+    "sum": "Σ", "prod": "Π", "partial": "∂", "nabla": "∇", "sqrt": "√", "ell": "ℓ",
+    "log": "log", "exp": "exp", "max": "max", "min": "min", "ldots": "…", "dots": "…",
+    "cdots": "…", "dag": "†", "ddag": "‡", "S": "§", "textasciitilde": "~", "quad": " ",
+    "qquad": " ", "left": "", "right": "", "big": "", "Big": "", "bigl": "", "bigr": "",
+    "displaystyle": "", "mathrm": "", "mathbf": "", "mathit": "", "mathcal": "", "mathbb": "",
+}
+# Unknown macros that name a well-known thing get its usual spelling; the rest lose the backslash.
+_KNOWN_NAMES = {"squad": "SQuAD", "latex": "LaTeX", "tex": "TeX", "bert": "BERT"}
+_STYLE_COMMANDS = (
+    "emph|textbf|textit|texttt|textsc|textrm|textsf|text|mathrm|mathbf|mathit|mathcal|"
+    "mathbb|mathsf|mathtt|operatorname|underline|url|mbox|hbox|boldsymbol"
+)
+_DROP_COMMANDS = "cite|citep|citet|ref|eqref|label|footnote|thanks"
+
+_ACCENT_RE = re.compile(r"\{?\\([\"'`^~=.])\s*\{?\s*\\?([A-Za-z])\s*\}?\}?")
+_LETTER_ACCENT_RE = re.compile(r"\{?\\([uvHck])(?:\{\\?([A-Za-z])\}|\s+([A-Za-z])(?![A-Za-z]))\}?")
+_LETTER_RE = re.compile(r"\{?\\(ss|ae|AE|oe|OE|aa|AA|o|O|l|L|i)(?![A-Za-z])\s*\}?")
+_STYLE_GROUP_RE = re.compile(r"\{\\(?:em|bf|it|tt|sc|rm|sf|sl|small|large|Large)\s+([^{}]*)\}")
+_STYLE_CMD_RE = re.compile(rf"\\(?:{_STYLE_COMMANDS})\s*\{{([^{{}}]*)\}}")
+_DROP_CMD_RE = re.compile(rf"~?\\(?:{_DROP_COMMANDS})\s*(?:\[[^\]]*\])?\{{[^{{}}]*\}}")
+_ESCAPED_CHAR_RE = re.compile(r"\\([%&_#${}])")
+_ESCAPED_DOLLAR_DIGIT_RE = re.compile(r"\\(?=\d)")  # "\800" is an escaped "$800" that lost its $
+_INLINE_MATH_RE = re.compile(r"(?<!\\)\$([^$]{1,200})\$")
+_MACRO_RE = re.compile(r"\\([A-Za-z]+)")
+_GLUED_ARROW_RE = re.compile(r"(?<=[a-z])(Rightarrow|rightarrow|Leftrightarrow|leftrightarrow)(?=[A-Z])")
+_BARE_SYMBOL_RE = re.compile(r"\{(varepsilon|epsilon|delta|alpha|beta|gamma|lambda|sigma|theta)(\^?[^{}]*)\}")
+_LEFT_RIGHT_RE = re.compile(r"(?:left|right)(?=[()\[\]|])")
+_TIE_RE = re.compile(r"(?<=\w)~(?=[\w(\[])")
+_BRACE_WORD_RE = re.compile(r"\{([^{}\\]*)\}")
+_SPACE_RE = re.compile(r"\s+")
+
+
+def _accent(match: re.Match[str]) -> str:
+    letter = next(group for group in match.groups()[1:] if group)
+    return unicodedata.normalize("NFC", letter + _ACCENTS[match.group(1)])
+
+
+def _macro(match: re.Match[str]) -> str:
+    name = match.group(1)
+    if name in _SYMBOLS:
+        return _SYMBOLS[name]
+    if name.lower() in _KNOWN_NAMES:
+        return _KNOWN_NAMES[name.lower()]
+    return name
+
+
+def _math(match: re.Match[str]) -> str:
+    inner = _MACRO_RE.sub(_macro, match.group(1))
+    inner = re.sub(r"\^\{([^{}]*)\}", r"^\1", inner)
+    inner = re.sub(r"_\{([^{}]*)\}", r"_\1", inner)
+    return inner.replace("{", "").replace("}", "")
+
+
+def _strip_braces(text: str) -> str:
+    previous = None
+    while previous != text:
+        previous = text
+        text = _BRACE_WORD_RE.sub(r"\1", text)
+    return text
+
+
+def clean_text(text: str | None) -> str:
+    """Clean one title or abstract: LaTeX escapes and macros, HTML entities, folded whitespace."""
+    if not text:
+        return ""
+    out = html.unescape(text)
+    out = out.replace("``", "\u201c").replace("''", "\u201d")
+    out = _DROP_CMD_RE.sub("", out)
+    out = _ACCENT_RE.sub(_accent, out)
+    out = _LETTER_ACCENT_RE.sub(_accent, out)
+    out = _LETTER_RE.sub(lambda m: _LETTER_MACROS[m.group(1)], out)
+    out = _DROP_CMD_RE.sub("", out)
+    for _ in range(3):  # nested styles such as \textbf{\emph{x}}
+        out = _STYLE_GROUP_RE.sub(r"\1", out)
+        out = _STYLE_CMD_RE.sub(r"\1", out)
+    out = _INLINE_MATH_RE.sub(_math, out)
+    out = _ESCAPED_CHAR_RE.sub(r"\1", out)
+    out = _ESCAPED_DOLLAR_DIGIT_RE.sub("$", out)
+    out = out.replace("\\\\", " ")
+    out = _MACRO_RE.sub(_macro, out)
+    out = _GLUED_ARROW_RE.sub("\u2192", out)
+    out = _BARE_SYMBOL_RE.sub(lambda m: _SYMBOLS[m.group(1)] + m.group(2), out)
+    out = _LEFT_RIGHT_RE.sub("", out)
+    out = _TIE_RE.sub(" ", out)
+    out = _strip_braces(out)
+    out = out.replace("--", "\u2013") if " -- " in out else out
+    out = unicodedata.normalize("NFC", out)
+    return _SPACE_RE.sub(" ", out).strip()

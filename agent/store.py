@@ -1,0 +1,316 @@
+"""All storage in one place: SQLite under DIGEST_HOME, ordered migrations, a schema version."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_MIGRATIONS: tuple[str, ...] = (
+    # 1: papers seen, runs
+    """
+    CREATE TABLE papers_seen (
+        id TEXT PRIMARY KEY,
+        version INTEGER,
+        first_seen TEXT NOT NULL,
+        digest_date TEXT NOT NULL,
+        title TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX papers_seen_date ON papers_seen(digest_date);
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        digest_date TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        started TEXT NOT NULL,
+        finished TEXT,
+        counts TEXT NOT NULL DEFAULT '{}',
+        usage TEXT NOT NULL DEFAULT '{}',
+        message TEXT
+    );
+    """,
+    # 2: model answer cache
+    """
+    CREATE TABLE model_cache (
+        key TEXT PRIMARY KEY,
+        model TEXT NOT NULL,
+        created TEXT NOT NULL,
+        answer TEXT NOT NULL,
+        usage TEXT NOT NULL DEFAULT '{}'
+    );
+    """,
+    # 3: sent ledger
+    """
+    CREATE TABLE sent_ledger (
+        digest_key TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        PRIMARY KEY (digest_key, recipient)
+    );
+    """,
+    # 4: HTTP validators for conditional requests
+    """
+    CREATE TABLE http_validators (
+        url TEXT PRIMARY KEY,
+        etag TEXT,
+        last_modified TEXT,
+        body BLOB,
+        stored_at TEXT NOT NULL
+    );
+    """,
+    # 5: papers kept for `digest topic` search (title, abstract, metadata as JSON)
+    """
+    CREATE TABLE papers_kept (
+        id TEXT PRIMARY KEY,
+        paper TEXT NOT NULL,
+        stored_at TEXT NOT NULL
+    );
+    """,
+)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class SeenPaper:
+    id: str
+    version: int | None
+    digest_date: dt.date
+
+
+@dataclass(frozen=True)
+class CachedAnswer:
+    answer: str
+    usage: dict[str, Any]
+
+
+class Store:
+    """The one SQLite database of a DIGEST_HOME. Safe to share between threads."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._migrate()
+
+    @classmethod
+    def open(cls, home: Path) -> Store:
+        return cls(home / "state.sqlite3")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic unit of writes (BEGIN IMMEDIATE ... COMMIT, rolled back on error)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock:
+            return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        current = self.schema_version
+        for number, script in enumerate(_MIGRATIONS, start=1):
+            if number <= current:
+                continue
+            with self.transaction() as db:
+                for statement in filter(str.strip, script.split(";")):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number}")
+
+    # papers seen -----------------------------------------------------------------------------
+
+    def seen_before(self, ids: Iterable[str], digest_date: dt.date) -> dict[str, SeenPaper]:
+        """Papers among `ids` already in a digest of a date earlier than `digest_date`."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, SeenPaper] = {}
+        with self._lock:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT id, version, digest_date FROM papers_seen "
+                    f"WHERE id IN ({marks}) AND digest_date < ?",
+                    (*chunk, digest_date.isoformat()),
+                ).fetchall()
+                for pid, version, day in rows:
+                    found[pid] = SeenPaper(pid, version, dt.date.fromisoformat(day))
+        return found
+
+    def mark_seen(self, papers: Iterable[tuple[str, int | None, str]], digest_date: dt.date) -> int:
+        """Record (id, version, title) as digested on `digest_date`; keeps the earliest date."""
+        rows = [(pid, version, _now(), digest_date.isoformat(), title) for pid, version, title in papers]
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO papers_seen (id, version, first_seen, digest_date, title) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                "version = MAX(COALESCE(papers_seen.version, 0), COALESCE(excluded.version, 0)), "
+                "digest_date = MIN(papers_seen.digest_date, excluded.digest_date)",
+                rows,
+            )
+        return len(rows)
+
+    def seen_count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM papers_seen").fetchone()[0])
+
+    # papers kept for search ------------------------------------------------------------------
+
+    def keep_papers(self, papers: Iterable[tuple[str, str]]) -> None:
+        """Store (id, paper JSON) pairs so `digest topic` can search past papers."""
+        rows = [(pid, blob, _now()) for pid, blob in papers]
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO papers_kept (id, paper, stored_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET paper = excluded.paper, stored_at = excluded.stored_at",
+                rows,
+            )
+
+    def kept_papers(self) -> list[str]:
+        with self._lock:
+            return [row[0] for row in self._db.execute("SELECT paper FROM papers_kept ORDER BY id")]
+
+    # runs ------------------------------------------------------------------------------------
+
+    def start_run(self, digest_date: dt.date, kind: str) -> int:
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO runs (digest_date, kind, status, started) VALUES (?, ?, 'running', ?)",
+                (digest_date.isoformat(), kind, _now()),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def finish_run(
+        self,
+        run_id: int,
+        status: str,
+        counts: dict[str, Any] | None = None,
+        usage: dict[str, Any] | None = None,
+        message: str | None = None,
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE runs SET status = ?, finished = ?, counts = ?, usage = ?, message = ? "
+                "WHERE id = ?",
+                (status, _now(), json.dumps(counts or {}), json.dumps(usage or {}), message, run_id),
+            )
+
+    def runs(self, limit: int = 50) -> list[dict[str, Any]]:
+        with self._lock:
+            cursor = self._db.execute(
+                "SELECT id, digest_date, kind, status, started, finished, counts, usage, message "
+                "FROM runs ORDER BY id DESC LIMIT ?",
+                (limit,),
+            )
+            names = [column[0] for column in cursor.description]
+            rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        for row in rows:
+            row["counts"] = json.loads(row["counts"])
+            row["usage"] = json.loads(row["usage"])
+        return rows
+
+    # model answer cache ----------------------------------------------------------------------
+
+    def cached_answer(self, key: str) -> CachedAnswer | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT answer, usage FROM model_cache WHERE key = ?", (key,)
+            ).fetchone()
+        return CachedAnswer(row[0], json.loads(row[1])) if row else None
+
+    def cache_answer(self, key: str, model: str, answer: str, usage: dict[str, Any]) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO model_cache (key, model, created, answer, usage) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (key, model, _now(), answer, json.dumps(usage)),
+            )
+
+    def cache_size(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM model_cache").fetchone()[0])
+
+    # sent ledger -----------------------------------------------------------------------------
+
+    def already_sent(self, digest_key: str, recipient: str) -> bool:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM sent_ledger WHERE digest_key = ? AND recipient = ?",
+                (digest_key, recipient.lower()),
+            ).fetchone()
+        return row is not None
+
+    def record_sent(self, digest_key: str, recipient: str, message_id: str) -> None:
+        """Write the ledger row; call only after the SMTP server accepted the message."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO sent_ledger (digest_key, recipient, message_id, sent_at) "
+                "VALUES (?, ?, ?, ?)",
+                (digest_key, recipient.lower(), message_id, _now()),
+            )
+
+    def forget_sent(self, digest_key: str) -> None:
+        """Used by --force: the next send of this digest goes out again."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM sent_ledger WHERE digest_key = ?", (digest_key,))
+
+    def sent_rows(self, digest_key: str | None = None) -> list[tuple[str, str, str]]:
+        with self._lock:
+            if digest_key is None:
+                cursor = self._db.execute(
+                    "SELECT digest_key, recipient, message_id FROM sent_ledger ORDER BY sent_at"
+                )
+            else:
+                cursor = self._db.execute(
+                    "SELECT digest_key, recipient, message_id FROM sent_ledger "
+                    "WHERE digest_key = ? ORDER BY sent_at",
+                    (digest_key,),
+                )
+            return [tuple(row) for row in cursor.fetchall()]
+
+    # HTTP validators -------------------------------------------------------------------------
+
+    def http_validators(self, url: str) -> tuple[str | None, str | None, bytes | None]:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT etag, last_modified, body FROM http_validators WHERE url = ?", (url,)
+            ).fetchone()
+        return (row[0], row[1], row[2]) if row else (None, None, None)
+
+    def save_http_validators(
+        self, url: str, etag: str | None, last_modified: str | None, body: bytes
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO http_validators (url, etag, last_modified, body, stored_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (url, etag, last_modified, body, _now()),
+            )

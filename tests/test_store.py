@@ -1,0 +1,58 @@
+"""The SQLite store: migrations, papers seen, runs, cache, ledger; real files."""
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+from agent.store import Store
+
+D1 = dt.date(2026, 11, 23)
+D2 = dt.date(2026, 11, 24)
+
+
+def test_migrations_are_versioned_and_idempotent(tmp_path: Path) -> None:
+    with Store.open(tmp_path) as store:
+        version = store.schema_version
+    assert version >= 5
+    with Store.open(tmp_path) as store:  # reopening runs no migration twice
+        assert store.schema_version == version
+    tables = {row[0] for row in sqlite3.connect(tmp_path / "state.sqlite3").execute(
+        "SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"papers_seen", "runs", "model_cache", "sent_ledger", "http_validators"} <= tables
+
+
+def test_seen_before_is_strictly_earlier_and_keeps_first_date(tmp_path: Path) -> None:
+    with Store.open(tmp_path) as store:
+        store.mark_seen([("a", 1, "A"), ("b", None, "B")], D1)
+        assert set(store.seen_before(["a", "b", "c"], D2)) == {"a", "b"}
+        assert store.seen_before(["a"], D1) == {}  # re-running D1 rebuilds D1
+        store.mark_seen([("a", 2, "A")], D2)
+        seen = store.seen_before(["a"], dt.date(2026, 11, 25))["a"]
+        assert seen.digest_date == D1 and seen.version == 2
+
+
+def test_runs_and_cache_and_ledger(tmp_path: Path) -> None:
+    with Store.open(tmp_path) as store:
+        run = store.start_run(D1, "daily")
+        store.finish_run(run, "sent", counts={"selected": 3}, usage={"calls": 2})
+        [row] = store.runs()
+        assert row["status"] == "sent" and row["counts"] == {"selected": 3}
+        assert store.cached_answer("k") is None
+        store.cache_answer("k", "m", '{"x": 1}', {"input_tokens": 5})
+        assert store.cached_answer("k").answer == '{"x": 1}'
+        assert not store.already_sent("daily:2026-11-23", "A@Example.org")
+        store.record_sent("daily:2026-11-23", "a@example.org", "<id@x>")
+        assert store.already_sent("daily:2026-11-23", "A@Example.org")
+        store.forget_sent("daily:2026-11-23")
+        assert not store.already_sent("daily:2026-11-23", "a@example.org")
+
+
+def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
+    with Store.open(tmp_path) as store:
+        try:
+            with store.transaction() as db:
+                db.execute("INSERT INTO papers_seen VALUES ('z', 1, 'x', '2026-11-23', 't')")
+                raise RuntimeError("crash mid-write")
+        except RuntimeError:
+            pass
+        assert store.seen_count() == 0
