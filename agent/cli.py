@@ -145,6 +145,69 @@ def daily(
     print_daily_outcome(out, outcome, settings)
 
 
+@main.command()
+@click.argument("query")
+@click.option("--since", default="30d", show_default=True, help="How far back: 30d, 2w, 6m, 1y or a date.")
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    metavar="NAME",
+    help="Where to search (repeatable; default: local, sample and arxiv). `arxiv` searches the arXiv API.",
+)
+@click.option("--max-papers", type=click.IntRange(1, 500), default=20, show_default=True, help="Summarise at most N papers; the rest are listed.")
+@click.option("--engine", type=click.Choice(["auto", "offline", "llm"]), default=None, help="auto: the model when configured, else offline.")
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["terminal", "html", "text", "md", "json"]),
+    default="terminal",
+    show_default=True,
+    help="terminal prints; json prints digest JSON to stdout; html/text/md write a file.",
+)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Where html/text/md files go (default: the archive).")
+@click.option("--send", is_flag=True, help="Email the result through the delivery stage.")
+@click.option("--no-cache", is_flag=True, help="Do not reuse cached model answers.")
+@common_options
+@expected_errors
+def topic(
+    query: str,
+    since: str,
+    sources: tuple[str, ...],
+    max_papers: int,
+    engine: str | None,
+    format_: str,
+    out_dir: Path | None,
+    send: bool,
+    no_cache: bool,
+    config_path: Path | None,
+    verbose: bool,
+) -> None:
+    """What is new on QUERY? Finds papers (stored, sample, arXiv), groups and explains them."""
+    from agent.report import print_digest
+    from agent.topic import TopicOptions, emit_topic, run_topic
+
+    settings = settings_from(config_path, verbose, engine=engine)
+    options = TopicOptions(
+        query=query, since=since, sources=sources, max_papers=max_papers,
+        engine=settings.engine, use_cache=not no_cache,
+    )
+    quiet = format_ == "json"
+    console = err if quiet else out
+    with console.status("searching", spinner="dots") as status:
+        outcome = run_topic(settings, options, progress=lambda text: status.update(text))
+    if outcome.digest is None:
+        err.print(f"[yellow]{outcome.message}[/]")
+        return
+    if format_ == "terminal":
+        print_digest(out, outcome.digest)
+    for line in emit_topic(outcome.digest, settings, format_=format_, out_dir=out_dir, send=send):
+        if format_ == "json" and line.startswith("{"):
+            click.echo(line)
+        else:
+            console.print(line, soft_wrap=True)
+
+
 @main.group()
 def outbox() -> None:
     """Messages that could not be sent yet (spooled under DIGEST_HOME/outbox)."""

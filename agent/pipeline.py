@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from agent.config import EngineChoice, Settings
 from agent.errors import ConfigError, DeliveryError, NoSourceReadError, SourceError
@@ -17,6 +17,10 @@ from agent.select import Interests, Selection, select_papers
 from agent.sources import FetchContext, make_source
 from agent.store import Store
 from agent.summarize import NO_MODEL_NOTICE, EngineDecision, choose_engine, summarize
+
+if TYPE_CHECKING:
+    from agent.deliver import DeliveryReport
+    from agent.render import DigestFiles
 
 Progress = Callable[[str], None]
 RunStatus = Literal["sent", "written", "empty", "already_sent"]
@@ -151,6 +155,31 @@ def digest_key(digest: Digest) -> str:
     return f"daily:{digest.date.isoformat()}"
 
 
+def send_digest(
+    digest: Digest, files: DigestFiles, settings: Settings, store: Store, *, force: bool = False
+) -> DeliveryReport:
+    """Email a written digest once per recipient (the ledger decides); DeliveryError spools it."""
+    from agent.deliver import deliver
+    from agent.render import build_message
+
+    message = build_message(
+        digest,
+        files.html.read_text(encoding="utf-8"),
+        files.text.read_text(encoding="utf-8"),
+        sender=settings.email.sender,
+        recipients=tuple(settings.email.recipients),
+        list_unsubscribe=settings.email.list_unsubscribe,
+    )
+    return deliver(
+        message,
+        digest_key=digest_key(digest),
+        settings=settings.email,
+        store=store,
+        outbox_dir=settings.home / "outbox",
+        force=force,
+    )
+
+
 def _seen_rows(selection: Selection) -> list[tuple[str, int | None, str]]:
     papers = (*selection.selected, *selection.also_new, *selection.updated)
     return [(p.id, p.version, p.title) for p in papers if p.source != "sample"]
@@ -197,8 +226,7 @@ def _daily_stages(
     send: bool,
     progress: Progress,
 ) -> RunOutcome:
-    from agent.deliver import deliver
-    from agent.render import build_message, write_digest_files
+    from agent.render import write_digest_files
 
     ctx = FetchContext(date=options.date, settings=settings, store=store)
     fetched = fetch_all(specs, ctx, progress)
@@ -254,22 +282,7 @@ def _daily_stages(
     message = f"digest of {digest.paper_count} papers in {len(digest.themes)} themes written"
     if send:
         progress("sending the email")
-        message_obj = build_message(
-            digest,
-            files.html.read_text(encoding="utf-8"),
-            files.text.read_text(encoding="utf-8"),
-            sender=settings.email.sender,
-            recipients=tuple(settings.email.recipients),
-            list_unsubscribe=settings.email.list_unsubscribe,
-        )
-        report = deliver(
-            message_obj,
-            digest_key=digest_key(digest),
-            settings=settings.email,
-            store=store,
-            outbox_dir=settings.home / "outbox",
-            force=options.force,
-        )
+        report = send_digest(digest, files, settings, store, force=options.force)
         if report.sent:
             status, message = "sent", f"{message} and sent to {', '.join(report.sent)}"
         else:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
 
 from agent.config import Settings
-from agent.models import SourceHealth, Usage
+from agent.models import Digest, SourceHealth, Usage
 from agent.pipeline import RunOutcome
 
 _STATUS_STYLE = {"ok": "green", "empty": "yellow", "failed": "bold red"}
@@ -61,3 +63,31 @@ def print_daily_outcome(console: Console, outcome: RunOutcome, settings: Setting
     console.print("Files:")
     console.print(table)
     console.print(f"[green]{outcome.message}[/]")
+
+
+def print_digest(console: Console, digest: Digest) -> None:
+    """A readable digest in the terminal (for `digest topic`)."""
+    heading = f"Papers on “{digest.topic}”" if digest.topic else f"Digest {digest.date.isoformat()}"
+    console.rule(f"[bold]{escape(heading)}")
+    if digest.overview:
+        console.print(Padding(escape(digest.overview), (1, 2)))
+    console.print(Padding(f"[italic]{escape(digest.headline)}[/]", (0, 2)))
+    for theme in digest.themes:
+        mark = "  [yellow](offline fallback)[/]" if theme.degraded else ""
+        console.print(f"\n[bold cyan]{escape(theme.title)}[/] ({len(theme.papers)}){mark}")
+        if theme.summary:
+            console.print(Padding(escape(theme.summary), (0, 2)))
+        for blurb in theme.papers:
+            paper = digest.papers[blurb.paper_id]
+            console.print(Padding(f"[bold]• {escape(paper.title)}[/]", (0, 2)))
+            console.print(Padding(escape(blurb.blurb), (0, 4)))
+            if paper.url:
+                console.print(Padding(f"[dim]{escape(paper.url)}[/]", (0, 4)))
+    if digest.also_new:
+        console.print(f"\n[bold]Also found ({len(digest.also_new)})[/]")
+        for paper_id in digest.also_new:
+            console.print(Padding(f"• {escape(digest.papers[paper_id].title)}", (0, 2)))
+    console.print()
+    for line in health_lines(digest.health):
+        console.print(line)
+    console.print(usage_line(digest.usage, digest.engine))

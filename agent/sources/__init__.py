@@ -10,6 +10,7 @@ from agent.sources.base import FetchContext, Source
 # spec prefix -> (module, class); the argument after "prefix:" goes to the constructor.
 _REGISTRY: dict[str, tuple[str, str]] = {
     "sample": ("agent.sources.local", "SampleSource"),
+    "local": ("agent.sources.local", "StoredPapersSource"),
     "file": ("agent.sources.local", "FileSource"),
     "arxiv-rss": ("agent.sources.arxiv_rss", "ArxivRssSource"),
     "arxiv": ("agent.sources.arxiv_api", "ArxivApiSource"),
@@ -17,10 +18,10 @@ _REGISTRY: dict[str, tuple[str, str]] = {
     "s2": ("agent.sources.semantic_scholar", "SemanticScholarSource"),
 }
 _NEEDS_ARGUMENT = {"file", "arxiv-rss", "arxiv", "s2"}
-_TAKES_NO_ARGUMENT = {"sample"}
+_TAKES_NO_ARGUMENT = {"sample", "local"}
 
 SOURCE_HELP = (
-    "sample (the bundled demo day), file:PATH (.jsonl/.json), arxiv-rss:CATS (e.g. cs.CL+cs.LG), "
+    "sample (the bundled demo day), local (papers of earlier digests), file:PATH (.jsonl/.json), arxiv-rss:CATS (e.g. cs.CL+cs.LG), "
     "arxiv:QUERY (arXiv API search), hf-daily[:YYYY-MM-DD] (Hugging Face daily papers)"
 )
 

@@ -120,3 +120,14 @@ class FileSource(Source):
         if self.path.suffix.lower() not in {".jsonl", ".json"}:
             raise ConfigError(f"file source {self.path}: expected a .jsonl or .json file")
         return read_paper_file(self.path, self.name)
+
+
+class StoredPapersSource(Source):
+    """Papers kept in the state database by earlier runs (for `digest topic`)."""
+
+    name = "local"
+
+    def fetch(self, ctx: FetchContext) -> list[Paper]:
+        if ctx.store is None:
+            return []
+        return [Paper.model_validate_json(blob) for blob in ctx.store.kept_papers()]

@@ -1,0 +1,85 @@
+"""BM25 ranking of papers against a free-text query (for `digest topic`)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from agent.models import Paper
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_STOP = frozenset(
+    "a an and are as at be by for from has have in into is it its of on or that the this to was "
+    "were what which with we our new recent paper papers work using based via how about".split()
+)
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased words without stop words; hyphenated words also give their parts."""
+    out: list[str] = []
+    for token in _TOKEN.findall(text.lower()):
+        if token in _STOP:
+            continue
+        out.append(_stem(token))
+        if "-" in token:
+            out.extend(_stem(part) for part in token.split("-") if part and part not in _STOP)
+    return out
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ization", "izations", "ations", "ation", "ings", "ing", "ies", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+@dataclass(frozen=True)
+class Ranked:
+    paper: Paper
+    score: float
+
+
+def bm25_rank(
+    query: str,
+    papers: Sequence[Paper],
+    *,
+    k1: float = 1.5,
+    b: float = 0.75,
+    min_coverage: float = 0.5,
+    min_relative: float = 0.3,
+) -> list[Ranked]:
+    """Relevant papers, best first; ties broken by recency, then input order.
+
+    A paper counts when the query terms it contains carry at least `min_coverage` of the
+    query's IDF weight and its score is at least `min_relative` of the best score.
+    """
+    terms = list(dict.fromkeys(tokens(query)))
+    if not terms or not papers:
+        return []
+    docs = [Counter(tokens(f"{p.title} {p.title} {p.abstract}")) for p in papers]
+    avg_length = sum(sum(doc.values()) for doc in docs) / len(docs) or 1.0
+    n = len(docs)
+    idf = {}
+    for term in terms:
+        df = sum(1 for doc in docs if term in doc)
+        idf[term] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+    total_weight = sum(idf.values()) or 1.0
+    scored: list[tuple[float, float, int]] = []
+    for index, doc in enumerate(docs):
+        length = sum(doc.values())
+        score = matched = 0.0
+        for term in terms:
+            freq = doc.get(term, 0)
+            if freq:
+                matched += idf[term]
+                score += idf[term] * freq * (k1 + 1) / (freq + k1 * (1 - b + b * length / avg_length))
+        if score > 0 and matched / total_weight >= min_coverage:
+            when = papers[index].published.timestamp() if papers[index].published else 0.0
+            scored.append((score, when, index))
+    best = max((item[0] for item in scored), default=0.0)
+    scored = [item for item in scored if item[0] >= min_relative * best]
+    scored.sort(key=lambda item: (-round(item[0], 6), -item[1], item[2]))
+    return [Ranked(papers[index], score) for score, _, index in scored]

@@ -1,0 +1,189 @@
+"""`digest topic "…"`: find papers on a topic, then the same summarize and render stages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.config import EngineChoice, Settings
+from agent.errors import ConfigError
+from agent.models import Digest, Paper, SourceHealth
+from agent.pipeline import Progress, build_digest, fetch_all
+from agent.search import bm25_rank
+from agent.select import Selection
+from agent.sources import FetchContext
+from agent.store import Store
+from agent.summarize import NO_MODEL_NOTICE, choose_engine, summarize
+
+DEFAULT_TOPIC_SOURCES = ("local", "sample", "arxiv")
+_SINCE = re.compile(r"^(\d+)\s*([dwmy])$")
+_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
+
+
+@dataclass(frozen=True)
+class TopicOptions:
+    query: str
+    since: str | None = "30d"
+    sources: tuple[str, ...] = ()
+    max_papers: int = 20
+    engine: EngineChoice = "auto"
+    use_cache: bool = True
+    today: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class TopicOutcome:
+    digest: Digest | None
+    health: tuple[SourceHealth, ...]
+    queries: tuple[str, ...]
+    message: str
+    engine_reason: str
+    seconds: float
+
+
+def parse_since(value: str | None, today: dt.date) -> dt.date | None:
+    """'30d', '2w', '6m', '1y' or a date YYYY-MM-DD; None means no lower bound."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip().lower()
+    match = _SINCE.match(text)
+    if match:
+        return today - dt.timedelta(days=int(match.group(1)) * _DAYS[match.group(2)])
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--since {value!r}: use a span like 30d, 2w, 6m, 1y or a date YYYY-MM-DD") from None
+
+
+def arxiv_query(topic: str) -> str:
+    """An arXiv API search_query for a topic: the phrase in title or abstract."""
+    words = re.findall(r"[\w-]+", topic)
+    phrase = " ".join(words)
+    if len(words) <= 4:
+        return f'ti:"{phrase}" OR abs:"{phrase}"'
+    return " AND ".join(f"all:{word}" for word in words)
+
+
+def source_specs(requested: Sequence[str], queries: Sequence[str]) -> list[str]:
+    """Expand a bare `arxiv` into one arXiv API search per query."""
+    specs: list[str] = []
+    for spec in requested or DEFAULT_TOPIC_SOURCES:
+        if spec == "arxiv":
+            specs.extend(f"arxiv:{arxiv_query(query)}" for query in queries)
+        else:
+            specs.append(spec)
+    return list(dict.fromkeys(specs))
+
+
+def _expand(settings: Settings, store: Store, query: str, use_cache: bool) -> list[str]:
+    from agent.summarize.llm.engine import LLMEngine
+
+    engine = LLMEngine(settings, store, use_cache=use_cache)
+    expanded = [q.strip() for q in engine.expand_query(query) if q.strip()]
+    return list(dict.fromkeys([query, *expanded]))[:5]
+
+
+def _recent(papers: Sequence[Paper], since: dt.date | None) -> list[Paper]:
+    if since is None:
+        return list(papers)
+    return [p for p in papers if p.published is None or p.published.date() >= since]
+
+
+def run_topic(settings: Settings, options: TopicOptions, progress: Progress = lambda _: None) -> TopicOutcome:
+    """Find, rank, summarise. Raises ConfigError for an empty query, NoSourceReadError if all failed."""
+    started = time.monotonic()
+    query = " ".join(options.query.split())
+    if not query:
+        raise ConfigError("the topic is empty: say what to look for, e.g. digest topic \"speculative decoding\"")
+    today = options.today or dt.date.today()
+    since = parse_since(options.since, today)
+    decision = choose_engine(options.engine, settings)
+    with Store.open(settings.home) as store:
+        queries = [query]
+        if decision.kind == "llm":
+            progress("expanding the topic into searches")
+            queries = _expand(settings, store, query, options.use_cache)
+        specs = source_specs(options.sources, queries)
+        ctx = FetchContext(date=today, settings=settings, store=store, since=since, query=query)
+        fetched = fetch_all(specs, ctx, progress)
+        progress("ranking papers")
+        ranked = bm25_rank(" ".join(queries), _recent(fetched.papers, since))
+        searched = ", ".join(h.name for h in fetched.health)
+        if not ranked:
+            failed = [h.name for h in fetched.health if h.status == "failed"]
+            note = f" ({', '.join(failed)} failed)" if failed else ""
+            message = (
+                f"No papers found on {query!r} in {searched}{note}. "
+                "Try broader or different terms, a longer --since, or another --source."
+            )
+            return TopicOutcome(None, fetched.health, tuple(queries), message, decision.reason,
+                                round(time.monotonic() - started, 2))
+        papers = [item.paper for item in ranked]
+        selection = Selection(
+            selected=tuple(papers[: options.max_papers]),
+            also_new=tuple(papers[options.max_papers :]),
+            updated=(),
+            already_seen=0,
+            excluded=0,
+        )
+        progress(f"summarizing {len(selection.selected)} papers ({decision.kind} engine)")
+        summary = summarize(
+            selection.selected, decision=decision, settings=settings, store=store,
+            topic=query, use_cache=options.use_cache,
+        )
+        store.keep_papers((p.id, p.model_dump_json()) for p in papers if p.source != "sample")
+    notices = [NO_MODEL_NOTICE] if decision.reason == NO_MODEL_NOTICE else []
+    digest = build_digest(
+        kind="topic", date=today, summary=summary, selection=selection,
+        health=fetched.health, notices=notices, topic=query,
+    )
+    message = f"{digest.paper_count} papers on {query!r} in {len(digest.themes)} themes (searched {searched})"
+    return TopicOutcome(digest, fetched.health, tuple(queries), message, decision.reason,
+                        round(time.monotonic() - started, 2))
+
+
+def topic_dir(settings: Settings, digest: Digest, out_dir: Path | None) -> Path:
+    slug = re.sub(r"[^a-z0-9]+", "-", (digest.topic or "topic").lower()).strip("-")[:60] or "topic"
+    root = out_dir or settings.home / "archive"
+    return root / digest.date.isoformat() / f"topic-{slug}"
+
+
+def emit_topic(
+    digest: Digest, settings: Settings, *, format_: str, out_dir: Path | None, send: bool
+) -> list[str]:
+    """Write or print the topic digest in the asked format, send it if asked; lines to print."""
+    from agent.archive import archive_digest
+    from agent.pipeline import send_digest
+    from agent.render import digest_to_json, render_markdown, write_digest_files
+
+    lines: list[str] = []
+    if format_ == "json":
+        lines.append(json.dumps(digest_to_json(digest), ensure_ascii=False, indent=2))
+    needs_files = send or format_ in {"html", "text", "md"}
+    if needs_files:
+        target = topic_dir(settings, digest, out_dir)
+        files = write_digest_files(
+            digest, target, sender=settings.email.sender,
+            recipients=tuple(settings.email.recipients),
+            list_unsubscribe=settings.email.list_unsubscribe,
+            max_html_bytes=settings.email.max_html_bytes,
+        )
+        markdown = target / "digest.md"
+        markdown.write_text(render_markdown(digest), encoding="utf-8")
+        archive_digest(settings.home, {"html": files.html, "text": files.text, "eml": files.eml, "json": files.json})
+        chosen = {"html": files.html, "text": files.text, "md": markdown}.get(format_)
+        if chosen is not None:
+            lines.append(f"Wrote {chosen}")
+        if send:
+            if not settings.email.configured:
+                raise ConfigError("--send needs [email] smtp_host, sender and recipients in the config")
+            with Store.open(settings.home) as store:
+                report = send_digest(digest, files, settings, store)
+            sent = ", ".join(report.sent) or "nobody new (already sent)"
+            lines.append(f"Sent to {sent}")
+    return lines

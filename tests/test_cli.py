@@ -1,0 +1,136 @@
+"""The `digest` command end to end, as a user runs it: a real subprocess in a temp dir."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_digest(*args: str, home: Path, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
+    environment.update({"DIGEST_HOME": str(home), "COLUMNS": "120", **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "agent", *args],
+        cwd=cwd, env=environment, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_daily_on_the_sample_writes_all_four_files(tmp_path: Path) -> None:
+    result = run_digest("daily", "--date", "2026-11-26", "--out", str(tmp_path / "out"),
+                        home=tmp_path / "home", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    day = tmp_path / "out" / "2026-11-26"
+    for name in ("digest.html", "digest.txt", "digest.eml", "digest.json"):
+        assert (day / name).stat().st_size > 500, name
+    data = json.loads((day / "digest.json").read_text(encoding="utf-8"))
+    assert data["kind"] == "daily" and data["date"] == "2026-11-26"
+    assert data["engine"] == "offline"
+    in_themes = [p["id"] for t in data["themes"] for p in t["papers"]]
+    also = [p["id"] for p in data["also_new"]]
+    assert len(in_themes) == 30  # the default cap
+    assert sorted(in_themes + also) == [f"dp-{i:03d}" for i in range(1, 208)]
+    message = email.message_from_bytes((day / "digest.eml").read_bytes(), policy=email.policy.default)
+    assert message.get_content_type() == "multipart/alternative"
+    assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
+    # the terminal says which engine and where the files are
+    assert "offline" in result.stdout
+    assert str(day / "digest.html") in result.stdout.replace("\n", "")
+    # the archive index lists it
+    assert "2026-11-26" in (tmp_path / "home" / "archive" / "index.html").read_text(encoding="utf-8")
+
+
+def test_daily_from_a_file_with_max_papers(tmp_path: Path) -> None:
+    papers = tmp_path / "papers.jsonl"
+    papers.write_text("".join(
+        json.dumps({"id": f"f{i}", "title": f"Paper {i} on graph neural networks",
+                    "abstract": "We propose a graph method. It improves accuracy by 3%."}) + "\n"
+        for i in range(5)), encoding="utf-8")
+    result = run_digest("daily", "--source", f"file:{papers}", "--max-papers", "2", "--engine", "offline",
+                        "--date", "2026-11-20", "--out", str(tmp_path / "o"), home=tmp_path / "h", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    data = json.loads((tmp_path / "o" / "2026-11-20" / "digest.json").read_text(encoding="utf-8"))
+    assert sum(len(t["papers"]) for t in data["themes"]) == 2
+    assert [p["id"] for p in data["also_new"]] == ["f2", "f3", "f4"]
+
+
+def test_two_days_in_a_row_do_not_repeat_papers(tmp_path: Path) -> None:
+    papers = tmp_path / "feed.jsonl"
+    rows = [{"id": f"2611.0000{i}", "title": f"Title {i}", "abstract": "We study things."} for i in range(3)]
+    papers.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    common = ("--source", f"file:{papers}", "--engine", "offline", "--out", str(tmp_path / "o"))
+    first = run_digest("daily", "--date", "2026-11-23", *common, home=tmp_path / "h", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    second = run_digest("daily", "--date", "2026-11-24", *common, home=tmp_path / "h", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "Nothing new today" in second.stdout and "earlier digest" in second.stdout
+    assert not (tmp_path / "o" / "2026-11-24").exists()
+    again = run_digest("daily", "--date", "2026-11-23", *common, home=tmp_path / "h", cwd=tmp_path)
+    assert again.returncode == 0 and "3 papers" in again.stdout  # re-running a date rebuilds it
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("daily", "--source", "nonsense"), "unknown source 'nonsense'"),
+        (("daily", "--source", "file:/nonexistent/papers.jsonl"), "no such file"),
+        (("daily", "--date", "2026-13-45"), "Invalid value for '--date'"),
+        (("daily", "--engine", "llm"), "--engine llm needs a model"),
+        (("topic", "   "), "the topic is empty"),
+    ],
+)
+def test_expected_errors_are_one_line_exit_2(tmp_path: Path, args: tuple[str, ...], needle: str) -> None:
+    result = run_digest(*args, home=tmp_path / "h", cwd=tmp_path)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert needle in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_malformed_jsonl_names_the_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "title": "ok"}\n{not json}\n', encoding="utf-8")
+    result = run_digest("daily", "--source", f"file:{bad}", home=tmp_path / "h", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "bad.jsonl:2: malformed JSONL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_config_file_is_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "digest.toml").write_text("max_papers = 'many'\n", encoding="utf-8")
+    result = run_digest("daily", home=tmp_path / "h", cwd=tmp_path)
+    assert result.returncode == 2 and "max_papers" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_help_lists_every_command(tmp_path: Path) -> None:
+    result = run_digest("--help", home=tmp_path / "h", cwd=tmp_path)
+    assert result.returncode == 0
+    for command in ("daily", "topic", "outbox", "archive", "schedule"):
+        assert command in result.stdout
+
+
+def test_topic_offline_on_the_sample(tmp_path: Path) -> None:
+    result = run_digest("topic", "sentence embeddings", "--source", "sample", "--engine", "offline",
+                        "--format", "json", home=tmp_path / "h", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["kind"] == "topic" and data["topic"] == "sentence embeddings"
+    titles = [p["title"] for t in data["themes"] for p in t["papers"]]
+    assert titles and sum("entence" in t for t in titles) >= len(titles) // 2
+    assert data["overview"]
+
+
+def test_topic_with_no_match_says_where_it_looked(tmp_path: Path) -> None:
+    result = run_digest("topic", "protein folding cryo-em", "--source", "sample", "--engine", "offline",
+                        home=tmp_path / "h", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "No papers found" in result.stderr and "sample" in result.stderr
+    assert "broader" in result.stderr

@@ -1,0 +1,67 @@
+"""A non-editable install carries the sample corpus, the templates and the prompts."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    source = tmp_path_factory.mktemp("src") / "paper-digest"
+    ignore = shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycache__", "out", "runs")
+    shutil.copytree(REPO, source, ignore=ignore)
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(source)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
+    [wheel_file] = out.glob("paper_digest-*.whl")
+    return wheel_file
+
+
+def test_wheel_carries_data_templates_and_prompts(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "agent/data/sample-daily-papers.jsonl" in names
+    assert any(n.startswith("agent/render/templates/") and n.endswith(".html") for n in names)
+    prompts = {Path(n).name for n in names if n.startswith("agent/prompts/")}
+    on_disk = {p.name for p in (REPO / "prompts").glob("*.j2")}
+    assert on_disk and on_disk <= prompts
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "digest = agent.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+def test_installed_wheel_runs_the_daily_job_outside_the_checkout(wheel: Path, tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
+         "--target", str(target), str(wheel)],
+        check=True, capture_output=True, timeout=300,
+    )
+    dependencies = [p for p in sys.path if p.endswith("site-packages")]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
+    env.update(PYTHONPATH=os.pathsep.join([str(target), *dependencies]), DIGEST_HOME=str(tmp_path / "home"))
+    result = subprocess.run(
+        [sys.executable, "-m", "agent", "daily", "--date", "2026-11-26", "--out", str(tmp_path / "out")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads((tmp_path / "out" / "2026-11-26" / "digest.json").read_text(encoding="utf-8"))
+    assert data["themes"] and data["engine"] == "offline"
+    check = subprocess.run(
+        [sys.executable, "-c", "import agent, agent.resources as r; print(agent.__file__); print(r.prompts_dir())"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )
+    module_file, prompts = check.stdout.split()
+    assert module_file.startswith(str(target)), "the installed copy, not the checkout, was imported"
+    assert Path(prompts).is_dir() and any(Path(prompts).glob("*.j2"))
