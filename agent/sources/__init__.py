@@ -22,7 +22,8 @@ _TAKES_NO_ARGUMENT = {"sample", "local"}
 
 SOURCE_HELP = (
     "sample (the bundled demo day), local (papers of earlier digests), file:PATH (.jsonl/.json), arxiv-rss:CATS (e.g. cs.CL+cs.LG), "
-    "arxiv:QUERY (arXiv API search), hf-daily[:YYYY-MM-DD] (Hugging Face daily papers)"
+    "arxiv:QUERY (arXiv API search), hf-daily[:YYYY-MM-DD] (Hugging Face daily papers), "
+    "s2:QUERY (Semantic Scholar search)"
 )
 
 
@@ -46,4 +47,4 @@ def make_source(spec: str) -> Source:
     return source
 
 
-__all__ = ["FetchContext", "Source", "make_source", "SOURCE_HELP"]
+__all__ = ["SOURCE_HELP", "FetchContext", "Source", "make_source"]

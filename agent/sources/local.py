@@ -39,7 +39,7 @@ def _as_datetime(value: Any) -> dt.datetime | None:
 def record_to_paper(record: Any, source: str) -> Paper:
     """Build a Paper from one JSON record (fields id, title, abstract; optional extras)."""
     if not isinstance(record, dict):
-        raise ValueError(f"expected a JSON object, got {type(record).__name__}")
+        raise TypeError(f"expected a JSON object, got {type(record).__name__}")
     missing = [key for key in ("id", "title") if not str(record.get(key) or "").strip()]
     if missing:
         raise ValueError(f"missing field {', '.join(repr(key) for key in missing)}")
@@ -92,7 +92,7 @@ def read_paper_file(path: Path, source: str) -> list[Paper]:
     for number, record in _records(path):
         try:
             papers.append(record_to_paper(record, source))
-        except (ValueError, ValidationError) as exc:
+        except (TypeError, ValueError, ValidationError) as exc:
             reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
             raise ConfigError(f"{path}: {unit} {number}: {reason}") from None
     return papers

@@ -1,0 +1,106 @@
+"""`hf-daily[:DATE]`: Hugging Face daily papers (huggingface.co/api/daily_papers?date=DATE).
+
+A JSON array; each item holds ``paper`` with the arXiv id (no version), title, summary, authors
+(``{name, hidden, ...}``), ``upvotes`` and ``publishedAt`` (the arXiv date). The listing day
+defaults to the digest date. An object with ``error`` instead of the array is a SourceError.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from agent.errors import ConfigError, SourceError
+from agent.models import Paper
+from agent.sources.arxiv_ids import abs_url, find_arxiv_id, pdf_url
+from agent.sources.base import FetchContext, Source
+from agent.sources.clean import clean_text
+from agent.sources.http import HttpFetcher, parse_json
+
+log = logging.getLogger(__name__)
+
+HF_PAPER_URL = "https://huggingface.co/papers/"
+
+
+class HfDailySource(Source):
+    """The papers listed on one day of Hugging Face's daily papers page, with upvotes."""
+
+    def __init__(self, date: str | None = None, *, fetcher: HttpFetcher | None = None) -> None:
+        self.date: dt.date | None = None
+        if date and date.strip():
+            try:
+                self.date = dt.date.fromisoformat(date.strip())
+            except ValueError:
+                raise ConfigError(f"hf-daily: bad date {date!r}, expected YYYY-MM-DD") from None
+        self.name = f"hf-daily:{self.date.isoformat()}" if self.date else "hf-daily"
+        self._fetcher = fetcher
+
+    def fetch(self, ctx: FetchContext) -> list[Paper]:
+        settings = ctx.settings.sources
+        day = self.date or ctx.date
+        with HttpFetcher.borrow(settings, self._fetcher) as fetcher:
+            result = fetcher.get(
+                settings.hf_url, source=self.name, params={"date": day.isoformat()}, store=ctx.store
+            )
+        return parse_daily_papers(result.text, source=self.name)
+
+
+def parse_daily_papers(text: str, *, source: str) -> list[Paper]:
+    """Every paper of a daily-papers JSON body, in listing order, deduplicated by id."""
+    data = parse_json(text, source)
+    if isinstance(data, dict) and "error" in data:
+        message = " ".join(str(data["error"]).split())
+        raise SourceError(f"{source}: Hugging Face error: {message}")
+    if not isinstance(data, list):
+        raise SourceError(f"{source}: expected a JSON array of papers, got {type(data).__name__}")
+    papers: dict[str, Paper] = {}
+    for index, item in enumerate(data, start=1):
+        paper = _paper(item, source) if isinstance(item, dict) else None
+        if paper is None:
+            log.warning("%s: skipped item %d (no paper id or title)", source, index)
+            continue
+        papers.setdefault(paper.id, paper)
+    return list(papers.values())
+
+
+def _paper(item: dict[str, Any], source: str) -> Paper | None:
+    raw = item.get("paper") if isinstance(item.get("paper"), dict) else {}
+    raw_id = str(raw.get("id") or "").strip()
+    title = clean_text(str(raw.get("title") or item.get("title") or ""))
+    if not raw_id or not title:
+        return None
+    found = find_arxiv_id(raw_id)
+    if found and raw_id in (found[0], f"{found[0]}v{found[1]}"):
+        paper_id, version = found
+        url, pdf = abs_url(paper_id), pdf_url(paper_id, version)
+    else:
+        paper_id, version, url, pdf = raw_id, None, HF_PAPER_URL + raw_id, None
+    authors = tuple(
+        name
+        for author in raw.get("authors") or ()
+        if isinstance(author, dict) and (name := clean_text(str(author.get("name") or "")))
+    )
+    upvotes = raw.get("upvotes")
+    return Paper(
+        id=paper_id,
+        version=version,
+        title=title,
+        abstract=clean_text(str(raw.get("summary") or item.get("summary") or "")),
+        authors=authors,
+        url=url,
+        pdf_url=pdf,
+        published=_iso(raw.get("publishedAt") or item.get("publishedAt")),
+        source=source,
+        upvotes=upvotes if isinstance(upvotes, int) and not isinstance(upvotes, bool) else None,
+    )
+
+
+def _iso(value: object) -> dt.datetime | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)

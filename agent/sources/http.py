@@ -1,0 +1,345 @@
+"""The HTTP fetcher every live source uses: timeouts, retries, politeness, conditional requests.
+
+- One `httpx.Client` with the configured timeout and a descriptive User-Agent.
+- tenacity retries on 429, 5xx, timeouts and connection errors, honouring `Retry-After`
+  (capped), with exponential backoff and jitter otherwise, and a bounded number of attempts.
+- arXiv's etiquette in code: a `RateGate` lets at most one request through every
+  `arxiv_min_interval_seconds`, one connection at a time, across all arXiv endpoints (the
+  module-level `ARXIV_GATE` is shared by every fetcher unless one is injected). Other
+  services with a rate limit (Semantic Scholar) get their own shared gate by name.
+- Conditional requests (ETag / Last-Modified) through the store: a 304 returns the stored body.
+- Bodies are decoded as UTF-8 from the bytes (bad bytes become U+FFFD), never guessed.
+- Every failure is a `SourceError` with one line: "<source>: <what went wrong>".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Self
+
+import httpx
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import ParseError, fromstring
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from agent.errors import SourceError
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
+
+    from agent.config import SourcesSettings
+    from agent.store import Store
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+
+RETRY_STATUSES = frozenset({408, 425, 429})  # and every 5xx
+DEFAULT_MAX_RETRY_WAIT = 60.0
+
+
+class RateGate:
+    """At most one request every `interval` seconds, and one at a time, for one service.
+
+    The interval is counted from the end of the previous request (the stricter reading of
+    "one request every three seconds"). Clock and sleep are injectable so tests use a fake
+    clock and never sleep for real.
+    """
+
+    def __init__(self, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+        self.clock = clock
+        self.sleep = sleep
+        self._lock = threading.Lock()
+        self._last_end: float | None = None
+
+    @contextmanager
+    def turn(self, interval: float) -> Iterator[None]:
+        """Hold the service for one request, after waiting out the spacing."""
+        with self._lock:
+            if self._last_end is not None and interval > 0:
+                wait = self._last_end + interval - self.clock()
+                if wait > 0:
+                    self.sleep(wait)
+            try:
+                yield
+            finally:
+                self._last_end = self.clock()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._last_end = None
+
+
+ARXIV_GATE = RateGate()
+"""Shared by every arXiv endpoint (RSS, API) in this process."""
+
+_SHARED_GATES: dict[str, RateGate] = {"arxiv": ARXIV_GATE}
+_SHARED_GATES_LOCK = threading.Lock()
+
+
+def shared_gate(service: str) -> RateGate:
+    """The process-wide gate of one service ("arxiv", "s2", ...), created on first use."""
+    with _SHARED_GATES_LOCK:
+        return _SHARED_GATES.setdefault(service, RateGate())
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    """One successful response: the decoded body and where it came from."""
+
+    url: str
+    status: int
+    content: bytes
+    from_cache: bool = False
+
+    @property
+    def text(self) -> str:
+        return decode_body(self.content)
+
+
+def decode_body(content: bytes) -> str:
+    """UTF-8 from the bytes (BOM dropped); undecodable bytes become U+FFFD."""
+    return content.decode("utf-8-sig", errors="replace")
+
+
+def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def parse_xml(text: str, source: str) -> Element:
+    """Parse a whole XML document (defusedxml: no DTD entities); SourceError if malformed."""
+    if not text.strip():
+        raise SourceError(f"{source}: empty response body, expected XML")
+    try:
+        return fromstring(text)
+    except ParseError as exc:
+        raise SourceError(f"{source}: malformed XML ({exc}); feed truncated or not XML") from exc
+    except DefusedXmlException as exc:
+        raise SourceError(f"{source}: refused unsafe XML ({type(exc).__name__})") from exc
+
+
+def parse_json(text: str, source: str) -> object:
+    """Parse a whole JSON document; SourceError if malformed."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SourceError(f"{source}: malformed JSON ({exc}); body truncated or not JSON") from exc
+
+
+class _RetryableStatus(Exception):
+    def __init__(self, status: int, retry_after: float | None) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.retry_after = retry_after
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, _RetryableStatus | httpx.TimeoutException | httpx.TransportError)
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _log_retry(source: str, attempts: int, state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome is not None else None
+    wait = state.next_action.sleep if state.next_action is not None else 0.0
+    log.info(
+        "%s: %s, retrying in %.1f s (attempt %d of %d)",
+        source,
+        _one_line(str(exc) or type(exc).__name__),
+        wait,
+        state.attempt_number,
+        attempts,
+    )
+
+
+class HttpFetcher:
+    """GET with retries, politeness and conditional requests. Use as a context manager."""
+
+    def __init__(
+        self,
+        settings: SourcesSettings,
+        *,
+        sleep: Sleep = time.sleep,
+        arxiv_gate: RateGate | None = None,
+        gates: Mapping[str, RateGate] | None = None,
+        max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sleep = sleep
+        self._gates = dict(gates or {})
+        if arxiv_gate is not None:
+            self._gates["arxiv"] = arxiv_gate
+        self.max_retry_wait = max_retry_wait
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(settings.timeout_seconds),
+            headers={"User-Agent": settings.user_agent},
+            follow_redirects=True,
+            transport=transport,
+        )
+
+    def gate(self, service: str) -> RateGate:
+        """The injected gate for a service, else the process-wide one."""
+        return self._gates.get(service) or shared_gate(service)
+
+    @property
+    def arxiv_gate(self) -> RateGate:
+        return self.gate("arxiv")
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the one public call ------------------------------------------------------------
+
+    def get(
+        self,
+        url: str,
+        *,
+        source: str,
+        params: Mapping[str, str | int] | None = None,
+        store: Store | None = None,
+        gate: RateGate | None = None,
+        min_interval: float | None = None,
+        accept: frozenset[int] = frozenset({200}),
+    ) -> HttpResult:
+        """GET url; statuses in `accept` (and 304 with a stored body) are returned.
+
+        `source` names the source in error messages. `gate` spaces the requests, at least
+        `min_interval` seconds apart (default: arxiv_min_interval_seconds; pass
+        `self.arxiv_gate` for every arXiv endpoint). With a store, ETag / Last-Modified are
+        sent and saved, and a 304 returns the stored body.
+        """
+        interval = (
+            self.settings.arxiv_min_interval_seconds if min_interval is None else min_interval
+        )
+        full_url = str(httpx.URL(url, params=dict(params) if params else None))
+        headers: dict[str, str] = {}
+        stored_body: bytes | None = None
+        if store is not None:
+            etag, last_modified, stored_body = store.http_validators(full_url)
+            if stored_body is not None:
+                if etag:
+                    headers["If-None-Match"] = etag
+                if last_modified:
+                    headers["If-Modified-Since"] = last_modified
+
+        attempts = self.settings.max_attempts
+        retrying = Retrying(
+            stop=stop_after_attempt(attempts),
+            wait=self._wait,
+            retry=retry_if_exception(_retryable),
+            sleep=self.sleep,
+            before_sleep=lambda state: _log_retry(source, attempts, state),
+            reraise=True,
+        )
+        try:
+            response = retrying(self._attempt, full_url, headers, gate, interval)
+        except _RetryableStatus as exc:
+            raise SourceError(f"{source}: HTTP {exc.status} after {attempts} attempts") from exc
+        except httpx.TimeoutException as exc:
+            raise SourceError(
+                f"{source}: timed out after {attempts} attempts "
+                f"({self.settings.timeout_seconds:g} s each) fetching {full_url}"
+            ) from exc
+        except httpx.TransportError as exc:
+            reason = _one_line(str(exc) or type(exc).__name__)
+            raise SourceError(
+                f"{source}: connection failed after {attempts} attempts: {reason}"
+            ) from exc
+        except httpx.HTTPError as exc:  # invalid URL and the like: not worth retrying
+            raise SourceError(f"{source}: request failed: {_one_line(str(exc))}") from exc
+
+        if response.status_code == 304:
+            if stored_body is None:
+                raise SourceError(f"{source}: HTTP 304 but no stored copy of {full_url}")
+            return HttpResult(full_url, 304, stored_body, from_cache=True)
+        if response.status_code not in accept:
+            raise SourceError(f"{source}: HTTP {response.status_code} from {full_url}")
+
+        content = response.content
+        if store is not None and response.status_code == 200:
+            etag = response.headers.get("ETag")
+            last_modified = response.headers.get("Last-Modified")
+            if etag or last_modified:
+                store.save_http_validators(full_url, etag, last_modified, content)
+        return HttpResult(full_url, response.status_code, content)
+
+    @classmethod
+    @contextmanager
+    def borrow(
+        cls, settings: SourcesSettings, injected: HttpFetcher | None
+    ) -> Iterator[HttpFetcher]:
+        """The injected fetcher (left open), or a fresh one closed afterwards."""
+        if injected is not None:
+            yield injected
+            return
+        with cls(settings) as fetcher:
+            yield fetcher
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _attempt(
+        self, url: str, headers: dict[str, str], gate: RateGate | None, interval: float
+    ) -> httpx.Response:
+        if gate is None:
+            response = self._send(url, headers)
+        else:
+            with gate.turn(interval):
+                response = self._send(url, headers)
+        if response.status_code in RETRY_STATUSES or 500 <= response.status_code <= 599:
+            raise _RetryableStatus(
+                response.status_code, parse_retry_after(response.headers.get("Retry-After"))
+            )
+        return response
+
+    def _send(self, url: str, headers: dict[str, str]) -> httpx.Response:
+        response = self._client.get(url, headers=headers)
+        response.read()  # the whole body inside the gate: one connection at a time
+        return response
+
+    _backoff = wait_exponential_jitter(initial=1.0, max=30.0, jitter=1.0)
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(exc, _RetryableStatus) and exc.retry_after is not None:
+            return min(exc.retry_after, self.max_retry_wait)
+        return min(self._backoff(state), self.max_retry_wait)

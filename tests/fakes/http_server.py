@@ -1,0 +1,177 @@
+"""A real loopback HTTP server that replays scripted responses and records every request.
+
+    with ScriptedHttpServer() as server:
+        server.add("/rss/cs.CL", Reply(200, body, {"ETag": '"v1"'}))   # fixed route
+        server.enqueue(Reply(429, headers={"Retry-After": "1"}))        # one-shot, FIFO
+        ... server.url ... server.requests[0].headers["user-agent"] ...
+
+Queued replies are served first (in order, whatever the path); then the route for the path;
+otherwise 404 "no scripted response". `Reply(drop=True)` closes the connection without an
+answer (a connection error for the client); `Reply(delay=...)` waits before answering.
+`FakeClock` is the clock and sleep to inject into rate gates and retries: no real waiting.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int = 200
+    body: bytes | str = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+    delay: float = 0.0
+
+    @property
+    def payload(self) -> bytes:
+        return self.body.encode("utf-8") if isinstance(self.body, str) else self.body
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # lower-cased names
+
+    def param(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else None
+
+
+class ScriptedHttpServer:
+    """ThreadingHTTPServer on 127.0.0.1 (ephemeral port) serving scripted replies."""
+
+    def __init__(self) -> None:
+        self._queue: deque[Reply] = deque()
+        self._routes: dict[str, Reply] = {}
+        self._lock = threading.Lock()
+        self.requests: list[RecordedRequest] = []
+        self._active = 0
+        self.max_concurrent = 0  # most requests in progress at once (received, not answered)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def add(self, path: str, reply: Reply) -> None:
+        """Serve `reply` for every GET of `path` (query string ignored)."""
+        with self._lock:
+            self._routes[path] = reply
+
+    def enqueue(self, *replies: Reply) -> None:
+        """Serve these once each, in order, before any route."""
+        with self._lock:
+            self._queue.extend(replies)
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _next_reply(self, path: str) -> Reply:
+        with self._lock:
+            if self._queue:
+                return self._queue.popleft()
+            return self._routes.get(path, Reply(404, b"no scripted response"))
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+            self._active += 1
+            self.max_concurrent = max(self.max_concurrent, self._active)
+
+    def _done(self) -> None:
+        with self._lock:
+            self._active -= 1
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                server._record(
+                    RecordedRequest(
+                        method="GET",
+                        path=parts.path,
+                        query=parse_qs(parts.query, keep_blank_values=True),
+                        headers={k.lower(): v for k, v in self.headers.items()},
+                    )
+                )
+                reply = server._next_reply(parts.path)
+                try:
+                    if reply.delay:
+                        time.sleep(reply.delay)
+                finally:
+                    # Counted as active until the answer starts: once the client has the
+                    # answer it may send its next request, which must not look concurrent.
+                    server._done()
+                self._answer(reply)
+
+            def _answer(self, reply: Reply) -> None:
+                if reply.drop:
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                payload = reply.payload if reply.status not in (204, 304) else b""
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if payload:
+                    self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass  # quiet tests
+
+        return Handler
+
+
+class FakeClock:
+    """A monotonic clock that moves only when slept on; every sleep is recorded."""
+
+    def __init__(self, start: float = 1_000.0) -> None:
+        self.value = start
+        self.sleeps: list[float] = []
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        with self._lock:
+            return self.value
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+            self.value += seconds
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.value += seconds
