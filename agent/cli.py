@@ -218,11 +218,12 @@ def outbox() -> None:
 @expected_errors
 def outbox_flush(config_path: Path | None, verbose: bool) -> None:
     """Send what is spooled; never sends a message twice. Exit 0 when all went, 4 otherwise."""
+    from agent.lock import run_lock
     from agent.outbox import flush_outbox
     from agent.store import Store
 
     settings = settings_from(config_path, verbose)
-    with Store.open(settings.home) as store:
+    with run_lock(settings.home), Store.open(settings.home) as store:
         report = flush_outbox(settings.home / "outbox", settings=settings.email, store=store)
     out.print(report.describe())
     if report.failed:
@@ -286,6 +287,45 @@ def schedule(
 
     out.print(f"Scheduled `digest daily` at '{cron}'{' in ' + tz if tz else ''}; Ctrl-C stops.")
     run_schedule(cron, job, tz=tz, state_path=settings.home / "schedule.json")
+
+
+@main.command()
+@click.option("--cases", "cases_dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Directory of eval cases (*.yaml; default: evals/cases of the checkout).")
+@click.option("--prompts", "prompts", type=click.Path(path_type=Path, file_okay=False), default=None, help="Candidate prompts directory (default: the bundled prompts/).")
+@click.option("--baseline", default=None, metavar="GIT_REF_OR_DIR", help="Baseline prompts: a directory, or a git ref whose prompts/ is used (default: HEAD).")
+@click.option("--engine", type=click.Choice(["offline", "llm"]), default=None, help="llm (default when a model is configured) or offline (a smoke run: prompts do not matter).")
+@click.option("--repeat", type=click.IntRange(1, 50), default=1, help="Run each case N times; the table shows mean and spread.")
+@click.option("--report", "report", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write the report here: .md (Markdown) or .html (default: next to the run's JSONL).")
+@click.option("--judge", is_flag=True, help="Add the model-graded scorer (prompts/judge.j2; needs a model; cached).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Directory for the raw results JSONL (default: evals/runs, git-ignored).")
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only cases with this tag (repeatable).")
+@common_options
+@expected_errors
+def eval(
+    cases_dir: Path | None,
+    prompts: Path | None,
+    baseline: str | None,
+    engine: str | None,
+    repeat: int,
+    report: Path | None,
+    judge: bool,
+    out_dir: Path | None,
+    tags: tuple[str, ...],
+    config_path: Path | None,
+    verbose: bool,
+) -> None:
+    """Score candidate prompts against a baseline on the eval cases; exit 1 on a regression."""
+    from agent.evals.report import print_table
+    from agent.evals.session import EvalOptions, run_eval_session
+
+    settings = settings_from(config_path, verbose)
+    options = EvalOptions(cases_dir, prompts, baseline, engine, repeat, report, judge, out_dir, tags)
+    with out.status("starting", spinner="dots") as status:
+        outcome = run_eval_session(settings, options, cwd=Path.cwd(), progress=status.update)
+    print_table(out, outcome.comparison, labels=outcome.labels)
+    out.print(f"report: {outcome.report}\nresults: {outcome.jsonl}")
+    if outcome.exit_code:
+        sys.exit(outcome.exit_code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,576 @@
+"""Delivery that sends exactly once: SMTP, the sent ledger, retries, and the outbox.
+
+For each recipient of a digest (`digest_key`):
+
+1. skip it when the sent ledger has a row for (digest_key, recipient), unless `force`
+   (which first forgets the digest's rows);
+2. send: one message per recipient (To: that recipient; its own Message-ID derived from the
+   rendered one, so it is unique per recipient and identical on every retry and in the outbox),
+   or one message with every recipient as a blind envelope recipient (To: the sender);
+3. write the ledger row the moment the server accepted the message: `sendmail` returned and
+   that recipient is not in its refused list. Nothing else happens between the two.
+
+Temporary failures (4xx replies, a dropped connection, connection refused, a timeout) are
+retried with exponential backoff and jitter, at most `settings.max_attempts` tries per message.
+Permanent failures (5xx, authentication refused, a TLS certificate the client does not trust)
+are not retried. Either way a message that did not go is spooled to the outbox and, after every
+recipient was handled, `DeliveryError` (exit code 4) says so in one line; `digest outbox flush`
+sends the spool later. When the connection itself fails for good (server down, login refused)
+the remaining messages are spooled without more attempts.
+
+Worst case of the accept/ledger window. The ledger row is written right after the server's
+"250" to the end of DATA. If the process dies (crash, kill -9, power loss) or the SQLite write
+fails in that instant, the message went out but the ledger does not know: the next run (or
+flush) sends it again, so that recipient gets ONE duplicate (in BCC mode, every recipient of
+that one transaction). SMTP itself has the same kind of window (RFC 1047): when the connection
+drops after the final "." but before the "250" arrives, the client cannot know whether the
+server took the message, treats it as temporary and retries, which may also give one
+duplicate. A message is never lost silently: it is in the ledger, or spooled, or the run
+failed loudly before its ledger row was written.
+
+The SMTP password is read with `.get_secret_value()` only in the `login` call; it is never
+logged, never put in an exception message (every error text is scrubbed) and never spooled.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import ipaddress
+import logging
+import smtplib
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+from pathlib import Path
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from agent.config import EmailSettings
+from agent.errors import ConfigError, DeliveryError
+from agent.outbox import remove_spooled, spool_message
+from agent.store import Store
+
+log = logging.getLogger(__name__)
+
+BACKOFF_INITIAL_SECONDS = 2.0
+BACKOFF_MAX_SECONDS = 60.0
+BACKOFF_JITTER_SECONDS = 2.0
+
+
+@dataclass
+class DeliveryReport:
+    """Recipients (addresses) sent to and skipped (already in the ledger); spooled .eml files."""
+
+    sent: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    spooled: list[Path] = field(default_factory=list)
+
+
+class SmtpFailure(Exception):
+    """One SMTP failure, classified. `text` is one line, free of secrets."""
+
+    def __init__(self, text: str, *, temporary: bool, fatal: bool, code: int | None = None):
+        super().__init__(text)
+        self.text = text
+        self.temporary = temporary
+        self.fatal = fatal  # the connection itself failed: later messages would fail the same way
+        self.code = code
+
+
+@dataclass
+class SendResult:
+    accepted: list[str] = field(default_factory=list)
+    failed: dict[str, SmtpFailure] = field(default_factory=dict)
+    attempts: int = 0
+
+
+# addresses and headers ------------------------------------------------------------------------
+
+
+def envelope_address(address: str) -> str:
+    """The bare addr-spec of `Name <addr>` (what goes into MAIL FROM / RCPT TO and the ledger)."""
+    return parseaddr(address)[1] or address.strip()
+
+
+def list_unsubscribe_header(value: str) -> str:
+    """`<mailto:...>` and/or `<https://...>`, comma separated (RFC 2369). A bare address is mailto."""
+    parts: list[str] = []
+    for raw in value.split(","):
+        item = raw.strip()
+        if not item:
+            continue
+        inner = item[1:-1].strip() if item.startswith("<") and item.endswith(">") else item
+        scheme, colon, _ = inner.partition(":")
+        if not colon and "@" in inner:
+            inner, scheme = f"mailto:{inner}", "mailto"
+        if scheme.lower() not in ("mailto", "https") or " " in inner:
+            raise ConfigError(
+                f"email.list_unsubscribe must be a mailto: address or an https: URL, got {item!r}"
+            )
+        parts.append(f"<{inner}>")
+    if not parts:
+        raise ConfigError("email.list_unsubscribe is empty")
+    return ", ".join(parts)
+
+
+def recipient_message_id(base: str, recipient: str) -> str:
+    """A per-recipient Message-ID derived from the digest's one: unique per recipient, stable."""
+    local, at, domain = base.strip().strip("<>").rpartition("@")
+    if not at:
+        local, domain = domain, "paper-digest.invalid"
+    tag = hashlib.sha256(envelope_address(recipient).lower().encode("utf-8")).hexdigest()[:12]
+    return f"<{local}.{tag}@{domain}>"
+
+
+def _base_message_id(message: EmailMessage, digest_key: str, sender: str) -> str:
+    existing = message.get("Message-ID")
+    if existing and str(existing).strip():
+        return str(existing).strip()
+    domain = envelope_address(sender).rpartition("@")[2] or "paper-digest.invalid"
+    tag = hashlib.sha256(digest_key.encode("utf-8")).hexdigest()[:20]
+    return f"<digest.{tag}@{domain}>"
+
+
+def prepare_message(
+    message: EmailMessage,
+    *,
+    sender: str,
+    to: str,
+    message_id: str,
+    list_unsubscribe: str | None,
+) -> EmailMessage:
+    """A copy with From, To, Message-ID and List-Unsubscribe set; Subject and Date kept; no Bcc."""
+    copied = copy.deepcopy(message)
+    for name in ("From", "To", "Bcc", "Message-ID", "List-Unsubscribe"):
+        del copied[name]
+    copied["From"] = sender
+    copied["To"] = to
+    copied["Message-ID"] = message_id
+    if list_unsubscribe:
+        copied["List-Unsubscribe"] = list_unsubscribe
+    if "Date" not in copied:
+        copied["Date"] = formatdate(localtime=True)
+    return copied
+
+
+def message_bytes(message: EmailMessage) -> bytes:
+    """The wire form (CRLF line ends), identical for every attempt and in the outbox."""
+    return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+
+
+def is_loopback(host: str) -> bool:
+    name = host.strip().strip("[]").lower()
+    if name in ("localhost", "localhost.localdomain") or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def plaintext_warning(settings: EmailSettings) -> str | None:
+    """The warning for `security = "none"` towards a host that is not this machine, else None."""
+    if settings.security != "none" or is_loopback(settings.smtp_host or ""):
+        return None
+    creds = " (the login is sent in the clear too)" if settings.username else ""
+    return (
+        f"SMTP to {settings.smtp_host}:{settings.smtp_port} without TLS (email.security = "
+        f"'none'){creds}; use 'starttls' or 'ssl' for anything but a local relay"
+    )
+
+
+# failures -------------------------------------------------------------------------------------
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _reply(code: int, message: bytes | str) -> str:
+    body = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+    return f"{code} {body}".strip()
+
+
+def _by_code(code: int) -> bool:
+    """True (temporary) for 4xx replies; everything else a server says is permanent."""
+    return 400 <= code < 500
+
+
+def classify(exc: BaseException, *, during_connect: bool) -> SmtpFailure:
+    """Turn an smtplib/socket/ssl exception into a temporary or permanent SmtpFailure."""
+    fatal = during_connect
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        text = f"authentication failed: {_reply(exc.smtp_code, exc.smtp_error)}"
+        return SmtpFailure(text, temporary=_by_code(exc.smtp_code), fatal=True, code=exc.smtp_code)
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        text = f"sender {exc.sender} refused: {_reply(exc.smtp_code, exc.smtp_error)}"
+        return SmtpFailure(text, temporary=_by_code(exc.smtp_code), fatal=True, code=exc.smtp_code)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = _reply(exc.smtp_code, exc.smtp_error)
+        return SmtpFailure(text, temporary=_by_code(exc.smtp_code), fatal=fatal, code=exc.smtp_code)
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return SmtpFailure(f"server: {exc}", temporary=False, fatal=True)
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return SmtpFailure(f"connection closed by the server ({exc})", temporary=True, fatal=fatal)
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        text = f"TLS certificate not trusted: {exc.verify_message or exc.reason}"
+        return SmtpFailure(text, temporary=False, fatal=True)
+    if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError):
+        return SmtpFailure(f"TLS connection closed: {exc}", temporary=True, fatal=fatal)
+    if isinstance(exc, ssl.SSLError):
+        text = f"TLS failed: {exc.reason or exc}"
+        return SmtpFailure(text, temporary=False, fatal=True)
+    if isinstance(exc, socket.gaierror):
+        temporary = exc.errno == socket.EAI_AGAIN
+        return SmtpFailure(
+            f"cannot resolve host: {exc.strerror or exc}", temporary=temporary, fatal=True
+        )
+    if isinstance(exc, ConnectionRefusedError):
+        return SmtpFailure("connection refused", temporary=True, fatal=fatal)
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return SmtpFailure("timed out", temporary=True, fatal=fatal)
+    if isinstance(exc, OSError):
+        return SmtpFailure(f"network error: {exc.strerror or exc}", temporary=True, fatal=fatal)
+    return SmtpFailure(f"{type(exc).__name__}: {exc}", temporary=False, fatal=fatal)
+
+
+# transport ------------------------------------------------------------------------------------
+
+
+class SmtpSender:
+    """One SMTP connection (opened lazily, reopened after a failure) and the retry policy.
+
+    `send` tries one message at most `settings.max_attempts` times. Once the connection failed
+    for good, `fatal` holds why and later sends fail at once without touching the network.
+    """
+
+    def __init__(
+        self,
+        settings: EmailSettings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if not settings.smtp_host:
+            raise ConfigError("email.smtp_host is not set")
+        if settings.username and settings.password is None:
+            raise ConfigError(
+                "email.username is set but email.password is not (set DIGEST_EMAIL__PASSWORD)"
+            )
+        self.settings = settings
+        self.host = settings.smtp_host
+        self.port = settings.smtp_port
+        self._sleep = sleep
+        self._ssl_context = ssl_context
+        self._smtp: smtplib.SMTP | None = None
+        self._warned = False
+        self.fatal: SmtpFailure | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def scrub(self, text: str) -> str:
+        """One line, with the password (should a server ever echo it) replaced."""
+        secret = self.settings.password.get_secret_value() if self.settings.password else ""
+        if secret:
+            text = text.replace(secret, "***")
+        return _one_line(text)
+
+    def _context(self) -> ssl.SSLContext:
+        if self._ssl_context is None:
+            self._ssl_context = ssl.create_default_context()
+        return self._ssl_context
+
+    def _open(self) -> smtplib.SMTP:
+        settings = self.settings
+        if not self._warned:
+            self._warned = True
+            warning = plaintext_warning(settings)
+            if warning:
+                log.warning("%s", warning)
+        timeout = settings.timeout_seconds
+        smtp: smtplib.SMTP | None = None
+        try:
+            if settings.security == "ssl":
+                smtp = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=timeout, context=self._context()
+                )
+            else:
+                smtp = smtplib.SMTP(self.host, self.port, timeout=timeout)
+            smtp.ehlo()
+            if settings.security == "starttls":
+                smtp.starttls(context=self._context())
+                smtp.ehlo()
+            if settings.username:
+                assert settings.password is not None  # checked in __init__
+                smtp.login(settings.username, settings.password.get_secret_value())
+        except (smtplib.SMTPException, OSError) as exc:
+            if smtp is not None:
+                _close_quietly(smtp)
+            failure = classify(exc, during_connect=True)
+            failure.text = self.scrub(failure.text)
+            raise failure from None
+        log.debug("connected to SMTP %s (%s)", self.where, settings.security)
+        return smtp
+
+    def _drop(self) -> None:
+        if self._smtp is not None:
+            _close_quietly(self._smtp)
+            self._smtp = None
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            self._drop()
+
+    def send(
+        self,
+        envelope_from: str,
+        recipients: list[str],
+        data: bytes,
+        on_accepted: Callable[[str], None],
+    ) -> SendResult:
+        """Send `data` to `recipients`; `on_accepted(rcpt)` runs the moment the server took it.
+
+        Returns who was accepted, who failed (with the classified failure) and the attempts
+        used. Exceptions raised by `on_accepted` (say, the ledger write) propagate unchanged.
+        """
+        result = SendResult()
+        if self.fatal is not None:
+            skipped = SmtpFailure(
+                f"not attempted: {self.fatal.text}", temporary=self.fatal.temporary, fatal=True
+            )
+            result.failed = dict.fromkeys(recipients, skipped)
+            return result
+
+        pending = list(recipients)
+        options = ["SMTPUTF8"] if not (envelope_from + "".join(pending)).isascii() else []
+
+        def attempt_once() -> None:
+            nonlocal pending
+            result.attempts += 1
+            if self._smtp is None:
+                self._smtp = self._open()
+            try:
+                refused = self._smtp.sendmail(envelope_from, pending, data, mail_options=options)
+            except smtplib.SMTPRecipientsRefused as exc:
+                refused = exc.recipients
+            except (smtplib.SMTPException, OSError) as exc:
+                self._drop()
+                failure = classify(exc, during_connect=False)
+                failure.text = self.scrub(failure.text)
+                raise failure from None
+            # The server accepted the message for everyone not refused: ledger first, now.
+            for rcpt in pending:
+                if rcpt not in refused:
+                    on_accepted(rcpt)
+                    result.accepted.append(rcpt)
+            retry_later: list[str] = []
+            last: SmtpFailure | None = None
+            for rcpt, (code, message) in refused.items():
+                text = self.scrub(f"recipient {rcpt} refused: {_reply(code, message)}")
+                last = SmtpFailure(text, temporary=_by_code(code), fatal=False, code=code)
+                if last.temporary:
+                    retry_later.append(rcpt)
+                else:
+                    result.failed[rcpt] = last
+            pending = retry_later
+            if pending:
+                assert last is not None
+                raise SmtpFailure(last.text, temporary=True, fatal=False, code=last.code)
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.settings.max_attempts),
+            wait=wait_exponential_jitter(
+                multiplier=BACKOFF_INITIAL_SECONDS,
+                max=BACKOFF_MAX_SECONDS,
+                jitter=BACKOFF_JITTER_SECONDS,
+            ),
+            retry=retry_if_exception(lambda exc: isinstance(exc, SmtpFailure) and exc.temporary),
+            sleep=self._sleep,
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    attempt_once()
+        except SmtpFailure as failure:
+            for rcpt in pending:
+                result.failed[rcpt] = failure
+            if failure.fatal:
+                self.fatal = failure
+        return result
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        log.warning(
+            "SMTP %s: %s; retry %d of %d in %.1f s",
+            self.where,
+            exc.text if isinstance(exc, SmtpFailure) else exc,
+            state.attempt_number + 1,
+            self.settings.max_attempts,
+            wait,
+        )
+
+
+def _close_quietly(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.close()
+    except OSError:
+        pass
+
+
+# deliver --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Job:
+    data: bytes
+    message_id: str
+    recipients: list[str]  # envelope addresses
+
+
+def _jobs(
+    message: EmailMessage, digest_key: str, settings: EmailSettings, todo: list[tuple[str, str]]
+) -> list[_Job]:
+    assert settings.sender is not None
+    unsubscribe = (
+        list_unsubscribe_header(settings.list_unsubscribe) if settings.list_unsubscribe else None
+    )
+    base_id = _base_message_id(message, digest_key, settings.sender)
+    if settings.one_message_per_recipient:
+        jobs = []
+        for display, address in todo:
+            message_id = recipient_message_id(base_id, address)
+            copy_ = prepare_message(
+                message,
+                sender=settings.sender,
+                to=display,
+                message_id=message_id,
+                list_unsubscribe=unsubscribe,
+            )
+            jobs.append(_Job(message_bytes(copy_), message_id, [address]))
+        return jobs
+    single = prepare_message(
+        message,
+        sender=settings.sender,
+        to=settings.sender,
+        message_id=base_id,
+        list_unsubscribe=unsubscribe,
+    )
+    return [_Job(message_bytes(single), base_id, [address for _, address in todo])]
+
+
+def _error_line(
+    sender: SmtpSender, failures: list[tuple[str, SmtpFailure, int]], spooled: int, outbox: Path
+) -> str:
+    _, failure, attempts = failures[0]
+    if failure.temporary:
+        what = f"failed after {attempts} attempt{'s' if attempts != 1 else ''}"
+    else:
+        what = "refused"
+    texts = {f.text for _, f, _ in failures if not f.text.startswith("not attempted: ")}
+    others = len(texts - {failure.text})
+    more = f" (and {others} other error{'s' if others != 1 else ''})" if others else ""
+    plural = "s" if spooled != 1 else ""
+    return (
+        f"SMTP {sender.where} {what}: {failure.text}{more}; spooled {spooled} message{plural} "
+        f"to {outbox} (run `digest outbox flush`)"
+    )
+
+
+def deliver(
+    message: EmailMessage,
+    *,
+    digest_key: str,
+    settings: EmailSettings,
+    store: Store,
+    outbox_dir: Path,
+    force: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+    ssl_context: ssl.SSLContext | None = None,
+) -> DeliveryReport:
+    """Send the digest to every recipient not yet in the ledger; spool what did not go.
+
+    Raises ConfigError when email is not configured, DeliveryError (exit code 4, with the
+    report as `.report`) when at least one message was spooled.
+    """
+    if not settings.configured:
+        raise ConfigError(
+            "email is not configured: set email.smtp_host, email.sender and email.recipients"
+        )
+    assert settings.sender is not None
+    if force:
+        log.info("--force: forgetting earlier sends of %s", digest_key)
+        store.forget_sent(digest_key)
+
+    report = DeliveryReport()
+    todo: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for display in settings.recipients:
+        address = envelope_address(display)
+        if address.lower() in seen:
+            continue
+        seen.add(address.lower())
+        if store.already_sent(digest_key, address):
+            log.info("already sent %s to %s; skipping", digest_key, address)
+            report.skipped.append(address)
+        else:
+            todo.append((display, address))
+    if not todo:
+        return report
+
+    jobs = _jobs(message, digest_key, settings, todo)
+    sender = SmtpSender(settings, sleep=sleep, ssl_context=ssl_context)
+    failures: list[tuple[str, SmtpFailure, int]] = []
+    try:
+        for job in jobs:
+
+            def accepted(address: str, job: _Job = job) -> None:
+                store.record_sent(digest_key, address, job.message_id)
+                remove_spooled(outbox_dir, digest_key, address)
+                report.sent.append(address)
+                log.info("sent %s to %s (%s)", digest_key, address, job.message_id)
+
+            result = sender.send(
+                envelope_address(settings.sender), job.recipients, job.data, accepted
+            )
+            for address, failure in result.failed.items():
+                path = spool_message(
+                    outbox_dir,
+                    data=job.data,
+                    digest_key=digest_key,
+                    recipient=address,
+                    message_id=job.message_id,
+                    attempts=result.attempts,
+                    last_error=failure.text,
+                )
+                report.spooled.append(path)
+                failures.append((address, failure, result.attempts))
+                log.error("could not send %s to %s: %s", digest_key, address, failure.text)
+    finally:
+        sender.close()
+
+    if failures:
+        error = DeliveryError(_error_line(sender, failures, len(report.spooled), outbox_dir))
+        error.report = report  # type: ignore[attr-defined]
+        raise error
+    return report

@@ -1,0 +1,56 @@
+"""One run at a time per DIGEST_HOME: an exclusive, non-blocking flock on `home/run.lock`.
+
+The lock belongs to the open file, so the kernel releases it when the process exits for any
+reason (including kill -9); a stale lock file left on disk is harmless. The file holds the
+holder's pid, only to name it in the error. The file is never deleted: deleting it while
+another process waits on the old inode would let two runs in at once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from agent.errors import LockedError
+
+LOCK_NAME = "run.lock"
+
+
+def _holder(fd: int) -> str:
+    try:
+        text = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return "unknown"
+    return text if text.isdigit() else "unknown"
+
+
+@contextmanager
+def run_lock(home: Path) -> Iterator[Path]:
+    """Hold the run lock of `home` for the `with` block; raise LockedError when it is taken."""
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = _holder(fd)
+        os.close(fd)
+        raise LockedError(
+            f"another digest run is in progress (pid {holder}); try again later"
+        ) from None
+    except BaseException:
+        os.close(fd)
+        raise
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        yield path
+    finally:
+        try:
+            os.ftruncate(fd, 0)
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
