@@ -223,8 +223,11 @@ def outbox_flush(config_path: Path | None, verbose: bool) -> None:
     from agent.store import Store
 
     settings = settings_from(config_path, verbose)
+    from agent.pipeline import mark_flushed_digests
+
     with run_lock(settings.home), Store.open(settings.home) as store:
         report = flush_outbox(settings.home / "outbox", settings=settings.email, store=store)
+        mark_flushed_digests(settings.home, store, [key for key, _ in report.sent])
     out.print(report.describe())
     if report.failed:
         sys.exit(4)

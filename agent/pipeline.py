@@ -187,7 +187,6 @@ def _seen_rows(selection: Selection) -> list[tuple[str, int | None, str]]:
 
 def run_daily(settings: Settings, options: DailyOptions, progress: Progress = _ignore) -> RunOutcome:
     """The daily job. Marks papers as seen only after the digest was written (and sent)."""
-    from agent.archive import archive_digest
     from agent.lock import run_lock
 
     started = time.monotonic()
@@ -212,8 +211,6 @@ def run_daily(settings: Settings, options: DailyOptions, progress: Progress = _i
         }
         usage = outcome.digest.usage.model_dump() if outcome.digest else {}
         store.finish_run(run_id, outcome.status, counts=counts, usage=usage, message=outcome.message)
-    if outcome.digest is not None:
-        archive_digest(settings.home, outcome.files)
     return dataclasses.replace(outcome, seconds=round(time.monotonic() - started, 2))
 
 
@@ -226,6 +223,7 @@ def _daily_stages(
     send: bool,
     progress: Progress,
 ) -> RunOutcome:
+    from agent.archive import archive_digest
     from agent.render import write_digest_files
 
     ctx = FetchContext(date=options.date, settings=settings, store=store)
@@ -278,6 +276,8 @@ def _daily_stages(
         list_unsubscribe=settings.email.list_unsubscribe,
         max_html_bytes=settings.email.max_html_bytes,
     )
+    written = {"html": files.html, "text": files.text, "eml": files.eml, "json": files.json}
+    archive_digest(settings.home, written)
     status: RunStatus = "written"
     message = f"digest of {digest.paper_count} papers in {len(digest.themes)} themes written"
     if send:
@@ -294,11 +294,32 @@ def _daily_stages(
         status=status,
         message=message,
         digest=digest,
-        files={"html": files.html, "text": files.text, "eml": files.eml, "json": files.json},
+        files=written,
         health=fetched.health,
         selection=selection,
         engine_reason=decision.reason,
     )
+
+
+def mark_flushed_digests(home: Path, store: Store, digest_keys: Sequence[str]) -> int:
+    """After `outbox flush` delivered a spooled daily digest, mark its papers as digested."""
+    import json
+
+    marked = 0
+    for key in sorted(set(digest_keys)):
+        kind, _, day = key.partition(":")
+        if kind != "daily":
+            continue
+        path = home / "archive" / day / "digest.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # the archive copy is gone; the next daily run will include them again
+        refs = [p for t in data.get("themes", []) for p in t.get("papers", [])]
+        refs += data.get("also_new", []) + data.get("updated", [])
+        rows = [(r["id"], r.get("version"), r.get("title", "")) for r in refs if r.get("source") != "sample"]
+        marked += store.mark_seen(rows, dt.date.fromisoformat(day))
+    return marked
 
 
 def _empty_message(fetched: FetchOutcome, selection: Selection) -> str:

@@ -1,0 +1,158 @@
+"""The one boundary between the LLM steps and the transport: a request, an answer, a model."""
+
+from __future__ import annotations
+
+import abc
+import copy
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pydantic
+
+from agent.models import Usage
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """One structured-output question to a chat model."""
+
+    step: str  # "grouping", "blurbs", "headline", "overview", "expand_query", "judge"
+    messages: tuple[dict[str, str], ...]  # {"role": "system"|"user"|"assistant", "content": str}
+    schema: type[pydantic.BaseModel]  # the answer must validate against this
+    schema_name: str  # tool / json_schema name, e.g. "grouping"
+    max_output_tokens: int
+    prompt_version: str  # content hash of the prompt files used (cache key part)
+
+
+@dataclass(frozen=True)
+class ChatAnswer:
+    """The raw answer; validation against `request.schema` is the caller's job."""
+
+    text: str  # raw JSON text (message content, or the tool call's arguments)
+    finish_reason: str  # "stop", "length", ...
+    model: str  # the model name that answered
+    usage: Usage  # this call only (calls>=1, or cache_hits=1 and zero tokens when cached)
+    cached: bool = False
+
+
+class ChatModel(abc.ABC):
+    """A chat model that answers one `ChatRequest` with one `ChatAnswer`."""
+
+    name: str
+
+    @abc.abstractmethod
+    async def complete(self, request: ChatRequest) -> ChatAnswer:
+        """Answer `request`, or raise a `ModelError` subclass (see `llm.errors`)."""
+
+    async def aclose(self) -> None:  # optional hook: nothing to close by default
+        """Release network resources (HTTP clients); safe to call more than once."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={getattr(self, 'name', '?')!r})"
+
+
+# -- schema helpers shared by the transports ----------------------------------------------------
+
+# Added to the last user message when the endpoint cannot take the schema itself (dialect
+# `json_object`, LangChain models without structured output): the model must see it.
+SCHEMA_INSTRUCTION = (
+    "\n\nAnswer with one JSON object and nothing else (no prose, no code fences). "
+    "It must follow this JSON Schema:\n{schema}"
+)
+
+# OpenAI's strict mode accepts only these string formats; length bounds go into the description.
+_STRICT_FORMATS = frozenset(
+    {"date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6", "uuid"}
+)
+_SCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")
+_SCHEMA_ONE = ("items", "additionalProperties", "not", "contains")
+_SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def schema_name(name: str) -> str:
+    """A name OpenAI accepts for a tool or a json_schema (``^[A-Za-z0-9_-]{1,64}$``)."""
+    return (_NAME_CHARS.sub("_", name) or "answer")[:64]
+
+
+def schema_key(schema: type[pydantic.BaseModel]) -> str:
+    """The Pydantic JSON schema as canonical JSON (sorted keys): a cache-key part."""
+    return json.dumps(schema.model_json_schema(), sort_keys=True, ensure_ascii=False)
+
+
+def closed_json_schema(schema: type[pydantic.BaseModel], *, strict: bool) -> dict[str, Any]:
+    """The JSON schema of `schema` with every object closed: ``additionalProperties: false``
+    and all properties required.
+
+    `strict=True` also makes it acceptable to OpenAI's strict mode: no ``default``, no
+    ``minLength``/``maxLength`` (a max length is said in the description instead), only the
+    supported string formats, and no ``$ref`` with sibling keys. Validation is done with the
+    Pydantic model afterwards either way, so the bounds are still enforced.
+    """
+    root = copy.deepcopy(schema.model_json_schema())
+    defs = dict(root.get("$defs", {}))
+    return _close(root, defs, strict)
+
+
+def _close(node: Any, defs: dict[str, Any], strict: bool) -> Any:
+    if not isinstance(node, dict):
+        return node
+    node = dict(node)
+    ref = node.get("$ref")
+    if strict and isinstance(ref, str) and len(node) > 1 and ref.startswith("#/$defs/"):
+        target = defs.get(ref.removeprefix("#/$defs/"), {})
+        node.pop("$ref")
+        node = {**target, **node}
+    for key in _SCHEMA_MAPS:
+        if isinstance(node.get(key), dict):
+            node[key] = {name: _close(sub, defs, strict) for name, sub in node[key].items()}
+    for key in _SCHEMA_ONE:
+        if isinstance(node.get(key), dict):
+            node[key] = _close(node[key], defs, strict)
+    for key in _SCHEMA_LISTS:
+        if isinstance(node.get(key), list):
+            node[key] = [_close(sub, defs, strict) for sub in node[key]]
+    if "properties" in node or (
+        node.get("type") == "object" and "additionalProperties" not in node
+    ):
+        node["additionalProperties"] = False
+        node["required"] = list(node.get("properties", {}))
+    if strict:
+        node.pop("default", None)
+        node.pop("minLength", None)
+        longest = node.pop("maxLength", None)
+        if longest is not None:
+            note = f"at most {longest} characters"
+            node["description"] = (
+                f"{node['description']} ({note})" if node.get("description") else note
+            )
+        if node.get("format") is not None and node["format"] not in _STRICT_FORMATS:
+            node.pop("format")
+    return node
+
+
+def with_schema_in_prompt(
+    messages: tuple[dict[str, str], ...] | list[dict[str, str]], schema: dict[str, Any]
+) -> list[dict[str, str]]:
+    """A copy of `messages` whose last user message ends with the JSON schema to follow."""
+    text = SCHEMA_INSTRUCTION.format(schema=json.dumps(schema, ensure_ascii=False))
+    out = [dict(message) for message in messages]
+    for message in reversed(out):
+        if message.get("role") == "user":
+            message["content"] = f"{message.get('content') or ''}{text}"
+            return out
+    out.append({"role": "user", "content": text.lstrip()})
+    return out
+
+
+__all__ = [
+    "ChatAnswer",
+    "ChatModel",
+    "ChatRequest",
+    "closed_json_schema",
+    "schema_key",
+    "schema_name",
+    "with_schema_in_prompt",
+]
