@@ -156,7 +156,13 @@ def digest_key(digest: Digest) -> str:
 
 
 def send_digest(
-    digest: Digest, files: DigestFiles, settings: Settings, store: Store, *, force: bool = False
+    digest: Digest,
+    files: DigestFiles,
+    settings: Settings,
+    store: Store,
+    *,
+    force: bool = False,
+    key_suffix: str = "",
 ) -> DeliveryReport:
     """Email a written digest once per recipient (the ledger decides); DeliveryError spools it."""
     from agent.deliver import deliver
@@ -172,7 +178,7 @@ def send_digest(
     )
     return deliver(
         message,
-        digest_key=digest_key(digest),
+        digest_key=digest_key(digest) + (f":{key_suffix}" if key_suffix else ""),
         settings=settings.email,
         store=store,
         outbox_dir=settings.home / "outbox",
@@ -242,9 +248,13 @@ def _daily_stages(
             excluded=selection.excluded,
         )
     if selection.total == 0:
+        message = _empty_message(fetched, selection)
+        if send and settings.email.send_empty_note:
+            progress("sending the 'nothing new' note")
+            message = _send_empty_note(settings, options, store, fetched.health, message)
         return RunOutcome(
             status="empty",
-            message=_empty_message(fetched, selection),
+            message=message,
             health=fetched.health,
             selection=selection,
             engine_reason=decision.reason,
@@ -320,6 +330,39 @@ def mark_flushed_digests(home: Path, store: Store, digest_keys: Sequence[str]) -
         rows = [(r["id"], r.get("version"), r.get("title", "")) for r in refs if r.get("source") != "sample"]
         marked += store.mark_seen(rows, dt.date.fromisoformat(day))
     return marked
+
+
+def _send_empty_note(
+    settings: Settings,
+    options: DailyOptions,
+    store: Store,
+    health: tuple[SourceHealth, ...],
+    message: str,
+) -> str:
+    """A short 'nothing new today' email (config: email.send_empty_note), sent once per date."""
+    from agent.render import write_digest_files
+
+    note = Digest(
+        kind="daily",
+        date=options.date,
+        engine="offline",
+        headline=message.replace(" No email was sent.", ""),
+        themes=(),
+        papers={},
+        health=health,
+    )
+    out_root = options.out_dir or settings.out_dir or settings.home / "archive"
+    files = write_digest_files(
+        note,
+        out_root / options.date.isoformat() / "nothing-new",
+        sender=settings.email.sender,
+        recipients=tuple(settings.email.recipients),
+        list_unsubscribe=settings.email.list_unsubscribe,
+    )
+    report = send_digest(note, files, settings, store, force=options.force, key_suffix="empty")
+    if report.sent:
+        return message.replace("No email was sent.", f"A short note was sent to {', '.join(report.sent)}.")
+    return message.replace("No email was sent.", "The note was already sent.")
 
 
 def _empty_message(fetched: FetchOutcome, selection: Selection) -> str:

@@ -163,3 +163,21 @@ def test_delivery_error_in_process_keeps_papers_unseen(tmp_path: Path) -> None:
     spooled = next((tmp_path / "home" / "outbox").glob("*.eml"))
     parsed = message_from_bytes(spooled.read_bytes(), policy=policy.default)
     assert parsed["To"] == "reader@example.com"
+
+
+def test_empty_day_sends_nothing_unless_the_note_is_configured(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    with smtp_server() as server:
+        settings = _settings(tmp_path, server.port)
+        options = DailyOptions(date=DAY, sources=(f"file:{empty}",), engine="offline", send=True)
+        quiet = run_daily(settings, options)
+        assert quiet.status == "empty" and "No email was sent" in quiet.message
+        assert server.messages == []
+        noted = settings.model_copy(update={"email": settings.email.model_copy(update={"send_empty_note": True})})
+        outcome = run_daily(noted, options)
+        assert "note was sent" in outcome.message
+        [received] = server.messages
+        assert "no new papers" in received.message["Subject"]
+        run_daily(noted, options)
+        assert len(server.messages) == 1  # the note, too, goes out once
