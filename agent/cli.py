@@ -288,8 +288,20 @@ def schedule(
         out.print(f"{fire_time:%Y-%m-%d %H:%M}: {outcome.message}")
         return 0
 
-    out.print(f"Scheduled `digest daily` at '{cron}'{' in ' + tz if tz else ''}; Ctrl-C stops.")
-    run_schedule(cron, job, tz=tz, state_path=settings.home / "schedule.json")
+    import signal
+    import threading
+
+    from agent.schedule import next_fire_times
+
+    upcoming = next_fire_times(cron, tz, dt.datetime.now(dt.UTC), 1)[0]  # ConfigError if invalid
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    out.print(
+        f"Scheduled `digest daily` at '{cron}'{' in ' + tz if tz else ''}; "
+        f"next run {upcoming:%Y-%m-%d %H:%M %Z}. Ctrl-C stops."
+    )
+    runs = run_schedule(cron, job, tz=tz, state_path=settings.home / "schedule.json", stop=stop)
+    out.print(f"Stopped after {runs} runs.")
 
 
 @main.command()

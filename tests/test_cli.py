@@ -134,3 +134,21 @@ def test_topic_with_no_match_says_where_it_looked(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "No papers found" in result.stderr and "sample" in result.stderr
     assert "broader" in result.stderr
+
+
+def test_schedule_rejects_a_bad_cron_and_stops_cleanly(tmp_path: Path) -> None:
+    bad = run_digest("schedule", "--cron", "every morning", home=tmp_path / "h", cwd=tmp_path)
+    assert bad.returncode == 2 and "invalid cron expression" in bad.stderr
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
+    environment["DIGEST_HOME"] = str(tmp_path / "h")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "agent", "schedule", "--cron", "0 7 * * 1-5", "--tz", "Europe/Berlin"],
+        cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert process.stdout is not None
+    first_line = process.stdout.readline()
+    assert "next run" in first_line
+    process.terminate()
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert "Stopped after 0 runs" in stdout
