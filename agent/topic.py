@@ -109,7 +109,7 @@ def run_topic(settings: Settings, options: TopicOptions, progress: Progress = la
             progress("expanding the topic into searches")
             queries = _expand(settings, store, query, options.use_cache)
         specs = source_specs(options.sources, queries)
-        ctx = FetchContext(date=today, settings=settings, store=store, since=since, query=query)
+        ctx = FetchContext(date=today, settings=settings, store=store, since=since)
         fetched = fetch_all(specs, ctx, progress)
         progress("ranking papers")
         ranked = bm25_rank(" ".join(queries), _recent(fetched.papers, since))

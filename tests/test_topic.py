@@ -1,0 +1,109 @@
+"""`digest topic`: finding papers (stored, sample, arXiv on loopback), ranking, summarising."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from agent.config import Settings, load_settings
+from agent.errors import ConfigError
+from agent.models import Paper
+from agent.search import bm25_rank
+from agent.sources.local import read_paper_file
+from agent.resources import sample_corpus_path
+from agent.store import Store
+from agent.topic import TopicOptions, arxiv_query, parse_since, run_topic
+from tests.fakes.http_server import Reply, ScriptedHttpServer
+
+FIXTURES = Path(__file__).parent / "fixtures" / "arxiv_api"
+TESTING_FEED = json.loads((FIXTURES / "arxivpy_q_testing_s0_m10_bc5a6c384fe9.json").read_text())["body"]
+TODAY = dt.date(2026, 11, 26)
+
+ON_TOPIC = {
+    "quantization": ("quantiz", "compress", "8bit", "low-bit", "int8", "pruning"),
+    "sentence embeddings": ("sentence", "embedding", "encoder"),
+    "long context": ("long", "context", "length", "infini", "compress"),
+    "mixture of experts": ("expert", "moe", "sparse", "sharding"),
+}
+
+
+@pytest.mark.parametrize("query", sorted(ON_TOPIC))
+def test_most_of_the_top_ten_are_on_topic(query: str) -> None:
+    papers = read_paper_file(sample_corpus_path(), "sample")
+    top = bm25_rank(query, papers)[:10]
+    assert top, query
+    hits = sum(any(word in (r.paper.title + " " + r.paper.abstract).lower() for word in ON_TOPIC[query])
+               for r in top)
+    assert hits >= 0.7 * len(top), [r.paper.title for r in top]
+
+
+def test_unrelated_query_finds_nothing() -> None:
+    papers = read_paper_file(sample_corpus_path(), "sample")
+    assert bm25_rank("protein folding cryo-em", papers) == []
+
+
+def test_parse_since_and_query_building() -> None:
+    assert parse_since("30d", TODAY) == dt.date(2026, 10, 27)
+    assert parse_since("2w", TODAY) == dt.date(2026, 11, 12)
+    assert parse_since("2026-01-01", TODAY) == dt.date(2026, 1, 1)
+    with pytest.raises(ConfigError, match="--since"):
+        parse_since("last tuesday", TODAY)
+    assert arxiv_query("speculative decoding") == 'ti:"speculative decoding" OR abs:"speculative decoding"'
+
+
+@pytest.fixture()
+def arxiv() -> ScriptedHttpServer:
+    with ScriptedHttpServer() as srv:
+        yield srv
+
+
+def settings_for(tmp_path: Path, server: ScriptedHttpServer) -> Settings:
+    return load_settings(None, home=tmp_path / "home", engine="offline", sources={
+        "arxiv_api_url": f"{server.url}/api/query", "arxiv_min_interval_seconds": 0,
+        "max_attempts": 1, "timeout_seconds": 5})
+
+
+def test_topic_from_recorded_arxiv_answers(tmp_path: Path, arxiv: ScriptedHttpServer) -> None:
+    arxiv.add("/api/query", Reply(200, TESTING_FEED))
+    options = TopicOptions(query="software testing", since="10000d", sources=("arxiv",),
+                           max_papers=4, engine="offline", today=TODAY)
+    outcome = run_topic(settings_for(tmp_path, arxiv), options)
+    assert outcome.digest is not None
+    digest = outcome.digest
+    sent = arxiv.requests[0].param("search_query") or ""
+    assert 'ti:"software testing"' in sent and "submittedDate:[" in sent
+    placed = [b.paper_id for t in digest.themes for b in t.papers]
+    assert len(placed) == len(set(placed)) == 4
+    assert len(digest.also_new) + len(placed) == len(digest.papers)
+    assert digest.kind == "topic" and digest.topic == "software testing" and digest.overview
+    with Store.open(tmp_path / "home") as store:  # kept for later local searches
+        assert len(store.kept_papers()) == len(digest.papers)
+    again = run_topic(settings_for(tmp_path, arxiv), TopicOptions(
+        query="software testing", since=None, sources=("local",), engine="offline", today=TODAY))
+    assert again.digest is not None and again.digest.paper_count == digest.paper_count
+
+
+def test_a_failed_source_is_named_and_the_others_still_count(tmp_path: Path, arxiv: ScriptedHttpServer) -> None:
+    arxiv.add("/api/query", Reply(503, "down"))
+    options = TopicOptions(query="sentence embeddings", sources=("sample", "arxiv"), engine="offline", today=TODAY)
+    outcome = run_topic(settings_for(tmp_path, arxiv), options)
+    assert outcome.digest is not None
+    statuses = {h.name.split(":")[0]: h.status for h in outcome.health}
+    assert statuses == {"sample": "ok", "arxiv": "failed"}
+
+
+def test_no_papers_found_names_the_sources(tmp_path: Path, arxiv: ScriptedHttpServer) -> None:
+    arxiv.add("/api/query", Reply(200, TESTING_FEED))
+    options = TopicOptions(query="protein folding", sources=("sample",), engine="offline", today=TODAY)
+    outcome = run_topic(settings_for(tmp_path, arxiv), options)
+    assert outcome.digest is None
+    assert "No papers found on 'protein folding' in sample" in outcome.message
+
+
+def test_recency_breaks_ties(tmp_path: Path) -> None:
+    old = Paper(id="a", title="Graph coloring", abstract="", published=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    new = Paper(id="b", title="Graph coloring", abstract="", published=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    assert [r.paper.id for r in bm25_rank("graph coloring", [old, new])] == ["b", "a"]
