@@ -1,0 +1,76 @@
+"""Write one digest's four files: digest.html, digest.txt, digest.eml, digest.json (atomically)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.models import Digest
+from agent.render.html import MAX_HTML_BYTES, render_html
+from agent.render.json_export import digest_to_json
+from agent.render.message import build_message
+from agent.render.text import render_text
+
+
+@dataclass(frozen=True)
+class DigestFiles:
+    html: Path
+    text: Path
+    eml: Path
+    json: Path
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temp file in the same directory, then os.replace: readers never see half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_digest_files(
+    digest: Digest,
+    out_dir: Path,
+    *,
+    sender: str | None = None,
+    recipients: Sequence[str] = (),
+    list_unsubscribe: str | Sequence[str] | None = None,
+    max_html_bytes: int = MAX_HTML_BYTES,
+) -> DigestFiles:
+    """Render the digest and write its files into out_dir (created if missing)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rendered = render_html(digest, max_bytes=max_html_bytes)
+    text = render_text(digest)
+    message = build_message(
+        digest,
+        rendered.html,
+        text,
+        sender=sender,
+        recipients=recipients,
+        list_unsubscribe=list_unsubscribe,
+    )
+    files = DigestFiles(
+        html=out_dir / "digest.html",
+        text=out_dir / "digest.txt",
+        eml=out_dir / "digest.eml",
+        json=out_dir / "digest.json",
+    )
+    payload = json.dumps(digest_to_json(digest), ensure_ascii=False, indent=2) + "\n"
+    write_atomic(files.html, rendered.html.encode("utf-8"))
+    write_atomic(files.text, text.encode("utf-8"))
+    write_atomic(files.eml, message.as_bytes())
+    write_atomic(files.json, payload.encode("utf-8"))
+    return files

@@ -1,0 +1,373 @@
+"""The presentation model: a Digest turned into plain values the templates lay out.
+
+Everything the HTML and the text templates show is decided here once (which links are safe,
+how author lists are shortened, how degraded sections are explained), so the two parts say the
+same thing. Values stay plain text; escaping is the HTML template's job (autoescape).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from agent.models import DegradedNote, Digest, Paper, SourceHealth, Theme, Usage
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_DAYS_LONG = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS_LONG = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+_NAME_PARTICLES = frozenset(
+    {"van", "von", "der", "den", "de", "del", "della", "di", "da", "dos", "du", "le", "la", "bin"}
+)
+_STEP_LABELS = {
+    "grouping": "Grouping into themes",
+    "blurbs": "Paper blurbs",
+    "headline": "The headline",
+    "overview": "The overview",
+    "repair": "Model output",
+    "size": "Size",
+    "source": "Sources",
+}
+_REASON_MAX = 240
+PREHEADER_MAX = 100
+
+
+# --- small pure helpers (unit-tested) -------------------------------------------------------
+
+
+def safe_url(url: str | None) -> str | None:
+    """The url when it is an absolute http(s) link with a host, else None (never javascript:)."""
+    if not url:
+        return None
+    url = url.strip()
+    if any(ch.isspace() or ord(ch) < 0x20 for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def safe_href(href: str | None) -> str | None:
+    """A link for the archive: http(s), or a relative path without a scheme; else None."""
+    if not href:
+        return None
+    href = href.strip()
+    if any(ch.isspace() or ord(ch) < 0x20 for ch in href) or href.startswith("//"):
+        return None
+    try:
+        parts = urlsplit(href)
+    except ValueError:
+        return None
+    if parts.scheme:
+        return safe_url(href)
+    return href
+
+
+def short_name(name: str) -> str:
+    """'Alice B. Author' -> 'A. B. Author'; 'Author, Alice' -> 'A. Author'; one word stays."""
+    name = " ".join(name.split())
+    if "," in name:
+        family, _, given = name.partition(",")
+        tokens = given.split()
+        family = family.strip()
+    else:
+        tokens = name.split()
+        if len(tokens) < 2:
+            return name
+        cut = len(tokens) - 1
+        while cut > 1 and tokens[cut - 1].lower() in _NAME_PARTICLES:
+            cut -= 1
+        family = " ".join(tokens[cut:])
+        tokens = tokens[:cut]
+    if not family:
+        return name
+    initials = [_initial(tok) for tok in tokens if tok]
+    return " ".join([*initials, family]) if initials else family
+
+
+def _initial(given: str) -> str:
+    if given.endswith(".") and len(given) <= 3:
+        return given  # already an initial
+    parts = [p for p in given.split("-") if p]
+    if not parts:
+        return given
+    return "-".join(p[0] + "." for p in parts)
+
+
+def short_authors(authors: Iterable[str], *, limit: int = 3, keep: int = 2) -> str:
+    """All authors (initials + family name) up to `limit`; beyond that the first `keep` et al."""
+    names = [short_name(a) for a in authors if a and a.strip()]
+    if len(names) > limit:
+        return ", ".join(names[:keep]) + " et al."
+    return ", ".join(names)
+
+
+def format_date(date: dt.date, *, long: bool = False) -> str:
+    """'Thu 26 Nov 2026' (or 'Thursday 26 November 2026'), independent of the locale."""
+    if long:
+        return f"{_DAYS_LONG[date.weekday()]} {date.day} {_MONTHS_LONG[date.month - 1]} {date.year}"
+    return f"{_DAYS[date.weekday()]} {date.day} {_MONTHS[date.month - 1]} {date.year}"
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
+def one_line(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def clip(text: str, limit: int) -> str:
+    text = one_line(text)
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0]
+    return cut + "…"
+
+
+def engine_sentence(engine: str) -> str:
+    """The footer's plain statement of who wrote the digest."""
+    if engine == "offline":
+        return "Written by the offline engine (no language model configured)."
+    model = engine.split(":", 1)[1] if engine.startswith("llm:") else engine
+    return f"Written by the language model {model}." if model else "Written by a language model."
+
+
+def degraded_sentence(notes: Iterable[DegradedNote], *, theme: Theme) -> str:
+    """'This section was written by the offline engine because …' for a degraded theme."""
+    notes = list(notes)
+    if notes:
+        fallback = notes[0].fallback or "offline engine"
+        reasons = "; ".join(dict.fromkeys(clip(n.reason, _REASON_MAX) for n in notes))
+    else:
+        fallback = "offline engine" if theme.engine == "offline" else "fallback model"
+        reasons = "the language model did not give a usable answer"
+    if fallback == "repaired":
+        return f"Parts of this section were repaired automatically because {reasons}."
+    return f"This section was written by the {fallback} because {reasons}."
+
+
+def note_sentence(note: DegradedNote) -> str:
+    """One digest-level fallback, said plainly."""
+    label = _STEP_LABELS.get(note.step, note.step.capitalize())
+    where = "" if note.scope == "digest" else f" ({clip(note.scope, 80)})"
+    reason = clip(note.reason, _REASON_MAX)
+    if note.fallback == "repaired":
+        return f"{label}{where} was repaired automatically because {reason}."
+    return f"{label}{where} came from the {note.fallback} because {reason}."
+
+
+def usage_parts(usage: Usage) -> list[str]:
+    """'12 model calls (3 from cache)', '45,210 tokens in, 6,002 out', 'about $0.0123', '41.2 s'."""
+    parts: list[str] = []
+    if usage.calls or usage.cache_hits:
+        calls = plural(usage.calls, "model call")
+        if usage.cache_hits:
+            calls += f" ({usage.cache_hits:,} from cache)"
+        parts.append(calls)
+        tokens = f"{usage.input_tokens:,} tokens in, {usage.output_tokens:,} out"
+        if usage.cached_tokens:
+            tokens += f" ({usage.cached_tokens:,} cached)"
+        parts.append(tokens)
+        parts.append(f"about ${usage.cost_usd:.4f}" if usage.cost_usd else "no cost recorded")
+    else:
+        parts.append("no model calls")
+    parts.append(f"{usage.wall_seconds:.1f} s")
+    return parts
+
+
+def health_sentence(health: SourceHealth) -> str:
+    if health.status == "ok":
+        return f"{health.name}: ok ({plural(health.count, 'paper')})"
+    if health.status == "empty":
+        return f"{health.name}: nothing new"
+    reason = clip(health.reason or "unknown error", 160)
+    return f"{health.name}: failed ({reason})"
+
+
+# --- the view -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaperView:
+    id: str
+    title: str
+    url: str | None
+    authors: str
+    blurb: str | None  # None when shortened to the title only
+    why: str | None
+    engine: str
+    version: int | None = None
+
+
+@dataclass(frozen=True)
+class ThemeView:
+    anchor: str
+    number: int
+    title: str
+    summary: str
+    count: int
+    papers: tuple[PaperView, ...]
+    degraded: str | None  # the sentence explaining the fallback, when degraded
+
+
+@dataclass(frozen=True)
+class HealthView:
+    name: str
+    status: str
+    sentence: str
+
+
+@dataclass(frozen=True)
+class DigestView:
+    kind: str
+    topic: str | None
+    date_short: str
+    date_long: str
+    title: str  # the h1 / subject-like title
+    headline: str
+    overview: str | None
+    preheader: str
+    summary_line: str  # "30 papers in 7 themes"
+    notices: tuple[str, ...]
+    degraded_notes: tuple[str, ...]
+    themes: tuple[ThemeView, ...]
+    also_new: tuple[PaperView, ...]
+    also_new_total: int
+    also_label: str  # "Also new today" (daily) or "Also found" (topic)
+    updated: tuple[PaperView, ...]
+    engine_sentence: str
+    usage: tuple[str, ...]
+    health: tuple[HealthView, ...]
+    paper_count: int
+
+
+def shrink_order(digest: Digest) -> list[tuple[int, int]]:
+    """(theme index, paper index) pairs, lowest-ranked first: last papers of the last themes."""
+    order: list[tuple[int, int]] = []
+    for ti in range(len(digest.themes) - 1, -1, -1):
+        for pi in range(len(digest.themes[ti].papers) - 1, -1, -1):
+            order.append((ti, pi))
+    return order
+
+
+def _paper_view(
+    paper_id: str,
+    papers: dict[str, Paper],
+    *,
+    blurb: str | None = None,
+    why: str | None = None,
+    engine: str = "offline",
+) -> PaperView:
+    paper = papers.get(paper_id)
+    if paper is None:
+        return PaperView(paper_id, f"Paper {paper_id}", None, "", blurb, why, engine)
+    return PaperView(
+        id=paper.id,
+        title=one_line(paper.title),
+        url=safe_url(paper.url) or safe_url(paper.pdf_url),
+        authors=short_authors(paper.authors),
+        blurb=blurb,
+        why=why,
+        engine=engine,
+        version=paper.version,
+    )
+
+
+def build_view(
+    digest: Digest,
+    *,
+    shrunk: Collection[tuple[int, int]] = frozenset(),
+    also_new_limit: int | None = None,
+    extra_notices: Iterable[str] = (),
+) -> DigestView:
+    """The digest as the templates see it; `shrunk` papers show their titles only."""
+    shrunk = set(shrunk)
+    notes_by_scope: dict[str, list[DegradedNote]] = {}
+    for note in digest.degraded:
+        notes_by_scope.setdefault(note.scope, []).append(note)
+    theme_titles = {t.title for t in digest.themes}
+
+    themes: list[ThemeView] = []
+    for ti, theme in enumerate(digest.themes):
+        paper_views = tuple(
+            _paper_view(
+                pb.paper_id,
+                digest.papers,
+                blurb=None if (ti, pi) in shrunk else one_line(pb.blurb),
+                why=None if (ti, pi) in shrunk else (one_line(pb.why_it_matters) or None),
+                engine=pb.engine,
+            )
+            for pi, pb in enumerate(theme.papers)
+        )
+        themes.append(
+            ThemeView(
+                anchor=f"theme-{ti + 1}",
+                number=ti + 1,
+                title=one_line(theme.title),
+                summary=one_line(theme.summary),
+                count=len(theme.papers),
+                papers=paper_views,
+                degraded=(
+                    degraded_sentence(notes_by_scope.get(theme.title, ()), theme=theme)
+                    if theme.degraded
+                    else None
+                ),
+            )
+        )
+
+    also_new = tuple(_paper_view(pid, digest.papers) for pid in digest.also_new)
+    if also_new_limit is not None:
+        also_new = also_new[:also_new_limit]
+    updated = tuple(_paper_view(pid, digest.papers) for pid in digest.updated)
+
+    # Notes scoped to a theme are told in that theme; the rest near the top.
+    degraded_notes = tuple(note_sentence(n) for n in digest.degraded if n.scope not in theme_titles)
+    headline = one_line(digest.headline)
+    date_short = format_date(digest.date)
+    if digest.kind == "topic" and one_line(digest.topic):
+        topic = one_line(digest.topic)
+        title = topic[0].upper() + topic[1:]
+    else:
+        title = "Today at a glance"
+    n_papers = digest.paper_count
+    n_blurbed = n_papers - len(digest.also_new)
+    if n_papers == 0:
+        summary_line = "No new papers."
+    elif not digest.themes:
+        summary_line = f"{plural(n_papers, 'paper')}, listed by title"
+    else:
+        summary_line = f"{plural(n_blurbed, 'paper')} in {plural(len(digest.themes), 'theme')}"
+        if digest.also_new:
+            summary_line += f", and {len(digest.also_new):,} more listed by title"
+    return DigestView(
+        kind=digest.kind,
+        topic=one_line(digest.topic) or None,
+        date_short=date_short,
+        date_long=format_date(digest.date, long=True),
+        title=title,
+        headline=headline,
+        overview=one_line(digest.overview) or None,
+        preheader=clip(headline, PREHEADER_MAX),
+        summary_line=summary_line,
+        notices=tuple(one_line(n) for n in (*digest.notices, *extra_notices) if one_line(n)),
+        degraded_notes=degraded_notes,
+        themes=tuple(themes),
+        also_new=also_new,
+        also_new_total=len(digest.also_new),
+        also_label="Also found" if digest.kind == "topic" else "Also new today",
+        updated=updated,
+        engine_sentence=engine_sentence(digest.engine),
+        usage=tuple(usage_parts(digest.usage)),
+        health=tuple(HealthView(h.name, h.status, health_sentence(h)) for h in digest.health),
+        paper_count=n_papers,
+    )

@@ -1,0 +1,126 @@
+"""Headless-Chromium screenshots of the rendered sample digest and of an archive index.
+
+    .venv/bin/python bench/screenshot.py                 # shots into /tmp/paper-digest-shots
+    .venv/bin/python bench/screenshot.py --docs          # also refresh docs/*.png for the README
+    .venv/bin/python bench/screenshot.py --in-themes 0   # every sample paper with a blurb
+
+Needs a `chromium` (or `chromium-browser`, `google-chrome`) binary: `apt-get install chromium`.
+Prints each file written with its size. Nothing here is a test; it is for looking.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from sample_digest import DATE, sample_digest
+
+from agent.render import ArchiveEntry, render_archive_index, write_digest_files
+
+ROOT = Path(__file__).resolve().parent.parent
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def find_browser() -> str:
+    for name in BROWSERS:
+        path = shutil.which(name)
+        if path:
+            return path
+    sys.exit("no chromium found: apt-get install -y chromium")
+
+
+def shoot(browser: str, page: Path, out: Path, *, width: int, height: int, dark: bool) -> None:
+    with tempfile.TemporaryDirectory(prefix="digest-shot-") as profile:
+        args = [
+            browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+            "--no-first-run", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", f"--user-data-dir={profile}", "--hide-scrollbars",
+            f"--window-size={width},{height}", f"--screenshot={out}",
+        ]  # fmt: skip
+        if dark:
+            args += ["--force-dark-mode", "--blink-settings=preferredColorScheme=0"]
+        args.append(page.as_uri())
+        subprocess.run(args, check=True, capture_output=True, timeout=120)
+    print(f"{out}  {out.stat().st_size / 1024:.0f} KB")
+
+
+def sample_archive(digest_href: str) -> list[ArchiveEntry]:
+    day = dt.timedelta(days=1)
+    themes = [
+        ("Long context and attention", "Training at scale", "Sentence embeddings and retrieval"),
+        ("Agents that use tools", "Speech and audio", "Cheaper inference", "Evaluation"),
+        ("Reasoning with small models", "Retrieval-augmented generation"),
+    ]
+    entries = [
+        ArchiveEntry(
+            DATE - i * day,
+            "daily",
+            None,
+            themes[i % 3],
+            30 + 7 * i,
+            "offline",
+            f"{(DATE - i * day).isoformat()}-daily/digest.html",
+        )
+        for i in range(1, 5)
+    ]
+    entries.append(ArchiveEntry(DATE, "daily", None, themes[0], 30, "offline", digest_href))
+    entries.append(
+        ArchiveEntry(
+            DATE - 2 * day,
+            "topic",
+            "mixture-of-experts routing",
+            ("Routing", "Load balancing"),
+            12,
+            "llm:gpt-4o-mini",
+            "topic-moe/digest.html",
+        )
+    )
+    return entries
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--out", type=Path, default=Path(tempfile.gettempdir()) / "paper-digest-shots"
+    )
+    parser.add_argument(
+        "--in-themes",
+        type=int,
+        default=30,
+        help="papers with blurbs (the rest are 'also new'); 0 = all",
+    )
+    parser.add_argument("--height", type=int, default=2400)
+    parser.add_argument("--docs", action="store_true", help="refresh docs/*.png")
+    args = parser.parse_args()
+    browser = find_browser()
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    digest = sample_digest(in_themes=args.in_themes or None)
+    files = write_digest_files(digest, args.out / "digest")
+    print(f"{files.html}  {files.html.stat().st_size / 1024:.1f} KB of HTML")
+    index = args.out / "index.html"
+    index.write_text(render_archive_index(sample_archive("digest/digest.html")), encoding="utf-8")
+
+    for width in (600, 1200):
+        for dark in (False, True):
+            name = f"email-{width}{'-dark' if dark else ''}.png"
+            shoot(browser, files.html, args.out / name, width=width, height=args.height, dark=dark)
+    shoot(browser, index, args.out / "archive-1200.png", width=1200, height=1000, dark=False)
+    shoot(browser, index, args.out / "archive-600-dark.png", width=600, height=1200, dark=True)
+
+    if args.docs:
+        docs = ROOT / "docs"
+        docs.mkdir(exist_ok=True)
+        shoot(
+            browser, files.html, docs / "email-screenshot.png", width=760, height=1800, dark=False
+        )
+        shoot(browser, index, docs / "archive-screenshot.png", width=760, height=1000, dark=False)
+
+
+if __name__ == "__main__":
+    main()
