@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from agent.render import DigestFiles
 
 Progress = Callable[[str], None]
+SAMPLE_NOTICE = (
+    "This digest uses the bundled sample day (a demo of 207 real papers), not today's papers; "
+    "configure sources to get your own."
+)
 RunStatus = Literal["sent", "written", "empty", "already_sent"]
 
 
@@ -268,6 +272,8 @@ def _daily_stages(
         use_cache=options.use_cache,
     )
     notices = [NO_MODEL_NOTICE] if decision.reason == NO_MODEL_NOTICE else []
+    if any(h.name == "sample" for h in fetched.health):
+        notices.insert(0, SAMPLE_NOTICE)
     digest = build_digest(
         kind="daily",
         date=options.date,
