@@ -26,6 +26,7 @@ from agent.sources.clean import clean_text
         (r"\textbf{bold \emph{nested}} text", "bold nested text"),
         (r"Erd\H{o}s, G\"odel and \'{e}cole", "Erdős, Gödel and école"),
         (r"as shown~\cite{smith2020} before", "as shown before"),
+        (r"the norm $\|Q\|_F$ is small", "the norm ‖Q‖_F is small"),
         ("", ""),
     ],
 )

@@ -112,7 +112,7 @@ def clean_text(text: str | None) -> str:
     out = _INLINE_MATH_RE.sub(_math, out)
     out = _ESCAPED_CHAR_RE.sub(r"\1", out)
     out = _ESCAPED_DOLLAR_DIGIT_RE.sub("$", out)
-    out = out.replace("\\\\", " ")
+    out = out.replace("\\\\", " ").replace("\\|", "\u2016")
     out = _MACRO_RE.sub(_macro, out)
     out = _GLUED_ARROW_RE.sub("\u2192", out)
     out = _BARE_SYMBOL_RE.sub(lambda m: _SYMBOLS[m.group(1)] + m.group(2), out)

@@ -1,0 +1,236 @@
+"""Show a comparison: a rich table on the terminal, and a Markdown or HTML report file with
+per-case details and example blurbs side by side (Jinja2 templates in `templates/`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from agent.errors import ConfigError
+from agent.evals.cases import EvalCase
+from agent.evals.compare import BASELINE, CANDIDATE, OFFLINE, CaseComparison, Comparison, Row, Stat
+from agent.evals.results import CaseResult
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+EXAMPLES_PER_CASE = 4
+_FORMATS = {
+    ".md": "report.md.j2",
+    ".markdown": "report.md.j2",
+    ".html": "report.html.j2",
+    ".htm": "report.html.j2",
+}
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#<>])")
+
+
+def markdown_escape(text: Any) -> str:
+    """Text safe inside a Markdown table cell: specials backslashed, no HTML, one line."""
+    plain = " ".join(str(text if text is not None else "").split())
+    plain = plain.replace("&", "&amp;")
+    escaped = _MD_SPECIAL.sub(r"\\\1", plain)
+    return escaped.replace("\\<", "&lt;").replace("\\>", "&gt;")
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["md"] = markdown_escape
+    return env
+
+
+# -- view model ---------------------------------------------------------------------------------
+
+
+def _stat(stat: Stat | None, fmt: str) -> str:
+    return stat.show(fmt) if stat is not None else "–"
+
+
+def _row_view(row: Row) -> dict[str, Any]:
+    fmt = row.scorer.fmt
+    delta = row.delta
+    return {
+        "name": row.scorer.name,
+        "description": row.scorer.description,
+        "direction": "↑" if row.scorer.higher_is_better else "↓",
+        "offline": _stat(row.offline, fmt),
+        "baseline": _stat(row.baseline, fmt),
+        "candidate": _stat(row.candidate, fmt),
+        "delta": "–" if delta is None else ("+" if delta >= 0 else "") + fmt.format(delta),
+        "allowed": "–" if row.allowed is None else fmt.format(row.allowed),
+        "threshold": row.scorer.describe_threshold(),
+        "status": row.status,
+        "regressed": row.regressed,
+        "improved": row.improved,
+        "below_floor": row.below_floor,
+    }
+
+
+def _example_ids(case: EvalCase | None, results: Mapping[str, CaseResult]) -> list[str]:
+    """Papers worth showing: those with notes, injected or gold-less first, then the rest."""
+    ids = list(case.paper_ids) if case else list(next(iter(results.values())).blurbs())
+    if case is None or len(ids) <= EXAMPLES_PER_CASE + 1:
+        return ids[: EXAMPLES_PER_CASE + 1]
+    first = [pid for pid in ids if pid in case.notes or pid not in case.gold]
+    ordered = list(dict.fromkeys([*first, *ids]))
+    return ordered[:EXAMPLES_PER_CASE]
+
+
+def _case_view(
+    compared: CaseComparison, case: EvalCase | None, variants: Sequence[str]
+) -> dict[str, Any]:
+    results = compared.results
+    titles = case.papers_by_id if case else {}
+    blurbs = {v: r.blurbs() for v, r in results.items()}
+    cells = []
+    for cell in compared.cells:
+        fmt = cell.scorer.fmt
+        shown = {v: fmt.format(cell.values[v]) if v in cell.values else "–" for v in variants}
+        cells.append(
+            {
+                "name": cell.scorer.name,
+                "values": shown,
+                "bar": ""
+                if cell.bar is None
+                else f"{'≥' if cell.scorer.higher_is_better else '≤'} {cell.bar:g}",
+                "meets": {v: cell.meets(v) for v in variants},
+                "broken": cell.broken,
+                "reasons": {v: cell.reasons.get(v, "") for v in variants},
+            }
+        )
+    examples = [
+        {
+            "id": pid,
+            "title": titles[pid].title if pid in titles else pid,
+            "blurbs": {v: blurbs.get(v, {}).get(pid, "(no blurb)") for v in variants},
+        }
+        for pid in _example_ids(case, results)
+    ]
+    themes = {
+        v: [(t.title, len(t.papers)) for t in (r.summary.themes if r.summary else ())]
+        for v, r in results.items()
+    }
+    return {
+        "name": compared.case,
+        "description": case.description if case else "",
+        "tags": list(case.tags) if case else [],
+        "papers": len(case.papers) if case else 0,
+        "cells": cells,
+        "examples": examples,
+        "themes": themes,
+        "headlines": {v: (r.summary.headline if r.summary else "") for v, r in results.items()},
+        "errors": {v: r.error for v, r in results.items() if r.error},
+        "degraded": {
+            v: [f"{d.step} ({d.scope}): {d.reason} -> {d.fallback}" for d in r.summary.degraded]
+            for v, r in results.items()
+            if r.summary and r.summary.degraded
+        },
+        "broken": bool(compared.broken),
+    }
+
+
+def report_context(
+    comparison: Comparison,
+    cases: Sequence[EvalCase],
+    *,
+    meta: Mapping[str, Any],
+    labels: Mapping[str, str],
+) -> dict[str, Any]:
+    by_name = {case.name: case for case in cases}
+    variants = [v for v in (OFFLINE, BASELINE, CANDIDATE) if v in comparison.variants]
+    shown = [v for v in (BASELINE, CANDIDATE) if v in variants] or variants
+    return {
+        "verdict": "REGRESSED" if comparison.exit_code else "PASS",
+        "meta": {
+            "engine": "?",
+            "model": None,
+            "cases": [],
+            "repeat": 1,
+            "judge": False,
+            "started": None,
+            **meta,
+        },
+        "labels": {v: labels.get(v, v) for v in variants},
+        "variants": variants,
+        "shown": shown,
+        "rows": [_row_view(row) for row in comparison.rows],
+        "regressions": comparison.regressions,
+        "below_floor": comparison.below_floor,
+        "notes": list(comparison.notes),
+        "cases": [_case_view(c, by_name.get(c.case), variants) for c in comparison.cases],
+    }
+
+
+# -- outputs ------------------------------------------------------------------------------------
+
+
+def write_report(
+    path: Path,
+    comparison: Comparison,
+    cases: Sequence[EvalCase],
+    *,
+    meta: Mapping[str, Any],
+    labels: Mapping[str, str],
+) -> Path:
+    """Write a Markdown (.md) or HTML (.html) report, chosen by the file's extension."""
+    template = _FORMATS.get(path.suffix.lower())
+    if template is None:
+        raise ConfigError(f"--report {path}: use a .md or .html file name")
+    text = (
+        _environment()
+        .get_template(template)
+        .render(**report_context(comparison, cases, meta=meta, labels=labels))
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text.rstrip() + "\n", encoding="utf-8")
+    return path
+
+
+def print_table(console: Console, comparison: Comparison, *, labels: Mapping[str, str]) -> None:
+    """The side-by-side table: one row per scorer, offline floor, baseline, candidate, delta."""
+    table = Table(title="Prompt eval: candidate vs baseline", title_justify="left")
+    table.add_column("scorer")
+    table.add_column("better", justify="center")
+    has_offline = any(row.offline for row in comparison.rows)
+    if has_offline:
+        table.add_column("offline (floor)", justify="right")
+    table.add_column(BASELINE, justify="right")
+    table.add_column(CANDIDATE, justify="right")
+    table.add_column("Δ", justify="right")
+    table.add_column("allowed", justify="right")
+    table.add_column("status")
+    for row in comparison.rows:
+        view = _row_view(row)
+        status = escape(view["status"])
+        if row.regressed:
+            status = f"[bold red]{status}[/]"
+        elif row.improved:
+            status = status.replace("better", "[green]better[/]", 1)
+        if row.below_floor:
+            status = status.replace("below offline floor", "[yellow]below offline floor[/]")
+        cells = [escape(view["name"]), view["direction"]]
+        if has_offline:
+            cells.append(view["offline"])
+        cells += [view["baseline"], view["candidate"], view["delta"], view["allowed"], status]
+        table.add_row(*cells)
+    console.print(table)
+    for variant in (BASELINE, CANDIDATE):
+        if variant in labels:
+            console.print(f"{variant}: {escape(labels[variant])}")
+    for note in comparison.notes:
+        console.print(f"note: {escape(note)}")
+    for line in comparison.regressions:
+        console.print(f"[bold red]regression:[/] {escape(line)}")
+
+
+__all__ = ["markdown_escape", "print_table", "report_context", "write_report"]

@@ -1,0 +1,391 @@
+"""Run eval cases through the engines: baseline prompts, candidate prompts, and the offline floor.
+
+Every variant sees the same cases with the same model and the same answer cache (under
+DIGEST_HOME), so an eval repeated with unchanged prompts makes no model calls. Each repeat
+after the first gets its own cache entries (the request's prompt version is tagged with the
+repeat number), so `--repeat N` samples the model N times once, and is free ever after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import json
+import logging
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from agent.config import Settings
+from agent.errors import ConfigError
+from agent.evals.cases import EvalCase
+from agent.evals.results import CaseResult
+from agent.evals.scorers import SCORERS, Scorer, score_result
+from agent.evals.scorers_judge import JudgePrompt, judge_case
+from agent.models import Summary
+from agent.store import Store
+from agent.summarize.llm.cache import cache_key
+from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
+from agent.summarize.llm.meter import UsageMeter
+from agent.summarize.llm.tokens import count_message_tokens, count_tokens
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+EngineKind = Literal["llm", "offline"]
+_CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One column of the comparison: an engine and, for the model engine, a prompts directory."""
+
+    label: str  # "baseline", "candidate", "offline"
+    engine: EngineKind
+    prompts: Path | None = None
+    description: str = ""
+
+
+@dataclass
+class EvalRun:
+    meta: dict[str, Any]
+    results: list[CaseResult] = field(default_factory=list)
+
+    def of(self, variant: str) -> list[CaseResult]:
+        return [r for r in self.results if r.variant == variant]
+
+    @property
+    def variants(self) -> list[str]:
+        return list(dict.fromkeys(r.variant for r in self.results))
+
+
+def default_cases_dir() -> Path:
+    """`evals/cases` of the checkout this package runs from."""
+    path = _CHECKOUT / "evals" / "cases"
+    if not path.is_dir():
+        raise ConfigError("no eval cases found next to the package: pass --cases DIR")
+    return path
+
+
+def default_runs_dir(settings: Settings) -> Path:
+    """`evals/runs` of the checkout (git-ignored), else DIGEST_HOME/evals/runs."""
+    checkout = _CHECKOUT / "evals"
+    return checkout / "runs" if checkout.is_dir() else settings.home / "evals" / "runs"
+
+
+# -- recording the model calls of one case ----------------------------------------------------
+
+
+class LatencyMemo:
+    """How long each fresh (uncached) model call took, by its cache key, so that a cached
+    re-run still reports the latency the prompts really have. A JSON file in DIGEST_HOME."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.data: dict[str, float] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.data = {}
+
+    def save(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(json.dumps(self.data, indent=0, sort_keys=True), encoding="utf-8")
+        except OSError as exc:
+            logger.warning("eval latency memo not written: %s", exc)
+
+    def seconds(self, key: str, answer: ChatAnswer, measured: float) -> float | None:
+        """The call's latency: measured when fresh (and remembered), remembered when cached."""
+        if not answer.cached:
+            self.data[key] = round(measured, 4)
+        return self.data.get(key)
+
+
+@dataclass
+class CallLog:
+    """What the engine asked and got during one case: tokens, validity and model time."""
+
+    model: str
+    dialect: str
+    memo: LatencyMemo
+    tokens_in: int = 0
+    tokens_out: int = 0
+    answers: int = 0
+    cached: int = 0
+    untimed: int = 0  # cached answers whose fresh latency is unknown (cached by a normal run)
+    model_seconds: float = 0.0
+    invalid: int = 0
+    invalid_example: str | None = None
+
+    def add(self, request: ChatRequest, answer: ChatAnswer, measured: float) -> None:
+        self.answers += 1
+        self.cached += bool(answer.cached)
+        self.tokens_in += count_message_tokens(request.messages, self.model)
+        self.tokens_out += count_tokens(answer.text, self.model)
+        seconds = self.memo.seconds(cache_key(self.model, self.dialect, request), answer, measured)
+        if seconds is None:
+            self.untimed += 1
+        else:
+            self.model_seconds += seconds
+        try:
+            request.schema.model_validate_json(answer.text)
+        except ValidationError as exc:
+            self.invalid += 1
+            if self.invalid_example is None:
+                first = exc.errors(include_url=False)[0]
+                where = ".".join(str(p) for p in first["loc"]) or "answer"
+                self.invalid_example = f"{request.step}: {where}: {first['msg']}"[:200]
+
+    def latency_source(self) -> str:
+        text = f"model time of {self.answers} calls, {self.cached} from the cache"
+        if self.untimed:
+            text += f" ({self.untimed} cached before any eval: time unknown, counted 0)"
+        return text
+
+
+class RecordingModel(ChatModel):
+    """Wraps a (cached) chat model: tags repeats into the cache key and logs every answer."""
+
+    def __init__(self, inner: ChatModel, log: CallLog, repeat: int) -> None:
+        self.inner, self.log, self.repeat = inner, log, repeat
+        self.name = inner.name
+
+    async def complete(self, request: ChatRequest) -> ChatAnswer:
+        if self.repeat:
+            version = f"{request.prompt_version}+repeat{self.repeat}"
+            request = dataclasses.replace(request, prompt_version=version)
+        started = time.perf_counter()
+        answer = await self.inner.complete(request)
+        self.log.add(request, answer, time.perf_counter() - started)
+        return answer
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+# -- running --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Runner:
+    """Runs every (variant, case, repeat), judges when asked, and scores each result."""
+
+    settings: Settings
+    store: Store | None
+    repeat: int = 1
+    judge: JudgePrompt | None = None
+    scorers: Sequence[Scorer] = SCORERS
+    progress: Progress = lambda text: None
+    memo: LatencyMemo | None = None
+
+    def __post_init__(self) -> None:
+        if self.memo is None:
+            self.memo = LatencyMemo(self.settings.home / "evals" / "latency.json")
+
+    def run(
+        self, cases: Sequence[EvalCase], variants: Sequence[Variant], meta: dict[str, Any]
+    ) -> EvalRun:
+        prompt_sets = {v.label: _load_prompts(v) for v in variants if v.engine == "llm"}
+        run = EvalRun(
+            meta={**meta, "variants": [_describe(v, prompt_sets.get(v.label)) for v in variants]}
+        )
+        offline_done: dict[tuple[str, int], CaseResult] = {}
+        try:
+            for variant in variants:
+                for case in cases:
+                    for repeat in range(self.repeat):
+                        self.progress(f"{variant.label}: {case.name} ({repeat + 1}/{self.repeat})")
+                        if variant.engine == "offline":
+                            key = (case.name, repeat)
+                            if key not in offline_done:  # deterministic: run once, share
+                                offline_done[key] = self._offline(case, repeat)
+                            result = offline_done[key]
+                        else:
+                            result = self._llm(case, repeat, prompt_sets[variant.label])
+                        result = result.model_copy(update={"variant": variant.label})
+                        if self.judge is not None and result.summary is not None:
+                            result = self._judged(case, result)
+                        run.results.append(score_result(case, result, self.scorers))
+        finally:
+            if self.memo is not None:
+                self.memo.save()
+        return run
+
+    def _offline(self, case: EvalCase, repeat: int) -> CaseResult:
+        from agent.summarize.offline import OfflineEngine
+
+        started = time.perf_counter()
+        try:
+            summary: Summary | None = OfflineEngine().summarize(case.papers, topic=case.topic)
+            error = None
+        except Exception as exc:
+            logger.debug("offline engine failed on %s", case.name, exc_info=True)
+            summary, error = None, f"{type(exc).__name__}: {exc}"
+        seconds = time.perf_counter() - started
+        return CaseResult(
+            variant="offline",
+            case=case.name,
+            repeat=repeat,
+            engine="offline",
+            summary=summary,
+            error=error,
+            seconds=round(seconds, 4),
+            wall_seconds=round(seconds, 4),
+        )
+
+    def _llm(self, case: EvalCase, repeat: int, prompts: Any) -> CaseResult:
+        from agent.summarize.llm.engine import LLMEngine
+        from agent.summarize.llm.factory import build_chat_models
+
+        meter = UsageMeter(self.settings.llm.prices, self.settings.llm.max_cost_usd)
+        models = build_chat_models(self.settings, self.store, meter, use_cache=True)
+        if not models:
+            raise ConfigError("--engine llm needs a model: set OPENAI_API_KEY or llm.base_url")
+        assert self.memo is not None
+        log = CallLog(models[0].name, self.settings.llm.dialect, self.memo)
+        wrapped: list[ChatModel] = [RecordingModel(m, log, repeat) for m in models]
+        engine = LLMEngine(self.settings, self.store, models=wrapped, prompts=prompts, meter=meter)
+        started = time.perf_counter()
+        summary: Summary | None
+        try:
+            summary, error = engine.summarize(case.papers, topic=case.topic), None
+        except Exception as exc:
+            logger.debug("model engine failed on %s", case.name, exc_info=True)
+            summary, error = None, f"{type(exc).__name__}: {exc}"
+        wall = time.perf_counter() - started
+        return CaseResult(
+            variant="",
+            case=case.name,
+            repeat=repeat,
+            engine=summary.engine if summary else engine.name,
+            summary=summary,
+            error=error,
+            seconds=round(log.model_seconds, 4),
+            wall_seconds=round(wall, 4),
+            latency_source=log.latency_source(),
+            usage=summary.usage if summary else meter.total(),
+            tokens_in=log.tokens_in,
+            tokens_out=log.tokens_out,
+            cost_usd=meter.estimate_cost(log.model, log.tokens_in, log.tokens_out),
+            answers=log.answers,
+            cached_answers=log.cached,
+            invalid_answers=log.invalid,
+            invalid_example=log.invalid_example,
+        )
+
+    def _judged(self, case: EvalCase, result: CaseResult) -> CaseResult:
+        verdicts, error = asyncio.run(self._judge(case, result))
+        return result.model_copy(update={"judge": verdicts, "judge_error": error})
+
+    async def _judge(self, case: EvalCase, result: CaseResult) -> Any:
+        from agent.summarize.llm.factory import build_chat_models
+
+        assert self.judge is not None
+        meter = UsageMeter(self.settings.llm.prices, None)
+        models = build_chat_models(self.settings, self.store, meter, use_cache=True)
+        if not models:
+            raise ConfigError("--judge needs a model: set OPENAI_API_KEY or llm.base_url")
+        try:
+            return await judge_case(models[0], self.judge, case, result)
+        finally:
+            for model in models:
+                await model.aclose()
+
+
+def _load_prompts(variant: Variant) -> Any:
+    from agent.summarize.llm.prompts import PromptSet
+
+    return PromptSet.load(variant.prompts)
+
+
+def _describe(variant: Variant, prompts: Any) -> dict[str, Any]:
+    return {
+        "label": variant.label,
+        "engine": variant.engine,
+        "prompts": str(variant.prompts) if variant.prompts else None,
+        "description": variant.description,
+        "prompt_versions": dict(prompts.versions) if prompts is not None else {},
+    }
+
+
+def run_meta(
+    settings: Settings,
+    *,
+    engine: str,
+    cases_dir: Path,
+    cases: Sequence[EvalCase],
+    repeat: int,
+    judge: bool,
+) -> dict[str, Any]:
+    """What a run was (no secrets: neither the key nor the base URL)."""
+    return {
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "engine": engine,
+        "model": settings.llm.model if engine == "llm" else None,
+        "cases_dir": str(cases_dir),
+        "cases": [case.name for case in cases],
+        "repeat": repeat,
+        "judge": judge,
+        "python": platform.python_version(),
+    }
+
+
+# -- JSONL ------------------------------------------------------------------------------------------
+
+
+def write_jsonl(path: Path, run: EvalRun, extra: Sequence[dict[str, Any]] = ()) -> Path:
+    """One `meta` line, one `result` line per (variant, case, repeat), then `extra` lines."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(json.dumps({"type": "meta", **run.meta}, ensure_ascii=False) + "\n")
+        for result in run.results:
+            record = {"type": "result", **result.model_dump(mode="json")}
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        for line in extra:
+            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+    return path
+
+
+def read_jsonl(path: Path) -> EvalRun:
+    """An EvalRun back from `write_jsonl`'s file (other line types are skipped)."""
+    run = EvalRun(meta={})
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            kind = record.pop("type", None)
+            if kind == "meta":
+                run.meta = record
+            elif kind == "result":
+                run.results.append(CaseResult.model_validate(record))
+        except (ValueError, ValidationError) as exc:
+            raise ConfigError(f"{path}:{number}: not an eval result line: {exc}") from None
+    return run
+
+
+def run_file_name(now: dt.datetime | None = None) -> str:
+    now = now or dt.datetime.now(dt.UTC)
+    return now.strftime("%Y%m%d-%H%M%S") + ".jsonl"
+
+
+__all__ = [
+    "CallLog",
+    "EvalRun",
+    "LatencyMemo",
+    "RecordingModel",
+    "Runner",
+    "Variant",
+    "default_cases_dir",
+    "default_runs_dir",
+    "read_jsonl",
+    "run_file_name",
+    "run_meta",
+    "write_jsonl",
+]

@@ -1,0 +1,190 @@
+"""`digest eval` end to end: load cases, pick the variants, run, compare, save, report."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agent.config import Settings
+from agent.errors import ConfigError
+from agent.evals.baseline import PromptSource, resolve_prompts
+from agent.evals.cases import EvalCase, load_cases
+from agent.evals.compare import BASELINE, CANDIDATE, OFFLINE, Comparison, compare
+from agent.evals.report import write_report
+from agent.evals.runner import (
+    EvalRun,
+    Progress,
+    Runner,
+    Variant,
+    default_cases_dir,
+    default_runs_dir,
+    run_file_name,
+    run_meta,
+    write_jsonl,
+)
+from agent.evals.scorers import SCORERS_BY_NAME
+from agent.evals.scorers_judge import JudgePrompt
+from agent.resources import prompts_dir
+from agent.summarize import choose_engine
+
+OFFLINE_SMOKE_NOTE = (
+    "--engine offline: baseline and candidate are both the offline engine, so the prompts do "
+    "not matter; this is a smoke run of the cases and scorers (and the offline floor's scores)."
+)
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    cases_dir: Path | None = None
+    prompts: Path | None = None  # the candidate prompts (default: the bundled ones)
+    baseline: str | None = None  # a directory or a git ref (default: HEAD, else bundled)
+    engine: str | None = None  # "offline", "llm", or None for auto
+    repeat: int = 1
+    report: Path | None = None
+    judge: bool = False
+    out_dir: Path | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass
+class EvalOutcome:
+    run: EvalRun
+    comparison: Comparison
+    cases: list[EvalCase]
+    labels: dict[str, str]
+    jsonl: Path
+    report: Path
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return self.comparison.exit_code
+
+
+def check_thresholds(cases: list[EvalCase]) -> None:
+    for case in cases:
+        unknown = sorted(set(case.thresholds) - set(SCORERS_BY_NAME))
+        if unknown:
+            raise ConfigError(
+                f"eval case {case.path or case.name}: thresholds name unknown scorers "
+                f"{', '.join(unknown)} (known: {', '.join(SCORERS_BY_NAME)})"
+            )
+
+
+@contextlib.contextmanager
+def _variants(
+    options: EvalOptions, engine: str, cwd: Path
+) -> Iterator[tuple[list[Variant], dict[str, str], list[str]]]:
+    candidate = (options.prompts or prompts_dir()).expanduser().resolve()
+    if not candidate.is_dir():
+        raise ConfigError(f"--prompts {candidate}: not a directory")
+    offline = Variant(OFFLINE, "offline", description="offline engine")
+    if engine == "offline":
+        labels = {
+            OFFLINE: "offline engine",
+            BASELINE: "offline engine",
+            CANDIDATE: "offline engine",
+        }
+        yield (
+            [offline, Variant(BASELINE, "offline"), Variant(CANDIDATE, "offline")],
+            labels,
+            [OFFLINE_SMOKE_NOTE],
+        )
+        return
+    source: PromptSource = resolve_prompts(options.baseline, candidate=candidate, cwd=cwd)
+    try:
+        variants = [
+            offline,
+            Variant(BASELINE, "llm", source.directory, source.label),
+            Variant(CANDIDATE, "llm", candidate, str(candidate)),
+        ]
+        labels = {OFFLINE: "offline engine", BASELINE: source.label, CANDIDATE: str(candidate)}
+        notes = []
+        if options.baseline is None:
+            notes.append(f"baseline defaulted to {source.label}")
+        yield variants, labels, notes
+    finally:
+        source.cleanup()
+
+
+def run_eval_session(
+    settings: Settings, options: EvalOptions, *, cwd: Path, progress: Progress | None = None
+) -> EvalOutcome:
+    """Run the eval as `digest eval` does; raises ConfigError for bad input."""
+    if options.repeat < 1:
+        raise ConfigError("--repeat must be at least 1")
+    cases_dir = (options.cases_dir or default_cases_dir()).expanduser().resolve()
+    cases = load_cases(cases_dir, tags=options.tags)
+    check_thresholds(cases)
+    if options.engine == "offline":
+        engine = "offline"
+    else:
+        engine = choose_engine("llm" if options.engine == "llm" else "auto", settings).kind
+    if options.judge and not settings.llm_configured:
+        raise ConfigError("--judge needs a model: set OPENAI_API_KEY or llm.base_url")
+    out_dir = (options.out_dir or default_runs_dir(settings)).expanduser().resolve()
+    jsonl = out_dir / run_file_name()
+    report = (options.report or jsonl.with_suffix(".md")).expanduser().resolve()
+    if report.suffix.lower() not in {".md", ".markdown", ".html", ".htm"}:
+        raise ConfigError(f"--report {report}: use a .md or .html file name")
+    store = None
+    if engine == "llm" or options.judge:
+        from agent.store import Store
+
+        store = Store.open(settings.home)
+    try:
+        with _variants(options, engine, cwd) as (variants, labels, notes):
+            if engine != "llm" and options.engine is None:
+                notes.append("no model is configured, so this is an offline-engine run")
+            judge = JudgePrompt.find(options.prompts) if options.judge else None
+            runner = Runner(
+                settings,
+                store,
+                repeat=options.repeat,
+                judge=judge,
+                progress=progress or (lambda _: None),
+            )
+            meta = run_meta(
+                settings,
+                engine=engine,
+                cases_dir=cases_dir,
+                cases=cases,
+                repeat=options.repeat,
+                judge=options.judge,
+            )
+            run = runner.run(cases, variants, meta)
+    finally:
+        if store is not None:
+            store.close()
+    comparison = compare(run.results, cases, notes=notes)
+    summary_line = {
+        "type": "comparison",
+        "exit_code": comparison.exit_code,
+        "regressions": comparison.regressions,
+        "below_floor": comparison.below_floor,
+        "rows": [
+            {
+                "scorer": row.scorer.name,
+                "direction": row.scorer.direction,
+                **{
+                    variant: (None if stat is None else {"mean": stat.mean, "spread": stat.spread})
+                    for variant, stat in (
+                        (OFFLINE, row.offline),
+                        (BASELINE, row.baseline),
+                        (CANDIDATE, row.candidate),
+                    )
+                },
+                "delta": row.delta,
+                "regressed": row.regressed,
+            }
+            for row in comparison.rows
+        ],
+    }
+    write_jsonl(jsonl, run, extra=[summary_line])
+    write_report(report, comparison, cases, meta={**run.meta, "labels": labels}, labels=labels)
+    return EvalOutcome(run, comparison, cases, labels, jsonl, report, notes)
+
+
+__all__ = ["OFFLINE_SMOKE_NOTE", "EvalOptions", "EvalOutcome", "run_eval_session"]

@@ -1,0 +1,340 @@
+"""`digest eval` end to end: the offline smoke run, the model engine against the fake OpenAI
+server (two prompt directories, the cache making a repeated eval free, a regression caught),
+and git-ref baselines."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from agent.cli import main
+from agent.errors import ConfigError
+from agent.evals.baseline import resolve_prompts
+from agent.resources import prompts_dir
+from agent.summarize.llm.tokens import OFFLINE_ENV
+from tests.fakes.openai_server import FakeOpenAIServer, RecordedRequest, Reply, request_schema
+from tests.fakes.schema_instance import schema_instance
+
+REPO = Path(__file__).resolve().parents[1]
+CASES = REPO / "evals" / "cases"
+MARKER = "Mention where readers can learn more."  # the candidate's edit that makes answers worse
+
+pytestmark = pytest.mark.timeout(90)
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(("DIGEST_", "OPENAI_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv(OFFLINE_ENV, "1")
+    monkeypatch.setenv("COLUMNS", "140")
+
+
+@pytest.fixture
+def cases(tmp_path: Path) -> Path:
+    directory = tmp_path / "cases"
+    directory.mkdir()
+    for name in ("single-paper.yaml", "injection.yaml"):
+        shutil.copy(CASES / name, directory / name)
+    return directory
+
+
+def invoke(*args: str, home: Path, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(main, ["eval", *args], env={"DIGEST_HOME": str(home), **(env or {})})
+
+
+def jsonl(directory: Path) -> list[list[dict[str, Any]]]:
+    return [
+        [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        for path in sorted(directory.glob("*.jsonl"))
+    ]
+
+
+# -- offline ------------------------------------------------------------------------------------------
+
+
+def test_offline_smoke_run_writes_report_and_results(tmp_path: Path, cases: Path) -> None:
+    runs, report = tmp_path / "runs", tmp_path / "report.html"
+    result = invoke(
+        "--cases",
+        str(cases),
+        "--engine",
+        "offline",
+        "--out",
+        str(runs),
+        "--report",
+        str(report),
+        home=tmp_path / "home",
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "smoke run" in result.output
+        and "coverage" in result.output
+        and "injection" in result.output
+    )
+    assert report.is_file() and "<table" in report.read_text(encoding="utf-8")
+    [lines] = jsonl(runs)
+    assert lines[0]["type"] == "meta" and lines[0]["engine"] == "offline"
+    records = [line for line in lines if line["type"] == "result"]
+    assert {(r["variant"], r["case"]) for r in records} == {
+        (v, c) for v in ("offline", "baseline", "candidate") for c in ("injection", "single-paper")
+    }
+    assert all(r["summary"] and r["scores"] for r in records)
+    assert lines[-1]["type"] == "comparison" and lines[-1]["exit_code"] == 0
+    # No model configured and no --engine: the same offline run, said plainly; default report .md.
+    again = invoke("--cases", str(cases), "--out", str(runs), home=tmp_path / "home")
+    assert again.exit_code == 0, again.output
+    assert "no model is configured" in again.output
+    assert len(list(runs.glob("*.md"))) == 1
+
+
+def test_usage_errors_exit_two(tmp_path: Path, cases: Path) -> None:
+    home = tmp_path / "home"
+    no_model = invoke("--cases", str(cases), "--engine", "llm", home=home)
+    assert no_model.exit_code == 2 and "needs a model" in no_model.output
+    no_cases = invoke("--cases", str(tmp_path / "nowhere"), "--engine", "offline", home=home)
+    assert no_cases.exit_code == 2 and "not found" in no_cases.output
+    bad_report = invoke(
+        "--cases", str(cases), "--engine", "offline", "--report", str(tmp_path / "r.pdf"), home=home
+    )
+    assert bad_report.exit_code == 2 and ".md or .html" in bad_report.output
+
+
+# -- git baselines ------------------------------------------------------------------------------------
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.email=t@example.org", "-c", "user.name=t", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(prompts_dir(), root / "prompts")
+    _git(root, "init", "-q")
+    _git(root, "add", "prompts")
+    _git(root, "commit", "-q", "-m", "prompts")
+    (root / "prompts" / "blurbs.j2").write_text("edited\n", encoding="utf-8")
+    return root
+
+
+def test_baseline_from_a_git_ref(repo: Path) -> None:
+    source = resolve_prompts("HEAD", candidate=repo / "prompts", cwd=repo)
+    try:
+        assert source.label == "prompts/ at HEAD"
+        committed = (source.directory / "blurbs.j2").read_text(encoding="utf-8")
+        assert committed == (prompts_dir() / "blurbs.j2").read_text(encoding="utf-8")
+    finally:
+        source.cleanup()
+    assert not source.directory.exists()
+    default = resolve_prompts(None, candidate=repo / "prompts", cwd=repo)  # HEAD in a checkout
+    default.cleanup()
+    assert default.label == "prompts/ at HEAD"
+    with pytest.raises(ConfigError, match="no such git ref"):
+        resolve_prompts("no-such-branch", candidate=repo / "prompts", cwd=repo)
+
+
+def test_bad_ref_or_no_repository_is_a_clear_error(
+    tmp_path: Path, repo: Path, cases: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {"DIGEST_LLM__BASE_URL": "http://127.0.0.1:9/v1"}  # never called: the error comes first
+    monkeypatch.chdir(repo)
+    bad = invoke(
+        "--cases",
+        str(cases),
+        "--prompts",
+        str(repo / "prompts"),
+        "--baseline",
+        "nope",
+        "--engine",
+        "llm",
+        home=tmp_path / "h",
+        env=env,
+    )
+    assert bad.exit_code == 2 and "--baseline nope: no such git ref" in bad.output
+    lone = tmp_path / "lone"
+    shutil.copytree(prompts_dir(), lone)
+    monkeypatch.chdir(tmp_path)
+    outside = invoke(
+        "--cases",
+        str(cases),
+        "--prompts",
+        str(lone),
+        "--baseline",
+        "main",
+        "--engine",
+        "llm",
+        home=tmp_path / "h",
+        env=env,
+    )
+    assert outside.exit_code == 2 and "not inside a git repository" in outside.output
+
+
+# -- the model engine against the fake server -----------------------------------------------------------
+
+
+def answers(worse: bool = False) -> Callable[[dict[str, Any]], Reply]:
+    """Valid answers built from each request's schema; with `worse`, blurbs of a candidate whose
+    prompt carries MARKER point readers to a URL (the faithfulness scorer must notice)."""
+
+    def handler(body: dict[str, Any]) -> Reply:
+        schema, as_tool = request_schema(body)
+        bad = worse and MARKER in RecordedRequest.text_of(body)
+
+        def text(name: str, low: int, high: int | None) -> str:
+            words = {
+                "blurb": "See https://example.org/more for the details."
+                if bad
+                else "The authors make models faster and smaller.",
+                "why_it_matters": "Cheaper models reach more people.",
+                "title": "Making models efficient",
+                "headline": "Today: faster and smaller models.",
+            }.get(name, "Plain words about the papers.")
+            return words if high is None else words[:high]
+
+        assert schema is not None, "every request of the engine asks for a schema"
+        return Reply(schema_instance(schema, text=text), tool_call=as_tool)
+
+    return handler
+
+
+@pytest.fixture
+def prompt_dirs(tmp_path: Path) -> tuple[Path, Path]:
+    base, cand = tmp_path / "base", tmp_path / "cand"
+    shutil.copytree(prompts_dir(), base)
+    shutil.copytree(prompts_dir(), cand)
+    blurbs = cand / "blurbs.j2"
+    blurbs.write_text(
+        blurbs.read_text(encoding="utf-8") + "\nKeep each blurb short.\n", encoding="utf-8"
+    )
+    return base, cand
+
+
+@pytest.fixture
+def server() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer(handler=answers()) as srv:
+        yield srv
+
+
+def llm_env(srv: FakeOpenAIServer) -> dict[str, str]:
+    return {
+        "DIGEST_LLM__BASE_URL": srv.base_url,
+        "DIGEST_LLM__API_KEY": "sk-test-eval",
+        "DIGEST_LLM__MAX_ATTEMPTS": "1",
+        "DIGEST_LLM__TIMEOUT_SECONDS": "10",
+    }
+
+
+def test_llm_eval_of_two_prompt_dirs_and_the_cache(
+    tmp_path: Path, cases: Path, prompt_dirs: tuple[Path, Path], server: FakeOpenAIServer
+) -> None:
+    base, cand = prompt_dirs
+    args = [
+        "--cases",
+        str(cases),
+        "--prompts",
+        str(cand),
+        "--baseline",
+        str(base),
+        "--engine",
+        "llm",
+        "--judge",
+        "--out",
+        str(tmp_path / "runs"),
+    ]
+    first = invoke(
+        *args, "--report", str(tmp_path / "one.md"), home=tmp_path / "home", env=llm_env(server)
+    )
+    assert first.exit_code == 0, first.output
+    calls = len(server.chat_requests)
+    assert calls > 0 and not server.errors
+    steps = {
+        json.loads(r.raw_body)["response_format"]["json_schema"]["name"]
+        for r in server.chat_requests
+    }
+    assert {"grouping", "blurbs", "headline", "judge"} <= steps
+    # The prompts differ in blurbs.j2 only: both variants share the cached grouping answers.
+    grouping = [
+        r
+        for r in server.chat_requests
+        if r.body["response_format"]["json_schema"]["name"] == "grouping"
+    ]
+    assert len(grouping) == 2  # one per case: the candidate reused the baseline's answers
+
+    second = invoke(
+        *args, "--report", str(tmp_path / "two.md"), home=tmp_path / "home", env=llm_env(server)
+    )
+    assert second.exit_code == 0, second.output
+    assert len(server.chat_requests) == calls  # a repeated eval is free: everything cached
+
+    one, two = jsonl(tmp_path / "runs")
+    meta = one[0]
+    versions = {v["label"]: v["prompt_versions"] for v in meta["variants"]}
+    assert versions["baseline"]["blurbs"] != versions["candidate"]["blurbs"]
+    assert versions["baseline"]["grouping"] == versions["candidate"]["grouping"]
+    llm = [r for r in two if r["type"] == "result" and r["variant"] != "offline"]
+    assert llm and all(r["cached_answers"] == r["answers"] > 0 for r in llm)
+    assert all(r["judge"] for r in llm)
+
+    def values(lines: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, float]]:
+        return {
+            (r["variant"], r["case"]): {s["name"]: s["value"] for s in r["scores"]}
+            for r in lines
+            if r["type"] == "result" and r["variant"] != "offline"  # offline: its own wall time
+        }
+
+    assert values(two) == values(one)  # same answers, and the latencies from the memo
+    for path in [*(tmp_path / "runs").iterdir(), tmp_path / "one.md"]:
+        assert "sk-test-eval" not in path.read_text(encoding="utf-8")  # no secrets saved
+    report = (tmp_path / "two.md").read_text(encoding="utf-8")
+    assert (
+        "judge\\_faithfulness" in report and "The authors make models faster and smaller." in report
+    )
+
+
+def test_llm_regression_exits_one(
+    tmp_path: Path, cases: Path, prompt_dirs: tuple[Path, Path]
+) -> None:
+    base, cand = prompt_dirs
+    blurbs = cand / "blurbs.j2"
+    blurbs.write_text(blurbs.read_text(encoding="utf-8") + f"\n{MARKER}\n", encoding="utf-8")
+    with FakeOpenAIServer(handler=answers(worse=True)) as srv:
+        result = invoke(
+            "--cases",
+            str(cases),
+            "--prompts",
+            str(cand),
+            "--baseline",
+            str(base),
+            "--engine",
+            "llm",
+            "--repeat",
+            "2",
+            "--out",
+            str(tmp_path / "runs"),
+            "--report",
+            str(tmp_path / "r.html"),
+            home=tmp_path / "home",
+            env=llm_env(srv),
+        )
+    assert result.exit_code == 1, result.output
+    assert "regression: faithfulness" in result.output
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "REGRESSED" in html and "https://example.org/more" in html
+    [lines] = jsonl(tmp_path / "runs")
+    assert {r["repeat"] for r in lines if r["type"] == "result"} == {0, 1}
+    assert lines[-1]["exit_code"] == 1

@@ -1,0 +1,250 @@
+"""Comparing candidate with baseline on hand-made results: the regression exit code, the
+spread over repeats, case bars, the offline floor, and the Markdown/HTML reports."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from agent.errors import ConfigError
+from agent.evals.cases import EvalCase
+from agent.evals.compare import aggregate, compare
+from agent.evals.report import markdown_escape, print_table, write_report
+from agent.evals.results import CaseResult, Score
+from agent.evals.runner import EvalRun, read_jsonl, write_jsonl
+from agent.evals.scorers import SCORERS_BY_NAME
+from agent.models import Paper, PaperBlurb, Summary, Theme
+
+PAPERS = (
+    Paper(id="p1", title="Fast <b>decoding</b>", abstract="We decode 2x faster."),
+    Paper(id="p2", title="Small models", abstract="We prune 30% of weights."),
+)
+CASES = [
+    EvalCase(name="c1", papers=PAPERS, thresholds={"coverage": 1.0}),
+    EvalCase(name="c2", papers=PAPERS),
+]
+LABELS = {"offline": "offline engine", "baseline": "prompts/ at HEAD", "candidate": "prompts/"}
+
+
+def made(
+    variant: str, case: str, scores: dict[str, float], *, repeat: int = 0, blurb: str = "A blurb."
+) -> CaseResult:
+    summary = Summary(
+        themes=(
+            Theme(
+                title="T",
+                papers=tuple(PaperBlurb(paper_id=p.id, blurb=f"{blurb} ({p.id})") for p in PAPERS),
+            ),
+        ),
+        headline="Today",
+    )
+    return CaseResult(
+        variant=variant,
+        case=case,
+        repeat=repeat,
+        summary=summary,
+        scores=tuple(Score(name, value, f"{name} reason") for name, value in scores.items()),
+    )
+
+
+def results(
+    candidate: dict[str, float], baseline: dict[str, float] | None = None
+) -> list[CaseResult]:
+    base = baseline or {"coverage": 1.0, "ari": 0.6, "readability": 10.0, "tokens": 1000}
+    out = []
+    for case in ("c1", "c2"):
+        out.append(
+            made("offline", case, {"coverage": 1.0, "ari": 0.5, "readability": 14.0, "tokens": 0})
+        )
+        out.append(made("baseline", case, base, blurb="Baseline blurb"))
+        out.append(made("candidate", case, candidate, blurb="Candidate blurb"))
+    return out
+
+
+EQUAL = {"coverage": 1.0, "ari": 0.6, "readability": 10.0, "tokens": 1000}
+
+
+def test_equal_results_exit_zero() -> None:
+    comparison = compare(results(EQUAL), CASES)
+    assert comparison.exit_code == 0 and comparison.regressions == []
+    assert [row.scorer.name for row in comparison.rows] == [
+        "coverage",
+        "ari",
+        "readability",
+        "tokens",
+    ]
+    assert all(row.status == "ok" for row in comparison.rows)
+
+
+@pytest.mark.parametrize(
+    ("change", "scorer"),
+    [
+        ({"ari": 0.5}, "ari"),  # higher is better, 0.1 worse > 0.05
+        ({"readability": 11.5}, "readability"),  # lower is better, 1.5 grades worse > 1.0
+        ({"tokens": 1300}, "tokens"),  # relative: 30% more > 15%
+        ({"coverage": 0.9}, "coverage"),  # any drop
+    ],
+)
+def test_a_worse_candidate_exits_one(change: dict[str, float], scorer: str) -> None:
+    comparison = compare(results({**EQUAL, **change}), CASES)
+    assert comparison.exit_code == 1
+    regressed = [row.scorer.name for row in comparison.rows if row.regressed]
+    assert regressed == [scorer]
+    assert any(line.startswith(scorer) for line in comparison.regressions)
+
+
+def test_small_changes_and_improvements_pass() -> None:
+    comparison = compare(
+        results({**EQUAL, "ari": 0.57, "readability": 10.9, "tokens": 1100}), CASES
+    )
+    assert comparison.exit_code == 0
+    better = compare(results({**EQUAL, "ari": 0.9, "readability": 8.0}), CASES)
+    assert better.exit_code == 0
+    assert {row.scorer.name for row in better.rows if row.improved} == {"ari", "readability"}
+
+
+def test_a_broken_case_bar_fails_even_within_the_threshold() -> None:
+    out = results(EQUAL)
+    out[2] = made("candidate", "c1", {**EQUAL, "coverage": 0.99})  # c1 has the bar coverage >= 1
+    scorer = SCORERS_BY_NAME["coverage"]
+    assert scorer.meets(1.0, 1.0) and not scorer.meets(1.0, 0.99)
+    comparison = compare(out, CASES)
+    assert comparison.exit_code == 1
+    assert any("c1: coverage" in line and "case bar" in line for line in comparison.regressions)
+
+
+def test_below_the_offline_floor_is_reported_not_fatal() -> None:
+    comparison = compare(results({**EQUAL, "ari": 0.45}, {**EQUAL, "ari": 0.45}), CASES)
+    assert comparison.exit_code == 0
+    assert comparison.below_floor == ["ari"]
+    assert (
+        "below offline floor" in next(r for r in comparison.rows if r.scorer.name == "ari").status
+    )
+
+
+def test_mean_and_spread_over_repeats() -> None:
+    runs = [
+        made("candidate", "c1", {"ari": value}, repeat=r) for r, value in enumerate((0.4, 0.6, 0.8))
+    ]
+    runs += [made("candidate", "c2", {"ari": 0.6}, repeat=r) for r in range(3)]
+    stat = aggregate(runs, "ari")
+    assert stat is not None
+    assert stat.mean == pytest.approx(0.6) and stat.repeats == 3 and stat.cases == 2
+    assert stat.spread == pytest.approx(0.1)  # per-repeat means 0.5, 0.6, 0.7
+    assert stat.show("{:.2f}") == "0.60 ± 0.10"
+    assert aggregate(runs, "nmi") is None
+
+
+def test_jsonl_round_trip(tmp_path: Path) -> None:
+    run = EvalRun(meta={"engine": "offline"}, results=results(EQUAL))
+    path = write_jsonl(tmp_path / "runs" / "x.jsonl", run, extra=[{"type": "comparison"}])
+    back = read_jsonl(path)
+    assert back.meta == {"engine": "offline"}
+    assert back.results == run.results
+    assert compare(back.results, CASES).exit_code == 0
+
+
+# -- reports -----------------------------------------------------------------------------------------
+
+
+def _report(tmp_path: Path, name: str, candidate: dict[str, float]) -> str:
+    out = results(candidate)
+    out = [
+        r.model_copy(
+            update={
+                "summary": r.summary.model_copy(
+                    update={
+                        "themes": (
+                            Theme(
+                                title="T",
+                                papers=(
+                                    PaperBlurb(
+                                        paper_id="p1",
+                                        blurb="<script>alert(1)</script> | pipes & *stars*"
+                                        if r.variant == "candidate"
+                                        else "Plain baseline words",
+                                    ),
+                                    PaperBlurb(paper_id="p2", blurb=f"{r.variant} blurb two"),
+                                ),
+                            ),
+                        )
+                    }
+                )
+            }
+        )
+        if r.summary
+        else r
+        for r in out
+    ]
+    path = write_report(
+        tmp_path / name,
+        compare(out, CASES, notes=["a note"]),
+        CASES,
+        meta={"engine": "llm", "model": "m", "cases": ["c1", "c2"], "repeat": 1, "judge": False},
+        labels=LABELS,
+    )
+    return path.read_text(encoding="utf-8")
+
+
+def test_markdown_report_has_rows_and_blurbs_side_by_side(tmp_path: Path) -> None:
+    text = _report(tmp_path, "r.md", {**EQUAL, "ari": 0.3})
+    assert text.startswith("## Prompt eval: REGRESSED")
+    assert "| ari | ↑ | 0.500 | 0.600 | 0.300 | -0.300 | 0.050 | **REGRESSED** |" in text
+    assert "| readability | ↓ |" in text and "| tokens | ↓ |" in text
+    assert (
+        "Plain baseline words" in text
+        and "baseline blurb two" in text
+        and "candidate blurb two" in text
+    )
+    row = next(line for line in text.splitlines() if "Plain baseline words" in line)
+    assert (
+        "&lt;script&gt;" in row and "\\|" in row and "\\*stars\\*" in row
+    )  # one row, side by side
+    assert "<script>" not in text
+    assert "> a note" in text
+
+
+def test_html_report_escapes_blurbs(tmp_path: Path) -> None:
+    text = _report(tmp_path, "r.html", EQUAL)
+    assert text.startswith("<!doctype html>") and "PASS" in text
+    assert "<td>coverage</td>" in text or ">coverage</td>" in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "<script>" not in text
+    assert "Fast &lt;b&gt;decoding&lt;/b&gt;" in text  # titles too
+    assert "Plain baseline words" in text and "prompts/ at HEAD" in text
+
+
+def test_report_extension_is_checked(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=".md or .html"):
+        write_report(
+            tmp_path / "r.txt", compare(results(EQUAL), CASES), CASES, meta={}, labels=LABELS
+        )
+
+
+def test_markdown_escape() -> None:
+    assert (
+        markdown_escape("a|b <i>x</i>\nnew *line*") == "a\\|b &lt;i&gt;x&lt;/i&gt; new \\*line\\*"
+    )
+
+
+def test_table_prints_every_scorer_and_the_regressions() -> None:
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=140, color_system=None)
+    print_table(
+        console, compare(results({**EQUAL, "ari": 0.3}), CASES, notes=["smoke"]), labels=LABELS
+    )
+    text = buffer.getvalue()
+    for word in (
+        "coverage",
+        "ari",
+        "readability",
+        "tokens",
+        "REGRESSED",
+        "offline (floor)",
+        "prompts/ at HEAD",
+        "note: smoke",
+    ):
+        assert word in text
+    assert "regression: ari: 0.600 -> 0.300" in text
