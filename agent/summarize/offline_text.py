@@ -1,0 +1,436 @@
+"""Text helpers for the offline engine: terms for TF-IDF, readable phrases, sentences, blurbs.
+
+Everything here is deterministic and model-free. The input is already-cleaned text (see
+`agent.sources.clean`); these helpers only pick and tidy sentences and terms.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from agent.models import Paper
+
+MAX_BLURB_WORDS = 60
+
+# Stop words for the grouping features: English stop words and the commonest abstract verbs.
+# (A longer filler list made the grouping worse on the labelled sample, so it is kept apart.)
+_ABSTRACT_BOILERPLATE = """
+    propose proposed paper approach method result show novel work based using use new state
+    art performance
+    """
+CLUSTER_STOPWORDS: frozenset[str] = frozenset(ENGLISH_STOP_WORDS) | frozenset(
+    _ABSTRACT_BOILERPLATE.split()
+)
+
+# Words that never make a theme title or key phrase: the above plus academic filler.
+_FILLER = """
+    propose proposed proposes proposing present presents presented introduce introduces introduced
+    paper papers work works approach approaches method methods result results show shows shown
+    showing novel new based using use used uses state art performance significant significantly
+    existing recent recently different various achieve achieves achieved achieving demonstrate
+    demonstrates demonstrated study studies studied investigate investigates explore explores
+    including include includes furthermore moreover however additionally addition finally
+    specifically notably particular particularly respectively compared comparable compare
+    effective effectively efficient efficiently simple simply improve improves improved improving
+    improvement improvements outperform outperforms outperforming provide provides provided
+    make makes making way ways able allow allows allowing enable enables enabling given
+    number numbers amount set range variety lot lots great greatly higher lower
+    larger smaller good better best strong stronger key important crucial critical
+    challenge challenges challenging problem problems issue issues task tasks time times
+    technique techniques framework frameworks proposed experiment experiments experimental
+    evaluation evaluate evaluated extensive propose achieves remarkable impressive substantial
+    recent years year prior previous previously current currently paradigm widely commonly
+    leading lead leads focus focuses aim aims goal called named dubbed termed known like
+    typically usually often generally general overall despite whilst while et al fig eq
+    code available publicly open-source github com https http www org via ie eg etc vs
+    wide broad diverse multiple single specific certain common standard vanilla conventional
+    popular successful success successfully tremendous promising powerful potential
+    require requires required requiring need needs needed instead thus hence therefore
+    terms term respect regard regarding according due able first second third one two three
+    relatively relative particular certain around across toward towards within without
+    lack lacks lacking valuable insight insights excel excels pave paves difficulty
+    fundamentally fundamental prove proves unprecedented incur incurs progressively growing
+    considerable considerably extremely highly largely mainly mostly nearly fully
+    demonstrating illustrate illustrates discuss discusses discussed report reports
+    indicate indicates indicating date gain gains reduce reduces reducing increase increases
+    increasing generate generates obtain obtains yield yields perform performs conduct
+    capable represent represents community understand understands support supports
+    supported supporting contribute contributes contribution contributions
+    taken given seen known extend extends extending tend tends
+    """
+STOPWORDS: frozenset[str] = CLUSTER_STOPWORDS | frozenset(_FILLER.split())
+
+# "of" is allowed to bridge two content words ("mixture of experts", "chain of thought").
+_BRIDGE = "of"
+# A word, or a punctuation mark that ends a phrase (hyphens and apostrophes do not).
+_TOKEN = re.compile(r"[a-z][a-z0-9]*|[^\w\s'-]|_")
+_NO_STRIP = ("ss", "us", "is", "as", "os")
+
+
+@lru_cache(maxsize=200_000)
+def normalize_word(word: str) -> str:
+    """Fold simple English plurals so 'models' and 'model' are one term."""
+    if len(word) <= 2 or not word.endswith("s") or word.endswith(_NO_STRIP):
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    return word[:-1]
+
+
+_CONTENT: dict[str, str | None] = {}  # raw token -> normalised word, or None for a break
+
+
+def _content(raw: str) -> str | None:
+    word = _CONTENT.get(raw, "")
+    if word == "":
+        ok = raw[0].isalpha() and len(raw) >= 2 and raw not in CLUSTER_STOPWORDS
+        word = normalize_word(raw) if ok else None
+        if len(_CONTENT) < 500_000:
+            _CONTENT[raw] = word
+    return word
+
+
+def analyze(text: str) -> list[str]:
+    """Unigram and bigram terms of a text: stop words and punctuation break phrases;
+    'of' may join two words ('mixture of expert')."""
+    terms: list[str] = []
+    append = terms.append
+    prev: str | None = None
+    bridge: str | None = None
+    for raw in _TOKEN.findall(text.lower()):
+        if raw == _BRIDGE and prev is not None:
+            bridge, prev = prev, None
+            continue
+        word = _content(raw)
+        if word is None:
+            prev = bridge = None
+            continue
+        append(word)
+        if prev is not None:
+            append(prev + " " + word)
+        elif bridge is not None:
+            append(bridge + " of " + word)
+        prev, bridge = word, None
+    return terms
+
+
+@lru_cache(maxsize=8192)
+def term_set(text: str) -> frozenset[str]:
+    """The distinct terms of a text (cached: titles and summaries ask for the same papers)."""
+    return frozenset(analyze(text))
+
+
+def paper_text(paper: Paper) -> str:
+    """The text the engine reads for a paper; the title counts twice."""
+    return f"{paper.title}.\n{paper.title}.\n{paper.abstract}"
+
+
+# ---------------------------------------------------------------- readable phrases
+
+
+def _word_pattern(token: str) -> str:
+    forms = {token, token + "s", token + "es"}
+    if token.endswith("y"):
+        forms.add(token[:-1] + "ies")
+    return "(?:" + "|".join(sorted((re.escape(f) for f in forms), key=len, reverse=True)) + ")"
+
+
+@lru_cache(maxsize=4096)
+def _term_regex(term: str) -> re.Pattern[str]:
+    words = term.split(" ")
+    parts = [words[0] if words[0] == "of" else _word_pattern(words[0])]
+    for w in words[1:]:
+        parts.append(r"[\s-]+" + (w if w == "of" else _word_pattern(w)))
+    return re.compile(r"(?<![\w-])" + "".join(parts) + r"(?![\w-])", re.IGNORECASE)
+
+
+def _at_sentence_start(text: str, start: int) -> bool:
+    before = text[max(0, start - 2) : start]
+    return start == 0 or before.endswith((". ", "\n", ": ", "? ", "! ")) or before in (".", "\n")
+
+
+def _cased(word_forms: Counter[str], alone: bool) -> str:
+    """One word's casing: acronyms as written ('KV', 'LLaMA'); a lone name ('Arabic') when it
+    is nearly always capitalised; everything else lower case."""
+    best = min(word_forms.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+    total = sum(word_forms.values())
+    if any(c.isupper() for c in best[1:]):
+        return best
+    capitalized = sum(n for w, n in word_forms.items() if w[:1].isupper())
+    if alone and best[:1].isupper() and capitalized >= 0.9 * total:
+        return best
+    return best.lower()
+
+
+def surface_form(term: str, texts: Iterable[str]) -> str | None:
+    """How people write `term` in these texts (hyphens, plural, casing); None if never."""
+    pattern = _term_regex(term)
+    shapes: Counter[str] = Counter()
+    words: dict[str, list[Counter[str]]] = {}
+    for text in texts:
+        for m in pattern.finditer(text):
+            form = re.sub(r"\s+", " ", m.group(0))
+            shape = form.lower()
+            shapes[shape] += 1
+            pieces = re.split(r"([\s-]+)", form)[::2]
+            slots = words.setdefault(shape, [Counter() for _ in pieces])
+            first_ambiguous = _at_sentence_start(text, m.start())
+            for i, piece in enumerate(pieces):
+                if i == 0 and first_ambiguous and piece[1:].islower():
+                    continue  # "Sentence embeddings ..." at a sentence start says nothing
+                slots[i][piece] += 1
+    if not shapes:
+        return None
+    shape = min(shapes.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+    seps = re.split(r"[^\s-]+", shape)[1:-1]
+    slots = words[shape]
+    # A name with an acronym in it ('Transformer-XL', 'Megatron-LM') keeps its casing.
+    named = any(
+        any(c.isupper() for c in min(f.items(), key=lambda kv: (-kv[1], kv[0]))[0][1:])
+        for f in slots
+        if f
+    )
+    out = []
+    for i, piece in enumerate(re.split(r"[\s-]+", shape)):
+        forms = slots[i]
+        if named and forms:
+            out.append(min(forms.items(), key=lambda kv: (-kv[1], kv[0]))[0])
+        else:
+            out.append(_cased(forms, alone=len(seps) == 0) if forms else piece)
+        if i < len(seps):
+            out.append(seps[i])
+    return "".join(out)
+
+
+def extend_phrase(term: str, texts: Sequence[str]) -> str:
+    """'semantic textual' -> 'semantic textual similarity' when the texts nearly always say so."""
+    pattern = _term_regex(term)
+    after: Counter[str] = Counter()
+    before: Counter[str] = Counter()
+    total = 0
+    for text in texts:
+        for m in pattern.finditer(text):
+            total += 1
+            nxt = re.match(r"[ -]([A-Za-z][A-Za-z0-9]+)", text[m.end() : m.end() + 40])
+            prv = re.search(
+                r"([A-Za-z][A-Za-z0-9]+)[ -]$", text[max(0, m.start() - 40) : m.start()]
+            )
+            if nxt:
+                after[nxt.group(1).lower()] += 1
+            if prv:
+                before[prv.group(1).lower()] += 1
+    words = term.split()
+    for counter, at_end in ((after, True), (before, False)):
+        if not counter:
+            continue
+        word, n = min(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+        if n < 0.6 * total or word in CLUSTER_STOPWORDS or len(word) < 3:
+            continue
+        if not at_end and word.endswith(("ing", "ed")):
+            continue  # 'training multi-billion' is a verb phrase, not a topic
+        word = normalize_word(word)
+        return " ".join(words + [word] if at_end else [word] + words)  # one word at most
+    return " ".join(words)
+
+
+def capitalize_first(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text
+
+
+def join_phrases(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    items = [i for i in items if i]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def short_name(title: str) -> str | None:
+    """The system name a title announces ('Keyformer: KV Cache Reduction ...' -> 'Keyformer')."""
+    head, sep, _ = title.partition(":")
+    head = head.strip()
+    if sep and head and len(head.split()) <= 3 and len(head) <= 30:
+        return head
+    return None
+
+
+# ---------------------------------------------------------------- sentences and blurbs
+
+_ABBREV = re.compile(
+    r"(?:\b(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Eq|Eqs|Sec|approx|resp|Dr|Mr|Ms|No)\.|\b[A-Z]\.)$"
+)
+_SENT_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split plain text into sentences, not breaking after 'e.g.', 'et al.' or initials."""
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        return []
+    pieces: list[str] = []
+    start = 0
+    for m in _SENT_END.finditer(text):
+        if _ABBREV.search(text[start : m.start() + 1].rstrip("\"')] ")):
+            continue
+        pieces.append(text[start : m.end()].strip())
+        start = m.end()
+    pieces.append(text[start:].strip())
+    return [p for p in pieces if p]
+
+
+_CONTRIB = re.compile(
+    r"\b(?:we|this (?:paper|work|study|report|article|survey|book|contribution)|here)\b[^.]*?\b"
+    r"(?:propose|present|introduce|develop|describe|design|build|train|release|construct|"
+    r"devise|formulate|offer|provide|report|study|investigate|explore|examine|analy[sz]e|"
+    r"evaluate|show|demonstrate|advocate|pose|consider|aim|create)",
+    re.IGNORECASE,
+)
+_RESULT = re.compile(
+    r"\b(?:results? (?:show|demonstrate|indicate|suggest|reveal|confirm)|experiments? "
+    r"(?:show|demonstrate|indicate|reveal|on)|outperform\w*|surpass\w*|achiev\w*|improv\w*|"
+    r"speed-?ups?|faster|reduc\w*|we (?:find|found|show|observe|demonstrate)|find that|"
+    r"state[- ]of[- ]the[- ]art|competitive|comparable|gains?)\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\d+(?:\.\d+)?\s?(?:%|x\b|×|times\b|points?\b|BLEU|F1)")
+_PAREN = re.compile(r"\s+\((?:[^()]{0,160})\)")  # ' (e.g., ...)', not 'O(n)'
+
+_CONNECTIVE = re.compile(
+    r"^(?:Furthermore|Moreover|Additionally|In addition|Finally|Specifically|Notably|"
+    r"Interestingly|Importantly|Overall|Concretely|Consequently|As a result|To this end|"
+    r"In particular|Further|Also|Then|Thus|Hence|Therefore|Besides|Lastly|Second|Third|"
+    r"First|Secondly|Thirdly)\s*,?\s+"
+)
+_LEAD_IN = re.compile(
+    r"^(?:In|Within|Through|With) this (?:paper|work|study|report|article|contribution|"
+    r"technical report|research)\s*,?\s+(?=we\b)|^Here\s*,?\s+(?=we\b)",
+    re.IGNORECASE,
+)
+_PLAIN = (
+    (re.compile(r"\be\.g\.,?\s*"), "for example "),
+    (re.compile(r"\bi\.e\.,?\s*"), "that is, "),
+    (re.compile(r"\bvs\.\s*"), "versus "),
+    (re.compile(r"\bet al\.\s*"), "and colleagues "),
+    (re.compile(r"\betc\.(?=\s+[a-z])"), "and so on"),
+)
+
+
+def _tidy(sentence: str) -> str:
+    s = _PAREN.sub("", sentence)
+    for pattern, repl in _PLAIN:
+        s = pattern.sub(repl, s)
+    s = _CONNECTIVE.sub("", s)
+    s = _LEAD_IN.sub("", s)
+    s = re.sub(r"\s+([,.;:!?])", r"\1", s)
+    s = re.sub(r",\s*,", ",", s)
+    s = re.sub(r"\s+", " ", s).strip()
+    head = s.split(" ", 1)[0]
+    if head.isalpha() and head[1:].islower():  # leave names like 'mLongT5' alone
+        s = capitalize_first(s)
+    if s and s[-1] not in ".!?":
+        s = s.rstrip(",;:-") + "."
+    return s
+
+
+_PRONOUN = re.compile(r"\b(?:[Ww]e|[Oo]ur|us|ourselves)\b")
+
+
+def _third_person(sentences: list[str]) -> list[str]:
+    """'We propose X. Our model ...' -> 'The authors propose X. The model ...'."""
+    out: list[str] = []
+    named = False
+
+    def swap(m: re.Match[str]) -> str:
+        nonlocal named
+        word = m.group(0)
+        low = word.lower()
+        if low == "we":
+            repl = "they" if named else "the authors"
+            named = True
+        elif low == "our":
+            repl = "the" if m.start() == 0 else "their"
+        else:
+            repl = {"us": "them", "ourselves": "themselves"}[low]
+        return capitalize_first(repl) if word[0].isupper() else repl
+
+    for s in sentences:
+        out.append(_PRONOUN.sub(swap, s))
+    return out
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _clip(sentence: str, limit: int) -> str:
+    """Shorten one sentence to at most `limit` words, at a clause boundary when possible."""
+    words = sentence.split()
+    if len(words) <= limit:
+        return sentence
+    head = " ".join(words[:limit])
+    cut = max(head.rfind(", "), head.rfind("; "), head.rfind(" - "))
+    if cut >= len(head) // 2:
+        return head[:cut].rstrip(",;: -") + "."
+    return " ".join(words[: limit - 1]).rstrip(",;:-") + "…"
+
+
+_SKIP = re.compile(
+    r"https?://|www\.|github|\b(?:code|data|models?|weights|checkpoints)\b[^.]{0,40}"
+    r"\b(?:is|are|will be)(?: made)? (?:publicly |freely |openly )?(?:available|released)"
+    r"|\bwe (?:release|open-source)",
+    re.IGNORECASE,
+)
+
+
+def _pick(sentences: list[str]) -> tuple[int, list[int]]:
+    """The 'what it does' sentence, and the later sentences that report results, best first."""
+    usable = [not s.endswith(":") and not _SKIP.search(s) for s in sentences]
+    contrib = next((i for i, s in enumerate(sentences) if usable[i] and _CONTRIB.search(s)), None)
+    if contrib is None:
+        contrib = next(
+            (
+                i
+                for i, s in enumerate(sentences)
+                if usable[i] and re.search(r"\bwe\b", s, re.IGNORECASE)
+            ),
+            next((i for i in range(len(sentences)) if usable[i]), 0),
+        )
+    scored = []
+    for i, s in enumerate(sentences):
+        if i <= contrib or not usable[i]:
+            continue
+        score = len(_RESULT.findall(s)) + 1.5 * len(_NUMBER.findall(s))
+        score += 0.5 if i == len(sentences) - 1 else 0.0
+        if score > 0:
+            scored.append((-score, i))
+    return contrib, [i for _, i in sorted(scored)]
+
+
+def make_blurb(paper: Paper) -> str:
+    """One or two plain sentences: what the paper does and what it found; <= 60 words.
+
+    The results sentence is the best-scoring one that still fits; only a 'what it does'
+    sentence that is itself over the limit gets clipped. Falls back to the title.
+    """
+    sentences = split_sentences(paper.abstract)
+    if sentences:
+        contrib, results = _pick(sentences)
+        first = _tidy(sentences[contrib])
+        text = ""
+        for i in results:
+            pair = _third_person([first, _tidy(sentences[i])])
+            if _words(" ".join(pair)) <= MAX_BLURB_WORDS:
+                text = " ".join(pair)
+                break
+        if not text:
+            text = _clip(_third_person([first])[0], MAX_BLURB_WORDS)
+        if text.strip(" .…"):
+            return text
+    title = re.sub(r"\s+", " ", paper.title).strip()
+    title = " ".join(title.split()[:MAX_BLURB_WORDS])
+    return title if title.endswith((".", "!", "?", "…")) else title + "."
