@@ -320,8 +320,12 @@ _PLAIN = (
 )
 
 
+_MARKUP = re.compile(r"</?[A-Za-z][\w:-]{0,30}(?:\s[^<>]{0,80})?/?>")  # '<system>', '</paper>'
+
+
 def _tidy(sentence: str) -> str:
-    s = _PAREN.sub("", sentence)
+    s = _MARKUP.sub(" ", sentence)  # a blurb never carries markup, even quoted from an abstract
+    s = _PAREN.sub("", s)
     for pattern, repl in _PLAIN:
         s = pattern.sub(repl, s)
     s = _CONNECTIVE.sub("", s)
@@ -411,13 +415,22 @@ def _pick(sentences: list[str]) -> tuple[int, list[int]]:
     return contrib, [i for _, i in sorted(scored)]
 
 
+# Sentences addressed to a language model rather than a reader (prompt injection) are never quoted.
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget)\b[^.]{0,40}\b(?:instructions?|prompts?|rules)\b"
+    r"|\bnew instructions?\b|\bsystem prompt\b|</?(?:system|paper|assistant|user)>",
+    re.IGNORECASE,
+)
+
+
 def make_blurb(paper: Paper) -> str:
     """One or two plain sentences: what the paper does and what it found; <= 60 words.
 
     The results sentence is the best-scoring one that still fits; only a 'what it does'
     sentence that is itself over the limit gets clipped. Falls back to the title.
     """
-    sentences = split_sentences(paper.abstract)
+    abstract = _MARKUP.sub(" ", paper.abstract)
+    sentences = [s for s in split_sentences(abstract) if not _INSTRUCTION.search(s)]
     if sentences:
         contrib, results = _pick(sentences)
         first = _tidy(sentences[contrib])
