@@ -370,9 +370,14 @@ def read_jsonl(path: Path) -> EvalRun:
     return run
 
 
-def run_file_name(now: dt.datetime | None = None) -> str:
+def run_file_name(now: dt.datetime | None = None, directory: Path | None = None) -> str:
+    """`YYYYMMDD-HHMMSS-micro.jsonl`: sorts by time, and two runs never share a file."""
     now = now or dt.datetime.now(dt.UTC)
-    return now.strftime("%Y%m%d-%H%M%S") + ".jsonl"
+    while True:
+        name = now.strftime("%Y%m%d-%H%M%S-%f") + ".jsonl"
+        if directory is None or not (directory / name).exists():
+            return name
+        now += dt.timedelta(microseconds=1)
 
 
 __all__ = [

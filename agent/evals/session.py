@@ -125,7 +125,7 @@ def run_eval_session(
     if options.judge and not settings.llm_configured:
         raise ConfigError("--judge needs a model: set OPENAI_API_KEY or llm.base_url")
     out_dir = (options.out_dir or default_runs_dir(settings)).expanduser().resolve()
-    jsonl = out_dir / run_file_name()
+    jsonl = out_dir / run_file_name(directory=out_dir)
     report = (options.report or jsonl.with_suffix(".md")).expanduser().resolve()
     if report.suffix.lower() not in {".md", ".markdown", ".html", ".htm"}:
         raise ConfigError(f"--report {report}: use a .md or .html file name")
