@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
+from agent.atomic import write_atomic
 from agent.render import ArchiveEntry, render_archive_index
 
 
@@ -57,8 +56,5 @@ def rebuild_index(home: Path) -> Path:
     entries = [entry for path in root.glob("**/digest.json") if (entry := _entry(path, root))]
     entries.sort(key=lambda e: (e.date, e.kind, e.topic or ""), reverse=True)
     index = root / "index.html"
-    handle, temp_name = tempfile.mkstemp(dir=root, prefix=".index-", suffix=".html")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(render_archive_index(entries))
-    os.replace(temp_name, index)
+    write_atomic(index, render_archive_index(entries).encode("utf-8"))
     return index

@@ -19,10 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import re
 import ssl
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +28,7 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
+from agent.atomic import write_atomic
 from agent.config import EmailSettings
 from agent.errors import ConfigError
 from agent.store import Store
@@ -97,17 +96,8 @@ def spool_stem(digest_key: str, recipient: str) -> str:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Spool files are private to the user (0600): they hold addresses and the message."""
+    write_atomic(path, data, mode=0o600)
 
 
 def _now() -> str:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.atomic import write_atomic as atomic_write
 from agent.models import Digest
 from agent.render.html import MAX_HTML_BYTES, render_html
 from agent.render.json_export import digest_to_json
@@ -25,19 +24,8 @@ class DigestFiles:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temp file in the same directory, then os.replace: readers never see half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Readers never see half a digest file."""
+    atomic_write(path, data, mode=0o644)
 
 
 def write_digest_files(

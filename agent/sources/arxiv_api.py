@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -24,6 +23,7 @@ from agent.models import Paper
 from agent.sources.arxiv_ids import abs_url, find_arxiv_id, pdf_url
 from agent.sources.base import FetchContext, Source
 from agent.sources.clean import clean_text
+from agent.sources.fields import iso_datetime, local_name, unique
 from agent.sources.http import HttpFetcher, parse_xml
 
 if TYPE_CHECKING:
@@ -167,7 +167,7 @@ def parse_atom(text: str, *, source: str) -> AtomPage:
     """One page of API results. The error feed raises SourceError with arXiv's message."""
     root = parse_xml(text, source)
     if root.tag != f"{ATOM}feed":
-        raise SourceError(f"{source}: not an Atom feed (root element <{_local(root.tag)}>)")
+        raise SourceError(f"{source}: not an Atom feed (root element <{local_name(root.tag)}>)")
     entries = root.findall(f"{ATOM}entry")
     for entry in entries:
         entry_id = entry.findtext(f"{ATOM}id") or ""
@@ -190,7 +190,7 @@ def _paper(entry: Element, source: str, index: int) -> Paper:
     title = clean_text(entry.findtext(f"{ATOM}title") or "")
     if not title:
         raise SourceError(f"{source}: entry {index} ({arxiv_id}) has no title")
-    categories = _unique(
+    categories = unique(
         c.get("term", "").strip() for c in entry.findall(f"{ATOM}category") if c.get("term")
     )
     primary_el = entry.find(f"{ARXIV}primary_category")
@@ -212,8 +212,8 @@ def _paper(entry: Element, source: str, index: int) -> Paper:
         primary_category=primary or (categories[0] if categories else None),
         url=abs_url(arxiv_id),
         pdf_url=pdf_url(arxiv_id, version),
-        published=_iso(entry.findtext(f"{ATOM}published")),
-        updated=_iso(entry.findtext(f"{ATOM}updated")),
+        published=iso_datetime(entry.findtext(f"{ATOM}published")),
+        updated=iso_datetime(entry.findtext(f"{ATOM}updated")),
         source=source,
     )
 
@@ -224,21 +224,3 @@ def _links(entry: Element, rel: str) -> list[str]:
         for link in entry.findall(f"{ATOM}link")
         if link.get("rel", "alternate") == rel
     ]
-
-
-def _iso(value: str | None) -> dt.datetime | None:
-    if not value or not value.strip():
-        return None
-    try:
-        when = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-
-
-def _unique(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(values))
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]

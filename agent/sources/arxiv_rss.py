@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import re
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from agent.errors import ConfigError, SourceError
@@ -19,6 +18,7 @@ from agent.models import Paper
 from agent.sources.arxiv_ids import abs_url, find_arxiv_id, pdf_url
 from agent.sources.base import FetchContext, Source
 from agent.sources.clean import clean_text
+from agent.sources.fields import local_name, unique
 from agent.sources.http import HttpFetcher, parse_xml
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def parse_rss(text: str, *, source: str) -> list[Paper]:
     """Every item of an arXiv RSS 2.0 feed, in feed order (no announce-type filtering)."""
     root = parse_xml(text, source)
     if root.tag != "rss":
-        raise SourceError(f"{source}: not an RSS feed (root element <{_local(root.tag)}>)")
+        raise SourceError(f"{source}: not an RSS feed (root element <{local_name(root.tag)}>)")
     channel = root.find("channel")
     if channel is None:
         raise SourceError(f"{source}: RSS feed without a <channel>")
@@ -106,7 +106,7 @@ def _paper(item: Element, source: str, index: int) -> Paper:
     if not announce and header:
         announce = header.group("type").lower()
 
-    categories = _unique(c.text.strip() for c in item.findall("category") if c.text)
+    categories = unique(c.text.strip() for c in item.findall("category") if c.text)
     return Paper(
         id=arxiv_id,
         version=version,
@@ -148,11 +148,3 @@ def _rfc822(value: str | None) -> dt.datetime | None:
     except (TypeError, ValueError):
         return None
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-
-
-def _unique(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(values))
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]

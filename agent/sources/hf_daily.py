@@ -16,6 +16,7 @@ from agent.models import Paper
 from agent.sources.arxiv_ids import abs_url, find_arxiv_id, pdf_url
 from agent.sources.base import FetchContext, Source
 from agent.sources.clean import clean_text
+from agent.sources.fields import iso_datetime
 from agent.sources.http import HttpFetcher, parse_json
 
 log = logging.getLogger(__name__)
@@ -90,17 +91,7 @@ def _paper(item: dict[str, Any], source: str) -> Paper | None:
         authors=authors,
         url=url,
         pdf_url=pdf,
-        published=_iso(raw.get("publishedAt") or item.get("publishedAt")),
+        published=iso_datetime(raw.get("publishedAt") or item.get("publishedAt")),
         source=source,
         upvotes=upvotes if isinstance(upvotes, int) and not isinstance(upvotes, bool) else None,
     )
-
-
-def _iso(value: object) -> dt.datetime | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        when = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
