@@ -1,0 +1,273 @@
+"""Asking a model one structured question: the token budget, validation, and re-asks.
+
+The one loop every step uses (grouping, merge, blurbs, headline, overview, queries)::
+
+    answer = model.complete(request)
+    valid under the call's strict schema?  -> done
+    else, while re-asks are left (settings.llm.max_reasks):
+        append the assistant's raw answer and a user message rendered from reask.j2 that
+        carries the validation error, ask again
+    still invalid -> parse the last answer with the lenient twin schema and hand it to the
+        step's deterministic repair (Reply.valid is False), or raise InvalidAnswer (a
+        ModelError, so the fallback chain takes over) when not even that parses.
+
+Transport retries (429, 5xx, timeouts) happen below this, inside `ChatModel.complete`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from agent.config import LLMSettings
+from agent.errors import ModelError
+from agent.summarize.llm import tokens
+from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
+from agent.summarize.llm.prompts import PromptSet
+from agent.summarize.llm.repair import clip
+
+logger = logging.getLogger(__name__)
+
+MAX_ERRORS_SHOWN = 8
+MAX_ERROR_CHARS = 1_500
+SCHEMA_TOKENS = 300  # the answer schema sent with every call, without its id enum
+ID_TOKENS = 5  # each short id in the schema's enum ("P123", ...)
+
+
+class InvalidAnswer(ModelError):
+    """The answer failed validation after every re-ask and nothing usable could be salvaged."""
+
+
+@dataclass(frozen=True)
+class Question:
+    """One step's question: the rendered user message and what the answer must look like."""
+
+    step: str  # "grouping", "merge", "blurbs", ...
+    prompt: str  # the step's prompt file name (its version goes into the cache key)
+    user: str  # the rendered user message
+    schema: type[BaseModel]  # strict, per call; sent to the model and validated
+    lenient: type[BaseModel] | None  # salvage twin, parsed only when the re-asks ran out
+    max_output_tokens: int
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a question got: a strictly valid value, or (valid=False) a salvaged lenient one."""
+
+    value: Any
+    valid: bool
+    error: str | None  # the last validation error, when there was one
+    reasks: int
+    model: str
+    raw: str
+
+
+def even_parts(count: int, parts: int) -> list[range]:
+    """`range(count)` cut into `parts` contiguous ranges whose sizes differ by at most one."""
+    parts = max(1, min(parts, count))
+    base, extra = divmod(count, parts)
+    out, start = [], 0
+    for i in range(parts):
+        size = base + (1 if i < extra else 0)
+        out.append(range(start, start + size))
+        start += size
+    return out
+
+
+def plan_calls(costs: Sequence[int], room: int, per_call: int) -> list[range]:
+    """The fewest balanced contiguous calls such that each holds at most `per_call` items and
+    their costs fit `room` (an item too big alone still gets a call of its own)."""
+    parts = max(1, math.ceil(len(costs) / max(per_call, 1)), math.ceil(sum(costs) / max(room, 1)))
+    while True:
+        ranges = even_parts(len(costs), parts)
+        if parts >= len(costs) or all(sum(costs[i] for i in r) <= room for r in ranges):
+            return ranges
+        parts += 1
+
+
+def describe(error: ValidationError) -> str:
+    """A validation error as a short message a model can act on (and a reader can follow)."""
+    lines = []
+    for item in error.errors(include_url=False)[:MAX_ERRORS_SHOWN]:
+        where = _location(item["loc"])
+        kind = item["type"]
+        ctx = item.get("ctx") or {}
+        if kind == "literal_error":
+            text = f"unknown id {item['input']!r}: use only the ids given"
+        elif kind == "string_too_long":
+            text = (
+                f"too long ({len(str(item['input']))} characters; at most {ctx.get('max_length')})"
+            )
+        elif kind == "too_long":
+            text = f"too many items (at most {ctx.get('max_length')})"
+        elif kind == "too_short":
+            text = f"needs at least {ctx.get('min_length')} item(s); no empty lists"
+        elif kind == "json_invalid":
+            text = f"not valid JSON ({ctx.get('error', 'parse error')})"
+        elif kind == "missing":
+            text = "required field missing"
+        elif kind == "extra_forbidden":
+            text = "field not allowed"
+        else:
+            text = str(item["msg"]).removeprefix("Value error, ")
+        lines.append(f"- {where}: {text}" if where else f"- {text}")
+    hidden = error.error_count() - len(lines)
+    if hidden > 0:
+        lines.append(f"- and {hidden} more")
+    return "\n".join(lines)[:MAX_ERROR_CHARS]
+
+
+def _validate(schema: type[BaseModel], text: str) -> BaseModel:
+    """Validate strictly, except that strings over their length bound are clipped at a word
+    boundary rather than re-asked (strict mode cannot enforce lengths; the bounds are only said
+    to the model in the schema's descriptions)."""
+    try:
+        return schema.model_validate_json(text)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        if not errors or any(e["type"] != "string_too_long" for e in errors):
+            raise
+        data = json.loads(text)
+        for error in errors:
+            _clip_at(data, error["loc"], int((error.get("ctx") or {}).get("max_length", 0)))
+        logger.info("clipped %d over-long string(s) in a %s answer", len(errors), schema.__name__)
+        return schema.model_validate(data)
+
+
+def _clip_at(data: Any, loc: tuple[Any, ...], max_chars: int) -> None:
+    *path, last = loc
+    node = data
+    for part in path:
+        node = node[part]
+    node[last] = clip(node[last], max_chars)
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+class Asker:
+    """Asks questions of chat models within the token budget of `settings`."""
+
+    def __init__(
+        self,
+        prompts: PromptSet,
+        settings: LLMSettings,
+        *,
+        count_model: str | None = None,
+        on_answer: Callable[[ChatAnswer], None] | None = None,
+    ) -> None:
+        self.prompts = prompts
+        self.settings = settings
+        self.count_model = count_model or settings.model
+        self.on_answer = on_answer
+        self.system = prompts.render("system")
+
+    # -- budget -----------------------------------------------------------------------------------
+
+    def input_limit(self, max_output_tokens: int) -> int:
+        """Input tokens one call may use: the input budget, within the context window."""
+        return min(
+            self.settings.input_budget_tokens, self.settings.context_window - max_output_tokens
+        )
+
+    def output_tokens(self, wanted: int) -> int:
+        """A step's output estimate, bounded by settings.llm.max_output_tokens."""
+        return max(256, min(wanted, self.settings.max_output_tokens))
+
+    def count(self, text: str) -> int:
+        return tokens.count_tokens(text, self.count_model)
+
+    def trim(self, text: str, max_tokens: int) -> str:
+        return tokens.trim_to_tokens(text, max_tokens, self.count_model)
+
+    def messages(self, user: str) -> tuple[dict[str, str], ...]:
+        return ({"role": "system", "content": self.system}, {"role": "user", "content": user})
+
+    def estimate(self, messages: tuple[dict[str, str], ...]) -> int:
+        return tokens.estimate_input_tokens(messages, self.count_model)
+
+    def room(self, empty_user: str, max_output_tokens: int) -> int:
+        """Tokens left for the items of one call (papers, themes) once the fixed prompt (the
+        step's message rendered with no items) and the schema are in, with the safety margin.
+        Each item's cost should include ID_TOKENS for its id in the schema."""
+        fixed = self.estimate(self.messages(empty_user)) + SCHEMA_TOKENS
+        return int((self.input_limit(max_output_tokens) - fixed) / tokens.SAFETY_MARGIN)
+
+    def fits(self, user: str, max_output_tokens: int) -> bool:
+        """Whether a call with this user message fits the budget (with the safety margin)."""
+        return self.estimate(self.messages(user)) <= self.input_limit(max_output_tokens)
+
+    # -- asking -----------------------------------------------------------------------------------
+
+    def _request(self, q: Question, messages: tuple[dict[str, str], ...]) -> ChatRequest:
+        return ChatRequest(
+            step=q.step,
+            messages=messages,
+            schema=q.schema,
+            schema_name=q.step,
+            max_output_tokens=q.max_output_tokens,
+            prompt_version=self.prompts.version_of("system", q.prompt, "reask"),
+        )
+
+    async def ask(self, model: ChatModel, q: Question) -> Reply:
+        """Ask, validate, re-ask with the error; see the module docstring. Raises ModelError."""
+        messages = self.messages(q.user)
+        reasks = 0
+        while True:
+            answer = await model.complete(self._request(q, messages))
+            if self.on_answer is not None:
+                self.on_answer(answer)
+            try:
+                value = _validate(q.schema, answer.text)
+            except ValidationError as exc:
+                error = describe(exc)
+            else:
+                return Reply(value, True, None, reasks, answer.model, answer.text)
+            logger.info(
+                "%s: answer from %s invalid (%d re-asks so far)", q.step, model.name, reasks
+            )
+            retry = messages + (
+                {"role": "assistant", "content": answer.text},
+                {"role": "user", "content": self.prompts.render("reask", error=error)},
+            )
+            room = self.settings.context_window - q.max_output_tokens
+            if reasks >= self.settings.max_reasks or self.estimate(retry) > room:
+                return self._salvage(q, answer, error, reasks)
+            messages, reasks = retry, reasks + 1
+
+    def _salvage(self, q: Question, answer: ChatAnswer, error: str, reasks: int) -> Reply:
+        if q.lenient is not None:
+            try:
+                value = q.lenient.model_validate_json(answer.text)
+            except ValidationError:
+                pass
+            else:
+                return Reply(value, False, error, reasks, answer.model, answer.text)
+        raise InvalidAnswer(
+            f"{q.step}: answer invalid after {reasks} re-ask(s): {error.splitlines()[0]}",
+            attempts=reasks + 1,
+            last_raw=answer.text[:2_000],
+        )
+
+
+__all__ = [
+    "ID_TOKENS",
+    "SCHEMA_TOKENS",
+    "Asker",
+    "InvalidAnswer",
+    "Question",
+    "Reply",
+    "describe",
+    "even_parts",
+    "plan_calls",
+]

@@ -1,0 +1,147 @@
+"""The fallback chain of one step, as langchain-core Runnables.
+
+A step is ``primary.with_fallbacks([fallback_model, offline], exceptions_to_handle=(ModelError,))``
+where each link is a `RunnableLambda` over an async function. The input is a `StepCall`: the
+step's payload plus a list every failing link appends its reason to, so the `Outcome` says which
+link answered and why the ones before it did not. The engine invokes a chain once per step
+(grouping, headline, overview) or once per part of a theme with ``abatch`` (blurbs), so a
+failure degrades exactly that part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from agent.errors import ModelError
+from agent.models import DegradedNote, EngineName
+from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
+from agent.summarize.llm.errors import CostCapReached
+
+P = TypeVar("P")
+O = TypeVar("O")
+T = TypeVar("T")
+
+OFFLINE = "offline engine"
+
+
+@dataclass
+class StepCall(Generic[P]):
+    """The input of a chain: the payload, and the failures of the links tried so far."""
+
+    payload: P
+    failures: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[O]):
+    """What a chain returned, and which link answered."""
+
+    value: O
+    engine: EngineName  # "llm" or "offline"
+    answered_by: str  # "primary model gpt-4o-mini", "fallback model ...", "offline engine"
+    failures: tuple[str, ...] = ()
+
+    @property
+    def fell_back(self) -> bool:
+        return bool(self.failures)
+
+    def note(self, step: str, scope: str = "digest") -> DegradedNote | None:
+        """The DegradedNote for this outcome, when a link before the one that answered failed."""
+        if not self.failures:
+            return None
+        return DegradedNote(
+            step=step, scope=scope, reason="; ".join(self.failures), fallback=self.answered_by
+        )
+
+
+def link_name(index: int, model: ChatModel) -> str:
+    return f"{'primary' if index == 0 else 'fallback'} model {model.name}"
+
+
+def failure_reason(link: str, exc: ModelError) -> str:
+    """One line: which link failed and why ("cost cap reached" for the cost cap)."""
+    if isinstance(exc, CostCapReached):
+        return f"{link}: cost cap reached"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"{link}: {text[:240]}"
+
+
+def build_chain(
+    step: str,
+    models: Sequence[ChatModel],
+    with_model: Callable[[ChatModel, P], Awaitable[O]],
+    offline: Callable[[P], O],
+) -> Runnable[StepCall[P], Outcome[O]]:
+    """``model[0].with_fallbacks([model[1], ..., offline])`` for one step."""
+
+    def model_link(index: int, model: ChatModel) -> Runnable[StepCall[P], Outcome[O]]:
+        name = link_name(index, model)
+
+        async def run(call: StepCall[P]) -> Outcome[O]:
+            try:
+                value = await with_model(model, call.payload)
+            except ModelError as exc:
+                call.failures.append(failure_reason(name, exc))
+                raise
+            return Outcome(value, "llm", name, tuple(call.failures))
+
+        return RunnableLambda(run, name=f"{step}:{name}")
+
+    async def offline_link(call: StepCall[P]) -> Outcome[O]:
+        return Outcome(offline(call.payload), "offline", OFFLINE, tuple(call.failures))
+
+    links = [model_link(i, m) for i, m in enumerate(models)]
+    links.append(RunnableLambda(offline_link, name=f"{step}:offline"))
+    return links[0].with_fallbacks(links[1:], exceptions_to_handle=(ModelError,))
+
+
+class Limited(ChatModel):
+    """A model whose calls share one semaphore: at most settings.llm.concurrency in flight."""
+
+    def __init__(self, inner: ChatModel, semaphore: asyncio.Semaphore) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self._semaphore = semaphore
+
+    async def complete(self, request: ChatRequest) -> ChatAnswer:
+        async with self._semaphore:
+            return await self.inner.complete(request)
+
+
+async def gather_or_cancel(awaitables: Iterable[Awaitable[T]]) -> list[T]:
+    """Run concurrently; on the first exception cancel the rest and raise it (as itself, not
+    as an ExceptionGroup, so that `with_fallbacks` sees the ModelError)."""
+    tasks = [asyncio.ensure_future(a) for a in awaitables]
+    if not tasks:
+        return []
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        failed = next(
+            (t for t in tasks if t.done() and not t.cancelled() and t.exception() is not None),
+            None,
+        )
+        if failed is not None:
+            raise failed.exception()  # type: ignore[misc]
+        return [t.result() for t in tasks]
+    finally:
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+__all__ = [
+    "OFFLINE",
+    "Limited",
+    "Outcome",
+    "StepCall",
+    "build_chain",
+    "failure_reason",
+    "gather_or_cancel",
+    "link_name",
+]

@@ -1,0 +1,246 @@
+"""The language-model engine: grouping, then blurbs per theme in parallel with the headline
+(and, for topics, the overview), each step its own fallback chain (primary model, fallback
+model, offline engine). Whatever fails, the Summary is complete: every input paper is in
+exactly one theme, and each fallback or repair is a DegradedNote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from agent.config import Settings
+from agent.errors import ConfigError
+from agent.models import DegradedNote, Paper, PaperBlurb, Summary, Theme, Usage
+from agent.summarize import offline
+from agent.summarize.llm.asking import Asker
+from agent.summarize.llm.blurbs import Blurbed, BlurbWriter
+from agent.summarize.llm.chain import OFFLINE, Limited, Outcome, StepCall, build_chain, link_name
+from agent.summarize.llm.chat import ChatAnswer, ChatModel
+from agent.summarize.llm.grouping import Grouper, Grouping
+from agent.summarize.llm.headline import HeadlineInput, OverviewInput, ShortTexts
+from agent.summarize.llm.meter import UsageMeter
+from agent.summarize.llm.prompts import PromptSet
+from agent.summarize.offline import ThemeDraft
+
+if TYPE_CHECKING:
+    from agent.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+class LLMEngine:
+    """Summarize with chat models; `models` (tests, evals) replaces the ones the factory builds.
+
+    Usage is read from `meter` (the factory's models feed it); when `models` are given without
+    a `meter`, the engine feeds its own meter from the answers.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store | None,
+        *,
+        use_cache: bool = True,
+        models: list[ChatModel] | None = None,
+        prompts: PromptSet | None = None,
+        meter: UsageMeter | None = None,
+    ) -> None:
+        self.settings = settings
+        self.prompts = prompts or PromptSet.load()
+        self.meter = meter or UsageMeter(settings.llm.prices, settings.llm.max_cost_usd)
+        feed = models is not None and meter is None
+        if models is None:
+            from agent.summarize.llm.factory import build_chat_models
+
+            models = build_chat_models(settings, store, self.meter, use_cache=use_cache)
+        if not models:
+            raise ConfigError("the model engine needs at least one chat model")
+        self.models = list(models)
+        self._on_answer = self._feed if feed else None
+
+    @property
+    def name(self) -> str:
+        return f"llm:{self.models[0].name}"
+
+    def _feed(self, answer: ChatAnswer) -> None:
+        self.meter.add(answer.model, answer.usage)
+
+    def _asker(self) -> Asker:
+        return Asker(
+            self.prompts,
+            self.settings.llm,
+            count_model=self.models[0].name,
+            on_answer=self._on_answer,
+        )
+
+    def _limited(self) -> list[ChatModel]:
+        semaphore = asyncio.Semaphore(self.settings.llm.concurrency)
+        return [Limited(m, semaphore) for m in self.models]
+
+    async def _close(self) -> None:
+        for model in self.models:
+            try:
+                await model.aclose()
+            except Exception:
+                logger.debug("closing %r failed", model, exc_info=True)
+
+    # -- summarize --------------------------------------------------------------------------------
+
+    def summarize(self, papers: Sequence[Paper], *, topic: str | None = None) -> Summary:
+        return asyncio.run(self.asummarize(papers, topic=topic))
+
+    async def asummarize(self, papers: Sequence[Paper], *, topic: str | None = None) -> Summary:
+        started = time.monotonic()
+        before = self.meter.total()
+        unique = list({p.id: p for p in reversed(papers)}.values())[::-1]
+        try:
+            if unique:
+                summary = await self._run(unique, topic)
+            else:
+                summary = offline.OfflineEngine().summarize([], topic=topic)
+                summary = summary.model_copy(update={"engine": self.name})
+        finally:
+            await self._close()
+        usage = _since(before, self.meter.total(), time.monotonic() - started)
+        return summary.model_copy(
+            update={"usage": usage, "prompt_versions": dict(self.prompts.versions)}
+        )
+
+    async def _run(self, papers: list[Paper], topic: str | None) -> Summary:
+        models = self._limited()
+        asker = self._asker()
+        grouper, writer, texts = Grouper(asker), BlurbWriter(asker), ShortTexts(asker)
+        by_id = {p.id: p for p in papers}
+
+        grouping_chain = build_chain("grouping", models, grouper.group, grouper.offline)
+        grouped: Outcome[Grouping] = await grouping_chain.ainvoke(StepCall(tuple(papers)))
+        themes = grouped.value.themes
+        notes: list[DegradedNote] = [*_noted(grouped, "grouping"), *grouped.value.notes]
+
+        jobs = writer.plan(themes, by_id)
+        blurbs_chain = build_chain("blurbs", models, writer.write, writer.offline)
+        headline_chain = build_chain("headline", models, texts.headline, texts.offline_headline)
+        concurrency = {"max_concurrency": self.settings.llm.concurrency}
+        steps = [
+            blurbs_chain.abatch([StepCall(job) for job in jobs], config=concurrency),
+            headline_chain.ainvoke(StepCall(HeadlineInput(themes, by_id))),
+        ]
+        if topic:
+            overview_chain = build_chain("overview", models, texts.overview, texts.offline_overview)
+            steps.append(overview_chain.ainvoke(StepCall(OverviewInput(topic, themes, by_id))))
+        done = await asyncio.gather(*steps)
+        blurbed: list[Outcome[Blurbed]] = done[0]
+        headline: Outcome[str] = done[1]
+        overview: Outcome[str] | None = done[2] if topic else None
+
+        built, theme_notes = _themes(themes, blurbed, by_id, grouped.engine)
+        notes += theme_notes
+        notes += _noted(headline, "headline")
+        if overview is not None:
+            notes += _noted(overview, "overview")
+        outcomes: list[Outcome] = [grouped, *blurbed, headline]
+        if overview is not None:
+            outcomes.append(overview)
+        return Summary(
+            themes=built,
+            headline=headline.value,
+            overview=overview.value if overview is not None else None,
+            engine=self._engine_label(outcomes),
+            degraded=tuple(dict.fromkeys(notes)),
+        )
+
+    def _engine_label(self, outcomes: Sequence[Outcome]) -> str:
+        primary = link_name(0, self.models[0])
+        others: list[str] = []
+        for outcome in outcomes:
+            if outcome.answered_by != primary and outcome.answered_by not in others:
+                others.append(outcome.answered_by)
+        if not others:
+            return self.name
+        named = ["offline" if o == OFFLINE else o.removeprefix("fallback model ") for o in others]
+        if all(o.answered_by != primary for o in outcomes):
+            return f"{self.name} (unavailable; used {', '.join(named)})"
+        return f"{self.name} (fallback: {', '.join(named)})"
+
+    # -- topic queries ----------------------------------------------------------------------------
+
+    async def expand_query(self, topic: str) -> list[str]:
+        """2-4 arXiv search queries for a topic; ``[topic]`` when no model answers."""
+        texts = ShortTexts(self._asker())
+        chain = build_chain("expand_query", self._limited(), texts.queries, lambda t: [t])
+        try:
+            outcome: Outcome[list[str]] = await chain.ainvoke(StepCall(topic))
+        finally:
+            await self._close()
+        if outcome.fell_back:
+            logger.info("expand_query fell back to %s: %s", outcome.answered_by, outcome.failures)
+        return outcome.value
+
+
+def _noted(outcome: Outcome, step: str, scope: str = "digest") -> list[DegradedNote]:
+    note = outcome.note(step, scope)
+    if note is not None:
+        logger.info("%s (%s) fell back to %s: %s", step, scope, note.fallback, note.reason)
+    return [note] if note is not None else []
+
+
+def _themes(
+    drafts: Sequence[ThemeDraft],
+    blurbed: Sequence[Outcome[Blurbed]],
+    by_id: dict[str, Paper],
+    grouping_engine: str,
+) -> tuple[tuple[Theme, ...], list[DegradedNote]]:
+    """Themes from the drafts and their blurb parts; the summary is the blurbs call's (first
+    part that a model answered), else the grouping's, else the offline engine's."""
+    parts: dict[int, list[Outcome[Blurbed]]] = {}
+    for outcome in blurbed:
+        parts.setdefault(outcome.value.job.theme, []).append(outcome)
+    themes: list[Theme] = []
+    notes: list[DegradedNote] = []
+    for index, draft in enumerate(drafts):
+        mine = sorted(parts.get(index, []), key=lambda o: o.value.job.part)
+        blurbs: list[PaperBlurb] = [b for o in mine for b in o.value.blurbs]
+        for outcome in mine:
+            notes += _noted(outcome, "blurbs", draft.title)
+            notes += outcome.value.notes
+        written = next(
+            (o.value.summary for o in mine if o.engine == "llm" and o.value.summary), None
+        )
+        if written:
+            summary, engine = written, "llm"
+        elif grouping_engine == "llm" and draft.summary:
+            summary, engine = draft.summary, "llm"
+        else:
+            papers = [by_id[i] for i in draft.paper_ids]
+            summary = draft.summary or offline.write_theme_summary(draft.title, papers)
+            engine = "offline"
+        degraded = any(b.engine == "offline" for b in blurbs) or any(o.fell_back for o in mine)
+        themes.append(
+            Theme(
+                title=draft.title,
+                summary=summary,
+                papers=tuple(blurbs),
+                engine=engine,
+                degraded=degraded,
+            )
+        )
+    return tuple(themes), notes
+
+
+def _since(before: Usage, after: Usage, wall_seconds: float) -> Usage:
+    return Usage(
+        calls=after.calls - before.calls,
+        cache_hits=after.cache_hits - before.cache_hits,
+        input_tokens=after.input_tokens - before.input_tokens,
+        output_tokens=after.output_tokens - before.output_tokens,
+        cached_tokens=after.cached_tokens - before.cached_tokens,
+        cost_usd=round(after.cost_usd - before.cost_usd, 6),
+        wall_seconds=round(wall_seconds, 3),
+    )
+
+
+__all__ = ["LLMEngine"]

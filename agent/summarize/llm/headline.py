@@ -1,0 +1,155 @@
+"""The short-text steps: the headline ("today at a glance"), the topic overview, and the arXiv
+queries a topic expands to. Each is one call over the themes (not the abstracts)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from agent.models import Paper
+from agent.summarize import offline
+from agent.summarize.llm.asking import Asker, InvalidAnswer, Question, Reply
+from agent.summarize.llm.chat import ChatModel
+from agent.summarize.llm.prompts import untrusted
+from agent.summarize.llm.repair import clip
+from agent.summarize.llm.schemas import (
+    HEADLINE_CHARS,
+    MAX_QUERIES,
+    MIN_QUERIES,
+    OVERVIEW_CHARS,
+    QUERY_CHARS,
+    Headline,
+    LenientHeadline,
+    LenientOverview,
+    LenientQueries,
+    Overview,
+    Queries,
+)
+from agent.summarize.offline import ThemeDraft
+
+HEADLINE_OUTPUT_TOKENS = HEADLINE_CHARS // 3 + 40
+OVERVIEW_OUTPUT_TOKENS = OVERVIEW_CHARS // 3 + 40
+QUERIES_OUTPUT_TOKENS = MAX_QUERIES * QUERY_CHARS // 3 + 40
+OVERVIEW_TITLES_PER_THEME = (8, 3, 0)  # tried in turn until the prompt fits the budget
+
+
+@dataclass(frozen=True)
+class _ThemeView:
+    title: str
+    summary: str
+    count: int
+    titles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HeadlineInput:
+    themes: tuple[ThemeDraft, ...]
+    papers_by_id: Mapping[str, Paper]
+
+
+@dataclass(frozen=True)
+class OverviewInput:
+    topic: str
+    themes: tuple[ThemeDraft, ...]
+    papers_by_id: Mapping[str, Paper]
+
+
+def _views(
+    themes: Sequence[ThemeDraft], by_id: Mapping[str, Paper], titles: int = 0
+) -> list[_ThemeView]:
+    return [
+        _ThemeView(
+            untrusted(t.title),
+            untrusted(t.summary),
+            len(t.paper_ids),
+            tuple(untrusted(by_id[i].title) for i in t.paper_ids[:titles] if i in by_id),
+        )
+        for t in themes
+    ]
+
+
+def _text(reply: Reply, field: str, limit: int, step: str) -> str:
+    text = clip(getattr(reply.value, field), limit)
+    if not text:
+        raise InvalidAnswer(f"{step}: empty answer", attempts=reply.reasks + 1, last_raw=reply.raw)
+    return text
+
+
+class ShortTexts:
+    """Headline, overview and queries with a model; the offline counterparts beside them."""
+
+    def __init__(self, asker: Asker) -> None:
+        self.asker = asker
+
+    async def headline(self, model: ChatModel, data: HeadlineInput) -> str:
+        user = self.asker.prompts.render(
+            "headline",
+            themes=_views(data.themes, data.papers_by_id),
+            paper_count=sum(len(t.paper_ids) for t in data.themes),
+        )
+        question = Question(
+            step="headline",
+            prompt="headline",
+            user=user,
+            schema=Headline,
+            lenient=LenientHeadline,
+            max_output_tokens=self.asker.output_tokens(HEADLINE_OUTPUT_TOKENS),
+        )
+        return _text(await self.asker.ask(model, question), "headline", HEADLINE_CHARS, "headline")
+
+    @staticmethod
+    def offline_headline(data: HeadlineInput) -> str:
+        return offline.write_headline(data.themes, data.papers_by_id)
+
+    async def overview(self, model: ChatModel, data: OverviewInput) -> str:
+        out = self.asker.output_tokens(OVERVIEW_OUTPUT_TOKENS)
+        for titles in OVERVIEW_TITLES_PER_THEME:
+            user = self.asker.prompts.render(
+                "overview",
+                topic=untrusted(data.topic),
+                themes=_views(data.themes, data.papers_by_id, titles),
+                paper_count=sum(len(t.paper_ids) for t in data.themes),
+            )
+            if self.asker.fits(user, out):
+                break
+        question = Question(
+            step="overview",
+            prompt="overview",
+            user=user,
+            schema=Overview,
+            lenient=LenientOverview,
+            max_output_tokens=out,
+        )
+        return _text(await self.asker.ask(model, question), "overview", OVERVIEW_CHARS, "overview")
+
+    @staticmethod
+    def offline_overview(data: OverviewInput) -> str:
+        return offline.write_overview(data.topic, data.themes, data.papers_by_id)
+
+    async def queries(self, model: ChatModel, topic: str) -> list[str]:
+        user = self.asker.prompts.render(
+            "expand_query",
+            topic=untrusted(topic),
+            min_queries=MIN_QUERIES,
+            max_queries=MAX_QUERIES,
+        )
+        question = Question(
+            step="expand_query",
+            prompt="expand_query",
+            user=user,
+            schema=Queries,
+            lenient=LenientQueries,
+            max_output_tokens=self.asker.output_tokens(QUERIES_OUTPUT_TOKENS),
+        )
+        reply = await self.asker.ask(model, question)
+        found: list[str] = []
+        for query in reply.value.queries:
+            query = clip(query, QUERY_CHARS)
+            if query and query.lower() not in {q.lower() for q in found}:
+                found.append(query)
+        if not found:
+            raise InvalidAnswer("expand_query: no usable query", last_raw=reply.raw)
+        return found[:MAX_QUERIES]
+
+
+__all__ = ["HeadlineInput", "OverviewInput", "ShortTexts"]

@@ -1,0 +1,226 @@
+"""Structured outputs of the model steps: tight, built per call, strict-mode friendly.
+
+A call's schema names the short ids that call's prompt defines (``P1``..``Pn`` for papers,
+``T1``..``Tm`` for batch themes) as an enum, so the model cannot reference anything else and the
+validator can check "each id exactly once". Every field is required (optional ones are
+nullable, never defaulted) and objects forbid extra keys, as OpenAI strict mode wants.
+
+Each strict model has a lenient twin (plain strings, no bounds, defaults) used only to salvage
+the last answer after the re-asks ran out, so that the repair step can keep what is usable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+
+MAX_THEMES = 12
+TITLE_CHARS = 80
+SUMMARY_CHARS = 300
+BLURB_CHARS = 420
+BLURB_WORDS = 60
+WHY_CHARS = 200
+HEADLINE_CHARS = 500
+OVERVIEW_CHARS = 900
+QUERY_CHARS = 120
+MIN_QUERIES, MAX_QUERIES = 2, 4
+
+
+def _untitled(schema: dict[str, Any]) -> None:
+    """Drop the generated "title" keywords: they tell the model nothing the names do not, and
+    every schema token is paid for on every call."""
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        if isinstance(prop, dict):
+            prop.pop("title", None)
+
+
+class Strict(BaseModel):
+    """Base of the schemas sent to the model."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_untitled)
+
+
+class Lenient(BaseModel):
+    """Base of the salvage twins: take what is there, ignore the rest."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+def short_ids(prefix: str, count: int) -> tuple[str, ...]:
+    """``("P1", "P2", ...)``: the ids a prompt gives its items."""
+    return tuple(f"{prefix}{i}" for i in range(1, count + 1))
+
+
+def _enum(ids: Sequence[str]) -> Any:
+    if not ids:
+        raise ValueError("a call needs at least one id")
+    return Literal[tuple(ids)]  # type: ignore[valid-type]
+
+
+def _quoted(ids: Sequence[str]) -> str:
+    return ", ".join(ids)
+
+
+def assignment_problems(groups: Sequence[tuple[str, Sequence[str]]], ids: Sequence[str]) -> str:
+    """Why an assignment of ids to named groups is not "each id exactly once" ('' when it is)."""
+    first_group: dict[str, str] = {}
+    twice: dict[str, list[str]] = {}
+    for title, members in groups:
+        for member in members:
+            if member in first_group:
+                twice.setdefault(member, [first_group[member]]).append(title)
+            else:
+                first_group[member] = title
+    missing = [i for i in ids if i not in first_group]
+    problems = []
+    if missing:
+        problems.append(f"{_quoted(missing)} {'is' if len(missing) == 1 else 'are'} in no theme")
+    for member, titles in twice.items():
+        places = " and ".join(repr(t) for t in titles)
+        problems.append(f"{member} is in {len(titles)} themes ({places})")
+    if not problems:
+        return ""
+    return "; ".join(problems) + ". Put each id in exactly one theme."
+
+
+# -- grouping and merge -------------------------------------------------------------------------
+
+
+def max_themes_for(count: int) -> int:
+    """How many themes `count` papers may form: one per four papers, at most MAX_THEMES (ten
+    themes of two papers is not a digest, and every theme costs a blurbs call)."""
+    return max(1, min(MAX_THEMES, math.ceil(count / 4)))
+
+
+def grouping_schema(
+    ids: Sequence[str], *, member: str = "paper_ids", max_themes: int = MAX_THEMES
+) -> type[Strict]:
+    """``{themes: [{title, summary, <member>: [id, ...]}]}`` over exactly `ids`, at most
+    `max_themes` themes; `member` is ``paper_ids`` for grouping papers and ``theme_ids`` for
+    merging batch themes."""
+    name = "Grouping" if member == "paper_ids" else "Merge"
+    theme = create_model(
+        f"{name}Theme",
+        __base__=Strict,
+        title=(str, Field(max_length=TITLE_CHARS)),
+        summary=(str, Field(max_length=SUMMARY_CHARS)),
+        **{member: (list[_enum(ids)], Field(min_length=1))},  # type: ignore[misc]
+    )
+    expected = tuple(ids)
+
+    def each_once(self: Any) -> Any:
+        groups = [(t.title, getattr(t, member)) for t in self.themes]
+        problems = assignment_problems(groups, expected)
+        if problems:
+            raise ValueError(problems)
+        return self
+
+    return create_model(
+        name,
+        __base__=Strict,
+        __validators__={"each_id_once": model_validator(mode="after")(each_once)},
+        themes=(list[theme], Field(min_length=1, max_length=max_themes)),  # type: ignore[valid-type]
+    )
+
+
+class LenientTheme(Lenient):
+    title: str = ""
+    summary: str | None = None
+    paper_ids: list[str] = Field(default_factory=list)
+    theme_ids: list[str] = Field(default_factory=list)
+
+
+class LenientGrouping(Lenient):
+    themes: list[LenientTheme] = Field(default_factory=list)
+
+
+# -- blurbs ---------------------------------------------------------------------------------------
+
+
+def blurbs_schema(ids: Sequence[str]) -> type[Strict]:
+    """``{summary, blurbs: [{paper_id, blurb, why_it_matters|null}]}`` over `ids`.
+
+    Missing and duplicated blurbs are not schema errors: the step asks again for the missing
+    papers only, and keeps the first of duplicates."""
+    blurb = create_model(
+        "Blurb",
+        __base__=Strict,
+        paper_id=(_enum(ids), ...),
+        blurb=(str, Field(max_length=BLURB_CHARS)),
+        why_it_matters=(str | None, Field(max_length=WHY_CHARS)),
+    )
+    return create_model(
+        "Blurbs",
+        __base__=Strict,
+        summary=(str, Field(max_length=SUMMARY_CHARS)),
+        blurbs=(list[blurb], Field(max_length=len(ids))),  # type: ignore[valid-type]
+    )
+
+
+class LenientBlurb(Lenient):
+    paper_id: str = ""
+    blurb: str = ""
+    why_it_matters: str | None = None
+
+
+class LenientBlurbs(Lenient):
+    summary: str | None = None
+    blurbs: list[LenientBlurb] = Field(default_factory=list)
+
+
+# -- short texts ----------------------------------------------------------------------------------
+
+
+class Headline(Strict):
+    headline: str = Field(max_length=HEADLINE_CHARS)
+
+
+class LenientHeadline(Lenient):
+    headline: str
+
+
+class Overview(Strict):
+    overview: str = Field(max_length=OVERVIEW_CHARS)
+
+
+class LenientOverview(Lenient):
+    overview: str
+
+
+class Queries(Strict):
+    queries: list[Annotated[str, Field(max_length=QUERY_CHARS)]] = Field(
+        min_length=MIN_QUERIES, max_length=MAX_QUERIES
+    )
+
+
+class LenientQueries(Lenient):
+    queries: list[str] = Field(default_factory=list)
+
+
+__all__ = [
+    "BLURB_CHARS",
+    "BLURB_WORDS",
+    "HEADLINE_CHARS",
+    "MAX_THEMES",
+    "OVERVIEW_CHARS",
+    "SUMMARY_CHARS",
+    "TITLE_CHARS",
+    "WHY_CHARS",
+    "Headline",
+    "LenientBlurbs",
+    "LenientGrouping",
+    "LenientHeadline",
+    "LenientOverview",
+    "LenientQueries",
+    "Overview",
+    "Queries",
+    "assignment_problems",
+    "blurbs_schema",
+    "grouping_schema",
+    "max_themes_for",
+    "short_ids",
+]
