@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from agent.models import Paper
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_STOP = frozenset(
-    "a an and are as at be by for from has have in into is it its of on or that the this to was "
-    "were what which with we our new recent paper papers work using based via how about".split()
+STOP_WORDS = frozenset(
+    ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "into", "is", "it", "its", "of", "on", "or", "that", "the", "this", "to", "was", "were", "what", "which", "with", "we", "our", "new", "recent", "paper", "papers", "work", "using", "based", "via", "how", "about"]
 )
 
 
@@ -21,11 +20,11 @@ def tokens(text: str) -> list[str]:
     """Lower-cased words without stop words; hyphenated words also give their parts."""
     out: list[str] = []
     for token in _TOKEN.findall(text.lower()):
-        if token in _STOP:
+        if token in STOP_WORDS:
             continue
         out.append(_stem(token))
         if "-" in token:
-            out.extend(_stem(part) for part in token.split("-") if part and part not in _STOP)
+            out.extend(_stem(part) for part in token.split("-") if part and part not in STOP_WORDS)
     return out
 
 

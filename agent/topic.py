@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import re
@@ -14,7 +15,7 @@ from agent.config import EngineChoice, Settings
 from agent.errors import ConfigError
 from agent.models import Digest, Paper, SourceHealth
 from agent.pipeline import Progress, build_digest, fetch_all
-from agent.search import bm25_rank
+from agent.search import STOP_WORDS, bm25_rank
 from agent.select import Selection
 from agent.sources import FetchContext
 from agent.store import Store
@@ -61,12 +62,29 @@ def parse_since(value: str | None, today: dt.date) -> dt.date | None:
 
 
 def arxiv_query(topic: str) -> str:
-    """An arXiv API search_query for a topic: the phrase in title or abstract."""
+    """An arXiv API search_query for a topic: the phrase in title or abstract, or its key words."""
     words = re.findall(r"[\w-]+", topic)
     phrase = " ".join(words)
     if len(words) <= 4:
         return f'ti:"{phrase}" OR abs:"{phrase}"'
-    return " AND ".join(f"all:{word}" for word in words)
+    keys = list(dict.fromkeys(w for w in words if w.lower() not in STOP_WORDS))[:8]
+    return " AND ".join(f"all:{word}" for word in keys)
+
+
+def rank_for_topic(queries: Sequence[str], papers: Sequence[Paper]) -> list[Paper]:
+    """Relevant to any of the queries; the topic itself counts fully, expansions a bit less."""
+    best: dict[str, tuple[float, int, Paper]] = {}
+    order = {p.id: i for i, p in enumerate(papers)}
+    for rank, query in enumerate(queries):
+        weight = 1.0 if rank == 0 else 0.8
+        for item in bm25_rank(query, papers):
+            score = item.score * weight
+            if item.paper.id not in best or score > best[item.paper.id][0]:
+                best[item.paper.id] = (score, order[item.paper.id], item.paper)
+    def recency(paper: Paper) -> float:
+        return paper.published.timestamp() if paper.published else 0.0
+    ranked = sorted(best.values(), key=lambda v: (-round(v[0], 6), -recency(v[2]), v[1]))
+    return [paper for _, _, paper in ranked]
 
 
 def source_specs(requested: Sequence[str], queries: Sequence[str]) -> list[str]:
@@ -84,8 +102,17 @@ def _expand(settings: Settings, store: Store, query: str, use_cache: bool) -> li
     from agent.summarize.llm.engine import LLMEngine
 
     engine = LLMEngine(settings, store, use_cache=use_cache)
-    expanded = [q.strip() for q in engine.expand_query(query) if q.strip()]
+    expanded = [q.strip() for q in asyncio.run(engine.expand_query(query)) if q.strip()]
     return list(dict.fromkeys([query, *expanded]))[:5]
+
+
+def _searched(health: Sequence[SourceHealth]) -> str:
+    """Source names for a sentence: 'sample, arxiv (3 queries)'."""
+    names: dict[str, int] = {}
+    for item in health:
+        short = "arxiv" if item.name.startswith("arxiv:") else item.name
+        names[short] = names.get(short, 0) + 1
+    return ", ".join(f"{n} ({c} queries)" if c > 1 else n for n, c in names.items())
 
 
 def _recent(papers: Sequence[Paper], since: dt.date | None) -> list[Paper]:
@@ -112,18 +139,18 @@ def run_topic(settings: Settings, options: TopicOptions, progress: Progress = la
         ctx = FetchContext(date=today, settings=settings, store=store, since=since)
         fetched = fetch_all(specs, ctx, progress)
         progress("ranking papers")
-        ranked = bm25_rank(" ".join(queries), _recent(fetched.papers, since))
-        searched = ", ".join(h.name for h in fetched.health)
+        ranked = rank_for_topic(queries, _recent(fetched.papers, since))
+        searched = _searched(fetched.health)
         if not ranked:
-            failed = [h.name for h in fetched.health if h.status == "failed"]
-            note = f" ({', '.join(failed)} failed)" if failed else ""
+            failed = _searched(tuple(h for h in fetched.health if h.status == "failed"))
+            note = f" ({failed} failed)" if failed else ""
             message = (
                 f"No papers found on {query!r} in {searched}{note}. "
                 "Try broader or different terms, a longer --since, or another --source."
             )
             return TopicOutcome(None, fetched.health, tuple(queries), message, decision.reason,
                                 round(time.monotonic() - started, 2))
-        papers = [item.paper for item in ranked]
+        papers = ranked
         selection = Selection(
             selected=tuple(papers[: options.max_papers]),
             also_new=tuple(papers[options.max_papers :]),

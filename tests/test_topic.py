@@ -63,7 +63,7 @@ def arxiv() -> ScriptedHttpServer:
 def settings_for(tmp_path: Path, server: ScriptedHttpServer) -> Settings:
     return load_settings(None, home=tmp_path / "home", engine="offline", sources={
         "arxiv_api_url": f"{server.url}/api/query", "arxiv_min_interval_seconds": 0,
-        "max_attempts": 1, "timeout_seconds": 5})
+        "max_attempts": 1, "timeout_seconds": 5, "arxiv_api_max_results": 10})
 
 
 def test_topic_from_recorded_arxiv_answers(tmp_path: Path, arxiv: ScriptedHttpServer) -> None:
@@ -107,3 +107,54 @@ def test_recency_breaks_ties(tmp_path: Path) -> None:
     old = Paper(id="a", title="Graph coloring", abstract="", published=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
     new = Paper(id="b", title="Graph coloring", abstract="", published=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     assert [r.paper.id for r in bm25_rank("graph coloring", [old, new])] == ["b", "a"]
+
+
+def test_with_a_model_the_topic_is_expanded_into_validated_arxiv_queries(
+    tmp_path: Path, arxiv: ScriptedHttpServer
+) -> None:
+    from tests.fakes.openai_server import FakeOpenAIServer, Reply as ModelReply, request_schema
+    from tests.llm_answers import answer_from_schema
+
+    expansions = ["software testing", "test case generation", "fuzzing"]
+    answers: list[str] = []
+
+    def answer(body: dict) -> ModelReply:
+        schema, as_tool = request_schema(body)
+        if "queries" in schema.get("properties", {}):
+            answers.append("queries")
+            return ModelReply({"queries": expansions}, tool_call=as_tool)
+        return ModelReply(answer_from_schema(schema), tool_call=as_tool)
+
+    arxiv.add("/api/query", Reply(200, TESTING_FEED))
+    with FakeOpenAIServer(handler=answer) as model:
+        settings = settings_for(tmp_path, arxiv).model_copy(update={"llm": load_settings(
+            None, llm={"base_url": model.base_url, "max_attempts": 1}).llm})
+        outcome = run_topic(settings, TopicOptions(
+            query="software testing", since=None, sources=("arxiv",), engine="llm", today=TODAY))
+    assert answers == ["queries"]
+    assert outcome.queries == tuple(expansions)  # the topic first, then the new expansions
+    searched = [r.param("search_query") or "" for r in arxiv.requests]
+    assert len(searched) == 3
+    assert any('"test case generation"' in q for q in searched)
+    assert any('"fuzzing"' in q for q in searched)
+    assert outcome.digest is not None
+    placed = [b.paper_id for t in outcome.digest.themes for b in t.papers]
+    assert len(placed) == len(set(placed))
+    assert set(placed) | set(outcome.digest.also_new) == set(outcome.digest.papers)
+    assert outcome.digest.engine.startswith("llm:")
+    assert outcome.digest.overview
+    titles = [p.title for p in outcome.digest.papers.values()]
+    assert any("Fuzzing" in t for t in titles)  # found through an expansion, not the topic
+
+
+def test_a_broken_expansion_answer_falls_back_to_the_topic(tmp_path: Path, arxiv: ScriptedHttpServer) -> None:
+    from tests.fakes.openai_server import FakeOpenAIServer, Reply as ModelReply
+
+    arxiv.add("/api/query", Reply(200, TESTING_FEED))
+    with FakeOpenAIServer(handler=lambda body: ModelReply({"queries": "not a list"})) as model:
+        settings = settings_for(tmp_path, arxiv).model_copy(update={"llm": load_settings(
+            None, llm={"base_url": model.base_url, "max_attempts": 1, "max_reasks": 0}).llm})
+        outcome = run_topic(settings, TopicOptions(
+            query="software testing", since=None, sources=("arxiv",), engine="llm", today=TODAY))
+    assert outcome.queries == ("software testing",)
+    assert outcome.digest is not None  # the offline engine finished the job
