@@ -152,3 +152,33 @@ def test_schedule_rejects_a_bad_cron_and_stops_cleanly(tmp_path: Path) -> None:
     stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr
     assert "Stopped after 0 runs" in stdout
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("md", "digest.md"), ("html", "digest.html"), ("text", "digest.txt")])
+def test_topic_writes_the_asked_format(tmp_path: Path, fmt: str, name: str) -> None:
+    result = run_digest("topic", "mixture of experts", "--source", "sample", "--engine", "offline",
+                        "--format", fmt, "--out", str(tmp_path / "notes"), home=tmp_path / "h", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    [written] = list((tmp_path / "notes").rglob(name))
+    assert f"Wrote {written}" in result.stdout.replace("\n", "")
+    content = written.read_text(encoding="utf-8")
+    assert "GLaM" in content
+    if fmt == "md":
+        assert content.startswith("# ") and "## " in content
+
+
+def test_topic_send_goes_through_the_delivery_stage(tmp_path: Path) -> None:
+    from tests.fakes.smtp_server import smtp_server
+
+    with smtp_server() as server:
+        env = {"DIGEST_EMAIL__SMTP_HOST": "127.0.0.1", "DIGEST_EMAIL__SMTP_PORT": str(server.port),
+               "DIGEST_EMAIL__SECURITY": "none", "DIGEST_EMAIL__SENDER": "digest@example.org",
+               "DIGEST_EMAIL__RECIPIENTS": '["reader@example.com"]'}
+        args = ("topic", "sentence embeddings", "--source", "sample", "--engine", "offline", "--send")
+        result = run_digest(*args, home=tmp_path / "h", cwd=tmp_path, env=env)
+        assert result.returncode == 0, result.stderr
+        assert "Sent to reader@example.com" in result.stdout
+        [received] = server.messages
+        assert "sentence embeddings" in received.message["Subject"].lower()
+        again = run_digest(*args, home=tmp_path / "h", cwd=tmp_path, env=env)
+        assert again.returncode == 0 and len(server.messages) == 1  # once per topic and day
