@@ -43,8 +43,13 @@ from agent.summarize.llm.schemas import (
 from agent.summarize.offline import ThemeDraft
 from agent.summarize.offline_text import split_sentences
 
-GIST_TOKENS = 16
+GIST_TOKENS = 12
 _CONTRIBUTION_MARKERS = ("we ", "this paper", "this work", "here ", "our ")
+_LEAD_INS = tuple(
+    f"{where} {what}"
+    for where in ("in this", "within this", "through this")
+    for what in ("paper", "work", "study", "report", "article", "technical report")
+) + ("here",)
 MAX_PAPERS_PER_CALL = 200  # ids in one enum (OpenAI strict mode caps enum sizes)
 MIN_PAPERS_PER_CALL = 20
 ID_OUTPUT_TOKENS = 6  # an id in the answer: "P123",
@@ -278,11 +283,16 @@ class Grouper:
 
 
 def _key_sentence(abstract: str) -> str:
-    """The abstract's first sentence saying what the authors did, else its first sentence."""
+    """The abstract's first sentence saying what the authors did (its lead-in such as "In this
+    paper," dropped), else its first sentence."""
     sentences = split_sentences(abstract)
     for sentence in sentences:
         lowered = f" {sentence.lower()}"
         if any(f" {marker}" in lowered for marker in _CONTRIBUTION_MARKERS):
+            for lead_in in _LEAD_INS:
+                if sentence.lower().startswith(lead_in):
+                    rest = sentence[len(lead_in) :].lstrip(" ,")
+                    return rest[:1].upper() + rest[1:]
             return sentence
     return sentences[0] if sentences else ""
 
