@@ -292,3 +292,8 @@ def test_blurbs_never_carry_markup_from_an_injected_abstract() -> None:
     assert "<" not in blurb and ">" not in blurb
     assert "HACKED" not in blurb and "instructions" not in blurb
     assert "retrieval method" in blurb
+
+
+def test_nearest_themes_with_no_usable_terms_sends_papers_to_other() -> None:
+    bare = [Paper(id="a", title="T"), Paper(id="b", title="Q")]
+    assert nearest_themes(bare[:1], [bare[1:]]) == [None]

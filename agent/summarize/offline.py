@@ -310,8 +310,11 @@ def nearest_themes(
         return []
     if not themes or not any(themes):
         return [None] * len(papers)
-    with threadpool_limits(limits=1, user_api="blas"):
-        sims = centroid_similarity(papers, themes)
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            sims = centroid_similarity(papers, themes)
+    except ValueError:  # no usable terms at all (e.g. one-letter titles, empty abstracts)
+        return [None] * len(papers)
     out: list[int | None] = []
     for row in sims:
         best = int(np.argmax(row))
