@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import abc
 import copy
+import functools
 import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
+import jinja2
 import pydantic
 
 from agent.models import Usage
+from agent.resources import prompts_dir
 
 
 @dataclass(frozen=True)
@@ -55,12 +58,15 @@ class ChatModel(abc.ABC):
 
 # -- schema helpers shared by the transports ----------------------------------------------------
 
-# Added to the last user message when the endpoint cannot take the schema itself (dialect
-# `json_object`, LangChain models without structured output): the model must see it.
-SCHEMA_INSTRUCTION = (
-    "\n\nAnswer with one JSON object and nothing else (no prose, no code fences). "
-    "It must follow this JSON Schema:\n{schema}"
-)
+
+@functools.cache
+def _schema_instruction() -> jinja2.Template:
+    """prompts/schema_instruction.j2: appended to the last user message when the endpoint
+    cannot take the schema itself (dialect `json_object`, LangChain models without
+    structured output), so the model sees it."""
+    path = prompts_dir() / "schema_instruction.j2"
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
+    return environment.from_string(path.read_text(encoding="utf-8"))
 
 # OpenAI's strict mode accepts only these string formats; length bounds go into the description.
 _STRICT_FORMATS = frozenset(
@@ -137,7 +143,7 @@ def with_schema_in_prompt(
     messages: tuple[dict[str, str], ...] | list[dict[str, str]], schema: dict[str, Any]
 ) -> list[dict[str, str]]:
     """A copy of `messages` whose last user message ends with the JSON schema to follow."""
-    text = SCHEMA_INSTRUCTION.format(schema=json.dumps(schema, ensure_ascii=False))
+    text = _schema_instruction().render(schema=json.dumps(schema, ensure_ascii=False))
     out = [dict(message) for message in messages]
     for message in reversed(out):
         if message.get("role") == "user":
