@@ -79,7 +79,7 @@ class LLMSettings(Section):
     max_reasks: int = Field(default=2, ge=0, le=5)
     context_window: int = Field(default=128_000, ge=2_048)
     input_budget_tokens: int = Field(default=24_000, ge=1_000)
-    max_output_tokens: int = Field(default=4_096, ge=256)
+    max_output_tokens: int = Field(default=8_192, ge=256)
     fallback_model: str | None = None
     fallback_base_url: str | None = None
     chat_model: str | None = None  # "module:Class" of any LangChain chat model

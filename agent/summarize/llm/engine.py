@@ -121,7 +121,8 @@ class LLMEngine:
         themes = grouped.value.themes
         notes: list[DegradedNote] = [*_noted(grouped, "grouping"), *grouped.value.notes]
 
-        jobs = writer.plan(themes, by_id)
+        # Longest calls first: with a fixed number of slots this shortens the run's tail.
+        jobs = sorted(writer.plan(themes, by_id), key=lambda job: -len(job.papers))
         blurbs_chain = build_chain("blurbs", models, writer.write, writer.offline)
         headline_chain = build_chain("headline", models, texts.headline, texts.offline_headline)
         concurrency = {"max_concurrency": self.settings.llm.concurrency}
