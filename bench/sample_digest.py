@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from agent.models import DegradedNote, Digest, Paper, PaperBlurb, SourceHealth, Theme, Usage
+from agent.models import Digest, Paper, SourceHealth
 from agent.resources import sample_corpus_path
 
 DATE = dt.date(2026, 11, 26)
@@ -98,79 +98,27 @@ def load_sample_papers() -> list[Paper]:
         ]
 
 
-def _blurb(paper: Paper) -> str:
-    try:
-        from agent.summarize.offline_text import make_blurb
+def sample_digest(*, in_themes: int | None = 30, with_extras: bool = False) -> Digest:
+    """The sample day as `digest daily` builds it: the real selection, offline engine and
+    digest assembly; `in_themes` papers get blurbs (None: all), the rest go to also_new.
+    `with_extras` adds a failed source, as a day with an arXiv outage would show."""
+    from agent.pipeline import SAMPLE_NOTICE, build_digest
+    from agent.select import select_papers
+    from agent.summarize import NO_MODEL_NOTICE
+    from agent.summarize.offline import OfflineEngine
 
-        return make_blurb(paper)
-    except ImportError:  # pragma: no cover
-        first = paper.abstract.split(". ")[0].strip()
-        return (first if first.endswith(".") else first + ".") if first else paper.title
-
-
-def sample_digest(*, in_themes: int | None = None, with_extras: bool = True) -> Digest:
-    """The sample day as a digest; `in_themes` papers get blurbs, the rest go to also_new."""
     papers = load_sample_papers()
-    chosen = papers if in_themes is None else papers[:in_themes]
-    rest = [] if in_themes is None else papers[in_themes:]
-    buckets: dict[str, list[Paper]] = {g[0]: [] for g in _GROUPS}
-    buckets[_OTHER[0]] = []
-    for paper in chosen:
-        title = paper.title.lower()
-        name = next((g[0] for g in _GROUPS if any(k in title for k in g[2])), _OTHER[0])
-        buckets[name].append(paper)
-    summaries = {g[0]: g[1] for g in _GROUPS} | {_OTHER[0]: _OTHER[1]}
-    themes = []
-    for name, members in buckets.items():
-        if not members:
-            continue
-        themes.append(
-            Theme(
-                title=name,
-                summary=summaries[name],
-                papers=tuple(PaperBlurb(paper_id=p.id, blurb=_blurb(p)) for p in members),
-                engine="offline",
-                degraded=with_extras and name == "Surveys, reviews and model reports",
-            )
-        )
-    themes.sort(key=lambda t: (t.title == _OTHER[0], -len(t.papers)))
-    degraded: tuple[DegradedNote, ...] = ()
-    notices: tuple[str, ...] = ()
+    selection = select_papers(papers, max_papers=in_themes or len(papers))
+    summary = OfflineEngine().summarize(selection.selected)
     health = (SourceHealth(name="sample", status="ok", count=len(papers)),)
     if with_extras:
-        degraded = (
-            DegradedNote(
-                step="blurbs",
-                scope="Surveys, reviews and model reports",
-                reason="the model's answer left out two papers twice",
-                fallback="offline engine",
-            ),
-        )
-        notices = ("This is the bundled sample day, not today's papers.",)
         health += (
             SourceHealth(
-                name="arxiv-rss",
-                status="failed",
-                reason="HTTP 503 from rss.arxiv.org after 4 attempts",
+                name="arxiv-rss:cs.CL", status="failed",
+                reason="arxiv-rss:cs.CL: HTTP 503 after 4 attempts",
             ),
-            SourceHealth(name="hf-daily", status="empty"),
         )
-    n = sum(len(t.papers) for t in themes)
-    first, second, third = (t.title.lower() for t in themes[:3])
-    headline = (
-        f"{n} papers explained today. The biggest group is on {first}; "
-        f"{second} and {third} follow. Start with the first theme: it has the most new results."
-    )
-    return Digest(
-        kind="daily",
-        date=DATE,
-        engine="offline",
-        headline=headline,
-        themes=tuple(themes),
-        also_new=tuple(p.id for p in rest),
-        papers={p.id: p for p in papers},
-        health=health,
-        degraded=degraded,
-        notices=notices,
-        usage=Usage(wall_seconds=1.84),
+    return build_digest(
+        kind="daily", date=DATE, summary=summary, selection=selection, health=health,
+        notices=(SAMPLE_NOTICE, NO_MODEL_NOTICE),
     )

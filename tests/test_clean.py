@@ -27,6 +27,9 @@ from agent.sources.clean import clean_text
         (r"Erd\H{o}s, G\"odel and \'{e}cole", "Erdős, Gödel and école"),
         (r"as shown~\cite{smith2020} before", "as shown before"),
         (r"the norm $\|Q\|_F$ is small", "the norm ‖Q‖_F is small"),
+        ("compress BERT by 4times with minimal loss", "compress BERT by 4× with minimal loss"),
+        ("inference on 4timesRTX 3090 GPUs", "inference on 4× RTX 3090 GPUs"),
+        ("sometimes it works", "sometimes it works"),
         ("", ""),
     ],
 )

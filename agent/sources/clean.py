@@ -59,6 +59,8 @@ _ESCAPED_DOLLAR_DIGIT_RE = re.compile(r"\\(?=\d)")  # "\800" is an escaped "$800
 _INLINE_MATH_RE = re.compile(r"(?<!\\)\$([^$]{1,200})\$")
 _MACRO_RE = re.compile(r"\\([A-Za-z]+)")
 _GLUED_ARROW_RE = re.compile(r"(?<=[a-z])(Rightarrow|rightarrow|Leftrightarrow|leftrightarrow)(?=[A-Z])")
+_GLUED_TIMES_RE = re.compile(r"(?<=\d)times(?:\b|(?=[A-Z]))")  # "4times" was "4$\times$"
+_TIMES_BEFORE_WORD_RE = re.compile(r"×(?=[A-Za-z])")
 _BARE_SYMBOL_RE = re.compile(r"\{(varepsilon|epsilon|delta|alpha|beta|gamma|lambda|sigma|theta)(\^?[^{}]*)\}")
 _LEFT_RIGHT_RE = re.compile(r"(?:left|right)(?=[()\[\]|])")
 _TIE_RE = re.compile(r"(?<=\w)~(?=[\w(\[])")
@@ -115,6 +117,7 @@ def clean_text(text: str | None) -> str:
     out = out.replace("\\\\", " ").replace("\\|", "\u2016")
     out = _MACRO_RE.sub(_macro, out)
     out = _GLUED_ARROW_RE.sub("\u2192", out)
+    out = _TIMES_BEFORE_WORD_RE.sub("× ", _GLUED_TIMES_RE.sub("×", out))
     out = _BARE_SYMBOL_RE.sub(lambda m: _SYMBOLS[m.group(1)] + m.group(2), out)
     out = _LEFT_RIGHT_RE.sub("", out)
     out = _TIE_RE.sub(" ", out)
