@@ -135,7 +135,7 @@ def daily(
         date=(date_.date() if date_ else dt.date.today()),
         sources=sources,
         engine=settings.engine,
-        out_dir=out_dir,
+        out_dir=out_dir.resolve() if out_dir else None,
         send=send,
         force=force,
         use_cache=not no_cache,

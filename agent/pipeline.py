@@ -295,7 +295,10 @@ def _daily_stages(
     written = {"html": files.html, "text": files.text, "eml": files.eml, "json": files.json}
     archive_digest(settings.home, written)
     status: RunStatus = "written"
-    message = f"digest of {digest.paper_count} papers in {len(digest.themes)} themes written"
+    summarised = sum(len(theme.papers) for theme in digest.themes)
+    message = f"digest written: {summarised} papers in {len(digest.themes)} themes"
+    if digest.also_new:
+        message += f", {len(digest.also_new)} more listed by title"
     if send:
         progress("sending the email")
         report = send_digest(digest, files, settings, store, force=options.force)
