@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 
 from agent.config import EngineChoice, Settings
 from agent.errors import ConfigError, DeliveryError, NoSourceReadError, SourceError
-from agent.models import Digest, DegradedNote, Paper, SourceHealth, Summary
+from agent.models import DegradedNote, Digest, Paper, SourceHealth, Summary
 from agent.select import Interests, Selection, select_papers
 from agent.sources import FetchContext, make_source
 from agent.store import Store

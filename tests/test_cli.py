@@ -20,8 +20,7 @@ def run_digest(*args: str, home: Path, cwd: Path, env: dict[str, str] | None = N
     environment.update({"DIGEST_HOME": str(home), "COLUMNS": "120", **(env or {})})
     return subprocess.run(
         [sys.executable, "-m", "agent", *args],
-        cwd=cwd, env=environment, capture_output=True, text=True, timeout=120,
-    )
+        cwd=cwd, env=environment, capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_daily_on_the_sample_writes_all_four_files(tmp_path: Path) -> None:

@@ -82,8 +82,7 @@ def test_daily_digest_with_a_real_local_model_is_complete(llama_server: str, tmp
     result = subprocess.run(
         [sys.executable, "-m", "agent", "daily", "--engine", "llm", "--source", "sample",
          "--max-papers", "8", "--date", "2026-11-26", "--out", str(tmp_path / "out")],
-        env=env, capture_output=True, text=True, timeout=1800,
-    )
+        env=env, capture_output=True, text=True, timeout=1800, check=False)
     print(f"local model digest took {time.monotonic() - started:.0f} s\n{result.stdout}")
     assert result.returncode == 0, result.stderr
     data = json.loads((tmp_path / "out" / "2026-11-26" / "digest.json").read_text(encoding="utf-8"))

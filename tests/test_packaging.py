@@ -23,8 +23,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(REPO, source, ignore=ignore)
     built = subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(source)],
-        capture_output=True, text=True, timeout=300,
-    )
+        capture_output=True, text=True, timeout=300, check=False)
     assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
     [wheel_file] = out.glob("paper_digest-*.whl")
     return wheel_file
@@ -53,15 +52,13 @@ def test_installed_wheel_runs_the_daily_job_outside_the_checkout(wheel: Path, tm
     env.update(PYTHONPATH=os.pathsep.join([str(target), *dependencies]), DIGEST_HOME=str(tmp_path / "home"))
     result = subprocess.run(
         [sys.executable, "-m", "agent", "daily", "--date", "2026-11-26", "--out", str(tmp_path / "out")],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
-    )
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     data = json.loads((tmp_path / "out" / "2026-11-26" / "digest.json").read_text(encoding="utf-8"))
     assert data["themes"] and data["engine"] == "offline"
     check = subprocess.run(
         [sys.executable, "-c", "import agent, agent.resources as r; print(agent.__file__); print(r.prompts_dir())"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
-    )
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
     module_file, prompts = check.stdout.split()
     assert module_file.startswith(str(target)), "the installed copy, not the checkout, was imported"
     assert Path(prompts).is_dir() and any(Path(prompts).glob("*.j2"))

@@ -144,7 +144,7 @@ def test_cli_exit_3_when_no_source_can_be_read(tmp_path: Path, server: ScriptedH
     env.update(DIGEST_HOME=str(tmp_path / "h"), DIGEST_SOURCES__ARXIV_RSS_URL=f"{server.url}/rss/",
                DIGEST_SOURCES__MAX_ATTEMPTS="1", DIGEST_SOURCES__ARXIV_MIN_INTERVAL_SECONDS="0")
     result = subprocess.run([sys.executable, "-m", "agent", "daily", "--source", "arxiv-rss:cs.CL"],
-                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 3
     assert "no source could be read" in result.stderr and "HTTP 500" in result.stderr
     assert "Traceback" not in result.stderr

@@ -53,7 +53,7 @@ def email_env(tmp_path: Path, port: int) -> dict[str, str]:
 
 def digest(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "agent", *args], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_send_once_then_nothing_then_force(tmp_path: Path) -> None:

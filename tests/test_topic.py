@@ -11,9 +11,9 @@ import pytest
 from agent.config import Settings, load_settings
 from agent.errors import ConfigError
 from agent.models import Paper
+from agent.resources import sample_corpus_path
 from agent.search import bm25_rank
 from agent.sources.local import read_paper_file
-from agent.resources import sample_corpus_path
 from agent.store import Store
 from agent.topic import TopicOptions, arxiv_query, parse_since, run_topic
 from tests.fakes.http_server import Reply, ScriptedHttpServer
@@ -112,7 +112,8 @@ def test_recency_breaks_ties(tmp_path: Path) -> None:
 def test_with_a_model_the_topic_is_expanded_into_validated_arxiv_queries(
     tmp_path: Path, arxiv: ScriptedHttpServer
 ) -> None:
-    from tests.fakes.openai_server import FakeOpenAIServer, Reply as ModelReply, request_schema
+    from tests.fakes.openai_server import FakeOpenAIServer, request_schema
+    from tests.fakes.openai_server import Reply as ModelReply
     from tests.llm_answers import answer_from_schema
 
     expansions = ["software testing", "test case generation", "fuzzing"]
@@ -148,7 +149,8 @@ def test_with_a_model_the_topic_is_expanded_into_validated_arxiv_queries(
 
 
 def test_a_broken_expansion_answer_falls_back_to_the_topic(tmp_path: Path, arxiv: ScriptedHttpServer) -> None:
-    from tests.fakes.openai_server import FakeOpenAIServer, Reply as ModelReply
+    from tests.fakes.openai_server import FakeOpenAIServer
+    from tests.fakes.openai_server import Reply as ModelReply
 
     arxiv.add("/api/query", Reply(200, TESTING_FEED))
     with FakeOpenAIServer(handler=lambda body: ModelReply({"queries": "not a list"})) as model:

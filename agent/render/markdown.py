@@ -23,7 +23,7 @@ def md_escape(text: str | None) -> str:
 def _env() -> Environment:
     env = Environment(
         loader=PackageLoader("agent.render", "templates"),
-        autoescape=False,  # Markdown: untrusted text goes through the `md` filter  # noqa: S701
+        autoescape=False,  # Markdown: untrusted text goes through the `md` filter
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
