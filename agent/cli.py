@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from agent.config import Settings, load_settings
 from agent.errors import DigestError
@@ -41,7 +42,7 @@ def expected_errors(command: F) -> F:
         except DigestError as exc:
             if verbose:
                 err.print_exception()
-            err.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             err.print("interrupted")
@@ -141,7 +142,7 @@ def daily(
         use_cache=not no_cache,
     )
     with out.status("starting", spinner="dots") as status:
-        outcome = run_daily(settings, options, progress=lambda text: status.update(text))
+        outcome = run_daily(settings, options, progress=lambda text: status.update(escape(text)))
     print_daily_outcome(out, outcome, settings)
 
 
@@ -195,9 +196,9 @@ def topic(
     quiet = format_ == "json"
     console = err if quiet else out
     with console.status("searching", spinner="dots") as status:
-        outcome = run_topic(settings, options, progress=lambda text: status.update(text))
+        outcome = run_topic(settings, options, progress=lambda text: status.update(escape(text)))
     if outcome.digest is None:
-        err.print(f"[yellow]{outcome.message}[/]")
+        err.print(f"[yellow]{escape(outcome.message)}[/]")
         return
     if format_ == "terminal":
         print_digest(out, outcome.digest)
@@ -205,7 +206,7 @@ def topic(
         if format_ == "json" and line.startswith("{"):
             click.echo(line)
         else:
-            console.print(line, soft_wrap=True)
+            console.print(line, soft_wrap=True, markup=False)
 
 
 @main.group()
@@ -228,7 +229,7 @@ def outbox_flush(config_path: Path | None, verbose: bool) -> None:
     with run_lock(settings.home), Store.open(settings.home) as store:
         report = flush_outbox(settings.home / "outbox", settings=settings.email, store=store)
         mark_flushed_digests(settings.home, store, [key for key, _ in report.sent])
-    out.print(report.describe())
+    out.print(report.describe(), markup=False)
     if report.failed:
         sys.exit(4)
 
@@ -243,7 +244,7 @@ def outbox_list(config_path: Path | None, verbose: bool) -> None:
     if not spooled:
         out.print("The outbox is empty.")
     for path in spooled:
-        out.print(str(path))
+        out.print(str(path), markup=False)
 
 
 @main.command()
@@ -256,7 +257,7 @@ def archive(open_browser: bool, config_path: Path | None, verbose: bool) -> None
 
     settings = settings_from(config_path, verbose)
     index = rebuild_index(settings.home)
-    out.print(str(index))
+    out.print(str(index), markup=False)
     if open_browser:
         import webbrowser
 
@@ -283,9 +284,9 @@ def schedule(
         try:
             outcome = run_daily(settings, options)
         except DigestError as exc:
-            err.print(f"[bold red]error:[/] {exc}")
+            err.print(f"[bold red]error:[/] {escape(str(exc))}")
             return exc.exit_code
-        out.print(f"{fire_time:%Y-%m-%d %H:%M}: {outcome.message}")
+        out.print(f"{fire_time:%Y-%m-%d %H:%M}: {outcome.message}", markup=False)
         return 0
 
     import signal
@@ -338,7 +339,7 @@ def eval(
     with out.status("starting", spinner="dots") as status:
         outcome = run_eval_session(settings, options, cwd=Path.cwd(), progress=status.update)
     print_table(out, outcome.comparison, labels=outcome.labels)
-    out.print(f"report: {outcome.report}\nresults: {outcome.jsonl}")
+    out.print(f"report: {outcome.report}\nresults: {outcome.jsonl}", markup=False)
     if outcome.exit_code:
         sys.exit(outcome.exit_code)
 

@@ -14,6 +14,7 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -195,6 +196,9 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
     except ValidationError as exc:
         origin = str(config_path) if config_path else "environment"
         raise ConfigError(_one_line(exc, origin)) from None
+    except SettingsError as exc:  # e.g. DIGEST_EMAIL__RECIPIENTS that is not a JSON list
+        cause = f": {exc.__cause__}" if exc.__cause__ else ""
+        raise ConfigError(f"bad environment setting: {exc}{cause}") from None
     finally:
         _TOML_PATH.reset(token)
     return _honour_openai_env(settings)

@@ -125,3 +125,13 @@ class Digest(Frozen):
     @property
     def paper_count(self) -> int:
         return sum(len(t.papers) for t in self.themes) + len(self.also_new)
+
+    @property
+    def shape(self) -> str:
+        """'30 papers in 4 themes' (what was summarised), in words a reader expects."""
+        papers = sum(len(t.papers) for t in self.themes)
+        themes = len(self.themes)
+        return (
+            f"{papers} paper{'' if papers == 1 else 's'} "
+            f"in {themes} theme{'' if themes == 1 else 's'}"
+        )

@@ -295,8 +295,7 @@ def _daily_stages(
     written = {"html": files.html, "text": files.text, "eml": files.eml, "json": files.json}
     archive_digest(settings.home, written)
     status: RunStatus = "written"
-    summarised = sum(len(theme.papers) for theme in digest.themes)
-    message = f"digest written: {summarised} papers in {len(digest.themes)} themes"
+    message = f"digest written: {digest.shape}"
     if digest.also_new:
         message += f", {len(digest.also_new)} more listed by title"
     if send:

@@ -19,7 +19,7 @@ def health_lines(health: tuple[SourceHealth, ...]) -> list[str]:
     for item in health:
         style = _STATUS_STYLE[item.status]
         detail = f"{item.count} papers" if item.status == "ok" else (item.reason or "")
-        lines.append(f"  [{style}]{item.status:<6}[/] {item.name}: {detail}")
+        lines.append(f"  [{style}]{item.status:<6}[/] {escape(item.name)}: {escape(detail)}")
     return lines
 
 
@@ -35,34 +35,33 @@ def usage_line(usage: Usage, engine: str) -> str:
 
 
 def print_daily_outcome(console: Console, outcome: RunOutcome, settings: Settings) -> None:
-    console.print(f"[bold]{outcome.engine_reason}[/]" if outcome.engine_reason else "")
+    console.print(f"[bold]{escape(outcome.engine_reason)}[/]" if outcome.engine_reason else "")
     console.print("Sources:")
     for line in health_lines(outcome.health):
         console.print(line)
     digest = outcome.digest
     if digest is None:
-        console.print(f"[yellow]{outcome.message}[/]")
+        console.print(f"[yellow]{escape(outcome.message)}[/]")
         return
     selection = outcome.selection
     extra = f", {len(digest.also_new)} more listed by title" if digest.also_new else ""
     console.print(
-        f"[bold]Digest {digest.date.isoformat()}[/]: "
-        f"{sum(len(t.papers) for t in digest.themes)} papers in {len(digest.themes)} themes{extra}"
+        f"[bold]Digest {digest.date.isoformat()}[/]: {digest.shape}{extra}"
     )
     if selection is not None and selection.already_seen:
         console.print(f"  {selection.already_seen} papers skipped: already in an earlier digest")
     for theme in digest.themes:
         mark = " [yellow](degraded)[/]" if theme.degraded else ""
-        console.print(f"  • {theme.title} ({len(theme.papers)}){mark}")
+        console.print(f"  • {escape(theme.title)} ({len(theme.papers)}){mark}")
     if digest.degraded:
         console.print(f"[yellow]{len(digest.degraded)} fallbacks or repairs; see digest.json[/]")
-    console.print(usage_line(digest.usage, digest.engine) + f"; {outcome.seconds:.1f} s")
+    console.print(escape(usage_line(digest.usage, digest.engine)) + f"; {outcome.seconds:.1f} s")
     table = Table.grid(padding=(0, 2))
     for kind, path in outcome.files.items():
-        table.add_row(kind, str(path))
+        table.add_row(kind, escape(str(path)))
     console.print("Files:")
     console.print(table)
-    console.print(f"[green]{outcome.message}[/]")
+    console.print(f"[green]{escape(outcome.message)}[/]")
 
 
 def print_digest(console: Console, digest: Digest) -> None:
@@ -90,4 +89,4 @@ def print_digest(console: Console, digest: Digest) -> None:
     console.print()
     for line in health_lines(digest.health):
         console.print(line)
-    console.print(usage_line(digest.usage, digest.engine))
+    console.print(escape(usage_line(digest.usage, digest.engine)))

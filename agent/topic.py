@@ -169,7 +169,7 @@ def run_topic(settings: Settings, options: TopicOptions, progress: Progress = la
         kind="topic", date=today, summary=summary, selection=selection,
         health=fetched.health, notices=notices, topic=query,
     )
-    message = f"{digest.paper_count} papers on {query!r} in {len(digest.themes)} themes (searched {searched})"
+    message = f"{digest.shape} on {query!r} (searched {searched})"
     return TopicOutcome(digest, fetched.health, tuple(queries), message, decision.reason,
                         round(time.monotonic() - started, 2))
 

@@ -181,3 +181,28 @@ def test_topic_send_goes_through_the_delivery_stage(tmp_path: Path) -> None:
         assert "sentence embeddings" in received.message["Subject"].lower()
         again = run_digest(*args, home=tmp_path / "h", cwd=tmp_path, env=env)
         assert again.returncode == 0 and len(server.messages) == 1  # once per topic and day
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "needle"),
+    [
+        (("daily", "--source", "file:x[/].jsonl"), {}, "no such file"),
+        (("daily", "--send"), {}, "[email]"),
+        (("daily",), {"DIGEST_EMAIL__RECIPIENTS": "a@example.org"}, "bad environment setting"),
+        (("daily",), {"DIGEST_CATEGORIES": "cs.CL"}, "bad environment setting"),
+    ],
+)
+def test_error_text_with_brackets_and_bad_env_lists_stay_one_line(
+    tmp_path: Path, args: tuple[str, ...], env: dict[str, str], needle: str
+) -> None:
+    result = run_digest(*args, home=tmp_path / "h", cwd=tmp_path, env=env)
+    assert result.returncode == 2, result.stderr
+    assert needle in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_topic_no_match_message_with_brackets_is_printed_verbatim(tmp_path: Path) -> None:
+    result = run_digest("topic", "qqzz [/]", "--source", "sample", "--engine", "offline",
+                        home=tmp_path / "h", cwd=tmp_path)
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert "No papers found on 'qqzz [/]'" in result.stderr.replace("\n", " ")

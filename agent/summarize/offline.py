@@ -8,6 +8,7 @@ LSA and cut from an average-linkage tree (see `offline_grouping`); blurbs are th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -25,17 +26,27 @@ from agent.summarize.offline_grouping import (
     vectorize,
 )
 from agent.summarize.offline_text import (
+    STOPWORDS,
     analyze,
     capitalize_first,
+    doc_count,
+    extend_phrase,
+    is_name,
     join_phrases,
     make_blurb,
     paper_text,
+    same_topic,
     short_name,
     split_sentences,
+    surface_form,
     term_set,
+    topic_phrase,
 )
 
 OTHER_TITLE = "Other"
+_MORE = "More papers"  # the title of a theme with no usable phrase and no named system
+_TITLE_WORDS = 6
+_SECOND_SHARE = 0.1  # a title's second topic is used by at least this share of its papers
 _PHRASE_SAMPLE = 300  # key phrases of a big theme come from its first (top-ranked) papers
 
 __all__ = [
@@ -72,26 +83,93 @@ def _unique(papers: Sequence[Paper]) -> list[Paper]:
 
 
 def _title_from(phrases: Sequence[str], taken: set[str]) -> str:
-    """'Pruning, quantization and distillation' or 'Sentence embeddings and contrastive
-    learning'; never repeats a title already used."""
+    """'Pruning, quantization and distillation', 'Sentence embeddings and semantic textual
+    similarity' or 'Machine translation': one or two topics (three only when each is one
+    word), at most six words; never repeats a title already used."""
     candidates = []
-    if len(phrases) >= 3 and sum(len(p.split()) for p in phrases[:3]) <= 4:
+    if len(phrases) >= 3 and all(len(p.split()) == 1 for p in phrases[:3]):
         candidates.append(f"{phrases[0]}, {phrases[1]} and {phrases[2]}")
     if len(phrases) >= 2:
         candidates += [f"{phrases[0]} and {p}" for p in phrases[1:]]
-    if phrases:
-        candidates.append(phrases[0])
+    candidates += list(phrases)
     for c in candidates:
         title = capitalize_first(c)
-        if len(title.split()) > 7 and c != phrases[0]:
-            continue  # too long to read as a title: fall back to the first phrase alone
+        if len(title.split()) > _TITLE_WORDS and c not in phrases:
+            continue  # too long to read as a title: fall back to one phrase alone
         if title.lower() not in taken and title.lower() != OTHER_TITLE.lower():
             return title
-    base = capitalize_first(phrases[0]) if phrases else "More papers"
+    base = capitalize_first(phrases[0]) if phrases else _MORE
     i = 2
     while f"{base} ({i})".lower() in taken:
         i += 1
     return f"{base} ({i})"
+
+
+def _texts(papers: Sequence[Paper]) -> list[str]:
+    papers = papers[:_PHRASE_SAMPLE]
+    return [p.abstract for p in papers if p.abstract] + [p.title for p in papers]
+
+
+def _loose_phrases(scored: Sequence[tuple[str, float]], papers: Sequence[Paper]) -> list[str]:
+    """Distinctive terms used by two or more of the papers, written as the papers write them,
+    for a small group whose titles share no usable phrase."""
+    papers = papers[:_PHRASE_SAMPLE]
+    sets = [term_set(paper_text(p)) for p in papers]
+    texts = _texts(papers)
+    out: list[str] = []
+    for term, _ in scored:
+        if sum(term in s for s in sets) < min(2, len(papers)):
+            continue
+        if any(w in STOPWORDS for w in term.split() if w != "of"):
+            continue
+        if " " in term:
+            term = extend_phrase(term, texts)
+        form = surface_form(term, texts)
+        if form and form.lower() not in (o.lower() for o in out):
+            out.append(form)
+    return out
+
+
+def _topics(
+    forms: Sequence[str], papers: Sequence[Paper], texts: Sequence[str]
+) -> list[tuple[str, int, float]]:
+    """Written phrases made into topics (see `topic_phrase`) with their rank and the share of
+    papers using them; deduplicated, best rank first (stable). A lone name ('Megatron-LM',
+    'BERT') ranks as broad unless over half of the papers use it: the theme is then really
+    about that system."""
+    docs = [f"{p.title}\n{p.abstract}" for p in papers[:_PHRASE_SAMPLE]]
+    out: list[tuple[str, int, float]] = []
+    for form in forms:
+        found = topic_phrase(form, texts)
+        if found is None:
+            continue
+        phrase, rank = found
+        if any(same_topic(phrase, kept) for kept, _, _ in out):
+            continue
+        share = doc_count(phrase, docs) / max(1, len(docs))
+        if is_name(phrase) and share <= 0.5:
+            rank = max(rank, 1)
+        out.append((phrase, rank, share))
+    return sorted(out, key=lambda t: t[1])
+
+
+def _theme_title_phrases(
+    scored: Sequence[tuple[str, float]], members: Sequence[Paper]
+) -> list[str]:
+    """The topics a theme's title is made of: named topics first; a broad one ('natural
+    language processing', a single system's name) only when there is nothing else. A second
+    or third topic must be used by a fair share of the papers, not just one or two of them."""
+    texts = _texts(members)
+    forms = title_phrases(list(scored), members, 8)
+    topics = _topics(forms, members, texts)
+    if not any(rank == 0 for _, rank, _ in topics):
+        topics = _topics([*forms, *_loose_phrases(scored, members)], members, texts)
+    if not topics:
+        return []
+    best = [t for t in topics if t[1] == 0] or topics[:1]
+    lead = best[0]
+    floor = max(_SECOND_SHARE, 0.4 * lead[2], min(2, len(members)) / max(1, len(members)))
+    return [lead[0]] + [p for p, _, share in best[1:] if share >= floor]
 
 
 def group_papers(papers: Sequence[Paper], *, max_themes: int = 12) -> list[ThemeDraft]:
@@ -119,7 +197,7 @@ def group_papers(papers: Sequence[Paper], *, max_themes: int = 12) -> list[Theme
     # Title the biggest groups first so they get the plainest titles.
     for label in sorted(real, key=lambda g: (-len(groups[g]), groups[g][0])):
         members = [papers[i] for i in groups[label]]
-        phrases = title_phrases(terms.get(label, []), members, 3) or [_fallback_phrase(members)]
+        phrases = _theme_title_phrases(terms.get(label, []), members) or [_fallback_phrase(members)]
         title = _title_from(phrases, taken)
         taken.add(title.lower())
         drafts.append(
@@ -135,7 +213,7 @@ def group_papers(papers: Sequence[Paper], *, max_themes: int = 12) -> list[Theme
 
 def _fallback_phrase(papers: Sequence[Paper]) -> str:
     name = short_name(papers[0].title)
-    return f"{name} and related work" if name else "Papers of the day"
+    return f"{name} and related work" if name else _MORE
 
 
 # ------------------------------------------------------------------------ sentences
@@ -168,6 +246,8 @@ def _examples(papers: Sequence[Paper], phrases: Sequence[str], limit: int = 3) -
 def _key_phrases(
     title: str, papers: Sequence[Paper], count: int, *, min_share: float = 0.15
 ) -> list[str]:
+    """Topics the papers share beyond the title: no fragments, nothing the title already
+    says, no field-wide phrases ('natural language processing')."""
     papers = papers[:_PHRASE_SAMPLE]
     texts = [paper_text(p) for p in papers]
     title_words = set(analyze(title))
@@ -176,17 +256,23 @@ def _key_phrases(
         for t, s in ranked_terms(texts, None, limit=40)
         if not (set(t.split()) - {"of"}) & title_words
     ]
-    return title_phrases(scored, papers, count, min_share=min_share)
+    forms = title_phrases(scored, papers, count + 5, min_share=min_share)
+    topics = _topics(forms, papers, _texts(papers))
+    return [p for p, rank, _ in topics if rank == 0 and not same_topic(p, title)][:count]
 
 
 def write_theme_summary(title: str, papers: Sequence[Paper]) -> str:
-    """One plain sentence on what the papers of a theme are about, with examples."""
+    """One plain sentence on what the papers of a theme are about, with examples:
+    '9 papers on sentence embeddings, covering contrastive learning and semantic search, for
+    example SGPT, Sentence-T5 and TSDAE.' The 'covering' list never repeats the title or an
+    example's name."""
     papers = list(papers)
     if not papers:
         return "No papers."
-    phrases = _key_phrases(title, papers, 3)
+    phrases = _key_phrases(title, papers, 5)
+    names = _examples(papers[:_PHRASE_SAMPLE], [title, *phrases[:3]])
+    phrases = [p for p in phrases if not any(same_topic(p, n) for n in names)][:3]
     about = join_phrases(phrases)
-    names = _examples(papers[:_PHRASE_SAMPLE], [title, *phrases])
     if title == OTHER_TITLE:
         lead = "Papers that fit no larger theme"
         if about:
@@ -195,13 +281,20 @@ def write_theme_summary(title: str, papers: Sequence[Paper]) -> str:
     if len(papers) == 1:
         head = f"A single paper: {papers[0].title.rstrip('.')}"
         return head + "."
-    count = f"{len(papers)} papers"
-    lead = f"{count} on {title[:1].lower() + title[1:] if _lower_ok(title) else title}"
+    lead = _count(len(papers))
+    if not _is_fallback(title):
+        lead += f" on {_inline(title)}"
     if about:
         lead += f", covering {about}"
     if names:
         lead += f", for example {join_phrases(names)}"
     return lead + "."
+
+
+def _is_fallback(title: str) -> bool:
+    """Titles made when a theme has no usable phrase ('More papers', 'X and related work')."""
+    base = re.sub(r" \(\d+\)$", "", title)
+    return base == _MORE or base.endswith(" and related work")
 
 
 def _lower_ok(title: str) -> bool:
@@ -218,28 +311,41 @@ def _count(n: int, word: str = "paper") -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def write_headline(themes: Sequence[ThemeDraft], papers_by_id: Mapping[str, Paper]) -> str:
-    """'Today at a glance': 2-3 sentences naming the biggest themes and counts."""
+def write_headline(
+    themes: Sequence[ThemeDraft],
+    papers_by_id: Mapping[str, Paper],
+    *,
+    topic: str | None = None,
+) -> str:
+    """'Today at a glance': 2-3 sentences naming the biggest themes and counts. For a topic
+    digest the papers are not 'today's' but the ones that matched: '40 papers matched "long
+    context" in 4 themes. ...'."""
     total = sum(len(t.paper_ids) for t in themes)
+    topic = " ".join(topic.split()) if topic is not None else None
     if total == 0:
-        return "No new papers today."
+        return f'No papers matched "{topic}".' if topic is not None else "No new papers today."
     named = sorted(
         (t for t in themes if t.title != OTHER_TITLE), key=lambda t: (-len(t.paper_ids), t.title)
     )
     other = total - sum(len(t.paper_ids) for t in named)
-    papers = _count(total, "new paper")
+    # 'N new papers today' for the day's digest, 'N papers matched "topic"' for a topic.
+    papers = _count(total, "new paper") + " today"
+    if topic is not None:
+        papers = f'{_count(total)} matched "{topic}"'
     if total == 1:
         only = papers_by_id.get(themes[0].paper_ids[0])
         if only is not None:
+            if topic is not None:
+                return f'One paper matched "{topic}": "{only.title.rstrip(".")}".'
             return f'One new paper today: "{only.title.rstrip(".")}".'
     if not named:
-        return f"{papers} today, none forming a clear theme."
+        return f"{papers}, none forming a clear theme."
     rest = ""
     if other:
         verb = "is" if other == 1 else "are"
         rest = f" {_count(other)} did not fit a theme and {verb} under Other."
     if len(named) == 1:
-        first = f"{papers} today, {'mostly' if other else 'all'} about {_inline(named[0].title)}."
+        first = f"{papers}, {'mostly' if other else 'all'} about {_inline(named[0].title)}."
         if other:
             return first + rest
         lead = papers_by_id.get(named[0].paper_ids[0])
@@ -249,7 +355,7 @@ def write_headline(themes: Sequence[ThemeDraft], papers_by_id: Mapping[str, Pape
     top = named[:3]
     parts = [f"{_inline(top[0].title)} ({_count(len(top[0].paper_ids))})"]
     parts += [f"{_inline(t.title)} ({len(t.paper_ids)})" for t in top[1:]]
-    first = f"{papers} today in {_count(len(named), 'theme')}."
+    first = f"{papers} in {_count(len(named), 'theme')}."
     second = capitalize_first(f"The biggest are {join_phrases(parts)}.")
     return f"{first} {second}{rest}"
 
@@ -339,7 +445,8 @@ class OfflineEngine:
         papers = _unique(papers)
         if not papers:
             overview = f'No papers matched "{topic}".' if topic else None
-            return Summary(themes=(), headline="No new papers today.", overview=overview)
+            headline = f'No papers matched "{topic}".' if topic else "No new papers today."
+            return Summary(themes=(), headline=headline, overview=overview)
         by_id = {p.id: p for p in papers}
         drafts = group_papers(papers, max_themes=self.max_themes)
         themes = tuple(
@@ -357,7 +464,7 @@ class OfflineEngine:
         overview = write_overview(topic, drafts, by_id) if topic else None
         return Summary(
             themes=themes,
-            headline=write_headline(drafts, by_id),
+            headline=write_headline(drafts, by_id, topic=topic or None),
             overview=overview,
             engine="offline",
         )
