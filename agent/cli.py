@@ -100,7 +100,7 @@ def main() -> None:
     "date_",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
-    help="Digest date YYYY-MM-DD (default: today). Only papers not in an earlier digest are new.",
+    help="Digest date YYYY-MM-DD (default: today). Papers in another date's digest are skipped.",
 )
 @click.option(
     "--out",

@@ -239,7 +239,7 @@ def _daily_stages(
     ctx = FetchContext(date=options.date, settings=settings, store=store)
     fetched = fetch_all(specs, ctx, progress)
     progress("selecting new papers")
-    seen = store.seen_before([p.id for p in fetched.papers], options.date)
+    seen = store.seen_on_other_dates([p.id for p in fetched.papers], options.date)
     selection = select_papers(
         fetched.papers, max_papers=settings.max_papers, interests=interests_of(settings), seen=seen
     )

@@ -148,8 +148,10 @@ class Store:
 
     # papers seen -----------------------------------------------------------------------------
 
-    def seen_before(self, ids: Iterable[str], digest_date: dt.date) -> dict[str, SeenPaper]:
-        """Papers among `ids` already in a digest of a date earlier than `digest_date`."""
+    def seen_on_other_dates(self, ids: Iterable[str], digest_date: dt.date) -> dict[str, SeenPaper]:
+        """Papers among `ids` already in the digest of another date (earlier, or later when a
+        past date is built afterwards). Papers of `digest_date` itself are not returned, so
+        re-running a date rebuilds that date's digest."""
         wanted = list(dict.fromkeys(ids))
         found: dict[str, SeenPaper] = {}
         with self._lock:
@@ -158,7 +160,7 @@ class Store:
                 marks = ",".join("?" * len(chunk))
                 rows = self._db.execute(
                     f"SELECT id, version, digest_date FROM papers_seen "
-                    f"WHERE id IN ({marks}) AND digest_date < ?",
+                    f"WHERE id IN ({marks}) AND digest_date != ?",
                     (*chunk, digest_date.isoformat()),
                 ).fetchall()
                 for pid, version, day in rows:
@@ -166,14 +168,14 @@ class Store:
         return found
 
     def mark_seen(self, papers: Iterable[tuple[str, int | None, str]], digest_date: dt.date) -> int:
-        """Record (id, version, title) as digested on `digest_date`; keeps the earliest date."""
+        """Record (id, version, title) as digested on `digest_date`. A paper belongs to the first
+        digest that had it: a later mark keeps that date and only raises the version."""
         rows = [(pid, version, _now(), digest_date.isoformat(), title) for pid, version, title in papers]
         with self.transaction() as db:
             db.executemany(
                 "INSERT INTO papers_seen (id, version, first_seen, digest_date, title) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-                "version = MAX(COALESCE(papers_seen.version, 0), COALESCE(excluded.version, 0)), "
-                "digest_date = MIN(papers_seen.digest_date, excluded.digest_date)",
+                "version = MAX(COALESCE(papers_seen.version, 0), COALESCE(excluded.version, 0))",
                 rows,
             )
         return len(rows)

@@ -206,3 +206,16 @@ def test_topic_no_match_message_with_brackets_is_printed_verbatim(tmp_path: Path
                         home=tmp_path / "h", cwd=tmp_path)
     assert result.returncode == 0 and "Traceback" not in result.stderr
     assert "No papers found on 'qqzz [/]'" in result.stderr.replace("\n", " ")
+
+
+def test_building_an_earlier_date_afterwards_repeats_nothing(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps({"id": f"2601.0000{i}", "title": f"Paper {i}", "abstract": "We study it."})
+                            + "\n" for i in range(4)), encoding="utf-8")
+    common = ("daily", "--source", f"file:{feed}", "--engine", "offline", "--out", str(tmp_path / "o"))
+    later = run_digest(*common, "--date", "2026-01-05", home=tmp_path / "h", cwd=tmp_path)
+    assert later.returncode == 0 and "4 papers" in later.stdout
+    earlier = run_digest(*common, "--date", "2026-01-04", home=tmp_path / "h", cwd=tmp_path)
+    assert earlier.returncode == 0 and "Nothing new today" in earlier.stdout
+    rebuilt = run_digest(*common, "--date", "2026-01-05", home=tmp_path / "h", cwd=tmp_path)
+    assert rebuilt.returncode == 0 and "4 papers" in rebuilt.stdout  # the later date still rebuilds

@@ -21,14 +21,15 @@ def test_migrations_are_versioned_and_idempotent(tmp_path: Path) -> None:
     assert {"papers_seen", "runs", "model_cache", "sent_ledger", "http_validators"} <= tables
 
 
-def test_seen_before_is_strictly_earlier_and_keeps_first_date(tmp_path: Path) -> None:
+def test_a_paper_belongs_to_the_first_digest_that_had_it(tmp_path: Path) -> None:
     with Store.open(tmp_path) as store:
-        store.mark_seen([("a", 1, "A"), ("b", None, "B")], D1)
-        assert set(store.seen_before(["a", "b", "c"], D2)) == {"a", "b"}
-        assert store.seen_before(["a"], D1) == {}  # re-running D1 rebuilds D1
-        store.mark_seen([("a", 2, "A")], D2)
-        seen = store.seen_before(["a"], dt.date(2026, 11, 25))["a"]
-        assert seen.digest_date == D1 and seen.version == 2
+        store.mark_seen([("a", 1, "A"), ("b", None, "B")], D2)
+        assert set(store.seen_on_other_dates(["a", "b", "c"], dt.date(2026, 11, 25))) == {"a", "b"}
+        assert store.seen_on_other_dates(["a"], D2) == {}  # re-running D2 rebuilds D2
+        assert set(store.seen_on_other_dates(["a", "b"], D1)) == {"a", "b"}  # a backfill skips them
+        store.mark_seen([("a", 2, "A")], D1)  # a later mark never moves the paper to another day
+        seen = store.seen_on_other_dates(["a"], dt.date(2026, 11, 25))["a"]
+        assert seen.digest_date == D2 and seen.version == 2
 
 
 def test_runs_and_cache_and_ledger(tmp_path: Path) -> None:
