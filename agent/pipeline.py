@@ -251,7 +251,7 @@ def _daily_stages(
             already_seen=selection.already_seen,
             excluded=selection.excluded,
         )
-    if selection.total == 0:
+    if selection.total == 0 and not selection.updated:
         message = _empty_message(fetched, selection)
         if send and settings.email.send_empty_note:
             progress("sending the 'nothing new' note")
@@ -264,13 +264,21 @@ def _daily_stages(
             engine_reason=decision.reason,
         )
     progress(f"summarizing {len(selection.selected)} papers ({decision.kind} engine)")
-    summary = summarize(
-        selection.selected,
-        decision=decision,
-        settings=settings,
-        store=store,
-        use_cache=options.use_cache,
-    )
+    if selection.selected:
+        summary = summarize(
+            selection.selected,
+            decision=decision,
+            settings=settings,
+            store=store,
+            use_cache=options.use_cache,
+        )
+    else:  # only new versions of papers already digested: a short digest of updates
+        count = len(selection.updated)
+        summary = Summary(
+            themes=(),
+            headline=f"No new papers today; {count} paper{'s' if count != 1 else ''} you have "
+            "seen before have new versions, listed below.",
+        )
     notices = [NO_MODEL_NOTICE] if decision.reason == NO_MODEL_NOTICE else []
     if any(h.name == "sample" for h in fetched.health):
         notices.insert(0, SAMPLE_NOTICE)

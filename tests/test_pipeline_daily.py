@@ -148,3 +148,23 @@ def test_cli_exit_3_when_no_source_can_be_read(tmp_path: Path, server: ScriptedH
     assert result.returncode == 3
     assert "no source could be read" in result.stderr and "HTTP 500" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_day_with_only_new_versions_lists_them_once(tmp_path: Path, server: ScriptedHttpServer) -> None:
+    def feed(version: int) -> str:
+        path = tmp_path / f"v{version}.jsonl"
+        path.write_text("".join(json.dumps({"id": f"2611.0000{i}", "version": version, "title": f"Paper {i}",
+                                            "abstract": "We study it."}) + "\n" for i in range(2)), encoding="utf-8")
+        return f"file:{path}"
+
+    settings = settings_for(tmp_path, server)
+    first = run_daily(settings, options(tmp_path, feed(1), date=dt.date(2026, 11, 23)))
+    assert first.digest is not None and first.digest.paper_count == 2
+    updates = run_daily(settings, options(tmp_path, feed(2), date=dt.date(2026, 11, 24)))
+    assert updates.status == "written" and updates.digest is not None
+    assert updates.digest.themes == () and sorted(updates.digest.updated) == ["2611.00000", "2611.00001"]
+    assert "new versions" in updates.digest.headline
+    data = json.loads(updates.files["json"].read_text(encoding="utf-8"))
+    assert [u["version"] for u in data["updated"]] == [2, 2]
+    again = run_daily(settings, options(tmp_path, feed(2), date=dt.date(2026, 11, 25)))
+    assert again.status == "empty"  # the update is not repeated either

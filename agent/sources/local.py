@@ -56,6 +56,7 @@ def record_to_paper(record: Any, source: str) -> Paper:
         published=_as_datetime(record.get("published")),
         source=source,
         upvotes=record.get("upvotes"),
+        version=record.get("version"),
     )
 
 
