@@ -15,19 +15,18 @@ def archive_root(home: Path) -> Path:
     return home / "archive"
 
 
-def archive_digest(home: Path, files: dict[str, Path]) -> Path:
-    """Copy a digest's files into the archive (unless written there already); refresh the index."""
-    if not files:
-        return rebuild_index(home)
-    source_dir = files["json"].parent
+def archive_digest(home: Path, files: dict[str, Path], relative: Path) -> Path:
+    """Keep a digest's files under archive/<relative> (unless written there); refresh the index.
+
+    `relative` is `<date>` for a daily digest and `<date>/topic-<slug>` for a topic digest.
+    Every file next to digest.json (html, txt, eml, md) is kept.
+    """
     root = archive_root(home)
-    try:
-        relative = source_dir.resolve().relative_to(root.resolve())
-        target = root / relative
-    except ValueError:
-        target = root / source_dir.name
+    target = root / relative
+    source_dir = files["json"].parent
+    if source_dir.resolve() != target.resolve():
         target.mkdir(parents=True, exist_ok=True)
-        for path in files.values():
+        for path in sorted(source_dir.glob("digest.*")):
             shutil.copy2(path, target / path.name)
     return rebuild_index(home)
 

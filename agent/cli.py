@@ -191,7 +191,7 @@ def topic(
     settings = settings_from(config_path, verbose, engine=engine)
     options = TopicOptions(
         query=query, since=since, sources=sources, max_papers=max_papers,
-        engine=settings.engine, use_cache=not no_cache,
+        engine=settings.engine, use_cache=not no_cache, send=send,
     )
     quiet = format_ == "json"
     console = err if quiet else out

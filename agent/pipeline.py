@@ -301,7 +301,7 @@ def _daily_stages(
         max_html_bytes=settings.email.max_html_bytes,
     )
     written = {"html": files.html, "text": files.text, "eml": files.eml, "json": files.json}
-    archive_digest(settings.home, written)
+    archive_digest(settings.home, written, Path(options.date.isoformat()))
     status: RunStatus = "written"
     message = f"digest written: {digest.shape}"
     if digest.also_new:
@@ -367,10 +367,9 @@ def _send_empty_note(
         papers={},
         health=health,
     )
-    out_root = options.out_dir or settings.out_dir or settings.home / "archive"
-    files = write_digest_files(
+    files = write_digest_files(  # kept out of the archive: a note is not a digest
         note,
-        out_root / options.date.isoformat() / "nothing-new",
+        settings.home / "notes" / options.date.isoformat(),
         sender=settings.email.sender,
         recipients=tuple(settings.email.recipients),
         list_unsubscribe=settings.email.list_unsubscribe,

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import CroniterError, croniter
+from croniter import CroniterBadDateError, CroniterError, croniter
 
 from agent.errors import ConfigError
 
@@ -64,7 +64,9 @@ def validate_cron(cron: str) -> str:
             f"e.g. '0 7 * * 1-5'"
         )
     try:
-        croniter(expr, dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+        croniter(expr, dt.datetime(2000, 1, 1, tzinfo=dt.UTC)).get_next(dt.datetime)
+    except CroniterBadDateError:
+        raise ConfigError(f"cron expression {cron!r} never fires (e.g. 31 February)") from None
     except (CroniterError, ValueError, KeyError) as exc:
         raise ConfigError(f"invalid cron expression {cron!r}: {exc}") from None
     return expr

@@ -35,6 +35,7 @@ class TopicOptions:
     engine: EngineChoice = "auto"
     use_cache: bool = True
     today: dt.date | None = None
+    send: bool = False  # checked up front: no work is done when it cannot be sent
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,11 @@ def parse_since(value: str | None, today: dt.date) -> dt.date | None:
         return None
     text = value.strip().lower()
     match = _SINCE.match(text)
-    if match:
-        return today - dt.timedelta(days=int(match.group(1)) * _DAYS[match.group(2)])
     try:
+        if match:
+            return today - dt.timedelta(days=int(match.group(1)) * _DAYS[match.group(2)])
         return dt.date.fromisoformat(text)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ConfigError(f"--since {value!r}: use a span like 30d, 2w, 6m, 1y or a date YYYY-MM-DD") from None
 
 
@@ -124,6 +125,8 @@ def _recent(papers: Sequence[Paper], since: dt.date | None) -> list[Paper]:
 def run_topic(settings: Settings, options: TopicOptions, progress: Progress = lambda _: None) -> TopicOutcome:
     """Find, rank, summarise. Raises ConfigError for an empty query, NoSourceReadError if all failed."""
     started = time.monotonic()
+    if options.send and not settings.email.configured:
+        raise ConfigError("--send needs [email] smtp_host, sender and recipients in the config")
     query = " ".join(options.query.split())
     if not query:
         raise ConfigError("the topic is empty: say what to look for, e.g. digest topic \"speculative decoding\"")
@@ -202,14 +205,15 @@ def emit_topic(
         )
         markdown = target / "digest.md"
         markdown.write_text(render_markdown(digest), encoding="utf-8")
-        archive_digest(settings.home, {"html": files.html, "text": files.text, "eml": files.eml, "json": files.json})
+        written = {"html": files.html, "text": files.text, "eml": files.eml, "json": files.json}
+        archive_digest(settings.home, written, Path(digest.date.isoformat()) / target.name)
         chosen = {"html": files.html, "text": files.text, "md": markdown}.get(format_)
         if chosen is not None:
             lines.append(f"Wrote {chosen}")
         if send:
-            if not settings.email.configured:
-                raise ConfigError("--send needs [email] smtp_host, sender and recipients in the config")
-            with Store.open(settings.home) as store:
+            from agent.lock import run_lock
+
+            with run_lock(settings.home), Store.open(settings.home) as store:
                 report = send_digest(digest, files, settings, store)
             sent = ", ".join(report.sent) or "nobody new (already sent)"
             lines.append(f"Sent to {sent}")

@@ -230,3 +230,11 @@ def test_real_stop_event_ends_a_real_wait(tmp_path: Path) -> None:
     finally:
         timer.cancel()
     assert runs == 0
+
+
+def test_a_cron_that_never_fires_is_a_config_error() -> None:
+    from agent.errors import ConfigError
+    from agent.schedule import validate_cron
+
+    with pytest.raises(ConfigError, match="never fires"):
+        validate_cron("0 0 31 2 *")

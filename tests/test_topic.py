@@ -160,3 +160,30 @@ def test_a_broken_expansion_answer_falls_back_to_the_topic(tmp_path: Path, arxiv
             query="software testing", since=None, sources=("arxiv",), engine="llm", today=TODAY))
     assert outcome.queries == ("software testing",)
     assert outcome.digest is not None  # the offline engine finished the job
+
+
+def test_absurd_since_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="--since"):
+        parse_since("99999y", TODAY)
+
+
+def test_topic_send_without_email_fails_before_any_work(tmp_path: Path, arxiv: ScriptedHttpServer) -> None:
+    options = TopicOptions(query="sentence embeddings", sources=("sample",), engine="offline",
+                           today=TODAY, send=True)
+    with pytest.raises(ConfigError, match="--send needs"):
+        run_topic(settings_for(tmp_path, arxiv), options)
+    assert not (tmp_path / "home" / "archive").exists()
+
+
+def test_topic_with_out_is_archived_under_its_date(tmp_path: Path, arxiv: ScriptedHttpServer) -> None:
+    from agent.topic import emit_topic
+
+    settings = settings_for(tmp_path, arxiv)
+    outcome = run_topic(settings, TopicOptions(query="sentence embeddings", sources=("sample",),
+                                               engine="offline", today=TODAY))
+    assert outcome.digest is not None
+    emit_topic(outcome.digest, settings, format_="md", out_dir=tmp_path / "notes", send=False)
+    kept = tmp_path / "home" / "archive" / "2026-11-26" / "topic-sentence-embeddings"
+    assert {p.name for p in kept.iterdir()} >= {"digest.html", "digest.json", "digest.md"}
+    index = (tmp_path / "home" / "archive" / "index.html").read_text(encoding="utf-8")
+    assert "2026-11-26/topic-sentence-embeddings/digest.html" in index
