@@ -588,3 +588,15 @@ def test_answers_are_json_the_fake_helpers_can_read() -> None:
     request = ChatRequest("blurbs", (), schema, "blurbs", 300, "v")
     text = asyncio.run(answer.complete(request)).text
     schema.model_validate(json.loads(text))
+
+
+def test_a_blurb_with_a_link_or_html_is_reasked_then_scrubbed() -> None:
+    bad = 'See <a href="javascript:alert(1)">here</a> and https://evil.example/x for the code.'
+    model = ScriptedModel(script=lambda r: blurb_answer(("P1", bad), ("P2", "They classify images.")))
+    job = BlurbJob(0, 0, "Vision", None, tuple(VISION))
+    result = asyncio.run(BlurbWriter(asker()).write(model, job))
+    assert len(model.requests) >= 2  # re-asked with the validation error
+    assert "no URLs, links or HTML" in user_text(model.requests[1]) + str(model.requests[1].messages)
+    texts = " ".join(b.blurb for b in result.blurbs)
+    assert "http" not in texts and "<" not in texts and "evil.example" not in texts
+    assert "They classify images." in texts

@@ -12,10 +12,11 @@ the last answer after the re-asks ran out, so that the repair step can keep what
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
 
 MAX_THEMES = 12
 TITLE_CHARS = 80
@@ -27,6 +28,26 @@ HEADLINE_CHARS = 500
 OVERVIEW_CHARS = 900
 QUERY_CHARS = 120
 MIN_QUERIES, MAX_QUERIES = 2, 4
+
+
+_LINK = re.compile(r"\b(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|org|net|io|ai)/\S*", re.IGNORECASE)
+_TAG = re.compile(r"</?[A-Za-z!][^<>]{0,200}>")
+
+
+def plain_prose(text: str) -> str:
+    """The model writes plain words: no URLs and no HTML of its own (links come from sources)."""
+    if _LINK.search(text) or _TAG.search(text):
+        raise ValueError("must be plain text: no URLs, links or HTML tags")
+    return text
+
+
+def scrubbed(text: str) -> str:
+    """What salvage keeps of a text that broke the rule above: the words without links or tags."""
+    return " ".join(_TAG.sub(" ", _LINK.sub(" ", text)).split())
+
+
+Prose = Annotated[str, AfterValidator(plain_prose)]
+Scrubbed = Annotated[str, AfterValidator(scrubbed)]
 
 
 def _untitled(schema: dict[str, Any]) -> None:
@@ -106,8 +127,8 @@ def grouping_schema(
     theme = create_model(
         f"{name}Theme",
         __base__=Strict,
-        title=(str, Field(max_length=TITLE_CHARS)),
-        summary=(str, Field(max_length=SUMMARY_CHARS)),
+        title=(Prose, Field(max_length=TITLE_CHARS)),
+        summary=(Prose, Field(max_length=SUMMARY_CHARS)),
         **{member: (list[_enum(ids)], Field(min_length=1))},  # type: ignore[misc]
     )
     expected = tuple(ids)
@@ -128,8 +149,8 @@ def grouping_schema(
 
 
 class LenientTheme(Lenient):
-    title: str = ""
-    summary: str | None = None
+    title: Scrubbed = ""
+    summary: Scrubbed | None = None
     paper_ids: list[str] = Field(default_factory=list)
     theme_ids: list[str] = Field(default_factory=list)
 
@@ -150,25 +171,25 @@ def blurbs_schema(ids: Sequence[str]) -> type[Strict]:
         "Blurb",
         __base__=Strict,
         paper_id=(_enum(ids), ...),
-        blurb=(str, Field(max_length=BLURB_CHARS)),
-        why_it_matters=(str | None, Field(max_length=WHY_CHARS)),
+        blurb=(Prose, Field(max_length=BLURB_CHARS)),
+        why_it_matters=(Prose | None, Field(max_length=WHY_CHARS)),
     )
     return create_model(
         "Blurbs",
         __base__=Strict,
-        summary=(str, Field(max_length=SUMMARY_CHARS)),
+        summary=(Prose, Field(max_length=SUMMARY_CHARS)),
         blurbs=(list[blurb], Field(max_length=len(ids))),  # type: ignore[valid-type]
     )
 
 
 class LenientBlurb(Lenient):
     paper_id: str = ""
-    blurb: str = ""
-    why_it_matters: str | None = None
+    blurb: Scrubbed = ""
+    why_it_matters: Scrubbed | None = None
 
 
 class LenientBlurbs(Lenient):
-    summary: str | None = None
+    summary: Scrubbed | None = None
     blurbs: list[LenientBlurb] = Field(default_factory=list)
 
 
@@ -176,19 +197,19 @@ class LenientBlurbs(Lenient):
 
 
 class Headline(Strict):
-    headline: str = Field(max_length=HEADLINE_CHARS)
+    headline: Prose = Field(max_length=HEADLINE_CHARS)
 
 
 class LenientHeadline(Lenient):
-    headline: str
+    headline: Scrubbed
 
 
 class Overview(Strict):
-    overview: str = Field(max_length=OVERVIEW_CHARS)
+    overview: Prose = Field(max_length=OVERVIEW_CHARS)
 
 
 class LenientOverview(Lenient):
-    overview: str
+    overview: Scrubbed
 
 
 class Queries(Strict):
