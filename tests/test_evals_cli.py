@@ -189,7 +189,8 @@ def test_bad_ref_or_no_repository_is_a_clear_error(
 
 def answers(worse: bool = False) -> Callable[[dict[str, Any]], Reply]:
     """Valid answers built from each request's schema; with `worse`, blurbs of a candidate whose
-    prompt carries MARKER point readers to a URL (the faithfulness scorer must notice)."""
+    prompt carries MARKER claim numbers and names the abstracts never give (the faithfulness
+    scorer must notice)."""
 
     def handler(body: dict[str, Any]) -> Reply:
         schema, as_tool = request_schema(body)
@@ -197,7 +198,7 @@ def answers(worse: bool = False) -> Callable[[dict[str, Any]], Reply]:
 
         def text(name: str, low: int, high: int | None) -> str:
             words = {
-                "blurb": "See https://example.org/more for the details."
+                "blurb": "It runs 97.3% faster on the Zorblax cluster."
                 if bad
                 else "The authors make models faster and smaller.",
                 "why_it_matters": "Cheaper models reach more people.",
@@ -334,7 +335,7 @@ def test_llm_regression_exits_one(
     assert result.exit_code == 1, result.output
     assert "regression: faithfulness" in result.output
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "REGRESSED" in html and "https://example.org/more" in html
+    assert "REGRESSED" in html and "Zorblax" in html
     [lines] = jsonl(tmp_path / "runs")
     assert {r["repeat"] for r in lines if r["type"] == "result"} == {0, 1}
     assert lines[-1]["exit_code"] == 1
