@@ -73,14 +73,15 @@ def fetch_all(specs: Sequence[str], ctx: FetchContext, progress: Progress = _ign
         try:
             papers = source.fetch(ctx)
         except SourceError as exc:
-            health.append(SourceHealth(name=source.name, status="failed", reason=str(exc)))
+            reason = str(exc).removeprefix(f"{source.name}: ")  # the name is shown beside it
+            health.append(SourceHealth(name=source.name, status="failed", reason=reason))
             continue
         status = "ok" if papers else "empty"
         reason = None if papers else "the source had no papers for this day"
         health.append(SourceHealth(name=source.name, status=status, count=len(papers), reason=reason))
         lists.append(papers)
     if sources and all(h.status == "failed" for h in health):
-        reasons = "; ".join(f"{h.reason}" for h in health)
+        reasons = "; ".join(f"{h.name}: {h.reason}" for h in health)
         raise NoSourceReadError(f"no source could be read: {reasons}")
     return FetchOutcome(papers=merge_sources(lists), health=tuple(health))
 

@@ -166,6 +166,9 @@ def test_bad_ref_or_no_repository_is_a_clear_error(
         env=env,
     )
     assert bad.exit_code == 2 and "--baseline nope: no such git ref" in bad.output
+    offline = invoke("--cases", str(cases), "--baseline", "nope", "--engine", "offline",
+                     home=tmp_path / "h", env=env)
+    assert offline.exit_code == 2 and "--baseline nope: no such git ref" in offline.output
     lone = tmp_path / "lone"
     shutil.copytree(prompts_dir(), lone)
     monkeypatch.chdir(tmp_path)

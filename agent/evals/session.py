@@ -82,6 +82,8 @@ def _variants(
         raise ConfigError(f"--prompts {candidate}: not a directory")
     offline = Variant(OFFLINE, "offline", description="offline engine")
     if engine == "offline":
+        if options.baseline is not None:  # a named baseline must exist even when unused
+            resolve_prompts(options.baseline, candidate=candidate, cwd=cwd).cleanup()
         labels = {
             OFFLINE: "offline engine",
             BASELINE: "offline engine",
