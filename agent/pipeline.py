@@ -78,7 +78,10 @@ def fetch_all(specs: Sequence[str], ctx: FetchContext, progress: Progress = _ign
             continue
         status = "ok" if papers else "empty"
         reason = None if papers else "the source had no papers for this day"
-        health.append(SourceHealth(name=source.name, status=status, count=len(papers), reason=reason))
+        distinct = len({paper.id for paper in papers})
+        if distinct < len(papers):
+            reason = f"{len(papers) - distinct} repeated ids merged"
+        health.append(SourceHealth(name=source.name, status=status, count=distinct, reason=reason))
         lists.append(papers)
     if sources and all(h.status == "failed" for h in health):
         reasons = "; ".join(f"{h.name}: {h.reason}" for h in health)

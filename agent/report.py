@@ -19,6 +19,8 @@ def health_lines(health: tuple[SourceHealth, ...]) -> list[str]:
     for item in health:
         style = _STATUS_STYLE[item.status]
         detail = f"{item.count} papers" if item.status == "ok" else (item.reason or "")
+        if item.status == "ok" and item.reason:
+            detail += f" ({item.reason})"
         lines.append(f"  [{style}]{item.status:<6}[/] {escape(item.name)}: {escape(detail)}")
     return lines
 

@@ -80,3 +80,15 @@ def test_unreadable_file_is_a_config_error(tmp_path: Path, ctx: FetchContext) ->
     wrong.write_text("id,title\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="expected a .jsonl or .json file"):
         make_source(f"file:{wrong}").fetch(ctx)
+
+
+def test_repeated_ids_in_one_file_are_merged_and_said(tmp_path: Path, ctx: FetchContext) -> None:
+    from agent.pipeline import fetch_all
+
+    path = tmp_path / "dups.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "title": f"T {i}"}) + "\n" for i in ("a", "b", "a")),
+                    encoding="utf-8")
+    outcome = fetch_all([f"file:{path}"], ctx)
+    assert [p.id for p in outcome.papers] == ["a", "b"]
+    [health] = outcome.health
+    assert health.count == 2 and health.reason == "1 repeated ids merged"

@@ -652,35 +652,40 @@ def _followers(form: str, texts: Sequence[str]) -> tuple[int, Counter[str], Coun
 
 
 def _head_noun(form: str, texts: Sequence[str]) -> str | None:
-    """'long-context' -> 'long-context language models' when the papers nearly always go on
-    with the same noun; None when they do not."""
+    """'long-context' -> 'long-context language models', 'low-resource' -> 'low-resource
+    languages': the noun the papers usually put after a modifier (a second one after a noun
+    that is itself a modifier, like 'language'); None when they do not agree on one."""
+    start = form
     for _ in range(2):
-        total, after, _ = _followers(form, texts)
-        if not total:
-            return None
-        folded: Counter[str] = Counter()
-        for word, n in after.items():
-            folded[normalize_word(word.lower())] += n
-        ranked = sorted(folded.items(), key=lambda kv: (-kv[1], kv[0]))
-        if not ranked:
-            return None
-        word, n = ranked[0]
-        if n < max(2, 0.4 * total) or word in STOPWORDS or len(word) < 3:
-            return None
-        if _is_verb_form(word) or word in _MODIFIER_WORDS:
-            return None
-        longer = surface_form(phrase_term(form) + " " + word, texts)
+        word = _next_noun(form, texts)
+        longer = surface_form(phrase_term(form) + " " + word, texts) if word else None
         if not longer:
-            return None
+            break
         form = longer
-        if not is_modifier(form.split()[-1]) and normalize_word(word) not in (
-            "language",
-            "text",
-            "sequence",
-            "vision",
-        ):
-            return form
-    return None if is_modifier(form.split()[-1]) else form
+        if word not in _NOUN_MODIFIERS and not is_modifier(form.split()[-1]):
+            break
+    if form == start or is_modifier(form.split()[-1]):
+        return None
+    return form
+
+
+_NOUN_MODIFIERS = frozenset(("language", "text", "sequence", "vision"))
+
+
+def _next_noun(form: str, texts: Sequence[str]) -> str | None:
+    """The (normalised) word that follows a phrase in at least 40% of its uses, if a noun."""
+    total, after, _ = _followers(form, texts)
+    folded: Counter[str] = Counter()
+    for word, n in after.items():
+        folded[normalize_word(word.lower())] += n
+    if not total or not folded:
+        return None
+    word, n = min(folded.items(), key=lambda kv: (-kv[1], kv[0]))
+    if n < max(2, 0.4 * total) or word in STOPWORDS or len(word) < 3:
+        return None
+    if _is_verb_form(word) or word in _MODIFIER_WORDS:
+        return None
+    return word
 
 
 _OPEN_FIRST = frozenset(("long", "short"))
