@@ -401,7 +401,7 @@ def test_chain_falls_back_to_the_fallback_model_then_offline() -> None:
     out = run_chain([ScriptedModel("a", lambda r: down), ScriptedModel("b")])
     assert out.answered_by == "fallback model b" and out.engine == "llm"
     note = out.note("headline")
-    assert note is not None and note.reason == "primary model a: a: HTTP 429 after 4 attempts"
+    assert note is not None and note.reason == "primary model a: HTTP 429 after 4 attempts"
     out = run_chain([ScriptedModel("a", lambda r: down), ScriptedModel("b", lambda r: down)])
     assert (out.value, out.engine, out.answered_by) == (
         "offline headline",

@@ -68,6 +68,8 @@ def failure_reason(link: str, exc: ModelError) -> str:
     if isinstance(exc, CostCapReached):
         return f"{link}: cost cap reached"
     text = " ".join(str(exc).split()) or type(exc).__name__
+    model = link.rsplit(" ", 1)[-1]
+    text = text.removeprefix(f"{model}: ")  # the link already names the model
     return f"{link}: {text[:240]}"
 
 

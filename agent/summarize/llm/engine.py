@@ -128,7 +128,7 @@ class LLMEngine:
         concurrency = {"max_concurrency": self.settings.llm.concurrency}
         steps = [
             blurbs_chain.abatch([StepCall(job) for job in jobs], config=concurrency),
-            headline_chain.ainvoke(StepCall(HeadlineInput(themes, by_id))),
+            headline_chain.ainvoke(StepCall(HeadlineInput(themes, by_id, topic))),
         ]
         if topic:
             overview_chain = build_chain("overview", models, texts.overview, texts.offline_overview)
@@ -205,8 +205,11 @@ def _themes(
     for index, draft in enumerate(drafts):
         mine = sorted(parts.get(index, []), key=lambda o: o.value.job.part)
         blurbs: list[PaperBlurb] = [b for o in mine for b in o.value.blurbs]
+        fell_back = [note for outcome in mine for note in _noted(outcome, "blurbs", draft.title)]
+        if fell_back:  # one note per theme, however many calls it took
+            reasons = list(dict.fromkeys(note.reason for note in fell_back))
+            notes.append(fell_back[0].model_copy(update={"reason": "; ".join(reasons)}))
         for outcome in mine:
-            notes += _noted(outcome, "blurbs", draft.title)
             notes += outcome.value.notes
         written = next(
             (o.value.summary for o in mine if o.engine == "llm" and o.value.summary), None

@@ -45,6 +45,7 @@ class _ThemeView:
 class HeadlineInput:
     themes: tuple[ThemeDraft, ...]
     papers_by_id: Mapping[str, Paper]
+    topic: str | None = None  # a topic digest is not "today's" news
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class ShortTexts:
             "headline",
             themes=_views(data.themes, data.papers_by_id),
             paper_count=sum(len(t.paper_ids) for t in data.themes),
+            topic=untrusted(data.topic) if data.topic else None,
         )
         question = Question(
             step="headline",
@@ -99,7 +101,7 @@ class ShortTexts:
 
     @staticmethod
     def offline_headline(data: HeadlineInput) -> str:
-        return offline.write_headline(data.themes, data.papers_by_id)
+        return offline.write_headline(data.themes, data.papers_by_id, topic=data.topic)
 
     async def overview(self, model: ChatModel, data: OverviewInput) -> str:
         out = self.asker.output_tokens(OVERVIEW_OUTPUT_TOKENS)
