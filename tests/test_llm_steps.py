@@ -23,7 +23,13 @@ from agent.summarize.llm.errors import CostCapReached, ModelUnavailable
 from agent.summarize.llm.grouping import Grouper
 from agent.summarize.llm.prompts import REQUIRED, PromptSet, untrusted
 from agent.summarize.llm.repair import clip, trim_words
-from agent.summarize.llm.schemas import Headline, LenientHeadline, blurbs_schema, grouping_schema
+from agent.summarize.llm.schemas import (
+    MAX_THEMES,
+    Headline,
+    LenientHeadline,
+    blurbs_schema,
+    grouping_schema,
+)
 from agent.summarize.llm.tokens import OFFLINE_ENV, estimate_input_tokens
 from agent.summarize.offline import ThemeDraft
 from tests.llm_answers import ScriptedModel, assert_complete, sample_papers, user_text
@@ -194,7 +200,7 @@ def test_schemas_are_per_call_and_strict_mode_friendly() -> None:
                 assert node.get("additionalProperties") is False
                 assert set(node["required"]) == set(node["properties"])
     themes = schema["properties"]["themes"]
-    assert themes["maxItems"] == 12 and themes["minItems"] == 1
+    assert themes["maxItems"] == MAX_THEMES == 8 and themes["minItems"] == 1
     why = blurbs["$defs"]["Blurb"]["properties"]["why_it_matters"]
     assert {"type": "null"} in why["anyOf"]  # required but nullable
 

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
 
-MAX_THEMES = 12
+MAX_THEMES = 8  # sections of one email: more is hard to read, and each costs a blurbs call
 TITLE_CHARS = 80
 SUMMARY_CHARS = 300
 BLURB_CHARS = 420
