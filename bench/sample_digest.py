@@ -1,8 +1,6 @@
 """A realistic Digest built from the bundled sample day, for screenshots and size numbers.
 
-Uses the project's own offline engine when it is there (`agent.summarize.offline`), else a
-small stand-in: papers grouped by keywords of their titles, blurbs from the abstracts (the
-offline engine's `make_blurb` when importable, else the first sentence).
+Runs the real selection, offline engine and digest assembly, as `digest daily` does.
 """
 
 from __future__ import annotations
@@ -16,72 +14,6 @@ from agent.resources import sample_corpus_path
 DATE = dt.date(2026, 11, 26)
 
 # (theme title, summary, title keywords) — first match wins; the rest go to "Other methods".
-_GROUPS = (
-    (
-        "Sentence embeddings and retrieval",
-        "Turning sentences into vectors that find, match and rank text, often without labels.",
-        ("sentence", "embedding", "retriev", "search", "semantic", "similarity"),
-    ),
-    (
-        "Translation and languages beyond English",
-        "Machine translation and models for languages other than English.",
-        ("translation", "multilingual", "lingual", "portuguese", "romanian", "chinese", "arabic"),
-    ),
-    (
-        "Surveys, reviews and model reports",
-        "Overviews of a field and technical reports on newly released models.",
-        ("survey", "review", "report", "comparative", "study"),
-    ),
-    (
-        "Long context and attention",
-        "Getting transformers to read longer inputs: attention variants, position encodings, memory.",
-        (
-            "context",
-            "length",
-            "long",
-            "attention",
-            "positional",
-            "extrapolat",
-            "memory",
-            "infinite",
-            "token",
-        ),
-    ),
-    (
-        "Cheaper inference: compression, sparsity and caching",
-        "Making trained models smaller and faster to run, from pruning to KV-cache tricks.",
-        (
-            "prun",
-            "compress",
-            "quantiz",
-            "kv",
-            "sparse",
-            "sparsity",
-            "distill",
-            "cache",
-            "inference",
-            "approximat",
-            "efficient",
-        ),
-    ),
-    (
-        "Training at scale",
-        "How very large models are trained: parallelism, mixtures of experts and scaling laws.",
-        (
-            "scal",
-            "megatron",
-            "parallel",
-            "training",
-            "pretrain",
-            "pre-train",
-            "moe",
-            "mixture",
-            "expert",
-            "billion",
-        ),
-    ),
-)
-_OTHER = ("Other methods", "Papers that did not fit the themes above.")
 
 
 def load_sample_papers() -> list[Paper]:

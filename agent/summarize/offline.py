@@ -16,6 +16,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from agent.models import Paper, PaperBlurb, Summary, Theme
+from agent.summarize.offline_blurbs import make_blurb, split_sentences
 from agent.summarize.offline_grouping import (
     OTHER,
     centroid_similarity,
@@ -25,22 +26,17 @@ from agent.summarize.offline_grouping import (
     title_phrases,
     vectorize,
 )
+from agent.summarize.offline_phrases import doc_count, is_name, same_topic, topic_phrase
 from agent.summarize.offline_text import (
     STOPWORDS,
     analyze,
     capitalize_first,
-    doc_count,
     extend_phrase,
-    is_name,
     join_phrases,
-    make_blurb,
     paper_text,
-    same_topic,
     short_name,
-    split_sentences,
     surface_form,
     term_set,
-    topic_phrase,
 )
 
 OTHER_TITLE = "Other"

@@ -41,7 +41,7 @@ from agent.summarize.llm.schemas import (
     short_ids,
 )
 from agent.summarize.offline import ThemeDraft
-from agent.summarize.offline_text import split_sentences
+from agent.summarize.offline_blurbs import split_sentences
 
 GIST_TOKENS = 12
 _CONTRIBUTION_MARKERS = ("we ", "this paper", "this work", "here ", "our ")

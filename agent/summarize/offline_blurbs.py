@@ -1,0 +1,197 @@
+"""Offline blurbs: the "what they did" and "what they found" sentences of an abstract."""
+
+from __future__ import annotations
+
+import re
+
+from agent.models import Paper
+from agent.summarize.offline_text import MAX_BLURB_WORDS, capitalize_first
+
+# ---------------------------------------------------------------- sentences and blurbs
+
+_ABBREV = re.compile(
+    r"(?:\b(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Eq|Eqs|Sec|approx|resp|Dr|Mr|Ms|No)\.|\b[A-Z]\.)$"
+)
+_SENT_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split plain text into sentences, not breaking after 'e.g.', 'et al.' or initials."""
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        return []
+    pieces: list[str] = []
+    start = 0
+    for m in _SENT_END.finditer(text):
+        if _ABBREV.search(text[start : m.start() + 1].rstrip("\"')] ")):
+            continue
+        pieces.append(text[start : m.end()].strip())
+        start = m.end()
+    pieces.append(text[start:].strip())
+    return [p for p in pieces if p]
+
+
+_CONTRIB = re.compile(
+    r"\b(?:we|this (?:paper|work|study|report|article|survey|book|contribution)|here)\b[^.]*?\b"
+    r"(?:propose|present|introduce|develop|describe|design|build|train|release|construct|"
+    r"devise|formulate|offer|provide|report|study|investigate|explore|examine|analy[sz]e|"
+    r"evaluate|show|demonstrate|advocate|pose|consider|aim|create)",
+    re.IGNORECASE,
+)
+_RESULT = re.compile(
+    r"\b(?:results? (?:show|demonstrate|indicate|suggest|reveal|confirm)|experiments? "
+    r"(?:show|demonstrate|indicate|reveal|on)|outperform\w*|surpass\w*|achiev\w*|improv\w*|"
+    r"speed-?ups?|faster|reduc\w*|we (?:find|found|show|observe|demonstrate)|find that|"
+    r"state[- ]of[- ]the[- ]art|competitive|comparable|gains?)\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\d+(?:\.\d+)?\s?(?:%|x\b|×|times\b|points?\b|BLEU|F1)")
+_PAREN = re.compile(r"\s+\((?:[^()]{0,160})\)")  # ' (e.g., ...)', not 'O(n)'
+
+_CONNECTIVE = re.compile(
+    r"^(?:Furthermore|Moreover|Additionally|In addition|Finally|Specifically|Notably|"
+    r"Interestingly|Importantly|Overall|Concretely|Consequently|As a result|To this end|"
+    r"In particular|Further|Also|Then|Thus|Hence|Therefore|Besides|Lastly|Second|Third|"
+    r"First|Secondly|Thirdly)\s*,?\s+"
+)
+_LEAD_IN = re.compile(
+    r"^(?:In|Within|Through|With) this (?:paper|work|study|report|article|contribution|"
+    r"technical report|research)\s*,?\s+(?=we\b)|^Here\s*,?\s+(?=we\b)",
+    re.IGNORECASE,
+)
+_PLAIN = (
+    (re.compile(r"\be\.g\.,?\s*"), "for example "),
+    (re.compile(r"\bi\.e\.,?\s*"), "that is, "),
+    (re.compile(r"\bvs\.\s*"), "versus "),
+    (re.compile(r"\bet al\.\s*"), "and colleagues "),
+    (re.compile(r"\betc\.(?=\s+[a-z])"), "and so on"),
+)
+
+
+_MARKUP = re.compile(r"</?[A-Za-z][\w:-]{0,30}(?:\s[^<>]{0,80})?/?>")  # '<system>', '</paper>'
+
+
+def _tidy(sentence: str) -> str:
+    s = _MARKUP.sub(" ", sentence)  # a blurb never carries markup, even quoted from an abstract
+    s = _PAREN.sub("", s)
+    for pattern, repl in _PLAIN:
+        s = pattern.sub(repl, s)
+    s = _CONNECTIVE.sub("", s)
+    s = _LEAD_IN.sub("", s)
+    s = re.sub(r"\s+([,.;:!?])", r"\1", s)
+    s = re.sub(r",\s*,", ",", s)
+    s = re.sub(r"\s+", " ", s).strip()
+    head = s.split(" ", 1)[0]
+    if head.isalpha() and head[1:].islower():  # leave names like 'mLongT5' alone
+        s = capitalize_first(s)
+    if s and s[-1] not in ".!?":
+        s = s.rstrip(",;:-") + "."
+    return s
+
+
+_PRONOUN = re.compile(r"\b(?:[Ww]e|[Oo]ur|us|ourselves)\b")
+
+
+def _third_person(sentences: list[str]) -> list[str]:
+    """'We propose X. Our model ...' -> 'The authors propose X. The model ...'."""
+    out: list[str] = []
+    named = False
+
+    def swap(m: re.Match[str]) -> str:
+        nonlocal named
+        word = m.group(0)
+        low = word.lower()
+        if low == "we":
+            repl = "they" if named else "the authors"
+            named = True
+        elif low == "our":
+            repl = "the" if m.start() == 0 else "their"
+        else:
+            repl = {"us": "them", "ourselves": "themselves"}[low]
+        return capitalize_first(repl) if word[0].isupper() else repl
+
+    for s in sentences:
+        out.append(_PRONOUN.sub(swap, s))
+    return out
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _clip(sentence: str, limit: int) -> str:
+    """Shorten one sentence to at most `limit` words, at a clause boundary when possible."""
+    words = sentence.split()
+    if len(words) <= limit:
+        return sentence
+    head = " ".join(words[:limit])
+    cut = max(head.rfind(", "), head.rfind("; "), head.rfind(" - "))
+    if cut >= len(head) // 2:
+        return head[:cut].rstrip(",;: -") + "."
+    return " ".join(words[: limit - 1]).rstrip(",;:-") + "…"
+
+
+_SKIP = re.compile(
+    r"https?://|www\.|github|\b(?:code|data|models?|weights|checkpoints)\b[^.]{0,40}"
+    r"\b(?:is|are|will be)(?: made)? (?:publicly |freely |openly )?(?:available|released)"
+    r"|\bwe (?:release|open-source)",
+    re.IGNORECASE,
+)
+
+
+def _pick(sentences: list[str]) -> tuple[int, list[int]]:
+    """The 'what it does' sentence, and the later sentences that report results, best first."""
+    usable = [not s.endswith(":") and not _SKIP.search(s) for s in sentences]
+    contrib = next((i for i, s in enumerate(sentences) if usable[i] and _CONTRIB.search(s)), None)
+    if contrib is None:
+        contrib = next(
+            (
+                i
+                for i, s in enumerate(sentences)
+                if usable[i] and re.search(r"\bwe\b", s, re.IGNORECASE)
+            ),
+            next((i for i in range(len(sentences)) if usable[i]), 0),
+        )
+    scored = []
+    for i, s in enumerate(sentences):
+        if i <= contrib or not usable[i]:
+            continue
+        score = len(_RESULT.findall(s)) + 1.5 * len(_NUMBER.findall(s))
+        score += 0.5 if i == len(sentences) - 1 else 0.0
+        if score > 0:
+            scored.append((-score, i))
+    return contrib, [i for _, i in sorted(scored)]
+
+
+# Sentences addressed to a language model rather than a reader (prompt injection) are never quoted.
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget)\b[^.]{0,40}\b(?:instructions?|prompts?|rules)\b"
+    r"|\bnew instructions?\b|\bsystem prompt\b|</?(?:system|paper|assistant|user)>",
+    re.IGNORECASE,
+)
+
+
+def make_blurb(paper: Paper) -> str:
+    """One or two plain sentences: what the paper does and what it found; <= 60 words.
+
+    The results sentence is the best-scoring one that still fits; only a 'what it does'
+    sentence that is itself over the limit gets clipped. Falls back to the title.
+    """
+    abstract = _MARKUP.sub(" ", paper.abstract)
+    sentences = [s for s in split_sentences(abstract) if not _INSTRUCTION.search(s)]
+    if sentences:
+        contrib, results = _pick(sentences)
+        first = _tidy(sentences[contrib])
+        text = ""
+        for i in results:
+            pair = _third_person([first, _tidy(sentences[i])])
+            if _words(" ".join(pair)) <= MAX_BLURB_WORDS:
+                text = " ".join(pair)
+                break
+        if not text:
+            text = _clip(_third_person([first])[0], MAX_BLURB_WORDS)
+        if text.strip(" .…"):
+            return text
+    title = re.sub(r"\s+", " ", paper.title).strip()
+    title = " ".join(title.split()[:MAX_BLURB_WORDS])
+    return title if title.endswith((".", "!", "?", "…")) else title + "."
