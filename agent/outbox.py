@@ -209,8 +209,8 @@ def flush_outbox(
     ledger row at once, then its spool files are deleted. Failures stay spooled with the attempt
     count and the last error updated. Nothing spooled means no connection is made at all.
     """
-    # deliver.py imports the spool format from this module, so the transport is imported here.
-    from agent.deliver import SmtpSender, envelope_address
+    from agent.deliver import envelope_address  # deliver.py imports the spool format from here
+    from agent.smtp import SmtpSender
 
     report = FlushReport()
     entries, broken = spooled_entries(outbox_dir)

@@ -16,10 +16,10 @@ from agent.deliver import (
     DeliveryReport,
     deliver,
     list_unsubscribe_header,
-    plaintext_warning,
     recipient_message_id,
 )
 from agent.errors import ConfigError, DeliveryError
+from agent.smtp import plaintext_warning
 from agent.store import Store
 from tests.fakes.smtp_server import (
     KEY,
