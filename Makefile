@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/cli_end_to_end.py
 	$(BIN)/python bench/offline_engine.py
 	$(BIN)/python bench/offline_quality.py
+	$(BIN)/python bench/render_size.py
 	$(BIN)/python bench/llm_engine.py
 
 ## screenshot: headless Chromium pictures of the email and the archive (installs Debian's chromium)

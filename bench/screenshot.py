@@ -20,7 +20,8 @@ from pathlib import Path
 
 from sample_digest import DATE, sample_digest
 
-from agent.render import ArchiveEntry, render_archive_index, write_digest_files
+from agent.render import write_digest_files
+from agent.resources import sample_corpus_path
 
 ROOT = Path(__file__).resolve().parent.parent
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -49,38 +50,25 @@ def shoot(browser: str, page: Path, out: Path, *, width: int, height: int, dark:
     print(f"{out}  {out.stat().st_size / 1024:.0f} KB")
 
 
-def sample_archive(digest_href: str) -> list[ArchiveEntry]:
-    day = dt.timedelta(days=1)
-    themes = [
-        ("Long context and attention", "Training at scale", "Sentence embeddings and retrieval"),
-        ("Agents that use tools", "Speech and audio", "Cheaper inference", "Evaluation"),
-        ("Reasoning with small models", "Retrieval-augmented generation"),
-    ]
-    entries = [
-        ArchiveEntry(
-            DATE - i * day,
-            "daily",
-            None,
-            themes[i % 3],
-            30 + 7 * i,
-            "offline",
-            f"{(DATE - i * day).isoformat()}-daily/digest.html",
-        )
-        for i in range(1, 5)
-    ]
-    entries.append(ArchiveEntry(DATE, "daily", None, themes[0], 30, "offline", digest_href))
-    entries.append(
-        ArchiveEntry(
-            DATE - 2 * day,
-            "topic",
-            "mixture-of-experts routing",
-            ("Routing", "Load balancing"),
-            12,
-            "llm:gpt-4o-mini",
-            "topic-moe/digest.html",
-        )
-    )
-    return entries
+def real_archive(home: Path) -> Path:
+    """A real archive made by the pipeline: three days (slices of the sample as file sources)
+    and one topic digest, all with the offline engine. Returns archive/index.html."""
+    from agent.config import load_settings
+    from agent.pipeline import DailyOptions, run_daily
+    from agent.topic import TopicOptions, emit_topic, run_topic
+
+    settings = load_settings(None, home=home, engine="offline")
+    lines = sample_corpus_path().read_text(encoding="utf-8").splitlines()
+    for offset, (start, stop) in enumerate(((0, 70), (70, 140), (140, 207))):
+        day = home / f"day-{offset}.jsonl"
+        day.write_text("\n".join(lines[start:stop]) + "\n", encoding="utf-8")
+        when = DATE - dt.timedelta(days=2 - offset)
+        run_daily(settings, DailyOptions(date=when, sources=(f"file:{day}",), engine="offline", send=False))
+    topic = run_topic(settings, TopicOptions(query="mixture of experts", sources=("local",),
+                                             engine="offline", today=DATE))
+    if topic.digest is not None:
+        emit_topic(topic.digest, settings, format_="html", out_dir=None, send=False)
+    return home / "archive" / "index.html"
 
 
 def main() -> None:
@@ -103,8 +91,7 @@ def main() -> None:
     digest = sample_digest(in_themes=args.in_themes or None)
     files = write_digest_files(digest, args.out / "digest")
     print(f"{files.html}  {files.html.stat().st_size / 1024:.1f} KB of HTML")
-    index = args.out / "index.html"
-    index.write_text(render_archive_index(sample_archive("digest/digest.html")), encoding="utf-8")
+    index = real_archive(Path(tempfile.mkdtemp(prefix="paper-digest-archive-")))
 
     for width in (600, 1200):
         for dark in (False, True):
