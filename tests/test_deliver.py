@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import ssl
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,15 +37,6 @@ from tests.fakes.smtp_server import (
 PASSWORD = "s3cret-Pa55word!"
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(tmp_path / "home") as opened:
-        yield opened
-
-
-@pytest.fixture
-def outbox(tmp_path: Path) -> Path:
-    return tmp_path / "home" / "outbox"
 
 
 @pytest.fixture(scope="module")
