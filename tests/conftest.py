@@ -12,9 +12,10 @@ from agent.store import Store
 
 # tiktoken: use the bundled offline encoding straight away (no download attempt).
 os.environ.setdefault("PAPER_DIGEST_TIKTOKEN_OFFLINE", "1")
-# Never let a developer's real key or endpoint leak into a test run.
-for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
-    os.environ.pop(name, None)
+# Never let a developer's real key, endpoint, mail server or settings leak into a test run.
+for name in list(os.environ):
+    if name in ("OPENAI_API_KEY", "OPENAI_BASE_URL") or name.startswith("DIGEST_"):
+        os.environ.pop(name, None)
 
 
 @pytest.fixture
