@@ -31,6 +31,18 @@ def archive_digest(home: Path, files: dict[str, Path], relative: Path) -> Path:
     return rebuild_index(home)
 
 
+def archived_paper_refs(home: Path, day: dt.date) -> list[dict]:
+    """The paper references (id, version, title, source) of the daily digest archived for
+    `day`, or [] when there is none (or it cannot be read)."""
+    path = archive_root(home) / day.isoformat() / "digest.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        refs = [p for t in data.get("themes", []) for p in t.get("papers", [])]
+        return refs + data.get("also_new", []) + data.get("updated", [])
+    except (OSError, ValueError, TypeError, AttributeError):
+        return []
+
+
 def _entry(json_path: Path, root: Path) -> ArchiveEntry | None:
     try:
         data = json.loads(json_path.read_text(encoding="utf-8"))

@@ -239,12 +239,17 @@ def outbox_flush(config_path: Path | None, verbose: bool) -> None:
 @expected_errors
 def outbox_list(config_path: Path | None, verbose: bool) -> None:
     """List spooled messages."""
+    from agent.outbox import spooled_entries
+
     settings = settings_from(config_path, verbose)
-    spooled = sorted((settings.home / "outbox").glob("*.eml"))
-    if not spooled:
+    entries, broken = spooled_entries(settings.home / "outbox")
+    if not entries and not broken:
         out.print("The outbox is empty.")
-    for path in spooled:
-        out.print(str(path), markup=False)
+    for entry in entries:
+        line = f"{entry.digest_key} → {entry.recipient}: {entry.attempts} attempts, {entry.last_error}"
+        out.print(f"{line}\n  {entry.eml}", markup=False)
+    for path, reason in broken:
+        out.print(f"{path}: {reason}", markup=False)
 
 
 @main.command()

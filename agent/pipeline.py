@@ -15,6 +15,8 @@ from agent.errors import ConfigError, DeliveryError, NoSourceReadError, SourceEr
 from agent.models import DegradedNote, Digest, Paper, SourceHealth, Summary
 from agent.select import Interests, Selection, select_papers
 from agent.sources import FetchContext, make_source
+from agent.sources.local import is_sample
+from agent.sources.merge import merge_papers
 from agent.store import Store
 from agent.summarize import NO_MODEL_NOTICE, EngineDecision, choose_engine, summarize
 
@@ -86,20 +88,7 @@ def fetch_all(specs: Sequence[str], ctx: FetchContext, progress: Progress = _ign
     if sources and all(h.status == "failed" for h in health):
         reasons = "; ".join(f"{h.name}: {h.reason}" for h in health)
         raise NoSourceReadError(f"no source could be read: {reasons}")
-    return FetchOutcome(papers=merge_sources(lists), health=tuple(health))
-
-
-def merge_sources(lists: Sequence[Sequence[Paper]]) -> list[Paper]:
-    """The same paper from two sources becomes one (richest fields kept)."""
-    try:
-        from agent.sources.merge import merge_papers
-    except ImportError:  # pragma: no cover - merge lands with the live sources
-        seen: dict[str, Paper] = {}
-        for papers in lists:
-            for paper in papers:
-                seen.setdefault(paper.id, paper)
-        return list(seen.values())
-    return merge_papers(lists)
+    return FetchOutcome(papers=merge_papers(lists), health=tuple(health))
 
 
 def interests_of(settings: Settings) -> Interests:
@@ -157,10 +146,12 @@ def build_digest(
 
 
 def digest_key(digest: Digest) -> str:
-    """The ledger key: one email per recipient per digest."""
+    """The ledger key: one email per recipient per digest. A 'nothing new' note (a digest with
+    no papers at all) has its own key, so it never stands in for a real digest of that day."""
     if digest.kind == "topic":
         return f"topic:{digest.date.isoformat()}:{(digest.topic or '').strip().lower()}"
-    return f"daily:{digest.date.isoformat()}"
+    note = "" if digest.papers else ":empty"
+    return f"daily:{digest.date.isoformat()}{note}"
 
 
 def send_digest(
@@ -170,7 +161,6 @@ def send_digest(
     store: Store,
     *,
     force: bool = False,
-    key_suffix: str = "",
 ) -> DeliveryReport:
     """Email a written digest once per recipient (the ledger decides); DeliveryError spools it."""
     from agent.deliver import deliver
@@ -186,7 +176,7 @@ def send_digest(
     )
     return deliver(
         message,
-        digest_key=digest_key(digest) + (f":{key_suffix}" if key_suffix else ""),
+        digest_key=digest_key(digest),
         settings=settings.email,
         store=store,
         outbox_dir=settings.home / "outbox",
@@ -196,7 +186,7 @@ def send_digest(
 
 def _seen_rows(selection: Selection) -> list[tuple[str, int | None, str]]:
     papers = (*selection.selected, *selection.also_new, *selection.updated)
-    return [(p.id, p.version, p.title) for p in papers if p.source != "sample"]
+    return [(p.id, p.version, p.title) for p in papers if not is_sample(p.source)]
 
 
 def run_daily(settings: Settings, options: DailyOptions, progress: Progress = _ignore) -> RunOutcome:
@@ -248,18 +238,13 @@ def _daily_stages(
         fetched.papers, max_papers=settings.max_papers, interests=interests_of(settings), seen=seen
     )
     if not settings.show_updated:
-        selection = Selection(
-            selected=selection.selected,
-            also_new=selection.also_new,
-            updated=(),
-            already_seen=selection.already_seen,
-            excluded=selection.excluded,
-        )
+        selection = dataclasses.replace(selection, updated=())
     if selection.total == 0 and not selection.updated:
-        message = _empty_message(fetched, selection)
+        reason = _empty_message(fetched, selection)
+        message = f"{reason} No email was sent."
         if send and settings.email.send_empty_note:
             progress("sending the 'nothing new' note")
-            message = _send_empty_note(settings, options, store, fetched.health, message)
+            message = f"{reason} {_send_empty_note(settings, options, store, fetched.health, reason)}"
         return RunOutcome(
             status="empty",
             message=message,
@@ -284,7 +269,7 @@ def _daily_stages(
             "seen before have new versions, listed below.",
         )
     notices = [NO_MODEL_NOTICE] if decision.reason == NO_MODEL_NOTICE else []
-    if any(h.name == "sample" for h in fetched.health):
+    if any(is_sample(h.name) for h in fetched.health):
         notices.insert(0, SAMPLE_NOTICE)
     digest = build_digest(
         kind="daily",
@@ -333,22 +318,17 @@ def _daily_stages(
 
 def mark_flushed_digests(home: Path, store: Store, digest_keys: Sequence[str]) -> int:
     """After `outbox flush` delivered a spooled daily digest, mark its papers as digested."""
-    import json
+    from agent.archive import archived_paper_refs
 
     marked = 0
     for key in sorted(set(digest_keys)):
         kind, _, day = key.partition(":")
-        if kind != "daily":
+        if kind != "daily" or ":" in day:  # topic digests and 'nothing new' notes mark nothing
             continue
-        path = home / "archive" / day / "digest.json"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue  # the archive copy is gone; the next daily run will include them again
-        refs = [p for t in data.get("themes", []) for p in t.get("papers", [])]
-        refs += data.get("also_new", []) + data.get("updated", [])
-        rows = [(r["id"], r.get("version"), r.get("title", "")) for r in refs if r.get("source") != "sample"]
-        marked += store.mark_seen(rows, dt.date.fromisoformat(day))
+        date = dt.date.fromisoformat(day)
+        refs = archived_paper_refs(home, date)  # gone: the next daily run includes them again
+        rows = [(r["id"], r.get("version"), r.get("title", "")) for r in refs if not is_sample(r.get("source"))]
+        marked += store.mark_seen(rows, date)
     return marked
 
 
@@ -357,16 +337,17 @@ def _send_empty_note(
     options: DailyOptions,
     store: Store,
     health: tuple[SourceHealth, ...],
-    message: str,
+    reason: str,
 ) -> str:
-    """A short 'nothing new today' email (config: email.send_empty_note), sent once per date."""
+    """A short 'nothing new today' email (config: email.send_empty_note), sent once per date;
+    returns what happened, as a sentence."""
     from agent.render import write_digest_files
 
     note = Digest(
         kind="daily",
         date=options.date,
         engine="offline",
-        headline=message.replace(" No email was sent.", ""),
+        headline=reason,
         themes=(),
         papers={},
         health=health,
@@ -378,10 +359,10 @@ def _send_empty_note(
         recipients=tuple(settings.email.recipients),
         list_unsubscribe=settings.email.list_unsubscribe,
     )
-    report = send_digest(note, files, settings, store, force=options.force, key_suffix="empty")
+    report = send_digest(note, files, settings, store, force=options.force)
     if report.sent:
-        return message.replace("No email was sent.", f"A short note was sent to {', '.join(report.sent)}.")
-    return message.replace("No email was sent.", "The note was already sent.")
+        return f"A short note was sent to {', '.join(report.sent)}."
+    return "The note was already sent."
 
 
 def _empty_message(fetched: FetchOutcome, selection: Selection) -> str:
@@ -395,4 +376,4 @@ def _empty_message(fetched: FetchOutcome, selection: Selection) -> str:
         parts.append(f"{selection.excluded} were left out by your keyword or category filters")
     if failed:
         parts.append(f"failed sources: {', '.join(failed)}")
-    return "Nothing new today: " + "; ".join(parts or ["no papers"]) + ". No email was sent."
+    return "Nothing new today: " + "; ".join(parts or ["no papers"]) + "."

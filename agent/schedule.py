@@ -18,7 +18,6 @@ import datetime as dt
 import json
 import logging
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadDateError, CroniterError, croniter
 
+from agent.atomic import write_atomic
 from agent.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -127,16 +127,12 @@ def _read_last_slot(state_path: Path) -> dt.datetime | None:
 
 
 def _write_state(state_path: Path, slot: dt.datetime, finished: dt.datetime, code: int) -> None:
-    state_path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "last_slot": slot.isoformat(),
         "finished": finished.isoformat(),
         "exit_code": code,
     }
-    fd, tmp = tempfile.mkstemp(dir=state_path.parent, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=2)
-    os.replace(tmp, state_path)
+    write_atomic(state_path, json.dumps(payload, indent=2).encode("utf-8"))
 
 
 # the loop --------------------------------------------------------------------------------------

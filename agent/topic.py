@@ -18,6 +18,7 @@ from agent.pipeline import Progress, build_digest, fetch_all
 from agent.search import STOP_WORDS, bm25_rank
 from agent.select import Selection
 from agent.sources import FetchContext
+from agent.sources.local import is_sample
 from agent.store import Store
 from agent.summarize import NO_MODEL_NOTICE, choose_engine, summarize
 
@@ -166,7 +167,7 @@ def run_topic(settings: Settings, options: TopicOptions, progress: Progress = la
             selection.selected, decision=decision, settings=settings, store=store,
             topic=query, use_cache=options.use_cache,
         )
-        store.keep_papers((p.id, p.model_dump_json()) for p in papers if p.source != "sample")
+        store.keep_papers((p.id, p.model_dump_json()) for p in papers if not is_sample(p.source))
     notices = [NO_MODEL_NOTICE] if decision.reason == NO_MODEL_NOTICE else []
     digest = build_digest(
         kind="topic", date=today, summary=summary, selection=selection,

@@ -93,6 +93,9 @@ def test_server_down_spools_exit_4_then_flush_sends_once(tmp_path: Path) -> None
         assert store.seen_count() == 0  # not marked as digested
         assert store.runs()[0]["status"] == "spooled"
     assert len(list((tmp_path / "home" / "outbox").glob("*.eml"))) == 1
+    listed = digest(tmp_path, env, "outbox", "list")
+    assert listed.returncode == 0
+    assert "daily:2026-11-23 → reader@example.com" in listed.stdout and "1 attempts" in listed.stdout
     with smtp_server(port=port) as server:
         flushed = digest(tmp_path, env, "outbox", "flush")
         assert flushed.returncode == 0, flushed.stderr

@@ -14,7 +14,8 @@ from agent.errors import SourceError
 from agent.sources.arxiv_api import ArxivApiSource
 from agent.sources.arxiv_rss import ArxivRssSource
 from agent.sources.base import FetchContext
-from agent.sources.http import HttpFetcher, RateGate, decode_body, parse_retry_after
+from agent.retry_after import parse_retry_after
+from agent.sources.http import HttpFetcher, RateGate, decode_body
 from agent.store import Store
 from tests.fakes.http_server import FakeClock, Reply, ScriptedHttpServer
 

@@ -29,7 +29,7 @@ def subject_line(digest: Digest) -> str:
     return f"Paper digest, {day}: {plural(len(digest.themes), 'theme')}, {papers}"
 
 
-def digest_key(digest: Digest) -> str:
+def _identity(digest: Digest) -> str:
     """What makes a digest the same digest: date, kind, topic and the papers it covers."""
     topic = one_line(digest.topic).casefold()
     ids = ",".join(sorted(digest.papers))
@@ -45,7 +45,7 @@ def message_id(digest: Digest, domain: str = "paper-digest.local") -> str:
     its own id and is not dropped as a duplicate. (email.utils.make_msgid adds the time and a
     random part, so it would not be stable; the id has the same shape.)
     """
-    digest_hash = hashlib.sha256(digest_key(digest).encode("utf-8")).hexdigest()[:16]
+    digest_hash = hashlib.sha256(_identity(digest).encode("utf-8")).hexdigest()[:16]
     return f"<{digest.date:%Y%m%d}.{digest.kind}.{digest_hash}@{domain}>"
 
 

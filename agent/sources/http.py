@@ -14,8 +14,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 import json
 import logging
 import threading
@@ -37,6 +35,7 @@ from tenacity import (
 )
 
 from agent.errors import SourceError
+from agent.retry_after import parse_retry_after
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
@@ -115,25 +114,6 @@ class HttpResult:
 def decode_body(content: bytes) -> str:
     """UTF-8 from the bytes (BOM dropped); undecodable bytes become U+FFFD."""
     return content.decode("utf-8-sig", errors="replace")
-
-
-def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    now = now or dt.datetime.now(dt.UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 def parse_xml(text: str, source: str) -> Element:

@@ -99,10 +99,18 @@ def read_paper_file(path: Path, source: str) -> list[Paper]:
     return papers
 
 
+SAMPLE = "sample"
+
+
+def is_sample(source: str | None) -> bool:
+    """Papers of the bundled demo day are never marked as seen or kept: it is not news."""
+    return source == SAMPLE
+
+
 class SampleSource(Source):
     """The bundled sample day (207 real papers, ids dp-001 ...): works offline, never 'seen'."""
 
-    name = "sample"
+    name = SAMPLE
 
     def fetch(self, ctx: FetchContext) -> list[Paper]:
         return read_paper_file(sample_corpus_path(), self.name)

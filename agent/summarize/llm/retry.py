@@ -10,7 +10,7 @@ the waits without waiting.
 from __future__ import annotations
 
 import asyncio
-import email.utils
+import datetime as dt
 import logging
 import math
 import random
@@ -32,6 +32,7 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 from agent.config import LLMSettings
+from agent.retry_after import parse_retry_after
 from agent.summarize.llm.errors import AnswerTruncated, ModelRefused, ModelUnavailable
 
 logger = logging.getLogger(__name__)
@@ -157,20 +158,8 @@ def retry_after_seconds(exc: BaseException | None, *, now: Clock = time.time) ->
             value = math.nan
         if math.isfinite(value) and value >= 0:
             return value
-    after = headers.get("retry-after")
-    if after is None:
-        return None
-    try:
-        value = float(after)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(after)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when is None:
-            return None
-        return max(0.0, when.timestamp() - now())
-    return value if math.isfinite(value) and value >= 0 else None
+    when = dt.datetime.fromtimestamp(now(), dt.UTC)
+    return parse_retry_after(headers.get("retry-after"), now=when)
 
 
 def scrub(text: str, secrets: Sequence[str] = ()) -> str:
