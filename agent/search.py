@@ -41,24 +41,53 @@ class Ranked:
     score: float
 
 
-def bm25_rank(
-    query: str,
+def rank_papers(
+    queries: Sequence[str],
     papers: Sequence[Paper],
     *,
+    expansion_weight: float = 0.8,
     k1: float = 1.5,
     b: float = 0.75,
     min_coverage: float = 0.5,
     min_relative: float = 0.3,
 ) -> list[Ranked]:
-    """Relevant papers, best first; ties broken by recency, then input order.
+    """Papers relevant to any of the queries, best first; ties broken by recency, then input
+    order. The first query counts fully, the others (expansions) `expansion_weight` as much.
 
-    A paper counts when the query terms it contains carry at least `min_coverage` of the
-    query's IDF weight and its score is at least `min_relative` of the best score.
+    Per query, a paper counts when the query terms it contains carry at least `min_coverage`
+    of the query's IDF weight and its score is at least `min_relative` of the best score.
     """
-    terms = list(dict.fromkeys(tokens(query)))
-    if not terms or not papers:
+    if not papers:
         return []
     docs = [Counter(tokens(f"{p.title} {p.title} {p.abstract}")) for p in papers]
+    best: dict[int, float] = {}
+    for rank, query in enumerate(queries):
+        weight = 1.0 if rank == 0 else expansion_weight
+        scores = _bm25(query, docs, k1=k1, b=b, min_coverage=min_coverage)
+        top = max(scores.values(), default=0.0)
+        for index, score in scores.items():
+            if score >= min_relative * top:
+                best[index] = max(best.get(index, 0.0), score * weight)
+
+    def order(index: int) -> tuple[float, float, int]:
+        published = papers[index].published
+        return (-round(best[index], 6), -(published.timestamp() if published else 0.0), index)
+
+    return [Ranked(papers[index], best[index]) for index in sorted(best, key=order)]
+
+
+def bm25_rank(query: str, papers: Sequence[Paper], **options: float) -> list[Ranked]:
+    """Relevant papers for one query, best first (see rank_papers)."""
+    return rank_papers([query], papers, **options)
+
+
+def _bm25(
+    query: str, docs: Sequence[Counter[str]], *, k1: float, b: float, min_coverage: float
+) -> dict[int, float]:
+    """BM25 score per document index, for documents covering enough of the query."""
+    terms = list(dict.fromkeys(tokens(query)))
+    if not terms:
+        return {}
     avg_length = sum(sum(doc.values()) for doc in docs) / len(docs) or 1.0
     n = len(docs)
     idf = {}
@@ -66,7 +95,7 @@ def bm25_rank(
         df = sum(1 for doc in docs if term in doc)
         idf[term] = math.log(1 + (n - df + 0.5) / (df + 0.5))
     total_weight = sum(idf.values()) or 1.0
-    scored: list[tuple[float, float, int]] = []
+    scores: dict[int, float] = {}
     for index, doc in enumerate(docs):
         length = sum(doc.values())
         score = matched = 0.0
@@ -76,9 +105,5 @@ def bm25_rank(
                 matched += idf[term]
                 score += idf[term] * freq * (k1 + 1) / (freq + k1 * (1 - b + b * length / avg_length))
         if score > 0 and matched / total_weight >= min_coverage:
-            when = papers[index].published.timestamp() if papers[index].published else 0.0
-            scored.append((score, when, index))
-    best = max((item[0] for item in scored), default=0.0)
-    scored = [item for item in scored if item[0] >= min_relative * best]
-    scored.sort(key=lambda item: (-round(item[0], 6), -item[1], item[2]))
-    return [Ranked(papers[index], score) for score, _, index in scored]
+            scores[index] = score
+    return scores

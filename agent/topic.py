@@ -15,7 +15,7 @@ from agent.config import EngineChoice, Settings
 from agent.errors import ConfigError
 from agent.models import Digest, Paper, SourceHealth
 from agent.pipeline import Progress, build_digest, fetch_all
-from agent.search import STOP_WORDS, bm25_rank
+from agent.search import STOP_WORDS, rank_papers
 from agent.select import Selection
 from agent.sources import FetchContext
 from agent.sources.local import is_sample
@@ -73,22 +73,6 @@ def arxiv_query(topic: str) -> str:
     return " AND ".join(f"all:{word}" for word in keys)
 
 
-def rank_for_topic(queries: Sequence[str], papers: Sequence[Paper]) -> list[Paper]:
-    """Relevant to any of the queries; the topic itself counts fully, expansions a bit less."""
-    best: dict[str, tuple[float, int, Paper]] = {}
-    order = {p.id: i for i, p in enumerate(papers)}
-    for rank, query in enumerate(queries):
-        weight = 1.0 if rank == 0 else 0.8
-        for item in bm25_rank(query, papers):
-            score = item.score * weight
-            if item.paper.id not in best or score > best[item.paper.id][0]:
-                best[item.paper.id] = (score, order[item.paper.id], item.paper)
-    def recency(paper: Paper) -> float:
-        return paper.published.timestamp() if paper.published else 0.0
-    ranked = sorted(best.values(), key=lambda v: (-round(v[0], 6), -recency(v[2]), v[1]))
-    return [paper for _, _, paper in ranked]
-
-
 def source_specs(requested: Sequence[str], queries: Sequence[str]) -> list[str]:
     """Expand a bare `arxiv` into one arXiv API search per query."""
     specs: list[str] = []
@@ -143,7 +127,7 @@ def run_topic(settings: Settings, options: TopicOptions, progress: Progress = la
         ctx = FetchContext(date=today, settings=settings, store=store, since=since)
         fetched = fetch_all(specs, ctx, progress)
         progress("ranking papers")
-        ranked = rank_for_topic(queries, _recent(fetched.papers, since))
+        ranked = [r.paper for r in rank_papers(queries, _recent(fetched.papers, since))]
         searched = _searched(fetched.health)
         if not ranked:
             failed = _searched(tuple(h for h in fetched.health if h.status == "failed"))
