@@ -13,7 +13,7 @@ from pathlib import Path
 
 from agent.config import EngineChoice, Settings
 from agent.errors import ConfigError
-from agent.models import Digest, Paper, SourceHealth
+from agent.models import Digest, Paper, SourceHealth, Usage
 from agent.pipeline import Progress, build_digest, fetch_all
 from agent.search import STOP_WORDS, rank_papers
 from agent.select import Selection
@@ -84,12 +84,13 @@ def source_specs(requested: Sequence[str], queries: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(specs))
 
 
-def _expand(settings: Settings, store: Store, query: str, use_cache: bool) -> list[str]:
+def _expand(settings: Settings, store: Store, query: str, use_cache: bool) -> tuple[list[str], Usage]:
+    """The topic first, then the model's 2-4 search queries for it; and what that call cost."""
     from agent.summarize.llm.engine import LLMEngine
 
     engine = LLMEngine(settings, store, use_cache=use_cache)
     expanded = [q.strip() for q in asyncio.run(engine.expand_query(query)) if q.strip()]
-    return list(dict.fromkeys([query, *expanded]))[:5]
+    return list(dict.fromkeys([query, *expanded]))[:5], engine.meter.total()
 
 
 def _searched(health: Sequence[SourceHealth]) -> str:
@@ -119,10 +120,10 @@ def run_topic(settings: Settings, options: TopicOptions, progress: Progress = la
     since = parse_since(options.since, today)
     decision = choose_engine(options.engine, settings)
     with Store.open(settings.home) as store:
-        queries = [query]
+        queries, expansion_usage = [query], Usage()
         if decision.kind == "llm":
             progress("expanding the topic into searches")
-            queries = _expand(settings, store, query, options.use_cache)
+            queries, expansion_usage = _expand(settings, store, query, options.use_cache)
         specs = source_specs(options.sources, queries)
         ctx = FetchContext(date=today, settings=settings, store=store, since=since)
         fetched = fetch_all(specs, ctx, progress)
@@ -151,6 +152,7 @@ def run_topic(settings: Settings, options: TopicOptions, progress: Progress = la
             selection.selected, decision=decision, settings=settings, store=store,
             topic=query, use_cache=options.use_cache,
         )
+        summary = summary.model_copy(update={"usage": summary.usage + expansion_usage})
         store.keep_papers((p.id, p.model_dump_json()) for p in papers if not is_sample(p.source))
     notices = [NO_MODEL_NOTICE] if decision.reason == NO_MODEL_NOTICE else []
     digest = build_digest(

@@ -144,6 +144,8 @@ def test_with_a_model_the_topic_is_expanded_into_validated_arxiv_queries(
     assert set(placed) | set(outcome.digest.also_new) == set(outcome.digest.papers)
     assert outcome.digest.engine.startswith("llm:")
     assert outcome.digest.overview
+    model_calls = len(model.chat_requests)
+    assert outcome.digest.usage.calls == model_calls  # the expansion call is counted too
     titles = [p.title for p in outcome.digest.papers.values()]
     assert any("Fuzzing" in t for t in titles)  # found through an expansion, not the topic
 
