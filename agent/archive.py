@@ -8,22 +8,21 @@ import shutil
 from pathlib import Path
 
 from agent.atomic import write_atomic
-from agent.render import ArchiveEntry, render_archive_index
+from agent.render import ArchiveEntry, DigestFiles, render_archive_index
 
 
 def archive_root(home: Path) -> Path:
     return home / "archive"
 
 
-def archive_digest(home: Path, files: dict[str, Path], relative: Path) -> Path:
+def archive_digest(home: Path, files: DigestFiles, relative: Path) -> Path:
     """Keep a digest's files under archive/<relative> (unless written there); refresh the index.
 
     `relative` is `<date>` for a daily digest and `<date>/topic-<slug>` for a topic digest.
     Every file next to digest.json (html, txt, eml, md) is kept.
     """
-    root = archive_root(home)
-    target = root / relative
-    source_dir = files["json"].parent
+    target = archive_root(home) / relative
+    source_dir = files.json.parent
     if source_dir.resolve() != target.resolve():
         target.mkdir(parents=True, exist_ok=True)
         for path in sorted(source_dir.glob("digest.*")):

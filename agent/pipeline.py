@@ -289,8 +289,7 @@ def _daily_stages(
         list_unsubscribe=settings.email.list_unsubscribe,
         max_html_bytes=settings.email.max_html_bytes,
     )
-    written = {"html": files.html, "text": files.text, "eml": files.eml, "json": files.json}
-    archive_digest(settings.home, written, Path(options.date.isoformat()))
+    archive_digest(settings.home, files, Path(options.date.isoformat()))
     status: RunStatus = "written"
     message = f"digest written: {digest.shape}"
     if digest.also_new:
@@ -304,12 +303,14 @@ def _daily_stages(
             status = "already_sent"
             message = f"{message}; already sent to {', '.join(report.skipped)} (use --force to send again)"
     store.mark_seen(_seen_rows(selection), options.date)
-    store.keep_papers((p.id, p.model_dump_json()) for p in digest.papers.values())
+    store.keep_papers(
+        (p.id, p.model_dump_json()) for p in digest.papers.values() if not is_sample(p.source)
+    )
     return RunOutcome(
         status=status,
         message=message,
         digest=digest,
-        files=written,
+        files=files.by_kind(),
         health=fetched.health,
         selection=selection,
         engine_reason=decision.reason,

@@ -192,8 +192,7 @@ def emit_topic(
         )
         markdown = target / "digest.md"
         markdown.write_text(render_markdown(digest), encoding="utf-8")
-        written = {"html": files.html, "text": files.text, "eml": files.eml, "json": files.json}
-        archive_digest(settings.home, written, Path(digest.date.isoformat()) / target.name)
+        archive_digest(settings.home, files, Path(digest.date.isoformat()) / target.name)
         chosen = {"html": files.html, "text": files.text, "md": markdown}.get(format_)
         if chosen is not None:
             lines.append(f"Wrote {chosen}")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.atomic import write_atomic as atomic_write
+from agent.atomic import write_atomic
 from agent.models import Digest
 from agent.render.html import MAX_HTML_BYTES, render_html
 from agent.render.json_export import digest_to_json
@@ -22,10 +22,9 @@ class DigestFiles:
     eml: Path
     json: Path
 
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Readers never see half a digest file."""
-    atomic_write(path, data, mode=0o644)
+    def by_kind(self) -> dict[str, Path]:
+        """{"html": ..., "text": ..., "eml": ..., "json": ...}, in that order (for printing)."""
+        return {"html": self.html, "text": self.text, "eml": self.eml, "json": self.json}
 
 
 def write_digest_files(
