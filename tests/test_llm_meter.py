@@ -98,3 +98,12 @@ def test_thread_safe_totals() -> None:
         thread.join()
     total = meter.total()
     assert (total.calls, total.input_tokens, total.output_tokens) == (4000, 40_000, 4000)
+
+
+def test_check_raises_before_a_call_that_would_pass_the_cap() -> None:
+    from agent.summarize.llm.errors import CostCapReached
+
+    meter = UsageMeter(PRICES, 0.001)
+    meter.check("gpt-4o", 100, 100)  # a small call fits
+    with pytest.raises(CostCapReached, match=r"gpt-4o: the next call .* would pass the cost cap of \$0\.00"):
+        meter.check("gpt-4o", 10_000_000, 10_000_000)

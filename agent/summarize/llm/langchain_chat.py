@@ -36,7 +36,6 @@ from agent.summarize.llm.chat import (
 )
 from agent.summarize.llm.errors import (
     AnswerTruncated,
-    CostCapReached,
     ModelRefused,
     ModelUnavailable,
 )
@@ -186,11 +185,7 @@ class LangChainChatModel(ChatModel):
         calls = 0
         empty_retried = False
         while True:
-            if self.meter.would_exceed(self.name, input_estimate, request.max_output_tokens):
-                raise CostCapReached(
-                    f"{self.name}: the next call would pass the cost cap of "
-                    f"${self.meter.max_cost_usd:.2f}"
-                )
+            self.meter.check(self.name, input_estimate, request.max_output_tokens)
             result = await self.policy.send(self.name, lambda: self._invoke(runnable, messages))
             calls += 1
             raw, parsed = (

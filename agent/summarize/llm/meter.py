@@ -6,6 +6,7 @@ import threading
 
 from agent.config import Price
 from agent.models import Usage
+from agent.summarize.llm.errors import CostCapReached
 
 _PER_MILLION = 1_000_000
 
@@ -73,6 +74,16 @@ class UsageMeter:
         with self._lock:
             spent = self._total.cost_usd
         return spent + estimate > self.max_cost_usd
+
+    def check(self, model: str, input_tokens: int, output_tokens: int) -> None:
+        """Raise CostCapReached (no call is made) when a call of this size would pass the cap."""
+        if self.would_exceed(model, input_tokens, output_tokens):
+            estimate = self.estimate_cost(model, input_tokens, output_tokens)
+            raise CostCapReached(
+                f"{model}: the next call (~{input_tokens} input + {output_tokens} output "
+                f"tokens, ~${estimate:.4f}) would pass the cost cap of "
+                f"${self.max_cost_usd:.2f} (spent ${self.total().cost_usd:.4f})"
+            )
 
     def total(self) -> Usage:
         with self._lock:

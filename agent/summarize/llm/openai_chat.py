@@ -27,7 +27,6 @@ from agent.summarize.llm.chat import (
 )
 from agent.summarize.llm.errors import (
     AnswerTruncated,
-    CostCapReached,
     ModelRefused,
     ModelUnavailable,
 )
@@ -123,7 +122,7 @@ class OpenAIChatModel(ChatModel):
         length_retried = empty_retried = False
         last_raw: str | None = None
         while True:
-            self._check_cost(input_estimate, max_tokens)
+            self.meter.check(self.name, input_estimate, max_tokens)
             completion = await self.policy.send(
                 self.name, lambda n=max_tokens: self._create(params, n)
             )
@@ -179,15 +178,6 @@ class OpenAIChatModel(ChatModel):
                 model=completion.model or self.name,
                 usage=usage,
                 cached=False,
-            )
-
-    def _check_cost(self, input_tokens: int, output_tokens: int) -> None:
-        if self.meter.would_exceed(self.name, input_tokens, output_tokens):
-            estimate = self.meter.estimate_cost(self.name, input_tokens, output_tokens)
-            raise CostCapReached(
-                f"{self.name}: the next call (~{input_tokens} input + {output_tokens} output "
-                f"tokens, ~${estimate:.4f}) would pass the cost cap of "
-                f"${self.meter.max_cost_usd:.2f} (spent ${self.meter.total().cost_usd:.4f})"
             )
 
     async def _create(self, params: dict[str, Any], max_tokens: int) -> Any:
