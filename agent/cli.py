@@ -15,8 +15,10 @@ from rich.console import Console
 from rich.markup import escape
 
 from agent.config import Settings, load_settings
-from agent.errors import DigestError
+from agent.errors import ConfigError, DigestError
+from agent.init.command import init_options as _init_options
 from agent.sources import SOURCE_HELP
+from agent.wording import plural
 
 F = TypeVar("F", bound=Callable[..., Any])
 out = Console(highlight=False)
@@ -209,6 +211,43 @@ def topic(
             console.print(line, soft_wrap=True, markup=False)
 
 
+@main.command("init")
+@_init_options
+@common_options
+@expected_errors
+def init_(config_path: Path | None, verbose: bool, force: bool, assume_defaults: bool, **answers: Any) -> None:
+    """Write a commented digest.toml (here, or --config PATH) from a few questions, or from flags.
+
+    Any answer flag (or --yes) makes it non-interactive; the rest keep their defaults. The SMTP
+    password never goes into the file. Prints the cron / systemd line for the schedule.
+    """
+    from agent.init.command import run_init
+
+    _configure_logging(verbose)
+    run_init(out, config_path, force=force, assume_defaults=assume_defaults, flags=answers)
+
+
+@main.command()
+@click.option("--send-test", is_flag=True, help="Also send a one-line test email to the recipients (no ledger).")
+@common_options
+@expected_errors
+def doctor(send_test: bool, config_path: Path | None, verbose: bool) -> None:
+    """Check every part now, one line each: config, DIGEST_HOME, state, sources, model, SMTP,
+    schedule. Nothing is sent or marked. Exit 0 when all are ok, 2 otherwise."""
+    from agent.doctor import DoctorOptions, exit_code, run_doctor
+    from agent.doctor.run import print_check
+
+    _configure_logging(verbose)
+    checks = []
+    with out.status("checking", spinner="dots") as status:
+        for check in run_doctor(DoctorOptions(config_path=config_path, send_test=send_test)):
+            status.stop()
+            print_check(out, check)
+            checks.append(check)
+            status.start()
+    sys.exit(exit_code(checks))
+
+
 @main.group()
 def outbox() -> None:
     """Messages that could not be sent yet (spooled under DIGEST_HOME/outbox)."""
@@ -246,7 +285,7 @@ def outbox_list(config_path: Path | None, verbose: bool) -> None:
     if not entries and not broken:
         out.print("The outbox is empty.")
     for entry in entries:
-        line = f"{entry.digest_key} → {entry.recipient}: {entry.attempts} attempts, {entry.last_error}"
+        line = f"{entry.digest_key} → {entry.recipient}: {plural(entry.attempts, 'attempt')}, {entry.last_error}"
         out.print(f"{line}\n  {entry.eml}", markup=False)
     for path, reason in broken:
         out.print(f"{path}: {reason}", markup=False)
@@ -270,19 +309,23 @@ def archive(open_browser: bool, config_path: Path | None, verbose: bool) -> None
 
 
 @main.command()
-@click.option("--cron", required=True, help='When to run, e.g. "0 7 * * 1-5" (07:00 on weekdays).')
-@click.option("--tz", default=None, help="Time zone of the cron times, e.g. Europe/Berlin (default: local).")
+@click.option("--cron", default=None, help='When to run, e.g. "0 7 * * 1-5" (default: [schedule] cron).')
+@click.option("--tz", default=None, help="Time zone of the cron times, e.g. Europe/Berlin (default: [schedule] tz, else local).")
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Sources for each run.")
 @common_options
 @expected_errors
 def schedule(
-    cron: str, tz: str | None, sources: tuple[str, ...], config_path: Path | None, verbose: bool
+    cron: str | None, tz: str | None, sources: tuple[str, ...], config_path: Path | None, verbose: bool
 ) -> None:
     """Stay in the foreground and run `daily` at the cron times; runs a missed slot on start."""
     from agent.pipeline import DailyOptions, run_daily
     from agent.schedule import run_schedule
 
     settings = settings_from(config_path, verbose)
+    cron = cron or settings.schedule.cron
+    tz = tz or settings.schedule.tz
+    if not cron:
+        raise ConfigError('no schedule: give --cron "0 7 * * 1-5" or set [schedule] cron in the config')
 
     def job(fire_time: dt.datetime) -> int:
         options = DailyOptions(date=fire_time.date(), sources=sources, engine=settings.engine)
@@ -307,7 +350,7 @@ def schedule(
         f"next run {upcoming:%Y-%m-%d %H:%M %Z}. Ctrl-C stops."
     )
     runs = run_schedule(cron, job, tz=tz, state_path=settings.home / "schedule.json", stop=stop)
-    out.print(f"Stopped after {runs} runs.")
+    out.print(f"Stopped after {plural(runs, 'run')}.")
 
 
 @main.command()

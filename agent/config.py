@@ -112,6 +112,13 @@ class EmailSettings(Section):
         return bool(self.smtp_host and self.sender and self.recipients)
 
 
+class ScheduleSettings(Section):
+    """When the daily run is meant to happen (`digest schedule`, `digest doctor`, `digest init`)."""
+
+    cron: str | None = None  # e.g. "0 7 * * 1-5": 07:00 on weekdays
+    tz: str | None = None  # IANA zone of the cron times; None: this machine's zone
+
+
 class Settings(BaseSettings):
     """All settings. Precedence: CLI flags > DIGEST_* env > TOML file > defaults."""
 
@@ -131,6 +138,7 @@ class Settings(BaseSettings):
     sources: SourcesSettings = Field(default_factory=SourcesSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
 
     @field_validator("home", "out_dir", mode="after")
     @classmethod

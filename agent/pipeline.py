@@ -19,6 +19,7 @@ from agent.sources.local import is_sample
 from agent.sources.merge import merge_papers
 from agent.store import Store
 from agent.summarize import NO_MODEL_NOTICE, EngineDecision, choose_engine, summarize
+from agent.wording import plural
 
 if TYPE_CHECKING:
     from agent.deliver import DeliveryReport
@@ -29,6 +30,8 @@ SAMPLE_NOTICE = (
     "This digest uses the bundled sample day (a demo of 207 real papers), not today's papers; "
     "configure sources to get your own."
 )
+EMPTY_DAY = "the source had no papers for this day"
+EMPTY_SEARCH = "the search found no papers"
 RunStatus = Literal["sent", "written", "empty", "already_sent"]
 
 
@@ -79,7 +82,7 @@ def fetch_all(specs: Sequence[str], ctx: FetchContext, progress: Progress = _ign
             health.append(SourceHealth(name=source.name, status="failed", reason=reason))
             continue
         status = "ok" if papers else "empty"
-        reason = None if papers else "the source had no papers for this day"
+        reason = None if papers else (EMPTY_SEARCH if source.searches else EMPTY_DAY)
         distinct = len({paper.id for paper in papers})
         if distinct < len(papers):
             reason = f"{len(papers) - distinct} repeated ids merged"
@@ -119,7 +122,7 @@ def build_digest(
     if lost:  # the summarize stage guarantees coverage; this is the last safety net
         also_new = lost + also_new
         degraded.append(
-            DegradedNote(step="coverage", reason=f"{len(lost)} papers had no theme", fallback="listed")
+            DegradedNote(step="coverage", reason=f"{plural(len(lost), 'paper')} had no theme", fallback="listed")
         )
     failed = [h for h in health if h.status == "failed"]
     degraded.extend(
@@ -252,7 +255,7 @@ def _daily_stages(
             selection=selection,
             engine_reason=decision.reason,
         )
-    progress(f"summarizing {len(selection.selected)} papers ({decision.kind} engine)")
+    progress(f"summarizing {plural(len(selection.selected), 'paper')} ({decision.kind} engine)")
     if selection.selected:
         summary = summarize(
             selection.selected,
@@ -260,13 +263,14 @@ def _daily_stages(
             settings=settings,
             store=store,
             use_cache=options.use_cache,
+            progress=progress,
         )
     else:  # only new versions of papers already digested: a short digest of updates
         count = len(selection.updated)
         summary = Summary(
             themes=(),
-            headline=f"No new papers today; {count} paper{'s' if count != 1 else ''} you have "
-            "seen before have new versions, listed below.",
+            headline=f"No new papers today; {plural(count, 'paper')} you have seen before "
+            f"{'has a new version' if count == 1 else 'have new versions'}, listed below.",
         )
     notices = [NO_MODEL_NOTICE] if decision.reason == NO_MODEL_NOTICE else []
     if any(is_sample(h.name) for h in fetched.health):
@@ -370,11 +374,22 @@ def _empty_message(fetched: FetchOutcome, selection: Selection) -> str:
     failed = [h.name for h in fetched.health if h.status == "failed"]
     parts = []
     if not fetched.papers:
-        parts.append("the sources had no papers for this day (a weekend or holiday?)")
+        searches = [h.name for h in fetched.health if h.reason == EMPTY_SEARCH]
+        if len(searches) < sum(h.status == "empty" for h in fetched.health):
+            parts.append("the sources had no papers for this day (a weekend or holiday?)")
+        if searches:
+            parts.append(f"no paper matched {', '.join(searches)} (try broader search terms)")
     elif selection.already_seen:
-        parts.append(f"all {selection.already_seen} papers were in an earlier digest")
+        seen = selection.already_seen
+        parts.append(
+            "the only paper was in an earlier digest"
+            if seen == 1
+            else f"all {seen:,} papers were in an earlier digest"
+        )
     if selection.excluded:
-        parts.append(f"{selection.excluded} were left out by your keyword or category filters")
+        parts.append(
+            f"{plural(selection.excluded, 'was', 'were')} left out by your keyword or category filters"
+        )
     if failed:
         parts.append(f"failed sources: {', '.join(failed)}")
     return "Nothing new today: " + "; ".join(parts or ["no papers"]) + "."

@@ -10,6 +10,7 @@ from rich.table import Table
 from agent.config import Settings
 from agent.models import Digest, SourceHealth, Usage
 from agent.pipeline import RunOutcome
+from agent.wording import plural
 
 _STATUS_STYLE = {"ok": "green", "empty": "yellow", "failed": "bold red"}
 
@@ -18,7 +19,7 @@ def health_lines(health: tuple[SourceHealth, ...]) -> list[str]:
     lines = []
     for item in health:
         style = _STATUS_STYLE[item.status]
-        detail = f"{item.count} papers" if item.status == "ok" else (item.reason or "")
+        detail = plural(item.count, "paper") if item.status == "ok" else (item.reason or "")
         if item.status == "ok" and item.reason:
             detail += f" ({item.reason})"
         lines.append(f"  [{style}]{item.status:<6}[/] {escape(item.name)}: {escape(detail)}")
@@ -30,7 +31,7 @@ def usage_line(usage: Usage, engine: str) -> str:
         return f"Engine: {engine}, no model calls"
     cost = f"${usage.cost_usd:.4f}"
     return (
-        f"Engine: {engine}: {usage.calls} model calls ({usage.cache_hits} from cache), "
+        f"Engine: {engine}: {plural(usage.calls, 'model call')} ({usage.cache_hits} from cache), "
         f"{usage.input_tokens:,} tokens in, {usage.output_tokens:,} out "
         f"({usage.cached_tokens:,} cached), about {cost}"
     )
@@ -51,12 +52,14 @@ def print_daily_outcome(console: Console, outcome: RunOutcome, settings: Setting
         f"[bold]Digest {digest.date.isoformat()}[/]: {digest.shape}{extra}"
     )
     if selection is not None and selection.already_seen:
-        console.print(f"  {selection.already_seen} papers skipped: already in an earlier digest")
+        skipped = plural(selection.already_seen, "paper")
+        console.print(f"  {skipped} skipped: already in an earlier digest")
     for theme in digest.themes:
         mark = " [yellow](degraded)[/]" if theme.degraded else ""
         console.print(f"  • {escape(theme.title)} ({len(theme.papers)}){mark}")
     if digest.degraded:
-        console.print(f"[yellow]{len(digest.degraded)} fallbacks or repairs; see digest.json[/]")
+        count = plural(len(digest.degraded), "fallback or repair", "fallbacks or repairs")
+        console.print(f"[yellow]{count}; see digest.json[/]")
     console.print(escape(usage_line(digest.usage, digest.engine)) + f"; {outcome.seconds:.1f} s")
     table = Table.grid(padding=(0, 2))
     for kind, path in outcome.files.items():

@@ -209,6 +209,12 @@ class SmtpSender:
         log.debug("connected to SMTP %s (%s)", self.where, settings.security)
         return smtp
 
+    def check_login(self) -> None:
+        """Connect, TLS and login as a send would, then quit: nothing is sent.
+        Raises the classified `SmtpFailure` (one line, no secrets)."""
+        self._smtp = self._open()
+        self.close()
+
     def _drop(self) -> None:
         if self._smtp is not None:
             _close_quietly(self._smtp)

@@ -93,6 +93,43 @@ class CachedAnswer:
     usage: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class StateSummary:
+    """A read-only look at a state file (for `digest doctor`)."""
+
+    path: Path
+    schema_version: int
+    latest_schema: int
+    papers_seen: int
+    last_run: tuple[str, str, str] | None  # (digest date, status, finished), newest first
+
+
+def read_state(home: Path) -> StateSummary | None:
+    """Open DIGEST_HOME's state read-only (nothing is migrated or written); None when there is
+    none yet. Raises sqlite3.Error when it is unreadable or damaged."""
+    path = home / "state.sqlite3"
+    if not path.exists():
+        return None
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+    try:
+        check = db.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            raise sqlite3.DatabaseError(f"integrity check: {check}")
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        seen = db.execute("SELECT count(*) FROM papers_seen").fetchone()[0] if version else 0
+        last = (
+            db.execute(
+                "SELECT digest_date, status, coalesce(finished, started) FROM runs "
+                "WHERE kind = 'daily' ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+            if version
+            else None
+        )
+    finally:
+        db.close()
+    return StateSummary(path, version, len(_MIGRATIONS), int(seen), tuple(last) if last else None)
+
+
 class Store:
     """The one SQLite database of a DIGEST_HOME. Safe to share between threads."""
 

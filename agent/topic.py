@@ -15,6 +15,7 @@ from agent.config import EngineChoice, Settings
 from agent.errors import ConfigError
 from agent.models import Digest, Paper, SourceHealth, Usage
 from agent.pipeline import Progress, build_digest, fetch_all
+from agent.wording import plural
 from agent.search import STOP_WORDS, rank_papers
 from agent.select import Selection
 from agent.sources import FetchContext
@@ -147,10 +148,10 @@ def run_topic(settings: Settings, options: TopicOptions, progress: Progress = la
             already_seen=0,
             excluded=0,
         )
-        progress(f"summarizing {len(selection.selected)} papers ({decision.kind} engine)")
+        progress(f"summarizing {plural(len(selection.selected), 'paper')} ({decision.kind} engine)")
         summary = summarize(
             selection.selected, decision=decision, settings=settings, store=store,
-            topic=query, use_cache=options.use_cache,
+            topic=query, use_cache=options.use_cache, progress=progress,
         )
         summary = summary.model_copy(update={"usage": summary.usage + expansion_usage})
         store.keep_papers((p.id, p.model_dump_json()) for p in papers if not is_sample(p.source))

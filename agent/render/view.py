@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from agent.models import DegradedNote, Digest, Paper, SourceHealth, Theme, Usage
+from agent.wording import plural
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _DAYS_LONG = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -116,10 +117,6 @@ def format_date(date: dt.date, *, long: bool = False) -> str:
     if long:
         return f"{_DAYS_LONG[date.weekday()]} {date.day} {_MONTHS_LONG[date.month - 1]} {date.year}"
     return f"{_DAYS[date.weekday()]} {date.day} {_MONTHS[date.month - 1]} {date.year}"
-
-
-def plural(n: int, word: str, words: str | None = None) -> str:
-    return f"{n:,} {word if n == 1 else (words or word + 's')}"
 
 
 def one_line(text: str | None) -> str:

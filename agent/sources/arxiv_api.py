@@ -67,6 +67,8 @@ _TERM_RE = re.compile(r'"([^"]+)"|([^\s+,]+)')
 class ArxivApiSource(Source):
     """A search of the arXiv API, newest submissions first, up to arxiv_api_max_results."""
 
+    searches = True
+
     def __init__(self, query: str | None, *, fetcher: HttpFetcher | None = None) -> None:
         self.query = (query or "").strip()
         self.name = f"arxiv:{self.query}"

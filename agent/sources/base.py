@@ -30,6 +30,7 @@ class Source(abc.ABC):
     """A place papers come from. `fetch` raises SourceError with a one-line reason on failure."""
 
     name: str
+    searches = False  # True for a search (arXiv API, Semantic Scholar): empty is not "a quiet day"
 
     @abc.abstractmethod
     def fetch(self, ctx: FetchContext) -> list[Paper]:

@@ -36,6 +36,7 @@ from tenacity import (
 
 from agent.errors import SourceError
 from agent.retry_after import parse_retry_after
+from agent.wording import plural
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
@@ -254,16 +255,16 @@ class HttpFetcher:
         try:
             response = retrying(self._attempt, full_url, headers, gate, interval)
         except _RetryableStatus as exc:
-            raise SourceError(f"{source}: HTTP {exc.status} after {attempts} attempts") from exc
+            raise SourceError(f"{source}: HTTP {exc.status} after {plural(attempts, 'attempt')}") from exc
         except httpx.TimeoutException as exc:
             raise SourceError(
-                f"{source}: timed out after {attempts} attempts "
+                f"{source}: timed out after {plural(attempts, 'attempt')} "
                 f"({self.settings.timeout_seconds:g} s each) fetching {full_url}"
             ) from exc
         except httpx.TransportError as exc:
             reason = _one_line(str(exc) or type(exc).__name__)
             raise SourceError(
-                f"{source}: connection failed after {attempts} attempts: {reason}"
+                f"{source}: connection failed after {plural(attempts, 'attempt')}: {reason}"
             ) from exc
         except httpx.HTTPError as exc:  # invalid URL and the like: not worth retrying
             raise SourceError(f"{source}: request failed: {_one_line(str(exc))}") from exc

@@ -32,6 +32,8 @@ MAX_LIMIT = 100  # the search endpoint's page size limit
 class SemanticScholarSource(Source):
     """One page (up to `limit`) of Semantic Scholar search results for QUERY."""
 
+    searches = True
+
     def __init__(
         self,
         query: str | None,

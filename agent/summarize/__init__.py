@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -49,12 +49,14 @@ def summarize(
     store: Store | None,
     topic: str | None = None,
     use_cache: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> Summary:
-    """Run the chosen engine. The model engine falls back to the offline one by itself."""
+    """Run the chosen engine. The model engine falls back to the offline one by itself;
+    `progress` hears the model stage's calls done / planned and the time left."""
     if decision.kind == "llm":
         from agent.summarize.llm.engine import LLMEngine
 
-        engine = LLMEngine(settings, store, use_cache=use_cache)
+        engine = LLMEngine(settings, store, use_cache=use_cache, progress=progress)
         return engine.summarize(papers, topic=topic)
     from agent.summarize.offline import OfflineEngine
 

@@ -23,6 +23,7 @@ from agent.summarize.llm.chat import ChatAnswer, ChatModel
 from agent.summarize.llm.grouping import Grouper, Grouping
 from agent.summarize.llm.headline import HeadlineInput, OverviewInput, ShortTexts
 from agent.summarize.llm.meter import UsageMeter
+from agent.summarize.llm.progress import CallProgress, Counted, Report
 from agent.summarize.llm.prompts import PromptSet
 from agent.summarize.offline import ThemeDraft
 
@@ -48,8 +49,10 @@ class LLMEngine:
         models: list[ChatModel] | None = None,
         prompts: PromptSet | None = None,
         meter: UsageMeter | None = None,
+        progress: Report | None = None,
     ) -> None:
         self.settings = settings
+        self.progress = CallProgress(progress) if progress is not None else None
         self.prompts = prompts or PromptSet.load()
         self.meter = meter or UsageMeter(settings.llm.prices, settings.llm.max_cost_usd)
         feed = models is not None and meter is None
@@ -79,7 +82,14 @@ class LLMEngine:
 
     def _limited(self) -> list[ChatModel]:
         semaphore = asyncio.Semaphore(self.settings.llm.concurrency)
-        return [Limited(m, semaphore) for m in self.models]
+        limited: list[ChatModel] = [Limited(m, semaphore) for m in self.models]
+        if self.progress is not None:
+            limited = [Counted(m, self.progress) for m in limited]
+        return limited
+
+    def _plan(self, calls: int) -> None:
+        if self.progress is not None:
+            self.progress.plan(calls)
 
     async def _close(self) -> None:
         for model in self.models:
@@ -117,12 +127,14 @@ class LLMEngine:
         by_id = {p.id: p for p in papers}
 
         grouping_chain = build_chain("grouping", models, grouper.group, grouper.offline)
+        self._plan(1)  # at least one grouping call; batches and re-asks add to it as they come
         grouped: Outcome[Grouping] = await grouping_chain.ainvoke(StepCall(tuple(papers)))
         themes = grouped.value.themes
         notes: list[DegradedNote] = [*_noted(grouped, "grouping"), *grouped.value.notes]
 
         # Longest calls first: with a fixed number of slots this shortens the run's tail.
         jobs = sorted(writer.plan(themes, by_id), key=lambda job: -len(job.papers))
+        self._plan(len(jobs) + 1 + (1 if topic else 0))  # blurbs, headline, overview
         blurbs_chain = build_chain("blurbs", models, writer.write, writer.offline)
         headline_chain = build_chain("headline", models, texts.headline, texts.offline_headline)
         concurrency = {"max_concurrency": self.settings.llm.concurrency}

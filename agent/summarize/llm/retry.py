@@ -33,6 +33,7 @@ from tenacity.stop import stop_base
 
 from agent.config import LLMSettings
 from agent.retry_after import parse_retry_after
+from agent.wording import plural
 from agent.summarize.llm.errors import AnswerTruncated, ModelRefused, ModelUnavailable
 
 logger = logging.getLogger(__name__)
@@ -329,10 +330,10 @@ class TransportPolicy:
         if not is_retryable(exc):
             message = f"{model}: {what} (not retried)"
         elif attempts >= self.max_attempts:
-            message = f"{model}: {what} after {attempts} attempts"
+            message = f"{model}: {what} after {plural(attempts, 'attempt')}"
         else:
             message = (
-                f"{model}: {what} after {attempts} attempts; "
+                f"{model}: {what} after {plural(attempts, 'attempt')}; "
                 f"waiting longer would pass the run time budget of {self.clock.budget_seconds:g} s"
             )
         logger.warning("%s", message)

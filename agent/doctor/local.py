@@ -1,0 +1,89 @@
+"""The parts on this machine: the config file, DIGEST_HOME, the state database."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from agent.config import Settings, load_settings
+from agent.doctor.checks import Check
+from agent.errors import ConfigError
+from agent.store import read_state
+from agent.wording import plural
+
+
+def config_file(config_path: Path | None) -> Path | None:
+    """The file `digest` reads: --config, else ./digest.toml when present (as load_settings)."""
+    if config_path is not None:
+        return config_path
+    candidate = Path.cwd() / "digest.toml"
+    return candidate if candidate.is_file() else None
+
+
+def check_config(config_path: Path | None) -> tuple[Check, Settings | None]:
+    path = config_file(config_path)
+    try:
+        settings = load_settings(config_path)
+    except ConfigError as exc:
+        return Check.failed("config", str(exc), "fix that key (README, Configuration) or run `digest init --force`"), None
+    if path is None:
+        return (
+            Check.warning(
+                "config",
+                "no digest.toml here and no --config: defaults and DIGEST_* variables only",
+                "run `digest init` to write one, or pass --config FILE",
+            ),
+            settings,
+        )
+    return Check.ok("config", f"{path.resolve()} is valid"), settings
+
+
+def check_home(home: Path) -> Check:
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=home, prefix=".doctor-", delete=True) as handle:
+            handle.write(b"ok")
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        return Check.failed(
+            "DIGEST_HOME",
+            f"{home} is not writable: {exc.strerror or exc}",
+            "set DIGEST_HOME (or `home` in the config) to a directory you can write",
+        )
+    return Check.ok("DIGEST_HOME", f"{home} is writable")
+
+
+def check_state(home: Path) -> Check:
+    try:
+        state = read_state(home)
+    except sqlite3.Error as exc:
+        return Check.failed(
+            "state",
+            f"{home / 'state.sqlite3'} is unreadable: {exc}",
+            "move the file aside; the next run starts a fresh state (papers may repeat once)",
+        )
+    if state is None:
+        return Check.ok("state", "no state yet; the first run creates it")
+    if state.schema_version > state.latest_schema:
+        return Check.failed(
+            "state",
+            f"{state.path} has schema {state.schema_version}, newer than this version knows "
+            f"({state.latest_schema})",
+            "upgrade paper-digest, or point DIGEST_HOME elsewhere",
+        )
+    found = f"{state.path} readable, {plural(state.papers_seen, 'paper')} seen"
+    if state.last_run is None:
+        return Check.ok("state", f"{found}; no daily run yet")
+    date, status, when = state.last_run
+    last = f"{found}; last daily run: {date}, {status} (at {when})"
+    if status == "spooled":
+        return Check.warning("state", last, "run `digest outbox flush` to send the spooled digest")
+    if status == "failed":
+        return Check.warning("state", last, "run `digest daily -v` to see why it failed")
+    return Check.ok("state", last)
+
+
+__all__ = ["check_config", "check_home", "check_state", "config_file"]

@@ -1,0 +1,114 @@
+"""The model endpoint: one tiny structured call per configured model, through the factory."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pydantic
+
+from agent.config import Settings
+from agent.doctor.checks import Check
+from agent.errors import ModelError
+from agent.summarize.llm.chat import ChatModel
+from agent.summarize.llm.errors import ModelUnavailable
+from agent.summarize.llm.factory import build_chat_models
+from agent.summarize.llm.meter import UsageMeter
+from agent.summarize.llm.ping import Pong, ping
+from agent.summarize.llm.prompts import PromptSet
+
+_FIX_BY_STATUS = {
+    401: "check the key: OPENAI_API_KEY or DIGEST_LLM__API_KEY",
+    403: "check the key's permissions for this model",
+    404: "check llm.model and llm.base_url (the server does not know that model or path)",
+}
+
+
+def doctor_settings(settings: Settings) -> Settings:
+    """One attempt, no cost cap, a time budget of one call: a check, not a run."""
+    llm = settings.llm.model_copy(
+        update={
+            "max_attempts": 1,
+            "run_budget_seconds": settings.llm.timeout_seconds + 5,
+            "max_cost_usd": None,
+            "cache": False,
+        }
+    )
+    return settings.model_copy(update={"llm": llm})
+
+
+def _where(settings: Settings, model: ChatModel) -> str:
+    if settings.llm.chat_model and not getattr(model, "base_url", None):
+        return f"LangChain {settings.llm.chat_model}"
+    base_url = getattr(model, "base_url", None) or "the OpenAI API"
+    return f"{getattr(model, 'dialect', settings.llm.dialect)} at {base_url}"
+
+
+def _cost(meter: UsageMeter, pong: Pong, configured: str) -> str:
+    usage = pong.answer.usage
+    tokens = f"{usage.input_tokens:,} tokens in, {usage.output_tokens:,} out"
+    for name in (pong.answer.model, configured):
+        if name and meter.price_for(name) is not None:
+            return f"{tokens}, about ${meter.cost(name, usage):.6f}"
+    return f"{tokens}, no price known (llm.prices)"
+
+
+def _failed(part: str, exc: Exception) -> Check:
+    if isinstance(exc, pydantic.ValidationError):
+        first = exc.errors()[0]
+        return Check.failed(
+            part,
+            f"answered, but not in the asked shape: {first['msg']}",
+            "try another llm.dialect (json_object_schema for llama.cpp, json_object, tools)",
+        )
+    status = exc.status_code if isinstance(exc, ModelUnavailable) else None
+    fix = _FIX_BY_STATUS.get(status or 0, "is the server up and llm.base_url right? `digest daily` falls back to the offline engine meanwhile")
+    return Check.failed(part, " ".join(str(exc).split())[:300], fix)
+
+
+async def _ping_all(models: list[ChatModel], prompts: PromptSet) -> list[Pong | Exception]:
+    results: list[Pong | Exception] = []
+    try:
+        for model in models:
+            try:
+                results.append(await ping(model, prompts))
+            except (ModelError, pydantic.ValidationError) as exc:
+                results.append(exc)
+    finally:
+        for model in models:
+            await model.aclose()
+    return results
+
+
+def check_model(settings: Settings) -> Iterator[Check]:
+    """"offline engine" when no model is configured; else one line per model of the chain."""
+    if not settings.llm_configured:
+        yield Check.ok(
+            "model",
+            "offline engine (no OPENAI_API_KEY, llm.base_url or llm.chat_model): no model to check",
+        )
+        return
+    checked = doctor_settings(settings)
+    meter = UsageMeter(checked.llm.prices, None)
+    try:
+        models = build_chat_models(checked, None, meter, use_cache=False)
+        prompts = PromptSet.load()
+    except Exception as exc:  # a bad chat_model import path, say: one line, not a traceback
+        yield Check.failed("model", " ".join(str(exc).split())[:300], "fix llm.chat_model / llm.chat_model_kwargs")
+        return
+    results = asyncio.run(_ping_all(models, prompts))
+    for index, (model, result) in enumerate(zip(models, results, strict=True)):
+        part = f"{'model' if index == 0 else 'fallback model'} {model.name}"
+        if isinstance(result, Exception):
+            yield _failed(part, result)
+            continue
+        answered = result.answer.model
+        by = f" (the server says {answered})" if answered and answered != model.name else ""
+        yield Check.ok(
+            part,
+            f"a structured call ({_where(checked, model)}) answered in {result.seconds:.1f} s{by}: "
+            f"{_cost(meter, result, model.name)}",
+        )
+
+
+__all__ = ["check_model", "doctor_settings"]

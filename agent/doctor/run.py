@@ -1,0 +1,66 @@
+"""Run the checks in order, yielding each line as it is known; print them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from agent.doctor.checks import Check
+from agent.doctor.local import check_config, check_home, check_state
+from agent.doctor.mail import check_smtp, send_test
+from agent.doctor.model import check_model
+from agent.doctor.sources import check_sources
+from agent.doctor.when import check_schedule
+
+_STYLE = {"ok": "green", "warning": "yellow", "failed": "bold red"}
+
+
+@dataclass(frozen=True)
+class DoctorOptions:
+    config_path: Path | None = None
+    send_test: bool = False
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    ssl_context: ssl.SSLContext | None = None  # tests: trust a loopback server's certificate
+
+
+def run_doctor(options: DoctorOptions) -> Iterator[Check]:
+    """Every part, in the order a run meets them. Nothing is sent (unless `send_test`), nothing
+    marked, no state written."""
+    config, settings = check_config(options.config_path)
+    yield config
+    if settings is None:
+        return
+    home = check_home(settings.home)
+    yield home
+    if home.status == "ok":
+        yield check_state(settings.home)
+    yield from check_sources(settings, options.now.astimezone().date())
+    yield from check_model(settings)
+    smtp = check_smtp(settings.email, ssl_context=options.ssl_context)
+    yield smtp
+    if options.send_test:
+        if smtp.status == "failed":
+            yield Check.failed("test email", "not sent: the SMTP check failed", "fix SMTP first")
+        else:
+            yield send_test(settings.email, ssl_context=options.ssl_context)
+    yield check_schedule(settings.schedule, options.now)
+
+
+def print_check(console: Console, check: Check) -> None:
+    """`ok      part: detail` and, for the others, an indented `fix: …`."""
+    style = _STYLE[check.status]
+    console.print(
+        f"[{style}]{check.status:<7}[/] [bold]{escape(check.part)}[/]: {escape(check.detail)}",
+        soft_wrap=True,
+    )
+    if check.fix:
+        console.print(f"        [dim]fix:[/] {escape(check.fix)}", soft_wrap=True)
+
+
+__all__ = ["DoctorOptions", "print_check", "run_doctor"]

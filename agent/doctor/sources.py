@@ -1,0 +1,60 @@
+"""Each configured source, fetched once now: one request each (arXiv's gate still applies)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+
+from agent.config import Settings
+from agent.doctor.checks import Check
+from agent.errors import ConfigError, SourceError
+from agent.sources import FetchContext, make_source
+from agent.wording import plural
+
+DOCTOR_MAX_RESULTS = 10  # one page of an arXiv API search, not the run's paging
+
+
+def polite(settings: Settings) -> Settings:
+    """The settings for a check: one attempt per source and one page of a search."""
+    sources = settings.sources.model_copy(
+        update={
+            "max_attempts": 1,
+            "arxiv_api_max_results": min(settings.sources.arxiv_api_max_results, DOCTOR_MAX_RESULTS),
+        }
+    )
+    return settings.model_copy(update={"sources": sources})
+
+
+def check_sources(settings: Settings, today: dt.date) -> Iterator[Check]:
+    """One Check per source of `sources.default`; no store: no validator saved, nothing marked."""
+    ctx = FetchContext(date=today, settings=polite(settings), store=None)
+    for spec in settings.sources.default:
+        part = f"source {spec}"
+        try:
+            source = make_source(spec)
+        except ConfigError as exc:
+            yield Check.failed(part, str(exc), "fix sources.default in the config")
+            continue
+        started = time.monotonic()
+        try:
+            papers = source.fetch(ctx)
+        except SourceError as exc:
+            yield Check.failed(
+                part,
+                str(exc).removeprefix(f"{source.name}: "),
+                "check the network and the source's URL (sources.*_url); `digest daily` "
+                "still runs with the other sources",
+            )
+            continue
+        seconds = time.monotonic() - started
+        if papers:
+            limit = " (first page)" if source.searches else ""
+            yield Check.ok(part, f"read {plural(len(papers), 'paper')} now{limit}, {seconds:.1f} s")
+        elif source.searches:
+            yield Check.warning(part, "reachable, but the search found no papers", "try broader search terms")
+        else:
+            yield Check.ok(part, f"reachable, no papers right now (normal on weekends and holidays), {seconds:.1f} s")
+
+
+__all__ = ["check_sources", "polite"]

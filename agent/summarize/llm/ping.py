@@ -1,0 +1,51 @@
+"""The smallest structured call: does this model answer in its dialect, and at what cost?"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
+from agent.summarize.llm.prompts import PromptSet
+
+PING_MAX_OUTPUT_TOKENS = 64
+
+
+class PingAnswer(BaseModel):
+    """What a ping must come back as."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["ok"]
+    word: str = Field(max_length=20)
+
+
+@dataclass(frozen=True)
+class Pong:
+    answer: ChatAnswer
+    seconds: float
+
+
+def ping_request(prompts: PromptSet) -> ChatRequest:
+    return ChatRequest(
+        step="ping",
+        messages=({"role": "user", "content": prompts.render("ping")},),
+        schema=PingAnswer,
+        schema_name="ping",
+        max_output_tokens=PING_MAX_OUTPUT_TOKENS,
+        prompt_version=prompts.version_of("ping"),
+    )
+
+
+async def ping(model: ChatModel, prompts: PromptSet) -> Pong:
+    """One call; raises ModelError (transport) or pydantic.ValidationError (wrong shape)."""
+    started = time.monotonic()
+    answer = await model.complete(ping_request(prompts))
+    PingAnswer.model_validate_json(answer.text)
+    return Pong(answer, time.monotonic() - started)
+
+
+__all__ = ["PingAnswer", "Pong", "ping", "ping_request"]
