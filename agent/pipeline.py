@@ -255,7 +255,8 @@ def _daily_stages(
             selection=selection,
             engine_reason=decision.reason,
         )
-    progress(f"summarizing {plural(len(selection.selected), 'paper')} ({decision.kind} engine)")
+    count = plural(len(selection.selected), "paper")
+    progress(f"summarizing {count} ({decision.kind} engine)")
     if selection.selected:
         summary = summarize(
             selection.selected,
@@ -263,14 +264,14 @@ def _daily_stages(
             settings=settings,
             store=store,
             use_cache=options.use_cache,
-            progress=progress,
+            progress=lambda text: progress(f"summarizing {count}: {text}"),
         )
     else:  # only new versions of papers already digested: a short digest of updates
-        count = len(selection.updated)
+        updated = len(selection.updated)
         summary = Summary(
             themes=(),
-            headline=f"No new papers today; {plural(count, 'paper')} you have seen before "
-            f"{'has a new version' if count == 1 else 'have new versions'}, listed below.",
+            headline=f"No new papers today; {plural(updated, 'paper')} you have seen before "
+            f"{'has a new version' if updated == 1 else 'have new versions'}, listed below.",
         )
     notices = [NO_MODEL_NOTICE] if decision.reason == NO_MODEL_NOTICE else []
     if any(is_sample(h.name) for h in fetched.health):

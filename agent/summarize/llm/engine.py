@@ -84,7 +84,11 @@ class LLMEngine:
         semaphore = asyncio.Semaphore(self.settings.llm.concurrency)
         limited: list[ChatModel] = [Limited(m, semaphore) for m in self.models]
         if self.progress is not None:
-            limited = [Counted(m, self.progress) for m in limited]
+            last = len(limited) - 1
+            limited = [
+                Counted(m, self.progress, then_another_model=i < last)
+                for i, m in enumerate(limited)
+            ]
         return limited
 
     def _plan(self, calls: int) -> None:

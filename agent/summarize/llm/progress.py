@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from agent.errors import ModelError
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
 
 Report = Callable[[str], None]
@@ -62,18 +63,32 @@ def _duration(seconds: float) -> str:
 
 
 class Counted(ChatModel):
-    """A model whose finished calls (answered or failed) tick a `CallProgress`."""
+    """A model whose calls tick a `CallProgress` when answered, or when they failed after
+    reaching the server. A call the circuit breaker or the cost cap stopped was never made:
+    the planned call moves to the next model, or leaves the plan when the offline engine is
+    next. With `then_another_model`, a real failed call plans the next model's call."""
 
-    def __init__(self, inner: ChatModel, progress: CallProgress) -> None:
+    def __init__(
+        self, inner: ChatModel, progress: CallProgress, *, then_another_model: bool = False
+    ) -> None:
         self.inner = inner
         self.name = inner.name
         self._progress = progress
+        self._then_another_model = then_another_model
 
     async def complete(self, request: ChatRequest) -> ChatAnswer:
         try:
-            return await self.inner.complete(request)
-        finally:
-            self._progress.tick()
+            answer = await self.inner.complete(request)
+        except ModelError as exc:
+            if exc.attempts > 0:  # a real call, done; the next model makes one more
+                self._progress.tick()
+                if self._then_another_model:
+                    self._progress.plan(1)
+            elif not self._then_another_model:  # never made; the offline engine takes it
+                self._progress.plan(-1)
+            raise
+        self._progress.tick()
+        return answer
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -100,9 +100,9 @@ class CircuitBreaker:
                 self.is_open = True
         if opened:
             logger.warning(
-                "%s: %d failed calls in a row; circuit open for the rest of the run",
+                "%s: %s in a row; circuit open for the rest of the run",
                 model,
-                self.failures,
+                plural(self.failures, "failed call"),
             )
 
     def __repr__(self) -> str:
