@@ -7,12 +7,30 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+BUILD_LOG: dict[str, str] = {}
+
+
+def test_pyproject_lists_every_directory_of_the_package() -> None:
+    """setuptools warns "Package ... would be ignored" for a directory with files that is not in
+    `packages` (data and template directories too); the list must be complete."""
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    on_disk = {
+        ".".join(directory.relative_to(REPO).parts)
+        for directory in [REPO / "agent", *(REPO / "agent").rglob("*")]
+        if directory.is_dir() and directory.name != "__pycache__"
+        and any(f.is_file() and f.suffix != ".pyc" for f in directory.iterdir())
+    }
+    assert on_disk - listed == set()
+    assert "agent.prompts" in listed
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +43,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(source)],
         capture_output=True, text=True, timeout=300, check=False)
     assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
+    BUILD_LOG["log"] = built.stdout + built.stderr
     [wheel_file] = out.glob("paper_digest-*.whl")
     return wheel_file
 
@@ -38,6 +57,14 @@ def test_wheel_carries_data_templates_and_prompts(wheel: Path) -> None:
     assert on_disk and on_disk <= prompts
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "digest = agent.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+def test_the_build_prints_no_ignored_package_warnings(wheel: Path) -> None:
+    log = BUILD_LOG["log"]
+    assert "would be ignored" not in log and "is absent from the `packages` configuration" not in log
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "agent/init/templates/digest.toml.j2" in names
+    assert "agent/evals/templates/report.md.j2" in names
 
 
 def test_installed_wheel_runs_the_daily_job_outside_the_checkout(wheel: Path, tmp_path: Path) -> None:
