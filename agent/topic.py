@@ -15,13 +15,13 @@ from agent.config import EngineChoice, Settings
 from agent.errors import ConfigError
 from agent.models import Digest, Paper, SourceHealth, Usage
 from agent.pipeline import Progress, build_digest, fetch_all
-from agent.wording import plural
 from agent.search import STOP_WORDS, rank_papers
 from agent.select import Selection
 from agent.sources import FetchContext
 from agent.sources.local import is_sample
 from agent.store import Store
 from agent.summarize import NO_MODEL_NOTICE, choose_engine, summarize
+from agent.wording import plural
 
 DEFAULT_TOPIC_SOURCES = ("local", "sample", "arxiv")
 _SINCE = re.compile(r"^(\d+)\s*([dwmy])$")

@@ -95,7 +95,7 @@ def test_bad_answers_are_one_line_and_exit_2(tmp_path: Path, args: list[str], me
 
 
 def test_interactive_answers_keep_the_password_out_of_the_file(tmp_path: Path) -> None:
-    answers = "\n".join([
+    answers = "\n".join([  # noqa: FLY002 (one answer per line, commented)
         "cs.CV cs.RO",            # categories
         "n",                      # Hugging Face daily papers
         "robot grasping",         # interests

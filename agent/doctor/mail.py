@@ -92,4 +92,4 @@ def send_test(settings: EmailSettings, *, ssl_context: ssl.SSLContext | None = N
     return Check.ok("test email", f"sent to {', '.join(accepted)}; check the inbox (and the spam folder)")
 
 
-__all__ = ["TEST_SUBJECT", "check_smtp", "send_test", "one_line_message"]
+__all__ = ["TEST_SUBJECT", "check_smtp", "one_line_message", "send_test"]

@@ -93,7 +93,7 @@ def check_model(settings: Settings) -> Iterator[Check]:
     try:
         models = build_chat_models(checked, None, meter, use_cache=False)
         prompts = PromptSet.load()
-    except Exception as exc:  # a bad chat_model import path, say: one line, not a traceback
+    except Exception as exc:  # noqa: BLE001 (a bad chat_model import path: one line, no traceback)
         yield Check.failed("model", " ".join(str(exc).split())[:300], "fix llm.chat_model / llm.chat_model_kwargs")
         return
     results = asyncio.run(_ping_all(models, prompts))

@@ -33,8 +33,8 @@ from tenacity.stop import stop_base
 
 from agent.config import LLMSettings
 from agent.retry_after import parse_retry_after
-from agent.wording import plural
 from agent.summarize.llm.errors import AnswerTruncated, ModelRefused, ModelUnavailable
+from agent.wording import plural
 
 logger = logging.getLogger(__name__)
 
