@@ -34,6 +34,7 @@ from agent.summarize.llm.cache import cache_key
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
 from agent.summarize.llm.meter import UsageMeter
 from agent.summarize.llm.tokens import count_message_tokens, count_tokens
+from agent.wording import plural
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ class CallLog:
                 self.invalid_example = f"{request.step}: {where}: {first['msg']}"[:200]
 
     def latency_source(self) -> str:
-        text = f"model time of {self.answers} calls, {self.cached} from the cache"
+        text = f"model time of {plural(self.answers, 'call')}, {self.cached} from the cache"
         if self.untimed:
             text += f" ({self.untimed} cached before any eval: time unknown, counted 0)"
         return text

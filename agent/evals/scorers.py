@@ -26,6 +26,7 @@ from agent.evals.scorers_text import (
     readability,
 )
 from agent.models import Summary
+from agent.wording import plural
 
 ScoreFn = Callable[[EvalCase, CaseResult], Score | None]
 
@@ -133,7 +134,7 @@ def theme_count(case: EvalCase, result: CaseResult) -> Score:
     count = len(result.summary.themes) if result.summary else 0
     bounds = case.themes
     distance = bounds.distance(count)
-    reason = f"{count} themes (bounds {bounds.low}-{bounds.high})"
+    reason = f"{plural(count, 'theme')} (bounds {bounds.low}-{bounds.high})"
     return Score("theme_count", 1.0 / (1 + distance), reason)
 
 
@@ -213,7 +214,7 @@ def tokens(case: EvalCase, result: CaseResult) -> Score:
     usage = result.usage
     reason = (
         f"{result.tokens_in} in + {result.tokens_out} out (est. ${result.cost_usd:.4f}); "
-        f"{result.answers} answers, {result.cached_answers} from the cache; "
+        f"{plural(result.answers, 'answer')}, {result.cached_answers} from the cache; "
         f"reported {usage.input_tokens} in, {usage.output_tokens} out"
     )
     return Score("tokens", float(total), reason)

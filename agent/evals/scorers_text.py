@@ -15,6 +15,7 @@ from textstat.textstat import textstatistics
 from agent.evals.cases import EvalCase
 from agent.evals.results import CaseResult, Score
 from agent.models import Paper, PaperBlurb
+from agent.wording import plural
 
 READABILITY_TARGET = 12.0
 
@@ -234,7 +235,7 @@ def blurb_length(case: EvalCase, result: CaseResult) -> Score | None:
     for paper, item in items:
         count, parts = len(words(item.blurb)), len(sentences(item.blurb))
         if not bounds.contains(count) or parts > 3:
-            bad.append(f"{paper.id}: {count} words, {parts} sentences")
+            bad.append(f"{paper.id}: {plural(count, 'word')}, {plural(parts, 'sentence')}")
     good = len(items) - len(bad)
     reason = f"{good}/{len(items)} blurbs have {bounds.low}-{bounds.high} words and 1-3 sentences"
     return Score("blurb_length", good / len(items), reason + (f"; {_examples(bad)}" if bad else ""))
