@@ -62,7 +62,7 @@ def test_email_and_local_model_flags(tmp_path: Path) -> None:
     assert settings.sources.default == ["arxiv-rss:stat.ML", "hf-daily"]
     assert (settings.schedule.cron, settings.schedule.tz) == ("30 6 * * *", "Europe/Berlin")
     assert "OnCalendar=*-*-* 06:30:00 Europe/Berlin" in output
-    assert "DIGEST_EMAIL__PASSWORD" in output
+    assert "DIGEST_EMAIL__PASSWORD" in output and "cron and systemd do not see" in " ".join(output.split())
 
 
 def test_an_existing_file_is_never_overwritten_without_force(tmp_path: Path) -> None:
@@ -145,6 +145,18 @@ def test_an_invalid_interactive_category_is_asked_again(tmp_path: Path) -> None:
     assert code == 0, output
     assert "'cs.CL!' is not an arXiv category" in output
     assert load_settings(tmp_path / "digest.toml").sources.default == ["arxiv-rss:cs.IR", "hf-daily"]
+
+
+def test_a_library_file_is_written_where_this_version_reads_it(tmp_path: Path) -> None:
+    from agent.config import Settings
+
+    code, output = init("--category", "cs.CL", "--library", "papers.bib")
+    assert code == 0, output
+    text = (tmp_path / "digest.toml").read_text(encoding="utf-8")
+    if "library" in Settings.model_fields:
+        assert 'library = ["papers.bib"]' in text.splitlines()
+    else:  # written as a comment, so the file still loads
+        assert '# library = ["papers.bib"]   # needs a version with library support' in text.splitlines()
 
 
 def test_strings_are_escaped_for_toml() -> None:

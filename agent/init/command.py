@@ -109,6 +109,13 @@ def print_next_steps(console: Console, result: InitResult, answers: InitAnswers)
         console.print(f"Set the SMTP password in the environment: export {PASSWORD_VARIABLE}=…")
     if answers.model == "openai":
         console.print("The model key is read from OPENAI_API_KEY in the environment.")
+    secrets_in_shell = answers.model == "openai" or (answers.username and result.env_file is None)
+    if secrets_in_shell:
+        console.print(
+            "cron and systemd do not see your shell's variables: keep them in an env file "
+            "(chmod 600) that the job loads, as examples/cron.txt shows.",
+            soft_wrap=True,
+        )
     config = escape(str(result.config))
     console.print("\nNext:", soft_wrap=True)
     console.print(f"  digest doctor --config {config}      # check every part now", soft_wrap=True)
