@@ -256,3 +256,13 @@ def test_cli_exit_0_when_all_ok_and_2_otherwise(tmp_path: Path, monkeypatch: pyt
     result = CliRunner().invoke(main, ["doctor"])  # the SMTP server is gone now
     assert result.exit_code == 2
     assert "failed  SMTP" in result.output and "fix:" in result.output
+
+
+def test_schedule_command_reads_the_config_or_says_what_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DIGEST_HOME", str(tmp_path / "home"))
+    result = CliRunner().invoke(main, ["schedule"])
+    assert result.exit_code == 2 and "no schedule: give --cron" in result.output
+    (tmp_path / "digest.toml").write_text('[schedule]\ncron = "0 7 * * 1-5"\ntz = "Nowhere/City"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["schedule"])  # the config's cron and tz are used: the tz is bad
+    assert result.exit_code == 2 and "unknown time zone 'Nowhere/City'" in result.output

@@ -95,7 +95,7 @@ def test_server_down_spools_exit_4_then_flush_sends_once(tmp_path: Path) -> None
     assert len(list((tmp_path / "home" / "outbox").glob("*.eml"))) == 1
     listed = digest(tmp_path, env, "outbox", "list")
     assert listed.returncode == 0
-    assert "daily:2026-11-23 → reader@example.com" in listed.stdout and "1 attempts" in listed.stdout
+    assert "daily:2026-11-23 → reader@example.com" in listed.stdout and "1 attempt," in listed.stdout
     with smtp_server(port=port) as server:
         flushed = digest(tmp_path, env, "outbox", "flush")
         assert flushed.returncode == 0, flushed.stderr
