@@ -65,6 +65,15 @@ def test_email_and_local_model_flags(tmp_path: Path) -> None:
     assert "DIGEST_EMAIL__PASSWORD" in output and "cron and systemd do not see" in " ".join(output.split())
 
 
+def test_a_key_in_the_environment_makes_openai_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-written")
+    code, output = init("--yes")
+    assert code == 0, output
+    text = (tmp_path / "digest.toml").read_text(encoding="utf-8")
+    assert "the key is read from OPENAI_API_KEY" in text and "sk-test-not-written" not in text
+    assert load_settings(tmp_path / "digest.toml").llm_configured
+
+
 def test_an_existing_file_is_never_overwritten_without_force(tmp_path: Path) -> None:
     path = tmp_path / "digest.toml"
     path.write_text("max_papers = 7\n", encoding="utf-8")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, get_args
 
 import click
 
+from agent.config import Dialect
 from agent.errors import ConfigError
 
 if TYPE_CHECKING:  # the heavy modules load only when `digest init` runs
@@ -18,6 +20,7 @@ if TYPE_CHECKING:  # the heavy modules load only when `digest init` runs
     from agent.init.write import InitResult
 
 F = TypeVar("F", bound=Callable[..., Any])
+DIALECTS = list(get_args(Dialect))
 
 # flag name -> InitAnswers field; a flag given on the command line makes `init` non-interactive.
 _OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
@@ -28,7 +31,7 @@ _OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("--model",), {"type": click.Choice(["openai", "local", "none"]), "default": None, "help": "openai (key from OPENAI_API_KEY), local (an OpenAI-compatible --base-url) or none (offline)."}),
     (("--model-name",), {"default": None, "help": "The model's name (default gpt-4o-mini)."}),
     (("--base-url",), {"default": None, "help": "A local OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1."}),
-    (("--dialect",), {"type": click.Choice(["json_schema", "json_object_schema", "json_object", "tools"]), "default": None, "help": "Structured-output dialect of the model."}),
+    (("--dialect",), {"type": click.Choice(DIALECTS), "default": None, "help": "Structured-output dialect of the model."}),
     (("--email/--no-email", "email"), {"default": None, "help": "Send the digest by email (needs --smtp-host, --sender, --recipient)."}),
     (("--smtp-host",), {"default": None, "help": "SMTP server."}),
     (("--smtp-port",), {"type": click.IntRange(1, 65535), "default": None, "help": "SMTP port (default 587)."}),
@@ -68,10 +71,13 @@ def answers_from_flags(flags: dict[str, Any]) -> tuple[InitAnswers, bool]:
     }
     if "email" not in given and given.get("smtp_host"):
         given["email"] = True
+    from_flags = bool(given)
     if "model" not in given and given.get("base_url"):
         given["model"] = "local"
+    elif "model" not in given and os.environ.get("OPENAI_API_KEY"):
+        given["model"] = "openai"  # what a run would use anyway: the SDK's key is honoured
     try:
-        return InitAnswers.model_validate(given), bool(given)
+        return InitAnswers.model_validate(given), from_flags
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])

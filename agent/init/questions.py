@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, get_args
 
 import click
 from pydantic import SecretStr, ValidationError
 
+from agent.config import Dialect
 from agent.init.answers import COMMON_CATEGORIES, DEFAULT_LOCAL_URL, InitAnswers
 
 
@@ -70,7 +71,7 @@ def _model(a: dict[str, Any], answers: InitAnswers) -> None:
         a["model_name"] = click.prompt("Model name", default=answers.model_name)
         a["dialect"] = click.prompt(
             "Structured-output dialect",
-            type=click.Choice(["json_schema", "json_object_schema", "json_object", "tools"]),
+            type=click.Choice(list(get_args(Dialect))),
             default="json_object_schema",
         )
     elif a["model"] == "openai":
