@@ -115,6 +115,14 @@ def main() -> None:
 @click.option("--send/--no-send", default=None, help="Email the digest (default: when [email] is configured).")
 @click.option("--force", is_flag=True, help="Send again even if this digest was already sent.")
 @click.option("--no-cache", is_flag=True, help="Do not reuse cached model answers.")
+@click.option(
+    "--library",
+    "library",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="PATH",
+    help="Your papers (.bib, .ris, Zotero .csv, .txt of arXiv ids/DOIs), to rank by (repeatable; adds to the config's `library`).",
+)
 @common_options
 @expected_errors
 def daily(
@@ -126,6 +134,7 @@ def daily(
     send: bool | None,
     force: bool,
     no_cache: bool,
+    library: tuple[Path, ...],
     config_path: Path | None,
     verbose: bool,
 ) -> None:
@@ -142,6 +151,7 @@ def daily(
         send=send,
         force=force,
         use_cache=not no_cache,
+        library=library,
     )
     with out.status("starting", spinner="dots") as status:
         outcome = run_daily(settings, options, progress=lambda text: status.update(escape(text)))
@@ -171,6 +181,14 @@ def daily(
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Where html/text/md files go (default: the archive).")
 @click.option("--send", is_flag=True, help="Email the result through the delivery stage.")
 @click.option("--no-cache", is_flag=True, help="Do not reuse cached model answers.")
+@click.option(
+    "--library",
+    "library",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="PATH",
+    help="Your papers (.bib, .ris, Zotero .csv, .txt of arXiv ids/DOIs), to rank by (repeatable; adds to the config's `library`).",
+)
 @common_options
 @expected_errors
 def topic(
@@ -183,6 +201,7 @@ def topic(
     out_dir: Path | None,
     send: bool,
     no_cache: bool,
+    library: tuple[Path, ...],
     config_path: Path | None,
     verbose: bool,
 ) -> None:
@@ -193,7 +212,7 @@ def topic(
     settings = settings_from(config_path, verbose, engine=engine)
     options = TopicOptions(
         query=query, since=since, sources=sources, max_papers=max_papers,
-        engine=settings.engine, use_cache=not no_cache, send=send,
+        engine=settings.engine, use_cache=not no_cache, send=send, library=library,
     )
     quiet = format_ == "json"
     console = err if quiet else out
@@ -246,6 +265,32 @@ def doctor(send_test: bool, config_path: Path | None, verbose: bool) -> None:
             checks.append(check)
             status.start()
     sys.exit(exit_code(checks))
+
+
+@main.command()
+@click.argument("paper_id", required=False)
+@click.argument("verdict", required=False, type=click.Choice(["up", "down"]))
+@click.option("--list", "list_", is_flag=True, help="List your ratings.")
+@common_options
+@expected_errors
+def rate(
+    paper_id: str | None, verdict: str | None, list_: bool, config_path: Path | None, verbose: bool
+) -> None:
+    """Rate a paper up or down (ID as shown in the terminal summary and the email); counts from
+    the next run on: up like a library paper, down as a paper you do not want."""
+    from agent.ratings import list_ratings, rate_paper
+
+    settings = settings_from(config_path, verbose)
+    if list_:
+        if paper_id or verdict:
+            raise click.UsageError("--list takes no ID or verdict")
+        lines = list_ratings(settings)
+        for line in lines or ["No ratings yet: digest rate ID up|down"]:
+            out.print(line, markup=False, soft_wrap=True)
+        return
+    if not paper_id or not verdict:
+        raise click.UsageError("give a paper ID and up or down, e.g. digest rate 2401.12345 up")
+    out.print(rate_paper(settings, paper_id, verdict), markup=False, soft_wrap=True)
 
 
 @main.group()

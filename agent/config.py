@@ -88,6 +88,24 @@ class LLMSettings(Section):
     prices: dict[str, Price] = Field(default_factory=_default_prices)
     max_cost_usd: float | None = Field(default=None, ge=0)
     cache: bool = True
+    rerank: bool = False  # a model relevance pass over the top candidates of the ranking
+    rerank_candidates: int = Field(default=60, ge=2, le=500)
+
+
+class ZoteroSettings(Section):
+    """The Zotero web API as a library source (through pyzotero)."""
+
+    user_id: str | None = None
+    library_type: Literal["user", "group"] = "user"
+    api_key: SecretStr | None = None
+    collections: list[str] = Field(default_factory=list)  # collection keys; empty = everything
+    base_url: str = "https://api.zotero.org"  # tests and proxies point elsewhere
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    max_items: int = Field(default=5_000, ge=1, le=100_000)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.user_id)
 
 
 class EmailSettings(Section):
@@ -135,6 +153,10 @@ class Settings(BaseSettings):
     exclude_keywords: list[str] = Field(default_factory=list)
     categories: list[str] = Field(default_factory=list)
     show_updated: bool = True
+    library: list[str] = Field(default_factory=list)  # .bib, .ris, Zotero .csv, .txt of ids
+    authors: list[str] = Field(default_factory=list)  # followed authors: always selected
+    not_interested: str = ""  # free text of what the reader does not want
+    zotero: ZoteroSettings = Field(default_factory=ZoteroSettings)
     sources: SourcesSettings = Field(default_factory=SourcesSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)

@@ -121,6 +121,8 @@ class Digest(Frozen):
     notices: tuple[str, ...] = ()  # plain remarks for the reader (e.g. "offline engine")
     usage: Usage = Usage()
     prompt_versions: dict[str, str] = Field(default_factory=dict)
+    why: dict[str, str] = Field(default_factory=dict)  # selected paper id -> why it is here
+    hint: str | None = None  # one footer line, e.g. how to personalise a cold-start digest
 
     @property
     def paper_count(self) -> int:

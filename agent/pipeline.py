@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 from agent.config import EngineChoice, Settings
 from agent.errors import ConfigError, DeliveryError, NoSourceReadError, SourceError
 from agent.models import DegradedNote, Digest, Paper, SourceHealth, Summary
-from agent.select import Interests, Selection, select_papers
+from agent.select import Interests, ReaderProfile, Selection, select_papers
 from agent.sources import FetchContext, make_source
 from agent.sources.local import is_sample
 from agent.sources.merge import merge_papers
@@ -44,6 +44,7 @@ class DailyOptions:
     send: bool | None = None  # None: send when [email] is configured
     force: bool = False
     use_cache: bool = True
+    library: tuple[Path, ...] = ()  # --library files, beside the config's `library`
 
 
 @dataclass(frozen=True)
@@ -94,12 +95,13 @@ def fetch_all(specs: Sequence[str], ctx: FetchContext, progress: Progress = _ign
     return FetchOutcome(papers=merge_papers(lists), health=tuple(health))
 
 
-def interests_of(settings: Settings) -> Interests:
+def interests_of(settings: Settings, profile: ReaderProfile | None = None) -> Interests:
     return Interests(
         text=settings.interests,
         include_keywords=tuple(settings.include_keywords),
         exclude_keywords=tuple(settings.exclude_keywords),
         categories=tuple(settings.categories),
+        profile=profile or ReaderProfile(),
     )
 
 
@@ -112,6 +114,7 @@ def build_digest(
     health: tuple[SourceHealth, ...],
     notices: Sequence[str] = (),
     topic: str | None = None,
+    hint: str | None = None,
 ) -> Digest:
     """Join the summary with the selection: every selected paper once, in a theme or in also_new."""
     papers = {p.id: p for p in (*selection.selected, *selection.also_new, *selection.updated)}
@@ -145,6 +148,8 @@ def build_digest(
         notices=tuple(notices),
         usage=summary.usage,
         prompt_versions=summary.prompt_versions,
+        why={pid: text for pid, text in selection.why.items() if pid in placed},
+        hint=hint,
     )
 
 
@@ -232,13 +237,16 @@ def _daily_stages(
 ) -> RunOutcome:
     from agent.archive import archive_digest
     from agent.render import write_digest_files
+    from agent.select.reader import COLD_START_HINT, build_profile
 
+    progress("reading your library")
+    interests = interests_of(settings, build_profile(settings, store, options.library))
     ctx = FetchContext(date=options.date, settings=settings, store=store)
     fetched = fetch_all(specs, ctx, progress)
     progress("selecting new papers")
     seen = store.seen_on_other_dates([p.id for p in fetched.papers], options.date)
     selection = select_papers(
-        fetched.papers, max_papers=settings.max_papers, interests=interests_of(settings), seen=seen
+        fetched.papers, max_papers=settings.max_papers, interests=interests, seen=seen
     )
     if not settings.show_updated:
         selection = dataclasses.replace(selection, updated=())
@@ -283,6 +291,7 @@ def _daily_stages(
         selection=selection,
         health=fetched.health,
         notices=notices,
+        hint=COLD_START_HINT if interests.cold else None,
     )
     progress("rendering the email")
     out_root = options.out_dir or settings.out_dir or settings.home / "archive"

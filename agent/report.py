@@ -57,6 +57,10 @@ def print_daily_outcome(console: Console, outcome: RunOutcome, settings: Setting
     for theme in digest.themes:
         mark = " [yellow](degraded)[/]" if theme.degraded else ""
         console.print(f"  • {escape(theme.title)} ({len(theme.papers)}){mark}")
+        for blurb in theme.papers:
+            paper_lines(console, digest, blurb.paper_id)
+    if digest.hint:
+        console.print(f"[dim]{escape(digest.hint)}[/]")
     if digest.degraded:
         count = plural(len(digest.degraded), "fallback or repair", "fallbacks or repairs")
         console.print(f"[yellow]{count}; see digest.json[/]")
@@ -67,6 +71,16 @@ def print_daily_outcome(console: Console, outcome: RunOutcome, settings: Setting
     console.print("Files:")
     console.print(table)
     console.print(f"[green]{escape(outcome.message)}[/]")
+
+
+def paper_lines(console: Console, digest: Digest, paper_id: str) -> None:
+    """One selected paper: its ID (for `digest rate`), title, and why it is here."""
+    paper = digest.papers.get(paper_id)
+    title = paper.title if paper else paper_id
+    console.print(f"      [cyan]{escape(paper_id)}[/]  {escape(title)}", soft_wrap=True)
+    why = digest.why.get(paper_id)
+    if why:
+        console.print(f"        [dim]{escape(why)}[/]", soft_wrap=True)
 
 
 def print_digest(console: Console, digest: Digest) -> None:

@@ -73,6 +73,23 @@ _MIGRATIONS: tuple[str, ...] = (
         stored_at TEXT NOT NULL
     );
     """,
+    # 6: the reader's parsed libraries (re-read only when the file changes) and ratings
+    """
+    CREATE TABLE library_cache (
+        origin TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        entries TEXT NOT NULL,
+        stored_at TEXT NOT NULL
+    );
+    CREATE TABLE ratings (
+        paper_id TEXT PRIMARY KEY,
+        rating INTEGER NOT NULL,
+        title TEXT NOT NULL,
+        abstract TEXT NOT NULL DEFAULT '',
+        authors TEXT NOT NULL DEFAULT '[]',
+        rated_at TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -85,6 +102,18 @@ class SeenPaper:
     id: str
     version: int | None
     digest_date: dt.date
+
+
+@dataclass(frozen=True)
+class Rating:
+    """A reader's thumbs up (+1) or down (-1) on a paper, with the text it was rated on."""
+
+    paper_id: str
+    rating: int
+    title: str
+    abstract: str
+    authors: tuple[str, ...]
+    rated_at: str
 
 
 @dataclass(frozen=True)
@@ -236,6 +265,53 @@ class Store:
     def kept_papers(self) -> list[str]:
         with self._lock:
             return [row[0] for row in self._db.execute("SELECT paper FROM papers_kept ORDER BY id")]
+
+    def kept_paper(self, paper_id: str) -> str | None:
+        """The stored JSON of one kept paper, or None."""
+        with self._lock:
+            row = self._db.execute("SELECT paper FROM papers_kept WHERE id = ?", (paper_id,)).fetchone()
+        return row[0] if row else None
+
+    # the reader's libraries and ratings ------------------------------------------------------
+
+    def cached_library(self, origin: str, fingerprint: str) -> str | None:
+        """The parsed entries (JSON) of a library, when its fingerprint is unchanged."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT entries FROM library_cache WHERE origin = ? AND fingerprint = ?",
+                (origin, fingerprint),
+            ).fetchone()
+        return row[0] if row else None
+
+    def cache_library(self, origin: str, fingerprint: str, entries: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO library_cache (origin, fingerprint, entries, stored_at) "
+                "VALUES (?, ?, ?, ?)",
+                (origin, fingerprint, entries, _now()),
+            )
+
+    def rate(
+        self, paper_id: str, rating: int, title: str, abstract: str, authors: Iterable[str]
+    ) -> None:
+        """Record (or change) the reader's rating of a paper: +1 up, -1 down."""
+        if rating not in (1, -1):
+            raise ValueError("rating must be +1 or -1")
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO ratings (paper_id, rating, title, abstract, authors, rated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (paper_id, rating, title, abstract, json.dumps(list(authors)), _now()),
+            )
+
+    def ratings(self) -> list[Rating]:
+        """Every rating, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT paper_id, rating, title, abstract, authors, rated_at FROM ratings "
+                "ORDER BY rated_at, paper_id"
+            ).fetchall()
+        return [Rating(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), r[5]) for r in rows]
 
     # runs ------------------------------------------------------------------------------------
 

@@ -15,8 +15,10 @@ from agent.config import EngineChoice, Settings
 from agent.errors import ConfigError
 from agent.models import Digest, Paper, SourceHealth, Usage
 from agent.pipeline import Progress, build_digest, fetch_all
-from agent.search import STOP_WORDS, rank_papers
-from agent.select import Selection
+from agent.search import STOP_WORDS, Ranked, rank_papers
+from agent.select import Interests, ReaderProfile, Selection, rank
+from agent.select.reader import build_profile
+from agent.select.reasons import NEW as NEW_WHY
 from agent.sources import FetchContext
 from agent.sources.local import is_sample
 from agent.store import Store
@@ -26,6 +28,7 @@ from agent.wording import plural
 DEFAULT_TOPIC_SOURCES = ("local", "sample", "arxiv")
 _SINCE = re.compile(r"^(\d+)\s*([dwmy])$")
 _DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
+TOPIC_WHY = "matches the topic"
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class TopicOptions:
     use_cache: bool = True
     today: dt.date | None = None
     send: bool = False  # checked up front: no work is done when it cannot be sent
+    library: tuple[Path, ...] = ()  # --library files, beside the config's `library`
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,25 @@ def _recent(papers: Sequence[Paper], since: dt.date | None) -> list[Paper]:
     return [p for p in papers if p.published is None or p.published.date() >= since]
 
 
+def personal_order(found: Sequence[Ranked], profile: ReaderProfile) -> tuple[list[Paper], dict[str, str]]:
+    """Topic matches, reordered by closeness to the reader when there is a profile: the BM25
+    score (scaled to the best match) plus the reader ranking's score; and each one's `why`."""
+    papers = [r.paper for r in found]
+    if profile.empty or len(papers) < 2:
+        return papers, {p.id: TOPIC_WHY for p in papers}
+    ranking = rank(papers, Interests(profile=profile))
+    top = max(r.score for r in found) or 1.0
+    order = sorted(
+        range(len(papers)),
+        key=lambda i: (not ranking.followed[i], -(found[i].score / top + ranking.scores[i]), i),
+    )
+    why = {}
+    for i in order:
+        text = ranking.explain(i)
+        why[papers[i].id] = TOPIC_WHY if text == NEW_WHY else f"{TOPIC_WHY}; {text}"
+    return [papers[i] for i in order], why
+
+
 def run_topic(settings: Settings, options: TopicOptions, progress: Progress = lambda _: None) -> TopicOutcome:
     """Find, rank, summarise. Raises ConfigError for an empty query, NoSourceReadError if all failed."""
     started = time.monotonic()
@@ -129,7 +152,8 @@ def run_topic(settings: Settings, options: TopicOptions, progress: Progress = la
         ctx = FetchContext(date=today, settings=settings, store=store, since=since)
         fetched = fetch_all(specs, ctx, progress)
         progress("ranking papers")
-        ranked = [r.paper for r in rank_papers(queries, _recent(fetched.papers, since))]
+        found = rank_papers(queries, _recent(fetched.papers, since))
+        ranked, why = personal_order(found, build_profile(settings, store, options.library))
         searched = _searched(fetched.health)
         if not ranked:
             failed = _searched(tuple(h for h in fetched.health if h.status == "failed"))
@@ -147,6 +171,7 @@ def run_topic(settings: Settings, options: TopicOptions, progress: Progress = la
             updated=(),
             already_seen=0,
             excluded=0,
+            why={p.id: why[p.id] for p in papers[: options.max_papers]},
         )
         progress(f"summarizing {plural(len(selection.selected), 'paper')} ({decision.kind} engine)")
         summary = summarize(

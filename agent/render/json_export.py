@@ -49,6 +49,7 @@ def digest_to_json(digest: Digest) -> dict[str, Any]:
                 "published": paper.published.isoformat() if paper and paper.published else None,
                 "source": paper.source if paper else None,
                 "engine": pb.engine,
+                "why": digest.why.get(pb.paper_id),
             }
             entries.append(entry)
         themes.append(
@@ -77,4 +78,5 @@ def digest_to_json(digest: Digest) -> dict[str, Any]:
         "notices": list(digest.notices),
         "usage": digest.usage.model_dump(mode="json"),
         "prompt_versions": dict(digest.prompt_versions),
+        "hint": digest.hint,
     }

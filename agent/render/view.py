@@ -204,6 +204,7 @@ class PaperView:
     why: str | None
     engine: str
     version: int | None = None
+    picked: str | None = None  # why the selection picked it ("close to your library: …")
 
 
 @dataclass(frozen=True)
@@ -246,6 +247,7 @@ class DigestView:
     usage: tuple[str, ...]
     health: tuple[HealthView, ...]
     paper_count: int
+    hint: str | None = None  # one footer line (how to personalise a cold-start digest)
 
 
 def shrink_order(digest: Digest) -> list[tuple[int, int]]:
@@ -264,10 +266,11 @@ def _paper_view(
     blurb: str | None = None,
     why: str | None = None,
     engine: str = "offline",
+    picked: str | None = None,
 ) -> PaperView:
     paper = papers.get(paper_id)
     if paper is None:
-        return PaperView(paper_id, f"Paper {paper_id}", None, "", blurb, why, engine)
+        return PaperView(paper_id, f"Paper {paper_id}", None, "", blurb, why, engine, picked=picked)
     return PaperView(
         id=paper.id,
         title=one_line(paper.title),
@@ -277,6 +280,7 @@ def _paper_view(
         why=why,
         engine=engine,
         version=paper.version,
+        picked=picked,
     )
 
 
@@ -303,6 +307,7 @@ def build_view(
                 blurb=None if (ti, pi) in shrunk else one_line(pb.blurb),
                 why=None if (ti, pi) in shrunk else (one_line(pb.why_it_matters) or None),
                 engine=pb.engine,
+                picked=one_line(digest.why.get(pb.paper_id)) or None,
             )
             for pi, pb in enumerate(theme.papers)
         )
@@ -367,4 +372,5 @@ def build_view(
         usage=tuple(usage_parts(digest.usage)),
         health=tuple(HealthView(h.name, h.status, health_sentence(h)) for h in digest.health),
         paper_count=n_papers,
+        hint=one_line(digest.hint) or None,
     )

@@ -1,0 +1,15 @@
+"""The select stage: what is new and relevant to this reader, ranked, capped, with a `why`."""
+
+from agent.select.core import Interests, Ranking, Selection, rank, relevance_scores, select_papers
+from agent.select.profile import LibraryEntry, ReaderProfile
+
+__all__ = [
+    "Interests",
+    "LibraryEntry",
+    "Ranking",
+    "ReaderProfile",
+    "Selection",
+    "rank",
+    "relevance_scores",
+    "select_papers",
+]

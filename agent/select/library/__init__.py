@@ -1,0 +1,95 @@
+"""The reader's library: files (BibTeX, RIS, Zotero CSV, a .txt of arXiv ids or DOIs) and the
+Zotero web API, parsed once and kept in the state (re-read only when the file changes)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from agent.errors import ConfigError
+from agent.select.library.formats import parse_bibtex, parse_ris, parse_zotero_csv
+from agent.select.profile import LibraryEntry
+
+if TYPE_CHECKING:
+    from agent.config import Settings
+    from agent.sources.http import HttpFetcher
+    from agent.store import Store
+
+MAX_BYTES = 50_000_000  # a library file larger than this is refused
+FORMATS = ("bib", "ris", "csv", "txt")
+PARSER_VERSION = "1"  # part of the cache fingerprint: a parser change re-reads every file
+
+
+def detect_format(path: Path, text: str) -> str:
+    """By extension, else by content: '@article{' is BibTeX, 'TY  -' RIS, a 'Title' header CSV."""
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix in FORMATS:
+        return suffix
+    head = text.lstrip()[:2_000]
+    if head.startswith("@"):
+        return "bib"
+    if head.startswith("TY  -"):
+        return "ris"
+    first = head.splitlines()[0] if head else ""
+    if '"Title"' in first or first.startswith("Key,"):
+        return "csv"
+    return "txt"
+
+
+def _read(path: Path) -> tuple[bytes, str]:
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ConfigError(f"library {path}: {size:,} bytes is more than the {MAX_BYTES:,} allowed")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"library {path}: no such file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"library {path}: is a directory, not a library file") from None
+    except OSError as exc:
+        raise ConfigError(f"library {path}: cannot be read: {exc.strerror or exc}") from None
+    try:
+        return data, data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError(f"library {path}: not UTF-8 text (export it as UTF-8)") from None
+
+
+def parse_library(
+    path: Path, text: str, settings: Settings, store: Store | None, fetcher: HttpFetcher | None = None
+) -> list[LibraryEntry]:
+    kind = detect_format(path, text)
+    if kind == "bib":
+        return parse_bibtex(text, path)
+    if kind == "ris":
+        return parse_ris(text, path)
+    if kind == "csv":
+        return parse_zotero_csv(text, path)
+    from agent.select.library.idlist import look_up
+
+    return look_up(path, text, settings, store, fetcher=fetcher)
+
+
+def load_library(
+    path: Path, settings: Settings, store: Store | None, *, fetcher: HttpFetcher | None = None
+) -> list[LibraryEntry]:
+    """The entries of one library file, from the state when the file is unchanged. A file with
+    nothing usable, unreadable, or with a broken entry raises ConfigError (exit 2)."""
+    path = path.expanduser().resolve()
+    data, text = _read(path)
+    origin = f"file:{path}"
+    fingerprint = f"{PARSER_VERSION}:{hashlib.sha256(data).hexdigest()}"
+    if store is not None:
+        cached = store.cached_library(origin, fingerprint)
+        if cached is not None:
+            return [LibraryEntry.model_validate(item) for item in json.loads(cached)]
+    entries = parse_library(path, text, settings, store, fetcher)
+    if not entries:
+        raise ConfigError(f"library {path}: no usable entries (each needs at least a title)")
+    if store is not None:
+        store.cache_library(origin, fingerprint, json.dumps([e.model_dump(mode="json") for e in entries]))
+    return entries
+
+
+__all__ = ["FORMATS", "MAX_BYTES", "detect_format", "load_library", "parse_library"]

@@ -1,0 +1,43 @@
+"""What the selection knows about one reader: library entries, ratings, follows, dislikes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
+
+
+class LibraryEntry(BaseModel):
+    """One paper the reader keeps or rated: enough text to learn from (the title at least)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str  # citation key, arXiv id, DOI or row number: what an error message names
+    title: str
+    abstract: str = ""
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return f"{self.title}. {self.title}. {self.abstract}"
+
+
+@dataclass(frozen=True)
+class ReaderProfile:
+    """Positives (library, up-ratings) and negatives (down-ratings), followed authors, and the
+    free text of what the reader does not want."""
+
+    library: tuple[LibraryEntry, ...] = ()
+    liked: tuple[LibraryEntry, ...] = ()
+    disliked: tuple[LibraryEntry, ...] = ()
+    authors: tuple[str, ...] = ()
+    not_interested: str = ""
+
+    @property
+    def positives(self) -> tuple[LibraryEntry, ...]:
+        return self.library + self.liked
+
+    @property
+    def empty(self) -> bool:
+        return not (self.positives or self.disliked or self.authors or self.not_interested.strip())

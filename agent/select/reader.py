@@ -1,0 +1,51 @@
+"""The reader's profile for one run: library files and Zotero, ratings, follows, dislikes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from agent.select.profile import LibraryEntry, ReaderProfile
+
+if TYPE_CHECKING:
+    from agent.config import Settings
+    from agent.store import Store
+
+COLD_START_HINT = (
+    "Personalise this digest: point `library` at your papers (.bib, .ris, Zotero .csv or a list "
+    "of arXiv ids), follow `authors`, or rate papers with `digest rate ID up|down`."
+)
+
+
+def library_paths(settings: Settings, extra: Sequence[Path] = ()) -> list[Path]:
+    """The config's `library` files, then the --library ones, each once."""
+    paths = [Path(p).expanduser() for p in settings.library] + [p.expanduser() for p in extra]
+    return list(dict.fromkeys(p.resolve() for p in paths))
+
+
+def build_profile(settings: Settings, store: Store | None, extra: Sequence[Path] = ()) -> ReaderProfile:
+    """Everything personal the ranking uses. Library problems raise ConfigError (exit 2)."""
+    from agent.select.library import load_library
+
+    library: list[LibraryEntry] = []
+    for path in library_paths(settings, extra):
+        library.extend(load_library(path, settings, store))
+    if settings.zotero.configured:
+        from agent.select.library.zotero_api import load_zotero
+
+        library.extend(load_zotero(settings.zotero, store))
+    liked: list[LibraryEntry] = []
+    disliked: list[LibraryEntry] = []
+    for rating in store.ratings() if store is not None else ():
+        entry = LibraryEntry(
+            key=rating.paper_id, title=rating.title, abstract=rating.abstract, authors=rating.authors
+        )
+        (liked if rating.rating > 0 else disliked).append(entry)
+    return ReaderProfile(
+        library=tuple(library),
+        liked=tuple(liked),
+        disliked=tuple(disliked),
+        authors=tuple(a for a in settings.authors if a.strip()),
+        not_interested=settings.not_interested,
+    )
