@@ -408,6 +408,7 @@ def schedule(
 @click.option("--judge", is_flag=True, help="Add the model-graded scorer (prompts/judge.j2; needs a model; cached).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Directory for the raw results JSONL (default: evals/runs, git-ignored).")
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only cases with this tag (repeatable).")
+@click.option("--relevance", "relevance_dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Relevance cases (reader profiles, precision@10 of the selection; default: evals/relevance of the checkout).")
 @common_options
 @expected_errors
 def eval(
@@ -420,10 +421,12 @@ def eval(
     judge: bool,
     out_dir: Path | None,
     tags: tuple[str, ...],
+    relevance_dir: Path | None,
     config_path: Path | None,
     verbose: bool,
 ) -> None:
-    """Score candidate prompts against a baseline on the eval cases; exit 1 on a regression."""
+    """Score candidate prompts against a baseline on the eval cases; exit 1 on a regression.
+    Also scores the selection on the relevance cases (precision@10 per reader profile)."""
     from agent.evals.report import print_table
     from agent.evals.session import EvalOptions, run_eval_session
 
@@ -433,8 +436,19 @@ def eval(
         outcome = run_eval_session(settings, options, cwd=Path.cwd(), progress=status.update)
     print_table(out, outcome.comparison, labels=outcome.labels)
     out.print(f"report: {outcome.report}\nresults: {outcome.jsonl}", markup=False)
-    if outcome.exit_code:
-        sys.exit(outcome.exit_code)
+    from agent.evals.relevance import default_relevance_dir, run_relevance
+
+    relevance = run_relevance((relevance_dir or default_relevance_dir()).expanduser().resolve())
+    for result in relevance:
+        mark = "ok" if result.passed else f"BELOW {result.case.min_precision:.0%}"
+        out.print(
+            f"relevance {result.case.name}: {result.score.name} {result.score.value:.2f} ({mark}): "
+            f"{result.score.reason}",
+            markup=False,
+            soft_wrap=True,
+        )
+    if outcome.exit_code or not all(r.passed for r in relevance):
+        sys.exit(outcome.exit_code or 1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -134,6 +134,11 @@ def precision_at_k(case: RelevanceCase) -> RelevanceResult:
     return RelevanceResult(case, Score(f"precision@{case.k}", value, reason), top)
 
 
+def default_relevance_dir() -> Path:
+    """`evals/relevance` of the checkout this package runs from."""
+    return Path(__file__).resolve().parents[2] / "evals" / "relevance"
+
+
 def run_relevance(directory: Path) -> list[RelevanceResult]:
     """Every relevance case of `directory`, scored (an empty list when there is none)."""
     if not directory.is_dir():
@@ -142,6 +147,7 @@ def run_relevance(directory: Path) -> list[RelevanceResult]:
 
 
 __all__ = [
+    "default_relevance_dir",
     "RelevanceCase",
     "RelevanceResult",
     "load_relevance_case",

@@ -16,7 +16,7 @@ _BRACES = re.compile(r"[{}]")
 
 
 def _clean(value: object) -> str:
-    return clean_text(_BRACES.sub("", str(value or "")))
+    return " ".join(_BRACES.sub("", clean_text(str(value or ""))).split())
 
 
 def _entry(path: Path, key: str, title: str, abstract: str, authors: list[str]) -> LibraryEntry:

@@ -73,6 +73,7 @@ def _fetch(settings: ZoteroSettings) -> list[LibraryEntry]:
 
 def load_zotero(settings: ZoteroSettings, store: Store | None) -> list[LibraryEntry]:
     """The Zotero library's entries; the last good copy from the state when the API fails."""
+    import httpx
     from pyzotero import zotero_errors
 
     origin = _origin(settings)
@@ -83,7 +84,7 @@ def load_zotero(settings: ZoteroSettings, store: Store | None) -> list[LibraryEn
             f"Zotero refused access to {settings.library_type} library {settings.user_id}: "
             "check [zotero] user_id and api_key"
         ) from None
-    except Exception as exc:  # pyzotero raises its own errors and httpx's
+    except (zotero_errors.PyZoteroError, httpx.HTTPError, ValueError) as exc:
         reason = " ".join(str(exc).split())[:160] or type(exc).__name__
         cached = store.cached_library(origin, "last") if store is not None else None
         if cached is None:
