@@ -305,11 +305,11 @@ class Store:
             )
 
     def ratings(self) -> list[Rating]:
-        """Every rating, oldest first."""
+        """Every rating, oldest first (a changed rating counts as new)."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT paper_id, rating, title, abstract, authors, rated_at FROM ratings "
-                "ORDER BY rated_at, paper_id"
+                "ORDER BY rowid"
             ).fetchall()
         return [Rating(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), r[5]) for r in rows]
 

@@ -28,7 +28,7 @@ UPVOTE_WEIGHT = 0.02
 MODEL_WEIGHT = 0.1  # per standard deviation of closeness to the reader's papers
 NOT_INTERESTED_WEIGHT = 1.0
 CATEGORY_WEIGHT = 0.05
-CLOSE_ENOUGH = 1.0  # standard deviations above the day's mean: "close to your library"
+CLOSE_ENOUGH = 0.5  # standard deviations above the day's mean: "close to your library"
 
 
 @dataclass(frozen=True)
