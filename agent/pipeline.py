@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 
 from agent.config import EngineChoice, Settings
 from agent.errors import ConfigError, DeliveryError, NoSourceReadError, SourceError
-from agent.models import DegradedNote, Digest, Paper, SourceHealth, Summary
+from agent.models import DegradedNote, Digest, Paper, SourceHealth, Summary, Usage
 from agent.select import Interests, ReaderProfile, Selection, select_papers
 from agent.sources import FetchContext, make_source
 from agent.sources.local import is_sample
@@ -250,6 +250,12 @@ def _daily_stages(
     )
     if not settings.show_updated:
         selection = dataclasses.replace(selection, updated=())
+    rerank_usage, rerank_notes = Usage(), []
+    if settings.llm.rerank and decision.kind == "llm" and selection.total > 1 and not interests.cold:
+        progress("asking the model which papers fit you best")
+        selection, rerank_usage, rerank_notes = rerank_selection(
+            settings, store, selection, interests, use_cache=options.use_cache
+        )
     if selection.total == 0 and not selection.updated:
         reason = _empty_message(fetched, selection)
         message = f"{reason} No email was sent."
@@ -269,10 +275,16 @@ def _daily_stages(
         summary = summarize(
             selection.selected,
             decision=decision,
-            settings=settings,
+            settings=_minus_spent(settings, rerank_usage),
             store=store,
             use_cache=options.use_cache,
             progress=lambda text: progress(f"summarizing {count}: {text}"),
+        )
+        summary = summary.model_copy(
+            update={
+                "usage": summary.usage + rerank_usage,
+                "degraded": (*rerank_notes, *summary.degraded),
+            }
         )
     else:  # only new versions of papers already digested: a short digest of updates
         updated = len(selection.updated)
@@ -329,6 +341,39 @@ def _daily_stages(
         selection=selection,
         engine_reason=decision.reason,
     )
+
+
+def rerank_selection(
+    settings: Settings, store: Store, selection: Selection, interests: Interests, *, use_cache: bool
+) -> tuple[Selection, Usage, list[DegradedNote]]:
+    """The model's relevance pass over the top candidates; any failure keeps the offline order
+    (and is noted). Cached and counted in usage like every model answer."""
+    import asyncio
+
+    from agent.select.rerank import apply_scores, candidates
+    from agent.summarize.llm.engine import LLMEngine
+    from agent.summarize.llm.rerank import RerankInput
+
+    limit = settings.llm.rerank_candidates
+    pool = candidates(selection, limit)
+    engine = LLMEngine(settings, store, use_cache=use_cache)
+    data = RerankInput(
+        interests=interests.text,
+        not_interested=interests.profile.not_interested,
+        library=tuple(e.title for e in interests.profile.positives),
+        papers=pool,
+    )
+    scores, notes = asyncio.run(engine.rerank(data))
+    return apply_scores(selection, scores, limit), engine.meter.total(), notes
+
+
+def _minus_spent(settings: Settings, spent: Usage) -> Settings:
+    """Settings whose cost cap leaves out what was already spent in this run."""
+    cap = settings.llm.max_cost_usd
+    if cap is None or not spent.cost_usd:
+        return settings
+    llm = settings.llm.model_copy(update={"max_cost_usd": max(0.0, cap - spent.cost_usd)})
+    return settings.model_copy(update={"llm": llm})
 
 
 def mark_flushed_digests(home: Path, store: Store, digest_keys: Sequence[str]) -> int:

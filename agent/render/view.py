@@ -33,6 +33,7 @@ _STEP_LABELS = {
     "repair": "Model output",
     "size": "Size",
     "source": "Sources",
+    "rerank": "The relevance pass",
 }
 _REASON_MAX = 240
 PREHEADER_MAX = 100

@@ -16,8 +16,11 @@ def clip_title(title: str, limit: int = TITLE_CHARS) -> str:
     return title[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
+FOLLOWED_PREFIX = "followed author: "
+
+
 def followed(author: str) -> str:
-    return f"followed author: {author}"
+    return f"{FOLLOWED_PREFIX}{author}"
 
 
 def library(evidence: Evidence, entry: LibraryEntry, *, rated: bool) -> str:

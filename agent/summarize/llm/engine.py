@@ -25,6 +25,7 @@ from agent.summarize.llm.headline import HeadlineInput, OverviewInput, ShortText
 from agent.summarize.llm.meter import UsageMeter
 from agent.summarize.llm.progress import CallProgress, Counted, Report
 from agent.summarize.llm.prompts import PromptSet
+from agent.summarize.llm.rerank import Reranker, RerankInput, batches
 from agent.summarize.offline import ThemeDraft
 
 if TYPE_CHECKING:
@@ -182,6 +183,27 @@ class LLMEngine:
         if all(o.answered_by != primary for o in outcomes):
             return f"{self.name} (unavailable; used {', '.join(named)})"
         return f"{self.name} (fallback: {', '.join(named)})"
+
+    # -- relevance pass -----------------------------------------------------------------------------
+
+    async def rerank(self, data: RerankInput) -> tuple[dict[str, int], list[DegradedNote]]:
+        """Model relevance scores (0-10) for the candidates, batched; papers whose batch no model
+        answered get no score. Returns the scores and a note per batch that fell back."""
+        reranker = Reranker(self._asker())
+        chain = build_chain("rerank", self._limited(), reranker.score, reranker.offline)
+        try:
+            outcomes: list[Outcome[dict[str, int]]] = await chain.abatch(
+                [StepCall(batch) for batch in batches(data)],
+                config={"max_concurrency": self.settings.llm.concurrency},
+            )
+        finally:
+            await self._close()
+        scores: dict[str, int] = {}
+        notes: list[DegradedNote] = []
+        for outcome in outcomes:
+            scores.update(outcome.value)
+            notes += _noted(outcome, "rerank")
+        return scores, list(dict.fromkeys(notes))
 
     # -- topic queries ----------------------------------------------------------------------------
 

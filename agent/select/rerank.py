@@ -1,0 +1,48 @@
+"""Reordering the top candidates by the model's relevance scores (`[llm] rerank = true`).
+
+The pass itself is a model step (agent/summarize/llm/rerank.py); this is the select side:
+which papers are candidates, and the new order. Papers by followed authors stay first; papers
+without a score keep their offline place behind the scored ones of equal standing."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from agent.models import Paper
+from agent.select.core import Selection
+from agent.select.reasons import FOLLOWED_PREFIX, NEW
+
+STRONG = 6  # a model score from which the model's judgement is the reason given
+
+
+def candidates(selection: Selection, limit: int) -> tuple[Paper, ...]:
+    """The best `limit` papers of the offline ranking (selected first, then also-new)."""
+    return (*selection.selected, *selection.also_new)[:limit]
+
+
+def apply_scores(selection: Selection, scores: dict[str, int], limit: int) -> Selection:
+    """The selection with its top `limit` candidates reordered by model score (stable), the cap
+    kept, and `why` saying so where the model's score is what placed a paper."""
+    if not scores:
+        return selection
+    keep = len(selection.selected)
+    pool = list(candidates(selection, limit))
+    rest = list((*selection.selected, *selection.also_new)[limit:])
+    followed = {p.id for p in selection.selected if selection.why.get(p.id, "").startswith(FOLLOWED_PREFIX)}
+    order = sorted(
+        range(len(pool)),
+        key=lambda i: (pool[i].id not in followed, -scores.get(pool[i].id, -1), i),
+    )
+    ranked = [pool[i] for i in order] + rest
+    why: dict[str, str] = {}
+    for paper in ranked[:keep]:
+        offline = selection.why.get(paper.id)
+        score = scores.get(paper.id)
+        if score is not None and (offline in (None, NEW) or score >= STRONG) and paper.id not in followed:
+            text = f"model: {score}/10 for your interests"
+            why[paper.id] = text if offline in (None, NEW) else f"{offline}; {text}"
+        else:
+            why[paper.id] = offline or NEW
+    return dataclasses.replace(
+        selection, selected=tuple(ranked[:keep]), also_new=tuple(ranked[keep:]), why=why
+    )

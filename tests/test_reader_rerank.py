@@ -1,0 +1,97 @@
+"""The optional model relevance pass (`[llm] rerank = true`) through the real OpenAI client
+against the loopback fake server: batched, reorders the top candidates, says so in `why`,
+counted in usage, cached on a re-run, and any failure keeps the offline order."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from agent.config import LLMSettings, Settings
+from agent.pipeline import DailyOptions, run_daily
+from agent.summarize.llm.tokens import OFFLINE_ENV
+from tests.fakes.openai_server import Fault, FakeOpenAIServer, RecordedRequest, Reply, request_schema
+from tests.llm_answers import answer_from_schema
+
+DAY = dt.date(2026, 11, 26)
+FAVOURITE = "Speculative Decoding with Big Little Decoder"
+
+
+@pytest.fixture(autouse=True)
+def _offline_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(OFFLINE_ENV, "1")
+
+
+def rerank_handler(fail: bool = False) -> Any:
+    """Valid answers for every step; rerank calls score FAVOURITE 10 and the others 1."""
+
+    def answer(body: dict[str, Any]) -> Any:
+        schema, as_tool = request_schema(body)
+        assert schema is not None
+        if "scores" in schema.get("properties", {}):
+            if fail:
+                return Fault.http(500)
+            prompt = RecordedRequest.text_of(body)
+            titles = dict(re.findall(r'<paper id="(P\d+)">([^\n]*)', prompt))
+            scores = [{"id": sid, "score": 10 if title.startswith(FAVOURITE) else 1} for sid, title in titles.items()]
+            return Reply({"scores": scores}, tool_call=as_tool)
+        return Reply(answer_from_schema(schema, themes=2), tool_call=as_tool)
+
+    return answer
+
+
+def settings(server: FakeOpenAIServer, home: Path, **llm: Any) -> Settings:
+    values: dict[str, Any] = {
+        "model": "gpt-4o-mini", "base_url": server.base_url, "api_key": SecretStr("k"),
+        "max_attempts": 1, "max_retry_wait_seconds": 0.0, "timeout_seconds": 2.0,
+        "rerank": True, "rerank_candidates": 45,
+    }
+    values.update(llm)
+    return Settings(home=home, max_papers=5, interests="efficient inference for large language models",
+                    llm=LLMSettings(**values))
+
+
+def rerank_requests(server: FakeOpenAIServer) -> list[RecordedRequest]:
+    return [r for r in server.chat_requests if "scores" in (request_schema(r.body)[0] or {}).get("properties", {})]
+
+
+def test_rerank_puts_the_models_choice_first_and_is_cached(tmp_path: Path) -> None:
+    with FakeOpenAIServer(handler=rerank_handler()) as server:
+        config = settings(server, tmp_path / "home")
+        options = DailyOptions(date=DAY, sources=("sample",), engine="llm", out_dir=tmp_path / "out", send=False)
+        outcome = run_daily(config, options)
+        calls = rerank_requests(server)
+        assert len(calls) == 3  # 45 candidates, at most 20 a call
+        assert all("not instructions" in RecordedRequest.text_of(c.body) for c in calls)
+        digest = outcome.digest
+        assert digest is not None
+        first = outcome.selection.selected[0]
+        assert first.title.startswith(FAVOURITE)
+        assert "model: 10/10" in digest.why[first.id]
+        assert digest.usage.calls >= 3 + 1  # the rerank calls are counted with the rest
+        assert not [n for n in digest.degraded if n.step == "rerank"]
+        before = len(server.chat_requests)
+        again = run_daily(config, options)
+        assert len(server.chat_requests) == before  # everything from the cache
+        assert again.selection.selected[0].id == first.id
+        assert again.digest.usage.cache_hits >= 3
+
+
+def test_rerank_failure_keeps_the_offline_order(tmp_path: Path) -> None:
+    with FakeOpenAIServer(handler=rerank_handler(fail=True)) as server:
+        config = settings(server, tmp_path / "home", circuit_breaker_failures=10)
+        options = DailyOptions(date=DAY, sources=("sample",), engine="llm", out_dir=tmp_path / "out", send=False)
+        outcome = run_daily(config, options)
+        offline = run_daily(
+            config.model_copy(update={"llm": config.llm.model_copy(update={"rerank": False})}),
+            DailyOptions(date=DAY, sources=("sample",), engine="llm", out_dir=tmp_path / "o2", send=False),
+        )
+    assert [p.id for p in outcome.selection.selected] == [p.id for p in offline.selection.selected]
+    notes = [n for n in outcome.digest.degraded if n.step == "rerank"]
+    assert notes and all(n.fallback == "offline engine" for n in notes)
+    assert not any("model:" in why for why in outcome.digest.why.values())
