@@ -71,6 +71,13 @@ def test_a_broken_library_names_the_file_and_the_entry(tmp_path: Path, name: str
     assert str(path) in message and needle in message and "\n" not in message
 
 
+def test_papers_as_jsonl_like_the_file_source(tmp_path: Path) -> None:
+    papers = tmp_path / "mine.jsonl"
+    papers.write_text('{"id": "2401.1", "title": "Pruning LLMs", "abstract": "We prune.", "categories": ["cs.CL"]}\n', encoding="utf-8")
+    (entry,) = load_library(papers, Settings(home=tmp_path), None)
+    assert (entry.key, entry.title, entry.categories) == ("2401.1", "Pruning LLMs", ("cs.CL",))
+
+
 def test_missing_file_and_directory_are_config_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file"):
         load_library(tmp_path / "nope.bib", Settings(home=tmp_path), None)

@@ -43,7 +43,7 @@ class Interests:
 
     @property
     def ranks(self) -> bool:
-        return bool(self.text.strip() or self.include_keywords or not self.profile.empty)
+        return not self.cold
 
     @property
     def cold(self) -> bool:

@@ -1,4 +1,5 @@
-"""The reader's library: files (BibTeX, RIS, Zotero CSV, a .txt of arXiv ids or DOIs) and the
+"""The reader's library: files (BibTeX, RIS, Zotero CSV, a .txt of arXiv ids or DOIs, or papers
+as .json/.jsonl like the file source) and the
 Zotero web API, parsed once and kept in the state (re-read only when the file changes)."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from agent.store import Store
 
 MAX_BYTES = 50_000_000  # a library file larger than this is refused
-FORMATS = ("bib", "ris", "csv", "txt")
+FORMATS = ("bib", "ris", "csv", "txt", "json", "jsonl")
 PARSER_VERSION = "1"  # part of the cache fingerprint: a parser change re-reads every file
 
 
@@ -66,6 +67,13 @@ def parse_library(
         return parse_ris(text, path)
     if kind == "csv":
         return parse_zotero_csv(text, path)
+    if kind in ("json", "jsonl"):  # papers as the file source reads them (id, title, abstract...)
+        from agent.sources.local import read_paper_file
+
+        return [
+            LibraryEntry(key=p.id, title=p.title, abstract=p.abstract, authors=p.authors, categories=p.categories)
+            for p in read_paper_file(path, f"library:{path}")
+        ]
     from agent.select.library.idlist import look_up
 
     return look_up(path, text, settings, store, fetcher=fetcher)
