@@ -98,6 +98,9 @@ def print_digest(console: Console, digest: Digest) -> None:
         for blurb in theme.papers:
             paper = digest.papers[blurb.paper_id]
             console.print(Padding(f"[bold]• {escape(paper.title)}[/]", (0, 2)))
+            if digest.why.get(blurb.paper_id):
+                reason = f"{blurb.paper_id} · {digest.why[blurb.paper_id]}"
+                console.print(Padding(f"[dim]{escape(reason)}[/]", (0, 4)))
             console.print(Padding(escape(blurb.blurb), (0, 4)))
             if paper.url:
                 console.print(Padding(f"[dim]{escape(paper.url)}[/]", (0, 4)))
