@@ -90,6 +90,14 @@ class LLMSettings(Section):
     cache: bool = True
     rerank: bool = False  # a model relevance pass over the top candidates of the ranking
     rerank_candidates: int = Field(default=60, ge=2, le=500)
+    language: str = "English"  # the reader's language: a name or a code ("zh", "de")
+
+    @field_validator("language", mode="after")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        from agent.language import language_name
+
+        return language_name(value)
 
 
 class ZoteroSettings(Section):

@@ -35,6 +35,9 @@ class Paper(Frozen):
     source: str = "unknown"
     upvotes: int | None = None
     announce_type: str | None = None
+    code_url: str | None = None  # the code repository (GitHub/GitLab), when known
+    stars: int | None = None  # the code repository's stars, when the source says
+    hf_url: str | None = None  # the paper's Hugging Face page, for Hugging Face papers
 
 
 class PaperBlurb(Frozen):

@@ -382,9 +382,11 @@ def test_text_is_wrapped_at_72_and_urls_are_whole_on_their_own_line():
     for line in text.splitlines():
         if len(line) > 72:
             assert line.strip() == LONG_URL, line
-    assert f"  {LONG_URL}" in text.splitlines()
-    for i in range(4):
-        assert f"  https://arxiv.org/abs/2611.{i:05d}" in text.splitlines() or i == 0
+    assert f"  {LONG_URL}" in text.splitlines()  # too long to share a line with its label
+    lines = text.splitlines()
+    for i in range(1, 3):  # blurbed papers: one labelled link per line
+        assert f"  Abstract: https://arxiv.org/abs/2611.{i:05d}" in lines
+    assert "  https://arxiv.org/abs/2611.00003" in lines  # also new: the bare link
     assert "Also new today (1)".upper() in text
 
 

@@ -18,6 +18,8 @@ RSS = Path(__file__).parent / "fixtures" / "arxiv_rss"
 CS_CL = (RSS / "distill_rss_arxiv_cs_cl.xml").read_bytes()
 CS_AI = (RSS / "distill_rss_arxiv_cs_ai.xml").read_bytes()
 WEEKEND = (RSS / "allnewsai_rss_cs.CL_weekend_empty.xml").read_bytes()
+LEGACY_RDF = (RSS / "derived_rdf_cs_cl_legacy.xml").read_bytes()
+ATOM = (RSS / "derived_atom_cs_cl.xml").read_bytes()
 DAY = dt.date(2026, 4, 27)
 EDT = dt.timezone(dt.timedelta(hours=-4))
 
@@ -136,8 +138,15 @@ def test_truncated_feed_is_a_source_error(server, tmp_path):
         b"<html><body>Service temporarily unavailable</body></html>",
         b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "boom">]><rss>&a;</rss>',
         b"<rss version='2.0'></rss>",
+        b'<?xml version="1.0"?><!DOCTYPE rss SYSTEM "http://127.0.0.1:9/x.dtd"><rss/>',
+        b'<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><rss><channel>&x;</channel></rss>',
+        LEGACY_RDF[: len(LEGACY_RDF) // 2],
+        ATOM[: len(ATOM) - 40],
     ],
-    ids=["binary", "empty", "html", "entities", "no-channel"],
+    ids=[
+        "binary", "empty", "html", "entities", "no-channel", "external-dtd", "xxe",
+        "truncated-rdf", "truncated-atom",
+    ],
 )
 def test_garbage_is_a_source_error(server, tmp_path, body):
     with pytest.raises(SourceError) as info:
@@ -163,3 +172,64 @@ def test_split_creators():
 def test_empty_categories_is_a_config_error():
     with pytest.raises(ConfigError):
         ArxivRssSource("  ")
+
+
+def test_legacy_rdf_feed_with_ids_in_titles(server, tmp_path):
+    """The old export.arxiv.org RSS 1.0 feed: '(arXiv:ID vN [cat] KIND)' ends the title."""
+    every = parse_rss(LEGACY_RDF.decode(), source="arxiv-rss:cs.CL")
+    assert [(p.id, p.version, p.announce_type) for p in every] == [
+        ("2604.22002", 1, "new"),
+        ("2604.22027", 2, "replace"),
+        ("2604.22038", 1, "cross"),
+    ]
+    first, second, third = every
+    assert first.title == (
+        "When Cow Urine Cures Constipation on YouTube: Limits of LLMs in Detecting "
+        "Culture-specific Health Misinformation"
+    )
+    assert third.title == "What Do Vision-Language Models See When They Read?"
+    assert first.authors == ("Anamta Khan", "Ratna Kandala", "Deepti")  # HTML links stripped
+    assert first.abstract.startswith("Social media platforms") and "<p>" not in first.abstract
+    assert first.categories == ("cs.CL",) and third.primary_category == "cs.LG"
+    assert "represent & retrieve" in third.abstract
+    assert first.pdf_url == "https://arxiv.org/pdf/2604.22002v1"
+    assert first.code_url == "https://github.com/example-lab/gomutra-discourse"
+    kept = fetch(server, "arxiv-rss:cs.CL", LEGACY_RDF, tmp_path)  # new + cross by default
+    assert [p.id for p in kept] == ["2604.22002", "2604.22038"]
+
+
+def test_atom_feed(server, tmp_path):
+    every = parse_rss(ATOM.decode(), source="arxiv-rss:cs.CL")
+    assert [(p.id, p.version, p.announce_type) for p in every] == [
+        ("2604.22002", 1, "new"),
+        ("2604.22027", 2, "replace-cross"),
+    ]
+    first, second = every
+    assert first.authors == ("Anamta Khan", "Ratna Kandala", "Deepti", "Sheza Munir", "Joyojeet Pal")
+    assert first.abstract.startswith("Social media platforms") and "Announce" not in first.abstract
+    assert second.categories == ("cs.CL", "cs.AI", "cs.LG")
+    assert second.primary_category == "cs.CL"
+    assert first.published == dt.datetime(2026, 4, 27, 0, 0, tzinfo=EDT)
+    assert second.code_url == "https://gitlab.com/example/lexical-heads"
+    assert second.pdf_url == "https://arxiv.org/pdf/2604.22027v2"
+    kept = fetch(server, "arxiv-rss:cs.CL", ATOM, tmp_path, announce_types=["new"])
+    assert [p.id for p in kept] == ["2604.22002"]
+
+
+def test_rss_091_without_arxiv_ids_names_the_item():
+    feed = (
+        '<rss version="0.91"><channel><title>t</title><link>http://x.org/</link>'
+        "<item><title>A paper</title><link>http://x.org/a</link></item></channel></rss>"
+    )
+    with pytest.raises(SourceError, match="item 1 has no arXiv id"):
+        parse_rss(feed, source="arxiv-rss:cs.CL")
+
+
+def test_rss_092_with_arxiv_links_parses():
+    feed = (
+        '<rss version="0.92"><channel><title>t</title><link>http://x.org/</link>'
+        "<item><title>A paper</title><link>https://arxiv.org/abs/2604.00001v3</link>"
+        "<description>Plain abstract.</description></item></channel></rss>"
+    )
+    [paper] = parse_rss(feed, source="arxiv-rss:cs.CL")
+    assert (paper.id, paper.version, paper.abstract) == ("2604.00001", 3, "Plain abstract.")

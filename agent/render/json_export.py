@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.models import Digest, Paper
-from agent.render.view import safe_url
+from agent.render.view import paper_links, safe_url
 
 SCHEMA_VERSION = 1
 
@@ -26,6 +26,18 @@ def _paper_ref(paper_id: str, papers: dict[str, Paper]) -> dict[str, Any]:
         "authors": list(paper.authors),
         "url": safe_url(paper.url),
         "pdf_url": safe_url(paper.pdf_url),
+        **_links_and_facts(paper),
+    }
+
+
+def _links_and_facts(paper: Paper | None) -> dict[str, Any]:
+    """`links` (abstract, pdf, code, huggingface: those known, http(s) only), upvotes, stars."""
+    if paper is None:
+        return {"links": {}, "upvotes": None, "stars": None}
+    return {
+        "links": paper_links(paper),
+        "upvotes": paper.upvotes,
+        "stars": paper.stars if paper.code_url else None,
     }
 
 
@@ -50,6 +62,7 @@ def digest_to_json(digest: Digest) -> dict[str, Any]:
                 "source": paper.source if paper else None,
                 "engine": pb.engine,
                 "why": digest.why.get(pb.paper_id),
+                **_links_and_facts(paper),
             }
             entries.append(entry)
         themes.append(

@@ -135,7 +135,10 @@ def clip(text: str, limit: int) -> str:
 def engine_sentence(engine: str) -> str:
     """The footer's plain statement of who wrote the digest."""
     if engine == "offline":
-        return "Written by the offline engine (no language model configured)."
+        return (
+            "Written by the offline engine (no language model configured), "
+            "which writes in English only."
+        )
     model = engine.split(":", 1)[1] if engine.startswith("llm:") else engine
     return f"Written by the language model {model}." if model else "Written by a language model."
 
@@ -196,6 +199,12 @@ def health_sentence(health: SourceHealth) -> str:
 
 
 @dataclass(frozen=True)
+class LinkView:
+    label: str  # "Abstract", "PDF", "Code", "Hugging Face"
+    url: str
+
+
+@dataclass(frozen=True)
 class PaperView:
     id: str
     title: str
@@ -206,6 +215,34 @@ class PaperView:
     engine: str
     version: int | None = None
     picked: str | None = None  # why the selection picked it ("close to your library: …")
+    links: tuple[LinkView, ...] = ()
+    facts: str | None = None  # "74 upvotes · 86 stars", when the source says
+
+
+def paper_links(paper: Paper) -> dict[str, str]:
+    """The paper's safe links by kind: abstract, pdf, code, huggingface (only those known)."""
+    found = {
+        "abstract": safe_url(paper.url),
+        "pdf": safe_url(paper.pdf_url),
+        "code": safe_url(paper.code_url),
+        "huggingface": safe_url(paper.hf_url),
+    }
+    if found["abstract"] and found["abstract"] == found["huggingface"]:
+        found["abstract"] = None  # a Hugging Face-only paper: its page is its abstract page
+    return {kind: url for kind, url in found.items() if url}
+
+
+_LINK_LABELS = {"abstract": "Abstract", "pdf": "PDF", "code": "Code", "huggingface": "Hugging Face"}
+
+
+def paper_facts(paper: Paper) -> str | None:
+    """'74 upvotes · 86 stars' from what the source reported; None when it reported nothing."""
+    parts = []
+    if paper.upvotes:
+        parts.append(plural(paper.upvotes, "upvote"))
+    if paper.stars and paper.code_url:
+        parts.append(plural(paper.stars, "star"))
+    return " · ".join(parts) or None
 
 
 @dataclass(frozen=True)
@@ -282,6 +319,8 @@ def _paper_view(
         engine=engine,
         version=paper.version,
         picked=picked,
+        links=tuple(LinkView(_LINK_LABELS[k], u) for k, u in paper_links(paper).items()),
+        facts=paper_facts(paper),
     )
 
 

@@ -25,6 +25,7 @@ from agent.sources.base import FetchContext, Source
 from agent.sources.clean import clean_text
 from agent.sources.fields import iso_datetime, local_name, unique
 from agent.sources.http import HttpFetcher, parse_xml
+from agent.sources.links import code_repo_url
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
@@ -199,6 +200,8 @@ def _paper(entry: Element, source: str, index: int) -> Paper:
     primary = (primary_el.get("term") or "").strip() if primary_el is not None else ""
     if primary and primary not in categories:
         categories = (primary, *categories)
+    abstract = clean_text(entry.findtext(f"{ATOM}summary") or "")
+    comment = entry.findtext(f"{ARXIV}comment") or ""
     authors = tuple(
         name
         for author in entry.findall(f"{ATOM}author")
@@ -208,7 +211,7 @@ def _paper(entry: Element, source: str, index: int) -> Paper:
         id=arxiv_id,
         version=version,
         title=title,
-        abstract=clean_text(entry.findtext(f"{ATOM}summary") or ""),
+        abstract=abstract,
         authors=authors,
         categories=categories,
         primary_category=primary or (categories[0] if categories else None),
@@ -217,6 +220,7 @@ def _paper(entry: Element, source: str, index: int) -> Paper:
         published=iso_datetime(entry.findtext(f"{ATOM}published")),
         updated=iso_datetime(entry.findtext(f"{ATOM}updated")),
         source=source,
+        code_url=code_repo_url(abstract, comment),
     )
 
 

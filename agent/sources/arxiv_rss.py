@@ -1,38 +1,55 @@
-"""`arxiv-rss:CATS`: the daily arXiv announcement feed (RSS 2.0 from rss.arxiv.org).
+"""`arxiv-rss:CATS`: arXiv's daily announcement feeds, in every format arXiv has served.
 
-One item per announced paper. The guid is ``oai:arXiv.org:IDvN``; the description starts
-``arXiv:IDvN Announce Type: TYPE \\nAbstract: ...``; ``dc:creator`` is one comma-separated
-string; each ``<category>`` is one element, the first being the primary. A channel without
-items is an empty day (weekends, holidays), not an error.
+Parsed with feedparser, so RSS 0.9x, RSS 1.0 (RDF), RSS 2.0 and Atom all work:
+
+- RSS 2.0 and Atom from rss.arxiv.org: the guid (or Atom id) holds ``oai:arXiv.org:IDvN`` or
+  the versioned abstract URL; the description starts ``arXiv:IDvN Announce Type: TYPE
+  \\nAbstract: ...``; ``arxiv:announce_type`` repeats the type; ``dc:creator`` is one
+  comma-separated string; one ``<category>`` per category, the primary first.
+- The old RSS 1.0 (RDF) feed of export.arxiv.org: the title ends ``(arXiv:ID vN [cat])``
+  (``UPDATED`` for a replacement, ``CROSS LISTED`` for a cross-list), the description is HTML,
+  and ``dc:creator`` is a list of HTML links.
+
+Guarantees kept from the hand-written parser: the body is first parsed by defusedxml, so a
+DTD with entities, an external entity or a malformed (truncated) document is refused with one
+clear line before feedparser sees it; feedparser's ``bozo`` flag and our own checks (a feed
+root, a channel, an arXiv id per item) catch the rest. A channel without items is an empty
+day (weekends, holidays), not an error.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import email.utils
 import re
-from typing import TYPE_CHECKING
+from html.parser import HTMLParser
+from typing import Any
 
 from agent.errors import ConfigError, SourceError
 from agent.models import Paper
 from agent.sources.arxiv_ids import abs_url, find_arxiv_id, pdf_url
 from agent.sources.base import FetchContext, Source
 from agent.sources.clean import clean_text
-from agent.sources.fields import local_name, unique
+from agent.sources.fields import iso_datetime, local_name, unique
 from agent.sources.http import HttpFetcher, parse_xml
+from agent.sources.links import code_repo_url
 
-if TYPE_CHECKING:
-    from xml.etree.ElementTree import Element
-
-ARXIV_NS = "{http://arxiv.org/schemas/atom}"
-DC_NS = "{http://purl.org/dc/elements/1.1/}"
 ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross", "absonly")
+_FEED_ROOTS = frozenset({"rss", "RDF", "feed", "channel"})
 
 # The description's header line, before the abstract proper (a text field, not XML).
 _HEADER_RE = re.compile(
     r"^\s*arXiv:(?P<id>\S+)\s+Announce Type:\s*(?P<type>[\w-]+)\s*(?:Abstract:\s*)?",
     re.IGNORECASE,
 )
+# The old RDF title suffix: "Title. (arXiv:2310.11511v1 [cs.CL] UPDATED)".
+_OLD_TITLE_RE = re.compile(
+    r"\.?\s*\(arXiv:(?P<id>[^\s\[\]()]+?)\s*(?:v(?P<version>\d+))?\s*"
+    r"\[(?P<category>[^\]]+)\](?:\s*(?P<kind>UPDATED|CROSS LISTED))?\)\s*$",
+    re.IGNORECASE,
+)
+_OLD_KINDS = {None: "new", "updated": "replace", "cross listed": "cross"}
 _NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 
 
@@ -62,65 +79,106 @@ class ArxivRssSource(Source):
 
 
 def parse_rss(text: str, *, source: str) -> list[Paper]:
-    """Every item of an arXiv RSS 2.0 feed, in feed order (no announce-type filtering)."""
-    root = parse_xml(text, source)
-    if root.tag != "rss":
-        raise SourceError(f"{source}: not an RSS feed (root element <{local_name(root.tag)}>)")
-    channel = root.find("channel")
-    if channel is None:
+    """Every item of an arXiv feed (RSS 0.9x/1.0/2.0 or Atom), in feed order, unfiltered."""
+    import feedparser  # imported here: only runs that read a feed pay for it
+
+    root = parse_xml(text, source)  # defusedxml: no entities, no DTD tricks, well-formed
+    if local_name(root.tag) not in _FEED_ROOTS:
+        raise SourceError(f"{source}: not an RSS or Atom feed (root element <{local_name(root.tag)}>)")
+    if local_name(root.tag) == "rss" and not any(local_name(c.tag) == "channel" for c in root):
         raise SourceError(f"{source}: RSS feed without a <channel>")
+    parsed = feedparser.parse(
+        text.encode("utf-8"),
+        response_headers={"content-type": "application/xml; charset=utf-8"},
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
+    if parsed.get("bozo") and not isinstance(
+        parsed.get("bozo_exception"), feedparser.CharacterEncodingOverride
+    ):
+        reason = " ".join(str(parsed.get("bozo_exception") or "unknown error").split())
+        raise SourceError(f"{source}: malformed feed ({reason}); feed truncated or not a feed")
+    if not parsed.get("version"):
+        raise SourceError(f"{source}: not an RSS or Atom feed (feedparser found no feed format)")
     papers: list[Paper] = []
     seen: set[str] = set()
-    for index, item in enumerate(channel.findall("item"), start=1):
-        paper = _paper(item, source, index)
+    for index, entry in enumerate(parsed.entries, start=1):
+        paper = _paper(entry, source, index)
         if paper.id not in seen:  # a paper listed under two of the categories
             seen.add(paper.id)
             papers.append(paper)
     return papers
 
 
-def _paper(item: Element, source: str, index: int) -> Paper:
-    description = item.findtext("description") or ""
+def _paper(entry: Any, source: str, index: int) -> Paper:
+    description = html_text(entry.get("summary") or "")
     header = _HEADER_RE.match(description)
     abstract = description[header.end() :] if header else description
+    raw_title = html_text(entry.get("title") or "")
+    old = _OLD_TITLE_RE.search(raw_title)
+    title = clean_text(raw_title[: old.start()] if old else raw_title)
 
     found = None
     for candidate in (
-        item.findtext("guid"),
+        entry.get("id"),
         header.group("id") if header else None,
-        item.findtext("link"),
+        f"{old.group('id')}v{old.group('version') or ''}".rstrip("v") if old else None,
+        entry.get("link"),
     ):
         if candidate and (found := find_arxiv_id(candidate)):
             break
     if not found:
         raise SourceError(f"{source}: item {index} has no arXiv id")
     arxiv_id, version = found
-    if version is None and header and (from_header := find_arxiv_id(header.group("id"))):
-        version = from_header[1]
-
-    title = clean_text(item.findtext("title") or "")
+    if version is None:
+        version = _version(header.group("id") if header else None, old)
     if not title:
         raise SourceError(f"{source}: item {index} ({arxiv_id}) has no title")
 
-    announce = (item.findtext(f"{ARXIV_NS}announce_type") or "").strip().lower()
+    announce = str(entry.get("arxiv_announce_type") or "").strip().lower()
     if not announce and header:
         announce = header.group("type").lower()
+    if not announce and old:
+        announce = _OLD_KINDS.get((old.group("kind") or "").lower() or None, "new")
 
-    categories = unique(c.text.strip() for c in item.findall("category") if c.text)
+    categories = unique(
+        term for tag in entry.get("tags") or () if (term := str(tag.get("term") or "").strip())
+    )
+    if old and not categories:
+        categories = (old.group("category").strip(),)
+    abstract = clean_text(abstract)
     return Paper(
         id=arxiv_id,
         version=version,
         title=title,
-        abstract=clean_text(abstract),
-        authors=split_creators(item.findtext(f"{DC_NS}creator") or ""),
+        abstract=abstract,
+        authors=_authors(entry),
         categories=categories,
         primary_category=categories[0] if categories else None,
         url=abs_url(arxiv_id),
         pdf_url=pdf_url(arxiv_id, version),
-        published=_rfc822(item.findtext("pubDate")),
+        published=_when(entry, "published") or _when(entry, "updated"),
+        updated=_when(entry, "updated") if dict.get(entry, "published") else None,
         source=source,
         announce_type=announce or None,
+        code_url=code_repo_url(abstract),
     )
+
+
+def _version(header_id: str | None, old: re.Match[str] | None) -> int | None:
+    if header_id and (from_header := find_arxiv_id(header_id)) and from_header[1]:
+        return from_header[1]
+    if old and old.group("version"):
+        return int(old.group("version"))
+    return None
+
+
+def _authors(entry: Any) -> tuple[str, ...]:
+    """Authors from dc:creator (one comma-separated string, maybe HTML links) or Atom authors."""
+    names = [str(a.get("name") or "") for a in entry.get("authors") or () if isinstance(a, dict)]
+    if len(names) > 1:
+        return tuple(n for n in (clean_text(html_text(n)) for n in names) if n)
+    return split_creators(html_text(names[0] if names else str(entry.get("author") or "")))
 
 
 def split_creators(creators: str) -> tuple[str, ...]:
@@ -140,11 +198,43 @@ def split_creators(creators: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _rfc822(value: str | None) -> dt.datetime | None:
-    if not value or not value.strip():
+class _TextOnly(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("p", "br", "div", "li"):
+            self.parts.append(" ")
+
+
+def html_text(value: str) -> str:
+    """The text of an HTML fragment (the old RDF feed's descriptions and creators)."""
+    if "<" not in value:
+        return value
+    parser = _TextOnly()
+    parser.feed(value)
+    parser.close()
+    return "".join(parser.parts)
+
+
+def _when(entry: Any, field: str) -> dt.datetime | None:
+    """A feed date: RFC 822 (RSS), ISO 8601 (Atom, dc:date), else feedparser's UTC reading."""
+    # dict.get: feedparser's own get() maps a missing `updated` to `published`, with a warning.
+    raw = str(dict.get(entry, field) or "").strip()
+    if not raw:
         return None
-    try:
-        when = email.utils.parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError):
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    when = iso_datetime(raw.replace("Z", "+00:00"))
+    if when is None:
+        try:
+            when = email.utils.parsedate_to_datetime(raw)
+            when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+        except (TypeError, ValueError):
+            when = None
+    parsed = dict.get(entry, f"{field}_parsed")
+    if when is None and parsed:
+        when = dt.datetime.fromtimestamp(calendar.timegm(parsed), tz=dt.UTC)
+    return when

@@ -1,7 +1,8 @@
 """`hf-daily[:DATE]`: Hugging Face daily papers (huggingface.co/api/daily_papers?date=DATE).
 
 A JSON array; each item holds ``paper`` with the arXiv id (no version), title, summary, authors
-(``{name, hidden, ...}``), ``upvotes`` and ``publishedAt`` (the arXiv date). The listing day
+(``{name, hidden, ...}``), ``upvotes``, ``publishedAt`` (the arXiv date) and, when the authors
+linked one, ``githubRepo`` with ``githubStars``. The listing day
 defaults to the digest date. An object with ``error`` instead of the array is a SourceError.
 """
 
@@ -17,12 +18,10 @@ from agent.sources.arxiv_ids import abs_url, find_arxiv_id, pdf_url
 from agent.sources.base import FetchContext, Source
 from agent.sources.clean import clean_text
 from agent.sources.fields import iso_datetime
+from agent.sources.links import code_repo_url, hf_paper_url
 from agent.sources.http import HttpFetcher, parse_json
 
 log = logging.getLogger(__name__)
-
-HF_PAPER_URL = "https://huggingface.co/papers/"
-
 
 class HfDailySource(Source):
     """The papers listed on one day of Hugging Face's daily papers page, with upvotes."""
@@ -76,22 +75,31 @@ def _paper(item: dict[str, Any], source: str) -> Paper | None:
         paper_id, version = found
         url, pdf = abs_url(paper_id), pdf_url(paper_id, version)
     else:
-        paper_id, version, url, pdf = raw_id, None, HF_PAPER_URL + raw_id, None
+        paper_id, version, url, pdf = raw_id, None, hf_paper_url(raw_id), None
     authors = tuple(
         name
         for author in raw.get("authors") or ()
         if isinstance(author, dict) and (name := clean_text(str(author.get("name") or "")))
     )
     upvotes = raw.get("upvotes")
+    stars = raw.get("githubStars")
+    abstract = clean_text(str(raw.get("summary") or item.get("summary") or ""))
     return Paper(
         id=paper_id,
         version=version,
         title=title,
-        abstract=clean_text(str(raw.get("summary") or item.get("summary") or "")),
+        abstract=abstract,
         authors=authors,
         url=url,
         pdf_url=pdf,
         published=iso_datetime(raw.get("publishedAt") or item.get("publishedAt")),
         source=source,
-        upvotes=upvotes if isinstance(upvotes, int) and not isinstance(upvotes, bool) else None,
+        upvotes=_count(upvotes),
+        code_url=code_repo_url(str(raw.get("githubRepo") or ""), abstract),
+        stars=_count(stars) if raw.get("githubRepo") else None,
+        hf_url=hf_paper_url(raw_id),
     )
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None

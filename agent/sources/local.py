@@ -57,6 +57,9 @@ def record_to_paper(record: Any, source: str) -> Paper:
         source=source,
         upvotes=record.get("upvotes"),
         version=record.get("version"),
+        code_url=record.get("code_url") or None,
+        stars=record.get("stars"),
+        hf_url=record.get("hf_url") or None,
     )
 
 

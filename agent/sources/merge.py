@@ -5,7 +5,7 @@ Rules, per field, over the copies of one id (in order of appearance):
   (ties: the first copy that has the field), so a replaced paper shows its newest title.
 - abstract: the longest. authors, categories: the first non-empty (the order is meaningful).
 - primary_category, announce_type, published, source: the first non-empty.
-- updated: the latest. upvotes: the maximum.
+- updated: the latest. upvotes, stars: the maximum. code_url, hf_url: the first non-empty.
 Order is the order of first appearance across the lists, so the result is stable.
 """
 
@@ -41,6 +41,7 @@ def _merge(copies: list[Paper]) -> Paper:
     newest_first = [p for p in copies if p.version == top] + [p for p in copies if p.version != top]
     upvotes = [p.upvotes for p in copies if p.upvotes is not None]
     updated = [p.updated for p in copies if p.updated is not None]
+    stars = [p.stars for p in copies if p.stars is not None]
     return first.model_copy(
         update={
             "version": top,
@@ -55,6 +56,9 @@ def _merge(copies: list[Paper]) -> Paper:
             "published": _first(p.published for p in copies),
             "updated": max(updated) if updated else None,
             "upvotes": max(upvotes) if upvotes else None,
+            "stars": max(stars) if stars else None,
+            "code_url": _first(p.code_url for p in copies),
+            "hf_url": _first(p.hf_url for p in copies),
         }
     )
 

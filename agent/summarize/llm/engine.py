@@ -54,7 +54,7 @@ class LLMEngine:
     ) -> None:
         self.settings = settings
         self.progress = CallProgress(progress) if progress is not None else None
-        self.prompts = prompts or PromptSet.load()
+        self.prompts = (prompts or PromptSet.load()).with_language(settings.llm.language)
         self.meter = meter or UsageMeter(settings.llm.prices, settings.llm.max_cost_usd)
         feed = models is not None and meter is None
         if models is None:

@@ -50,6 +50,11 @@ class PromptSet:
     directory: Path
     versions: dict[str, str]
     _templates: Mapping[str, jinja2.Template] = field(repr=False)
+    language: str = "English"  # the reader's language, given to every prompt as `language`
+
+    def with_language(self, language: str) -> PromptSet:
+        """The same prompts, told to write in `language` (a name such as 'Chinese')."""
+        return PromptSet(self.directory, self.versions, self._templates, language)
 
     @classmethod
     def load(cls, directory: Path | None = None) -> PromptSet:
@@ -80,7 +85,7 @@ class PromptSet:
     def render(self, name: str, **variables: Any) -> str:
         """Render one prompt; a variable the template uses but was not given raises
         `jinja2.UndefinedError`."""
-        return self._templates[name].render(**variables).strip()
+        return self._templates[name].render(**{"language": self.language, **variables}).strip()
 
     def version_of(self, *names: str) -> str:
         """One version for the prompts a call uses (the cache key part)."""
