@@ -24,7 +24,7 @@ from agent.summarize.offline import (
     write_overview,
     write_theme_summary,
 )
-from agent.summarize.offline_phrases import is_modifier, is_name, topic_phrase
+from agent.summarize.offline_phrases import doc_count, is_modifier, is_name, topic_phrase
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "evals" / "gold" / "sample_themes.json"
@@ -456,3 +456,41 @@ def test_blurbs_never_carry_markup_from_an_injected_abstract() -> None:
 def test_nearest_themes_with_no_usable_terms_sends_papers_to_other() -> None:
     bare = [Paper(id="a", title="T"), Paper(id="b", title="Q")]
     assert nearest_themes(bare[:1], [bare[1:]]) == [None]
+
+
+def test_ordinary_days_get_four_to_eight_themes_that_agree_with_the_labels():
+    """The labelled 20-40 paper day cases of evals/: 4-8 named themes each (plus Other), and
+    a mean ARI of at least 0.40 against the hand labels (bench/offline_quality.py prints it)."""
+    from agent.evals.cases import load_cases
+
+    cases = [
+        c
+        for c in load_cases(Path(__file__).parent.parent / "evals" / "cases", tags=("day",))
+        if c.gold and 20 <= len(c.papers) <= 40
+    ]
+    assert len(cases) >= 5
+    scores = []
+    for case in cases:
+        themes = group_papers(list(case.papers))
+        named = [t for t in themes if t.title != "Other"]
+        assert 4 <= len(named) <= 8, (case.name, [t.title for t in themes])
+        where = {pid: i for i, t in enumerate(themes) for pid in t.paper_ids}
+        ids = [p.id for p in case.papers if p.id in case.gold]
+        scores.append(adjusted_rand_score([case.gold[i] for i in ids], [where[i] for i in ids]))
+    assert sum(scores) / len(scores) >= 0.40, scores
+
+
+def test_a_theme_summary_counts_the_papers_that_use_its_title():
+    """'6 papers on X' only when most of them say X; otherwise it says how many do."""
+    from agent.evals.cases import load_cases
+
+    for case in load_cases(Path(__file__).parent.parent / "evals" / "cases", tags=("day",)):
+        by_id = case.papers_by_id
+        for t in group_papers(list(case.papers)):
+            m = re.match(r"(\d+) papers on (.+?)(?:, covering |, for example |\.$)", t.summary)
+            if not m or t.title == "Other":
+                continue
+            docs = [f"{by_id[i].title}\n{by_id[i].abstract}" for i in t.paper_ids]
+            for part in _parts(t.title):
+                used = doc_count(part, docs)
+                assert used == 0 or used * 2 >= len(docs), (case.name, t.title, t.summary)

@@ -17,6 +17,7 @@ from threadpoolctl import threadpool_limits
 
 from agent.models import Paper, PaperBlurb, Summary, Theme
 from agent.summarize.offline_blurbs import make_blurb, split_sentences
+from agent.summarize.offline_daygroups import cluster_day, is_ordinary_day
 from agent.summarize.offline_grouping import (
     OTHER,
     centroid_similarity,
@@ -26,7 +27,13 @@ from agent.summarize.offline_grouping import (
     title_phrases,
     vectorize,
 )
-from agent.summarize.offline_phrases import doc_count, is_name, same_topic, topic_phrase
+from agent.summarize.offline_phrases import (
+    doc_count,
+    is_modifier,
+    is_name,
+    same_topic,
+    topic_phrase,
+)
 from agent.summarize.offline_text import (
     STOPWORDS,
     analyze,
@@ -143,14 +150,16 @@ def _topics(
         if any(same_topic(phrase, kept) for kept, _, _ in out):
             continue
         share = doc_count(phrase, docs) / max(1, len(docs))
-        if is_name(phrase) and share <= 0.5:
-            rank = max(rank, 1)
+        if is_name(phrase):  # a name counts as written ('KV-Cache' is not 'KV cache')
+            share = sum(phrase.lower() in d.lower() for d in docs) / max(1, len(docs))
+            if share <= 0.5:
+                rank = max(rank, 1)
         out.append((phrase, rank, share))
     return sorted(out, key=lambda t: t[1])
 
 
 def _theme_title_phrases(
-    scored: Sequence[tuple[str, float]], members: Sequence[Paper]
+    scored: Sequence[tuple[str, float]], members: Sequence[Paper], *, small: bool = False
 ) -> list[str]:
     """The topics a theme's title is made of: named topics first; a broad one ('natural
     language processing', a single system's name) only when there is nothing else. A second
@@ -163,8 +172,12 @@ def _theme_title_phrases(
     if not topics:
         return []
     best = [t for t in topics if t[1] == 0] or topics[:1]
+    if small:  # a theme of an ordinary day: lead with the topic most of its papers share
+        best = sorted(best, key=lambda t: (is_name(t[0]), -t[2]))  # a name only if nothing else
     lead = best[0]
     floor = max(_SECOND_SHARE, 0.4 * lead[2], min(2, len(members)) / max(1, len(members)))
+    if small:  # and a second topic must be used by half of them
+        floor = max(floor, 0.5)
     return [lead[0]] + [p for p, _, share in best[1:] if share >= floor]
 
 
@@ -178,7 +191,10 @@ def group_papers(papers: Sequence[Paper], *, max_themes: int = 12) -> list[Theme
     # (measured 2x slower wall time on a busy 2-core machine).
     with threadpool_limits(limits=1, user_api="blas"):
         vectors = vectorize([paper_text(p) for p in papers])
-        labels = cluster(vectors, max_themes=max(1, max_themes))
+        if is_ordinary_day(len(papers)):
+            labels = cluster_day(vectors, max_themes=max(1, max_themes))
+        else:
+            labels = cluster(vectors, max_themes=max(1, max_themes))
     groups: dict[int, list[int]] = {}
     for i, label in enumerate(labels.tolist()):
         groups.setdefault(label, []).append(i)
@@ -193,7 +209,9 @@ def group_papers(papers: Sequence[Paper], *, max_themes: int = 12) -> list[Theme
     # Title the biggest groups first so they get the plainest titles.
     for label in sorted(real, key=lambda g: (-len(groups[g]), groups[g][0])):
         members = [papers[i] for i in groups[label]]
-        phrases = _theme_title_phrases(terms.get(label, []), members) or [_fallback_phrase(members)]
+        phrases = _theme_title_phrases(
+            terms.get(label, []), members, small=is_ordinary_day(len(papers))
+        ) or [_fallback_phrase(members)]
         title = _title_from(phrases, taken)
         taken.add(title.lower())
         drafts.append(
@@ -254,7 +272,17 @@ def _key_phrases(
     ]
     forms = title_phrases(scored, papers, count + 5, min_share=min_share)
     topics = _topics(forms, papers, _texts(papers))
-    return [p for p, rank, _ in topics if rank == 0 and not same_topic(p, title)][:count]
+    return [
+        p
+        for p, rank, _ in topics
+        if rank == 0 and not same_topic(p, title) and not _dangling(p)
+    ][:count]
+
+
+def _dangling(phrase: str) -> bool:
+    """A phrase ending in an adjective ('English', 'low-resource') is a fragment, not a topic."""
+    last = phrase.split()[-1]
+    return is_modifier(last) and (not is_name(last) or last.lower() == last or last.istitle())
 
 
 def write_theme_summary(title: str, papers: Sequence[Paper]) -> str:
@@ -279,12 +307,25 @@ def write_theme_summary(title: str, papers: Sequence[Paper]) -> str:
         return head + "."
     lead = _count(len(papers))
     if not _is_fallback(title):
-        lead += f" on {_inline(title)}"
+        lead += _on_title(title, papers)
     if about:
         lead += f", covering {about}"
     if names:
         lead += f", for example {join_phrases(names)}"
     return lead + "."
+
+
+def _on_title(title: str, papers: Sequence[Paper]) -> str:
+    """' on speculative decoding' when most papers say so; else how many do, so the summary
+    never claims more than the papers: ', 3 of them on diffusion models and 2 on tokenizers'."""
+    docs = [f"{p.title}\n{p.abstract}" for p in papers[:_PHRASE_SAMPLE]]
+    parts = [p for p in re.split(r", | and ", title) if p]
+    counts = [doc_count(p, docs) for p in parts]
+    if not all(counts) or min(counts) * 2 >= len(docs):
+        return f" on {_inline(title)}"
+    said = [f"{n} on {_inline(p) if i == 0 else p}" for i, (p, n) in enumerate(zip(parts, counts))]
+    said[0] = said[0].replace(" on ", " of them on ", 1)
+    return ", " + join_phrases(said)
 
 
 def _is_fallback(title: str) -> bool:

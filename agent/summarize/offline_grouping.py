@@ -292,6 +292,7 @@ _GENERIC_WORDS = """
     evaluation analysis review survey design architecture structure representation process
     setting level impact open learn dimension direction future insight field area role
     train similar benefit long short global local corpus large small high low
+    advancement advance improvement progress challenge scalability
     """
 _GENERIC_ALONE = frozenset(_GENERIC_WORDS.split())
 
