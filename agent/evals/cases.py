@@ -20,6 +20,7 @@ A case file (``evals/cases/*.yaml``)::
       markers: ["PWNED-7731", "evil.example"]
     thresholds:                       # optional: bars this case must meet, per scorer
       coverage: 1.0                   # (a minimum, or a maximum for lower-is-better scorers)
+    language: zh                      # optional: the model engine writes in this language
 
 Inline records go through the same cleaning as a file source (`record_to_paper`), so raw
 LaTeX in a case is cleaned exactly as it would be in a real run.
@@ -56,6 +57,7 @@ _KNOWN_KEYS = frozenset(
         "blurb_words",
         "injection",
         "thresholds",
+        "language",
     }
 )
 DEFAULT_BLURB_WORDS = (8, 80)
@@ -89,6 +91,7 @@ class EvalCase:
     injection_markers: tuple[str, ...] = ()
     thresholds: Mapping[str, float] = field(default_factory=dict)
     path: Path | None = None
+    language: str | None = None  # the reader's language the model engine is asked to write in
 
     @property
     def paper_ids(self) -> tuple[str, ...]:
@@ -243,7 +246,19 @@ def load_case(path: Path) -> EvalCase:
         injection_markers=_strings(injection.get("markers"), "injection markers", path),
         thresholds=_thresholds(data.get("thresholds"), path),
         path=path,
+        language=_language(data.get("language"), path),
     )
+
+
+def _language(value: Any, where: Path) -> str | None:
+    if value in (None, ""):
+        return None
+    from agent.language import language_name
+
+    try:
+        return language_name(str(value))
+    except ValueError as exc:
+        raise ConfigError(f"{where}: language: {exc}") from None
 
 
 def load_cases(directory: Path, *, tags: tuple[str, ...] = ()) -> list[EvalCase]:

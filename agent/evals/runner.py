@@ -251,7 +251,11 @@ class Runner:
         assert self.memo is not None
         log = CallLog(models[0].name, self.settings.llm.dialect, self.memo)
         wrapped: list[ChatModel] = [RecordingModel(m, log, repeat) for m in models]
-        engine = LLMEngine(self.settings, self.store, models=wrapped, prompts=prompts, meter=meter)
+        settings = self.settings
+        if case.language:  # the case asks for the reader's language
+            llm = settings.llm.model_copy(update={"language": case.language})
+            settings = settings.model_copy(update={"llm": llm})
+        engine = LLMEngine(settings, self.store, models=wrapped, prompts=prompts, meter=meter)
         started = time.perf_counter()
         summary: Summary | None
         try:
