@@ -1,4 +1,5 @@
-"""The archive: every digest's files under DIGEST_HOME/archive/<date>/, plus a static index.html."""
+"""The archive: every digest's files under DIGEST_HOME/archive/<date>/, plus a static index.html
+and an Atom feed (feed.xml) with one entry per digest."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from agent.atomic import write_atomic
 from agent.render import ArchiveEntry, DigestFiles, render_archive_index
+from agent.render.atom_feed import MAX_ENTRIES, FeedItem, render_archive_feed
 
 
 def archive_root(home: Path) -> Path:
@@ -59,12 +61,34 @@ def _entry(json_path: Path, root: Path) -> ArchiveEntry | None:
         return None  # a damaged entry is left out of the index, never fatal
 
 
+def _feed_item(json_path: Path, root: Path) -> FeedItem | None:
+    html_path = json_path.parent / "digest.html"
+    try:
+        data = json.loads(json_path.read_text(encoding="utf-8"))
+        written = dt.datetime.fromtimestamp(json_path.stat().st_mtime, tz=dt.UTC)
+        return FeedItem(
+            date=dt.date.fromisoformat(data["date"]),
+            kind=data.get("kind", "daily"),
+            topic=data.get("topic"),
+            headline=str(data.get("headline") or ""),
+            href=html_path.relative_to(root).as_posix(),
+            html=html_path.read_text(encoding="utf-8"),
+            updated=written,
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # a damaged entry is left out of the feed, never fatal
+
+
 def rebuild_index(home: Path) -> Path:
-    """Write archive/index.html listing every archived digest, newest first."""
+    """Write archive/index.html (every archived digest, newest first) and archive/feed.xml."""
     root = archive_root(home)
     root.mkdir(parents=True, exist_ok=True)
-    entries = [entry for path in root.glob("**/digest.json") if (entry := _entry(path, root))]
+    found = sorted(root.glob("**/digest.json"))
+    entries = [entry for path in found if (entry := _entry(path, root))]
     entries.sort(key=lambda e: (e.date, e.kind, e.topic or ""), reverse=True)
     index = root / "index.html"
     write_atomic(index, render_archive_index(entries).encode("utf-8"))
+    newest = [root / Path(e.href).parent / "digest.json" for e in entries[:MAX_ENTRIES]]
+    items = [item for path in newest if (item := _feed_item(path, root))]
+    write_atomic(root / "feed.xml", render_archive_feed(items))
     return index

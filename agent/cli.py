@@ -123,6 +123,13 @@ def main() -> None:
     metavar="PATH",
     help="Your papers (.bib, .ris, Zotero .csv, .txt of arXiv ids/DOIs), to rank by (repeatable; adds to the config's `library`).",
 )
+@click.option(
+    "--format",
+    "formats",
+    type=click.Choice(["md"]),
+    multiple=True,
+    help="Also write the digest in this format: md writes DIR/<date>/digest.md.",
+)
 @common_options
 @expected_errors
 def daily(
@@ -135,6 +142,7 @@ def daily(
     force: bool,
     no_cache: bool,
     library: tuple[Path, ...],
+    formats: tuple[str, ...],
     config_path: Path | None,
     verbose: bool,
 ) -> None:
@@ -152,6 +160,7 @@ def daily(
         force=force,
         use_cache=not no_cache,
         library=library,
+        markdown="md" in formats,
     )
     with out.status("starting", spinner="dots") as status:
         outcome = run_daily(settings, options, progress=lambda text: status.update(escape(text)))

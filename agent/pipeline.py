@@ -45,6 +45,7 @@ class DailyOptions:
     force: bool = False
     use_cache: bool = True
     library: tuple[Path, ...] = ()  # --library files, beside the config's `library`
+    markdown: bool = False  # also write digest.md (`--format md`)
 
 
 @dataclass(frozen=True)
@@ -315,6 +316,13 @@ def _daily_stages(
         list_unsubscribe=settings.email.list_unsubscribe,
         max_html_bytes=settings.email.max_html_bytes,
     )
+    written = files.by_kind()
+    if options.markdown:
+        from agent.atomic import write_atomic
+        from agent.render import render_markdown
+
+        written["md"] = files.json.parent / "digest.md"
+        write_atomic(written["md"], render_markdown(digest).encode("utf-8"))
     archive_digest(settings.home, files, Path(options.date.isoformat()))
     status: RunStatus = "written"
     message = f"digest written: {digest.shape}"
@@ -336,7 +344,7 @@ def _daily_stages(
         status=status,
         message=message,
         digest=digest,
-        files=files.by_kind(),
+        files=written,
         health=fetched.health,
         selection=selection,
         engine_reason=decision.reason,
