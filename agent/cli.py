@@ -319,11 +319,19 @@ def outbox_flush(config_path: Path | None, verbose: bool) -> None:
     settings = settings_from(config_path, verbose)
     from agent.pipeline import mark_flushed_digests
 
+    from agent.webhooks import flush_webhooks
+
     with run_lock(settings.home), Store.open(settings.home) as store:
         report = flush_outbox(settings.home / "outbox", settings=settings.email, store=store)
         mark_flushed_digests(settings.home, store, [key for key, _ in report.sent])
+        hooks = flush_webhooks(settings.home / "outbox", hooks=settings.webhooks, store=store)
+        mark_flushed_digests(settings.home, store, hooks.digest_keys)
     out.print(report.describe(), markup=False)
-    if report.failed:
+    if hooks.sent:
+        out.print(f"Posted {len(hooks.sent)} spooled webhook payload(s).", markup=False)
+    for error in hooks.errors:
+        out.print(f"webhook: {error}", markup=False)
+    if report.failed or hooks.errors:
         sys.exit(4)
 
 
@@ -334,8 +342,12 @@ def outbox_list(config_path: Path | None, verbose: bool) -> None:
     """List spooled messages."""
     from agent.outbox import spooled_entries
 
+    from agent.webhooks import webhook_spool
+
     settings = settings_from(config_path, verbose)
     entries, broken = spooled_entries(settings.home / "outbox")
+    hook_entries, hook_broken = spooled_entries(webhook_spool(settings.home / "outbox"))
+    entries, broken = entries + hook_entries, broken + hook_broken
     if not entries and not broken:
         out.print("The outbox is empty.")
     for entry in entries:

@@ -145,6 +145,26 @@ class ScheduleSettings(Section):
     tz: str | None = None  # IANA zone of the cron times; None: this machine's zone
 
 
+class WebhookSettings(Section):
+    """One webhook channel: Slack (Block Kit), Discord or a generic JSON POST of digest.json.
+
+    The URL carries the channel's secret token (Slack, Discord), so it is a SecretStr: never
+    logged, never spooled; the ledger and the outbox know the webhook by its `name`."""
+
+    name: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9._-]+$")
+    kind: Literal["slack", "discord", "json"] = "json"
+    url: SecretStr
+    timeout_seconds: float = Field(default=15.0, gt=0)
+    max_attempts: int = Field(default=4, ge=1, le=10)
+
+    @field_validator("url", mode="after")
+    @classmethod
+    def _http(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().lower().startswith(("https://", "http://")):
+            raise ValueError("a webhook url must start with https:// (or http://)")
+        return value
+
+
 class Settings(BaseSettings):
     """All settings. Precedence: CLI flags > DIGEST_* env > TOML file > defaults."""
 
@@ -169,6 +189,15 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    webhooks: list[WebhookSettings] = Field(default_factory=list)
+
+    @field_validator("webhooks", mode="after")
+    @classmethod
+    def _unique_names(cls, value: list[WebhookSettings]) -> list[WebhookSettings]:
+        names = [hook.name for hook in value]
+        if len(names) != len(set(names)):
+            raise ValueError("every [[webhooks]] entry needs its own name")
+        return value
 
     @field_validator("home", "out_dir", mode="after")
     @classmethod

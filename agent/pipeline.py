@@ -336,6 +336,23 @@ def _daily_stages(
         else:
             status = "already_sent"
             message = f"{message}; already sent to {', '.join(report.skipped)} (use --force to send again)"
+    if settings.webhooks and options.send is not False:
+        from agent.webhooks import deliver_webhooks
+
+        progress("posting to the webhooks")
+        posted = deliver_webhooks(
+            digest,
+            digest_key=digest_key(digest),
+            hooks=settings.webhooks,
+            store=store,
+            outbox_dir=settings.home / "outbox",
+            force=options.force,
+        )
+        if posted.sent:
+            message += f"; posted to {', '.join(posted.sent)}"
+            status = "sent" if status == "written" else status
+        if posted.skipped:
+            message += f"; already posted to {', '.join(posted.skipped)}"
     store.mark_seen(_seen_rows(selection), options.date)
     store.keep_papers(
         (p.id, p.model_dump_json()) for p in digest.papers.values() if not is_sample(p.source)

@@ -392,10 +392,17 @@ class Store:
                 (digest_key, recipient.lower(), message_id, _now()),
             )
 
-    def forget_sent(self, digest_key: str) -> None:
-        """Used by --force: the next send of this digest goes out again."""
+    def forget_sent(self, digest_key: str, recipient: str | None = None) -> None:
+        """Used by --force: the next send of this digest (to `recipient`, or to all) goes out
+        again."""
         with self.transaction() as db:
-            db.execute("DELETE FROM sent_ledger WHERE digest_key = ?", (digest_key,))
+            if recipient is None:
+                db.execute("DELETE FROM sent_ledger WHERE digest_key = ?", (digest_key,))
+            else:
+                db.execute(
+                    "DELETE FROM sent_ledger WHERE digest_key = ? AND recipient = ?",
+                    (digest_key, recipient),
+                )
 
     def sent_rows(self, digest_key: str | None = None) -> list[tuple[str, str, str]]:
         with self._lock:

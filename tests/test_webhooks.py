@@ -1,0 +1,169 @@
+"""The webhook channel against a real loopback HTTP server: Slack Block Kit, Discord and JSON
+payloads, exactly once per webhook (ledger), retries, spooling and `outbox flush`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from agent.config import Settings, WebhookSettings
+from agent.errors import DeliveryError
+from agent.models import Digest, Paper, PaperBlurb, Theme
+from agent.render.chat_payloads import discord_payload, slack_payload
+from agent.store import Store
+from agent.webhooks import deliver_webhooks, flush_webhooks, webhook_spool
+from tests.fakes.webhook_server import WebhookServer
+from tests.test_cli import run_digest
+
+KEY = "daily:2026-11-26"
+
+
+@pytest.fixture
+def server():
+    with WebhookServer() as running:
+        yield running
+
+
+def _digest(title: str = "Speculative decoding <b>fast</b> & @everyone") -> Digest:
+    papers = [
+        Paper(id="2611.00001", title=title, url="https://arxiv.org/abs/2611.00001",
+              code_url="https://github.com/a/b"),
+        Paper(id="2611.00002", title="KV cache [x](http://evil.example)", url="javascript:x()"),
+    ]  # fmt: skip
+    theme = Theme(
+        title="Faster inference",
+        summary="Two papers.",
+        papers=tuple(PaperBlurb(paper_id=p.id, blurb="A blurb.") for p in papers),
+    )
+    return Digest(
+        kind="daily", date=dt.date(2026, 11, 26), engine="offline", headline="2 new papers <today>",
+        themes=(theme,), papers={p.id: p for p in papers},
+    )  # fmt: skip
+
+
+def hooks(server: WebhookServer, **extra) -> list[WebhookSettings]:
+    return [
+        WebhookSettings(name="team-slack", kind="slack", url=server.url("/slack"), **extra),
+        WebhookSettings(name="discord", kind="discord", url=server.url("/discord"), **extra),
+        WebhookSettings(name="tool", kind="json", url=server.url("/json"), **extra),
+    ]
+
+
+def test_each_webhook_gets_its_payload_once(server, tmp_path):
+    with Store.open(tmp_path) as store:
+        report = deliver_webhooks(
+            _digest(), digest_key=KEY, hooks=hooks(server), store=store, outbox_dir=tmp_path / "outbox"
+        )
+        assert report.sent == ["team-slack", "discord", "tool"]
+        by_path = {p.path: p for p in server.posts}
+        assert set(by_path) == {"/slack", "/discord", "/json"}
+        assert all(p.headers["content-type"] == "application/json" for p in server.posts)
+        slack = by_path["/slack"].json()
+        assert slack["blocks"][0]["type"] == "header"
+        text = json.dumps(slack)
+        assert "&lt;b&gt;fast&lt;/b&gt; &amp; @everyone" in text  # Slack mrkdwn escaped
+        assert "<https://arxiv.org/abs/2611.00001|" in text and "<https://github.com/a/b|code>" in text
+        assert "javascript:" not in text
+        discord = by_path["/discord"].json()
+        assert discord["allowed_mentions"] == {"parse": []}
+        assert "\\@everyone" in discord["embeds"][0]["description"]
+        assert "](http://evil.example)" not in discord["embeds"][0]["description"]
+        assert by_path["/json"].json()["date"] == "2026-11-26"
+        # A re-run posts nothing: the ledger knows all three.
+        again = deliver_webhooks(
+            _digest(), digest_key=KEY, hooks=hooks(server), store=store, outbox_dir=tmp_path / "outbox"
+        )
+        assert again.skipped == ["team-slack", "discord", "tool"] and len(server.posts) == 3
+        forced = deliver_webhooks(
+            _digest(), digest_key=KEY, hooks=hooks(server)[:1], store=store,
+            outbox_dir=tmp_path / "outbox", force=True,
+        )  # fmt: skip
+        assert forced.sent == ["team-slack"] and len(server.posts) == 4
+
+
+def test_retries_then_spools_then_flush_posts_once(server, tmp_path):
+    waits: list[float] = []
+    hook = [WebhookSettings(name="team-slack", kind="slack", url=server.url("/slack"), max_attempts=2)]
+    server.fail(503, 429, headers={"Retry-After": "1"})
+    with Store.open(tmp_path) as store:
+        with pytest.raises(DeliveryError) as info:
+            deliver_webhooks(_digest(), digest_key=KEY, hooks=hook, store=store,
+                             outbox_dir=tmp_path / "outbox", sleep=waits.append)  # fmt: skip
+        assert "team-slack: HTTP 429" in str(info.value) and "127.0.0.1" not in str(info.value)
+        assert len(server.posts) == 2 and waits and not store.already_sent(KEY, "webhook:team-slack")
+        spooled = list(webhook_spool(tmp_path / "outbox").glob("*"))
+        assert len(spooled) == 2  # the payload and its sidecar
+        assert all("127.0.0.1" not in p.read_text() for p in spooled)  # the URL is never spooled
+        assert not list((tmp_path / "outbox").glob("*.eml"))  # never mistaken for an email
+
+        report = flush_webhooks(tmp_path / "outbox", hooks=hook, store=store)
+        assert report.sent == ["team-slack"] and report.digest_keys == [KEY]
+        assert server.posts[-1].body == server.posts[0].body  # the same bytes, retried
+        assert store.already_sent(KEY, "webhook:team-slack")
+        assert not list(webhook_spool(tmp_path / "outbox").glob("*"))
+        assert flush_webhooks(tmp_path / "outbox", hooks=hook, store=store).sent == []
+        assert len(server.posts) == 3
+
+
+def test_a_permanent_error_is_not_retried(server, tmp_path):
+    hook = [WebhookSettings(name="tool", kind="json", url=server.url("/json"))]
+    server.fail(404)
+    with Store.open(tmp_path) as store, pytest.raises(DeliveryError, match="HTTP 404 \\(not retried\\)"):
+        deliver_webhooks(_digest(), digest_key=KEY, hooks=hook, store=store,
+                         outbox_dir=tmp_path / "outbox", sleep=lambda s: None)  # fmt: skip
+    assert len(server.posts) == 1
+
+
+def test_payloads_respect_platform_limits():
+    many = [Paper(id=f"p{i}", title="T" * 300, url=f"https://x.org/{i}") for i in range(200)]
+    themes = tuple(
+        Theme(title=f"Theme {t} " + "x" * 300, summary="s",
+              papers=tuple(PaperBlurb(paper_id=p.id, blurb="b") for p in many[t * 10:(t + 1) * 10]))
+        for t in range(20)
+    )  # fmt: skip
+    digest = Digest(kind="daily", date=dt.date(2026, 1, 1), engine="offline", headline="h" * 5000,
+                    themes=themes, papers={p.id: p for p in many})  # fmt: skip
+    slack = slack_payload(digest)
+    assert len(slack["blocks"]) <= 50
+    assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in slack["blocks"])
+    discord = discord_payload(digest)
+    assert len(discord["embeds"]) <= 10 and len(discord["content"]) <= 2000
+    total = len(discord["content"]) + sum(len(e["title"]) + len(e["description"]) for e in discord["embeds"])
+    assert total <= 6000
+    assert all(len(e["title"]) <= 256 and len(e["description"]) <= 4096 for e in discord["embeds"])
+
+
+def test_webhook_config_is_checked(tmp_path):
+    from agent.config import load_settings
+    from agent.errors import ConfigError
+
+    config = tmp_path / "digest.toml"
+    config.write_text('[[webhooks]]\nname = "a"\nkind = "slack"\nurl = "ftp://x"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="webhook"):
+        load_settings(config)
+    settings = Settings(webhooks=[{"name": "a", "url": "https://hooks.example/T/secret"}])
+    assert "secret" not in repr(settings) and settings.webhooks[0].kind == "json"
+
+
+def test_daily_posts_to_webhooks_from_the_cli(server, tmp_path: Path):
+    config = tmp_path / "digest.toml"
+    config.write_text(
+        f'[[webhooks]]\nname = "team"\nkind = "slack"\nurl = "{server.url("/slack")}"\n',
+        encoding="utf-8",
+    )
+    args = ("daily", "--date", "2026-11-26", "--max-papers", "5", "--config", str(config))
+    first = run_digest(*args, home=tmp_path / "home", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "posted to team" in first.stdout.replace("\n", " ")
+    assert len(server.posts) == 1 and server.posts[0].json()["blocks"][0]["type"] == "header"
+    second = run_digest(*args, home=tmp_path / "home", cwd=tmp_path)
+    assert second.returncode == 0 and len(server.posts) == 1  # exactly once
+    server.fail(500, 500, 500, 500)
+    third = run_digest(*args, "--force", home=tmp_path / "home", cwd=tmp_path, env={})
+    assert third.returncode == 4 and "spooled" in third.stderr and "Traceback" not in third.stderr
+    flushed = run_digest("outbox", "flush", "--config", str(config), home=tmp_path / "home", cwd=tmp_path)
+    assert flushed.returncode == 0, flushed.stdout + flushed.stderr
+    assert len(server.posts) == 6
