@@ -54,3 +54,25 @@ def sample_digest(*, in_themes: int | None = 30, with_extras: bool = False) -> D
         kind="daily", date=DATE, summary=summary, selection=selection, health=health,
         notices=(SAMPLE_NOTICE, NO_MODEL_NOTICE),
     )
+
+
+HF_DAY = sample_corpus_path().parents[2] / "evals" / "corpora" / "hf-daily-2026-06-12.jsonl"
+
+
+def hf_day_digest() -> Digest:
+    """A real ordinary day: the 30 Hugging Face daily papers of 2026-06-12 (with their code
+    repositories, stars and upvotes), through the same selection and offline engine."""
+    from agent.pipeline import build_digest
+    from agent.select import select_papers
+    from agent.sources.local import read_paper_file
+    from agent.summarize import NO_MODEL_NOTICE
+    from agent.summarize.offline import OfflineEngine
+
+    papers = read_paper_file(HF_DAY, "hf-daily")
+    selection = select_papers(papers, max_papers=30)
+    summary = OfflineEngine().summarize(selection.selected)
+    health = (SourceHealth(name="hf-daily", status="ok", count=len(papers)),)
+    return build_digest(
+        kind="daily", date=dt.date(2026, 6, 12), summary=summary, selection=selection,
+        health=health, notices=(NO_MODEL_NOTICE,),
+    )  # fmt: skip

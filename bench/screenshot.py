@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sample_digest import DATE, sample_digest
+from sample_digest import DATE, hf_day_digest, sample_digest
 
 from agent.render import write_digest_files
 from agent.resources import sample_corpus_path
@@ -91,20 +91,25 @@ def main() -> None:
     digest = sample_digest(in_themes=args.in_themes or None)
     files = write_digest_files(digest, args.out / "digest")
     print(f"{files.html}  {files.html.stat().st_size / 1024:.1f} KB of HTML")
+    hf_files = write_digest_files(hf_day_digest(), args.out / "hf-day")
+    print(f"{hf_files.html}  {hf_files.html.stat().st_size / 1024:.1f} KB of HTML (Hugging Face day)")
     index = real_archive(Path(tempfile.mkdtemp(prefix="paper-digest-archive-")))
 
     for width in (600, 1200):
         for dark in (False, True):
             name = f"email-{width}{'-dark' if dark else ''}.png"
             shoot(browser, files.html, args.out / name, width=width, height=args.height, dark=dark)
+            name = f"hf-day-{width}{'-dark' if dark else ''}.png"
+            shoot(browser, hf_files.html, args.out / name, width=width, height=args.height, dark=dark)
     shoot(browser, index, args.out / "archive-1200.png", width=1200, height=1000, dark=False)
     shoot(browser, index, args.out / "archive-600-dark.png", width=600, height=1200, dark=True)
 
     if args.docs:
         docs = ROOT / "docs"
         docs.mkdir(exist_ok=True)
-        shoot(
-            browser, files.html, docs / "email-screenshot.png", width=760, height=1800, dark=False
+        shoot(  # a real Hugging Face day: code links, stars and upvotes show
+            browser, hf_files.html, docs / "email-screenshot.png", width=760, height=1800,
+            dark=False,
         )
         shoot(browser, index, docs / "archive-screenshot.png", width=760, height=1000, dark=False)
 

@@ -36,6 +36,7 @@ _STEP_LABELS = {
     "rerank": "The relevance pass",
 }
 _REASON_MAX = 240
+_OTHER = "Other"  # the offline engine's theme for papers that fit none
 PREHEADER_MAX = 100
 
 
@@ -388,7 +389,13 @@ def build_view(
     elif not digest.themes:
         summary_line = f"{plural(n_papers, 'paper')}, listed by title"
     else:
-        summary_line = f"{plural(n_blurbed, 'paper')} in {plural(len(digest.themes), 'theme')}"
+        named = [t for t in digest.themes if t.title != _OTHER]
+        other = sum(len(t.papers) for t in digest.themes if t.title == _OTHER)
+        summary_line = f"{plural(n_blurbed, 'paper')} in {plural(len(named), 'theme')}"
+        if other:  # said as the headline says it: Other is not one of the themes
+            summary_line += f", {other:,} under Other" if named else ""
+            if not named:
+                summary_line = f"{plural(n_blurbed, 'paper')}, none in a clear theme"
         if digest.also_new:
             summary_line += f", and {len(digest.also_new):,} more listed by title"
     return DigestView(
