@@ -318,7 +318,6 @@ def outbox_flush(config_path: Path | None, verbose: bool) -> None:
 
     settings = settings_from(config_path, verbose)
     from agent.pipeline import mark_flushed_digests
-
     from agent.webhooks import flush_webhooks
 
     with run_lock(settings.home), Store.open(settings.home) as store:
@@ -341,7 +340,6 @@ def outbox_flush(config_path: Path | None, verbose: bool) -> None:
 def outbox_list(config_path: Path | None, verbose: bool) -> None:
     """List spooled messages."""
     from agent.outbox import spooled_entries
-
     from agent.webhooks import webhook_spool
 
     settings = settings_from(config_path, verbose)

@@ -183,6 +183,7 @@ def test_legacy_rdf_feed_with_ids_in_titles(server, tmp_path):
         ("2604.22038", 1, "cross"),
     ]
     first, second, third = every
+    assert second.title.startswith("Shared Lexical Task Representations")
     assert first.title == (
         "When Cow Urine Cures Constipation on YouTube: Limits of LLMs in Detecting "
         "Culture-specific Health Misinformation"

@@ -18,8 +18,8 @@ from agent.sources.arxiv_ids import abs_url, find_arxiv_id, pdf_url
 from agent.sources.base import FetchContext, Source
 from agent.sources.clean import clean_text
 from agent.sources.fields import iso_datetime
-from agent.sources.links import code_repo_url, hf_paper_url
 from agent.sources.http import HttpFetcher, parse_json
+from agent.sources.links import code_repo_url, hf_paper_url
 
 log = logging.getLogger(__name__)
 
