@@ -4,6 +4,7 @@ end to end through the real command, read back with feedparser as a feed reader 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import feedparser
 from defusedxml.ElementTree import fromstring
@@ -14,11 +15,14 @@ from tests.test_cli import run_digest
 
 def test_daily_writes_markdown_and_the_archive_feed(tmp_path):
     home = tmp_path / "home"
-    for day in ("2026-11-25", "2026-11-26"):
-        extra = ("--format", "md") if day.endswith("26") else ()
-        result = run_digest("daily", "--date", day, "--max-papers", "8", *extra, home=home, cwd=tmp_path)
-        assert result.returncode == 0, result.stderr
     archive = home / "archive"
+    (archive / "2026-11-25").mkdir(parents=True)  # an earlier digest already in the archive
+    earlier = {"kind": "daily", "date": "2026-11-25", "headline": "Earlier.", "themes": []}
+    (archive / "2026-11-25" / "digest.json").write_text(json.dumps(earlier), encoding="utf-8")
+    (archive / "2026-11-25" / "digest.html").write_text("<p>earlier</p>", encoding="utf-8")
+    args = ("daily", "--date", "2026-11-26", "--max-papers", "8", "--format", "md")
+    result = run_digest(*args, home=home, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
     markdown = (archive / "2026-11-26" / "digest.md").read_text(encoding="utf-8")
     assert markdown.startswith("# Today at a glance\n")
     assert "Thursday 26 November 2026" in markdown and "## Also new today (" in markdown

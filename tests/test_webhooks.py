@@ -149,21 +149,23 @@ def test_webhook_config_is_checked(tmp_path):
 
 
 def test_daily_posts_to_webhooks_from_the_cli(server, tmp_path: Path):
+    """An outage during `digest daily` spools the post (exit 4); `outbox flush` posts it once.
+    (The happy path and the ledger's skip are covered above without a subprocess.)"""
     config = tmp_path / "digest.toml"
     config.write_text(
-        f'[[webhooks]]\nname = "team"\nkind = "slack"\nurl = "{server.url("/slack")}"\n',
+        f'[[webhooks]]\nname = "team"\nkind = "slack"\nurl = "{server.url("/slack")}"\n'
+        "max_attempts = 2\n",
         encoding="utf-8",
     )
+    server.fail(500, 503)
     args = ("daily", "--date", "2026-11-26", "--max-papers", "5", "--config", str(config))
-    first = run_digest(*args, home=tmp_path / "home", cwd=tmp_path)
-    assert first.returncode == 0, first.stderr
-    assert "posted to team" in first.stdout.replace("\n", " ")
-    assert len(server.posts) == 1 and server.posts[0].json()["blocks"][0]["type"] == "header"
-    second = run_digest(*args, home=tmp_path / "home", cwd=tmp_path)
-    assert second.returncode == 0 and len(server.posts) == 1  # exactly once
-    server.fail(500, 500, 500, 500)
-    third = run_digest(*args, "--force", home=tmp_path / "home", cwd=tmp_path, env={})
-    assert third.returncode == 4 and "spooled" in third.stderr and "Traceback" not in third.stderr
+    run = run_digest(*args, home=tmp_path / "home", cwd=tmp_path)
+    assert run.returncode == 4, run.stdout + run.stderr
+    assert "webhook team: HTTP 503" in run.stderr and "Traceback" not in run.stderr
+    assert "127.0.0.1" not in run.stderr  # the URL (a secret) is never printed
+    assert len(server.posts) == 2
     flushed = run_digest("outbox", "flush", "--config", str(config), home=tmp_path / "home", cwd=tmp_path)
     assert flushed.returncode == 0, flushed.stdout + flushed.stderr
-    assert len(server.posts) == 6
+    assert "Posted 1 spooled webhook payload" in flushed.stdout
+    assert len(server.posts) == 3 and server.posts[-1].body == server.posts[0].body
+    assert server.posts[-1].json()["blocks"][0]["text"]["text"] == "Paper digest · Thu 26 Nov 2026"
