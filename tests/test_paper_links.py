@@ -130,3 +130,16 @@ def test_every_part_shows_the_links_and_facts():
     assert (entries["2606.13392"]["upvotes"], entries["2606.13392"]["stars"]) == (103, 251)
     assert "code" not in entries["2606.12730"]["links"]  # the javascript: link is dropped
     assert entries["2606.00467"]["stars"] is None
+
+
+def test_upvotes_are_said_once_when_the_why_line_gives_them():
+    from agent.render.view import build_view
+
+    msa = "2606.13392"
+    plain = _hf_digest()
+    with_why = plain.model_copy(update={"why": {msa: "103 upvotes"}})
+    facts = {
+        name: next(p for t in build_view(d).themes for p in t.papers if p.id == msa).facts
+        for name, d in (("plain", plain), ("why", with_why))
+    }
+    assert facts == {"plain": "103 upvotes · 251 stars", "why": "251 stars"}

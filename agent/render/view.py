@@ -236,10 +236,10 @@ def paper_links(paper: Paper) -> dict[str, str]:
 _LINK_LABELS = {"abstract": "Abstract", "pdf": "PDF", "code": "Code", "huggingface": "Hugging Face"}
 
 
-def paper_facts(paper: Paper) -> str | None:
+def paper_facts(paper: Paper, *, upvotes: bool = True) -> str | None:
     """'74 upvotes · 86 stars' from what the source reported; None when it reported nothing."""
     parts = []
-    if paper.upvotes:
+    if paper.upvotes and upvotes:
         parts.append(plural(paper.upvotes, "upvote"))
     if paper.stars and paper.code_url:
         parts.append(plural(paper.stars, "star"))
@@ -321,7 +321,8 @@ def _paper_view(
         version=paper.version,
         picked=picked,
         links=tuple(LinkView(_LINK_LABELS[k], u) for k, u in paper_links(paper).items()),
-        facts=paper_facts(paper),
+        # The "why here" line may already give the upvotes: say them once.
+        facts=paper_facts(paper, upvotes="upvote" not in (picked or "")),
     )
 
 
