@@ -16,3 +16,8 @@ def prompts_dir() -> Path:
 def sample_corpus_path() -> Path:
     """The bundled sample day of papers (ids dp-001 ...)."""
     return _PACKAGE_DIR / "data" / "sample-daily-papers.jsonl"
+
+
+def background_vocabulary_path() -> Path:
+    """Term document frequencies of the sample day, precomputed (agent.summarize.offline_background)."""
+    return _PACKAGE_DIR / "data" / "background-df.json.gz"

@@ -6,25 +6,18 @@ papers takes a few seconds and 20,000 papers still finish on a small machine.
 
 from __future__ import annotations
 
-import json
 import math
-import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from scipy import sparse
 from scipy.cluster.hierarchy import fcluster, linkage
-from sklearn.cluster import KMeans
-from sklearn.decomposition import TruncatedSVD
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics import silhouette_score
-from sklearn.preprocessing import normalize
 
 from agent.models import Paper
-from agent.resources import sample_corpus_path
+from agent.summarize.offline_background import background_df
+from agent.summarize.offline_vectors import cosine_silhouette, l2_normalize, lsa, tfidf
 from agent.summarize.offline_text import (
     STOPWORDS,
     analyze,
@@ -53,22 +46,16 @@ def vectorize(texts: Sequence[str]) -> Vectors:
     """TF-IDF over unigrams and bigrams; rare and ubiquitous terms dropped when the day is big."""
     texts = list(texts)
     big = len(texts) >= 20
-    vectorizer = TfidfVectorizer(
-        analyzer=analyze,
-        sublinear_tf=True,
-        min_df=2 if big else 1,
-        max_df=0.5 if big else 1.0,
-        dtype=np.float32,
-    )
     try:
-        matrix = vectorizer.fit_transform(texts)
+        matrix, terms = tfidf(
+            texts, analyze, min_df=2 if big else 1, max_df=0.5 if big else 1.0
+        )
     except ValueError:  # no terms survive the document-frequency cuts: keep every term
-        vectorizer = TfidfVectorizer(analyzer=analyze, sublinear_tf=True, dtype=np.float32)
         try:
-            matrix = vectorizer.fit_transform(texts)
+            matrix, terms = tfidf(texts, analyze)
         except ValueError:  # no terms at all (titles made only of stop words)
             return Vectors(sparse.csr_matrix((len(texts), 0), dtype=np.float32), np.array([]))
-    return Vectors(sparse.csr_matrix(matrix), vectorizer.get_feature_names_out())
+    return Vectors(matrix, terms)
 
 
 def theme_bounds(n: int, max_themes: int) -> tuple[int, int]:
@@ -86,11 +73,7 @@ def _embed(vectors: Vectors) -> np.ndarray:
     dims = min(100, d - 1, n - 1)
     if dims < 2:
         return vectors.matrix.toarray()
-    svd = TruncatedSVD(n_components=dims, random_state=_SEED, algorithm="randomized")
-    with warnings.catch_warnings():  # degenerate days (all papers alike) have zero variance
-        warnings.simplefilter("ignore", RuntimeWarning)
-        reduced = svd.fit_transform(vectors.matrix)
-    return normalize(reduced).astype(np.float32)
+    return l2_normalize(lsa(vectors.matrix, dims, _SEED)).astype(np.float32)
 
 
 def _sample_rows(n: int) -> np.ndarray:
@@ -105,9 +88,7 @@ def _silhouette(z: np.ndarray, labels: np.ndarray) -> float:
     if len(set(labels.tolist())) < 2:
         return -1.0
     sample = _SILHOUETTE_SAMPLE if len(z) > _SILHOUETTE_SAMPLE else None
-    return float(
-        silhouette_score(z, labels, metric="cosine", sample_size=sample, random_state=_SEED)
-    )
+    return cosine_silhouette(z, labels, sample_size=sample, seed=_SEED)
 
 
 def cluster(vectors: Vectors, *, max_themes: int = 12) -> np.ndarray:
@@ -140,7 +121,7 @@ def cluster(vectors: Vectors, *, max_themes: int = 12) -> np.ndarray:
     k = int(sample_labels.max()) + 1
     labels = np.full(n, k, dtype=int)  # rows without a direction: an extra group, then OTHER
     if len(rows) < len(valid):
-        centroids = normalize(np.vstack([zs[sample_labels == c].mean(axis=0) for c in range(k)]))
+        centroids = l2_normalize(np.vstack([zs[sample_labels == c].mean(axis=0) for c in range(k)]))
         labels[valid] = np.argmax(z[valid] @ centroids.T, axis=1)
     else:
         labels[rows] = sample_labels
@@ -171,6 +152,8 @@ def _split_big(z: np.ndarray, labels: np.ndarray, hi: int, min_size: int) -> np.
         if themes >= hi or sizes[biggest] <= n / 4 or sizes[biggest] < 4 * min_size:
             return labels
         idx = np.flatnonzero(labels == biggest)
+        from sklearn.cluster import KMeans  # rarely needed, and slow to import
+
         halves = KMeans(n_clusters=2, random_state=_SEED, n_init=10).fit_predict(z[idx])
         if min(np.bincount(halves, minlength=2)) < min_size:
             return labels
@@ -204,19 +187,6 @@ def _merge_small(labels: np.ndarray, n: int, lo: int, hi: int) -> np.ndarray:
 # ------------------------------------------------------------------- distinctive terms
 
 
-@lru_cache(maxsize=1)
-def _background_df() -> tuple[Counter[str], int]:
-    """Document frequencies of the bundled sample day: the contrast for a day too small (or
-    too uniform) to contrast with itself."""
-    texts = []
-    with sample_corpus_path().open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                rec = json.loads(line)
-                texts.append(f"{rec.get('title', '')}.\n{rec.get('abstract', '')}")
-    return _doc_freq(texts), len(texts)
-
-
 def _doc_freq(texts: Sequence[str]) -> Counter[str]:
     df: Counter[str] = Counter()
     for text in texts:
@@ -242,7 +212,7 @@ def ranked_terms(
     if outside:
         df_out, n_out = _doc_freq(outside), len(outside)
     else:
-        df_out, n_out = _background_df()
+        df_out, n_out = background_df()
     min_docs = 2 if n_in >= 4 else 1
     scored = []
     for term, count in df_in.items():
@@ -390,5 +360,5 @@ def centroid_similarity(papers: Sequence[Paper], groups: Sequence[Sequence[Paper
         if g:
             centroids[gi] = np.asarray(m[offset : offset + len(g)].mean(axis=0)).ravel()
         offset += len(g)
-    centroids = normalize(centroids)
+    centroids = l2_normalize(centroids)
     return np.asarray(rows @ centroids.T)
