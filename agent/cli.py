@@ -1,4 +1,8 @@
-"""The `digest` command: parses arguments, calls the pipeline, prints. Nothing else lives here."""
+"""The `digest` command: parses arguments, calls the pipeline, prints. Nothing else lives here.
+
+Start-up matters (`digest --help` should feel instant): only click is imported up front; the
+settings, rich and every stage are imported inside the command that uses them.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +12,47 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.markup import escape
 
-from agent.config import Settings, load_settings
 from agent.errors import ConfigError, DigestError
 from agent.init.command import init_options as _init_options
 from agent.sources import SOURCE_HELP
 from agent.wording import plural
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from agent.config import Settings
+
 F = TypeVar("F", bound=Callable[..., Any])
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+
+
+class _LazyConsole:
+    """A rich Console made on first use, so that importing the CLI does not import rich."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+def escape(text: str) -> str:
+    """rich.markup.escape, imported when first needed."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+out: Console = _LazyConsole(highlight=False)  # type: ignore[assignment]
+err: Console = _LazyConsole(stderr=True, highlight=False)  # type: ignore[assignment]
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -68,6 +98,8 @@ def common_options(command: F) -> F:
 
 
 def settings_from(config_path: Path | None, verbose: bool, **overrides: Any) -> Settings:
+    from agent.config import load_settings
+
     _configure_logging(verbose)
     return load_settings(config_path, **overrides)
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING, Any
 
 from agent.errors import ConfigError
-from agent.sources.base import FetchContext, Source
+
+if TYPE_CHECKING:
+    from agent.sources.base import FetchContext, Source
 
 # spec prefix -> (module, class); the argument after "prefix:" goes to the constructor.
 _REGISTRY: dict[str, tuple[str, str]] = {
@@ -45,6 +48,15 @@ def make_source(spec: str) -> Source:
         return source_class()
     source: Source = source_class(argument.strip() or None)
     return source
+
+
+def __getattr__(name: str) -> Any:
+    """FetchContext and Source load the models only when asked for (keeps `digest --help` fast)."""
+    if name in ("FetchContext", "Source"):
+        from agent.sources import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["SOURCE_HELP", "FetchContext", "Source", "make_source"]
