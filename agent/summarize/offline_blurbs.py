@@ -139,9 +139,20 @@ _SKIP = re.compile(
 )
 
 
-def _pick(sentences: list[str]) -> tuple[int, list[int]]:
+# Words without which _SKIP and _INSTRUCTION cannot match: most abstracts have none of them,
+# and a substring test is far cheaper than those case-insensitive patterns (same results).
+_SKIP_WORDS = ("http", "www.", "github", "available", "release", "open-source")
+_INSTRUCTION_WORDS = ("ignore", "disregard", "forget", "instruction", "system prompt", "<")
+
+
+def _may_contain(text: str, words: tuple[str, ...]) -> bool:
+    folded = text.casefold()
+    return any(w in folded for w in words)
+
+
+def _pick(sentences: list[str], *, may_skip: bool = True) -> tuple[int, list[int]]:
     """The 'what it does' sentence, and the later sentences that report results, best first."""
-    usable = [not s.endswith(":") and not _SKIP.search(s) for s in sentences]
+    usable = [not s.endswith(":") and not (may_skip and _SKIP.search(s)) for s in sentences]
     contrib = next((i for i, s in enumerate(sentences) if usable[i] and _CONTRIB.search(s)), None)
     if contrib is None:
         contrib = next(
@@ -178,9 +189,11 @@ def make_blurb(paper: Paper) -> str:
     sentence that is itself over the limit gets clipped. Falls back to the title.
     """
     abstract = _MARKUP.sub(" ", paper.abstract)
-    sentences = [s for s in split_sentences(abstract) if not _INSTRUCTION.search(s)]
+    sentences = split_sentences(abstract)
+    if _may_contain(abstract, _INSTRUCTION_WORDS):
+        sentences = [s for s in sentences if not _INSTRUCTION.search(s)]
     if sentences:
-        contrib, results = _pick(sentences)
+        contrib, results = _pick(sentences, may_skip=_may_contain(abstract, _SKIP_WORDS))
         first = _tidy(sentences[contrib])
         text = ""
         for i in results:

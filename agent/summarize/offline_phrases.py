@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from agent.summarize.offline_text import STOPWORDS, normalize_word, surface_form, term_regex
+from agent.summarize.offline_text import STOPWORDS, normalize_word, surface_form, term_in, term_matches
 
 # ---------------------------------------------------------------- topic phrases for titles
 #
@@ -179,8 +179,8 @@ def _technical(term: str) -> bool:
 
 def doc_count(form: str, texts: Iterable[str]) -> int:
     """How many of the texts use a written phrase (any plural, casing or hyphenation)."""
-    pattern = term_regex(phrase_term(form))
-    return sum(1 for t in texts if pattern.search(t))
+    term = phrase_term(form)
+    return sum(1 for t in texts if term_in(term, t))
 
 
 def strip_evaluative(form: str) -> str:
@@ -194,19 +194,17 @@ def strip_evaluative(form: str) -> str:
 
 def _followers(form: str, texts: Sequence[str]) -> tuple[int, Counter[str], Counter[str]]:
     """Occurrences of a phrase, the written words right after it, and those before it."""
-    pattern = term_regex(phrase_term(form))
     total = 0
     after: Counter[str] = Counter()
     before: Counter[str] = Counter()
-    for text in texts:
-        for m in pattern.finditer(text):
-            total += 1
-            nxt = re.match(r"[ -]([A-Za-z][A-Za-z0-9]*)", text[m.end() : m.end() + 40])
-            if nxt:
-                after[nxt.group(1)] += 1
-            prv = re.search(r"\b([A-Za-z]+) $", text[max(0, m.start() - 30) : m.start()])
-            if prv:
-                before[prv.group(1).lower()] += 1
+    for text, m in term_matches(phrase_term(form), texts):
+        total += 1
+        nxt = re.match(r"[ -]([A-Za-z][A-Za-z0-9]*)", text[m.end() : m.end() + 40])
+        if nxt:
+            after[nxt.group(1)] += 1
+        prv = re.search(r"\b([A-Za-z]+) $", text[max(0, m.start() - 30) : m.start()])
+        if prv:
+            before[prv.group(1).lower()] += 1
     return total, after, before
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 
 from agent.models import Paper
@@ -118,12 +118,11 @@ _CONTENT: dict[str, str | None] = {}  # raw token -> normalised word, or None fo
 
 
 def _content(raw: str) -> str | None:
-    word = _CONTENT.get(raw, "")
-    if word == "":
-        ok = raw[0].isalpha() and len(raw) >= 2 and raw not in CLUSTER_STOPWORDS
-        word = normalize_word(raw) if ok else None
-        if len(_CONTENT) < 500_000:
-            _CONTENT[raw] = word
+    """The normalised word of a raw token, None for a break; remembered (stem cache)."""
+    ok = raw[0].isalpha() and len(raw) >= 2 and raw not in CLUSTER_STOPWORDS
+    word = normalize_word(raw) if ok else None
+    if len(_CONTENT) < 500_000:
+        _CONTENT[raw] = word
     return word
 
 
@@ -132,13 +131,16 @@ def analyze(text: str) -> list[str]:
     'of' may join two words ('mixture of expert')."""
     terms: list[str] = []
     append = terms.append
+    known = _CONTENT.get  # the hot loop of the engine: one dict lookup per token
     prev: str | None = None
     bridge: str | None = None
     for raw in _TOKEN.findall(text.lower()):
         if raw == _BRIDGE and prev is not None:
             bridge, prev = prev, None
             continue
-        word = _content(raw)
+        word = known(raw, "")
+        if word == "":
+            word = _content(raw)
         if word is None:
             prev = bridge = None
             continue
@@ -181,6 +183,32 @@ def term_regex(term: str) -> re.Pattern[str]:
     return re.compile(r"(?<![\w-])" + "".join(parts) + r"(?![\w-])", re.IGNORECASE)
 
 
+@lru_cache(maxsize=65_536)
+def _folded(text: str) -> str:
+    return text.casefold()
+
+
+def _key(term: str) -> str:
+    """A piece of text every match of `term_regex(term)` contains, case-folded."""
+    first = term.split(" ", 1)[0]
+    return first[:-1] if first.endswith("y") else first  # 'query' is also written 'queries'
+
+
+def term_matches(term: str, texts: Iterable[str]) -> Iterator[tuple[str, re.Match[str]]]:
+    """Every (text, match) of `term_regex(term)`. A text without the term's first word (any
+    case) cannot match, and a substring test skips it far faster than the pattern would."""
+    pattern, key = term_regex(term), _key(term)
+    for text in texts:
+        if key in _folded(text):
+            for m in pattern.finditer(text):
+                yield text, m
+
+
+def term_in(term: str, text: str) -> bool:
+    """Whether `term_regex(term)` matches somewhere in `text` (see `term_matches`)."""
+    return _key(term) in _folded(text) and term_regex(term).search(text) is not None
+
+
 def _at_sentence_start(text: str, start: int) -> bool:
     before = text[max(0, start - 2) : start]
     return start == 0 or before.endswith((". ", "\n", ": ", "? ", "! ")) or before in (".", "\n")
@@ -201,21 +229,19 @@ def _cased(word_forms: Counter[str], alone: bool) -> str:
 
 def surface_form(term: str, texts: Iterable[str]) -> str | None:
     """How people write `term` in these texts (hyphens, plural, casing); None if never."""
-    pattern = term_regex(term)
     shapes: Counter[str] = Counter()
     words: dict[str, list[Counter[str]]] = {}
-    for text in texts:
-        for m in pattern.finditer(text):
-            form = re.sub(r"\s+", " ", m.group(0))
-            shape = form.lower()
-            shapes[shape] += 1
-            pieces = re.split(r"([\s-]+)", form)[::2]
-            slots = words.setdefault(shape, [Counter() for _ in pieces])
-            first_ambiguous = _at_sentence_start(text, m.start())
-            for i, piece in enumerate(pieces):
-                if i == 0 and first_ambiguous and piece[1:].islower():
-                    continue  # "Sentence embeddings ..." at a sentence start says nothing
-                slots[i][piece] += 1
+    for text, m in term_matches(term, texts):
+        form = re.sub(r"\s+", " ", m.group(0))
+        shape = form.lower()
+        shapes[shape] += 1
+        pieces = re.split(r"([\s-]+)", form)[::2]
+        slots = words.setdefault(shape, [Counter() for _ in pieces])
+        first_ambiguous = _at_sentence_start(text, m.start())
+        for i, piece in enumerate(pieces):
+            if i == 0 and first_ambiguous and piece[1:].islower():
+                continue  # "Sentence embeddings ..." at a sentence start says nothing
+            slots[i][piece] += 1
     if not shapes:
         return None
     shape = min(shapes.items(), key=lambda kv: (-kv[1], kv[0]))[0]
@@ -241,21 +267,19 @@ def surface_form(term: str, texts: Iterable[str]) -> str | None:
 
 def extend_phrase(term: str, texts: Sequence[str]) -> str:
     """'semantic textual' -> 'semantic textual similarity' when the texts nearly always say so."""
-    pattern = term_regex(term)
     after: Counter[str] = Counter()
     before: Counter[str] = Counter()
     total = 0
-    for text in texts:
-        for m in pattern.finditer(text):
-            total += 1
-            nxt = re.match(r"[ -]([A-Za-z][A-Za-z0-9]+)", text[m.end() : m.end() + 40])
-            prv = re.search(
-                r"([A-Za-z][A-Za-z0-9]+)[ -]$", text[max(0, m.start() - 40) : m.start()]
-            )
-            if nxt:
-                after[nxt.group(1).lower()] += 1
-            if prv:
-                before[prv.group(1).lower()] += 1
+    for text, m in term_matches(term, texts):
+        total += 1
+        nxt = re.match(r"[ -]([A-Za-z][A-Za-z0-9]+)", text[m.end() : m.end() + 40])
+        prv = re.search(
+            r"([A-Za-z][A-Za-z0-9]+)[ -]$", text[max(0, m.start() - 40) : m.start()]
+        )
+        if nxt:
+            after[nxt.group(1).lower()] += 1
+        if prv:
+            before[prv.group(1).lower()] += 1
     words = term.split()
     for counter, at_end in ((after, True), (before, False)):
         if not counter:

@@ -11,6 +11,7 @@ each with scikit-learn, which stays the implementation for big days and for k-me
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -35,11 +36,8 @@ def tfidf(
     counts: list[int] = []
     indptr = [0]
     for text in texts:
-        row: dict[int, int] = {}
-        for term in analyzer(text):
-            j = vocabulary.setdefault(term, len(vocabulary))
-            row[j] = row.get(j, 0) + 1
-        indices.extend(row)
+        row = Counter(analyzer(text))
+        indices.extend([vocabulary.setdefault(term, len(vocabulary)) for term in row])
         counts.extend(row.values())
         indptr.append(len(indices))
     if not vocabulary:
