@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from agent.models import Paper
 
@@ -28,7 +29,9 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
+    """A crude suffix stem; cached, as a corpus repeats its words many times over."""
     for suffix in ("ization", "izations", "ations", "ation", "ings", "ing", "ies", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)] + ("y" if suffix == "ies" else "")

@@ -1,10 +1,15 @@
 """Cleaning of the sample's real LaTeX residue and of HTML entities."""
 
 import json
+import re
+from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
+import yaml
 
 from agent.resources import sample_corpus_path
+from agent.sources import clean
 from agent.sources.clean import clean_text
 
 
@@ -46,3 +51,59 @@ def test_sample_corpus_has_no_latex_residue_after_cleaning() -> None:
             assert not any(mark in cleaned for mark in residue), (record["id"], cleaned)
             assert "\\" not in cleaned, (record["id"], cleaned)
             assert "  " not in cleaned
+
+
+# ------------------------------------------------------------------ the fast path (issue 13)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _strings(node: object) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for value in node.values() for s in _strings(value)]
+    if isinstance(node, list):
+        return [s for value in node for s in _strings(value)]
+    return []
+
+
+def _corpus_strings() -> list[str]:
+    """Every string of the sample corpus and of the recorded feed responses (JSON values, XML
+    element texts), as the sources hand them to the cleaner."""
+    found: list[str] = []
+    for line in sample_corpus_path().read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            found += _strings(json.loads(line))
+    for path in sorted(FIXTURES.rglob("*")):
+        if path.suffix == ".json":
+            found += _strings(json.loads(path.read_text(encoding="utf-8")))
+        elif path.suffix == ".yaml":
+            found += _strings(yaml.safe_load(path.read_text(encoding="utf-8")))
+        elif path.suffix in (".xml", ".atom", ".rss"):
+            found += [e.text for e in ElementTree.parse(path).iter() if e.text and e.text.strip()]
+    return found
+
+
+TRICKY = [
+    "compress BERT by 4times", "EnglishRightarrowGerman", "from left(x) to right]", "a -- b",
+    "Q&amp;A", "x~y", "``quoted''", "×2 faster", "{braced}", "$5", "plain words, nothing else",
+    "caf\u0065\u0301 in NFD", "  spaced \n out  ", "model's \"quoted\" text", "α-β (γ) — δ",
+]  # fmt: skip
+
+
+def test_fast_path_output_is_identical_on_the_whole_corpus_and_fixtures(monkeypatch):
+    strings = _corpus_strings() + TRICKY
+    assert len(strings) > 1000
+    fast = [clean_text(s) for s in strings]
+    monkeypatch.setattr(clean, "_TRIGGER_RE", re.compile(""))  # every string takes the full path
+    full = [clean_text(s) for s in strings]
+    differing = [(s, f, g) for s, f, g in zip(strings, fast, full, strict=True) if f != g]
+    assert differing == []
+
+
+def test_fast_path_is_taken_for_most_strings():
+    strings = _corpus_strings()
+    plain = [s for s in strings if not clean._TRIGGER_RE.search(s)]
+    assert len(plain) > 0.6 * len(strings)
+    assert clean._TRIGGER_RE.search(r"by 87\%") and clean._TRIGGER_RE.search("4times")

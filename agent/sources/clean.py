@@ -97,10 +97,20 @@ def _strip_braces(text: str) -> str:
     return text
 
 
+# Text with none of these has nothing for the LaTeX and HTML passes below to change (the
+# word-like patterns are the passes' own), so it only needs NFC and folded whitespace.
+_TRIGGER_RE = re.compile(
+    r"[&\\{}$~×`]|''|--|"
+    + "|".join(p.pattern for p in (_GLUED_ARROW_RE, _GLUED_TIMES_RE, _LEFT_RIGHT_RE))
+)
+
+
 def clean_text(text: str | None) -> str:
     """Clean one title or abstract: LaTeX escapes and macros, HTML entities, folded whitespace."""
     if not text:
         return ""
+    if not _TRIGGER_RE.search(text):  # fast path: most strings have no LaTeX and no HTML
+        return _SPACE_RE.sub(" ", unicodedata.normalize("NFC", text)).strip()
     out = html.unescape(text)
     out = out.replace("``", "\u201c").replace("''", "\u201d")
     out = _DROP_CMD_RE.sub("", out)
