@@ -45,7 +45,9 @@ path, lower-cased headers, parsed body, raw body, time, and ``outcome``, what th
 ``srv.chaos(rate, seed)`` makes that fraction of chat calls fail with a random fault (429 with
 ``Retry-After: 0``, 500, 503, drop, invalid JSON, length, refusal); the draw is deterministic given
 the seed and the order in which calls arrive. ``latency_per_call`` and
-``latency_per_output_token`` add a delay before each answer (benchmarks).
+``latency_per_output_token`` add a delay before each answer (benchmarks). ``rate_limit=N``
+answers 429 (``Retry-After: 0``) to a chat call that arrives while N are already being answered,
+as a provider's concurrency limit does.
 
 Standalone (answers every request with :func:`default_digest_handler`; ``--echo-mode offline``
 fills strings with words from the prompt instead of ``"…"``; SIGTERM or Ctrl-C stops it)::
@@ -194,6 +196,7 @@ class FakeOpenAIServer:
         handler: Handler | None = None,
         models: Sequence[str] = ("fake-model",),
         require_api_key: str | None = None,
+        rate_limit: int | None = None,
     ) -> None:
         self.host, self.port = host, port
         self.latency_per_call = latency_per_call
@@ -201,6 +204,8 @@ class FakeOpenAIServer:
         self.handler = handler
         self.models = tuple(models)
         self.require_api_key = require_api_key
+        self.rate_limit = rate_limit
+        self.rate_limited = 0  # chat calls answered 429 because of rate_limit
         self.errors: list[str] = []
         self.max_in_flight = 0
         self._lock = threading.Lock()
@@ -299,6 +304,9 @@ class FakeOpenAIServer:
 
     def _next_answer(self, body: dict[str, Any]) -> tuple[Answer | None, str]:
         with self._lock:
+            if self.rate_limit is not None and self._in_flight > self.rate_limit:
+                self.rate_limited += 1
+                return Fault.http(429, headers={"Retry-After": "0"}), "rate_limit"
             if self._chaos_rate > 0 and self._chaos_rng.random() < self._chaos_rate:
                 name = self._chaos_rng.choice(self._chaos_faults)
                 return CHAOS_FAULTS[name], f"chaos:{name}"

@@ -20,6 +20,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from agent.errors import ModelError
 from agent.models import DegradedNote, EngineName
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
+from agent.summarize.llm.concurrency import AdaptiveLimit
 from agent.summarize.llm.errors import CostCapReached
 
 P = TypeVar("P")
@@ -103,15 +104,16 @@ def build_chain(
 
 
 class Limited(ChatModel):
-    """A model whose calls share one semaphore: at most settings.llm.concurrency in flight."""
+    """A model whose calls share one adaptive limit: at most settings.llm.concurrency in
+    flight, fewer while the provider answers 429 (see `concurrency`)."""
 
-    def __init__(self, inner: ChatModel, semaphore: asyncio.Semaphore) -> None:
+    def __init__(self, inner: ChatModel, limit: AdaptiveLimit) -> None:
         self.inner = inner
         self.name = inner.name
-        self._semaphore = semaphore
+        self._limit = limit
 
     async def complete(self, request: ChatRequest) -> ChatAnswer:
-        async with self._semaphore:
+        async with self._limit.slot():
             return await self.inner.complete(request)
 
 

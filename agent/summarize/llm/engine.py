@@ -20,6 +20,7 @@ from agent.summarize.llm.asking import Asker
 from agent.summarize.llm.blurbs import Blurbed, BlurbWriter
 from agent.summarize.llm.chain import OFFLINE, Limited, Outcome, StepCall, build_chain, link_name
 from agent.summarize.llm.chat import ChatAnswer, ChatModel
+from agent.summarize.llm.concurrency import AdaptiveLimit
 from agent.summarize.llm.grouping import Grouper, Grouping
 from agent.summarize.llm.headline import HeadlineInput, OverviewInput, ShortTexts
 from agent.summarize.llm.meter import UsageMeter
@@ -64,6 +65,7 @@ class LLMEngine:
         if not models:
             raise ConfigError("the model engine needs at least one chat model")
         self.models = list(models)
+        self.limit: AdaptiveLimit | None = None  # the last run's (how far it backed off)
         self._on_answer = self._feed if feed else None
 
     @property
@@ -82,8 +84,8 @@ class LLMEngine:
         )
 
     def _limited(self) -> list[ChatModel]:
-        semaphore = asyncio.Semaphore(self.settings.llm.concurrency)
-        limited: list[ChatModel] = [Limited(m, semaphore) for m in self.models]
+        self.limit = AdaptiveLimit(self.settings.llm.concurrency)
+        limited: list[ChatModel] = [Limited(m, self.limit) for m in self.models]
         if self.progress is not None:
             last = len(limited) - 1
             limited = [

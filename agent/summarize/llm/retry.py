@@ -33,6 +33,7 @@ from tenacity.stop import stop_base
 
 from agent.config import LLMSettings
 from agent.retry_after import parse_retry_after
+from agent.summarize.llm.concurrency import backoff_sleep, note_retry
 from agent.summarize.llm.errors import AnswerTruncated, ModelRefused, ModelUnavailable
 from agent.wording import plural
 
@@ -301,6 +302,7 @@ class TransportPolicy:
 
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
+            note_retry(status_of(exc) if exc else None)  # a 429 lowers the concurrency
             logger.info(
                 "%s: %s; retry %d of %d in %.1f s",
                 model,
@@ -314,7 +316,7 @@ class TransportPolicy:
             stop=stop_after_attempt(self.max_attempts) | _BudgetStop(self.clock),
             wait=self._wait,
             retry=retry_if_exception(is_retryable),
-            sleep=self._sleep,
+            sleep=lambda seconds: backoff_sleep(self._sleep, seconds),  # without a slot
             before_sleep=before_sleep,
             reraise=True,
         )

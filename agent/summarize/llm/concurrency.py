@@ -1,0 +1,114 @@
+"""How many model calls are in flight: start at `llm.concurrency`, back off on 429.
+
+An additive-increase, multiplicative-decrease limit (as TCP's congestion window): a 429 (the
+provider's rate limit) halves it, once per burst (429s of calls sent before the last decrease
+change nothing), and a run of successful calls as long as the limit adds one
+back, never past the configured number. The retry layer reports 429s and, while a call waits
+to retry, gives its slot back (`backoff_sleep`), so that a throttled run really sends less.
+The slot of the call running in the current task is found through a context variable, so the
+layers between the engine's `Limited` wrapper and the transport need not know about it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+_SLOT: contextvars.ContextVar[_Slot | None] = contextvars.ContextVar("model_call_slot", default=None)
+
+
+class AdaptiveLimit:
+    """At most `limit` holders at once; `limit` moves between `minimum` and `maximum`."""
+
+    def __init__(self, maximum: int, *, minimum: int = 1) -> None:
+        self.maximum = max(1, maximum)
+        self.minimum = max(1, min(minimum, self.maximum))
+        self.limit = self.maximum
+        self.lowest = self.limit  # for reports and tests: how far it backed off
+        self.in_flight = 0
+        self.peak = 0
+        self.throttles = 0
+        self.epoch = 0  # bumped by every decrease
+        self._successes = 0
+        self._changed = asyncio.Condition()
+
+    async def acquire(self) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.in_flight < self.limit)
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+
+    async def release(self, *, succeeded: bool = False) -> None:
+        async with self._changed:
+            self.in_flight -= 1
+            if succeeded:
+                self._successes += 1
+                if self._successes >= self.limit and self.limit < self.maximum:
+                    self.limit += 1
+                    self._successes = 0
+            self._changed.notify_all()
+
+    def throttled(self, epoch: int | None = None) -> None:
+        """The provider said 429 to a call sent in `epoch`: halve the limit (calls in flight
+        finish; no new ones start), unless it was already lowered since that call was sent."""
+        self.throttles += 1
+        if epoch is not None and epoch < self.epoch:
+            return
+        self.epoch += 1
+        self.limit = max(self.minimum, self.limit // 2)
+        self.lowest = min(self.lowest, self.limit)
+        self._successes = 0
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one slot for a model call (and make it the current task's slot)."""
+        await self.acquire()
+        slot = _Slot(self)
+        token = _SLOT.set(slot)
+        try:
+            yield
+        except BaseException:
+            await slot.finish(succeeded=False)
+            raise
+        else:
+            await slot.finish(succeeded=True)
+        finally:
+            _SLOT.reset(token)
+
+
+class _Slot:
+    """One call's hold on the limit; let go while the call waits to retry."""
+
+    def __init__(self, limit: AdaptiveLimit) -> None:
+        self.limit = limit
+        self.held = True
+        self.epoch = limit.epoch
+
+    async def finish(self, *, succeeded: bool) -> None:
+        if self.held:
+            self.held = False
+            await self.limit.release(succeeded=succeeded)
+
+
+def note_retry(status_code: int | None) -> None:
+    """Called by the retry layer before it waits: a 429 lowers the current call's limit."""
+    slot = _SLOT.get()
+    if slot is not None and status_code == 429:
+        slot.limit.throttled(slot.epoch)
+
+
+async def backoff_sleep(sleep: Callable[[float], Awaitable[None]], seconds: float) -> None:
+    """Wait before a retry without holding a slot, then queue for one again."""
+    slot = _SLOT.get()
+    if slot is None or not slot.held:
+        await sleep(seconds)
+        return
+    await slot.finish(succeeded=False)
+    await sleep(seconds)
+    await slot.limit.acquire()
+    slot.held, slot.epoch = True, slot.limit.epoch
+
+
+__all__ = ["AdaptiveLimit", "backoff_sleep", "note_retry"]
