@@ -17,8 +17,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/digest daily --source sample --engine offline --no-send --out out
 
-## test: install, then run the default test suite (no network; a few minutes)
+## test: install, then run the default test suite (no network; a few minutes); first a
+## report of the slowest imports (never fails the build)
 test: $(STAMP)
+	-$(BIN)/python bench/import_time.py
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -27,6 +29,9 @@ lint: $(STAMP)
 
 ## bench: speed and memory numbers (printed, never asserted)
 bench: $(STAMP)
+	$(BIN)/python bench/import_time.py
+	$(BIN)/python bench/cli_cpu.py
+	$(BIN)/python bench/topic_search.py
 	$(BIN)/python bench/cli_end_to_end.py
 	$(BIN)/python bench/offline_engine.py
 	$(BIN)/python bench/offline_quality.py

@@ -106,8 +106,9 @@ def print_digest(console: Console, digest: Digest) -> None:
                 console.print(Padding(f"[dim]{escape(paper.url)}[/]", (0, 4)))
     if digest.also_new:
         console.print(f"\n[bold]Also found ({len(digest.also_new)})[/]")
-        for paper_id in digest.also_new:
-            console.print(Padding(f"• {escape(digest.papers[paper_id].title)}", (0, 2)))
+        # One print for the whole list: a topic can list thousands, and each print costs.
+        titles = (f"• {escape(digest.papers[paper_id].title)}" for paper_id in digest.also_new)
+        console.print(Padding("\n".join(titles), (0, 2)))
     console.print()
     for line in health_lines(digest.health):
         console.print(line)

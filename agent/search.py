@@ -21,12 +21,28 @@ def tokens(text: str) -> list[str]:
     """Lower-cased words without stop words; hyphenated words also give their parts."""
     out: list[str] = []
     for token in _TOKEN.findall(text.lower()):
-        if token in STOP_WORDS:
-            continue
-        out.append(_stem(token))
-        if "-" in token:
-            out.extend(_stem(part) for part in token.split("-") if part and part not in STOP_WORDS)
+        out.extend(_terms(token))
     return out
+
+
+def term_counts(text: str) -> Counter[str]:
+    """Counter(tokens(text)), counting each distinct word once and then its terms."""
+    counts: Counter[str] = Counter()
+    for token, n in Counter(_TOKEN.findall(text.lower())).items():
+        for term in _terms(token):
+            counts[term] += n
+    return counts
+
+
+@lru_cache(maxsize=200_000)
+def _terms(token: str) -> tuple[str, ...]:
+    """The terms one word gives (cached: a corpus repeats its words many times over)."""
+    if token in STOP_WORDS:
+        return ()
+    if "-" not in token:
+        return (_stem(token),)
+    parts = [_stem(part) for part in token.split("-") if part and part not in STOP_WORDS]
+    return (_stem(token), *parts)
 
 
 @lru_cache(maxsize=200_000)
@@ -62,7 +78,7 @@ def rank_papers(
     """
     if not papers:
         return []
-    docs = [Counter(tokens(f"{p.title} {p.title} {p.abstract}")) for p in papers]
+    docs = [term_counts(f"{p.title} {p.title} {p.abstract}") for p in papers]
     best: dict[int, float] = {}
     for rank, query in enumerate(queries):
         weight = 1.0 if rank == 0 else expansion_weight

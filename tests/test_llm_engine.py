@@ -222,7 +222,7 @@ def test_total_outage_opens_the_circuit_and_finishes_fast(
     assert_complete(summary, papers)
     # the breaker opens after three failed calls; calls already in flight (at most
     # `concurrency`) finish their attempts, every later one fails at once without a request
-    assert len(srv.chat_requests) <= (3 + 4) * 3
+    assert len(srv.chat_requests) <= (3 + LLMSettings().concurrency) * 3
     assert all(b.engine == "offline" for t in summary.themes for b in t.papers)
     assert summary.engine == f"llm:{PRIMARY} (unavailable; used offline)"
     reasons = " ".join(n.reason for n in summary.degraded)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from agent.config import Settings, load_settings
 from agent.errors import ConfigError
 from agent.models import Paper
 from agent.resources import sample_corpus_path
-from agent.search import bm25_rank
+from agent.search import bm25_rank, term_counts, tokens
 from agent.sources.local import read_paper_file
 from agent.store import Store
 from agent.topic import TopicOptions, arxiv_query, parse_since, run_topic
@@ -189,3 +190,13 @@ def test_topic_with_out_is_archived_under_its_date(tmp_path: Path, arxiv: Script
     assert {p.name for p in kept.iterdir()} >= {"digest.html", "digest.json", "digest.md"}
     index = (tmp_path / "home" / "archive" / "index.html").read_text(encoding="utf-8")
     assert "2026-11-26/topic-sentence-embeddings/digest.html" in index
+
+
+def test_term_counts_counts_what_tokens_gives_on_the_whole_sample() -> None:
+    papers = read_paper_file(sample_corpus_path(), "sample")
+    texts = [f"{p.title} {p.title} {p.abstract}" for p in papers] + [
+        "state-of-the-art long-context models and the-of-a hyphens", "", "Queries QUERIES query",
+    ]
+    for text in texts:
+        assert term_counts(text) == Counter(tokens(text))
+    assert term_counts("long-context long context")["context"] == 2

@@ -3,8 +3,9 @@
 An additive-increase, multiplicative-decrease limit (as TCP's congestion window): a 429 (the
 provider's rate limit) halves it, once per burst (429s of calls sent before the last decrease
 change nothing), and a run of successful calls as long as the limit adds one
-back, never past the configured number. The retry layer reports 429s and, while a call waits
-to retry, gives its slot back (`backoff_sleep`), so that a throttled run really sends less.
+back, never past the configured number. The retry layer reports 429s and, while a throttled
+call waits to retry, gives its slot back (`backoff_sleep`), so that the run really sends less.
+(A call retrying a 5xx keeps its slot: that is no reason to send more.)
 The slot of the call running in the current task is found through a context variable, so the
 layers between the engine's `Limited` wrapper and the transport need not know about it.
 """
@@ -85,6 +86,7 @@ class _Slot:
         self.limit = limit
         self.held = True
         self.epoch = limit.epoch
+        self.throttled = False  # the last attempt was answered 429
 
     async def finish(self, *, succeeded: bool) -> None:
         if self.held:
@@ -95,14 +97,16 @@ class _Slot:
 def note_retry(status_code: int | None) -> None:
     """Called by the retry layer before it waits: a 429 lowers the current call's limit."""
     slot = _SLOT.get()
-    if slot is not None and status_code == 429:
-        slot.limit.throttled(slot.epoch)
+    if slot is not None:
+        slot.throttled = status_code == 429
+        if slot.throttled:
+            slot.limit.throttled(slot.epoch)
 
 
 async def backoff_sleep(sleep: Callable[[float], Awaitable[None]], seconds: float) -> None:
-    """Wait before a retry without holding a slot, then queue for one again."""
+    """Wait before retrying a 429 without holding a slot, then queue for one again."""
     slot = _SLOT.get()
-    if slot is None or not slot.held:
+    if slot is None or not slot.held or not slot.throttled:
         await sleep(seconds)
         return
     await slot.finish(succeeded=False)

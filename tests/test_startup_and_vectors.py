@@ -1,0 +1,99 @@
+"""Issue 13: what keeps start-up light (no heavy import where it is not needed), and the
+NumPy replacements of scikit-learn steps computing what scikit-learn computes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from agent.resources import background_vocabulary_path, sample_corpus_path
+from agent.sources.local import read_paper_file
+from agent.summarize import offline_background
+from agent.summarize.offline_text import ENGLISH_STOP_WORDS, analyze, paper_text
+from agent.summarize.offline_vectors import cosine_silhouette, l2_normalize, lsa, tfidf
+
+PAPERS = read_paper_file(sample_corpus_path(), "sample")
+TEXTS = [paper_text(p) for p in PAPERS]
+
+
+def _loaded_after(statement: str) -> set[str]:
+    code = f"import sys\n{statement}\nprint(' '.join(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.split())
+
+
+def test_the_cli_imports_neither_settings_nor_rich_nor_the_stages_to_print_help() -> None:
+    loaded = _loaded_after("import agent.cli")
+    heavy = {"pydantic", "pydantic_settings", "rich", "agent.pipeline", "agent.models", "numpy"}
+    assert not heavy & loaded
+
+
+def test_an_ordinary_offline_day_never_imports_scikit_learn_or_scipy_stats() -> None:
+    loaded = _loaded_after(
+        "from agent.sources.local import read_paper_file\n"
+        "from agent.resources import sample_corpus_path\n"
+        "from agent.select import select_papers\n"
+        "from agent.summarize.offline import OfflineEngine\n"
+        "papers = read_paper_file(sample_corpus_path(), 'sample')\n"
+        "summary = OfflineEngine().summarize(select_papers(papers, max_papers=30).selected)\n"
+        "assert sum(len(t.papers) for t in summary.themes) == 30"
+    )
+    assert "agent.summarize.offline_grouping" in loaded
+    assert "sklearn" not in loaded and "scipy.stats" not in loaded
+
+
+def test_the_stop_words_are_scikit_learns() -> None:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as SKLEARN_STOP_WORDS
+
+    assert frozenset(SKLEARN_STOP_WORDS) == ENGLISH_STOP_WORDS
+
+
+def test_the_shipped_background_vocabulary_is_what_the_script_computes() -> None:
+    shipped = offline_background.read(background_vocabulary_path())
+    assert shipped == offline_background.compute()
+    assert shipped[1] == len(PAPERS) and len(shipped[0]) > 5_000
+
+
+@pytest.mark.parametrize(("n", "min_df", "max_df"), [(207, 2, 0.5), (12, 1, 1.0), (40, 2, 0.5)])
+def test_tfidf_equals_scikit_learns(n: int, min_df: int, max_df: float) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = TEXTS[:n]
+    expected = TfidfVectorizer(
+        analyzer=analyze, sublinear_tf=True, min_df=min_df, max_df=max_df, dtype=np.float32
+    )
+    want = expected.fit_transform(texts)
+    got, terms = tfidf(texts, analyze, min_df=min_df, max_df=max_df)
+    assert terms.tolist() == expected.get_feature_names_out().tolist()
+    assert got.dtype == np.float32 and got.shape == want.shape
+    assert np.allclose(got.toarray(), want.toarray(), atol=1e-6)
+
+
+def test_tfidf_raises_like_scikit_learn_when_nothing_is_left() -> None:
+    with pytest.raises(ValueError, match="empty vocabulary"):
+        tfidf(["the of and", "a an"], analyze)
+    with pytest.raises(ValueError, match="no terms remain"):
+        tfidf(["alpha beta", "gamma delta"], analyze, min_df=2)
+
+
+def test_lsa_spans_the_same_space_as_truncated_svd_and_silhouettes_agree() -> None:
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.metrics import silhouette_score
+
+    matrix, _ = tfidf(TEXTS[:30], analyze)
+    dims = 29
+    ours = l2_normalize(lsa(matrix, dims, 0))
+    theirs = l2_normalize(TruncatedSVD(dims, random_state=0).fit_transform(matrix))
+    # The same cosine geometry (signs of components may differ, which cosines do not see).
+    assert np.allclose(ours @ ours.T, theirs @ theirs.T, atol=1e-4)
+    labels = np.arange(30) % 4
+    want = silhouette_score(theirs, labels, metric="cosine")
+    assert cosine_silhouette(ours, labels) == pytest.approx(want, abs=1e-4)
+    big = np.random.default_rng(0).normal(size=(60, 5))
+    labels = np.arange(60) % 3
+    sampled = silhouette_score(big, labels, metric="cosine", sample_size=40, random_state=0)
+    assert cosine_silhouette(big, labels, sample_size=40, seed=0) == pytest.approx(sampled)
