@@ -23,7 +23,10 @@ def split_sentences(text: str) -> list[str]:
     pieces: list[str] = []
     start = 0
     for m in _SENT_END.finditer(text):
-        if _ABBREV.search(text[start : m.start() + 1].rstrip("\"')] ")):
+        # Only the end of the sentence can hold an abbreviation: look at its last 40
+        # characters, not the whole sentence (the pattern is anchored at the end).
+        tail = text[max(start, m.start() - 39) : m.start() + 1].rstrip("\"')] ")
+        if _ABBREV.search(tail):
             continue
         pieces.append(text[start : m.end()].strip())
         start = m.end()
@@ -59,12 +62,12 @@ _LEAD_IN = re.compile(
     r"technical report|research)\s*,?\s+(?=we\b)|^Here\s*,?\s+(?=we\b)",
     re.IGNORECASE,
 )
-_PLAIN = (
-    (re.compile(r"\be\.g\.,?\s*"), "for example "),
-    (re.compile(r"\bi\.e\.,?\s*"), "that is, "),
-    (re.compile(r"\bvs\.\s*"), "versus "),
-    (re.compile(r"\bet al\.\s*"), "and colleagues "),
-    (re.compile(r"\betc\.(?=\s+[a-z])"), "and so on"),
+_PLAIN = (  # (pattern, replacement, text every match contains: a cheap test first)
+    (re.compile(r"\be\.g\.,?\s*"), "for example ", "e.g."),
+    (re.compile(r"\bi\.e\.,?\s*"), "that is, ", "i.e."),
+    (re.compile(r"\bvs\.\s*"), "versus ", "vs."),
+    (re.compile(r"\bet al\.\s*"), "and colleagues ", "et al."),
+    (re.compile(r"\betc\.(?=\s+[a-z])"), "and so on", "etc."),
 )
 
 
@@ -74,8 +77,9 @@ _MARKUP = re.compile(r"</?[A-Za-z][\w:-]{0,30}(?:\s[^<>]{0,80})?/?>")  # '<syste
 def _tidy(sentence: str) -> str:
     s = _MARKUP.sub(" ", sentence)  # a blurb never carries markup, even quoted from an abstract
     s = _PAREN.sub("", s)
-    for pattern, repl in _PLAIN:
-        s = pattern.sub(repl, s)
+    for pattern, repl, needed in _PLAIN:
+        if needed in s:
+            s = pattern.sub(repl, s)
     s = _CONNECTIVE.sub("", s)
     s = _LEAD_IN.sub("", s)
     s = re.sub(r"\s+([,.;:!?])", r"\1", s)
