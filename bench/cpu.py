@@ -21,13 +21,19 @@ def digest_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "agent"]
 
 
-def child_cpu(cmd: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None) -> float:
+def child_cpu(
+    cmd: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> float:
     """User + system CPU seconds of one run of `cmd` (and its children); raises if it fails."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run(list(cmd), env=dict(env or os.environ), cwd=cwd, capture_output=True)
+    done = subprocess.run(
+        list(cmd), env=dict(env or os.environ), cwd=cwd, capture_output=True, check=False
+    )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr.decode()[-2000:]}")
+        raise SystemExit(
+            f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr.decode()[-2000:]}"
+        )
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 

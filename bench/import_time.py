@@ -34,7 +34,7 @@ def importtime(statement: str) -> list[tuple[int, int, int, str]]:
     """(self us, cumulative us, depth, module) per import, from `python -X importtime`."""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", statement],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     if done.returncode != 0:
         print(f"  could not import: {done.stderr.strip().splitlines()[-1:]}")

@@ -17,7 +17,6 @@ from scipy.cluster.hierarchy import fcluster, linkage
 
 from agent.models import Paper
 from agent.summarize.offline_background import background_df
-from agent.summarize.offline_vectors import cosine_silhouette, l2_normalize, lsa, tfidf
 from agent.summarize.offline_text import (
     STOPWORDS,
     analyze,
@@ -27,6 +26,7 @@ from agent.summarize.offline_text import (
     surface_form,
     term_set,
 )
+from agent.summarize.offline_vectors import cosine_silhouette, l2_normalize, lsa, tfidf
 
 OTHER = -1
 _SEED = 0

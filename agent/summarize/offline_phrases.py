@@ -6,7 +6,13 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from agent.summarize.offline_text import STOPWORDS, normalize_word, surface_form, term_in, term_matches
+from agent.summarize.offline_text import (
+    STOPWORDS,
+    normalize_word,
+    surface_form,
+    term_in,
+    term_matches,
+)
 
 # ---------------------------------------------------------------- topic phrases for titles
 #

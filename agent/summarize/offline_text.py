@@ -44,7 +44,7 @@ ENGLISH_STOP_WORDS: frozenset[str] = frozenset(
     where whereafter whereas whereby wherein whereupon wherever whether which while whither
     who whoever whole whom whose why will with within without would yet you your yours
     yourself yourselves
-    """.split()
+    """.split()  # noqa: SIM905 (a word list reads better as text)
 )
 
 MAX_BLURB_WORDS = 60
@@ -191,7 +191,7 @@ def _folded(text: str) -> str:
 def _key(term: str) -> str:
     """A piece of text every match of `term_regex(term)` contains, case-folded."""
     first = term.split(" ", 1)[0]
-    return first[:-1] if first.endswith("y") else first  # 'query' is also written 'queries'
+    return first.removesuffix("y")  # 'query' is also written 'queries'
 
 
 def term_matches(term: str, texts: Iterable[str]) -> Iterator[tuple[str, re.Match[str]]]:

@@ -17,7 +17,9 @@ import contextvars
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-_SLOT: contextvars.ContextVar[_Slot | None] = contextvars.ContextVar("model_call_slot", default=None)
+_SLOT: contextvars.ContextVar[_Slot | None] = contextvars.ContextVar(
+    "model_call_slot", default=None
+)
 
 
 class AdaptiveLimit:
