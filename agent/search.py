@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -25,13 +26,32 @@ def tokens(text: str) -> list[str]:
     return out
 
 
-def term_counts(text: str) -> Counter[str]:
-    """Counter(tokens(text)), counting each distinct word once and then its terms."""
-    counts: Counter[str] = Counter()
-    for token, n in Counter(_TOKEN.findall(text.lower())).items():
-        for term in _terms(token):
-            counts[term] += n
-    return counts
+def term_counts(texts: Sequence[str], wanted: Set[str]) -> tuple[list[Counter[str]], list[int]]:
+    """Per text, Counter(tokens(text)) restricted to the `wanted` terms, and len(tokens(text)).
+
+    Each distinct word of a text is counted once (in C), words known to give no wanted term
+    are dropped with one set difference, and only the rest are looked at in Python.
+    """
+    useless: set[str] = set()
+    docs: list[Counter[str]] = []
+    lengths: list[int] = []
+    for text in texts:
+        words = Counter(_TOKEN.findall(text.lower()))
+        lengths.append(sum(map(operator.mul, words.values(), map(_length, words))))
+        counts: Counter[str] = Counter()
+        for word in words.keys() - useless:
+            found = [term for term in _terms(word) if term in wanted]
+            if not found:
+                useless.add(word)
+            for term in found:
+                counts[term] += words[word]
+        docs.append(counts)
+    return docs, lengths
+
+
+@lru_cache(maxsize=200_000)
+def _length(token: str) -> int:
+    return len(_terms(token))
 
 
 @lru_cache(maxsize=200_000)
@@ -78,11 +98,12 @@ def rank_papers(
     """
     if not papers:
         return []
-    docs = [term_counts(f"{p.title} {p.title} {p.abstract}") for p in papers]
+    wanted = {term for query in queries for term in tokens(query)}
+    docs, lengths = term_counts([f"{p.title} {p.title} {p.abstract}" for p in papers], wanted)
     best: dict[int, float] = {}
     for rank, query in enumerate(queries):
         weight = 1.0 if rank == 0 else expansion_weight
-        scores = _bm25(query, docs, k1=k1, b=b, min_coverage=min_coverage)
+        scores = _bm25(query, docs, lengths, k1=k1, b=b, min_coverage=min_coverage)
         top = max(scores.values(), default=0.0)
         for index, score in scores.items():
             if score >= min_relative * top:
@@ -101,13 +122,20 @@ def bm25_rank(query: str, papers: Sequence[Paper], **options: float) -> list[Ran
 
 
 def _bm25(
-    query: str, docs: Sequence[Counter[str]], *, k1: float, b: float, min_coverage: float
+    query: str,
+    docs: Sequence[Counter[str]],
+    lengths: Sequence[int],
+    *,
+    k1: float,
+    b: float,
+    min_coverage: float,
 ) -> dict[int, float]:
-    """BM25 score per document index, for documents covering enough of the query."""
+    """BM25 score per document index, for documents covering enough of the query (`docs`
+    count at least the query's terms; `lengths` are the documents' lengths in terms)."""
     terms = list(dict.fromkeys(tokens(query)))
     if not terms:
         return {}
-    avg_length = sum(sum(doc.values()) for doc in docs) / len(docs) or 1.0
+    avg_length = sum(lengths) / len(docs) or 1.0
     n = len(docs)
     idf = {}
     for term in terms:
@@ -116,7 +144,7 @@ def _bm25(
     total_weight = sum(idf.values()) or 1.0
     scores: dict[int, float] = {}
     for index, doc in enumerate(docs):
-        length = sum(doc.values())
+        length = lengths[index]
         score = matched = 0.0
         for term in terms:
             freq = doc.get(term, 0)
