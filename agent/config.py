@@ -6,7 +6,7 @@ import contextvars
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -18,11 +18,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from agent.choices import Dialect, EngineChoice, SmtpSecurity
 from agent.errors import ConfigError
-
-EngineChoice = Literal["auto", "offline", "llm"]
-Dialect = Literal["json_schema", "json_object_schema", "json_object", "tools"]
-SmtpSecurity = Literal["starttls", "ssl", "none"]
 
 _TOML_PATH: contextvars.ContextVar[Path | None] = contextvars.ContextVar("toml_path", default=None)
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, get_args
 
 import click
 
-from agent.config import Dialect
+from agent.choices import Dialect
 from agent.errors import ConfigError
 
 if TYPE_CHECKING:  # the heavy modules load only when `digest init` runs
