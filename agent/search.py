@@ -6,7 +6,8 @@ import math
 import operator
 import re
 from collections import Counter
-from collections.abc import Sequence, Set
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -26,7 +27,9 @@ def tokens(text: str) -> list[str]:
     return out
 
 
-def term_counts(texts: Sequence[str], wanted: Set[str]) -> tuple[list[Counter[str]], list[int]]:
+def term_counts(
+    texts: Sequence[str], wanted: AbstractSet[str]
+) -> tuple[list[Counter[str]], list[int]]:
     """Per text, Counter(tokens(text)) restricted to the `wanted` terms, and len(tokens(text)).
 
     Each distinct word of a text is counted once (in C), words known to give no wanted term
