@@ -18,6 +18,7 @@ import numpy as np
 
 from agent.summarize.offline_grouping import OTHER, Vectors
 from agent.summarize.offline_grouping import _embed as lsa_embed
+from agent.summarize.offline_vectors import cosine_silhouette
 
 DAY_MIN, DAY_MAX = 20, 60  # papers: the sizes this grouping is for
 THEMES_MIN, THEMES_MAX = 4, 8
@@ -32,7 +33,6 @@ def is_ordinary_day(n: int) -> bool:
 def cluster_day(vectors: Vectors, *, max_themes: int = THEMES_MAX) -> np.ndarray:
     """One label per row: 0..k-1 for themes (numbered by first appearance), OTHER for the rest."""
     from scipy.cluster.hierarchy import fcluster, linkage
-    from sklearn.metrics import silhouette_score
 
     n = vectors.matrix.shape[0]
     z = lsa_embed(vectors)
@@ -50,7 +50,7 @@ def cluster_day(vectors: Vectors, *, max_themes: int = THEMES_MAX) -> np.ndarray
         cut = fcluster(tree, t=k, criterion="maxclust").astype(int) - 1
         if len(set(cut.tolist())) < 2:
             continue
-        score = float(silhouette_score(zv, cut, metric="cosine"))
+        score = cosine_silhouette(zv, cut)
         if best is None or score > best[0] + 1e-9:
             best = (score, cut)
     if best is None:
