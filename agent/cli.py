@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from agent.errors import ConfigError, DigestError
+from agent.home import environment_error
 from agent.init.command import init_options as _init_options
 from agent.sources import SOURCE_HELP
 from agent.wording import plural
@@ -63,6 +65,14 @@ def _configure_logging(verbose: bool) -> None:
     )
 
 
+def _fail(exc: DigestError, verbose: bool) -> None:
+    """One line on stderr (the traceback too with --verbose), then the error's exit code."""
+    if verbose:
+        err.print_exception()
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+    sys.exit(exc.exit_code)
+
+
 def expected_errors(command: F) -> F:
     """Turn expected failures into one line on stderr and the error's exit code."""
 
@@ -72,10 +82,12 @@ def expected_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except DigestError as exc:
-            if verbose:
-                err.print_exception()
-            err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
-            sys.exit(exc.exit_code)
+            _fail(exc, verbose)
+        except (OSError, sqlite3.DatabaseError) as exc:  # a full disk, a damaged database
+            known = environment_error(exc)
+            if known is None:
+                raise
+            _fail(known, verbose)
         except KeyboardInterrupt:
             err.print("interrupted")
             sys.exit(130)

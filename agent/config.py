@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import contextvars
+import difflib
+import logging
 import os
 import tomllib
+import typing
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic.networks import validate_email
+from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,6 +27,8 @@ from pydantic_settings import (
 from agent.choices import Dialect, EngineChoice, SmtpSecurity
 from agent.errors import ConfigError
 
+logger = logging.getLogger(__name__)
+CONFIG_ENV = "DIGEST_CONFIG"  # the config file, for cron and systemd (like --config)
 _TOML_PATH: contextvars.ContextVar[Path | None] = contextvars.ContextVar("toml_path", default=None)
 
 
@@ -31,7 +39,7 @@ class Section(BaseModel):
 class SourcesSettings(Section):
     """Where papers come from, and the endpoints (overridable for mirrors and tests)."""
 
-    default: list[str] = Field(default_factory=lambda: ["sample"])
+    default: list[str] = Field(default_factory=list)  # none: `daily` asks for sources
     arxiv_rss_url: str = "https://rss.arxiv.org/rss/"
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
     hf_url: str = "https://huggingface.co/api/daily_papers"
@@ -40,6 +48,7 @@ class SourcesSettings(Section):
     arxiv_api_max_results: int = Field(default=200, ge=1, le=30000)
     timeout_seconds: float = Field(default=30.0, gt=0)
     max_attempts: int = Field(default=4, ge=1, le=10)
+    max_response_bytes: int = Field(default=50_000_000, ge=10_000)
     user_agent: str = "paper-digest/0.1 (+https://github.com/paper-digest/paper-digest)"
 
 
@@ -72,6 +81,7 @@ class LLMSettings(Section):
     max_attempts: int = Field(default=4, ge=1, le=10)
     max_retry_wait_seconds: float = Field(default=30.0, ge=0)
     run_budget_seconds: float = Field(default=600.0, gt=0)
+    max_answer_bytes: int = Field(default=1_000_000, ge=10_000)
     concurrency: int = Field(default=8, ge=1, le=64)  # most calls in flight; fewer after a 429
     circuit_breaker_failures: int = Field(default=3, ge=1)
     max_reasks: int = Field(default=2, ge=0, le=5)
@@ -130,6 +140,16 @@ class EmailSettings(Section):
     send_empty_note: bool = False
     max_html_bytes: int = Field(default=100_000, ge=10_000)
 
+    @field_validator("sender", mode="after")
+    @classmethod
+    def _one_sender(cls, value: str | None) -> str | None:
+        return None if value is None else check_address(value)
+
+    @field_validator("recipients", mode="after")
+    @classmethod
+    def _each_recipient(cls, value: list[str]) -> list[str]:
+        return [check_address(item) for item in value]
+
     @property
     def configured(self) -> bool:
         return bool(self.smtp_host and self.sender and self.recipients)
@@ -160,6 +180,27 @@ class WebhookSettings(Section):
         if not value.get_secret_value().lower().startswith(("https://", "http://")):
             raise ValueError("a webhook url must start with https:// (or http://)")
         return value
+
+
+def check_address(value: str) -> str:
+    """One address, "name@host" or "Name <name@host>", checked with email-validator."""
+    if "\r" in value or "\n" in value:
+        raise PydanticCustomError("address", "a line break in an address is not allowed")
+    if not value.strip():
+        raise PydanticCustomError("address", "an empty address")
+    if value.count("@") > 1 and ("," in value or ";" in value):
+        raise PydanticCustomError(
+            "address", "{value!r} holds more than one address; list each one separately",
+            {"value": value},
+        )
+    try:
+        validate_email(value.strip())
+    except PydanticCustomError as exc:
+        raise PydanticCustomError(
+            "address", "{value!r} is not a valid email address ({reason})",
+            {"value": value, "reason": exc.message()},
+        ) from None
+    return value.strip()
 
 
 class Settings(BaseSettings):
@@ -235,14 +276,54 @@ def _honour_openai_env(settings: Settings) -> Settings:
 
 
 def _one_line(error: ValidationError, origin: str) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "settings"
-    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
-    return f"bad config in {origin}: {where}: {first['msg']}{more}"
+    """Every problem, on one line: 'bad config in X: a.b: msg; c: msg'."""
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "settings"
+        problems.append(f"{where}: {item['msg']}")
+    return f"bad config in {origin}: " + "; ".join(problems)
+
+
+def _env_names(model: type[BaseModel], prefix: str, depth: int) -> tuple[set[str], set[str]]:
+    """(setting names, names of dict settings that take any sub-key) under `prefix`."""
+    names: set[str] = set()
+    open_tables: set[str] = set()
+    for name, field in model.model_fields.items():
+        key = f"{prefix}{name.upper()}"
+        names.add(key)
+        kind = field.annotation
+        if typing.get_origin(kind) is dict:
+            open_tables.add(key)
+        elif depth > 0 and isinstance(kind, type) and issubclass(kind, BaseModel):
+            inner, inner_open = _env_names(kind, f"{key}__", depth - 1)
+            names |= inner
+            open_tables |= inner_open
+    return names, open_tables
+
+
+def unknown_env_warnings(environ: Mapping[str, str]) -> list[str]:
+    """One warning per DIGEST_* variable that is not a setting, naming the closest real one."""
+    known, open_tables = _env_names(Settings, "DIGEST_", 1)
+    known.add(CONFIG_ENV)
+    warnings = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith("DIGEST_") or upper in known:
+            continue
+        if any(upper.startswith(f"{table}__") for table in open_tables):
+            continue
+        close = difflib.get_close_matches(upper, sorted(known), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        warnings.append(f"environment variable {name} is not a setting and is ignored{hint}")
+    return warnings
 
 
 def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings:
     """Load settings; `config_path` None means ./digest.toml when it exists. Raises ConfigError."""
+    for warning in unknown_env_warnings(os.environ):
+        logger.warning("%s", warning)
+    if config_path is None and os.environ.get(CONFIG_ENV):
+        config_path = Path(os.environ[CONFIG_ENV]).expanduser()
     if config_path is None:
         candidate = Path.cwd() / "digest.toml"
         config_path = candidate if candidate.is_file() else None

@@ -44,6 +44,12 @@ class DeliveryError(DigestError):
     exit_code = 4
 
 
+class BrokenEnvironment(DigestError):
+    """The machine must be fixed: a damaged state file, a full disk."""
+
+    exit_code = 6
+
+
 class LockedError(DigestError):
     """Another run holds the lock."""
 

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from agent.errors import LockedError
+from agent.home import prepare_home
 
 LOCK_NAME = "run.lock"
 
@@ -30,7 +31,7 @@ def _holder(fd: int) -> str:
 @contextmanager
 def run_lock(home: Path) -> Iterator[Path]:
     """Hold the run lock of `home` for the `with` block; raise LockedError when it is taken."""
-    home.mkdir(parents=True, exist_ok=True)
+    prepare_home(home)
     path = home / LOCK_NAME
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from agent.safe_text import strip_hidden
+
+MAX_UPVOTES = 10_000_000
 EngineName = Literal["llm", "offline"]
 DigestKind = Literal["daily", "topic"]
 HealthStatus = Literal["ok", "empty", "failed"]
@@ -38,6 +41,33 @@ class Paper(Frozen):
     code_url: str | None = None  # the code repository (GitHub/GitLab), when known
     stars: int | None = None  # the code repository's stars, when the source says
     hf_url: str | None = None  # the paper's Hugging Face page, for Hugging Face papers
+
+    @field_validator("title", "abstract", mode="before")
+    @classmethod
+    def _visible_text(cls, value: object) -> object:
+        return strip_hidden(value).strip() if isinstance(value, str) else value
+
+    @field_validator("authors", mode="before")
+    @classmethod
+    def _visible_authors(cls, value: object) -> object:
+        if isinstance(value, list | tuple):
+            names = (strip_hidden(v).strip() if isinstance(v, str) else v for v in value)
+            return tuple(name for name in names if name != "")
+        return value
+
+    @field_validator("upvotes", mode="before")
+    @classmethod
+    def _clamp_upvotes(cls, value: object) -> int | None:
+        """Upvotes are a hint: non-numbers are ignored, negatives become 0, huge ones clamp."""
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            return None
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        if number != number:  # NaN
+            return None
+        return int(min(max(number, 0), MAX_UPVOTES))
 
 
 class PaperBlurb(Frozen):
@@ -129,7 +159,9 @@ class Digest(Frozen):
 
     @property
     def paper_count(self) -> int:
-        return sum(len(t.papers) for t in self.themes) + len(self.also_new)
+        """Distinct papers in the themes and in also_new (a repeated id counts once)."""
+        ids = {b.paper_id for t in self.themes for b in t.papers}
+        return len(ids.union(self.also_new))
 
     @property
     def shape(self) -> str:

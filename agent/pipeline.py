@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 
 from agent.config import EngineChoice, Settings
 from agent.errors import ConfigError, DeliveryError, NoSourceReadError, SourceError
-from agent.models import DegradedNote, Digest, Paper, SourceHealth, Summary, Usage
+from agent.models import DegradedNote, Digest, Paper, SourceHealth, Summary, Theme, Usage
 from agent.select import Interests, ReaderProfile, Selection, select_papers
 from agent.sources import FetchContext, make_source
 from agent.sources.local import is_sample
@@ -32,6 +32,11 @@ SAMPLE_NOTICE = (
 )
 EMPTY_DAY = "the source had no papers for this day"
 EMPTY_SEARCH = "the search found no papers"
+NO_SOURCES = (
+    "no sources configured: set [sources] default in digest.toml (e.g. "
+    '["arxiv-rss:cs.CL", "hf-daily"]), or DIGEST_SOURCES__DEFAULT, or pass --source; '
+    "--source sample builds the bundled demo day"
+)
 RunStatus = Literal["sent", "written", "empty", "already_sent"]
 
 
@@ -119,15 +124,24 @@ def build_digest(
 ) -> Digest:
     """Join the summary with the selection: every selected paper once, in a theme or in also_new."""
     papers = {p.id: p for p in (*selection.selected, *selection.also_new, *selection.updated)}
-    placed = {blurb.paper_id for theme in summary.themes for blurb in theme.papers}
-    also_new = [p.id for p in selection.also_new]
     degraded = list(summary.degraded)
+    themes, placed, dropped = _unique_themes(summary.themes, {p.id for p in selection.selected})
+    if dropped:  # the summarize stage guarantees this; the last safety net says so if not
+        degraded.append(
+            DegradedNote(
+                step="coverage",
+                reason=f"{dropped} repeated or unknown paper places removed",
+                fallback="kept the first",
+            )
+        )
     lost = [p.id for p in selection.selected if p.id not in placed]
-    if lost:  # the summarize stage guarantees coverage; this is the last safety net
-        also_new = lost + also_new
+    if lost:
         degraded.append(
             DegradedNote(step="coverage", reason=f"{plural(len(lost), 'paper')} had no theme", fallback="listed")
         )
+    also_new = list(dict.fromkeys(
+        [*lost, *(p.id for p in selection.also_new if p.id not in placed)]
+    ))
     failed = [h for h in health if h.status == "failed"]
     degraded.extend(
         DegradedNote(step="source", scope=h.name, reason=h.reason or "failed", fallback="skipped")
@@ -140,7 +154,7 @@ def build_digest(
         engine=summary.engine,
         headline=summary.headline,
         overview=summary.overview,
-        themes=summary.themes,
+        themes=themes,
         also_new=tuple(also_new),
         updated=tuple(p.id for p in selection.updated),
         papers=papers,
@@ -152,6 +166,30 @@ def build_digest(
         why={pid: text for pid, text in selection.why.items() if pid in placed},
         hint=hint,
     )
+
+
+def _unique_themes(
+    themes: Sequence[Theme], selected: set[str]
+) -> tuple[tuple[Theme, ...], set[str], int]:
+    """Each selected paper in its first place only; unknown ids and emptied themes dropped.
+
+    Returns the themes, the ids they place, and how many places were removed."""
+    placed: set[str] = set()
+    dropped = 0
+    kept: list[Theme] = []
+    for theme in themes:
+        blurbs = []
+        for blurb in theme.papers:
+            if blurb.paper_id in placed or blurb.paper_id not in selected:
+                dropped += 1
+                continue
+            placed.add(blurb.paper_id)
+            blurbs.append(blurb)
+        if len(blurbs) == len(theme.papers):
+            kept.append(theme)
+        elif blurbs:
+            kept.append(theme.model_copy(update={"papers": tuple(blurbs)}))
+    return tuple(kept), placed, dropped
 
 
 def digest_key(digest: Digest) -> str:
@@ -204,6 +242,8 @@ def run_daily(settings: Settings, options: DailyOptions, progress: Progress = _i
 
     started = time.monotonic()
     specs = options.sources or tuple(settings.sources.default)
+    if not specs:
+        raise ConfigError(NO_SOURCES)
     decision = choose_engine(options.engine, settings)
     send = settings.email.configured if options.send is None else options.send
     if send and not settings.email.configured:
@@ -330,7 +370,15 @@ def _daily_stages(
         message += f", {len(digest.also_new)} more listed by title"
     if send:
         progress("sending the email")
-        report = send_digest(digest, files, settings, store, force=options.force)
+        try:
+            report = send_digest(digest, files, settings, store, force=options.force)
+        except DeliveryError as exc:
+            partial = getattr(exc, "report", None)
+            if partial is not None and (partial.sent or partial.skipped):
+                # Some recipients have these papers: they must not come again tomorrow. The
+                # refused recipients' messages stay in the outbox, with the reason.
+                store.mark_seen(_seen_rows(selection), options.date)
+            raise
         if report.sent:
             status, message = "sent", f"{message} and sent to {', '.join(report.sent)}"
         else:

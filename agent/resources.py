@@ -21,3 +21,10 @@ def sample_corpus_path() -> Path:
 def background_vocabulary_path() -> Path:
     """Term document frequencies of the sample day, precomputed (agent.summarize.offline_background)."""
     return _PACKAGE_DIR / "data" / "background-df.json.gz"
+
+
+def bundled_eval_cases_dir() -> Path:
+    """The eval cases shipped with the package: `agent/evalcases` in an installed wheel,
+    `evals/cases` in a checkout."""
+    installed = _PACKAGE_DIR / "evalcases"
+    return installed if installed.is_dir() else _PACKAGE_DIR.parent / "evals" / "cases"

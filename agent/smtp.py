@@ -12,6 +12,7 @@ import logging
 import smtplib
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -132,6 +133,60 @@ def classify(exc: BaseException, *, during_connect: bool) -> SmtpFailure:
 # transport ------------------------------------------------------------------------------------
 
 
+class _Watched:
+    """Marks when the final "." of a message went out (the reply to it is the ambiguous window)."""
+
+    sock: socket.socket | None
+    message_sent = False
+
+    def send(self, s: bytes | str) -> None:  # type: ignore[override]
+        super().send(s)  # type: ignore[misc]
+        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.message_sent = True
+
+
+class _SMTP(_Watched, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_Watched, smtplib.SMTP_SSL):
+    pass
+
+
+class Deadline:
+    """A whole-exchange deadline: when it passes, the connection's socket is shut down, so a
+    server trickling one byte at a time (each read within the socket timeout) cannot hold us.
+
+    Use `with Deadline(seconds) as deadline:` and `deadline.watch(smtp)` once the connection
+    object exists (its `sock` is looked up when the deadline fires)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.fired = False
+        self._target: smtplib.SMTP | None = None
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def watch(self, smtp: smtplib.SMTP) -> None:
+        self._target = smtp
+
+    def _fire(self) -> None:
+        self.fired = True
+        sock = getattr(self._target, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def __enter__(self) -> Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+
 class SmtpSender:
     """One SMTP connection (opened lazily, reopened after a failure) and the retry policy.
 
@@ -177,7 +232,7 @@ class SmtpSender:
             self._ssl_context = ssl.create_default_context()
         return self._ssl_context
 
-    def _open(self) -> smtplib.SMTP:
+    def _open(self, deadline: Deadline | None = None) -> smtplib.SMTP:
         settings = self.settings
         if not self._warned:
             self._warned = True
@@ -185,27 +240,27 @@ class SmtpSender:
             if warning:
                 log.warning("%s", warning)
         timeout = settings.timeout_seconds
-        smtp: smtplib.SMTP | None = None
+        smtp: smtplib.SMTP = (
+            _SMTP_SSL(timeout=timeout, context=self._context())
+            if settings.security == "ssl"
+            else _SMTP(timeout=timeout)
+        )
+        smtp._host = self.host  # type: ignore[attr-defined]  # STARTTLS checks the name against it
+        if deadline is not None:
+            deadline.watch(smtp)
         try:
-            if settings.security == "ssl":
-                smtp = smtplib.SMTP_SSL(
-                    self.host, self.port, timeout=timeout, context=self._context()
-                )
-            else:
-                smtp = smtplib.SMTP(self.host, self.port, timeout=timeout)
+            smtp.connect(self.host, self.port)
             smtp.ehlo()
             if settings.security == "starttls":
                 smtp.starttls(context=self._context())
                 smtp.ehlo()
-            if settings.username:
-                assert settings.password is not None  # checked in __init__
-                smtp.login(settings.username, settings.password.get_secret_value())
         except (smtplib.SMTPException, OSError) as exc:
-            if smtp is not None:
-                _close_quietly(smtp)
+            _close_quietly(smtp)
             failure = classify(exc, during_connect=True)
             failure.text = self.scrub(failure.text)
             raise failure from None
+        if settings.username:
+            self._login(smtp)
         log.debug("connected to SMTP %s (%s)", self.where, settings.security)
         return smtp
 
@@ -214,6 +269,24 @@ class SmtpSender:
         Raises the classified `SmtpFailure` (one line, no secrets)."""
         self._smtp = self._open()
         self.close()
+
+    def _login(self, smtp: smtplib.SMTP) -> None:
+        """AUTH, keeping nothing the server says back: a server may echo the exchange (the
+        base64 of the credentials), so only the reply code reaches errors, logs and the outbox."""
+        assert self.settings.username and self.settings.password is not None
+        try:
+            smtp.login(self.settings.username, self.settings.password.get_secret_value())
+        except (smtplib.SMTPException, OSError) as exc:
+            _close_quietly(smtp)
+            code = getattr(exc, "smtp_code", None)
+            if isinstance(exc, smtplib.SMTPResponseException) and isinstance(code, int):
+                temporary = _by_code(code)
+                text = f"authentication failed: {code} (check email.username and email.password)"
+            else:
+                failure = classify(exc, during_connect=True)
+                temporary, code = failure.temporary, None
+                text = f"authentication failed: {type(exc).__name__}"
+            raise SmtpFailure(text, temporary=temporary, fatal=True, code=code) from None
 
     def _drop(self) -> None:
         if self._smtp is not None:
@@ -251,20 +324,45 @@ class SmtpSender:
         pending = list(recipients)
         options = ["SMTPUTF8"] if not (envelope_from + "".join(pending)).isascii() else []
 
+        maybe_delivered = 0  # attempts that ended between the final "." and its reply
+
         def attempt_once() -> None:
-            nonlocal pending
+            nonlocal pending, maybe_delivered
             result.attempts += 1
-            if self._smtp is None:
-                self._smtp = self._open()
-            try:
-                refused = self._smtp.sendmail(envelope_from, pending, data, mail_options=options)
-            except smtplib.SMTPRecipientsRefused as exc:
-                refused = exc.recipients
-            except (smtplib.SMTPException, OSError) as exc:
-                self._drop()
-                failure = classify(exc, during_connect=False)
-                failure.text = self.scrub(failure.text)
-                raise failure from None
+            with Deadline(self.settings.timeout_seconds) as deadline:
+                try:
+                    if self._smtp is None:
+                        self._smtp = self._open(deadline)
+                    else:
+                        deadline.watch(self._smtp)
+                    smtp = self._smtp
+                    if isinstance(smtp, _Watched):
+                        smtp.message_sent = False
+                    refused = smtp.sendmail(envelope_from, pending, data, mail_options=options)
+                except smtplib.SMTPRecipientsRefused as exc:
+                    refused = exc.recipients
+                except (smtplib.SMTPException, OSError, SmtpFailure) as exc:
+                    sent = bool(getattr(self._smtp, "message_sent", False))
+                    self._drop()
+                    failure = exc if isinstance(exc, SmtpFailure) else classify(
+                        exc, during_connect=False
+                    )
+                    if deadline.fired:
+                        failure.text = (
+                            f"timed out: no complete exchange within "
+                            f"{self.settings.timeout_seconds:g} s"
+                        )
+                        failure.temporary = True
+                    failure.text = self.scrub(failure.text)
+                    if sent:
+                        maybe_delivered += 1
+                        if maybe_delivered > 1:  # at most one possible duplicate
+                            failure.temporary = False
+                            failure.text = (
+                                f"{failure.text}; the server may have stored the message "
+                                "before the connection ended, so it is not sent again now"
+                            )
+                    raise failure from None
             # The server accepted the message for everyone not refused: ledger first, now.
             for rcpt in pending:
                 if rcpt not in refused:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
+from agent.home import damaged_state, prepare_home
+
 _MIGRATIONS: tuple[str, ...] = (
     # 1: papers seen, runs
     """
@@ -163,13 +165,24 @@ class Store:
     """The one SQLite database of a DIGEST_HOME. Safe to share between threads."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        prepare_home(path.parent)
         self.path = path
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._migrate()
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA busy_timeout=10000")
+            self._check_integrity()
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise damaged_state(path, exc) from exc
+
+    def _check_integrity(self) -> None:
+        """Fail now, with the file's name, if SQLite cannot read the file (quick check)."""
+        row = self._db.execute("PRAGMA quick_check").fetchone()
+        if row is None or row[0] != "ok":
+            raise sqlite3.DatabaseError(f"integrity check: {row[0] if row else 'no answer'}")
 
     @classmethod
     def open(cls, home: Path) -> Store:

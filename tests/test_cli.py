@@ -24,8 +24,8 @@ def run_digest(*args: str, home: Path, cwd: Path, env: dict[str, str] | None = N
 
 
 def test_daily_on_the_sample_writes_all_four_files(tmp_path: Path) -> None:
-    result = run_digest("daily", "--date", "2026-11-26", "--out", str(tmp_path / "out"),
-                        home=tmp_path / "home", cwd=tmp_path)
+    result = run_digest("daily", "--source", "sample", "--date", "2026-11-26",
+                        "--out", str(tmp_path / "out"), home=tmp_path / "home", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     day = tmp_path / "out" / "2026-11-26"
     for name in ("digest.html", "digest.txt", "digest.eml", "digest.json"):
@@ -82,7 +82,9 @@ def test_two_days_in_a_row_do_not_repeat_papers(tmp_path: Path) -> None:
         (("daily", "--source", "nonsense"), "unknown source 'nonsense'"),
         (("daily", "--source", "file:/nonexistent/papers.jsonl"), "no such file"),
         (("daily", "--date", "2026-13-45"), "Invalid value for '--date'"),
-        (("daily", "--engine", "llm"), "--engine llm needs a model"),
+        (("daily", "--source", "sample", "--engine", "llm"), "--engine llm needs a model"),
+        (("daily", "--source", "arxiv-rs:cs.CL"), "did you mean 'arxiv-rss'?"),
+        (("daily",), "no sources configured"),
         (("topic", "   "), "the topic is empty"),
     ],
 )
@@ -187,7 +189,7 @@ def test_topic_send_goes_through_the_delivery_stage(tmp_path: Path) -> None:
     ("args", "env", "needle"),
     [
         (("daily", "--source", "file:x[/].jsonl"), {}, "no such file"),
-        (("daily", "--send"), {}, "[email]"),
+        (("daily", "--source", "sample", "--send"), {}, "[email]"),
         (("daily",), {"DIGEST_EMAIL__RECIPIENTS": "a@example.org"}, "bad environment setting"),
         (("daily",), {"DIGEST_CATEGORIES": "cs.CL"}, "bad environment setting"),
     ],

@@ -55,6 +55,8 @@ def test_wheel_carries_data_templates_and_prompts(wheel: Path) -> None:
     prompts = {Path(n).name for n in names if n.startswith("agent/prompts/")}
     on_disk = {p.name for p in (REPO / "prompts").glob("*.j2")}
     assert on_disk and on_disk <= prompts
+    cases = {Path(n).name for n in names if n.startswith("agent/evalcases/")}
+    assert {p.name for p in (REPO / "evals" / "cases").glob("*.yaml")} <= cases
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "digest = agent.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
@@ -78,7 +80,8 @@ def test_installed_wheel_runs_the_daily_job_outside_the_checkout(wheel: Path, tm
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
     env.update(PYTHONPATH=os.pathsep.join([str(target), *dependencies]), DIGEST_HOME=str(tmp_path / "home"))
     result = subprocess.run(
-        [sys.executable, "-m", "agent", "daily", "--date", "2026-11-26", "--out", str(tmp_path / "out")],
+        [sys.executable, "-m", "agent", "daily", "--source", "sample", "--date", "2026-11-26",
+         "--out", str(tmp_path / "out")],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     data = json.loads((tmp_path / "out" / "2026-11-26" / "digest.json").read_text(encoding="utf-8"))
@@ -89,3 +92,19 @@ def test_installed_wheel_runs_the_daily_job_outside_the_checkout(wheel: Path, tm
     module_file, prompts = check.stdout.split()
     assert module_file.startswith(str(target)), "the installed copy, not the checkout, was imported"
     assert Path(prompts).is_dir() and any(Path(prompts).glob("*.j2"))
+
+    # No sources configured and no --source: said plainly, exit 2, no demo day built.
+    bare = subprocess.run(
+        [sys.executable, "-m", "agent", "daily", "--date", "2026-11-27", "--out", str(tmp_path / "out")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert bare.returncode == 2, bare.stderr
+    assert "no sources configured" in bare.stderr and "Traceback" not in bare.stderr
+    assert not (tmp_path / "out" / "2026-11-27").exists()
+
+    # `digest eval` outside a checkout finds the cases shipped in the wheel.
+    evaluated = subprocess.run(
+        [sys.executable, "-m", "agent", "eval", "--engine", "offline", "--tag", "edge",
+         "--out", str(tmp_path / "runs"), "--baseline", str(Path(prompts))],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    assert "no eval cases" not in evaluated.stderr

@@ -40,7 +40,7 @@ from pydantic import ValidationError
 
 from agent.errors import ConfigError
 from agent.models import Paper
-from agent.resources import sample_corpus_path
+from agent.resources import bundled_eval_cases_dir, sample_corpus_path
 from agent.sources.local import read_paper_file, record_to_paper
 
 _KNOWN_KEYS = frozenset(
@@ -259,6 +259,21 @@ def _language(value: Any, where: Path) -> str | None:
         return language_name(str(value))
     except ValueError as exc:
         raise ConfigError(f"{where}: language: {exc}") from None
+
+
+def find_cases_dir(cwd: Path) -> Path:
+    """Where `digest eval` finds its cases without --cases: ./evals/cases when it exists,
+    else the cases shipped inside the package. ConfigError when neither exists."""
+    local = cwd / "evals" / "cases"
+    if local.is_dir():
+        return local
+    bundled = bundled_eval_cases_dir()
+    if bundled.is_dir():
+        return bundled
+    raise ConfigError(
+        f"no eval cases: {local} does not exist and none are shipped with the package; "
+        "pass --cases DIR"
+    )
 
 
 def load_cases(directory: Path, *, tags: tuple[str, ...] = ()) -> list[EvalCase]:

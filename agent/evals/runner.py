@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from agent.config import Settings
 from agent.errors import ConfigError
-from agent.evals.cases import EvalCase
+from agent.evals.cases import EvalCase, find_cases_dir
 from agent.evals.results import CaseResult
 from agent.evals.scorers import SCORERS, Scorer, score_result
 from agent.evals.scorers_judge import JudgePrompt, judge_case
@@ -66,12 +66,9 @@ class EvalRun:
         return list(dict.fromkeys(r.variant for r in self.results))
 
 
-def default_cases_dir() -> Path:
-    """`evals/cases` of the checkout this package runs from."""
-    path = _CHECKOUT / "evals" / "cases"
-    if not path.is_dir():
-        raise ConfigError("no eval cases found next to the package: pass --cases DIR")
-    return path
+def default_cases_dir(cwd: Path | None = None) -> Path:
+    """./evals/cases when it exists, else the cases shipped with the package."""
+    return find_cases_dir(cwd or Path.cwd())
 
 
 def default_runs_dir(settings: Settings) -> Path:

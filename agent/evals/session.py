@@ -117,7 +117,7 @@ def run_eval_session(
     """Run the eval as `digest eval` does; raises ConfigError for bad input."""
     if options.repeat < 1:
         raise ConfigError("--repeat must be at least 1")
-    cases_dir = (options.cases_dir or default_cases_dir()).expanduser().resolve()
+    cases_dir = (options.cases_dir or default_cases_dir(cwd)).expanduser().resolve()
     cases = load_cases(cases_dir, tags=options.tags)
     check_thresholds(cases)
     if options.engine == "offline":

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.atomic import write_atomic
+from agent.errors import ConfigError
 from agent.models import Digest
-from agent.render.html import MAX_HTML_BYTES, render_html
+from agent.render.email import render_email
+from agent.render.html import MAX_HTML_BYTES
 from agent.render.json_export import digest_to_json
 from agent.render.message import build_message
-from agent.render.text import render_text
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,16 @@ def write_digest_files(
 ) -> DigestFiles:
     """Render the digest and write its files into out_dir (created if missing)."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rendered = render_html(digest, max_bytes=max_html_bytes)
-    text = render_text(digest)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in (out_dir, *out_dir.parents) if p.exists() and not p.is_dir()), out_dir)
+        raise ConfigError(
+            f"cannot write the digest into {out_dir}: {blocker} is a file, not a directory; "
+            "move it away or choose another --out"
+        ) from None
+    rendered = render_email(digest, max_part_bytes=max_html_bytes)
+    text = rendered.text
     message = build_message(
         digest,
         rendered.html,

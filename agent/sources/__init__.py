@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +35,9 @@ def make_source(spec: str) -> Source:
     """Build the source a spec names; ConfigError for an unknown or incomplete spec."""
     prefix, has_argument, argument = spec.strip().partition(":")
     if prefix not in _REGISTRY:
-        raise ConfigError(f"unknown source {spec!r}; known: {SOURCE_HELP}")
+        close = difflib.get_close_matches(prefix, list(_REGISTRY), n=1, cutoff=0.5)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ConfigError(f"unknown source {spec!r}; {hint}known: {SOURCE_HELP}")
     if prefix in _NEEDS_ARGUMENT and not argument.strip():
         raise ConfigError(f"source {prefix!r} needs an argument: {prefix}:…  ({SOURCE_HELP})")
     if prefix in _TAKES_NO_ARGUMENT and has_argument:

@@ -1,6 +1,11 @@
-"""The HTTP fetcher every live source uses: timeouts, retries, politeness, conditional requests.
+"""The HTTP fetcher every live source uses: deadlines, size caps, retries, politeness, conditional
+requests.
 
-- One `httpx.Client` with the configured timeout and a descriptive User-Agent.
+- Each attempt runs on httpx's async client under one deadline: `sources.timeout_seconds`
+  bounds connect + headers + body together, so a server trickling one byte a second cannot hold
+  the run (a per-read timeout alone would never fire).
+- The body is read streaming and capped at `sources.max_response_bytes` (after decompression);
+  a longer or endless response fails the source with the reason, and memory stays small.
 - tenacity retries on 429, 5xx, timeouts and connection errors, honouring `Retry-After`
   (capped), with exponential backoff and jitter otherwise, and a bounded number of attempts.
 - arXiv's etiquette in code: a `RateGate` lets at most one request through every
@@ -14,6 +19,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
@@ -130,11 +136,34 @@ def parse_xml(text: str, source: str) -> Element:
 
 
 def parse_json(text: str, source: str) -> object:
-    """Parse a whole JSON document; SourceError if malformed."""
+    """Parse a whole JSON document; SourceError if malformed or nested too deeply."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise SourceError(f"{source}: malformed JSON ({exc}); body truncated or not JSON") from exc
+    except RecursionError:
+        raise SourceError(f"{source}: JSON nested too deeply to read; refused") from None
+
+
+class ResponseTooLarge(Exception):
+    """The body passed the byte cap (not retried: it would be as large again)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"response larger than {limit:,} bytes")
+        self.limit = limit
+
+
+class WholeRequestTimeout(httpx.TimeoutException):
+    """The attempt's deadline (connect + headers + body) passed."""
+
+
+@dataclass(frozen=True)
+class _Response:
+    """What one attempt got: status, headers and (for accepted statuses) the whole body."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
 
 
 class _RetryableStatus(Exception):
@@ -177,7 +206,7 @@ class HttpFetcher:
         arxiv_gate: RateGate | None = None,
         gates: Mapping[str, RateGate] | None = None,
         max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
-        transport: httpx.BaseTransport | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings
         self.sleep = sleep
@@ -185,12 +214,7 @@ class HttpFetcher:
         if arxiv_gate is not None:
             self._gates["arxiv"] = arxiv_gate
         self.max_retry_wait = max_retry_wait
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(settings.timeout_seconds),
-            headers={"User-Agent": settings.user_agent},
-            follow_redirects=True,
-            transport=transport,
-        )
+        self._transport = transport
 
     def gate(self, service: str) -> RateGate:
         """The injected gate for a service, else the process-wide one."""
@@ -201,7 +225,7 @@ class HttpFetcher:
         return self.gate("arxiv")
 
     def close(self) -> None:
-        self._client.close()
+        """Nothing stays open between requests (each attempt has its own client)."""
 
     def __enter__(self) -> Self:
         return self
@@ -256,10 +280,15 @@ class HttpFetcher:
             response = retrying(self._attempt, full_url, headers, gate, interval)
         except _RetryableStatus as exc:
             raise SourceError(f"{source}: HTTP {exc.status} after {plural(attempts, 'attempt')}") from exc
+        except ResponseTooLarge as exc:
+            raise SourceError(
+                f"{source}: {exc} from {full_url}; refused "
+                "(raise sources.max_response_bytes if this is expected)"
+            ) from exc
         except httpx.TimeoutException as exc:
             raise SourceError(
                 f"{source}: timed out after {plural(attempts, 'attempt')} "
-                f"({self.settings.timeout_seconds:g} s each) fetching {full_url}"
+                f"({self.settings.timeout_seconds:g} s each, whole request) fetching {full_url}"
             ) from exc
         except httpx.TransportError as exc:
             reason = _one_line(str(exc) or type(exc).__name__)
@@ -300,7 +329,7 @@ class HttpFetcher:
 
     def _attempt(
         self, url: str, headers: dict[str, str], gate: RateGate | None, interval: float
-    ) -> httpx.Response:
+    ) -> _Response:
         if gate is None:
             response = self._send(url, headers)
         else:
@@ -312,10 +341,40 @@ class HttpFetcher:
             )
         return response
 
-    def _send(self, url: str, headers: dict[str, str]) -> httpx.Response:
-        response = self._client.get(url, headers=headers)
-        response.read()  # the whole body inside the gate: one connection at a time
-        return response
+    def _send(self, url: str, headers: dict[str, str]) -> _Response:
+        """One attempt, whole body included, under one deadline (inside the gate)."""
+        return asyncio.run(self._fetch(url, headers))
+
+    async def _fetch(self, url: str, headers: dict[str, str]) -> _Response:
+        deadline = self.settings.timeout_seconds
+        async with httpx.AsyncClient(
+            timeout=httpx.Timeout(deadline),
+            headers={"User-Agent": self.settings.user_agent},
+            follow_redirects=True,
+            transport=self._transport,
+        ) as client:
+            try:
+                return await asyncio.wait_for(self._read(client, url, headers), deadline)
+            except TimeoutError:
+                raise WholeRequestTimeout(f"no complete answer within {deadline:g} s") from None
+
+    async def _read(
+        self, client: httpx.AsyncClient, url: str, headers: dict[str, str]
+    ) -> _Response:
+        limit = self.settings.max_response_bytes
+        async with client.stream("GET", url, headers=headers) as response:
+            status = response.status_code
+            if status == 304 or status in RETRY_STATUSES or status >= 500:
+                return _Response(status, response.headers, b"")
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise ResponseTooLarge(limit)
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > limit:
+                    raise ResponseTooLarge(limit)
+            return _Response(status, response.headers, bytes(body))
 
     _backoff = wait_exponential_jitter(initial=1.0, max=30.0, jitter=1.0)
 

@@ -29,6 +29,9 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
     delay: float = 0.0
+    trickle: float = 0.0
+    trickle_headers: bool = False
+    endless: bool = False
 
     @property
     def payload(self) -> bytes:
@@ -140,6 +143,9 @@ class ScriptedHttpServer:
                     self.close_connection = True
                     self.connection.close()
                     return
+                if reply.trickle or reply.endless:
+                    self._hostile(reply)
+                    return
                 payload = reply.payload if reply.status not in (204, 304) else b""
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
@@ -148,6 +154,33 @@ class ScriptedHttpServer:
                 self.end_headers()
                 if payload:
                     self.wfile.write(payload)
+
+            def _hostile(self, reply: Reply) -> None:
+                """Trickle or never end; stops when the client hangs up."""
+                self.close_connection = True
+                head = f"HTTP/1.1 {reply.status} OK\r\n".encode()
+                if reply.endless:
+                    head += b"Content-Type: application/json\r\n\r\n"
+                else:
+                    head += b"Content-Length: 100000\r\n\r\n"
+                try:
+                    if reply.trickle_headers:
+                        for byte in head:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(reply.trickle)
+                    else:
+                        self.wfile.write(head)
+                    chunk = b"0" * 65536
+                    while True:
+                        if reply.endless:
+                            self.wfile.write(chunk)
+                        else:
+                            self.wfile.write(b"[")
+                            self.wfile.flush()
+                            time.sleep(reply.trickle)
+                except OSError:
+                    return
 
             def log_message(self, format: str, *args: object) -> None:
                 pass  # quiet tests

@@ -233,8 +233,7 @@ class LangChainChatModel(ChatModel):
             )
 
     async def _invoke(self, runnable: Any, messages: list[BaseMessage]) -> Any:
-        timeout = self.policy.timeout_for(self._llm.timeout_seconds)
-        return await asyncio.wait_for(runnable.ainvoke(messages), timeout)
+        return await self.policy.bounded(runnable.ainvoke(messages), self._llm.timeout_seconds)
 
     @staticmethod
     def _answer_text(raw: BaseMessage, parsed: Any, structured: bool) -> str:

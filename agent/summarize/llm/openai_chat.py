@@ -33,6 +33,7 @@ from agent.summarize.llm.errors import (
 from agent.summarize.llm.meter import UsageMeter
 from agent.summarize.llm.retry import RunClock, Sleep, TransportPolicy
 from agent.summarize.llm.tokens import estimate_input_tokens
+from agent.summarize.llm.transport import CappedTransport
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +97,10 @@ class OpenAIChatModel(ChatModel):
                 base_url=self._llm.base_url,
                 max_retries=0,
                 timeout=self._llm.timeout_seconds,
-                http_client=openai.DefaultAsyncHttpxClient(timeout=self._llm.timeout_seconds),
+                http_client=openai.DefaultAsyncHttpxClient(
+                    timeout=self._llm.timeout_seconds,
+                    transport=CappedTransport(self._llm.max_answer_bytes),
+                ),
             )
             self._client_loop = loop
         return self._client
@@ -182,11 +186,13 @@ class OpenAIChatModel(ChatModel):
 
     async def _create(self, params: dict[str, Any], max_tokens: int) -> Any:
         limit = "max_tokens" if self.base_url else "max_completion_tokens"
-        return await self.client().chat.completions.create(
+        per_call = self._llm.timeout_seconds
+        request = self.client().chat.completions.create(
             **params,
             **{limit: max_tokens},
-            timeout=self.policy.timeout_for(self._llm.timeout_seconds),
+            timeout=self.policy.timeout_for(per_call),
         )
+        return await self.policy.bounded(request, per_call)  # the whole call, body included
 
     # -- the dialects --------------------------------------------------------------------------
 

@@ -109,14 +109,16 @@ def clean_groups(
     fixes = Fixes()
     out: list[Group] = []
     for group in groups:
-        members = []
+        members: list[str] = []
+        here: set[str] = set()
         for member in group.members:
             if member not in allowed:
                 fixes.unknown.append(member)
-            elif member in seen:
+            elif member in seen or member in here:  # twice in one group counts too
                 fixes.duplicates.append(member)
             else:
                 members.append(member)
+                here.add(member)
         if not members:
             fixes.empty_themes += 1
             continue

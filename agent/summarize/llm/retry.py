@@ -36,6 +36,7 @@ from agent.retry_after import parse_retry_after
 from agent.summarize.llm.concurrency import backoff_sleep, note_retry
 from agent.summarize.llm.errors import AnswerTruncated, ModelRefused, ModelUnavailable
 from agent.wording import plural
+from agent.summarize.llm.transport import too_large
 
 logger = logging.getLogger(__name__)
 
@@ -124,8 +125,14 @@ def status_of(exc: BaseException) -> int | None:
     return status if isinstance(status, int) else None
 
 
+class CallDeadline(TimeoutError):
+    """One call attempt (connect, headers, whole body) passed its deadline."""
+
+
 def is_retryable(exc: BaseException) -> bool:
     """408/409/429/5xx, timeouts and connection errors; everything else fails at once."""
+    if too_large(exc) is not None:
+        return False
     if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
         return True
     if isinstance(exc, openai.APIStatusError) or status_of(exc) is not None:
@@ -176,6 +183,11 @@ def scrub(text: str, secrets: Sequence[str] = ()) -> str:
 
 def describe(exc: BaseException, secrets: Sequence[str] = ()) -> str:
     """A one-line description of a transport error that never contains the key."""
+    big = too_large(exc)
+    if big is not None:
+        return str(big)
+    if isinstance(exc, CallDeadline):
+        return str(exc)
     if isinstance(exc, openai.APITimeoutError):
         return "request timed out"
     if isinstance(exc, openai.APIConnectionError):
@@ -261,6 +273,21 @@ class TransportPolicy:
     def timeout_for(self, per_call_seconds: float) -> float:
         """The per-request timeout: the configured one, but never past the run's budget."""
         return max(0.001, min(per_call_seconds, self.clock.remaining()))
+
+    async def bounded(self, request: Awaitable[T], per_call_seconds: float) -> T:
+        """Await one request under a deadline for all of it (connect, headers, a trickling
+        body): `per_call_seconds`, cut to what is left of the run's budget, so a call in
+        flight is cancelled when the budget runs out."""
+        timeout = self.timeout_for(per_call_seconds)
+        try:
+            return await asyncio.wait_for(request, timeout)
+        except TimeoutError:
+            if self.clock.expired:
+                budget = self.clock.budget_seconds
+                raise CallDeadline(
+                    f"timed out: cancelled in flight, the run time budget of {budget:g} s is spent"
+                ) from None
+            raise CallDeadline(f"timed out: no complete answer within {timeout:g} s") from None
 
     @asynccontextmanager
     async def call(self, model: str) -> AsyncIterator[None]:
@@ -350,6 +377,7 @@ class TransportPolicy:
 
 
 __all__ = [
+    "CallDeadline",
     "CircuitBreaker",
     "RunClock",
     "TransportPolicy",
