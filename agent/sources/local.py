@@ -76,6 +76,8 @@ def _records(path: Path) -> Iterator[tuple[int, Any]]:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{path}:{exc.lineno}: malformed JSON: {exc.msg}") from None
+        except RecursionError:
+            raise ConfigError(f"{path}: JSON nested too deeply to read") from None
         if not isinstance(data, list):
             raise ConfigError(f"{path}: expected a JSON list of papers, got {type(data).__name__}")
         yield from enumerate(data, start=1)
@@ -87,6 +89,8 @@ def _records(path: Path) -> Iterator[tuple[int, Any]]:
             yield number, json.loads(line)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{path}:{number}: malformed JSONL: {exc.msg}") from None
+        except RecursionError:
+            raise ConfigError(f"{path}:{number}: JSON nested too deeply to read") from None
 
 
 def read_paper_file(path: Path, source: str) -> list[Paper]:

@@ -25,6 +25,10 @@ server answers 500 "no scripted answer" (and notes it in ``srv.errors``). An ans
   shutdown), then answers ``then`` (default ``Reply({})``). It never consumes the queue, so a
   client that timed out and retries gets the next queued answer.
 - ``Fault.drop()``: closes the connection without a response.
+- ``Fault.trickle(seconds)``: HTTP 200 headers, then one byte of body every ``seconds``, never
+  finishing (until the client hangs up or the server stops): per-read timeouts never fire.
+- ``Fault.huge(size)``: HTTP 200 with a body of ``size`` bytes (blanks) and no Content-Length,
+  streamed in chunks.
 - ``Fault.invalid_json()``: HTTP 200 whose content is not JSON (``{"themes": [``).
 - ``Fault.length(content)``: ``finish_reason="length"`` with the given truncated content.
 - a bare ``str`` or ``dict`` is shorthand for ``Reply(that)``.
@@ -105,7 +109,7 @@ class Reply:
 class Fault:
     """A scripted failure; build one with the static constructors."""
 
-    kind: Literal["http", "slow", "drop"]
+    kind: Literal["http", "slow", "drop", "trickle", "huge"]
     status: int = 0
     body: Json = None
     headers: Mapping[str, str] = field(default_factory=dict)
@@ -124,6 +128,14 @@ class Fault:
     @staticmethod
     def drop() -> Fault:
         return Fault("drop")
+
+    @staticmethod
+    def trickle(seconds: float = 1.0) -> Fault:
+        return Fault("trickle", seconds=seconds)
+
+    @staticmethod
+    def huge(size: int) -> Fault:
+        return Fault("huge", status=size)
 
     @staticmethod
     def invalid_json(text: str = '{"themes": [', tool_call: bool = False) -> Reply:
@@ -568,6 +580,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 return
             answer, label = answer.then or Reply({}), label or "slow"
             return self._answer(record, body, answer, label)
+        if isinstance(answer, Fault) and answer.kind in ("trickle", "huge"):
+            record.outcome = label or answer.kind
+            self.close_connection = True
+            self._stream_hostile(answer)
+            return
         if isinstance(answer, Fault) and answer.kind == "drop":
             record.outcome = label or "drop"
             self.close_connection = True
@@ -593,6 +610,30 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self._send(200, completion)
+
+
+    def _stream_hostile(self, fault: Fault) -> None:
+        """A body that trickles forever, or one of `fault.status` bytes; stops on hang-up."""
+        owner = self.server.owner
+        size = fault.status if fault.kind == "huge" else 100_000  # a long wait at a byte a second
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            if fault.kind == "huge":  # no length: the client must count what arrives
+                self.send_header("Connection", "close")
+            else:
+                self.send_header("Content-Length", str(size))
+            self.end_headers()
+            if fault.kind == "huge":
+                chunk = b" " * 65536
+                for start in range(0, size, len(chunk)):
+                    self.wfile.write(chunk[: size - start])
+                return
+            while owner._wait(fault.seconds):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+        except OSError:
+            return
 
 
 # -- standalone: a generic answer for any paper-digest request -------------------------------
