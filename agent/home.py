@@ -33,8 +33,26 @@ def prepare_home(home: Path) -> Path:
     return home
 
 
-def damaged_state(path: Path, exc: sqlite3.DatabaseError) -> BrokenEnvironment:
-    """The error for a state file SQLite cannot read (it is never deleted for the user)."""
+_SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_NOTADB = 10, 11, 13, 26
+
+
+def state_error(path: Path | str, exc: sqlite3.DatabaseError) -> DigestError:
+    """The error for a state file SQLite cannot use: damaged (it is never deleted for the
+    user), on a full disk, or some other failure, always naming the file."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    code = code & 0xFF if isinstance(code, int) else None  # the primary result code
+    if code == _SQLITE_FULL or "full" in str(exc):
+        return BrokenEnvironment(
+            f"the disk is full writing the state file {path} ({exc}); free some space and "
+            "run again"
+        )
+    if code == _SQLITE_IOERR:
+        return BrokenEnvironment(
+            f"the state file {path} could not be written ({exc}): the disk is full, a file "
+            "size limit was reached or the disk failed; free some space and run again"
+        )
+    if code not in (_SQLITE_CORRUPT, _SQLITE_NOTADB) and "integrity check" not in str(exc):
+        return BrokenEnvironment(f"the state file {path} cannot be used ({exc})")
     return BrokenEnvironment(
         f"the state file {path} is damaged ({exc}); move it aside and run again "
         f"(mv {path} {path}.broken): a fresh one is created, and papers of earlier digests "
@@ -51,16 +69,7 @@ def environment_error(exc: BaseException) -> DigestError | None:
             "free some space and run again"
         )
     if isinstance(exc, sqlite3.DatabaseError):
-        text = str(exc)
-        if "full" in text:
-            return BrokenEnvironment(
-                f"the disk is full writing the state database ({text}); free some space and "
-                "run again"
-            )
-        return BrokenEnvironment(
-            f"the state database failed ({text}); if it is damaged, move state.sqlite3 in "
-            "DIGEST_HOME aside and run again"
-        )
+        return state_error("state.sqlite3 in DIGEST_HOME", exc)
     if isinstance(exc, PermissionError):
         return ConfigError(f"cannot write {exc.filename or 'a file'}: permission denied")
     return None

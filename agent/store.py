@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
-from agent.home import damaged_state, prepare_home
+from agent.home import prepare_home, state_error
 
 _MIGRATIONS: tuple[str, ...] = (
     # 1: papers seen, runs
@@ -176,7 +176,7 @@ class Store:
             self._migrate()
         except sqlite3.DatabaseError as exc:
             self._db.close()
-            raise damaged_state(path, exc) from exc
+            raise state_error(path, exc) from exc
 
     def _check_integrity(self) -> None:
         """Fail now, with the file's name, if SQLite cannot read the file (quick check)."""

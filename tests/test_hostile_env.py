@@ -1,0 +1,84 @@
+"""A broken environment gets one line and a documented exit code, never a traceback: a damaged
+state file, a DIGEST_HOME that cannot be written, a full disk (ulimit -f), --out DIR where
+DIR/<date> is a file. Real subprocesses, real files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import run_digest
+
+SAMPLE = ("daily", "--source", "sample", "--engine", "offline", "--no-send", "--date", "2026-11-26")
+
+
+def one_clear_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines, "nothing said"
+    return " ".join(lines)
+
+
+def test_a_damaged_state_file_is_named_and_kept(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    state = home / "state.sqlite3"
+    state.write_bytes(b"this is not a database at all" * 100)
+    result = run_digest(*SAMPLE, "--out", str(tmp_path / "out"), home=home, cwd=tmp_path)
+    assert result.returncode == 6
+    text = one_clear_line(result)
+    assert str(state) in text and "move it aside" in text and f"{state}.broken" in text
+    assert state.read_bytes().startswith(b"this is not a database")  # never deleted
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through directory permissions")
+def test_a_read_only_home_is_exit_2(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    home.chmod(0o500)
+    try:
+        result = run_digest(*SAMPLE, home=home, cwd=tmp_path)
+    finally:
+        home.chmod(0o700)
+    assert result.returncode == 2
+    assert "DIGEST_HOME" in one_clear_line(result)
+
+
+def test_a_home_that_is_a_file_is_exit_2(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.write_text("not a directory", encoding="utf-8")
+    result = run_digest(*SAMPLE, home=home / "inside", cwd=tmp_path)
+    assert result.returncode == 2
+    text = one_clear_line(result)
+    assert "DIGEST_HOME" in text and "cannot be created" in text
+
+
+def test_out_date_that_is_a_file_is_exit_2(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "2026-11-26").write_text("in the way", encoding="utf-8")
+    result = run_digest(*SAMPLE, "--out", str(out), home=tmp_path / "home", cwd=tmp_path)
+    assert result.returncode == 2
+    text = one_clear_line(result)
+    assert str(out / "2026-11-26") in text and "is a file" in text
+
+
+@pytest.mark.skipif(shutil.which("sh") is None, reason="needs a POSIX shell for ulimit")
+@pytest.mark.parametrize("blocks", [64, 150])  # full at the start; full in the middle of the run
+def test_a_full_disk_is_one_line_exit_6(tmp_path: Path, blocks: int) -> None:
+    """`ulimit -f N` (blocks of 512 bytes): files cannot grow past it, as on a full disk."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
+    env["DIGEST_HOME"] = str(tmp_path / "home")
+    command = " ".join([
+        f"ulimit -f {blocks};", sys.executable, "-m", "agent", *SAMPLE, "--out", str(tmp_path / "out"),
+    ])
+    result = subprocess.run(["sh", "-c", command], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 6, result.stderr
+    text = one_clear_line(result)
+    assert "disk is full" in text and "free some space" in text
