@@ -10,10 +10,18 @@ import tomllib
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic.networks import validate_email
 from pydantic_core import PydanticCustomError
 from pydantic_settings import (
@@ -123,6 +131,31 @@ class ZoteroSettings(Section):
         return bool(self.user_id)
 
 
+def check_address(value: str) -> str:
+    """One address, "name@host" or "Name <name@host>", checked with email-validator."""
+    if "\r" in value or "\n" in value:
+        raise PydanticCustomError("address", "a line break in an address is not allowed")
+    if not value.strip():
+        raise PydanticCustomError("address", "an empty address")
+    if value.count("@") > 1 and ("," in value or ";" in value):
+        raise PydanticCustomError(
+            "address", "{value} holds more than one address; list each one separately",
+            {"value": repr(value)},
+        )
+    try:
+        validate_email(value.strip())
+    except PydanticCustomError as exc:
+        reason = exc.message().removeprefix("value is not a valid email address: ")
+        raise PydanticCustomError(
+            "address", "{value} is not a valid email address ({reason})",
+            {"value": repr(value), "reason": reason},
+        ) from None
+    return value.strip()
+
+
+Address = Annotated[str, AfterValidator(check_address)]
+
+
 class EmailSettings(Section):
     """SMTP delivery. Nothing is sent unless smtp_host, sender and recipients are set."""
 
@@ -131,24 +164,14 @@ class EmailSettings(Section):
     security: SmtpSecurity = "starttls"
     username: str | None = None
     password: SecretStr | None = None
-    sender: str | None = None
-    recipients: list[str] = Field(default_factory=list)
+    sender: Address | None = None
+    recipients: list[Address] = Field(default_factory=list)
     one_message_per_recipient: bool = True
     list_unsubscribe: str | None = None
     timeout_seconds: float = Field(default=30.0, gt=0)
     max_attempts: int = Field(default=4, ge=1, le=10)
     send_empty_note: bool = False
     max_html_bytes: int = Field(default=100_000, ge=10_000)
-
-    @field_validator("sender", mode="after")
-    @classmethod
-    def _one_sender(cls, value: str | None) -> str | None:
-        return None if value is None else check_address(value)
-
-    @field_validator("recipients", mode="after")
-    @classmethod
-    def _each_recipient(cls, value: list[str]) -> list[str]:
-        return [check_address(item) for item in value]
 
     @property
     def configured(self) -> bool:
@@ -180,27 +203,6 @@ class WebhookSettings(Section):
         if not value.get_secret_value().lower().startswith(("https://", "http://")):
             raise ValueError("a webhook url must start with https:// (or http://)")
         return value
-
-
-def check_address(value: str) -> str:
-    """One address, "name@host" or "Name <name@host>", checked with email-validator."""
-    if "\r" in value or "\n" in value:
-        raise PydanticCustomError("address", "a line break in an address is not allowed")
-    if not value.strip():
-        raise PydanticCustomError("address", "an empty address")
-    if value.count("@") > 1 and ("," in value or ";" in value):
-        raise PydanticCustomError(
-            "address", "{value!r} holds more than one address; list each one separately",
-            {"value": value},
-        )
-    try:
-        validate_email(value.strip())
-    except PydanticCustomError as exc:
-        raise PydanticCustomError(
-            "address", "{value!r} is not a valid email address ({reason})",
-            {"value": value, "reason": exc.message()},
-        ) from None
-    return value.strip()
 
 
 class Settings(BaseSettings):
