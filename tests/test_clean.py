@@ -107,3 +107,71 @@ def test_fast_path_is_taken_for_most_strings():
     plain = [s for s in strings if not clean._TRIGGER_RE.search(s)]
     assert len(plain) > 0.6 * len(strings)
     assert clean._TRIGGER_RE.search(r"by 87\%") and clean._TRIGGER_RE.search("4times")
+
+
+# -- hidden characters and hostile numbers ---------------------------------------------------
+
+from pathlib import Path  # noqa: E402
+
+from agent.models import MAX_UPVOTES, Paper  # noqa: E402
+from agent.safe_text import strip_hidden  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("Invoice\u202egnp.exe", "Invoicegnp.exe"),  # right-to-left override: "exe.png" shown
+        ("a\u2066b\u2069c\u202ad\u202ce", "abcde"),  # isolates and embeddings
+        ("zero\u200bwidth\u200c\u200d\ufeffjoin\u2060", "zerowidthjoin"),
+        ("nul\x00bell\x07esc\x1b[31mred", "nulbellesc[31mred"),
+        ("keeps\ttabs\nand lines", "keeps\ttabs\nand lines"),
+        ("Nyström — ü ñ 漢字 ok", "Nyström — ü ñ 漢字 ok"),
+    ],
+)
+def test_hidden_characters_are_removed(raw: str, clean: str) -> None:
+    assert strip_hidden(raw) == clean
+
+
+def test_papers_never_carry_hidden_characters() -> None:
+    paper = Paper(id="x1", title="Safe\u202eexe.gnp\x00", abstract="A\u200bB\x07",
+                  authors=("Ann\u202e", "\u200b"))
+    assert paper.title == "Safeexe.gnp" and paper.abstract == "AB"
+    assert paper.authors == ("Ann",)
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [(-5, 0), ("-3", 0), ("12", 12), (7.9, 7), ("many", None), (None, None), (True, None),
+     (10**30, MAX_UPVOTES), ("1e400", MAX_UPVOTES), (float("nan"), None), ([3], None)],
+)
+def test_upvotes_are_clamped_or_ignored(raw: object, kept: int | None) -> None:
+    assert Paper(id="x", title="t", upvotes=raw).upvotes == kept
+
+
+def test_a_hostile_feed_file_builds_a_digest(tmp_path: Path) -> None:
+    """Negative and absurd upvotes, NUL, bidi overrides, a 5,000-character title: the run
+    completes; the email shortens the long title, digest.json keeps it whole."""
+    from tests.test_cli import run_digest
+
+    long_title = "Long " + "words " * 1000
+    rows = [
+        {"id": "h1", "title": "Report\u202egnp.exe", "abstract": "We\x00 study\u200b things.", "upvotes": -4},
+        {"id": "h2", "title": long_title, "abstract": "We study things too.", "upvotes": "lots"},
+        {"id": "h3", "title": "Third paper", "abstract": "Still more.", "upvotes": 10**40},
+    ]
+    feed = tmp_path / "hostile.jsonl"
+    feed.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = run_digest("daily", "--source", f"file:{feed}", "--engine", "offline", "--no-send",
+                        "--date", "2026-11-26", "--out", str(tmp_path / "out"),
+                        home=tmp_path / "home", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "out" / "2026-11-26"
+    data = json.loads((out / "digest.json").read_text(encoding="utf-8"))
+    titles = {p["id"]: p["title"] for t in data["themes"] for p in t["papers"]}
+    assert titles["h1"] == "Reportgnp.exe"
+    assert titles["h2"] == " ".join(long_title.split())
+    for name in ("digest.html", "digest.txt"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert "\u202e" not in text and "\x00" not in text
+        assert " ".join(long_title.split()) not in " ".join(text.split())
+        assert "Long words words" in text

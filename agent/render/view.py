@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from agent.models import DegradedNote, Digest, Paper, SourceHealth, Theme, Usage
 from agent.wording import plural
 
+MAX_TITLE_CHARS = 300  # longer titles are shortened in the email only
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _DAYS_LONG = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -312,7 +313,7 @@ def _paper_view(
         return PaperView(paper_id, f"Paper {paper_id}", None, "", blurb, why, engine, picked=picked)
     return PaperView(
         id=paper.id,
-        title=one_line(paper.title),
+        title=clip(one_line(paper.title), MAX_TITLE_CHARS),  # digest.json keeps it whole
         url=safe_url(paper.url) or safe_url(paper.pdf_url),
         authors=short_authors(paper.authors),
         blurb=blurb,
