@@ -185,7 +185,7 @@ def _unique_themes(
                 continue
             placed.add(blurb.paper_id)
             blurbs.append(blurb)
-        if len(blurbs) == len(theme.papers):
+        if blurbs and len(blurbs) == len(theme.papers):
             kept.append(theme)
         elif blurbs:
             kept.append(theme.model_copy(update={"papers": tuple(blurbs)}))
