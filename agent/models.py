@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -65,7 +66,7 @@ class Paper(Frozen):
             number = float(value)
         except ValueError:
             return None
-        if number != number:  # NaN
+        if math.isnan(number):
             return None
         return int(min(max(number, 0), MAX_UPVOTES))
 

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Self
 
 from tenacity import (
     RetryCallState,
@@ -179,7 +180,7 @@ class Deadline:
             except OSError:
                 pass
 
-    def __enter__(self) -> Deadline:
+    def __enter__(self) -> Self:
         self._timer.start()
         return self
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +19,36 @@ os.environ.setdefault("PAPER_DIGEST_TIKTOKEN_OFFLINE", "1")
 for name in list(os.environ):
     if name in ("OPENAI_API_KEY", "OPENAI_BASE_URL") or name.startswith("DIGEST_"):
         os.environ.pop(name, None)
+
+
+class NetworkRefused(RuntimeError):
+    """A test tried to reach something that is not this machine."""
+
+
+def _is_loopback(address: Any) -> bool:
+    if isinstance(address, str | bytes):  # AF_UNIX
+        return True
+    host = str(address[0]).split("%", 1)[0]
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _guard(method: Any) -> Any:
+    def guarded(self: socket.socket, address: Any) -> Any:
+        if not _is_loopback(address):
+            raise NetworkRefused(f"tests never touch the network: refused to connect to {address!r}")
+        return method(self, address)
+
+    return guarded
+
+
+# Enforced, not hoped for: any connection to a non-loopback address fails the test at once.
+socket.socket.connect = _guard(socket.socket.connect)  # type: ignore[method-assign]
+socket.socket.connect_ex = _guard(socket.socket.connect_ex)  # type: ignore[method-assign]
 
 
 @pytest.fixture

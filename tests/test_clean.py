@@ -8,7 +8,9 @@ from xml.etree import ElementTree
 import pytest
 import yaml
 
+from agent.models import MAX_UPVOTES, Paper
 from agent.resources import sample_corpus_path
+from agent.safe_text import strip_hidden
 from agent.sources import clean
 from agent.sources.clean import clean_text
 
@@ -110,11 +112,6 @@ def test_fast_path_is_taken_for_most_strings():
 
 
 # -- hidden characters and hostile numbers ---------------------------------------------------
-
-from pathlib import Path  # noqa: E402
-
-from agent.models import MAX_UPVOTES, Paper  # noqa: E402
-from agent.safe_text import strip_hidden  # noqa: E402
 
 
 @pytest.mark.parametrize(

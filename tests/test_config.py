@@ -119,8 +119,10 @@ def test_unknown_digest_env_warns_with_the_closest_key(
     assert settings.max_papers == 5 and settings.email.smtp_host is None
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert warnings == [
-        "environment variable DIGEST_EMIAL__SMTP_HOST is not a setting and is ignored; "
-        "did you mean DIGEST_EMAIL__SMTP_HOST?"
+        (
+            "environment variable DIGEST_EMIAL__SMTP_HOST is not a setting and is ignored; "
+            "did you mean DIGEST_EMAIL__SMTP_HOST?"
+        )
     ]
 
 

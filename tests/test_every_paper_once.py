@@ -24,7 +24,13 @@ from agent.summarize.llm.chat import ChatRequest, closed_json_schema
 from agent.summarize.llm.engine import LLMEngine
 from agent.summarize.llm.repair import Group, clean_groups
 from agent.summarize.llm.tokens import OFFLINE_ENV
-from tests.llm_answers import ScriptedModel, _enum_values, assert_complete, request_answer, sample_papers
+from tests.llm_answers import (
+    ScriptedModel,
+    _enum_values,
+    assert_complete,
+    request_answer,
+    sample_papers,
+)
 
 PAPERS = sample_papers(40)
 
@@ -82,7 +88,7 @@ def test_random_model_answers_place_every_paper_exactly_once(seed: int, count: i
 )
 def test_clean_groups_keeps_each_known_id_once(groups: list[list[str]], limit: int) -> None:
     known = [f"P{i}" for i in range(1, 11)]
-    cleaned, fixes = clean_groups([Group(f"T{i}", None, tuple(g)) for i, g in enumerate(groups)],
+    cleaned, _ = clean_groups([Group(f"T{i}", None, tuple(g)) for i, g in enumerate(groups)],
                                   known, max_groups=limit)
     placed = [m for g in cleaned for m in g.members]
     assert len(placed) == len(set(placed)) and set(placed) <= set(known)

@@ -16,7 +16,14 @@ from agent.deliver import deliver
 from agent.errors import DeliveryError
 from agent.store import Store
 from tests.fakes.hostile_smtp import HostileSmtp
-from tests.fakes.smtp_server import KEY, RecordingHandler, Sleeps, digest_message, settings_for, smtp_server
+from tests.fakes.smtp_server import (
+    KEY,
+    RecordingHandler,
+    Sleeps,
+    digest_message,
+    settings_for,
+    smtp_server,
+)
 from tests.test_pipeline_delivery import digest, email_env, write_feed
 
 USER, PASSWORD = "digest-user", "Tr0ub4dor&3-very-secret"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -125,14 +124,13 @@ ONCE: dict[str, Any] = {
 }
 
 
+@pytest.mark.timeout(20)
 @pytest.mark.parametrize("fault", sorted(ONCE))
 def test_a_fault_on_the_first_call_is_absorbed(
     srv: FakeOpenAIServer, tmp_path: Path, fault: str
 ) -> None:
     srv.queue(ONCE[fault])
-    started = time.monotonic()
     summary = run(srv, tmp_path, PAPERS, timeout_seconds=0.5)
-    assert time.monotonic() - started < 10
     assert_complete(summary, PAPERS)
     assert summary.degraded == (), summary.degraded  # retried or re-asked, then fine
     assert summary.engine == f"llm:{PRIMARY}"
@@ -188,14 +186,13 @@ ALWAYS: dict[str, Callable[[dict[str, Any]], Any]] = {
 }
 
 
+@pytest.mark.timeout(30)
 @pytest.mark.parametrize("fault", sorted(ALWAYS))
 def test_a_fault_on_every_call_still_gives_a_complete_digest(
     srv: FakeOpenAIServer, tmp_path: Path, fault: str
 ) -> None:
     srv.handler = ALWAYS[fault]
-    started = time.monotonic()
     summary = run(srv, tmp_path, PAPERS, timeout_seconds=0.3)
-    assert time.monotonic() - started < 15
     assert_complete(summary, PAPERS)
     assert summary.degraded, "the repairs and fallbacks are noted"
     if fault in ("wrong_ids", "missing", "duplicated"):  # repaired, still the model's work
@@ -210,15 +207,13 @@ def test_a_fault_on_every_call_still_gives_a_complete_digest(
 # -- the circuit breaker and the fallback model ------------------------------------------------------
 
 
+@pytest.mark.timeout(20)  # fast because the breaker stops the calls (counted below)
 def test_total_outage_opens_the_circuit_and_finishes_fast(
     srv: FakeOpenAIServer, tmp_path: Path
 ) -> None:
     srv.handler = lambda body: Fault.http(500)
     papers = sample_papers(60)
-    started = time.monotonic()
     summary = run(srv, tmp_path, papers, max_attempts=3, circuit_breaker_failures=3)
-    elapsed = time.monotonic() - started
-    assert elapsed < 5
     assert_complete(summary, papers)
     # the breaker opens after three failed calls; calls already in flight (at most
     # `concurrency`) finish their attempts, every later one fails at once without a request
@@ -283,11 +278,11 @@ def test_the_api_key_stays_out_of_logs_cache_and_outputs(
 # -- size ----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(90)
 def test_a_day_of_2000_papers(srv: FakeOpenAIServer, tmp_path: Path) -> None:
     papers = sample_papers(2_000)
-    started = time.monotonic()
     summary = run(srv, tmp_path, papers, concurrency=8)
-    elapsed = time.monotonic() - started
     assert_complete(summary, papers)
     assert summary.degraded == ()
     steps = [step_of(r.body) for r in srv.chat_requests]
@@ -295,7 +290,6 @@ def test_a_day_of_2000_papers(srv: FakeOpenAIServer, tmp_path: Path) -> None:
     assert len(summary.themes) <= 12
     budget = LLMSettings().input_budget_tokens
     assert all(r.body and len(r.prompt_text) // 4 <= budget for r in srv.chat_requests)
-    assert elapsed < 30
 
 
 def test_requests_carry_the_prompt_version_schema_and_fenced_papers(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +35,12 @@ def _offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
     tokens.clear_memo()
 
 
+@pytest.mark.timeout(10)  # no download attempt: the bundled encoding at once
 def test_count_tokens_offline() -> None:
-    started = time.monotonic()
     assert count_tokens("hello world", "gpt-4o-mini") == 2
     assert count_tokens("", "gpt-4o-mini") == 0
     assert count_tokens(TEXT, "llama-3.1-8b-instruct") > 20
     assert encoding_for("qwen2.5").name == OFFLINE_ENCODING
-    assert time.monotonic() - started < 5
 
 
 def test_special_token_text_counts_as_text() -> None:
@@ -76,6 +74,7 @@ def test_model_encoding_when_loadable(monkeypatch: pytest.MonkeyPatch) -> None:
     assert loaded == ["o200k_base"]  # memoised per encoding
 
 
+@pytest.mark.timeout(4)  # the hanging load would take 5 s
 def test_unloadable_encoding_falls_back_without_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(OFFLINE_ENV)
     release = threading.Event()
@@ -89,13 +88,11 @@ def test_unloadable_encoding_falls_back_without_waiting(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(tiktoken, "get_encoding", hanging)
     monkeypatch.setattr(tokens, "LOAD_TIMEOUT_SECONDS", 0.2)
-    started = time.monotonic()
     try:
         assert encoding_for("gpt-4o-mini").name == OFFLINE_ENCODING
         assert count_tokens("hello world", "gpt-4o") == 2  # same encoding: not tried again
     finally:
         release.set()
-    assert time.monotonic() - started < 2
 
 
 def test_failing_encoding_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:

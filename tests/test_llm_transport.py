@@ -268,12 +268,11 @@ def test_408_and_409_are_retried(srv: FakeOpenAIServer, ft: FakeTime, status: in
     assert len(srv.chat_requests) == 2
 
 
+@pytest.mark.timeout(10)  # two 0.3 s timeouts, not two 10 s answers
 def test_slow_answers_time_out_and_give_up_fast(srv: FakeOpenAIServer, ft: FakeTime) -> None:
     srv.queue(Fault.slow(10), Fault.slow(10))
     model = make_model(srv, ft, timeout_seconds=0.3, max_attempts=2)
-    started = time.monotonic()
     error = fails(model, ModelUnavailable)
-    assert time.monotonic() - started < 3
     assert "timed out" in str(error) and error.attempts == 2
     assert len(srv.chat_requests) == 2
 

@@ -592,3 +592,20 @@ def test_archive_index_newest_first_and_escaped():
 
 def test_archive_index_empty():
     assert "No digests yet." in render_archive_index([])
+
+
+def test_text_part_and_eml_are_capped_like_the_html(tmp_path):
+    """3,000 "also new" titles: the text part (not only the HTML) is cut, says so, and the
+    .eml stays under its cap; digest.json keeps every paper."""
+    from agent.render import write_digest_files
+    from agent.render.email import default_message_cap
+
+    digest = make_digest(20, n_themes=2, also_new=3000)
+    files = write_digest_files(digest, tmp_path / "out")
+    html, text = files.html.read_bytes(), files.text.read_bytes()
+    assert len(html) <= 100_000 and len(text) <= 100_000
+    assert files.eml.stat().st_size <= default_message_cap(100_000)
+    decoded = text.decode("utf-8")
+    assert "To keep this email short" in decoded
+    assert "more, listed in digest.json and the archive" in decoded
+    assert len(json.loads(files.json.read_text(encoding="utf-8"))["also_new"]) == 3000

@@ -11,10 +11,10 @@ import pytest
 
 from agent.config import Settings, SourcesSettings
 from agent.errors import SourceError
+from agent.retry_after import parse_retry_after
 from agent.sources.arxiv_api import ArxivApiSource
 from agent.sources.arxiv_rss import ArxivRssSource
 from agent.sources.base import FetchContext
-from agent.retry_after import parse_retry_after
 from agent.sources.http import HttpFetcher, RateGate, decode_body
 from agent.store import Store
 from tests.fakes.http_server import FakeClock, Reply, ScriptedHttpServer

@@ -12,7 +12,6 @@ name for the limit): a cut-off answer raises `AnswerTruncated` at once.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import json
 import logging
