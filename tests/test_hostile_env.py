@@ -82,3 +82,16 @@ def test_a_full_disk_is_one_line_exit_6(tmp_path: Path, blocks: int) -> None:
     assert result.returncode == 6, result.stderr
     text = one_clear_line(result)
     assert "disk is full" in text and "free some space" in text
+
+
+def test_a_home_without_write_permission_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same check in-process (root writes through permissions, so the kernel cannot say no
+    here): a directory the process may not write is refused before anything is written."""
+    from agent.errors import ConfigError
+    from agent.home import prepare_home
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    with pytest.raises(ConfigError, match="is not a writable directory"):
+        prepare_home(home)

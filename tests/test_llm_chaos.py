@@ -21,7 +21,7 @@ from tests.llm_answers import assert_complete, handler, sample_papers
 RUNS = 100
 RATE = 0.3
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]
 
 
 @pytest.fixture(autouse=True)
