@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from agent.cli import main
-from agent.config import ScheduleSettings, load_settings
+from agent.config import ScheduleSettings, Settings, load_settings
 from agent.doctor import DoctorOptions, exit_code, run_doctor
 from agent.doctor.checks import Check
 from agent.doctor.local import check_home, check_state
@@ -266,3 +266,9 @@ def test_schedule_command_reads_the_config_or_says_what_is_missing(tmp_path: Pat
     (tmp_path / "digest.toml").write_text('[schedule]\ncron = "0 7 * * 1-5"\ntz = "Nowhere/City"\n', encoding="utf-8")
     result = CliRunner().invoke(main, ["schedule"])  # the config's cron and tz are used: the tz is bad
     assert result.exit_code == 2 and "unknown time zone 'Nowhere/City'" in result.output
+
+
+def test_no_sources_configured_is_a_failed_check(tmp_path: Path) -> None:
+    checks = list(check_sources(Settings(home=tmp_path), NOW.date()))
+    assert [(c.part, c.status) for c in checks] == [("sources", "failed")]
+    assert "no sources configured" in checks[0].detail and "[sources] default" in (checks[0].fix or "")

@@ -37,7 +37,7 @@ def test_a_trickling_feed_fails_after_the_timeout(tmp_path: Path, headers_too: b
         settings = settings_for(server, tmp_path)
         with HttpFetcher(settings.sources) as fetcher, pytest.raises(SourceError) as info:
             fetcher.get(f"{server.url}/slow", source="hf-daily")
-    assert "timed out after 1 attempts (1 s each, whole request)" in str(info.value)
+    assert "timed out after 1 attempt (1 s each, whole request)" in str(info.value)
 
 
 @pytest.mark.timeout(20)

@@ -29,6 +29,12 @@ def polite(settings: Settings) -> Settings:
 def check_sources(settings: Settings, today: dt.date) -> Iterator[Check]:
     """One Check per source of `sources.default`; no store: no validator saved, nothing marked."""
     ctx = FetchContext(date=today, settings=polite(settings), store=None)
+    if not settings.sources.default:
+        yield Check.failed(
+            "sources",
+            "no sources configured: `digest daily` stops with exit 2",
+            "set [sources] default in the config (or run `digest init`)",
+        )
     for spec in settings.sources.default:
         part = f"source {spec}"
         try:

@@ -35,8 +35,8 @@ from agent.config import LLMSettings
 from agent.retry_after import parse_retry_after
 from agent.summarize.llm.concurrency import backoff_sleep, note_retry
 from agent.summarize.llm.errors import AnswerTruncated, ModelRefused, ModelUnavailable
-from agent.wording import plural
 from agent.summarize.llm.transport import too_large
+from agent.wording import plural
 
 logger = logging.getLogger(__name__)
 
