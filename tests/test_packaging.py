@@ -104,7 +104,7 @@ def test_installed_wheel_runs_the_daily_job_outside_the_checkout(wheel: Path, tm
 
     # `digest eval` outside a checkout finds the cases shipped in the wheel.
     evaluated = subprocess.run(
-        [sys.executable, "-m", "agent", "eval", "--engine", "offline", "--tag", "edge",
+        [sys.executable, "-m", "agent", "eval", "--engine", "offline", "--tag", "injection",
          "--out", str(tmp_path / "runs"), "--baseline", str(Path(prompts))],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]

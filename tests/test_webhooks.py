@@ -158,7 +158,7 @@ def test_daily_posts_to_webhooks_from_the_cli(server, tmp_path: Path):
         encoding="utf-8",
     )
     server.fail(500, 503)
-    args = ("daily", "--date", "2026-11-26", "--max-papers", "5", "--config", str(config))
+    args = ("daily", "--source", "sample", "--date", "2026-11-26", "--max-papers", "5", "--config", str(config))
     run = run_digest(*args, home=tmp_path / "home", cwd=tmp_path)
     assert run.returncode == 4, run.stdout + run.stderr
     assert "webhook team: HTTP 503" in run.stderr and "Traceback" not in run.stderr
