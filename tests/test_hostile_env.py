@@ -36,15 +36,23 @@ def test_a_damaged_state_file_is_named_and_kept(tmp_path: Path) -> None:
     assert state.read_bytes().startswith(b"this is not a database")  # never deleted
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through directory permissions")
+def _lock_directory(path: Path, locked: bool) -> None:
+    """Make `path` refuse new files: permissions for a normal user; for root (as in CI), who
+    writes through permissions, the ext4 immutable flag."""
+    if os.geteuid() != 0:
+        path.chmod(0o500 if locked else 0o700)
+        return
+    subprocess.run(["chattr", "+i" if locked else "-i", str(path)], check=True)
+
+
 def test_a_read_only_home_is_exit_2(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    home.chmod(0o500)
+    _lock_directory(home, True)
     try:
         result = run_digest(*SAMPLE, home=home, cwd=tmp_path)
     finally:
-        home.chmod(0o700)
+        _lock_directory(home, False)
     assert result.returncode == 2
     assert "DIGEST_HOME" in one_clear_line(result)
 
