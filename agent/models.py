@@ -16,6 +16,8 @@ DigestKind = Literal["daily", "topic"]
 HealthStatus = Literal["ok", "empty", "failed"]
 
 
+OTHER_THEME = "Other"  # the theme of papers that fit no other (not counted as a theme)
+
 class Frozen(BaseModel):
     """Base for immutable domain values."""
 
@@ -168,8 +170,10 @@ class Digest(Frozen):
     def shape(self) -> str:
         """'30 papers in 4 themes' (what was summarised), in words a reader expects."""
         papers = sum(len(t.papers) for t in self.themes)
-        themes = len(self.themes)
-        return (
+        themes = sum(1 for t in self.themes if t.title != OTHER_THEME)
+        other = papers - sum(len(t.papers) for t in self.themes if t.title != OTHER_THEME)
+        text = (
             f"{papers} paper{'' if papers == 1 else 's'} "
             f"in {themes} theme{'' if themes == 1 else 's'}"
         )
+        return f"{text}, {other} under {OTHER_THEME}" if other else text

@@ -247,7 +247,11 @@ def run_daily(settings: Settings, options: DailyOptions, progress: Progress = _i
     decision = choose_engine(options.engine, settings)
     send = settings.email.configured if options.send is None else options.send
     if send and not settings.email.configured:
-        raise ConfigError("--send needs [email] smtp_host, sender and recipients in the config")
+        if not settings.webhooks:
+            raise ConfigError(
+                "--send needs [email] smtp_host, sender and recipients (or [[webhooks]]) in the config"
+            )
+        send = False  # --send with webhooks only: post to them, no email to send
     with run_lock(settings.home), Store.open(settings.home) as store:
         run_id = store.start_run(options.date, "daily")
         try:

@@ -169,3 +169,7 @@ def test_daily_posts_to_webhooks_from_the_cli(server, tmp_path: Path):
     assert "Posted 1 spooled webhook payload" in flushed.stdout
     assert len(server.posts) == 3 and server.posts[-1].body == server.posts[0].body
     assert server.posts[-1].json()["blocks"][0]["text"]["text"] == "Paper digest · Thu 26 Nov 2026"
+    # --send with webhooks and no [email]: posts (again, with --force) instead of refusing.
+    resent = run_digest(*args, "--send", "--force", home=tmp_path / "home", cwd=tmp_path)
+    assert resent.returncode == 0, resent.stdout + resent.stderr
+    assert len(server.posts) == 4 and "posted to team" in resent.stdout

@@ -65,6 +65,21 @@ def test_daily_summary_counts_one_fallback(tmp_path: Path) -> None:
     assert "1 paper" in text and "1 papers" not in text
 
 
+def test_the_digest_shape_does_not_count_other_as_a_theme() -> None:
+    from agent.models import OTHER_THEME, Digest, Paper, PaperBlurb, Theme
+
+    papers = {f"p{i}": Paper(id=f"p{i}", title=f"Paper {i}", abstract="A.", source="file:x") for i in range(3)}
+
+    def theme(title: str, *ids: str) -> Theme:
+        return Theme(title=title, summary="s", papers=tuple(PaperBlurb(paper_id=i, blurb="b", engine="offline") for i in ids))
+
+    digest = Digest(kind="daily", date=DAY, engine="offline", headline="h", papers=papers,
+                    themes=(theme("Agents", "p0", "p1"), theme(OTHER_THEME, "p2")))
+    assert digest.shape == "3 papers in 1 theme, 1 under Other"
+    plain = digest.model_copy(update={"themes": (theme("Agents", "p0", "p1", "p2"),)})
+    assert plain.shape == "3 papers in 1 theme"
+
+
 @pytest.fixture
 def server() -> Any:
     with ScriptedHttpServer() as srv:

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from agent.models import DegradedNote, Digest, Paper, SourceHealth, Theme, Usage
+from agent.models import OTHER_THEME, DegradedNote, Digest, Paper, SourceHealth, Theme, Usage
 from agent.wording import plural
 
 MAX_TITLE_CHARS = 300  # longer titles are shortened in the email only
@@ -37,7 +37,7 @@ _STEP_LABELS = {
     "rerank": "The relevance pass",
 }
 _REASON_MAX = 240
-_OTHER = "Other"  # the offline engine's theme for papers that fit none
+_OTHER = OTHER_THEME
 PREHEADER_MAX = 100
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from agent.models import Paper, PaperBlurb, Summary, Theme
+from agent.models import OTHER_THEME, Paper, PaperBlurb, Summary, Theme
 from agent.summarize.offline_blurbs import make_blurb, split_sentences
 from agent.summarize.offline_daygroups import cluster_day, is_ordinary_day
 from agent.summarize.offline_grouping import (
@@ -46,7 +46,7 @@ from agent.summarize.offline_text import (
     term_set,
 )
 
-OTHER_TITLE = "Other"
+OTHER_TITLE = OTHER_THEME
 _MORE = "More papers"  # the title of a theme with no usable phrase and no named system
 _TITLE_WORDS = 6
 _SECOND_SHARE = 0.1  # a title's second topic is used by at least this share of its papers
