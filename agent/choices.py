@@ -8,5 +8,5 @@ from __future__ import annotations
 from typing import Literal
 
 EngineChoice = Literal["auto", "offline", "llm"]
-Dialect = Literal["json_schema", "json_object_schema", "json_object", "tools"]
+Dialect = Literal["auto", "json_schema", "json_object_schema", "json_object", "tools"]
 SmtpSecurity = Literal["starttls", "ssl", "none"]

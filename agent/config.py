@@ -83,8 +83,12 @@ class LLMSettings(Section):
     model: str = "gpt-4o-mini"
     base_url: str | None = None
     api_key: SecretStr | None = None
-    dialect: Dialect = "json_schema"
+    dialect: Dialect = "auto"
     temperature: float = Field(default=0.2, ge=0, le=2)
+    seed: int | None = None  # sent when set (eval runs set one); servers that take it repeat
+    # Defaults for a single-slot local server (concurrency 1, longer timeouts, smaller budgets,
+    # no built-in prices): None applies them when base_url is a loopback or private address.
+    local_defaults: bool | None = None
     timeout_seconds: float = Field(default=60.0, gt=0)
     max_attempts: int = Field(default=4, ge=1, le=10)
     max_retry_wait_seconds: float = Field(default=30.0, ge=0)

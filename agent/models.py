@@ -127,6 +127,17 @@ class Usage(Frozen):
         )
 
 
+class ModelRun(Frozen):
+    """How the language model took part in a run (digest.json's "model")."""
+
+    model: str  # the model the server says answered (the answers' `model` field)
+    requested: str  # the configured model name
+    dialect: str | None = None  # the structured-output dialect used (auto picks one)
+    blurbs: int = 0  # paper blurbs in the digest
+    offline_blurbs: int = 0  # of those, written by the offline engine
+    cost_known: bool = True  # False when a model had no price: no estimate is given
+
+
 class Summary(Frozen):
     """What the summarize stage returns: themes with blurbs, the headline, and how it went."""
 
@@ -137,6 +148,7 @@ class Summary(Frozen):
     degraded: tuple[DegradedNote, ...] = ()
     usage: Usage = Usage()
     prompt_versions: dict[str, str] = Field(default_factory=dict)
+    model_run: ModelRun | None = None
 
 
 class Digest(Frozen):
@@ -159,6 +171,7 @@ class Digest(Frozen):
     prompt_versions: dict[str, str] = Field(default_factory=dict)
     why: dict[str, str] = Field(default_factory=dict)  # selected paper id -> why it is here
     hint: str | None = None  # one footer line, e.g. how to personalise a cold-start digest
+    model_run: ModelRun | None = None
 
     @property
     def paper_count(self) -> int:

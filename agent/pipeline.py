@@ -165,6 +165,7 @@ def build_digest(
         prompt_versions=summary.prompt_versions,
         why={pid: text for pid, text in selection.why.items() if pid in placed},
         hint=hint,
+        model_run=summary.model_run,
     )
 
 

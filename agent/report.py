@@ -8,7 +8,7 @@ from rich.padding import Padding
 from rich.table import Table
 
 from agent.config import Settings
-from agent.models import Digest, SourceHealth, Usage
+from agent.models import Digest, ModelRun, SourceHealth, Usage
 from agent.pipeline import RunOutcome
 from agent.wording import plural
 
@@ -26,14 +26,18 @@ def health_lines(health: tuple[SourceHealth, ...]) -> list[str]:
     return lines
 
 
-def usage_line(usage: Usage, engine: str) -> str:
+def usage_line(usage: Usage, engine: str, run: ModelRun | None = None) -> str:
+    """One line on the engine and its usage; the dialect when a model was asked; no cost
+    estimate when a model had no price."""
+    dialect = f" [{run.dialect} dialect]" if run is not None and run.dialect else ""
     if usage.calls == 0 and usage.cache_hits == 0:
-        return f"Engine: {engine}, no model calls"
-    cost = f"${usage.cost_usd:.4f}"
+        return f"Engine: {engine}{dialect}, no model calls"
+    cost_known = run.cost_known if run is not None else True
+    cost = f"about ${usage.cost_usd:.4f}" if cost_known else "no cost estimate (no price configured)"
     return (
-        f"Engine: {engine}: {plural(usage.calls, 'model call')} ({usage.cache_hits} from cache), "
+        f"Engine: {engine}{dialect}: {plural(usage.calls, 'model call')} ({usage.cache_hits} from cache), "
         f"{usage.input_tokens:,} tokens in, {usage.output_tokens:,} out "
-        f"({usage.cached_tokens:,} cached), about {cost}"
+        f"({usage.cached_tokens:,} cached), {cost}"
     )
 
 
@@ -64,7 +68,7 @@ def print_daily_outcome(console: Console, outcome: RunOutcome, settings: Setting
     if digest.degraded:
         count = plural(len(digest.degraded), "fallback or repair", "fallbacks or repairs")
         console.print(f"[yellow]{count}; see digest.json[/]")
-    console.print(escape(usage_line(digest.usage, digest.engine)) + f"; {outcome.seconds:.1f} s")
+    console.print(escape(usage_line(digest.usage, digest.engine, digest.model_run)) + f"; {outcome.seconds:.1f} s")
     table = Table.grid(padding=(0, 2))
     for kind, path in outcome.files.items():
         table.add_row(kind, escape(str(path)))
@@ -112,4 +116,4 @@ def print_digest(console: Console, digest: Digest) -> None:
     console.print()
     for line in health_lines(digest.health):
         console.print(line)
-    console.print(escape(usage_line(digest.usage, digest.engine)))
+    console.print(escape(usage_line(digest.usage, digest.engine, digest.model_run)))

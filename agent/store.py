@@ -92,6 +92,16 @@ _MIGRATIONS: tuple[str, ...] = (
         rated_at TEXT NOT NULL
     );
     """,
+    # 7: the structured-output dialect each endpoint and model took (llm.dialect = "auto")
+    """
+    CREATE TABLE IF NOT EXISTS llm_dialects (
+        endpoint TEXT NOT NULL,
+        model TEXT NOT NULL,
+        dialect TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        PRIMARY KEY (endpoint, model)
+    );
+    """,
 )
 
 
@@ -385,6 +395,34 @@ class Store:
     def cache_size(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM model_cache").fetchone()[0])
+
+    def trim_cache(self, keep: int) -> int:
+        """Drop all but the `keep` newest cached answers; returns how many were dropped."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM model_cache WHERE key NOT IN "
+                "(SELECT key FROM model_cache ORDER BY created DESC, rowid DESC LIMIT ?)",
+                (keep,),
+            )
+            return int(cursor.rowcount or 0)
+
+    # structured-output dialects --------------------------------------------------------------
+
+    def remembered_dialect(self, endpoint: str, model: str) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT dialect FROM llm_dialects WHERE endpoint = ? AND model = ?",
+                (endpoint, model),
+            ).fetchone()
+        return str(row[0]) if row else None
+
+    def remember_dialect(self, endpoint: str, model: str, dialect: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO llm_dialects (endpoint, model, dialect, updated) "
+                "VALUES (?, ?, ?, ?)",
+                (endpoint, model, dialect, _now()),
+            )
 
     # sent ledger -----------------------------------------------------------------------------
 

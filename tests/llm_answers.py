@@ -91,7 +91,7 @@ def answer_from_schema(schema: Mapping[str, Any], *, themes: int = 3, prompt: st
     if "overview" in props:
         return {"overview": "These papers look at the topic from several sides."}
     if "queries" in props:
-        return {"queries": ["first query", "second query"]}
+        return {"queries": ["sparse attention", "efficient attention mechanisms"]}
     raise AssertionError(f"unexpected schema: {sorted(props)}")
 
 

@@ -80,6 +80,8 @@ def cached_model(
         "base_url": srv.base_url,
         "api_key": SecretStr(KEY),
         "max_attempts": 1,
+        "local_defaults": False,  # the fake server stands for a remote endpoint
+        "dialect": "json_schema",  # transport behaviour of one dialect; auto is tested apart
     }
     values.update(overrides)
     llm = LLMSettings(**values)
@@ -88,15 +90,22 @@ def cached_model(
     return CachedChatModel(inner, store, llm.dialect, meter=meter)
 
 
-def run_all(model: ChatModel, *requests: ChatRequest) -> list[ChatAnswer | Exception]:
+def run_all(
+    model: ChatModel, *requests: ChatRequest, validate: bool = True
+) -> list[ChatAnswer | Exception]:
     async def go() -> list[ChatAnswer | Exception]:
         out: list[ChatAnswer | Exception] = []
         try:
             for r in requests:
                 try:
-                    out.append(await model.complete(r))
+                    answer = await model.complete(r)
                 except Exception as exc:  # noqa: BLE001
                     out.append(exc)
+                    continue
+                if validate:  # as the asker does: a valid answer may be kept
+                    r.schema.model_validate_json(answer.text)
+                    answer.validated()
+                out.append(answer)
         finally:
             await model.aclose()
         return out
@@ -161,6 +170,25 @@ def test_failures_and_truncations_are_not_cached(srv: FakeOpenAIServer, store: S
     assert isinstance(truncated, AnswerTruncated)
     assert isinstance(answer, ChatAnswer) and not answer.cached
     assert store.cache_size() == 1
+
+
+def test_an_answer_nobody_validated_is_not_kept(srv: FakeOpenAIServer, store: Store) -> None:
+    """Only answers the caller validated are cached: an invalid or junk one is asked again."""
+    srv.queue(Reply(GOOD), Reply(GOOD))
+    first, second = run_all(cached_model(srv, store), request(), request(), validate=False)
+    assert isinstance(second, ChatAnswer) and not second.cached
+    assert store.cache_size() == 0 and len(srv.chat_requests) == 2
+    assert isinstance(first, ChatAnswer)
+    first.validated()
+    assert store.cache_size() == 1
+
+
+def test_the_cache_keeps_at_most_max_answers(store: Store) -> None:
+    for i in range(12):
+        store.cache_answer(f"k{i:02d}", "m", "{}", {})
+    assert store.trim_cache(5) == 7
+    assert store.cache_size() == 5
+    assert store.cached_answer("k11") is not None and store.cached_answer("k00") is None
 
 
 def test_a_hit_does_not_need_the_model(srv: FakeOpenAIServer, store: Store) -> None:

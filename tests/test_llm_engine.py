@@ -46,6 +46,7 @@ def settings(srv: FakeOpenAIServer, home: Path, **llm: Any) -> Settings:
         "max_attempts": 2,
         "max_retry_wait_seconds": 0.0,
         "timeout_seconds": 2.0,
+        "local_defaults": False,  # the fake server stands for a remote endpoint
     }
     values.update(llm)
     return Settings(home=home, llm=LLMSettings(**values))
@@ -219,7 +220,7 @@ def test_total_outage_opens_the_circuit_and_finishes_fast(
     # `concurrency`) finish their attempts, every later one fails at once without a request
     assert len(srv.chat_requests) <= (3 + LLMSettings().concurrency) * 3
     assert all(b.engine == "offline" for t in summary.themes for b in t.papers)
-    assert summary.engine == f"llm:{PRIMARY} (unavailable; used offline)"
+    assert summary.engine == f"llm:{PRIMARY} (unavailable; all by the offline engine)"
     reasons = " ".join(n.reason for n in summary.degraded)
     assert "HTTP 500" in reasons and "circuit open" in reasons
 

@@ -325,14 +325,16 @@ def test_missing_blurbs_are_asked_again_for_those_only_then_written_offline() ->
             return blurb_answer(
                 ("P1", "They segment images."), ("P3", "They add back-translation.")
             )
-        return blurb_answer()  # the follow-up (P2 only) comes back empty too
+        return blurb_answer()  # the follow-up (P2 only) comes back empty, every time
 
     model = ScriptedModel(script=script)
     job = BlurbJob(0, 0, "Mixed", None, (VISION[0], VISION[1], TRANSLATION[2]))
     result = asyncio.run(BlurbWriter(asker()).write(model, job))
-    assert len(model.requests) == 2
+    # the follow-up, then its two re-asks: an empty list is junk, and the re-ask says so
+    assert len(model.requests) == 4
     again = user_text(model.requests[1])
     assert again.count("<paper id=") == 1 and VISION[1].title in again
+    assert "blurbs is empty: write one blurb for each id, P1" in model.requests[2].messages[-1]["content"]
     engines = {b.paper_id: b.engine for b in result.blurbs}
     assert engines == {"v1": "llm", "v2": "offline", "t3": "llm"}
     assert [b.paper_id for b in result.blurbs] == ["v1", "v2", "t3"]
@@ -526,7 +528,7 @@ def test_engine_with_fakes_happy_path() -> None:
     assert summary.usage.calls == len(model.requests) and summary.usage.input_tokens > 0
     assert summary.prompt_versions == PROMPTS.versions
     assert {r.prompt_version for r in model.requests if r.step == "blurbs"} == {
-        PROMPTS.version_of("system", "blurbs", "reask")
+        PROMPTS.version_of("system", "blurbs", "reask", "data_rule")
     }
 
 
@@ -550,7 +552,8 @@ def test_one_bad_theme_degrades_one_section() -> None:
     (note,) = summary.degraded
     assert note.step == "blurbs" and note.scope == bad_title and note.fallback == "offline engine"
     assert "primary model primary" in note.reason and "fallback model backup" in note.reason
-    assert summary.engine == "llm:primary (fallback: offline)"
+    offline = sum(len(t.papers) for t in bad)
+    assert summary.engine == f"llm:primary, {offline} of 30 blurbs by the offline engine"
 
 
 def test_total_outage_with_fakes_gives_an_offline_digest() -> None:
@@ -566,7 +569,10 @@ def test_total_outage_with_fakes_gives_an_offline_digest() -> None:
 
 def test_expand_query() -> None:
     engine = LLMEngine(Settings(), None, models=[ScriptedModel()])
-    assert asyncio.run(engine.expand_query("sparse attention")) == ["first query", "second query"]
+    assert asyncio.run(engine.expand_query("sparse attention")) == [
+        "sparse attention",
+        "efficient attention mechanisms",
+    ]
     down = ScriptedModel(script=lambda r: ModelUnavailable("down"))
     engine = LLMEngine(Settings(), None, models=[down])
     assert asyncio.run(engine.expand_query("sparse attention")) == ["sparse attention"]

@@ -100,6 +100,8 @@ def settings_for(srv: FakeOpenAIServer, **overrides: Any) -> LLMSettings:
         "base_url": srv.base_url,
         "api_key": SecretStr(KEY),
         "max_attempts": 4,
+        "local_defaults": False,  # the fake server stands for a remote endpoint
+        "dialect": "json_schema",  # transport behaviour of one dialect; auto is tested apart
     }
     values.update(overrides)
     return LLMSettings(**values)
@@ -217,7 +219,7 @@ def test_local_server_without_key_gets_a_dummy_key(srv: FakeOpenAIServer, ft: Fa
 
 def test_openai_proper_uses_max_completion_tokens(ft: FakeTime) -> None:
     model = OpenAIChatModel(LLMSettings(api_key=SecretStr(KEY)))
-    params, _ = model._params(request())
+    params, _ = model._params(request(), "json_schema")
     assert "max_tokens" not in params  # added per call: max_completion_tokens without base_url
     assert model.base_url is None
 
@@ -510,6 +512,7 @@ def test_factory_builds_primary_and_fallback(
             "fallback_model": "small-local",
             "max_attempts": 1,
             "circuit_breaker_failures": 1,
+            "dialect": "json_schema",
         },
     )
     meter = UsageMeter(settings.llm.prices, None)

@@ -92,4 +92,5 @@ def digest_to_json(digest: Digest) -> dict[str, Any]:
         "usage": digest.usage.model_dump(mode="json"),
         "prompt_versions": dict(digest.prompt_versions),
         "hint": digest.hint,
+        "model": digest.model_run.model_dump(mode="json") if digest.model_run else None,
     }

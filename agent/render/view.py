@@ -12,7 +12,16 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from agent.models import OTHER_THEME, DegradedNote, Digest, Paper, SourceHealth, Theme, Usage
+from agent.models import (
+    OTHER_THEME,
+    DegradedNote,
+    Digest,
+    ModelRun,
+    Paper,
+    SourceHealth,
+    Theme,
+    Usage,
+)
 from agent.wording import plural
 
 MAX_TITLE_CHARS = 300  # longer titles are shortened in the email only
@@ -134,43 +143,108 @@ def clip(text: str, limit: int) -> str:
     return cut + "…"
 
 
-def engine_sentence(engine: str) -> str:
-    """The footer's plain statement of who wrote the digest."""
+MODEL_STEPS = frozenset({"grouping", "merge", "blurbs", "headline", "overview", "repair"})
+OFFLINE_MARK = "offline"  # the small label on a paper whose blurb the offline engine wrote
+
+
+def engine_sentence(engine: str, run: ModelRun | None = None) -> str:
+    """The footer's plain statement of who wrote the digest (the model the server named)."""
     if engine == "offline":
         return (
             "Written by the offline engine (no language model configured), "
             "which writes in English only."
         )
+    if run is not None:
+        text = f"Written by the language model {run.model}"
+        if run.offline_blurbs and run.offline_blurbs == run.blurbs:
+            return text + f"; the offline engine wrote all {plural(run.blurbs, 'paper summary', 'paper summaries')}."
+        if run.offline_blurbs:
+            return (
+                text + f"; the offline engine wrote {run.offline_blurbs} of the "
+                f"{plural(run.blurbs, 'paper summary', 'paper summaries')} "
+                f"(marked “{OFFLINE_MARK}”)."
+            )
+        return text + "."
     model = engine.split(":", 1)[1] if engine.startswith("llm:") else engine
     return f"Written by the language model {model}." if model else "Written by a language model."
 
 
+def plain_reason(reason: str) -> str:
+    """Why a model step fell back, in words for a reader; the details stay in digest.json."""
+    text = reason.lower()
+    if "cost cap" in text:
+        return "the cost cap was reached"
+    if "circuit open" in text or "time budget" in text:
+        return "the model server had stopped answering"
+    if any(k in text for k in ("http ", "timed out", "connection", "rejected every")):
+        return "the model server did not answer"
+    if "cut off" in text:
+        return "the model's answer was cut off"
+    if "refused" in text or "content filter" in text:
+        return "the model declined"
+    return "the model's answers were not usable"
+
+
 def degraded_sentence(notes: Iterable[DegradedNote], *, theme: Theme) -> str:
-    """'This section was written by the offline engine because …' for a degraded theme."""
+    """A grammatical sentence for a degraded theme, with the right count and a plain reason."""
     notes = list(notes)
-    if notes:
-        fallback = notes[0].fallback or "offline engine"
-        reasons = "; ".join(dict.fromkeys(clip(n.reason, _REASON_MAX) for n in notes))
-    else:
-        fallback = "offline engine" if theme.engine == "offline" else "fallback model"
-        reasons = "the language model did not give a usable answer"
-    if fallback == "repaired":
-        return f"Parts of this section were repaired automatically because {reasons}."
-    return f"This section was written by the {fallback} because {reasons}."
+    reasons = list(dict.fromkeys(plain_reason(n.reason) for n in notes)) or [
+        "the model's answers were not usable"
+    ]
+    because = " and ".join(reasons)
+    offline = sum(p.engine == "offline" for p in theme.papers)
+    total = len(theme.papers)
+    if offline and offline == total:
+        return f"The offline engine wrote this section because {because}."
+    if offline:
+        return (
+            f"The offline engine wrote {offline} of this section's "
+            f"{plural(total, 'paper summary', 'paper summaries')} "
+            f"(marked “{OFFLINE_MARK}”) because {because}."
+        )
+    fallbacks = [n.fallback for n in notes if n.fallback.startswith("fallback model")]
+    if fallbacks:
+        return f"The {fallbacks[0]} wrote this section because {because}."
+    return f"Parts of this section were repaired automatically because {because}."
 
 
 def note_sentence(note: DegradedNote) -> str:
-    """One digest-level fallback, said plainly."""
+    """One digest-level fallback, said plainly (model internals stay in digest.json)."""
     label = _STEP_LABELS.get(note.step, note.step.capitalize())
     where = "" if note.scope == "digest" else f" ({clip(note.scope, 80)})"
+    if note.step in MODEL_STEPS:
+        reason = plain_reason(note.reason)
+        if note.fallback.startswith("repaired"):
+            return f"{label}{where} was repaired automatically because {reason}."
+        return f"{label}{where} came from the {note.fallback} because {reason}."
     reason = clip(note.reason, _REASON_MAX)
     if note.fallback == "repaired":
         return f"{label}{where} was repaired automatically because {reason}."
     return f"{label}{where} came from the {note.fallback} because {reason}."
 
 
-def usage_parts(usage: Usage) -> list[str]:
-    """'12 model calls (3 from cache)', '45,210 tokens in, 6,002 out', 'about $0.0123', '41.2 s'."""
+def offline_banner(digest: Digest) -> str | None:
+    """'The offline engine wrote 6 of the 10 paper summaries …' when the model left some."""
+    run = digest.model_run
+    if run is None or not run.offline_blurbs:
+        return None
+    if run.offline_blurbs == run.blurbs:
+        count = f"all {plural(run.blurbs, 'paper summary', 'paper summaries')}"
+    else:
+        count = (
+            f"{run.offline_blurbs} of the {plural(run.blurbs, 'paper summary', 'paper summaries')}"
+        )
+    return (
+        f"The language model {run.model} did not give usable answers for every paper: the "
+        f"offline engine wrote {count} (marked “{OFFLINE_MARK}”). Details are in digest.json."
+    )
+
+
+def usage_parts(usage: Usage, *, cost_known: bool = True) -> list[str]:
+    """'12 model calls (3 from cache)', '45,210 tokens in, 6,002 out', 'about $0.0123', '41.2 s'.
+
+    With `cost_known` False (a model without a configured price, e.g. a local one) no
+    estimate is given."""
     parts: list[str] = []
     if usage.calls or usage.cache_hits:
         calls = plural(usage.calls, "model call")
@@ -181,7 +255,10 @@ def usage_parts(usage: Usage) -> list[str]:
         if usage.cached_tokens:
             tokens += f" ({usage.cached_tokens:,} cached)"
         parts.append(tokens)
-        parts.append(f"about ${usage.cost_usd:.4f}" if usage.cost_usd else "no cost recorded")
+        if not cost_known:
+            parts.append("no cost estimate (no price configured for this model)")
+        else:
+            parts.append(f"about ${usage.cost_usd:.4f}" if usage.cost_usd else "no cost recorded")
     else:
         parts.append("no model calls")
     parts.append(f"{usage.wall_seconds:.1f} s")
@@ -285,6 +362,7 @@ class DigestView:
     updated: tuple[PaperView, ...]
     engine_sentence: str
     usage: tuple[str, ...]
+    mark_offline: bool  # a model digest marks the papers the offline engine wrote
     health: tuple[HealthView, ...]
     paper_count: int
     hint: str | None = None  # one footer line (how to personalise a cold-start digest)
@@ -376,7 +454,10 @@ def build_view(
     updated = tuple(_paper_view(pid, digest.papers) for pid in digest.updated)
 
     # Notes scoped to a theme are told in that theme; the rest near the top.
-    degraded_notes = tuple(note_sentence(n) for n in digest.degraded if n.scope not in theme_titles)
+    banner = offline_banner(digest)
+    degraded_notes = (*((banner,) if banner else ()), *(
+        note_sentence(n) for n in digest.degraded if n.scope not in theme_titles
+    ))
     headline = one_line(digest.headline)
     date_short = format_date(digest.date)
     if digest.kind == "topic" and one_line(digest.topic):
@@ -417,8 +498,14 @@ def build_view(
         also_new_total=len(digest.also_new),
         also_label="Also found" if digest.kind == "topic" else "Also new today",
         updated=updated,
-        engine_sentence=engine_sentence(digest.engine),
-        usage=tuple(usage_parts(digest.usage)),
+        engine_sentence=engine_sentence(digest.engine, digest.model_run),
+        usage=tuple(
+            usage_parts(
+                digest.usage,
+                cost_known=digest.model_run.cost_known if digest.model_run else True,
+            )
+        ),
+        mark_offline=digest.engine != "offline",
         health=tuple(HealthView(h.name, h.status, health_sentence(h)) for h in digest.health),
         paper_count=n_papers,
         hint=one_line(digest.hint) or None,

@@ -62,6 +62,7 @@ fills strings with words from the prompt instead of ``"…"``; SIGTERM or Ctrl-C
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import itertools
 import json
@@ -209,6 +210,8 @@ class FakeOpenAIServer:
         models: Sequence[str] = ("fake-model",),
         require_api_key: str | None = None,
         rate_limit: int | None = None,
+        single_slot: bool = False,
+        answer_model: str | None = None,
     ) -> None:
         self.host, self.port = host, port
         self.latency_per_call = latency_per_call
@@ -218,6 +221,9 @@ class FakeOpenAIServer:
         self.require_api_key = require_api_key
         self.rate_limit = rate_limit
         self.rate_limited = 0  # chat calls answered 429 because of rate_limit
+        self.answer_model = answer_model  # the name answers give, whatever the request asked
+        # One request at a time, as a single-slot local server: the others wait their turn.
+        self._slot: threading.Lock | None = threading.Lock() if single_slot else None
         self.errors: list[str] = []
         self.max_in_flight = 0
         self._lock = threading.Lock()
@@ -376,7 +382,7 @@ class FakeOpenAIServer:
             "id": f"chatcmpl-fake{next(self._ids):06d}",
             "object": "chat.completion",
             "created": int(time.time()),
-            "model": body.get("model") or self.models[0],
+            "model": self.answer_model or body.get("model") or self.models[0],
             "system_fingerprint": "fp_fake",
             "choices": [
                 {
@@ -548,6 +554,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             record.outcome = "bad_request"
             self._send(400, _error_body(400, problem))
             return
+        owner = self.server.owner
+        slot = owner._slot or contextlib.nullcontext()
+        with slot:
+            self._serve_chat(record, body)
+
+    def _serve_chat(self, record: RecordedRequest, body: dict[str, Any]) -> None:
         owner = self.server.owner
         owner._enter()
         try:

@@ -3,7 +3,9 @@
 The one loop every step uses (grouping, merge, blurbs, headline, overview, queries)::
 
     answer = model.complete(request)
-    valid under the call's strict schema?  -> done
+    parse the JSON leniently (lenient_json), then validate it under the call's strict schema
+    and the junk checks (`junk`, given the call's JunkContext)?  -> done, and the answer may
+    be cached (ChatAnswer.validated)
     else, while re-asks are left (settings.llm.max_reasks):
         append the assistant's raw answer and a user message rendered from reask.j2 that
         carries the validation error, ask again
@@ -16,19 +18,20 @@ Transport retries (429, 5xx, timeouts) happen below this, inside `ChatModel.comp
 
 from __future__ import annotations
 
-import json
+import copy
 import logging
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from agent.config import LLMSettings
 from agent.errors import ModelError
-from agent.summarize.llm import tokens
+from agent.summarize.llm import lenient_json, tokens
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
+from agent.summarize.llm.junk import JunkContext, shingles
 from agent.summarize.llm.prompts import PromptSet
 from agent.summarize.llm.repair import clip
 
@@ -54,6 +57,8 @@ class Question:
     schema: type[BaseModel]  # strict, per call; sent to the model and validated
     lenient: type[BaseModel] | None  # salvage twin, parsed only when the re-asks ran out
     max_output_tokens: int
+    titles: Mapping[str, str] = field(default_factory=dict)  # short id -> title (junk checks)
+    topic: str | None = None  # the topic, for the query-expansion junk check
 
 
 @dataclass(frozen=True)
@@ -123,21 +128,33 @@ def describe(error: ValidationError) -> str:
     return "\n".join(lines)[:MAX_ERROR_CHARS]
 
 
-def _validate(schema: type[BaseModel], text: str) -> BaseModel:
+def _validate(schema: type[BaseModel], data: Any, context: JunkContext) -> BaseModel:
     """Validate strictly, except that strings over their length bound are clipped at a word
     boundary rather than re-asked (strict mode cannot enforce lengths; the bounds are only said
     to the model in the schema's descriptions)."""
     try:
-        return schema.model_validate_json(text)
+        return schema.model_validate(data, context=context)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         if not errors or any(e["type"] != "string_too_long" for e in errors):
             raise
-        data = json.loads(text)
+        data = copy.deepcopy(data)
         for error in errors:
             _clip_at(data, error["loc"], int((error.get("ctx") or {}).get("max_length", 0)))
         logger.info("clipped %d over-long string(s) in a %s answer", len(errors), schema.__name__)
-        return schema.model_validate(data)
+        return schema.model_validate(data, context=context)
+
+
+def check(schema: type[BaseModel], text: str, context: JunkContext) -> tuple[Any, str | None]:
+    """(value, None) when `text` is a valid answer, else (None, the error for the re-ask)."""
+    try:
+        data = lenient_json.parse(text)
+    except lenient_json.NotJson as exc:
+        return None, f"- {exc}"
+    try:
+        return _validate(schema, data, context), None
+    except ValidationError as exc:
+        return None, describe(exc)
 
 
 def _clip_at(data: Any, loc: tuple[Any, ...], max_chars: int) -> None:
@@ -164,13 +181,16 @@ class Asker:
         settings: LLMSettings,
         *,
         count_model: str | None = None,
-        on_answer: Callable[[ChatAnswer], None] | None = None,
+        on_answer: Callable[[ChatModel, ChatAnswer], None] | None = None,
     ) -> None:
         self.prompts = prompts
         self.settings = settings
         self.count_model = count_model or settings.model
         self.on_answer = on_answer
         self.system = prompts.render("system")
+        # Said again at the top of each user message: some chat formats drop the system one.
+        self.data_rule = prompts.render("data_rule") if "data_rule" in prompts.versions else ""
+        self._instructions: dict[str, frozenset[tuple[str, ...]]] = {}
 
     # -- budget -----------------------------------------------------------------------------------
 
@@ -191,7 +211,17 @@ class Asker:
         return tokens.trim_to_tokens(text, max_tokens, self.count_model)
 
     def messages(self, user: str) -> tuple[dict[str, str], ...]:
-        return ({"role": "system", "content": self.system}, {"role": "user", "content": user})
+        content = f"{self.data_rule}\n\n{user}" if self.data_rule else user
+        return ({"role": "system", "content": self.system}, {"role": "user", "content": content})
+
+    def junk_context(self, q: Question) -> JunkContext:
+        """What the junk checks compare an answer to: the call's own instructions (word runs
+        of its prompt files), the titles by short id, and the topic."""
+        found = self._instructions.get(q.prompt)
+        if found is None:
+            names = ("system", q.prompt, "data_rule")
+            found = self._instructions[q.prompt] = shingles(self.prompts.instruction_text(*names))
+        return JunkContext(instructions=found, titles=dict(q.titles), topic=q.topic)
 
     def estimate(self, messages: tuple[dict[str, str], ...]) -> int:
         return tokens.estimate_input_tokens(messages, self.count_model)
@@ -216,22 +246,25 @@ class Asker:
             schema=q.schema,
             schema_name=q.step,
             max_output_tokens=q.max_output_tokens,
-            prompt_version=self.prompts.version_of("system", q.prompt, "reask"),
+            prompt_version=self.prompts.version_of(*self._prompt_names(q.prompt)),
         )
+
+    def _prompt_names(self, prompt: str) -> tuple[str, ...]:
+        names = ("system", prompt, "reask")
+        return (*names, "data_rule") if self.data_rule else names
 
     async def ask(self, model: ChatModel, q: Question) -> Reply:
         """Ask, validate, re-ask with the error; see the module docstring. Raises ModelError."""
         messages = self.messages(q.user)
+        context = self.junk_context(q)
         reasks = 0
         while True:
             answer = await model.complete(self._request(q, messages))
             if self.on_answer is not None:
-                self.on_answer(answer)
-            try:
-                value = _validate(q.schema, answer.text)
-            except ValidationError as exc:
-                error = describe(exc)
-            else:
+                self.on_answer(model, answer)
+            value, error = check(q.schema, answer.text, context)
+            if error is None:
+                answer.validated()
                 return Reply(value, True, None, reasks, answer.model, answer.text)
             logger.info(
                 "%s: answer from %s invalid (%d re-asks so far)", q.step, model.name, reasks
@@ -242,14 +275,16 @@ class Asker:
             )
             room = self.settings.context_window - q.max_output_tokens
             if reasks >= self.settings.max_reasks or self.estimate(retry) > room:
-                return self._salvage(q, answer, error, reasks)
+                return self._salvage(q, answer, error, reasks, context)
             messages, reasks = retry, reasks + 1
 
-    def _salvage(self, q: Question, answer: ChatAnswer, error: str, reasks: int) -> Reply:
+    def _salvage(
+        self, q: Question, answer: ChatAnswer, error: str, reasks: int, context: JunkContext
+    ) -> Reply:
         if q.lenient is not None:
             try:
-                value = q.lenient.model_validate_json(answer.text)
-            except ValidationError:
+                value = q.lenient.model_validate(lenient_json.parse(answer.text), context=context)
+            except (ValidationError, lenient_json.NotJson):
                 pass
             else:
                 return Reply(value, False, error, reasks, answer.model, answer.text)
@@ -267,6 +302,7 @@ __all__ = [
     "InvalidAnswer",
     "Question",
     "Reply",
+    "check",
     "describe",
     "even_parts",
     "plan_calls",

@@ -195,6 +195,7 @@ class BlurbWriter:
             schema=blurbs_schema(sids),
             lenient=LenientBlurbs,
             max_output_tokens=self.asker.output_tokens(self._output(len(papers))),
+            titles={item.sid: item.title for item in items},
         )
         return await self.asker.ask(model, question)
 

@@ -1,13 +1,15 @@
 """The model answer cache: a re-run of the same day, or a repeated eval, costs no tokens.
 
 Keyed by sha256 over (model, dialect, step, prompt version, the answer schema, the messages).
-Nothing secret goes in: no key, no base URL. Only complete answers (finish_reason "stop") are
-stored; the steps side validates answers, and re-asks with different messages (a different key)
-when a cached answer does not validate.
+Nothing secret goes in: no key, no base URL. Only complete answers (finish_reason "stop") that
+the caller validated are stored (`ChatAnswer.validated`), so an invalid, cut-off or salvaged
+answer is never served again. What the cache keeps is capped: answers over MAX_ANSWER_CHARS
+are not stored, and beyond MAX_ANSWERS rows the oldest are dropped.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -21,6 +23,9 @@ from agent.summarize.llm.meter import UsageMeter
 logger = logging.getLogger(__name__)
 
 CACHE_KEY_VERSION = 1  # bump when the key material changes shape
+MAX_ANSWER_CHARS = 200_000  # a bigger answer is not kept (no schema of ours needs one)
+MAX_ANSWERS = 20_000  # rows kept; the oldest go first
+TRIM_EVERY = 100  # saves between two trims
 
 
 def cache_key(model: str, dialect: str, request: ChatRequest) -> str:
@@ -59,6 +64,7 @@ class CachedChatModel(ChatModel):
         self.dialect = dialect
         self.store = store
         self.meter = meter
+        self._saves = 0
 
     def __repr__(self) -> str:
         return f"CachedChatModel({self.inner!r}, dialect={self.dialect!r})"
@@ -83,8 +89,13 @@ class CachedChatModel(ChatModel):
                 cached=True,
             )
         answer = await self.inner.complete(request)
-        if answer.finish_reason == "stop" and not answer.cached and answer.text.strip():
-            self._save(key, answer)
+        if (
+            answer.finish_reason == "stop"
+            and not answer.cached
+            and answer.text.strip()
+            and len(answer.text) <= MAX_ANSWER_CHARS
+        ):
+            return dataclasses.replace(answer, keep=lambda: self._save(key, answer))
         return answer
 
     def _lookup(self, key: str) -> CachedAnswer | None:
@@ -104,8 +115,13 @@ class CachedChatModel(ChatModel):
         }
         try:
             self.store.cache_answer(key, self.name, answer.text, usage)
+            self._saves += 1
+            if self._saves % TRIM_EVERY == 1:
+                dropped = self.store.trim_cache(MAX_ANSWERS)
+                if dropped:
+                    logger.info("model cache: dropped the %d oldest answers", dropped)
         except sqlite3.Error as exc:
             logger.warning("model cache not written (%s)", type(exc).__name__)
 
 
-__all__ = ["CACHE_KEY_VERSION", "CachedChatModel", "cache_key"]
+__all__ = ["CACHE_KEY_VERSION", "MAX_ANSWERS", "MAX_ANSWER_CHARS", "CachedChatModel", "cache_key"]

@@ -7,7 +7,8 @@ import copy
 import functools
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
@@ -38,6 +39,14 @@ class ChatAnswer:
     model: str  # the model name that answered
     usage: Usage  # this call only (calls>=1, or cache_hits=1 and zero tokens when cached)
     cached: bool = False
+    # Set by the answer cache: the caller calls it once the answer validated, so that only
+    # valid answers are kept (an invalid or salvaged one is never served again).
+    keep: Callable[[], None] | None = field(default=None, compare=False, repr=False)
+
+    def validated(self) -> None:
+        """Say that this answer passed validation (a cache may now keep it)."""
+        if self.keep is not None:
+            self.keep()
 
 
 class ChatModel(abc.ABC):

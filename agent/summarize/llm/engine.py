@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from agent.config import Settings
 from agent.errors import ConfigError
-from agent.models import DegradedNote, Paper, PaperBlurb, Summary, Theme, Usage
+from agent.models import DegradedNote, ModelRun, Paper, PaperBlurb, Summary, Theme, Usage
 from agent.summarize import offline
 from agent.summarize.llm.asking import Asker
 from agent.summarize.llm.blurbs import Blurbed, BlurbWriter
@@ -23,6 +24,7 @@ from agent.summarize.llm.chat import ChatAnswer, ChatModel
 from agent.summarize.llm.concurrency import AdaptiveLimit
 from agent.summarize.llm.grouping import Grouper, Grouping
 from agent.summarize.llm.headline import HeadlineInput, OverviewInput, ShortTexts
+from agent.summarize.llm.local import with_local_defaults
 from agent.summarize.llm.meter import UsageMeter
 from agent.summarize.llm.progress import CallProgress, Counted, Report
 from agent.summarize.llm.prompts import PromptSet
@@ -53,11 +55,11 @@ class LLMEngine:
         meter: UsageMeter | None = None,
         progress: Report | None = None,
     ) -> None:
-        self.settings = settings
+        self.settings = settings = with_local_defaults(settings)
         self.progress = CallProgress(progress) if progress is not None else None
         self.prompts = (prompts or PromptSet.load()).with_language(settings.llm.language)
         self.meter = meter or UsageMeter(settings.llm.prices, settings.llm.max_cost_usd)
-        feed = models is not None and meter is None
+        self._feed_meter = models is not None and meter is None
         if models is None:
             from agent.summarize.llm.factory import build_chat_models
 
@@ -66,14 +68,23 @@ class LLMEngine:
             raise ConfigError("the model engine needs at least one chat model")
         self.models = list(models)
         self.limit: AdaptiveLimit | None = None  # the last run's (how far it backed off)
-        self._on_answer = self._feed if feed else None
+        self._answered: Counter[str] = Counter()  # the primary's answers, by the model they name
 
     @property
     def name(self) -> str:
-        return f"llm:{self.models[0].name}"
+        """``llm:MODEL``, the model named by the server in its answers once there are some."""
+        return f"llm:{self.answered_model}"
 
-    def _feed(self, answer: ChatAnswer) -> None:
-        self.meter.add(answer.model, answer.usage)
+    @property
+    def answered_model(self) -> str:
+        """The model the primary's answers name (the most frequent), else the configured one."""
+        return self._answered.most_common(1)[0][0] if self._answered else self.models[0].name
+
+    def _on_answer(self, model: ChatModel, answer: ChatAnswer) -> None:
+        if answer.model and model.name == self.models[0].name:
+            self._answered[answer.model] += 1
+        if self._feed_meter:
+            self.meter.add(answer.model, answer.usage)
 
     def _asker(self) -> Asker:
         return Asker(
@@ -124,7 +135,22 @@ class LLMEngine:
             await self._close()
         usage = _since(before, self.meter.total(), time.monotonic() - started)
         return summary.model_copy(
-            update={"usage": usage, "prompt_versions": dict(self.prompts.versions)}
+            update={
+                "usage": usage,
+                "prompt_versions": dict(self.prompts.versions),
+                "model_run": self._model_run(summary),
+            }
+        )
+
+    def _model_run(self, summary: Summary) -> ModelRun:
+        blurbs = [b for t in summary.themes for b in t.papers]
+        return ModelRun(
+            model=self.answered_model,
+            requested=self.models[0].name,
+            dialect=dialect_of(self.models[0]),
+            blurbs=len(blurbs),
+            offline_blurbs=sum(b.engine == "offline" for b in blurbs),
+            cost_known=self.meter.cost_known,
         )
 
     async def _run(self, papers: list[Paper], topic: str | None) -> Summary:
@@ -162,29 +188,48 @@ class LLMEngine:
         notes += _noted(headline, "headline")
         if overview is not None:
             notes += _noted(overview, "overview")
-        outcomes: list[Outcome] = [grouped, *blurbed, headline]
+        steps: dict[str, list[Outcome]] = {"grouping": [grouped], "blurbs": list(blurbed)}
+        steps["headline"] = [headline]
         if overview is not None:
-            outcomes.append(overview)
+            steps["overview"] = [overview]
         return Summary(
             themes=built,
             headline=headline.value,
             overview=overview.value if overview is not None else None,
-            engine=self._engine_label(outcomes),
+            engine=self._engine_label(steps, built),
             degraded=tuple(dict.fromkeys(notes)),
         )
 
-    def _engine_label(self, outcomes: Sequence[Outcome]) -> str:
+    def _engine_label(self, steps: dict[str, list[Outcome]], themes: Sequence[Theme]) -> str:
+        """What happened, in a few words: ``llm:MODEL``, then what a fallback model or the
+        offline engine wrote (``llm:m, 6 of 10 blurbs by the offline engine``)."""
         primary = link_name(0, self.models[0])
-        others: list[str] = []
-        for outcome in outcomes:
-            if outcome.answered_by != primary and outcome.answered_by not in others:
-                others.append(outcome.answered_by)
-        if not others:
-            return self.name
-        named = ["offline" if o == OFFLINE else o.removeprefix("fallback model ") for o in others]
-        if all(o.answered_by != primary for o in outcomes):
-            return f"{self.name} (unavailable; used {', '.join(named)})"
-        return f"{self.name} (fallback: {', '.join(named)})"
+        outcomes = [o for step in steps.values() for o in step]
+        if outcomes and all(o.answered_by == OFFLINE for o in outcomes):
+            return f"{self.name} (unavailable; all by the offline engine)"
+        label = self.name
+        fallbacks = list(
+            dict.fromkeys(
+                o.answered_by.removeprefix("fallback model ")
+                for o in outcomes
+                if o.answered_by not in (primary, OFFLINE)
+            )
+        )
+        if fallbacks and not any(o.answered_by == primary for o in outcomes):
+            label += f" (unavailable; used {', '.join(fallbacks)})"
+        elif fallbacks:
+            label += f" (fallback: {', '.join(fallbacks)})"
+        blurbs = [b for t in themes for b in t.papers]
+        offline_blurbs = sum(b.engine == "offline" for b in blurbs)
+        parts = [f"{offline_blurbs} of {len(blurbs)} blurbs"] if offline_blurbs else []
+        parts += [
+            f"the {step}"
+            for step, done in steps.items()
+            if step != "blurbs" and any(o.answered_by == OFFLINE for o in done)
+        ]
+        if parts:
+            label += f", {_and(parts)} by the offline engine"
+        return label
 
     # -- relevance pass -----------------------------------------------------------------------------
 
@@ -220,6 +265,22 @@ class LLMEngine:
         if outcome.fell_back:
             logger.info("expand_query fell back to %s: %s", outcome.answered_by, outcome.failures)
         return outcome.value
+
+
+def dialect_of(model: ChatModel) -> str | None:
+    """The dialect of the transport under a model's wrappers (cache, limits, recorders)."""
+    seen = 0
+    while model is not None and seen < 8:
+        dialect = getattr(model, "dialect", None)
+        if isinstance(dialect, str) and hasattr(model, "configured_dialect"):
+            return dialect
+        model = getattr(model, "inner", None)
+        seen += 1
+    return None
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _noted(outcome: Outcome, step: str, scope: str = "digest") -> list[DegradedNote]:

@@ -13,6 +13,7 @@ from agent.store import Store
 from agent.summarize.llm.cache import CachedChatModel
 from agent.summarize.llm.chat import ChatModel
 from agent.summarize.llm.langchain_chat import LangChainChatModel
+from agent.summarize.llm.local import with_local_defaults
 from agent.summarize.llm.meter import UsageMeter
 from agent.summarize.llm.openai_chat import OpenAIChatModel
 from agent.summarize.llm.retry import RunClock, Sleep, TransportPolicy
@@ -29,18 +30,19 @@ def build_chat_models(
 ) -> list[ChatModel]:
     """[primary, fallback?]; empty when no model is configured (no key, base URL or chat_model).
 
-    The cache wraps each model when `use_cache`, `settings.llm.cache` and a `store` are all
+    A local base URL gets the local-server defaults (`local.with_local_defaults`). The
+    cache wraps each model when `use_cache`, `settings.llm.cache` and a `store` are all
     there. `clock` (default: a new `RunClock` of `run_budget_seconds`) and `sleep` are shared
     by the models; tests inject both.
     """
-    llm = settings.llm
     if not settings.llm_configured:
         return []
+    llm = with_local_defaults(settings).llm
     clock = clock or RunClock(llm.run_budget_seconds)
-    models: list[ChatModel] = [_transport(llm, meter, clock, sleep)]
+    models: list[ChatModel] = [_transport(llm, meter, clock, sleep, store)]
     fallback = fallback_settings(llm)
     if fallback is not None:
-        models.append(_transport(fallback, meter, clock, sleep))
+        models.append(_transport(fallback, meter, clock, sleep, store))
     if use_cache and llm.cache and store is not None:
         models = [CachedChatModel(m, store, llm.dialect, meter=meter) for m in models]
     return models
@@ -70,12 +72,12 @@ def fallback_settings(llm: LLMSettings) -> LLMSettings | None:
 
 
 def _transport(
-    llm: LLMSettings, meter: UsageMeter, clock: RunClock, sleep: Sleep | None
+    llm: LLMSettings, meter: UsageMeter, clock: RunClock, sleep: Sleep | None, store: Store | None
 ) -> ChatModel:
     policy = TransportPolicy.from_settings(llm, clock=clock, sleep=sleep)
     if llm.chat_model:
         return LangChainChatModel(llm, meter=meter, policy=policy)
-    return OpenAIChatModel(llm, meter=meter, policy=policy)
+    return OpenAIChatModel(llm, meter=meter, policy=policy, memory=store)
 
 
 __all__ = ["build_chat_models", "fallback_settings"]

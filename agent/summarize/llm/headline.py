@@ -142,6 +142,7 @@ class ShortTexts:
             schema=Queries,
             lenient=LenientQueries,
             max_output_tokens=self.asker.output_tokens(QUERIES_OUTPUT_TOKENS),
+            topic=topic,
         )
         reply = await self.asker.ask(model, question)
         found: list[str] = []

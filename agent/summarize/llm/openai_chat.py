@@ -8,8 +8,8 @@ handles truncation, refusals and empty answers, and meters usage and cost.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+import sqlite3
 import time
 from typing import Any
 
@@ -17,21 +17,16 @@ import openai
 
 from agent.config import LLMSettings
 from agent.models import Usage
-from agent.summarize.llm.chat import (
-    ChatAnswer,
-    ChatModel,
-    ChatRequest,
-    closed_json_schema,
-    schema_name,
-    with_schema_in_prompt,
-)
+from agent.summarize.llm import dialects
+from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
+from agent.summarize.llm.dialects import ORDER, DialectMemory
 from agent.summarize.llm.errors import (
     AnswerTruncated,
     ModelRefused,
     ModelUnavailable,
 )
 from agent.summarize.llm.meter import UsageMeter
-from agent.summarize.llm.retry import RunClock, Sleep, TransportPolicy
+from agent.summarize.llm.retry import RunClock, Sleep, TransportPolicy, describe
 from agent.summarize.llm.tokens import estimate_input_tokens
 from agent.summarize.llm.transport import CappedTransport
 
@@ -41,7 +36,8 @@ LOCAL_SERVER_KEY = "not-needed"  # local servers (llama.cpp, vLLM, Ollama) ignor
 
 
 class OpenAIChatModel(ChatModel):
-    """`ChatModel` over `openai.AsyncOpenAI`, in one of four structured-output dialects.
+    """`ChatModel` over `openai.AsyncOpenAI`, in one of four structured-output dialects, or
+    ``auto``: the first of them the server takes (see `dialects`), remembered in `memory`.
 
     - ``json_schema``: ``response_format={"type": "json_schema", "json_schema": {strict}}``
     - ``json_object_schema``: llama.cpp's ``{"type": "json_object", "schema": ...}``
@@ -57,9 +53,18 @@ class OpenAIChatModel(ChatModel):
         policy: TransportPolicy | None = None,
         clock: RunClock | None = None,
         sleep: Sleep | None = None,
+        memory: DialectMemory | None = None,
     ) -> None:
         self.name = llm.model
+        self.configured_dialect = llm.dialect
+        # The dialect in use: the configured one, or for "auto" the one a call settled on.
         self.dialect = llm.dialect
+        self._settled: str | None = None if llm.dialect == dialects.AUTO else llm.dialect
+        self._exhausted: str | None = None  # every dialect was rejected: not asked again
+        self._memory = memory
+        self._endpoint = dialects.endpoint_of(llm.base_url)
+        self._lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
         self.base_url = llm.base_url
         self._llm = llm
         self.meter = meter if meter is not None else UsageMeter(llm.prices, llm.max_cost_usd)
@@ -114,11 +119,103 @@ class OpenAIChatModel(ChatModel):
 
     async def complete(self, request: ChatRequest) -> ChatAnswer:
         async with self.policy.call(self.name):
-            return await self._complete(request)
+            if self._settled is not None:
+                return await self._complete(request, self._settled, probing=False)
+            async with self._probe_lock():
+                if self._settled is None:
+                    return await self._probe(request)
+            return await self._complete(request, self._settled, probing=False)
 
-    async def _complete(self, request: ChatRequest) -> ChatAnswer:
+    async def _probe(self, request: ChatRequest) -> ChatAnswer:
+        """Try the candidate dialects in turn until one is not rejected (see `dialects`)."""
+        if self._exhausted is not None:
+            raise ModelUnavailable(self._exhausted)
+        remembered = self._remembered()
+        rejected: list[_Rejected] = []
+        for dialect in dialects.candidates(self.configured_dialect, remembered):
+            # OpenAI itself takes json_schema: a 500 there is an outage, not a rejection.
+            proven = dialect == remembered or (self.base_url is None and dialect == ORDER[0])
+            try:
+                return await self._settled_after(request, dialect, proven, remembered)
+            except _Rejected as exc:
+                rejected.append(exc)
+                logger.info("%s: the server rejected dialect %s (%s)", self.name, dialect, exc)
+        message = (
+            f"{self.name}: the server rejected every structured-output dialect tried: "
+            + "; ".join(f"{e.dialect} ({e})" for e in rejected)
+            + " (not retried)"
+        )
+        if any(e.status != 500 for e in rejected):  # a 500 may pass: the next call tries again
+            self._exhausted = message
+        raise ModelUnavailable(message, attempts=len(rejected))
+
+    async def _settled_after(
+        self, request: ChatRequest, dialect: str, proven: bool, remembered: str | None
+    ) -> ChatAnswer:
+        try:
+            answer = await self._complete(request, dialect, probing=True, proven=proven)
+        except _Rejected as exc:
+            exc.dialect = dialect
+            raise
+        self._settle(dialect, remembered)
+        return answer
+
+    def _probe_lock(self) -> asyncio.Lock:
+        """One probe at a time per event loop: the other calls wait for its dialect."""
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock_loop is not loop:
+            self._lock, self._lock_loop = asyncio.Lock(), loop
+        return self._lock
+
+    def _remembered(self) -> str | None:
+        if self.configured_dialect != dialects.AUTO or self._memory is None:
+            return None
+        try:
+            return self._memory.remembered_dialect(self._endpoint, self.name)
+        except (sqlite3.Error, ValueError) as exc:
+            logger.warning("dialect memory unreadable (%s)", type(exc).__name__)
+            return None
+
+    def _settle(self, dialect: str, remembered: str | None) -> None:
+        self._settled = self.dialect = dialect
+        if self.configured_dialect == dialects.AUTO:
+            logger.info("%s: using the %s dialect", self.name, dialect)
+            if self._memory is not None and dialect != remembered:
+                try:
+                    self._memory.remember_dialect(self._endpoint, self.name, dialect)
+                except sqlite3.Error as exc:
+                    logger.warning("dialect not remembered (%s)", type(exc).__name__)
+
+    async def _send(
+        self, params: dict[str, Any], max_tokens: int, probing: bool, proven: bool = False
+    ) -> Any:
+        """One request with the transport's retries. While `probing`, the first attempt goes
+        out alone: a rejection of the format raises `_Rejected` (never retried); any other
+        failure counts as the first attempt of the usual retries."""
+        if not probing:
+            return await self.policy.send(self.name, lambda: self._create(params, max_tokens))
+        self.policy.guard(self.name)
+        try:
+            return await self._create(params, max_tokens)
+        except openai.APIStatusError as exc:
+            if dialects.is_rejection(exc.status_code, proven=proven):
+                raise _Rejected(describe(exc), exc.status_code) from None
+            failed: list[Exception] = [exc]
+        except Exception as exc:  # noqa: BLE001 (classified by the retries below)
+            failed = [exc]
+
+        async def again() -> Any:
+            if failed:
+                raise failed.pop()
+            return await self._create(params, max_tokens)
+
+        return await self.policy.send(self.name, again)
+
+    async def _complete(
+        self, request: ChatRequest, dialect: str, *, probing: bool, proven: bool = True
+    ) -> ChatAnswer:
         started = time.monotonic()
-        params, schema_text = self._params(request)
+        params, schema_text = self._params(request, dialect)
         input_estimate = estimate_input_tokens(params["messages"], self.name, extra=schema_text)
         max_tokens = request.max_output_tokens
         usage = Usage()
@@ -127,13 +224,12 @@ class OpenAIChatModel(ChatModel):
         last_raw: str | None = None
         while True:
             self.meter.check(self.name, input_estimate, max_tokens)
-            completion = await self.policy.send(
-                self.name, lambda n=max_tokens: self._create(params, n)
-            )
+            completion = await self._send(params, max_tokens, probing and calls == 0, proven)
             calls += 1
+            answered_by = str(getattr(completion, "model", None) or self.name)
             call_usage = _usage_of(completion)
-            self.meter.add(self.name, call_usage)
-            usage = usage + self.meter.priced(self.name, call_usage)
+            self.meter.add(answered_by, call_usage)
+            usage = usage + self.meter.priced(answered_by, call_usage)
             choice = completion.choices[0] if completion.choices else None
             message = choice.message if choice is not None else None
             finish = (choice.finish_reason if choice is not None else None) or "stop"
@@ -145,7 +241,7 @@ class OpenAIChatModel(ChatModel):
                     attempts=calls,
                     last_raw=refusal,
                 )
-            text = self._text_of(message)
+            text = self._text_of(message, dialect)
             last_raw = text or last_raw
             if finish == "length":
                 bigger = min(2 * max_tokens, self._llm.context_window - input_estimate)
@@ -179,7 +275,7 @@ class OpenAIChatModel(ChatModel):
             return ChatAnswer(
                 text=text,
                 finish_reason="stop" if finish == "tool_calls" else finish,
-                model=completion.model or self.name,
+                model=answered_by,
                 usage=usage,
                 cached=False,
             )
@@ -196,55 +292,36 @@ class OpenAIChatModel(ChatModel):
 
     # -- the dialects --------------------------------------------------------------------------
 
-    def _params(self, request: ChatRequest) -> tuple[dict[str, Any], str]:
+    def _params(self, request: ChatRequest, dialect: str) -> tuple[dict[str, Any], str]:
         """The request parameters (without max tokens) and the schema text sent out of band."""
-        name = schema_name(request.schema_name)
-        params: dict[str, Any] = {
-            "model": self.name,
-            "messages": [dict(message) for message in request.messages],
-            "temperature": self._llm.temperature,
-        }
-        if self.dialect == "json_schema":
-            schema = closed_json_schema(request.schema, strict=True)
-            params["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": name, "strict": True, "schema": schema},
-            }
-        elif self.dialect == "json_object_schema":
-            schema = closed_json_schema(request.schema, strict=False)
-            params["response_format"] = {"type": "json_object", "schema": schema}
-        elif self.dialect == "json_object":
-            schema = closed_json_schema(request.schema, strict=False)
-            params["messages"] = with_schema_in_prompt(request.messages, schema)
-            params["response_format"] = {"type": "json_object"}
-            return params, ""  # the schema is in the messages already
-        elif self.dialect == "tools":
-            schema = closed_json_schema(request.schema, strict=True)
-            params["tools"] = [
-                {
-                    "type": "function",
-                    "function": {
-                        "name": name,
-                        "description": f"Record the {request.step} answer.",
-                        "parameters": schema,
-                        "strict": True,
-                    },
-                }
-            ]
-            params["tool_choice"] = {"type": "function", "function": {"name": name}}
-            params["parallel_tool_calls"] = False
-        else:  # pragma: no cover (LLMSettings.dialect is a Literal)
-            raise ModelUnavailable(f"{self.name}: unknown dialect {self.dialect!r}")
-        return params, json.dumps(schema)
+        try:
+            return dialects.params(
+                dialect,
+                request,
+                model=self.name,
+                temperature=self._llm.temperature,
+                seed=self._llm.seed,
+            )
+        except ValueError as exc:  # pragma: no cover (LLMSettings.dialect is a Literal)
+            raise ModelUnavailable(f"{self.name}: {exc}") from None
 
-    def _text_of(self, message: Any) -> str:
+    def _text_of(self, message: Any, dialect: str) -> str:
         if message is None:
             return ""
         calls = getattr(message, "tool_calls", None) or []
-        if self.dialect == "tools" and calls:
+        if dialect == "tools" and calls:
             function = getattr(calls[0], "function", None)
             return str(getattr(function, "arguments", "") or "")
         return str(message.content or "")
+
+
+class _Rejected(Exception):
+    """The server rejected the request format of a dialect (see `dialects.is_rejection`)."""
+
+    def __init__(self, what: str, status: int) -> None:
+        super().__init__(what)
+        self.status = status
+        self.dialect = ""
 
 
 def _usage_of(completion: Any) -> Usage:

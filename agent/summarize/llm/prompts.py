@@ -9,6 +9,7 @@ Templates render with `StrictUndefined`: a missing variable is an error, never a
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ REQUIRED = (
     "expand_query",
 )
 
+_TEMPLATE_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 _NEUTRAL = str.maketrans({"<": "‹", ">": "›"})
 
 
@@ -50,11 +52,12 @@ class PromptSet:
     directory: Path
     versions: dict[str, str]
     _templates: Mapping[str, jinja2.Template] = field(repr=False)
+    _sources: Mapping[str, str] = field(default_factory=dict, repr=False)
     language: str = "English"  # the reader's language, given to every prompt as `language`
 
     def with_language(self, language: str) -> PromptSet:
         """The same prompts, told to write in `language` (a name such as 'Chinese')."""
-        return PromptSet(self.directory, self.versions, self._templates, language)
+        return PromptSet(self.directory, self.versions, self._templates, self._sources, language)
 
     @classmethod
     def load(cls, directory: Path | None = None) -> PromptSet:
@@ -69,23 +72,30 @@ class PromptSet:
             keep_trailing_newline=False,
         )
         templates: dict[str, jinja2.Template] = {}
+        sources: dict[str, str] = {}
         versions: dict[str, str] = {}
         for path in sorted(directory.glob("*.j2")):
             data = path.read_bytes()
             try:
-                templates[path.stem] = env.from_string(data.decode("utf-8"))
+                sources[path.stem] = data.decode("utf-8")
+                templates[path.stem] = env.from_string(sources[path.stem])
             except (UnicodeDecodeError, jinja2.TemplateSyntaxError) as exc:
                 raise ConfigError(f"prompt {path} does not parse: {exc}") from None
             versions[path.stem] = _version(data)
         missing = [name for name in REQUIRED if name not in templates]
         if missing:
             raise ConfigError(f"prompt directory {directory} lacks {', '.join(missing)} (.j2)")
-        return cls(directory, versions, templates)
+        return cls(directory, versions, templates, sources)
 
     def render(self, name: str, **variables: Any) -> str:
         """Render one prompt; a variable the template uses but was not given raises
         `jinja2.UndefinedError`."""
         return self._templates[name].render(**{"language": self.language, **variables}).strip()
+
+    def instruction_text(self, *names: str) -> str:
+        """The fixed words of these prompts: their source without template tags, so without
+        any of the data a rendering fills in (what `junk.copied_instructions` compares to)."""
+        return "\n".join(_TEMPLATE_TAG.sub(" ", self._sources.get(n, "")) for n in names)
 
     def version_of(self, *names: str) -> str:
         """One version for the prompts a call uses (the cache key part)."""

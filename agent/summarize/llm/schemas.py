@@ -16,7 +16,17 @@ import re
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    create_model,
+    model_validator,
+)
+
+from agent.summarize.llm import junk
 
 MAX_THEMES = 8  # sections of one email: more is hard to read, and each costs a blurbs call
 TITLE_CHARS = 80
@@ -41,12 +51,26 @@ def plain_prose(text: str) -> str:
     return text
 
 
-def scrubbed(text: str) -> str:
-    """What salvage keeps of a text that broke the rule above: the words without links or tags."""
-    return " ".join(_TAG.sub(" ", _LINK.sub(" ", text)).split())
+def prose(text: str, info: ValidationInfo) -> str:
+    """Plain words that say something: no links or tags, some letters, and not a copy of the
+    prompt's instructions (`junk`, with the call's `JunkContext` as validation context)."""
+    plain_prose(text)
+    problem = junk.no_words(text) or junk.copied_instructions(text, junk.context_of(info.context))
+    if problem:
+        raise ValueError(problem)
+    return text
 
 
-Prose = Annotated[str, AfterValidator(plain_prose)]
+def scrubbed(text: str, info: ValidationInfo) -> str:
+    """What salvage keeps of a text: the words without links or tags, and nothing at all when
+    the text is junk (so the repair writes that part instead)."""
+    text = " ".join(_TAG.sub(" ", _LINK.sub(" ", text)).split())
+    if junk.no_words(text) or junk.copied_instructions(text, junk.context_of(info.context)):
+        return ""
+    return text
+
+
+Prose = Annotated[str, AfterValidator(prose)]
 Scrubbed = Annotated[str, AfterValidator(scrubbed)]
 
 
@@ -135,9 +159,12 @@ def grouping_schema(
 
     def each_once(self: Any) -> Any:
         groups = [(t.title, getattr(t, member)) for t in self.themes]
-        problems = assignment_problems(groups, expected)
+        problems = [p for t in self.themes if (p := junk.id_as_title(t.title, expected))]
+        assignment = assignment_problems(groups, expected)
+        if assignment:
+            problems.append(assignment)
         if problems:
-            raise ValueError(problems)
+            raise ValueError("; ".join(problems))
         return self
 
     return create_model(
@@ -154,6 +181,12 @@ class LenientTheme(Lenient):
     paper_ids: list[str] = Field(default_factory=list)
     theme_ids: list[str] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _no_id_title(self) -> LenientTheme:
+        if junk.id_as_title(self.title, ()):
+            self.title = ""
+        return self
+
 
 class LenientGrouping(Lenient):
     themes: list[LenientTheme] = Field(default_factory=list)
@@ -166,7 +199,8 @@ def blurbs_schema(ids: Sequence[str]) -> type[Strict]:
     """``{summary, blurbs: [{paper_id, blurb, why_it_matters|null}]}`` over `ids`.
 
     Missing and duplicated blurbs are not schema errors: the step asks again for the missing
-    papers only, and keeps the first of duplicates."""
+    papers only, and keeps the first of duplicates. An empty list, and a blurb that only
+    repeats its paper's title (the context's `titles`), are."""
     blurb = create_model(
         "Blurb",
         __base__=Strict,
@@ -174,9 +208,21 @@ def blurbs_schema(ids: Sequence[str]) -> type[Strict]:
         blurb=(Prose, Field(max_length=BLURB_CHARS)),
         why_it_matters=(Prose | None, Field(max_length=WHY_CHARS)),
     )
+    span = f"{ids[0]} to {ids[-1]}" if len(ids) > 1 else ids[0]
+
+    def says_something(self: Any, info: ValidationInfo) -> Any:
+        if not self.blurbs:
+            raise ValueError(f"blurbs is empty: write one blurb for each id, {span}")
+        context = junk.context_of(info.context)
+        problems = [p for b in self.blurbs if (p := junk.same_as_title(b.blurb, b.paper_id, context))]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     return create_model(
         "Blurbs",
         __base__=Strict,
+        __validators__={"says_something": model_validator(mode="after")(says_something)},
         summary=(Prose, Field(max_length=SUMMARY_CHARS)),
         blurbs=(list[blurb], Field(max_length=len(ids))),  # type: ignore[valid-type]
     )
@@ -192,6 +238,14 @@ class LenientBlurbs(Lenient):
     summary: Scrubbed | None = None
     blurbs: list[LenientBlurb] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _drop_title_copies(self, info: ValidationInfo) -> LenientBlurbs:
+        context = junk.context_of(info.context)
+        for entry in self.blurbs:
+            if junk.same_as_title(entry.blurb, entry.paper_id, context):
+                entry.blurb = ""
+        return self
+
 
 # -- short texts ----------------------------------------------------------------------------------
 
@@ -199,9 +253,22 @@ class LenientBlurbs(Lenient):
 class Headline(Strict):
     headline: Prose = Field(max_length=HEADLINE_CHARS)
 
+    @model_validator(mode="after")
+    def _says_something(self) -> Headline:
+        problem = junk.bare_headline(self.headline)
+        if problem:
+            raise ValueError(problem)
+        return self
+
 
 class LenientHeadline(Lenient):
     headline: Scrubbed
+
+    @model_validator(mode="after")
+    def _drop_bare(self) -> LenientHeadline:
+        if junk.bare_headline(self.headline):
+            self.headline = ""
+        return self
 
 
 class Overview(Strict):
@@ -217,9 +284,23 @@ class Queries(Strict):
         min_length=MIN_QUERIES, max_length=MAX_QUERIES
     )
 
+    @model_validator(mode="after")
+    def _on_topic(self, info: ValidationInfo) -> Queries:
+        problem = junk.off_topic_queries(self.queries, junk.context_of(info.context).topic)
+        if problem:
+            raise ValueError(problem)
+        return self
+
 
 class LenientQueries(Lenient):
     queries: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _drop_off_topic(self, info: ValidationInfo) -> LenientQueries:
+        topic = junk.context_of(info.context).topic
+        if junk.off_topic_queries(self.queries, topic):
+            self.queries = [q for q in self.queries if not junk.off_topic_queries([q], topic)]
+        return self
 
 
 __all__ = [

@@ -1,0 +1,123 @@
+"""The fake server as a small local model behind llama-cpp-python's server behaves.
+
+``FakeOpenAIServer(handler=SmallLocalModel(...), single_slot=True, answer_model=LOCAL_MODEL)``:
+
+- one request at a time (``single_slot``); the answers name their own model (``answer_model``);
+- HTTP 500 for ``response_format: json_schema`` (llama-cpp-python's server does that);
+- raw newlines inside JSON strings (grammar-constrained output does that);
+- with ``junk``, answers that fit the schema but say nothing, one kind per name in
+  ``JUNK_KINDS``; ``stubborn=False`` answers a re-ask (a message carrying the validation
+  error) properly, ``stubborn=True`` repeats the junk whatever it is told.
+
+Junk goes into the first item of an answer (the first blurb, the first theme), so a run with
+stubborn junk has one offline blurb per blurbs call.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.fakes.openai_server import Answer, Fault, RecordedRequest, Reply, request_schema
+from tests.fakes.schema_instance import schema_instance
+
+LOCAL_MODEL = "smollm2-135m-instruct-q8_0.gguf"
+JUNK_KINDS = (
+    "instructions",  # a blurb that repeats the prompt's instructions
+    "title",  # a blurb equal to its paper's title
+    "brackets",  # a blurb with no letters: "]["
+    "id_title",  # a theme titled "P1"
+    "bare_headline",  # a headline that is only "Today at a glance"
+    "empty_blurbs",  # an empty blurb list
+    "foreign_queries",  # query expansions in another language, no word of the topic
+)
+COPIED_INSTRUCTIONS = "what they did and what they found, at most 60 words, jargon glossed"
+REASK_MARK = "did not pass validation"
+_SENTENCES = (
+    "The authors test a simple idea on a public benchmark.",
+    "It works better than the usual baseline.",
+    "A small model learns the task with fewer examples.",
+    "The method is cheap to run on one machine.",
+)
+
+
+@dataclass
+class SmallLocalModel:
+    """A handler for `FakeOpenAIServer`: see the module docstring."""
+
+    junk: frozenset[str] = frozenset()
+    stubborn: bool = False
+    raw_newlines: bool = True
+    _turn: itertools.count = field(default_factory=itertools.count, repr=False)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.junk) - set(JUNK_KINDS)
+        if unknown:
+            raise ValueError(f"unknown junk kinds: {sorted(unknown)}")
+
+    def __call__(self, body: Mapping[str, Any]) -> Answer:
+        fmt = body.get("response_format") or {}
+        if fmt.get("type") == "json_schema":
+            return Fault.http(500, {"detail": "Internal Server Error (json_schema not supported)"})
+        schema, as_tool = request_schema(body)
+        if schema is None:
+            return Reply("The fake local model says hello.")
+        value = schema_instance(schema, text=self._words)
+        reasked = REASK_MARK in _last_user(body)
+        if self.junk and (self.stubborn or not reasked):
+            value = self._spoil(value, RecordedRequest.text_of(body))
+        text = json.dumps(value, ensure_ascii=False)
+        if self.raw_newlines:
+            text = text.replace("\\n", "\n")  # a raw newline inside a JSON string
+        return Reply(text, tool_call=as_tool)
+
+    def _words(self, name: str, min_length: int, max_length: int | None) -> str:
+        start = next(self._turn)
+        text = f"{_SENTENCES[start % 4]}\n{_SENTENCES[(start + 1) % 4]}"
+        if name in ("title", "queries"):
+            text = "Learning with fewer examples" if name == "title" else "sparse attention"
+        while len(text) < min_length:
+            text += " More words."
+        return text if max_length is None else text[:max_length].rstrip()
+
+    def _spoil(self, value: Any, prompt: str) -> Any:
+        if not isinstance(value, dict):
+            return value
+        if "blurbs" in value:
+            if "empty_blurbs" in self.junk:
+                value["blurbs"] = []
+            elif value["blurbs"]:
+                first = value["blurbs"][0]
+                if "instructions" in self.junk:
+                    first["blurb"] = COPIED_INSTRUCTIONS
+                elif "title" in self.junk:
+                    first["blurb"] = _title_of(prompt, first["paper_id"]) or first["blurb"]
+                elif "brackets" in self.junk:
+                    first["blurb"] = "]["
+        if "themes" in value and "id_title" in self.junk and value["themes"]:
+            value["themes"][0]["title"] = "P1"
+        if "headline" in value and "bare_headline" in self.junk:
+            value["headline"] = "Today at a glance"
+        if "queries" in value and "foreign_queries" in self.junk:
+            value["queries"] = ["注意力机制", "稀疏注意力模型"]
+        return value
+
+
+def _last_user(body: Mapping[str, Any]) -> str:
+    users = [m for m in body.get("messages", []) if m.get("role") == "user"]
+    return RecordedRequest.text_of({"messages": users[-1:]})
+
+
+def _title_of(prompt: str, sid: str) -> str | None:
+    start = prompt.find(f'<paper id="{sid}">')
+    if start == -1:
+        return None
+    start += len(f'<paper id="{sid}">')
+    end = prompt.find("\n", start)
+    return prompt[start : end if end != -1 else None].strip()
+
+
+__all__ = ["COPIED_INSTRUCTIONS", "JUNK_KINDS", "LOCAL_MODEL", "SmallLocalModel"]

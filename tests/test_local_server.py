@@ -1,0 +1,160 @@
+"""The model path against a small local server, end to end through the CLI.
+
+The fake server plays llama-cpp-python's server with a tiny model (`tests.fakes.small_local`):
+one request at a time, HTTP 500 for json_schema, raw newlines inside JSON strings, its own model
+name, and (when asked) each kind of junk. The digest must find the dialect once and remember
+it, parse the answers, catch the junk with a re-ask that carries the error, and say honestly
+who wrote what.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakes.openai_server import FakeOpenAIServer, RecordedRequest
+from tests.fakes.small_local import LOCAL_MODEL, SmallLocalModel
+
+DATE = "2026-11-26"
+
+
+def local_server(**junk: Any) -> FakeOpenAIServer:
+    return FakeOpenAIServer(
+        handler=SmallLocalModel(**junk), single_slot=True, answer_model=LOCAL_MODEL
+    )
+
+
+def digest(srv: FakeOpenAIServer, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
+    env.update(
+        DIGEST_HOME=str(home),
+        DIGEST_LLM__BASE_URL=srv.base_url,
+        DIGEST_LLM__MODEL="smollm2",
+        DIGEST_LLM__TIMEOUT_SECONDS="10",
+        DIGEST_LLM__MAX_RETRY_WAIT_SECONDS="0",
+        COLUMNS="200",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "agent", *args],
+        cwd=home.parent, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def daily(srv: FakeOpenAIServer, tmp_path: Path, date: str = DATE) -> tuple[str, dict, str]:
+    out = tmp_path / "out"
+    result = digest(srv, tmp_path / "home", "daily", "--engine", "llm", "--source", "sample",
+                    "--max-papers", "8", "--date", date, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    data = json.loads((out / date / "digest.json").read_text(encoding="utf-8"))
+    text = next((out / date).glob("*.txt")).read_text(encoding="utf-8")
+    return result.stdout, data, text
+
+
+def formats(requests: list[RecordedRequest]) -> list[str]:
+    out = []
+    for r in requests:
+        fmt = r.body.get("response_format") or {}
+        kind = fmt.get("type") or ("tools" if r.body.get("tools") else "none")
+        out.append("json_object_schema" if kind == "json_object" and "schema" in fmt else kind)
+    return out
+
+
+def test_a_small_local_server_gets_its_dialect_once_and_honest_labels(tmp_path: Path) -> None:
+    with local_server() as srv:
+        stdout, data, text = daily(srv, tmp_path)
+        first_run = formats(srv.chat_requests)
+        assert first_run[0] == "json_schema" and first_run.count("json_schema") == 1
+        assert set(first_run[1:]) == {"json_object_schema"}  # the 500 was not retried
+        assert srv.max_in_flight == 1  # local default: one call at a time
+        _, later, _ = daily(srv, tmp_path, "2026-11-27")
+        assert "json_schema" not in formats(srv.chat_requests[len(first_run):])  # remembered
+    run = data["model"]
+    assert run["dialect"] == "json_object_schema" and run["model"] == LOCAL_MODEL
+    assert run["requested"] == "smollm2" and run["offline_blurbs"] == 0 and run["blurbs"] == 8
+    assert run["cost_known"] is False and data["usage"]["cost_usd"] == 0
+    assert data["engine"] == f"llm:{LOCAL_MODEL}" and data["degraded"] == []
+    # raw newlines inside the answer's strings were read, not re-asked
+    assert all(p["engine"] == "llm" for t in data["themes"] for p in t["papers"])
+    assert "json_object_schema dialect" in stdout and LOCAL_MODEL in stdout
+    assert "no cost estimate" in stdout and "about $" not in stdout
+    assert f"Written by the language model {LOCAL_MODEL}." in text
+    assert "no cost estimate" in text and "[offline]" not in text
+    assert later["model"]["dialect"] == "json_object_schema"
+
+
+def test_stubborn_junk_is_reasked_with_the_error_then_written_offline_and_marked(
+    tmp_path: Path,
+) -> None:
+    with local_server(junk=frozenset({"title"}), stubborn=True) as srv:
+        stdout, data, text = daily(srv, tmp_path)
+        requests = srv.chat_requests
+    reasks = [r for r in requests if "did not pass validation" in r.prompt_text]
+    assert reasks, "junk answers are re-asked"
+    last = reasks[0].messages[-1]["content"]
+    assert "only repeats its title: say what the paper did and found" in last
+    offline = [p for t in data["themes"] for p in t["papers"] if p["engine"] == "offline"]
+    run = data["model"]
+    assert offline and run["offline_blurbs"] == len(offline) < run["blurbs"] == 8
+    label = f"llm:{LOCAL_MODEL}, {len(offline)} of 8 blurbs by the offline engine"
+    assert data["engine"] == label and label in stdout
+    assert any(n["step"] == "blurbs" for n in data["degraded"])
+    # the email: a marker on each offline paper, a grammatical banner, no parser internals
+    assert text.count("[offline]") == len(offline)
+    flat = " ".join(text.split())
+    assert f"offline engine wrote {len(offline)} of the 8 paper summaries (marked “offline”)" in flat
+    assert "re-ask" not in flat and "validation" not in flat
+
+
+def test_failed_answers_are_never_served_from_the_cache(tmp_path: Path) -> None:
+    with local_server(junk=frozenset({"brackets"}), stubborn=True) as srv:
+        _, first, _ = daily(srv, tmp_path)
+        asked_first = len(srv.chat_requests)
+        srv.handler = SmallLocalModel()  # the model behaves now
+        _, again, _ = daily(srv, tmp_path)
+        asked_again = srv.chat_requests[asked_first:]
+    assert first["model"]["offline_blurbs"] > 0
+    # the valid answers (grouping, headline) come from the cache; the junk ones are asked anew
+    assert asked_again and all("blurbs" in json.dumps(r.body) for r in asked_again)
+    assert again["model"]["offline_blurbs"] == 0 and again["usage"]["cache_hits"] >= 2
+
+
+@pytest.mark.parametrize(
+    ("junk", "error"),
+    [
+        ({"instructions", "id_title", "bare_headline"},
+         ("repeats the instructions", "is an id: name what the theme", "says nothing")),
+        ({"brackets"}, ("has no words in it",)),
+        ({"empty_blurbs"}, ("blurbs is empty: write one blurb for each id",)),
+    ],
+    ids=["instructions+id_title+bare_headline", "brackets", "empty_blurbs"],
+)
+def test_each_kind_of_junk_is_caught_and_the_reask_fixes_it(
+    tmp_path: Path, junk: set[str], error: tuple[str, ...]
+) -> None:
+    with local_server(junk=frozenset(junk)) as srv:
+        _, data, _ = daily(srv, tmp_path)
+        reasks = [r.messages[-1]["content"] for r in srv.chat_requests
+                  if "did not pass validation" in r.prompt_text]
+    for needle in error:
+        assert any(needle in text for text in reasks), (needle, reasks)
+    assert data["model"]["offline_blurbs"] == 0  # the re-ask got a proper answer
+    assert all(p["engine"] == "llm" for t in data["themes"] for p in t["papers"])
+    assert data["headline"] != "Today at a glance"
+    assert all(t["title"] != "P1" for t in data["themes"])
+
+
+def test_query_expansion_in_another_language_is_reasked(tmp_path: Path) -> None:
+    with local_server(junk=frozenset({"foreign_queries"})) as srv:
+        result = digest(srv, tmp_path / "home", "topic", "sparse attention", "--source", "sample",
+                        "--engine", "llm", "--format", "json", "--max-papers", "5")
+        requests = srv.chat_requests
+    assert result.returncode == 0, result.stderr
+    expansion = [r for r in requests if "queries" in json.dumps(r.body.get("response_format"))]
+    assert len(expansion) == 2  # the junk answer, then the re-ask that carries the error
+    assert "is not in the topic's language" in expansion[1].messages[-1]["content"]
