@@ -76,7 +76,18 @@ def test_equal_results_exit_zero() -> None:
         "readability",
         "tokens",
     ]
-    assert all(row.status == "ok" for row in comparison.rows)
+    assert all(row.status == "same" for row in comparison.rows)
+
+
+def test_a_difference_within_the_threshold_is_same_not_better() -> None:
+    """ari allows 0.05: 0.03 better is noise ("same"); 0.2 better is "better"."""
+    base = EQUAL["ari"]
+    slight = compare(results({**EQUAL, "ari": base + 0.03}), CASES)
+    ari = next(row for row in slight.rows if row.scorer.name == "ari")
+    assert not ari.improved and ari.status == "same"
+    clear = compare(results({**EQUAL, "ari": base + 0.2}), CASES)
+    ari = next(row for row in clear.rows if row.scorer.name == "ari")
+    assert ari.improved and ari.status == "better"
 
 
 @pytest.mark.parametrize(

@@ -76,7 +76,9 @@ class Row:
     def improved(self) -> bool:
         if self.baseline is None or self.candidate is None:
             return False
-        return self.scorer.worse_by(self.baseline.mean, self.candidate.mean) < -1e-9
+        # Mirror of `regressed`: a difference within the threshold is "same", not "better".
+        worse = self.scorer.worse_by(self.baseline.mean, self.candidate.mean)
+        return worse < -(self.scorer.allowed(self.baseline.mean) + 1e-9)
 
     @property
     def below_floor(self) -> bool:
@@ -92,7 +94,12 @@ class Row:
     def status(self) -> str:
         if self.regressed:
             return "REGRESSED"
-        status = "better" if self.improved else "ok"
+        if self.improved:
+            status = "better"
+        elif self.baseline is not None and self.candidate is not None:
+            status = "same"
+        else:
+            status = "ok"
         return status + (", below offline floor" if self.below_floor else "")
 
 

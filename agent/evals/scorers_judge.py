@@ -145,7 +145,7 @@ async def _ask(
         )
         answer = await model.complete(request)
         try:
-            return schema.model_validate_json(answer.text).model_dump()
+            verdict = schema.model_validate_json(answer.text).model_dump()
         except ValidationError as exc:
             if attempt:
                 raise ModelError(
@@ -159,6 +159,9 @@ async def _ask(
                 {"role": "assistant", "content": answer.text},
                 {"role": "user", "content": prompt.reask.render(error=error).strip()},
             )
+            continue
+        answer.validated()  # only a valid verdict is kept in the cache
+        return verdict
     raise AssertionError("unreachable")  # pragma: no cover
 
 

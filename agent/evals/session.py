@@ -111,6 +111,21 @@ def _variants(
         source.cleanup()
 
 
+EVAL_SEED = 1234  # eval runs ask for repeatable sampling where the server takes a seed
+
+
+def steady_settings(settings: Settings) -> Settings:
+    """Settings for a repeatable eval: the local-server defaults, temperature 0 and a fixed
+    seed (unless the config sets one), so identical prompts give identical answers."""
+    from agent.summarize.llm.local import with_local_defaults
+
+    settings = with_local_defaults(settings)
+    update: dict[str, object] = {"temperature": 0.0}
+    if settings.llm.seed is None:
+        update["seed"] = EVAL_SEED
+    return settings.model_copy(update={"llm": settings.llm.model_copy(update=update)})
+
+
 def run_eval_session(
     settings: Settings, options: EvalOptions, *, cwd: Path, progress: Progress | None = None
 ) -> EvalOutcome:
@@ -134,6 +149,8 @@ def run_eval_session(
     store = None
     if engine == "llm" or options.judge:
         from agent.store import Store
+
+        settings = steady_settings(settings)
 
         store = Store.open(settings.home)
     try:

@@ -1,0 +1,177 @@
+"""Dialect detection, lenient JSON, junk checks and local-server defaults, piece by piece.
+
+The CLI end-to-end tests are in test_local_server.py; these pin each rule on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from agent.config import LLMSettings, Settings
+from agent.errors import ModelError
+from agent.store import Store
+from agent.summarize.llm import junk, lenient_json
+from agent.summarize.llm.chat import ChatRequest
+from agent.summarize.llm.errors import ModelUnavailable
+from agent.summarize.llm.local import _context_in, is_local, with_local_defaults
+from agent.summarize.llm.meter import UsageMeter
+from agent.summarize.llm.openai_chat import OpenAIChatModel
+from agent.summarize.llm.retry import RunClock
+from agent.summarize.llm.schemas import Headline, Queries, blurbs_schema
+from tests.fakes.openai_server import Fault, FakeOpenAIServer, Reply
+
+
+class Answer(BaseModel):
+    ids: list[str]
+
+
+def request() -> ChatRequest:
+    return ChatRequest("grouping", ({"role": "user", "content": "ids?"},), Answer, "grouping", 256, "v1")
+
+
+async def _no_sleep(_: float) -> None:
+    return None
+
+
+def model(srv: FakeOpenAIServer, store: Store | None, **overrides: Any) -> OpenAIChatModel:
+    llm = LLMSettings(model="local", base_url=srv.base_url, max_attempts=3, **overrides)
+    return OpenAIChatModel(llm, meter=UsageMeter({}, None), clock=RunClock(60), sleep=_no_sleep,
+                           memory=store)
+
+
+def ask(m: OpenAIChatModel, times: int = 1) -> list[Any]:
+    async def go() -> list[Any]:
+        out: list[Any] = []
+        try:
+            for _ in range(times):
+                try:
+                    out.append(await m.complete(request()))
+                except ModelError as exc:
+                    out.append(exc)
+        finally:
+            await m.aclose()
+        return out
+
+    return asyncio.run(go())
+
+
+def only_tools(body: dict[str, Any]) -> Any:
+    if body.get("tools"):
+        return Reply({"ids": ["P1"]}, tool_call=True)
+    return Fault.http(400, {"error": {"message": "response_format not supported"}})
+
+
+def test_auto_moves_down_on_rejections_and_remembers_per_endpoint(tmp_path: Path) -> None:
+    with FakeOpenAIServer(handler=only_tools) as srv, Store.open(tmp_path) as store:
+        first = model(srv, store)
+        answers = ask(first, times=2)
+        assert [a.text for a in answers] == ['{"ids": ["P1"]}'] * 2
+        sent = [("tools" if r.body.get("tools") else r.body["response_format"]["type"])
+                for r in srv.chat_requests]
+        # json_schema and json_object(+schema) once each, never retried; then tools throughout
+        assert sent == ["json_schema", "json_object", "tools", "tools"]
+        assert first.dialect == "tools"
+        assert store.remembered_dialect(srv.base_url.rstrip("/"), "local") == "tools"
+        ask(model(srv, store))  # a new run starts with the remembered dialect
+        assert srv.chat_requests[-1].body.get("tools") and len(srv.chat_requests) == 5
+
+
+def test_every_dialect_rejected_is_one_clear_error_and_no_more_requests(tmp_path: Path) -> None:
+    with FakeOpenAIServer(handler=lambda body: Fault.http(422)) as srv:
+        failed, again = ask(model(srv, None), times=2)
+        assert isinstance(failed, ModelUnavailable) and isinstance(again, ModelUnavailable)
+        assert "rejected every structured-output dialect" in str(failed)
+        assert len(srv.chat_requests) == 4  # one per dialect; the second call asks nothing
+
+
+def test_an_explicit_dialect_wins_and_its_500_is_retried_as_an_outage() -> None:
+    with FakeOpenAIServer() as srv:
+        srv.queue(Fault.http(500), Fault.http(500), Reply({"ids": ["P1"]}))
+        [answer] = ask(model(srv, None, dialect="json_schema"))
+        assert not isinstance(answer, Exception)
+        formats = [r.body["response_format"]["type"] for r in srv.chat_requests]
+        assert formats == ["json_schema"] * 3
+
+
+def test_the_answer_names_the_model_the_server_ran() -> None:
+    with FakeOpenAIServer(answer_model="qwen2.5-7b-instruct-q4_k_m.gguf") as srv:
+        srv.queue(Reply({"ids": []}))
+        [answer] = ask(model(srv, None))
+        assert answer.model == "qwen2.5-7b-instruct-q4_k_m.gguf"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"ids": ["P1"], "note": "two\nlines\tand a tab"}',
+        '```json\n{"ids": ["P1"], "note": "x"}\n```',
+        'Here is the JSON:\n{"ids": ["P1"], "note": "x"} Hope this helps!',
+    ],
+    ids=["control characters", "code fence", "words around"],
+)
+def test_lenient_parsing_reads_what_small_models_write(text: str) -> None:
+    assert lenient_json.parse(text)["ids"] == ["P1"]
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [("I cannot answer that.", "no JSON object"), ('{"ids": ["P1"', "ends too early")],
+)
+def test_not_json_says_what_to_do(text: str, needle: str) -> None:
+    with pytest.raises(lenient_json.NotJson, match=needle) as info:
+        lenient_json.parse(text)
+    assert "answer with" in str(info.value)
+
+
+def test_junk_checks_give_errors_a_model_can_act_on() -> None:
+    context = junk.JunkContext(
+        instructions=junk.shingles("For each paper write blurb: what they did and what they found"),
+        titles={"P1": "Sparse Attention at Scale"},
+        topic="sparse attention",
+    )
+    schema = blurbs_schema(["P1"])
+
+    def errors(data: dict[str, Any]) -> str:
+        with pytest.raises(ValidationError) as info:
+            schema.model_validate(data, context=context)
+        return str(info.value)
+
+    good = {"paper_id": "P1", "blurb": "They prune attention.", "why_it_matters": None}
+    assert schema.model_validate({"summary": "Attention.", "blurbs": [good]}, context=context)
+    copied = {**good, "blurb": "Write blurb: what they did and what they found here"}
+    assert "repeats the instructions" in errors({"summary": "S.", "blurbs": [copied]})
+    assert "only repeats its title" in errors(
+        {"summary": "S.", "blurbs": [{**good, "blurb": "Sparse attention at scale."}]}
+    )
+    assert "no words in it" in errors({"summary": "S.", "blurbs": [{**good, "blurb": "]["}]})
+    assert "blurbs is empty" in errors({"summary": "S.", "blurbs": []})
+    with pytest.raises(ValidationError, match="says nothing"):
+        Headline.model_validate({"headline": "Today at a glance"})
+    with pytest.raises(ValidationError, match="not in the topic's language"):
+        Queries.model_validate({"queries": ["注意力机制", "稀疏注意力"]}, context=context)
+    assert Queries.model_validate({"queries": ["sparse attention", "efficient transformers"]},
+                                  context=context)
+
+
+def test_local_defaults_apply_to_private_addresses_and_yield_to_settings() -> None:
+    assert is_local("http://127.0.0.1:8080/v1") and is_local("http://192.168.1.5:11434/v1")
+    assert is_local("http://localhost:8000/v1") and not is_local("https://api.openai.com/v1")
+    assert not is_local(None)
+    # vLLM reports max_model_len per model; llama.cpp n_ctx in /props
+    assert _context_in({"data": [{"id": "m", "max_model_len": 16384}]}, "m") == 16384
+    assert _context_in({"default_generation_settings": {"n_ctx": 4096}}, "m") == 4096
+    local = LLMSettings(base_url="http://127.0.0.1:9/v1", concurrency=2, context_window=4096)
+    settings = with_local_defaults(Settings(llm=local)).llm
+    assert settings.concurrency == 2 and settings.context_window == 4096  # set: kept
+    assert settings.timeout_seconds == 300 and settings.max_output_tokens == 1024
+    assert settings.input_budget_tokens == 3000  # within the 4096 window less the output cap
+    assert settings.prices == {}  # a local model is not priced as a paid one
+    remote = Settings(llm=LLMSettings(base_url="https://api.example.com/v1"))
+    assert with_local_defaults(remote) is remote
+    forced_off = Settings(llm=LLMSettings(base_url="http://127.0.0.1:9/v1", local_defaults=False))
+    assert with_local_defaults(forced_off) is forced_off
