@@ -28,7 +28,7 @@ LOCAL_MODEL = "smollm2-135m-instruct-q8_0.gguf"
 JUNK_KINDS = (
     "instructions",  # a blurb that repeats the prompt's instructions
     "title",  # a blurb equal to its paper's title
-    "brackets",  # a blurb with no letters: "]["
+    "brackets",  # a field with no letters: the theme summary of a blurbs answer is "]["
     "id_title",  # a theme titled "P1"
     "bare_headline",  # a headline that is only "Today at a glance"
     "empty_blurbs",  # an empty blurb list
@@ -87,6 +87,8 @@ class SmallLocalModel:
         if not isinstance(value, dict):
             return value
         if "blurbs" in value:
+            if "brackets" in self.junk:
+                value["summary"] = "]["
             if "empty_blurbs" in self.junk:
                 value["blurbs"] = []
             elif value["blurbs"]:
@@ -95,8 +97,6 @@ class SmallLocalModel:
                     first["blurb"] = COPIED_INSTRUCTIONS
                 elif "title" in self.junk:
                     first["blurb"] = _title_of(prompt, first["paper_id"]) or first["blurb"]
-                elif "brackets" in self.junk:
-                    first["blurb"] = "]["
         if "themes" in value and "id_title" in self.junk and value["themes"]:
             value["themes"][0]["title"] = "P1"
         if "headline" in value and "bare_headline" in self.junk:

@@ -67,6 +67,8 @@ class OpenAIChatModel(ChatModel):
         self._lock_loop: asyncio.AbstractEventLoop | None = None
         self.base_url = llm.base_url
         self._llm = llm
+        if self._settled is None:  # say the remembered one until a call settles it
+            self.dialect = self._remembered() or dialects.AUTO
         self.meter = meter if meter is not None else UsageMeter(llm.prices, llm.max_cost_usd)
         self.policy = policy or TransportPolicy.from_settings(llm, clock=clock, sleep=sleep)
         self._client: openai.AsyncOpenAI | None = None
