@@ -69,6 +69,7 @@ def test_the_engine_reports_every_call(tmp_path: Path, monkeypatch: pytest.Monke
         llm = LLMSettings(
             model="primary", fallback_model="second", base_url=srv.base_url, api_key=SecretStr("k"),
             max_attempts=1, timeout_seconds=2, circuit_breaker_failures=1,
+            dialect="json_schema",  # one request per call (auto would probe past the 500s)
         )
         summary = LLMEngine(Settings(home=tmp_path, llm=llm), None, progress=lines.append).summarize(papers)
         calls = len(srv.chat_requests)

@@ -194,7 +194,7 @@ def degraded_sentence(notes: Iterable[DegradedNote], *, theme: Theme) -> str:
     because = " and ".join(reasons)
     offline = sum(p.engine == "offline" for p in theme.papers)
     total = len(theme.papers)
-    if offline and offline == total:
+    if (offline and offline == total) or (not offline and theme.engine == "offline"):
         return f"The offline engine wrote this section because {because}."
     if offline:
         return (

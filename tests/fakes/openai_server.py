@@ -707,6 +707,15 @@ def _echo_filler(request: Mapping[str, Any]) -> TextFiller:
     return fill
 
 
+def _plain_words(name: str, min_length: int, max_length: int | None) -> str:
+    """Plain words (a bare "…" would be junk to the client's checks), padded and cut to fit."""
+    del name
+    text = "Plain words written by the fake server."
+    while len(text) < min_length:
+        text += " More plain words."
+    return text if max_length is None else text[:max_length]
+
+
 def default_digest_handler(
     request: Mapping[str, Any], echo_mode: EchoMode = "placeholder"
 ) -> Reply:
@@ -717,7 +726,7 @@ def default_digest_handler(
     so answers have realistic lengths (and token counts) for benchmarks.
     """
     schema, as_tool = request_schema(request)
-    text = _echo_filler(request) if echo_mode == "offline" else None
+    text = _echo_filler(request) if echo_mode == "offline" else _plain_words
     if schema is None:
         return Reply((text or placeholder_text)("content", 0, 200))
     return Reply(schema_instance(schema, text=text), tool_call=as_tool)
