@@ -710,9 +710,9 @@ def _echo_filler(request: Mapping[str, Any]) -> TextFiller:
 def _plain_words(name: str, min_length: int, max_length: int | None) -> str:
     """Plain words (a bare "…" would be junk to the client's checks), padded and cut to fit."""
     del name
-    text = "Plain words written by the fake server."
+    text = "A few plain words"  # short: strict schemas do not say the length bound
     while len(text) < min_length:
-        text += " More plain words."
+        text += " and more"
     return text if max_length is None else text[:max_length]
 
 
