@@ -45,6 +45,8 @@ def test_chaos_100_runs_all_complete(tmp_path: Any) -> None:
                 max_retry_wait_seconds=0.0,
                 timeout_seconds=5.0,
                 concurrency=4,
+                dialect="json_schema",
+                local_defaults=False,  # the fake server stands for a remote endpoint
             ),
         )
         for seed in range(RUNS):

@@ -73,7 +73,8 @@ def _engine(srv: FakeOpenAIServer, home: Path, **llm: Any) -> LLMEngine:
         home=home,
         llm=LLMSettings(
             model="gpt-4o-mini", base_url=srv.base_url, api_key=SecretStr("sk-test-concurrency"),
-            max_retry_wait_seconds=0.0, timeout_seconds=5.0, **llm,
+            max_retry_wait_seconds=0.0, timeout_seconds=5.0, dialect="json_schema",
+            local_defaults=False, **llm,  # the fake server stands for a remote endpoint
         ),
     )  # fmt: skip
     return LLMEngine(settings, None)

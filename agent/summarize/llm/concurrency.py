@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 _SLOT: contextvars.ContextVar[_Slot | None] = contextvars.ContextVar(
     "model_call_slot", default=None
@@ -89,6 +89,7 @@ class _Slot:
         self.held = True
         self.epoch = limit.epoch
         self.throttled = False  # the last attempt was answered 429
+        self.keep = False  # hold the slot through retry waits (see `keeping_slot`)
 
     async def finish(self, *, succeeded: bool) -> None:
         if self.held:
@@ -108,7 +109,7 @@ def note_retry(status_code: int | None) -> None:
 async def backoff_sleep(sleep: Callable[[float], Awaitable[None]], seconds: float) -> None:
     """Wait before retrying a 429 without holding a slot, then queue for one again."""
     slot = _SLOT.get()
-    if slot is None or not slot.held or not slot.throttled:
+    if slot is None or not slot.held or not slot.throttled or slot.keep:
         await sleep(seconds)
         return
     await slot.finish(succeeded=False)
@@ -117,4 +118,20 @@ async def backoff_sleep(sleep: Callable[[float], Awaitable[None]], seconds: floa
     slot.held, slot.epoch = True, slot.limit.epoch
 
 
-__all__ = ["AdaptiveLimit", "backoff_sleep", "note_retry"]
+@contextmanager
+def keeping_slot() -> Iterator[None]:
+    """Keep the current call's slot through its retry waits. For a dialect probe: the other
+    calls wait for it while holding their slots, so a probe that let go of its slot during a
+    429 wait could never get one back."""
+    slot = _SLOT.get()
+    if slot is None:
+        yield
+        return
+    before, slot.keep = slot.keep, True
+    try:
+        yield
+    finally:
+        slot.keep = before
+
+
+__all__ = ["AdaptiveLimit", "backoff_sleep", "keeping_slot", "note_retry"]

@@ -19,6 +19,7 @@ from agent.config import LLMSettings
 from agent.models import Usage
 from agent.summarize.llm import dialects
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
+from agent.summarize.llm.concurrency import keeping_slot
 from agent.summarize.llm.dialects import ORDER, DialectMemory
 from agent.summarize.llm.errors import (
     AnswerTruncated,
@@ -125,7 +126,8 @@ class OpenAIChatModel(ChatModel):
                 return await self._complete(request, self._settled, probing=False)
             async with self._probe_lock():
                 if self._settled is None:
-                    return await self._probe(request)
+                    with keeping_slot():
+                        return await self._probe(request)
             return await self._complete(request, self._settled, probing=False)
 
     async def _probe(self, request: ChatRequest) -> ChatAnswer:
