@@ -466,7 +466,7 @@ def schedule(
 @click.option("--prompts", "prompts", type=click.Path(path_type=Path, file_okay=False), default=None, help="Candidate prompts directory (default: the bundled prompts/).")
 @click.option("--baseline", default=None, metavar="GIT_REF_OR_DIR", help="Baseline prompts: a directory, or a git ref whose prompts/ is used (default: HEAD).")
 @click.option("--engine", type=click.Choice(["offline", "llm"]), default=None, help="llm (default when a model is configured) or offline (a smoke run: prompts do not matter).")
-@click.option("--repeat", type=click.IntRange(1, 50), default=1, help="Run each case N times; the table shows mean and spread.")
+@click.option("--repeat", type=click.IntRange(1, 50), default=1, help="Run each case N times; the table shows mean and 95% bootstrap interval.")
 @click.option("--report", "report", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write the report here: .md (Markdown) or .html (default: next to the run's JSONL).")
 @click.option("--judge", is_flag=True, help="Add the model-graded scorer (prompts/judge.j2; needs a model; cached).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Directory for the raw results JSONL (default: evals/runs, git-ignored).")

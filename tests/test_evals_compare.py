@@ -10,8 +10,9 @@ import pytest
 from rich.console import Console
 
 from agent.errors import ConfigError
+from agent.evals.bootstrap import difference_interval, mean_interval
 from agent.evals.cases import EvalCase
-from agent.evals.compare import aggregate, compare
+from agent.evals.compare import Row, aggregate, compare
 from agent.evals.report import markdown_escape, print_table, write_report
 from agent.evals.results import CaseResult, Score
 from agent.evals.runner import EvalRun, read_jsonl, write_jsonl
@@ -145,7 +146,8 @@ def test_mean_and_spread_over_repeats() -> None:
     assert stat is not None
     assert stat.mean == pytest.approx(0.6) and stat.repeats == 3 and stat.cases == 2
     assert stat.spread == pytest.approx(0.1)  # per-repeat means 0.5, 0.6, 0.7
-    assert stat.show("{:.2f}") == "0.60 ± 0.10"
+    assert stat.interval is not None and 0.4 <= stat.interval[0] < 0.6 < stat.interval[1] <= 0.8
+    assert stat.show("{:.2f}") == f"0.60 [{stat.interval[0]:.2f}..{stat.interval[1]:.2f}]"
     assert aggregate(runs, "nmi") is None
 
 
@@ -259,3 +261,87 @@ def test_table_prints_every_scorer_and_the_regressions() -> None:
     ):
         assert word in text
     assert "regression: ari: 0.600 -> 0.300" in text
+
+
+# -- bootstrap intervals over cases and repeats (--repeat N) --------------------------------------
+
+NOISY_CASES = [f"c{i}" for i in range(6)]
+
+
+def repeated(
+    base: list[list[float]], cand: list[list[float]], scorer: str = "ari"
+) -> list[CaseResult]:
+    """Results from case-by-repeat grids of values for baseline and candidate."""
+    out = []
+    for case, b_values, c_values in zip(NOISY_CASES, base, cand, strict=False):
+        out += [made("baseline", case, {scorer: v}, repeat=r) for r, v in enumerate(b_values)]
+        out += [made("candidate", case, {scorer: v}, repeat=r) for r, v in enumerate(c_values)]
+    return out
+
+
+def ari_row(runs: list[CaseResult]) -> Row:
+    return next(row for row in compare(runs).rows if row.scorer.name == "ari")
+
+
+BASE_GRID = [
+    [0.60, 0.64, 0.58],
+    [0.70, 0.66, 0.72],
+    [0.50, 0.55, 0.52],
+    [0.62, 0.60, 0.65],
+    [0.68, 0.71, 0.66],
+    [0.57, 0.59, 0.61],
+]
+
+
+def test_bootstrap_interval_is_deterministic() -> None:
+    values = {"a": [0.1, 0.5, 0.9], "b": [0.3, 0.4]}
+    assert mean_interval(values) == mean_interval(values)
+    low, high = mean_interval(values)  # type: ignore[misc]
+    assert 0.1 <= low < high <= 0.9
+    assert difference_interval({"a": [1.0]}, {"b": [1.0]}) is None
+
+
+def test_identical_variants_never_regress_however_noisy() -> None:
+    row = ari_row(repeated(BASE_GRID, BASE_GRID))
+    assert row.delta_interval is not None
+    low, high = row.delta_interval
+    assert low <= 0.0 <= high
+    assert not row.regressed and not row.improved
+    assert row.status.startswith("same (CI ")
+    assert compare(repeated(BASE_GRID, BASE_GRID)).exit_code == 0
+
+
+def test_a_clear_regression_has_an_interval_past_the_threshold() -> None:
+    worse = [[v - 0.15 for v in repeats] for repeats in BASE_GRID]  # ari allows 0.05
+    runs = repeated(BASE_GRID, worse)
+    row = ari_row(runs)
+    assert row.delta_interval is not None
+    low, high = row.delta_interval
+    assert high < -0.05 and low > -0.25
+    assert row.regressed and row.status.startswith("REGRESSED (95% CI of Δ -0.")
+    comparison = compare(runs)
+    assert comparison.exit_code == 1
+    assert any("95% CI of Δ" in line for line in comparison.regressions)
+    assert ari_row(repeated(worse, BASE_GRID)).status.startswith("better (95% CI of Δ 0.")
+
+
+def test_noise_that_straddles_the_threshold_is_same() -> None:
+    """Mean 0.08 worse (past the 0.05 threshold), but the repeats scatter too much to be sure."""
+    noisy = [
+        [v - 0.08 + d for v, d in zip(repeats, (-0.2, 0.0, 0.2), strict=True)]
+        for repeats in BASE_GRID
+    ]
+    row = ari_row(repeated(BASE_GRID, noisy))
+    assert row.scorer.regressed(row.baseline.mean, row.candidate.mean)  # type: ignore[union-attr]
+    assert row.delta_interval is not None
+    assert row.delta_interval[0] < -0.05 < row.delta_interval[1]
+    assert not row.regressed
+    assert row.status == "same (CI spans the threshold)"
+    assert compare(repeated(BASE_GRID, noisy)).exit_code == 0
+
+
+def test_one_repeat_keeps_the_point_verdict_without_an_interval() -> None:
+    row = ari_row(repeated([[0.6]] * 6, [[0.5]] * 6))
+    assert row.delta_interval is None and row.regressed
+    assert row.status == "REGRESSED" and row.baseline is not None
+    assert row.baseline.show("{:.2f}") == "0.60"

@@ -3,7 +3,10 @@
 A scorer's value for a variant is the mean over cases of one repeat; the table shows the mean
 and the spread (sample standard deviation) of that over repeats. The candidate *regresses* on
 a scorer when its mean is worse than the baseline's by more than the scorer's threshold, and
-*breaks a bar* when a case threshold the baseline met is no longer met. Either means exit 1.
+*breaks a bar* when a case threshold the baseline met is no longer met. With repeats (`--repeat
+N`, N > 1) each mean gets a 95% bootstrap interval (`bootstrap.py`) and the verdict is taken on
+the interval of the difference: a regression only when all of it is worse than the threshold,
+an improvement only when all of it is better; anything else is "same". Either means exit 1.
 Being below the offline floor is reported, not fatal: the floor is what every prompt should
 beat, and the table says where one does not.
 """
@@ -14,6 +17,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from agent.evals.bootstrap import LEVEL, Values, difference_interval, mean_interval
 from agent.evals.cases import EvalCase
 from agent.evals.results import CaseResult
 from agent.evals.scorers import SCORERS, Scorer
@@ -23,32 +27,46 @@ BASELINE, CANDIDATE, OFFLINE = "baseline", "candidate", "offline"
 
 @dataclass(frozen=True)
 class Stat:
-    """Mean and spread over repeats of the per-repeat mean over cases."""
+    """Mean and spread over repeats of the per-repeat mean over cases, and the mean's interval."""
 
     mean: float
     spread: float
     repeats: int
     cases: int
+    interval: tuple[float, float] | None = None  # bootstrap over cases and repeats
 
     def show(self, fmt: str) -> str:
         text = fmt.format(self.mean)
-        return f"{text} ± {fmt.format(self.spread)}" if self.repeats > 1 else text
+        if self.repeats <= 1 or self.interval is None:
+            return text
+        low, high = self.interval
+        return f"{text} [{fmt.format(low)}..{fmt.format(high)}]"
+
+
+def case_values(results: Sequence[CaseResult], name: str) -> dict[str, list[float]]:
+    """case -> the values of scorer `name`, one per repeat, over `results` (one variant)."""
+    out: dict[str, list[float]] = {}
+    for result in sorted(results, key=lambda r: r.repeat):
+        score = result.score(name)
+        if score is not None:
+            out.setdefault(result.case, []).append(score.value)
+    return out
 
 
 def aggregate(results: Sequence[CaseResult], name: str) -> Stat | None:
     """The Stat of scorer `name` over `results` (one variant); None when no case has it."""
     by_repeat: dict[int, list[float]] = {}
-    cases: set[str] = set()
     for result in results:
         score = result.score(name)
         if score is not None:
             by_repeat.setdefault(result.repeat, []).append(score.value)
-            cases.add(result.case)
     if not by_repeat:
         return None
+    values = case_values(results, name)
     means = [sum(values) / len(values) for values in by_repeat.values()]
     spread = statistics.stdev(means) if len(means) > 1 else 0.0
-    return Stat(statistics.fmean(means), spread, len(means), len(cases))
+    interval = mean_interval(values) if len(means) > 1 else None
+    return Stat(statistics.fmean(means), spread, len(means), len(values), interval)
 
 
 @dataclass(frozen=True)
@@ -59,6 +77,7 @@ class Row:
     offline: Stat | None
     baseline: Stat | None
     candidate: Stat | None
+    delta_interval: tuple[float, float] | None = None  # candidate - baseline, with repeats
 
     @property
     def delta(self) -> float | None:
@@ -66,19 +85,40 @@ class Row:
             return None
         return self.candidate.mean - self.baseline.mean
 
+    def _worse(self) -> tuple[float, float] | None:
+        """How much worse the candidate is: (least, most); one point without an interval."""
+        if self.baseline is None or self.candidate is None:
+            return None
+        if self.delta_interval is None:
+            worse = self.scorer.worse_by(self.baseline.mean, self.candidate.mean)
+            return worse, worse
+        low, high = self.delta_interval
+        return (-high, -low) if self.scorer.higher_is_better else (low, high)
+
     @property
     def regressed(self) -> bool:
-        if self.baseline is None or self.candidate is None:
-            return False
-        return self.scorer.regressed(self.baseline.mean, self.candidate.mean)
+        worse, allowed = self._worse(), self.allowed
+        return worse is not None and allowed is not None and worse[0] > allowed + 1e-9
 
     @property
     def improved(self) -> bool:
-        if self.baseline is None or self.candidate is None:
-            return False
         # Mirror of `regressed`: a difference within the threshold is "same", not "better".
-        worse = self.scorer.worse_by(self.baseline.mean, self.candidate.mean)
-        return worse < -(self.scorer.allowed(self.baseline.mean) + 1e-9)
+        worse, allowed = self._worse(), self.allowed
+        return worse is not None and allowed is not None and worse[1] < -(allowed + 1e-9)
+
+    @property
+    def sureness(self) -> str:
+        """How sure the verdict is, from the interval of the difference ("" without one)."""
+        if self.delta_interval is None or self.allowed is None:
+            return ""
+        if self.regressed or self.improved:
+            fmt = self.scorer.fmt
+            low, high = (fmt.format(v) for v in self.delta_interval)
+            return f"{LEVEL:.0%} CI of Δ {low}..{high}"
+        worse = self._worse()
+        assert worse is not None
+        inside = -self.allowed - 1e-9 <= worse[0] and worse[1] <= self.allowed + 1e-9
+        return "CI within the threshold" if inside else "CI spans the threshold"
 
     @property
     def below_floor(self) -> bool:
@@ -92,15 +132,16 @@ class Row:
 
     @property
     def status(self) -> str:
+        sure = f" ({self.sureness})" if self.sureness else ""
         if self.regressed:
-            return "REGRESSED"
+            return "REGRESSED" + sure
         if self.improved:
             status = "better"
         elif self.baseline is not None and self.candidate is not None:
             status = "same"
         else:
             status = "ok"
-        return status + (", below offline floor" if self.below_floor else "")
+        return status + sure + (", below offline floor" if self.below_floor else "")
 
 
 @dataclass(frozen=True)
@@ -151,7 +192,8 @@ class Comparison:
                 lines.append(
                     f"{row.scorer.name}: {fmt.format(row.baseline.mean)} -> "
                     f"{fmt.format(row.candidate.mean)} ({row.scorer.direction} is better; "
-                    f"allowed {fmt.format(row.allowed)})"
+                    f"allowed {fmt.format(row.allowed)}"
+                    + (f"; {row.sureness})" if row.sureness else ")")
                 )
         for case in self.cases:
             for cell in case.broken:
@@ -178,6 +220,15 @@ def _mean_by(results: Sequence[CaseResult], name: str) -> tuple[float | None, st
     return (sum(values) / len(values) if values else None), first
 
 
+def _delta_interval(
+    by_variant: Mapping[str, Sequence[CaseResult]], name: str
+) -> tuple[float, float] | None:
+    values: dict[str, Values] = {
+        v: case_values(by_variant.get(v, []), name) for v in (BASELINE, CANDIDATE)
+    }
+    return difference_interval(values[BASELINE], values[CANDIDATE])
+
+
 def compare(
     results: Sequence[CaseResult],
     cases: Sequence[EvalCase] = (),
@@ -195,7 +246,11 @@ def compare(
             v: aggregate(by_variant.get(v, []), scorer.name) for v in (OFFLINE, BASELINE, CANDIDATE)
         }
         if any(stats.values()):
-            rows.append(Row(scorer, stats[OFFLINE], stats[BASELINE], stats[CANDIDATE]))
+            base, cand = stats[BASELINE], stats[CANDIDATE]
+            interval = None
+            if base and cand and base.repeats > 1 and cand.repeats > 1:
+                interval = _delta_interval(by_variant, scorer.name)
+            rows.append(Row(scorer, stats[OFFLINE], base, cand, interval))
     bars = {case.name: case.thresholds for case in cases}
     case_names = list(dict.fromkeys([*(c.name for c in cases), *(r.case for r in results)]))
     compared = []
@@ -226,5 +281,6 @@ __all__ = [
     "Row",
     "Stat",
     "aggregate",
+    "case_values",
     "compare",
 ]

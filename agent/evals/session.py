@@ -188,7 +188,11 @@ def run_eval_session(
                 "scorer": row.scorer.name,
                 "direction": row.scorer.direction,
                 **{
-                    variant: (None if stat is None else {"mean": stat.mean, "spread": stat.spread})
+                    variant: (
+                        None
+                        if stat is None
+                        else {"mean": stat.mean, "spread": stat.spread, "ci95": stat.interval}
+                    )
                     for variant, stat in (
                         (OFFLINE, row.offline),
                         (BASELINE, row.baseline),
@@ -196,7 +200,9 @@ def run_eval_session(
                     )
                 },
                 "delta": row.delta,
+                "delta_ci95": row.delta_interval,
                 "regressed": row.regressed,
+                "status": row.status,
             }
             for row in comparison.rows
         ],
