@@ -496,7 +496,13 @@ def eval(
     settings = settings_from(config_path, verbose)
     options = EvalOptions(cases_dir, prompts, baseline, engine, repeat, report, judge, out_dir, tags)
     with out.status("starting", spinner="dots") as status:
-        outcome = run_eval_session(settings, options, cwd=Path.cwd(), progress=status.update)
+
+        def progress(text: str) -> None:
+            status.update(text)
+            if text.startswith("case "):  # one line per run on stderr: a long eval shows life
+                err.print(text, markup=False, highlight=False)
+
+        outcome = run_eval_session(settings, options, cwd=Path.cwd(), progress=progress)
     print_table(out, outcome.comparison, labels=outcome.labels)
     out.print(f"report: {outcome.report}\nresults: {outcome.jsonl}", markup=False)
     from agent.evals.relevance import default_relevance_dir, run_relevance
@@ -510,6 +516,8 @@ def eval(
             markup=False,
             soft_wrap=True,
         )
+    if outcome.run.interrupted:
+        sys.exit(130)
     if outcome.exit_code or not all(r.passed for r in relevance):
         sys.exit(outcome.exit_code or 1)
 

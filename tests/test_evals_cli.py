@@ -352,3 +352,39 @@ def test_llm_regression_exits_one(
     [lines] = jsonl(tmp_path / "runs")
     assert {r["repeat"] for r in lines if r["type"] == "result"} == {0, 1}
     assert lines[-1]["exit_code"] == 1
+
+
+def test_results_are_journaled_case_by_case_and_ctrl_c_keeps_a_report(
+    tmp_path: Path, cases: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Offline smoke run: 3 variants x 2 cases = 6 runs; Ctrl-C while scoring the 4th."""
+    from agent.evals import runner
+
+    runs, report = tmp_path / "runs", tmp_path / "report.md"
+    seen: list[int] = []  # result lines already in the JSONL when each run is scored
+    real = runner.score_result
+
+    def interrupting(*args: Any, **kwargs: Any) -> Any:
+        [path] = runs.glob("*.jsonl")
+        lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        seen.append(sum(line["type"] == "result" for line in lines))
+        if len(seen) == 4:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "score_result", interrupting)
+    result = invoke(
+        "--cases", str(cases), "--engine", "offline", "--out", str(runs), "--report", str(report),
+        home=tmp_path / "home",
+    )  # fmt: skip
+    assert result.exit_code == 130, result.output
+    assert seen == [0, 1, 2, 3]  # each finished run was on disk before the next one was scored
+    for i in range(1, 5):
+        assert f"case {i}/6: " in result.stderr
+    assert "case 5/6" not in result.stderr
+    assert "interrupted (Ctrl-C) after 3 of 6 runs" in result.output
+    [lines] = jsonl(runs)
+    assert [line["type"] for line in lines] == ["meta", "result", "result", "result", "comparison"]
+    assert lines[-1]["interrupted"] is True and lines[-1]["exit_code"] == 130
+    text = report.read_text(encoding="utf-8")
+    assert "interrupted (Ctrl-C) after 3 of 6 runs" in text and "coverage" in text

@@ -57,6 +57,8 @@ class Variant:
 class EvalRun:
     meta: dict[str, Any]
     results: list[CaseResult] = field(default_factory=list)
+    planned: int = 0  # (variant, case, repeat) runs asked for
+    interrupted: bool = False  # stopped by Ctrl-C: `results` holds what finished
 
     def of(self, variant: str) -> list[CaseResult]:
         return [r for r in self.results if r.variant == variant]
@@ -181,6 +183,7 @@ class Runner:
     scorers: Sequence[Scorer] = SCORERS
     progress: Progress = lambda text: None
     memo: LatencyMemo | None = None
+    journal: Path | None = None  # JSONL written as results finish (meta line first)
 
     def __post_init__(self) -> None:
         if self.memo is None:
@@ -193,12 +196,18 @@ class Runner:
         run = EvalRun(
             meta={**meta, "variants": [_describe(v, prompt_sets.get(v.label)) for v in variants]}
         )
+        run.planned = len(variants) * len(cases) * self.repeat
         offline_done: dict[tuple[str, int], CaseResult] = {}
+        if self.journal is not None:
+            write_jsonl(self.journal, run)
         try:
             for variant in variants:
                 for case in cases:
                     for repeat in range(self.repeat):
-                        self.progress(f"{variant.label}: {case.name} ({repeat + 1}/{self.repeat})")
+                        self.progress(
+                            f"case {len(run.results) + 1}/{run.planned}: {variant.label} "
+                            f"{case.name} (repeat {repeat + 1}/{self.repeat})"
+                        )
                         if variant.engine == "offline":
                             key = (case.name, repeat)
                             if key not in offline_done:  # deterministic: run once, share
@@ -210,6 +219,10 @@ class Runner:
                         if self.judge is not None and result.summary is not None:
                             result = self._judged(case, result)
                         run.results.append(score_result(case, result, self.scorers))
+                        if self.journal is not None:
+                            append_result(self.journal, run.results[-1])
+        except KeyboardInterrupt:
+            run.interrupted = True  # keep what finished; the caller reports it
         finally:
             if self.memo is not None:
                 self.memo.save()
@@ -346,12 +359,19 @@ def write_jsonl(path: Path, run: EvalRun, extra: Sequence[dict[str, Any]] = ()) 
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as handle:
         handle.write(json.dumps({"type": "meta", **run.meta}, ensure_ascii=False) + "\n")
-        for result in run.results:
-            record = {"type": "result", **result.model_dump(mode="json")}
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    for result in run.results:
+        append_result(path, result)
+    with path.open("a", encoding="utf-8") as handle:
         for line in extra:
             handle.write(json.dumps(line, ensure_ascii=False) + "\n")
     return path
+
+
+def append_result(path: Path, result: CaseResult) -> None:
+    """Add one `result` line to a run's JSONL as soon as it finishes (survives a Ctrl-C)."""
+    with path.open("a", encoding="utf-8") as handle:
+        record = {"type": "result", **result.model_dump(mode="json")}
+        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def read_jsonl(path: Path) -> EvalRun:
@@ -389,6 +409,7 @@ __all__ = [
     "RecordingModel",
     "Runner",
     "Variant",
+    "append_result",
     "default_cases_dir",
     "default_runs_dir",
     "read_jsonl",

@@ -60,7 +60,8 @@ class EvalOutcome:
 
     @property
     def exit_code(self) -> int:
-        return self.comparison.exit_code
+        """130 when stopped by Ctrl-C (the report covers what finished), else the verdict's."""
+        return 130 if self.run.interrupted else self.comparison.exit_code
 
 
 def check_thresholds(cases: list[EvalCase]) -> None:
@@ -164,6 +165,7 @@ def run_eval_session(
                 repeat=options.repeat,
                 judge=judge,
                 progress=progress or (lambda _: None),
+                journal=jsonl,
             )
             meta = run_meta(
                 settings,
@@ -177,10 +179,16 @@ def run_eval_session(
     finally:
         if store is not None:
             store.close()
+    if run.interrupted:
+        notes.append(
+            f"interrupted (Ctrl-C) after {len(run.results)} of {run.planned} runs: "
+            "this report covers only what finished"
+        )
     comparison = compare(run.results, cases, notes=notes)
     summary_line = {
         "type": "comparison",
-        "exit_code": comparison.exit_code,
+        "exit_code": 130 if run.interrupted else comparison.exit_code,
+        "interrupted": run.interrupted,
         "regressions": comparison.regressions,
         "below_floor": comparison.below_floor,
         "rows": [
