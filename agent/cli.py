@@ -505,6 +505,8 @@ def eval(
         outcome = run_eval_session(settings, options, cwd=Path.cwd(), progress=progress)
     print_table(out, outcome.comparison, labels=outcome.labels)
     out.print(f"report: {outcome.report}\nresults: {outcome.jsonl}", markup=False)
+    if outcome.run.interrupted:
+        sys.exit(130)  # stopped by Ctrl-C: what finished is reported; skip the relevance step
     from agent.evals.relevance import default_relevance_dir, run_relevance
 
     relevance = run_relevance((relevance_dir or default_relevance_dir()).expanduser().resolve())
@@ -516,8 +518,6 @@ def eval(
             markup=False,
             soft_wrap=True,
         )
-    if outcome.run.interrupted:
-        sys.exit(130)
     if outcome.exit_code or not all(r.passed for r in relevance):
         sys.exit(outcome.exit_code or 1)
 

@@ -383,6 +383,7 @@ def test_results_are_journaled_case_by_case_and_ctrl_c_keeps_a_report(
         assert f"case {i}/6: " in result.stderr
     assert "case 5/6" not in result.stderr
     assert "interrupted (Ctrl-C) after 3 of 6 runs" in result.output
+    assert "relevance " not in result.output  # stopped: the relevance step is skipped
     [lines] = jsonl(runs)
     assert [line["type"] for line in lines] == ["meta", "result", "result", "result", "comparison"]
     assert lines[-1]["interrupted"] is True and lines[-1]["exit_code"] == 130
