@@ -3,6 +3,7 @@ spread over repeats, case bars, the offline floor, and the Markdown/HTML reports
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from agent.errors import ConfigError
 from agent.evals.bootstrap import difference_interval, mean_interval
 from agent.evals.cases import EvalCase
 from agent.evals.compare import Row, aggregate, compare
-from agent.evals.report import markdown_escape, print_table, write_report
+from agent.evals.report import markdown_escape, print_table, short_names, write_report
 from agent.evals.results import CaseResult, Score
 from agent.evals.runner import EvalRun, read_jsonl, write_jsonl
 from agent.evals.scorers import SCORERS_BY_NAME
@@ -255,7 +256,7 @@ def test_table_prints_every_scorer_and_the_regressions() -> None:
         "readability",
         "tokens",
         "REGRESSED",
-        "offline (floor)",
+        "floor",
         "prompts/ at HEAD",
         "note: smoke",
     ):
@@ -345,3 +346,37 @@ def test_one_repeat_keeps_the_point_verdict_without_an_interval() -> None:
     assert row.delta_interval is None and row.regressed
     assert row.status == "REGRESSED" and row.baseline is not None
     assert row.baseline.show("{:.2f}") == "0.60"
+
+
+def test_table_reads_at_80_columns_with_long_names() -> None:
+    """Long scorer names are cut in the table and listed in full; numbers are never folded."""
+    long = "agreement_with_gold_themes_adjusted_rand_index"
+    longer = long + "_again"  # same first 11 letters: the cut names must still differ
+    scorers = [
+        dataclasses.replace(SCORERS_BY_NAME["ari"], name=long),
+        dataclasses.replace(SCORERS_BY_NAME["ari"], name=longer),
+        SCORERS_BY_NAME["tokens"],
+    ]
+    worse = [[v - 0.15 for v in repeats] for repeats in BASE_GRID]
+    runs = repeated(BASE_GRID, worse, scorer=long)
+    runs += [
+        made(r.variant, r.case, {longer: r.scores[0].value, "tokens": 12345.0 + 100 * r.repeat},
+             repeat=r.repeat)
+        for r in runs
+    ]  # fmt: skip
+    runs += [made("offline", case, {long: 0.9, longer: 0.9}) for case in NOISY_CASES]
+    comparison = compare(runs, scorers=scorers)
+    buffer = io.StringIO()
+    print_table(Console(file=buffer, width=80, color_system=None), comparison, labels=LABELS)
+    lines = buffer.getvalue().splitlines()
+    assert lines and max(len(line) for line in lines) <= 80
+    names = short_names([s.name for s in scorers])
+    assert len(set(names.values())) == 3 and names["tokens"] == "tokens"
+    assert all(len(short) <= 12 for short in names.values())
+    for name in (long, longer):
+        assert any(line.lstrip().startswith(f"{names[name]} ↑ ") for line in lines)  # its row
+        assert f"{names[name]} = {name}" in lines  # the full name below the table
+    low, high = comparison.rows[0].delta_interval  # type: ignore[misc]
+    assert any(f"{low:.3f}..{high:.3f}" in line for line in lines)  # the CI on one line
+    row_lines = [line for line in lines if line.lstrip().startswith(f"{names[long]} ↑ ")]
+    assert "REGRESSED" in row_lines[0] and "0.620" in row_lines[0] and "0.470" in row_lines[0]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -196,34 +197,97 @@ def write_report(
     return path
 
 
+NAME_WIDTH = 12  # longer scorer names are cut in the terminal table and listed in full below
+
+
+def short_names(names: Sequence[str], width: int = NAME_WIDTH) -> dict[str, str]:
+    """name -> itself when it fits in `width`, else a unique cut ending in "…"."""
+    out: dict[str, str] = {}
+    taken = {name for name in names if len(name) <= width}
+    for name in names:
+        if len(name) <= width:
+            out[name] = name
+            continue
+        short, n = name[: width - 1] + "…", 1
+        while short in taken:
+            n += 1
+            short = f"{name[: width - 1 - len(str(n))]}{n}…"
+        taken.add(short)
+        out[name] = short
+    return out
+
+
+def _delta_cell(row: Row, delta: str) -> str:
+    """Δ, with its interval on a second line when there are repeats (the verdict's basis)."""
+    if row.delta_interval is None:
+        return delta
+    low, high = (row.scorer.fmt.format(v) for v in row.delta_interval)
+    return f"{delta}\n{low}..{high}"
+
+
+def _short_status(row: Row) -> str:
+    """The status in a few characters for the terminal (the report has the long one)."""
+    if row.regressed:
+        return "REGRESSED"
+    word = "better" if row.improved else ("same" if row.delta is not None else "ok")
+    if row.sureness.endswith("spans the threshold"):
+        word += "?"
+    return word + (" <floor" if row.below_floor else "")
+
+
 def print_table(console: Console, comparison: Comparison, *, labels: Mapping[str, str]) -> None:
-    """The side-by-side table: one row per scorer, offline floor, baseline, candidate, delta."""
-    table = Table(title="Prompt eval: candidate vs baseline", title_justify="left")
-    table.add_column("scorer")
-    table.add_column("better", justify="center")
+    """The side-by-side table: one row per scorer, offline floor, baseline, candidate, delta.
+
+    Made to read at 80 columns: long scorer names are cut (full names listed below), the
+    variant columns show means (their intervals are in the report and the JSONL), and the Δ
+    column carries the interval of the difference that the verdict is taken on."""
+    table = Table(
+        title="Prompt eval: candidate vs baseline",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("scorer", no_wrap=True)
     has_offline = any(row.offline for row in comparison.rows)
     if has_offline:
-        table.add_column("offline (floor)", justify="right")
-    table.add_column(BASELINE, justify="right")
-    table.add_column(CANDIDATE, justify="right")
-    table.add_column("Δ", justify="right")
-    table.add_column("allowed", justify="right")
+        table.add_column("floor", justify="right", no_wrap=True)
+    table.add_column(BASELINE, justify="right", no_wrap=True)
+    table.add_column(CANDIDATE, justify="right", no_wrap=True)
+    table.add_column("Δ", justify="right", no_wrap=True)
+    table.add_column("allowed", justify="right", no_wrap=True)
     table.add_column("status")
+    names = short_names([row.scorer.name for row in comparison.rows])
     for row in comparison.rows:
         view = _row_view(row)
-        status = escape(view["status"])
+        fmt = row.scorer.fmt
+        for variant, stat in (
+            (OFFLINE, row.offline),
+            (BASELINE, row.baseline),
+            (CANDIDATE, row.candidate),
+        ):
+            view[variant] = "–" if stat is None else fmt.format(stat.mean)
+        status = escape(_short_status(row))
         if row.regressed:
             status = f"[bold red]{status}[/]"
         elif row.improved:
             status = status.replace("better", "[green]better[/]", 1)
         if row.below_floor:
-            status = status.replace("below offline floor", "[yellow]below offline floor[/]")
-        cells = [escape(view["name"]), view["direction"]]
+            status = status.replace("<floor", "[yellow]<floor[/]")
+        cells = [f"{escape(names[row.scorer.name])} {view['direction']}"]
         if has_offline:
             cells.append(view["offline"])
-        cells += [view["baseline"], view["candidate"], view["delta"], view["allowed"], status]
+        delta = _delta_cell(row, view["delta"])
+        cells += [view["baseline"], view["candidate"], delta, view["allowed"], status]
         table.add_row(*cells)
     console.print(table)
+    console.print(
+        "↑/↓: higher/lower is better; Δ: candidate - baseline (with repeats, its 95% CI below);"
+        " same?: the CI spans the threshold; <floor: below the offline engine"
+    )
+    for name, short in names.items():
+        if short != name:
+            console.print(f"{escape(short)} = {escape(name)}")
     for variant in (BASELINE, CANDIDATE):
         if variant in labels:
             console.print(f"{variant}: {escape(labels[variant])}")
@@ -233,4 +297,4 @@ def print_table(console: Console, comparison: Comparison, *, labels: Mapping[str
         console.print(f"[bold red]regression:[/] {escape(line)}")
 
 
-__all__ = ["markdown_escape", "print_table", "report_context", "write_report"]
+__all__ = ["markdown_escape", "print_table", "report_context", "short_names", "write_report"]
