@@ -109,6 +109,16 @@ def common_options(command: F) -> F:
     return command
 
 
+library_option = click.option(
+    "--library",
+    "library",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="PATH",
+    help="Your papers (.bib, .ris, Zotero .csv, .txt of arXiv ids/DOIs), to rank by (repeatable; adds to the config's `library`).",
+)
+
+
 def settings_from(config_path: Path | None, verbose: bool, **overrides: Any) -> Settings:
     from agent.config import load_settings
 
@@ -159,14 +169,7 @@ def main() -> None:
 @click.option("--send/--no-send", default=None, help="Email the digest (default: when [email] is configured).")
 @click.option("--force", is_flag=True, help="Send again even if this digest was already sent.")
 @click.option("--no-cache", is_flag=True, help="Do not reuse cached model answers.")
-@click.option(
-    "--library",
-    "library",
-    multiple=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    metavar="PATH",
-    help="Your papers (.bib, .ris, Zotero .csv, .txt of arXiv ids/DOIs), to rank by (repeatable; adds to the config's `library`).",
-)
+@library_option
 @click.option(
     "--format",
     "formats",
@@ -234,14 +237,7 @@ def daily(
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Where html/text/md files go (default: the archive).")
 @click.option("--send", is_flag=True, help="Email the result through the delivery stage.")
 @click.option("--no-cache", is_flag=True, help="Do not reuse cached model answers.")
-@click.option(
-    "--library",
-    "library",
-    multiple=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    metavar="PATH",
-    help="Your papers (.bib, .ris, Zotero .csv, .txt of arXiv ids/DOIs), to rank by (repeatable; adds to the config's `library`).",
-)
+@library_option
 @common_options
 @expected_errors
 def topic(

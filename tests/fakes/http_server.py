@@ -50,36 +50,21 @@ class RecordedRequest:
         return values[0] if values else None
 
 
-class ScriptedHttpServer:
-    """ThreadingHTTPServer on 127.0.0.1 (ephemeral port) serving scripted replies."""
+class LoopbackHttpServer:
+    """A ThreadingHTTPServer on 127.0.0.1 (ephemeral port) in a daemon thread; a context
+    manager. The fakes below subclass it and give it their request handler."""
 
-    def __init__(self) -> None:
-        self._queue: deque[Reply] = deque()
-        self._routes: dict[str, Reply] = {}
-        self._lock = threading.Lock()
-        self.requests: list[RecordedRequest] = []
-        self._active = 0
-        self.max_concurrent = 0  # most requests in progress at once (received, not answered)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
 
     @property
-    def url(self) -> str:
+    def root(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
-
-    def add(self, path: str, reply: Reply) -> None:
-        """Serve `reply` for every GET of `path` (query string ignored)."""
-        with self._lock:
-            self._routes[path] = reply
-
-    def enqueue(self, *replies: Reply) -> None:
-        """Serve these once each, in order, before any route."""
-        with self._lock:
-            self._queue.extend(replies)
 
     def start(self) -> Self:
         self._thread.start()
@@ -95,6 +80,33 @@ class ScriptedHttpServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class ScriptedHttpServer(LoopbackHttpServer):
+    """ThreadingHTTPServer on 127.0.0.1 (ephemeral port) serving scripted replies."""
+
+    def __init__(self) -> None:
+        self._queue: deque[Reply] = deque()
+        self._routes: dict[str, Reply] = {}
+        self._lock = threading.Lock()
+        self.requests: list[RecordedRequest] = []
+        self._active = 0
+        self.max_concurrent = 0  # most requests in progress at once (received, not answered)
+        super().__init__(self._handler_class())
+
+    @property
+    def url(self) -> str:
+        return self.root
+
+    def add(self, path: str, reply: Reply) -> None:
+        """Serve `reply` for every GET of `path` (query string ignored)."""
+        with self._lock:
+            self._routes[path] = reply
+
+    def enqueue(self, *replies: Reply) -> None:
+        """Serve these once each, in order, before any route."""
+        with self._lock:
+            self._queue.extend(replies)
 
     def _next_reply(self, path: str) -> Reply:
         with self._lock:

@@ -7,8 +7,10 @@ import json
 import threading
 from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+from tests.fakes.http_server import LoopbackHttpServer
 
 
 @dataclass(frozen=True)
@@ -21,34 +23,20 @@ class Posted:
         return json.loads(self.body)
 
 
-class WebhookServer:
+class WebhookServer(LoopbackHttpServer):
     def __init__(self) -> None:
         self.posts: list[Posted] = []
         self._replies: deque[tuple[int, dict[str, str]]] = deque()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+        super().__init__(self._handler())
 
     def url(self, path: str = "/hook") -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{path}"
+        return f"{self.root}{path}"
 
     def fail(self, *statuses: int, headers: dict[str, str] | None = None) -> None:
         """Answer the next POSTs with these statuses, then 200 again."""
         with self._lock:
             self._replies.extend((s, headers or {}) for s in statuses)
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self

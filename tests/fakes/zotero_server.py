@@ -12,10 +12,11 @@ a wrong or missing key gets 403, like the real API; an unknown path 404.
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.http_server import LoopbackHttpServer
 
 
 def item(key: str, title: str, abstract: str = "", creators: tuple[str, ...] = (), kind: str = "journalArticle") -> dict[str, Any]:
@@ -31,7 +32,7 @@ def item(key: str, title: str, abstract: str = "", creators: tuple[str, ...] = (
     }
 
 
-class FakeZotero:
+class FakeZotero(LoopbackHttpServer):
     def __init__(
         self,
         *,
@@ -47,22 +48,11 @@ class FakeZotero:
         self.collections = collections or {}
         self.status = status
         self.requests: list[tuple[str, dict[str, list[str]], dict[str, str]]] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(self._handler())
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        return self.root
 
     def _answer(self, path: str, query: dict[str, list[str]], headers: dict[str, str]) -> tuple[int, Any]:
         if self.status is not None:
