@@ -78,12 +78,16 @@ def _post(
     for attempt in range(1, hook.max_attempts + 1):
         wait: float | None = None
         try:
-            response = client.post(
+            # Only the status and headers are used: the reply's body is never read, so a
+            # receiver that sends an endless or trickling body cannot hold the run.
+            with client.stream(
+                "POST",
                 hook.url.get_secret_value(),
                 content=body,
                 headers={"Content-Type": "application/json", "User-Agent": USER_AGENT},
                 timeout=hook.timeout_seconds,
-            )
+            ) as response:
+                pass
         except httpx.TimeoutException:
             error = f"webhook {hook.name}: timed out after {hook.timeout_seconds:g} s"
         except httpx.TransportError as exc:

@@ -117,6 +117,41 @@ def test_a_permanent_error_is_not_retried(server, tmp_path):
     assert len(server.posts) == 1
 
 
+@pytest.mark.timeout(20)  # the old client read the whole endless reply and never returned
+def test_a_reply_with_an_endless_body_is_not_read(tmp_path):
+    """A receiver that answers 200 and then trickles a huge body: the post counts as delivered
+    after the status line, the body is never read."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000000\r\n\r\n")
+        while not stop.wait(0.2):
+            try:
+                conn.sendall(b"x")
+            except OSError:
+                break
+        conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/hook"
+    hook = [WebhookSettings(name="tool", kind="json", url=url, timeout_seconds=30)]
+    try:
+        with Store.open(tmp_path) as store:
+            report = deliver_webhooks(_digest(), digest_key=KEY, hooks=hook, store=store,
+                                      outbox_dir=tmp_path / "outbox", sleep=lambda s: None)  # fmt: skip
+    finally:
+        stop.set()
+        listener.close()
+    assert report.sent == ["tool"]
+
+
 def test_payloads_respect_platform_limits():
     many = [Paper(id=f"p{i}", title="T" * 300, url=f"https://x.org/{i}") for i in range(200)]
     themes = tuple(

@@ -13,6 +13,7 @@ import functools
 import ipaddress
 import json
 import logging
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -94,6 +95,7 @@ def reported_context(base_url: str, model: str) -> int | None:
 
 
 def _get_json(url: str) -> Any:
+    deadline = time.monotonic() + PROBE_TIMEOUT_SECONDS  # for the body, not only each read
     try:
         with httpx.Client(timeout=PROBE_TIMEOUT_SECONDS) as client:
             with client.stream("GET", url) as response:
@@ -102,10 +104,10 @@ def _get_json(url: str) -> Any:
                 body = b""
                 for chunk in response.iter_bytes():
                     body += chunk
-                    if len(body) > PROBE_MAX_BYTES:
+                    if len(body) > PROBE_MAX_BYTES or time.monotonic() > deadline:
                         return None
         return json.loads(body)
-    except (httpx.HTTPError, ValueError) as exc:
+    except (httpx.HTTPError, ValueError, RecursionError) as exc:
         logger.debug("no context window from %s (%s)", url, type(exc).__name__)
         return None
 
