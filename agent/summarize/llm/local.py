@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from agent.config import LLMSettings, Settings
+from agent.config import Settings
 
 logger = logging.getLogger(__name__)
 
