@@ -352,13 +352,13 @@ def outbox() -> None:
 @expected_errors
 def outbox_flush(config_path: Path | None, verbose: bool) -> None:
     """Send what is spooled; never sends a message twice. Exit 0 when all went, 4 otherwise."""
+    from agent.deliver import flush_outbox
     from agent.lock import run_lock
-    from agent.outbox import flush_outbox
     from agent.store import Store
 
     settings = settings_from(config_path, verbose)
+    from agent.deliver.webhooks import flush_webhooks
     from agent.pipeline import mark_flushed_digests
-    from agent.webhooks import flush_webhooks
 
     with run_lock(settings.home), Store.open(settings.home) as store:
         report = flush_outbox(settings.home / "outbox", settings=settings.email, store=store)
@@ -379,8 +379,8 @@ def outbox_flush(config_path: Path | None, verbose: bool) -> None:
 @expected_errors
 def outbox_list(config_path: Path | None, verbose: bool) -> None:
     """List spooled messages."""
-    from agent.outbox import spooled_entries
-    from agent.webhooks import webhook_spool
+    from agent.deliver.spool import spooled_entries
+    from agent.deliver.webhooks import webhook_spool
 
     settings = settings_from(config_path, verbose)
     entries, broken = spooled_entries(settings.home / "outbox")

@@ -390,7 +390,7 @@ def _daily_stages(
             status = "already_sent"
             message = f"{message}; already sent to {', '.join(report.skipped)} (use --force to send again)"
     if settings.webhooks and options.send is not False:
-        from agent.webhooks import deliver_webhooks
+        from agent.deliver.webhooks import deliver_webhooks
 
         progress("posting to the webhooks")
         posted = deliver_webhooks(
@@ -429,8 +429,7 @@ def rerank_selection(
     import asyncio
 
     from agent.select.rerank import apply_scores, candidates
-    from agent.summarize.llm.engine import LLMEngine
-    from agent.summarize.llm.rerank import RerankInput
+    from agent.summarize.llm import LLMEngine, RerankInput
 
     limit = settings.llm.rerank_candidates
     pool = candidates(selection, limit)

@@ -19,7 +19,7 @@ def sample_corpus_path() -> Path:
 
 
 def background_vocabulary_path() -> Path:
-    """Term document frequencies of the sample day, precomputed (agent.summarize.offline_background)."""
+    """Term document frequencies of the sample day, precomputed (agent.summarize.offline.background)."""
     return _PACKAGE_DIR / "data" / "background-df.json.gz"
 
 

@@ -91,7 +91,7 @@ def source_specs(requested: Sequence[str], queries: Sequence[str]) -> list[str]:
 
 def _expand(settings: Settings, store: Store, query: str, use_cache: bool) -> tuple[list[str], Usage]:
     """The topic first, then the model's 2-4 search queries for it; and what that call cost."""
-    from agent.summarize.llm.engine import LLMEngine
+    from agent.summarize.llm import LLMEngine
 
     engine = LLMEngine(settings, store, use_cache=use_cache)
     expanded = [q.strip() for q in asyncio.run(engine.expand_query(query)) if q.strip()]

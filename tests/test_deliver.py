@@ -11,14 +11,10 @@ import pytest
 from pydantic import SecretStr
 
 from agent.config import EmailSettings
-from agent.deliver import (
-    DeliveryReport,
-    deliver,
-    list_unsubscribe_header,
-    recipient_message_id,
-)
+from agent.deliver import DeliveryReport, deliver
+from agent.deliver.core import list_unsubscribe_header, recipient_message_id
+from agent.deliver.smtp import plaintext_warning
 from agent.errors import ConfigError, DeliveryError
-from agent.smtp import plaintext_warning
 from agent.store import Store
 from tests.fakes.smtp_server import (
     KEY,

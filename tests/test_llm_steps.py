@@ -14,6 +14,7 @@ import pytest
 from agent.config import LLMSettings, Settings
 from agent.errors import ConfigError
 from agent.models import Paper
+from agent.summarize.drafts import ThemeDraft
 from agent.summarize.llm.asking import Asker, InvalidAnswer, Question
 from agent.summarize.llm.blurbs import BlurbJob, BlurbWriter
 from agent.summarize.llm.chain import StepCall, build_chain
@@ -31,7 +32,6 @@ from agent.summarize.llm.schemas import (
     grouping_schema,
 )
 from agent.summarize.llm.tokens import OFFLINE_ENV, estimate_input_tokens
-from agent.summarize.offline import ThemeDraft
 from tests.llm_answers import ScriptedModel, assert_complete, sample_papers, user_text
 
 PROMPTS = PromptSet.load()

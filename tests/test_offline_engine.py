@@ -24,7 +24,7 @@ from agent.summarize.offline import (
     write_overview,
     write_theme_summary,
 )
-from agent.summarize.offline_phrases import doc_count, is_modifier, is_name, topic_phrase
+from agent.summarize.offline.phrases import doc_count, is_modifier, is_name, topic_phrase
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "evals" / "gold" / "sample_themes.json"

@@ -10,8 +10,9 @@ import pytest
 from pydantic import SecretStr
 
 from agent.deliver import deliver
+from agent.deliver.outbox import flush_outbox
+from agent.deliver.spool import spool_message, spool_stem, spooled_entries
 from agent.errors import ConfigError, DeliveryError
-from agent.outbox import flush_outbox, spool_message, spool_stem, spooled_entries
 from agent.store import Store
 from tests.fakes.smtp_server import (
     KEY,

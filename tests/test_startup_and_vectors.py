@@ -11,9 +11,9 @@ import pytest
 
 from agent.resources import background_vocabulary_path, sample_corpus_path
 from agent.sources.local import read_paper_file
-from agent.summarize import offline_background
-from agent.summarize.offline_text import ENGLISH_STOP_WORDS, analyze, paper_text
-from agent.summarize.offline_vectors import cosine_silhouette, l2_normalize, lsa, tfidf
+from agent.summarize.offline import background as offline_background
+from agent.summarize.offline.text import ENGLISH_STOP_WORDS, analyze, paper_text
+from agent.summarize.offline.vectors import cosine_silhouette, l2_normalize, lsa, tfidf
 
 PAPERS = read_paper_file(sample_corpus_path(), "sample")
 TEXTS = [paper_text(p) for p in PAPERS]
@@ -44,7 +44,7 @@ def test_an_ordinary_offline_day_never_imports_scikit_learn_or_scipy_stats() -> 
         "summary = OfflineEngine().summarize(select_papers(papers, max_papers=30).selected)\n"
         "assert sum(len(t.papers) for t in summary.themes) == 30"
     )
-    assert "agent.summarize.offline_grouping" in loaded
+    assert "agent.summarize.offline.grouping" in loaded
     assert "sklearn" not in loaded and "scipy.stats" not in loaded
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from agent.config import Settings, WebhookSettings
+from agent.deliver.webhooks import deliver_webhooks, flush_webhooks, webhook_spool
 from agent.errors import DeliveryError
 from agent.models import Digest, Paper, PaperBlurb, Theme
 from agent.render.chat_payloads import discord_payload, slack_payload
 from agent.store import Store
-from agent.webhooks import deliver_webhooks, flush_webhooks, webhook_spool
 from tests.fakes.webhook_server import WebhookServer
 from tests.test_cli import run_digest
 

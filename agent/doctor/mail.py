@@ -8,10 +8,10 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from agent.config import EmailSettings
-from agent.deliver import envelope_address, message_bytes
+from agent.deliver.core import envelope_address, message_bytes
+from agent.deliver.smtp import SmtpFailure, SmtpSender, plaintext_warning
 from agent.doctor.checks import Check
 from agent.errors import ConfigError
-from agent.smtp import SmtpFailure, SmtpSender, plaintext_warning
 
 TEST_SUBJECT = "paper-digest: test message"
 

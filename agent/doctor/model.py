@@ -10,12 +10,14 @@ import pydantic
 from agent.config import Settings
 from agent.doctor.checks import Check
 from agent.errors import ModelError
-from agent.summarize.llm.chat import ChatModel
-from agent.summarize.llm.errors import ModelUnavailable
-from agent.summarize.llm.factory import build_chat_models
-from agent.summarize.llm.meter import UsageMeter
+from agent.summarize.llm import (
+    ChatModel,
+    ModelUnavailable,
+    PromptSet,
+    UsageMeter,
+    build_chat_models,
+)
 from agent.summarize.llm.ping import Pong, ping
-from agent.summarize.llm.prompts import PromptSet
 
 _FIX_BY_STATUS = {
     401: "check the key: OPENAI_API_KEY or DIGEST_LLM__API_KEY",

@@ -30,10 +30,15 @@ from agent.evals.scorers import SCORERS, Scorer, score_result
 from agent.evals.scorers_judge import JudgePrompt, judge_case
 from agent.models import Summary
 from agent.store import Store
-from agent.summarize.llm.cache import cache_key
-from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
-from agent.summarize.llm.meter import UsageMeter
-from agent.summarize.llm.tokens import count_message_tokens, count_tokens
+from agent.summarize.llm import (
+    ChatAnswer,
+    ChatModel,
+    ChatRequest,
+    UsageMeter,
+    cache_key,
+    count_message_tokens,
+    count_tokens,
+)
 from agent.wording import plural
 
 logger = logging.getLogger(__name__)
@@ -251,8 +256,7 @@ class Runner:
         )
 
     def _llm(self, case: EvalCase, repeat: int, prompts: Any) -> CaseResult:
-        from agent.summarize.llm.engine import LLMEngine
-        from agent.summarize.llm.factory import build_chat_models
+        from agent.summarize.llm import LLMEngine, build_chat_models
 
         meter = UsageMeter(self.settings.llm.prices, self.settings.llm.max_cost_usd)
         models = build_chat_models(self.settings, self.store, meter, use_cache=True)
@@ -299,7 +303,7 @@ class Runner:
         return result.model_copy(update={"judge": verdicts, "judge_error": error})
 
     async def _judge(self, case: EvalCase, result: CaseResult) -> Any:
-        from agent.summarize.llm.factory import build_chat_models
+        from agent.summarize.llm import build_chat_models
 
         assert self.judge is not None
         meter = UsageMeter(self.settings.llm.prices, None)
@@ -314,7 +318,7 @@ class Runner:
 
 
 def _load_prompts(variant: Variant) -> Any:
-    from agent.summarize.llm.prompts import PromptSet
+    from agent.summarize.llm import PromptSet
 
     return PromptSet.load(variant.prompts)
 

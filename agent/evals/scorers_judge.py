@@ -22,8 +22,7 @@ from agent.evals.cases import EvalCase
 from agent.evals.results import CaseResult, JudgeVerdict
 from agent.evals.scorers_text import case_blurbs
 from agent.resources import prompts_dir
-from agent.summarize.llm.chat import ChatModel, ChatRequest
-from agent.summarize.llm.prompts import untrusted
+from agent.summarize.llm import ChatModel, ChatRequest, untrusted
 
 BATCH = 10  # blurbs per judge call
 REASON_CHARS = 200

@@ -118,7 +118,7 @@ EVAL_SEED = 1234  # eval runs ask for repeatable sampling where the server takes
 def steady_settings(settings: Settings) -> Settings:
     """Settings for a repeatable eval: the local-server defaults, temperature 0 and a fixed
     seed (unless the config sets one), so identical prompts give identical answers."""
-    from agent.summarize.llm.local import with_local_defaults
+    from agent.summarize.llm import with_local_defaults
 
     settings = with_local_defaults(settings)
     update: dict[str, object] = {"temperature": 0.0}

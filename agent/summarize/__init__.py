@@ -54,7 +54,7 @@ def summarize(
     """Run the chosen engine. The model engine falls back to the offline one by itself;
     `progress` hears the model stage's calls done / planned and the time left."""
     if decision.kind == "llm":
-        from agent.summarize.llm.engine import LLMEngine
+        from agent.summarize.llm import LLMEngine
 
         engine = LLMEngine(settings, store, use_cache=use_cache, progress=progress)
         return engine.summarize(papers, topic=topic)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from agent.errors import ModelError
 from agent.models import DegradedNote, Paper, PaperBlurb
 from agent.summarize import offline
+from agent.summarize.drafts import ThemeDraft
 from agent.summarize.llm.asking import ID_TOKENS, Asker, Question, Reply, plan_calls
 from agent.summarize.llm.chain import failure_reason
 from agent.summarize.llm.chat import ChatModel
@@ -30,7 +31,6 @@ from agent.summarize.llm.schemas import (
     blurbs_schema,
     short_ids,
 )
-from agent.summarize.offline import ThemeDraft
 
 ABSTRACT_TOKENS = 300  # a 60-word blurb needs no more; longer abstracts lose their last sentences
 MIN_PER_CALL = 4

@@ -17,6 +17,7 @@ from agent.config import Settings
 from agent.errors import ConfigError
 from agent.models import DegradedNote, ModelRun, Paper, PaperBlurb, Summary, Theme, Usage
 from agent.summarize import offline
+from agent.summarize.drafts import ThemeDraft
 from agent.summarize.llm.asking import Asker
 from agent.summarize.llm.blurbs import Blurbed, BlurbWriter
 from agent.summarize.llm.chain import OFFLINE, Limited, Outcome, StepCall, build_chain, link_name
@@ -29,7 +30,6 @@ from agent.summarize.llm.meter import UsageMeter
 from agent.summarize.llm.progress import CallProgress, Counted, Report
 from agent.summarize.llm.prompts import PromptSet
 from agent.summarize.llm.rerank import Reranker, RerankInput, batches
-from agent.summarize.offline import ThemeDraft
 
 if TYPE_CHECKING:
     from agent.store import Store

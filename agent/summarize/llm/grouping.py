@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from agent.models import DegradedNote, Paper
 from agent.summarize import offline
+from agent.summarize.drafts import ThemeDraft
 from agent.summarize.llm.asking import (
     ID_TOKENS,
     Asker,
@@ -40,8 +41,7 @@ from agent.summarize.llm.schemas import (
     max_themes_for,
     short_ids,
 )
-from agent.summarize.offline import ThemeDraft
-from agent.summarize.offline_blurbs import split_sentences
+from agent.summarize.offline.blurbs import split_sentences
 
 GIST_TOKENS = 12
 _CONTRIBUTION_MARKERS = ("we ", "this paper", "this work", "here ", "our ")

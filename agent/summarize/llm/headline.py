@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from agent.models import Paper
 from agent.summarize import offline
+from agent.summarize.drafts import ThemeDraft
 from agent.summarize.llm.asking import Asker, InvalidAnswer, Question, Reply
 from agent.summarize.llm.chat import ChatModel
 from agent.summarize.llm.prompts import untrusted
@@ -25,7 +26,6 @@ from agent.summarize.llm.schemas import (
     Overview,
     Queries,
 )
-from agent.summarize.offline import ThemeDraft
 
 HEADLINE_OUTPUT_TOKENS = HEADLINE_CHARS // 3 + 40
 OVERVIEW_OUTPUT_TOKENS = OVERVIEW_CHARS // 3 + 40

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from agent.models import Paper
 from agent.summarize import offline
-from agent.summarize.offline import OTHER_TITLE, ThemeDraft
+from agent.summarize.drafts import OTHER_TITLE, ThemeDraft
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Grouping an ordinary day (20-60 papers) into 4-8 themes that hold together, plus Other.
 
-The average-linkage cut used for big days (`offline_grouping.cluster`) finds 3-4 broad
+The average-linkage cut used for big days (`grouping.cluster`) finds 3-4 broad
 buckets on a day of 30 papers. Here: Ward agglomeration of the LSA vectors (unit length, so
 Ward's Euclidean merges follow cosine similarity), the cut k in 4..8 with the best silhouette,
 then papers that do not hold with their theme go to Other:
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from agent.summarize.offline_grouping import OTHER, Vectors
-from agent.summarize.offline_grouping import _embed as lsa_embed
-from agent.summarize.offline_vectors import cosine_silhouette
+from agent.summarize.offline.grouping import OTHER, Vectors
+from agent.summarize.offline.grouping import _embed as lsa_embed
+from agent.summarize.offline.vectors import cosine_silhouette
 
 DAY_MIN, DAY_MAX = 20, 60  # papers: the sizes this grouping is for
 THEMES_MIN, THEMES_MAX = 4, 8

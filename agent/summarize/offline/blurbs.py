@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from agent.models import Paper
-from agent.summarize.offline_text import MAX_BLURB_WORDS, capitalize_first
+from agent.summarize.offline.text import MAX_BLURB_WORDS, capitalize_first
 
 # ---------------------------------------------------------------- sentences and blurbs
 

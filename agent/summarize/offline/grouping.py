@@ -16,8 +16,8 @@ from scipy import sparse
 from scipy.cluster.hierarchy import fcluster, linkage
 
 from agent.models import Paper
-from agent.summarize.offline_background import background_df
-from agent.summarize.offline_text import (
+from agent.summarize.offline.background import background_df
+from agent.summarize.offline.text import (
     STOPWORDS,
     analyze,
     extend_phrase,
@@ -26,7 +26,7 @@ from agent.summarize.offline_text import (
     surface_form,
     term_set,
 )
-from agent.summarize.offline_vectors import cosine_silhouette, l2_normalize, lsa, tfidf
+from agent.summarize.offline.vectors import cosine_silhouette, l2_normalize, lsa, tfidf
 
 OTHER = -1
 _SEED = 0

@@ -46,9 +46,9 @@ from email.utils import formatdate, parseaddr
 from pathlib import Path
 
 from agent.config import EmailSettings
+from agent.deliver.smtp import SmtpFailure, SmtpSender
+from agent.deliver.spool import remove_spooled, spool_message
 from agent.errors import ConfigError, DeliveryError
-from agent.outbox import remove_spooled, spool_message
-from agent.smtp import SmtpFailure, SmtpSender
 from agent.store import Store
 
 log = logging.getLogger(__name__)

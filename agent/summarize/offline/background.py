@@ -3,9 +3,9 @@ day each term occurs. A day too small (or too uniform) to contrast with itself i
 with it.
 
 It is package data (`agent/data/background-df.json.gz`), computed at build time rather than on
-every run. Regenerate it after changing the sample or the term analysis (`offline_text`):
+every run. Regenerate it after changing the sample or the term analysis (`text`):
 
-    .venv/bin/python -m agent.summarize.offline_background
+    .venv/bin/python -m agent.summarize.offline.background
 
 A test checks that the shipped file equals what this module computes.
 """
@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from agent.resources import background_vocabulary_path, sample_corpus_path
-from agent.summarize.offline_text import term_set
+from agent.summarize.offline.text import term_set
 
 
 def compute() -> tuple[Counter[str], int]:

@@ -1,7 +1,7 @@
 """Text helpers for the offline engine: terms for TF-IDF and readable phrases.
 
-Sentences and blurbs live in `offline_blurbs`, heading-worthiness of phrases in
-`offline_phrases`.
+Sentences and blurbs live in `blurbs`, heading-worthiness of phrases in
+`phrases`.
 
 Everything here is deterministic and model-free. The input is already-cleaned text (see
 `agent.sources.clean`); these helpers only pick and tidy sentences and terms.

@@ -1,8 +1,8 @@
 """The offline summarize engine: themes, blurbs, headline and overview without a model.
 
 Deterministic and fast. Grouping is TF-IDF (unigrams and bigrams, sublinear tf) reduced with
-LSA and cut from an average-linkage tree (see `offline_grouping`); blurbs are the paper's own
-"we propose" and results sentences, tidied (see `offline_text`). The LLM engine also uses
+LSA and cut from an average-linkage tree (see `grouping`); blurbs are the paper's own
+"we propose" and results sentences, tidied (see `text`). The LLM engine also uses
 `nearest_themes` to repair model output and the whole engine as its last fallback.
 """
 
@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from agent.models import OTHER_THEME, Paper, PaperBlurb, Summary, Theme
-from agent.summarize.offline_blurbs import make_blurb, split_sentences
-from agent.summarize.offline_daygroups import cluster_day, is_ordinary_day
-from agent.summarize.offline_grouping import (
+from agent.models import Paper, PaperBlurb, Summary, Theme
+from agent.summarize.drafts import OTHER_TITLE, ThemeDraft
+from agent.summarize.offline.blurbs import make_blurb, split_sentences
+from agent.summarize.offline.daygroups import cluster_day, is_ordinary_day
+from agent.summarize.offline.grouping import (
     OTHER,
     centroid_similarity,
     cluster,
@@ -27,14 +27,14 @@ from agent.summarize.offline_grouping import (
     title_phrases,
     vectorize,
 )
-from agent.summarize.offline_phrases import (
+from agent.summarize.offline.phrases import (
     doc_count,
     is_modifier,
     is_name,
     same_topic,
     topic_phrase,
 )
-from agent.summarize.offline_text import (
+from agent.summarize.offline.text import (
     STOPWORDS,
     analyze,
     capitalize_first,
@@ -46,7 +46,6 @@ from agent.summarize.offline_text import (
     term_set,
 )
 
-OTHER_TITLE = OTHER_THEME
 _MORE = "More papers"  # the title of a theme with no usable phrase and no named system
 _TITLE_WORDS = 6
 _SECOND_SHARE = 0.1  # a title's second topic is used by at least this share of its papers
@@ -63,13 +62,6 @@ __all__ = [
     "write_overview",
     "write_theme_summary",
 ]
-
-
-@dataclass(frozen=True)
-class ThemeDraft:
-    title: str
-    summary: str
-    paper_ids: tuple[str, ...]
 
 
 # ----------------------------------------------------------------------------- grouping

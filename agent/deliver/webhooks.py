@@ -28,9 +28,9 @@ from pathlib import Path
 import httpx
 
 from agent.config import WebhookSettings
+from agent.deliver.spool import remove_entry, remove_spooled, spool_message, spooled_entries
 from agent.errors import DeliveryError
 from agent.models import Digest
-from agent.outbox import remove_entry, remove_spooled, spool_message, spooled_entries
 from agent.retry_after import parse_retry_after
 from agent.store import Store
 

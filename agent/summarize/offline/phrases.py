@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from agent.summarize.offline_text import (
+from agent.summarize.offline.text import (
     STOPWORDS,
     normalize_word,
     surface_form,

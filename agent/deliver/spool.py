@@ -1,4 +1,4 @@
-"""The outbox: messages the mail server did not take, spooled to disk, and the flush that sends them.
+"""The spool format of the outbox: messages (and webhook payloads) that did not go, on disk.
 
 Layout of `outbox_dir` (usually DIGEST_HOME/outbox), one pair per (digest, recipient):
 
@@ -9,9 +9,7 @@ Layout of `outbox_dir` (usually DIGEST_HOME/outbox), one pair per (digest, recip
 The sidecar is written before the .eml and deleted after it, so an .eml without a sidecar
 never exists; both are written atomically (temp file + rename). A flush is only a
 retry of the same bytes: the Message-ID a recipient sees is the one the first attempt used.
-
-`flush_outbox` never sends twice: an entry the sent ledger already knows is deleted unsent,
-and an entry is deleted only after its ledger row was written.
+The flush that sends them is in `agent.deliver.outbox`.
 """
 
 from __future__ import annotations
@@ -20,18 +18,12 @@ import datetime as dt
 import json
 import logging
 import re
-import ssl
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
 from agent.atomic import write_atomic
-from agent.config import EmailSettings
-from agent.errors import ConfigError
-from agent.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -53,37 +45,6 @@ class SpoolEntry:
 
     def read_bytes(self) -> bytes:
         return self.eml.read_bytes()
-
-
-@dataclass
-class FlushReport:
-    """What a flush did. `sent` and `skipped` hold (digest_key, recipient) pairs."""
-
-    sent: list[tuple[str, str]] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    failed: list[Path] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-    @property
-    def exit_code(self) -> int:
-        """0 when everything spooled went out (or nothing was spooled), 4 otherwise."""
-        return 0 if self.ok else 4
-
-    def describe(self) -> str:
-        """One line for the terminal, e.g. "Sent 2 spooled messages; 1 still spooled (...)"."""
-        if not (self.sent or self.skipped or self.failed):
-            return "The outbox is empty."
-        parts = [f"Sent {len(self.sent)} spooled message{'s' if len(self.sent) != 1 else ''}"]
-        if self.skipped:
-            parts.append(f"dropped {len(self.skipped)} already sent")
-        if self.failed:
-            first = f": {self.errors[0]}" if self.errors else ""
-            parts.append(f"{len(self.failed)} still spooled{first}")
-        return "; ".join(parts) + "."
 
 
 def _safe(part: str, limit: int = 100) -> str:
@@ -183,7 +144,8 @@ def remove_spooled(outbox_dir: Path, digest_key: str, recipient: str) -> None:
     (outbox_dir / f"{stem}.json").unlink(missing_ok=True)
 
 
-def _update_entry(entry: SpoolEntry, attempts: int, last_error: str) -> None:
+def update_entry(entry: SpoolEntry, attempts: int, last_error: str) -> None:
+    """Add `attempts` to a spooled entry's count and record the latest error."""
     meta = {
         "digest_key": entry.digest_key,
         "recipient": entry.recipient,
@@ -193,71 +155,3 @@ def _update_entry(entry: SpoolEntry, attempts: int, last_error: str) -> None:
         "spooled_at": entry.spooled_at,
     }
     _write_atomic(entry.sidecar, json.dumps(meta, indent=2).encode("utf-8"))
-
-
-def flush_outbox(
-    outbox_dir: Path,
-    *,
-    settings: EmailSettings,
-    store: Store,
-    sleep: Callable[[float], None] = time.sleep,
-    ssl_context: ssl.SSLContext | None = None,
-) -> FlushReport:
-    """Send every spooled message once; the CLI exits with `report.exit_code` (0 or 4).
-
-    Entries the ledger already knows are deleted without sending. Each accepted message gets its
-    ledger row at once, then its spool files are deleted. Failures stay spooled with the attempt
-    count and the last error updated. Nothing spooled means no connection is made at all.
-    """
-    from agent.deliver import envelope_address  # deliver.py imports the spool format from here
-    from agent.smtp import SmtpSender
-
-    report = FlushReport()
-    entries, broken = spooled_entries(outbox_dir)
-    for path, reason in broken:
-        report.failed.append(path)
-        report.errors.append(reason)
-    if not entries:
-        return report
-
-    pending: list[SpoolEntry] = []
-    for entry in entries:
-        if store.already_sent(entry.digest_key, entry.recipient):
-            log.info(
-                "outbox: %s (%s) was already sent; dropping the spooled copy",
-                entry.recipient,
-                entry.digest_key,
-            )
-            remove_entry(entry)
-            report.skipped.append((entry.digest_key, entry.recipient))
-        else:
-            pending.append(entry)
-    if not pending:
-        return report
-    if not (settings.smtp_host and settings.sender):
-        raise ConfigError(
-            "cannot flush the outbox: email is not configured (set email.smtp_host and "
-            "email.sender)"
-        )
-
-    sender = SmtpSender(settings, sleep=sleep, ssl_context=ssl_context)
-    try:
-        for entry in pending:
-
-            def accepted(recipient: str, entry: SpoolEntry = entry) -> None:
-                store.record_sent(entry.digest_key, recipient, entry.message_id)
-                remove_entry(entry)
-
-            result = sender.send(
-                envelope_address(settings.sender), [entry.recipient], entry.read_bytes(), accepted
-            )
-            if result.accepted:
-                report.sent.append((entry.digest_key, entry.recipient))
-                log.info("outbox: sent %s (%s)", entry.recipient, entry.digest_key)
-            for failure in result.failed.values():
-                _update_entry(entry, result.attempts, failure.text)
-                report.failed.append(entry.eml)
-                report.errors.append(f"{entry.recipient}: {failure.text}")
-    finally:
-        sender.close()
-    return report
