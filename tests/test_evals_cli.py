@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -276,6 +277,10 @@ def test_llm_eval_of_two_prompt_dirs_and_the_cache(
     assert first.exit_code == 0, first.output
     calls = len(server.chat_requests)
     assert calls > 0 and not server.errors
+    # Progress names the case and how many model answers came back so far (a slow local
+    # model shows it is working); the first line has none yet, later ones count up.
+    assert "case 1/" in first.stderr and "; 0 model answers so far" in first.stderr
+    assert re.search(r"case [2-9]/\d+: .*; [1-9][\d,]* model answers? so far", first.stderr)
     steps = {
         json.loads(r.raw_body)["response_format"]["json_schema"]["name"]
         for r in server.chat_requests
@@ -294,6 +299,7 @@ def test_llm_eval_of_two_prompt_dirs_and_the_cache(
     )
     assert second.exit_code == 0, second.output
     assert len(server.chat_requests) == calls  # a repeated eval is free: everything cached
+    assert re.search(r"model answers so far, [1-9][\d,]* from the cache", second.stderr)
 
     one, two = jsonl(tmp_path / "runs")
     meta = one[0]

@@ -209,10 +209,7 @@ class Runner:
             for variant in variants:
                 for case in cases:
                     for repeat in range(self.repeat):
-                        self.progress(
-                            f"case {len(run.results) + 1}/{run.planned}: {variant.label} "
-                            f"{case.name} (repeat {repeat + 1}/{self.repeat})"
-                        )
+                        self.progress(_progress_line(run, variant, case, repeat, self.repeat))
                         if variant.engine == "offline":
                             key = (case.name, repeat)
                             if key not in offline_done:  # deterministic: run once, share
@@ -315,6 +312,19 @@ class Runner:
         finally:
             for model in models:
                 await model.aclose()
+
+
+def _progress_line(run: EvalRun, variant: Variant, case: EvalCase, repeat: int, repeats: int) -> str:
+    """'case i/N: …' plus the model calls answered so far, so a slow local model shows it works."""
+    answers = sum(r.answers for r in run.results)
+    cached = sum(r.cached_answers for r in run.results)
+    calls = f"{plural(answers, 'model answer')} so far"
+    if cached:
+        calls += f", {cached} from the cache"
+    return (
+        f"case {len(run.results) + 1}/{run.planned}: {variant.label} {case.name} "
+        f"(repeat {repeat + 1}/{repeats}); {calls}"
+    )
 
 
 def _load_prompts(variant: Variant) -> Any:
