@@ -212,6 +212,8 @@ class FakeOpenAIServer:
         rate_limit: int | None = None,
         single_slot: bool = False,
         answer_model: str | None = None,
+        model_fields: Mapping[str, Any] | None = None,
+        props: Mapping[str, Any] | None = None,
     ) -> None:
         self.host, self.port = host, port
         self.latency_per_call = latency_per_call
@@ -222,6 +224,10 @@ class FakeOpenAIServer:
         self.rate_limit = rate_limit
         self.rate_limited = 0  # chat calls answered 429 because of rate_limit
         self.answer_model = answer_model  # the name answers give, whatever the request asked
+        # What a real server adds: fields of each GET /models entry (vLLM: max_model_len) and
+        # llama.cpp's GET /props (outside /v1); None serves no /props (404), as OpenAI does.
+        self.model_fields = dict(model_fields or {})
+        self.props = dict(props) if props is not None else None
         # One request at a time, as a single-slot local server: the others wait their turn.
         self._slot: threading.Lock | None = threading.Lock() if single_slot else None
         self.errors: list[str] = []
@@ -525,13 +531,18 @@ class _RequestHandler(BaseHTTPRequestHandler):
         record = self._begin()
         if not self._authorized(record):
             return
+        owner = self.server.owner
+        if self.path.split("?", 1)[0].rstrip("/") == "/props" and owner.props is not None:
+            record.outcome = "props"
+            self._send(200, owner.props)
+            return
         if self._route() != "/models":
             record.outcome = "http 404"
             self._send(404, _error_body(404, f"Unknown path {self.path} (fake server)."))
             return
-        owner = self.server.owner
         data = [
-            {"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in owner.models
+            {"id": m, "object": "model", "created": 0, "owned_by": "fake", **owner.model_fields}
+            for m in owner.models
         ]
         record.outcome = "models"
         self._send(200, {"object": "list", "data": data})

@@ -51,6 +51,7 @@ class SmallLocalModel:
     junk: frozenset[str] = frozenset()
     stubborn: bool = False
     raw_newlines: bool = True
+    rejects_json_schema: bool = True  # False: a server that takes it (llama-server, Ollama, vLLM)
     _turn: itertools.count = field(default_factory=itertools.count, repr=False)
 
     def __post_init__(self) -> None:
@@ -60,7 +61,7 @@ class SmallLocalModel:
 
     def __call__(self, body: Mapping[str, Any]) -> Answer:
         fmt = body.get("response_format") or {}
-        if fmt.get("type") == "json_schema":
+        if fmt.get("type") == "json_schema" and self.rejects_json_schema:
             return Fault.http(500, {"detail": "Internal Server Error (json_schema not supported)"})
         schema, as_tool = request_schema(body)
         if schema is None:
