@@ -110,6 +110,7 @@ def _report(title: str, data: dict, statuses: list[int], text_part: str, seconds
     )
 
 
+@pytest.mark.timeout(3 * 3600)  # three runs of a real model on a shared 2-core machine
 def test_daily_digest_as_the_readme_says_is_complete(llama_server: LlamaServer, tmp_path: Path) -> None:
     home, out = tmp_path / "home", tmp_path / "out"
     before = len(llama_server.chat_requests())

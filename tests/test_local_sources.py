@@ -82,6 +82,14 @@ def test_unreadable_file_is_a_config_error(tmp_path: Path, ctx: FetchContext) ->
         make_source(f"file:{wrong}").fetch(ctx)
 
 
+def test_an_endless_file_is_refused_at_the_cap(tmp_path: Path, ctx: FetchContext) -> None:
+    """/dev/zero (stat says 0 bytes) behind a .jsonl name: read up to the cap, then refused."""
+    endless = tmp_path / "endless.jsonl"
+    endless.symlink_to("/dev/zero")
+    with pytest.raises(ConfigError, match=r"endless.jsonl: cannot read it \(more than the 50,000,000 bytes allowed\)"):
+        make_source(f"file:{endless}").fetch(ctx)
+
+
 def test_repeated_ids_in_one_file_are_merged_and_said(tmp_path: Path, ctx: FetchContext) -> None:
     from agent.pipeline import fetch_all
 

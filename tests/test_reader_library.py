@@ -85,6 +85,13 @@ def test_missing_file_and_directory_are_config_errors(tmp_path: Path) -> None:
         load_library(tmp_path, Settings(home=tmp_path), None)
 
 
+def test_an_endless_library_file_is_refused_at_the_cap(tmp_path: Path) -> None:
+    endless = tmp_path / "library.bib"
+    endless.symlink_to("/dev/zero")  # stat says 0 bytes; reading never ends
+    with pytest.raises(ConfigError, match=r"library /dev/zero: more than the 50,000,000 bytes allowed"):
+        load_library(endless, Settings(home=tmp_path), None)
+
+
 def test_format_by_content_when_the_extension_says_nothing(tmp_path: Path) -> None:
     assert detect_format(Path("x.export"), "\n@article{k, title={T}}") == "bib"
     assert detect_format(Path("x"), "TY  - JOUR\nER  - \n") == "ris"

@@ -63,10 +63,26 @@ def record_to_paper(record: Any, source: str) -> Paper:
     )
 
 
+MAX_FILE_BYTES = 50_000_000  # a paper or library file larger than this is refused
+
+
+class FileTooLarge(OSError):
+    """The file holds more than the bytes allowed (a device or a FIFO counts by what it sends)."""
+
+
+def read_capped(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The file's bytes, read at most `limit` + 1 of them: `stat` says 0 for /dev/zero or a FIFO."""
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLarge(f"more than the {limit:,} bytes allowed")
+    return data
+
+
 def _records(path: Path) -> Iterator[tuple[int, Any]]:
     """(line or item number, record) pairs; raises ConfigError naming the file and line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_capped(path).decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"file source {path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 from agent.errors import ConfigError
 from agent.select.library.formats import parse_bibtex, parse_ris, parse_zotero_csv
 from agent.select.profile import LibraryEntry
+from agent.sources.local import MAX_FILE_BYTES, FileTooLarge, read_capped
 
 if TYPE_CHECKING:
     from agent.config import Settings
     from agent.sources.http import HttpFetcher
     from agent.store import Store
 
-MAX_BYTES = 50_000_000  # a library file larger than this is refused
+MAX_BYTES = MAX_FILE_BYTES  # a library file larger than this is refused
 FORMATS = ("bib", "ris", "csv", "txt", "json", "jsonl")
 PARSER_VERSION = "1"  # part of the cache fingerprint: a parser change re-reads every file
 
@@ -41,10 +42,9 @@ def detect_format(path: Path, text: str) -> str:
 
 def _read(path: Path) -> tuple[bytes, str]:
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ConfigError(f"library {path}: {size:,} bytes is more than the {MAX_BYTES:,} allowed")
-        data = path.read_bytes()
+        data = read_capped(path, MAX_BYTES)
+    except FileTooLarge as exc:
+        raise ConfigError(f"library {path}: {exc}") from None
     except FileNotFoundError:
         raise ConfigError(f"library {path}: no such file") from None
     except IsADirectoryError:
