@@ -22,7 +22,7 @@ from agent.summarize.llm.local import _context_in, is_local, with_local_defaults
 from agent.summarize.llm.meter import UsageMeter
 from agent.summarize.llm.openai_chat import OpenAIChatModel
 from agent.summarize.llm.retry import RunClock
-from agent.summarize.llm.schemas import Headline, Queries, blurbs_schema
+from agent.summarize.llm.schemas import Headline, Queries, blurbs_schema, grouping_schema
 from tests.fakes.openai_server import Fault, FakeOpenAIServer, Reply
 
 
@@ -152,6 +152,18 @@ def test_junk_checks_give_errors_a_model_can_act_on() -> None:
     assert "blurbs is empty" in errors({"summary": "S.", "blurbs": []})
     with pytest.raises(ValidationError, match="says nothing"):
         Headline.model_validate({"headline": "Today at a glance"})
+    echoed = Headline.model_validate({"headline": "Today at a glance: three papers prune attention."})
+    assert echoed.headline == "Three papers prune attention."  # the label is the email's
+    with pytest.raises(ValidationError, match="says nothing"):
+        Headline.model_validate({"headline": "Today at a glance: pruning."})
+    grouping = grouping_schema(["P1", "P2"])
+    copied_title = {"themes": [{"title": "Sparse attention at scale", "summary": "Attention.",
+                                "paper_ids": ["P1", "P2"]}]}  # fmt: skip
+    with pytest.raises(ValidationError, match="is the title of P1, one of its 2 papers"):
+        grouping.model_validate(copied_title, context=context)
+    alone = {"themes": [{"title": "Sparse Attention at Scale", "summary": "Attention.", "paper_ids": ["P1"]},
+                        {"title": "Other work", "summary": "More.", "paper_ids": ["P2"]}]}  # fmt: skip
+    assert grouping.model_validate(alone, context=context)  # one paper may carry its own title
     with pytest.raises(ValidationError, match="not in the topic's language"):
         Queries.model_validate({"queries": ["注意力机制", "稀疏注意力"]}, context=context)
     assert Queries.model_validate({"queries": ["sparse attention", "efficient transformers"]},

@@ -124,8 +124,9 @@ def test_stubborn_junk_is_reasked_then_written_offline_marked_and_never_cached(
          ("repeats the instructions", "is an id: name what the theme", "says nothing",
           "has no words in it")),
         ({"empty_blurbs"}, ("blurbs is empty: write one blurb for each id",)),
+        ({"paper_title_theme"}, ("name what the papers share",)),
     ],
-    ids=["instructions+id_title+bare_headline+brackets", "empty_blurbs"],
+    ids=["instructions+id_title+bare_headline+brackets", "empty_blurbs", "paper_title_theme"],
 )
 def test_each_kind_of_junk_is_caught_and_the_reask_fixes_it(
     tmp_path: Path, junk: set[str], error: tuple[str, ...]
@@ -140,6 +141,8 @@ def test_each_kind_of_junk_is_caught_and_the_reask_fixes_it(
     assert all(p["engine"] == "llm" for t in data["themes"] for p in t["papers"])
     assert data["headline"] != "Today at a glance"
     assert all(t["title"] != "P1" for t in data["themes"])
+    for theme in data["themes"]:  # no theme of several papers is titled as one of them
+        assert len(theme["papers"]) < 2 or theme["title"] not in {p["title"] for p in theme["papers"]}
 
 
 def test_query_expansion_in_another_language_is_reasked(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ JUNK_KINDS = (
     "title",  # a blurb equal to its paper's title
     "brackets",  # a field with no letters: the theme summary of a blurbs answer is "]["
     "id_title",  # a theme titled "P1"
+    "paper_title_theme",  # a theme of several papers titled with one paper's title
     "bare_headline",  # a headline that is only "Today at a glance"
     "empty_blurbs",  # an empty blurb list
     "foreign_queries",  # query expansions in another language, no word of the topic
@@ -100,6 +101,12 @@ class SmallLocalModel:
                     first["blurb"] = _title_of(prompt, first["paper_id"]) or first["blurb"]
         if "themes" in value and "id_title" in self.junk and value["themes"]:
             value["themes"][0]["title"] = "P1"
+        if "themes" in value and "paper_title_theme" in self.junk and value["themes"]:
+            themes = value["themes"]
+            if len(themes) > 1 and len(themes[0].get("paper_ids", [])) < 2:  # give it two papers
+                themes[0]["paper_ids"] += themes.pop(1)["paper_ids"]
+            first = themes[0].get("paper_ids") or [""]
+            themes[0]["title"] = _grouped_title_of(prompt, first[0]) or themes[0]["title"]
         if "headline" in value and "bare_headline" in self.junk:
             value["headline"] = "Today at a glance"
         if "queries" in value and "foreign_queries" in self.junk:
@@ -119,6 +126,14 @@ def _title_of(prompt: str, sid: str) -> str | None:
     start += len(f'<paper id="{sid}">')
     end = prompt.find("\n", start)
     return prompt[start : end if end != -1 else None].strip()
+
+
+def _grouped_title_of(prompt: str, sid: str) -> str | None:
+    """The title on a grouping prompt's line ``P3: Title. Key sentence``."""
+    for line in prompt.splitlines():
+        if line.startswith(f"{sid}: "):
+            return line.removeprefix(f"{sid}: ").split(". ", 1)[0].strip()
+    return None
 
 
 __all__ = ["COPIED_INSTRUCTIONS", "JUNK_KINDS", "LOCAL_MODEL", "SmallLocalModel"]

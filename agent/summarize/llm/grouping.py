@@ -156,6 +156,7 @@ class Grouper:
             schema=grouping_schema(sids, max_themes=max_themes_for(len(sids))),
             lenient=LenientGrouping,
             max_output_tokens=self.asker.output_tokens(grouping_output_tokens(len(sids))),
+            titles={item.sid: item.title for item in items},
         )
         reply = await self.asker.ask(model, question)
         groups = [Group(t.title, t.summary, tuple(t.paper_ids)) for t in reply.value.themes]

@@ -19,6 +19,8 @@ BARE_HEADLINES = frozenset(
     {"today at a glance", "at a glance", "headline", "summary", "today", "overview"}
 )
 MIN_HEADLINE_WORDS = 4
+# labels a model echoes before its headline ("Today:" is kept: it reads as a sentence)
+ECHOED_LABELS = ("today at a glance", "at a glance", "headline", "overview", "summary")
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,33 @@ def id_as_title(text: str, ids: Iterable[str]) -> str | None:
     return None
 
 
+def copied_paper_title(title: str, member_sids: Iterable[str], context: JunkContext) -> str | None:
+    """A theme of several papers titled with one of them's title names one paper, not the theme."""
+    members = list(member_sids)
+    if len(members) < 2 or not words(title):
+        return None
+    for sid in members:
+        paper_title = context.titles.get(sid)
+        if paper_title and words(paper_title) == words(title):
+            return (
+                f"the theme title {_shown(title)} is the title of {sid}, one of its "
+                f"{len(members)} papers: name what the papers share, in a few plain words"
+            )
+    return None
+
+
+def without_section_label(text: str) -> str:
+    """The headline without a leading echo of its section's label ("Today at a glance: …")."""
+    stripped = text.lstrip()
+    for label in ECHOED_LABELS:
+        if stripped.casefold().startswith(label):
+            rest = stripped[len(label) :]
+            if rest[:1] in (":", "-", "—", "–", "."):
+                rest = rest[1:].lstrip()
+                return rest[:1].upper() + rest[1:]
+    return text
+
+
 def bare_headline(text: str) -> str | None:
     ws = words(text)
     if " ".join(ws) in BARE_HEADLINES or len(ws) < MIN_HEADLINE_WORDS:
@@ -156,10 +185,12 @@ __all__ = [
     "bare_headline",
     "context_of",
     "copied_instructions",
+    "copied_paper_title",
     "id_as_title",
     "no_words",
     "off_topic_queries",
     "same_as_title",
     "shingles",
+    "without_section_label",
     "words",
 ]

@@ -157,9 +157,17 @@ def grouping_schema(
     )
     expected = tuple(ids)
 
-    def each_once(self: Any) -> Any:
+    def each_once(self: Any, info: ValidationInfo) -> Any:
         groups = [(t.title, getattr(t, member)) for t in self.themes]
-        problems = [p for t in self.themes if (p := junk.id_as_title(t.title, expected))]
+        context = junk.context_of(info.context)
+        problems = [
+            p
+            for t in self.themes
+            if (
+                p := junk.id_as_title(t.title, expected)
+                or junk.copied_paper_title(t.title, getattr(t, member), context)
+            )
+        ]
         assignment = assignment_problems(groups, expected)
         if assignment:
             problems.append(assignment)
@@ -255,6 +263,7 @@ class Headline(Strict):
 
     @model_validator(mode="after")
     def _says_something(self) -> Headline:
+        self.headline = junk.without_section_label(self.headline)  # the email shows the label
         problem = junk.bare_headline(self.headline)
         if problem:
             raise ValueError(problem)
@@ -266,6 +275,7 @@ class LenientHeadline(Lenient):
 
     @model_validator(mode="after")
     def _drop_bare(self) -> LenientHeadline:
+        self.headline = junk.without_section_label(self.headline)
         if junk.bare_headline(self.headline):
             self.headline = ""
         return self
