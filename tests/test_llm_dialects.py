@@ -161,6 +161,11 @@ def test_junk_checks_give_errors_a_model_can_act_on() -> None:
                                 "paper_ids": ["P1", "P2"]}]}  # fmt: skip
     with pytest.raises(ValidationError, match="is the title of P1, one of its 2 papers"):
         grouping.model_validate(copied_title, context=context)
+    cut = {"themes": [{**copied_title["themes"][0], "title": "Sparse Attention at Sc…"}]}
+    with pytest.raises(ValidationError, match="is the title of P1"):  # SmolLM2 cut it so
+        grouping.model_validate(cut, context=context)
+    shared = {"themes": [{**copied_title["themes"][0], "title": "Sparse attention methods"}]}
+    assert grouping.model_validate(shared, context=context)  # shares words, is not a copy
     alone = {"themes": [{"title": "Sparse Attention at Scale", "summary": "Attention.", "paper_ids": ["P1"]},
                         {"title": "Other work", "summary": "More.", "paper_ids": ["P2"]}]}  # fmt: skip
     assert grouping.model_validate(alone, context=context)  # one paper may carry its own title

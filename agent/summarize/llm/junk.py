@@ -103,7 +103,7 @@ def copied_paper_title(title: str, member_sids: Iterable[str], context: JunkCont
         return None
     for sid in members:
         paper_title = context.titles.get(sid)
-        if paper_title and words(paper_title) == words(title):
+        if paper_title and _starts_like(words(paper_title), words(title.rstrip("…. "))):
             return (
                 f"the theme title {_shown(title)} is the title of {sid}, one of its "
                 f"{len(members)} papers: name what the papers share, in a few plain words"
@@ -121,6 +121,18 @@ def without_section_label(text: str) -> str:
                 rest = rest[1:].lstrip()
                 return rest[:1].upper() + rest[1:]
     return text
+
+
+def _starts_like(title_words: list[str], text_words: list[str]) -> bool:
+    """`text` is the title, or its first words (3 or more) with the last one possibly cut."""
+    n = len(text_words)
+    if n == len(title_words) and text_words == title_words:
+        return True
+    return (
+        3 <= n <= len(title_words)
+        and text_words[:-1] == title_words[: n - 1]
+        and title_words[n - 1].startswith(text_words[-1])
+    )
 
 
 def bare_headline(text: str) -> str | None:
