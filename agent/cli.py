@@ -169,6 +169,12 @@ def main() -> None:
 @click.option("--send/--no-send", default=None, help="Email the digest (default: when [email] is configured).")
 @click.option("--force", is_flag=True, help="Send again even if this digest was already sent.")
 @click.option("--no-cache", is_flag=True, help="Do not reuse cached model answers.")
+@click.option(
+    "--batch/--no-batch",
+    default=None,
+    help="Send the model requests through the provider's Batch API (about half price; waits "
+    "up to [llm] batch_deadline). Default: [llm] batch.",
+)
 @library_option
 @click.option(
     "--format",
@@ -188,6 +194,7 @@ def daily(
     send: bool | None,
     force: bool,
     no_cache: bool,
+    batch: bool | None,
     library: tuple[Path, ...],
     formats: tuple[str, ...],
     config_path: Path | None,
@@ -197,7 +204,13 @@ def daily(
     from agent.pipeline import DailyOptions, run_daily
     from agent.report import print_daily_outcome
 
-    settings = settings_from(config_path, verbose, max_papers=max_papers, engine=engine)
+    settings = settings_from(
+        config_path,
+        verbose,
+        max_papers=max_papers,
+        engine=engine,
+        llm={"batch": batch} if batch is not None else None,
+    )
     options = DailyOptions(
         date=(date_.date() if date_ else dt.date.today()),
         sources=sources,

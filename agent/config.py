@@ -6,6 +6,7 @@ import contextvars
 import difflib
 import logging
 import os
+import re
 import tomllib
 import typing
 from collections.abc import Mapping
@@ -77,6 +78,31 @@ def _default_prices() -> dict[str, Price]:
     }
 
 
+_CLOCK_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_AFTER_START = re.compile(r"^(\d{1,5})\s*(m|min|minutes?|s|sec|seconds?)?$")
+_MAX_DEADLINE_SECONDS = 24 * 3600
+
+
+def batch_deadline(value: object) -> str:
+    """A batch deadline, normalised to "HH:MM" (local clock time) or "<n>s" (seconds after the
+    start). "06:30", "6:30", "45m", "45 min", 45 and "45" (minutes) and "90s" are taken."""
+    if isinstance(value, bool):
+        raise ValueError('a deadline is a clock time ("06:30") or minutes ("45m")')
+    text = str(value).strip().lower()
+    clock = _CLOCK_TIME.match(text)
+    if clock:
+        return f"{int(clock.group(1)):02d}:{clock.group(2)}"
+    after = _AFTER_START.match(text)
+    if after is None:
+        raise ValueError(
+            f'{str(value)[:40]!r} is not a deadline: use a clock time ("06:30") or minutes ("45m")'
+        )
+    seconds = int(after.group(1)) * (1 if (after.group(2) or "m").startswith("s") else 60)
+    if not 1 <= seconds <= _MAX_DEADLINE_SECONDS:
+        raise ValueError("a deadline after the start must be between 1 second and 24 hours")
+    return f"{seconds}s"
+
+
 class LLMSettings(Section):
     """The language-model engine: endpoint, dialect, limits, prices."""
 
@@ -110,6 +136,18 @@ class LLMSettings(Section):
     rerank: bool = False  # a model relevance pass over the top candidates of the ranking
     rerank_candidates: int = Field(default=60, ge=2, le=500)
     language: str = "English"  # the reader's language: a name or a code ("zh", "de")
+    # The provider's Batch API for `digest daily` (about half price, answers within hours):
+    batch: bool = False
+    # "06:30" (local time), or minutes after the start ("45m"); normalised to "HH:MM" or "<n>s"
+    batch_deadline: str = Field(default="60m", validate_default=True)
+    batch_poll_seconds: float = Field(default=30.0, gt=0, le=3600)
+    batch_price_factor: float = Field(default=0.5, gt=0, le=1)  # of the configured prices
+    batch_reasks: Literal["direct", "batch"] = "direct"  # re-asks: direct calls or a new batch
+
+    @field_validator("batch_deadline", mode="before")
+    @classmethod
+    def _batch_deadline(cls, value: object) -> str:
+        return batch_deadline(value)
 
     @field_validator("language", mode="after")
     @classmethod

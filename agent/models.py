@@ -127,6 +127,19 @@ class Usage(Frozen):
         )
 
 
+class BatchRun(Frozen):
+    """How a run used the provider's Batch API (digest.json's "model.batch")."""
+
+    batches: int = 0  # batches submitted by this run
+    resumed: int = 0  # batches an earlier, interrupted run had submitted, collected here
+    requests: int = 0  # model requests answered through a batch
+    direct: int = 0  # requests sent as direct calls instead (re-asks, failed lines, deadline)
+    price_factor: float = 0.5  # the batch price, as a fraction of the configured prices
+    cost_usd: float = 0.0  # what the batched answers cost at the batch price
+    list_price_usd: float = 0.0  # what they would have cost as direct calls
+    notes: tuple[str, ...] = ()  # one line each: a fallback to direct calls and why
+
+
 class ModelRun(Frozen):
     """How the language model took part in a run (digest.json's "model")."""
 
@@ -136,6 +149,7 @@ class ModelRun(Frozen):
     blurbs: int = 0  # paper blurbs in the digest
     offline_blurbs: int = 0  # of those, written by the offline engine
     cost_known: bool = True  # False when a model had no price: no estimate is given
+    batch: BatchRun | None = None  # set when the run went through the provider's Batch API
 
 
 class Summary(Frozen):

@@ -325,6 +325,7 @@ def _daily_stages(
             store=store,
             use_cache=options.use_cache,
             progress=lambda text: progress(f"summarizing {count}: {text}"),
+            batch=True,  # a scheduled run may wait for the Batch API ([llm] batch)
         )
         summary = summary.model_copy(
             update={

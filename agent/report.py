@@ -41,6 +41,29 @@ def usage_line(usage: Usage, engine: str, run: ModelRun | None = None) -> str:
     )
 
 
+def batch_lines(run: ModelRun | None) -> list[str]:
+    """What the Batch API did: requests, batches, the cost at the batch price, and each
+    fallback to direct calls; nothing when the run did not use it."""
+    batch = run.batch if run is not None else None
+    if batch is None:
+        return []
+    batches = plural(batch.batches, "batch", "batches")
+    if batch.resumed:
+        batches += f" (+{batch.resumed} resumed from an earlier run)"
+    cost = (
+        f"${batch.cost_usd:.4f} at {batch.price_factor:.0%} of the list price "
+        f"(${batch.list_price_usd:.4f})"
+        if run is not None and run.cost_known
+        else "no cost estimate"
+    )
+    lines = [
+        f"Batch engine: {plural(batch.requests, 'request')} answered in {batches}, {cost}; "
+        f"{plural(batch.direct, 'direct call')}"
+    ]
+    lines += [f"  {note}" for note in batch.notes]
+    return lines
+
+
 def print_daily_outcome(console: Console, outcome: RunOutcome, settings: Settings) -> None:
     console.print(f"[bold]{escape(outcome.engine_reason)}[/]" if outcome.engine_reason else "")
     console.print("Sources:")
@@ -69,6 +92,8 @@ def print_daily_outcome(console: Console, outcome: RunOutcome, settings: Setting
         count = plural(len(digest.degraded), "fallback or repair", "fallbacks or repairs")
         console.print(f"[yellow]{count}; see digest.json[/]")
     console.print(escape(usage_line(digest.usage, digest.engine, digest.model_run)) + f"; {outcome.seconds:.1f} s")
+    for line in batch_lines(digest.model_run):
+        console.print(escape(line), soft_wrap=True)
     table = Table.grid(padding=(0, 2))
     for kind, path in outcome.files.items():
         table.add_row(kind, escape(str(path)))

@@ -102,6 +102,16 @@ _MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (endpoint, model)
     );
     """,
+    # 8: batches submitted to the provider's Batch API and not collected yet, by request set
+    """
+    CREATE TABLE IF NOT EXISTS pending_batches (
+        request_set TEXT PRIMARY KEY,
+        batch_id TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        requests INTEGER NOT NULL,
+        submitted TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -423,6 +433,38 @@ class Store:
                 "VALUES (?, ?, ?, ?)",
                 (endpoint, model, dialect, _now()),
             )
+
+    # batches pending at the provider --------------------------------------------------------
+
+    def pending_batch(self, request_set: str, endpoint: str) -> str | None:
+        """The id of the batch submitted for this request set to this endpoint, if any."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT batch_id FROM pending_batches WHERE request_set = ? AND endpoint = ?",
+                (request_set, endpoint),
+            ).fetchone()
+        return str(row[0]) if row else None
+
+    def remember_batch(self, request_set: str, endpoint: str, batch_id: str, requests: int) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO pending_batches "
+                "(request_set, batch_id, endpoint, requests, submitted) VALUES (?, ?, ?, ?, ?)",
+                (request_set, batch_id, endpoint, requests, _now()),
+            )
+
+    def forget_batch(self, request_set: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM pending_batches WHERE request_set = ?", (request_set,))
+
+    def forget_batches_before(self, cutoff: dt.datetime) -> int:
+        """Drop batches submitted before `cutoff` (past the provider's completion window)."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM pending_batches WHERE submitted < ?",
+                (cutoff.astimezone(dt.UTC).isoformat(timespec="seconds"),),
+            )
+            return int(cursor.rowcount or 0)
 
     # sent ledger -----------------------------------------------------------------------------
 

@@ -50,13 +50,15 @@ def summarize(
     topic: str | None = None,
     use_cache: bool = True,
     progress: Callable[[str], None] | None = None,
+    batch: bool = False,
 ) -> Summary:
     """Run the chosen engine. The model engine falls back to the offline one by itself;
-    `progress` hears the model stage's calls done / planned and the time left."""
+    `progress` hears the model stage's calls done / planned and the time left. `batch` lets
+    the model engine use the provider's Batch API when `llm.batch` asks for it."""
     if decision.kind == "llm":
         from agent.summarize.llm import LLMEngine
 
-        engine = LLMEngine(settings, store, use_cache=use_cache, progress=progress)
+        engine = LLMEngine(settings, store, use_cache=use_cache, progress=progress, batch=batch)
         return engine.summarize(papers, topic=topic)
     from agent.summarize.offline import OfflineEngine
 

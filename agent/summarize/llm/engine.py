@@ -19,6 +19,7 @@ from agent.models import DegradedNote, ModelRun, Paper, PaperBlurb, Summary, The
 from agent.summarize import offline
 from agent.summarize.drafts import ThemeDraft
 from agent.summarize.llm.asking import Asker
+from agent.summarize.llm.batch import BatchChatModel
 from agent.summarize.llm.blurbs import Blurbed, BlurbWriter
 from agent.summarize.llm.chain import OFFLINE, Limited, Outcome, StepCall, build_chain, link_name
 from agent.summarize.llm.chat import ChatAnswer, ChatModel
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from agent.store import Store
 
 logger = logging.getLogger(__name__)
+
+BATCH_SLOTS = 10_000  # calls in flight at once in batch mode: a stage's requests, all together
 
 
 class LLMEngine:
@@ -54,6 +57,7 @@ class LLMEngine:
         prompts: PromptSet | None = None,
         meter: UsageMeter | None = None,
         progress: Report | None = None,
+        batch: bool = False,
     ) -> None:
         self.settings = settings = with_local_defaults(settings)
         self.progress = CallProgress(progress) if progress is not None else None
@@ -63,10 +67,16 @@ class LLMEngine:
         if models is None:
             from agent.summarize.llm.factory import build_chat_models
 
-            models = build_chat_models(settings, store, self.meter, use_cache=use_cache)
+            models = build_chat_models(
+                settings, store, self.meter, use_cache=use_cache, batch=batch
+            )
         if not models:
             raise ConfigError("the model engine needs at least one chat model")
         self.models = list(models)
+        self.batch = batch_of(self.models[0])
+        # Through the Batch API every request of a stage must be asked at once (the batch model
+        # keeps its direct calls to settings.llm.concurrency itself).
+        self.slots = BATCH_SLOTS if self.batch is not None else settings.llm.concurrency
         self.limit: AdaptiveLimit | None = None  # the last run's (how far it backed off)
         self._answered: Counter[str] = Counter()  # the primary's answers, by the model they name
 
@@ -95,7 +105,7 @@ class LLMEngine:
         )
 
     def _limited(self) -> list[ChatModel]:
-        self.limit = AdaptiveLimit(self.settings.llm.concurrency)
+        self.limit = AdaptiveLimit(self.slots)
         limited: list[ChatModel] = [Limited(m, self.limit) for m in self.models]
         if self.progress is not None:
             last = len(limited) - 1
@@ -151,6 +161,7 @@ class LLMEngine:
             blurbs=len(blurbs),
             offline_blurbs=sum(b.engine == "offline" for b in blurbs),
             cost_known=self.meter.cost_known,
+            batch=self.batch.stats.report() if self.batch is not None else None,
         )
 
     async def _run(self, papers: list[Paper], topic: str | None) -> Summary:
@@ -170,7 +181,7 @@ class LLMEngine:
         self._plan(len(jobs) + 1 + (1 if topic else 0))  # blurbs, headline, overview
         blurbs_chain = build_chain("blurbs", models, writer.write, writer.offline)
         headline_chain = build_chain("headline", models, texts.headline, texts.offline_headline)
-        concurrency = {"max_concurrency": self.settings.llm.concurrency}
+        concurrency = {"max_concurrency": self.slots}
         steps = [
             blurbs_chain.abatch([StepCall(job) for job in jobs], config=concurrency),
             headline_chain.ainvoke(StepCall(HeadlineInput(themes, by_id, topic))),
@@ -241,7 +252,7 @@ class LLMEngine:
         try:
             outcomes: list[Outcome[dict[str, int]]] = await chain.abatch(
                 [StepCall(batch) for batch in batches(data)],
-                config={"max_concurrency": self.settings.llm.concurrency},
+                config={"max_concurrency": self.slots},
             )
         finally:
             await self._close()
@@ -265,6 +276,15 @@ class LLMEngine:
         if outcome.fell_back:
             logger.info("expand_query fell back to %s: %s", outcome.answered_by, outcome.failures)
         return outcome.value
+
+
+def batch_of(model: ChatModel) -> BatchChatModel | None:
+    """The Batch API model under a model's wrappers (cache, limits, recorders), if any."""
+    for _ in range(8):
+        if isinstance(model, BatchChatModel) or model is None:
+            return model
+        model = getattr(model, "inner", None)
+    return None
 
 
 def dialect_of(model: ChatModel) -> str | None:

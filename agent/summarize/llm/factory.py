@@ -8,8 +8,12 @@ call and never counts for or against the breaker. Primary and fallback share the
 
 from __future__ import annotations
 
+import logging
+
 from agent.config import LLMSettings, Settings
 from agent.store import Store
+from agent.summarize.llm.batch import BatchChatModel
+from agent.summarize.llm.batch.deadline import seconds_left
 from agent.summarize.llm.cache import CachedChatModel
 from agent.summarize.llm.chat import ChatModel
 from agent.summarize.llm.langchain_chat import LangChainChatModel
@@ -17,6 +21,8 @@ from agent.summarize.llm.local import with_local_defaults
 from agent.summarize.llm.meter import UsageMeter
 from agent.summarize.llm.openai_chat import OpenAIChatModel
 from agent.summarize.llm.retry import RunClock, Sleep, TransportPolicy
+
+logger = logging.getLogger(__name__)
 
 
 def build_chat_models(
@@ -27,6 +33,7 @@ def build_chat_models(
     use_cache: bool,
     clock: RunClock | None = None,
     sleep: Sleep | None = None,
+    batch: bool = False,
 ) -> list[ChatModel]:
     """[primary, fallback?]; empty when no model is configured (no key, base URL or chat_model).
 
@@ -34,12 +41,25 @@ def build_chat_models(
     cache wraps each model when `use_cache`, `settings.llm.cache` and a `store` are all
     there. `clock` (default: a new `RunClock` of `run_budget_seconds`) and `sleep` are shared
     by the models; tests inject both.
+
+    With `batch` (the caller allows it) and `llm.batch`, the primary answers through the
+    Batch API (`batch.BatchChatModel`); the time spent waiting for batches, up to the batch
+    deadline, does not count against the run's time budget for direct calls.
     """
     if not settings.llm_configured:
         return []
     llm = with_local_defaults(settings).llm
-    clock = clock or RunClock(llm.run_budget_seconds)
+    batching = batch and llm.batch
+    if batching and llm.chat_model:
+        logger.warning("batch mode needs an OpenAI-compatible endpoint; direct calls instead")
+        batching = False
+    deadline = seconds_left(llm.batch_deadline) if batching else 0.0
+    clock = clock or RunClock(llm.run_budget_seconds + max(0.0, deadline))
     models: list[ChatModel] = [_transport(llm, meter, clock, sleep, store)]
+    if batching and isinstance(models[0], OpenAIChatModel):
+        models[0] = BatchChatModel(
+            models[0], llm, store=store, meter=meter, deadline_seconds=deadline
+        )
     fallback = fallback_settings(llm)
     if fallback is not None:
         models.append(_transport(fallback, meter, clock, sleep, store))

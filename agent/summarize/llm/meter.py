@@ -35,8 +35,9 @@ class UsageMeter:
         candidates = [name for name in self._prices if model.startswith(name + "-")]
         return self._prices[max(candidates, key=len)] if candidates else None
 
-    def cost(self, model: str, usage: Usage) -> float:
-        """What `usage` costs on `model`; cached input tokens at the cached price when known."""
+    def cost(self, model: str, usage: Usage, factor: float = 1.0) -> float:
+        """What `usage` costs on `model`; cached input tokens at the cached price when known;
+        `factor` scales the prices (the Batch API's discount)."""
         price = self.price_for(model)
         if price is None:
             return 0.0
@@ -45,32 +46,39 @@ class UsageMeter:
         cached_price = price.cached_input if price.cached_input is not None else price.input
         return round(
             (fresh * price.input + cached * cached_price + usage.output_tokens * price.output)
+            * factor
             / _PER_MILLION,
             6,
         )
 
-    def priced(self, model: str, usage: Usage) -> Usage:
-        """`usage` with `cost_usd` filled from the price table."""
-        return usage.model_copy(update={"cost_usd": self.cost(model, usage)})
+    def priced(self, model: str, usage: Usage, factor: float = 1.0) -> Usage:
+        """`usage` with `cost_usd` filled from the price table (times `factor`)."""
+        return usage.model_copy(update={"cost_usd": self.cost(model, usage, factor)})
 
-    def estimate_cost(self, model: str, input_tokens: int, output_tokens: int) -> float:
-        return self.cost(model, Usage(input_tokens=input_tokens, output_tokens=output_tokens))
+    def estimate_cost(
+        self, model: str, input_tokens: int, output_tokens: int, factor: float = 1.0
+    ) -> float:
+        usage = Usage(input_tokens=input_tokens, output_tokens=output_tokens)
+        return self.cost(model, usage, factor)
 
     # totals -------------------------------------------------------------------------------------
 
-    def add(self, model: str, usage: Usage) -> None:
-        """Add one call's usage; the cost is (re)computed from the price table."""
-        priced = self.priced(model, usage)
+    def add(self, model: str, usage: Usage, factor: float = 1.0) -> None:
+        """Add one call's usage; the cost is (re)computed from the price table (times
+        `factor`, for answers from the Batch API)."""
+        priced = self.priced(model, usage, factor)
         with self._lock:
             self._total = self._total + priced
             if self.price_for(model) is None and (usage.input_tokens or usage.output_tokens):
                 self._unknown.add(model)
 
-    def would_exceed(self, model: str, input_tokens: int, output_tokens: int) -> bool:
-        """True when a call of this size would take the run past `max_cost_usd`."""
+    def would_exceed(
+        self, model: str, input_tokens: int, output_tokens: int, factor: float = 1.0
+    ) -> bool:
+        """True when a call (or a batch) of this size would take the run past `max_cost_usd`."""
         if self.max_cost_usd is None:
             return False
-        estimate = self.estimate_cost(model, input_tokens, output_tokens)
+        estimate = self.estimate_cost(model, input_tokens, output_tokens, factor)
         with self._lock:
             spent = self._total.cost_usd
         return spent + estimate > self.max_cost_usd

@@ -100,18 +100,23 @@ class OpenAIChatModel(ChatModel):
         """
         loop = asyncio.get_running_loop()
         if self._client is None or self._client_loop is not loop:
-            self._client = openai.AsyncOpenAI(
-                api_key=self._api_key(),
-                base_url=self._llm.base_url,
-                max_retries=0,
-                timeout=self._llm.timeout_seconds,
-                http_client=openai.DefaultAsyncHttpxClient(
-                    timeout=self._llm.timeout_seconds,
-                    transport=CappedTransport(self._llm.max_answer_bytes),
-                ),
-            )
+            self._client = self.new_client(self._llm.max_answer_bytes)
             self._client_loop = loop
         return self._client
+
+    def new_client(self, max_answer_bytes: int) -> openai.AsyncOpenAI:
+        """An SDK client of this endpoint and key whose answers may be `max_answer_bytes` long
+        (the Batch API's result files are bigger than one answer); the caller closes it."""
+        return openai.AsyncOpenAI(
+            api_key=self._api_key(),
+            base_url=self._llm.base_url,
+            max_retries=0,
+            timeout=self._llm.timeout_seconds,
+            http_client=openai.DefaultAsyncHttpxClient(
+                timeout=self._llm.timeout_seconds,
+                transport=CappedTransport(max_answer_bytes),
+            ),
+        )
 
     async def aclose(self) -> None:
         client, self._client, self._client_loop = self._client, None, None
@@ -231,7 +236,7 @@ class OpenAIChatModel(ChatModel):
             completion = await self._send(params, max_tokens, probing and calls == 0, proven)
             calls += 1
             answered_by = str(getattr(completion, "model", None) or self.name)
-            call_usage = _usage_of(completion)
+            call_usage = usage_of(completion)
             self.meter.add(answered_by, call_usage)
             usage = usage + self.meter.priced(answered_by, call_usage)
             choice = completion.choices[0] if completion.choices else None
@@ -245,7 +250,7 @@ class OpenAIChatModel(ChatModel):
                     attempts=calls,
                     last_raw=refusal,
                 )
-            text = self._text_of(message, dialect)
+            text = text_of(message, dialect)
             last_raw = text or last_raw
             if finish == "length":
                 bigger = min(2 * max_tokens, self._llm.context_window - input_estimate)
@@ -284,12 +289,25 @@ class OpenAIChatModel(ChatModel):
                 cached=False,
             )
 
+    def body(self, request: ChatRequest) -> dict[str, Any]:
+        """The request as a JSON body (a Batch API line): the settled dialect, else the
+        remembered one, else the first of `dialects.ORDER`."""
+        params, _ = self._params(request, self.body_dialect)
+        return {**params, self._limit_name(): request.max_output_tokens}
+
+    @property
+    def body_dialect(self) -> str:
+        """The dialect `body` writes requests in (and their answers are read in)."""
+        return self._settled or self._remembered() or ORDER[0]
+
+    def _limit_name(self) -> str:
+        return "max_tokens" if self.base_url else "max_completion_tokens"
+
     async def _create(self, params: dict[str, Any], max_tokens: int) -> Any:
-        limit = "max_tokens" if self.base_url else "max_completion_tokens"
         per_call = self._llm.timeout_seconds
         request = self.client().chat.completions.create(
             **params,
-            **{limit: max_tokens},
+            **{self._limit_name(): max_tokens},
             timeout=self.policy.timeout_for(per_call),
         )
         return await self.policy.bounded(request, per_call)  # the whole call, body included
@@ -309,16 +327,6 @@ class OpenAIChatModel(ChatModel):
         except ValueError as exc:  # pragma: no cover (LLMSettings.dialect is a Literal)
             raise ModelUnavailable(f"{self.name}: {exc}") from None
 
-    def _text_of(self, message: Any, dialect: str) -> str:
-        if message is None:
-            return ""
-        calls = getattr(message, "tool_calls", None) or []
-        if dialect == "tools" and calls:
-            function = getattr(calls[0], "function", None)
-            return str(getattr(function, "arguments", "") or "")
-        return str(message.content or "")
-
-
 class _Rejected(Exception):
     """The server rejected the request format of a dialect (see `dialects.is_rejection`)."""
 
@@ -328,7 +336,19 @@ class _Rejected(Exception):
         self.dialect = ""
 
 
-def _usage_of(completion: Any) -> Usage:
+def text_of(message: Any, dialect: str) -> str:
+    """The answer text of a completion's message: the content, or the tool call's arguments."""
+    if message is None:
+        return ""
+    calls = getattr(message, "tool_calls", None) or []
+    if dialect == "tools" and calls:
+        function = getattr(calls[0], "function", None)
+        return str(getattr(function, "arguments", "") or "")
+    return str(message.content or "")
+
+
+def usage_of(completion: Any) -> Usage:
+    """One call's token usage as the completion reports it."""
     usage = getattr(completion, "usage", None)
     if usage is None:
         return Usage(calls=1)
@@ -347,4 +367,4 @@ def _one_line(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-__all__ = ["LOCAL_SERVER_KEY", "OpenAIChatModel"]
+__all__ = ["LOCAL_SERVER_KEY", "OpenAIChatModel", "text_of", "usage_of"]

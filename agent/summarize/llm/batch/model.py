@@ -1,0 +1,404 @@
+"""A chat model that answers through the provider's Batch API: requests that arrive together
+(one pipeline stage: the grouping calls, then the blurbs calls with the headline) go out as one
+batch, at the batch price.
+
+How a request is answered::
+
+    complete(request)
+      batches off (no Batch API here, deadline passed)  -> a direct call
+      a re-ask (it carries the model's earlier answer)  -> a direct call (llm.batch_reasks)
+      else: joins the open round; the round closes once no request came for GATHER_SECONDS,
+            and goes out as one batch (or picks up the batch an interrupted run submitted for
+            the same request set); polled every llm.batch_poll_seconds until done or the
+            deadline (then cancelled). Each request then gets its line's answer, or, when its
+            line failed, expired or never ran, a direct call.
+
+Validation, re-asks, the answer cache and the fallback chain are the callers' as for any
+model: this class only changes how one request reaches the model and what it costs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pydantic
+from openai.types.chat import ChatCompletion
+
+from agent.config import LLMSettings
+from agent.models import BatchRun
+from agent.store import Store
+from agent.summarize.llm import dialects
+from agent.summarize.llm.batch.api import UNSUPPORTED_STATUS, BatchApi, BatchState
+from agent.summarize.llm.batch.deadline import describe
+from agent.summarize.llm.batch.lines import Line, LineResult, jsonl, line_for, parse_results
+from agent.summarize.llm.batch.lines import request_set as request_set_of
+from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
+from agent.summarize.llm.errors import ModelRefused, ModelUnavailable
+from agent.summarize.llm.meter import UsageMeter
+from agent.summarize.llm.openai_chat import OpenAIChatModel, text_of, usage_of
+from agent.summarize.llm.tokens import estimate_input_tokens
+from agent.wording import plural
+
+logger = logging.getLogger(__name__)
+
+GATHER_SECONDS = 0.25  # a round closes once no request joined it for this long
+STALE_AFTER = dt.timedelta(hours=25)  # past the 24 h completion window: forget the batch
+Clock = Callable[[], float]
+
+
+@dataclass
+class _Waiting:
+    request: ChatRequest
+    line: Line
+    dialect: str  # the dialect the line was written in (its answer is read in it)
+    future: asyncio.Future[ChatAnswer | None]  # None: make a direct call
+
+
+@dataclass
+class _Round:
+    loop: asyncio.AbstractEventLoop
+    last_arrival: float
+    waiting: list[_Waiting] = field(default_factory=list)
+    closed: bool = False
+
+
+@dataclass
+class BatchStats:
+    """What the batches of a run did (see `models.BatchRun`)."""
+
+    price_factor: float
+    batches: int = 0
+    resumed: int = 0
+    requests: int = 0
+    direct: int = 0
+    cost_usd: float = 0.0
+    list_price_usd: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            logger.warning("batch: %s", text)
+            self.notes.append(text)
+
+    def report(self) -> BatchRun:
+        return BatchRun(
+            batches=self.batches,
+            resumed=self.resumed,
+            requests=self.requests,
+            direct=self.direct,
+            price_factor=self.price_factor,
+            cost_usd=round(self.cost_usd, 6),
+            list_price_usd=round(self.list_price_usd, 6),
+            notes=tuple(self.notes),
+        )
+
+
+def is_reask(request: ChatRequest) -> bool:
+    """A re-ask carries the model's earlier answer; a first ask has none."""
+    return any(message.get("role") == "assistant" for message in request.messages)
+
+
+class BatchChatModel(ChatModel):
+    """`inner`'s requests, sent through the Batch API of its endpoint (see the module doc)."""
+
+    def __init__(
+        self,
+        inner: OpenAIChatModel,
+        llm: LLMSettings,
+        *,
+        store: Store | None,
+        meter: UsageMeter,
+        deadline_seconds: float,
+        gather_seconds: float = GATHER_SECONDS,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.store = store
+        self.meter = meter
+        self.endpoint = dialects.endpoint_of(llm.base_url)
+        self.api = BatchApi(
+            inner.new_client,
+            inner.policy,
+            name=inner.name,
+            timeout_seconds=llm.timeout_seconds,
+            max_answer_bytes=llm.max_answer_bytes,
+        )
+        self.poll_seconds = llm.batch_poll_seconds
+        self.reasks = llm.batch_reasks
+        self.deadline_text = describe(llm.batch_deadline)
+        self.gather_seconds = gather_seconds
+        self.stats = BatchStats(price_factor=llm.batch_price_factor)
+        self._clock = clock
+        self._deadline = clock() + deadline_seconds
+        self._concurrency = llm.concurrency
+        self._slots: asyncio.Semaphore | None = None
+        self._slots_loop: asyncio.AbstractEventLoop | None = None
+        self._round: _Round | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._off: str | None = None  # why every request goes direct from now on
+        self._pruned = False
+        if deadline_seconds <= 0:
+            self._turn_off(f"the batch deadline {self.deadline_text} had passed at the start")
+
+    def __repr__(self) -> str:
+        return f"BatchChatModel({self.inner!r})"
+
+    def _turn_off(self, reason: str) -> None:
+        if self._off is None:
+            self._off = reason
+            self.stats.note(f"{reason}; direct calls from then on")
+
+    # -- answering ------------------------------------------------------------------------------
+
+    async def complete(self, request: ChatRequest) -> ChatAnswer:
+        if self._off is None and self._clock() >= self._deadline:
+            self._turn_off(f"the batch deadline {self.deadline_text} passed")
+        if self._off is not None or (self.reasks == "direct" and is_reask(request)):
+            return await self._direct(request)
+        loop = asyncio.get_running_loop()
+        dialect = self.inner.body_dialect
+        waiting = _Waiting(request, line_for(self.inner.body(request)), dialect, loop.create_future())
+        self._open_round(loop).waiting.append(waiting)
+        answer = await waiting.future
+        return answer if answer is not None else await self._direct(request)
+
+    async def _direct(self, request: ChatRequest) -> ChatAnswer:
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots_loop is not loop:
+            self._slots, self._slots_loop = asyncio.Semaphore(self._concurrency), loop
+        self.stats.direct += 1
+        async with self._slots:
+            return await self.inner.complete(request)
+
+    def _open_round(self, loop: asyncio.AbstractEventLoop) -> _Round:
+        now = self._clock()
+        current = self._round
+        if current is None or current.closed or current.loop is not loop:
+            current = self._round = _Round(loop, now)
+            task = loop.create_task(self._run_round(current))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        current.last_arrival = now
+        return current
+
+    async def _run_round(self, round_: _Round) -> None:
+        while (quiet := round_.last_arrival + self.gather_seconds - self._clock()) > 0:
+            await asyncio.sleep(quiet)
+        round_.closed = True
+        if self._round is round_:
+            self._round = None
+        live = [w for w in round_.waiting if not w.future.done()]
+        try:
+            results = await self._results(live) if live and self._off is None else {}
+            for waiting in live:
+                self._settle(waiting, results.get(waiting.line.custom_id))
+        except BaseException as exc:
+            for waiting in live:
+                if not waiting.future.done():
+                    waiting.future.set_result(None)  # a direct call, whatever broke here
+            if not isinstance(exc, Exception):
+                raise
+            logger.warning("batch: %s; direct calls instead", exc, exc_info=True)
+
+    def _settle(self, waiting: _Waiting, result: LineResult | None) -> None:
+        """Give a waiting request its answer, an error, or None (a direct call)."""
+        if waiting.future.done():
+            return
+        if result is None or result.completion is None:
+            waiting.future.set_result(None)
+            return
+        try:
+            answer = self._answer(waiting, result.completion)
+        except ModelRefused as exc:
+            waiting.future.set_exception(exc)
+            return
+        if answer is not None:
+            self.stats.requests += 1
+        waiting.future.set_result(answer)
+
+    def _answer(self, waiting: _Waiting, body: dict[str, Any]) -> ChatAnswer | None:
+        """A line's completion as an answer at the batch price; None when it needs a direct
+        call (cut off, empty, or not a completion)."""
+        try:
+            completion = ChatCompletion.model_validate(body)
+        except pydantic.ValidationError:
+            return None
+        model = str(completion.model or self.name)
+        usage = usage_of(completion)
+        factor = self.stats.price_factor
+        self.meter.add(model, usage, factor)
+        priced = self.meter.priced(model, usage, factor)
+        self.stats.cost_usd += priced.cost_usd
+        self.stats.list_price_usd += self.meter.cost(model, usage)
+        choice = completion.choices[0] if completion.choices else None
+        message = choice.message if choice is not None else None
+        finish = (choice.finish_reason if choice is not None else None) or "stop"
+        refusal = getattr(message, "refusal", None)
+        step = waiting.request.step
+        if refusal or finish == "content_filter":
+            reason = " ".join(str(refusal).split())[:160] if refusal else "content filter"
+            raise ModelRefused(f"{self.name} refused the {step} request: {reason}", attempts=1)
+        text = text_of(message, waiting.dialect)
+        if finish == "length" or not text.strip():
+            logger.info("batch: the %s answer was cut off or empty; asking directly", step)
+            return None
+        return ChatAnswer(
+            text=text,
+            finish_reason="stop" if finish == "tool_calls" else finish,
+            model=model,
+            usage=priced,
+        )
+
+    # -- one batch ------------------------------------------------------------------------------
+
+    async def _results(self, live: list[_Waiting]) -> dict[str, LineResult]:
+        """The result lines of the batch of these requests ({} when they must go direct)."""
+        lines = list({w.line.custom_id: w.line for w in live}.values())
+        if self._over_cap(lines):
+            self.stats.note(
+                f"a batch of {plural(len(lines), 'request')} would pass the cost cap; "
+                "sent as direct calls, each checked against the cap"
+            )
+            return {}
+        key = request_set_of(lines, self.endpoint)
+        state = await self._resume(key)
+        if state is None:
+            state = await self._submit(key, lines)
+            if state is None:
+                return {}
+        state = await self._wait(state, key)
+        results: dict[str, LineResult] = {}
+        ids = [line.custom_id for line in lines]
+        for file_id in (state.error_file_id, state.output_file_id):
+            if file_id:
+                try:
+                    results.update(parse_results(await self.api.content(file_id, len(ids)), ids))
+                except ModelUnavailable as exc:
+                    self.stats.note(f"batch {state.id}: results not downloaded ({exc})")
+        answered = sum(1 for r in results.values() if r.completion is not None)
+        if state.status != "completed" or answered < len(ids):
+            self.stats.note(self._outcome(state, answered, len(ids), results))
+        if state.done:
+            self._forget(key)
+        return results
+
+    def _outcome(
+        self, state: BatchState, answered: int, total: int, results: dict[str, LineResult]
+    ) -> str:
+        first = next((r.error for r in results.values() if r.error), None) or state.errors
+        why = f" ({first})" if first else ""
+        left = total - answered
+        return (
+            f"batch {state.id} {state.status}: {answered} of {plural(total, 'request')} "
+            f"answered{why}; {left} sent as direct calls"
+        )
+
+    def _over_cap(self, lines: list[Line]) -> bool:
+        if self.meter.max_cost_usd is None:
+            return False
+        tokens_in = sum(estimate_input_tokens(line.body["messages"], self.name) for line in lines)
+        tokens_out = sum(self._max_tokens(line.body) for line in lines)
+        factor = self.stats.price_factor
+        return self.meter.would_exceed(self.name, tokens_in, tokens_out, factor)
+
+    @staticmethod
+    def _max_tokens(body: dict[str, Any]) -> int:
+        value = body.get("max_completion_tokens", body.get("max_tokens", 0))
+        return int(value) if isinstance(value, int) else 0
+
+    async def _resume(self, key: str) -> BatchState | None:
+        """The batch an earlier run submitted for this request set, when it is still there."""
+        batch_id = self._stored(key)
+        if batch_id is None:
+            return None
+        try:
+            state = await self.api.retrieve(batch_id)
+        except ModelUnavailable as exc:
+            logger.info("batch: %s from an earlier run is gone (%s)", batch_id, exc)
+            self._forget(key)
+            return None
+        self.stats.resumed += 1
+        logger.info("batch: collecting %s, submitted by an earlier run", batch_id)
+        return state
+
+    async def _submit(self, key: str, lines: list[Line]) -> BatchState | None:
+        try:
+            state = await self.api.submit(jsonl(lines), key)
+        except ModelUnavailable as exc:
+            if exc.status_code in UNSUPPORTED_STATUS:
+                self._turn_off(f"{self.endpoint} has no Batch API (HTTP {exc.status_code})")
+            else:
+                self.stats.note(f"batch not submitted ({exc}); sent as direct calls")
+            return None
+        self.stats.batches += 1
+        logger.info("batch: submitted %s (%s)", state.id, plural(len(lines), "request"))
+        self._remember(key, state.id, len(lines))
+        return state
+
+    async def _wait(self, state: BatchState, key: str) -> BatchState:
+        """Poll until the batch is done or the deadline passes (then cancel it)."""
+        while not state.done:
+            left = self._deadline - self._clock()
+            if left <= 0:
+                self._turn_off(f"the batch deadline {self.deadline_text} passed")
+                try:
+                    state = await self.api.cancel(state.id)
+                except ModelUnavailable as exc:
+                    logger.warning("batch: %s not cancelled (%s)", state.id, exc)
+                self._forget(key)
+                return state
+            await asyncio.sleep(min(self.poll_seconds, left))
+            try:
+                state = await self.api.retrieve(state.id)
+            except ModelUnavailable as exc:
+                logger.info("batch: %s not polled (%s); trying again", state.id, exc)
+        return state
+
+    # -- the pending-batch record -----------------------------------------------------------------
+
+    def _stored(self, key: str) -> str | None:
+        if self.store is None:
+            return None
+        try:
+            if not self._pruned:
+                self._pruned = True
+                self.store.forget_batches_before(dt.datetime.now(dt.UTC) - STALE_AFTER)
+            return self.store.pending_batch(key, self.endpoint)
+        except sqlite3.Error as exc:
+            logger.warning("batch: pending batches unreadable (%s)", type(exc).__name__)
+            return None
+
+    def _remember(self, key: str, batch_id: str, requests: int) -> None:
+        if self.store is None:
+            return
+        try:
+            self.store.remember_batch(key, self.endpoint, batch_id, requests)
+        except sqlite3.Error as exc:
+            logger.warning("batch: %s not recorded (%s)", batch_id, type(exc).__name__)
+
+    def _forget(self, key: str) -> None:
+        if self.store is None:
+            return
+        try:
+            self.store.forget_batch(key)
+        except sqlite3.Error as exc:
+            logger.warning("batch: record not cleared (%s)", type(exc).__name__)
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.api.aclose()
+        await self.inner.aclose()
+
+
+__all__ = ["GATHER_SECONDS", "BatchChatModel", "BatchStats", "is_reask"]
