@@ -79,6 +79,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal, Self
 
+from tests.fakes.openai_batches import BatchDesk
 from tests.fakes.schema_instance import TextFiller, placeholder_text, schema_instance
 
 logger = logging.getLogger(__name__)
@@ -214,6 +215,7 @@ class FakeOpenAIServer:
         answer_model: str | None = None,
         model_fields: Mapping[str, Any] | None = None,
         props: Mapping[str, Any] | None = None,
+        batch_api: bool = True,
     ) -> None:
         self.host, self.port = host, port
         self.latency_per_call = latency_per_call
@@ -241,6 +243,9 @@ class FakeOpenAIServer:
         self._chaos_rng = random.Random(0)
         self._chaos_faults: tuple[str, ...] = tuple(CHAOS_FAULTS)
         self._stopping = threading.Event()
+        # /v1/files and /v1/batches (see openai_batches); without them those paths answer 404
+        self.batch_api = batch_api
+        self.batches = BatchDesk(self._line_answer)
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -340,6 +345,24 @@ class FakeOpenAIServer:
         if handler is None:
             return None, ""
         return _as_answer(handler(body)), ""
+
+    def _line_answer(self, body: dict[str, Any]) -> tuple[int, Json]:
+        """One batch line, answered as a chat call would be: (HTTP status, response body)."""
+        try:
+            answer, _ = self._next_answer(body)
+        except Exception as exc:  # noqa: BLE001  (a test handler failed: that line fails)
+            self.errors.append(f"fake OpenAI server: handler raised {exc!r}")
+            return 500, _error_body(500, "handler error (fake server)")
+        while isinstance(answer, Fault) and answer.kind == "slow":
+            answer = answer.then or Reply({})
+        if answer is None:
+            self.errors.append("fake OpenAI server: no scripted answer for a batch line")
+            return 500, _error_body(500, "no scripted answer (fake server)")
+        if isinstance(answer, Fault):
+            status = answer.status if answer.kind == "http" else 500
+            return status, _error_body(status, f"Scripted fault: HTTP {status} (fake server).")
+        completion, _ = self._completion(body, answer)
+        return 200, completion
 
     def _enter(self) -> None:
         with self._lock:
@@ -527,6 +550,33 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._send(401, _error_body(401, "Incorrect API key provided (fake server)."))
         return False
 
+    def _batch_route(self, record: RecordedRequest) -> bool:
+        """Serve /files and /batches (see openai_batches); False when the path is another."""
+        route, owner = self._route(), self.server.owner
+        parts = route.strip("/").split("/")
+        if parts[0] not in ("files", "batches"):
+            return False
+        desk = owner.batches
+        if not owner.batch_api:
+            record.outcome = "http 404"
+            self._send(404, _error_body(404, f"Unknown path {self.path} (fake server)."))
+            return True
+        answer: tuple[int, Any] = (404, _error_body(404, f"Unknown path {self.path} (fake server)."))
+        if self.command == "POST" and parts == ["files"]:
+            answer = desk.upload(self.headers.get("Content-Type", ""), record.raw_body)
+        elif self.command == "GET" and len(parts) == 3 and parts[0] == "files" and parts[2] == "content":
+            data = desk.content(parts[1])
+            answer = (200, data) if data is not None else answer
+        elif self.command == "POST" and parts == ["batches"]:
+            answer = desk.create(record.body)
+        elif self.command == "GET" and len(parts) == 2 and parts[0] == "batches":
+            answer = desk.retrieve(parts[1])
+        elif self.command == "POST" and len(parts) == 3 and parts[2] == "cancel":
+            answer = desk.cancel(parts[1])
+        record.outcome = f"{'/'.join(parts[:1] + parts[2:])} {answer[0]}"
+        self._send(*answer)
+        return True
+
     def do_GET(self) -> None:
         record = self._begin()
         if not self._authorized(record):
@@ -535,6 +585,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.path.split("?", 1)[0].rstrip("/") == "/props" and owner.props is not None:
             record.outcome = "props"
             self._send(200, owner.props)
+            return
+        if self._batch_route(record):
             return
         if self._route() != "/models":
             record.outcome = "http 404"
@@ -550,6 +602,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         record = self._begin()
         if not self._authorized(record):
+            return
+        if self._batch_route(record):
             return
         if self._route() != "/chat/completions":
             record.outcome = "http 404"
