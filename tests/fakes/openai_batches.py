@@ -12,7 +12,7 @@ on the first poll)::
     BatchScript("partial", failing=lambda i, body: i % 2 == 1)   # those lines in the error file
     BatchScript("forever")                 # in_progress until cancelled
 
-To look at afterwards: ``creates`` (batch ids in order), ``cancels``, ``retrieves``,
+``rescript(id, script)`` changes the outcome of a batch still running. To look at afterwards: ``creates`` (batch ids in order), ``cancels``, ``retrieves``,
 ``lines_run``, ``uploads``; ``batch(id)`` is the batch object as last served.
 """
 
@@ -70,6 +70,11 @@ class BatchDesk:
         """The outcomes of the next batches created, in order."""
         with self._lock:
             self._scripts.extend(scripts)
+
+    def rescript(self, batch_id: str, script: BatchScript) -> None:
+        """Give a batch that is still running another outcome (e.g. let a "forever" finish)."""
+        with self._lock:
+            self._batches[batch_id].script = script
 
     def batch(self, batch_id: str) -> Json:
         with self._lock:

@@ -1,0 +1,353 @@
+"""Batch mode end to end through `digest daily --batch`, against the fake OpenAI server's Files
+and Batches endpoints: a batch that completes after some polls, one that expires, one that
+fails, partial results, one that never finishes (the deadline), a run killed while its batch
+was pending (the next run collects it), an endpoint without the Batch API, and re-asks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from agent.cli import main
+from agent.config import LLMSettings, batch_deadline
+from agent.store import Store
+from agent.summarize.llm.batch.deadline import deadline_at
+from agent.summarize.llm.batch.lines import line_for, parse_results, request_set
+from agent.summarize.llm.tokens import OFFLINE_ENV
+from tests.fakes.openai_batches import BatchScript
+from tests.fakes.openai_server import FakeOpenAIServer, RecordedRequest, Reply, request_schema
+from tests.fakes.smtp_server import smtp_server
+from tests.llm_answers import answer_from_schema, handler
+
+REPO = Path(__file__).resolve().parents[1]
+DATE = "2026-12-01"
+KEY = "sk-test-batch-0123456789abcdef"
+
+pytestmark = pytest.mark.timeout(90)
+
+
+@pytest.fixture(autouse=True)
+def _offline_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(OFFLINE_ENV, "1")
+
+
+@pytest.fixture
+def srv() -> Any:
+    with FakeOpenAIServer(handler=handler(themes=4)) as server:
+        yield server
+
+
+def write_config(tmp_path: Path, srv: FakeOpenAIServer, extra: str = "", **llm: Any) -> Path:
+    values: dict[str, Any] = {
+        "model": "gpt-4o-mini",
+        "base_url": srv.base_url,
+        "api_key": KEY,
+        "dialect": "json_schema",
+        "local_defaults": False,  # the fake server stands for a remote endpoint
+        "timeout_seconds": 5.0,
+        "max_attempts": 2,
+        "max_retry_wait_seconds": 0.0,
+        "batch_poll_seconds": 0.02,
+    }
+    values.update(llm)
+    lines = [f"home = {json.dumps(str(tmp_path / 'home'))}", "[llm]"]
+    lines += [f"{name} = {json.dumps(value)}" for name, value in values.items()]
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "digest.toml"
+    path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+    return path
+
+
+def daily(config: Path, *args: str) -> Any:
+    argv = ["daily", "--config", str(config), "--source", "sample", "--date", DATE, *args]
+    return CliRunner().invoke(main, argv)
+
+
+def digest_json(tmp_path: Path) -> dict[str, Any]:
+    path = tmp_path / "home" / "archive" / DATE / "digest.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def blurb_engines(data: dict[str, Any]) -> set[str]:
+    return {blurb["engine"] for theme in data["themes"] for blurb in theme["papers"]}
+
+
+def batch_lines(srv: FakeOpenAIServer, batch_id: str) -> int:
+    return int(srv.batches.batch(batch_id)["request_counts"]["total"])
+
+
+def text(result: Any) -> str:
+    return " ".join(result.output.split())
+
+
+# -- the happy path, and what it costs ------------------------------------------------------------
+
+
+def test_a_batch_run_answers_every_stage_by_batch_at_half_price(
+    srv: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    srv.batches.script(BatchScript("complete", polls=2), BatchScript("complete", polls=3))
+    result = daily(write_config(tmp_path / "b", srv), "--batch", "--no-send")
+    assert result.exit_code == 0, result.output
+    data = digest_json(tmp_path / "b")
+    batch = data["model"]["batch"]
+    grouping, blurbs = srv.batches.creates
+    lines = batch_lines(srv, grouping) + batch_lines(srv, blurbs)
+    assert batch_lines(srv, grouping) == 1 and batch_lines(srv, blurbs) > 1
+    assert srv.chat_requests == [], "no direct call"
+    assert srv.batches.retrieves >= 2 + 1 + 3 + 1  # in_progress polls, then the final one
+    assert batch["batches"] == 2 and batch["requests"] == lines and batch["direct"] == 0
+    assert batch["price_factor"] == 0.5 and batch["notes"] == []
+    assert batch["cost_usd"] == pytest.approx(batch["list_price_usd"] / 2, abs=2e-6)
+    assert data["usage"]["cost_usd"] == pytest.approx(batch["cost_usd"], abs=2e-6)
+    assert data["usage"]["calls"] == lines
+    assert blurb_engines(data) == {"llm"} and data["degraded"] == []
+    assert f"Batch engine: {lines} requests answered in 2 batches" in text(result)
+    assert "at 50% of the list price" in text(result)
+
+    with FakeOpenAIServer(handler=handler(themes=4)) as direct_srv:  # the same day, direct
+        result = daily(write_config(tmp_path / "d", direct_srv), "--no-send")
+        assert result.exit_code == 0, result.output
+        direct = digest_json(tmp_path / "d")
+        assert direct_srv.batches.creates == [] and len(direct_srv.chat_requests) == lines
+    assert direct["model"]["batch"] is None
+    assert direct["usage"]["cost_usd"] == pytest.approx(batch["list_price_usd"], abs=2e-6)
+    assert direct["usage"]["input_tokens"] == data["usage"]["input_tokens"]
+
+
+def test_the_batch_file_holds_chat_requests_in_the_configured_dialect(
+    srv: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    result = daily(write_config(tmp_path, srv, batch=True), "--no-send")
+    assert result.exit_code == 0, result.output
+    [upload, *_] = [r for r in srv.requests if r.path.endswith("/files")]
+    create = next(r for r in srv.requests if r.path.endswith("/batches"))
+    assert create.body["endpoint"] == "/v1/chat/completions"
+    assert create.body["completion_window"] == "24h"
+    assert b'"purpose"' in upload.raw_body or b"name=\"purpose\"" in upload.raw_body
+    file_id = create.body["input_file_id"]
+    rows = [json.loads(line) for line in srv.batches.content(file_id).splitlines()]
+    assert [row["url"] for row in rows] == ["/v1/chat/completions"]
+    body = rows[0]["body"]
+    assert body["model"] == "gpt-4o-mini"
+    assert body["response_format"]["type"] == "json_schema"
+    assert rows[0]["custom_id"] == line_for(body).custom_id
+    assert KEY not in srv.batches.content(file_id).decode()
+
+
+# -- outcomes short of complete -------------------------------------------------------------------
+
+
+def test_an_expired_batch_uses_what_it_answered_and_asks_the_rest_directly(
+    srv: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    srv.batches.script(BatchScript("complete"), BatchScript("expire", polls=1, done_lines=3))
+    result = daily(write_config(tmp_path, srv, batch=True), "--no-send")
+    assert result.exit_code == 0, result.output
+    data = digest_json(tmp_path)
+    batch = data["model"]["batch"]
+    total = batch_lines(srv, srv.batches.creates[1])
+    assert len(srv.chat_requests) == total - 3 == batch["direct"]
+    assert batch["requests"] == 1 + 3
+    assert blurb_engines(data) == {"llm"}
+    [note] = batch["notes"]
+    assert "expired: 3 of" in note and "batch_expired" not in note
+    assert "could not be executed before the completion window expired" in note
+    assert f"{total - 3} sent as direct calls" in note
+    assert "expired: 3 of" in text(result)
+
+
+def test_a_failed_batch_goes_direct_and_the_next_stage_batches_again(
+    srv: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    srv.batches.script(BatchScript("fail"), BatchScript("complete"))
+    result = daily(write_config(tmp_path, srv, batch=True), "--no-send")
+    assert result.exit_code == 0, result.output
+    batch = digest_json(tmp_path)["model"]["batch"]
+    [grouping] = srv.chat_requests
+    assert request_schema(grouping.body)[0] is not None
+    assert grouping.body["response_format"]["json_schema"]["name"] == "grouping"
+    assert batch["batches"] == 2 and batch["direct"] == 1
+    assert batch["requests"] == batch_lines(srv, srv.batches.creates[1])
+    assert any("failed: 0 of 1 request answered (Scripted batch failure.)" in n for n in batch["notes"])
+
+
+def test_partial_results_send_only_the_failed_lines_directly(
+    srv: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    srv.batches.script(BatchScript("complete"), BatchScript("partial"))
+    result = daily(write_config(tmp_path, srv, batch=True), "--no-send")
+    assert result.exit_code == 0, result.output
+    data = digest_json(tmp_path)
+    total = batch_lines(srv, srv.batches.creates[1])
+    failed = total // 2  # every other line
+    assert len(srv.chat_requests) == failed == data["model"]["batch"]["direct"]
+    assert data["model"]["batch"]["requests"] == 1 + total - failed
+    assert blurb_engines(data) == {"llm"} and data["degraded"] == []
+    assert any("Scripted line failure" in n for n in data["model"]["batch"]["notes"])
+
+
+def test_past_the_deadline_the_batch_is_cancelled_and_the_email_goes_out(
+    srv: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    srv.batches.script(BatchScript("forever"))
+    with smtp_server() as smtp:
+        email = (
+            "[email]\nsmtp_host = \"127.0.0.1\"\n"
+            f"smtp_port = {smtp.port}\nsecurity = \"none\"\n"
+            "sender = \"digest@example.org\"\nrecipients = [\"reader@example.org\"]\n"
+        )
+        config = write_config(tmp_path, srv, email, batch=True, batch_deadline="1s")
+        result = daily(config)
+        assert result.exit_code == 0, result.output
+        [message] = smtp.messages
+        assert message.rcpt_tos == ["reader@example.org"]
+    data = digest_json(tmp_path)
+    [only] = srv.batches.creates
+    assert srv.batches.cancels == [only] and srv.batches.lines_run == 0
+    batch = data["model"]["batch"]
+    assert batch["batches"] == 1 and batch["requests"] == 0
+    assert batch["direct"] == len(srv.chat_requests) > 1  # grouping, blurbs and headline
+    assert any("the batch deadline 1 s after the start passed" in n for n in batch["notes"])
+    assert blurb_engines(data) == {"llm"}
+    with Store.open(tmp_path / "home") as store:
+        key = request_set([line_for(srv.chat_requests[0].body)], "remote")
+        assert store.pending_batch(key, "remote") is None
+
+
+def test_an_endpoint_without_the_batch_api_is_called_directly(tmp_path: Path) -> None:
+    with FakeOpenAIServer(handler=handler(themes=4), batch_api=False) as srv:
+        result = daily(write_config(tmp_path, srv, batch=True), "--no-send")
+        assert result.exit_code == 0, result.output
+        uploads = [r for r in srv.requests if r.path.endswith("/files")]
+        assert [r.outcome for r in uploads] == ["http 404"], "asked once, not per stage"
+        assert srv.chat_requests
+    batch = digest_json(tmp_path)["model"]["batch"]
+    assert batch["batches"] == 0 and batch["direct"] == len(srv.chat_requests)
+    [note] = batch["notes"]
+    assert "has no Batch API (HTTP 404); direct calls from then on" in note
+    assert blurb_engines(digest_json(tmp_path)) == {"llm"}
+
+
+# -- re-asks --------------------------------------------------------------------------------------
+
+
+def _invalid_first_grouping(body: dict[str, Any]) -> Reply:
+    """A grouping answer that leaves papers out unless the request is a re-ask."""
+    schema, _ = request_schema(body)
+    assert schema is not None
+    answer = answer_from_schema(schema, themes=4, prompt=RecordedRequest.text_of(body))
+    is_grouping = body["response_format"]["json_schema"]["name"] == "grouping"
+    reask = any(m["role"] == "assistant" for m in body["messages"])
+    if is_grouping and not reask:
+        answer["themes"] = answer["themes"][:1]  # the other papers are missing
+    return Reply(answer)
+
+
+@pytest.mark.parametrize("reasks", ["direct", "batch"])
+def test_a_reask_is_a_direct_call_or_a_follow_up_batch(tmp_path: Path, reasks: str) -> None:
+    with FakeOpenAIServer(handler=_invalid_first_grouping) as srv:
+        config = write_config(tmp_path, srv, batch=True, batch_reasks=reasks)
+        result = daily(config, "--no-send")
+        assert result.exit_code == 0, result.output
+    data = digest_json(tmp_path)
+    assert data["degraded"] == [] and blurb_engines(data) == {"llm"}
+    if reasks == "direct":
+        [reask] = srv.chat_requests
+        assert [m["role"] for m in reask.body["messages"]][-2:] == ["assistant", "user"]
+        assert len(srv.batches.creates) == 2
+    else:
+        assert srv.chat_requests == []
+        assert [batch_lines(srv, b) for b in srv.batches.creates][:2] == [1, 1]
+        assert len(srv.batches.creates) == 3
+
+
+# -- a run killed while its batch was pending -------------------------------------------------------
+
+
+def test_a_run_killed_while_its_batch_was_pending_is_collected_by_the_next(
+    srv: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    srv.batches.script(BatchScript("forever"))
+    config = write_config(tmp_path, srv, batch=True, batch_deadline="30m")
+    env = {**os.environ, OFFLINE_ENV: "1", "PYTHONPATH": str(REPO)}
+    argv = [sys.executable, "-m", "agent", "daily", "--config", str(config), "--source",
+            "sample", "--date", DATE, "--no-send"]
+    with subprocess.Popen(argv, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL) as first:
+        try:
+            deadline = time.monotonic() + 60
+            while srv.batches.retrieves < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert srv.batches.retrieves >= 2, "the first run never polled its batch"
+        finally:
+            first.kill()  # killed while the batch is pending: no cancel, no clean-up
+    [pending] = srv.batches.creates
+    assert srv.batches.cancels == [] and srv.chat_requests == []
+    assert not (tmp_path / "home" / "archive" / DATE / "digest.json").exists()
+
+    srv.batches.rescript(pending, BatchScript("complete"))
+    result = daily(config)
+    assert result.exit_code == 0, result.output
+    creates = srv.batches.creates
+    assert creates[0] == pending and len(creates) == 2, "the grouping batch was not sent again"
+    assert srv.chat_requests == []
+    batch = digest_json(tmp_path)["model"]["batch"]
+    assert batch["resumed"] == 1 and batch["batches"] == 1 and batch["direct"] == 0
+    assert batch["requests"] == 1 + batch_lines(srv, creates[1])
+    assert "+1 resumed from an earlier run" in text(result)
+    with Store.open(tmp_path / "home") as store:
+        assert store.pending_batch(
+            request_set([line_for(json.loads(srv.batches.content(
+                srv.batches.batch(pending)["input_file_id"]).splitlines()[0])["body"])], "remote"),
+            "remote",
+        ) is None
+
+
+# -- small parts ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "normal"),
+    [("06:30", "06:30"), ("6:30", "06:30"), (45, "2700s"), ("45m", "2700s"), ("90s", "90s")],
+)
+def test_deadline_settings(given: object, normal: str) -> None:
+    assert batch_deadline(given) == normal
+    assert LLMSettings(batch_deadline=given).batch_deadline == normal
+
+
+@pytest.mark.parametrize("bad", ["25:00", "0m", "soon", True, 99_999])
+def test_bad_deadlines_are_config_errors(bad: object, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="deadline"):
+        batch_deadline(bad)
+    config = tmp_path / "digest.toml"
+    config.write_text(f"[llm]\nbatch_deadline = {json.dumps(bad)}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["daily", "--config", str(config), "--source", "sample"])
+    assert result.exit_code == 2 and "llm.batch_deadline" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_clock_deadline_is_today_and_may_have_passed() -> None:
+    import datetime as dt
+
+    now = dt.datetime(2026, 12, 1, 7, 0, tzinfo=dt.UTC)
+    assert deadline_at("06:30", now) == now.replace(hour=6, minute=30)
+    assert deadline_at("90s", now) == now + dt.timedelta(seconds=90)
+
+
+def test_result_lines_are_read_per_request_and_others_ignored() -> None:
+    good = {"custom_id": "r-1", "response": {"status_code": 200, "body": {"id": "x"}}}
+    bad = {"custom_id": "r-2", "response": {"status_code": 429, "body": {"error": {"message": "slow down sk-abcdefgh12345"}}}}
+    data = b"\n".join(json.dumps(row).encode() for row in (good, bad, {"custom_id": "r-3"})) + b"\nnot json\n"
+    found = parse_results(data, ["r-1", "r-2"])
+    assert found["r-1"].completion == {"id": "x"} and found["r-1"].error is None
+    assert found["r-2"].completion is None and found["r-2"].error == "HTTP 429: slow down sk-***"
+    assert set(found) == {"r-1", "r-2"}
