@@ -41,6 +41,10 @@ Bad answers that are valid JSON are plain replies the test builds; nothing here 
                                 {"title": "B", "paper_ids": ["P1", "P2"]}]}))  # P1 twice
     srv.handler = lambda body: Reply(answer_for(RecordedRequest.text_of(body)))
 
+``srv.batches`` serves ``/v1/files`` and ``/v1/batches`` (the Batch API): each batch runs its
+JSONL lines through the same queue and handler, with a scripted outcome per batch (see
+``openai_batches``); ``batch_api=False`` answers 404 there, as local servers do.
+
 To look at afterwards: ``srv.requests`` / ``srv.chat_requests`` (``RecordedRequest``: method,
 path, lower-cased headers, parsed body, raw body, time, and ``outcome``, what the server did),
 ``srv.pending`` (queued answers left), ``srv.errors`` (handler failures, missing answers) and
