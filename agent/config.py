@@ -86,8 +86,8 @@ _MAX_DEADLINE_SECONDS = 24 * 3600
 def batch_deadline(value: object) -> str:
     """A batch deadline, normalised to "HH:MM" (local clock time) or "<n>s" (seconds after the
     start). "06:30", "6:30", "45m", "45 min", 45 and "45" (minutes) and "90s" are taken."""
-    if isinstance(value, bool):
-        raise ValueError('a deadline is a clock time ("06:30") or minutes ("45m")')
+    if isinstance(value, bool):  # pydantic turns a ValueError, not a TypeError, into a message
+        raise ValueError('a deadline is a clock time ("06:30") or minutes ("45m")')  # noqa: TRY004
     text = str(value).strip().lower()
     clock = _CLOCK_TIME.match(text)
     if clock:

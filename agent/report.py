@@ -56,12 +56,11 @@ def batch_lines(run: ModelRun | None) -> list[str]:
         if run is not None and run.cost_known
         else "no cost estimate"
     )
-    lines = [
+    head = (
         f"Batch engine: {plural(batch.requests, 'request')} answered in {batches}, {cost}; "
         f"{plural(batch.direct, 'direct call')}"
-    ]
-    lines += [f"  {note}" for note in batch.notes]
-    return lines
+    )
+    return [head, *(f"  {note}" for note in batch.notes)]
 
 
 def print_daily_outcome(console: Console, outcome: RunOutcome, settings: Settings) -> None:

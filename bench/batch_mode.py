@@ -55,8 +55,9 @@ def answer(body: dict[str, Any]) -> Reply:
 
 def run(mode: str, papers: int, polls: int, poll: float) -> dict[str, Any]:
     with (
-        FakeOpenAIServer(handler=answer, latency_per_call=0.4, latency_per_output_token=0.005)
-        as srv,
+        FakeOpenAIServer(
+            handler=answer, latency_per_call=0.4, latency_per_output_token=0.005
+        ) as srv,
         tempfile.TemporaryDirectory() as home,
     ):
         srv.batches.script(*[BatchScript("complete", polls=polls)] * 20)

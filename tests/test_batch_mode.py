@@ -132,7 +132,7 @@ def test_the_batch_file_holds_chat_requests_in_the_configured_dialect(
     create = next(r for r in srv.requests if r.path.endswith("/batches"))
     assert create.body["endpoint"] == "/v1/chat/completions"
     assert create.body["completion_window"] == "24h"
-    assert b'"purpose"' in upload.raw_body or b"name=\"purpose\"" in upload.raw_body
+    assert b'"purpose"' in upload.raw_body or b'name="purpose"' in upload.raw_body
     file_id = create.body["input_file_id"]
     rows = [json.loads(line) for line in srv.batches.content(file_id).splitlines()]
     assert [row["url"] for row in rows] == ["/v1/chat/completions"]
@@ -177,7 +177,9 @@ def test_a_failed_batch_goes_direct_and_the_next_stage_batches_again(
     assert grouping.body["response_format"]["json_schema"]["name"] == "grouping"
     assert batch["batches"] == 2 and batch["direct"] == 1
     assert batch["requests"] == batch_lines(srv, srv.batches.creates[1])
-    assert any("failed: 0 of 1 request answered (Scripted batch failure.)" in n for n in batch["notes"])
+    assert any(
+        "failed: 0 of 1 request answered (Scripted batch failure.)" in n for n in batch["notes"]
+    )
 
 
 def test_partial_results_send_only_the_failed_lines_directly(
@@ -201,9 +203,9 @@ def test_past_the_deadline_the_batch_is_cancelled_and_the_email_goes_out(
     srv.batches.script(BatchScript("forever"))
     with smtp_server() as smtp:
         email = (
-            "[email]\nsmtp_host = \"127.0.0.1\"\n"
-            f"smtp_port = {smtp.port}\nsecurity = \"none\"\n"
-            "sender = \"digest@example.org\"\nrecipients = [\"reader@example.org\"]\n"
+            '[email]\nsmtp_host = "127.0.0.1"\n'
+            f'smtp_port = {smtp.port}\nsecurity = "none"\n'
+            'sender = "digest@example.org"\nrecipients = ["reader@example.org"]\n'
         )
         config = write_config(tmp_path, srv, email, batch=True, batch_deadline="1s")
         result = daily(config)
@@ -279,10 +281,22 @@ def test_a_run_killed_while_its_batch_was_pending_is_collected_by_the_next(
     srv.batches.script(BatchScript("forever"))
     config = write_config(tmp_path, srv, batch=True, batch_deadline="30m")
     env = {**os.environ, OFFLINE_ENV: "1", "PYTHONPATH": str(REPO)}
-    argv = [sys.executable, "-m", "agent", "daily", "--config", str(config), "--source",
-            "sample", "--date", DATE, "--no-send"]
-    with subprocess.Popen(argv, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL) as first:
+    argv = [
+        sys.executable,
+        "-m",
+        "agent",
+        "daily",
+        "--config",
+        str(config),
+        "--source",
+        "sample",
+        "--date",
+        DATE,
+        "--no-send",
+    ]
+    with subprocess.Popen(
+        argv, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    ) as first:
         try:
             deadline = time.monotonic() + 60
             while srv.batches.retrieves < 2 and time.monotonic() < deadline:
@@ -305,11 +319,24 @@ def test_a_run_killed_while_its_batch_was_pending_is_collected_by_the_next(
     assert batch["requests"] == 1 + batch_lines(srv, creates[1])
     assert "+1 resumed from an earlier run" in text(result)
     with Store.open(tmp_path / "home") as store:
-        assert store.pending_batch(
-            request_set([line_for(json.loads(srv.batches.content(
-                srv.batches.batch(pending)["input_file_id"]).splitlines()[0])["body"])], "remote"),
-            "remote",
-        ) is None
+        assert (
+            store.pending_batch(
+                request_set(
+                    [
+                        line_for(
+                            json.loads(
+                                srv.batches.content(
+                                    srv.batches.batch(pending)["input_file_id"]
+                                ).splitlines()[0]
+                            )["body"]
+                        )
+                    ],
+                    "remote",
+                ),
+                "remote",
+            )
+            is None
+        )
 
 
 # -- small parts ----------------------------------------------------------------------------------
@@ -345,8 +372,17 @@ def test_a_clock_deadline_is_today_and_may_have_passed() -> None:
 
 def test_result_lines_are_read_per_request_and_others_ignored() -> None:
     good = {"custom_id": "r-1", "response": {"status_code": 200, "body": {"id": "x"}}}
-    bad = {"custom_id": "r-2", "response": {"status_code": 429, "body": {"error": {"message": "slow down sk-abcdefgh12345"}}}}
-    data = b"\n".join(json.dumps(row).encode() for row in (good, bad, {"custom_id": "r-3"})) + b"\nnot json\n"
+    bad = {
+        "custom_id": "r-2",
+        "response": {
+            "status_code": 429,
+            "body": {"error": {"message": "slow down sk-abcdefgh12345"}},
+        },
+    }
+    data = (
+        b"\n".join(json.dumps(row).encode() for row in (good, bad, {"custom_id": "r-3"}))
+        + b"\nnot json\n"
+    )
     found = parse_results(data, ["r-1", "r-2"])
     assert found["r-1"].completion == {"id": "x"} and found["r-1"].error is None
     assert found["r-2"].completion is None and found["r-2"].error == "HTTP 429: slow down sk-***"

@@ -93,4 +93,13 @@ def _error_of(row: Mapping[str, Any], response: Mapping[str, Any]) -> str:
     return f"{head}: {scrub(str(message))}" if message else head
 
 
-__all__ = ["ENDPOINT", "MAX_LINES", "Line", "LineResult", "jsonl", "line_for", "parse_results", "request_set"]
+__all__ = [
+    "ENDPOINT",
+    "MAX_LINES",
+    "Line",
+    "LineResult",
+    "jsonl",
+    "line_for",
+    "parse_results",
+    "request_set",
+]

@@ -165,7 +165,9 @@ class BatchChatModel(ChatModel):
             return await self._direct(request)
         loop = asyncio.get_running_loop()
         dialect = self.inner.body_dialect
-        waiting = _Waiting(request, line_for(self.inner.body(request)), dialect, loop.create_future())
+        waiting = _Waiting(
+            request, line_for(self.inner.body(request)), dialect, loop.create_future()
+        )
         self._open_round(loop).waiting.append(waiting)
         answer = await waiting.future
         return answer if answer is not None else await self._direct(request)
