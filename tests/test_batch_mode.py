@@ -23,7 +23,13 @@ from agent.summarize.llm.batch.deadline import deadline_at
 from agent.summarize.llm.batch.lines import line_for, parse_results, request_set
 from agent.summarize.llm.tokens import OFFLINE_ENV
 from tests.fakes.openai_batches import BatchScript
-from tests.fakes.openai_server import FakeOpenAIServer, RecordedRequest, Reply, request_schema
+from tests.fakes.openai_server import (
+    FakeOpenAIServer,
+    Fault,
+    RecordedRequest,
+    Reply,
+    request_schema,
+)
 from tests.fakes.smtp_server import smtp_server
 from tests.llm_answers import answer_from_schema, handler
 
@@ -387,3 +393,42 @@ def test_result_lines_are_read_per_request_and_others_ignored() -> None:
     assert found["r-1"].completion == {"id": "x"} and found["r-1"].error is None
     assert found["r-2"].completion is None and found["r-2"].error == "HTTP 429: slow down sk-***"
     assert set(found) == {"r-1", "r-2"}
+
+
+def test_a_clock_deadline_already_passed_means_no_batch_at_all(
+    srv: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, srv, batch=True, batch_deadline="00:00")  # always past
+    result = daily(config, "--no-send")
+    assert result.exit_code == 0, result.output
+    assert srv.batches.uploads == [] and srv.batches.creates == []
+    batch = digest_json(tmp_path)["model"]["batch"]
+    assert batch["direct"] == len(srv.chat_requests) > 1
+    assert batch["notes"] == [
+        "the batch deadline 00:00 had passed at the start; direct calls from then on"
+    ]
+
+
+def test_the_fallback_model_keeps_the_configured_concurrency_in_batch_mode(
+    tmp_path: Path,
+) -> None:
+    def answer(body: dict[str, Any]) -> Any:
+        if body["model"] == "gpt-4o-mini":
+            return Fault.http(400)  # the primary cannot answer: every step falls back
+        return handler(themes=8)(body)
+
+    with FakeOpenAIServer(handler=answer, latency_per_call=0.05) as srv:
+        config = write_config(
+            tmp_path,
+            srv,
+            batch=True,
+            fallback_model="gpt-4.1-nano",
+            concurrency=2,
+            circuit_breaker_failures=100,
+        )
+        result = daily(config, "--no-send", "--max-papers", "60")
+        assert result.exit_code == 0, result.output
+        fallback = [r for r in srv.chat_requests if r.body["model"] == "gpt-4.1-nano"]
+        assert len(fallback) > 4
+        assert srv.max_in_flight <= 2
+    assert blurb_engines(digest_json(tmp_path)) == {"llm"}

@@ -75,7 +75,7 @@ class LLMEngine:
         self.models = list(models)
         self.batch = batch_of(self.models[0])
         # Through the Batch API every request of a stage must be asked at once (the batch model
-        # keeps its direct calls to settings.llm.concurrency itself).
+        # keeps its own direct calls to settings.llm.concurrency, and fallbacks keep theirs).
         self.slots = BATCH_SLOTS if self.batch is not None else settings.llm.concurrency
         self.limit: AdaptiveLimit | None = None  # the last run's (how far it backed off)
         self._answered: Counter[str] = Counter()  # the primary's answers, by the model they name
@@ -105,8 +105,10 @@ class LLMEngine:
         )
 
     def _limited(self) -> list[ChatModel]:
-        self.limit = AdaptiveLimit(self.slots)
+        self.limit = AdaptiveLimit(self.settings.llm.concurrency)
         limited: list[ChatModel] = [Limited(m, self.limit) for m in self.models]
+        if self.batch is not None:  # the primary batches a stage at once; fallbacks do not
+            limited[0] = Limited(self.models[0], AdaptiveLimit(BATCH_SLOTS))
         if self.progress is not None:
             last = len(limited) - 1
             limited = [

@@ -69,35 +69,30 @@ class _Round:
     closed: bool = False
 
 
-@dataclass
 class BatchStats:
-    """What the batches of a run did (see `models.BatchRun`)."""
+    """What the batches of a run did so far, as a `models.BatchRun` that `add` moves on."""
 
-    price_factor: float
-    batches: int = 0
-    resumed: int = 0
-    requests: int = 0
-    direct: int = 0
-    cost_usd: float = 0.0
-    list_price_usd: float = 0.0
-    notes: list[str] = field(default_factory=list)
+    def __init__(self, price_factor: float) -> None:
+        self.run = BatchRun(price_factor=price_factor)
+
+    @property
+    def price_factor(self) -> float:
+        return self.run.price_factor
+
+    def add(self, **counts: float) -> None:
+        """Add to the counters (`batches=1`, `cost_usd=0.002`, ...)."""
+        update = {name: getattr(self.run, name) + value for name, value in counts.items()}
+        self.run = self.run.model_copy(update=update)
 
     def note(self, text: str) -> None:
-        if text not in self.notes:
+        if text not in self.run.notes:
             logger.warning("batch: %s", text)
-            self.notes.append(text)
+            self.run = self.run.model_copy(update={"notes": (*self.run.notes, text)})
 
     def report(self) -> BatchRun:
-        return BatchRun(
-            batches=self.batches,
-            resumed=self.resumed,
-            requests=self.requests,
-            direct=self.direct,
-            price_factor=self.price_factor,
-            cost_usd=round(self.cost_usd, 6),
-            list_price_usd=round(self.list_price_usd, 6),
-            notes=tuple(self.notes),
-        )
+        costs = {"cost_usd": round(self.run.cost_usd, 6)}
+        costs["list_price_usd"] = round(self.run.list_price_usd, 6)
+        return self.run.model_copy(update=costs)
 
 
 def is_reask(request: ChatRequest) -> bool:
@@ -176,7 +171,7 @@ class BatchChatModel(ChatModel):
         loop = asyncio.get_running_loop()
         if self._slots is None or self._slots_loop is not loop:
             self._slots, self._slots_loop = asyncio.Semaphore(self._concurrency), loop
-        self.stats.direct += 1
+        self.stats.add(direct=1)
         async with self._slots:
             return await self.inner.complete(request)
 
@@ -223,7 +218,7 @@ class BatchChatModel(ChatModel):
             waiting.future.set_exception(exc)
             return
         if answer is not None:
-            self.stats.requests += 1
+            self.stats.add(requests=1)
         waiting.future.set_result(answer)
 
     def _answer(self, waiting: _Waiting, body: dict[str, Any]) -> ChatAnswer | None:
@@ -238,8 +233,7 @@ class BatchChatModel(ChatModel):
         factor = self.stats.price_factor
         self.meter.add(model, usage, factor)
         priced = self.meter.priced(model, usage, factor)
-        self.stats.cost_usd += priced.cost_usd
-        self.stats.list_price_usd += self.meter.cost(model, usage)
+        self.stats.add(cost_usd=priced.cost_usd, list_price_usd=self.meter.cost(model, usage))
         choice = completion.choices[0] if completion.choices else None
         message = choice.message if choice is not None else None
         finish = (choice.finish_reason if choice is not None else None) or "stop"
@@ -327,7 +321,7 @@ class BatchChatModel(ChatModel):
             logger.info("batch: %s from an earlier run is gone (%s)", batch_id, exc)
             self._forget(key)
             return None
-        self.stats.resumed += 1
+        self.stats.add(resumed=1)
         logger.info("batch: collecting %s, submitted by an earlier run", batch_id)
         return state
 
@@ -340,7 +334,7 @@ class BatchChatModel(ChatModel):
             else:
                 self.stats.note(f"batch not submitted ({exc}); sent as direct calls")
             return None
-        self.stats.batches += 1
+        self.stats.add(batches=1)
         logger.info("batch: submitted %s (%s)", state.id, plural(len(lines), "request"))
         self._remember(key, state.id, len(lines))
         return state
