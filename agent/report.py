@@ -45,8 +45,8 @@ def batch_lines(run: ModelRun | None) -> list[str]:
     """What the Batch API did: requests, batches, the cost at the batch price, and each
     fallback to direct calls; nothing when the run did not use it."""
     batch = run.batch if run is not None else None
-    if batch is None:
-        return []
+    if batch is None or not (batch.batches or batch.resumed or batch.direct or batch.notes):
+        return []  # e.g. every answer came from the cache
     batches = plural(batch.batches, "batch", "batches")
     if batch.resumed:
         batches += f" (+{batch.resumed} resumed from an earlier run)"

@@ -432,3 +432,29 @@ def test_the_fallback_model_keeps_the_configured_concurrency_in_batch_mode(
         assert len(fallback) > 4
         assert srv.max_in_flight <= 2
     assert blurb_engines(digest_json(tmp_path)) == {"llm"}
+
+
+def test_a_batch_over_the_cost_cap_is_not_submitted(srv: FakeOpenAIServer, tmp_path: Path) -> None:
+    config = write_config(tmp_path, srv, batch=True, max_cost_usd=0.000001)
+    result = daily(config, "--no-send")
+    assert result.exit_code == 0, result.output
+    assert srv.batches.uploads == [] and srv.chat_requests == []
+    data = digest_json(tmp_path)
+    assert blurb_engines(data) == {"offline"}
+    assert any("would pass the cost cap" in n for n in data["model"]["batch"]["notes"])
+    assert any("cost cap reached" in d["reason"] for d in data["degraded"])
+
+
+def test_a_rerun_of_a_batch_day_is_answered_from_the_cache(
+    srv: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, srv, batch=True)
+    assert daily(config, "--no-send").exit_code == 0
+    creates = list(srv.batches.creates)
+    again = daily(config, "--no-send")
+    assert again.exit_code == 0, again.output
+    assert srv.batches.creates == creates and srv.chat_requests == []
+    data = digest_json(tmp_path)
+    assert data["usage"]["calls"] == 0 and data["usage"]["cache_hits"] > 0
+    assert data["model"]["batch"]["batches"] == 0
+    assert "Batch engine" not in text(again)
