@@ -102,13 +102,14 @@ _MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (endpoint, model)
     );
     """,
-    # 8: batches submitted to the provider's Batch API and not collected yet, by request set
+    # 8: batches submitted to the provider's Batch API and not collected yet, by request set,
+    # with the ids of their requests (a JSON list)
     """
     CREATE TABLE IF NOT EXISTS pending_batches (
         request_set TEXT PRIMARY KEY,
         batch_id TEXT NOT NULL,
         endpoint TEXT NOT NULL,
-        requests INTEGER NOT NULL,
+        ids TEXT NOT NULL,
         submitted TEXT NOT NULL
     );
     """,
@@ -142,6 +143,15 @@ class Rating:
 class CachedAnswer:
     answer: str
     usage: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PendingBatch:
+    """A batch submitted to the provider and not collected yet."""
+
+    request_set: str  # the hash of its requests' ids (see summarize.llm.batch.lines)
+    batch_id: str
+    ids: frozenset[str]  # its requests' custom ids
 
 
 @dataclass(frozen=True)
@@ -436,21 +446,24 @@ class Store:
 
     # batches pending at the provider --------------------------------------------------------
 
-    def pending_batch(self, request_set: str, endpoint: str) -> str | None:
-        """The id of the batch submitted for this request set to this endpoint, if any."""
+    def pending_batches(self, endpoint: str) -> list[PendingBatch]:
+        """The batches submitted to `endpoint` and not collected yet, oldest first."""
         with self._lock:
-            row = self._db.execute(
-                "SELECT batch_id FROM pending_batches WHERE request_set = ? AND endpoint = ?",
-                (request_set, endpoint),
-            ).fetchone()
-        return str(row[0]) if row else None
+            rows = self._db.execute(
+                "SELECT request_set, batch_id, ids FROM pending_batches WHERE endpoint = ? "
+                "ORDER BY submitted, rowid",
+                (endpoint,),
+            ).fetchall()
+        return [PendingBatch(row[0], row[1], frozenset(json.loads(row[2]))) for row in rows]
 
-    def remember_batch(self, request_set: str, endpoint: str, batch_id: str, requests: int) -> None:
+    def remember_batch(
+        self, request_set: str, endpoint: str, batch_id: str, ids: Iterable[str]
+    ) -> None:
         with self.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO pending_batches "
-                "(request_set, batch_id, endpoint, requests, submitted) VALUES (?, ?, ?, ?, ?)",
-                (request_set, batch_id, endpoint, requests, _now()),
+                "(request_set, batch_id, endpoint, ids, submitted) VALUES (?, ?, ?, ?, ?)",
+                (request_set, batch_id, endpoint, json.dumps(sorted(ids)), _now()),
             )
 
     def forget_batch(self, request_set: str) -> None:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import openai
 import pytest
 from click.testing import CliRunner
 
@@ -20,7 +21,7 @@ from agent.cli import main
 from agent.config import LLMSettings, batch_deadline
 from agent.store import Store
 from agent.summarize.llm.batch.deadline import deadline_at
-from agent.summarize.llm.batch.lines import line_for, parse_results, request_set
+from agent.summarize.llm.batch.lines import line_for, parse_results
 from agent.summarize.llm.tokens import OFFLINE_ENV
 from tests.fakes.openai_batches import BatchScript
 from tests.fakes.openai_server import (
@@ -227,8 +228,7 @@ def test_past_the_deadline_the_batch_is_cancelled_and_the_email_goes_out(
     assert any("the batch deadline 1 s after the start passed" in n for n in batch["notes"])
     assert blurb_engines(data) == {"llm"}
     with Store.open(tmp_path / "home") as store:
-        key = request_set([line_for(srv.chat_requests[0].body)], "remote")
-        assert store.pending_batch(key, "remote") is None
+        assert store.pending_batches(srv.base_url) == [], "a cancelled batch is not resumed"
 
 
 def test_an_endpoint_without_the_batch_api_is_called_directly(tmp_path: Path) -> None:
@@ -314,6 +314,9 @@ def test_a_run_killed_while_its_batch_was_pending_is_collected_by_the_next(
     assert srv.batches.cancels == [] and srv.chat_requests == []
     assert not (tmp_path / "home" / "archive" / DATE / "digest.json").exists()
 
+    with Store.open(tmp_path / "home") as store:
+        [recorded] = store.pending_batches(srv.base_url)
+    assert recorded.batch_id == pending and len(recorded.ids) == 1
     srv.batches.rescript(pending, BatchScript("complete"))
     result = daily(config)
     assert result.exit_code == 0, result.output
@@ -325,24 +328,41 @@ def test_a_run_killed_while_its_batch_was_pending_is_collected_by_the_next(
     assert batch["requests"] == 1 + batch_lines(srv, creates[1])
     assert "+1 resumed from an earlier run" in text(result)
     with Store.open(tmp_path / "home") as store:
-        assert (
-            store.pending_batch(
-                request_set(
-                    [
-                        line_for(
-                            json.loads(
-                                srv.batches.content(
-                                    srv.batches.batch(pending)["input_file_id"]
-                                ).splitlines()[0]
-                            )["body"]
-                        )
-                    ],
-                    "remote",
-                ),
-                "remote",
-            )
-            is None
+        assert store.pending_batches(srv.base_url) == []
+
+
+def test_a_stage_an_earlier_run_split_otherwise_still_collects_what_it_sent(
+    srv: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    assert daily(write_config(tmp_path / "probe", srv, batch=True), "--no-send").exit_code == 0
+    blurbs_file = srv.batches.batch(srv.batches.creates[1])["input_file_id"]
+    rows = [json.loads(line) for line in srv.batches.content(blurbs_file).splitlines()]
+    # An earlier run of the same day sent half of the blurbs stage as one batch (its round
+    # closed elsewhere) and was stopped: the provider has that batch, the state records it.
+    half = rows[: len(rows) // 2]
+    client = openai.OpenAI(base_url=srv.base_url, api_key=KEY, max_retries=0, timeout=5)
+    data = b"".join(json.dumps(row).encode() + b"\n" for row in half)
+    uploaded = client.files.create(file=("earlier.jsonl", data), purpose="batch")
+    earlier = client.batches.create(
+        input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="24h"
+    )
+    with Store.open(tmp_path / "run" / "home") as store:
+        store.remember_batch(
+            "an earlier split", srv.base_url, earlier.id, [r["custom_id"] for r in half]
         )
+    before = len(srv.batches.creates)
+
+    result = daily(write_config(tmp_path / "run", srv, batch=True), "--no-send")
+    assert result.exit_code == 0, result.output
+    grouping, rest = srv.batches.creates[before:]
+    assert batch_lines(srv, grouping) == 1
+    assert batch_lines(srv, rest) == len(rows) - len(half), "only the other half is sent"
+    assert srv.chat_requests == []
+    batch = digest_json(tmp_path / "run")["model"]["batch"]
+    assert batch["resumed"] == 1 and batch["batches"] == 2 and batch["direct"] == 0
+    assert batch["requests"] == 1 + len(rows)
+    with Store.open(tmp_path / "run" / "home") as store:
+        assert store.pending_batches(srv.base_url) == []
 
 
 # -- small parts ----------------------------------------------------------------------------------

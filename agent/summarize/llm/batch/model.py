@@ -24,7 +24,7 @@ import datetime as dt
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +33,7 @@ from openai.types.chat import ChatCompletion
 
 from agent.config import LLMSettings
 from agent.models import BatchRun
-from agent.store import Store
+from agent.store import PendingBatch, Store
 from agent.summarize.llm import dialects
 from agent.summarize.llm.batch.api import UNSUPPORTED_STATUS, BatchApi, BatchState
 from agent.summarize.llm.batch.deadline import describe
@@ -256,23 +256,41 @@ class BatchChatModel(ChatModel):
     # -- one batch ------------------------------------------------------------------------------
 
     async def _results(self, live: list[_Waiting]) -> dict[str, LineResult]:
-        """The result lines of the batch of these requests ({} when they must go direct)."""
+        """The result lines for these requests ({} for those that must go direct): from the
+        pending batches of an earlier run that hold some of them, and one new batch for the
+        rest, all waited for at once."""
         lines = list({w.line.custom_id: w.line for w in live}.values())
-        if self._over_cap(lines):
+        wanted = {line.custom_id for line in lines}
+        collecting = []
+        for pending in self._pending(wanted):
+            state = await self._resume(pending)
+            if state is not None:
+                mine = pending.ids & wanted
+                wanted -= mine
+                collecting.append(self._collect(state, pending.request_set, mine))
+        rest = [line for line in lines if line.custom_id in wanted]
+        if rest and self._over_cap(rest):
             self.stats.note(
-                f"a batch of {plural(len(lines), 'request')} would pass the cost cap; "
+                f"a batch of {plural(len(rest), 'request')} would pass the cost cap; "
                 "sent as direct calls, each checked against the cap"
             )
-            return {}
-        key = request_set_of(lines, self.endpoint)
-        state = await self._resume(key)
-        if state is None:
-            state = await self._submit(key, lines)
-            if state is None:
-                return {}
-        state = await self._wait(state, key)
+        elif rest:
+            key = request_set_of(rest, self.endpoint)
+            state = await self._submit(key, rest)
+            if state is not None:
+                collecting.append(self._collect(state, key, [line.custom_id for line in rest]))
         results: dict[str, LineResult] = {}
-        ids = [line.custom_id for line in lines]
+        for found in await asyncio.gather(*collecting):
+            results.update(found)
+        return results
+
+    async def _collect(
+        self, state: BatchState, key: str, ids: Iterable[str]
+    ) -> dict[str, LineResult]:
+        """Wait for a batch, then read the result lines of `ids` from its files."""
+        state = await self._wait(state, key)
+        ids = sorted(ids)
+        results: dict[str, LineResult] = {}
         for file_id in (state.error_file_id, state.output_file_id):
             if file_id:
                 try:
@@ -310,19 +328,16 @@ class BatchChatModel(ChatModel):
         value = body.get("max_completion_tokens", body.get("max_tokens", 0))
         return int(value) if isinstance(value, int) else 0
 
-    async def _resume(self, key: str) -> BatchState | None:
-        """The batch an earlier run submitted for this request set, when it is still there."""
-        batch_id = self._stored(key)
-        if batch_id is None:
-            return None
+    async def _resume(self, pending: PendingBatch) -> BatchState | None:
+        """A batch an earlier run submitted, when the provider still has it."""
         try:
-            state = await self.api.retrieve(batch_id)
+            state = await self.api.retrieve(pending.batch_id)
         except ModelUnavailable as exc:
-            logger.info("batch: %s from an earlier run is gone (%s)", batch_id, exc)
-            self._forget(key)
+            logger.info("batch: %s from an earlier run is gone (%s)", pending.batch_id, exc)
+            self._forget(pending.request_set)
             return None
         self.stats.add(resumed=1)
-        logger.info("batch: collecting %s, submitted by an earlier run", batch_id)
+        logger.info("batch: collecting %s, submitted by an earlier run", pending.batch_id)
         return state
 
     async def _submit(self, key: str, lines: list[Line]) -> BatchState | None:
@@ -330,13 +345,14 @@ class BatchChatModel(ChatModel):
             state = await self.api.submit(jsonl(lines), key)
         except ModelUnavailable as exc:
             if exc.status_code in UNSUPPORTED_STATUS:
-                self._turn_off(f"{self.endpoint} has no Batch API (HTTP {exc.status_code})")
+                where = self.endpoint or "the endpoint"
+                self._turn_off(f"{where} has no Batch API (HTTP {exc.status_code})")
             else:
                 self.stats.note(f"batch not submitted ({exc}); sent as direct calls")
             return None
         self.stats.add(batches=1)
         logger.info("batch: submitted %s (%s)", state.id, plural(len(lines), "request"))
-        self._remember(key, state.id, len(lines))
+        self._remember(key, state.id, [line.custom_id for line in lines])
         return state
 
     async def _wait(self, state: BatchState, key: str) -> BatchState:
@@ -360,23 +376,25 @@ class BatchChatModel(ChatModel):
 
     # -- the pending-batch record -----------------------------------------------------------------
 
-    def _stored(self, key: str) -> str | None:
+    def _pending(self, wanted: set[str]) -> list[PendingBatch]:
+        """Recorded batches of this endpoint that hold some of the `wanted` requests."""
         if self.store is None:
-            return None
+            return []
         try:
             if not self._pruned:
                 self._pruned = True
                 self.store.forget_batches_before(dt.datetime.now(dt.UTC) - STALE_AFTER)
-            return self.store.pending_batch(key, self.endpoint)
-        except sqlite3.Error as exc:
+            found = self.store.pending_batches(self.endpoint)
+        except (sqlite3.Error, ValueError) as exc:
             logger.warning("batch: pending batches unreadable (%s)", type(exc).__name__)
-            return None
+            return []
+        return [pending for pending in found if pending.ids & wanted]
 
-    def _remember(self, key: str, batch_id: str, requests: int) -> None:
+    def _remember(self, key: str, batch_id: str, ids: list[str]) -> None:
         if self.store is None:
             return
         try:
-            self.store.remember_batch(key, self.endpoint, batch_id, requests)
+            self.store.remember_batch(key, self.endpoint, batch_id, ids)
         except sqlite3.Error as exc:
             logger.warning("batch: %s not recorded (%s)", batch_id, type(exc).__name__)
 
