@@ -18,10 +18,11 @@ import pytest
 from click.testing import CliRunner
 
 from agent.cli import main
-from agent.config import LLMSettings, batch_deadline
+from agent.config import LLMSettings, Settings, batch_deadline
 from agent.store import Store
 from agent.summarize.llm.batch.deadline import deadline_at
 from agent.summarize.llm.batch.lines import line_for, parse_results
+from agent.summarize.llm.engine import LLMEngine
 from agent.summarize.llm.tokens import OFFLINE_ENV
 from tests.fakes.openai_batches import BatchScript
 from tests.fakes.openai_server import (
@@ -32,7 +33,7 @@ from tests.fakes.openai_server import (
     request_schema,
 )
 from tests.fakes.smtp_server import smtp_server
-from tests.llm_answers import answer_from_schema, handler
+from tests.llm_answers import answer_from_schema, handler, sample_papers
 
 REPO = Path(__file__).resolve().parents[1]
 DATE = "2026-12-01"
@@ -363,6 +364,38 @@ def test_a_stage_an_earlier_run_split_otherwise_still_collects_what_it_sent(
     assert batch["requests"] == 1 + len(rows)
     with Store.open(tmp_path / "run" / "home") as store:
         assert store.pending_batches(srv.base_url) == []
+
+
+def test_the_progress_line_says_which_batch_is_waited_for(
+    srv: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    srv.batches.script(BatchScript("complete", polls=2))
+    llm = LLMSettings(
+        model="gpt-4o-mini",
+        base_url=srv.base_url,
+        api_key=KEY,
+        dialect="json_schema",
+        local_defaults=False,
+        batch=True,
+        batch_poll_seconds=0.02,
+        batch_deadline="20m",
+    )
+    heard: list[str] = []
+    with Store.open(tmp_path) as store:
+        engine = LLMEngine(
+            Settings(home=tmp_path, llm=llm), store, progress=heard.append, batch=True
+        )
+        engine.summarize(sample_papers(12))
+    first = srv.batches.creates[0]
+    assert (
+        f"waiting for batch {first} (validating; until 20 min after the start at the latest)"
+        in heard
+    )
+    assert (
+        f"waiting for batch {first} (in_progress; until 20 min after the start at the latest)"
+        in heard
+    )
+    assert heard[-1].startswith("model calls:")
 
 
 # -- small parts ----------------------------------------------------------------------------------

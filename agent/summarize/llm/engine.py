@@ -74,6 +74,8 @@ class LLMEngine:
             raise ConfigError("the model engine needs at least one chat model")
         self.models = list(models)
         self.batch = batch_of(self.models[0])
+        if self.batch is not None:
+            self.batch.report = progress
         # Through the Batch API every request of a stage must be asked at once (the batch model
         # keeps its own direct calls to settings.llm.concurrency, and fallbacks keep theirs).
         self.slots = BATCH_SLOTS if self.batch is not None else settings.llm.concurrency

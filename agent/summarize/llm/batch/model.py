@@ -139,6 +139,7 @@ class BatchChatModel(ChatModel):
         self._round: _Round | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._off: str | None = None  # why every request goes direct from now on
+        self.report: Callable[[str], None] | None = None  # hears "waiting for batch ..."
         self._pruned = False
         if deadline_seconds <= 0:
             self._turn_off(f"the batch deadline {self.deadline_text} had passed at the start")
@@ -367,6 +368,11 @@ class BatchChatModel(ChatModel):
                     logger.warning("batch: %s not cancelled (%s)", state.id, exc)
                 self._forget(key)
                 return state
+            if self.report is not None:
+                self.report(
+                    f"waiting for batch {state.id} ({state.status}; "
+                    f"until {self.deadline_text} at the latest)"
+                )
             await asyncio.sleep(min(self.poll_seconds, left))
             try:
                 state = await self.api.retrieve(state.id)
