@@ -5,6 +5,7 @@ was pending (the next run collects it), an endpoint without the Batch API, and r
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import openai
+import pydantic
 import pytest
 from click.testing import CliRunner
 
@@ -22,7 +24,10 @@ from agent.config import LLMSettings, Settings, batch_deadline
 from agent.store import Store
 from agent.summarize.llm.batch.deadline import deadline_at
 from agent.summarize.llm.batch.lines import line_for, parse_results
+from agent.summarize.llm.chat import ChatAnswer, ChatRequest
 from agent.summarize.llm.engine import LLMEngine
+from agent.summarize.llm.factory import build_chat_models
+from agent.summarize.llm.meter import UsageMeter
 from agent.summarize.llm.tokens import OFFLINE_ENV
 from tests.fakes.openai_batches import BatchScript
 from tests.fakes.openai_server import (
@@ -396,6 +401,49 @@ def test_the_progress_line_says_which_batch_is_waited_for(
         in heard
     )
     assert heard[-1].startswith("model calls:")
+
+
+class _Word(pydantic.BaseModel):
+    word: str
+
+
+def test_identical_requests_of_a_round_share_one_line_and_one_charge(
+    srv: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    srv.queue(Reply({"word": "same"}))
+    llm = LLMSettings(
+        model="gpt-4o-mini",
+        base_url=srv.base_url,
+        api_key=KEY,
+        dialect="json_schema",
+        local_defaults=False,
+        batch=True,
+        batch_poll_seconds=0.02,
+    )
+    meter = UsageMeter(llm.prices, None)
+    request = ChatRequest(
+        step="headline",
+        messages=({"role": "user", "content": "one word"},),
+        schema=_Word,
+        schema_name="word",
+        max_output_tokens=256,
+        prompt_version="v",
+    )
+
+    async def twice() -> list[ChatAnswer]:
+        [model] = build_chat_models(
+            Settings(home=tmp_path, llm=llm), None, meter, use_cache=False, batch=True
+        )
+        try:
+            return list(await asyncio.gather(model.complete(request), model.complete(request)))
+        finally:
+            await model.aclose()
+
+    first, second = asyncio.run(twice())
+    assert first.text == second.text == '{"word": "same"}'
+    [batch] = srv.batches.creates
+    assert batch_lines(srv, batch) == 1 and srv.batches.lines_run == 1
+    assert meter.total().calls == 1 and srv.chat_requests == []
 
 
 # -- small parts ----------------------------------------------------------------------------------

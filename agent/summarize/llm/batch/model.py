@@ -95,6 +95,18 @@ class BatchStats:
         return self.run.model_copy(update=costs)
 
 
+def _copy_outcome(source: asyncio.Future[Any], target: asyncio.Future[Any]) -> None:
+    """Give `target` what `source` (settled) got: its answer, None, or its error."""
+    if target.done() or not source.done():
+        return
+    if source.cancelled():
+        target.set_result(None)
+    elif source.exception() is not None:
+        target.set_exception(source.exception())  # type: ignore[arg-type]
+    else:
+        target.set_result(source.result())
+
+
 def is_reask(request: ChatRequest) -> bool:
     """A re-ask carries the model's earlier answer; a first ask has none."""
     return any(message.get("role") == "assistant" for message in request.messages)
@@ -196,8 +208,13 @@ class BatchChatModel(ChatModel):
         live = [w for w in round_.waiting if not w.future.done()]
         try:
             results = await self._results(live) if live and self._off is None else {}
+            settled: dict[str, _Waiting] = {}  # one answer (and one charge) per line
             for waiting in live:
-                self._settle(waiting, results.get(waiting.line.custom_id))
+                first = settled.setdefault(waiting.line.custom_id, waiting)
+                if first is waiting:
+                    self._settle(waiting, results.get(waiting.line.custom_id))
+                else:
+                    _copy_outcome(first.future, waiting.future)
         except BaseException as exc:
             for waiting in live:
                 if not waiting.future.done():
