@@ -131,7 +131,9 @@ def main() -> None:
             f"{r['offline']:>8}"
         )
     print("batches = turnarounds waited for in a row (one per stage, plus one per re-ask round")
-    print("when re-asks are batched); cost is at the batch price, list at the configured prices")
+    print("when re-asks are batched); cost is at the batch price, list at the configured prices;")
+    print("offline = blurbs the scripted answers still left out after the follow-up ask (the")
+    print("same in every mode: it is the script, not the engine)")
 
 
 if __name__ == "__main__":
