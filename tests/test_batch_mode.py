@@ -371,11 +371,9 @@ def test_a_stage_an_earlier_run_split_otherwise_still_collects_what_it_sent(
         assert store.pending_batches(srv.base_url) == []
 
 
-def test_the_progress_line_says_which_batch_is_waited_for(
-    srv: FakeOpenAIServer, tmp_path: Path
-) -> None:
-    srv.batches.script(BatchScript("complete", polls=2))
-    llm = LLMSettings(
+def batch_llm(srv: FakeOpenAIServer, **overrides: Any) -> LLMSettings:
+    """Batch mode against the fake as a remote provider, polling fast."""
+    return LLMSettings(
         model="gpt-4o-mini",
         base_url=srv.base_url,
         api_key=KEY,
@@ -383,8 +381,15 @@ def test_the_progress_line_says_which_batch_is_waited_for(
         local_defaults=False,
         batch=True,
         batch_poll_seconds=0.02,
-        batch_deadline="20m",
+        **overrides,
     )
+
+
+def test_the_progress_line_says_which_batch_is_waited_for(
+    srv: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    srv.batches.script(BatchScript("complete", polls=2))
+    llm = batch_llm(srv, batch_deadline="20m")
     heard: list[str] = []
     with Store.open(tmp_path) as store:
         engine = LLMEngine(
@@ -411,15 +416,7 @@ def test_identical_requests_of_a_round_share_one_line_and_one_charge(
     srv: FakeOpenAIServer, tmp_path: Path
 ) -> None:
     srv.queue(Reply({"word": "same"}))
-    llm = LLMSettings(
-        model="gpt-4o-mini",
-        base_url=srv.base_url,
-        api_key=KEY,
-        dialect="json_schema",
-        local_defaults=False,
-        batch=True,
-        batch_poll_seconds=0.02,
-    )
+    llm = batch_llm(srv)
     meter = UsageMeter(llm.prices, None)
     request = ChatRequest(
         step="headline",

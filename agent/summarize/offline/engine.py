@@ -51,10 +51,8 @@ _TITLE_WORDS = 6
 _SECOND_SHARE = 0.1  # a title's second topic is used by at least this share of its papers
 _PHRASE_SAMPLE = 300  # key phrases of a big theme come from its first (top-ranked) papers
 
-__all__ = [
-    "OTHER_TITLE",
+__all__ = [  # OTHER_TITLE and ThemeDraft are agent.summarize.drafts' (re-exported by the package)
     "OfflineEngine",
-    "ThemeDraft",
     "group_papers",
     "nearest_themes",
     "write_blurb",
