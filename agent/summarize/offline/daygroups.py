@@ -18,6 +18,7 @@ import numpy as np
 
 from agent.summarize.offline.grouping import OTHER, Vectors
 from agent.summarize.offline.grouping import _embed as lsa_embed
+from agent.summarize.offline.linkage import linkage, maxclust
 from agent.summarize.offline.vectors import cosine_silhouette
 
 DAY_MIN, DAY_MAX = 20, 60  # papers: the sizes this grouping is for
@@ -32,8 +33,6 @@ def is_ordinary_day(n: int) -> bool:
 
 def cluster_day(vectors: Vectors, *, max_themes: int = THEMES_MAX) -> np.ndarray:
     """One label per row: 0..k-1 for themes (numbered by first appearance), OTHER for the rest."""
-    from scipy.cluster.hierarchy import fcluster, linkage
-
     n = vectors.matrix.shape[0]
     z = lsa_embed(vectors)
     valid = np.flatnonzero(np.linalg.norm(z, axis=1) > 1e-6)
@@ -42,12 +41,12 @@ def cluster_day(vectors: Vectors, *, max_themes: int = THEMES_MAX) -> np.ndarray
         labels[:] = 0
         return labels
     zv = z[valid]
-    tree = linkage(zv, method="ward")
+    tree = linkage(zv, "ward")
     hi = max(2, min(THEMES_MAX, max_themes, len(valid) - 1))
     lo = min(THEMES_MIN, hi)
     best: tuple[float, np.ndarray] | None = None
     for k in range(lo, hi + 1):
-        cut = fcluster(tree, t=k, criterion="maxclust").astype(int) - 1
+        cut = maxclust(tree, k) - 1
         if len(set(cut.tolist())) < 2:
             continue
         score = cosine_silhouette(zv, cut)

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.cluster.hierarchy import fcluster, linkage
 
 from agent.models import Paper
 from agent.summarize.offline.background import background_df
+from agent.summarize.offline.linkage import linkage, maxclust
 from agent.summarize.offline.text import (
     STOPWORDS,
     analyze,
@@ -109,10 +109,10 @@ def cluster(vectors: Vectors, *, max_themes: int = 12) -> np.ndarray:
     zs = z[rows]
     if len(rows) < 3 or np.allclose(zs, zs[0]):
         return np.zeros(n, dtype=int)
-    tree = linkage(zs, method="average", metric="cosine")
+    tree = linkage(zs, "average")
     best: tuple[float, np.ndarray] | None = None
     for k in range(lo, hi + 1):
-        labels = fcluster(tree, t=k, criterion="maxclust").astype(int) - 1
+        labels = maxclust(tree, k) - 1
         score = _silhouette(zs, labels)
         if best is None or score > best[0] + 1e-9:
             best = (score, labels)

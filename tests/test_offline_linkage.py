@@ -1,0 +1,110 @@
+"""Issue 13: the NumPy agglomerative clustering computes what scipy.cluster.hierarchy computes
+(Ward and average linkage, the maxclust cut), on the bundled corpora and on tied inputs, so
+the offline grouping does not need scipy at start-up."""
+
+from __future__ import annotations
+
+import random
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.cluster.hierarchy import fcluster
+from scipy.cluster.hierarchy import linkage as scipy_linkage
+
+from agent.evals.cases import load_cases
+from agent.resources import sample_corpus_path
+from agent.sources.local import read_paper_file
+from agent.summarize.offline import daygroups as offline_daygroups
+from agent.summarize.offline import grouping as offline_grouping
+from agent.summarize.offline.grouping import _embed, vectorize
+from agent.summarize.offline.linkage import linkage, maxclust
+from agent.summarize.offline.text import paper_text
+
+ROOT = Path(__file__).resolve().parent.parent
+PAPERS = read_paper_file(sample_corpus_path(), "sample")
+
+
+def _days() -> dict[str, list]:
+    """The labelled day cases, the whole sample and random days of 10 to 80 papers."""
+    days = {c.name: list(c.papers) for c in load_cases(ROOT / "evals" / "cases", tags=("day",))}
+    days["sample-207"] = PAPERS
+    for n in (10, 25, 30, 45, 60, 80):
+        days[f"random-{n}"] = random.Random(n).sample(PAPERS, n)
+    return days
+
+
+DAYS = _days()
+
+
+@cache
+def _vectors(day: str) -> offline_grouping.Vectors:
+    return vectorize([paper_text(p) for p in DAYS[day]])
+
+
+@cache
+def _lsa(day: str) -> np.ndarray:
+    z = _embed(_vectors(day))
+    return z[np.linalg.norm(z, axis=1) > 1e-6]
+
+
+def _reference(x: np.ndarray, method: str) -> np.ndarray:
+    if method == "ward":
+        return scipy_linkage(x, method="ward")
+    return scipy_linkage(x, method="average", metric="cosine")
+
+
+def _assert_same(x: np.ndarray, method: str) -> None:
+    want, got = _reference(x, method), linkage(x, method)  # type: ignore[arg-type]
+    assert np.array_equal(got[:, [0, 1, 3]], want[:, [0, 1, 3]])
+    assert np.allclose(got[:, 2], want[:, 2], rtol=0, atol=1e-12)
+    n = len(x)
+    for k in [*range(1, min(n, 16)), n - 1, n, n + 1]:
+        assert np.array_equal(maxclust(got, k), fcluster(want, t=k, criterion="maxclust")), k
+
+
+@pytest.mark.parametrize("method", ["ward", "average"])
+@pytest.mark.parametrize("day", sorted(DAYS))
+def test_linkage_and_cut_equal_scipys_on_the_lsa_vectors_of_real_days(day: str, method: str):
+    z = _lsa(day)
+    assert len(z) >= 10
+    _assert_same(z, method)
+
+
+@pytest.mark.parametrize("method", ["ward", "average"])
+def test_linkage_and_cut_equal_scipys_when_distances_tie(method: str) -> None:
+    rng = np.random.default_rng(7)
+    for trial in range(40):
+        n, d = int(rng.integers(3, 50)), int(rng.integers(2, 12))
+        x = rng.normal(size=(n, d))
+        x[rng.integers(0, n, size=n // 3)] = x[0]  # duplicates: zero distances
+        if trial % 2:
+            x = np.round(x) + 0.5  # a grid: many equal distances, no zero vector
+        _assert_same(x.astype(np.float32), method)
+
+
+def test_linkage_rejects_what_scipy_rejects() -> None:
+    with pytest.raises(ValueError, match="unknown linkage method"):
+        linkage(np.ones((3, 2)), "single")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="finite"):
+        linkage(np.array([[1.0, 0.0], [np.nan, 1.0], [0.0, 1.0]]), "ward")
+
+
+def _scipy_cut(tree: np.ndarray, k: int) -> np.ndarray:
+    return fcluster(tree, t=k, criterion="maxclust")
+
+
+@pytest.mark.parametrize("day", sorted(DAYS))
+def test_the_grouping_gives_the_same_themes_as_with_scipys_linkage(day: str, monkeypatch) -> None:
+    vectors = _vectors(day)
+    ours_day = offline_daygroups.cluster_day(vectors)
+    ours_big = offline_grouping.cluster(vectors)
+    monkeypatch.setattr(offline_daygroups, "linkage", _reference)
+    monkeypatch.setattr(offline_daygroups, "maxclust", _scipy_cut)
+    monkeypatch.setattr(offline_grouping, "linkage", _reference)
+    monkeypatch.setattr(offline_grouping, "maxclust", _scipy_cut)
+    assert offline_daygroups.cluster_day(vectors).tolist() == ours_day.tolist()
+    assert offline_grouping.cluster(vectors).tolist() == ours_big.tolist()
+    if len(DAYS[day]) >= 20:  # not a vacuous comparison: the day has themes
+        assert len(set(ours_day.tolist())) > 2
