@@ -12,8 +12,17 @@ import pytest
 from agent.resources import background_vocabulary_path, sample_corpus_path
 from agent.sources.local import read_paper_file
 from agent.summarize.offline import background as offline_background
+from agent.summarize.offline.grouping import Vectors, centroid_similarity, contrast_terms
 from agent.summarize.offline.text import ENGLISH_STOP_WORDS, analyze, paper_text
-from agent.summarize.offline.vectors import cosine_silhouette, l2_normalize, lsa, tfidf
+from agent.summarize.offline.vectors import (
+    cosine_silhouette,
+    l2_normalize,
+    lsa,
+    presence,
+    tfidf,
+    to_csr,
+    to_dense,
+)
 
 PAPERS = read_paper_file(sample_corpus_path(), "sample")
 TEXTS = [paper_text(p) for p in PAPERS]
@@ -34,7 +43,7 @@ def test_the_cli_imports_neither_settings_nor_rich_nor_the_stages_to_print_help(
     assert not heavy & loaded
 
 
-def test_an_ordinary_offline_day_never_imports_scikit_learn_or_scipy_stats() -> None:
+def test_an_ordinary_offline_day_never_imports_scikit_learn_or_scipy() -> None:
     loaded = _loaded_after(
         "from agent.sources.local import read_paper_file\n"
         "from agent.resources import sample_corpus_path\n"
@@ -45,7 +54,7 @@ def test_an_ordinary_offline_day_never_imports_scikit_learn_or_scipy_stats() -> 
         "assert sum(len(t.papers) for t in summary.themes) == 30"
     )
     assert "agent.summarize.offline.grouping" in loaded
-    assert "sklearn" not in loaded and "scipy.stats" not in loaded
+    assert "sklearn" not in loaded and "scipy" not in loaded
 
 
 def test_the_stop_words_are_scikit_learns() -> None:
@@ -72,7 +81,44 @@ def test_tfidf_equals_scikit_learns(n: int, min_df: int, max_df: float) -> None:
     got, terms = tfidf(texts, analyze, min_df=min_df, max_df=max_df)
     assert terms.tolist() == expected.get_feature_names_out().tolist()
     assert got.dtype == np.float32 and got.shape == want.shape
-    assert np.allclose(got.toarray(), want.toarray(), atol=1e-6)
+    assert np.allclose(to_dense(got), want.toarray(), atol=1e-6)
+
+
+@pytest.mark.parametrize(("n", "min_df", "max_df"), [(207, 2, 0.5), (30, 2, 0.5), (12, 1, 1.0)])
+def test_tfidf_as_an_array_holds_the_numbers_of_the_sparse_matrix_to_the_last_bit(
+    n: int, min_df: int, max_df: float
+) -> None:
+    dense, terms = tfidf(TEXTS[:n], analyze, min_df=min_df, max_df=max_df, dense=True)
+    csr, csr_terms = tfidf(TEXTS[:n], analyze, min_df=min_df, max_df=max_df, dense=False)
+    assert isinstance(dense, np.ndarray) and not isinstance(csr, np.ndarray)
+    assert terms.tolist() == csr_terms.tolist()
+    assert np.array_equal(dense, csr.toarray())
+    assert np.array_equal(to_dense(csr), dense) and to_dense(dense) is dense
+    again = to_csr(dense)
+    assert np.array_equal(again.indptr, csr.indptr) and np.array_equal(again.indices, csr.indices)
+    assert np.array_equal(again.data, csr.data) and again.dtype == np.float32
+    assert np.array_equal(to_dense(presence(csr)), presence(dense))
+    assert set(np.unique(presence(dense)).tolist()) == {0.0, 1.0}
+
+
+def test_an_ordinary_day_is_an_array_and_a_big_one_stays_sparse() -> None:
+    small, _ = tfidf(TEXTS[:30], analyze, min_df=2, max_df=0.5)
+    assert isinstance(small, np.ndarray)
+    many = TEXTS * 30  # 6,210 documents: over the dense budget
+    big, _ = tfidf(many, analyze, min_df=2, max_df=0.5)
+    assert not isinstance(big, np.ndarray) and big.shape[0] == len(many)
+
+
+def test_theme_terms_and_centroid_similarity_do_not_depend_on_the_form() -> None:
+    dense, terms = tfidf(TEXTS[:40], analyze, min_df=2, max_df=0.5, dense=True)
+    csr, _ = tfidf(TEXTS[:40], analyze, min_df=2, max_df=0.5, dense=False)
+    labels = np.arange(40) % 3
+    want = contrast_terms(Vectors(csr, terms), labels)
+    assert contrast_terms(Vectors(dense, terms), labels) == want
+    assert all(want[label] for label in range(3))
+    # The day is small enough to be an array; the similarities use its sparse form.
+    sims = centroid_similarity(PAPERS[10:30], [PAPERS[10:20], PAPERS[20:30]])
+    assert sims.argmax(axis=1).tolist() == [0] * 10 + [1] * 10
 
 
 def test_tfidf_raises_like_scikit_learn_when_nothing_is_left() -> None:

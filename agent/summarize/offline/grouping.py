@@ -1,6 +1,6 @@
 """Grouping for the offline engine: TF-IDF (uni+bigrams, sublinear tf), LSA, average linkage.
 
-Deterministic (fixed random_state, sorted tie-breaks) and sparse throughout, so a day of 2,000
+Deterministic (fixed random_state, sorted tie-breaks) and sparse on big days, so a day of 2,000
 papers takes a few seconds and 20,000 papers still finish on a small machine.
 """
 
@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
 
 from agent.models import Paper
 from agent.summarize.offline.background import background_df
@@ -26,7 +25,16 @@ from agent.summarize.offline.text import (
     surface_form,
     term_set,
 )
-from agent.summarize.offline.vectors import cosine_silhouette, l2_normalize, lsa, tfidf
+from agent.summarize.offline.vectors import (
+    Matrix,
+    cosine_silhouette,
+    l2_normalize,
+    lsa,
+    presence,
+    tfidf,
+    to_csr,
+    to_dense,
+)
 
 OTHER = -1
 _SEED = 0
@@ -36,9 +44,10 @@ _SILHOUETTE_SAMPLE = 2000
 
 @dataclass(frozen=True)
 class Vectors:
-    """TF-IDF rows (L2-normalised, CSR) and the term of each column."""
+    """TF-IDF rows (L2-normalised; an array on ordinary days, CSR on big ones) and the term of
+    each column."""
 
-    matrix: sparse.csr_matrix
+    matrix: Matrix
     terms: np.ndarray
 
 
@@ -54,7 +63,7 @@ def vectorize(texts: Sequence[str]) -> Vectors:
         try:
             matrix, terms = tfidf(texts, analyze)
         except ValueError:  # no terms at all (titles made only of stop words)
-            return Vectors(sparse.csr_matrix((len(texts), 0), dtype=np.float32), np.array([]))
+            return Vectors(np.zeros((len(texts), 0), dtype=np.float32), np.array([]))
     return Vectors(matrix, terms)
 
 
@@ -72,7 +81,7 @@ def _embed(vectors: Vectors) -> np.ndarray:
     n, d = vectors.matrix.shape
     dims = min(100, d - 1, n - 1)
     if dims < 2:
-        return vectors.matrix.toarray()
+        return to_dense(vectors.matrix)
     return l2_normalize(lsa(vectors.matrix, dims, _SEED)).astype(np.float32)
 
 
@@ -226,10 +235,9 @@ def ranked_terms(
 
 def contrast_terms(vectors: Vectors, labels: np.ndarray, *, limit: int = 40) -> dict[int, Scored]:
     """Distinctive terms of every group in `labels`, each group against the rest of the day."""
-    presence = vectors.matrix.copy()
-    presence.data = np.ones_like(presence.data)
-    df_all = np.asarray(presence.sum(axis=0)).ravel()
-    n = presence.shape[0]
+    used = presence(vectors.matrix)
+    df_all = np.asarray(used.sum(axis=0)).ravel()
+    n = used.shape[0]
     # Columns are in alphabetical order, so a stable sort breaks score ties alphabetically.
     is_phrase = np.array([" " in t for t in vectors.terms.tolist()], dtype=bool)
     out: dict[int, Scored] = {}
@@ -237,7 +245,7 @@ def contrast_terms(vectors: Vectors, labels: np.ndarray, *, limit: int = 40) -> 
         mask = labels == label
         n_in = int(mask.sum())
         n_out = n - n_in
-        df_in = np.asarray(presence[mask].sum(axis=0)).ravel()
+        df_in = np.asarray(used[mask].sum(axis=0)).ravel()
         p_in = df_in / max(1, n_in)
         p_out = (df_all - df_in + 0.5) / (n_out + 1.0)
         ok = (df_in >= (2 if n_in >= 4 else 1)) & (p_in > p_out)
@@ -352,7 +360,7 @@ def centroid_similarity(papers: Sequence[Paper], groups: Sequence[Sequence[Paper
     if not corpus or not texts:
         return np.zeros((len(texts), len(groups)), dtype=np.float32)
     vectors = vectorize(corpus)
-    m = vectors.matrix
+    m = to_csr(vectors.matrix)  # sparse sums, whatever the size: the numbers stay the same
     rows = m[: len(texts)]
     centroids = np.zeros((len(groups), m.shape[1]), dtype=np.float32)
     offset = len(texts)
