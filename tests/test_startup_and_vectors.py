@@ -145,3 +145,35 @@ def test_lsa_spans_the_same_space_as_truncated_svd_and_silhouettes_agree() -> No
     labels = np.arange(60) % 3
     sampled = silhouette_score(big, labels, metric="cosine", sample_size=40, random_state=0)
     assert cosine_silhouette(big, labels, sample_size=40, seed=0) == pytest.approx(sampled)
+
+
+_SPACES = [" ", "\t", "\n", "\xa0", "\u2009", "\u3000", "\x1c", "\x85", "  \n "]
+
+
+def _varied_abstracts() -> list[str]:
+    """The sample's abstracts, also with odd whitespace, non-ASCII look-alikes and capitals."""
+    import random
+
+    rng = random.Random(3)
+    out = []
+    for p in PAPERS:
+        a = p.abstract
+        spaced = "".join(c if c != " " or rng.random() > 0.1 else rng.choice(_SPACES) for c in a)
+        alike = a.replace("improv", "\u0131mprov").replace("we ", "We\xa0")  # dotless i
+        out += [a, spaced, alike, a.upper()]
+    return out
+
+
+def test_the_blurb_fast_paths_give_what_the_patterns_give() -> None:
+    import re
+
+    from agent.summarize import offline_blurbs as blurbs
+
+    texts = _varied_abstracts()
+    sentences = [s for text in texts for s in blurbs.split_sentences(text)]
+    assert sum(blurbs._RESULT.search(s) is not None for s in sentences) > 100
+    for s in sentences:  # the substring pre-test never hides a result phrase
+        assert blurbs._result_words(s) == len(blurbs._RESULT.findall(s)), s
+    for text in texts:  # str.split() collapses exactly the whitespace that \s+ does
+        assert " ".join(text.split()) == re.sub(r"\s+", " ", text).strip()
+    assert blurbs._result_words("Our \u0131mproved model.") == 1  # non-ASCII: the pattern decides
