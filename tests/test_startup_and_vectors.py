@@ -167,7 +167,7 @@ def _varied_abstracts() -> list[str]:
 def test_the_blurb_fast_paths_give_what_the_patterns_give() -> None:
     import re
 
-    from agent.summarize import offline_blurbs as blurbs
+    from agent.summarize.offline import blurbs
 
     texts = _varied_abstracts()
     sentences = [s for text in texts for s in blurbs.split_sentences(text)]

@@ -178,11 +178,7 @@ def _pick(sentences: list[str], *, may_skip: bool = True) -> tuple[int, list[int
     contrib = next((i for i, s in enumerate(sentences) if usable[i] and _CONTRIB.search(s)), None)
     if contrib is None:
         contrib = next(
-            (
-                i
-                for i, s in enumerate(sentences)
-                if usable[i] and _WE.search(s)
-            ),
+            (i for i, s in enumerate(sentences) if usable[i] and _WE.search(s)),
             next((i for i in range(len(sentences)) if usable[i]), 0),
         )
     scored = []

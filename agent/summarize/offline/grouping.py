@@ -56,9 +56,7 @@ def vectorize(texts: Sequence[str]) -> Vectors:
     texts = list(texts)
     big = len(texts) >= 20
     try:
-        matrix, terms = tfidf(
-            texts, analyze, min_df=2 if big else 1, max_df=0.5 if big else 1.0
-        )
+        matrix, terms = tfidf(texts, analyze, min_df=2 if big else 1, max_df=0.5 if big else 1.0)
     except ValueError:  # no terms survive the document-frequency cuts: keep every term
         try:
             matrix, terms = tfidf(texts, analyze)
