@@ -12,7 +12,6 @@ import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from agent.models import Paper, PaperBlurb, Summary, Theme
 from agent.summarize.drafts import OTHER_TITLE, ThemeDraft
@@ -45,6 +44,7 @@ from agent.summarize.offline.text import (
     surface_form,
     term_set,
 )
+from agent.summarize.offline.vectors import one_blas_thread
 
 _MORE = "More papers"  # the title of a theme with no usable phrase and no named system
 _TITLE_WORDS = 6
@@ -177,9 +177,7 @@ def group_papers(papers: Sequence[Paper], *, max_themes: int = 12) -> list[Theme
     papers = _unique(papers)
     if not papers:
         return []
-    # One BLAS thread: the matrices are small and thread hand-offs cost more than they save
-    # (measured 2x slower wall time on a busy 2-core machine).
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         vectors = vectorize([paper_text(p) for p in papers])
         if is_ordinary_day(len(papers)):
             labels = cluster_day(vectors, max_themes=max(1, max_themes))
@@ -263,9 +261,7 @@ def _key_phrases(
     forms = title_phrases(scored, papers, count + 5, min_share=min_share)
     topics = _topics(forms, papers, _texts(papers))
     return [
-        p
-        for p, rank, _ in topics
-        if rank == 0 and not same_topic(p, title) and not _dangling(p)
+        p for p, rank, _ in topics if rank == 0 and not same_topic(p, title) and not _dangling(p)
     ][:count]
 
 
@@ -444,7 +440,7 @@ def nearest_themes(
     if not themes or not any(themes):
         return [None] * len(papers)
     try:
-        with threadpool_limits(limits=1, user_api="blas"):
+        with one_blas_thread():
             sims = centroid_similarity(papers, themes)
     except ValueError:  # no usable terms at all (e.g. one-letter titles, empty abstracts)
         return [None] * len(papers)

@@ -30,6 +30,7 @@ from agent.summarize.offline.vectors import (
     cosine_silhouette,
     l2_normalize,
     lsa,
+    one_blas_thread,
     presence,
     tfidf,
     to_csr,
@@ -161,7 +162,8 @@ def _split_big(z: np.ndarray, labels: np.ndarray, hi: int, min_size: int) -> np.
         idx = np.flatnonzero(labels == biggest)
         from sklearn.cluster import KMeans  # rarely needed, and slow to import
 
-        halves = KMeans(n_clusters=2, random_state=_SEED, n_init=10).fit_predict(z[idx])
+        with one_blas_thread():  # scikit-learn may have loaded another BLAS just now
+            halves = KMeans(n_clusters=2, random_state=_SEED, n_init=10).fit_predict(z[idx])
         if min(np.bincount(halves, minlength=2)) < min_size:
             return labels
         labels[idx[halves == 1]] = labels.max() + 1

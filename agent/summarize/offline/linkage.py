@@ -47,16 +47,22 @@ def _euclidean(x: np.ndarray) -> np.ndarray:
 
 
 def _cosine(x: np.ndarray) -> np.ndarray:
+    """1 - cos, a block of rows at a time: one n x n array (a big day's tree has 2,500 rows)."""
+    n = len(x)
     norms = np.sqrt(np.einsum("ij,ij->i", x, x))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dist = 1.0 - (x @ x.T) / np.outer(norms, norms)
-    return np.clip(dist, 0.0, 2.0)
+    out = np.empty((n, n))
+    rows = max(1, _BLOCK // max(1, n))
+    for start in range(0, n, rows):
+        block = slice(start, start + rows)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[block] = 1.0 - (x[block] @ x.T) / np.outer(norms[block], norms)
+    return np.clip(out, 0.0, 2.0, out=out)
 
 
-def _nn_chain(dist: np.ndarray, method: Method) -> np.ndarray:
-    """scipy's nn_chain: merges of mutual nearest neighbours, the lower index first."""
-    n = len(dist)
-    d = dist.copy()
+def _nn_chain(d: np.ndarray, method: Method) -> np.ndarray:
+    """scipy's nn_chain: merges of mutual nearest neighbours, the lower index first. Uses up
+    the distance matrix `d`."""
+    n = len(d)
     np.fill_diagonal(d, np.inf)
     size = np.ones(n)
     merges = np.empty((n - 1, 4))
