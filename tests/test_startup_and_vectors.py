@@ -171,9 +171,15 @@ def test_the_blurb_fast_paths_give_what_the_patterns_give() -> None:
 
     texts = _varied_abstracts()
     sentences = [s for text in texts for s in blurbs.split_sentences(text)]
+    sentences += [s.replace("available", "AVAILABLE") for s in sentences if "available" in s]
     assert sum(blurbs._RESULT.search(s) is not None for s in sentences) > 100
-    for s in sentences:  # the substring pre-test never hides a result phrase
+    assert sum(blurbs._SKIP.search(s) is not None for s in sentences) > 5
+    for pattern in blurbs._TWINS:  # written in lower case: the twin trick relies on it
+        assert pattern.pattern == pattern.pattern.lower() and pattern.flags & re.IGNORECASE
+    for s in sentences:  # the pre-tests and twins never hide or invent a match
         assert blurbs._result_words(s) == len(blurbs._RESULT.findall(s)), s
+        assert blurbs._has(blurbs._CONTRIB, s) == (blurbs._CONTRIB.search(s) is not None), s
+        assert blurbs._skipped(s) == (blurbs._SKIP.search(s) is not None), s
     for text in texts:  # str.split() collapses exactly the whitespace that \s+ does
         assert " ".join(text.split()) == re.sub(r"\s+", " ", text).strip()
     assert blurbs._result_words("Our \u0131mproved model.") == 1  # non-ASCII: the pattern decides
