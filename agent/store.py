@@ -113,11 +113,49 @@ _MIGRATIONS: tuple[str, ...] = (
         submitted TEXT NOT NULL
     );
     """,
+    # 9: several readers on one state: named readers' seen ledgers and ratings (the single
+    # reader of a config without [readers] keeps the tables above), and blurbs kept per paper
+    """
+    CREATE TABLE reader_papers_seen (
+        reader TEXT NOT NULL,
+        id TEXT NOT NULL,
+        version INTEGER,
+        first_seen TEXT NOT NULL,
+        digest_date TEXT NOT NULL,
+        title TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (reader, id)
+    );
+    CREATE TABLE reader_ratings (
+        reader TEXT NOT NULL,
+        paper_id TEXT NOT NULL,
+        rating INTEGER NOT NULL,
+        title TEXT NOT NULL,
+        abstract TEXT NOT NULL DEFAULT '',
+        authors TEXT NOT NULL DEFAULT '[]',
+        rated_at TEXT NOT NULL,
+        PRIMARY KEY (reader, paper_id)
+    );
+    CREATE TABLE paper_blurbs (
+        key TEXT PRIMARY KEY,
+        paper_id TEXT NOT NULL,
+        blurb TEXT NOT NULL,
+        why TEXT,
+        created TEXT NOT NULL
+    );
+    """,
 )
 
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _by_reader(table: str, reader: str) -> tuple[str, str, tuple[str, ...]]:
+    """(table, WHERE prefix, its parameters) of `reader`'s rows: the single reader ('') keeps
+    the original table; named readers ([readers.NAME]) share a reader_ table keyed by name."""
+    if not reader:
+        return table, "", ()
+    return f"reader_{table}", "reader = ? AND ", (reader,)
 
 
 @dataclass(frozen=True)
@@ -257,41 +295,56 @@ class Store:
 
     # papers seen -----------------------------------------------------------------------------
 
-    def seen_on_other_dates(self, ids: Iterable[str], digest_date: dt.date) -> dict[str, SeenPaper]:
-        """Papers among `ids` already in the digest of another date (earlier, or later when a
-        past date is built afterwards). Papers of `digest_date` itself are not returned, so
-        re-running a date rebuilds that date's digest."""
+    def seen_on_other_dates(
+        self, ids: Iterable[str], digest_date: dt.date, reader: str = ""
+    ) -> dict[str, SeenPaper]:
+        """Papers among `ids` already in `reader`'s digest of another date (earlier, or later
+        when a past date is built afterwards). Papers of `digest_date` itself are not returned,
+        so re-running a date rebuilds that date's digest."""
         wanted = list(dict.fromkeys(ids))
         found: dict[str, SeenPaper] = {}
         with self._lock:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 marks = ",".join("?" * len(chunk))
+                table, scope, params = _by_reader("papers_seen", reader)
                 rows = self._db.execute(
-                    f"SELECT id, version, digest_date FROM papers_seen "
-                    f"WHERE id IN ({marks}) AND digest_date != ?",
-                    (*chunk, digest_date.isoformat()),
+                    f"SELECT id, version, digest_date FROM {table} "
+                    f"WHERE {scope}id IN ({marks}) AND digest_date != ?",
+                    (*params, *chunk, digest_date.isoformat()),
                 ).fetchall()
                 for pid, version, day in rows:
                     found[pid] = SeenPaper(pid, version, dt.date.fromisoformat(day))
         return found
 
-    def mark_seen(self, papers: Iterable[tuple[str, int | None, str]], digest_date: dt.date) -> int:
-        """Record (id, version, title) as digested on `digest_date`. A paper belongs to the first
-        digest that had it: a later mark keeps that date and only raises the version."""
-        rows = [(pid, version, _now(), digest_date.isoformat(), title) for pid, version, title in papers]
+    def mark_seen(
+        self, papers: Iterable[tuple[str, int | None, str]], digest_date: dt.date, reader: str = ""
+    ) -> int:
+        """Record (id, version, title) as digested on `digest_date` for `reader`. A paper belongs
+        to the reader's first digest that had it: a later mark keeps that date and only raises
+        the version."""
+        table, _, params = _by_reader("papers_seen", reader)
+        columns = ("reader, " if params else "") + "id, version, first_seen, digest_date, title"
+        marks = ", ".join("?" * (len(params) + 5))
+        conflict = "reader, id" if params else "id"
+        rows = [
+            (*params, pid, version, _now(), digest_date.isoformat(), title)
+            for pid, version, title in papers
+        ]
         with self.transaction() as db:
             db.executemany(
-                "INSERT INTO papers_seen (id, version, first_seen, digest_date, title) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-                "version = MAX(COALESCE(papers_seen.version, 0), COALESCE(excluded.version, 0))",
+                f"INSERT INTO {table} ({columns}) VALUES ({marks}) "
+                f"ON CONFLICT({conflict}) DO UPDATE SET "
+                f"version = MAX(COALESCE({table}.version, 0), COALESCE(excluded.version, 0))",
                 rows,
             )
         return len(rows)
 
-    def seen_count(self) -> int:
+    def seen_count(self, reader: str = "") -> int:
+        table, scope, params = _by_reader("papers_seen", reader)
         with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM papers_seen").fetchone()[0])
+            row = self._db.execute(f"SELECT COUNT(*) FROM {table} WHERE {scope}1", params)
+            return int(row.fetchone()[0])
 
     # papers kept for search ------------------------------------------------------------------
 
@@ -335,24 +388,34 @@ class Store:
             )
 
     def rate(
-        self, paper_id: str, rating: int, title: str, abstract: str, authors: Iterable[str]
+        self,
+        paper_id: str,
+        rating: int,
+        title: str,
+        abstract: str,
+        authors: Iterable[str],
+        reader: str = "",
     ) -> None:
         """Record (or change) the reader's rating of a paper: +1 up, -1 down."""
         if rating not in (1, -1):
             raise ValueError("rating must be +1 or -1")
+        table, _, params = _by_reader("ratings", reader)
+        columns = ("reader, " if params else "") + "paper_id, rating, title, abstract, authors, rated_at"
+        marks = ", ".join("?" * (len(params) + 6))
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO ratings (paper_id, rating, title, abstract, authors, rated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (paper_id, rating, title, abstract, json.dumps(list(authors)), _now()),
+                f"INSERT OR REPLACE INTO {table} ({columns}) VALUES ({marks})",
+                (*params, paper_id, rating, title, abstract, json.dumps(list(authors)), _now()),
             )
 
-    def ratings(self) -> list[Rating]:
-        """Every rating, oldest first (a changed rating counts as new)."""
+    def ratings(self, reader: str = "") -> list[Rating]:
+        """Every rating of `reader`, oldest first (a changed rating counts as new)."""
         with self._lock:
+            table, scope, params = _by_reader("ratings", reader)
             rows = self._db.execute(
-                "SELECT paper_id, rating, title, abstract, authors, rated_at FROM ratings "
-                "ORDER BY rowid"
+                f"SELECT paper_id, rating, title, abstract, authors, rated_at FROM {table} "
+                f"WHERE {scope}1 ORDER BY rowid",
+                params,
             ).fetchall()
         return [Rating(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), r[5]) for r in rows]
 
@@ -425,6 +488,37 @@ class Store:
                 (keep,),
             )
             return int(cursor.rowcount or 0)
+
+    # blurbs per paper (shared by every reader, topic digests and re-runs) ----------------------
+
+    def cached_blurbs(self, keys: Iterable[str]) -> dict[str, tuple[str, str | None]]:
+        """The kept (blurb, why_it_matters) of each key found."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, tuple[str, str | None]] = {}
+        with self._lock:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT key, blurb, why FROM paper_blurbs WHERE key IN ({marks})", chunk
+                ).fetchall()
+                found.update({key: (blurb, why) for key, blurb, why in rows})
+        return found
+
+    def keep_blurbs(self, rows: Iterable[tuple[str, str, str, str | None]], keep: int) -> None:
+        """Store (key, paper id, blurb, why) rows; beyond `keep` rows the oldest are dropped."""
+        stamped = [(key, pid, blurb, why, _now()) for key, pid, blurb, why in rows]
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO paper_blurbs (key, paper_id, blurb, why, created) "
+                "VALUES (?, ?, ?, ?, ?)",
+                stamped,
+            )
+            db.execute(
+                "DELETE FROM paper_blurbs WHERE key NOT IN "
+                "(SELECT key FROM paper_blurbs ORDER BY created DESC, rowid DESC LIMIT ?)",
+                (keep,),
+            )
 
     # structured-output dialects --------------------------------------------------------------
 

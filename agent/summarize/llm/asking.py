@@ -246,8 +246,12 @@ class Asker:
             schema=q.schema,
             schema_name=q.step,
             max_output_tokens=q.max_output_tokens,
-            prompt_version=self.prompts.version_of(*self._prompt_names(q.prompt)),
+            prompt_version=self.prompt_version(q.prompt),
         )
+
+    def prompt_version(self, prompt: str) -> str:
+        """The version of the prompt files a call of `prompt` uses (a cache key part)."""
+        return self.prompts.version_of(*self._prompt_names(prompt))
 
     def _prompt_names(self, prompt: str) -> tuple[str, ...]:
         names = ("system", prompt, "reask")

@@ -18,6 +18,7 @@ from agent.models import DegradedNote, Paper, PaperBlurb
 from agent.summarize import offline
 from agent.summarize.drafts import ThemeDraft
 from agent.summarize.llm.asking import ID_TOKENS, Asker, Question, Reply, plan_calls
+from agent.summarize.llm.blurb_cache import BlurbCache, blurb_key, summary_key
 from agent.summarize.llm.chain import failure_reason
 from agent.summarize.llm.chat import ChatModel
 from agent.summarize.llm.prompts import untrusted
@@ -80,8 +81,9 @@ class _Got:
 class BlurbWriter:
     """Writes a job's blurbs with a model (`write`) or without one (`offline`)."""
 
-    def __init__(self, asker: Asker) -> None:
+    def __init__(self, asker: Asker, cache: BlurbCache | None = None) -> None:
         self.asker = asker
+        self.cache = cache
         self._texts: dict[str, tuple[str, str, int]] = {}
 
     # -- planning ---------------------------------------------------------------------------------
@@ -137,11 +139,47 @@ class BlurbWriter:
 
     # -- with a model -----------------------------------------------------------------------------
 
+    # -- kept per paper ---------------------------------------------------------------------------
+
+    def _keys(self, model: ChatModel, papers: Sequence[Paper]) -> dict[str, str]:
+        """{paper id: its blurb cache key} for blurbs `model` writes."""
+        version = self.asker.prompt_version("blurbs")
+        language = self.asker.prompts.language
+        return {
+            p.id: blurb_key(model.name, version, language, *self._text(p)[:2]) for p in papers
+        }
+
+    def kept(self, model: ChatModel, papers: Sequence[Paper]) -> dict[str, tuple[str, str | None]]:
+        """The blurbs `model` already wrote for some of `papers` (any reader, any run)."""
+        if self.cache is None:
+            return {}
+        keys = self._keys(model, papers)
+        found = self.cache.lookup(list(keys.values()))
+        return {pid: found[key] for pid, key in keys.items() if key in found}
+
+    def _summary_key(self, model: ChatModel, job: BlurbJob) -> str:
+        return summary_key(job.title, list(self._keys(model, job.papers).values()))
+
+    def _keep(self, model: ChatModel, got: _Got, papers: Sequence[Paper]) -> None:
+        if self.cache is None:
+            return
+        keys = self._keys(model, [p for p in papers if p.id in got.blurbs])
+        self.cache.keep({key: (pid, *got.blurbs[pid]) for pid, key in keys.items()})
+
+    # -- with a model -----------------------------------------------------------------------------
+
     async def write(self, model: ChatModel, job: BlurbJob) -> Blurbed:
-        """Blurbs for a job; raises ModelError when the first call fails (the chain falls back)."""
-        reply = await self._ask(model, job, job.papers)
-        got = _Got()
-        self._collect(reply, job.papers, got)
+        """Blurbs for a job; raises ModelError when the first call fails (the chain falls back).
+        Blurbs kept from earlier calls (another reader, a re-run) are used, not asked for."""
+        got = _Got(blurbs=self.kept(model, job.papers))
+        todo = tuple(p for p in job.papers if p.id not in got.blurbs)
+        if not todo:
+            assert self.cache is not None
+            self.cache.served(model.name)
+            kept_summary = self.cache.summary(self._summary_key(model, job))
+            return Blurbed(job, self._blurbs(job, got), kept_summary)
+        reply = await self._ask(model, job, todo)
+        self._collect(reply, todo, got)
         notes: list[DegradedNote] = []
         if not reply.valid:
             first = (reply.error or "invalid").splitlines()[0].removeprefix("- ")
@@ -154,7 +192,7 @@ class BlurbWriter:
                     fallback="repaired: kept the valid blurbs",
                 )
             )
-        missing = [p for p in job.papers if p.id not in got.blurbs]
+        missing = [p for p in todo if p.id not in got.blurbs]
         if missing:
             reason = f"no blurb for {_count(len(missing), 'paper')} in the answer"
             try:
@@ -182,7 +220,10 @@ class BlurbWriter:
                     fallback="trimmed at a sentence boundary",
                 )
             )
+        self._keep(model, got, todo)
         summary = clip(reply.value.summary, SUMMARY_CHARS) or None
+        if summary and self.cache is not None and job.title:
+            self.cache.keep_summary(self._summary_key(model, job), summary)
         return Blurbed(job, self._blurbs(job, got), summary, tuple(notes))
 
     async def _ask(self, model: ChatModel, job: BlurbJob, papers: Sequence[Paper]) -> Reply:

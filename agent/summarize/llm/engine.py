@@ -20,6 +20,7 @@ from agent.summarize import offline
 from agent.summarize.drafts import ThemeDraft
 from agent.summarize.llm.asking import Asker
 from agent.summarize.llm.batch import BatchChatModel
+from agent.summarize.llm.blurb_cache import BlurbCache
 from agent.summarize.llm.blurbs import Blurbed, BlurbWriter
 from agent.summarize.llm.chain import OFFLINE, Limited, Outcome, StepCall, build_chain, link_name
 from agent.summarize.llm.chat import ChatAnswer, ChatModel
@@ -79,6 +80,9 @@ class LLMEngine:
         # Through the Batch API every request of a stage must be asked at once (the batch model
         # keeps its own direct calls to settings.llm.concurrency, and fallbacks keep theirs).
         self.slots = BATCH_SLOTS if self.batch is not None else settings.llm.concurrency
+        self.blurb_cache = (
+            BlurbCache(store, read=use_cache, meter=self.meter) if store is not None else None
+        )
         self.limit: AdaptiveLimit | None = None  # the last run's (how far it backed off)
         self._answered: Counter[str] = Counter()  # the primary's answers, by the model they name
 
@@ -171,7 +175,8 @@ class LLMEngine:
     async def _run(self, papers: list[Paper], topic: str | None) -> Summary:
         models = self._limited()
         asker = self._asker()
-        grouper, writer, texts = Grouper(asker), BlurbWriter(asker), ShortTexts(asker)
+        grouper, texts = Grouper(asker), ShortTexts(asker)
+        writer = BlurbWriter(asker, self.blurb_cache)
         by_id = {p.id: p for p in papers}
 
         grouping_chain = build_chain("grouping", models, grouper.group, grouper.offline)
@@ -245,6 +250,45 @@ class LLMEngine:
         if parts:
             label += f", {_and(parts)} by the offline engine"
         return label
+
+    # -- blurbs shared by several digests ---------------------------------------------------------
+
+    def prewrite_blurbs(self, papers: Sequence[Paper]) -> Usage:
+        """Write and keep the blurbs of `papers` that are not kept yet, in as few calls as the
+        budget allows and before any grouping, so that several readers' digests of one day ask
+        for no blurb twice and pay each call's fixed prompt once. Returns what it cost; a
+        failure leaves the blurbs to each digest's own chain."""
+        return asyncio.run(self._prewrite(papers))
+
+    async def _prewrite(self, papers: Sequence[Paper]) -> Usage:
+        started = time.monotonic()
+        before = self.meter.total()
+        try:
+            if self.blurb_cache is not None:
+                await self._prewrite_missing(papers)
+        finally:
+            await self._close()
+        return _since(before, self.meter.total(), time.monotonic() - started)
+
+    async def _prewrite_missing(self, papers: Sequence[Paper]) -> None:
+        models = self._limited()
+        writer = BlurbWriter(self._asker(), self.blurb_cache)
+        unique = list({p.id: p for p in papers}.values())
+        kept = writer.kept(models[0], unique)
+        todo = [p for p in unique if p.id not in kept]
+        if not todo:
+            return
+        by_id = {p.id: p for p in todo}
+        untitled = ThemeDraft(title="", summary="", paper_ids=tuple(by_id))
+        jobs = writer.plan([untitled], by_id)
+        self._plan(len(jobs))
+        chain = build_chain("blurbs", models, writer.write, writer.offline)
+        outcomes: list[Outcome[Blurbed]] = await chain.abatch(
+            [StepCall(job) for job in jobs],
+            config={"max_concurrency": self.settings.llm.concurrency},
+        )
+        for outcome in outcomes:
+            _noted(outcome, "blurbs", "shared blurbs")  # logged; each digest notes its own
 
     # -- relevance pass -----------------------------------------------------------------------------
 
