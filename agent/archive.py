@@ -20,7 +20,8 @@ def archive_root(home: Path) -> Path:
 def archive_digest(home: Path, files: DigestFiles, relative: Path) -> Path:
     """Keep a digest's files under archive/<relative> (unless written there); refresh the index.
 
-    `relative` is `<date>` for a daily digest and `<date>/topic-<slug>` for a topic digest.
+    `relative` is `<date>` for a daily digest (`<date>/reader-<name>` for a named reader's)
+    and `<date>/topic-<slug>` for a topic digest (`<date>/reader-<name>/topic-<slug>`).
     Every file next to digest.json (html, txt, eml, md) is kept.
     """
     target = archive_root(home) / relative
@@ -32,10 +33,11 @@ def archive_digest(home: Path, files: DigestFiles, relative: Path) -> Path:
     return rebuild_index(home)
 
 
-def archived_paper_refs(home: Path, day: dt.date) -> list[dict]:
-    """The paper references (id, version, title, source) of the daily digest archived for
-    `day`, or [] when there is none (or it cannot be read)."""
-    path = archive_root(home) / day.isoformat() / "digest.json"
+def archived_paper_refs(home: Path, folder: Path) -> list[dict]:
+    """The paper references (id, version, title, source) of the daily digest archived in
+    `folder` (`<date>`, or `<date>/reader-<name>`), or [] when there is none (or it cannot be
+    read)."""
+    path = archive_root(home) / folder / "digest.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         refs = [p for t in data.get("themes", []) for p in t.get("papers", [])]

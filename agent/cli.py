@@ -109,6 +109,14 @@ def common_options(command: F) -> F:
     return command
 
 
+reader_option = click.option(
+    "--reader",
+    "reader",
+    default=None,
+    metavar="NAME",
+    help="Whose: a reader of the config's [readers.NAME] tables.",
+)
+
 library_option = click.option(
     "--library",
     "library",
@@ -183,6 +191,13 @@ def main() -> None:
     multiple=True,
     help="Also write the digest in this format: md writes DIR/<date>/digest.md.",
 )
+@click.option(
+    "--reader",
+    "readers",
+    multiple=True,
+    metavar="NAME",
+    help="Only this reader of the config's [readers.NAME] tables (repeatable; default: all).",
+)
 @common_options
 @expected_errors
 def daily(
@@ -197,10 +212,12 @@ def daily(
     batch: bool | None,
     library: tuple[Path, ...],
     formats: tuple[str, ...],
+    readers: tuple[str, ...],
     config_path: Path | None,
     verbose: bool,
 ) -> None:
-    """Build today's digest: fetch, keep what is new, summarise, render, and send once."""
+    """Build today's digest: fetch, keep what is new, summarise, render, and send once.
+    With [readers.NAME] tables, one digest per reader from one fetch."""
     from agent.pipeline import DailyOptions, run_daily
     from agent.report import print_daily_outcome
 
@@ -222,6 +239,21 @@ def daily(
         library=library,
         markdown="md" in formats,
     )
+    if settings.readers or readers:
+        from agent.daily_readers import run_readers
+        from agent.report import print_readers_outcome
+        from agent.readers import chosen_readers
+
+        chosen_readers(settings, readers)  # an unknown name stops here, before the lock
+        with out.status("starting", spinner="dots") as status:
+            several = run_readers(
+                settings, options, readers, progress=lambda text: status.update(escape(text))
+            )
+        print_readers_outcome(out, several)
+        failure = several.delivery_error()
+        if failure is not None:
+            raise failure
+        return
     with out.status("starting", spinner="dots") as status:
         outcome = run_daily(settings, options, progress=lambda text: status.update(escape(text)))
     print_daily_outcome(out, outcome, settings)
@@ -251,6 +283,7 @@ def daily(
 @click.option("--send", is_flag=True, help="Email the result through the delivery stage.")
 @click.option("--no-cache", is_flag=True, help="Do not reuse cached model answers.")
 @library_option
+@reader_option
 @common_options
 @expected_errors
 def topic(
@@ -264,17 +297,21 @@ def topic(
     send: bool,
     no_cache: bool,
     library: tuple[Path, ...],
+    reader: str | None,
     config_path: Path | None,
     verbose: bool,
 ) -> None:
     """What is new on QUERY? Finds papers (stored, sample, arXiv), groups and explains them."""
+    from agent.readers import one_reader
     from agent.report import print_digest
     from agent.topic import TopicOptions, emit_topic, run_topic
 
-    settings = settings_from(config_path, verbose, engine=engine)
+    chosen = one_reader(settings_from(config_path, verbose, engine=engine), reader, required=False)
+    settings = chosen.settings
     options = TopicOptions(
         query=query, since=since, sources=sources, max_papers=max_papers,
         engine=settings.engine, use_cache=not no_cache, send=send, library=library,
+        reader=chosen.name,
     )
     quiet = format_ == "json"
     console = err if quiet else out
@@ -285,7 +322,10 @@ def topic(
         return
     if format_ == "terminal":
         print_digest(out, outcome.digest)
-    for line in emit_topic(outcome.digest, settings, format_=format_, out_dir=out_dir, send=send):
+    lines = emit_topic(
+        outcome.digest, settings, format_=format_, out_dir=out_dir, send=send, reader=chosen.name
+    )
+    for line in lines:
         if format_ == "json" and line.startswith("{"):
             click.echo(line)
         else:
@@ -333,26 +373,35 @@ def doctor(send_test: bool, config_path: Path | None, verbose: bool) -> None:
 @click.argument("paper_id", required=False)
 @click.argument("verdict", required=False, type=click.Choice(["up", "down"]))
 @click.option("--list", "list_", is_flag=True, help="List your ratings.")
+@reader_option
 @common_options
 @expected_errors
 def rate(
-    paper_id: str | None, verdict: str | None, list_: bool, config_path: Path | None, verbose: bool
+    paper_id: str | None,
+    verdict: str | None,
+    list_: bool,
+    reader: str | None,
+    config_path: Path | None,
+    verbose: bool,
 ) -> None:
     """Rate a paper up or down (ID as shown in the terminal summary and the email); counts from
-    the next run on: up like a library paper, down as a paper you do not want."""
+    the next run on: up like a library paper, down as a paper you do not want. With several
+    [readers], say whose rating it is with --reader."""
     from agent.ratings import list_ratings, rate_paper
+    from agent.readers import one_reader
 
     settings = settings_from(config_path, verbose)
+    name = one_reader(settings, reader, required=True).name
     if list_:
         if paper_id or verdict:
             raise click.UsageError("--list takes no ID or verdict")
-        lines = list_ratings(settings)
+        lines = list_ratings(settings, name)
         for line in lines or ["No ratings yet: digest rate ID up|down"]:
             out.print(line, markup=False, soft_wrap=True)
         return
     if not paper_id or not verdict:
         raise click.UsageError("give a paper ID and up or down, e.g. digest rate 2401.12345 up")
-    out.print(rate_paper(settings, paper_id, verdict), markup=False, soft_wrap=True)
+    out.print(rate_paper(settings, paper_id, verdict, name), markup=False, soft_wrap=True)
 
 
 @main.group()
@@ -447,11 +496,23 @@ def schedule(
     def job(fire_time: dt.datetime) -> int:
         options = DailyOptions(date=fire_time.date(), sources=sources, engine=settings.engine)
         try:
-            outcome = run_daily(settings, options)
+            if settings.readers:
+                from agent.daily_readers import run_readers
+
+                several = run_readers(settings, options)
+                message = "; ".join(
+                    f"{r.reader}: {r.outcome.message if r.outcome else r.spooled}"
+                    for r in several.results
+                )
+                failure = several.delivery_error()
+                if failure is not None:
+                    raise failure
+            else:
+                message = run_daily(settings, options).message
         except DigestError as exc:
             err.print(f"[bold red]error:[/] {escape(str(exc))}")
             return exc.exit_code
-        out.print(f"{fire_time:%Y-%m-%d %H:%M}: {outcome.message}", markup=False)
+        out.print(f"{fire_time:%Y-%m-%d %H:%M}: {message}", markup=False)
         return 0
 
     import signal

@@ -247,6 +247,32 @@ class WebhookSettings(Section):
         return value
 
 
+class ReaderSettings(Section):
+    """One reader of a shared run (`[readers.NAME]`): their own selection, recipients and
+    language. A key left out takes the top-level setting."""
+
+    interests: str | None = None
+    include_keywords: list[str] | None = None
+    exclude_keywords: list[str] | None = None
+    categories: list[str] | None = None
+    library: list[str] | None = None
+    authors: list[str] | None = None
+    not_interested: str | None = None
+    max_papers: int | None = Field(default=None, ge=1, le=10_000)
+    recipients: list[Address] | None = None
+    language: str | None = None
+
+    @field_validator("language", mode="after")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        from agent.language import language_name
+
+        return language_name(value) if value is not None else None
+
+
+READER_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$"
+
+
 class Settings(BaseSettings):
     """All settings. Precedence: CLI flags > DIGEST_* env > TOML file > defaults."""
 
@@ -272,6 +298,17 @@ class Settings(BaseSettings):
     email: EmailSettings = Field(default_factory=EmailSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     webhooks: list[WebhookSettings] = Field(default_factory=list)
+    readers: dict[str, ReaderSettings] = Field(default_factory=dict)
+
+    @field_validator("readers", mode="after")
+    @classmethod
+    def _reader_names(cls, value: dict[str, ReaderSettings]) -> dict[str, ReaderSettings]:
+        for name in value:
+            if not re.match(READER_NAME, name):
+                raise ValueError(
+                    f"reader name {name!r}: use letters, digits, '.', '_' or '-' (at most 60)"
+                )
+        return value
 
     @field_validator("webhooks", mode="after")
     @classmethod

@@ -193,13 +193,23 @@ def _unique_themes(
     return tuple(kept), placed, dropped
 
 
-def digest_key(digest: Digest) -> str:
+def digest_key(digest: Digest, reader: str = "") -> str:
     """The ledger key: one email per recipient per digest. A 'nothing new' note (a digest with
-    no papers at all) has its own key, so it never stands in for a real digest of that day."""
+    no papers at all) has its own key, so it never stands in for a real digest of that day.
+    A named reader's digests are their own (``daily@NAME:DATE``): two readers with one address
+    each get their own digest."""
+    kind = f"{digest.kind}@{reader}" if reader else digest.kind
     if digest.kind == "topic":
-        return f"topic:{digest.date.isoformat()}:{(digest.topic or '').strip().lower()}"
+        return f"{kind}:{digest.date.isoformat()}:{(digest.topic or '').strip().lower()}"
     note = "" if digest.papers else ":empty"
-    return f"daily:{digest.date.isoformat()}{note}"
+    return f"{kind}:{digest.date.isoformat()}{note}"
+
+
+def reader_dir(date: dt.date, reader: str = "") -> Path:
+    """A daily digest's folder under the archive (or --out): ``DATE`` for the single reader,
+    ``DATE/reader-NAME`` for a named one."""
+    day = Path(date.isoformat())
+    return day / f"reader-{reader}" if reader else day
 
 
 def send_digest(
@@ -209,6 +219,7 @@ def send_digest(
     store: Store,
     *,
     force: bool = False,
+    reader: str = "",
 ) -> DeliveryReport:
     """Email a written digest once per recipient (the ledger decides); DeliveryError spools it."""
     from agent.deliver import deliver
@@ -224,7 +235,7 @@ def send_digest(
     )
     return deliver(
         message,
-        digest_key=digest_key(digest),
+        digest_key=digest_key(digest, reader),
         settings=settings.email,
         store=store,
         outbox_dir=settings.home / "outbox",
@@ -237,11 +248,8 @@ def _seen_rows(selection: Selection) -> list[tuple[str, int | None, str]]:
     return [(p.id, p.version, p.title) for p in papers if not is_sample(p.source)]
 
 
-def run_daily(settings: Settings, options: DailyOptions, progress: Progress = _ignore) -> RunOutcome:
-    """The daily job. Marks papers as seen only after the digest was written (and sent)."""
-    from agent.lock import run_lock
-
-    started = time.monotonic()
+def daily_decisions(settings: Settings, options: DailyOptions) -> tuple[tuple[str, ...], EngineDecision, bool]:
+    """(source specs, engine, whether to send) of a daily run; ConfigError when unusable."""
     specs = options.sources or tuple(settings.sources.default)
     if not specs:
         raise ConfigError(NO_SOURCES)
@@ -253,6 +261,15 @@ def run_daily(settings: Settings, options: DailyOptions, progress: Progress = _i
                 "--send needs [email] smtp_host, sender and recipients (or [[webhooks]]) in the config"
             )
         send = False  # --send with webhooks only: post to them, no email to send
+    return specs, decision, send
+
+
+def run_daily(settings: Settings, options: DailyOptions, progress: Progress = _ignore) -> RunOutcome:
+    """The daily job. Marks papers as seen only after the digest was written (and sent)."""
+    from agent.lock import run_lock
+
+    started = time.monotonic()
+    specs, decision, send = daily_decisions(settings, options)
     with run_lock(settings.home), Store.open(settings.home) as store:
         run_id = store.start_run(options.date, "daily")
         try:
@@ -272,25 +289,39 @@ def run_daily(settings: Settings, options: DailyOptions, progress: Progress = _i
     return dataclasses.replace(outcome, seconds=round(time.monotonic() - started, 2))
 
 
-def _daily_stages(
+@dataclass(frozen=True)
+class Picked:
+    """One reader's papers of the day, chosen and not yet summarised."""
+
+    reader: str  # '' for the single reader of a config without [readers]
+    settings: Settings
+    interests: Interests
+    selection: Selection
+    usage: Usage = Usage()  # the model relevance pass, when on
+    notes: tuple[DegradedNote, ...] = ()
+
+
+def reader_interests(
+    settings: Settings, store: Store, options: DailyOptions, reader: str = ""
+) -> Interests:
+    """What the ranking knows of a reader: interests, library, ratings, follows."""
+    from agent.select.reader import build_profile
+
+    return interests_of(settings, build_profile(settings, store, options.library, reader=reader))
+
+
+def pick_papers(
     settings: Settings,
     options: DailyOptions,
     store: Store,
-    specs: Sequence[str],
+    fetched: FetchOutcome,
     decision: EngineDecision,
-    send: bool,
-    progress: Progress,
-) -> RunOutcome:
-    from agent.archive import archive_digest
-    from agent.render import write_digest_files
-    from agent.select.reader import COLD_START_HINT, build_profile
-
-    progress("reading your library")
-    interests = interests_of(settings, build_profile(settings, store, options.library))
-    ctx = FetchContext(date=options.date, settings=settings, store=store)
-    fetched = fetch_all(specs, ctx, progress)
-    progress("selecting new papers")
-    seen = store.seen_on_other_dates([p.id for p in fetched.papers], options.date)
+    interests: Interests,
+    reader: str = "",
+    progress: Progress = _ignore,
+) -> Picked:
+    """A reader's selection from the day's papers: new to this reader, ranked, capped."""
+    seen = store.seen_on_other_dates([p.id for p in fetched.papers], options.date, reader)
     selection = select_papers(
         fetched.papers, max_papers=settings.max_papers, interests=interests, seen=seen
     )
@@ -302,12 +333,54 @@ def _daily_stages(
         selection, rerank_usage, rerank_notes = rerank_selection(
             settings, store, selection, interests, use_cache=options.use_cache
         )
+    return Picked(reader, settings, interests, selection, rerank_usage, tuple(rerank_notes))
+
+
+def _daily_stages(
+    settings: Settings,
+    options: DailyOptions,
+    store: Store,
+    specs: Sequence[str],
+    decision: EngineDecision,
+    send: bool,
+    progress: Progress,
+) -> RunOutcome:
+    progress("reading your library")
+    interests = reader_interests(settings, store, options)
+    ctx = FetchContext(date=options.date, settings=settings, store=store)
+    fetched = fetch_all(specs, ctx, progress)
+    progress("selecting new papers")
+    picked = pick_papers(settings, options, store, fetched, decision, interests, progress=progress)
+    return digest_for(picked, options, store, fetched, decision, send, progress)
+
+
+def digest_for(
+    picked: Picked,
+    options: DailyOptions,
+    store: Store,
+    fetched: FetchOutcome,
+    decision: EngineDecision,
+    send: bool,
+    progress: Progress,
+    spent: Usage = Usage(),
+) -> RunOutcome:
+    """Summarise, render, archive, send and mark one reader's selection. `spent` is what the
+    run spent before (other readers), left out of the cost cap."""
+    from agent.archive import archive_digest
+    from agent.render import write_digest_files
+    from agent.select.reader import COLD_START_HINT
+
+    settings, selection, interests, reader = (
+        picked.settings, picked.selection, picked.interests, picked.reader
+    )
+    rerank_usage, rerank_notes = picked.usage, picked.notes
     if selection.total == 0 and not selection.updated:
         reason = _empty_message(fetched, selection)
         message = f"{reason} No email was sent."
         if send and settings.email.send_empty_note:
             progress("sending the 'nothing new' note")
-            message = f"{reason} {_send_empty_note(settings, options, store, fetched.health, reason)}"
+            note = _send_empty_note(settings, options, store, fetched.health, reason, reader)
+            message = f"{reason} {note}"
         return RunOutcome(
             status="empty",
             message=message,
@@ -321,7 +394,7 @@ def _daily_stages(
         summary = summarize(
             selection.selected,
             decision=decision,
-            settings=_minus_spent(settings, rerank_usage),
+            settings=_minus_spent(settings, spent + rerank_usage),
             store=store,
             use_cache=options.use_cache,
             progress=lambda text: progress(f"summarizing {count}: {text}"),
@@ -354,9 +427,10 @@ def _daily_stages(
     )
     progress("rendering the email")
     out_root = options.out_dir or settings.out_dir or settings.home / "archive"
+    folder = reader_dir(options.date, reader)
     files = write_digest_files(
         digest,
-        out_root / options.date.isoformat(),
+        out_root / folder,
         sender=settings.email.sender,
         recipients=tuple(settings.email.recipients),
         list_unsubscribe=settings.email.list_unsubscribe,
@@ -369,7 +443,7 @@ def _daily_stages(
 
         written["md"] = files.json.parent / "digest.md"
         write_atomic(written["md"], render_markdown(digest).encode("utf-8"))
-    archive_digest(settings.home, files, Path(options.date.isoformat()))
+    archive_digest(settings.home, files, folder)
     status: RunStatus = "written"
     message = f"digest written: {digest.shape}"
     if digest.also_new:
@@ -377,13 +451,13 @@ def _daily_stages(
     if send:
         progress("sending the email")
         try:
-            report = send_digest(digest, files, settings, store, force=options.force)
+            report = send_digest(digest, files, settings, store, force=options.force, reader=reader)
         except DeliveryError as exc:
             partial = getattr(exc, "report", None)
             if partial is not None and (partial.sent or partial.skipped):
                 # Some recipients have these papers: they must not come again tomorrow. The
                 # refused recipients' messages stay in the outbox, with the reason.
-                store.mark_seen(_seen_rows(selection), options.date)
+                store.mark_seen(_seen_rows(selection), options.date, reader)
             raise
         if report.sent:
             status, message = "sent", f"{message} and sent to {', '.join(report.sent)}"
@@ -396,7 +470,7 @@ def _daily_stages(
         progress("posting to the webhooks")
         posted = deliver_webhooks(
             digest,
-            digest_key=digest_key(digest),
+            digest_key=digest_key(digest, reader),
             hooks=settings.webhooks,
             store=store,
             outbox_dir=settings.home / "outbox",
@@ -407,7 +481,7 @@ def _daily_stages(
             status = "sent" if status == "written" else status
         if posted.skipped:
             message += f"; already posted to {', '.join(posted.skipped)}"
-    store.mark_seen(_seen_rows(selection), options.date)
+    store.mark_seen(_seen_rows(selection), options.date, reader)
     store.keep_papers(
         (p.id, p.model_dump_json()) for p in digest.papers.values() if not is_sample(p.source)
     )
@@ -461,12 +535,14 @@ def mark_flushed_digests(home: Path, store: Store, digest_keys: Sequence[str]) -
     marked = 0
     for key in sorted(set(digest_keys)):
         kind, _, day = key.partition(":")
+        kind, _, reader = kind.partition("@")
         if kind != "daily" or ":" in day:  # topic digests and 'nothing new' notes mark nothing
             continue
         date = dt.date.fromisoformat(day)
-        refs = archived_paper_refs(home, date)  # gone: the next daily run includes them again
+        # gone: the next daily run includes them again
+        refs = archived_paper_refs(home, reader_dir(date, reader))
         rows = [(r["id"], r.get("version"), r.get("title", "")) for r in refs if not is_sample(r.get("source"))]
-        marked += store.mark_seen(rows, date)
+        marked += store.mark_seen(rows, date, reader)
     return marked
 
 
@@ -476,6 +552,7 @@ def _send_empty_note(
     store: Store,
     health: tuple[SourceHealth, ...],
     reason: str,
+    reader: str = "",
 ) -> str:
     """A short 'nothing new today' email (config: email.send_empty_note), sent once per date;
     returns what happened, as a sentence."""
@@ -492,12 +569,12 @@ def _send_empty_note(
     )
     files = write_digest_files(  # kept out of the archive: a note is not a digest
         note,
-        settings.home / "notes" / options.date.isoformat(),
+        settings.home / "notes" / reader_dir(options.date, reader),
         sender=settings.email.sender,
         recipients=tuple(settings.email.recipients),
         list_unsubscribe=settings.email.list_unsubscribe,
     )
-    report = send_digest(note, files, settings, store, force=options.force)
+    report = send_digest(note, files, settings, store, force=options.force, reader=reader)
     if report.sent:
         return f"A short note was sent to {', '.join(report.sent)}."
     return "The note was already sent."

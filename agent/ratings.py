@@ -30,8 +30,8 @@ def find_paper(store: Store, paper_id: str) -> Paper | None:
     return None
 
 
-def rate_paper(settings: Settings, paper_id: str, verdict: str) -> str:
-    """Record the rating; returns the sentence to print. Unknown ids raise ConfigError."""
+def rate_paper(settings: Settings, paper_id: str, verdict: str, reader: str = "") -> str:
+    """Record `reader`'s rating; returns the sentence to print. Unknown ids raise ConfigError."""
     with Store.open(settings.home) as store:
         paper = find_paper(store, paper_id)
         if paper is None:
@@ -40,14 +40,15 @@ def rate_paper(settings: Settings, paper_id: str, verdict: str) -> str:
                 "terminal summary or the email"
             )
         rating = 1 if verdict == "up" else -1
-        store.rate(paper.id, rating, paper.title, paper.abstract, paper.authors)
+        store.rate(paper.id, rating, paper.title, paper.abstract, paper.authors, reader)
     effect = "like your library" if rating > 0 else "as a paper you do not want"
-    return f"Rated {verdict}: {paper.id} {paper.title}. It counts {effect} from the next run on."
+    whose = f" for {reader}" if reader else ""
+    return f"Rated {verdict}{whose}: {paper.id} {paper.title}. It counts {effect} from the next run on."
 
 
-def list_ratings(settings: Settings) -> list[str]:
+def list_ratings(settings: Settings, reader: str = "") -> list[str]:
     with Store.open(settings.home) as store:
-        ratings = store.ratings()
+        ratings = store.ratings(reader)
     return [
         f"{'up  ' if r.rating > 0 else 'down'}  {r.paper_id}  {r.title}  ({r.rated_at[:10]})"
         for r in ratings

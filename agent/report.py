@@ -8,6 +8,7 @@ from rich.padding import Padding
 from rich.table import Table
 
 from agent.config import Settings
+from agent.daily_readers import ReadersOutcome
 from agent.models import Digest, ModelRun, SourceHealth, Usage
 from agent.pipeline import RunOutcome
 from agent.wording import plural
@@ -141,3 +142,28 @@ def print_digest(console: Console, digest: Digest) -> None:
     for line in health_lines(digest.health):
         console.print(line)
     console.print(escape(usage_line(digest.usage, digest.engine, digest.model_run)))
+
+
+def print_readers_outcome(console: Console, several: ReadersOutcome) -> None:
+    """Several readers' run: the sources once, then one short block per reader."""
+    console.print(f"[bold]{escape(several.engine_reason)}[/]" if several.engine_reason else "")
+    console.print("Sources:")
+    for line in health_lines(several.health):
+        console.print(line)
+    if several.shared.calls or several.shared.cache_hits:
+        console.print(escape(f"Shared blurbs: {usage_line(several.shared, 'llm')}"))
+    for result in several.results:
+        console.print(f"[bold]Reader {escape(result.reader)}[/]")
+        outcome = result.outcome
+        if outcome is None:
+            console.print(f"  [bold red]spooled:[/] {escape(result.spooled or '')}", soft_wrap=True)
+            continue
+        digest = outcome.digest
+        if digest is not None:
+            console.print(f"  {escape(usage_line(digest.usage, digest.engine, digest.model_run))}")
+            folder = next(iter(outcome.files.values()), None)
+            if folder is not None:
+                console.print(f"  files: {escape(str(folder.parent))}", soft_wrap=True)
+        style = "green" if digest is not None else "yellow"
+        console.print(f"  [{style}]{escape(outcome.message)}[/]", soft_wrap=True)
+    console.print(f"{plural(len(several.results), 'reader')} in {several.seconds:.1f} s")

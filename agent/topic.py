@@ -42,6 +42,7 @@ class TopicOptions:
     today: dt.date | None = None
     send: bool = False  # checked up front: no work is done when it cannot be sent
     library: tuple[Path, ...] = ()  # --library files, beside the config's `library`
+    reader: str = ""  # --reader: whose ratings rank, whose archive folder and sent ledger
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,8 @@ def run_topic(settings: Settings, options: TopicOptions, progress: Progress = la
         fetched = fetch_all(specs, ctx, progress)
         progress("ranking papers")
         found = rank_papers(queries, _recent(fetched.papers, since))
-        ranked, why = personal_order(found, build_profile(settings, store, options.library))
+        profile = build_profile(settings, store, options.library, reader=options.reader)
+        ranked, why = personal_order(found, profile)
         searched = _searched(fetched.health)
         if not ranked:
             failed = _searched(tuple(h for h in fetched.health if h.status == "failed"))
@@ -190,18 +192,26 @@ def run_topic(settings: Settings, options: TopicOptions, progress: Progress = la
                         round(time.monotonic() - started, 2))
 
 
-def topic_dir(settings: Settings, digest: Digest, out_dir: Path | None) -> Path:
+def topic_dir(settings: Settings, digest: Digest, out_dir: Path | None, reader: str = "") -> Path:
+    from agent.pipeline import reader_dir
+
     slug = re.sub(r"[^a-z0-9]+", "-", (digest.topic or "topic").lower()).strip("-")[:60] or "topic"
     root = out_dir or settings.home / "archive"
-    return root / digest.date.isoformat() / f"topic-{slug}"
+    return root / reader_dir(digest.date, reader) / f"topic-{slug}"
 
 
 def emit_topic(
-    digest: Digest, settings: Settings, *, format_: str, out_dir: Path | None, send: bool
+    digest: Digest,
+    settings: Settings,
+    *,
+    format_: str,
+    out_dir: Path | None,
+    send: bool,
+    reader: str = "",
 ) -> list[str]:
     """Write or print the topic digest in the asked format, send it if asked; lines to print."""
     from agent.archive import archive_digest
-    from agent.pipeline import send_digest
+    from agent.pipeline import reader_dir, send_digest
     from agent.render import digest_to_json, render_markdown, write_digest_files
 
     lines: list[str] = []
@@ -209,7 +219,7 @@ def emit_topic(
         lines.append(json.dumps(digest_to_json(digest), ensure_ascii=False, indent=2))
     needs_files = send or format_ in {"html", "text", "md"}
     if needs_files:
-        target = topic_dir(settings, digest, out_dir)
+        target = topic_dir(settings, digest, out_dir, reader)
         files = write_digest_files(
             digest, target, sender=settings.email.sender,
             recipients=tuple(settings.email.recipients),
@@ -218,7 +228,7 @@ def emit_topic(
         )
         markdown = target / "digest.md"
         markdown.write_text(render_markdown(digest), encoding="utf-8")
-        archive_digest(settings.home, files, Path(digest.date.isoformat()) / target.name)
+        archive_digest(settings.home, files, reader_dir(digest.date, reader) / target.name)
         chosen = {"html": files.html, "text": files.text, "md": markdown}.get(format_)
         if chosen is not None:
             lines.append(f"Wrote {chosen}")
@@ -226,7 +236,7 @@ def emit_topic(
             from agent.lock import run_lock
 
             with run_lock(settings.home), Store.open(settings.home) as store:
-                report = send_digest(digest, files, settings, store)
+                report = send_digest(digest, files, settings, store, reader=reader)
             sent = ", ".join(report.sent) or "nobody new (already sent)"
             lines.append(f"Sent to {sent}")
     return lines

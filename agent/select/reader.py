@@ -24,8 +24,11 @@ def library_paths(settings: Settings, extra: Sequence[Path] = ()) -> list[Path]:
     return list(dict.fromkeys(p.resolve() for p in paths))
 
 
-def build_profile(settings: Settings, store: Store | None, extra: Sequence[Path] = ()) -> ReaderProfile:
-    """Everything personal the ranking uses. Library problems raise ConfigError (exit 2)."""
+def build_profile(
+    settings: Settings, store: Store | None, extra: Sequence[Path] = (), *, reader: str = ""
+) -> ReaderProfile:
+    """Everything personal the ranking uses (`reader`'s ratings). Library problems raise
+    ConfigError (exit 2)."""
     from agent.select.library import load_library
 
     library: list[LibraryEntry] = []
@@ -37,7 +40,7 @@ def build_profile(settings: Settings, store: Store | None, extra: Sequence[Path]
         library.extend(load_zotero(settings.zotero, store))
     liked: list[LibraryEntry] = []
     disliked: list[LibraryEntry] = []
-    for rating in store.ratings() if store is not None else ():
+    for rating in store.ratings(reader) if store is not None else ():
         entry = LibraryEntry(
             key=rating.paper_id, title=rating.title, abstract=rating.abstract, authors=rating.authors
         )
