@@ -164,7 +164,7 @@ def _shared_blurbs(
     """Write every selected paper's blurb once, per language, before any reader's grouping:
     each reader's blurbs step then finds them kept. A failure here costs nothing but the
     sharing (each reader's own chain writes what is missing)."""
-    from agent.summarize.llm.engine import LLMEngine
+    from agent.summarize.llm import LLMEngine
 
     by_language: dict[str, tuple[Settings, dict[str, Paper]]] = {}
     for pick in picks:

@@ -34,6 +34,8 @@ def _enum_values(schema: Any) -> list[str]:
     if isinstance(schema, dict):
         if "enum" in schema:
             return list(schema["enum"])
+        if isinstance(schema.get("const"), str):  # a call of one paper: Literal["P1"]
+            return [schema["const"]]
         for value in schema.values():
             found = _enum_values(value)
             if found:
