@@ -106,6 +106,8 @@ def _enum(node: Any) -> list[str]:
     if isinstance(node, dict):
         if "enum" in node:
             return list(node["enum"])
+        if isinstance(node.get("const"), str):  # a call of one paper: Literal["P1"]
+            return [node["const"]]
         for value in node.values():
             if found := _enum(value):
                 return found
