@@ -95,7 +95,7 @@ def run_readers(
         except BaseException as exc:
             store.finish_run(run_id, "failed", message=str(exc) or type(exc).__name__)
             raise
-        status = "spooled" if outcome.spooled else "sent"
+        status = _status(outcome)
         counts = {
             r.reader: len(r.outcome.selection.selected)
             for r in outcome.results
@@ -133,7 +133,8 @@ def _stages(
             )
         )
     shared = Usage()
-    if decision.kind == "llm" and len(picks) > 1:
+    # --no-cache: every reader's blurbs are asked anew, so writing them first would pay twice.
+    if decision.kind == "llm" and len(picks) > 1 and options.use_cache:
         shared = _shared_blurbs(picks, store, options, progress)
     spent = shared
     for pick in picks:
@@ -180,6 +181,14 @@ def _shared_blurbs(
         except DigestError as exc:
             logger.warning("shared blurbs (%s) not written: %s", language, exc)
     return total
+
+
+def _status(outcome: ReadersOutcome) -> str:
+    """The run's status in the runs table: spooled if anyone's is, else the best of theirs."""
+    if outcome.spooled:
+        return "spooled"
+    done = {r.outcome.status for r in outcome.results if r.outcome is not None}
+    return next((s for s in ("sent", "written", "already_sent") if s in done), "empty")
 
 
 def _summary_line(outcome: ReadersOutcome) -> str:

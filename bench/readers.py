@@ -142,12 +142,17 @@ def run(srv: FakeOpenAIServer, rec: Recorder, tmp: Path, day: Path, readers: int
     options = DailyOptions(date=DAY, sources=(f"file:{day}",), engine="llm", send=False)
     before, out_before = len(srv.chat_requests), rec.output["blurbs"]
     started = time.monotonic()
-    run_readers(settings, options)
+    outcome = run_readers(settings, options)
     wall = time.monotonic() - started
+    cost = outcome.shared.cost_usd + sum(
+        r.outcome.digest.usage.cost_usd
+        for r in outcome.results
+        if r.outcome is not None and r.outcome.digest is not None
+    )
     requests = srv.chat_requests[before:]
     blurbs = billed_input_tokens(blurb_requests(requests)) + rec.output["blurbs"] - out_before
     union = sorted({pid for n in names for pid in selected(home, n)})
-    return {"requests": requests, "blurbs": blurbs, "wall": wall, "union": union}
+    return {"requests": requests, "blurbs": blurbs, "wall": wall, "union": union, "cost": cost}
 
 
 def union_blurbs(srv: FakeOpenAIServer, rec: Recorder, tmp: Path, papers: dict[str, Paper], ids: list[str]) -> int:
@@ -176,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     print(
         f"{'readers':>7}{'union':>7}{'blurb tok':>11}{'union tok':>11}{'ratio':>7}"
-        f"{'blurb calls':>12}{'grouping':>10}{'total calls':>12}{'wall s':>8}"
+        f"{'blurb calls':>12}{'grouping':>10}{'total calls':>12}{'wall s':>8}{'cost $':>9}"
     )
     with (
         FakeOpenAIServer(
@@ -199,9 +204,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(
                 f"{count:>7}{len(got['union']):>7}{got['blurbs']:>11,}{union:>11,}{ratio:>7.2f}"
                 f"{made['blurbs']:>12}{made['grouping']:>10}{len(got['requests']):>12}"
-                f"{got['wall']:>8.1f}"
+                f"{got['wall']:>8.1f}{got['cost']:>9.4f}"
             )
     print("target: ratio <= 1.3; grouping calls linear in readers (one per reader and day)")
+    print(f"cost at the {MODEL} prices of the config (the engine's own estimate)")
 
 
 if __name__ == "__main__":

@@ -266,7 +266,9 @@ class Runner:
         if case.language:  # the case asks for the reader's language
             llm = settings.llm.model_copy(update={"language": case.language})
             settings = settings.model_copy(update={"llm": llm})
-        engine = LLMEngine(settings, self.store, models=wrapped, prompts=prompts, meter=meter)
+        engine = LLMEngine(
+            settings, self.store, models=wrapped, prompts=prompts, meter=meter, keep_blurbs=False
+        )
         started = time.perf_counter()
         summary: Summary | None
         try:

@@ -140,6 +140,8 @@ class _Builder:
             return None
         if s.get("enum"):
             return _Cover(tuple(s["enum"]), 1, 1), None
+        if isinstance(s.get("const"), str):  # an id enum of one value, as Literal["P1"] gives
+            return _Cover((s["const"],), 1, 1), None
         kind = self.kind(s)
         if kind == "array":
             found = self.cover(s.get("items", {}), depth + 1)

@@ -59,6 +59,7 @@ class LLMEngine:
         meter: UsageMeter | None = None,
         progress: Report | None = None,
         batch: bool = False,
+        keep_blurbs: bool = True,
     ) -> None:
         self.settings = settings = with_local_defaults(settings)
         self.progress = CallProgress(progress) if progress is not None else None
@@ -80,8 +81,12 @@ class LLMEngine:
         # Through the Batch API every request of a stage must be asked at once (the batch model
         # keeps its own direct calls to settings.llm.concurrency, and fallbacks keep theirs).
         self.slots = BATCH_SLOTS if self.batch is not None else settings.llm.concurrency
+        # Blurbs kept per paper (shared by readers, topics, re-runs); evals keep none, so that
+        # each case's calls are the ones its prompts make.
         self.blurb_cache = (
-            BlurbCache(store, read=use_cache, meter=self.meter) if store is not None else None
+            BlurbCache(store, read=use_cache, meter=self.meter)
+            if store is not None and keep_blurbs
+            else None
         )
         self.limit: AdaptiveLimit | None = None  # the last run's (how far it backed off)
         self._answered: Counter[str] = Counter()  # the primary's answers, by the model they name
