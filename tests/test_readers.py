@@ -6,7 +6,6 @@ refused (real SMTP) is spooled and named without holding up the others."""
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -17,10 +16,10 @@ from agent.cli import main
 from agent.config import load_settings
 from agent.readers import chosen_readers
 from agent.store import Store
-from agent.summarize.llm.tokens import OFFLINE_ENV
 from tests.fakes.openai_server import FakeOpenAIServer, RecordedRequest
 from tests.fakes.smtp_server import RecordingHandler, smtp_server
 from tests.llm_answers import handler
+from tests.test_reader_cli import _clean_env  # noqa: F401  (autouse: no DIGEST_/OPENAI_ env)
 
 DAY = "2026-11-26"
 NEXT = "2026-11-27"
@@ -29,15 +28,6 @@ pytestmark = pytest.mark.timeout(120)
 
 RETRIEVAL = [f"Retrieval augmented generation study {i}" for i in range(4)]
 ROBOTS = [f"Robot grasping manipulation study {i}" for i in range(4)]
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith(("DIGEST_", "OPENAI_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv(OFFLINE_ENV, "1")
-    monkeypatch.setenv("COLUMNS", "200")
 
 
 def write_feed(tmp_path: Path, titles: list[str], prefix: str = "2611.200") -> Path:
@@ -170,13 +160,16 @@ def test_ratings_are_per_reader(tmp_path: Path) -> None:
 # -- blurbs once per paper ------------------------------------------------------------------------------
 
 
-def model_config(tmp_path: Path, srv: FakeOpenAIServer) -> Path:
-    return write_config(
+def model_config(tmp_path: Path, srv: FakeOpenAIServer, *, german_bob: bool = True) -> Path:
+    config = write_config(
         tmp_path,
         "[llm]\n"
         f'base_url = "{srv.base_url}"\napi_key = "sk-test-not-a-key"\nmodel = "gpt-4o-mini"\n'
         'dialect = "json_schema"\nlocal_defaults = false\nmax_attempts = 1\n',
     )
+    if not german_bob:  # both read English: their blurbs can be shared
+        config.write_text(config.read_text("utf-8").replace('language = "de"', ""), "utf-8")
+    return config
 
 
 def blurb_titles(requests: list[RecordedRequest], titles: list[str]) -> list[str]:
@@ -198,9 +191,7 @@ def test_a_second_reader_asks_for_no_blurb_of_papers_the_first_had(tmp_path: Pat
     titles = RETRIEVAL + ROBOTS
     feed = write_feed(tmp_path, titles)
     with FakeOpenAIServer(handler=handler(themes=2)) as srv:
-        config = model_config(tmp_path, srv)
-        # bob writes in German: his blurbs are his own; give him English to share alice's
-        config.write_text(config.read_text("utf-8").replace('language = "de"', ""), "utf-8")
+        config = model_config(tmp_path, srv, german_bob=False)
         first = daily(config, feed, "--engine", "llm", "--reader", "alice", "--no-send")
         assert first.exit_code == 0, first.output
         alice_asked = blurb_titles(srv.chat_requests, titles)
@@ -238,8 +229,7 @@ def test_one_run_for_all_readers_asks_each_blurb_once_and_groups_per_reader(tmp_
     titles = RETRIEVAL + ROBOTS
     feed = write_feed(tmp_path, titles)
     with FakeOpenAIServer(handler=handler(themes=2)) as srv:
-        config = model_config(tmp_path, srv)
-        config.write_text(config.read_text("utf-8").replace('language = "de"', ""), "utf-8")
+        config = model_config(tmp_path, srv, german_bob=False)
         result = daily(config, feed, "--engine", "llm", "--no-send")
         assert result.exit_code == 0, result.output
         asked = blurb_titles(srv.chat_requests, titles)
