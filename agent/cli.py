@@ -241,8 +241,8 @@ def daily(
     )
     if settings.readers or readers:
         from agent.daily_readers import run_readers
-        from agent.report import print_readers_outcome
         from agent.readers import chosen_readers
+        from agent.report import print_readers_outcome
 
         chosen_readers(settings, readers)  # an unknown name stops here, before the lock
         with out.status("starting", spinner="dots") as status:

@@ -128,8 +128,14 @@ def _stages(
         progress(f"{reader.name}: selecting new papers")
         picks.append(
             pick_papers(
-                reader.settings, options, store, fetched, decision, interests[reader.name],
-                reader.name, progress,
+                reader.settings,
+                options,
+                store,
+                fetched,
+                decision,
+                interests[reader.name],
+                reader.name,
+                progress,
             )
         )
     shared = Usage()
@@ -141,12 +147,19 @@ def _stages(
         spent = spent + pick.usage
     results: list[ReaderResult] = []
     for pick in picks:
+
         def said(text: str, name: str = pick.reader) -> None:
             progress(f"{name}: {text}")
 
         try:
             outcome = digest_for(
-                pick, options, store, fetched, decision, sends[pick.reader], said,
+                pick,
+                options,
+                store,
+                fetched,
+                decision,
+                sends[pick.reader],
+                said,
                 spent=Usage(cost_usd=spent.cost_usd - pick.usage.cost_usd),
             )
         except DeliveryError as exc:

@@ -297,7 +297,7 @@ class Picked:
     settings: Settings
     interests: Interests
     selection: Selection
-    usage: Usage = Usage()  # the model relevance pass, when on
+    usage: Usage = field(default_factory=Usage)  # the model relevance pass, when on
     notes: tuple[DegradedNote, ...] = ()
 
 
@@ -362,7 +362,7 @@ def digest_for(
     decision: EngineDecision,
     send: bool,
     progress: Progress,
-    spent: Usage = Usage(),
+    spent: Usage | None = None,
 ) -> RunOutcome:
     """Summarise, render, archive, send and mark one reader's selection. `spent` is what the
     run spent before (other readers), left out of the cost cap."""
@@ -394,7 +394,7 @@ def digest_for(
         summary = summarize(
             selection.selected,
             decision=decision,
-            settings=_minus_spent(settings, spent + rerank_usage),
+            settings=_minus_spent(settings, (spent or Usage()) + rerank_usage),
             store=store,
             use_cache=options.use_cache,
             progress=lambda text: progress(f"summarizing {count}: {text}"),

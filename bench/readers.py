@@ -31,23 +31,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("PAPER_DIGEST_TIKTOKEN_OFFLINE", "1")
 
-from llm_engine import (  # noqa: E402  (the bench directory, for its model-like answers)
+from llm_engine import (  # the bench directory, for its model-like answers
     COUNT_MODEL,
     LATENCY_PER_OUTPUT_TOKEN,
     MODEL,
     bench_answer,
     billed_input_tokens,
 )
-from pydantic import SecretStr  # noqa: E402
+from pydantic import SecretStr
 
-from agent.config import LLMSettings, ReaderSettings, Settings  # noqa: E402
-from agent.daily_readers import run_readers  # noqa: E402
-from agent.models import Paper  # noqa: E402
-from agent.pipeline import DailyOptions, reader_dir  # noqa: E402
-from agent.store import Store  # noqa: E402
-from agent.summarize.llm import LLMEngine, count_tokens  # noqa: E402
-from tests.fakes.openai_server import FakeOpenAIServer, RecordedRequest, Reply  # noqa: E402
-from tests.llm_answers import sample_papers  # noqa: E402
+from agent.config import LLMSettings, ReaderSettings, Settings
+from agent.daily_readers import run_readers
+from agent.models import Paper
+from agent.pipeline import DailyOptions, reader_dir
+from agent.store import Store
+from agent.summarize.llm import LLMEngine, count_tokens
+from tests.fakes.openai_server import FakeOpenAIServer, RecordedRequest, Reply
+from tests.llm_answers import sample_papers
 
 DAY = dt.date(2026, 11, 26)
 INTERESTS = [
@@ -137,7 +137,9 @@ def run(srv: FakeOpenAIServer, rec: Recorder, tmp: Path, day: Path, readers: int
     settings = Settings(
         home=home,
         llm=llm(srv),
-        readers={n: ReaderSettings(interests=INTERESTS[i % len(INTERESTS)]) for i, n in enumerate(names)},
+        readers={
+            n: ReaderSettings(interests=INTERESTS[i % len(INTERESTS)]) for i, n in enumerate(names)
+        },
     )
     options = DailyOptions(date=DAY, sources=(f"file:{day}",), engine="llm", send=False)
     before, out_before = len(srv.chat_requests), rec.output["blurbs"]
@@ -155,7 +157,9 @@ def run(srv: FakeOpenAIServer, rec: Recorder, tmp: Path, day: Path, readers: int
     return {"requests": requests, "blurbs": blurbs, "wall": wall, "union": union, "cost": cost}
 
 
-def union_blurbs(srv: FakeOpenAIServer, rec: Recorder, tmp: Path, papers: dict[str, Paper], ids: list[str]) -> int:
+def union_blurbs(
+    srv: FakeOpenAIServer, rec: Recorder, tmp: Path, papers: dict[str, Paper], ids: list[str]
+) -> int:
     """Blurb tokens of one reader whose selection is the union (a fresh state, no cache)."""
     home = tmp / f"union-{len(ids)}-{time.monotonic_ns()}"
     settings = Settings(home=home, llm=llm(srv))
@@ -194,8 +198,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         tmp = Path(tmp_name)
         papers = sample_papers(args.papers)
         day = write_day(tmp / "day.jsonl", papers)
-        by_id = {f"2611.{i:05d}": p.model_copy(update={"id": f"2611.{i:05d}", "source": f"file:{day}"})
-                 for i, p in enumerate(papers)}
+        by_id = {
+            f"2611.{i:05d}": p.model_copy(update={"id": f"2611.{i:05d}", "source": f"file:{day}"})
+            for i, p in enumerate(papers)
+        }
         for count in args.readers:
             got = run(srv, rec, tmp, day, count)
             union = union_blurbs(srv, rec, tmp, by_id, got["union"])

@@ -35,11 +35,16 @@ def write_feed(tmp_path: Path, titles: list[str], prefix: str = "2611.200") -> P
     lines = []
     for i, title in enumerate(titles):
         words = title.lower()
-        lines.append(json.dumps({
-            "id": f"{prefix}{i:02d}", "title": title,
-            "abstract": f"We study {words}. Our method improves the main score by {i + 2} points.",
-            "url": f"https://arxiv.org/abs/{prefix}{i:02d}",
-        }))
+        lines.append(
+            json.dumps(
+                {
+                    "id": f"{prefix}{i:02d}",
+                    "title": title,
+                    "abstract": f"We study {words}. Our method improves the main score by {i + 2} points.",
+                    "url": f"https://arxiv.org/abs/{prefix}{i:02d}",
+                }
+            )
+        )
     feed.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return feed
 
@@ -66,7 +71,9 @@ def daily(config: Path, feed: Path, *extra: str, day: str = DAY) -> Result:
 
 
 def selected(home: Path, day: str, reader: str) -> set[str]:
-    data = json.loads((home / "archive" / day / f"reader-{reader}" / "digest.json").read_text("utf-8"))
+    data = json.loads(
+        (home / "archive" / day / f"reader-{reader}" / "digest.json").read_text("utf-8")
+    )
     return {p["id"] for theme in data["themes"] for p in theme["papers"]}
 
 
@@ -208,7 +215,9 @@ def test_a_second_reader_asks_for_no_blurb_of_papers_the_first_had(tmp_path: Pat
         assert "grouping" in steps(srv.chat_requests[before:])  # grouping stays per reader
         # and bob's digest carries the blurbs alice's run wrote
         alice_json = json.loads(
-            (tmp_path / "home" / "archive" / DAY / "reader-alice" / "digest.json").read_text("utf-8")
+            (tmp_path / "home" / "archive" / DAY / "reader-alice" / "digest.json").read_text(
+                "utf-8"
+            )
         )
         bob_json = json.loads(
             (tmp_path / "home" / "archive" / DAY / "reader-bob" / "digest.json").read_text("utf-8")
@@ -219,8 +228,21 @@ def test_a_second_reader_asks_for_no_blurb_of_papers_the_first_had(tmp_path: Pat
 
         # A later topic digest on these papers asks for no blurb either.
         before = len(srv.chat_requests)
-        topic = digest(config, "topic", "retrieval augmented generation", "--source", "local",
-                       "--engine", "llm", "--reader", "alice", "--since", "1y", "--format", "json")
+        topic = digest(
+            config,
+            "topic",
+            "retrieval augmented generation",
+            "--source",
+            "local",
+            "--engine",
+            "llm",
+            "--reader",
+            "alice",
+            "--since",
+            "1y",
+            "--format",
+            "json",
+        )
         assert topic.exit_code == 0, topic.output
         assert blurb_titles(srv.chat_requests[before:], titles) == []
 
@@ -288,7 +310,9 @@ def test_a_refused_reader_is_spooled_and_named_the_others_are_sent_once(tmp_path
         flushed = digest(config, "outbox", "flush")
         assert flushed.exit_code == 0, flushed.output
         assert sorted(m.rcpt_tos[0] for m in server.messages) == [
-            "alice@example.com", "bob@example.com"]
+            "alice@example.com",
+            "bob@example.com",
+        ]
         with Store.open(home) as store:
             assert store.seen_count("bob") == 8  # the flush marked his digest's papers
 
