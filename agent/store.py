@@ -216,6 +216,11 @@ def read_state(home: Path) -> StateSummary | None:
             raise sqlite3.DatabaseError(f"integrity check: {check}")
         version = int(db.execute("PRAGMA user_version").fetchone()[0])
         seen = db.execute("SELECT count(*) FROM papers_seen").fetchone()[0] if version else 0
+        named = db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reader_papers_seen'"
+        ).fetchone()
+        if named:  # every named reader's seen papers too
+            seen += db.execute("SELECT count(*) FROM reader_papers_seen").fetchone()[0]
         last = (
             db.execute(
                 "SELECT digest_date, status, coalesce(finished, started) FROM runs "

@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from agent.cli import main
 from agent.config import load_settings
 from agent.readers import chosen_readers
-from agent.store import Store
+from agent.store import Store, read_state
 from tests.fakes.openai_server import FakeOpenAIServer, RecordedRequest
 from tests.fakes.smtp_server import RecordingHandler, smtp_server
 from tests.llm_answers import handler
@@ -147,6 +147,8 @@ def test_each_reader_gets_their_own_selection_folder_and_seen_ledger(tmp_path: P
     with Store.open(home) as store:
         assert store.seen_count("alice") == 8 and store.seen_count("bob") == 8
         assert store.seen_count() == 0  # the single-reader ledger is untouched
+    state = read_state(home)
+    assert state is not None and state.papers_seen == 16  # `digest doctor` counts all readers'
     index = (home / "archive" / "index.html").read_text(encoding="utf-8")
     assert f"{NEXT}/reader-bob/digest.html" in index
 
