@@ -189,7 +189,7 @@ def _shared_blurbs(
     for language, (settings, papers) in by_language.items():
         progress(f"writing the blurbs of {plural(len(papers), 'paper')} once for every reader")
         try:
-            engine = LLMEngine(settings, store, use_cache=options.use_cache)
+            engine = LLMEngine(settings, store, use_cache=options.use_cache, batch=True)
             total = total + engine.prewrite_blurbs(list(papers.values()))
         except DigestError as exc:
             logger.warning("shared blurbs (%s) not written: %s", language, exc)

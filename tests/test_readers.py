@@ -322,3 +322,28 @@ def test_a_refused_reader_is_spooled_and_named_the_others_are_sent_once(tmp_path
         assert again.exit_code == 0, again.output
         assert len(server.messages) == 2  # nobody is sent anything twice
         assert again.output.count("already sent") == 2
+
+
+def test_with_the_batch_api_the_shared_blurbs_are_one_batch(tmp_path: Path) -> None:
+    titles = RETRIEVAL + ROBOTS
+    feed = write_feed(tmp_path, titles)
+    with FakeOpenAIServer(handler=handler(themes=2)) as srv:
+        config = model_config(tmp_path, srv, german_bob=False)
+        llm = config.read_text("utf-8").replace("[llm]\n", "[llm]\nbatch_poll_seconds = 0.02\n")
+        config.write_text(llm, encoding="utf-8")
+        result = daily(config, feed, "--engine", "llm", "--no-send", "--batch")
+        assert result.exit_code == 0, result.output
+        assert blurb_titles(srv.chat_requests, titles) == []  # no direct blurbs call
+        shared, *per_reader = srv.batches.creates
+        file_id = srv.batches.batch(shared)["input_file_id"]
+        rows = [json.loads(line) for line in srv.batches.content(file_id).splitlines()]
+        assert {r["body"]["response_format"]["json_schema"]["name"] for r in rows} == {"blurbs"}
+        asked = [
+            t
+            for r in rows
+            for t in titles
+            if re.search(rf">{re.escape(t)}\n", RecordedRequest.text_of(r["body"]))
+        ]
+        assert sorted(asked) == sorted(titles)  # every paper of both readers, once
+        later = [srv.batches.content(srv.batches.batch(b)["input_file_id"]) for b in per_reader]
+        assert not any(b'"name": "blurbs"' in (c or b"") for c in later)

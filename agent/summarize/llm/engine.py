@@ -290,7 +290,7 @@ class LLMEngine:
         chain = build_chain("blurbs", models, writer.write, writer.offline)
         outcomes: list[Outcome[Blurbed]] = await chain.abatch(
             [StepCall(job) for job in jobs],
-            config={"max_concurrency": self.settings.llm.concurrency},
+            config={"max_concurrency": self.slots},  # all at once through the Batch API
         )
         for outcome in outcomes:
             _noted(outcome, "blurbs", "shared blurbs")  # logged; each digest notes its own
