@@ -23,9 +23,19 @@ test: $(STAMP)
 	-$(BIN)/python bench/import_time.py
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
-	$(BIN)/python -m pip install --quiet ruff
-	$(BIN)/ruff check agent tests bench evals
+LINT_STAMP := $(VENV)/.lint-installed
+LINTED := agent tests bench evals
+
+$(LINT_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
+	@touch $(LINT_STAMP)
+
+## lint: ruff check, ruff format --check, and the import-linter contract of the layers
+## (pyproject.toml [tool.importlinter]: nothing lower imports higher); installs the tools
+lint: $(LINT_STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/lint-imports
 
 ## bench: speed and memory numbers (printed, never asserted)
 bench: $(STAMP)

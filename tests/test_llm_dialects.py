@@ -23,7 +23,7 @@ from agent.summarize.llm.meter import UsageMeter
 from agent.summarize.llm.openai_chat import OpenAIChatModel
 from agent.summarize.llm.retry import RunClock
 from agent.summarize.llm.schemas import Headline, Queries, blurbs_schema, grouping_schema
-from tests.fakes.openai_server import Fault, FakeOpenAIServer, Reply
+from tests.fakes.openai_server import FakeOpenAIServer, Fault, Reply
 
 
 class Answer(BaseModel):

@@ -89,7 +89,7 @@ def test_down_ratings_are_negatives_and_up_ratings_positives(sample) -> None:
     assert any("rated up" in why for why in base.why.values())
     disliked = ReaderProfile(liked=liked.liked, disliked=(entry_of(sample["dp-012"]),))
     pushed = select_papers(papers, max_papers=20, interests=Interests(profile=disliked))
-    order = lambda s: [p.id for p in (*s.selected, *s.also_new)]  # noqa: E731
+    order = lambda s: [p.id for p in (*s.selected, *s.also_new)]
     # the GPT review's near twins (generic "generative pre-trained transformer" reports) sink
     for twin in ("dp-019", "dp-028"):
         assert order(pushed).index(twin) > order(base).index(twin)

@@ -15,7 +15,13 @@ from pydantic import SecretStr
 from agent.config import LLMSettings, Settings
 from agent.pipeline import DailyOptions, run_daily
 from agent.summarize.llm.tokens import OFFLINE_ENV
-from tests.fakes.openai_server import Fault, FakeOpenAIServer, RecordedRequest, Reply, request_schema
+from tests.fakes.openai_server import (
+    FakeOpenAIServer,
+    Fault,
+    RecordedRequest,
+    Reply,
+    request_schema,
+)
 from tests.llm_answers import answer_from_schema
 
 DAY = dt.date(2026, 11, 26)

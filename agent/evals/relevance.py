@@ -147,9 +147,9 @@ def run_relevance(directory: Path) -> list[RelevanceResult]:
 
 
 __all__ = [
-    "default_relevance_dir",
     "RelevanceCase",
     "RelevanceResult",
+    "default_relevance_dir",
     "load_relevance_case",
     "load_relevance_cases",
     "precision_at_k",

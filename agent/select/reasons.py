@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from agent.select.ranking import Evidence
 from agent.select.profile import LibraryEntry
+from agent.select.ranking import Evidence
 
 TITLE_CHARS = 60
 SAME_PAPER = 0.95  # cosine similarity above which it is the reader's own paper

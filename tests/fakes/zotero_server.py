@@ -78,7 +78,7 @@ class FakeZotero(LoopbackHttpServer):
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 query = parse_qs(parts.query)
                 headers = {k.lower(): v for k, v in self.headers.items()}

@@ -58,7 +58,7 @@ def parse_ris(text: str, path: Path) -> list[LibraryEntry]:
         raise ConfigError(f"library {path}: broken entry: {starts} records start (TY) but {ends} end (ER)")
     try:
         records = rispy.loads(text)
-    except Exception as exc:  # rispy raises plain exceptions on malformed tags
+    except Exception as exc:  # noqa: BLE001 (rispy raises plain exceptions on malformed tags)
         raise ConfigError(f"library {path}: not valid RIS: {' '.join(str(exc).split())[:160]}") from None
     entries = []
     for number, record in enumerate(records, start=1):

@@ -97,15 +97,17 @@ def reported_context(base_url: str, model: str) -> int | None:
 def _get_json(url: str) -> Any:
     deadline = time.monotonic() + PROBE_TIMEOUT_SECONDS  # for the body, not only each read
     try:
-        with httpx.Client(timeout=PROBE_TIMEOUT_SECONDS) as client:
-            with client.stream("GET", url) as response:
-                if response.status_code != 200:
+        with (
+            httpx.Client(timeout=PROBE_TIMEOUT_SECONDS) as client,
+            client.stream("GET", url) as response,
+        ):
+            if response.status_code != 200:
+                return None
+            body = b""
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > PROBE_MAX_BYTES or time.monotonic() > deadline:
                     return None
-                body = b""
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) > PROBE_MAX_BYTES or time.monotonic() > deadline:
-                        return None
         return json.loads(body)
     except (httpx.HTTPError, ValueError, RecursionError) as exc:
         logger.debug("no context window from %s (%s)", url, type(exc).__name__)
