@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,18 +25,15 @@ from pydantic import BaseModel
 from agent.config import LLMSettings
 from agent.errors import ConfigError
 from agent.models import Usage
+from agent.one_line import one_line
 from agent.summarize.llm.chat import (
     ChatAnswer,
-    ChatModel,
     ChatRequest,
     closed_json_schema,
     with_schema_in_prompt,
 )
-from agent.summarize.llm.errors import (
-    AnswerTruncated,
-    ModelRefused,
-    ModelUnavailable,
-)
+from agent.summarize.llm.completion import MeteredChatModel, Turn
+from agent.summarize.llm.errors import ModelUnavailable
 from agent.summarize.llm.meter import UsageMeter
 from agent.summarize.llm.retry import RunClock, Sleep, TransportPolicy
 from agent.summarize.llm.tokens import estimate_input_tokens
@@ -122,7 +118,7 @@ def _usage_of(message: BaseMessage) -> Usage:
     )
 
 
-class LangChainChatModel(ChatModel):
+class LangChainChatModel(MeteredChatModel):
     """`ChatModel` over any LangChain `BaseChatModel`."""
 
     def __init__(
@@ -175,61 +171,41 @@ class LangChainChatModel(ChatModel):
         return self.model, to_langchain_messages(messages), False
 
     async def _complete(self, request: ChatRequest) -> ChatAnswer:
-        started = time.monotonic()
         runnable, messages, structured = self._runnable(request)
         plain = [{"content": _text_of(m.content)} for m in messages]
         extra = json.dumps(closed_json_schema(request.schema, strict=False)) if structured else ""
         input_estimate = estimate_input_tokens(plain, self.name, extra=extra)
-        usage = Usage()
-        calls = 0
-        empty_retried = False
-        while True:
-            self.meter.check(self.name, input_estimate, request.max_output_tokens)
+
+        async def take_turn(_max_tokens: int, turns_before: int) -> Turn:
             result = await self.policy.send(self.name, lambda: self._invoke(runnable, messages))
-            calls += 1
             raw, parsed = (
                 (result.get("raw"), result.get("parsed")) if structured else (result, None)
             )
             if not isinstance(raw, BaseMessage):
                 raise ModelUnavailable(
-                    f"{self.name}: the chat model returned no message", attempts=calls
+                    f"{self.name}: the chat model returned no message", attempts=turns_before + 1
                 )
-            call_usage = _usage_of(raw)
-            self.meter.add(self.name, call_usage)
-            usage = usage + self.meter.priced(self.name, call_usage)
-            meta = raw.response_metadata or {}
-            finish = str(meta.get("finish_reason") or meta.get("stop_reason") or "stop")
-            refusal = (raw.additional_kwargs or {}).get("refusal")
-            if refusal or finish in _REFUSAL_REASONS:
-                raise ModelRefused(
-                    f"{self.name} refused the {request.step} request",
-                    attempts=calls,
-                    last_raw=str(refusal) if refusal else None,
-                )
-            text = self._answer_text(raw, parsed, structured)
-            if finish in _LENGTH_REASONS:
-                raise AnswerTruncated(
-                    f"{self.name}: the {request.step} answer was cut off",
-                    attempts=calls,
-                    last_raw=text,
-                )
-            if not text.strip():
-                if not empty_retried:
-                    empty_retried = True
-                    continue
-                raise ModelUnavailable(
-                    f"{self.name}: empty answer to the {request.step} request twice", attempts=calls
-                )
-            model = meta.get("model_name") or meta.get("model") or self.name
-            return ChatAnswer(
-                text=text,
-                finish_reason="stop",
-                model=str(model),
-                usage=usage.model_copy(
-                    update={"wall_seconds": round(time.monotonic() - started, 3)}
-                ),
-                cached=False,
-            )
+            return self._turn_of(raw, parsed, structured)
+
+        return await self.answer_in_turns(request, input_estimate, take_turn)
+
+    def _turn_of(self, raw: BaseMessage, parsed: Any, structured: bool) -> Turn:
+        meta = raw.response_metadata or {}
+        finish = str(meta.get("finish_reason") or meta.get("stop_reason") or "stop")
+        refusal = (raw.additional_kwargs or {}).get("refusal")
+        refused = one_line(refusal) if refusal else None
+        if finish in _REFUSAL_REASONS and not refused:
+            refused = finish
+        return Turn(
+            text=self._answer_text(raw, parsed, structured),
+            finish_reason="stop",
+            model=str(meta.get("model_name") or meta.get("model") or self.name),
+            priced_as=self.name,
+            usage=_usage_of(raw),
+            cut_off=finish in _LENGTH_REASONS,
+            refusal=refused,
+            refusal_text=str(refusal) if refusal else None,
+        )
 
     async def _invoke(self, runnable: Any, messages: list[BaseMessage]) -> Any:
         return await self.policy.bounded(runnable.ainvoke(messages), self._llm.timeout_seconds)

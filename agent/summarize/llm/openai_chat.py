@@ -10,22 +10,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-import time
 from typing import Any
 
 import openai
 
 from agent.config import LLMSettings
 from agent.models import Usage
+from agent.one_line import one_line
 from agent.summarize.llm import dialects
-from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
+from agent.summarize.llm.chat import ChatAnswer, ChatRequest
+from agent.summarize.llm.completion import MeteredChatModel, Turn
 from agent.summarize.llm.concurrency import keeping_slot
 from agent.summarize.llm.dialects import ORDER, DialectMemory
-from agent.summarize.llm.errors import (
-    AnswerTruncated,
-    ModelRefused,
-    ModelUnavailable,
-)
+from agent.summarize.llm.errors import ModelUnavailable
 from agent.summarize.llm.meter import UsageMeter
 from agent.summarize.llm.retry import RunClock, Sleep, TransportPolicy, describe
 from agent.summarize.llm.tokens import estimate_input_tokens
@@ -36,7 +33,7 @@ logger = logging.getLogger(__name__)
 LOCAL_SERVER_KEY = "not-needed"  # local servers (llama.cpp, vLLM, Ollama) ignore the key
 
 
-class OpenAIChatModel(ChatModel):
+class OpenAIChatModel(MeteredChatModel):
     """`ChatModel` over `openai.AsyncOpenAI`, in one of four structured-output dialects, or
     ``auto``: the first of them the server takes (see `dialects`), remembered in `memory`.
 
@@ -45,6 +42,8 @@ class OpenAIChatModel(ChatModel):
     - ``json_object``: ``{"type": "json_object"}``, the schema appended to the last user message
     - ``tools``: one function tool with the schema as parameters, forced by ``tool_choice``
     """
+
+    sends_output_limit = True
 
     def __init__(
         self,
@@ -223,71 +222,38 @@ class OpenAIChatModel(ChatModel):
     async def _complete(
         self, request: ChatRequest, dialect: str, *, probing: bool, proven: bool = True
     ) -> ChatAnswer:
-        started = time.monotonic()
         params, schema_text = self._params(request, dialect)
         input_estimate = estimate_input_tokens(params["messages"], self.name, extra=schema_text)
-        max_tokens = request.max_output_tokens
-        usage = Usage()
-        calls = 0
-        length_retried = empty_retried = False
-        last_raw: str | None = None
-        while True:
-            self.meter.check(self.name, input_estimate, max_tokens)
-            completion = await self._send(params, max_tokens, probing and calls == 0, proven)
-            calls += 1
-            answered_by = str(getattr(completion, "model", None) or self.name)
-            call_usage = usage_of(completion)
-            self.meter.add(answered_by, call_usage)
-            usage = usage + self.meter.priced(answered_by, call_usage)
-            choice = completion.choices[0] if completion.choices else None
-            message = choice.message if choice is not None else None
-            finish = (choice.finish_reason if choice is not None else None) or "stop"
-            refusal = getattr(message, "refusal", None) if message is not None else None
-            if refusal or finish == "content_filter":
-                reason = _one_line(refusal) if refusal else "content filter"
-                raise ModelRefused(
-                    f"{self.name} refused the {request.step} request: {reason}",
-                    attempts=calls,
-                    last_raw=refusal,
-                )
-            text = text_of(message, dialect)
-            last_raw = text or last_raw
-            if finish == "length":
-                bigger = min(2 * max_tokens, self._llm.context_window - input_estimate)
-                if not length_retried and bigger > max_tokens:
-                    length_retried = True
-                    logger.info(
-                        "%s: %s answer cut at %d tokens; asking again with %d",
-                        self.name,
-                        request.step,
-                        max_tokens,
-                        bigger,
-                    )
-                    max_tokens = bigger
-                    continue
-                raise AnswerTruncated(
-                    f"{self.name}: the {request.step} answer was cut off at {max_tokens} "
-                    "output tokens",
-                    attempts=calls,
-                    last_raw=last_raw,
-                )
-            if not text.strip():
-                if not empty_retried:
-                    empty_retried = True
-                    logger.info("%s: empty %s answer; asking once more", self.name, request.step)
-                    continue
-                raise ModelUnavailable(
-                    f"{self.name}: empty answer to the {request.step} request twice",
-                    attempts=calls,
-                )
-            usage = usage.model_copy(update={"wall_seconds": round(time.monotonic() - started, 3)})
-            return ChatAnswer(
-                text=text,
-                finish_reason="stop" if finish == "tool_calls" else finish,
-                model=answered_by,
-                usage=usage,
-                cached=False,
-            )
+
+        async def take_turn(max_tokens: int, turns_before: int) -> Turn:
+            first = probing and turns_before == 0
+            completion = await self._send(params, max_tokens, first, proven)
+            return self._turn_of(completion, dialect)
+
+        return await self.answer_in_turns(request, input_estimate, take_turn)
+
+    def larger_output_limit(self, max_tokens: int, input_estimate: int) -> int | None:
+        return min(2 * max_tokens, self._llm.context_window - input_estimate)
+
+    def _turn_of(self, completion: Any, dialect: str) -> Turn:
+        answered_by = str(getattr(completion, "model", None) or self.name)
+        choice = completion.choices[0] if completion.choices else None
+        message = choice.message if choice is not None else None
+        finish = (choice.finish_reason if choice is not None else None) or "stop"
+        refusal = getattr(message, "refusal", None) if message is not None else None
+        refused = one_line(refusal) if refusal else None
+        if finish == "content_filter" and not refused:
+            refused = "content filter"
+        return Turn(
+            text=text_of(message, dialect),
+            finish_reason="stop" if finish == "tool_calls" else finish,
+            model=answered_by,
+            priced_as=answered_by,
+            usage=usage_of(completion),
+            cut_off=finish == "length",
+            refusal=refused,
+            refusal_text=refusal,
+        )
 
     def body(self, request: ChatRequest) -> dict[str, Any]:
         """The request as a JSON body (a Batch API line): the settled dialect, else the
@@ -360,11 +326,6 @@ def usage_of(completion: Any) -> Usage:
         output_tokens=usage.completion_tokens or 0,
         cached_tokens=cached or 0,
     )
-
-
-def _one_line(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 __all__ = ["LOCAL_SERVER_KEY", "OpenAIChatModel", "text_of", "usage_of"]
