@@ -28,6 +28,7 @@ from tenacity import (
 
 from agent.config import EmailSettings
 from agent.errors import ConfigError
+from agent.one_line import one_line
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +77,6 @@ def plaintext_warning(settings: EmailSettings) -> str | None:
 
 
 # failures -------------------------------------------------------------------------------------
-
-
-def _one_line(text: str, limit: int = 300) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _reply(code: int, message: bytes | str) -> str:
@@ -226,7 +222,7 @@ class SmtpSender:
         secret = self.settings.password.get_secret_value() if self.settings.password else ""
         if secret:
             text = text.replace(secret, "***")
-        return _one_line(text)
+        return one_line(text, 300)
 
     def _context(self) -> ssl.SSLContext:
         if self._ssl_context is None:

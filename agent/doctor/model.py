@@ -10,6 +10,7 @@ import pydantic
 from agent.config import Settings
 from agent.doctor.checks import Check
 from agent.errors import ModelError
+from agent.one_line import one_line
 from agent.summarize.llm import (
     ChatModel,
     ModelUnavailable,
@@ -65,7 +66,7 @@ def _failed(part: str, exc: Exception) -> Check:
         )
     status = exc.status_code if isinstance(exc, ModelUnavailable) else None
     fix = _FIX_BY_STATUS.get(status or 0, "is the server up and llm.base_url right? `digest daily` falls back to the offline engine meanwhile")
-    return Check.failed(part, " ".join(str(exc).split())[:300], fix)
+    return Check.failed(part, one_line(exc, 300), fix)
 
 
 async def _ping_all(models: list[ChatModel], prompts: PromptSet) -> list[Pong | Exception]:
@@ -96,7 +97,7 @@ def check_model(settings: Settings) -> Iterator[Check]:
         models = build_chat_models(checked, None, meter, use_cache=False)
         prompts = PromptSet.load()
     except Exception as exc:  # noqa: BLE001 (a bad chat_model import path: one line, no traceback)
-        yield Check.failed("model", " ".join(str(exc).split())[:300], "fix llm.chat_model / llm.chat_model_kwargs")
+        yield Check.failed("model", one_line(exc, 300), "fix llm.chat_model / llm.chat_model_kwargs")
         return
     results = asyncio.run(_ping_all(models, prompts))
     for index, (model, result) in enumerate(zip(models, results, strict=True)):

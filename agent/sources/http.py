@@ -41,6 +41,7 @@ from tenacity import (
 )
 
 from agent.errors import SourceError
+from agent.one_line import one_line
 from agent.retry_after import parse_retry_after
 from agent.wording import plural
 
@@ -177,18 +178,13 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, _RetryableStatus | httpx.TimeoutException | httpx.TransportError)
 
 
-def _one_line(text: str, limit: int = 200) -> str:
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 def _log_retry(source: str, attempts: int, state: RetryCallState) -> None:
     exc = state.outcome.exception() if state.outcome is not None else None
     wait = state.next_action.sleep if state.next_action is not None else 0.0
     log.info(
         "%s: %s, retrying in %.1f s (attempt %d of %d)",
         source,
-        _one_line(str(exc) or type(exc).__name__),
+        one_line(str(exc) or type(exc).__name__, 200),
         wait,
         state.attempt_number,
         attempts,
@@ -291,12 +287,12 @@ class HttpFetcher:
                 f"({self.settings.timeout_seconds:g} s each, whole request) fetching {full_url}"
             ) from exc
         except httpx.TransportError as exc:
-            reason = _one_line(str(exc) or type(exc).__name__)
+            reason = one_line(str(exc) or type(exc).__name__, 200)
             raise SourceError(
                 f"{source}: connection failed after {plural(attempts, 'attempt')}: {reason}"
             ) from exc
         except httpx.HTTPError as exc:  # invalid URL and the like: not worth retrying
-            raise SourceError(f"{source}: request failed: {_one_line(str(exc))}") from exc
+            raise SourceError(f"{source}: request failed: {one_line(exc, 200)}") from exc
 
         if response.status_code == 304:
             if stored_body is None:

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from agent.errors import ConfigError
+from agent.one_line import one_line
 from agent.select.profile import LibraryEntry
 from agent.sources.clean import clean_text
 
@@ -36,7 +37,7 @@ def parse_bibtex(text: str, path: Path) -> list[LibraryEntry]:
         block = library.failed_blocks[0]
         line = getattr(block, "start_line", None)
         where = f" at line {line + 1}" if isinstance(line, int) else ""
-        raw = " ".join(str(getattr(block, "raw", "")).split())[:60]
+        raw = one_line(getattr(block, "raw", ""), 60)
         raise ConfigError(f"library {path}: broken entry{where}: {raw!r}")
     entries = []
     for item in library.entries:
@@ -59,7 +60,7 @@ def parse_ris(text: str, path: Path) -> list[LibraryEntry]:
     try:
         records = rispy.loads(text)
     except Exception as exc:  # noqa: BLE001 (rispy raises plain exceptions on malformed tags)
-        raise ConfigError(f"library {path}: not valid RIS: {' '.join(str(exc).split())[:160]}") from None
+        raise ConfigError(f"library {path}: not valid RIS: {one_line(exc)}") from None
     entries = []
     for number, record in enumerate(records, start=1):
         key = str(record.get("id") or record.get("doi") or f"record {number}")

@@ -8,6 +8,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from agent.errors import ConfigError
+from agent.one_line import one_line
 from agent.select.profile import LibraryEntry
 from agent.sources.clean import clean_text
 
@@ -85,7 +86,7 @@ def load_zotero(settings: ZoteroSettings, store: Store | None) -> list[LibraryEn
             "check [zotero] user_id and api_key"
         ) from None
     except (zotero_errors.PyZoteroError, httpx.HTTPError, ValueError) as exc:
-        reason = " ".join(str(exc).split())[:160] or type(exc).__name__
+        reason = one_line(exc) or type(exc).__name__
         cached = store.cached_library(origin, "last") if store is not None else None
         if cached is None:
             raise ConfigError(f"the Zotero library could not be read: {reason}") from None

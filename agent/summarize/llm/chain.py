@@ -19,6 +19,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from agent.errors import ModelError
 from agent.models import DegradedNote, EngineName
+from agent.one_line import one_line
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
 from agent.summarize.llm.concurrency import AdaptiveLimit
 from agent.summarize.llm.errors import CostCapReached
@@ -68,10 +69,10 @@ def failure_reason(link: str, exc: ModelError) -> str:
     """One line: which link failed and why ("cost cap reached" for the cost cap)."""
     if isinstance(exc, CostCapReached):
         return f"{link}: cost cap reached"
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    text = one_line(exc, 10_000) or type(exc).__name__
     model = link.rsplit(" ", 1)[-1]
     text = text.removeprefix(f"{model}: ")  # the link already names the model
-    return f"{link}: {text[:240]}"
+    return f"{link}: {one_line(text, 240)}"
 
 
 def build_chain(

@@ -13,6 +13,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from agent.one_line import one_line
+
 SHINGLE_WORDS = 6  # this many words in a row taken from the instructions is a copy
 MIN_LETTERS = 1
 BARE_HEADLINES = frozenset(
@@ -188,8 +190,7 @@ def _looks_like_id(text: str) -> bool:
 
 
 def _shown(text: str, limit: int = 40) -> str:
-    text = " ".join(text.split())
-    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+    return repr(one_line(text, limit))
 
 
 __all__ = [

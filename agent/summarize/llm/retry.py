@@ -32,6 +32,7 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 from agent.config import LLMSettings
+from agent.one_line import one_line
 from agent.retry_after import parse_retry_after
 from agent.summarize.llm.concurrency import backoff_sleep, note_retry
 from agent.summarize.llm.errors import AnswerTruncated, ModelRefused, ModelUnavailable
@@ -176,9 +177,7 @@ def scrub(text: str, secrets: Sequence[str] = ()) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
-    text = _SECRET_LIKE.sub(lambda m: f"{m.group(1)}-***", text)
-    text = " ".join(text.split())
-    return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 1] + "…"
+    return one_line(_SECRET_LIKE.sub(lambda m: f"{m.group(1)}-***", text), _MAX_DETAIL)
 
 
 def describe(exc: BaseException, secrets: Sequence[str] = ()) -> str:
