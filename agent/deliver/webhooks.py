@@ -5,7 +5,8 @@ Same guarantees as email (see deliver.py), with the same sent ledger and outbox:
 1. a webhook is a ledger recipient named ``webhook:<name>``; a digest already posted there is
    skipped unless `force`;
 2. the ledger row is written the moment the endpoint answered 2xx, nothing in between;
-3. 408/429/5xx, timeouts and connection errors are retried with exponential backoff and jitter,
+3. the project's retryable statuses (`agent.retry_policy`: 408, 409, 425, 429, 5xx), timeouts
+   and connection errors are retried by tenacity with exponential backoff and jitter,
    honouring Retry-After (capped), at most `max_attempts` tries; other 4xx are permanent;
 4. a payload that did not go is spooled to ``outbox/webhooks/`` (the outbox's own format, the
    body being JSON) and `DeliveryError` (exit 4) says so; `digest outbox flush` posts it later.
@@ -19,25 +20,27 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
 from agent.config import WebhookSettings
 from agent.deliver.spool import remove_entry, remove_spooled, spool_message, spooled_entries
 from agent.errors import DeliveryError
 from agent.models import Digest
 from agent.retry_after import parse_retry_after
+from agent.retry_policy import HintOrBackoff, is_retryable_status
 from agent.store import Store
 
 log = logging.getLogger(__name__)
 
-_RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 _MAX_WAIT = 30.0
+_BACKOFF_FIRST_SECONDS = 0.5
+_BACKOFF_JITTER_SECONDS = 0.5
 USER_AGENT = "paper-digest webhook"
 
 
@@ -66,6 +69,45 @@ class _Outcome:
     error: str = ""
 
 
+class _PostFailed(Exception):
+    """One attempt failed; `error` names the webhook, never its URL."""
+
+    def __init__(self, error: str, *, retryable: bool, retry_after: float | None = None) -> None:
+        super().__init__(error)
+        self.error = error
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+def _post_once(hook: WebhookSettings, body: bytes, client: httpx.Client) -> None:
+    """One POST; returns on 2xx, else raises `_PostFailed`."""
+    try:
+        # Only the status and headers are used: the reply's body is never read, so a
+        # receiver that sends an endless or trickling body cannot hold the run.
+        with client.stream(
+            "POST",
+            hook.url.get_secret_value(),
+            content=body,
+            headers={"Content-Type": "application/json", "User-Agent": USER_AGENT},
+            timeout=hook.timeout_seconds,
+        ) as response:
+            pass
+    except httpx.TimeoutException:
+        error = f"webhook {hook.name}: timed out after {hook.timeout_seconds:g} s"
+        raise _PostFailed(error, retryable=True) from None
+    except httpx.TransportError as exc:
+        error = f"webhook {hook.name}: connection failed ({type(exc).__name__})"
+        raise _PostFailed(error, retryable=True) from None
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    error = f"webhook {hook.name}: HTTP {status}"
+    if not is_retryable_status(status):
+        raise _PostFailed(error + " (not retried)", retryable=False)
+    hint = parse_retry_after(response.headers.get("Retry-After"))
+    raise _PostFailed(error, retryable=True, retry_after=hint)
+
+
 def _post(
     hook: WebhookSettings,
     body: bytes,
@@ -73,36 +115,31 @@ def _post(
     client: httpx.Client,
     sleep: Callable[[float], None],
 ) -> _Outcome:
-    """POST with retries; never raises. The error text names the webhook, never its URL."""
-    error = ""
-    for attempt in range(1, hook.max_attempts + 1):
-        wait: float | None = None
-        try:
-            # Only the status and headers are used: the reply's body is never read, so a
-            # receiver that sends an endless or trickling body cannot hold the run.
-            with client.stream(
-                "POST",
-                hook.url.get_secret_value(),
-                content=body,
-                headers={"Content-Type": "application/json", "User-Agent": USER_AGENT},
-                timeout=hook.timeout_seconds,
-            ) as response:
-                pass
-        except httpx.TimeoutException:
-            error = f"webhook {hook.name}: timed out after {hook.timeout_seconds:g} s"
-        except httpx.TransportError as exc:
-            error = f"webhook {hook.name}: connection failed ({type(exc).__name__})"
-        else:
-            if 200 <= response.status_code < 300:
-                return _Outcome(True, attempt)
-            error = f"webhook {hook.name}: HTTP {response.status_code}"
-            if response.status_code not in _RETRY_STATUS:
-                return _Outcome(False, attempt, error + " (not retried)")
-            wait = parse_retry_after(response.headers.get("Retry-After"))
-        if attempt < hook.max_attempts:
-            backoff = min(_MAX_WAIT, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
-            sleep(min(_MAX_WAIT, wait) if wait is not None else backoff)
-    return _Outcome(False, hook.max_attempts, error)
+    """POST with retries; never raises for a failed post. The error names the webhook only."""
+    attempts = 0
+
+    def attempt() -> None:
+        nonlocal attempts
+        attempts += 1
+        _post_once(hook, body, client)
+
+    retrying = Retrying(
+        stop=stop_after_attempt(hook.max_attempts),
+        wait=HintOrBackoff(
+            lambda exc: exc.retry_after if isinstance(exc, _PostFailed) else None,
+            first=_BACKOFF_FIRST_SECONDS,
+            jitter=_BACKOFF_JITTER_SECONDS,
+            cap=_MAX_WAIT,
+        ),
+        retry=retry_if_exception(lambda exc: isinstance(exc, _PostFailed) and exc.retryable),
+        sleep=sleep,
+        reraise=True,
+    )
+    try:
+        retrying(attempt)
+    except _PostFailed as exc:
+        return _Outcome(False, attempts, exc.error)
+    return _Outcome(True, attempts)
 
 
 def payload_bytes(payload: dict) -> bytes:

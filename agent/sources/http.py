@@ -6,8 +6,9 @@ requests.
   the run (a per-read timeout alone would never fire).
 - The body is read streaming and capped at `sources.max_response_bytes` (after decompression);
   a longer or endless response fails the source with the reason, and memory stays small.
-- tenacity retries on 429, 5xx, timeouts and connection errors, honouring `Retry-After`
-  (capped), with exponential backoff and jitter otherwise, and a bounded number of attempts.
+- tenacity retries on the project's retryable statuses (`agent.retry_policy`: 408, 409, 425,
+  429, 5xx), timeouts and connection errors, honouring `Retry-After` (capped), with
+  exponential backoff and jitter otherwise, and a bounded number of attempts.
 - arXiv's etiquette in code: a `RateGate` lets at most one request through every
   `arxiv_min_interval_seconds`, one connection at a time, across all arXiv endpoints (the
   module-level `ARXIV_GATE` is shared by every fetcher unless one is injected). Other
@@ -37,12 +38,12 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
 )
 
 from agent.errors import SourceError
 from agent.one_line import one_line
 from agent.retry_after import parse_retry_after
+from agent.retry_policy import HintOrBackoff, is_retryable_status
 from agent.wording import plural
 
 if TYPE_CHECKING:
@@ -56,8 +57,10 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 
-RETRY_STATUSES = frozenset({408, 425, 429})  # and every 5xx
 DEFAULT_MAX_RETRY_WAIT = 60.0
+BACKOFF_FIRST_SECONDS = 1.0
+BACKOFF_MAX_SECONDS = 30.0
+BACKOFF_JITTER_SECONDS = 1.0
 
 
 class RateGate:
@@ -174,6 +177,10 @@ class _RetryableStatus(Exception):
         self.retry_after = retry_after
 
 
+def _retry_after(exc: BaseException) -> float | None:
+    return exc.retry_after if isinstance(exc, _RetryableStatus) else None
+
+
 def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, _RetryableStatus | httpx.TimeoutException | httpx.TransportError)
 
@@ -266,7 +273,13 @@ class HttpFetcher:
         attempts = self.settings.max_attempts
         retrying = Retrying(
             stop=stop_after_attempt(attempts),
-            wait=self._wait,
+            wait=HintOrBackoff(
+                _retry_after,
+                first=BACKOFF_FIRST_SECONDS,
+                jitter=BACKOFF_JITTER_SECONDS,
+                cap=self.max_retry_wait,
+                backoff_cap=BACKOFF_MAX_SECONDS,
+            ),
             retry=retry_if_exception(_retryable),
             sleep=self.sleep,
             before_sleep=lambda state: _log_retry(source, attempts, state),
@@ -331,7 +344,7 @@ class HttpFetcher:
         else:
             with gate.turn(interval):
                 response = self._send(url, headers)
-        if response.status_code in RETRY_STATUSES or 500 <= response.status_code <= 599:
+        if is_retryable_status(response.status_code):
             raise _RetryableStatus(
                 response.status_code, parse_retry_after(response.headers.get("Retry-After"))
             )
@@ -360,7 +373,7 @@ class HttpFetcher:
         limit = self.settings.max_response_bytes
         async with client.stream("GET", url, headers=headers) as response:
             status = response.status_code
-            if status == 304 or status in RETRY_STATUSES or status >= 500:
+            if status == 304 or is_retryable_status(status) or status >= 500:
                 return _Response(status, response.headers, b"")
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > limit:
@@ -371,11 +384,3 @@ class HttpFetcher:
                 if len(body) > limit:
                     raise ResponseTooLarge(limit)
             return _Response(status, response.headers, bytes(body))
-
-    _backoff = wait_exponential_jitter(initial=1.0, max=30.0, jitter=1.0)
-
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        if isinstance(exc, _RetryableStatus) and exc.retry_after is not None:
-            return min(exc.retry_after, self.max_retry_wait)
-        return min(self._backoff(state), self.max_retry_wait)

@@ -1,6 +1,7 @@
 """Transport resilience: tenacity retries, a per-run time budget and a circuit breaker.
 
-Transport retries only (HTTP 408/409/429/5xx, timeouts, dropped connections). Re-asking the
+Transport retries only (the project's retryable statuses, see `agent.retry_policy`; timeouts,
+dropped connections), with the project's waits (Retry-After, else backoff). Re-asking the
 model after an answer fails validation is the steps side's business and never happens here.
 
 Time is injectable: `RunClock(clock=...)` and `TransportPolicy(sleep=...)`, so tests can check
@@ -13,7 +14,6 @@ import asyncio
 import datetime as dt
 import logging
 import math
-import random
 import re
 import threading
 import time
@@ -34,6 +34,7 @@ from tenacity.stop import stop_base
 from agent.config import LLMSettings
 from agent.one_line import one_line
 from agent.retry_after import parse_retry_after
+from agent.retry_policy import HintOrBackoff, is_retryable_status
 from agent.summarize.llm.concurrency import backoff_sleep, note_retry
 from agent.summarize.llm.errors import AnswerTruncated, ModelRefused, ModelUnavailable
 from agent.summarize.llm.transport import too_large
@@ -45,7 +46,6 @@ T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 
-RETRYABLE_STATUS = frozenset({408, 409, 429})
 BACKOFF_INITIAL_SECONDS = 0.5
 BACKOFF_JITTER_SECONDS = 0.5
 _SECRET_LIKE = re.compile(r"\b(sk|rk|pk|key)-[A-Za-z0-9_*\-]{6,}")
@@ -131,14 +131,15 @@ class CallDeadline(TimeoutError):
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """408/409/429/5xx, timeouts and connection errors; everything else fails at once."""
+    """Retryable statuses (`agent.retry_policy`), timeouts and connection errors; everything
+    else fails at once."""
     if too_large(exc) is not None:
         return False
     if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
         return True
     if isinstance(exc, openai.APIStatusError) or status_of(exc) is not None:
         status = status_of(exc)
-        return status is not None and (status in RETRYABLE_STATUS or 500 <= status <= 599)
+        return status is not None and is_retryable_status(status)
     if isinstance(exc, httpx.TimeoutException | httpx.TransportError):
         return True
     return isinstance(exc, TimeoutError | ConnectionError)
@@ -239,7 +240,12 @@ class TransportPolicy:
         self.breaker = breaker
         self._sleep: Sleep = sleep or asyncio.sleep
         self._secrets = tuple(s for s in secrets if s)
-        self._random = random.Random()
+        self._wait = HintOrBackoff(
+            retry_after_seconds,
+            first=BACKOFF_INITIAL_SECONDS,
+            jitter=BACKOFF_JITTER_SECONDS,
+            cap=max_retry_wait_seconds,
+        )
 
     @classmethod
     def from_settings(
@@ -302,19 +308,6 @@ class TransportPolicy:
             raise
         else:
             self.breaker.record_success()
-
-    def _wait(self, retry_state: RetryCallState) -> float:
-        outcome = retry_state.outcome
-        hinted = retry_after_seconds(outcome.exception() if outcome else None)
-        if hinted is not None:
-            return min(hinted, self.max_retry_wait_seconds)
-        return self.backoff(retry_state.attempt_number)
-
-    def backoff(self, attempt_number: int) -> float:
-        """Exponential backoff with jitter: 0.5 s, 1 s, 2 s, ... plus up to 0.5 s, capped."""
-        exponential = BACKOFF_INITIAL_SECONDS * 2 ** max(0, attempt_number - 1)
-        jittered = exponential + self._random.uniform(0, BACKOFF_JITTER_SECONDS)
-        return min(jittered, self.max_retry_wait_seconds)
 
     async def send(self, model: str, request: Callable[[], Awaitable[T]]) -> T:
         """Run `request` with retries; any failure becomes `ModelUnavailable` (key-free)."""
