@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from agent.models import Usage
+
 
 class DigestError(Exception):
     """Base for expected failures; `exit_code` is what the CLI returns."""
@@ -27,15 +35,46 @@ class NoSourceReadError(SourceError):
     exit_code = 3
 
 
+@dataclass(frozen=True)
+class FailedAttempt:
+    """One model call whose answer was not used (as instructor's retry exception keeps them)."""
+
+    number: int  # which call to the model for this question: 1 for the first
+    error: str  # one line: why the answer was not used
+    raw: str | None = None  # the answer as it came, when there was one
+
+
 class ModelError(DigestError):
-    """The language model failed after retries; carries the evidence."""
+    """The language model failed after retries; carries the evidence: `attempts`, the
+    `failed` ones (number, error, raw answer), the `last_raw` answer and the `usage` spent
+    on them (None when no call was answered)."""
 
     exit_code = 1
 
-    def __init__(self, message: str, *, attempts: int = 0, last_raw: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        attempts: int = 0,
+        last_raw: str | None = None,
+        usage: Usage | None = None,
+        failed: Sequence[FailedAttempt] = (),
+    ) -> None:
         super().__init__(message)
         self.attempts = attempts
         self.last_raw = last_raw
+        self.usage = usage
+        self.failed = tuple(failed)
+
+    def after(self, usage: Usage, failed: Sequence[FailedAttempt], calls_before: int) -> None:
+        """Add what an outer loop spent and tried before the call that raised this error; this
+        error's own attempts are renumbered to follow the `calls_before` calls."""
+        if usage.calls or usage.cache_hits:
+            self.usage = usage if self.usage is None else usage + self.usage
+        shifted = tuple(
+            FailedAttempt(a.number + calls_before, a.error, a.raw) for a in self.failed
+        )
+        self.failed = (*failed, *shifted)
 
 
 class DeliveryError(DigestError):

@@ -302,6 +302,10 @@ def test_unparseable_answer_raises_invalid_answer_after_reasks() -> None:
         asyncio.run(Grouper(asker(max_reasks=2)).group(model, SMALL))
     assert len(model.requests) == 3
     assert info.value.attempts == 3 and info.value.last_raw == '{"themes": ['
+    # instructor-style evidence: every answer that failed, numbered, with its error and raw text
+    assert [(a.number, a.raw) for a in info.value.failed] == [(n, '{"themes": [') for n in (1, 2, 3)]
+    assert all("JSON" in a.error for a in info.value.failed)
+    assert info.value.usage is not None and info.value.usage.calls == 3
 
 
 def test_over_long_strings_are_clipped_not_reasked() -> None:
@@ -431,6 +435,7 @@ def test_chain_invalid_answers_fall_back() -> None:
     out = run_chain([ScriptedModel("a", lambda r: "not json"), ScriptedModel("b")])
     assert out.answered_by == "fallback model b"
     assert "invalid after 2 re-ask" in out.failures[0]
+    assert out.failures[0].endswith("(spent 3 calls, 306 tokens)")  # the note says what it cost
 
 
 # -- budgets, map-reduce, splitting, concurrency ----------------------------------------------------

@@ -411,6 +411,13 @@ def test_length_retries_once_with_more_tokens_then_truncated(
     first, second = (r.body["max_tokens"] for r in srv.chat_requests)
     assert (first, second) == (300, 600)
     assert error.attempts == 2 and error.last_raw == '{"themes": [{"title": "'
+    # the evidence: both calls were paid for, and each cut-off answer is kept with its number
+    assert error.usage is not None and error.usage.calls == 2
+    assert [(a.number, a.raw) for a in error.failed] == [
+        (1, '{"themes": ['),
+        (2, '{"themes": [{"title": "'),
+    ]
+    assert error.failed[0].error == "cut off at 300 output tokens"
 
 
 def test_length_then_complete_answer(srv: FakeOpenAIServer, ft: FakeTime) -> None:

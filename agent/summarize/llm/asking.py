@@ -13,6 +13,10 @@ The one loop every step uses (grouping, merge, blurbs, headline, overview, queri
         step's deterministic repair (Reply.valid is False), or raise InvalidAnswer (a
         ModelError, so the fallback chain takes over) when not even that parses.
 
+Every ModelError out of here carries what the question spent (`usage`) and each answer that
+was not used (`failed`: call number, validation error, raw answer), as instructor's
+retry exception does; a step that cannot use a reply raises `reply.unusable(...)`.
+
 Transport retries (429, 5xx, timeouts) happen below this, inside `ChatModel.complete`.
 """
 
@@ -28,7 +32,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from agent.config import LLMSettings
-from agent.errors import ModelError
+from agent.errors import FailedAttempt, ModelError
+from agent.models import Usage
 from agent.summarize.llm import lenient_json, tokens
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
 from agent.summarize.llm.junk import JunkContext, shingles
@@ -39,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ERRORS_SHOWN = 8
 MAX_ERROR_CHARS = 1_500
+MAX_RAW_CHARS = 2_000  # of a raw answer kept as evidence
 SCHEMA_TOKENS = 300  # the answer schema sent with every call, without its id enum
 ID_TOKENS = 5  # each short id in the schema's enum ("P123", ...)
 
@@ -71,6 +77,24 @@ class Reply:
     reasks: int
     model: str
     raw: str
+    spent: Usage = field(default_factory=Usage)  # every answer to the question, re-asks included
+    failed: tuple[FailedAttempt, ...] = ()  # the answers before this one that failed validation
+
+    def unusable(self, message: str) -> InvalidAnswer:
+        """The error for a step that cannot use this reply, with the evidence."""
+        calls = max(answers_in(self.spent), self.reasks + 1)
+        return InvalidAnswer(
+            message,
+            attempts=self.reasks + 1,
+            last_raw=self.raw[:MAX_RAW_CHARS],
+            usage=self.spent,
+            failed=(*self.failed, FailedAttempt(calls, message, self.raw[:MAX_RAW_CHARS])),
+        )
+
+
+def answers_in(usage: Usage) -> int:
+    """How many answers a usage paid for: the calls made and the answers served from the cache."""
+    return usage.calls + usage.cache_hits
 
 
 def even_parts(count: int, parts: int) -> list[range]:
@@ -262,14 +286,26 @@ class Asker:
         messages = self.messages(q.user)
         context = self.junk_context(q)
         reasks = 0
+        spent = Usage()
+        failed: list[FailedAttempt] = []
         while True:
-            answer = await model.complete(self._request(q, messages))
+            try:
+                answer = await model.complete(self._request(q, messages))
+            except ModelError as exc:
+                exc.after(spent, failed, calls_before=answers_in(spent))
+                raise
+            spent = spent + answer.usage
             if self.on_answer is not None:
                 self.on_answer(model, answer)
             value, error = check(q.schema, answer.text, context)
             if error is None:
                 answer.validated()
-                return Reply(value, True, None, reasks, answer.model, answer.text)
+                return Reply(
+                    value, True, None, reasks, answer.model, answer.text, spent, tuple(failed)
+                )
+            failed.append(
+                FailedAttempt(answers_in(spent), error.splitlines()[0], answer.text[:MAX_RAW_CHARS])
+            )
             logger.info(
                 "%s: answer from %s invalid (%d re-asks so far)", q.step, model.name, reasks
             )
@@ -279,23 +315,35 @@ class Asker:
             )
             room = self.settings.context_window - q.max_output_tokens
             if reasks >= self.settings.max_reasks or self.estimate(retry) > room:
-                return self._salvage(q, answer, error, reasks, context)
+                return self._salvage(q, answer, error, context, spent, failed)
             messages, reasks = retry, reasks + 1
 
     def _salvage(
-        self, q: Question, answer: ChatAnswer, error: str, reasks: int, context: JunkContext
+        self,
+        q: Question,
+        answer: ChatAnswer,
+        error: str,
+        context: JunkContext,
+        spent: Usage,
+        failed: list[FailedAttempt],
     ) -> Reply:
+        reasks = len(failed) - 1
         if q.lenient is not None:
             try:
                 value = q.lenient.model_validate(lenient_json.parse(answer.text), context=context)
             except (ValidationError, lenient_json.NotJson):
                 pass
             else:
-                return Reply(value, False, error, reasks, answer.model, answer.text)
+                earlier = tuple(failed[:-1])
+                return Reply(
+                    value, False, error, reasks, answer.model, answer.text, spent, earlier
+                )
         raise InvalidAnswer(
             f"{q.step}: answer invalid after {reasks} re-ask(s): {error.splitlines()[0]}",
             attempts=reasks + 1,
-            last_raw=answer.text[:2_000],
+            last_raw=answer.text[:MAX_RAW_CHARS],
+            usage=spent,
+            failed=failed,
         )
 
 

@@ -18,11 +18,12 @@ from typing import Generic, TypeVar
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from agent.errors import ModelError
-from agent.models import DegradedNote, EngineName
+from agent.models import DegradedNote, EngineName, Usage
 from agent.one_line import one_line
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
 from agent.summarize.llm.concurrency import AdaptiveLimit
 from agent.summarize.llm.errors import CostCapReached
+from agent.wording import plural
 
 P = TypeVar("P")
 O = TypeVar("O")
@@ -66,13 +67,24 @@ def link_name(index: int, model: ChatModel) -> str:
 
 
 def failure_reason(link: str, exc: ModelError) -> str:
-    """One line: which link failed and why ("cost cap reached" for the cost cap)."""
+    """One line: which link failed, why ("cost cap reached" for the cost cap) and what its
+    answers cost before it gave up, when any were answered."""
     if isinstance(exc, CostCapReached):
-        return f"{link}: cost cap reached"
+        return f"{link}: cost cap reached" + spent_note(exc.usage)
     text = one_line(exc, 10_000) or type(exc).__name__
     model = link.rsplit(" ", 1)[-1]
     text = text.removeprefix(f"{model}: ")  # the link already names the model
-    return f"{link}: {one_line(text, 240)}"
+    return f"{link}: {one_line(text, 240)}" + spent_note(exc.usage)
+
+
+def spent_note(usage: Usage | None) -> str:
+    """' (spent 3 calls, 1,234 tokens, $0.0012)' for answers that were paid for, else ''."""
+    if usage is None or not usage.calls:
+        return ""
+    parts = [plural(usage.calls, "call"), plural(usage.input_tokens + usage.output_tokens, "token")]
+    if usage.cost_usd:
+        parts.append(f"${usage.cost_usd:.4f}")
+    return f" (spent {', '.join(parts)})"
 
 
 def build_chain(

@@ -9,6 +9,9 @@ A turn is one request to the model (with the transport's retries below it), read
         else AnswerTruncated;
     an empty answer -> once more, then ModelUnavailable;
     else the ChatAnswer, with the usage of every turn it took.
+
+A failure carries the evidence (`ModelError.usage` and `.failed`): what the turns before it
+spent, and each unused turn's number, reason and raw answer.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
+from agent.errors import FailedAttempt, ModelError
 from agent.models import Usage
+from agent.one_line import one_line
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
 from agent.summarize.llm.errors import AnswerTruncated, ModelRefused, ModelUnavailable
 from agent.summarize.llm.meter import UsageMeter
@@ -68,9 +73,17 @@ class MeteredChatModel(ChatModel):
         turns = 0
         asked_larger = asked_again = False
         last_raw: str | None = None
+        failed: list[FailedAttempt] = []
         while True:
-            self.meter.check(self.name, input_estimate, max_tokens)
-            turn = await take_turn(max_tokens, turns)
+            try:
+                self.meter.check(self.name, input_estimate, max_tokens)
+                turn = await take_turn(max_tokens, turns)
+            except ModelError as exc:
+                if turns:
+                    exc.usage = usage if exc.usage is None else usage + exc.usage
+                    why = one_line(exc) or type(exc).__name__
+                    exc.failed = (*failed, *exc.failed, FailedAttempt(turns + 1, why))
+                raise
             turns += 1
             self.meter.add(turn.priced_as, turn.usage)
             usage = usage + self.meter.priced(turn.priced_as, turn.usage)
@@ -79,10 +92,15 @@ class MeteredChatModel(ChatModel):
                     f"{self.name} refused the {request.step} request: {turn.refusal}",
                     attempts=turns,
                     last_raw=turn.refusal_text,
+                    usage=usage,
+                    failed=(*failed, FailedAttempt(turns, "refused", turn.refusal_text)),
                 )
             last_raw = turn.text or last_raw
             if turn.cut_off:
                 larger = self.larger_output_limit(max_tokens, input_estimate)
+                limit = f" at {max_tokens} output tokens" if self.sends_output_limit else ""
+                cut = f"cut off{limit}"
+                failed.append(FailedAttempt(turns, cut, turn.text or None))
                 if not asked_larger and larger is not None and larger > max_tokens:
                     asked_larger = True
                     logger.info(
@@ -94,13 +112,15 @@ class MeteredChatModel(ChatModel):
                     )
                     max_tokens = larger
                     continue
-                limit = f" at {max_tokens} output tokens" if self.sends_output_limit else ""
                 raise AnswerTruncated(
-                    f"{self.name}: the {request.step} answer was cut off{limit}",
+                    f"{self.name}: the {request.step} answer was {cut}",
                     attempts=turns,
                     last_raw=last_raw,
+                    usage=usage,
+                    failed=failed,
                 )
             if not turn.text.strip():
+                failed.append(FailedAttempt(turns, "empty answer", turn.text or None))
                 if not asked_again:
                     asked_again = True
                     logger.info("%s: empty %s answer; asking once more", self.name, request.step)
@@ -108,6 +128,8 @@ class MeteredChatModel(ChatModel):
                 raise ModelUnavailable(
                     f"{self.name}: empty answer to the {request.step} request twice",
                     attempts=turns,
+                    usage=usage,
+                    failed=failed,
                 )
             wall = round(time.monotonic() - started, 3)
             return ChatAnswer(

@@ -1,12 +1,18 @@
 """Errors of the language-model transport; all are `agent.errors.ModelError`.
 
-Each carries the evidence (`attempts`, `last_raw`) and never the API key: messages are built
+Each carries the evidence (`attempts`, `failed`, `last_raw`, `usage`) and never the API key: messages are built
 from status codes, exception class names and scrubbed server text only.
 """
 
 from __future__ import annotations
 
-from agent.errors import ModelError
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from agent.errors import FailedAttempt, ModelError
+
+if TYPE_CHECKING:
+    from agent.models import Usage
 
 
 class ModelUnavailable(ModelError):
@@ -19,8 +25,10 @@ class ModelUnavailable(ModelError):
         attempts: int = 0,
         last_raw: str | None = None,
         status_code: int | None = None,
+        usage: Usage | None = None,
+        failed: Sequence[FailedAttempt] = (),
     ) -> None:
-        super().__init__(message, attempts=attempts, last_raw=last_raw)
+        super().__init__(message, attempts=attempts, last_raw=last_raw, usage=usage, failed=failed)
         self.status_code = status_code
 
 

@@ -23,7 +23,6 @@ from agent.summarize.drafts import ThemeDraft
 from agent.summarize.llm.asking import (
     ID_TOKENS,
     Asker,
-    InvalidAnswer,
     Question,
     Reply,
     plan_calls,
@@ -181,10 +180,8 @@ class Grouper:
             limit = max_themes_for(len(papers)) if what == "paper" else MAX_THEMES
             groups, fixes = clean_groups(groups, sids, max_groups=limit)
         if not groups:
-            raise InvalidAnswer(
-                f"grouping: no usable theme in the answer ({reply.error or 'empty'})",
-                attempts=reply.reasks + 1,
-                last_raw=reply.raw[:2_000],
+            raise reply.unusable(
+                f"grouping: no usable theme in the answer ({reply.error or 'empty'})"
             )
         themes = [
             ThemeDraft(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from agent.models import Paper
 from agent.summarize import offline
 from agent.summarize.drafts import ThemeDraft
-from agent.summarize.llm.asking import Asker, InvalidAnswer, Question, Reply
+from agent.summarize.llm.asking import Asker, Question, Reply
 from agent.summarize.llm.chat import ChatModel
 from agent.summarize.llm.prompts import untrusted
 from agent.summarize.llm.repair import clip
@@ -72,7 +72,7 @@ def _views(
 def _text(reply: Reply, field: str, limit: int, step: str) -> str:
     text = clip(getattr(reply.value, field), limit)
     if not text:
-        raise InvalidAnswer(f"{step}: empty answer", attempts=reply.reasks + 1, last_raw=reply.raw)
+        raise reply.unusable(f"{step}: empty answer")
     return text
 
 
@@ -151,7 +151,7 @@ class ShortTexts:
             if query and query.lower() not in {q.lower() for q in found}:
                 found.append(query)
         if not found:
-            raise InvalidAnswer("expand_query: no usable query", last_raw=reply.raw)
+            raise reply.unusable("expand_query: no usable query")
         return found[:MAX_QUERIES]
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pydantic import Field, create_model
 
 from agent.models import Paper
-from agent.summarize.llm.asking import Asker, InvalidAnswer, Question, even_parts
+from agent.summarize.llm.asking import Asker, Question, even_parts
 from agent.summarize.llm.chat import ChatModel
 from agent.summarize.llm.prompts import untrusted
 from agent.summarize.llm.schemas import Strict, _enum, short_ids
@@ -77,7 +77,7 @@ class Reranker:
         by_sid = {sid: paper.id for sid, paper in zip(ids, data.papers, strict=True)}
         scores = {by_sid[item.id]: int(item.score) for item in reply.value.scores}
         if not scores:
-            raise InvalidAnswer("rerank: no scores", last_raw=reply.raw)
+            raise reply.unusable("rerank: no scores")
         return scores
 
     @staticmethod
