@@ -219,7 +219,7 @@ def daily(
     """Build today's digest: fetch, keep what is new, summarise, render, and send once.
     With [readers.NAME] tables, one digest per reader from one fetch."""
     from agent.pipeline import DailyOptions, run_daily
-    from agent.report import print_daily_outcome
+    from agent.terminal import print_daily_outcome
 
     settings = settings_from(
         config_path,
@@ -242,7 +242,7 @@ def daily(
     if settings.readers or readers:
         from agent.daily_readers import run_readers
         from agent.readers import chosen_readers
-        from agent.report import print_readers_outcome
+        from agent.terminal import print_readers_outcome
 
         chosen_readers(settings, readers)  # an unknown name stops here, before the lock
         with out.status("starting", spinner="dots") as status:
@@ -303,7 +303,7 @@ def topic(
 ) -> None:
     """What is new on QUERY? Finds papers (stored, sample, arXiv), groups and explains them."""
     from agent.readers import one_reader
-    from agent.report import print_digest
+    from agent.terminal import print_digest
     from agent.topic import TopicOptions, emit_topic, run_topic
 
     chosen = one_reader(settings_from(config_path, verbose, engine=engine), reader, required=False)
@@ -463,7 +463,7 @@ def outbox_list(config_path: Path | None, verbose: bool) -> None:
 @expected_errors
 def archive(open_browser: bool, config_path: Path | None, verbose: bool) -> None:
     """Print (or open) the archive of past digests: DIGEST_HOME/archive/index.html."""
-    from agent.archive import rebuild_index
+    from agent.deliver.archive import rebuild_index
 
     settings = settings_from(config_path, verbose)
     index = rebuild_index(settings.home)

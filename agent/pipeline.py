@@ -366,7 +366,7 @@ def digest_for(
 ) -> RunOutcome:
     """Summarise, render, archive, send and mark one reader's selection. `spent` is what the
     run spent before (other readers), left out of the cost cap."""
-    from agent.archive import archive_digest
+    from agent.deliver.archive import archive_digest
     from agent.render import write_digest_files
     from agent.select.reader import COLD_START_HINT
 
@@ -530,7 +530,7 @@ def _minus_spent(settings: Settings, spent: Usage) -> Settings:
 
 def mark_flushed_digests(home: Path, store: Store, digest_keys: Sequence[str]) -> int:
     """After `outbox flush` delivered a spooled daily digest, mark its papers as digested."""
-    from agent.archive import archived_paper_refs
+    from agent.deliver.archive import archived_paper_refs
 
     marked = 0
     for key in sorted(set(digest_keys)):

@@ -210,7 +210,7 @@ def emit_topic(
     reader: str = "",
 ) -> list[str]:
     """Write or print the topic digest in the asked format, send it if asked; lines to print."""
-    from agent.archive import archive_digest
+    from agent.deliver.archive import archive_digest
     from agent.pipeline import reader_dir, send_digest
     from agent.render import digest_to_json, render_markdown, write_digest_files
 

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ENTRY_POINTS = {
     "digest --help (agent.cli)": "import agent.cli",
     "digest daily, offline": (
-        "import agent.cli, agent.pipeline, agent.report, agent.summarize.offline, "
+        "import agent.cli, agent.pipeline, agent.terminal, agent.summarize.offline, "
         "agent.sources.local, agent.render"
     ),
 }

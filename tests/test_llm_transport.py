@@ -29,7 +29,7 @@ from agent.summarize.llm.factory import build_chat_models
 from agent.summarize.llm.langchain_chat import LangChainChatModel
 from agent.summarize.llm.meter import UsageMeter
 from agent.summarize.llm.openai_chat import LOCAL_SERVER_KEY, OpenAIChatModel
-from agent.summarize.llm.retry import RunClock, describe, retry_after_seconds
+from agent.summarize.llm.retry import RunClock, describe_transport_error, retry_after_seconds
 from agent.summarize.llm.tokens import OFFLINE_ENV
 from tests.fakes.openai_server import FakeOpenAIServer, Fault, Reply
 
@@ -716,5 +716,5 @@ def test_retry_after_http_date_in_the_past_is_zero() -> None:
 def test_describe_masks_key_like_tokens() -> None:
     error = _Err({})
     error.body = {"message": "bad key sk-proj-abcdefghijklmnop given"}  # type: ignore[attr-defined]
-    text = describe(error)
+    text = describe_transport_error(error)
     assert "abcdefghijkl" not in text and "HTTP 429" in text

@@ -121,7 +121,7 @@ CRASH_POINTS = [
     "agent.pipeline.select_papers",
     "agent.pipeline.summarize",
     "agent.render.write_digest_files",
-    "agent.archive.archive_digest",
+    "agent.deliver.archive.archive_digest",
     "agent.pipeline.send_digest",
     "agent.store.Store.record_sent",
     "agent.store.Store.mark_seen",

@@ -13,7 +13,7 @@ from rich.console import Console
 from agent.config import load_settings
 from agent.models import DegradedNote, SourceHealth, Usage
 from agent.pipeline import DailyOptions, run_daily
-from agent.report import health_lines, print_daily_outcome, usage_line
+from agent.terminal import health_lines, print_daily_outcome, usage_line
 from agent.wording import plural
 from tests.fakes.http_server import Reply, ScriptedHttpServer
 

@@ -1,6 +1,6 @@
 """The render stage: a Digest in; HTML and text parts, an email message, digest.json out."""
 
-from agent.render.archive import ArchiveEntry, render_archive_index
+from agent.render.archive_page import ArchiveEntry, render_archive_index
 from agent.render.files import DigestFiles, write_digest_files
 from agent.render.html import MAX_HTML_BYTES, RenderedHtml, render_html
 from agent.render.json_export import SCHEMA_VERSION, digest_to_json

@@ -120,7 +120,7 @@ def plan_calls(costs: Sequence[int], room: int, per_call: int) -> list[range]:
         parts += 1
 
 
-def describe(error: ValidationError) -> str:
+def validation_feedback(error: ValidationError) -> str:
     """A validation error as a short message a model can act on (and a reader can follow)."""
     lines = []
     for item in error.errors(include_url=False)[:MAX_ERRORS_SHOWN]:
@@ -178,7 +178,7 @@ def check(schema: type[BaseModel], text: str, context: JunkContext) -> tuple[Any
     try:
         return _validate(schema, data, context), None
     except ValidationError as exc:
-        return None, describe(exc)
+        return None, validation_feedback(exc)
 
 
 def _clip_at(data: Any, loc: tuple[Any, ...], max_chars: int) -> None:
@@ -355,7 +355,7 @@ __all__ = [
     "Question",
     "Reply",
     "check",
-    "describe",
     "even_parts",
     "plan_calls",
+    "validation_feedback",
 ]

@@ -20,8 +20,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from agent.errors import ModelError
 from agent.models import DegradedNote, EngineName, Usage
 from agent.one_line import one_line
-from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
-from agent.summarize.llm.concurrency import AdaptiveLimit
+from agent.summarize.llm.chat import ChatModel
 from agent.summarize.llm.errors import CostCapReached
 from agent.wording import plural
 
@@ -116,20 +115,6 @@ def build_chain(
     return links[0].with_fallbacks(links[1:], exceptions_to_handle=(ModelError,))
 
 
-class Limited(ChatModel):
-    """A model whose calls share one adaptive limit: at most settings.llm.concurrency in
-    flight, fewer while the provider answers 429 (see `concurrency`)."""
-
-    def __init__(self, inner: ChatModel, limit: AdaptiveLimit) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self._limit = limit
-
-    async def complete(self, request: ChatRequest) -> ChatAnswer:
-        async with self._limit.slot():
-            return await self.inner.complete(request)
-
-
 async def gather_or_cancel(awaitables: Iterable[Awaitable[T]]) -> list[T]:
     """Run concurrently; on the first exception cancel the rest and raise it (as itself, not
     as an ExceptionGroup, so that `with_fallbacks` sees the ModelError)."""
@@ -154,7 +139,6 @@ async def gather_or_cancel(awaitables: Iterable[Awaitable[T]]) -> list[T]:
 
 __all__ = [
     "OFFLINE",
-    "Limited",
     "Outcome",
     "StepCall",
     "build_chain",

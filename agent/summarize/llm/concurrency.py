@@ -7,7 +7,8 @@ back, never past the configured number. The retry layer reports 429s and, while 
 call waits to retry, gives its slot back (`backoff_sleep`), so that the run really sends less.
 (A call retrying a 5xx keeps its slot: that is no reason to send more.)
 The slot of the call running in the current task is found through a context variable, so the
-layers between the engine's `Limited` wrapper and the transport need not know about it.
+layers between the engine's `ConcurrencyLimitedModel` wrapper and the transport need not know
+about it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import asyncio
 import contextvars
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+
+from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
 
 _SLOT: contextvars.ContextVar[_Slot | None] = contextvars.ContextVar(
     "model_call_slot", default=None
@@ -134,4 +137,24 @@ def keeping_slot() -> Iterator[None]:
         slot.keep = before
 
 
-__all__ = ["AdaptiveLimit", "backoff_sleep", "keeping_slot", "note_retry"]
+class ConcurrencyLimitedModel(ChatModel):
+    """A model whose calls take a slot of one shared `AdaptiveLimit`: at most
+    settings.llm.concurrency in flight, fewer while the provider answers 429."""
+
+    def __init__(self, inner: ChatModel, limit: AdaptiveLimit) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self._limit = limit
+
+    async def complete(self, request: ChatRequest) -> ChatAnswer:
+        async with self._limit.slot():
+            return await self.inner.complete(request)
+
+
+__all__ = [
+    "AdaptiveLimit",
+    "ConcurrencyLimitedModel",
+    "backoff_sleep",
+    "keeping_slot",
+    "note_retry",
+]

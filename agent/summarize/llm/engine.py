@@ -22,15 +22,16 @@ from agent.summarize.llm.asking import Asker
 from agent.summarize.llm.batch import BatchChatModel
 from agent.summarize.llm.blurb_cache import BlurbCache
 from agent.summarize.llm.blurbs import Blurbed, BlurbWriter
-from agent.summarize.llm.chain import OFFLINE, Limited, Outcome, StepCall, build_chain, link_name
+from agent.summarize.llm.chain import OFFLINE, Outcome, StepCall, build_chain, link_name
 from agent.summarize.llm.chat import ChatAnswer, ChatModel
-from agent.summarize.llm.concurrency import AdaptiveLimit
+from agent.summarize.llm.concurrency import AdaptiveLimit, ConcurrencyLimitedModel
 from agent.summarize.llm.grouping import Grouper, Grouping
-from agent.summarize.llm.headline import HeadlineInput, OverviewInput, ShortTexts
+from agent.summarize.llm.headline import HeadlineInput, HeadlineWriter, OverviewInput
 from agent.summarize.llm.local import with_local_defaults
 from agent.summarize.llm.meter import UsageMeter
 from agent.summarize.llm.progress import CallProgress, Counted, Report
 from agent.summarize.llm.prompts import PromptSet
+from agent.summarize.llm.query_expansion import QueryExpander
 from agent.summarize.llm.rerank import Reranker, RerankInput, batches
 
 if TYPE_CHECKING:
@@ -117,9 +118,9 @@ class LLMEngine:
 
     def _limited(self) -> list[ChatModel]:
         self.limit = AdaptiveLimit(self.settings.llm.concurrency)
-        limited: list[ChatModel] = [Limited(m, self.limit) for m in self.models]
+        limited: list[ChatModel] = [ConcurrencyLimitedModel(m, self.limit) for m in self.models]
         if self.batch is not None:  # the primary batches a stage at once; fallbacks do not
-            limited[0] = Limited(self.models[0], AdaptiveLimit(BATCH_SLOTS))
+            limited[0] = ConcurrencyLimitedModel(self.models[0], AdaptiveLimit(BATCH_SLOTS))
         if self.progress is not None:
             last = len(limited) - 1
             limited = [
@@ -180,7 +181,7 @@ class LLMEngine:
     async def _run(self, papers: list[Paper], topic: str | None) -> Summary:
         models = self._limited()
         asker = self._asker()
-        grouper, texts = Grouper(asker), ShortTexts(asker)
+        grouper, texts = Grouper(asker), HeadlineWriter(asker)
         writer = BlurbWriter(asker, self.blurb_cache)
         by_id = {p.id: p for p in papers}
 
@@ -320,8 +321,8 @@ class LLMEngine:
 
     async def expand_query(self, topic: str) -> list[str]:
         """2-4 arXiv search queries for a topic; ``[topic]`` when no model answers."""
-        texts = ShortTexts(self._asker())
-        chain = build_chain("expand_query", self._limited(), texts.queries, lambda t: [t])
+        expander = QueryExpander(self._asker())
+        chain = build_chain("expand_query", self._limited(), expander.expand, lambda t: [t])
         try:
             outcome: Outcome[list[str]] = await chain.ainvoke(StepCall(topic))
         finally:

@@ -1,5 +1,5 @@
-"""The short-text steps: the headline ("today at a glance"), the topic overview, and the arXiv
-queries a topic expands to. Each is one call over the themes (not the abstracts)."""
+"""The short-text steps: the headline ("today at a glance") and the topic overview. Each is one
+call over the themes (not the abstracts). A topic's search queries are in `query_expansion`."""
 
 from __future__ import annotations
 
@@ -15,21 +15,15 @@ from agent.summarize.llm.prompts import untrusted
 from agent.summarize.llm.repair import clip
 from agent.summarize.llm.schemas import (
     HEADLINE_CHARS,
-    MAX_QUERIES,
-    MIN_QUERIES,
     OVERVIEW_CHARS,
-    QUERY_CHARS,
     Headline,
     LenientHeadline,
     LenientOverview,
-    LenientQueries,
     Overview,
-    Queries,
 )
 
 HEADLINE_OUTPUT_TOKENS = HEADLINE_CHARS // 3 + 40
 OVERVIEW_OUTPUT_TOKENS = OVERVIEW_CHARS // 3 + 40
-QUERIES_OUTPUT_TOKENS = MAX_QUERIES * QUERY_CHARS // 3 + 40
 OVERVIEW_TITLES_PER_THEME = (8, 3, 0)  # tried in turn until the prompt fits the budget
 
 
@@ -76,8 +70,8 @@ def _text(reply: Reply, field: str, limit: int, step: str) -> str:
     return text
 
 
-class ShortTexts:
-    """Headline, overview and queries with a model; the offline counterparts beside them."""
+class HeadlineWriter:
+    """Headline and overview with a model; the offline counterparts beside them."""
 
     def __init__(self, asker: Asker) -> None:
         self.asker = asker
@@ -128,31 +122,5 @@ class ShortTexts:
     def offline_overview(data: OverviewInput) -> str:
         return offline.write_overview(data.topic, data.themes, data.papers_by_id)
 
-    async def queries(self, model: ChatModel, topic: str) -> list[str]:
-        user = self.asker.prompts.render(
-            "expand_query",
-            topic=untrusted(topic),
-            min_queries=MIN_QUERIES,
-            max_queries=MAX_QUERIES,
-        )
-        question = Question(
-            step="expand_query",
-            prompt="expand_query",
-            user=user,
-            schema=Queries,
-            lenient=LenientQueries,
-            max_output_tokens=self.asker.output_tokens(QUERIES_OUTPUT_TOKENS),
-            topic=topic,
-        )
-        reply = await self.asker.ask(model, question)
-        found: list[str] = []
-        for query in reply.value.queries:
-            query = clip(query, QUERY_CHARS)
-            if query and query.lower() not in {q.lower() for q in found}:
-                found.append(query)
-        if not found:
-            raise reply.unusable("expand_query: no usable query")
-        return found[:MAX_QUERIES]
 
-
-__all__ = ["HeadlineInput", "OverviewInput", "ShortTexts"]
+__all__ = ["HeadlineInput", "HeadlineWriter", "OverviewInput"]

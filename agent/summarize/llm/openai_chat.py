@@ -24,7 +24,7 @@ from agent.summarize.llm.concurrency import keeping_slot
 from agent.summarize.llm.dialects import ORDER, DialectMemory
 from agent.summarize.llm.errors import ModelUnavailable
 from agent.summarize.llm.meter import UsageMeter
-from agent.summarize.llm.retry import RunClock, Sleep, TransportPolicy, describe
+from agent.summarize.llm.retry import RunClock, Sleep, TransportPolicy, describe_transport_error
 from agent.summarize.llm.tokens import estimate_input_tokens
 from agent.summarize.llm.transport import CappedTransport
 
@@ -207,7 +207,7 @@ class OpenAIChatModel(MeteredChatModel):
             return await self._create(params, max_tokens)
         except openai.APIStatusError as exc:
             if dialects.is_rejection(exc.status_code, proven=proven):
-                raise _Rejected(describe(exc), exc.status_code) from None
+                raise _Rejected(describe_transport_error(exc), exc.status_code) from None
             failed: list[Exception] = [exc]
         except Exception as exc:  # noqa: BLE001 (classified by the retries below)
             failed = [exc]

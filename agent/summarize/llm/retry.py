@@ -181,7 +181,7 @@ def scrub(text: str, secrets: Sequence[str] = ()) -> str:
     return one_line(_SECRET_LIKE.sub(lambda m: f"{m.group(1)}-***", text), _MAX_DETAIL)
 
 
-def describe(exc: BaseException, secrets: Sequence[str] = ()) -> str:
+def describe_transport_error(exc: BaseException, secrets: Sequence[str] = ()) -> str:
     """A one-line description of a transport error that never contains the key."""
     big = too_large(exc)
     if big is not None:
@@ -325,7 +325,7 @@ class TransportPolicy:
             logger.info(
                 "%s: %s; retry %d of %d in %.1f s",
                 model,
-                describe(exc, self._secrets) if exc else "failed",
+                describe_transport_error(exc, self._secrets) if exc else "failed",
                 state.attempt_number,
                 self.max_attempts - 1,
                 state.upcoming_sleep,
@@ -347,7 +347,7 @@ class TransportPolicy:
             raise self._unavailable(model, exc, attempts) from None
 
     def _unavailable(self, model: str, exc: BaseException, attempts: int) -> ModelUnavailable:
-        what = describe(exc, self._secrets)
+        what = describe_transport_error(exc, self._secrets)
         if not is_retryable(exc):
             message = f"{model}: {what} (not retried)"
         elif attempts >= self.max_attempts:
@@ -373,7 +373,7 @@ __all__ = [
     "CircuitBreaker",
     "RunClock",
     "TransportPolicy",
-    "describe",
+    "describe_transport_error",
     "is_retryable",
     "retry_after_seconds",
     "scrub",
