@@ -405,20 +405,11 @@ def _paper_view(
     )
 
 
-def build_view(
-    digest: Digest,
-    *,
-    shrunk: Collection[tuple[int, int]] = frozenset(),
-    also_new_limit: int | None = None,
-    extra_notices: Iterable[str] = (),
-) -> DigestView:
-    """The digest as the templates see it; `shrunk` papers show their titles only."""
-    shrunk = set(shrunk)
+def _theme_views(digest: Digest, shrunk: set[tuple[int, int]]) -> tuple[ThemeView, ...]:
+    """Each theme with its papers (titles only for the `shrunk` ones) and its own notes."""
     notes_by_scope: dict[str, list[DegradedNote]] = {}
     for note in digest.degraded:
         notes_by_scope.setdefault(note.scope, []).append(note)
-    theme_titles = {t.title for t in digest.themes}
-
     themes: list[ThemeView] = []
     for ti, theme in enumerate(digest.themes):
         paper_views = tuple(
@@ -447,57 +438,76 @@ def build_view(
                 ),
             )
         )
+    return tuple(themes)
 
-    also_new = tuple(_paper_view(pid, digest.papers) for pid in digest.also_new)
-    if also_new_limit is not None:
-        also_new = also_new[:also_new_limit]
-    updated = tuple(_paper_view(pid, digest.papers) for pid in digest.updated)
 
-    # Notes scoped to a theme are told in that theme; the rest near the top.
+def _top_notes(digest: Digest) -> tuple[str, ...]:
+    """Notes scoped to a theme are told in that theme; the rest (and the offline banner) near
+    the top."""
+    theme_titles = {t.title for t in digest.themes}
     banner = offline_banner(digest)
-    degraded_notes = (*((banner,) if banner else ()), *(
+    return (*((banner,) if banner else ()), *(
         note_sentence(n) for n in digest.degraded if n.scope not in theme_titles
     ))
-    headline = one_line(digest.headline)
-    date_short = format_date(digest.date)
-    if digest.kind == "topic" and one_line(digest.topic):
-        topic = one_line(digest.topic)
-        title = topic[0].upper() + topic[1:]
-    else:
-        title = "Today at a glance"
+
+
+def _title(digest: Digest) -> str:
+    """The topic, capitalised, for a topic digest; else "Today at a glance"."""
+    topic = one_line(digest.topic)
+    if digest.kind == "topic" and topic:
+        return topic[0].upper() + topic[1:]
+    return "Today at a glance"
+
+
+def _summary_line(digest: Digest) -> str:
+    """'12 papers in 4 themes, 2 under Other, and 5 more listed by title' and its variants."""
     n_papers = digest.paper_count
     n_blurbed = n_papers - len(digest.also_new)
     if n_papers == 0:
-        summary_line = "No new papers."
-    elif not digest.themes:
-        summary_line = f"{plural(n_papers, 'paper')}, listed by title"
-    else:
-        named = [t for t in digest.themes if t.title != _OTHER]
-        other = sum(len(t.papers) for t in digest.themes if t.title == _OTHER)
-        summary_line = f"{plural(n_blurbed, 'paper')} in {plural(len(named), 'theme')}"
-        if other:  # said as the headline says it: Other is not one of the themes
-            summary_line += f", {other:,} under Other" if named else ""
-            if not named:
-                summary_line = f"{plural(n_blurbed, 'paper')}, none in a clear theme"
-        if digest.also_new:
-            summary_line += f", and {len(digest.also_new):,} more listed by title"
+        return "No new papers."
+    if not digest.themes:
+        return f"{plural(n_papers, 'paper')}, listed by title"
+    named = [t for t in digest.themes if t.title != _OTHER]
+    other = sum(len(t.papers) for t in digest.themes if t.title == _OTHER)
+    summary_line = f"{plural(n_blurbed, 'paper')} in {plural(len(named), 'theme')}"
+    if other:  # said as the headline says it: Other is not one of the themes
+        summary_line += f", {other:,} under Other" if named else ""
+        if not named:
+            summary_line = f"{plural(n_blurbed, 'paper')}, none in a clear theme"
+    if digest.also_new:
+        summary_line += f", and {len(digest.also_new):,} more listed by title"
+    return summary_line
+
+
+def build_view(
+    digest: Digest,
+    *,
+    shrunk: Collection[tuple[int, int]] = frozenset(),
+    also_new_limit: int | None = None,
+    extra_notices: Iterable[str] = (),
+) -> DigestView:
+    """The digest as the templates see it; `shrunk` papers show their titles only."""
+    also_new = tuple(_paper_view(pid, digest.papers) for pid in digest.also_new)
+    if also_new_limit is not None:
+        also_new = also_new[:also_new_limit]
+    headline = one_line(digest.headline)
     return DigestView(
         kind=digest.kind,
         topic=one_line(digest.topic) or None,
-        date_short=date_short,
+        date_short=format_date(digest.date),
         date_long=format_date(digest.date, long=True),
-        title=title,
+        title=_title(digest),
         headline=headline,
         overview=one_line(digest.overview) or None,
         preheader=clip(headline, PREHEADER_MAX),
-        summary_line=summary_line,
+        summary_line=_summary_line(digest),
         notices=tuple(one_line(n) for n in (*digest.notices, *extra_notices) if one_line(n)),
-        degraded_notes=degraded_notes,
-        themes=tuple(themes),
+        degraded_notes=_top_notes(digest),
+        themes=_theme_views(digest, set(shrunk)),
         also_new=also_new,
         also_new_total=len(digest.also_new),
         also_label="Also found" if digest.kind == "topic" else "Also new today",
-        updated=updated,
+        updated=tuple(_paper_view(pid, digest.papers) for pid in digest.updated),
         engine_sentence=engine_sentence(digest.engine, digest.model_run),
         usage=tuple(
             usage_parts(
@@ -507,6 +517,6 @@ def build_view(
         ),
         mark_offline=digest.engine != "offline",
         health=tuple(HealthView(h.name, h.status, health_sentence(h)) for h in digest.health),
-        paper_count=n_papers,
+        paper_count=digest.paper_count,
         hint=one_line(digest.hint) or None,
     )

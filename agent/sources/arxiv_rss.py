@@ -113,11 +113,37 @@ def parse_rss(text: str, *, source: str) -> list[Paper]:
 def _paper(entry: Any, source: str, index: int) -> Paper:
     description = html_text(entry.get("summary") or "")
     header = _HEADER_RE.match(description)
-    abstract = description[header.end() :] if header else description
+    abstract = clean_text(description[header.end() :] if header else description)
     raw_title = html_text(entry.get("title") or "")
     old = _OLD_TITLE_RE.search(raw_title)
     title = clean_text(raw_title[: old.start()] if old else raw_title)
+    arxiv_id, version = _arxiv_id(entry, header, old, source, index)
+    if not title:
+        raise SourceError(f"{source}: item {index} ({arxiv_id}) has no title")
+    categories = _categories(entry, old)
+    return Paper(
+        id=arxiv_id,
+        version=version,
+        title=title,
+        abstract=abstract,
+        authors=_authors(entry),
+        categories=categories,
+        primary_category=categories[0] if categories else None,
+        url=abs_url(arxiv_id),
+        pdf_url=pdf_url(arxiv_id, version),
+        published=_when(entry, "published") or _when(entry, "updated"),
+        updated=_when(entry, "updated") if dict.get(entry, "published") else None,
+        source=source,
+        announce_type=_announce_type(entry, header, old) or None,
+        code_url=code_repo_url(abstract),
+    )
 
+
+def _arxiv_id(
+    entry: Any, header: re.Match[str] | None, old: re.Match[str] | None, source: str, index: int
+) -> tuple[str, int | None]:
+    """The id and version: from the entry's id, the description's header, the old-style title
+    or the link, the first that has one; SourceError when none has."""
     found = None
     for candidate in (
         entry.get("id"),
@@ -132,37 +158,27 @@ def _paper(entry: Any, source: str, index: int) -> Paper:
     arxiv_id, version = found
     if version is None:
         version = _version(header.group("id") if header else None, old)
-    if not title:
-        raise SourceError(f"{source}: item {index} ({arxiv_id}) has no title")
+    return arxiv_id, version
 
+
+def _announce_type(entry: Any, header: re.Match[str] | None, old: re.Match[str] | None) -> str:
+    """"new", "cross", "replace", ...: the arXiv field, else the header's, else the old title's."""
     announce = str(entry.get("arxiv_announce_type") or "").strip().lower()
     if not announce and header:
         announce = header.group("type").lower()
     if not announce and old:
         announce = _OLD_KINDS.get((old.group("kind") or "").lower() or None, "new")
+    return announce
 
+
+def _categories(entry: Any, old: re.Match[str] | None) -> tuple[str, ...]:
+    """The feed's category tags, else the category of an old-style title."""
     categories = unique(
         term for tag in entry.get("tags") or () if (term := str(tag.get("term") or "").strip())
     )
     if old and not categories:
         categories = (old.group("category").strip(),)
-    abstract = clean_text(abstract)
-    return Paper(
-        id=arxiv_id,
-        version=version,
-        title=title,
-        abstract=abstract,
-        authors=_authors(entry),
-        categories=categories,
-        primary_category=categories[0] if categories else None,
-        url=abs_url(arxiv_id),
-        pdf_url=pdf_url(arxiv_id, version),
-        published=_when(entry, "published") or _when(entry, "updated"),
-        updated=_when(entry, "updated") if dict.get(entry, "published") else None,
-        source=source,
-        announce_type=announce or None,
-        code_url=code_repo_url(abstract),
-    )
+    return categories
 
 
 def _version(header_id: str | None, old: re.Match[str] | None) -> int | None:

@@ -12,7 +12,7 @@ Order is the order of first appearance across the lists, so the result is stable
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from agent.models import Paper
 
@@ -33,34 +33,42 @@ def merge_key(paper_id: str) -> str:
     return paper_id.strip().lower()
 
 
+# Fields taken from the first copy that has them (the order of the lists is meaningful).
+_FIRST_NON_EMPTY = (
+    "authors",
+    "categories",
+    "primary_category",
+    "announce_type",
+    "published",
+    "code_url",
+    "hf_url",
+)
+_GREATEST = ("updated", "upvotes", "stars")  # the latest date, the highest count
+
+
 def _merge(copies: list[Paper]) -> Paper:
     first = copies[0]
-    versions = [p.version for p in copies if p.version is not None]
-    top = max(versions) if versions else None
+    top = _greatest(copies, "version")
     # The newest copies first, then the rest in order: fields of the newest version win.
     newest_first = [p for p in copies if p.version == top] + [p for p in copies if p.version != top]
-    upvotes = [p.upvotes for p in copies if p.upvotes is not None]
-    updated = [p.updated for p in copies if p.updated is not None]
-    stars = [p.stars for p in copies if p.stars is not None]
-    return first.model_copy(
-        update={
-            "version": top,
-            "title": _first(p.title for p in newest_first) or first.title,
-            "url": _first(p.url for p in newest_first),
-            "pdf_url": _first(p.pdf_url for p in newest_first),
-            "abstract": max((p.abstract for p in copies), key=len),
-            "authors": _first(p.authors for p in copies) or (),
-            "categories": _first(p.categories for p in copies) or (),
-            "primary_category": _first(p.primary_category for p in copies),
-            "announce_type": _first(p.announce_type for p in copies),
-            "published": _first(p.published for p in copies),
-            "updated": max(updated) if updated else None,
-            "upvotes": max(upvotes) if upvotes else None,
-            "stars": max(stars) if stars else None,
-            "code_url": _first(p.code_url for p in copies),
-            "hf_url": _first(p.hf_url for p in copies),
-        }
-    )
+    update: dict[str, object] = {
+        "version": top,
+        "title": _first(p.title for p in newest_first) or first.title,
+        "url": _first(p.url for p in newest_first),
+        "pdf_url": _first(p.pdf_url for p in newest_first),
+        "abstract": max((p.abstract for p in copies), key=len),
+    }
+    update |= {name: _first(getattr(p, name) for p in copies) for name in _FIRST_NON_EMPTY}
+    update |= {name: _greatest(copies, name) for name in _GREATEST}
+    update["authors"] = update["authors"] or ()
+    update["categories"] = update["categories"] or ()
+    return first.model_copy(update=update)
+
+
+def _greatest(copies: Sequence[Paper], name: str) -> Any:
+    """The largest non-None value of a field over the copies, or None."""
+    values = [value for p in copies if (value := getattr(p, name)) is not None]
+    return max(values) if values else None
 
 
 def _first(values: Iterable[T]) -> T | None:
