@@ -229,6 +229,47 @@ def _delta_interval(
     return difference_interval(values[BASELINE], values[CANDIDATE])
 
 
+def _row(scorer: Scorer, by_variant: Mapping[str, list[CaseResult]]) -> Row | None:
+    """One scorer over every case, per variant; the Δ interval when both sides repeated."""
+    stats = {
+        v: aggregate(by_variant.get(v, []), scorer.name) for v in (OFFLINE, BASELINE, CANDIDATE)
+    }
+    if not any(stats.values()):
+        return None
+    base, cand = stats[BASELINE], stats[CANDIDATE]
+    interval = None
+    if base and cand and base.repeats > 1 and cand.repeats > 1:
+        interval = _delta_interval(by_variant, scorer.name)
+    return Row(scorer, stats[OFFLINE], base, cand, interval)
+
+
+def _case_cell(
+    scorer: Scorer, mine: Mapping[str, list[CaseResult]], bar: float | None
+) -> CaseCell | None:
+    """One scorer on one case: each variant's mean and reason, against the case's bar."""
+    values, reasons = {}, {}
+    for variant, rs in mine.items():
+        mean, reason = _mean_by(rs, scorer.name)
+        if mean is not None:
+            values[variant], reasons[variant] = mean, reason
+    return CaseCell(scorer, values, reasons, bar) if values else None
+
+
+def _case_comparison(
+    name: str,
+    by_variant: Mapping[str, list[CaseResult]],
+    scorers: Sequence[Scorer],
+    bars: Mapping[str, float],
+) -> CaseComparison | None:
+    """One case: a cell per scorer, and each variant's first repeat (for its examples)."""
+    mine = {v: [r for r in rs if r.case == name] for v, rs in by_variant.items()}
+    cells = [_case_cell(scorer, mine, bars.get(scorer.name)) for scorer in scorers]
+    firsts = {v: min(rs, key=lambda r: r.repeat) for v, rs in mine.items() if rs}
+    if not firsts:
+        return None
+    return CaseComparison(name, tuple(c for c in cells if c is not None), firsts)
+
+
 def compare(
     results: Sequence[CaseResult],
     cases: Sequence[EvalCase] = (),
@@ -240,34 +281,14 @@ def compare(
     by_variant: dict[str, list[CaseResult]] = {}
     for result in results:
         by_variant.setdefault(result.variant, []).append(result)
-    rows = []
-    for scorer in scorers:
-        stats = {
-            v: aggregate(by_variant.get(v, []), scorer.name) for v in (OFFLINE, BASELINE, CANDIDATE)
-        }
-        if any(stats.values()):
-            base, cand = stats[BASELINE], stats[CANDIDATE]
-            interval = None
-            if base and cand and base.repeats > 1 and cand.repeats > 1:
-                interval = _delta_interval(by_variant, scorer.name)
-            rows.append(Row(scorer, stats[OFFLINE], base, cand, interval))
+    rows = [row for scorer in scorers if (row := _row(scorer, by_variant)) is not None]
     bars = {case.name: case.thresholds for case in cases}
     case_names = list(dict.fromkeys([*(c.name for c in cases), *(r.case for r in results)]))
-    compared = []
-    for name in case_names:
-        mine = {v: [r for r in rs if r.case == name] for v, rs in by_variant.items()}
-        cells = []
-        for scorer in scorers:
-            values, reasons = {}, {}
-            for variant, rs in mine.items():
-                mean, reason = _mean_by(rs, scorer.name)
-                if mean is not None:
-                    values[variant], reasons[variant] = mean, reason
-            if values:
-                cells.append(CaseCell(scorer, values, reasons, bars.get(name, {}).get(scorer.name)))
-        firsts = {v: min(rs, key=lambda r: r.repeat) for v, rs in mine.items() if rs}
-        if firsts:
-            compared.append(CaseComparison(name, tuple(cells), firsts))
+    compared = [
+        found
+        for name in case_names
+        if (found := _case_comparison(name, by_variant, scorers, bars.get(name, {}))) is not None
+    ]
     return Comparison(tuple(rows), tuple(compared), tuple(by_variant), tuple(notes))
 
 

@@ -16,7 +16,16 @@ from rich.table import Table
 
 from agent.errors import ConfigError
 from agent.evals.cases import EvalCase
-from agent.evals.compare import BASELINE, CANDIDATE, OFFLINE, CaseComparison, Comparison, Row, Stat
+from agent.evals.compare import (
+    BASELINE,
+    CANDIDATE,
+    OFFLINE,
+    CaseCell,
+    CaseComparison,
+    Comparison,
+    Row,
+    Stat,
+)
 from agent.evals.results import CaseResult
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -87,29 +96,27 @@ def _example_ids(case: EvalCase | None, results: Mapping[str, CaseResult]) -> li
     return ordered[:EXAMPLES_PER_CASE]
 
 
-def _case_view(
-    compared: CaseComparison, case: EvalCase | None, variants: Sequence[str]
-) -> dict[str, Any]:
-    results = compared.results
+def _cell_view(cell: CaseCell, variants: Sequence[str]) -> dict[str, Any]:
+    """One scorer's row of a case: each variant's value, the bar, and whether it is met."""
+    fmt = cell.scorer.fmt
+    bar = "" if cell.bar is None else f"{'≥' if cell.scorer.higher_is_better else '≤'} {cell.bar:g}"
+    return {
+        "name": cell.scorer.name,
+        "values": {v: fmt.format(cell.values[v]) if v in cell.values else "–" for v in variants},
+        "bar": bar,
+        "meets": {v: cell.meets(v) for v in variants},
+        "broken": cell.broken,
+        "reasons": {v: cell.reasons.get(v, "") for v in variants},
+    }
+
+
+def _example_views(
+    case: EvalCase | None, results: Mapping[str, CaseResult], variants: Sequence[str]
+) -> list[dict[str, Any]]:
+    """A few papers of the case with each variant's blurb side by side."""
     titles = case.papers_by_id if case else {}
     blurbs = {v: r.blurbs() for v, r in results.items()}
-    cells = []
-    for cell in compared.cells:
-        fmt = cell.scorer.fmt
-        shown = {v: fmt.format(cell.values[v]) if v in cell.values else "–" for v in variants}
-        cells.append(
-            {
-                "name": cell.scorer.name,
-                "values": shown,
-                "bar": ""
-                if cell.bar is None
-                else f"{'≥' if cell.scorer.higher_is_better else '≤'} {cell.bar:g}",
-                "meets": {v: cell.meets(v) for v in variants},
-                "broken": cell.broken,
-                "reasons": {v: cell.reasons.get(v, "") for v in variants},
-            }
-        )
-    examples = [
+    return [
         {
             "id": pid,
             "title": titles[pid].title if pid in titles else pid,
@@ -117,6 +124,21 @@ def _case_view(
         }
         for pid in _example_ids(case, results)
     ]
+
+
+def _degraded_views(results: Mapping[str, CaseResult]) -> dict[str, list[str]]:
+    """Per variant, what fell back and why (only variants with a degraded summary)."""
+    return {
+        v: [f"{d.step} ({d.scope}): {d.reason} -> {d.fallback}" for d in r.summary.degraded]
+        for v, r in results.items()
+        if r.summary and r.summary.degraded
+    }
+
+
+def _case_view(
+    compared: CaseComparison, case: EvalCase | None, variants: Sequence[str]
+) -> dict[str, Any]:
+    results = compared.results
     themes = {
         v: [(t.title, len(t.papers)) for t in (r.summary.themes if r.summary else ())]
         for v, r in results.items()
@@ -126,16 +148,12 @@ def _case_view(
         "description": case.description if case else "",
         "tags": list(case.tags) if case else [],
         "papers": len(case.papers) if case else 0,
-        "cells": cells,
-        "examples": examples,
+        "cells": [_cell_view(cell, variants) for cell in compared.cells],
+        "examples": _example_views(case, results, variants),
         "themes": themes,
         "headlines": {v: (r.summary.headline if r.summary else "") for v, r in results.items()},
         "errors": {v: r.error for v, r in results.items() if r.error},
-        "degraded": {
-            v: [f"{d.step} ({d.scope}): {d.reason} -> {d.fallback}" for d in r.summary.degraded]
-            for v, r in results.items()
-            if r.summary and r.summary.degraded
-        },
+        "degraded": _degraded_views(results),
         "broken": bool(compared.broken),
     }
 

@@ -6,12 +6,13 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from agent.config import Settings
 from agent.errors import ConfigError
 from agent.evals.baseline import PromptSource, resolve_prompts
 from agent.evals.cases import EvalCase, load_cases
-from agent.evals.compare import BASELINE, CANDIDATE, OFFLINE, Comparison, compare
+from agent.evals.compare import BASELINE, CANDIDATE, OFFLINE, Comparison, Stat, compare
 from agent.evals.report import write_report
 from agent.evals.runner import (
     EvalRun,
@@ -127,6 +128,52 @@ def steady_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"llm": settings.llm.model_copy(update=update)})
 
 
+def _engine_of(settings: Settings, options: EvalOptions) -> str:
+    """"offline" or "llm": as asked, else the model when one is configured."""
+    if options.engine == "offline":
+        return "offline"
+    return choose_engine("llm" if options.engine == "llm" else "auto", settings).kind
+
+
+def _report_path(options: EvalOptions, jsonl: Path) -> Path:
+    """--report, else the results file's name with .md; ConfigError for another suffix."""
+    report = (options.report or jsonl.with_suffix(".md")).expanduser().resolve()
+    if report.suffix.lower() not in {".md", ".markdown", ".html", ".htm"}:
+        raise ConfigError(f"--report {report}: use a .md or .html file name")
+    return report
+
+
+def _stat_record(stat: Stat | None) -> dict[str, Any] | None:
+    if stat is None:
+        return None
+    return {"mean": stat.mean, "spread": stat.spread, "ci95": stat.interval}
+
+
+def _comparison_record(comparison: Comparison, interrupted: bool) -> dict[str, Any]:
+    """The last line of the results file: the verdict and every scorer's row."""
+    return {
+        "type": "comparison",
+        "exit_code": 130 if interrupted else comparison.exit_code,
+        "interrupted": interrupted,
+        "regressions": comparison.regressions,
+        "below_floor": comparison.below_floor,
+        "rows": [
+            {
+                "scorer": row.scorer.name,
+                "direction": row.scorer.direction,
+                OFFLINE: _stat_record(row.offline),
+                BASELINE: _stat_record(row.baseline),
+                CANDIDATE: _stat_record(row.candidate),
+                "delta": row.delta,
+                "delta_ci95": row.delta_interval,
+                "regressed": row.regressed,
+                "status": row.status,
+            }
+            for row in comparison.rows
+        ],
+    }
+
+
 def run_eval_session(
     settings: Settings, options: EvalOptions, *, cwd: Path, progress: Progress | None = None
 ) -> EvalOutcome:
@@ -136,17 +183,12 @@ def run_eval_session(
     cases_dir = (options.cases_dir or default_cases_dir(cwd)).expanduser().resolve()
     cases = load_cases(cases_dir, tags=options.tags)
     check_thresholds(cases)
-    if options.engine == "offline":
-        engine = "offline"
-    else:
-        engine = choose_engine("llm" if options.engine == "llm" else "auto", settings).kind
+    engine = _engine_of(settings, options)
     if options.judge and not settings.llm_configured:
         raise ConfigError("--judge needs a model: set OPENAI_API_KEY or llm.base_url")
     out_dir = (options.out_dir or default_runs_dir(settings)).expanduser().resolve()
     jsonl = out_dir / run_file_name(directory=out_dir)
-    report = (options.report or jsonl.with_suffix(".md")).expanduser().resolve()
-    if report.suffix.lower() not in {".md", ".markdown", ".html", ".htm"}:
-        raise ConfigError(f"--report {report}: use a .md or .html file name")
+    report = _report_path(options, jsonl)
     store = None
     if engine == "llm" or options.judge:
         from agent.store import Store
@@ -185,37 +227,7 @@ def run_eval_session(
             "this report covers only what finished"
         )
     comparison = compare(run.results, cases, notes=notes)
-    summary_line = {
-        "type": "comparison",
-        "exit_code": 130 if run.interrupted else comparison.exit_code,
-        "interrupted": run.interrupted,
-        "regressions": comparison.regressions,
-        "below_floor": comparison.below_floor,
-        "rows": [
-            {
-                "scorer": row.scorer.name,
-                "direction": row.scorer.direction,
-                **{
-                    variant: (
-                        None
-                        if stat is None
-                        else {"mean": stat.mean, "spread": stat.spread, "ci95": stat.interval}
-                    )
-                    for variant, stat in (
-                        (OFFLINE, row.offline),
-                        (BASELINE, row.baseline),
-                        (CANDIDATE, row.candidate),
-                    )
-                },
-                "delta": row.delta,
-                "delta_ci95": row.delta_interval,
-                "regressed": row.regressed,
-                "status": row.status,
-            }
-            for row in comparison.rows
-        ],
-    }
-    write_jsonl(jsonl, run, extra=[summary_line])
+    write_jsonl(jsonl, run, extra=[_comparison_record(comparison, run.interrupted)])
     write_report(report, comparison, cases, meta={**run.meta, "labels": labels}, labels=labels)
     return EvalOutcome(run, comparison, cases, labels, jsonl, report, notes)
 
