@@ -112,14 +112,32 @@ def closed_json_schema(schema: type[pydantic.BaseModel], *, strict: bool) -> dic
 
 
 def _close(node: Any, defs: dict[str, Any], strict: bool) -> Any:
+    """One schema node closed (see `closed_json_schema`), its sub-schemas first."""
     if not isinstance(node, dict):
         return node
-    node = dict(node)
+    node = _inline_ref(dict(node), defs) if strict else dict(node)
+    _close_children(node, defs, strict)
+    if "properties" in node or (
+        node.get("type") == "object" and "additionalProperties" not in node
+    ):
+        node["additionalProperties"] = False
+        node["required"] = list(node.get("properties", {}))
+    if strict:
+        _strict_bounds(node)
+    return node
+
+
+def _inline_ref(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """A ``$ref`` with sibling keys (which strict mode refuses) replaced by its definition."""
     ref = node.get("$ref")
-    if strict and isinstance(ref, str) and len(node) > 1 and ref.startswith("#/$defs/"):
-        target = defs.get(ref.removeprefix("#/$defs/"), {})
-        node.pop("$ref")
-        node = {**target, **node}
+    if not (isinstance(ref, str) and len(node) > 1 and ref.startswith("#/$defs/")):
+        return node
+    target = defs.get(ref.removeprefix("#/$defs/"), {})
+    node.pop("$ref")
+    return {**target, **node}
+
+
+def _close_children(node: dict[str, Any], defs: dict[str, Any], strict: bool) -> None:
     for key in _SCHEMA_MAPS:
         if isinstance(node.get(key), dict):
             node[key] = {name: _close(sub, defs, strict) for name, sub in node[key].items()}
@@ -129,23 +147,19 @@ def _close(node: Any, defs: dict[str, Any], strict: bool) -> Any:
     for key in _SCHEMA_LISTS:
         if isinstance(node.get(key), list):
             node[key] = [_close(sub, defs, strict) for sub in node[key]]
-    if "properties" in node or (
-        node.get("type") == "object" and "additionalProperties" not in node
-    ):
-        node["additionalProperties"] = False
-        node["required"] = list(node.get("properties", {}))
-    if strict:
-        node.pop("default", None)
-        node.pop("minLength", None)
-        longest = node.pop("maxLength", None)
-        if longest is not None:
-            note = f"at most {longest} characters"
-            node["description"] = (
-                f"{node['description']} ({note})" if node.get("description") else note
-            )
-        if node.get("format") is not None and node["format"] not in _STRICT_FORMATS:
-            node.pop("format")
-    return node
+
+
+def _strict_bounds(node: dict[str, Any]) -> None:
+    """Drop what strict mode refuses: defaults, length bounds (a max length is said in the
+    description instead) and unsupported string formats."""
+    node.pop("default", None)
+    node.pop("minLength", None)
+    longest = node.pop("maxLength", None)
+    if longest is not None:
+        note = f"at most {longest} characters"
+        node["description"] = f"{node['description']} ({note})" if node.get("description") else note
+    if node.get("format") is not None and node["format"] not in _STRICT_FORMATS:
+        node.pop("format")
 
 
 def with_schema_in_prompt(

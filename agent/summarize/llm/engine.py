@@ -15,7 +15,16 @@ from typing import TYPE_CHECKING
 
 from agent.config import Settings
 from agent.errors import ConfigError
-from agent.models import DegradedNote, ModelRun, Paper, PaperBlurb, Summary, Theme, Usage
+from agent.models import (
+    DegradedNote,
+    EngineName,
+    ModelRun,
+    Paper,
+    PaperBlurb,
+    Summary,
+    Theme,
+    Usage,
+)
 from agent.summarize import offline
 from agent.summarize.drafts import ThemeDraft
 from agent.summarize.llm.asking import Asker
@@ -229,11 +238,18 @@ class LLMEngine:
     def _engine_label(self, steps: dict[str, list[Outcome]], themes: Sequence[Theme]) -> str:
         """What happened, in a few words: ``llm:MODEL``, then what a fallback model or the
         offline engine wrote (``llm:m, 6 of 10 blurbs by the offline engine``)."""
-        primary = link_name(0, self.models[0])
         outcomes = [o for step in steps.values() for o in step]
         if outcomes and all(o.answered_by == OFFLINE for o in outcomes):
             return f"{self.name} (unavailable; all by the offline engine)"
-        label = self.name
+        label = self.name + self._fallback_words(outcomes)
+        offline_parts = _offline_parts(steps, themes)
+        if offline_parts:
+            label += f", {_and(offline_parts)} by the offline engine"
+        return label
+
+    def _fallback_words(self, outcomes: Sequence[Outcome]) -> str:
+        """' (fallback: m2)', or ' (unavailable; used m2)' when the primary answered nothing."""
+        primary = link_name(0, self.models[0])
         fallbacks = list(
             dict.fromkeys(
                 o.answered_by.removeprefix("fallback model ")
@@ -241,21 +257,11 @@ class LLMEngine:
                 if o.answered_by not in (primary, OFFLINE)
             )
         )
-        if fallbacks and not any(o.answered_by == primary for o in outcomes):
-            label += f" (unavailable; used {', '.join(fallbacks)})"
-        elif fallbacks:
-            label += f" (fallback: {', '.join(fallbacks)})"
-        blurbs = [b for t in themes for b in t.papers]
-        offline_blurbs = sum(b.engine == "offline" for b in blurbs)
-        parts = [f"{offline_blurbs} of {len(blurbs)} blurbs"] if offline_blurbs else []
-        parts += [
-            f"the {step}"
-            for step, done in steps.items()
-            if step != "blurbs" and any(o.answered_by == OFFLINE for o in done)
-        ]
-        if parts:
-            label += f", {_and(parts)} by the offline engine"
-        return label
+        if not fallbacks:
+            return ""
+        if not any(o.answered_by == primary for o in outcomes):
+            return f" (unavailable; used {', '.join(fallbacks)})"
+        return f" (fallback: {', '.join(fallbacks)})"
 
     # -- blurbs shared by several digests ---------------------------------------------------------
 
@@ -364,14 +370,26 @@ def _noted(outcome: Outcome, step: str, scope: str = "digest") -> list[DegradedN
     return [note] if note is not None else []
 
 
+def _offline_parts(steps: dict[str, list[Outcome]], themes: Sequence[Theme]) -> list[str]:
+    """What the offline engine wrote: '6 of 10 blurbs', 'the headline', ..."""
+    blurbs = [b for t in themes for b in t.papers]
+    offline_blurbs = sum(b.engine == "offline" for b in blurbs)
+    parts = [f"{offline_blurbs} of {len(blurbs)} blurbs"] if offline_blurbs else []
+    parts += [
+        f"the {step}"
+        for step, done in steps.items()
+        if step != "blurbs" and any(o.answered_by == OFFLINE for o in done)
+    ]
+    return parts
+
+
 def _themes(
     drafts: Sequence[ThemeDraft],
     blurbed: Sequence[Outcome[Blurbed]],
     by_id: dict[str, Paper],
     grouping_engine: str,
 ) -> tuple[tuple[Theme, ...], list[DegradedNote]]:
-    """Themes from the drafts and their blurb parts; the summary is the blurbs call's (first
-    part that a model answered), else the grouping's, else the offline engine's."""
+    """Themes from the drafts and their blurb parts, and the notes of what fell back."""
     parts: dict[int, list[Outcome[Blurbed]]] = {}
     for outcome in blurbed:
         parts.setdefault(outcome.value.job.theme, []).append(outcome)
@@ -380,23 +398,8 @@ def _themes(
     for index, draft in enumerate(drafts):
         mine = sorted(parts.get(index, []), key=lambda o: o.value.job.part)
         blurbs: list[PaperBlurb] = [b for o in mine for b in o.value.blurbs]
-        fell_back = [note for outcome in mine for note in _noted(outcome, "blurbs", draft.title)]
-        if fell_back:  # one note per theme, however many calls it took
-            reasons = list(dict.fromkeys(note.reason for note in fell_back))
-            notes.append(fell_back[0].model_copy(update={"reason": "; ".join(reasons)}))
-        for outcome in mine:
-            notes += outcome.value.notes
-        written = next(
-            (o.value.summary for o in mine if o.engine == "llm" and o.value.summary), None
-        )
-        if written:
-            summary, engine = written, "llm"
-        elif grouping_engine == "llm" and draft.summary:
-            summary, engine = draft.summary, "llm"
-        else:
-            papers = [by_id[i] for i in draft.paper_ids]
-            summary = draft.summary or offline.write_theme_summary(draft.title, papers)
-            engine = "offline"
+        notes += _theme_notes(draft, mine)
+        summary, engine = _theme_summary(draft, mine, by_id, grouping_engine)
         degraded = any(b.engine == "offline" for b in blurbs) or any(o.fell_back for o in mine)
         themes.append(
             Theme(
@@ -408,6 +411,35 @@ def _themes(
             )
         )
     return tuple(themes), notes
+
+
+def _theme_notes(draft: ThemeDraft, mine: Sequence[Outcome[Blurbed]]) -> list[DegradedNote]:
+    """One fallback note per theme, however many calls it took, then the parts' own notes."""
+    notes: list[DegradedNote] = []
+    fell_back = [note for outcome in mine for note in _noted(outcome, "blurbs", draft.title)]
+    if fell_back:
+        reasons = list(dict.fromkeys(note.reason for note in fell_back))
+        notes.append(fell_back[0].model_copy(update={"reason": "; ".join(reasons)}))
+    for outcome in mine:
+        notes += outcome.value.notes
+    return notes
+
+
+def _theme_summary(
+    draft: ThemeDraft,
+    mine: Sequence[Outcome[Blurbed]],
+    by_id: dict[str, Paper],
+    grouping_engine: str,
+) -> tuple[str, EngineName]:
+    """The blurbs call's summary (the first part a model answered), else the grouping's, else
+    the offline engine's; and which engine wrote it."""
+    written = next((o.value.summary for o in mine if o.engine == "llm" and o.value.summary), None)
+    if written:
+        return written, "llm"
+    if grouping_engine == "llm" and draft.summary:
+        return draft.summary, "llm"
+    papers = [by_id[i] for i in draft.paper_ids]
+    return draft.summary or offline.write_theme_summary(draft.title, papers), "offline"
 
 
 def _since(before: Usage, after: Usage, wall_seconds: float) -> Usage:
