@@ -1,6 +1,6 @@
 """The webhook channel: POST the digest to Slack, Discord or any JSON endpoint, exactly once.
 
-Same guarantees as email (see deliver.py), with the same sent ledger and outbox:
+Same guarantees as email (see `agent.deliver.core`), with the same sent ledger and outbox:
 
 1. a webhook is a ledger recipient named ``webhook:<name>``; a digest already posted there is
    skipped unless `force`;
