@@ -307,16 +307,30 @@ def title_phrases(
     terms only); each phrase is written the way the papers write it.
     """
     members = list(papers[:_TITLE_SAMPLE])
-    in_titles = _doc_freq([p.title for p in members])
-    df = _doc_freq([paper_text(p) for p in members])
-    carried: dict[str, int] = {}  # most documents any one phrase with this word has
-    leading: Counter[str] = Counter()  # uses of the word as the first word of a phrase
+    ranked = _ranked_candidates(scored, members, min_share)
+    return _written_phrases(ranked, members, count)
+
+
+def _phrase_uses(df: dict[str, int]) -> tuple[dict[str, int], Counter[str]]:
+    """Per word: the most documents any one phrase with it has, and its uses as a phrase's
+    first word."""
+    carried: dict[str, int] = {}
+    leading: Counter[str] = Counter()
     for term, n in df.items():
         if " " in term:
             words = term.split()
             leading[words[0]] += n
             for w in words:
                 carried[w] = max(carried.get(w, 0), n)
+    return carried, leading
+
+
+def _ranked_candidates(scored: Scored, members: Sequence[Paper], min_share: float) -> list[str]:
+    """The usable terms, best first: shared enough, not weak, not a word that a phrase carries
+    or that only modifies; boosted when in the titles and when a phrase."""
+    in_titles = _doc_freq([p.title for p in members])
+    df = _doc_freq([paper_text(p) for p in members])
+    carried, leading = _phrase_uses(df)
     n = max(1, len(members))
     ranked = []
     for term, score in scored:
@@ -332,11 +346,17 @@ def title_phrases(
         boost = (1.0 + 2.0 * in_titles.get(term, 0) / n) * (1.5 if " " in term else 1.0)
         ranked.append((-score * boost, term))
     ranked.sort()
+    return [term for _, term in ranked]
+
+
+def _written_phrases(ranked: Sequence[str], members: Sequence[Paper], count: int) -> list[str]:
+    """The first `count` terms that share no word with one already chosen, each extended and
+    written the way the papers write it."""
     abstracts = [p.abstract for p in members if p.abstract]
     titles = [p.title for p in members]
     chosen: list[str] = []
     used: set[str] = set()
-    for _, term in ranked:
+    for term in ranked:
         if " " in term:
             term = extend_phrase(term, abstracts + titles)
         words = {normalize_word(w) for w in term.split()} - {"of"}

@@ -281,11 +281,25 @@ def topic_phrase(form: str, texts: Sequence[str]) -> tuple[str, int] | None:
     fragments: adjectives, participles, verb phrases, vague words, quantities."""
     form = strip_evaluative(" ".join(form.split()))
     words = form.split()
-    if not words:
+    if not words or _starts_as_fragment(words):
         return None
+    if (is_modifier(words[-1]) and not is_name(words[-1])) or _used_as_modifier(form, texts):
+        longer = _head_noun(form, texts) or _open_form(form, texts)
+        if longer is None:
+            return None
+        form = strip_evaluative(longer)  # 'comprehensive' -> 'comprehensive survey' -> 'survey'
+    term = phrase_term(form)
+    if _not_a_topic(form, term, texts):
+        return None
+    return form, 1 if term in _BROAD else 0
+
+
+def _starts_as_fragment(words: Sequence[str]) -> bool:
+    """A quantity ('billion parameters'), a verb phrase or adverb ('exploring sparsity',
+    'optimize LLM') or a vague word 'of' something ('popularity of LLMs')."""
     lowered = [w.lower() for w in words]
     if lowered[0] in _QUANTITY or lowered[0].rstrip("s") in _QUANTITY:
-        return None  # 'billion parameters', 'thousands of tokens'
+        return True
     first = _pieces(words[0])
     if (
         len(words) > 1
@@ -296,27 +310,22 @@ def topic_phrase(form: str, texts: Sequence[str]) -> tuple[str, int] | None:
             or first[-1].endswith("ly")
         )
     ):
-        return None  # 'maintaining high', 'exploring sparsity', 'optimize LLM'
-    if "of" in lowered and phrase_term(" ".join(words[: lowered.index("of")])) in _VAGUE:
-        return None  # 'popularity of LLMs', 'family of large language'
-    if (is_modifier(words[-1]) and not is_name(words[-1])) or _used_as_modifier(form, texts):
-        longer = _head_noun(form, texts) or _open_form(form, texts)
-        if longer is None:
-            return None
-        form = strip_evaluative(longer)  # 'comprehensive' -> 'comprehensive survey' -> 'survey'
-        words = form.split()
+        return True
+    return "of" in lowered and phrase_term(" ".join(words[: lowered.index("of")])) in _VAGUE
+
+
+def _not_a_topic(form: str, term: str, texts: Sequence[str]) -> bool:
+    """A clause ('findings reveal (that)'), an empty head ('generation process'), a vague
+    word ('resources', but not 'fine-tuning') or a plain word ('loss', 'researchers')."""
+    words = form.split()
     total, after, _ = _followers(form, texts)
     if total and after.get("that", 0) >= 0.5 * total:
-        return None  # 'findings reveal (that)': a clause, not a topic
-    term = phrase_term(form)
+        return True
     if len(words) > 1 and term.split()[-1] in _EMPTY_HEADS:
-        return None  # 'generation process', 'scaling factor'
+        return True
     if len(words) == 1 and not is_name(form) and all(w in _VAGUE for w in term.split()):
-        return None  # 'resources', 'algorithms', 'encoder-decoder' (but 'fine-tuning')
-    if len(words) == 1 and "-" not in form and not is_name(form) and not _technical(term):
-        return None  # 'loss', 'space', 'researchers': a word, not a topic
-    rank = 1 if term in _BROAD else 0
-    return form, rank
+        return True
+    return len(words) == 1 and "-" not in form and not is_name(form) and not _technical(term)
 
 
 def initials(form: str) -> str:
