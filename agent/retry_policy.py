@@ -3,12 +3,15 @@
 Which answers are worth another attempt: 408 (timeout), 409 (conflict, e.g. a busy lock),
 425 (too early), 429 (rate limited) and every 5xx; timeouts and dropped connections are the
 callers' to add, as their clients name them differently. How long to wait before it: the
-server's hint (`Retry-After`, see `agent.retry_after`) when the failed attempt carried one,
+server's hint (`Retry-After`, read by `parse_retry_after`) when the failed attempt carried one,
 capped; else tenacity's exponential backoff with jitter, capped.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
+import math
 from collections.abc import Callable
 
 from tenacity import RetryCallState, wait_exponential_jitter
@@ -20,6 +23,29 @@ RETRYABLE_STATUS = frozenset({408, 409, 425, 429})  # and every 5xx
 def is_retryable_status(status: int) -> bool:
     """Whether an HTTP status is temporary: one of RETRYABLE_STATUS, or any 5xx."""
     return status in RETRYABLE_STATUS or 500 <= status <= 599
+
+
+def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
+    """Seconds to wait from `Retry-After` (delta-seconds or an HTTP date; a past date is 0).
+
+    None when the header is absent or not a usable wait (text, negative, not finite).
+    """
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 class HintOrBackoff(wait_base):
@@ -49,4 +75,4 @@ class HintOrBackoff(wait_base):
         return min(self.backoff(retry_state), self.cap)
 
 
-__all__ = ["RETRYABLE_STATUS", "HintOrBackoff", "is_retryable_status"]
+__all__ = ["RETRYABLE_STATUS", "HintOrBackoff", "is_retryable_status", "parse_retry_after"]

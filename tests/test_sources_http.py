@@ -11,7 +11,7 @@ import pytest
 
 from agent.config import Settings, SourcesSettings
 from agent.errors import SourceError
-from agent.retry_after import parse_retry_after
+from agent.retry_policy import parse_retry_after
 from agent.sources.arxiv_api import ArxivApiSource
 from agent.sources.arxiv_rss import ArxivRssSource
 from agent.sources.base import FetchContext

@@ -32,8 +32,7 @@ from agent.config import WebhookSettings
 from agent.deliver.spool import remove_entry, remove_spooled, spool_message, spooled_entries
 from agent.errors import DeliveryError
 from agent.models import Digest
-from agent.retry_after import parse_retry_after
-from agent.retry_policy import HintOrBackoff, is_retryable_status
+from agent.retry_policy import HintOrBackoff, is_retryable_status, parse_retry_after
 from agent.store import Store
 
 log = logging.getLogger(__name__)

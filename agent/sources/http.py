@@ -42,8 +42,7 @@ from tenacity import (
 
 from agent.errors import SourceError
 from agent.one_line import one_line
-from agent.retry_after import parse_retry_after
-from agent.retry_policy import HintOrBackoff, is_retryable_status
+from agent.retry_policy import HintOrBackoff, is_retryable_status, parse_retry_after
 from agent.wording import plural
 
 if TYPE_CHECKING:

@@ -33,8 +33,7 @@ from tenacity.stop import stop_base
 
 from agent.config import LLMSettings
 from agent.one_line import one_line
-from agent.retry_after import parse_retry_after
-from agent.retry_policy import HintOrBackoff, is_retryable_status
+from agent.retry_policy import HintOrBackoff, is_retryable_status, parse_retry_after
 from agent.summarize.llm.concurrency import backoff_sleep, note_retry
 from agent.summarize.llm.errors import AnswerTruncated, ModelRefused, ModelUnavailable
 from agent.summarize.llm.transport import too_large
