@@ -51,16 +51,6 @@ _TITLE_WORDS = 6
 _SECOND_SHARE = 0.1  # a title's second topic is used by at least this share of its papers
 _PHRASE_SAMPLE = 300  # key phrases of a big theme come from its first (top-ranked) papers
 
-__all__ = [  # OTHER_TITLE and ThemeDraft are agent.summarize.drafts' (re-exported by the package)
-    "OfflineEngine",
-    "group_papers",
-    "nearest_themes",
-    "write_blurb",
-    "write_headline",
-    "write_overview",
-    "write_theme_summary",
-]
-
 
 # ----------------------------------------------------------------------------- grouping
 
