@@ -14,11 +14,12 @@ from agent.one_line import one_line
 from agent.summarize.llm import (
     ChatModel,
     ModelUnavailable,
+    Pong,
     PromptSet,
     UsageMeter,
     build_chat_models,
+    ping_model,
 )
-from agent.summarize.llm.ping import Pong, ping
 
 _FIX_BY_STATUS = {
     401: "check the key: OPENAI_API_KEY or DIGEST_LLM__API_KEY",
@@ -74,7 +75,7 @@ async def _ping_all(models: list[ChatModel], prompts: PromptSet) -> list[Pong | 
     try:
         for model in models:
             try:
-                results.append(await ping(model, prompts))
+                results.append(await ping_model(model, prompts))
             except (ModelError, pydantic.ValidationError) as exc:
                 results.append(exc)
     finally:

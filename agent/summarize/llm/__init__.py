@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from agent.summarize.llm.factory import build_chat_models
     from agent.summarize.llm.local import with_local_defaults
     from agent.summarize.llm.meter import UsageMeter
+    from agent.summarize.llm.ping import Pong, ping_model
     from agent.summarize.llm.prompts import PromptSet, untrusted
     from agent.summarize.llm.rerank import RerankInput
     from agent.summarize.llm.tokens import count_message_tokens, count_tokens
@@ -31,6 +32,7 @@ _HOME = {
     "ChatRequest": "chat",
     "LLMEngine": "engine",
     "ModelUnavailable": "errors",
+    "Pong": "ping",
     "PromptSet": "prompts",
     "RerankInput": "rerank",
     "UsageMeter": "meter",
@@ -38,6 +40,7 @@ _HOME = {
     "cache_key": "cache",
     "count_message_tokens": "tokens",
     "count_tokens": "tokens",
+    "ping_model": "ping",
     "untrusted": "prompts",
     "with_local_defaults": "local",
 }
@@ -48,6 +51,7 @@ __all__ = [
     "ChatRequest",
     "LLMEngine",
     "ModelUnavailable",
+    "Pong",
     "PromptSet",
     "RerankInput",
     "UsageMeter",
@@ -55,6 +59,7 @@ __all__ = [
     "cache_key",
     "count_message_tokens",
     "count_tokens",
+    "ping_model",
     "untrusted",
     "with_local_defaults",
 ]

@@ -40,7 +40,7 @@ def ping_request(prompts: PromptSet) -> ChatRequest:
     )
 
 
-async def ping(model: ChatModel, prompts: PromptSet) -> Pong:
+async def ping_model(model: ChatModel, prompts: PromptSet) -> Pong:
     """One call; raises ModelError (transport) or pydantic.ValidationError (wrong shape)."""
     started = time.monotonic()
     answer = await model.complete(ping_request(prompts))
@@ -48,4 +48,4 @@ async def ping(model: ChatModel, prompts: PromptSet) -> Pong:
     return Pong(answer, time.monotonic() - started)
 
 
-__all__ = ["PingAnswer", "Pong", "ping", "ping_request"]
+__all__ = ["PingAnswer", "Pong", "ping_model", "ping_request"]
