@@ -28,6 +28,7 @@ from typing import Any
 
 from agent.errors import ConfigError, SourceError
 from agent.models import Paper
+from agent.one_line import one_line
 from agent.sources.arxiv_ids import abs_url, find_arxiv_id, pdf_url
 from agent.sources.base import FetchContext, Source
 from agent.sources.clean import clean_text
@@ -96,7 +97,7 @@ def parse_rss(text: str, *, source: str) -> list[Paper]:
     if parsed.get("bozo") and not isinstance(
         parsed.get("bozo_exception"), feedparser.CharacterEncodingOverride
     ):
-        reason = " ".join(str(parsed.get("bozo_exception") or "unknown error").split())
+        reason = one_line(parsed.get("bozo_exception") or "unknown error", 300)
         raise SourceError(f"{source}: malformed feed ({reason}); feed truncated or not a feed")
     if not parsed.get("version"):
         raise SourceError(f"{source}: not an RSS or Atom feed (feedparser found no feed format)")

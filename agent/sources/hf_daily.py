@@ -14,6 +14,7 @@ from typing import Any
 
 from agent.errors import ConfigError, SourceError
 from agent.models import Paper
+from agent.one_line import one_line
 from agent.sources.arxiv_ids import abs_url, find_arxiv_id, pdf_url
 from agent.sources.base import FetchContext, Source
 from agent.sources.clean import clean_text
@@ -50,7 +51,7 @@ def parse_daily_papers(text: str, *, source: str) -> list[Paper]:
     """Every paper of a daily-papers JSON body, in listing order, deduplicated by id."""
     data = parse_json(text, source)
     if isinstance(data, dict) and "error" in data:
-        message = " ".join(str(data["error"]).split())
+        message = one_line(data["error"], 300)
         raise SourceError(f"{source}: Hugging Face error: {message}")
     if not isinstance(data, list):
         raise SourceError(f"{source}: expected a JSON array of papers, got {type(data).__name__}")

@@ -16,6 +16,7 @@ from typing import Any
 
 from agent.errors import SourceError
 from agent.models import Paper
+from agent.one_line import one_line
 from agent.sources.arxiv_ids import abs_url, find_arxiv_id, pdf_url
 from agent.sources.base import FetchContext, Source
 from agent.sources.clean import clean_text
@@ -83,7 +84,7 @@ def parse_search(text: str, *, source: str) -> list[Paper]:
     if not isinstance(data, dict):
         raise SourceError(f"{source}: expected a JSON object, got {type(data).__name__}")
     if "error" in data or "message" in data:
-        message = " ".join(str(data.get("error") or data.get("message")).split())
+        message = one_line(data.get("error") or data.get("message"), 300)
         raise SourceError(f"{source}: Semantic Scholar error: {message}")
     items = data.get("data") or []  # an empty search has no "data" at all
     if not isinstance(items, list):

@@ -228,32 +228,12 @@ class OpenAIChatModel(MeteredChatModel):
         async def take_turn(max_tokens: int, turns_before: int) -> Turn:
             first = probing and turns_before == 0
             completion = await self._send(params, max_tokens, first, proven)
-            return self._turn_of(completion, dialect)
+            return turn_of(completion, dialect, self.name)
 
         return await self.answer_in_turns(request, input_estimate, take_turn)
 
     def larger_output_limit(self, max_tokens: int, input_estimate: int) -> int | None:
         return min(2 * max_tokens, self._llm.context_window - input_estimate)
-
-    def _turn_of(self, completion: Any, dialect: str) -> Turn:
-        answered_by = str(getattr(completion, "model", None) or self.name)
-        choice = completion.choices[0] if completion.choices else None
-        message = choice.message if choice is not None else None
-        finish = (choice.finish_reason if choice is not None else None) or "stop"
-        refusal = getattr(message, "refusal", None) if message is not None else None
-        refused = one_line(refusal) if refusal else None
-        if finish == "content_filter" and not refused:
-            refused = "content filter"
-        return Turn(
-            text=text_of(message, dialect),
-            finish_reason="stop" if finish == "tool_calls" else finish,
-            model=answered_by,
-            priced_as=answered_by,
-            usage=usage_of(completion),
-            cut_off=finish == "length",
-            refusal=refused,
-            refusal_text=refusal,
-        )
 
     def body(self, request: ChatRequest) -> dict[str, Any]:
         """The request as a JSON body (a Batch API line): the settled dialect, else the
@@ -302,6 +282,29 @@ class _Rejected(Exception):
         self.dialect = ""
 
 
+def turn_of(completion: Any, dialect: str, name: str) -> Turn:
+    """A chat completion read as one `Turn` (`name` when it does not say which model answered);
+    shared by the direct calls and the Batch API's result lines."""
+    answered_by = str(getattr(completion, "model", None) or name)
+    choice = completion.choices[0] if completion.choices else None
+    message = choice.message if choice is not None else None
+    finish = (choice.finish_reason if choice is not None else None) or "stop"
+    refusal = getattr(message, "refusal", None) if message is not None else None
+    refused = one_line(refusal) if refusal else None
+    if finish == "content_filter" and not refused:
+        refused = "content filter"
+    return Turn(
+        text=text_of(message, dialect),
+        finish_reason="stop" if finish == "tool_calls" else finish,
+        model=answered_by,
+        priced_as=answered_by,
+        usage=usage_of(completion),
+        cut_off=finish == "length",
+        refusal=refused,
+        refusal_text=refusal,
+    )
+
+
 def text_of(message: Any, dialect: str) -> str:
     """The answer text of a completion's message: the content, or the tool call's arguments."""
     if message is None:
@@ -328,4 +331,4 @@ def usage_of(completion: Any) -> Usage:
     )
 
 
-__all__ = ["LOCAL_SERVER_KEY", "OpenAIChatModel", "text_of", "usage_of"]
+__all__ = ["LOCAL_SERVER_KEY", "OpenAIChatModel", "text_of", "turn_of", "usage_of"]

@@ -21,7 +21,7 @@ def seconds_left(setting: str, now: dt.datetime | None = None) -> float:
     return (deadline_at(setting, now) - now).total_seconds()
 
 
-def describe(setting: str) -> str:
+def deadline_in_words(setting: str) -> str:
     """The deadline in words: "06:30", "45 min after the start", "90 s after the start"."""
     if not setting.endswith("s"):
         return setting
@@ -31,4 +31,4 @@ def describe(setting: str) -> str:
     return f"{seconds} s after the start"
 
 
-__all__ = ["deadline_at", "describe", "seconds_left"]
+__all__ = ["deadline_at", "deadline_in_words", "seconds_left"]

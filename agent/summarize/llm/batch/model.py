@@ -32,17 +32,18 @@ import pydantic
 from openai.types.chat import ChatCompletion
 
 from agent.config import LLMSettings
+from agent.errors import FailedAttempt
 from agent.models import BatchRun
 from agent.store import PendingBatch, Store
 from agent.summarize.llm import dialects
 from agent.summarize.llm.batch.api import UNSUPPORTED_STATUS, BatchApi, BatchState
-from agent.summarize.llm.batch.deadline import describe
+from agent.summarize.llm.batch.deadline import deadline_in_words
 from agent.summarize.llm.batch.lines import Line, LineResult, jsonl, line_for, parse_results
 from agent.summarize.llm.batch.lines import request_set as request_set_of
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
 from agent.summarize.llm.errors import ModelRefused, ModelUnavailable
 from agent.summarize.llm.meter import UsageMeter
-from agent.summarize.llm.openai_chat import OpenAIChatModel, text_of, usage_of
+from agent.summarize.llm.openai_chat import OpenAIChatModel, turn_of
 from agent.summarize.llm.tokens import estimate_input_tokens
 from agent.wording import plural
 
@@ -140,7 +141,7 @@ class BatchChatModel(ChatModel):
         )
         self.poll_seconds = llm.batch_poll_seconds
         self.reasks = llm.batch_reasks
-        self.deadline_text = describe(llm.batch_deadline)
+        self.deadline_text = deadline_in_words(llm.batch_deadline)
         self.gather_seconds = gather_seconds
         self.stats = BatchStats(price_factor=llm.batch_price_factor)
         self._clock = clock
@@ -246,29 +247,26 @@ class BatchChatModel(ChatModel):
             completion = ChatCompletion.model_validate(body)
         except pydantic.ValidationError:
             return None
-        model = str(completion.model or self.name)
-        usage = usage_of(completion)
+        turn = turn_of(completion, waiting.dialect, self.name)
         factor = self.stats.price_factor
-        self.meter.add(model, usage, factor)
-        priced = self.meter.priced(model, usage, factor)
-        self.stats.add(cost_usd=priced.cost_usd, list_price_usd=self.meter.cost(model, usage))
-        choice = completion.choices[0] if completion.choices else None
-        message = choice.message if choice is not None else None
-        finish = (choice.finish_reason if choice is not None else None) or "stop"
-        refusal = getattr(message, "refusal", None)
+        self.meter.add(turn.priced_as, turn.usage, factor)
+        priced = self.meter.priced(turn.priced_as, turn.usage, factor)
+        list_price = self.meter.cost(turn.priced_as, turn.usage)
+        self.stats.add(cost_usd=priced.cost_usd, list_price_usd=list_price)
         step = waiting.request.step
-        if refusal or finish == "content_filter":
-            reason = " ".join(str(refusal).split())[:160] if refusal else "content filter"
-            raise ModelRefused(f"{self.name} refused the {step} request: {reason}", attempts=1)
-        text = text_of(message, waiting.dialect)
-        if finish == "length" or not text.strip():
+        if turn.refusal:
+            raise ModelRefused(
+                f"{self.name} refused the {step} request: {turn.refusal}",
+                attempts=1,
+                last_raw=turn.refusal_text,
+                usage=priced,
+                failed=(FailedAttempt(1, "refused", turn.refusal_text),),
+            )
+        if turn.cut_off or not turn.text.strip():
             logger.info("batch: the %s answer was cut off or empty; asking directly", step)
             return None
         return ChatAnswer(
-            text=text,
-            finish_reason="stop" if finish == "tool_calls" else finish,
-            model=model,
-            usage=priced,
+            text=turn.text, finish_reason=turn.finish_reason, model=turn.model, usage=priced
         )
 
     # -- one batch ------------------------------------------------------------------------------
