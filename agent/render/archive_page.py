@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from agent.render.env import html_env
-from agent.render.view import format_date, one_line, plural, safe_href
+from agent.render.view import folded, format_date, plural, safe_href
 
 _THEMES_SHOWN = 5
 
@@ -34,11 +34,11 @@ class _EntryView:
 
 
 def _entry_view(entry: ArchiveEntry) -> _EntryView:
-    titles = [one_line(t) for t in entry.theme_titles if one_line(t)]
+    titles = [folded(t) for t in entry.theme_titles if folded(t)]
     themes = " · ".join(titles[:_THEMES_SHOWN])
     if len(titles) > _THEMES_SHOWN:
         themes += f" · +{len(titles) - _THEMES_SHOWN} more"
-    topic = one_line(entry.topic)
+    topic = folded(entry.topic)
     is_topic = entry.kind == "topic" and bool(topic)
     engine = "offline engine" if entry.engine == "offline" else entry.engine.removeprefix("llm:")
     return _EntryView(

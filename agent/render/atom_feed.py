@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.etree import ElementTree as ET
 
-from agent.render.view import format_date, one_line, safe_href
+from agent.render.view import folded, format_date, safe_href
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 MAX_ENTRIES = 30
@@ -30,7 +30,7 @@ class FeedItem:
 
 
 def _title(item: FeedItem) -> str:
-    topic = one_line(item.topic)
+    topic = folded(item.topic)
     if item.kind == "topic" and topic:
         return f"Topic: {topic} · {format_date(item.date)}"
     return f"Paper digest · {format_date(item.date, long=True)}"
@@ -61,6 +61,6 @@ def render_archive_feed(items: Sequence[FeedItem], *, title: str = "Paper digest
         href = safe_href(item.href)
         if href:
             ET.SubElement(entry, f"{{{ATOM_NS}}}link", rel="alternate", type="text/html", href=href)
-        ET.SubElement(entry, f"{{{ATOM_NS}}}summary").text = one_line(item.headline)
+        ET.SubElement(entry, f"{{{ATOM_NS}}}summary").text = folded(item.headline)
         ET.SubElement(entry, f"{{{ATOM_NS}}}content", type="html").text = item.html
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"

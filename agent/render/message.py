@@ -10,14 +10,14 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from agent.models import Digest
-from agent.render.view import format_date, one_line, plural
+from agent.render.view import folded, format_date, plural
 
 
 def subject_line(digest: Digest) -> str:
     """'Paper digest, Thu 26 Nov 2026: 7 themes, 30 papers' or 'Paper digest: <topic> — N papers'."""
     papers = plural(digest.paper_count, "paper")
-    if digest.kind == "topic" and one_line(digest.topic):
-        topic = one_line(digest.topic)
+    if digest.kind == "topic" and folded(digest.topic):
+        topic = folded(digest.topic)
         if len(topic) > 80:
             topic = topic[:79].rstrip() + "…"
         return f"Paper digest: {topic} — {papers}"
@@ -31,7 +31,7 @@ def subject_line(digest: Digest) -> str:
 
 def _identity(digest: Digest) -> str:
     """What makes a digest the same digest: date, kind, topic and the papers it covers."""
-    topic = one_line(digest.topic).casefold()
+    topic = folded(digest.topic).casefold()
     ids = ",".join(sorted(digest.papers))
     return f"{digest.date.isoformat()}|{digest.kind}|{topic}|{ids}"
 
@@ -53,7 +53,7 @@ def _list_unsubscribe_value(value: str | Sequence[str]) -> str:
     items = [value] if isinstance(value, str) else list(value)
     out = []
     for item in items:
-        item = one_line(item)
+        item = folded(item)
         if not item:
             continue
         out.append(item if item.startswith("<") and item.endswith(">") else f"<{item}>")

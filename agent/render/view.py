@@ -131,12 +131,13 @@ def format_date(date: dt.date, *, long: bool = False) -> str:
     return f"{_DAYS[date.weekday()]} {date.day} {_MONTHS[date.month - 1]} {date.year}"
 
 
-def one_line(text: str | None) -> str:
+def folded(text: str | None) -> str:
+    """`text` with its whitespace folded to single spaces; "" for None (never clipped)."""
     return " ".join((text or "").split())
 
 
 def clip(text: str, limit: int) -> str:
-    text = one_line(text)
+    text = folded(text)
     if len(text) <= limit:
         return text
     cut = text[: limit - 1].rsplit(" ", 1)[0]
@@ -391,7 +392,7 @@ def _paper_view(
         return PaperView(paper_id, f"Paper {paper_id}", None, "", blurb, why, engine, picked=picked)
     return PaperView(
         id=paper.id,
-        title=clip(one_line(paper.title), MAX_TITLE_CHARS),  # digest.json keeps it whole
+        title=clip(folded(paper.title), MAX_TITLE_CHARS),  # digest.json keeps it whole
         url=safe_url(paper.url) or safe_url(paper.pdf_url),
         authors=short_authors(paper.authors),
         blurb=blurb,
@@ -416,10 +417,10 @@ def _theme_views(digest: Digest, shrunk: set[tuple[int, int]]) -> tuple[ThemeVie
             _paper_view(
                 pb.paper_id,
                 digest.papers,
-                blurb=None if (ti, pi) in shrunk else one_line(pb.blurb),
-                why=None if (ti, pi) in shrunk else (one_line(pb.why_it_matters) or None),
+                blurb=None if (ti, pi) in shrunk else folded(pb.blurb),
+                why=None if (ti, pi) in shrunk else (folded(pb.why_it_matters) or None),
                 engine=pb.engine,
-                picked=one_line(digest.why.get(pb.paper_id)) or None,
+                picked=folded(digest.why.get(pb.paper_id)) or None,
             )
             for pi, pb in enumerate(theme.papers)
         )
@@ -427,8 +428,8 @@ def _theme_views(digest: Digest, shrunk: set[tuple[int, int]]) -> tuple[ThemeVie
             ThemeView(
                 anchor=f"theme-{ti + 1}",
                 number=ti + 1,
-                title=one_line(theme.title),
-                summary=one_line(theme.summary),
+                title=folded(theme.title),
+                summary=folded(theme.summary),
                 count=len(theme.papers),
                 papers=paper_views,
                 degraded=(
@@ -453,7 +454,7 @@ def _top_notes(digest: Digest) -> tuple[str, ...]:
 
 def _title(digest: Digest) -> str:
     """The topic, capitalised, for a topic digest; else "Today at a glance"."""
-    topic = one_line(digest.topic)
+    topic = folded(digest.topic)
     if digest.kind == "topic" and topic:
         return topic[0].upper() + topic[1:]
     return "Today at a glance"
@@ -490,18 +491,18 @@ def build_view(
     also_new = tuple(_paper_view(pid, digest.papers) for pid in digest.also_new)
     if also_new_limit is not None:
         also_new = also_new[:also_new_limit]
-    headline = one_line(digest.headline)
+    headline = folded(digest.headline)
     return DigestView(
         kind=digest.kind,
-        topic=one_line(digest.topic) or None,
+        topic=folded(digest.topic) or None,
         date_short=format_date(digest.date),
         date_long=format_date(digest.date, long=True),
         title=_title(digest),
         headline=headline,
-        overview=one_line(digest.overview) or None,
+        overview=folded(digest.overview) or None,
         preheader=clip(headline, PREHEADER_MAX),
         summary_line=_summary_line(digest),
-        notices=tuple(one_line(n) for n in (*digest.notices, *extra_notices) if one_line(n)),
+        notices=tuple(folded(n) for n in (*digest.notices, *extra_notices) if folded(n)),
         degraded_notes=_top_notes(digest),
         themes=_theme_views(digest, set(shrunk)),
         also_new=also_new,
@@ -518,5 +519,5 @@ def build_view(
         mark_offline=digest.engine != "offline",
         health=tuple(HealthView(h.name, h.status, health_sentence(h)) for h in digest.health),
         paper_count=digest.paper_count,
-        hint=one_line(digest.hint) or None,
+        hint=folded(digest.hint) or None,
     )
