@@ -66,9 +66,11 @@ class ModelError(DigestError):
         self.usage = usage
         self.failed = tuple(failed)
 
-    def after(self, usage: Usage, failed: Sequence[FailedAttempt], calls_before: int) -> None:
-        """Add what an outer loop spent and tried before the call that raised this error; this
-        error's own attempts are renumbered to follow the `calls_before` calls."""
+    def add_earlier(
+        self, usage: Usage, failed: Sequence[FailedAttempt], calls_before: int
+    ) -> None:
+        """Add what was spent and tried before the call that raised this error (by a loop
+        around it); this error's own attempts are renumbered to follow the `calls_before`."""
         if usage.calls or usage.cache_hits:
             self.usage = usage if self.usage is None else usage + self.usage
         shifted = tuple(

@@ -420,6 +420,16 @@ def test_length_retries_once_with_more_tokens_then_truncated(
     assert error.failed[0].error == "cut off at 300 output tokens"
 
 
+def test_a_transport_failure_after_a_cut_off_answer_carries_what_that_answer_cost(
+    srv: FakeOpenAIServer, ft: FakeTime
+) -> None:
+    srv.queue(Fault.length('{"themes": ['), *[Fault.http(500)] * 4)
+    error = fails(make_model(srv, ft), ModelUnavailable, request(max_out=300))
+    assert error.usage is not None and error.usage.calls == 1  # the cut-off answer, paid for
+    assert [a.number for a in error.failed] == [1, 2]
+    assert error.failed[0].raw == '{"themes": [' and "HTTP 500" in error.failed[1].error
+
+
 def test_length_then_complete_answer(srv: FakeOpenAIServer, ft: FakeTime) -> None:
     srv.queue(Fault.length('{"themes": ['), Reply(GOOD))
     [answer] = run(make_model(srv, ft), request())

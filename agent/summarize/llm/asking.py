@@ -292,7 +292,7 @@ class Asker:
             try:
                 answer = await model.complete(self._request(q, messages))
             except ModelError as exc:
-                exc.after(spent, failed, calls_before=answers_in(spent))
+                exc.add_earlier(spent, failed, calls_before=answers_in(spent))
                 raise
             spent = spent + answer.usage
             if self.on_answer is not None:

@@ -79,10 +79,10 @@ class MeteredChatModel(ChatModel):
                 self.meter.check(self.name, input_estimate, max_tokens)
                 turn = await take_turn(max_tokens, turns)
             except ModelError as exc:
-                if turns:
-                    exc.usage = usage if exc.usage is None else usage + exc.usage
-                    why = one_line(exc) or type(exc).__name__
-                    exc.failed = (*failed, *exc.failed, FailedAttempt(turns + 1, why))
+                if turns:  # the turns before it were answered: say what they cost
+                    if not exc.failed:
+                        exc.failed = (FailedAttempt(1, one_line(exc) or type(exc).__name__),)
+                    exc.add_earlier(usage, failed, calls_before=turns)
                 raise
             turns += 1
             self.meter.add(turn.priced_as, turn.usage)
