@@ -15,10 +15,10 @@ from agent.config import EngineChoice, Settings
 from agent.errors import ConfigError
 from agent.models import Digest, Paper, SourceHealth, Usage
 from agent.pipeline import Progress, build_digest, fetch_all
-from agent.search import STOP_WORDS, Ranked, rank_papers
 from agent.select import Interests, ReaderProfile, Selection, rank
 from agent.select.reader import build_profile
 from agent.select.reasons import NEW as NEW_WHY
+from agent.select.search import STOP_WORDS, Ranked, rank_papers
 from agent.sources import FetchContext
 from agent.sources.local import is_sample
 from agent.store import Store

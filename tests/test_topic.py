@@ -13,7 +13,7 @@ from agent.config import Settings, load_settings
 from agent.errors import ConfigError
 from agent.models import Paper
 from agent.resources import sample_corpus_path
-from agent.search import bm25_rank, term_counts, tokens
+from agent.select.search import bm25_rank, term_counts, tokens
 from agent.sources.local import read_paper_file
 from agent.store import Store
 from agent.topic import TopicOptions, arxiv_query, parse_since, run_topic
