@@ -1,4 +1,9 @@
-"""The summarize stage: themes, blurbs and a headline, from the model engine or the offline one."""
+"""The summarize stage: themes, blurbs and a headline, from the model engine or the offline one.
+
+`llm/` is the model engine (use its public names: `from agent.summarize.llm import ...`),
+`offline/` the offline engine (also the model engine's last fallback), `drafts` the theme
+draft both share. This module picks the engine and runs it.
+"""
 
 from __future__ import annotations
 
