@@ -104,7 +104,7 @@ def test_bad_answers_are_one_line_and_exit_2(tmp_path: Path, args: list[str], me
 
 
 def test_interactive_answers_keep_the_password_out_of_the_file(tmp_path: Path) -> None:
-    answers = "\n".join([  # noqa: FLY002 (one answer per line, commented)
+    lines = [  # one answer per line, commented
         "cs.CV cs.RO",            # categories
         "n",                      # Hugging Face daily papers
         "robot grasping",         # interests
@@ -123,7 +123,8 @@ def test_interactive_answers_keep_the_password_out_of_the_file(tmp_path: Path) -
         "s3cr3t pass'word",       # password
         "0 8 * * 1-5",
         "UTC",
-    ]) + "\n"
+    ]
+    answers = "\n".join(lines) + "\n"
     code, output = init(input=answers)
     assert code == 0, output
     text = (tmp_path / "digest.toml").read_text(encoding="utf-8")
