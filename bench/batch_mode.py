@@ -31,7 +31,7 @@ from pydantic import SecretStr
 
 from agent.config import LLMSettings, Settings
 from agent.store import Store
-from agent.summarize.llm.engine import LLMEngine
+from agent.summarize.llm import LLMEngine
 from tests.fakes.openai_batches import BatchScript
 from tests.fakes.openai_server import FakeOpenAIServer, RecordedRequest, Reply, request_schema
 from tests.llm_answers import answer_from_schema, sample_papers

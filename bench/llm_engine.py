@@ -35,11 +35,16 @@ from pydantic import BaseModel, Field, SecretStr
 from agent.config import LLMSettings, Settings
 from agent.models import Paper
 from agent.store import Store
-from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
-from agent.summarize.llm.engine import LLMEngine
-from agent.summarize.llm.factory import build_chat_models
-from agent.summarize.llm.meter import UsageMeter
-from agent.summarize.llm.tokens import count_message_tokens, count_tokens
+from agent.summarize.llm import (
+    ChatAnswer,
+    ChatModel,
+    ChatRequest,
+    LLMEngine,
+    UsageMeter,
+    build_chat_models,
+    count_message_tokens,
+    count_tokens,
+)
 from tests.fakes.openai_server import (
     FakeOpenAIServer,
     RecordedRequest,
