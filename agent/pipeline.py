@@ -366,68 +366,127 @@ def digest_for(
 ) -> RunOutcome:
     """Summarise, render, archive, send and mark one reader's selection. `spent` is what the
     run spent before (other readers), left out of the cost cap."""
-    from agent.deliver.archive import archive_digest
-    from agent.render import write_digest_files
-    from agent.select.reader import COLD_START_HINT
-
-    settings, selection, interests, reader = (
-        picked.settings, picked.selection, picked.interests, picked.reader
-    )
-    rerank_usage, rerank_notes = picked.usage, picked.notes
+    selection = picked.selection
     if selection.total == 0 and not selection.updated:
-        reason = _empty_message(fetched, selection)
-        message = f"{reason} No email was sent."
-        if send and settings.email.send_empty_note:
-            progress("sending the 'nothing new' note")
-            note = _send_empty_note(settings, options, store, fetched.health, reason, reader)
-            message = f"{reason} {note}"
-        return RunOutcome(
-            status="empty",
-            message=message,
-            health=fetched.health,
-            selection=selection,
-            engine_reason=decision.reason,
-        )
+        return _empty_outcome(picked, options, store, fetched, decision, send, progress)
+    summary = _daily_summary(picked, options, store, decision, progress, spent)
+    digest = _daily_digest(picked, options, fetched, summary, decision)
+    progress("rendering the email")
+    files, written = _write_daily(digest, picked, options)
+    status, message = _deliver_daily(digest, files, picked, options, store, send, progress)
+    store.mark_seen(_seen_rows(selection), options.date, picked.reader)
+    store.keep_papers(
+        (p.id, p.model_dump_json()) for p in digest.papers.values() if not is_sample(p.source)
+    )
+    return RunOutcome(
+        status=status,
+        message=message,
+        digest=digest,
+        files=written,
+        health=fetched.health,
+        selection=selection,
+        engine_reason=decision.reason,
+    )
+
+
+def _empty_outcome(
+    picked: Picked,
+    options: DailyOptions,
+    store: Store,
+    fetched: FetchOutcome,
+    decision: EngineDecision,
+    send: bool,
+    progress: Progress,
+) -> RunOutcome:
+    """Nothing to digest: say why, and send the 'nothing new' note when configured."""
+    settings, selection = picked.settings, picked.selection
+    reason = _empty_message(fetched, selection)
+    message = f"{reason} No email was sent."
+    if send and settings.email.send_empty_note:
+        progress("sending the 'nothing new' note")
+        note = _send_empty_note(settings, options, store, fetched.health, reason, picked.reader)
+        message = f"{reason} {note}"
+    return RunOutcome(
+        status="empty",
+        message=message,
+        health=fetched.health,
+        selection=selection,
+        engine_reason=decision.reason,
+    )
+
+
+def _daily_summary(
+    picked: Picked,
+    options: DailyOptions,
+    store: Store,
+    decision: EngineDecision,
+    progress: Progress,
+    spent: Usage | None,
+) -> Summary:
+    """The selection summarised (the relevance pass's usage and notes folded in), or, with
+    only new versions of papers already digested, a headline for a short digest of updates."""
+    selection = picked.selection
     count = plural(len(selection.selected), "paper")
     progress(f"summarizing {count} ({decision.kind} engine)")
-    if selection.selected:
-        summary = summarize(
-            selection.selected,
-            decision=decision,
-            settings=_minus_spent(settings, (spent or Usage()) + rerank_usage),
-            store=store,
-            use_cache=options.use_cache,
-            progress=lambda text: progress(f"summarizing {count}: {text}"),
-            batch=True,  # a scheduled run may wait for the Batch API ([llm] batch)
-        )
-        summary = summary.model_copy(
-            update={
-                "usage": summary.usage + rerank_usage,
-                "degraded": (*rerank_notes, *summary.degraded),
-            }
-        )
-    else:  # only new versions of papers already digested: a short digest of updates
+    if not selection.selected:
         updated = len(selection.updated)
-        summary = Summary(
+        return Summary(
             themes=(),
             headline=f"No new papers today; {plural(updated, 'paper')} you have seen before "
             f"{'has a new version' if updated == 1 else 'have new versions'}, listed below.",
         )
+    summary = summarize(
+        selection.selected,
+        decision=decision,
+        settings=_minus_spent(picked.settings, (spent or Usage()) + picked.usage),
+        store=store,
+        use_cache=options.use_cache,
+        progress=lambda text: progress(f"summarizing {count}: {text}"),
+        batch=True,  # a scheduled run may wait for the Batch API ([llm] batch)
+    )
+    return summary.model_copy(
+        update={
+            "usage": summary.usage + picked.usage,
+            "degraded": (*picked.notes, *summary.degraded),
+        }
+    )
+
+
+def _daily_digest(
+    picked: Picked,
+    options: DailyOptions,
+    fetched: FetchOutcome,
+    summary: Summary,
+    decision: EngineDecision,
+) -> Digest:
+    """The reader's daily digest, with the sample and no-model notices and the cold-start hint."""
+    from agent.select.reader import COLD_START_HINT
+
     notices = [NO_MODEL_NOTICE] if decision.reason == NO_MODEL_NOTICE else []
     if any(is_sample(h.name) for h in fetched.health):
         notices.insert(0, SAMPLE_NOTICE)
-    digest = build_digest(
+    return build_digest(
         kind="daily",
         date=options.date,
         summary=summary,
-        selection=selection,
+        selection=picked.selection,
         health=fetched.health,
         notices=notices,
-        hint=COLD_START_HINT if interests.cold else None,
+        hint=COLD_START_HINT if picked.interests.cold else None,
     )
-    progress("rendering the email")
+
+
+def _write_daily(
+    digest: Digest, picked: Picked, options: DailyOptions
+) -> tuple[DigestFiles, dict[str, Path]]:
+    """Write the digest's files (and digest.md with --format md) into the reader's folder and
+    the archive; the files, and the paths written by kind."""
+    from agent.deliver.archive import archive_digest
+    from agent.render import write_digest_files
+
+    settings = picked.settings
     out_root = options.out_dir or settings.out_dir or settings.home / "archive"
-    folder = reader_dir(options.date, reader)
+    folder = reader_dir(options.date, picked.reader)
     files = write_digest_files(
         digest,
         out_root / folder,
@@ -444,56 +503,89 @@ def digest_for(
         written["md"] = files.json.parent / "digest.md"
         write_atomic(written["md"], render_markdown(digest).encode("utf-8"))
     archive_digest(settings.home, files, folder)
+    return files, written
+
+
+def _deliver_daily(
+    digest: Digest,
+    files: DigestFiles,
+    picked: Picked,
+    options: DailyOptions,
+    store: Store,
+    send: bool,
+    progress: Progress,
+) -> tuple[RunStatus, str]:
+    """Email the digest and post it to the webhooks, as asked; the run's status and message."""
     status: RunStatus = "written"
     message = f"digest written: {digest.shape}"
     if digest.also_new:
         message += f", {len(digest.also_new)} more listed by title"
     if send:
-        progress("sending the email")
-        try:
-            report = send_digest(digest, files, settings, store, force=options.force, reader=reader)
-        except DeliveryError as exc:
-            partial = getattr(exc, "report", None)
-            if partial is not None and (partial.sent or partial.skipped):
-                # Some recipients have these papers: they must not come again tomorrow. The
-                # refused recipients' messages stay in the outbox, with the reason.
-                store.mark_seen(_seen_rows(selection), options.date, reader)
-            raise
-        if report.sent:
-            status, message = "sent", f"{message} and sent to {', '.join(report.sent)}"
-        else:
-            status = "already_sent"
-            message = f"{message}; already sent to {', '.join(report.skipped)} (use --force to send again)"
-    if settings.webhooks and options.send is not False:
-        from agent.deliver.webhooks import deliver_webhooks
+        status, message = _email_daily(digest, files, picked, options, store, progress, message)
+    if picked.settings.webhooks and options.send is not False:
+        status, message = _post_daily(digest, picked, options, store, progress, status, message)
+    return status, message
 
-        progress("posting to the webhooks")
-        posted = deliver_webhooks(
-            digest,
-            digest_key=digest_key(digest, reader),
-            hooks=settings.webhooks,
-            store=store,
-            outbox_dir=settings.home / "outbox",
-            force=options.force,
+
+def _email_daily(
+    digest: Digest,
+    files: DigestFiles,
+    picked: Picked,
+    options: DailyOptions,
+    store: Store,
+    progress: Progress,
+    message: str,
+) -> tuple[RunStatus, str]:
+    """Email the digest once per recipient; DeliveryError (spooled) marks the papers seen when
+    some recipients already have them."""
+    progress("sending the email")
+    try:
+        report = send_digest(
+            digest, files, picked.settings, store, force=options.force, reader=picked.reader
         )
-        if posted.sent:
-            message += f"; posted to {', '.join(posted.sent)}"
-            status = "sent" if status == "written" else status
-        if posted.skipped:
-            message += f"; already posted to {', '.join(posted.skipped)}"
-    store.mark_seen(_seen_rows(selection), options.date, reader)
-    store.keep_papers(
-        (p.id, p.model_dump_json()) for p in digest.papers.values() if not is_sample(p.source)
+    except DeliveryError as exc:
+        partial = getattr(exc, "report", None)
+        if partial is not None and (partial.sent or partial.skipped):
+            # Some recipients have these papers: they must not come again tomorrow. The
+            # refused recipients' messages stay in the outbox, with the reason.
+            store.mark_seen(_seen_rows(picked.selection), options.date, picked.reader)
+        raise
+    if report.sent:
+        return "sent", f"{message} and sent to {', '.join(report.sent)}"
+    return (
+        "already_sent",
+        f"{message}; already sent to {', '.join(report.skipped)} (use --force to send again)",
     )
-    return RunOutcome(
-        status=status,
-        message=message,
-        digest=digest,
-        files=written,
-        health=fetched.health,
-        selection=selection,
-        engine_reason=decision.reason,
+
+
+def _post_daily(
+    digest: Digest,
+    picked: Picked,
+    options: DailyOptions,
+    store: Store,
+    progress: Progress,
+    status: RunStatus,
+    message: str,
+) -> tuple[RunStatus, str]:
+    """Post the digest to the configured webhooks (once per hook); the status and message with
+    what was posted."""
+    from agent.deliver.webhooks import deliver_webhooks
+
+    progress("posting to the webhooks")
+    posted = deliver_webhooks(
+        digest,
+        digest_key=digest_key(digest, picked.reader),
+        hooks=picked.settings.webhooks,
+        store=store,
+        outbox_dir=picked.settings.home / "outbox",
+        force=options.force,
     )
+    if posted.sent:
+        message += f"; posted to {', '.join(posted.sent)}"
+        status = "sent" if status == "written" else status
+    if posted.skipped:
+        message += f"; already posted to {', '.join(posted.skipped)}"
+    return status, message
 
 
 def rerank_selection(
