@@ -173,8 +173,15 @@ def main() -> None:
     default=None,
     help="Write DIR/<date>/digest.{html,txt,eml,json} (default: DIGEST_HOME/archive).",
 )
-@click.option("--max-papers", type=click.IntRange(1, 10_000), default=None, help="Summarise at most N papers (default 30); the rest are listed by title.")
-@click.option("--send/--no-send", default=None, help="Email the digest (default: when [email] is configured).")
+@click.option(
+    "--max-papers",
+    type=click.IntRange(1, 10_000),
+    default=None,
+    help="Summarise at most N papers (default 30); the rest are listed by title.",
+)
+@click.option(
+    "--send/--no-send", default=None, help="Email the digest (default: when [email] is configured)."
+)
 @click.option("--force", is_flag=True, help="Send again even if this digest was already sent.")
 @click.option("--no-cache", is_flag=True, help="Do not reuse cached model answers.")
 @click.option(
@@ -261,7 +268,9 @@ def daily(
 
 @main.command()
 @click.argument("query")
-@click.option("--since", default="30d", show_default=True, help="How far back: 30d, 2w, 6m, 1y or a date.")
+@click.option(
+    "--since", default="30d", show_default=True, help="How far back: 30d, 2w, 6m, 1y or a date."
+)
 @click.option(
     "--source",
     "sources",
@@ -269,8 +278,19 @@ def daily(
     metavar="NAME",
     help="Where to search (repeatable; default: local, sample and arxiv). `arxiv` searches the arXiv API.",
 )
-@click.option("--max-papers", type=click.IntRange(1, 500), default=20, show_default=True, help="Summarise at most N papers; the rest are listed.")
-@click.option("--engine", type=click.Choice(["auto", "offline", "llm"]), default=None, help="auto: the model when configured, else offline.")
+@click.option(
+    "--max-papers",
+    type=click.IntRange(1, 500),
+    default=20,
+    show_default=True,
+    help="Summarise at most N papers; the rest are listed.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "offline", "llm"]),
+    default=None,
+    help="auto: the model when configured, else offline.",
+)
 @click.option(
     "--format",
     "format_",
@@ -279,7 +299,13 @@ def daily(
     show_default=True,
     help="terminal prints; json prints digest JSON to stdout; html/text/md write a file.",
 )
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Where html/text/md files go (default: the archive).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Where html/text/md files go (default: the archive).",
+)
 @click.option("--send", is_flag=True, help="Email the result through the delivery stage.")
 @click.option("--no-cache", is_flag=True, help="Do not reuse cached model answers.")
 @library_option
@@ -309,8 +335,14 @@ def topic(
     chosen = one_reader(settings_from(config_path, verbose, engine=engine), reader, required=False)
     settings = chosen.settings
     options = TopicOptions(
-        query=query, since=since, sources=sources, max_papers=max_papers,
-        engine=settings.engine, use_cache=not no_cache, send=send, library=library,
+        query=query,
+        since=since,
+        sources=sources,
+        max_papers=max_papers,
+        engine=settings.engine,
+        use_cache=not no_cache,
+        send=send,
+        library=library,
         reader=chosen.name,
     )
     quiet = format_ == "json"
@@ -336,7 +368,9 @@ def topic(
 @_init_options
 @common_options
 @expected_errors
-def init_(config_path: Path | None, verbose: bool, force: bool, assume_defaults: bool, **answers: Any) -> None:
+def init_(
+    config_path: Path | None, verbose: bool, force: bool, assume_defaults: bool, **answers: Any
+) -> None:
     """Write a commented digest.toml (here, or --config PATH) from a few questions, or from flags.
 
     Any answer flag (or --yes) makes it non-interactive; the rest keep their defaults. The SMTP
@@ -349,7 +383,11 @@ def init_(config_path: Path | None, verbose: bool, force: bool, assume_defaults:
 
 
 @main.command()
-@click.option("--send-test", is_flag=True, help="Also send a one-line test email to the recipients (no ledger).")
+@click.option(
+    "--send-test",
+    is_flag=True,
+    help="Also send a one-line test email to the recipients (no ledger).",
+)
 @common_options
 @expected_errors
 def doctor(send_test: bool, config_path: Path | None, verbose: bool) -> None:
@@ -475,13 +513,23 @@ def archive(open_browser: bool, config_path: Path | None, verbose: bool) -> None
 
 
 @main.command()
-@click.option("--cron", default=None, help='When to run, e.g. "0 7 * * 1-5" (default: [schedule] cron).')
-@click.option("--tz", default=None, help="Time zone of the cron times, e.g. Europe/Berlin (default: [schedule] tz, else local).")
+@click.option(
+    "--cron", default=None, help='When to run, e.g. "0 7 * * 1-5" (default: [schedule] cron).'
+)
+@click.option(
+    "--tz",
+    default=None,
+    help="Time zone of the cron times, e.g. Europe/Berlin (default: [schedule] tz, else local).",
+)
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Sources for each run.")
 @common_options
 @expected_errors
 def schedule(
-    cron: str | None, tz: str | None, sources: tuple[str, ...], config_path: Path | None, verbose: bool
+    cron: str | None,
+    tz: str | None,
+    sources: tuple[str, ...],
+    config_path: Path | None,
+    verbose: bool,
 ) -> None:
     """Stay in the foreground and run `daily` at the cron times; runs a missed slot on start."""
     from agent.pipeline import DailyOptions, run_daily
@@ -491,7 +539,9 @@ def schedule(
     cron = cron or settings.schedule.cron
     tz = tz or settings.schedule.tz
     if not cron:
-        raise ConfigError('no schedule: give --cron "0 7 * * 1-5" or set [schedule] cron in the config')
+        raise ConfigError(
+            'no schedule: give --cron "0 7 * * 1-5" or set [schedule] cron in the config'
+        )
 
     def job(fire_time: dt.datetime) -> int:
         options = DailyOptions(date=fire_time.date(), sources=sources, engine=settings.engine)
@@ -532,16 +582,67 @@ def schedule(
 
 
 @main.command()
-@click.option("--cases", "cases_dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Directory of eval cases (*.yaml; default: evals/cases of the checkout).")
-@click.option("--prompts", "prompts", type=click.Path(path_type=Path, file_okay=False), default=None, help="Candidate prompts directory (default: the bundled prompts/).")
-@click.option("--baseline", default=None, metavar="GIT_REF_OR_DIR", help="Baseline prompts: a directory, or a git ref whose prompts/ is used (default: HEAD).")
-@click.option("--engine", type=click.Choice(["offline", "llm"]), default=None, help="llm (default when a model is configured) or offline (a smoke run: prompts do not matter).")
-@click.option("--repeat", type=click.IntRange(1, 50), default=1, help="Run each case N times; the table shows mean and 95% bootstrap interval.")
-@click.option("--report", "report", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write the report here: .md (Markdown) or .html (default: next to the run's JSONL).")
-@click.option("--judge", is_flag=True, help="Add the model-graded scorer (prompts/judge.j2; needs a model; cached).")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Directory for the raw results JSONL (default: evals/runs, git-ignored).")
-@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only cases with this tag (repeatable).")
-@click.option("--relevance", "relevance_dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Relevance cases (reader profiles, precision@10 of the selection; default: evals/relevance of the checkout).")
+@click.option(
+    "--cases",
+    "cases_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Directory of eval cases (*.yaml; default: evals/cases of the checkout).",
+)
+@click.option(
+    "--prompts",
+    "prompts",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Candidate prompts directory (default: the bundled prompts/).",
+)
+@click.option(
+    "--baseline",
+    default=None,
+    metavar="GIT_REF_OR_DIR",
+    help="Baseline prompts: a directory, or a git ref whose prompts/ is used (default: HEAD).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["offline", "llm"]),
+    default=None,
+    help="llm (default when a model is configured) or offline (a smoke run: prompts do not matter).",
+)
+@click.option(
+    "--repeat",
+    type=click.IntRange(1, 50),
+    default=1,
+    help="Run each case N times; the table shows mean and 95% bootstrap interval.",
+)
+@click.option(
+    "--report",
+    "report",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the report here: .md (Markdown) or .html (default: next to the run's JSONL).",
+)
+@click.option(
+    "--judge",
+    is_flag=True,
+    help="Add the model-graded scorer (prompts/judge.j2; needs a model; cached).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Directory for the raw results JSONL (default: evals/runs, git-ignored).",
+)
+@click.option(
+    "--tag", "tags", multiple=True, metavar="TAG", help="Only cases with this tag (repeatable)."
+)
+@click.option(
+    "--relevance",
+    "relevance_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Relevance cases (reader profiles, precision@10 of the selection; default: evals/relevance of the checkout).",
+)
 @common_options
 @expected_errors
 def eval(
@@ -564,7 +665,9 @@ def eval(
     from agent.evals.session import EvalOptions, run_eval_session
 
     settings = settings_from(config_path, verbose)
-    options = EvalOptions(cases_dir, prompts, baseline, engine, repeat, report, judge, out_dir, tags)
+    options = EvalOptions(
+        cases_dir, prompts, baseline, engine, repeat, report, judge, out_dir, tags
+    )
     with out.status("starting", spinner="dots") as status:
 
         def progress(text: str) -> None:

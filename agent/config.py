@@ -181,7 +181,8 @@ def check_address(value: str) -> str:
         raise PydanticCustomError("address", "an empty address")
     if value.count("@") > 1 and ("," in value or ";" in value):
         raise PydanticCustomError(
-            "address", "{value} holds more than one address; list each one separately",
+            "address",
+            "{value} holds more than one address; list each one separately",
             {"value": repr(value)},
         )
     try:
@@ -189,7 +190,8 @@ def check_address(value: str) -> str:
     except PydanticCustomError as exc:
         reason = exc.message().removeprefix("value is not a valid email address: ")
         raise PydanticCustomError(
-            "address", "{value} is not a valid email address ({reason})",
+            "address",
+            "{value} is not a valid email address ({reason})",
             {"value": repr(value), "reason": reason},
         ) from None
     return value.strip()

@@ -66,16 +66,12 @@ class ModelError(DigestError):
         self.usage = usage
         self.failed = tuple(failed)
 
-    def add_earlier(
-        self, usage: Usage, failed: Sequence[FailedAttempt], calls_before: int
-    ) -> None:
+    def add_earlier(self, usage: Usage, failed: Sequence[FailedAttempt], calls_before: int) -> None:
         """Add what was spent and tried before the call that raised this error (by a loop
         around it); this error's own attempts are renumbered to follow the `calls_before`."""
         if usage.calls or usage.cache_hits:
             self.usage = usage if self.usage is None else usage + self.usage
-        shifted = tuple(
-            FailedAttempt(a.number + calls_before, a.error, a.raw) for a in self.failed
-        )
+        shifted = tuple(FailedAttempt(a.number + calls_before, a.error, a.raw) for a in self.failed)
         self.failed = (*failed, *shifted)
 
 

@@ -43,8 +43,7 @@ def state_error(path: Path | str, exc: sqlite3.DatabaseError) -> DigestError:
     code = code & 0xFF if isinstance(code, int) else None  # the primary result code
     if code == _SQLITE_FULL or "full" in str(exc):
         return BrokenEnvironment(
-            f"the disk is full writing the state file {path} ({exc}); free some space and "
-            "run again"
+            f"the disk is full writing the state file {path} ({exc}); free some space and run again"
         )
     if code == _SQLITE_IOERR:
         return BrokenEnvironment(

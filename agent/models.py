@@ -18,6 +18,7 @@ HealthStatus = Literal["ok", "empty", "failed"]
 
 OTHER_THEME = "Other"  # the theme of papers that fit no other (not counted as a theme)
 
+
 class Frozen(BaseModel):
     """Base for immutable domain values."""
 

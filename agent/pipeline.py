@@ -75,7 +75,9 @@ def _ignore(_: str) -> None:
     return None
 
 
-def fetch_all(specs: Sequence[str], ctx: FetchContext, progress: Progress = _ignore) -> FetchOutcome:
+def fetch_all(
+    specs: Sequence[str], ctx: FetchContext, progress: Progress = _ignore
+) -> FetchOutcome:
     """Fetch every source; one failing source is reported, not fatal. All failing raises."""
     sources = [make_source(spec) for spec in specs]  # ConfigError before any network
     lists: list[list[Paper]] = []
@@ -137,11 +139,15 @@ def build_digest(
     lost = [p.id for p in selection.selected if p.id not in placed]
     if lost:
         degraded.append(
-            DegradedNote(step="coverage", reason=f"{plural(len(lost), 'paper')} had no theme", fallback="listed")
+            DegradedNote(
+                step="coverage",
+                reason=f"{plural(len(lost), 'paper')} had no theme",
+                fallback="listed",
+            )
         )
-    also_new = list(dict.fromkeys(
-        [*lost, *(p.id for p in selection.also_new if p.id not in placed)]
-    ))
+    also_new = list(
+        dict.fromkeys([*lost, *(p.id for p in selection.also_new if p.id not in placed)])
+    )
     failed = [h for h in health if h.status == "failed"]
     degraded.extend(
         DegradedNote(step="source", scope=h.name, reason=h.reason or "failed", fallback="skipped")
@@ -248,7 +254,9 @@ def _seen_rows(selection: Selection) -> list[tuple[str, int | None, str]]:
     return [(p.id, p.version, p.title) for p in papers if not is_sample(p.source)]
 
 
-def daily_decisions(settings: Settings, options: DailyOptions) -> tuple[tuple[str, ...], EngineDecision, bool]:
+def daily_decisions(
+    settings: Settings, options: DailyOptions
+) -> tuple[tuple[str, ...], EngineDecision, bool]:
     """(source specs, engine, whether to send) of a daily run; ConfigError when unusable."""
     specs = options.sources or tuple(settings.sources.default)
     if not specs:
@@ -264,7 +272,9 @@ def daily_decisions(settings: Settings, options: DailyOptions) -> tuple[tuple[st
     return specs, decision, send
 
 
-def run_daily(settings: Settings, options: DailyOptions, progress: Progress = _ignore) -> RunOutcome:
+def run_daily(
+    settings: Settings, options: DailyOptions, progress: Progress = _ignore
+) -> RunOutcome:
     """The daily job. Marks papers as seen only after the digest was written (and sent)."""
     from agent.lock import run_lock
 
@@ -285,7 +295,9 @@ def run_daily(settings: Settings, options: DailyOptions, progress: Progress = _i
             "also_new": len(outcome.selection.also_new) if outcome.selection else 0,
         }
         usage = outcome.digest.usage.model_dump() if outcome.digest else {}
-        store.finish_run(run_id, outcome.status, counts=counts, usage=usage, message=outcome.message)
+        store.finish_run(
+            run_id, outcome.status, counts=counts, usage=usage, message=outcome.message
+        )
     return dataclasses.replace(outcome, seconds=round(time.monotonic() - started, 2))
 
 
@@ -328,7 +340,12 @@ def pick_papers(
     if not settings.show_updated:
         selection = dataclasses.replace(selection, updated=())
     rerank_usage, rerank_notes = Usage(), []
-    if settings.llm.rerank and decision.kind == "llm" and selection.total > 1 and not interests.cold:
+    if (
+        settings.llm.rerank
+        and decision.kind == "llm"
+        and selection.total > 1
+        and not interests.cold
+    ):
         progress("asking the model which papers fit you best")
         selection, rerank_usage, rerank_notes = rerank_selection(
             settings, store, selection, interests, use_cache=options.use_cache
@@ -633,7 +650,11 @@ def mark_flushed_digests(home: Path, store: Store, digest_keys: Sequence[str]) -
         date = dt.date.fromisoformat(day)
         # gone: the next daily run includes them again
         refs = archived_paper_refs(home, reader_dir(date, reader))
-        rows = [(r["id"], r.get("version"), r.get("title", "")) for r in refs if not is_sample(r.get("source"))]
+        rows = [
+            (r["id"], r.get("version"), r.get("title", ""))
+            for r in refs
+            if not is_sample(r.get("source"))
+        ]
         marked += store.mark_seen(rows, date, reader)
     return marked
 

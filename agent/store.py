@@ -370,7 +370,9 @@ class Store:
     def kept_paper(self, paper_id: str) -> str | None:
         """The stored JSON of one kept paper, or None."""
         with self._lock:
-            row = self._db.execute("SELECT paper FROM papers_kept WHERE id = ?", (paper_id,)).fetchone()
+            row = self._db.execute(
+                "SELECT paper FROM papers_kept WHERE id = ?", (paper_id,)
+            ).fetchone()
         return row[0] if row else None
 
     # the reader's libraries and ratings ------------------------------------------------------
@@ -405,7 +407,9 @@ class Store:
         if rating not in (1, -1):
             raise ValueError("rating must be +1 or -1")
         table, _, params = _by_reader("ratings", reader)
-        columns = ("reader, " if params else "") + "paper_id, rating, title, abstract, authors, rated_at"
+        columns = (
+            "reader, " if params else ""
+        ) + "paper_id, rating, title, abstract, authors, rated_at"
         marks = ", ".join("?" * (len(params) + 6))
         with self.transaction() as db:
             db.execute(
@@ -446,7 +450,14 @@ class Store:
             db.execute(
                 "UPDATE runs SET status = ?, finished = ?, counts = ?, usage = ?, message = ? "
                 "WHERE id = ?",
-                (status, _now(), json.dumps(counts or {}), json.dumps(usage or {}), message, run_id),
+                (
+                    status,
+                    _now(),
+                    json.dumps(counts or {}),
+                    json.dumps(usage or {}),
+                    message,
+                    run_id,
+                ),
             )
 
     def runs(self, limit: int = 50) -> list[dict[str, Any]]:

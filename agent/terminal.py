@@ -34,7 +34,9 @@ def usage_line(usage: Usage, engine: str, run: ModelRun | None = None) -> str:
     if usage.calls == 0 and usage.cache_hits == 0:
         return f"Engine: {engine}{dialect}, no model calls"
     cost_known = run.cost_known if run is not None else True
-    cost = f"about ${usage.cost_usd:.4f}" if cost_known else "no cost estimate (no price configured)"
+    cost = (
+        f"about ${usage.cost_usd:.4f}" if cost_known else "no cost estimate (no price configured)"
+    )
     return (
         f"Engine: {engine}{dialect}: {plural(usage.calls, 'model call')} ({usage.cache_hits} from cache), "
         f"{usage.input_tokens:,} tokens in, {usage.output_tokens:,} out "
@@ -75,9 +77,7 @@ def print_daily_outcome(console: Console, outcome: RunOutcome, settings: Setting
         return
     selection = outcome.selection
     extra = f", {len(digest.also_new)} more listed by title" if digest.also_new else ""
-    console.print(
-        f"[bold]Digest {digest.date.isoformat()}[/]: {digest.shape}{extra}"
-    )
+    console.print(f"[bold]Digest {digest.date.isoformat()}[/]: {digest.shape}{extra}")
     if selection is not None and selection.already_seen:
         skipped = plural(selection.already_seen, "paper")
         console.print(f"  {skipped} skipped: already in an earlier digest")
@@ -91,7 +91,10 @@ def print_daily_outcome(console: Console, outcome: RunOutcome, settings: Setting
     if digest.degraded:
         count = plural(len(digest.degraded), "fallback or repair", "fallbacks or repairs")
         console.print(f"[yellow]{count}; see digest.json[/]")
-    console.print(escape(usage_line(digest.usage, digest.engine, digest.model_run)) + f"; {outcome.seconds:.1f} s")
+    console.print(
+        escape(usage_line(digest.usage, digest.engine, digest.model_run))
+        + f"; {outcome.seconds:.1f} s"
+    )
     for line in batch_lines(digest.model_run):
         console.print(escape(line), soft_wrap=True)
     table = Table.grid(padding=(0, 2))

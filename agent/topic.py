@@ -66,7 +66,9 @@ def parse_since(value: str | None, today: dt.date) -> dt.date | None:
             return today - dt.timedelta(days=int(match.group(1)) * _DAYS[match.group(2)])
         return dt.date.fromisoformat(text)
     except (ValueError, OverflowError):
-        raise ConfigError(f"--since {value!r}: use a span like 30d, 2w, 6m, 1y or a date YYYY-MM-DD") from None
+        raise ConfigError(
+            f"--since {value!r}: use a span like 30d, 2w, 6m, 1y or a date YYYY-MM-DD"
+        ) from None
 
 
 def arxiv_query(topic: str) -> str:
@@ -90,7 +92,9 @@ def source_specs(requested: Sequence[str], queries: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(specs))
 
 
-def _expand(settings: Settings, store: Store, query: str, use_cache: bool) -> tuple[list[str], Usage]:
+def _expand(
+    settings: Settings, store: Store, query: str, use_cache: bool
+) -> tuple[list[str], Usage]:
     """The topic first, then the model's 2-4 search queries for it; and what that call cost."""
     from agent.summarize.llm import LLMEngine
 
@@ -114,7 +118,9 @@ def _recent(papers: Sequence[Paper], since: dt.date | None) -> list[Paper]:
     return [p for p in papers if p.published is None or p.published.date() >= since]
 
 
-def personal_order(found: Sequence[Ranked], profile: ReaderProfile) -> tuple[list[Paper], dict[str, str]]:
+def personal_order(
+    found: Sequence[Ranked], profile: ReaderProfile
+) -> tuple[list[Paper], dict[str, str]]:
     """Topic matches, reordered by closeness to the reader when there is a profile: the BM25
     score (scaled to the best match) plus the reader ranking's score; and each one's `why`."""
     papers = [r.paper for r in found]
@@ -133,14 +139,18 @@ def personal_order(found: Sequence[Ranked], profile: ReaderProfile) -> tuple[lis
     return [papers[i] for i in order], why
 
 
-def run_topic(settings: Settings, options: TopicOptions, progress: Progress = lambda _: None) -> TopicOutcome:
+def run_topic(
+    settings: Settings, options: TopicOptions, progress: Progress = lambda _: None
+) -> TopicOutcome:
     """Find, rank, summarise. Raises ConfigError for an empty query, NoSourceReadError if all failed."""
     started = time.monotonic()
     if options.send and not settings.email.configured:
         raise ConfigError("--send needs [email] smtp_host, sender and recipients in the config")
     query = " ".join(options.query.split())
     if not query:
-        raise ConfigError("the topic is empty: say what to look for, e.g. digest topic \"speculative decoding\"")
+        raise ConfigError(
+            'the topic is empty: say what to look for, e.g. digest topic "speculative decoding"'
+        )
     today = options.today or dt.date.today()
     since = parse_since(options.since, today)
     decision = choose_engine(options.engine, settings)
@@ -164,8 +174,14 @@ def run_topic(settings: Settings, options: TopicOptions, progress: Progress = la
                 f"No papers found on {query!r} in {searched}{note}. "
                 "Try broader or different terms, a longer --since, or another --source."
             )
-            return TopicOutcome(None, fetched.health, tuple(queries), message, decision.reason,
-                                round(time.monotonic() - started, 2))
+            return TopicOutcome(
+                None,
+                fetched.health,
+                tuple(queries),
+                message,
+                decision.reason,
+                round(time.monotonic() - started, 2),
+            )
         papers = ranked
         selection = Selection(
             selected=tuple(papers[: options.max_papers]),
@@ -177,19 +193,35 @@ def run_topic(settings: Settings, options: TopicOptions, progress: Progress = la
         )
         progress(f"summarizing {plural(len(selection.selected), 'paper')} ({decision.kind} engine)")
         summary = summarize(
-            selection.selected, decision=decision, settings=settings, store=store,
-            topic=query, use_cache=options.use_cache, progress=progress,
+            selection.selected,
+            decision=decision,
+            settings=settings,
+            store=store,
+            topic=query,
+            use_cache=options.use_cache,
+            progress=progress,
         )
         summary = summary.model_copy(update={"usage": summary.usage + expansion_usage})
         store.keep_papers((p.id, p.model_dump_json()) for p in papers if not is_sample(p.source))
     notices = [NO_MODEL_NOTICE] if decision.reason == NO_MODEL_NOTICE else []
     digest = build_digest(
-        kind="topic", date=today, summary=summary, selection=selection,
-        health=fetched.health, notices=notices, topic=query,
+        kind="topic",
+        date=today,
+        summary=summary,
+        selection=selection,
+        health=fetched.health,
+        notices=notices,
+        topic=query,
     )
     message = f"{digest.shape} on {query!r} (searched {searched})"
-    return TopicOutcome(digest, fetched.health, tuple(queries), message, decision.reason,
-                        round(time.monotonic() - started, 2))
+    return TopicOutcome(
+        digest,
+        fetched.health,
+        tuple(queries),
+        message,
+        decision.reason,
+        round(time.monotonic() - started, 2),
+    )
 
 
 def topic_dir(settings: Settings, digest: Digest, out_dir: Path | None, reader: str = "") -> Path:
@@ -221,7 +253,9 @@ def emit_topic(
     if needs_files:
         target = topic_dir(settings, digest, out_dir, reader)
         files = write_digest_files(
-            digest, target, sender=settings.email.sender,
+            digest,
+            target,
+            sender=settings.email.sender,
             recipients=tuple(settings.email.recipients),
             list_unsubscribe=settings.email.list_unsubscribe,
             max_html_bytes=settings.email.max_html_bytes,

@@ -24,9 +24,24 @@ def one_run(home: Path) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "agent", "daily", "--source", "sample", "--engine", "offline",
-         "--no-send", "--out", str(home / "out"), "--date", "2026-11-26"],
-        check=True, env=env, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "agent",
+            "daily",
+            "--source",
+            "sample",
+            "--engine",
+            "offline",
+            "--no-send",
+            "--out",
+            str(home / "out"),
+            "--date",
+            "2026-11-26",
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
     )
     seconds = time.perf_counter() - start
     peak_mib = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
@@ -41,7 +56,9 @@ def main() -> None:
         times.append(seconds)
         peaks.append(peak)
     print(f"digest daily, sample (207 papers), offline engine, {RUNS} runs, {os.cpu_count()} cores")
-    print(f"  wall time: median {statistics.median(times):.2f} s, min {min(times):.2f} s, max {max(times):.2f} s (target <= 2 s)")
+    print(
+        f"  wall time: median {statistics.median(times):.2f} s, min {min(times):.2f} s, max {max(times):.2f} s (target <= 2 s)"
+    )
     print(f"  peak RSS of the process: {max(peaks):.0f} MiB")
 
 

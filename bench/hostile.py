@@ -34,8 +34,15 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, float, fl
     full = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
     full.update(env)
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "agent", *args], cwd=cwd, env=full,
-                          capture_output=True, text=True, timeout=900, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "agent", *args],
+        cwd=cwd,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     wall = time.perf_counter() - started
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return done.returncode, wall, rss, done.stdout, done.stderr
@@ -44,10 +51,24 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, float, fl
 def llm_daily(tmp: Path, name: str, srv: FakeOpenAIServer, **env: str):
     """`digest daily` on the sample with the model at `srv`, in tmp/<name>."""
     return run(
-        ["daily", "--source", "sample", "--engine", "llm", "--no-send", "--date", "2026-11-26",
-         "--out", str(tmp / name / "out")],
-        {"DIGEST_HOME": str(tmp / name / "home"), "DIGEST_LLM__BASE_URL": srv.base_url,
-         "DIGEST_LLM__API_KEY": "sk-bench", **env},
+        [
+            "daily",
+            "--source",
+            "sample",
+            "--engine",
+            "llm",
+            "--no-send",
+            "--date",
+            "2026-11-26",
+            "--out",
+            str(tmp / name / "out"),
+        ],
+        {
+            "DIGEST_HOME": str(tmp / name / "home"),
+            "DIGEST_LLM__BASE_URL": srv.base_url,
+            "DIGEST_LLM__API_KEY": "sk-bench",
+            **env,
+        },
         tmp,
     )
 
@@ -56,10 +77,14 @@ def hanging_model(tmp: Path) -> None:
     with FakeOpenAIServer(handler=lambda body: Fault.trickle(1.0)) as srv:
         code, wall, rss, _, err = llm_daily(tmp, "model", srv, DIGEST_LLM__RUN_BUDGET_SECONDS="40")
         calls = len(srv.chat_requests)
-    data = json.loads((tmp / "model" / "out" / "2026-11-26" / "digest.json").read_text(encoding="utf-8"))
+    data = json.loads(
+        (tmp / "model" / "out" / "2026-11-26" / "digest.json").read_text(encoding="utf-8")
+    )
     placed = sum(len(t["papers"]) for t in data["themes"]) + len(data["also_new"])
-    print(f"hanging model, budget 40 s: exit {code}, {wall:.1f} s wall, {calls} calls started, "
-          f"{placed} papers placed of 207, engine {data['engine']}, peak RSS {rss:.0f} MiB")
+    print(
+        f"hanging model, budget 40 s: exit {code}, {wall:.1f} s wall, {calls} calls started, "
+        f"{placed} papers placed of 207, engine {data['engine']}, peak RSS {rss:.0f} MiB"
+    )
     if code:
         print(err[-500:])
 
@@ -68,14 +93,30 @@ def huge_feed(tmp: Path) -> None:
     with ScriptedHttpServer() as server:
         server.add("/api/daily_papers", Reply(200, endless=True))  # zeros, no length, no end
         code, wall, rss, out, _ = run(
-            ["daily", "--source", "hf-daily", "--source", "sample", "--engine", "offline",
-             "--no-send", "--date", "2026-11-26", "--out", str(tmp / "out2")],
-            {"DIGEST_HOME": str(tmp / "home2"),
-             "DIGEST_SOURCES__HF_URL": f"{server.url}/api/daily_papers"},
+            [
+                "daily",
+                "--source",
+                "hf-daily",
+                "--source",
+                "sample",
+                "--engine",
+                "offline",
+                "--no-send",
+                "--date",
+                "2026-11-26",
+                "--out",
+                str(tmp / "out2"),
+            ],
+            {
+                "DIGEST_HOME": str(tmp / "home2"),
+                "DIGEST_SOURCES__HF_URL": f"{server.url}/api/daily_papers",
+            },
             tmp,
         )
     reason = next((line for line in out.splitlines() if "larger than" in line), "")
-    print(f"endless feed (no length): exit {code}, {wall:.1f} s, peak RSS {rss:.0f} MiB; {reason.strip()}")
+    print(
+        f"endless feed (no length): exit {code}, {wall:.1f} s, peak RSS {rss:.0f} MiB; {reason.strip()}"
+    )
 
 
 def huge_answer(tmp: Path) -> None:

@@ -23,7 +23,9 @@ def synthetic(base: list[Paper], count: int, seed: int, prefix: str) -> list[Pap
         paper = base[i % len(base)]
         sentences = paper.abstract.split(". ")
         rng.shuffle(sentences)
-        out.append(paper.model_copy(update={"id": f"{prefix}-{i}", "abstract": ". ".join(sentences)}))
+        out.append(
+            paper.model_copy(update={"id": f"{prefix}-{i}", "abstract": ". ".join(sentences)})
+        )
     return out
 
 

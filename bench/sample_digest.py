@@ -46,12 +46,17 @@ def sample_digest(*, in_themes: int | None = 30, with_extras: bool = False) -> D
     if with_extras:
         health += (
             SourceHealth(
-                name="arxiv-rss:cs.CL", status="failed",
+                name="arxiv-rss:cs.CL",
+                status="failed",
                 reason="arxiv-rss:cs.CL: HTTP 503 after 4 attempts",
             ),
         )
     return build_digest(
-        kind="daily", date=DATE, summary=summary, selection=selection, health=health,
+        kind="daily",
+        date=DATE,
+        summary=summary,
+        selection=selection,
+        health=health,
         notices=(SAMPLE_NOTICE, NO_MODEL_NOTICE),
     )
 

@@ -63,9 +63,14 @@ def real_archive(home: Path) -> Path:
         day = home / f"day-{offset}.jsonl"
         day.write_text("\n".join(lines[start:stop]) + "\n", encoding="utf-8")
         when = DATE - dt.timedelta(days=2 - offset)
-        run_daily(settings, DailyOptions(date=when, sources=(f"file:{day}",), engine="offline", send=False))
-    topic = run_topic(settings, TopicOptions(query="mixture of experts", sources=("local",),
-                                             engine="offline", today=DATE))
+        run_daily(
+            settings,
+            DailyOptions(date=when, sources=(f"file:{day}",), engine="offline", send=False),
+        )
+    topic = run_topic(
+        settings,
+        TopicOptions(query="mixture of experts", sources=("local",), engine="offline", today=DATE),
+    )
     if topic.digest is not None:
         emit_topic(topic.digest, settings, format_="html", out_dir=None, send=False)
     return home / "archive" / "index.html"
@@ -92,7 +97,9 @@ def main() -> None:
     files = write_digest_files(digest, args.out / "digest")
     print(f"{files.html}  {files.html.stat().st_size / 1024:.1f} KB of HTML")
     hf_files = write_digest_files(hf_day_digest(), args.out / "hf-day")
-    print(f"{hf_files.html}  {hf_files.html.stat().st_size / 1024:.1f} KB of HTML (Hugging Face day)")
+    print(
+        f"{hf_files.html}  {hf_files.html.stat().st_size / 1024:.1f} KB of HTML (Hugging Face day)"
+    )
     index = real_archive(Path(tempfile.mkdtemp(prefix="paper-digest-archive-")))
 
     for width in (600, 1200):
@@ -100,7 +107,9 @@ def main() -> None:
             name = f"email-{width}{'-dark' if dark else ''}.png"
             shoot(browser, files.html, args.out / name, width=width, height=args.height, dark=dark)
             name = f"hf-day-{width}{'-dark' if dark else ''}.png"
-            shoot(browser, hf_files.html, args.out / name, width=width, height=args.height, dark=dark)
+            shoot(
+                browser, hf_files.html, args.out / name, width=width, height=args.height, dark=dark
+            )
     shoot(browser, index, args.out / "archive-1200.png", width=1200, height=1000, dark=False)
     shoot(browser, index, args.out / "archive-600-dark.png", width=600, height=1200, dark=True)
 
@@ -108,7 +117,11 @@ def main() -> None:
         docs = ROOT / "docs"
         docs.mkdir(exist_ok=True)
         shoot(  # a real Hugging Face day: code links, stars and upvotes show
-            browser, hf_files.html, docs / "email-screenshot.png", width=760, height=1800,
+            browser,
+            hf_files.html,
+            docs / "email-screenshot.png",
+            width=760,
+            height=1800,
             dark=False,
         )
         shoot(browser, index, docs / "archive-screenshot.png", width=760, height=1000, dark=False)

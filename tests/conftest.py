@@ -40,7 +40,9 @@ def _is_loopback(address: Any) -> bool:
 def _guard(method: Any) -> Any:
     def guarded(self: socket.socket, address: Any) -> Any:
         if not _is_loopback(address):
-            raise NetworkRefused(f"tests never touch the network: refused to connect to {address!r}")
+            raise NetworkRefused(
+                f"tests never touch the network: refused to connect to {address!r}"
+            )
         return method(self, address)
 
     return guarded

@@ -20,7 +20,17 @@ def test_daily_writes_markdown_and_the_archive_feed(tmp_path):
     earlier = {"kind": "daily", "date": "2026-11-25", "headline": "Earlier.", "themes": []}
     (archive / "2026-11-25" / "digest.json").write_text(json.dumps(earlier), encoding="utf-8")
     (archive / "2026-11-25" / "digest.html").write_text("<p>earlier</p>", encoding="utf-8")
-    args = ("daily", "--source", "sample", "--date", "2026-11-26", "--max-papers", "8", "--format", "md")
+    args = (
+        "daily",
+        "--source",
+        "sample",
+        "--date",
+        "2026-11-26",
+        "--max-papers",
+        "8",
+        "--format",
+        "md",
+    )
     result = run_digest(*args, home=home, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     markdown = (archive / "2026-11-26" / "digest.md").read_text(encoding="utf-8")

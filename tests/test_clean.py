@@ -20,7 +20,10 @@ from agent.sources.clean import clean_text
     [
         (r"by 87\%, 131\% and 55\%", "by 87%, 131% and 55%"),
         (r"we propose Nystr\"{o}mformer", "we propose Nyströmformer"),
-        (r"a mechanism we call {\em Transient Global} (TGlobal)", "a mechanism we call Transient Global (TGlobal)"),
+        (
+            r"a mechanism we call {\em Transient Global} (TGlobal)",
+            "a mechanism we call Transient Global (TGlobal)",
+        ),
         (r"the GLUE, RACE, and \squad benchmarks", "the GLUE, RACE, and SQuAD benchmarks"),
         (r"we implement \proj, a novel technique", "we implement proj, a novel technique"),
         (r"named ``\growlength'' to accelerate", "named “growlength” to accelerate"),
@@ -130,16 +133,31 @@ def test_hidden_characters_are_removed(raw: str, clean: str) -> None:
 
 
 def test_papers_never_carry_hidden_characters() -> None:
-    paper = Paper(id="x1", title="Safe\u202eexe.gnp\x00", abstract="A\u200bB\x07",
-                  authors=("Ann\u202e", "\u200b"))
+    paper = Paper(
+        id="x1",
+        title="Safe\u202eexe.gnp\x00",
+        abstract="A\u200bB\x07",
+        authors=("Ann\u202e", "\u200b"),
+    )
     assert paper.title == "Safeexe.gnp" and paper.abstract == "AB"
     assert paper.authors == ("Ann",)
 
 
 @pytest.mark.parametrize(
     ("raw", "kept"),
-    [(-5, 0), ("-3", 0), ("12", 12), (7.9, 7), ("many", None), (None, None), (True, None),
-     (10**30, MAX_UPVOTES), ("1e400", MAX_UPVOTES), (float("nan"), None), ([3], None)],
+    [
+        (-5, 0),
+        ("-3", 0),
+        ("12", 12),
+        (7.9, 7),
+        ("many", None),
+        (None, None),
+        (True, None),
+        (10**30, MAX_UPVOTES),
+        ("1e400", MAX_UPVOTES),
+        (float("nan"), None),
+        ([3], None),
+    ],
 )
 def test_upvotes_are_clamped_or_ignored(raw: object, kept: int | None) -> None:
     assert Paper(id="x", title="t", upvotes=raw).upvotes == kept
@@ -152,15 +170,31 @@ def test_a_hostile_feed_file_builds_a_digest(tmp_path: Path) -> None:
 
     long_title = "Long " + "words " * 1000
     rows = [
-        {"id": "h1", "title": "Report\u202egnp.exe", "abstract": "We\x00 study\u200b things.", "upvotes": -4},
+        {
+            "id": "h1",
+            "title": "Report\u202egnp.exe",
+            "abstract": "We\x00 study\u200b things.",
+            "upvotes": -4,
+        },
         {"id": "h2", "title": long_title, "abstract": "We study things too.", "upvotes": "lots"},
         {"id": "h3", "title": "Third paper", "abstract": "Still more.", "upvotes": 10**40},
     ]
     feed = tmp_path / "hostile.jsonl"
     feed.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    result = run_digest("daily", "--source", f"file:{feed}", "--engine", "offline", "--no-send",
-                        "--date", "2026-11-26", "--out", str(tmp_path / "out"),
-                        home=tmp_path / "home", cwd=tmp_path)
+    result = run_digest(
+        "daily",
+        "--source",
+        f"file:{feed}",
+        "--engine",
+        "offline",
+        "--no-send",
+        "--date",
+        "2026-11-26",
+        "--out",
+        str(tmp_path / "out"),
+        home=tmp_path / "home",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     out = tmp_path / "out" / "2026-11-26"
     data = json.loads((out / "digest.json").read_text(encoding="utf-8"))

@@ -15,17 +15,34 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_digest(*args: str, home: Path, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_digest(
+    *args: str, home: Path, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
     environment.update({"DIGEST_HOME": str(home), "COLUMNS": "120", **(env or {})})
     return subprocess.run(
         [sys.executable, "-m", "agent", *args],
-        cwd=cwd, env=environment, capture_output=True, text=True, timeout=120, check=False)
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_daily_on_the_sample_writes_all_four_files(tmp_path: Path) -> None:
-    result = run_digest("daily", "--source", "sample", "--date", "2026-11-26",
-                        "--out", str(tmp_path / "out"), home=tmp_path / "home", cwd=tmp_path)
+    result = run_digest(
+        "daily",
+        "--source",
+        "sample",
+        "--date",
+        "2026-11-26",
+        "--out",
+        str(tmp_path / "out"),
+        home=tmp_path / "home",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     day = tmp_path / "out" / "2026-11-26"
     for name in ("digest.html", "digest.txt", "digest.eml", "digest.json"):
@@ -37,24 +54,51 @@ def test_daily_on_the_sample_writes_all_four_files(tmp_path: Path) -> None:
     also = [p["id"] for p in data["also_new"]]
     assert len(in_themes) == 30  # the default cap
     assert sorted(in_themes + also) == [f"dp-{i:03d}" for i in range(1, 208)]
-    message = email.message_from_bytes((day / "digest.eml").read_bytes(), policy=email.policy.default)
+    message = email.message_from_bytes(
+        (day / "digest.eml").read_bytes(), policy=email.policy.default
+    )
     assert message.get_content_type() == "multipart/alternative"
     assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
     # the terminal says which engine and where the files are
     assert "offline" in result.stdout
     assert str(day / "digest.html") in result.stdout.replace("\n", "")
     # the archive index lists it
-    assert "2026-11-26" in (tmp_path / "home" / "archive" / "index.html").read_text(encoding="utf-8")
+    assert "2026-11-26" in (tmp_path / "home" / "archive" / "index.html").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_daily_from_a_file_with_max_papers(tmp_path: Path) -> None:
     papers = tmp_path / "papers.jsonl"
-    papers.write_text("".join(
-        json.dumps({"id": f"f{i}", "title": f"Paper {i} on graph neural networks",
-                    "abstract": "We propose a graph method. It improves accuracy by 3%."}) + "\n"
-        for i in range(5)), encoding="utf-8")
-    result = run_digest("daily", "--source", f"file:{papers}", "--max-papers", "2", "--engine", "offline",
-                        "--date", "2026-11-20", "--out", str(tmp_path / "o"), home=tmp_path / "h", cwd=tmp_path)
+    papers.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": f"f{i}",
+                    "title": f"Paper {i} on graph neural networks",
+                    "abstract": "We propose a graph method. It improves accuracy by 3%.",
+                }
+            )
+            + "\n"
+            for i in range(5)
+        ),
+        encoding="utf-8",
+    )
+    result = run_digest(
+        "daily",
+        "--source",
+        f"file:{papers}",
+        "--max-papers",
+        "2",
+        "--engine",
+        "offline",
+        "--date",
+        "2026-11-20",
+        "--out",
+        str(tmp_path / "o"),
+        home=tmp_path / "h",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads((tmp_path / "o" / "2026-11-20" / "digest.json").read_text(encoding="utf-8"))
     assert sum(len(t["papers"]) for t in data["themes"]) == 2
@@ -63,7 +107,10 @@ def test_daily_from_a_file_with_max_papers(tmp_path: Path) -> None:
 
 def test_two_days_in_a_row_do_not_repeat_papers(tmp_path: Path) -> None:
     papers = tmp_path / "feed.jsonl"
-    rows = [{"id": f"2611.0000{i}", "title": f"Title {i}", "abstract": "We study things."} for i in range(3)]
+    rows = [
+        {"id": f"2611.0000{i}", "title": f"Title {i}", "abstract": "We study things."}
+        for i in range(3)
+    ]
     papers.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     common = ("--source", f"file:{papers}", "--engine", "offline", "--out", str(tmp_path / "o"))
     first = run_digest("daily", "--date", "2026-11-23", *common, home=tmp_path / "h", cwd=tmp_path)
@@ -88,7 +135,9 @@ def test_two_days_in_a_row_do_not_repeat_papers(tmp_path: Path) -> None:
         (("topic", "   "), "the topic is empty"),
     ],
 )
-def test_expected_errors_are_one_line_exit_2(tmp_path: Path, args: tuple[str, ...], needle: str) -> None:
+def test_expected_errors_are_one_line_exit_2(
+    tmp_path: Path, args: tuple[str, ...], needle: str
+) -> None:
     result = run_digest(*args, home=tmp_path / "h", cwd=tmp_path)
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert needle in result.stderr
@@ -119,8 +168,18 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
 
 
 def test_topic_offline_on_the_sample(tmp_path: Path) -> None:
-    result = run_digest("topic", "sentence embeddings", "--source", "sample", "--engine", "offline",
-                        "--format", "json", home=tmp_path / "h", cwd=tmp_path)
+    result = run_digest(
+        "topic",
+        "sentence embeddings",
+        "--source",
+        "sample",
+        "--engine",
+        "offline",
+        "--format",
+        "json",
+        home=tmp_path / "h",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["kind"] == "topic" and data["topic"] == "sentence embeddings"
@@ -130,8 +189,16 @@ def test_topic_offline_on_the_sample(tmp_path: Path) -> None:
 
 
 def test_topic_with_no_match_says_where_it_looked(tmp_path: Path) -> None:
-    result = run_digest("topic", "protein folding cryo-em", "--source", "sample", "--engine", "offline",
-                        home=tmp_path / "h", cwd=tmp_path)
+    result = run_digest(
+        "topic",
+        "protein folding cryo-em",
+        "--source",
+        "sample",
+        "--engine",
+        "offline",
+        home=tmp_path / "h",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0
     assert "No papers found" in result.stderr and "sample" in result.stderr
     assert "broader" in result.stderr
@@ -143,8 +210,21 @@ def test_schedule_rejects_a_bad_cron_and_stops_cleanly(tmp_path: Path) -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
     environment["DIGEST_HOME"] = str(tmp_path / "h")
     process = subprocess.Popen(
-        [sys.executable, "-m", "agent", "schedule", "--cron", "0 7 * * 1-5", "--tz", "Europe/Berlin"],
-        cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "agent",
+            "schedule",
+            "--cron",
+            "0 7 * * 1-5",
+            "--tz",
+            "Europe/Berlin",
+        ],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None
     first_line = process.stdout.readline()
@@ -155,10 +235,24 @@ def test_schedule_rejects_a_bad_cron_and_stops_cleanly(tmp_path: Path) -> None:
     assert "Stopped after 0 runs" in stdout
 
 
-@pytest.mark.parametrize(("fmt", "name"), [("md", "digest.md"), ("html", "digest.html"), ("text", "digest.txt")])
+@pytest.mark.parametrize(
+    ("fmt", "name"), [("md", "digest.md"), ("html", "digest.html"), ("text", "digest.txt")]
+)
 def test_topic_writes_the_asked_format(tmp_path: Path, fmt: str, name: str) -> None:
-    result = run_digest("topic", "mixture of experts", "--source", "sample", "--engine", "offline",
-                        "--format", fmt, "--out", str(tmp_path / "notes"), home=tmp_path / "h", cwd=tmp_path)
+    result = run_digest(
+        "topic",
+        "mixture of experts",
+        "--source",
+        "sample",
+        "--engine",
+        "offline",
+        "--format",
+        fmt,
+        "--out",
+        str(tmp_path / "notes"),
+        home=tmp_path / "h",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     [written] = list((tmp_path / "notes").rglob(name))
     assert f"Wrote {written}" in result.stdout.replace("\n", "")
@@ -172,10 +266,22 @@ def test_topic_send_goes_through_the_delivery_stage(tmp_path: Path) -> None:
     from tests.fakes.smtp_server import smtp_server
 
     with smtp_server() as server:
-        env = {"DIGEST_EMAIL__SMTP_HOST": "127.0.0.1", "DIGEST_EMAIL__SMTP_PORT": str(server.port),
-               "DIGEST_EMAIL__SECURITY": "none", "DIGEST_EMAIL__SENDER": "digest@example.org",
-               "DIGEST_EMAIL__RECIPIENTS": '["reader@example.com"]'}
-        args = ("topic", "sentence embeddings", "--source", "sample", "--engine", "offline", "--send")
+        env = {
+            "DIGEST_EMAIL__SMTP_HOST": "127.0.0.1",
+            "DIGEST_EMAIL__SMTP_PORT": str(server.port),
+            "DIGEST_EMAIL__SECURITY": "none",
+            "DIGEST_EMAIL__SENDER": "digest@example.org",
+            "DIGEST_EMAIL__RECIPIENTS": '["reader@example.com"]',
+        }
+        args = (
+            "topic",
+            "sentence embeddings",
+            "--source",
+            "sample",
+            "--engine",
+            "offline",
+            "--send",
+        )
         result = run_digest(*args, home=tmp_path / "h", cwd=tmp_path, env=env)
         assert result.returncode == 0, result.stderr
         assert "Sent to reader@example.com" in result.stdout
@@ -204,17 +310,39 @@ def test_error_text_with_brackets_and_bad_env_lists_stay_one_line(
 
 
 def test_topic_no_match_message_with_brackets_is_printed_verbatim(tmp_path: Path) -> None:
-    result = run_digest("topic", "qqzz [/]", "--source", "sample", "--engine", "offline",
-                        home=tmp_path / "h", cwd=tmp_path)
+    result = run_digest(
+        "topic",
+        "qqzz [/]",
+        "--source",
+        "sample",
+        "--engine",
+        "offline",
+        home=tmp_path / "h",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0 and "Traceback" not in result.stderr
     assert "No papers found on 'qqzz [/]'" in result.stderr.replace("\n", " ")
 
 
 def test_building_an_earlier_date_afterwards_repeats_nothing(tmp_path: Path) -> None:
     feed = tmp_path / "feed.jsonl"
-    feed.write_text("".join(json.dumps({"id": f"2601.0000{i}", "title": f"Paper {i}", "abstract": "We study it."})
-                            + "\n" for i in range(4)), encoding="utf-8")
-    common = ("daily", "--source", f"file:{feed}", "--engine", "offline", "--out", str(tmp_path / "o"))
+    feed.write_text(
+        "".join(
+            json.dumps({"id": f"2601.0000{i}", "title": f"Paper {i}", "abstract": "We study it."})
+            + "\n"
+            for i in range(4)
+        ),
+        encoding="utf-8",
+    )
+    common = (
+        "daily",
+        "--source",
+        f"file:{feed}",
+        "--engine",
+        "offline",
+        "--out",
+        str(tmp_path / "o"),
+    )
     later = run_digest(*common, "--date", "2026-01-05", home=tmp_path / "h", cwd=tmp_path)
     assert later.returncode == 0 and "4 papers" in later.stdout
     earlier = run_digest(*common, "--date", "2026-01-04", home=tmp_path / "h", cwd=tmp_path)

@@ -14,7 +14,9 @@ def _toml(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_precedence_flags_over_env_over_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_precedence_flags_over_env_over_toml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = _toml(tmp_path, 'max_papers = 10\nengine = "offline"\n[email]\nsmtp_port = 2525\n')
     assert load_settings(path, home=tmp_path).max_papers == 10
     monkeypatch.setenv("DIGEST_MAX_PAPERS", "20")
@@ -77,14 +79,24 @@ def test_missing_config_file(tmp_path: Path) -> None:
     [
         ('recipients = ["not-an-address"]', "email.recipients.0", "not a valid email address"),
         ('recipients = [""]', "email.recipients.0", "an empty address"),
-        ('recipients = ["a@example.org, b@example.org"]', "email.recipients.0", "more than one address"),
+        (
+            'recipients = ["a@example.org, b@example.org"]',
+            "email.recipients.0",
+            "more than one address",
+        ),
         ('recipients = ["ok@example.org", "x@y@z"]', "email.recipients.1", "not a valid"),
         ('sender = "me@example.org\\nBcc: victim@example.org"', "email.sender", "line break"),
-        ('recipients = ["a@example.org\\r\\nBcc: b@example.org"]', "email.recipients.0", "line break"),
+        (
+            'recipients = ["a@example.org\\r\\nBcc: b@example.org"]',
+            "email.recipients.0",
+            "line break",
+        ),
         ('sender = "Digest <me@example.org>, other@example.org"', "email.sender", "more than one"),
     ],
 )
-def test_bad_addresses_are_exit_2_naming_the_key(tmp_path: Path, line: str, key: str, reason: str) -> None:
+def test_bad_addresses_are_exit_2_naming_the_key(
+    tmp_path: Path, line: str, key: str, reason: str
+) -> None:
     path = _toml(tmp_path, f"[email]\nsmtp_host = 'localhost'\n{line}\n")
     with pytest.raises(ConfigError) as info:
         load_settings(path, home=tmp_path)
@@ -94,8 +106,11 @@ def test_bad_addresses_are_exit_2_naming_the_key(tmp_path: Path, line: str, key:
 
 
 def test_good_addresses_with_display_names_pass(tmp_path: Path) -> None:
-    path = _toml(tmp_path, '[email]\nsender = "Paper digest <me@example.org>"\n'
-                           'recipients = ["a@example.org", "Bea <b@example.org>"]\n')
+    path = _toml(
+        tmp_path,
+        '[email]\nsender = "Paper digest <me@example.org>"\n'
+        'recipients = ["a@example.org", "Bea <b@example.org>"]\n',
+    )
     settings = load_settings(path, home=tmp_path)
     assert settings.email.recipients == ["a@example.org", "Bea <b@example.org>"]
 
@@ -126,7 +141,9 @@ def test_unknown_digest_env_warns_with_the_closest_key(
     ]
 
 
-def test_digest_config_env_names_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_digest_config_env_names_the_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "elsewhere" / "my-digest.toml"
     config.parent.mkdir()
     config.write_text("max_papers = 7\n", encoding="utf-8")

@@ -33,8 +33,6 @@ from tests.fakes.smtp_server import (
 PASSWORD = "s3cret-Pa55word!"
 
 
-
-
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
     if not openssl_available():

@@ -68,7 +68,11 @@ def test_config_found_and_valid_or_not(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DIGEST_HOME", str(tmp_path / "home"))
     first = next(run_doctor(DoctorOptions(now=NOW)))
-    assert first.status == "warning" and "no digest.toml" in first.detail and "digest init" in (first.fix or "")
+    assert (
+        first.status == "warning"
+        and "no digest.toml" in first.detail
+        and "digest init" in (first.fix or "")
+    )
     (tmp_path / "digest.toml").write_text("max_papers = 5\n", encoding="utf-8")
     first = next(run_doctor(DoctorOptions(now=NOW)))
     assert first == Check.ok("config", f"{tmp_path / 'digest.toml'} is valid")
@@ -84,7 +88,11 @@ def test_home_writable_or_not(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x", encoding="utf-8")
     check = check_home(blocker / "home")
-    assert check.status == "failed" and "not writable" in check.detail and "DIGEST_HOME" in (check.fix or "")
+    assert (
+        check.status == "failed"
+        and "not writable" in check.detail
+        and "DIGEST_HOME" in (check.fix or "")
+    )
 
 
 def test_state_readable_damaged_or_spooled(tmp_path: Path) -> None:
@@ -96,7 +104,11 @@ def test_state_readable_damaged_or_spooled(tmp_path: Path) -> None:
         run = store.start_run(dt.date(2026, 11, 30), "daily")
         store.finish_run(run, "sent", message="ok")
     check = check_state(home)
-    assert check.status == "ok" and "1 paper seen" in check.detail and "2026-11-30, sent" in check.detail
+    assert (
+        check.status == "ok"
+        and "1 paper seen" in check.detail
+        and "2026-11-30, sent" in check.detail
+    )
     with Store.open(home) as store:
         run = store.start_run(dt.date(2026, 12, 1), "daily")
         store.finish_run(run, "spooled", message="SMTP down")
@@ -112,11 +124,15 @@ def test_state_readable_damaged_or_spooled(tmp_path: Path) -> None:
 # -- sources ------------------------------------------------------------------------------------
 
 
-def test_each_source_is_fetched_once_and_reported(tmp_path: Path, server: ScriptedHttpServer) -> None:
+def test_each_source_is_fetched_once_and_reported(
+    tmp_path: Path, server: ScriptedHttpServer
+) -> None:
     server.add("/rss/cs.CL", Reply(200, RSS_CL))
     server.add("/api/daily_papers", Reply(500, "down"))
     server.add("/api/query", Reply(200, ATOM))
-    settings = sources_settings(tmp_path, server, "arxiv-rss:cs.CL", "hf-daily", "arxiv:au:del_maestro", "nope:x")
+    settings = sources_settings(
+        tmp_path, server, "arxiv-rss:cs.CL", "hf-daily", "arxiv:au:del_maestro", "nope:x"
+    )
     checks = list(check_sources(settings, NOW.date()))
     assert [c.status for c in checks] == ["ok", "failed", "ok", "failed"]
     assert "papers now" in checks[0].detail
@@ -124,7 +140,9 @@ def test_each_source_is_fetched_once_and_reported(tmp_path: Path, server: Script
     assert "(first page)" in checks[2].detail
     assert "unknown source" in checks[3].detail
     paths = [r.path for r in server.requests]
-    assert sorted(paths) == ["/api/daily_papers", "/api/query", "/rss/cs.CL"], "one request each, no retry"
+    assert sorted(paths) == ["/api/daily_papers", "/api/query", "/rss/cs.CL"], (
+        "one request each, no retry"
+    )
     query = next(r for r in server.requests if r.path == "/api/query")
     assert query.param("max_results") == "10"
     assert not (tmp_path / "home" / "state.sqlite3").exists(), "nothing stored, nothing marked"
@@ -148,17 +166,26 @@ def test_the_model_answers_a_tiny_structured_call(tmp_path: Path, dialect: str) 
     assert f"({dialect} at {base_url})" in check.detail
     assert "tokens in" in check.detail and "about $" in check.detail  # gpt-4o-mini has a price
     body = request.body
-    assert body["model"] == "gpt-4o-mini" and body["max_tokens" if "max_tokens" in body else "max_completion_tokens"] <= 64
+    assert (
+        body["model"] == "gpt-4o-mini"
+        and body["max_tokens" if "max_tokens" in body else "max_completion_tokens"] <= 64
+    )
 
 
 def test_model_failures_say_what_to_fix(tmp_path: Path) -> None:
     with FakeOpenAIServer(require_api_key="right-key", handler=default_digest_handler) as srv:
         [check] = check_model(model_settings(tmp_path, srv, api_key="wrong-key"))
-    assert check.status == "failed" and "401" in check.detail and "OPENAI_API_KEY" in (check.fix or "")
+    assert (
+        check.status == "failed" and "401" in check.detail and "OPENAI_API_KEY" in (check.fix or "")
+    )
     assert "wrong-key" not in check.detail
     with FakeOpenAIServer(handler=lambda body: ModelReply({"status": "fine"})) as srv:
         [check] = check_model(model_settings(tmp_path, srv, model="local-model"))
-    assert check.status == "failed" and "not in the asked shape" in check.detail and "dialect" in (check.fix or "")
+    assert (
+        check.status == "failed"
+        and "not in the asked shape" in check.detail
+        and "dialect" in (check.fix or "")
+    )
     with FakeOpenAIServer(handler=lambda body: Fault.http(503)) as srv:
         [check] = check_model(model_settings(tmp_path, srv))
         assert len(srv.chat_requests) == 1, "a check makes one attempt"
@@ -167,7 +194,9 @@ def test_model_failures_say_what_to_fix(tmp_path: Path) -> None:
 
 def test_fallback_model_checked_too_and_unpriced_models_show_no_cost(tmp_path: Path) -> None:
     with FakeOpenAIServer(handler=default_digest_handler) as srv:
-        checks = check_model(model_settings(tmp_path, srv, model="qwen-local", fallback_model="gpt-4.1-nano"))
+        checks = check_model(
+            model_settings(tmp_path, srv, model="qwen-local", fallback_model="gpt-4.1-nano")
+        )
         checks = list(checks)
     assert [c.part for c in checks] == ["model qwen-local", "fallback model gpt-4.1-nano"]
     assert "no price known" in checks[0].detail and "about $" in checks[1].detail
@@ -236,7 +265,9 @@ def test_schedule_next_run_or_missing_or_invalid() -> None:
 # -- the command --------------------------------------------------------------------------------
 
 
-def test_cli_exit_0_when_all_ok_and_2_otherwise(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_exit_0_when_all_ok_and_2_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DIGEST_HOME", str(tmp_path / "home"))
     with smtp_server() as smtp:
@@ -258,17 +289,25 @@ def test_cli_exit_0_when_all_ok_and_2_otherwise(tmp_path: Path, monkeypatch: pyt
     assert "failed  SMTP" in result.output and "fix:" in result.output
 
 
-def test_schedule_command_reads_the_config_or_says_what_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_schedule_command_reads_the_config_or_says_what_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DIGEST_HOME", str(tmp_path / "home"))
     result = CliRunner().invoke(main, ["schedule"])
     assert result.exit_code == 2 and "no schedule: give --cron" in result.output
-    (tmp_path / "digest.toml").write_text('[schedule]\ncron = "0 7 * * 1-5"\ntz = "Nowhere/City"\n', encoding="utf-8")
-    result = CliRunner().invoke(main, ["schedule"])  # the config's cron and tz are used: the tz is bad
+    (tmp_path / "digest.toml").write_text(
+        '[schedule]\ncron = "0 7 * * 1-5"\ntz = "Nowhere/City"\n', encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        main, ["schedule"]
+    )  # the config's cron and tz are used: the tz is bad
     assert result.exit_code == 2 and "unknown time zone 'Nowhere/City'" in result.output
 
 
 def test_no_sources_configured_is_a_failed_check(tmp_path: Path) -> None:
     checks = list(check_sources(Settings(home=tmp_path), NOW.date()))
     assert [(c.part, c.status) for c in checks] == [("sources", "failed")]
-    assert "no sources configured" in checks[0].detail and "[sources] default" in (checks[0].fix or "")
+    assert "no sources configured" in checks[0].detail and "[sources] default" in (
+        checks[0].fix or ""
+    )

@@ -167,8 +167,16 @@ def test_bad_ref_or_no_repository_is_a_clear_error(
         env=env,
     )
     assert bad.exit_code == 2 and "--baseline nope: no such git ref" in bad.output
-    offline = invoke("--cases", str(cases), "--baseline", "nope", "--engine", "offline",
-                     home=tmp_path / "h", env=env)
+    offline = invoke(
+        "--cases",
+        str(cases),
+        "--baseline",
+        "nope",
+        "--engine",
+        "offline",
+        home=tmp_path / "h",
+        env=env,
+    )
     assert offline.exit_code == 2 and "--baseline nope: no such git ref" in offline.output
     lone = tmp_path / "lone"
     shutil.copytree(prompts_dir(), lone)
@@ -218,8 +226,11 @@ def answers(worse: bool = False) -> Callable[[dict[str, Any]], Reply]:
             prompt = RecordedRequest.text_of(body)
             ids = [part.split('"', 1)[0] for part in prompt.split('<paper id="')[1:]]
             value["blurbs"] = [
-                {"paper_id": sid, "blurb": text("blurb", 0, None),
-                 "why_it_matters": text("why_it_matters", 0, None)}
+                {
+                    "paper_id": sid,
+                    "blurb": text("blurb", 0, None),
+                    "why_it_matters": text("why_it_matters", 0, None),
+                }
                 for sid in ids
             ]
         return Reply(value, tool_call=as_tool)

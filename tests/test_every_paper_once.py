@@ -56,15 +56,20 @@ def random_answer(rng: random.Random, request: ChatRequest) -> Any:
     props = schema.get("properties", {})
     if "themes" in props:
         member = "theme_ids" if "theme_ids" in json.dumps(schema) else "paper_ids"
-        return {"themes": [
-            {"title": f"Theme {i}", "summary": "Random.", member: _pick(rng, ids)}
-            for i in range(rng.randint(0, 7))
-        ]}
+        return {
+            "themes": [
+                {"title": f"Theme {i}", "summary": "Random.", member: _pick(rng, ids)}
+                for i in range(rng.randint(0, 7))
+            ]
+        }
     if "blurbs" in props:
-        return {"summary": "Random summary.", "blurbs": [
-            {"paper_id": pid, "blurb": "They did a thing.", "why_it_matters": None}
-            for pid in _pick(rng, ids)
-        ]}
+        return {
+            "summary": "Random summary.",
+            "blurbs": [
+                {"paper_id": pid, "blurb": "They did a thing.", "why_it_matters": None}
+                for pid in _pick(rng, ids)
+            ],
+        }
     return request_answer(request)
 
 
@@ -88,8 +93,9 @@ def test_random_model_answers_place_every_paper_exactly_once(seed: int, count: i
 )
 def test_clean_groups_keeps_each_known_id_once(groups: list[list[str]], limit: int) -> None:
     known = [f"P{i}" for i in range(1, 11)]
-    cleaned, _ = clean_groups([Group(f"T{i}", None, tuple(g)) for i, g in enumerate(groups)],
-                                  known, max_groups=limit)
+    cleaned, _ = clean_groups(
+        [Group(f"T{i}", None, tuple(g)) for i, g in enumerate(groups)], known, max_groups=limit
+    )
     placed = [m for g in cleaned for m in g.members]
     assert len(placed) == len(set(placed)) and set(placed) <= set(known)
     assert len(cleaned) <= limit and all(g.members for g in cleaned)
@@ -97,15 +103,22 @@ def test_clean_groups_keeps_each_known_id_once(groups: list[list[str]], limit: i
 
 @given(
     themes=st.lists(
-        st.lists(st.sampled_from([p.id for p in PAPERS[:12]] + ["ghost-1", "ghost-2"]), max_size=15),
+        st.lists(
+            st.sampled_from([p.id for p in PAPERS[:12]] + ["ghost-1", "ghost-2"]), max_size=15
+        ),
         max_size=6,
     ),
     cap=st.integers(1, 12),
 )
 def test_the_last_safety_net_counts_unique_papers(themes: list[list[str]], cap: int) -> None:
     papers = PAPERS[:12]
-    selection = Selection(selected=tuple(papers[:cap]), also_new=tuple(papers[cap:]), updated=(),
-                          already_seen=0, excluded=0)
+    selection = Selection(
+        selected=tuple(papers[:cap]),
+        also_new=tuple(papers[cap:]),
+        updated=(),
+        already_seen=0,
+        excluded=0,
+    )
     summary = Summary(
         themes=tuple(
             Theme(title=f"T{i}", papers=tuple(PaperBlurb(paper_id=pid, blurb="b") for pid in ids))
@@ -113,8 +126,13 @@ def test_the_last_safety_net_counts_unique_papers(themes: list[list[str]], cap: 
         ),
         headline="h",
     )
-    digest = build_digest(kind="daily", date=dt.date(2026, 11, 26), summary=summary,
-                          selection=selection, health=(SourceHealth(name="s", status="ok"),))
+    digest = build_digest(
+        kind="daily",
+        date=dt.date(2026, 11, 26),
+        summary=summary,
+        selection=selection,
+        health=(SourceHealth(name="s", status="ok"),),
+    )
     placed = [b.paper_id for t in digest.themes for b in t.papers]
     everywhere = placed + list(digest.also_new)
     assert sorted(everywhere) == sorted(p.id for p in papers)  # each once, nothing lost

@@ -30,8 +30,10 @@ def test_each_example_names_the_config_file(name: str, pattern: str) -> None:
 def test_a_cron_like_run_reads_the_config_named_by_digest_config(tmp_path: Path) -> None:
     """cron starts in $HOME (no digest.toml there): DIGEST_CONFIG alone must find the sources."""
     feed = tmp_path / "feed.jsonl"
-    feed.write_text(json.dumps({"id": "c1", "title": "A paper", "abstract": "We study it."}) + "\n",
-                    encoding="utf-8")
+    feed.write_text(
+        json.dumps({"id": "c1", "title": "A paper", "abstract": "We study it."}) + "\n",
+        encoding="utf-8",
+    )
     config = tmp_path / "config" / "digest.toml"
     config.parent.mkdir()
     config.write_text(f'[sources]\ndefault = ["file:{feed}"]\n', encoding="utf-8")
@@ -40,9 +42,26 @@ def test_a_cron_like_run_reads_the_config_named_by_digest_config(tmp_path: Path)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
     env.update(DIGEST_HOME=str(tmp_path / "home"), DIGEST_CONFIG=str(config))
     result = subprocess.run(
-        [sys.executable, "-m", "agent", "daily", "--engine", "offline", "--no-send",
-         "--date", "2026-11-26", "--out", str(tmp_path / "out")],
-        cwd=home_dir, env=env, capture_output=True, text=True, timeout=120, check=False)
+        [
+            sys.executable,
+            "-m",
+            "agent",
+            "daily",
+            "--engine",
+            "offline",
+            "--no-send",
+            "--date",
+            "2026-11-26",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        cwd=home_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads((tmp_path / "out" / "2026-11-26" / "digest.json").read_text(encoding="utf-8"))
     assert [h["name"] for h in data["health"]] == [f"file:{feed}"]

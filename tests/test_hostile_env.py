@@ -82,17 +82,34 @@ def test_a_full_disk_is_one_line_exit_6(tmp_path: Path, blocks: int) -> None:
     """`ulimit -f N` (blocks of 512 bytes): files cannot grow past it, as on a full disk."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
     env["DIGEST_HOME"] = str(tmp_path / "home")
-    command = " ".join([
-        f"ulimit -f {blocks};", sys.executable, "-m", "agent", *SAMPLE, "--out", str(tmp_path / "out"),
-    ])
-    result = subprocess.run(["sh", "-c", command], cwd=tmp_path, env=env, capture_output=True,
-                            text=True, timeout=120, check=False)
+    command = " ".join(
+        [
+            f"ulimit -f {blocks};",
+            sys.executable,
+            "-m",
+            "agent",
+            *SAMPLE,
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
+    result = subprocess.run(
+        ["sh", "-c", command],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 6, result.stderr
     text = one_clear_line(result)
     assert "disk is full" in text and "free some space" in text
 
 
-def test_a_home_without_write_permission_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_home_without_write_permission_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The same check in-process (root writes through permissions, so the kernel cannot say no
     here): a directory the process may not write is refused before anything is written."""
     from agent.errors import ConfigError

@@ -51,7 +51,9 @@ def one_call(llm: LLMSettings) -> None:
         max_output_tokens=300,
         prompt_version="v1",
     )
-    model = OpenAIChatModel(llm, meter=UsageMeter(llm.prices, None), clock=RunClock(llm.run_budget_seconds))
+    model = OpenAIChatModel(
+        llm, meter=UsageMeter(llm.prices, None), clock=RunClock(llm.run_budget_seconds)
+    )
 
     async def go() -> None:
         try:

@@ -32,8 +32,14 @@ USER, PASSWORD = "digest-user", "Tr0ub4dor&3-very-secret"
 def send(port: int, tmp_path: Path, **overrides: object) -> tuple[DeliveryError, Sleeps]:
     sleeps = Sleeps()
     with Store.open(tmp_path / "home") as store, pytest.raises(DeliveryError) as caught:
-        deliver(digest_message(), digest_key=KEY, settings=settings_for(port, **overrides),
-                store=store, outbox_dir=tmp_path / "home" / "outbox", sleep=sleeps)
+        deliver(
+            digest_message(),
+            digest_key=KEY,
+            settings=settings_for(port, **overrides),
+            store=store,
+            outbox_dir=tmp_path / "home" / "outbox",
+            sleep=sleeps,
+        )
     return caught.value, sleeps
 
 
@@ -94,7 +100,9 @@ def test_a_refused_recipient_does_not_make_the_others_get_the_papers_again(tmp_p
         assert "550" in first.stderr and "Traceback" not in first.stderr
         assert [m.rcpt_tos for m in server.messages] == [["reader@example.com"]]
         with Store.open(tmp_path / "home") as store:  # the papers are marked as seen
-            seen = store.seen_on_other_dates([f"2611.1000{i}" for i in range(4)], dt.date(2026, 11, 24))
+            seen = store.seen_on_other_dates(
+                [f"2611.1000{i}" for i in range(4)], dt.date(2026, 11, 24)
+            )
         assert len(seen) == 4
 
         listed = digest(tmp_path, env, "outbox", "list")

@@ -24,8 +24,12 @@ DAY = dt.date(2026, 4, 27)
 
 
 def settings_for(server: ScriptedHttpServer, tmp_path: Path, **sources: object) -> Settings:
-    values = {"hf_url": f"{server.url}/api/daily_papers", "timeout_seconds": 1.0,
-              "max_attempts": 1, **sources}
+    values = {
+        "hf_url": f"{server.url}/api/daily_papers",
+        "timeout_seconds": 1.0,
+        "max_attempts": 1,
+        **sources,
+    }
     return Settings(home=tmp_path, sources=SourcesSettings(**values))
 
 
@@ -66,8 +70,9 @@ def test_deep_json_and_a_trickle_fail_their_sources_and_the_run_goes_on(tmp_path
     with ScriptedHttpServer() as deep, ScriptedHttpServer() as slow:
         deep.add("/api/daily_papers", Reply(200, b"[" * 200_000))
         slow.add("/rss/cs.CL", Reply(200, trickle=0.3))
-        settings = settings_for(deep, tmp_path, arxiv_rss_url=f"{slow.url}/rss/",
-                                arxiv_min_interval_seconds=0)
+        settings = settings_for(
+            deep, tmp_path, arxiv_rss_url=f"{slow.url}/rss/", arxiv_min_interval_seconds=0
+        )
         outcome = fetch_all(["hf-daily", "arxiv-rss:cs.CL", "sample"], FetchContext(DAY, settings))
     health = {h.name: h for h in outcome.health}
     assert health["hf-daily"].status == "failed"
@@ -89,9 +94,24 @@ def test_a_trickling_only_source_is_exit_3(tmp_path: Path) -> None:
             DIGEST_SOURCES__MAX_ATTEMPTS="1",
         )
         result = subprocess.run(
-            [sys.executable, "-m", "agent", "daily", "--source", "hf-daily", "--no-send",
-             "--out", str(tmp_path / "out")],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
+            [
+                sys.executable,
+                "-m",
+                "agent",
+                "daily",
+                "--source",
+                "hf-daily",
+                "--no-send",
+                "--out",
+                str(tmp_path / "out"),
+            ],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     assert result.returncode == 3, result.stderr
     assert "no source could be read" in result.stderr and "timed out" in result.stderr
     assert "Traceback" not in result.stderr

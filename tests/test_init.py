@@ -30,8 +30,16 @@ def init(*args: str, input: str | None = None) -> tuple[int, str]:
 
 def test_flags_write_a_commented_config_that_loads(tmp_path: Path) -> None:
     code, output = init(
-        "--category", "cs.CL", "--category", "cs.LG", "--no-hf-daily",
-        "--interests", 'speculative decoding, "KV cache"', "--model", "none", "--no-email",
+        "--category",
+        "cs.CL",
+        "--category",
+        "cs.LG",
+        "--no-hf-daily",
+        "--interests",
+        'speculative decoding, "KV cache"',
+        "--model",
+        "none",
+        "--no-email",
     )
     assert code == 0, output
     path = tmp_path / "digest.toml"
@@ -47,25 +55,46 @@ def test_flags_write_a_commented_config_that_loads(tmp_path: Path) -> None:
 
 def test_email_and_local_model_flags(tmp_path: Path) -> None:
     code, output = init(
-        "--config", str(tmp_path / "sub" / "me.toml"), "--category", "stat.ML",
-        "--base-url", "http://127.0.0.1:8080/v1", "--dialect", "json_object_schema",
-        "--smtp-host", "smtp.example.org", "--username", "me@example.org",
-        "--sender", "Paper digest <me@example.org>", "--recipient", "me@example.org",
-        "--cron", "30 6 * * *", "--tz", "Europe/Berlin",
+        "--config",
+        str(tmp_path / "sub" / "me.toml"),
+        "--category",
+        "stat.ML",
+        "--base-url",
+        "http://127.0.0.1:8080/v1",
+        "--dialect",
+        "json_object_schema",
+        "--smtp-host",
+        "smtp.example.org",
+        "--username",
+        "me@example.org",
+        "--sender",
+        "Paper digest <me@example.org>",
+        "--recipient",
+        "me@example.org",
+        "--cron",
+        "30 6 * * *",
+        "--tz",
+        "Europe/Berlin",
     )
     assert code == 0, output
     settings = load_settings(tmp_path / "sub" / "me.toml")
     assert settings.llm.base_url == "http://127.0.0.1:8080/v1"
     assert settings.llm.dialect == "json_object_schema"
-    assert settings.email.smtp_host == "smtp.example.org" and settings.email.recipients == ["me@example.org"]
+    assert settings.email.smtp_host == "smtp.example.org" and settings.email.recipients == [
+        "me@example.org"
+    ]
     assert settings.email.password is None
     assert settings.sources.default == ["arxiv-rss:stat.ML", "hf-daily"]
     assert (settings.schedule.cron, settings.schedule.tz) == ("30 6 * * *", "Europe/Berlin")
     assert "OnCalendar=*-*-* 06:30:00 Europe/Berlin" in output
-    assert "DIGEST_EMAIL__PASSWORD" in output and "cron and systemd do not see" in " ".join(output.split())
+    assert "DIGEST_EMAIL__PASSWORD" in output and "cron and systemd do not see" in " ".join(
+        output.split()
+    )
 
 
-def test_a_key_in_the_environment_makes_openai_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_key_in_the_environment_makes_openai_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-written")
     code, output = init("--yes")
     assert code == 0, output
@@ -93,7 +122,10 @@ def test_an_existing_file_is_never_overwritten_without_force(tmp_path: Path) -> 
         (["--model", "local"], "a local model needs --base-url"),
         (["--cron", "every morning"], "invalid cron expression"),
         (["--tz", "Mars/Olympus"], "unknown time zone"),
-        (["--email", "--smtp-host", "h", "--sender", "a@b.c", "--recipient", "nobody"], "is not an email address"),
+        (
+            ["--email", "--smtp-host", "h", "--sender", "a@b.c", "--recipient", "nobody"],
+            "is not an email address",
+        ),
     ],
 )
 def test_bad_answers_are_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
@@ -105,22 +137,22 @@ def test_bad_answers_are_one_line_and_exit_2(tmp_path: Path, args: list[str], me
 
 def test_interactive_answers_keep_the_password_out_of_the_file(tmp_path: Path) -> None:
     lines = [  # one answer per line, commented
-        "cs.CV cs.RO",            # categories
-        "n",                      # Hugging Face daily papers
-        "robot grasping",         # interests
-        "",                       # library
-        "local",                  # model
+        "cs.CV cs.RO",  # categories
+        "n",  # Hugging Face daily papers
+        "robot grasping",  # interests
+        "",  # library
+        "local",  # model
         "http://127.0.0.1:9999/v1",
-        "smol",                   # model name
-        "json_object",            # dialect
-        "y",                      # email
+        "smol",  # model name
+        "json_object",  # dialect
+        "y",  # email
         "mail.example.org",
         "ssl",
-        "",                       # port: 465 for ssl
-        "me@example.org",         # login
+        "",  # port: 465 for ssl
+        "me@example.org",  # login
         "me@example.org you@example.org",
-        "",                       # From: the default
-        "s3cr3t pass'word",       # password
+        "",  # From: the default
+        "s3cr3t pass'word",  # password
         "0 8 * * 1-5",
         "UTC",
     ]
@@ -138,14 +170,19 @@ def test_interactive_answers_keep_the_password_out_of_the_file(tmp_path: Path) -
     assert settings.email.sender == "Paper digest <me@example.org>"
     env_file = tmp_path / "digest.env"
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
-    assert env_file.read_text(encoding="utf-8") == "DIGEST_EMAIL__PASSWORD='s3cr3t pass'\"'\"'word'\n"
+    assert (
+        env_file.read_text(encoding="utf-8") == "DIGEST_EMAIL__PASSWORD='s3cr3t pass'\"'\"'word'\n"
+    )
     assert f". {env_file}" in output  # the cron line loads it
     # the env file, sourced by a shell, gives the password back exactly
     import subprocess
 
     shown = subprocess.run(
         ["sh", "-c", f'. "{env_file}" && printf %s "$DIGEST_EMAIL__PASSWORD"'],
-        capture_output=True, text=True, check=True, env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": os.environ["PATH"]},
     ).stdout
     assert shown == "s3cr3t pass'word"
 
@@ -154,7 +191,10 @@ def test_an_invalid_interactive_category_is_asked_again(tmp_path: Path) -> None:
     code, output = init(input="cs.CL!\ncs.IR\ny\n\n\nnone\nn\n\n\n")
     assert code == 0, output
     assert "'cs.CL!' is not an arXiv category" in output
-    assert load_settings(tmp_path / "digest.toml").sources.default == ["arxiv-rss:cs.IR", "hf-daily"]
+    assert load_settings(tmp_path / "digest.toml").sources.default == [
+        "arxiv-rss:cs.IR",
+        "hf-daily",
+    ]
 
 
 def test_a_library_file_is_written_where_this_version_reads_it(tmp_path: Path) -> None:
@@ -166,7 +206,10 @@ def test_a_library_file_is_written_where_this_version_reads_it(tmp_path: Path) -
     if "library" in Settings.model_fields:
         assert 'library = ["papers.bib"]' in text.splitlines()
     else:  # written as a comment, so the file still loads
-        assert '# library = ["papers.bib"]   # needs a version with library support' in text.splitlines()
+        assert (
+            '# library = ["papers.bib"]   # needs a version with library support'
+            in text.splitlines()
+        )
 
 
 def test_strings_are_escaped_for_toml() -> None:
@@ -193,7 +236,13 @@ def test_systemd_calendar_of_common_crons(cron: str, tz: str | None, expected: s
 
 def test_crontab_line_quotes_paths() -> None:
     line = crontab_line(
-        "0 7 * * 1-5", digest="/opt/my env/digest", config=Path("/a b/digest.toml"),
-        env_file=None, log_file=Path("/h/cron.log"),
+        "0 7 * * 1-5",
+        digest="/opt/my env/digest",
+        config=Path("/a b/digest.toml"),
+        env_file=None,
+        log_file=Path("/h/cron.log"),
     )
-    assert line == "0 7 * * 1-5  '/opt/my env/digest' daily --config '/a b/digest.toml' >> /h/cron.log 2>&1"
+    assert (
+        line
+        == "0 7 * * 1-5  '/opt/my env/digest' daily --config '/a b/digest.toml' >> /h/cron.log 2>&1"
+    )

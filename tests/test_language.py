@@ -71,7 +71,9 @@ def test_script_share():
 
 
 def _result(text: str, engine: str = "llm:fake") -> CaseResult:
-    theme = Theme(title=text[:10], summary=text, papers=(PaperBlurb(paper_id="dp-036", blurb=text),))
+    theme = Theme(
+        title=text[:10], summary=text, papers=(PaperBlurb(paper_id="dp-036", blurb=text),)
+    )
     return CaseResult(
         variant="candidate", case="language-zh", engine=engine,
         summary=Summary(themes=(theme,), headline=text),

@@ -31,7 +31,9 @@ class Answer(BaseModel):
 
 
 def request() -> ChatRequest:
-    return ChatRequest("grouping", ({"role": "user", "content": "ids?"},), Answer, "grouping", 256, "v1")
+    return ChatRequest(
+        "grouping", ({"role": "user", "content": "ids?"},), Answer, "grouping", 256, "v1"
+    )
 
 
 async def _no_sleep(_: float) -> None:
@@ -40,8 +42,9 @@ async def _no_sleep(_: float) -> None:
 
 def model(srv: FakeOpenAIServer, store: Store | None, **overrides: Any) -> OpenAIChatModel:
     llm = LLMSettings(model="local", base_url=srv.base_url, max_attempts=3, **overrides)
-    return OpenAIChatModel(llm, meter=UsageMeter({}, None), clock=RunClock(60), sleep=_no_sleep,
-                           memory=store)
+    return OpenAIChatModel(
+        llm, meter=UsageMeter({}, None), clock=RunClock(60), sleep=_no_sleep, memory=store
+    )
 
 
 def ask(m: OpenAIChatModel, times: int = 1) -> list[Any]:
@@ -71,8 +74,10 @@ def test_auto_moves_down_on_rejections_and_remembers_per_endpoint(tmp_path: Path
         first = model(srv, store)
         answers = ask(first, times=2)
         assert [a.text for a in answers] == ['{"ids": ["P1"]}'] * 2
-        sent = [("tools" if r.body.get("tools") else r.body["response_format"]["type"])
-                for r in srv.chat_requests]
+        sent = [
+            ("tools" if r.body.get("tools") else r.body["response_format"]["type"])
+            for r in srv.chat_requests
+        ]
         # json_schema and json_object(+schema) once each, never retried; then tools throughout
         assert sent == ["json_schema", "json_object", "tools", "tools"]
         assert first.dialect == "tools"
@@ -152,7 +157,9 @@ def test_junk_checks_give_errors_a_model_can_act_on() -> None:
     assert "blurbs is empty" in errors({"summary": "S.", "blurbs": []})
     with pytest.raises(ValidationError, match="says nothing"):
         Headline.model_validate({"headline": "Today at a glance"})
-    echoed = Headline.model_validate({"headline": "Today at a glance: three papers prune attention."})
+    echoed = Headline.model_validate(
+        {"headline": "Today at a glance: three papers prune attention."}
+    )
     assert echoed.headline == "Three papers prune attention."  # the label is the email's
     with pytest.raises(ValidationError, match="says nothing"):
         Headline.model_validate({"headline": "Today at a glance: pruning."})
@@ -171,8 +178,9 @@ def test_junk_checks_give_errors_a_model_can_act_on() -> None:
     assert grouping.model_validate(alone, context=context)  # one paper may carry its own title
     with pytest.raises(ValidationError, match="not in the topic's language"):
         Queries.model_validate({"queries": ["注意力机制", "稀疏注意力"]}, context=context)
-    assert Queries.model_validate({"queries": ["sparse attention", "efficient transformers"]},
-                                  context=context)
+    assert Queries.model_validate(
+        {"queries": ["sparse attention", "efficient transformers"]}, context=context
+    )
 
 
 def test_local_defaults_apply_to_private_addresses_and_yield_to_settings() -> None:

@@ -105,5 +105,7 @@ def test_check_raises_before_a_call_that_would_pass_the_cap() -> None:
 
     meter = UsageMeter(PRICES, 0.01)
     meter.check("gpt-4o", 100, 100)  # a small call (~$0.0013) fits
-    with pytest.raises(CostCapReached, match=r"gpt-4o: the next call .* would pass the cost cap of \$0\.01"):
+    with pytest.raises(
+        CostCapReached, match=r"gpt-4o: the next call .* would pass the cost cap of \$0\.01"
+    ):
         meter.check("gpt-4o", 10_000_000, 10_000_000)

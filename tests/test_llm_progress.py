@@ -56,7 +56,9 @@ def test_a_re_ask_never_shows_more_done_than_planned() -> None:
 
 
 @pytest.mark.parametrize("fail_primary", [False, True])
-def test_the_engine_reports_every_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_primary: bool) -> None:
+def test_the_engine_reports_every_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_primary: bool
+) -> None:
     monkeypatch.setenv(OFFLINE_ENV, "1")
     good = handler(themes=3)
 
@@ -67,11 +69,18 @@ def test_the_engine_reports_every_call(tmp_path: Path, monkeypatch: pytest.Monke
     lines: list[str] = []
     with FakeOpenAIServer(handler=answer) as srv:
         llm = LLMSettings(
-            model="primary", fallback_model="second", base_url=srv.base_url, api_key=SecretStr("k"),
-            max_attempts=1, timeout_seconds=2, circuit_breaker_failures=1,
+            model="primary",
+            fallback_model="second",
+            base_url=srv.base_url,
+            api_key=SecretStr("k"),
+            max_attempts=1,
+            timeout_seconds=2,
+            circuit_breaker_failures=1,
             dialect="json_schema",  # one request per call (auto would probe past the 500s)
         )
-        summary = LLMEngine(Settings(home=tmp_path, llm=llm), None, progress=lines.append).summarize(papers)
+        summary = LLMEngine(
+            Settings(home=tmp_path, llm=llm), None, progress=lines.append
+        ).summarize(papers)
         calls = len(srv.chat_requests)
     assert_complete(summary, papers)
     parsed = [LINE.match(line) for line in lines]
@@ -81,5 +90,7 @@ def test_the_engine_reports_every_call(tmp_path: Path, monkeypatch: pytest.Monke
     assert done == sorted(done) and all(d <= p for d, p in zip(done, planned, strict=True))
     assert done[-1] == calls, "every call to the server was counted"
     assert planned[-1] == calls
-    assert max(planned) >= len(summary.themes) + 2, "grouping, one blurbs call per theme, the headline"
+    assert max(planned) >= len(summary.themes) + 2, (
+        "grouping, one blurbs call per theme, the headline"
+    )
     assert any("left" in line for line in lines)

@@ -303,7 +303,9 @@ def test_unparseable_answer_raises_invalid_answer_after_reasks() -> None:
     assert len(model.requests) == 3
     assert info.value.attempts == 3 and info.value.last_raw == '{"themes": ['
     # instructor-style evidence: every answer that failed, numbered, with its error and raw text
-    assert [(a.number, a.raw) for a in info.value.failed] == [(n, '{"themes": [') for n in (1, 2, 3)]
+    assert [(a.number, a.raw) for a in info.value.failed] == [
+        (n, '{"themes": [') for n in (1, 2, 3)
+    ]
     assert all("JSON" in a.error for a in info.value.failed)
     assert info.value.usage is not None and info.value.usage.calls == 3
 
@@ -338,7 +340,10 @@ def test_missing_blurbs_are_asked_again_for_those_only_then_written_offline() ->
     assert len(model.requests) == 4
     again = user_text(model.requests[1])
     assert again.count("<paper id=") == 1 and VISION[1].title in again
-    assert "blurbs is empty: write one blurb for each id, P1" in model.requests[2].messages[-1]["content"]
+    assert (
+        "blurbs is empty: write one blurb for each id, P1"
+        in model.requests[2].messages[-1]["content"]
+    )
     engines = {b.paper_id: b.engine for b in result.blurbs}
     assert engines == {"v1": "llm", "v2": "offline", "t3": "llm"}
     assert [b.paper_id for b in result.blurbs] == ["v1", "v2", "t3"]
@@ -609,11 +614,15 @@ def test_answers_are_json_the_fake_helpers_can_read() -> None:
 
 def test_a_blurb_with_a_link_or_html_is_reasked_then_scrubbed() -> None:
     bad = 'See <a href="javascript:alert(1)">here</a> and https://evil.example/x for the code.'
-    model = ScriptedModel(script=lambda r: blurb_answer(("P1", bad), ("P2", "They classify images.")))
+    model = ScriptedModel(
+        script=lambda r: blurb_answer(("P1", bad), ("P2", "They classify images."))
+    )
     job = BlurbJob(0, 0, "Vision", None, tuple(VISION))
     result = asyncio.run(BlurbWriter(asker()).write(model, job))
     assert len(model.requests) >= 2  # re-asked with the validation error
-    assert "no URLs, links or HTML" in user_text(model.requests[1]) + str(model.requests[1].messages)
+    assert "no URLs, links or HTML" in user_text(model.requests[1]) + str(
+        model.requests[1].messages
+    )
     texts = " ".join(b.blurb for b in result.blurbs)
     assert "http" not in texts and "<" not in texts and "evil.example" not in texts
     assert "They classify images." in texts

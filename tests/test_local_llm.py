@@ -51,7 +51,10 @@ class LlamaServer:
     def requests(self) -> list[tuple[str, int]]:
         """(path, HTTP status) of every request in the server's access log, in order."""
         text = self.log.read_text(encoding="utf-8", errors="replace")
-        return [(m[1], int(m[2])) for m in re.finditer(r'"(?:GET|POST) (\S+) HTTP/[\d.]+" (\d{3})', text)]
+        return [
+            (m[1], int(m[2]))
+            for m in re.finditer(r'"(?:GET|POST) (\S+) HTTP/[\d.]+" (\d{3})', text)
+        ]
 
     def chat_requests(self) -> list[int]:
         return [status for path, status in self.requests() if path.endswith("/chat/completions")]
@@ -86,10 +89,14 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServ
         log.close()
 
 
-def _run_daily(server: LlamaServer, home: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+def _run_daily(
+    server: LlamaServer, home: Path, out: Path, *extra: str
+) -> subprocess.CompletedProcess[str]:
     """`digest daily --engine llm` as the README's llama.cpp recipe says: base URL and model only."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
-    env.update(DIGEST_HOME=str(home), DIGEST_LLM__BASE_URL=server.base_url, DIGEST_LLM__MODEL="smollm2")
+    env.update(
+        DIGEST_HOME=str(home), DIGEST_LLM__BASE_URL=server.base_url, DIGEST_LLM__MODEL="smollm2"
+    )
     return subprocess.run(
         [sys.executable, "-m", "agent", "daily", "--engine", "llm", "--source", "sample",
          "--max-papers", "8", "--date", "2026-11-26", "--out", str(out), *extra],
@@ -100,7 +107,11 @@ def _run_daily(server: LlamaServer, home: Path, out: Path, *extra: str) -> subpr
 def _report(title: str, data: dict, statuses: list[int], text_part: str, seconds: float) -> None:
     """What the model wrote and what the server answered (printed; read with -s or on failure)."""
     engines = Counter(p["engine"] for t in data["themes"] for p in t["papers"])
-    banner = [line for line in text_part.splitlines() if "offline engine" in line or "degraded" in line.lower()]
+    banner = [
+        line
+        for line in text_part.splitlines()
+        if "offline engine" in line or "degraded" in line.lower()
+    ]
     print(
         f"\n== {title} ({seconds:.0f} s)\nengine label: {data['engine']}\n"
         f"dialect: {data['model'].get('dialect')}  model: {data['model'].get('model')}\n"
@@ -111,7 +122,9 @@ def _report(title: str, data: dict, statuses: list[int], text_part: str, seconds
 
 
 @pytest.mark.timeout(3 * 3600)  # three runs of a real model on a shared 2-core machine
-def test_daily_digest_as_the_readme_says_is_complete(llama_server: LlamaServer, tmp_path: Path) -> None:
+def test_daily_digest_as_the_readme_says_is_complete(
+    llama_server: LlamaServer, tmp_path: Path
+) -> None:
     home, out = tmp_path / "home", tmp_path / "out"
     before = len(llama_server.chat_requests())
     started = time.monotonic()
@@ -121,7 +134,13 @@ def test_daily_digest_as_the_readme_says_is_complete(llama_server: LlamaServer, 
     day = out / "2026-11-26"
     data = json.loads((day / "digest.json").read_text(encoding="utf-8"))
     statuses = llama_server.chat_requests()[before:]
-    _report("first run, auto dialect", data, statuses, (day / "digest.txt").read_text(encoding="utf-8"), seconds)
+    _report(
+        "first run, auto dialect",
+        data,
+        statuses,
+        (day / "digest.txt").read_text(encoding="utf-8"),
+        seconds,
+    )
 
     placed = [p["id"] for t in data["themes"] for p in t["papers"]]
     assert len(placed) == len(set(placed)) == 8  # every selected paper exactly once
@@ -145,8 +164,12 @@ def test_daily_digest_as_the_readme_says_is_complete(llama_server: LlamaServer, 
     again = _run_daily(llama_server, home, tmp_path / "again")
     assert again.returncode == 0, again.stderr
     asked_again = llama_server.chat_requests()[cached_from:]
-    repeat = json.loads((tmp_path / "again" / "2026-11-26" / "digest.json").read_text(encoding="utf-8"))
-    print(f"same day again: {len(asked_again)} requests, {repeat['usage']['cache_hits']} cache hits")
+    repeat = json.loads(
+        (tmp_path / "again" / "2026-11-26" / "digest.json").read_text(encoding="utf-8")
+    )
+    print(
+        f"same day again: {len(asked_again)} requests, {repeat['usage']['cache_hits']} cache hits"
+    )
     assert repeat["usage"]["cache_hits"] >= 1 and repeat["usage"]["calls"] == len(asked_again)
     assert sorted(p["id"] for t in repeat["themes"] for p in t["papers"]) == sorted(placed)
     if not data["degraded"]:

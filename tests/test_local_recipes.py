@@ -64,7 +64,9 @@ def assert_complete_model_digest(data: Mapping[str, Any], srv: FakeOpenAIServer)
 
 def output_cap(srv: FakeOpenAIServer) -> int:
     """The largest output cap any request asked for (short steps ask for less)."""
-    return max(r.body.get("max_tokens") or r.body.get("max_completion_tokens") for r in srv.chat_requests)
+    return max(
+        r.body.get("max_tokens") or r.body.get("max_completion_tokens") for r in srv.chat_requests
+    )
 
 
 def test_llama_cpp_python_recipe(tmp_path: Path) -> None:

@@ -42,14 +42,32 @@ def digest(srv: FakeOpenAIServer, home: Path, *args: str) -> subprocess.Complete
     )
     return subprocess.run(
         [sys.executable, "-m", "agent", *args],
-        cwd=home.parent, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=home.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
 def daily(srv: FakeOpenAIServer, tmp_path: Path, date: str = DATE) -> tuple[str, dict, str]:
     out = tmp_path / "out"
-    result = digest(srv, tmp_path / "home", "daily", "--engine", "llm", "--source", "sample",
-                    "--max-papers", "8", "--date", date, "--out", str(out))
+    result = digest(
+        srv,
+        tmp_path / "home",
+        "daily",
+        "--engine",
+        "llm",
+        "--source",
+        "sample",
+        "--max-papers",
+        "8",
+        "--date",
+        date,
+        "--out",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads((out / date / "digest.json").read_text(encoding="utf-8"))
     text = next((out / date).glob("*.txt")).read_text(encoding="utf-8")
@@ -73,7 +91,7 @@ def test_a_small_local_server_gets_its_dialect_once_and_honest_labels(tmp_path: 
         assert set(first_run[1:]) == {"json_object_schema"}  # the 500 was not retried
         assert srv.max_in_flight == 1  # local default: one call at a time
         _, later, _ = daily(srv, tmp_path, "2026-11-27")
-        assert "json_schema" not in formats(srv.chat_requests[len(first_run):])  # remembered
+        assert "json_schema" not in formats(srv.chat_requests[len(first_run) :])  # remembered
     run = data["model"]
     assert run["dialect"] == "json_object_schema" and run["model"] == LOCAL_MODEL
     assert run["requested"] == "smollm2" and run["offline_blurbs"] == 0 and run["blurbs"] == 8
@@ -96,10 +114,13 @@ def test_stubborn_junk_is_reasked_then_written_offline_marked_and_never_cached(
         requests = srv.chat_requests
         srv.handler = SmallLocalModel()  # the model behaves now: a re-run of the same day
         _, again, _ = daily(srv, tmp_path)
-        asked_again = srv.chat_requests[len(requests):]
+        asked_again = srv.chat_requests[len(requests) :]
     reasks = [r for r in requests if "did not pass validation" in r.prompt_text]
     assert reasks, "junk answers are re-asked"
-    assert "only repeats its title: say what the paper did and found" in reasks[0].messages[-1]["content"]
+    assert (
+        "only repeats its title: say what the paper did and found"
+        in reasks[0].messages[-1]["content"]
+    )
     offline = [p for t in data["themes"] for p in t["papers"] if p["engine"] == "offline"]
     run = data["model"]
     assert offline and run["offline_blurbs"] == len(offline) < run["blurbs"] == 8
@@ -109,7 +130,9 @@ def test_stubborn_junk_is_reasked_then_written_offline_marked_and_never_cached(
     # the email: a marker on each offline paper, a grammatical banner, no parser internals
     assert text.count("[offline]") == len(offline)
     flat = " ".join(text.split())
-    assert f"offline engine wrote {len(offline)} of the 8 paper summaries (marked “offline”)" in flat
+    assert (
+        f"offline engine wrote {len(offline)} of the 8 paper summaries (marked “offline”)" in flat
+    )
     assert "re-ask" not in flat and "validation" not in flat
     # the re-run: valid answers (grouping, headline) come from the cache, the junk ones are
     # never served again: they are asked anew, and now the model wrote every blurb
@@ -120,9 +143,15 @@ def test_stubborn_junk_is_reasked_then_written_offline_marked_and_never_cached(
 @pytest.mark.parametrize(
     ("junk", "error"),
     [
-        ({"instructions", "id_title", "bare_headline", "brackets"},
-         ("repeats the instructions", "is an id: name what the theme", "says nothing",
-          "has no words in it")),
+        (
+            {"instructions", "id_title", "bare_headline", "brackets"},
+            (
+                "repeats the instructions",
+                "is an id: name what the theme",
+                "says nothing",
+                "has no words in it",
+            ),
+        ),
         ({"empty_blurbs"}, ("blurbs is empty: write one blurb for each id",)),
         ({"paper_title_theme"}, ("name what the papers share",)),
     ],
@@ -133,8 +162,11 @@ def test_each_kind_of_junk_is_caught_and_the_reask_fixes_it(
 ) -> None:
     with local_server(junk=frozenset(junk)) as srv:
         _, data, _ = daily(srv, tmp_path)
-        reasks = [r.messages[-1]["content"] for r in srv.chat_requests
-                  if "did not pass validation" in r.prompt_text]
+        reasks = [
+            r.messages[-1]["content"]
+            for r in srv.chat_requests
+            if "did not pass validation" in r.prompt_text
+        ]
     for needle in error:
         assert any(needle in text for text in reasks), (needle, reasks)
     assert data["model"]["offline_blurbs"] == 0  # the re-ask got a proper answer
@@ -142,16 +174,33 @@ def test_each_kind_of_junk_is_caught_and_the_reask_fixes_it(
     assert data["headline"] != "Today at a glance"
     assert all(t["title"] != "P1" for t in data["themes"])
     for theme in data["themes"]:  # no theme of several papers is titled as one of them
-        assert len(theme["papers"]) < 2 or theme["title"] not in {p["title"] for p in theme["papers"]}
+        assert len(theme["papers"]) < 2 or theme["title"] not in {
+            p["title"] for p in theme["papers"]
+        }
 
 
 def test_query_expansion_in_another_language_is_reasked(tmp_path: Path) -> None:
     with local_server(junk=frozenset({"foreign_queries"})) as srv:
-        result = digest(srv, tmp_path / "home", "topic", "sparse attention", "--source", "sample",
-                        "--engine", "llm", "--format", "json", "--max-papers", "5")
+        result = digest(
+            srv,
+            tmp_path / "home",
+            "topic",
+            "sparse attention",
+            "--source",
+            "sample",
+            "--engine",
+            "llm",
+            "--format",
+            "json",
+            "--max-papers",
+            "5",
+        )
         requests = srv.chat_requests
     assert result.returncode == 0, result.stderr
-    expansion = [r for r in requests if r.outcome == "reply"
-                 and "queries" in json.dumps(r.body.get("response_format"))]
+    expansion = [
+        r
+        for r in requests
+        if r.outcome == "reply" and "queries" in json.dumps(r.body.get("response_format"))
+    ]
     assert len(expansion) == 2  # the junk answer, then the re-ask that carries the error
     assert "is not in the topic's language" in expansion[1].messages[-1]["content"]

@@ -23,14 +23,21 @@ def test_sample_source_is_bundled_and_cleaned(ctx: FetchContext) -> None:
     assert papers[0].id == "dp-001" and papers[-1].id == "dp-207"
     assert len({p.id for p in papers}) == 207
     nystrom = [p for p in papers if "Nyströmformer" in p.abstract]
-    assert nystrom, "Nystr\\\"{o}m should be cleaned to Nyströmformer"
+    assert nystrom, 'Nystr\\"{o}m should be cleaned to Nyströmformer'
     assert all(p.source == "sample" and p.title for p in papers)
 
 
 def test_file_source_reads_jsonl_and_json(tmp_path: Path, ctx: FetchContext) -> None:
     records = [
-        {"id": "x1", "title": "First", "abstract": "We propose \\emph{A}.", "authors": ["Ann", "Bo"],
-         "url": "https://example.org/x1", "categories": ["cs.CL"], "published": "2026-11-25"},
+        {
+            "id": "x1",
+            "title": "First",
+            "abstract": "We propose \\emph{A}.",
+            "authors": ["Ann", "Bo"],
+            "url": "https://example.org/x1",
+            "categories": ["cs.CL"],
+            "published": "2026-11-25",
+        },
         {"id": "x2", "title": "Second", "abstract": "", "authors": "Cy, Di"},
     ]
     jsonl = tmp_path / "papers.jsonl"
@@ -86,7 +93,10 @@ def test_an_endless_file_is_refused_at_the_cap(tmp_path: Path, ctx: FetchContext
     """/dev/zero (stat says 0 bytes) behind a .jsonl name: read up to the cap, then refused."""
     endless = tmp_path / "endless.jsonl"
     endless.symlink_to("/dev/zero")
-    with pytest.raises(ConfigError, match=r"endless.jsonl: cannot read it \(more than the 50,000,000 bytes allowed\)"):
+    with pytest.raises(
+        ConfigError,
+        match=r"endless.jsonl: cannot read it \(more than the 50,000,000 bytes allowed\)",
+    ):
         make_source(f"file:{endless}").fetch(ctx)
 
 
@@ -94,8 +104,10 @@ def test_repeated_ids_in_one_file_are_merged_and_said(tmp_path: Path, ctx: Fetch
     from agent.pipeline import fetch_all
 
     path = tmp_path / "dups.jsonl"
-    path.write_text("".join(json.dumps({"id": i, "title": f"T {i}"}) + "\n" for i in ("a", "b", "a")),
-                    encoding="utf-8")
+    path.write_text(
+        "".join(json.dumps({"id": i, "title": f"T {i}"}) + "\n" for i in ("a", "b", "a")),
+        encoding="utf-8",
+    )
     outcome = fetch_all([f"file:{path}"], ctx)
     assert [p.id for p in outcome.papers] == ["a", "b"]
     [health] = outcome.health

@@ -26,8 +26,6 @@ from tests.fakes.smtp_server import (
 PASSWORD = "outbox-Pa55word-never-spooled"
 
 
-
-
 def test_server_down_then_flush_sends_once(
     store: Store, outbox: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

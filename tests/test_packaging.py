@@ -23,11 +23,16 @@ BUILD_LOG: dict[str, str] = {}
 def test_pyproject_lists_every_directory_of_the_package() -> None:
     """setuptools warns "Package ... would be ignored" for a directory with files that is not in
     `packages` (data and template directories too); the list must be complete."""
-    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    listed = set(
+        tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"][
+            "packages"
+        ]
+    )
     on_disk = {
         ".".join(directory.relative_to(REPO).parts)
         for directory in [REPO / "agent", *(REPO / "agent").rglob("*")]
-        if directory.is_dir() and directory.name != "__pycache__"
+        if directory.is_dir()
+        and directory.name != "__pycache__"
         and any(f.is_file() and f.suffix != ".pyc" for f in directory.iterdir())
     }
     assert on_disk - listed == set()
@@ -38,11 +43,26 @@ def test_pyproject_lists_every_directory_of_the_package() -> None:
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     source = tmp_path_factory.mktemp("src") / "paper-digest"
-    ignore = shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycache__", "out", "runs")
+    ignore = shutil.ignore_patterns(
+        ".venv", ".git", "build", "*.egg-info", "__pycache__", "out", "runs"
+    )
     shutil.copytree(REPO, source, ignore=ignore)
     built = subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(source)],
-        capture_output=True, text=True, timeout=300, check=False)
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(out),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
     BUILD_LOG["log"] = built.stdout + built.stderr
     [wheel_file] = out.glob("paper_digest-*.whl")
@@ -64,48 +84,125 @@ def test_wheel_carries_data_templates_and_prompts(wheel: Path) -> None:
 
 def test_the_build_prints_no_ignored_package_warnings(wheel: Path) -> None:
     log = BUILD_LOG["log"]
-    assert "would be ignored" not in log and "is absent from the `packages` configuration" not in log
+    assert (
+        "would be ignored" not in log and "is absent from the `packages` configuration" not in log
+    )
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "agent/init/templates/digest.toml.j2" in names
     assert "agent/evals/templates/report.md.j2" in names
 
 
-def test_installed_wheel_runs_the_daily_job_outside_the_checkout(wheel: Path, tmp_path: Path) -> None:
+def test_installed_wheel_runs_the_daily_job_outside_the_checkout(
+    wheel: Path, tmp_path: Path
+) -> None:
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
-         "--target", str(target), str(wheel)],
-        check=True, capture_output=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     dependencies = [p for p in sys.path if p.endswith("site-packages")]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
-    env.update(PYTHONPATH=os.pathsep.join([str(target), *dependencies]), DIGEST_HOME=str(tmp_path / "home"))
+    env.update(
+        PYTHONPATH=os.pathsep.join([str(target), *dependencies]), DIGEST_HOME=str(tmp_path / "home")
+    )
     result = subprocess.run(
-        [sys.executable, "-m", "agent", "daily", "--source", "sample", "--date", "2026-11-26",
-         "--out", str(tmp_path / "out")],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+        [
+            sys.executable,
+            "-m",
+            "agent",
+            "daily",
+            "--source",
+            "sample",
+            "--date",
+            "2026-11-26",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads((tmp_path / "out" / "2026-11-26" / "digest.json").read_text(encoding="utf-8"))
     assert data["themes"] and data["engine"] == "offline"
     check = subprocess.run(
-        [sys.executable, "-c", "import agent, agent.resources as r; print(agent.__file__); print(r.prompts_dir())"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
+        [
+            sys.executable,
+            "-c",
+            "import agent, agent.resources as r; print(agent.__file__); print(r.prompts_dir())",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     module_file, prompts = check.stdout.split()
     assert module_file.startswith(str(target)), "the installed copy, not the checkout, was imported"
     assert Path(prompts).is_dir() and any(Path(prompts).glob("*.j2"))
 
     # No sources configured and no --source: said plainly, exit 2, no demo day built.
     bare = subprocess.run(
-        [sys.executable, "-m", "agent", "daily", "--date", "2026-11-27", "--out", str(tmp_path / "out")],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+        [
+            sys.executable,
+            "-m",
+            "agent",
+            "daily",
+            "--date",
+            "2026-11-27",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert bare.returncode == 2, bare.stderr
     assert "no sources configured" in bare.stderr and "Traceback" not in bare.stderr
     assert not (tmp_path / "out" / "2026-11-27").exists()
 
     # `digest eval` outside a checkout finds the cases shipped in the wheel.
     evaluated = subprocess.run(
-        [sys.executable, "-m", "agent", "eval", "--engine", "offline", "--tag", "injection",
-         "--out", str(tmp_path / "runs"), "--baseline", str(Path(prompts))],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+        [
+            sys.executable,
+            "-m",
+            "agent",
+            "eval",
+            "--engine",
+            "offline",
+            "--tag",
+            "injection",
+            "--out",
+            str(tmp_path / "runs"),
+            "--baseline",
+            str(Path(prompts)),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
     assert "no eval cases" not in evaluated.stderr

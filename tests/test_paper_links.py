@@ -19,11 +19,11 @@ HF_BODY = (FIXTURES / "hf_daily_papers" / "sotawhat_hf_daily_papers_limit30.json
 
 
 def test_code_repo_url_finds_github_and_gitlab_projects():
-    assert code_repo_url("Code: https://github.com/IBM/Flash-GMM.") == "https://github.com/IBM/Flash-GMM"
     assert (
-        code_repo_url("see github.com/foo/bar.git, and more")
-        == "https://github.com/foo/bar"
+        code_repo_url("Code: https://github.com/IBM/Flash-GMM.")
+        == "https://github.com/IBM/Flash-GMM"
     )
+    assert code_repo_url("see github.com/foo/bar.git, and more") == "https://github.com/foo/bar"
     assert (
         code_repo_url("at https://gitlab.com/group/proj/-/tree/main (MIT)")
         == "https://gitlab.com/group/proj"

@@ -48,46 +48,69 @@ def settings_for(tmp_path: Path, server: ScriptedHttpServer, **extra: object) ->
 
 
 def options(tmp_path: Path, *sources: str, date: dt.date = DAY) -> DailyOptions:
-    return DailyOptions(date=date, sources=sources, engine="offline", out_dir=tmp_path / "out", send=False)
+    return DailyOptions(
+        date=date, sources=sources, engine="offline", out_dir=tmp_path / "out", send=False
+    )
 
 
 def test_two_live_sources_make_one_digest(tmp_path: Path, server: ScriptedHttpServer) -> None:
     server.add("/rss/cs.CL", Reply(200, RSS_CL))
     server.add("/api/daily_papers", Reply(200, HF))
-    outcome = run_daily(settings_for(tmp_path, server), options(tmp_path, "arxiv-rss:cs.CL", "hf-daily"))
+    outcome = run_daily(
+        settings_for(tmp_path, server), options(tmp_path, "arxiv-rss:cs.CL", "hf-daily")
+    )
     assert outcome.status == "written"
     assert [(h.name, h.status, h.count) for h in outcome.health] == [
-        ("arxiv-rss:cs.CL", "ok", 3), ("hf-daily", "ok", 30)]
+        ("arxiv-rss:cs.CL", "ok", 3),
+        ("hf-daily", "ok", 30),
+    ]
     data = json.loads(outcome.files["json"].read_text(encoding="utf-8"))
-    ids = [p["id"] for t in data["themes"] for p in t["papers"]] + [p["id"] for p in data["also_new"]]
+    ids = [p["id"] for t in data["themes"] for p in t["papers"]] + [
+        p["id"] for p in data["also_new"]
+    ]
     assert len(ids) == len(set(ids)) == 33
     assert server.requests[1].param("date") == "2026-04-27"  # hf-daily asks for the digest date
 
 
-def test_the_same_paper_from_two_sources_appears_once(tmp_path: Path, server: ScriptedHttpServer) -> None:
+def test_the_same_paper_from_two_sources_appears_once(
+    tmp_path: Path, server: ScriptedHttpServer
+) -> None:
     server.add("/rss/cs.CL", Reply(200, RSS_CL))
     rss_id = parse_rss(RSS_CL.decode("utf-8"), source="arxiv-rss:cs.CL")[0].id
     duplicate = tmp_path / "dup.jsonl"
-    duplicate.write_text(json.dumps({"id": rss_id, "title": "Same paper, other source",
-                                     "abstract": "x"}) + "\n", encoding="utf-8")
-    outcome = run_daily(settings_for(tmp_path, server), options(tmp_path, "arxiv-rss:cs.CL", f"file:{duplicate}"))
+    duplicate.write_text(
+        json.dumps({"id": rss_id, "title": "Same paper, other source", "abstract": "x"}) + "\n",
+        encoding="utf-8",
+    )
+    outcome = run_daily(
+        settings_for(tmp_path, server), options(tmp_path, "arxiv-rss:cs.CL", f"file:{duplicate}")
+    )
     assert outcome.digest is not None and outcome.digest.paper_count == 3
     assert outcome.digest.papers[rss_id].abstract != "x"  # the richer copy wins
 
 
-def test_a_failed_source_is_reported_and_the_others_still_count(tmp_path: Path, server: ScriptedHttpServer) -> None:
+def test_a_failed_source_is_reported_and_the_others_still_count(
+    tmp_path: Path, server: ScriptedHttpServer
+) -> None:
     server.add("/rss/cs.CL", Reply(503, "busy"))
     server.add("/api/daily_papers", Reply(200, HF))
-    outcome = run_daily(settings_for(tmp_path, server), options(tmp_path, "arxiv-rss:cs.CL", "hf-daily"))
+    outcome = run_daily(
+        settings_for(tmp_path, server), options(tmp_path, "arxiv-rss:cs.CL", "hf-daily")
+    )
     failed = [h for h in outcome.health if h.status == "failed"]
     assert [h.name for h in failed] == ["arxiv-rss:cs.CL"] and "503" in (failed[0].reason or "")
     data = json.loads(outcome.files["json"].read_text(encoding="utf-8"))
-    assert {h["name"]: h["status"] for h in data["health"]} == {"arxiv-rss:cs.CL": "failed", "hf-daily": "ok"}
+    assert {h["name"]: h["status"] for h in data["health"]} == {
+        "arxiv-rss:cs.CL": "failed",
+        "hf-daily": "ok",
+    }
     assert any(d["step"] == "source" for d in data["degraded"])
     assert "arxiv-rss:cs.CL" in outcome.files["html"].read_text(encoding="utf-8")
 
 
-def test_every_source_failing_marks_nothing_and_raises(tmp_path: Path, server: ScriptedHttpServer) -> None:
+def test_every_source_failing_marks_nothing_and_raises(
+    tmp_path: Path, server: ScriptedHttpServer
+) -> None:
     server.add("/rss/cs.CL", Reply(500, "down"))
     server.add("/api/daily_papers", Reply(200, b"{not json"))
     settings = settings_for(tmp_path, server)
@@ -134,27 +157,55 @@ def test_a_crash_after_fetching_leaves_nothing_marked_seen(
     assert outcome.digest is not None and outcome.digest.paper_count == 3
     with Store.open(settings.home) as store:
         assert store.seen_count() == 3
-    again = run_daily(settings, options(tmp_path, "arxiv-rss:cs.CL", date=DAY + dt.timedelta(days=1)))
+    again = run_daily(
+        settings, options(tmp_path, "arxiv-rss:cs.CL", date=DAY + dt.timedelta(days=1))
+    )
     assert again.status == "empty" and "earlier digest" in again.message
 
 
 def test_cli_exit_3_when_no_source_can_be_read(tmp_path: Path, server: ScriptedHttpServer) -> None:
     server.add("/rss/cs.CL", Reply(500, "down"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
-    env.update(DIGEST_HOME=str(tmp_path / "h"), DIGEST_SOURCES__ARXIV_RSS_URL=f"{server.url}/rss/",
-               DIGEST_SOURCES__MAX_ATTEMPTS="1", DIGEST_SOURCES__ARXIV_MIN_INTERVAL_SECONDS="0")
-    result = subprocess.run([sys.executable, "-m", "agent", "daily", "--source", "arxiv-rss:cs.CL"],
-                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
+    env.update(
+        DIGEST_HOME=str(tmp_path / "h"),
+        DIGEST_SOURCES__ARXIV_RSS_URL=f"{server.url}/rss/",
+        DIGEST_SOURCES__MAX_ATTEMPTS="1",
+        DIGEST_SOURCES__ARXIV_MIN_INTERVAL_SECONDS="0",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "agent", "daily", "--source", "arxiv-rss:cs.CL"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 3
     assert "no source could be read" in result.stderr and "HTTP 500" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_a_day_with_only_new_versions_lists_them_once(tmp_path: Path, server: ScriptedHttpServer) -> None:
+def test_a_day_with_only_new_versions_lists_them_once(
+    tmp_path: Path, server: ScriptedHttpServer
+) -> None:
     def feed(version: int) -> str:
         path = tmp_path / f"v{version}.jsonl"
-        path.write_text("".join(json.dumps({"id": f"2611.0000{i}", "version": version, "title": f"Paper {i}",
-                                            "abstract": "We study it."}) + "\n" for i in range(2)), encoding="utf-8")
+        path.write_text(
+            "".join(
+                json.dumps(
+                    {
+                        "id": f"2611.0000{i}",
+                        "version": version,
+                        "title": f"Paper {i}",
+                        "abstract": "We study it.",
+                    }
+                )
+                + "\n"
+                for i in range(2)
+            ),
+            encoding="utf-8",
+        )
         return f"file:{path}"
 
     settings = settings_for(tmp_path, server)
@@ -162,7 +213,10 @@ def test_a_day_with_only_new_versions_lists_them_once(tmp_path: Path, server: Sc
     assert first.digest is not None and first.digest.paper_count == 2
     updates = run_daily(settings, options(tmp_path, feed(2), date=dt.date(2026, 11, 24)))
     assert updates.status == "written" and updates.digest is not None
-    assert updates.digest.themes == () and sorted(updates.digest.updated) == ["2611.00000", "2611.00001"]
+    assert updates.digest.themes == () and sorted(updates.digest.updated) == [
+        "2611.00000",
+        "2611.00001",
+    ]
     assert "new versions" in updates.digest.headline
     data = json.loads(updates.files["json"].read_text(encoding="utf-8"))
     assert [u["version"] for u in data["updated"]] == [2, 2]

@@ -28,10 +28,21 @@ DAY = dt.date(2026, 11, 23)
 
 def write_feed(tmp_path: Path, count: int = 4, prefix: str = "2611.1000") -> Path:
     feed = tmp_path / f"feed-{prefix}.jsonl"
-    feed.write_text("".join(json.dumps({
-        "id": f"{prefix}{i}", "title": f"Paper {i} on retrieval augmented generation",
-        "abstract": "We propose a retrieval method. It improves answer accuracy by 4 points.",
-        "url": f"https://arxiv.org/abs/{prefix}{i}"}) + "\n" for i in range(count)), encoding="utf-8")
+    feed.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": f"{prefix}{i}",
+                    "title": f"Paper {i} on retrieval augmented generation",
+                    "abstract": "We propose a retrieval method. It improves answer accuracy by 4 points.",
+                    "url": f"https://arxiv.org/abs/{prefix}{i}",
+                }
+            )
+            + "\n"
+            for i in range(count)
+        ),
+        encoding="utf-8",
+    )
     return feed
 
 
@@ -52,15 +63,30 @@ def email_env(tmp_path: Path, port: int) -> dict[str, str]:
 
 
 def digest(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "agent", *args], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "agent", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_send_once_then_nothing_then_force(tmp_path: Path) -> None:
     feed = write_feed(tmp_path)
     with smtp_server() as server:
         env = email_env(tmp_path, server.port)
-        daily = ("daily", "--source", f"file:{feed}", "--engine", "offline", "--date", DAY.isoformat())
+        daily = (
+            "daily",
+            "--source",
+            f"file:{feed}",
+            "--engine",
+            "offline",
+            "--date",
+            DAY.isoformat(),
+        )
         first = digest(tmp_path, env, *daily)
         assert first.returncode == 0, first.stderr
         assert "sent to reader@example.com" in first.stdout
@@ -95,7 +121,9 @@ def test_server_down_spools_exit_4_then_flush_sends_once(tmp_path: Path) -> None
     assert len(list((tmp_path / "home" / "outbox").glob("*.eml"))) == 1
     listed = digest(tmp_path, env, "outbox", "list")
     assert listed.returncode == 0
-    assert "daily:2026-11-23 → reader@example.com" in listed.stdout and "1 attempt," in listed.stdout
+    assert (
+        "daily:2026-11-23 → reader@example.com" in listed.stdout and "1 attempt," in listed.stdout
+    )
     with smtp_server(port=port) as server:
         flushed = digest(tmp_path, env, "outbox", "flush")
         assert flushed.returncode == 0, flushed.stderr
@@ -110,10 +138,20 @@ def test_server_down_spools_exit_4_then_flush_sends_once(tmp_path: Path) -> None
 
 
 def _settings(tmp_path: Path, port: int) -> Settings:
-    return load_settings(None, home=tmp_path / "home", engine="offline", email={
-        "smtp_host": "127.0.0.1", "smtp_port": port, "security": "none",
-        "sender": "digest@example.org", "recipients": ["reader@example.com"],
-        "max_attempts": 1, "timeout_seconds": 5})
+    return load_settings(
+        None,
+        home=tmp_path / "home",
+        engine="offline",
+        email={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "security": "none",
+            "sender": "digest@example.org",
+            "recipients": ["reader@example.com"],
+            "max_attempts": 1,
+            "timeout_seconds": 5,
+        },
+    )
 
 
 CRASH_POINTS = [
@@ -159,7 +197,9 @@ def test_delivery_error_in_process_keeps_papers_unseen(tmp_path: Path) -> None:
     feed = write_feed(tmp_path)
     settings = _settings(tmp_path, free_port())
     with pytest.raises(DeliveryError) as info:
-        run_daily(settings, DailyOptions(date=DAY, sources=(f"file:{feed}",), engine="offline", send=True))
+        run_daily(
+            settings, DailyOptions(date=DAY, sources=(f"file:{feed}",), engine="offline", send=True)
+        )
     assert info.value.exit_code == 4
     with Store.open(settings.home) as store:
         assert store.seen_count() == 0
@@ -177,7 +217,9 @@ def test_empty_day_sends_nothing_unless_the_note_is_configured(tmp_path: Path) -
         quiet = run_daily(settings, options)
         assert quiet.status == "empty" and "No email was sent" in quiet.message
         assert server.messages == []
-        noted = settings.model_copy(update={"email": settings.email.model_copy(update={"send_empty_note": True})})
+        noted = settings.model_copy(
+            update={"email": settings.email.model_copy(update={"send_empty_note": True})}
+        )
         outcome = run_daily(noted, options)
         assert "note was sent" in outcome.message
         [received] = server.messages

@@ -37,8 +37,21 @@ def digest(*args: str, home: Path) -> Result:
 
 def daily(tmp_path: Path, *extra: str) -> tuple[Result, Path]:
     out = tmp_path / "out"
-    result = digest("daily", "--source", "sample", "--engine", "offline", "--date", DAY,
-                    "--max-papers", "10", "--out", str(out), *extra, home=tmp_path / "home")
+    result = digest(
+        "daily",
+        "--source",
+        "sample",
+        "--engine",
+        "offline",
+        "--date",
+        DAY,
+        "--max-papers",
+        "10",
+        "--out",
+        str(out),
+        *extra,
+        home=tmp_path / "home",
+    )
     return result, out / DAY
 
 
@@ -48,7 +61,9 @@ def test_daily_with_a_library_ranks_by_it_and_says_why_everywhere(tmp_path: Path
     data = json.loads((day / "digest.json").read_text(encoding="utf-8"))
     papers = [p for theme in data["themes"] for p in theme["papers"]]
     assert len(papers) == 10 and all(p["why"] for p in papers)
-    assert sum(p["why"].startswith(("close to your library", "in your library")) for p in papers) >= 8
+    assert (
+        sum(p["why"].startswith(("close to your library", "in your library")) for p in papers) >= 8
+    )
     assert "dp-162" in {p["id"] for p in papers}  # Prune Once for All
     assert data["hint"] is None
     prune = next(p for p in papers if p["id"] == "dp-162")
@@ -106,7 +121,9 @@ def test_rate_usage_errors(tmp_path: Path) -> None:
 
 def test_a_broken_library_exits_two_with_one_line(tmp_path: Path) -> None:
     broken = tmp_path / "mine.bib"
-    broken.write_text("@article{good, title={Fine}}\n@article{k9, author={Someone}}\n", encoding="utf-8")
+    broken.write_text(
+        "@article{good, title={Fine}}\n@article{k9, author={Someone}}\n", encoding="utf-8"
+    )
     result, day = daily(tmp_path, "--library", str(broken))
     assert result.exit_code == 2
     error_lines = [line for line in result.output.splitlines() if line.startswith("error:")]
@@ -117,7 +134,8 @@ def test_a_broken_library_exits_two_with_one_line(tmp_path: Path) -> None:
 def test_library_from_the_config_and_authors(tmp_path: Path) -> None:
     config = tmp_path / "digest.toml"
     config.write_text(
-        f'library = ["{BIB}"]\nauthors = ["Nobody Atall"]\nnot_interested = "survey"\n', encoding="utf-8"
+        f'library = ["{BIB}"]\nauthors = ["Nobody Atall"]\nnot_interested = "survey"\n',
+        encoding="utf-8",
     )
     result, day = daily(tmp_path, "--config", str(config))
     assert result.exit_code == 0, result.output
@@ -126,11 +144,25 @@ def test_library_from_the_config_and_authors(tmp_path: Path) -> None:
 
 
 def test_topic_with_a_library(tmp_path: Path) -> None:
-    result = digest("topic", "language models", "--source", "sample", "--engine", "offline",
-                    "--since", "", "--max-papers", "8", "--format", "json", "--library", str(BIB),
-                    home=tmp_path / "home")
+    result = digest(
+        "topic",
+        "language models",
+        "--source",
+        "sample",
+        "--engine",
+        "offline",
+        "--since",
+        "",
+        "--max-papers",
+        "8",
+        "--format",
+        "json",
+        "--library",
+        str(BIB),
+        home=tmp_path / "home",
+    )
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output[result.output.index("{"):])
+    data = json.loads(result.output[result.output.index("{") :])
     whys = [p["why"] for t in data["themes"] for p in t["papers"]]
     assert len(whys) == 8 and all(w.startswith("matches the topic") for w in whys)
     assert any("library" in w for w in whys)
@@ -149,6 +181,8 @@ def test_eval_scores_the_relevance_cases(tmp_path: Path) -> None:
     assert "relevance compression: precision@10" in ok.output and "(ok)" in ok.output
     # a profile whose bar is not met makes `digest eval` exit 1
     text = (relevance / "compression.yaml").read_text(encoding="utf-8")
-    (relevance / "compression.yaml").write_text(text.replace("min_precision: 0.7", "min_precision: 1.0"))
+    (relevance / "compression.yaml").write_text(
+        text.replace("min_precision: 0.7", "min_precision: 1.0")
+    )
     below = digest(*args, "--relevance", str(relevance), home=tmp_path / "home")
     assert below.exit_code == 1 and "BELOW 100%" in below.output

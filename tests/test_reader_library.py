@@ -38,11 +38,15 @@ def test_each_export_format_gives_the_four_papers(name: str, tmp_path: Path) -> 
     assert any("Frantar" in a for a in gptq.authors)
 
 
-def test_bibtex_latex_is_cleaned_and_an_entry_without_abstract_counts_by_title(tmp_path: Path) -> None:
+def test_bibtex_latex_is_cleaned_and_an_entry_without_abstract_counts_by_title(
+    tmp_path: Path,
+) -> None:
     bib = tmp_path / "mine.bib"
     bib.write_text(
-        "@inproceedings{a1,\n  title = {{Nystr\\\"{o}m} attention for {\\em long} inputs},\n"
-        "  author = {M{\\\"u}ller, Anna and Li, Bo}\n}\n", encoding="utf-8")
+        '@inproceedings{a1,\n  title = {{Nystr\\"{o}m} attention for {\\em long} inputs},\n'
+        '  author = {M{\\"u}ller, Anna and Li, Bo}\n}\n',
+        encoding="utf-8",
+    )
     (entry,) = load_library(bib, Settings(home=tmp_path), None)
     assert entry.title == "Nyström attention for long inputs"
     assert entry.abstract == "" and entry.key == "a1"
@@ -52,8 +56,16 @@ def test_bibtex_latex_is_cleaned_and_an_entry_without_abstract_counts_by_title(t
 @pytest.mark.parametrize(
     ("name", "text", "needle"),
     [
-        ("broken.bib", "@article{ok, title={Fine}}\n@article{bad, title = {Unclosed\n", "broken entry"),
-        ("notitle.bib", "@article{key7, author={A. Person}, year={2020}}\n", "entry key7 has no title"),
+        (
+            "broken.bib",
+            "@article{ok, title={Fine}}\n@article{bad, title = {Unclosed\n",
+            "broken entry",
+        ),
+        (
+            "notitle.bib",
+            "@article{key7, author={A. Person}, year={2020}}\n",
+            "entry key7 has no title",
+        ),
         ("broken.ris", "TY  - JOUR\nTI  - Never ends\n", "1 records start (TY) but 0 end"),
         ("notitle.csv", '"Key","Title","Author"\n"K1","","X"\n', "entry K1 has no title"),
         ("other.csv", '"Name","Year"\n"x","2020"\n', "no Title column"),
@@ -62,7 +74,9 @@ def test_bibtex_latex_is_cleaned_and_an_entry_without_abstract_counts_by_title(t
         ("latin1.bib", b"@article{k, title={Caf\xe9}}".decode("latin-1"), "not UTF-8"),
     ],
 )
-def test_a_broken_library_names_the_file_and_the_entry(tmp_path: Path, name: str, text: str, needle: str) -> None:
+def test_a_broken_library_names_the_file_and_the_entry(
+    tmp_path: Path, name: str, text: str, needle: str
+) -> None:
     path = tmp_path / name
     path.write_bytes(text.encode("latin-1") if name == "latin1.bib" else text.encode("utf-8"))
     with pytest.raises(ConfigError) as caught:
@@ -73,7 +87,10 @@ def test_a_broken_library_names_the_file_and_the_entry(tmp_path: Path, name: str
 
 def test_papers_as_jsonl_like_the_file_source(tmp_path: Path) -> None:
     papers = tmp_path / "mine.jsonl"
-    papers.write_text('{"id": "2401.1", "title": "Pruning LLMs", "abstract": "We prune.", "categories": ["cs.CL"]}\n', encoding="utf-8")
+    papers.write_text(
+        '{"id": "2401.1", "title": "Pruning LLMs", "abstract": "We prune.", "categories": ["cs.CL"]}\n',
+        encoding="utf-8",
+    )
     (entry,) = load_library(papers, Settings(home=tmp_path), None)
     assert (entry.key, entry.title, entry.categories) == ("2401.1", "Pruning LLMs", ("cs.CL",))
 
@@ -88,7 +105,9 @@ def test_missing_file_and_directory_are_config_errors(tmp_path: Path) -> None:
 def test_an_endless_library_file_is_refused_at_the_cap(tmp_path: Path) -> None:
     endless = tmp_path / "library.bib"
     endless.symlink_to("/dev/zero")  # stat says 0 bytes; reading never ends
-    with pytest.raises(ConfigError, match=r"library /dev/zero: more than the 50,000,000 bytes allowed"):
+    with pytest.raises(
+        ConfigError, match=r"library /dev/zero: more than the 50,000,000 bytes allowed"
+    ):
         load_library(endless, Settings(home=tmp_path), None)
 
 
@@ -101,17 +120,27 @@ def test_format_by_content_when_the_extension_says_nothing(tmp_path: Path) -> No
 
 def test_id_list_reads_arxiv_ids_urls_and_dois() -> None:
     text = "# my papers\n2301.00001v2\nhttps://arxiv.org/abs/1707.08567\n\ndoi:10.48550/arXiv.2106.09685\n10.1000/xyz182\n2301.00001\n"
-    assert read_ids(text, Path("l.txt")) == (["2301.00001", "1707.08567", "2106.09685"], ["10.1000/xyz182"])
+    assert read_ids(text, Path("l.txt")) == (
+        ["2301.00001", "1707.08567", "2106.09685"],
+        ["10.1000/xyz182"],
+    )
 
 
 def test_id_list_is_looked_up_through_the_arxiv_api_and_cached(tmp_path: Path, store) -> None:
-    wrapper = json.loads((API / "arxivpy_id_0808.05394_1707.08567_s0_m100_42e5aa0ec3af.json").read_text())
+    wrapper = json.loads(
+        (API / "arxivpy_id_0808.05394_1707.08567_s0_m100_42e5aa0ec3af.json").read_text()
+    )
     ids = tmp_path / "papers.txt"
     ids.write_text("1707.08567\n0808.05394\n10.1000/not-arxiv\n", encoding="utf-8")
     clock = FakeClock()
     with ScriptedHttpServer() as server:
-        server.add("/api/query", Reply(200, wrapper["body"].encode("latin-1"), {"Content-Type": "application/atom+xml"}))
-        settings = Settings(home=tmp_path, sources=SourcesSettings(arxiv_api_url=f"{server.url}/api/query"))
+        server.add(
+            "/api/query",
+            Reply(200, wrapper["body"].encode("latin-1"), {"Content-Type": "application/atom+xml"}),
+        )
+        settings = Settings(
+            home=tmp_path, sources=SourcesSettings(arxiv_api_url=f"{server.url}/api/query")
+        )
         gate = RateGate(clock=clock.now, sleep=clock.sleep)
         with HttpFetcher(settings.sources, sleep=clock.sleep, arxiv_gate=gate) as fetcher:
             entries = load_library(ids, settings, store, fetcher=fetcher)
@@ -134,10 +163,17 @@ def test_a_changed_file_is_parsed_again(tmp_path: Path, store) -> None:
 
 
 def test_zotero_library_and_collection_through_pyzotero(tmp_path: Path, store) -> None:
-    items = [item(f"K{i:03d}", f"Paper {i} on pruning", "An abstract.", ("Ada Lovelace",)) for i in range(130)]
+    items = [
+        item(f"K{i:03d}", f"Paper {i} on pruning", "An abstract.", ("Ada Lovelace",))
+        for i in range(130)
+    ]
     items.append(item("N1", "A note, not a paper", kind="note"))
-    with FakeZotero(user_id="42", api_key="sekrit-key", items=items, collections={"COLL1": items[:3]}) as fake:
-        settings = ZoteroSettings(user_id="42", api_key=SecretStr("sekrit-key"), base_url=fake.url, timeout_seconds=2)
+    with FakeZotero(
+        user_id="42", api_key="sekrit-key", items=items, collections={"COLL1": items[:3]}
+    ) as fake:
+        settings = ZoteroSettings(
+            user_id="42", api_key=SecretStr("sekrit-key"), base_url=fake.url, timeout_seconds=2
+        )
         entries = load_zotero(settings, store)
         assert len(entries) == 130 and entries[0].authors == ("Ada Lovelace",)
         assert [q["start"] for _, q, _ in fake.requests] == [["0"], ["100"]]  # paged
@@ -153,7 +189,9 @@ def test_zotero_library_and_collection_through_pyzotero(tmp_path: Path, store) -
 def test_zotero_down_uses_the_last_good_copy(tmp_path: Path, store) -> None:
     items = [item("K1", "Paper on pruning")]
     with FakeZotero(user_id="7", api_key="k", items=items) as fake:
-        settings = ZoteroSettings(user_id="7", api_key=SecretStr("k"), base_url=fake.url, timeout_seconds=2)
+        settings = ZoteroSettings(
+            user_id="7", api_key=SecretStr("k"), base_url=fake.url, timeout_seconds=2
+        )
         assert [e.key for e in load_zotero(settings, store)] == ["K1"]
     with FakeZotero(user_id="7", api_key="k", items=items, status=500) as broken:
         down = settings.model_copy(update={"base_url": broken.url})

@@ -34,8 +34,12 @@ def test_the_hard_profile_beats_plain_similarity_to_the_seeds() -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     case = load_relevance_case(RELEVANCE / "compression.yaml")
-    docs = [e.text for e in case.library] + [f"{p.title}. {p.title}. {p.abstract}" for p in case.papers]
-    matrix = TfidfVectorizer(stop_words="english", sublinear_tf=True, ngram_range=(1, 2)).fit_transform(docs)
+    docs = [e.text for e in case.library] + [
+        f"{p.title}. {p.title}. {p.abstract}" for p in case.papers
+    ]
+    matrix = TfidfVectorizer(
+        stop_words="english", sublinear_tf=True, ngram_range=(1, 2)
+    ).fit_transform(docs)
     n = len(case.library)
     nearest = (matrix[n:] @ matrix[:n].T).toarray().max(axis=1)
     top = sorted(range(len(case.papers)), key=lambda i: -nearest[i])[:10]
@@ -75,7 +79,9 @@ def test_not_interested_pushes_papers_down(sample) -> None:
     papers = list(sample.values())
     interests = Interests(text="long context length extrapolation")
     before = [p.id for p in select_papers(papers, max_papers=10, interests=interests).selected]
-    disliked = Interests(text=interests.text, profile=ReaderProfile(not_interested="survey review of methods"))
+    disliked = Interests(
+        text=interests.text, profile=ReaderProfile(not_interested="survey review of methods")
+    )
     after = select_papers(papers, max_papers=10, interests=disliked)
     surveys = {p.id for p in papers if "survey" in p.title.lower()}
     assert surveys & set(before)  # the plain ranking had surveys in its top 10
@@ -97,11 +103,15 @@ def test_down_ratings_are_negatives_and_up_ratings_positives(sample) -> None:
 
 def test_category_prior_lifts_the_readers_categories() -> None:
     def paper(pid: str, cat: str) -> Paper:
-        return Paper(id=pid, title="A study of things", abstract="We study things.", categories=(cat,))
+        return Paper(
+            id=pid, title="A study of things", abstract="We study things.", categories=(cat,)
+        )
 
     papers = [paper("a", "math.AG"), paper("b", "cs.CL"), paper("c", "math.AG")]
     entry = LibraryEntry(key="x", title="Other words entirely", categories=("cs.CL",))
-    selection = select_papers(papers, max_papers=1, interests=Interests(profile=ReaderProfile(library=(entry,))))
+    selection = select_papers(
+        papers, max_papers=1, interests=Interests(profile=ReaderProfile(library=(entry,)))
+    )
     assert selection.selected[0].id == "b"
 
 

@@ -44,7 +44,10 @@ def rerank_handler(fail: bool = False) -> Any:
                 return Fault.http(500)
             prompt = RecordedRequest.text_of(body)
             titles = dict(re.findall(r'<paper id="(P\d+)">([^\n]*)', prompt))
-            scores = [{"id": sid, "score": 10 if title.startswith(FAVOURITE) else 1} for sid, title in titles.items()]
+            scores = [
+                {"id": sid, "score": 10 if title.startswith(FAVOURITE) else 1}
+                for sid, title in titles.items()
+            ]
             return Reply({"scores": scores}, tool_call=as_tool)
         return Reply(answer_from_schema(schema, themes=2), tool_call=as_tool)
 
@@ -53,23 +56,38 @@ def rerank_handler(fail: bool = False) -> Any:
 
 def settings(server: FakeOpenAIServer, home: Path, **llm: Any) -> Settings:
     values: dict[str, Any] = {
-        "model": "gpt-4o-mini", "base_url": server.base_url, "api_key": SecretStr("k"),
-        "max_attempts": 1, "max_retry_wait_seconds": 0.0, "timeout_seconds": 2.0,
-        "rerank": True, "rerank_candidates": 45,
+        "model": "gpt-4o-mini",
+        "base_url": server.base_url,
+        "api_key": SecretStr("k"),
+        "max_attempts": 1,
+        "max_retry_wait_seconds": 0.0,
+        "timeout_seconds": 2.0,
+        "rerank": True,
+        "rerank_candidates": 45,
     }
     values.update(llm)
-    return Settings(home=home, max_papers=5, interests="efficient inference for large language models",
-                    llm=LLMSettings(**values))
+    return Settings(
+        home=home,
+        max_papers=5,
+        interests="efficient inference for large language models",
+        llm=LLMSettings(**values),
+    )
 
 
 def rerank_requests(server: FakeOpenAIServer) -> list[RecordedRequest]:
-    return [r for r in server.chat_requests if "scores" in (request_schema(r.body)[0] or {}).get("properties", {})]
+    return [
+        r
+        for r in server.chat_requests
+        if "scores" in (request_schema(r.body)[0] or {}).get("properties", {})
+    ]
 
 
 def test_rerank_puts_the_models_choice_first_and_is_cached(tmp_path: Path) -> None:
     with FakeOpenAIServer(handler=rerank_handler()) as server:
         config = settings(server, tmp_path / "home")
-        options = DailyOptions(date=DAY, sources=("sample",), engine="llm", out_dir=tmp_path / "out", send=False)
+        options = DailyOptions(
+            date=DAY, sources=("sample",), engine="llm", out_dir=tmp_path / "out", send=False
+        )
         outcome = run_daily(config, options)
         calls = rerank_requests(server)
         assert len(calls) == 3  # 45 candidates, at most 20 a call
@@ -91,11 +109,15 @@ def test_rerank_puts_the_models_choice_first_and_is_cached(tmp_path: Path) -> No
 def test_rerank_failure_keeps_the_offline_order(tmp_path: Path) -> None:
     with FakeOpenAIServer(handler=rerank_handler(fail=True)) as server:
         config = settings(server, tmp_path / "home", circuit_breaker_failures=10)
-        options = DailyOptions(date=DAY, sources=("sample",), engine="llm", out_dir=tmp_path / "out", send=False)
+        options = DailyOptions(
+            date=DAY, sources=("sample",), engine="llm", out_dir=tmp_path / "out", send=False
+        )
         outcome = run_daily(config, options)
         offline = run_daily(
             config.model_copy(update={"llm": config.llm.model_copy(update={"rerank": False})}),
-            DailyOptions(date=DAY, sources=("sample",), engine="llm", out_dir=tmp_path / "o2", send=False),
+            DailyOptions(
+                date=DAY, sources=("sample",), engine="llm", out_dir=tmp_path / "o2", send=False
+            ),
         )
     assert [p.id for p in outcome.selection.selected] == [p.id for p in offline.selection.selected]
     notes = [n for n in outcome.digest.degraded if n.step == "rerank"]

@@ -38,7 +38,8 @@ def test_keywords_and_categories_filter() -> None:
         _paper(2, "Quantum language models", categories=("quant-ph",)),
     ]
     selection = select_papers(
-        papers, max_papers=10,
+        papers,
+        max_papers=10,
         interests=Interests(exclude_keywords=("quantum",), categories=("cs.CL", "cs.RO")),
     )
     assert [p.id for p in selection.selected] == ["p0", "p1"]

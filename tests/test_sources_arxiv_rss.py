@@ -144,8 +144,15 @@ def test_truncated_feed_is_a_source_error(server, tmp_path):
         ATOM[: len(ATOM) - 40],
     ],
     ids=[
-        "binary", "empty", "html", "entities", "no-channel", "external-dtd", "xxe",
-        "truncated-rdf", "truncated-atom",
+        "binary",
+        "empty",
+        "html",
+        "entities",
+        "no-channel",
+        "external-dtd",
+        "xxe",
+        "truncated-rdf",
+        "truncated-atom",
     ],
 )
 def test_garbage_is_a_source_error(server, tmp_path, body):
@@ -206,7 +213,13 @@ def test_atom_feed(server, tmp_path):
         ("2604.22027", 2, "replace-cross"),
     ]
     first, second = every
-    assert first.authors == ("Anamta Khan", "Ratna Kandala", "Deepti", "Sheza Munir", "Joyojeet Pal")
+    assert first.authors == (
+        "Anamta Khan",
+        "Ratna Kandala",
+        "Deepti",
+        "Sheza Munir",
+        "Joyojeet Pal",
+    )
     assert first.abstract.startswith("Social media platforms") and "Announce" not in first.abstract
     assert second.categories == ("cs.CL", "cs.AI", "cs.LG")
     assert second.primary_category == "cs.CL"

@@ -16,8 +16,12 @@ def test_migrations_are_versioned_and_idempotent(tmp_path: Path) -> None:
     assert version >= 5
     with Store.open(tmp_path) as store:  # reopening runs no migration twice
         assert store.schema_version == version
-    tables = {row[0] for row in sqlite3.connect(tmp_path / "state.sqlite3").execute(
-        "SELECT name FROM sqlite_master WHERE type='table'")}
+    tables = {
+        row[0]
+        for row in sqlite3.connect(tmp_path / "state.sqlite3").execute(
+            "SELECT name FROM sqlite_master WHERE type='table'"
+        )
+    }
     assert {"papers_seen", "runs", "model_cache", "sent_ledger", "http_validators"} <= tables
 
 

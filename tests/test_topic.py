@@ -20,7 +20,9 @@ from agent.topic import TopicOptions, arxiv_query, parse_since, run_topic
 from tests.fakes.http_server import Reply, ScriptedHttpServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "arxiv_api"
-TESTING_FEED = json.loads((FIXTURES / "arxivpy_q_testing_s0_m10_bc5a6c384fe9.json").read_text())["body"]
+TESTING_FEED = json.loads((FIXTURES / "arxivpy_q_testing_s0_m10_bc5a6c384fe9.json").read_text())[
+    "body"
+]
 TODAY = dt.date(2026, 11, 26)
 
 ON_TOPIC = {
@@ -36,8 +38,10 @@ def test_most_of_the_top_ten_are_on_topic(query: str) -> None:
     papers = read_paper_file(sample_corpus_path(), "sample")
     top = bm25_rank(query, papers)[:10]
     assert top, query
-    hits = sum(any(word in (r.paper.title + " " + r.paper.abstract).lower() for word in ON_TOPIC[query])
-               for r in top)
+    hits = sum(
+        any(word in (r.paper.title + " " + r.paper.abstract).lower() for word in ON_TOPIC[query])
+        for r in top
+    )
     assert hits >= 0.7 * len(top), [r.paper.title for r in top]
 
 
@@ -52,7 +56,10 @@ def test_parse_since_and_query_building() -> None:
     assert parse_since("2026-01-01", TODAY) == dt.date(2026, 1, 1)
     with pytest.raises(ConfigError, match="--since"):
         parse_since("last tuesday", TODAY)
-    assert arxiv_query("speculative decoding") == 'ti:"speculative decoding" OR abs:"speculative decoding"'
+    assert (
+        arxiv_query("speculative decoding")
+        == 'ti:"speculative decoding" OR abs:"speculative decoding"'
+    )
 
 
 @pytest.fixture()
@@ -62,15 +69,30 @@ def arxiv() -> ScriptedHttpServer:
 
 
 def settings_for(tmp_path: Path, server: ScriptedHttpServer) -> Settings:
-    return load_settings(None, home=tmp_path / "home", engine="offline", sources={
-        "arxiv_api_url": f"{server.url}/api/query", "arxiv_min_interval_seconds": 0,
-        "max_attempts": 1, "timeout_seconds": 5, "arxiv_api_max_results": 10})
+    return load_settings(
+        None,
+        home=tmp_path / "home",
+        engine="offline",
+        sources={
+            "arxiv_api_url": f"{server.url}/api/query",
+            "arxiv_min_interval_seconds": 0,
+            "max_attempts": 1,
+            "timeout_seconds": 5,
+            "arxiv_api_max_results": 10,
+        },
+    )
 
 
 def test_topic_from_recorded_arxiv_answers(tmp_path: Path, arxiv: ScriptedHttpServer) -> None:
     arxiv.add("/api/query", Reply(200, TESTING_FEED))
-    options = TopicOptions(query="software testing", since="10000d", sources=("arxiv",),
-                           max_papers=4, engine="offline", today=TODAY)
+    options = TopicOptions(
+        query="software testing",
+        since="10000d",
+        sources=("arxiv",),
+        max_papers=4,
+        engine="offline",
+        today=TODAY,
+    )
     outcome = run_topic(settings_for(tmp_path, arxiv), options)
     assert outcome.digest is not None
     digest = outcome.digest
@@ -82,14 +104,22 @@ def test_topic_from_recorded_arxiv_answers(tmp_path: Path, arxiv: ScriptedHttpSe
     assert digest.kind == "topic" and digest.topic == "software testing" and digest.overview
     with Store.open(tmp_path / "home") as store:  # kept for later local searches
         assert len(store.kept_papers()) == len(digest.papers)
-    again = run_topic(settings_for(tmp_path, arxiv), TopicOptions(
-        query="software testing", since=None, sources=("local",), engine="offline", today=TODAY))
+    again = run_topic(
+        settings_for(tmp_path, arxiv),
+        TopicOptions(
+            query="software testing", since=None, sources=("local",), engine="offline", today=TODAY
+        ),
+    )
     assert again.digest is not None and again.digest.paper_count == digest.paper_count
 
 
-def test_a_failed_source_is_named_and_the_others_still_count(tmp_path: Path, arxiv: ScriptedHttpServer) -> None:
+def test_a_failed_source_is_named_and_the_others_still_count(
+    tmp_path: Path, arxiv: ScriptedHttpServer
+) -> None:
     arxiv.add("/api/query", Reply(503, "down"))
-    options = TopicOptions(query="sentence embeddings", sources=("sample", "arxiv"), engine="offline", today=TODAY)
+    options = TopicOptions(
+        query="sentence embeddings", sources=("sample", "arxiv"), engine="offline", today=TODAY
+    )
     outcome = run_topic(settings_for(tmp_path, arxiv), options)
     assert outcome.digest is not None
     statuses = {h.name.split(":")[0]: h.status for h in outcome.health}
@@ -98,15 +128,27 @@ def test_a_failed_source_is_named_and_the_others_still_count(tmp_path: Path, arx
 
 def test_no_papers_found_names_the_sources(tmp_path: Path, arxiv: ScriptedHttpServer) -> None:
     arxiv.add("/api/query", Reply(200, TESTING_FEED))
-    options = TopicOptions(query="protein folding", sources=("sample",), engine="offline", today=TODAY)
+    options = TopicOptions(
+        query="protein folding", sources=("sample",), engine="offline", today=TODAY
+    )
     outcome = run_topic(settings_for(tmp_path, arxiv), options)
     assert outcome.digest is None
     assert "No papers found on 'protein folding' in sample" in outcome.message
 
 
 def test_recency_breaks_ties(tmp_path: Path) -> None:
-    old = Paper(id="a", title="Graph coloring", abstract="", published=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
-    new = Paper(id="b", title="Graph coloring", abstract="", published=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    old = Paper(
+        id="a",
+        title="Graph coloring",
+        abstract="",
+        published=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+    )
+    new = Paper(
+        id="b",
+        title="Graph coloring",
+        abstract="",
+        published=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
     assert [r.paper.id for r in bm25_rank("graph coloring", [old, new])] == ["b", "a"]
 
 
@@ -129,10 +171,17 @@ def test_with_a_model_the_topic_is_expanded_into_validated_arxiv_queries(
 
     arxiv.add("/api/query", Reply(200, TESTING_FEED))
     with FakeOpenAIServer(handler=answer) as model:
-        settings = settings_for(tmp_path, arxiv).model_copy(update={"llm": load_settings(
-            None, llm={"base_url": model.base_url, "max_attempts": 1}).llm})
-        outcome = run_topic(settings, TopicOptions(
-            query="software testing", since=None, sources=("arxiv",), engine="llm", today=TODAY))
+        settings = settings_for(tmp_path, arxiv).model_copy(
+            update={
+                "llm": load_settings(None, llm={"base_url": model.base_url, "max_attempts": 1}).llm
+            }
+        )
+        outcome = run_topic(
+            settings,
+            TopicOptions(
+                query="software testing", since=None, sources=("arxiv",), engine="llm", today=TODAY
+            ),
+        )
     assert answers == ["queries"]
     assert outcome.queries == tuple(expansions)  # the topic first, then the new expansions
     searched = [r.param("search_query") or "" for r in arxiv.requests]
@@ -151,16 +200,27 @@ def test_with_a_model_the_topic_is_expanded_into_validated_arxiv_queries(
     assert any("Fuzzing" in t for t in titles)  # found through an expansion, not the topic
 
 
-def test_a_broken_expansion_answer_falls_back_to_the_topic(tmp_path: Path, arxiv: ScriptedHttpServer) -> None:
+def test_a_broken_expansion_answer_falls_back_to_the_topic(
+    tmp_path: Path, arxiv: ScriptedHttpServer
+) -> None:
     from tests.fakes.openai_server import FakeOpenAIServer
     from tests.fakes.openai_server import Reply as ModelReply
 
     arxiv.add("/api/query", Reply(200, TESTING_FEED))
     with FakeOpenAIServer(handler=lambda body: ModelReply({"queries": "not a list"})) as model:
-        settings = settings_for(tmp_path, arxiv).model_copy(update={"llm": load_settings(
-            None, llm={"base_url": model.base_url, "max_attempts": 1, "max_reasks": 0}).llm})
-        outcome = run_topic(settings, TopicOptions(
-            query="software testing", since=None, sources=("arxiv",), engine="llm", today=TODAY))
+        settings = settings_for(tmp_path, arxiv).model_copy(
+            update={
+                "llm": load_settings(
+                    None, llm={"base_url": model.base_url, "max_attempts": 1, "max_reasks": 0}
+                ).llm
+            }
+        )
+        outcome = run_topic(
+            settings,
+            TopicOptions(
+                query="software testing", since=None, sources=("arxiv",), engine="llm", today=TODAY
+            ),
+        )
     assert outcome.queries == ("software testing",)
     assert outcome.digest is not None  # the offline engine finished the job
 
@@ -170,20 +230,29 @@ def test_absurd_since_is_a_config_error() -> None:
         parse_since("99999y", TODAY)
 
 
-def test_topic_send_without_email_fails_before_any_work(tmp_path: Path, arxiv: ScriptedHttpServer) -> None:
-    options = TopicOptions(query="sentence embeddings", sources=("sample",), engine="offline",
-                           today=TODAY, send=True)
+def test_topic_send_without_email_fails_before_any_work(
+    tmp_path: Path, arxiv: ScriptedHttpServer
+) -> None:
+    options = TopicOptions(
+        query="sentence embeddings", sources=("sample",), engine="offline", today=TODAY, send=True
+    )
     with pytest.raises(ConfigError, match="--send needs"):
         run_topic(settings_for(tmp_path, arxiv), options)
     assert not (tmp_path / "home" / "archive").exists()
 
 
-def test_topic_with_out_is_archived_under_its_date(tmp_path: Path, arxiv: ScriptedHttpServer) -> None:
+def test_topic_with_out_is_archived_under_its_date(
+    tmp_path: Path, arxiv: ScriptedHttpServer
+) -> None:
     from agent.topic import emit_topic
 
     settings = settings_for(tmp_path, arxiv)
-    outcome = run_topic(settings, TopicOptions(query="sentence embeddings", sources=("sample",),
-                                               engine="offline", today=TODAY))
+    outcome = run_topic(
+        settings,
+        TopicOptions(
+            query="sentence embeddings", sources=("sample",), engine="offline", today=TODAY
+        ),
+    )
     assert outcome.digest is not None
     emit_topic(outcome.digest, settings, format_="md", out_dir=tmp_path / "notes", send=False)
     kept = tmp_path / "home" / "archive" / "2026-11-26" / "topic-sentence-embeddings"
@@ -195,7 +264,9 @@ def test_topic_with_out_is_archived_under_its_date(tmp_path: Path, arxiv: Script
 def test_term_counts_counts_what_tokens_gives_on_the_whole_sample() -> None:
     papers = read_paper_file(sample_corpus_path(), "sample")
     texts = [f"{p.title} {p.title} {p.abstract}" for p in papers] + [
-        "state-of-the-art long-context models and the-of-a hyphens", "", "Queries QUERIES query",
+        "state-of-the-art long-context models and the-of-a hyphens",
+        "",
+        "Queries QUERIES query",
     ]
     wanted = set(tokens("long context language models")) | {"query", "state-of-the-art"}
     docs, lengths = term_counts(texts, wanted)

@@ -55,7 +55,11 @@ def hooks(server: WebhookServer, **extra) -> list[WebhookSettings]:
 def test_each_webhook_gets_its_payload_once(server, tmp_path):
     with Store.open(tmp_path) as store:
         report = deliver_webhooks(
-            _digest(), digest_key=KEY, hooks=hooks(server), store=store, outbox_dir=tmp_path / "outbox"
+            _digest(),
+            digest_key=KEY,
+            hooks=hooks(server),
+            store=store,
+            outbox_dir=tmp_path / "outbox",
         )
         assert report.sent == ["team-slack", "discord", "tool"]
         by_path = {p.path: p for p in server.posts}
@@ -65,7 +69,9 @@ def test_each_webhook_gets_its_payload_once(server, tmp_path):
         assert slack["blocks"][0]["type"] == "header"
         text = json.dumps(slack)
         assert "&lt;b&gt;fast&lt;/b&gt; &amp; @everyone" in text  # Slack mrkdwn escaped
-        assert "<https://arxiv.org/abs/2611.00001|" in text and "<https://github.com/a/b|code>" in text
+        assert (
+            "<https://arxiv.org/abs/2611.00001|" in text and "<https://github.com/a/b|code>" in text
+        )
         assert "javascript:" not in text
         discord = by_path["/discord"].json()
         assert discord["allowed_mentions"] == {"parse": []}
@@ -74,7 +80,11 @@ def test_each_webhook_gets_its_payload_once(server, tmp_path):
         assert by_path["/json"].json()["date"] == "2026-11-26"
         # A re-run posts nothing: the ledger knows all three.
         again = deliver_webhooks(
-            _digest(), digest_key=KEY, hooks=hooks(server), store=store, outbox_dir=tmp_path / "outbox"
+            _digest(),
+            digest_key=KEY,
+            hooks=hooks(server),
+            store=store,
+            outbox_dir=tmp_path / "outbox",
         )
         assert again.skipped == ["team-slack", "discord", "tool"] and len(server.posts) == 3
         forced = deliver_webhooks(
@@ -86,14 +96,18 @@ def test_each_webhook_gets_its_payload_once(server, tmp_path):
 
 def test_retries_then_spools_then_flush_posts_once(server, tmp_path):
     waits: list[float] = []
-    hook = [WebhookSettings(name="team-slack", kind="slack", url=server.url("/slack"), max_attempts=2)]
+    hook = [
+        WebhookSettings(name="team-slack", kind="slack", url=server.url("/slack"), max_attempts=2)
+    ]
     server.fail(503, 429, headers={"Retry-After": "1"})
     with Store.open(tmp_path) as store:
         with pytest.raises(DeliveryError) as info:
             deliver_webhooks(_digest(), digest_key=KEY, hooks=hook, store=store,
                              outbox_dir=tmp_path / "outbox", sleep=waits.append)  # fmt: skip
         assert "team-slack: HTTP 429" in str(info.value) and "127.0.0.1" not in str(info.value)
-        assert len(server.posts) == 2 and waits and not store.already_sent(KEY, "webhook:team-slack")
+        assert (
+            len(server.posts) == 2 and waits and not store.already_sent(KEY, "webhook:team-slack")
+        )
         spooled = list(webhook_spool(tmp_path / "outbox").glob("*"))
         assert len(spooled) == 2  # the payload and its sidecar
         assert all("127.0.0.1" not in p.read_text() for p in spooled)  # the URL is never spooled
@@ -111,7 +125,10 @@ def test_retries_then_spools_then_flush_posts_once(server, tmp_path):
 def test_a_permanent_error_is_not_retried(server, tmp_path):
     hook = [WebhookSettings(name="tool", kind="json", url=server.url("/json"))]
     server.fail(404)
-    with Store.open(tmp_path) as store, pytest.raises(DeliveryError, match="HTTP 404 \\(not retried\\)"):
+    with (
+        Store.open(tmp_path) as store,
+        pytest.raises(DeliveryError, match="HTTP 404 \\(not retried\\)"),
+    ):
         deliver_webhooks(_digest(), digest_key=KEY, hooks=hook, store=store,
                          outbox_dir=tmp_path / "outbox", sleep=lambda s: None)  # fmt: skip
     assert len(server.posts) == 1
@@ -166,7 +183,9 @@ def test_payloads_respect_platform_limits():
     assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in slack["blocks"])
     discord = discord_payload(digest)
     assert len(discord["embeds"]) <= 10 and len(discord["content"]) <= 2000
-    total = len(discord["content"]) + sum(len(e["title"]) + len(e["description"]) for e in discord["embeds"])
+    total = len(discord["content"]) + sum(
+        len(e["title"]) + len(e["description"]) for e in discord["embeds"]
+    )
     assert total <= 6000
     assert all(len(e["title"]) <= 256 and len(e["description"]) <= 4096 for e in discord["embeds"])
 
@@ -176,7 +195,9 @@ def test_webhook_config_is_checked(tmp_path):
     from agent.errors import ConfigError
 
     config = tmp_path / "digest.toml"
-    config.write_text('[[webhooks]]\nname = "a"\nkind = "slack"\nurl = "ftp://x"\n', encoding="utf-8")
+    config.write_text(
+        '[[webhooks]]\nname = "a"\nkind = "slack"\nurl = "ftp://x"\n', encoding="utf-8"
+    )
     with pytest.raises(ConfigError, match="webhook"):
         load_settings(config)
     settings = Settings(webhooks=[{"name": "a", "url": "https://hooks.example/T/secret"}])
@@ -193,13 +214,25 @@ def test_daily_posts_to_webhooks_from_the_cli(server, tmp_path: Path):
         encoding="utf-8",
     )
     server.fail(500, 503)
-    args = ("daily", "--source", "sample", "--date", "2026-11-26", "--max-papers", "5", "--config", str(config))
+    args = (
+        "daily",
+        "--source",
+        "sample",
+        "--date",
+        "2026-11-26",
+        "--max-papers",
+        "5",
+        "--config",
+        str(config),
+    )
     run = run_digest(*args, home=tmp_path / "home", cwd=tmp_path)
     assert run.returncode == 4, run.stdout + run.stderr
     assert "webhook team: HTTP 503" in run.stderr and "Traceback" not in run.stderr
     assert "127.0.0.1" not in run.stderr  # the URL (a secret) is never printed
     assert len(server.posts) == 2
-    flushed = run_digest("outbox", "flush", "--config", str(config), home=tmp_path / "home", cwd=tmp_path)
+    flushed = run_digest(
+        "outbox", "flush", "--config", str(config), home=tmp_path / "home", cwd=tmp_path
+    )
     assert flushed.returncode == 0, flushed.stdout + flushed.stderr
     assert "Posted 1 spooled webhook payload" in flushed.stdout
     assert len(server.posts) == 3 and server.posts[-1].body == server.posts[0].body

@@ -52,8 +52,15 @@ def test_daily_summary_counts_one_fallback(tmp_path: Path) -> None:
 
     paper = Paper(id="p1", title="One paper", abstract="An abstract.", source="file:x")
     digest = Digest(
-        kind="daily", date=DAY, engine="llm:m", headline="h",
-        themes=(Theme(title="T", summary="s", papers=(PaperBlurb(paper_id="p1", blurb="b", engine="llm"),)),),
+        kind="daily",
+        date=DAY,
+        engine="llm:m",
+        headline="h",
+        themes=(
+            Theme(
+                title="T", summary="s", papers=(PaperBlurb(paper_id="p1", blurb="b", engine="llm"),)
+            ),
+        ),
         papers={"p1": paper},
         degraded=(DegradedNote(step="headline", reason="timeout", fallback="offline engine"),),
     )
@@ -68,13 +75,26 @@ def test_daily_summary_counts_one_fallback(tmp_path: Path) -> None:
 def test_the_digest_shape_does_not_count_other_as_a_theme() -> None:
     from agent.models import OTHER_THEME, Digest, Paper, PaperBlurb, Theme
 
-    papers = {f"p{i}": Paper(id=f"p{i}", title=f"Paper {i}", abstract="A.", source="file:x") for i in range(3)}
+    papers = {
+        f"p{i}": Paper(id=f"p{i}", title=f"Paper {i}", abstract="A.", source="file:x")
+        for i in range(3)
+    }
 
     def theme(title: str, *ids: str) -> Theme:
-        return Theme(title=title, summary="s", papers=tuple(PaperBlurb(paper_id=i, blurb="b", engine="offline") for i in ids))
+        return Theme(
+            title=title,
+            summary="s",
+            papers=tuple(PaperBlurb(paper_id=i, blurb="b", engine="offline") for i in ids),
+        )
 
-    digest = Digest(kind="daily", date=DAY, engine="offline", headline="h", papers=papers,
-                    themes=(theme("Agents", "p0", "p1"), theme(OTHER_THEME, "p2")))
+    digest = Digest(
+        kind="daily",
+        date=DAY,
+        engine="offline",
+        headline="h",
+        papers=papers,
+        themes=(theme("Agents", "p0", "p1"), theme(OTHER_THEME, "p2")),
+    )
     assert digest.shape == "3 papers in 1 theme, 1 under Other"
     plain = digest.model_copy(update={"themes": (theme("Agents", "p0", "p1", "p2"),)})
     assert plain.shape == "3 papers in 1 theme"
@@ -98,7 +118,9 @@ def run(tmp_path: Path, server: ScriptedHttpServer, *sources: str) -> str:
             "max_attempts": 1,
         },
     )
-    options = DailyOptions(date=DAY, sources=sources, engine="offline", out_dir=tmp_path / "out", send=False)
+    options = DailyOptions(
+        date=DAY, sources=sources, engine="offline", out_dir=tmp_path / "out", send=False
+    )
     outcome = run_daily(settings, options)
     assert outcome.status == "empty"
     return outcome.message

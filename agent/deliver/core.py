@@ -54,7 +54,6 @@ from agent.store import Store
 log = logging.getLogger(__name__)
 
 
-
 @dataclass
 class DeliveryReport:
     """Recipients (addresses) sent to and skipped (already in the ledger); spooled .eml files."""

@@ -341,8 +341,8 @@ class SmtpSender:
                 except (smtplib.SMTPException, OSError, SmtpFailure) as exc:
                     sent = bool(getattr(self._smtp, "message_sent", False))
                     self._drop()
-                    failure = exc if isinstance(exc, SmtpFailure) else classify(
-                        exc, during_connect=False
+                    failure = (
+                        exc if isinstance(exc, SmtpFailure) else classify(exc, during_connect=False)
                     )
                     if deadline.fired:
                         failure.text = (

@@ -27,7 +27,9 @@ def check_config(config_path: Path | None) -> tuple[Check, Settings | None]:
     try:
         settings = load_settings(config_path)
     except ConfigError as exc:
-        return Check.failed("config", str(exc), "fix that key (README, Configuration) or run `digest init --force`"), None
+        return Check.failed(
+            "config", str(exc), "fix that key (README, Configuration) or run `digest init --force`"
+        ), None
     if path is None:
         return (
             Check.warning(

@@ -47,7 +47,9 @@ def check_smtp(settings: EmailSettings, *, ssl_context: ssl.SSLContext | None = 
     login = f", logged in as {settings.username}" if settings.username else ", no login"
     warning = plaintext_warning(settings)
     if warning:
-        return Check.warning("SMTP", f"{where}: connected{login}; {warning}", "use security = starttls or ssl")
+        return Check.warning(
+            "SMTP", f"{where}: connected{login}; {warning}", "use security = starttls or ssl"
+        )
     tls = " with TLS" if settings.security != "none" else ""
     return Check.ok("SMTP", f"{where}: connected{tls}{login}; nothing sent")
 
@@ -59,7 +61,9 @@ def one_line_message(settings: EmailSettings, recipient: str) -> EmailMessage:
     message["To"] = recipient
     message["Subject"] = TEST_SUBJECT
     message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid(domain=envelope_address(settings.sender).rpartition("@")[2] or None)
+    message["Message-ID"] = make_msgid(
+        domain=envelope_address(settings.sender).rpartition("@")[2] or None
+    )
     message.set_content(
         f"This is a test from `digest doctor --send-test` at {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}: "
         "your digest will arrive this way.\n"
@@ -80,7 +84,10 @@ def send_test(settings: EmailSettings, *, ssl_context: ssl.SSLContext | None = N
         for recipient in settings.recipients:
             data = message_bytes(one_line_message(settings, recipient))
             result = sender.send(
-                envelope_address(settings.sender), [envelope_address(recipient)], data, accepted.append
+                envelope_address(settings.sender),
+                [envelope_address(recipient)],
+                data,
+                accepted.append,
             )
             failed += [f"{rcpt}: {failure.text}" for rcpt, failure in result.failed.items()]
     except ConfigError as exc:
@@ -89,7 +96,9 @@ def send_test(settings: EmailSettings, *, ssl_context: ssl.SSLContext | None = N
         sender.close()
     if failed:
         return Check.failed("test email", "; ".join(failed), "see the SMTP line above")
-    return Check.ok("test email", f"sent to {', '.join(accepted)}; check the inbox (and the spam folder)")
+    return Check.ok(
+        "test email", f"sent to {', '.join(accepted)}; check the inbox (and the spam folder)"
+    )
 
 
 __all__ = ["TEST_SUBJECT", "check_smtp", "one_line_message", "send_test"]

@@ -66,7 +66,10 @@ def _failed(part: str, exc: Exception) -> Check:
             "try another llm.dialect (json_object_schema for llama.cpp, json_object, tools)",
         )
     status = exc.status_code if isinstance(exc, ModelUnavailable) else None
-    fix = _FIX_BY_STATUS.get(status or 0, "is the server up and llm.base_url right? `digest daily` falls back to the offline engine meanwhile")
+    fix = _FIX_BY_STATUS.get(
+        status or 0,
+        "is the server up and llm.base_url right? `digest daily` falls back to the offline engine meanwhile",
+    )
     return Check.failed(part, one_line(exc, 300), fix)
 
 
@@ -85,7 +88,7 @@ async def _ping_all(models: list[ChatModel], prompts: PromptSet) -> list[Pong | 
 
 
 def check_model(settings: Settings) -> Iterator[Check]:
-    """"offline engine" when no model is configured; else one line per model of the chain."""
+    """ "offline engine" when no model is configured; else one line per model of the chain."""
     if not settings.llm_configured:
         yield Check.ok(
             "model",
@@ -98,7 +101,9 @@ def check_model(settings: Settings) -> Iterator[Check]:
         models = build_chat_models(checked, None, meter, use_cache=False)
         prompts = PromptSet.load()
     except Exception as exc:  # noqa: BLE001 (a bad chat_model import path: one line, no traceback)
-        yield Check.failed("model", one_line(exc, 300), "fix llm.chat_model / llm.chat_model_kwargs")
+        yield Check.failed(
+            "model", one_line(exc, 300), "fix llm.chat_model / llm.chat_model_kwargs"
+        )
         return
     results = asyncio.run(_ping_all(models, prompts))
     for index, (model, result) in enumerate(zip(models, results, strict=True)):

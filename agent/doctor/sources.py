@@ -20,7 +20,9 @@ def polite(settings: Settings) -> Settings:
     sources = settings.sources.model_copy(
         update={
             "max_attempts": 1,
-            "arxiv_api_max_results": min(settings.sources.arxiv_api_max_results, DOCTOR_MAX_RESULTS),
+            "arxiv_api_max_results": min(
+                settings.sources.arxiv_api_max_results, DOCTOR_MAX_RESULTS
+            ),
         }
     )
     return settings.model_copy(update={"sources": sources})
@@ -61,9 +63,14 @@ def check_sources(settings: Settings, today: dt.date) -> Iterator[Check]:
             limit = " (first page)" if source.searches else ""
             yield Check.ok(part, f"read {plural(len(papers), 'paper')} now{limit}, {seconds:.1f} s")
         elif source.searches:
-            yield Check.warning(part, "reachable, but the search found no papers", "try broader search terms")
+            yield Check.warning(
+                part, "reachable, but the search found no papers", "try broader search terms"
+            )
         else:
-            yield Check.ok(part, f"reachable, no papers right now (normal on weekends and holidays), {seconds:.1f} s")
+            yield Check.ok(
+                part,
+                f"reachable, no papers right now (normal on weekends and holidays), {seconds:.1f} s",
+            )
 
 
 __all__ = ["check_sources", "polite"]

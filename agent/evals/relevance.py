@@ -33,8 +33,18 @@ from agent.models import Paper
 from agent.select import Interests, LibraryEntry, ReaderProfile, select_papers
 
 _KEYS = frozenset(
-    {"name", "description", "corpus", "k", "min_precision", "library", "on_subject",
-     "interests", "include_keywords", "not_interested"}
+    {
+        "name",
+        "description",
+        "corpus",
+        "k",
+        "min_precision",
+        "library",
+        "on_subject",
+        "interests",
+        "include_keywords",
+        "not_interested",
+    }
 )
 
 
@@ -64,8 +74,11 @@ class RelevanceResult:
 
 def entry_of(paper: Paper) -> LibraryEntry:
     return LibraryEntry(
-        key=paper.id, title=paper.title, abstract=paper.abstract,
-        authors=paper.authors, categories=paper.categories,
+        key=paper.id,
+        title=paper.title,
+        abstract=paper.abstract,
+        authors=paper.authors,
+        categories=paper.categories,
     )
 
 
@@ -74,7 +87,9 @@ def _ids(raw: Any, what: str, corpus: dict[str, Paper], where: Path) -> tuple[st
         raise ConfigError(f"relevance case {where}: {what} must be a list of paper ids")
     unknown = [i for i in raw if i not in corpus]
     if unknown:
-        raise ConfigError(f"relevance case {where}: {what} has ids not in the corpus: {', '.join(unknown[:5])}")
+        raise ConfigError(
+            f"relevance case {where}: {what} has ids not in the corpus: {', '.join(unknown[:5])}"
+        )
     return tuple(raw)
 
 
@@ -82,7 +97,9 @@ def load_relevance_case(path: Path) -> RelevanceCase:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"relevance case {path}: cannot be read: {' '.join(str(exc).split())}") from None
+        raise ConfigError(
+            f"relevance case {path}: cannot be read: {' '.join(str(exc).split())}"
+        ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"relevance case {path}: expected a mapping")
     unknown = sorted(set(data) - _KEYS)
@@ -94,7 +111,9 @@ def load_relevance_case(path: Path) -> RelevanceCase:
     k = data.get("k", 10)
     bar = data.get("min_precision", 0.0)
     if not isinstance(k, int) or k < 1 or not isinstance(bar, int | float) or not 0 <= bar <= 1:
-        raise ConfigError(f"relevance case {path}: k must be a positive integer, min_precision 0..1")
+        raise ConfigError(
+            f"relevance case {path}: k must be a positive integer, min_precision 0..1"
+        )
     seeds = set(library)
     interests = Interests(
         text=str(data.get("interests") or ""),

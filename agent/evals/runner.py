@@ -316,7 +316,9 @@ class Runner:
                 await model.aclose()
 
 
-def _progress_line(run: EvalRun, variant: Variant, case: EvalCase, repeat: int, repeats: int) -> str:
+def _progress_line(
+    run: EvalRun, variant: Variant, case: EvalCase, repeat: int, repeats: int
+) -> str:
     """'case i/N: …' plus the model calls answered so far, so a slow local model shows it works."""
     answers = sum(r.answers for r in run.results)
     cached = sum(r.cached_answers for r in run.results)

@@ -129,7 +129,7 @@ def steady_settings(settings: Settings) -> Settings:
 
 
 def _engine_of(settings: Settings, options: EvalOptions) -> str:
-    """"offline" or "llm": as asked, else the model when one is configured."""
+    """ "offline" or "llm": as asked, else the model when one is configured."""
     if options.engine == "offline":
         return "offline"
     return choose_engine("llm" if options.engine == "llm" else "auto", settings).kind

@@ -24,28 +24,116 @@ DIALECTS = list(get_args(Dialect))
 
 # flag name -> InitAnswers field; a flag given on the command line makes `init` non-interactive.
 _OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
-    (("--category", "categories"), {"multiple": True, "metavar": "CAT", "help": "arXiv category to follow, e.g. cs.CL (repeatable)."}),
-    (("--hf-daily/--no-hf-daily", "hf_daily"), {"default": None, "help": "Add the Hugging Face daily papers (default: yes)."}),
-    (("--interests",), {"default": None, "help": "What you care about, in a sentence (ranks the papers)."}),
-    (("--library", "library"), {"multiple": True, "type": click.Path(path_type=Path, dir_okay=False), "help": "A file of papers you keep (repeatable)."}),
-    (("--model",), {"type": click.Choice(["openai", "local", "none"]), "default": None, "help": "openai (key from OPENAI_API_KEY), local (an OpenAI-compatible --base-url) or none (offline)."}),
+    (
+        ("--category", "categories"),
+        {
+            "multiple": True,
+            "metavar": "CAT",
+            "help": "arXiv category to follow, e.g. cs.CL (repeatable).",
+        },
+    ),
+    (
+        ("--hf-daily/--no-hf-daily", "hf_daily"),
+        {"default": None, "help": "Add the Hugging Face daily papers (default: yes)."},
+    ),
+    (
+        ("--interests",),
+        {"default": None, "help": "What you care about, in a sentence (ranks the papers)."},
+    ),
+    (
+        ("--library", "library"),
+        {
+            "multiple": True,
+            "type": click.Path(path_type=Path, dir_okay=False),
+            "help": "A file of papers you keep (repeatable).",
+        },
+    ),
+    (
+        ("--model",),
+        {
+            "type": click.Choice(["openai", "local", "none"]),
+            "default": None,
+            "help": "openai (key from OPENAI_API_KEY), local (an OpenAI-compatible --base-url) or none (offline).",
+        },
+    ),
     (("--model-name",), {"default": None, "help": "The model's name (default gpt-4o-mini)."}),
-    (("--base-url",), {"default": None, "help": "A local OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1."}),
-    (("--dialect",), {"type": click.Choice(DIALECTS), "default": None, "help": "Structured-output dialect of the model."}),
-    (("--email/--no-email", "email"), {"default": None, "help": "Send the digest by email (needs --smtp-host, --sender, --recipient)."}),
+    (
+        ("--base-url",),
+        {
+            "default": None,
+            "help": "A local OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1.",
+        },
+    ),
+    (
+        ("--dialect",),
+        {
+            "type": click.Choice(DIALECTS),
+            "default": None,
+            "help": "Structured-output dialect of the model.",
+        },
+    ),
+    (
+        ("--email/--no-email", "email"),
+        {
+            "default": None,
+            "help": "Send the digest by email (needs --smtp-host, --sender, --recipient).",
+        },
+    ),
     (("--smtp-host",), {"default": None, "help": "SMTP server."}),
-    (("--smtp-port",), {"type": click.IntRange(1, 65535), "default": None, "help": "SMTP port (default 587)."}),
-    (("--security",), {"type": click.Choice(["starttls", "ssl", "none"]), "default": None, "help": "starttls (default), ssl, or none (localhost only)."}),
-    (("--username",), {"default": None, "help": "SMTP login name; the password goes in DIGEST_EMAIL__PASSWORD."}),
+    (
+        ("--smtp-port",),
+        {"type": click.IntRange(1, 65535), "default": None, "help": "SMTP port (default 587)."},
+    ),
+    (
+        ("--security",),
+        {
+            "type": click.Choice(["starttls", "ssl", "none"]),
+            "default": None,
+            "help": "starttls (default), ssl, or none (localhost only).",
+        },
+    ),
+    (
+        ("--username",),
+        {"default": None, "help": "SMTP login name; the password goes in DIGEST_EMAIL__PASSWORD."},
+    ),
     (("--sender",), {"default": None, "help": "From address."}),
-    (("--recipient", "recipients"), {"multiple": True, "metavar": "ADDRESS", "help": "Send to (repeatable)."}),
-    (("--cron",), {"default": None, "help": 'When to run, e.g. "0 7 * * 1-5" (the default: 07:00 on weekdays).'}),
-    (("--tz",), {"default": None, "help": "Time zone of the cron times, e.g. Europe/Berlin (default: local)."}),
+    (
+        ("--recipient", "recipients"),
+        {"multiple": True, "metavar": "ADDRESS", "help": "Send to (repeatable)."},
+    ),
+    (
+        ("--cron",),
+        {
+            "default": None,
+            "help": 'When to run, e.g. "0 7 * * 1-5" (the default: 07:00 on weekdays).',
+        },
+    ),
+    (
+        ("--tz",),
+        {
+            "default": None,
+            "help": "Time zone of the cron times, e.g. Europe/Berlin (default: local).",
+        },
+    ),
 ]
 ANSWER_NAMES = [
-    "categories", "hf_daily", "interests", "library", "model", "model_name", "base_url",
-    "dialect", "email", "smtp_host", "smtp_port", "security", "username", "sender",
-    "recipients", "cron", "tz",
+    "categories",
+    "hf_daily",
+    "interests",
+    "library",
+    "model",
+    "model_name",
+    "base_url",
+    "dialect",
+    "email",
+    "smtp_host",
+    "smtp_port",
+    "security",
+    "username",
+    "sender",
+    "recipients",
+    "cron",
+    "tz",
 ]
 
 
@@ -53,8 +141,16 @@ def init_options(command: F) -> F:
     """The answer flags, --yes and --force."""
     for declarations, keywords in reversed(_OPTIONS):
         command = click.option(*declarations, **keywords)(command)
-    command = click.option("--yes", "-y", "assume_defaults", is_flag=True, help="Ask nothing: the defaults for every answer no flag gives.")(command)
-    command = click.option("--force", is_flag=True, help="Overwrite an existing config file.")(command)
+    command = click.option(
+        "--yes",
+        "-y",
+        "assume_defaults",
+        is_flag=True,
+        help="Ask nothing: the defaults for every answer no flag gives.",
+    )(command)
+    command = click.option("--force", is_flag=True, help="Overwrite an existing config file.")(
+        command
+    )
     return command
 
 
@@ -81,11 +177,18 @@ def answers_from_flags(flags: dict[str, Any]) -> tuple[InitAnswers, bool]:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(f"digest init: {where}: {first['msg'].removeprefix('Value error, ')}") from None
+        raise ConfigError(
+            f"digest init: {where}: {first['msg'].removeprefix('Value error, ')}"
+        ) from None
 
 
 def run_init(
-    console: Console, config_path: Path | None, *, force: bool, assume_defaults: bool, flags: dict[str, Any]
+    console: Console,
+    config_path: Path | None,
+    *,
+    force: bool,
+    assume_defaults: bool,
+    flags: dict[str, Any],
 ) -> InitResult:
     """Ask (unless flags or --yes answer), write the config, print what to do next."""
     from agent.init.questions import ask
@@ -110,7 +213,9 @@ def print_next_steps(console: Console, result: InitResult, answers: InitAnswers)
 
     console.print(f"[green]Wrote {escape(str(result.config))}[/]", soft_wrap=True)
     if result.env_file is not None:
-        console.print(f"The SMTP password is in {escape(str(result.env_file))} (mode 600).", soft_wrap=True)
+        console.print(
+            f"The SMTP password is in {escape(str(result.env_file))} (mode 600).", soft_wrap=True
+        )
     elif answers.email and answers.username:
         console.print(f"Set the SMTP password in the environment: export {PASSWORD_VARIABLE}=…")
     if answers.model == "openai":
@@ -125,17 +230,18 @@ def print_next_steps(console: Console, result: InitResult, answers: InitAnswers)
     config = escape(str(result.config))
     console.print("\nNext:", soft_wrap=True)
     console.print(f"  digest doctor --config {config}      # check every part now", soft_wrap=True)
-    console.print(f"  digest daily --config {config} --no-send   # build today's digest", soft_wrap=True)
+    console.print(
+        f"  digest daily --config {config} --no-send   # build today's digest", soft_wrap=True
+    )
     console.print("\nSchedule it with cron (crontab -e):", soft_wrap=True)
     console.print(f"  {escape(result.crontab)}", soft_wrap=True, markup=True)
     if result.on_calendar:
         console.print(
-            "or with a systemd user timer (examples/systemd/), in paper-digest.timer:", soft_wrap=True
+            "or with a systemd user timer (examples/systemd/), in paper-digest.timer:",
+            soft_wrap=True,
         )
         console.print(f"  OnCalendar={escape(result.on_calendar)}", soft_wrap=True)
-    console.print(
-        f"or in the foreground: digest schedule --config {config}", soft_wrap=True
-    )
+    console.print(f"or in the foreground: digest schedule --config {config}", soft_wrap=True)
 
 
 __all__ = ["init_options", "run_init"]

@@ -50,7 +50,9 @@ def _sources(a: dict[str, Any], answers: InitAnswers) -> None:
         show_default=False,
     ).strip()
     library = click.prompt(
-        "A library file of papers you keep (.bib, .json; empty: none)", default="", show_default=False
+        "A library file of papers you keep (.bib, .json; empty: none)",
+        default="",
+        show_default=False,
     ).strip()
     a["library"] = [library] if library else []
 
@@ -92,7 +94,9 @@ def _email(a: dict[str, Any], answers: InitAnswers) -> SecretStr | None:
         click.prompt("Login name (empty: no login)", default="", show_default=False).strip() or None
     )
     a["recipients"] = _ask_list("recipients", "Send to (addresses)", answers.recipients, answers)
-    a["sender"] = click.prompt("From", default=answers.sender or f"Paper digest <{a['recipients'][0]}>")
+    a["sender"] = click.prompt(
+        "From", default=answers.sender or f"Paper digest <{a['recipients'][0]}>"
+    )
     if not a["username"]:
         return None
     password = click.prompt(
@@ -115,7 +119,9 @@ def ask(answers: InitAnswers) -> tuple[InitAnswers, SecretStr | None]:
     a["cron"] = click.prompt(
         "When to run (cron: minute hour day month weekday)", default=answers.cron
     )
-    tz = click.prompt("Time zone (empty: this machine's)", default=answers.tz or "", show_default=False)
+    tz = click.prompt(
+        "Time zone (empty: this machine's)", default=answers.tz or "", show_default=False
+    )
     a["tz"] = tz.strip() or None
     return InitAnswers.model_validate(a), password
 

@@ -53,12 +53,16 @@ def _environment() -> Environment:
 
 def render_config(answers: InitAnswers, *, env_file: Path | None = None) -> str:
     """The commented digest.toml for these answers."""
-    return _environment().get_template("digest.toml.j2").render(
-        a=answers,
-        sources=answers.sources(),
-        today=dt.date.today().isoformat(),
-        env_file=str(env_file) if env_file else None,
-        library_supported="library" in Settings.model_fields,
+    return (
+        _environment()
+        .get_template("digest.toml.j2")
+        .render(
+            a=answers,
+            sources=answers.sources(),
+            today=dt.date.today().isoformat(),
+            env_file=str(env_file) if env_file else None,
+            library_supported="library" in Settings.model_fields,
+        )
     )
 
 
@@ -127,7 +131,11 @@ def write_config(
         env_file=env_file,
         settings=settings,
         crontab=crontab_line(
-            answers.cron, digest=_digest_command(), config=path, env_file=env_file, log_file=log_file
+            answers.cron,
+            digest=_digest_command(),
+            config=path,
+            env_file=env_file,
+            log_file=log_file,
         ),
         on_calendar=on_calendar(answers.cron, answers.tz),
     )

@@ -66,7 +66,10 @@ def slack_payload(digest: Digest) -> dict[str, Any]:
         {"type": "header", "text": {"type": "plain_text", "text": header}},
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": slack_text(clip(v.headline or v.summary_line, 2900))},
+            "text": {
+                "type": "mrkdwn",
+                "text": slack_text(clip(v.headline or v.summary_line, 2900)),
+            },
         },
     ]
     for t in v.themes:
@@ -77,21 +80,33 @@ def slack_payload(digest: Digest) -> dict[str, Any]:
             lines.append(f"…and {len(t.papers) - _PAPERS_PER_THEME} more")
         head = f"*{slack_text(clip(t.title, 150))}* ({t.count})"
         body = _fit([head, *lines], SLACK_SECTION_CHARS, "…and {n} more")
-        blocks += [{"type": "divider"}, {"type": "section", "text": {"type": "mrkdwn", "text": body}}]
+        blocks += [
+            {"type": "divider"},
+            {"type": "section", "text": {"type": "mrkdwn", "text": body}},
+        ]
     footer = f"{v.summary_line} · {v.engine_sentence}"
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": slack_text(clip(footer, 2900))}]})
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": slack_text(clip(footer, 2900))}],
+        }
+    )
     return {"text": slack_text(clip(f"{header}: {v.headline}", 2900)), "blocks": blocks}
 
 
 def discord_payload(digest: Digest) -> dict[str, Any]:
     """A Discord webhook message: the headline as content, one embed per theme (at most 10)."""
     v = build_view(digest)
-    content = clip(f"**Paper digest · {v.date_short}** — {discord_text(v.headline)}", DISCORD_CONTENT_CHARS)
+    content = clip(
+        f"**Paper digest · {v.date_short}** — {discord_text(v.headline)}", DISCORD_CONTENT_CHARS
+    )
     embeds: list[dict[str, Any]] = []
     total = 0
     for t in v.themes[:DISCORD_MAX_EMBEDS]:
         lines = [
-            f"• [{discord_text(clip(p.title, 180))}]({p.url})" if p.url else f"• {discord_text(p.title)}"
+            f"• [{discord_text(clip(p.title, 180))}]({p.url})"
+            if p.url
+            else f"• {discord_text(p.title)}"
             for p in t.papers[:_PAPERS_PER_THEME]
         ]
         if len(t.papers) > _PAPERS_PER_THEME:

@@ -42,7 +42,9 @@ def write_digest_files(
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        blocker = next((p for p in (out_dir, *out_dir.parents) if p.exists() and not p.is_dir()), out_dir)
+        blocker = next(
+            (p for p in (out_dir, *out_dir.parents) if p.exists() and not p.is_dir()), out_dir
+        )
         raise ConfigError(
             f"cannot write the digest into {out_dir}: {blocker} is a file, not a directory; "
             "move it away or choose another --out"

@@ -158,7 +158,10 @@ def engine_sentence(engine: str, run: ModelRun | None = None) -> str:
     if run is not None:
         text = f"Written by the language model {run.model}"
         if run.offline_blurbs and run.offline_blurbs == run.blurbs:
-            return text + f"; the offline engine wrote all {plural(run.blurbs, 'paper summary', 'paper summaries')}."
+            return (
+                text
+                + f"; the offline engine wrote all {plural(run.blurbs, 'paper summary', 'paper summaries')}."
+            )
         if run.offline_blurbs:
             return (
                 text + f"; the offline engine wrote {run.offline_blurbs} of the "
@@ -447,9 +450,10 @@ def _top_notes(digest: Digest) -> tuple[str, ...]:
     the top."""
     theme_titles = {t.title for t in digest.themes}
     banner = offline_banner(digest)
-    return (*((banner,) if banner else ()), *(
-        note_sentence(n) for n in digest.degraded if n.scope not in theme_titles
-    ))
+    return (
+        *((banner,) if banner else ()),
+        *(note_sentence(n) for n in digest.degraded if n.scope not in theme_titles),
+    )
 
 
 def _title(digest: Digest) -> str:

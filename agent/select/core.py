@@ -152,7 +152,9 @@ def _add_model(
             why[index].append((1.0 + float(closeness), lambda i=index: library_reason(i)))
 
 
-def _add_category_prior(papers: Sequence[Paper], profile: ReaderProfile, scores: list[float]) -> None:
+def _add_category_prior(
+    papers: Sequence[Paper], profile: ReaderProfile, scores: list[float]
+) -> None:
     """Papers in the categories the reader's papers are in get a small lift (by share)."""
     counts = Counter(cat for entry in profile.positives for cat in set(entry.categories))
     total = sum(1 for entry in profile.positives if entry.categories)

@@ -26,7 +26,20 @@ from agent.select.profile import LibraryEntry
 from agent.select.rules import paper_text
 
 _TOKEN = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
-_SUFFIXES = ("izations", "ization", "ations", "ation", "ings", "ing", "ied", "ies", "ed", "es", "s", "e")
+_SUFFIXES = (
+    "izations",
+    "ization",
+    "ations",
+    "ation",
+    "ings",
+    "ing",
+    "ied",
+    "ies",
+    "ed",
+    "es",
+    "s",
+    "e",
+)
 NEGATIVE_WEIGHT = 3.0  # a down-rating counts as much as three background papers
 BACKGROUND_SHARE = 0.5  # Rocchio: how much of the background centroid is subtracted
 SVM_C = 0.1
@@ -86,7 +99,11 @@ class Features:
         self.positives = list(positives)
         self.analyzer = Analyzer()
         n_pos, n_day = len(self.positives), len(self.papers)
-        docs = [e.text for e in self.positives] + [paper_text(p) for p in self.papers] + list(negatives)
+        docs = (
+            [e.text for e in self.positives]
+            + [paper_text(p) for p in self.papers]
+            + list(negatives)
+        )
         self.vectorizer = TfidfVectorizer(
             analyzer=self.analyzer, sublinear_tf=True, max_df=0.5 if len(docs) >= 20 else 1.0
         )

@@ -42,7 +42,10 @@ def build_profile(
     disliked: list[LibraryEntry] = []
     for rating in store.ratings(reader) if store is not None else ():
         entry = LibraryEntry(
-            key=rating.paper_id, title=rating.title, abstract=rating.abstract, authors=rating.authors
+            key=rating.paper_id,
+            title=rating.title,
+            abstract=rating.abstract,
+            authors=rating.authors,
         )
         (liked if rating.rating > 0 else disliked).append(entry)
     return ReaderProfile(

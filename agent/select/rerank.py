@@ -28,7 +28,9 @@ def apply_scores(selection: Selection, scores: dict[str, int], limit: int) -> Se
     keep = len(selection.selected)
     pool = list(candidates(selection, limit))
     rest = list((*selection.selected, *selection.also_new)[limit:])
-    followed = {p.id for p in selection.selected if selection.why.get(p.id, "").startswith(FOLLOWED_PREFIX)}
+    followed = {
+        p.id for p in selection.selected if selection.why.get(p.id, "").startswith(FOLLOWED_PREFIX)
+    }
     order = sorted(
         range(len(pool)),
         key=lambda i: (pool[i].id not in followed, -scores.get(pool[i].id, -1), i),
@@ -38,7 +40,11 @@ def apply_scores(selection: Selection, scores: dict[str, int], limit: int) -> Se
     for paper in ranked[:keep]:
         offline = selection.why.get(paper.id)
         score = scores.get(paper.id)
-        if score is not None and (offline in (None, NEW) or score >= STRONG) and paper.id not in followed:
+        if (
+            score is not None
+            and (offline in (None, NEW) or score >= STRONG)
+            and paper.id not in followed
+        ):
             text = f"model: {score}/10 for your interests"
             why[paper.id] = text if offline in (None, NEW) else f"{offline}; {text}"
         else:

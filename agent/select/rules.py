@@ -22,7 +22,9 @@ def paper_text(paper: Paper) -> str:
 def in_categories(paper: Paper, categories: Sequence[str]) -> bool:
     if not categories or not paper.categories:
         return True
-    return any(cat == want or cat.startswith(want + ".") for cat in paper.categories for want in categories)
+    return any(
+        cat == want or cat.startswith(want + ".") for cat in paper.categories for want in categories
+    )
 
 
 def author_key(name: str) -> str:

@@ -15,7 +15,49 @@ from agent.models import Paper
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 STOP_WORDS = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "into", "is", "it", "its", "of", "on", "or", "that", "the", "this", "to", "was", "were", "what", "which", "with", "we", "our", "new", "recent", "paper", "papers", "work", "using", "based", "via", "how", "about"]
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "this",
+        "to",
+        "was",
+        "were",
+        "what",
+        "which",
+        "with",
+        "we",
+        "our",
+        "new",
+        "recent",
+        "paper",
+        "papers",
+        "work",
+        "using",
+        "based",
+        "via",
+        "how",
+        "about",
+    ]
 )
 
 
@@ -153,7 +195,9 @@ def _bm25(
             freq = doc.get(term, 0)
             if freq:
                 matched += idf[term]
-                score += idf[term] * freq * (k1 + 1) / (freq + k1 * (1 - b + b * length / avg_length))
+                score += (
+                    idf[term] * freq * (k1 + 1) / (freq + k1 * (1 - b + b * length / avg_length))
+                )
         if score > 0 and matched / total_weight >= min_coverage:
             scores[index] = score
     return scores

@@ -85,7 +85,9 @@ def parse_rss(text: str, *, source: str) -> list[Paper]:
 
     root = parse_xml(text, source)  # defusedxml: no entities, no DTD tricks, well-formed
     if local_name(root.tag) not in _FEED_ROOTS:
-        raise SourceError(f"{source}: not an RSS or Atom feed (root element <{local_name(root.tag)}>)")
+        raise SourceError(
+            f"{source}: not an RSS or Atom feed (root element <{local_name(root.tag)}>)"
+        )
     if local_name(root.tag) == "rss" and not any(local_name(c.tag) == "channel" for c in root):
         raise SourceError(f"{source}: RSS feed without a <channel>")
     parsed = feedparser.parse(
@@ -163,7 +165,7 @@ def _arxiv_id(
 
 
 def _announce_type(entry: Any, header: re.Match[str] | None, old: re.Match[str] | None) -> str:
-    """"new", "cross", "replace", ...: the arXiv field, else the header's, else the old title's."""
+    """ "new", "cross", "replace", ...: the arXiv field, else the header's, else the old title's."""
     announce = str(entry.get("arxiv_announce_type") or "").strip().lower()
     if not announce and header:
         announce = header.group("type").lower()

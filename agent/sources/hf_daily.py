@@ -24,6 +24,7 @@ from agent.sources.links import code_repo_url, hf_paper_url
 
 log = logging.getLogger(__name__)
 
+
 class HfDailySource(Source):
     """The papers listed on one day of Hugging Face's daily papers page, with upvotes."""
 

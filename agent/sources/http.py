@@ -287,7 +287,9 @@ class HttpFetcher:
         try:
             response = retrying(self._attempt, full_url, headers, gate, interval)
         except _RetryableStatus as exc:
-            raise SourceError(f"{source}: HTTP {exc.status} after {plural(attempts, 'attempt')}") from exc
+            raise SourceError(
+                f"{source}: HTTP {exc.status} after {plural(attempts, 'attempt')}"
+            ) from exc
         except ResponseTooLarge as exc:
             raise SourceError(
                 f"{source}: {exc} from {full_url}; refused "

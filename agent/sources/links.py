@@ -16,7 +16,9 @@ _REPO_RE = re.compile(
     re.IGNORECASE,
 )
 # Paths under github.com that are not repositories.
-_NOT_OWNERS = frozenset({"about", "features", "orgs", "settings", "topics", "marketplace", "sponsors"})
+_NOT_OWNERS = frozenset(
+    {"about", "features", "orgs", "settings", "topics", "marketplace", "sponsors"}
+)
 
 HF_PAPERS = "https://huggingface.co/papers/"
 

@@ -565,10 +565,18 @@ class _RequestHandler(BaseHTTPRequestHandler):
             record.outcome = "http 404"
             self._send(404, _error_body(404, f"Unknown path {self.path} (fake server)."))
             return True
-        answer: tuple[int, Any] = (404, _error_body(404, f"Unknown path {self.path} (fake server)."))
+        answer: tuple[int, Any] = (
+            404,
+            _error_body(404, f"Unknown path {self.path} (fake server)."),
+        )
         if self.command == "POST" and parts == ["files"]:
             answer = desk.upload(self.headers.get("Content-Type", ""), record.raw_body)
-        elif self.command == "GET" and len(parts) == 3 and parts[0] == "files" and parts[2] == "content":
+        elif (
+            self.command == "GET"
+            and len(parts) == 3
+            and parts[0] == "files"
+            and parts[2] == "content"
+        ):
             data = desk.content(parts[1])
             answer = (200, data) if data is not None else answer
         elif self.command == "POST" and parts == ["batches"]:
@@ -691,7 +699,6 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self._send(200, completion)
-
 
     def _stream_hostile(self, fault: Fault) -> None:
         """A body that trickles forever, or one of `fault.status` bytes; stops on hang-up."""

@@ -19,7 +19,13 @@ from urllib.parse import parse_qs, urlsplit
 from tests.fakes.http_server import LoopbackHttpServer
 
 
-def item(key: str, title: str, abstract: str = "", creators: tuple[str, ...] = (), kind: str = "journalArticle") -> dict[str, Any]:
+def item(
+    key: str,
+    title: str,
+    abstract: str = "",
+    creators: tuple[str, ...] = (),
+    kind: str = "journalArticle",
+) -> dict[str, Any]:
     """One item as the API returns it (format=json): the fields under `data`."""
     people = []
     for name in creators:
@@ -28,7 +34,13 @@ def item(key: str, title: str, abstract: str = "", creators: tuple[str, ...] = (
     return {
         "key": key,
         "version": 1,
-        "data": {"key": key, "itemType": kind, "title": title, "abstractNote": abstract, "creators": people},
+        "data": {
+            "key": key,
+            "itemType": kind,
+            "title": title,
+            "abstractNote": abstract,
+            "creators": people,
+        },
     }
 
 
@@ -54,10 +66,14 @@ class FakeZotero(LoopbackHttpServer):
     def url(self) -> str:
         return self.root
 
-    def _answer(self, path: str, query: dict[str, list[str]], headers: dict[str, str]) -> tuple[int, Any]:
+    def _answer(
+        self, path: str, query: dict[str, list[str]], headers: dict[str, str]
+    ) -> tuple[int, Any]:
         if self.status is not None:
             return self.status, {"error": "scripted"}
-        key = headers.get("zotero-api-key") or headers.get("authorization", "").removeprefix("Bearer ")
+        key = headers.get("zotero-api-key") or headers.get("authorization", "").removeprefix(
+            "Bearer "
+        )
         if key != self.api_key:  # the API takes either header
             return 403, "Forbidden"
         prefix = f"/users/{self.user_id}"

@@ -58,7 +58,11 @@ def _read(path: Path) -> tuple[bytes, str]:
 
 
 def parse_library(
-    path: Path, text: str, settings: Settings, store: Store | None, fetcher: HttpFetcher | None = None
+    path: Path,
+    text: str,
+    settings: Settings,
+    store: Store | None,
+    fetcher: HttpFetcher | None = None,
 ) -> list[LibraryEntry]:
     kind = detect_format(path, text)
     if kind == "bib":
@@ -71,7 +75,13 @@ def parse_library(
         from agent.sources.local import read_paper_file
 
         return [
-            LibraryEntry(key=p.id, title=p.title, abstract=p.abstract, authors=p.authors, categories=p.categories)
+            LibraryEntry(
+                key=p.id,
+                title=p.title,
+                abstract=p.abstract,
+                authors=p.authors,
+                categories=p.categories,
+            )
             for p in read_paper_file(path, f"library:{path}")
         ]
     from agent.select.library.idlist import look_up
@@ -96,7 +106,9 @@ def load_library(
     if not entries:
         raise ConfigError(f"library {path}: no usable entries (each needs at least a title)")
     if store is not None:
-        store.cache_library(origin, fingerprint, json.dumps([e.model_dump(mode="json") for e in entries]))
+        store.cache_library(
+            origin, fingerprint, json.dumps([e.model_dump(mode="json") for e in entries])
+        )
     return entries
 
 

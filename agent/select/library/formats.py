@@ -42,7 +42,11 @@ def parse_bibtex(text: str, path: Path) -> list[LibraryEntry]:
     entries = []
     for item in library.entries:
         fields = {name.lower(): field.value for name, field in item.fields_dict.items()}
-        authors = re.split(r"\s+and\s+", str(fields.get("author", "")).strip()) if fields.get("author") else []
+        authors = (
+            re.split(r"\s+and\s+", str(fields.get("author", "")).strip())
+            if fields.get("author")
+            else []
+        )
         entries.append(
             _entry(path, item.key, fields.get("title", ""), fields.get("abstract", ""), authors)
         )
@@ -56,7 +60,9 @@ def parse_ris(text: str, path: Path) -> list[LibraryEntry]:
     starts = len(re.findall(r"^TY  -", text, flags=re.MULTILINE))
     ends = len(re.findall(r"^ER  -", text, flags=re.MULTILINE))
     if starts != ends:
-        raise ConfigError(f"library {path}: broken entry: {starts} records start (TY) but {ends} end (ER)")
+        raise ConfigError(
+            f"library {path}: broken entry: {starts} records start (TY) but {ends} end (ER)"
+        )
     try:
         records = rispy.loads(text)
     except Exception as exc:  # noqa: BLE001 (rispy raises plain exceptions on malformed tags)
@@ -64,7 +70,12 @@ def parse_ris(text: str, path: Path) -> list[LibraryEntry]:
     entries = []
     for number, record in enumerate(records, start=1):
         key = str(record.get("id") or record.get("doi") or f"record {number}")
-        title = record.get("title") or record.get("primary_title") or record.get("secondary_title") or ""
+        title = (
+            record.get("title")
+            or record.get("primary_title")
+            or record.get("secondary_title")
+            or ""
+        )
         authors = list(record.get("authors") or record.get("first_authors") or [])
         entries.append(_entry(path, key, title, record.get("abstract", ""), authors))
     return entries
@@ -81,7 +92,9 @@ def parse_zotero_csv(text: str, path: Path) -> list[LibraryEntry]:
         for number, row in enumerate(reader, start=2):
             key = (row.get("Key") or "").strip() or f"row {number}"
             authors = [a for a in (row.get("Author") or "").split(";") if a.strip()]
-            entries.append(_entry(path, key, row.get("Title") or "", row.get("Abstract Note") or "", authors))
+            entries.append(
+                _entry(path, key, row.get("Title") or "", row.get("Abstract Note") or "", authors)
+            )
     except csv.Error as exc:
         raise ConfigError(f"library {path}: broken CSV at row {reader.line_num}: {exc}") from None
     return entries

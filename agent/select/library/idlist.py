@@ -43,7 +43,9 @@ def read_ids(text: str, path: Path) -> tuple[list[str], list[str]]:
             continue
         found = find_arxiv_id(line)
         if found is None:
-            raise ConfigError(f"library {path}: line {number} is neither an arXiv id nor a DOI: {line[:60]!r}")
+            raise ConfigError(
+                f"library {path}: line {number} is neither an arXiv id nor a DOI: {line[:60]!r}"
+            )
         arxiv.append(found[0])
     return list(dict.fromkeys(arxiv)), list(dict.fromkeys(dois))
 
@@ -65,7 +67,9 @@ def look_up(
     if dois:
         logger.warning(
             "library %s: %d DOI(s) that are not arXiv DOIs were skipped (only arXiv papers can be "
-            "looked up)", path, len(dois),
+            "looked up)",
+            path,
+            len(dois),
         )
     entries: list[LibraryEntry] = []
     ctx = FetchContext(date=dt.date.today(), settings=settings, store=store)
@@ -85,8 +89,11 @@ def look_up(
                     continue
                 entries.append(
                     LibraryEntry(
-                        key=arxiv_id, title=paper.title, abstract=paper.abstract,
-                        authors=paper.authors, categories=paper.categories,
+                        key=arxiv_id,
+                        title=paper.title,
+                        abstract=paper.abstract,
+                        authors=paper.authors,
+                        categories=paper.categories,
                     )
                 )
     return entries

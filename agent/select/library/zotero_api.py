@@ -36,7 +36,10 @@ def _entry(item: dict[str, Any]) -> LibraryEntry | None:
     authors = []
     for creator in data.get("creators") or ():
         if isinstance(creator, dict):
-            name = creator.get("name") or f"{creator.get('firstName', '')} {creator.get('lastName', '')}"
+            name = (
+                creator.get("name")
+                or f"{creator.get('firstName', '')} {creator.get('lastName', '')}"
+            )
             if name.strip():
                 authors.append(" ".join(name.split()))
     return LibraryEntry(
@@ -93,7 +96,11 @@ def load_zotero(settings: ZoteroSettings, store: Store | None) -> list[LibraryEn
         logger.warning("Zotero could not be read (%s); using the copy from the last run", reason)
         return [LibraryEntry.model_validate(item) for item in json.loads(cached)]
     if not entries:
-        raise ConfigError(f"the Zotero library {settings.user_id} has no usable items (each needs a title)")
+        raise ConfigError(
+            f"the Zotero library {settings.user_id} has no usable items (each needs a title)"
+        )
     if store is not None:
-        store.cache_library(origin, "last", json.dumps([e.model_dump(mode="json") for e in entries]))
+        store.cache_library(
+            origin, "last", json.dumps([e.model_dump(mode="json") for e in entries])
+        )
     return entries

@@ -335,9 +335,7 @@ class Asker:
                 pass
             else:
                 earlier = tuple(failed[:-1])
-                return Reply(
-                    value, False, error, reasks, answer.model, answer.text, spent, earlier
-                )
+                return Reply(value, False, error, reasks, answer.model, answer.text, spent, earlier)
         raise InvalidAnswer(
             f"{q.step}: answer invalid after {reasks} re-ask(s): {error.splitlines()[0]}",
             attempts=reasks + 1,

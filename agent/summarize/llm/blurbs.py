@@ -145,9 +145,7 @@ class BlurbWriter:
         """{paper id: its blurb cache key} for blurbs `model` writes."""
         version = self.asker.prompt_version("blurbs")
         language = self.asker.prompts.language
-        return {
-            p.id: blurb_key(model.name, version, language, *self._text(p)[:2]) for p in papers
-        }
+        return {p.id: blurb_key(model.name, version, language, *self._text(p)[:2]) for p in papers}
 
     def kept(self, model: ChatModel, papers: Sequence[Paper]) -> dict[str, tuple[str, str | None]]:
         """The blurbs `model` already wrote for some of `papers` (any reader, any run)."""

@@ -77,6 +77,7 @@ def _schema_instruction() -> jinja2.Template:
     environment = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
     return environment.from_string(path.read_text(encoding="utf-8"))
 
+
 # OpenAI's strict mode accepts only these string formats; length bounds go into the description.
 _STRICT_FORMATS = frozenset(
     {"date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6", "uuid"}

@@ -82,9 +82,7 @@ def copied_instructions(text: str, context: JunkContext) -> str | None:
 def same_as_title(text: str, sid: str, context: JunkContext) -> str | None:
     title = context.titles.get(sid)
     if title and words(text) and words(text) == words(title):
-        return (
-            f"the blurb for {sid} only repeats its title: say what the paper did and found"
-        )
+        return f"the blurb for {sid} only repeats its title: say what the paper did and found"
     return None
 
 

@@ -23,7 +23,9 @@ def parse(text: str) -> Any:
     """The first JSON object (or array) in `text`; control characters inside strings are
     accepted, a code fence and the words around the value are ignored."""
     if len(text) > MAX_ANSWER_CHARS:
-        raise NotJson(f"the answer is too long ({len(text):,} characters): answer with the JSON only")
+        raise NotJson(
+            f"the answer is too long ({len(text):,} characters): answer with the JSON only"
+        )
     body = _unfenced(text.strip())
     starts = [i for i in (body.find("{"), body.find("[")) if i != -1]
     if not starts:

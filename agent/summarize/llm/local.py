@@ -119,7 +119,9 @@ def _context_in(data: Any, model: str) -> int | None:
     when the list names it, else the only entry)."""
     if isinstance(data, dict) and isinstance(data.get("data"), list):
         entries = [e for e in data["data"] if isinstance(e, dict)]
-        chosen = [e for e in entries if e.get("id") == model] or (entries if len(entries) == 1 else [])
+        chosen = [e for e in entries if e.get("id") == model] or (
+            entries if len(entries) == 1 else []
+        )
         return next((n for e in chosen if (n := _context_in(e, model))), None)
     if not isinstance(data, dict):
         return None

@@ -273,6 +273,7 @@ class OpenAIChatModel(MeteredChatModel):
         except ValueError as exc:  # pragma: no cover (LLMSettings.dialect is a Literal)
             raise ModelUnavailable(f"{self.name}: {exc}") from None
 
+
 class _Rejected(Exception):
     """The server rejected the request format of a dialect (see `dialects.is_rejection`)."""
 

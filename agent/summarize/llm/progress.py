@@ -47,7 +47,7 @@ class CallProgress:
         return (self._clock() - self._started) / done * (planned - done)
 
     def text(self) -> str:
-        """"model calls: 3 of 10 done, about 12 s left"."""
+        """ "model calls: 3 of 10 done, about 12 s left"."""
         planned = max(self.planned, self.done)
         text = f"model calls: {self.done} of {planned} done"
         left = self.seconds_left()

@@ -34,7 +34,9 @@ class RerankInput:
 
 def rerank_schema(ids: Sequence[str]) -> type[Strict]:
     """``{scores: [{id, score 0..10}]}`` over `ids`."""
-    item = create_model("Score", __base__=Strict, id=(_enum(ids), ...), score=(int, Field(ge=0, le=10)))
+    item = create_model(
+        "Score", __base__=Strict, id=(_enum(ids), ...), score=(int, Field(ge=0, le=10))
+    )
     return create_model("Rerank", __base__=Strict, scores=(list[item], Field(max_length=len(ids))))  # type: ignore[valid-type]
 
 
@@ -42,7 +44,12 @@ def batches(data: RerankInput) -> list[RerankInput]:
     """The candidates cut into calls of at most PER_CALL papers."""
     count = len(data.papers)
     parts = even_parts(count, -(-count // PER_CALL)) if count else []
-    return [RerankInput(data.interests, data.not_interested, data.library, tuple(data.papers[i] for i in r)) for r in parts]
+    return [
+        RerankInput(
+            data.interests, data.not_interested, data.library, tuple(data.papers[i] for i in r)
+        )
+        for r in parts
+    ]
 
 
 class Reranker:
@@ -53,12 +60,17 @@ class Reranker:
         """Paper id -> 0..10 for one batch. Raises ModelError (the chain falls back)."""
         ids = short_ids("P", len(data.papers))
         papers = [
-            {"sid": sid, "title": untrusted(p.title), "text": untrusted(self.asker.trim(p.abstract, ABSTRACT_TOKENS))}
+            {
+                "sid": sid,
+                "title": untrusted(p.title),
+                "text": untrusted(self.asker.trim(p.abstract, ABSTRACT_TOKENS)),
+            }
             for sid, p in zip(ids, data.papers, strict=True)
         ]
         user = self.asker.prompts.render(
             "rerank",
-            interests=untrusted(data.interests) or "(not said; judge by the papers the reader keeps)",
+            interests=untrusted(data.interests)
+            or "(not said; judge by the papers the reader keeps)",
             not_interested=untrusted(data.not_interested),
             library=[untrusted(t) for t in data.library[:LIBRARY_TITLES]],
             papers=papers,

@@ -222,7 +222,9 @@ def blurbs_schema(ids: Sequence[str]) -> type[Strict]:
         if not self.blurbs:
             raise ValueError(f"blurbs is empty: write one blurb for each id, {span}")
         context = junk.context_of(info.context)
-        problems = [p for b in self.blurbs if (p := junk.same_as_title(b.blurb, b.paper_id, context))]
+        problems = [
+            p for b in self.blurbs if (p := junk.same_as_title(b.blurb, b.paper_id, context))
+        ]
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -273,9 +273,7 @@ def extend_phrase(term: str, texts: Sequence[str]) -> str:
     for text, m in term_matches(term, texts):
         total += 1
         nxt = re.match(r"[ -]([A-Za-z][A-Za-z0-9]+)", text[m.end() : m.end() + 40])
-        prv = re.search(
-            r"([A-Za-z][A-Za-z0-9]+)[ -]$", text[max(0, m.start() - 40) : m.start()]
-        )
+        prv = re.search(r"([A-Za-z][A-Za-z0-9]+)[ -]$", text[max(0, m.start() - 40) : m.start()])
         if nxt:
             after[nxt.group(1).lower()] += 1
         if prv:
