@@ -208,6 +208,10 @@ def settings_for(srv: FakeOpenAIServer, home: Path, concurrency: int) -> Setting
             model=MODEL,
             base_url=srv.base_url,
             api_key=SecretStr("sk-bench-not-a-real-key"),
+            # A hosted provider, as the latency model stands for: the loopback address would
+            # otherwise switch on the local-server defaults (one slot, small budgets).
+            local_defaults=False,
+            dialect="json_schema",
             concurrency=concurrency,
             timeout_seconds=120,
             run_budget_seconds=3_600,
