@@ -89,6 +89,11 @@ def digest_json(tmp_path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def email_text(tmp_path: Path) -> str:
+    """The plain-text part of the day's email as archived."""
+    return (tmp_path / "home" / "archive" / DATE / "digest.txt").read_text(encoding="utf-8")
+
+
 def blurb_engines(data: dict[str, Any]) -> set[str]:
     return {blurb["engine"] for theme in data["themes"] for blurb in theme["papers"]}
 
@@ -125,6 +130,11 @@ def test_a_batch_run_answers_every_stage_by_batch_at_half_price(
     assert blurb_engines(data) == {"llm"} and data["degraded"] == []
     assert f"Batch engine: {lines} requests answered in 2 batches" in text(result)
     assert "at 50% of the list price" in text(result)
+    footer = " ".join(email_text(tmp_path / "b").split())
+    assert (
+        f"{lines:,} of {lines:,} answers through the provider's Batch API at 50% of the price "
+        f"(${batch['cost_usd']:.4f} instead of ${batch['list_price_usd']:.4f})"
+    ) in footer
 
     with FakeOpenAIServer(handler=handler(themes=4)) as direct_srv:  # the same day, direct
         result = daily(write_config(tmp_path / "d", direct_srv), "--no-send")
@@ -132,6 +142,7 @@ def test_a_batch_run_answers_every_stage_by_batch_at_half_price(
         direct = digest_json(tmp_path / "d")
         assert direct_srv.batches.creates == [] and len(direct_srv.chat_requests) == lines
     assert direct["model"]["batch"] is None
+    assert "Batch API" not in email_text(tmp_path / "d")
     assert direct["usage"]["cost_usd"] == pytest.approx(batch["list_price_usd"], abs=2e-6)
     assert direct["usage"]["input_tokens"] == data["usage"]["input_tokens"]
 
@@ -333,6 +344,8 @@ def test_a_run_killed_while_its_batch_was_pending_is_collected_by_the_next(
     assert batch["resumed"] == 1 and batch["batches"] == 1 and batch["direct"] == 0
     assert batch["requests"] == 1 + batch_lines(srv, creates[1])
     assert "+1 resumed from an earlier run" in text(result)
+    footer = " ".join(email_text(tmp_path).split())
+    assert "; 1 batch picked up from an interrupted run" in footer
     with Store.open(tmp_path / "home") as store:
         assert store.pending_batches(srv.base_url) == []
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from agent.models import (
     OTHER_THEME,
+    BatchRun,
     DegradedNote,
     Digest,
     ModelRun,
@@ -244,8 +245,11 @@ def offline_banner(digest: Digest) -> str | None:
     )
 
 
-def usage_parts(usage: Usage, *, cost_known: bool = True) -> list[str]:
-    """'12 model calls (3 from cache)', '45,210 tokens in, 6,002 out', 'about $0.0123', '41.2 s'.
+def usage_parts(
+    usage: Usage, *, cost_known: bool = True, batch: BatchRun | None = None
+) -> list[str]:
+    """'12 model calls (3 from cache)', '45,210 tokens in, 6,002 out', 'about $0.0123', '41.2 s',
+    and how many answers came through the provider's Batch API when the run used it.
 
     With `cost_known` False (a model without a configured price, e.g. a local one) no
     estimate is given."""
@@ -265,8 +269,25 @@ def usage_parts(usage: Usage, *, cost_known: bool = True) -> list[str]:
             parts.append(f"about ${usage.cost_usd:.4f}" if usage.cost_usd else "no cost recorded")
     else:
         parts.append("no model calls")
+    if batch is not None and (batch.requests or batch.direct):
+        parts.append(batch_part(batch, cost_known=cost_known))
     parts.append(f"{usage.wall_seconds:.1f} s")
     return parts
+
+
+def batch_part(batch: BatchRun, *, cost_known: bool = True) -> str:
+    """'9 of 10 answers through the provider's Batch API at 50% of the price ($0.0021 instead
+    of $0.0042)'."""
+    asked = batch.requests + batch.direct
+    text = (
+        f"{batch.requests:,} of {plural(asked, 'answer')} through the provider's Batch API "
+        f"at {batch.price_factor:.0%} of the price"
+    )
+    if cost_known and batch.list_price_usd:
+        text += f" (${batch.cost_usd:.4f} instead of ${batch.list_price_usd:.4f})"
+    if batch.resumed:
+        text += f"; {plural(batch.resumed, 'batch', 'batches')} picked up from an interrupted run"
+    return text
 
 
 def health_sentence(health: SourceHealth) -> str:
@@ -518,6 +539,7 @@ def build_view(
             usage_parts(
                 digest.usage,
                 cost_known=digest.model_run.cost_known if digest.model_run else True,
+                batch=digest.model_run.batch if digest.model_run else None,
             )
         ),
         mark_offline=digest.engine != "offline",
