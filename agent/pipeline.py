@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 from agent.config import EngineChoice, Settings
 from agent.errors import ConfigError, DeliveryError, NoSourceReadError, SourceError
 from agent.models import DegradedNote, Digest, Paper, SourceHealth, Summary, Theme, Usage
+from agent.readers import reader_dir
 from agent.select import Interests, ReaderProfile, Selection, select_papers
 from agent.sources import FetchContext, make_source
 from agent.sources.local import is_sample
@@ -209,13 +210,6 @@ def digest_key(digest: Digest, reader: str = "") -> str:
         return f"{kind}:{digest.date.isoformat()}:{(digest.topic or '').strip().lower()}"
     note = "" if digest.papers else ":empty"
     return f"{kind}:{digest.date.isoformat()}{note}"
-
-
-def reader_dir(date: dt.date, reader: str = "") -> Path:
-    """A daily digest's folder under the archive (or --out): ``DATE`` for the single reader,
-    ``DATE/reader-NAME`` for a named one."""
-    day = Path(date.isoformat())
-    return day / f"reader-{reader}" if reader else day
 
 
 def send_digest(

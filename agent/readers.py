@@ -3,13 +3,24 @@ settings (their own keys over the top-level ones, which are the defaults)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from agent.config import ReaderSettings, Settings
 from agent.errors import ConfigError
+
+READER_FOLDER_PREFIX = "reader-"
+
+
+def reader_dir(date: dt.date, reader: str = "") -> Path:
+    """A daily digest's folder under the archive (or --out): ``DATE`` for the single reader,
+    ``DATE/reader-NAME`` for a named one."""
+    day = Path(date.isoformat())
+    return day / f"{READER_FOLDER_PREFIX}{reader}" if reader else day
 
 SELECTION_KEYS = (
     "interests",

@@ -225,7 +225,7 @@ def run_topic(
 
 
 def topic_dir(settings: Settings, digest: Digest, out_dir: Path | None, reader: str = "") -> Path:
-    from agent.pipeline import reader_dir
+    from agent.readers import reader_dir
 
     slug = re.sub(r"[^a-z0-9]+", "-", (digest.topic or "topic").lower()).strip("-")[:60] or "topic"
     root = out_dir or settings.home / "archive"
@@ -243,7 +243,8 @@ def emit_topic(
 ) -> list[str]:
     """Write or print the topic digest in the asked format, send it if asked; lines to print."""
     from agent.deliver.archive import archive_digest
-    from agent.pipeline import reader_dir, send_digest
+    from agent.pipeline import send_digest
+    from agent.readers import reader_dir
     from agent.render import digest_to_json, render_markdown, write_digest_files
 
     lines: list[str] = []

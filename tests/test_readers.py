@@ -151,6 +151,9 @@ def test_each_reader_gets_their_own_selection_folder_and_seen_ledger(tmp_path: P
     assert state is not None and state.papers_seen == 16  # `digest doctor` counts all readers'
     index = (home / "archive" / "index.html").read_text(encoding="utf-8")
     assert f"{NEXT}/reader-bob/digest.html" in index
+    assert "Daily · for bob" in index and "Daily · for alice" in index  # whose digest it is
+    feed = (home / "archive" / "feed.xml").read_text(encoding="utf-8")
+    assert "· for bob</title>" in feed
 
 
 def test_ratings_are_per_reader(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 from agent.atomic import write_atomic
+from agent.readers import READER_FOLDER_PREFIX
 from agent.render import ArchiveEntry, DigestFiles, render_archive_index
 from agent.render.atom_feed import MAX_ENTRIES, FeedItem, render_archive_feed
 
@@ -46,6 +47,14 @@ def archived_paper_refs(home: Path, folder: Path) -> list[dict]:
         return []
 
 
+def reader_of(json_path: Path, root: Path) -> str | None:
+    """The reader a digest was archived for (`<date>/reader-<name>/…`), or None."""
+    for part in json_path.relative_to(root).parts[:-1]:
+        if part.startswith(READER_FOLDER_PREFIX):
+            return part.removeprefix(READER_FOLDER_PREFIX) or None
+    return None
+
+
 def _entry(json_path: Path, root: Path) -> ArchiveEntry | None:
     try:
         data = json.loads(json_path.read_text(encoding="utf-8"))
@@ -58,6 +67,7 @@ def _entry(json_path: Path, root: Path) -> ArchiveEntry | None:
             + len(data.get("also_new", [])),
             engine=data.get("engine", ""),
             href=(json_path.parent / "digest.html").relative_to(root).as_posix(),
+            reader=reader_of(json_path, root),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None  # a damaged entry is left out of the index, never fatal
@@ -76,6 +86,7 @@ def _feed_item(json_path: Path, root: Path) -> FeedItem | None:
             href=html_path.relative_to(root).as_posix(),
             html=html_path.read_text(encoding="utf-8"),
             updated=written,
+            reader=reader_of(json_path, root),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None  # a damaged entry is left out of the feed, never fatal

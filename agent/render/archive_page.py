@@ -21,6 +21,7 @@ class ArchiveEntry:
     paper_count: int
     engine: str
     href: str  # relative path (e.g. "2026-11-26-daily/digest.html") or an http(s) URL
+    reader: str | None = None  # a named reader's digest (`[readers.NAME]`)
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,8 @@ def _entry_view(entry: ArchiveEntry) -> _EntryView:
     engine = "offline engine" if entry.engine == "offline" else entry.engine.removeprefix("llm:")
     return _EntryView(
         date=entry.date.isoformat(),
-        kind_label="Topic" if entry.kind == "topic" else "Daily",
+        kind_label=("Topic" if entry.kind == "topic" else "Daily")
+        + (f" · for {folded(entry.reader)}" if entry.reader else ""),
         heading=(topic[0].upper() + topic[1:]) if is_topic else format_date(entry.date, long=True),
         themes=themes,
         meta=f"{plural(entry.paper_count, 'paper')} · {plural(len(titles), 'theme')} · {engine}",

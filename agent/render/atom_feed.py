@@ -27,13 +27,15 @@ class FeedItem:
     href: str  # relative to the archive root ("2026-11-26/digest.html")
     html: str  # the digest's HTML, shown as the entry's content
     updated: dt.datetime  # when the digest was written (aware)
+    reader: str | None = None  # a named reader's digest (`[readers.NAME]`)
 
 
 def _title(item: FeedItem) -> str:
     topic = folded(item.topic)
+    reader = f" · for {folded(item.reader)}" if item.reader else ""
     if item.kind == "topic" and topic:
-        return f"Topic: {topic} · {format_date(item.date)}"
-    return f"Paper digest · {format_date(item.date, long=True)}"
+        return f"Topic: {topic} · {format_date(item.date)}{reader}"
+    return f"Paper digest · {format_date(item.date, long=True)}{reader}"
 
 
 def _stamp(when: dt.datetime) -> str:
