@@ -22,6 +22,7 @@ def reader_dir(date: dt.date, reader: str = "") -> Path:
     day = Path(date.isoformat())
     return day / f"{READER_FOLDER_PREFIX}{reader}" if reader else day
 
+
 SELECTION_KEYS = (
     "interests",
     "include_keywords",
