@@ -130,6 +130,7 @@ class LLMEngine:
         limited: list[ChatModel] = [ConcurrencyLimitedModel(m, self.limit) for m in self.models]
         if self.batch is not None:  # the primary batches a stage at once; fallbacks do not
             limited[0] = ConcurrencyLimitedModel(self.models[0], AdaptiveLimit(BATCH_SLOTS))
+            self.batch.direct_limit = self.limit  # its direct calls share the fallbacks' slots
         if self.progress is not None:
             last = len(limited) - 1
             limited = [

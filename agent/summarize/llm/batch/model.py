@@ -41,6 +41,7 @@ from agent.summarize.llm.batch.deadline import deadline_in_words
 from agent.summarize.llm.batch.lines import Line, LineResult, jsonl, line_for, parse_results
 from agent.summarize.llm.batch.lines import request_set as request_set_of
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
+from agent.summarize.llm.concurrency import AdaptiveLimit
 from agent.summarize.llm.errors import ModelRefused, ModelUnavailable
 from agent.summarize.llm.meter import UsageMeter
 from agent.summarize.llm.openai_chat import OpenAIChatModel, turn_of
@@ -147,6 +148,9 @@ class BatchChatModel(ChatModel):
         self._clock = clock
         self._deadline = clock() + deadline_seconds
         self._concurrency = llm.concurrency
+        # The engine's limit, shared with the fallback models: direct calls and fallback calls
+        # go to the same provider, so together they stay within llm.concurrency.
+        self.direct_limit: AdaptiveLimit | None = None
         self._slots: asyncio.Semaphore | None = None
         self._slots_loop: asyncio.AbstractEventLoop | None = None
         self._round: _Round | None = None
@@ -182,10 +186,13 @@ class BatchChatModel(ChatModel):
         return answer if answer is not None else await self._direct(request)
 
     async def _direct(self, request: ChatRequest) -> ChatAnswer:
+        self.stats.add(direct=1)
+        if self.direct_limit is not None:
+            async with self.direct_limit.slot():
+                return await self.inner.complete(request)
         loop = asyncio.get_running_loop()
         if self._slots is None or self._slots_loop is not loop:
             self._slots, self._slots_loop = asyncio.Semaphore(self._concurrency), loop
-        self.stats.add(direct=1)
         async with self._slots:
             return await self.inner.complete(request)
 
