@@ -88,8 +88,8 @@ class LLMEngine:
         self.batch = batch_of(self.models[0])
         if self.batch is not None:
             self.batch.report = progress
-        # Through the Batch API every request of a stage must be asked at once (the batch model
-        # keeps its own direct calls to settings.llm.concurrency, and fallbacks keep theirs).
+        # Through the Batch API every request of a stage must be asked at once (the batch model's
+        # direct calls and the fallbacks' share settings.llm.concurrency: see _limited).
         self.slots = BATCH_SLOTS if self.batch is not None else settings.llm.concurrency
         # Blurbs kept per paper (shared by readers, topics, re-runs); evals keep none, so that
         # each case's calls are the ones its prompts make.
