@@ -57,6 +57,7 @@ LATENCY_PER_CALL = 0.4
 LATENCY_PER_OUTPUT_TOKEN = 0.005
 MODEL = "gpt-4o-mini"
 COUNT_MODEL = "gpt-4o-mini"
+SAMPLE_SIZE = len(sample_papers())
 
 # The baseline's prompt, after zotero-arxiv-daily's TLDR call (it also adds the paper's
 # introduction and conclusion from the PDF; with abstracts only, this is its lower bound).
@@ -201,6 +202,17 @@ def billed_input_tokens(requests: Sequence[RecordedRequest]) -> int:
     return total
 
 
+def distinct_papers(count: int) -> list[Paper]:
+    """The sample's papers, and past its 207 copies whose titles say which copy they are: the
+    per-paper blurb cache would otherwise serve every copy the blurb of its original, and a
+    2,000-paper day would cost as little as a 207-paper one."""
+    papers = sample_papers(count)
+    return [
+        p if i < SAMPLE_SIZE else p.model_copy(update={"title": f"{p.title} (copy {i // SAMPLE_SIZE})"})
+        for i, p in enumerate(papers)
+    ]
+
+
 def settings_for(srv: FakeOpenAIServer, home: Path, concurrency: int) -> Settings:
     return Settings(
         home=home,
@@ -314,7 +326,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         tempfile.TemporaryDirectory() as tmp,
     ):
         for size in args.sizes:
-            papers = sample_papers(size)
+            papers = distinct_papers(size)
             abstracts = sum(count_tokens(p.abstract, COUNT_MODEL) for p in papers)
             titles = sum(count_tokens(p.title, COUNT_MODEL) for p in papers)
             home = Path(tmp) / f"home-{size}"
