@@ -120,7 +120,7 @@ class LLMSettings(Section):
     max_retry_wait_seconds: float = Field(default=30.0, ge=0)
     run_budget_seconds: float = Field(default=600.0, gt=0)
     max_answer_bytes: int = Field(default=1_000_000, ge=10_000)
-    concurrency: int = Field(default=8, ge=1, le=64)  # most calls in flight; fewer after a 429
+    concurrency: int = Field(default=16, ge=1, le=64)  # most calls in flight; fewer after a 429
     circuit_breaker_failures: int = Field(default=3, ge=1)
     max_reasks: int = Field(default=2, ge=0, le=5)
     context_window: int = Field(default=128_000, ge=2_048)

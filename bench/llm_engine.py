@@ -208,7 +208,9 @@ def distinct_papers(count: int) -> list[Paper]:
     2,000-paper day would cost as little as a 207-paper one."""
     papers = sample_papers(count)
     return [
-        p if i < SAMPLE_SIZE else p.model_copy(update={"title": f"{p.title} (copy {i // SAMPLE_SIZE})"})
+        p
+        if i < SAMPLE_SIZE
+        else p.model_copy(update={"title": f"{p.title} (copy {i // SAMPLE_SIZE})"})
         for i, p in enumerate(papers)
     ]
 

@@ -35,6 +35,11 @@ from agent.summarize.llm.schemas import (
 
 ABSTRACT_TOKENS = 300  # a 60-word blurb needs no more; longer abstracts lose their last sentences
 MIN_PER_CALL = 4
+# A small day is cut into at most this many calls, however many may run at once: more, smaller
+# calls would each pay the fixed prompt again for a few seconds less (measured on 200 papers at
+# concurrency 16: 16 calls cost 6% more input tokens for 35% less wall time, over the token
+# target), while a big day's many calls still use every slot.
+SMALL_DAY_PARTS = 8
 OUTPUT_BASE_TOKENS = SUMMARY_CHARS // 4 + 40
 # A blurb as asked (60 words, ~4/3 tokens a word), a why_it_matters at its bound, and JSON.
 # Sized for the answer the prompt asks for rather than the schema's character bounds: a call
@@ -105,10 +110,10 @@ class BlurbWriter:
 
     def plan(self, themes: Sequence[ThemeDraft], by_id: Mapping[str, Paper]) -> list[BlurbJob]:
         """Jobs for every theme: balanced contiguous parts that each fit one call. A small day
-        is cut finer (down to MIN_PER_CALL papers a call) so that the calls fill the
-        concurrency slots instead of one long call running alone."""
+        is cut finer (down to MIN_PER_CALL papers a call, into up to SMALL_DAY_PARTS calls) so
+        that the calls fill the concurrency slots instead of one long call running alone."""
         total = sum(len(t.paper_ids) for t in themes)
-        fill = math.ceil(total / self.asker.settings.concurrency)
+        fill = math.ceil(total / min(self.asker.settings.concurrency, SMALL_DAY_PARTS))
         cap = min(self.per_call(), max(MIN_PER_CALL, fill))
         jobs: list[BlurbJob] = []
         for index, theme in enumerate(themes):
