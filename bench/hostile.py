@@ -14,9 +14,7 @@ Each scenario runs the real `digest` command in a subprocess against loopback fa
 from __future__ import annotations
 
 import json
-import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,22 +25,13 @@ sys.path.insert(0, str(REPO))
 
 from tests.fakes.http_server import Reply, ScriptedHttpServer
 from tests.fakes.openai_server import FakeOpenAIServer, Fault
+from tests.processes import clean_env, digest_process
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, float, float, str, str]:
     """(exit code, wall seconds, peak RSS MiB, stdout, stderr) of one `digest` run."""
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
-    full.update(env)
     started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "agent", *args],
-        cwd=cwd,
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    done = digest_process(*args, cwd=cwd, env=clean_env(**env), timeout=900)
     wall = time.perf_counter() - started
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return done.returncode, wall, rss, done.stdout, done.stderr

@@ -10,7 +10,7 @@ import feedparser
 from defusedxml.ElementTree import fromstring
 
 from agent.render.atom_feed import MAX_ENTRIES, FeedItem, render_archive_feed
-from tests.test_cli import run_digest
+from tests.processes import run_digest
 
 
 def test_daily_writes_markdown_and_the_archive_feed(tmp_path):

@@ -166,7 +166,7 @@ def test_upvotes_are_clamped_or_ignored(raw: object, kept: int | None) -> None:
 def test_a_hostile_feed_file_builds_a_digest(tmp_path: Path) -> None:
     """Negative and absurd upvotes, NUL, bidi overrides, a 5,000-character title: the run
     completes; the email shortens the long title, digest.json keeps it whole."""
-    from tests.test_cli import run_digest
+    from tests.processes import run_digest
 
     long_title = "Long " + "words " * 1000
     rows = [

@@ -5,30 +5,15 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.processes import clean_env, run_digest
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def run_digest(
-    *args: str, home: Path, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
-    environment.update({"DIGEST_HOME": str(home), "COLUMNS": "120", **(env or {})})
-    return subprocess.run(
-        [sys.executable, "-m", "agent", *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_daily_on_the_sample_writes_all_four_files(tmp_path: Path) -> None:
@@ -207,8 +192,7 @@ def test_topic_with_no_match_says_where_it_looked(tmp_path: Path) -> None:
 def test_schedule_rejects_a_bad_cron_and_stops_cleanly(tmp_path: Path) -> None:
     bad = run_digest("schedule", "--cron", "every morning", home=tmp_path / "h", cwd=tmp_path)
     assert bad.returncode == 2 and "invalid cron expression" in bad.stderr
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
-    environment["DIGEST_HOME"] = str(tmp_path / "h")
+    environment = clean_env(DIGEST_HOME=str(tmp_path / "h"))
     process = subprocess.Popen(
         [
             sys.executable,

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.processes import clean_env, digest_process
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -39,28 +38,18 @@ def test_a_cron_like_run_reads_the_config_named_by_digest_config(tmp_path: Path)
     config.write_text(f'[sources]\ndefault = ["file:{feed}"]\n', encoding="utf-8")
     home_dir = tmp_path / "cron-cwd"
     home_dir.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
-    env.update(DIGEST_HOME=str(tmp_path / "home"), DIGEST_CONFIG=str(config))
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "agent",
-            "daily",
-            "--engine",
-            "offline",
-            "--no-send",
-            "--date",
-            "2026-11-26",
-            "--out",
-            str(tmp_path / "out"),
-        ],
+    env = clean_env(DIGEST_HOME=str(tmp_path / "home"), DIGEST_CONFIG=str(config))
+    result = digest_process(
+        "daily",
+        "--engine",
+        "offline",
+        "--no-send",
+        "--date",
+        "2026-11-26",
+        "--out",
+        str(tmp_path / "out"),
         cwd=home_dir,
         env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
     )
     assert result.returncode == 0, result.stderr
     data = json.loads((tmp_path / "out" / "2026-11-26" / "digest.json").read_text(encoding="utf-8"))

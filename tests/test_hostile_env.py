@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import run_digest
+from tests.processes import clean_env, run_digest
 
 SAMPLE = ("daily", "--source", "sample", "--engine", "offline", "--no-send", "--date", "2026-11-26")
 
@@ -80,8 +80,7 @@ def test_out_date_that_is_a_file_is_exit_2(tmp_path: Path) -> None:
 @pytest.mark.parametrize("blocks", [64, 150])  # full at the start; full in the middle of the run
 def test_a_full_disk_is_one_line_exit_6(tmp_path: Path, blocks: int) -> None:
     """`ulimit -f N` (blocks of 512 bytes): files cannot grow past it, as on a full disk."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
-    env["DIGEST_HOME"] = str(tmp_path / "home")
+    env = clean_env(DIGEST_HOME=str(tmp_path / "home"))
     command = " ".join(
         [
             f"ulimit -f {blocks};",

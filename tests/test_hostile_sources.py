@@ -6,9 +6,6 @@ pytest-timeout, never asserted."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +16,7 @@ from agent.pipeline import fetch_all
 from agent.sources.base import FetchContext
 from agent.sources.http import HttpFetcher
 from tests.fakes.http_server import Reply, ScriptedHttpServer
+from tests.processes import clean_env, digest_process
 
 DAY = dt.date(2026, 4, 27)
 
@@ -86,31 +84,22 @@ def test_deep_json_and_a_trickle_fail_their_sources_and_the_run_goes_on(tmp_path
 def test_a_trickling_only_source_is_exit_3(tmp_path: Path) -> None:
     with ScriptedHttpServer() as server:
         server.add("/api/daily_papers", Reply(200, trickle=0.3))
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
-        env.update(
+        env = clean_env(
             DIGEST_HOME=str(tmp_path / "home"),
             DIGEST_SOURCES__HF_URL=f"{server.url}/api/daily_papers",
             DIGEST_SOURCES__TIMEOUT_SECONDS="1",
             DIGEST_SOURCES__MAX_ATTEMPTS="1",
         )
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "agent",
-                "daily",
-                "--source",
-                "hf-daily",
-                "--no-send",
-                "--out",
-                str(tmp_path / "out"),
-            ],
+        result = digest_process(
+            "daily",
+            "--source",
+            "hf-daily",
+            "--no-send",
+            "--out",
+            str(tmp_path / "out"),
             cwd=tmp_path,
             env=env,
-            capture_output=True,
-            text=True,
             timeout=60,
-            check=False,
         )
     assert result.returncode == 3, result.stderr
     assert "no source could be read" in result.stderr and "timed out" in result.stderr

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import re
 import socket
 import subprocess
@@ -25,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.processes import clean_env
 
 pytestmark = pytest.mark.local_llm
 
@@ -93,8 +94,7 @@ def _run_daily(
     server: LlamaServer, home: Path, out: Path, *extra: str
 ) -> subprocess.CompletedProcess[str]:
     """`digest daily --engine llm` as the README's llama.cpp recipe says: base URL and model only."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
-    env.update(
+    env = clean_env(
         DIGEST_HOME=str(home), DIGEST_LLM__BASE_URL=server.base_url, DIGEST_LLM__MODEL="smollm2"
     )
     return subprocess.run(

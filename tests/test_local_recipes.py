@@ -11,9 +11,7 @@ The real llama-cpp-python server is run by `make test-local-llm` (tests/test_loc
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +21,7 @@ import pytest
 
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.fakes.small_local import LOCAL_MODEL, SmallLocalModel
+from tests.processes import clean_env, digest_process
 
 DATE = "2026-11-26"
 
@@ -39,14 +38,12 @@ def run_recipe(
     srv: FakeOpenAIServer, tmp_path: Path, model: str, **extra_env: str
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     """`digest -v daily --engine llm` with only the recipe's variables set."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
-    env.update(DIGEST_HOME=str(tmp_path / "home"), DIGEST_LLM__BASE_URL=srv.base_url,
-               DIGEST_LLM__MODEL=model, COLUMNS="200", **extra_env)  # fmt: skip
+    env = clean_env(DIGEST_HOME=str(tmp_path / "home"), DIGEST_LLM__BASE_URL=srv.base_url,
+                    DIGEST_LLM__MODEL=model, COLUMNS="200", **extra_env)  # fmt: skip
     out = tmp_path / "out"
-    result = subprocess.run(
-        [sys.executable, "-m", "agent", "daily", "-v", "--engine", "llm", "--source", "sample",
-         "--max-papers", "8", "--date", DATE, "--out", str(out)],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
+    result = digest_process(
+        "daily", "-v", "--engine", "llm", "--source", "sample", "--max-papers", "8",
+        "--date", DATE, "--out", str(out), cwd=None, env=env,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     return result, json.loads((out / DATE / "digest.json").read_text(encoding="utf-8"))

@@ -10,9 +10,7 @@ who wrote what.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ import pytest
 
 from tests.fakes.openai_server import FakeOpenAIServer, RecordedRequest
 from tests.fakes.small_local import LOCAL_MODEL, SmallLocalModel
+from tests.processes import clean_env, digest_process
 
 DATE = "2026-11-26"
 
@@ -31,8 +30,7 @@ def local_server(**junk: Any) -> FakeOpenAIServer:
 
 
 def digest(srv: FakeOpenAIServer, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
-    env.update(
+    env = clean_env(
         DIGEST_HOME=str(home),
         DIGEST_LLM__BASE_URL=srv.base_url,
         DIGEST_LLM__MODEL="smollm2",
@@ -40,15 +38,7 @@ def digest(srv: FakeOpenAIServer, home: Path, *args: str) -> subprocess.Complete
         DIGEST_LLM__MAX_RETRY_WAIT_SECONDS="0",
         COLUMNS="200",
     )
-    return subprocess.run(
-        [sys.executable, "-m", "agent", *args],
-        cwd=home.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return digest_process(*args, cwd=home.parent, env=env)
 
 
 def daily(srv: FakeOpenAIServer, tmp_path: Path, date: str = DATE) -> tuple[str, dict, str]:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import clean_env, digest_process
+
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow  # builds and installs a wheel
 
@@ -114,29 +116,19 @@ def test_installed_wheel_runs_the_daily_job_outside_the_checkout(
         timeout=300,
     )
     dependencies = [p for p in sys.path if p.endswith("site-packages")]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
-    env.update(
+    env = clean_env(
         PYTHONPATH=os.pathsep.join([str(target), *dependencies]), DIGEST_HOME=str(tmp_path / "home")
     )
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "agent",
-            "daily",
-            "--source",
-            "sample",
-            "--date",
-            "2026-11-26",
-            "--out",
-            str(tmp_path / "out"),
-        ],
+    result = digest_process(
+        "daily",
+        "--source",
+        "sample",
+        "--date",
+        "2026-11-26",
+        "--out",
+        str(tmp_path / "out"),
         cwd=tmp_path,
         env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
     )
     assert result.returncode == 0, result.stderr
     data = json.loads((tmp_path / "out" / "2026-11-26" / "digest.json").read_text(encoding="utf-8"))
@@ -159,50 +151,33 @@ def test_installed_wheel_runs_the_daily_job_outside_the_checkout(
     assert Path(prompts).is_dir() and any(Path(prompts).glob("*.j2"))
 
     # No sources configured and no --source: said plainly, exit 2, no demo day built.
-    bare = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "agent",
-            "daily",
-            "--date",
-            "2026-11-27",
-            "--out",
-            str(tmp_path / "out"),
-        ],
+    bare = digest_process(
+        "daily",
+        "--date",
+        "2026-11-27",
+        "--out",
+        str(tmp_path / "out"),
         cwd=tmp_path,
         env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
     )
     assert bare.returncode == 2, bare.stderr
     assert "no sources configured" in bare.stderr and "Traceback" not in bare.stderr
     assert not (tmp_path / "out" / "2026-11-27").exists()
 
     # `digest eval` outside a checkout finds the cases shipped in the wheel.
-    evaluated = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "agent",
-            "eval",
-            "--engine",
-            "offline",
-            "--tag",
-            "injection",
-            "--out",
-            str(tmp_path / "runs"),
-            "--baseline",
-            str(Path(prompts)),
-        ],
+    evaluated = digest_process(
+        "eval",
+        "--engine",
+        "offline",
+        "--tag",
+        "injection",
+        "--out",
+        str(tmp_path / "runs"),
+        "--baseline",
+        str(Path(prompts)),
         cwd=tmp_path,
         env=env,
-        capture_output=True,
-        text=True,
         timeout=300,
-        check=False,
     )
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
     assert "no eval cases" not in evaluated.stderr

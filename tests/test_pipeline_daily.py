@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +14,7 @@ from agent.pipeline import DailyOptions, run_daily
 from agent.sources.arxiv_rss import parse_rss
 from agent.store import Store
 from tests.fakes.http_server import Reply, ScriptedHttpServer
+from tests.processes import clean_env, digest_process
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RSS_CL = (FIXTURES / "arxiv_rss" / "distill_rss_arxiv_cs_cl.xml").read_bytes()
@@ -165,21 +163,14 @@ def test_a_crash_after_fetching_leaves_nothing_marked_seen(
 
 def test_cli_exit_3_when_no_source_can_be_read(tmp_path: Path, server: ScriptedHttpServer) -> None:
     server.add("/rss/cs.CL", Reply(500, "down"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
-    env.update(
+    env = clean_env(
         DIGEST_HOME=str(tmp_path / "h"),
         DIGEST_SOURCES__ARXIV_RSS_URL=f"{server.url}/rss/",
         DIGEST_SOURCES__MAX_ATTEMPTS="1",
         DIGEST_SOURCES__ARXIV_MIN_INTERVAL_SECONDS="0",
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "agent", "daily", "--source", "arxiv-rss:cs.CL"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = digest_process(
+        "daily", "--source", "arxiv-rss:cs.CL", cwd=tmp_path, env=env, timeout=60
     )
     assert result.returncode == 3
     assert "no source could be read" in result.stderr and "HTTP 500" in result.stderr

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
-import sys
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from agent.errors import DeliveryError
 from agent.pipeline import DailyOptions, run_daily
 from agent.store import Store
 from tests.fakes.smtp_server import free_port, smtp_server
+from tests.processes import clean_env, digest_process
 
 DAY = dt.date(2026, 11, 23)
 
@@ -47,8 +46,7 @@ def write_feed(tmp_path: Path, count: int = 4, prefix: str = "2611.1000") -> Pat
 
 
 def email_env(tmp_path: Path, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGEST_", "OPENAI_"))}
-    env.update(
+    env = clean_env(
         DIGEST_HOME=str(tmp_path / "home"),
         DIGEST_EMAIL__SMTP_HOST="127.0.0.1",
         DIGEST_EMAIL__SMTP_PORT=str(port),
@@ -63,15 +61,7 @@ def email_env(tmp_path: Path, port: int) -> dict[str, str]:
 
 
 def digest(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "agent", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return digest_process(*args, cwd=tmp_path, env=env)
 
 
 def test_send_once_then_nothing_then_force(tmp_path: Path) -> None:

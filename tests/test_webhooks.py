@@ -16,7 +16,7 @@ from agent.models import Digest, Paper, PaperBlurb, Theme
 from agent.render.chat_payloads import discord_payload, slack_payload
 from agent.store import Store
 from tests.fakes.webhook_server import WebhookServer
-from tests.test_cli import run_digest
+from tests.processes import run_digest
 
 KEY = "daily:2026-11-26"
 

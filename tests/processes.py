@@ -1,0 +1,42 @@
+"""The command line as a user runs it: `python -m agent …` in a child process, with an
+environment free of the developer's own DIGEST_* and OPENAI_* settings."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+USER_SETTING_PREFIXES = ("DIGEST_", "OPENAI_")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without DIGEST_*/OPENAI_* variables, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(USER_SETTING_PREFIXES)}
+    env.update(extra)
+    return env
+
+
+def digest_process(
+    *args: str, cwd: Path | None, env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`python -m agent ARGS` with exactly `env`; output captured, the exit code returned."""
+    return subprocess.run(
+        [sys.executable, "-m", "agent", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def run_digest(
+    *args: str, home: Path, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -m agent ARGS` on DIGEST_HOME `home`, 120 columns wide, `env` added."""
+    return digest_process(
+        *args, cwd=cwd, env=clean_env(DIGEST_HOME=str(home), COLUMNS="120", **(env or {}))
+    )
