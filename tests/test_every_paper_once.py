@@ -11,7 +11,6 @@ import random
 import re
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +22,6 @@ from agent.select import Selection
 from agent.summarize.llm.chat import ChatRequest, closed_json_schema
 from agent.summarize.llm.engine import LLMEngine
 from agent.summarize.llm.repair import Group, clean_groups
-from agent.summarize.llm.tokens import OFFLINE_ENV
 from tests.llm_answers import (
     ScriptedModel,
     _enum_values,
@@ -33,11 +31,6 @@ from tests.llm_answers import (
 )
 
 PAPERS = sample_papers(40)
-
-
-@pytest.fixture(autouse=True)
-def _offline_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(OFFLINE_ENV, "1")
 
 
 def _pick(rng: random.Random, ids: list[str]) -> list[str]:

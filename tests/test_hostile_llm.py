@@ -18,17 +18,11 @@ from agent.summarize.llm.errors import ModelUnavailable
 from agent.summarize.llm.meter import UsageMeter
 from agent.summarize.llm.openai_chat import OpenAIChatModel
 from agent.summarize.llm.retry import RunClock
-from agent.summarize.llm.tokens import OFFLINE_ENV
 from tests.fakes.openai_server import FakeOpenAIServer, Fault
 from tests.llm_answers import assert_complete, sample_papers
 from tests.test_llm_transport import Grouping
 
 KEY = "sk-hostile-0123456789abcdef"
-
-
-@pytest.fixture(autouse=True)
-def _offline_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(OFFLINE_ENV, "1")
 
 
 def llm_settings(srv: FakeOpenAIServer, **overrides: Any) -> LLMSettings:

@@ -19,7 +19,6 @@ from agent.summarize.llm.errors import AnswerTruncated, ModelUnavailable
 from agent.summarize.llm.meter import UsageMeter
 from agent.summarize.llm.openai_chat import OpenAIChatModel
 from agent.summarize.llm.retry import RunClock
-from agent.summarize.llm.tokens import OFFLINE_ENV
 from tests.fakes.openai_server import FakeOpenAIServer, Fault, Reply
 
 KEY = "sk-cache-SECRET-9876543210zyxwvu"
@@ -51,8 +50,8 @@ def request(
 
 
 @pytest.fixture(autouse=True)
-def _offline_tokens(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv(OFFLINE_ENV, "1")
+def _no_tiktoken_download_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """An empty tiktoken cache: only the bundled offline encoding (conftest sets OFFLINE_ENV)."""
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path / "tiktoken-empty"))
 
 

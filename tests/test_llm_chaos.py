@@ -14,7 +14,6 @@ from pydantic import SecretStr
 
 from agent.config import LLMSettings, Settings
 from agent.summarize.llm.engine import LLMEngine
-from agent.summarize.llm.tokens import OFFLINE_ENV
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.llm_answers import assert_complete, handler, sample_papers
 
@@ -22,11 +21,6 @@ RUNS = 100
 RATE = 0.3
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]
-
-
-@pytest.fixture(autouse=True)
-def _offline_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(OFFLINE_ENV, "1")
 
 
 def test_chaos_100_runs_all_complete(tmp_path: Any) -> None:

@@ -12,16 +12,10 @@ from pydantic import SecretStr
 from agent.config import LLMSettings, Settings
 from agent.summarize.llm.concurrency import AdaptiveLimit
 from agent.summarize.llm.engine import LLMEngine
-from agent.summarize.llm.tokens import OFFLINE_ENV
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.llm_answers import assert_complete, handler, sample_papers
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture(autouse=True)
-def _offline_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(OFFLINE_ENV, "1")
 
 
 def test_the_limit_halves_once_per_burst_and_grows_back_after_successes() -> None:

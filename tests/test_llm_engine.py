@@ -17,7 +17,6 @@ from agent.config import LLMSettings, Settings
 from agent.models import Summary
 from agent.store import Store
 from agent.summarize.llm.engine import LLMEngine
-from agent.summarize.llm.tokens import OFFLINE_ENV
 from tests.fakes.openai_server import FakeOpenAIServer, Fault, Reply, request_schema
 from tests.llm_answers import answer_from_schema, assert_complete, handler, sample_papers
 
@@ -25,11 +24,6 @@ KEY = "sk-test-SECRET-engine-0123456789abcdef"
 PRIMARY, FALLBACK = "gpt-4o-mini", "gpt-4.1-nano"
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture(autouse=True)
-def _offline_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(OFFLINE_ENV, "1")
 
 
 @pytest.fixture

@@ -31,15 +31,10 @@ from agent.summarize.llm.schemas import (
     blurbs_schema,
     grouping_schema,
 )
-from agent.summarize.llm.tokens import OFFLINE_ENV, estimate_input_tokens
+from agent.summarize.llm.tokens import estimate_input_tokens
 from tests.llm_answers import ScriptedModel, assert_complete, sample_papers, user_text
 
 PROMPTS = PromptSet.load()
-
-
-@pytest.fixture(autouse=True)
-def _offline_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(OFFLINE_ENV, "1")
 
 
 def paper(pid: str, title: str, abstract: str) -> Paper:

@@ -30,7 +30,6 @@ from agent.summarize.llm.langchain_chat import LangChainChatModel
 from agent.summarize.llm.meter import UsageMeter
 from agent.summarize.llm.openai_chat import LOCAL_SERVER_KEY, OpenAIChatModel
 from agent.summarize.llm.retry import RunClock, describe_transport_error, retry_after_seconds
-from agent.summarize.llm.tokens import OFFLINE_ENV
 from tests.fakes.openai_server import FakeOpenAIServer, Fault, Reply
 
 KEY = "sk-test-SECRET-0123456789abcdefXYZ"
@@ -78,8 +77,8 @@ class FakeTime:
 
 
 @pytest.fixture(autouse=True)
-def _offline_tokens(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    monkeypatch.setenv(OFFLINE_ENV, "1")
+def _no_tiktoken_download_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    """An empty tiktoken cache: only the bundled offline encoding (conftest sets OFFLINE_ENV)."""
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path / "tiktoken-empty"))
 
 

@@ -9,12 +9,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
 from pydantic import SecretStr
 
 from agent.config import LLMSettings, Settings
 from agent.pipeline import DailyOptions, run_daily
-from agent.summarize.llm.tokens import OFFLINE_ENV
 from tests.fakes.openai_server import (
     FakeOpenAIServer,
     Fault,
@@ -26,11 +24,6 @@ from tests.llm_answers import answer_from_schema
 
 DAY = dt.date(2026, 11, 26)
 FAVOURITE = "Speculative Decoding with Big Little Decoder"
-
-
-@pytest.fixture(autouse=True)
-def _offline_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(OFFLINE_ENV, "1")
 
 
 def rerank_handler(fail: bool = False) -> Any:
