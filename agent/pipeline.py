@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING, Literal
 
 from agent.config import EngineChoice, Settings
 from agent.errors import ConfigError, DeliveryError, NoSourceReadError, SourceError
-from agent.models import DegradedNote, Digest, Paper, SourceHealth, Summary, Theme, Usage
+from agent.models import (
+    DegradedNote,
+    Digest,
+    HealthStatus,
+    Paper,
+    SourceHealth,
+    Summary,
+    Theme,
+    Usage,
+)
 from agent.readers import reader_dir
 from agent.select import Interests, ReaderProfile, Selection, select_papers
 from agent.sources import FetchContext, make_source
@@ -88,11 +97,11 @@ def fetch_all(
         try:
             papers = source.fetch(ctx)
         except SourceError as exc:
-            reason = str(exc).removeprefix(f"{source.name}: ")  # the name is shown beside it
-            health.append(SourceHealth(name=source.name, status="failed", reason=reason))
+            failure = str(exc).removeprefix(f"{source.name}: ")  # the name is shown beside it
+            health.append(SourceHealth(name=source.name, status="failed", reason=failure))
             continue
-        status = "ok" if papers else "empty"
-        reason = None if papers else (EMPTY_SEARCH if source.searches else EMPTY_DAY)
+        status: HealthStatus = "ok" if papers else "empty"
+        reason: str | None = None if papers else (EMPTY_SEARCH if source.searches else EMPTY_DAY)
         distinct = len({paper.id for paper in papers})
         if distinct < len(papers):
             reason = f"{len(papers) - distinct} repeated ids merged"
@@ -333,7 +342,8 @@ def pick_papers(
     )
     if not settings.show_updated:
         selection = dataclasses.replace(selection, updated=())
-    rerank_usage, rerank_notes = Usage(), []
+    rerank_usage = Usage()
+    rerank_notes: list[DegradedNote] = []
     if (
         settings.llm.rerank
         and decision.kind == "llm"

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from tenacity import (
     RetryCallState,
@@ -29,6 +29,9 @@ from tenacity import (
 from agent.config import EmailSettings
 from agent.errors import ConfigError
 from agent.one_line import one_line
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 log = logging.getLogger(__name__)
 
@@ -130,14 +133,16 @@ def classify(exc: BaseException, *, during_connect: bool) -> SmtpFailure:
 # transport ------------------------------------------------------------------------------------
 
 
-class _Watched:
-    """Marks when the final "." of a message went out (the reply to it is the ambiguous window)."""
+class _Watched(smtplib.SMTP):
+    """Marks when the final "." of a message went out (the reply to it is the ambiguous window).
 
-    sock: socket.socket | None
+    Put first in the bases (``class _SMTP_SSL(_Watched, smtplib.SMTP_SSL)``): its ``send`` wraps
+    the connection class's own."""
+
     message_sent = False
 
-    def send(self, s: bytes | str) -> None:  # type: ignore[override]
-        super().send(s)  # type: ignore[misc]
+    def send(self, s: ReadableBuffer | str) -> None:
+        super().send(s)
         if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
             self.message_sent = True
 

@@ -35,10 +35,12 @@ class _Strict(BaseModel):
 
 def judge_schema(ids: Sequence[str]) -> type[BaseModel]:
     """``{verdicts: [{id, faithfulness, faithfulness_reason, clarity, clarity_reason}]}``."""
+    # The ids, as a Literal built at run time (no static type can name it).
+    one_of_ids: Any = Literal[tuple(ids)]
     verdict = create_model(
         "JudgeItem",
         __base__=_Strict,
-        id=(Literal[tuple(ids)], ...),  # type: ignore[valid-type]
+        id=(one_of_ids, ...),
         faithfulness=(int, Field(ge=1, le=5)),
         faithfulness_reason=(str, Field(max_length=REASON_CHARS)),
         clarity=(int, Field(ge=1, le=5)),

@@ -12,6 +12,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 from agent.models import Paper
@@ -95,7 +96,7 @@ def rank(papers: Sequence[Paper], interests: Interests) -> Ranking:
             scores[index] += value
             if value > 0.05:
                 why[index].append(
-                    (value, lambda i=index: reasons.interests(features.terms_in(interests.text, i)))
+                    (value, partial(_interests_reason, features, interests.text, index))
                 )
         for index, value in enumerate(features.similarity(profile.not_interested)):
             scores[index] -= NOT_INTERESTED_WEIGHT * value
@@ -111,17 +112,17 @@ def rank(papers: Sequence[Paper], interests: Interests) -> Ranking:
             if hits:
                 scores[index] += KEYWORD_WEIGHT * min(3, len(found))
                 text = reasons.keywords(hits)
-                why[index].append((KEYWORD_WEIGHT * len(hits) + 0.5, lambda t=text: t))
+                why[index].append((KEYWORD_WEIGHT * len(hits) + 0.5, _worded(text)))
         if paper.upvotes:
             lift = UPVOTE_WEIGHT * math.log1p(paper.upvotes)
             scores[index] += lift
             text = reasons.upvotes(paper.upvotes)
-            why[index].append((lift, lambda t=text: t))
+            why[index].append((lift, _worded(text)))
         author = followed_author(paper, profile.authors)
         followed.append(author is not None)
         if author is not None:
             text = reasons.followed(author)
-            why[index].append((math.inf, lambda t=text: t))
+            why[index].append((math.inf, _worded(text)))
 
     def explain(index: int) -> str:
         if not why[index]:
@@ -129,6 +130,15 @@ def rank(papers: Sequence[Paper], interests: Interests) -> Ranking:
         return max(why[index], key=lambda pair: pair[0])[1]()
 
     return Ranking(scores, followed, explain)
+
+
+def _worded(text: str) -> Callable[[], str]:
+    """A reason that is already worded."""
+    return lambda: text
+
+
+def _interests_reason(features: Features, text: str, index: int) -> str:
+    return reasons.interests(features.terms_in(text, index))
 
 
 def _add_model(
@@ -149,7 +159,7 @@ def _add_model(
     for index, closeness in enumerate(model.scores):
         scores[index] += MODEL_WEIGHT * float(closeness)
         if closeness >= CLOSE_ENOUGH:
-            why[index].append((1.0 + float(closeness), lambda i=index: library_reason(i)))
+            why[index].append((1.0 + float(closeness), partial(library_reason, index)))
 
 
 def _add_category_prior(

@@ -67,7 +67,8 @@ def parse_daily_papers(text: str, *, source: str) -> list[Paper]:
 
 
 def _paper(item: dict[str, Any], source: str) -> Paper | None:
-    raw = item.get("paper") if isinstance(item.get("paper"), dict) else {}
+    paper = item.get("paper")
+    raw: dict[str, Any] = paper if isinstance(paper, dict) else {}
     raw_id = str(raw.get("id") or "").strip()
     title = clean_text(str(raw.get("title") or item.get("title") or ""))
     if not raw_id or not title:

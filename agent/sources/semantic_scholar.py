@@ -102,12 +102,15 @@ def parse_search(text: str, *, source: str) -> list[Paper]:
 
 def _paper(item: dict[str, Any], source: str) -> Paper | None:
     title = clean_text(str(item.get("title") or ""))
-    external = item.get("externalIds") if isinstance(item.get("externalIds"), dict) else {}
+    ids = item.get("externalIds")
+    external: dict[str, Any] = ids if isinstance(ids, dict) else {}
     arxiv = find_arxiv_id(str(external.get("ArXiv") or ""))
     s2_id = str(item.get("paperId") or "").strip()
     if not title or not (arxiv or s2_id):
         return None
-    open_pdf = item.get("openAccessPdf") if isinstance(item.get("openAccessPdf"), dict) else {}
+    access = item.get("openAccessPdf")
+    open_pdf: dict[str, Any] = access if isinstance(access, dict) else {}
+    pdf: str | None
     if arxiv:
         paper_id, version = arxiv
         url, pdf = abs_url(paper_id), pdf_url(paper_id, version)

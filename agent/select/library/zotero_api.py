@@ -58,8 +58,10 @@ def _fetch(settings: ZoteroSettings) -> list[LibraryEntry]:
     client = zotero.Zotero(settings.user_id, settings.library_type, api_key)
     client.endpoint = settings.base_url.rstrip("/")
     entries: list[LibraryEntry] = []
+    # Each collection in turn; no collection (None) reads the whole library's top items.
+    collections: list[str | None] = [*settings.collections] or [None]
     try:
-        for collection in settings.collections or [None]:
+        for collection in collections:
             start = 0
             while start < settings.max_items:
                 if collection is None:

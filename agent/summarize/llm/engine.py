@@ -44,6 +44,8 @@ from agent.summarize.llm.query_expansion import QueryExpander
 from agent.summarize.llm.rerank import Reranker, RerankInput, batches
 
 if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
+
     from agent.store import Store
 
 logger = logging.getLogger(__name__)
@@ -206,33 +208,33 @@ class LLMEngine:
         self._plan(len(jobs) + 1 + (1 if topic else 0))  # blurbs, headline, overview
         blurbs_chain = build_chain("blurbs", models, writer.write, writer.offline)
         headline_chain = build_chain("headline", models, texts.headline, texts.offline_headline)
-        concurrency = {"max_concurrency": self.slots}
-        steps = [
-            blurbs_chain.abatch([StepCall(job) for job in jobs], config=concurrency),
-            headline_chain.ainvoke(StepCall(HeadlineInput(themes, by_id, topic))),
-        ]
+        concurrency: RunnableConfig = {"max_concurrency": self.slots}
+        blurbs_call = blurbs_chain.abatch([StepCall(job) for job in jobs], config=concurrency)
+        headline_call = headline_chain.ainvoke(StepCall(HeadlineInput(themes, by_id, topic)))
+        overview: Outcome[str] | None = None
         if topic:
             overview_chain = build_chain("overview", models, texts.overview, texts.offline_overview)
-            steps.append(overview_chain.ainvoke(StepCall(OverviewInput(topic, themes, by_id))))
-        done = await asyncio.gather(*steps)
-        blurbed: list[Outcome[Blurbed]] = done[0]
-        headline: Outcome[str] = done[1]
-        overview: Outcome[str] | None = done[2] if topic else None
+            overview_call = overview_chain.ainvoke(StepCall(OverviewInput(topic, themes, by_id)))
+            blurbed, headline, overview = await asyncio.gather(
+                blurbs_call, headline_call, overview_call
+            )
+        else:
+            blurbed, headline = await asyncio.gather(blurbs_call, headline_call)
 
         built, theme_notes = _themes(themes, blurbed, by_id, grouped.engine)
         notes += theme_notes
         notes += _noted(headline, "headline")
         if overview is not None:
             notes += _noted(overview, "overview")
-        steps: dict[str, list[Outcome]] = {"grouping": [grouped], "blurbs": list(blurbed)}
-        steps["headline"] = [headline]
+        by_step: dict[str, list[Outcome]] = {"grouping": [grouped], "blurbs": list(blurbed)}
+        by_step["headline"] = [headline]
         if overview is not None:
-            steps["overview"] = [overview]
+            by_step["overview"] = [overview]
         return Summary(
             themes=built,
             headline=headline.value,
             overview=overview.value if overview is not None else None,
-            engine=self._engine_label(steps, built),
+            engine=self._engine_label(by_step, built),
             degraded=tuple(dict.fromkeys(notes)),
         )
 
@@ -341,21 +343,23 @@ class LLMEngine:
 
 def batch_of(model: ChatModel) -> BatchChatModel | None:
     """The Batch API model under a model's wrappers (cache, limits, recorders), if any."""
+    layer: object = model
     for _ in range(8):
-        if isinstance(model, BatchChatModel) or model is None:
-            return model
-        model = getattr(model, "inner", None)
+        if isinstance(layer, BatchChatModel) or layer is None:
+            return layer
+        layer = getattr(layer, "inner", None)
     return None
 
 
 def dialect_of(model: ChatModel) -> str | None:
     """The dialect of the transport under a model's wrappers (cache, limits, recorders)."""
     seen = 0
-    while model is not None and seen < 8:
-        dialect = getattr(model, "dialect", None)
-        if isinstance(dialect, str) and hasattr(model, "configured_dialect"):
+    layer: object = model
+    while layer is not None and seen < 8:
+        dialect = getattr(layer, "dialect", None)
+        if isinstance(dialect, str) and hasattr(layer, "configured_dialect"):
             return dialect
-        model = getattr(model, "inner", None)
+        layer = getattr(layer, "inner", None)
         seen += 1
     return None
 

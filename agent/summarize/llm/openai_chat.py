@@ -58,7 +58,7 @@ class OpenAIChatModel(MeteredChatModel):
         self.name = llm.model
         self.configured_dialect = llm.dialect
         # The dialect in use: the configured one, or for "auto" the one a call settled on.
-        self.dialect = llm.dialect
+        self.dialect: str = llm.dialect
         self._settled: str | None = None if llm.dialect == dialects.AUTO else llm.dialect
         self._exhausted: str | None = None  # every dialect was rejected: not asked again
         self._memory = memory
@@ -251,9 +251,10 @@ class OpenAIChatModel(MeteredChatModel):
 
     async def _create(self, params: dict[str, Any], max_tokens: int) -> Any:
         per_call = self._llm.timeout_seconds
+        limit: dict[str, Any] = {self._limit_name(): max_tokens}
         request = self.client().chat.completions.create(
             **params,
-            **{self._limit_name(): max_tokens},
+            **limit,
             timeout=self.policy.timeout_for(per_call),
         )
         return await self.policy.bounded(request, per_call)  # the whole call, body included

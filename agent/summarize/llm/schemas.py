@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import (
     AfterValidator,
@@ -106,6 +106,12 @@ def _enum(ids: Sequence[str]) -> Any:
     return Literal[tuple(ids)]  # type: ignore[valid-type]
 
 
+def _validator(check: Callable[[Any, ValidationInfo], Any]) -> Callable[..., Any]:
+    """`check` as an after-validator for `create_model`'s ``__validators__``. Pydantic takes the
+    decorator's descriptor there, though its annotation says a plain callable: hence the cast."""
+    return cast("Callable[..., Any]", model_validator(mode="after")(check))
+
+
 def _quoted(ids: Sequence[str]) -> str:
     return ", ".join(ids)
 
@@ -148,12 +154,14 @@ def grouping_schema(
     `max_themes` themes; `member` is ``paper_ids`` for grouping papers and ``theme_ids`` for
     merging batch themes."""
     name = "Grouping" if member == "paper_ids" else "Merge"
+    # The member's name and its item type (a Literal of the ids) are only known at run time.
+    members: dict[str, Any] = {member: (list[_enum(ids)], Field(min_length=1))}  # type: ignore[misc]
     theme = create_model(
         f"{name}Theme",
         __base__=Strict,
         title=(Prose, Field(max_length=TITLE_CHARS)),
         summary=(Prose, Field(max_length=SUMMARY_CHARS)),
-        **{member: (list[_enum(ids)], Field(min_length=1))},  # type: ignore[misc]
+        **members,
     )
     expected = tuple(ids)
 
@@ -178,7 +186,7 @@ def grouping_schema(
     return create_model(
         name,
         __base__=Strict,
-        __validators__={"each_id_once": model_validator(mode="after")(each_once)},
+        __validators__={"each_id_once": _validator(each_once)},
         themes=(list[theme], Field(min_length=1, max_length=max_themes)),  # type: ignore[valid-type]
     )
 
@@ -232,7 +240,7 @@ def blurbs_schema(ids: Sequence[str]) -> type[Strict]:
     return create_model(
         "Blurbs",
         __base__=Strict,
-        __validators__={"says_something": model_validator(mode="after")(says_something)},
+        __validators__={"says_something": _validator(says_something)},
         summary=(Prose, Field(max_length=SUMMARY_CHARS)),
         blurbs=(list[blurb], Field(max_length=len(ids))),  # type: ignore[valid-type]
     )

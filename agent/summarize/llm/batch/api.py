@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import openai
 
@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 UNSUPPORTED_STATUS = frozenset({404, 405, 501})
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
-COMPLETION_WINDOW = "24h"
+COMPLETION_WINDOW: Final = "24h"
 MAX_FILE_BYTES = 200_000_000  # the Batch API's own file limit
 
 

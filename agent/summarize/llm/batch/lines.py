@@ -11,11 +11,11 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from agent.summarize.llm.retry import scrub
 
-ENDPOINT = "/v1/chat/completions"
+ENDPOINT: Final = "/v1/chat/completions"  # Final: typed as the literal the SDK expects
 MAX_LINES = 50_000  # the Batch API's own limit per batch
 
 
@@ -73,7 +73,8 @@ def parse_results(data: bytes, wanted: Iterable[str]) -> dict[str, LineResult]:
         if not isinstance(row, dict) or row.get("custom_id") not in ids:
             continue
         cid = str(row["custom_id"])
-        response = row.get("response") if isinstance(row.get("response"), dict) else {}
+        sent = row.get("response")
+        response: dict[str, Any] = sent if isinstance(sent, dict) else {}
         body = response.get("body")
         if response.get("status_code") == 200 and isinstance(body, dict) and not row.get("error"):
             found[cid] = LineResult(cid, body)
