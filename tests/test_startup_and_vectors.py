@@ -141,10 +141,14 @@ def test_lsa_spans_the_same_space_as_truncated_svd_and_silhouettes_agree() -> No
     labels = np.arange(30) % 4
     want = silhouette_score(theirs, labels, metric="cosine")
     assert cosine_silhouette(ours, labels) == pytest.approx(want, abs=1e-4)
+    # A sampled silhouette is the silhouette of our seeded sample (which rows scikit-learn would
+    # sample is its own business, not our contract).
     big = np.random.default_rng(0).normal(size=(60, 5))
     labels = np.arange(60) % 3
-    sampled = silhouette_score(big, labels, metric="cosine", sample_size=40, random_state=0)
+    pick = np.random.RandomState(0).permutation(60)[:40]
+    sampled = silhouette_score(big[pick], labels[pick], metric="cosine")
     assert cosine_silhouette(big, labels, sample_size=40, seed=0) == pytest.approx(sampled)
+    assert cosine_silhouette(big, labels, sample_size=40, seed=1) != pytest.approx(sampled)
 
 
 _SPACES = [" ", "\t", "\n", "\xa0", "\u2009", "\u3000", "\x1c", "\x85", "  \n "]
