@@ -43,6 +43,8 @@ class _LazyConsole:
             from rich.console import Console
 
             self._console = Console(**self._options)
+            # Lines to a log file or a pipe are never wrapped: a reader greps whole lines.
+            self._console.soft_wrap = not self._console.is_terminal
         return getattr(self._console, name)
 
 

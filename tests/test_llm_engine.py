@@ -273,7 +273,6 @@ def test_the_api_key_stays_out_of_logs_cache_and_outputs(
 # -- size ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(90)
 def test_a_day_of_2000_papers(srv: FakeOpenAIServer, tmp_path: Path) -> None:
     papers = sample_papers(2_000)

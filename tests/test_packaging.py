@@ -16,7 +16,6 @@ import pytest
 from tests.processes import clean_env, digest_process
 
 REPO = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.slow  # builds and installs a wheel
 
 
 BUILD_LOG: dict[str, str] = {}
