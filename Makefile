@@ -6,25 +6,31 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
+UV_INSTALL := $(UV) pip install --quiet --compile-bytecode --python $(BIN)/python
 
 .PHONY: demo test test-slow test-all test-latest lint typecheck lock bench screenshot test-local-llm clean
 
-$(VENV)/bin/python:
+# The venv and its installer: uv, itself pinned with hashes (requirements-uv.lock); it installs
+# the locks below in seconds where pip takes most of a minute.
+$(UV): requirements-uv.lock
 	@$(PYTHON) -c 'import sys; sys.exit("paper-digest needs Python >= 3.11") if sys.version_info < (3, 11) else None'
-	$(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --require-hashes -r requirements-uv.lock
+	@touch $(UV)
 
 # The application: exact pins with hashes, then the package itself without resolving anything.
-$(STAMP): requirements.lock pyproject.toml | $(VENV)/bin/python
-	$(PIP) install --require-hashes -r requirements.lock
-	$(PIP) install --no-deps --no-build-isolation -e .
+$(STAMP): requirements.lock pyproject.toml $(UV)
+	$(UV_INSTALL) --require-hashes -r requirements.lock
+	$(UV_INSTALL) --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 # The test and lint tools, pinned by the same kind of lock (a superset of requirements.lock).
 $(DEV_STAMP): requirements-dev.lock $(STAMP)
-	$(PIP) install --require-hashes -r requirements-dev.lock
+	$(UV_INSTALL) --require-hashes -r requirements-dev.lock
 	@touch $(DEV_STAMP)
 
 ## demo: install, then build today's digest of the bundled sample with the offline engine (no network, no key)
@@ -54,13 +60,13 @@ test-latest:
 	.venv-latest/bin/python -m pytest -n 2 -m 'not local_llm'
 
 ## lock: re-resolve both locks from pyproject.toml's ranges (newest allowed releases, every
-## platform, Python 3.11 and newer), with hashes; commit the two files
+## platform, Python 3.11 and newer), with hashes; commit the two files (requirements-uv.lock,
+## the installer's own pin, changes by hand: `echo uv==X | uv pip compile - --generate-hashes ...`)
 LOCK_FLAGS := --generate-hashes --universal --python-version 3.11 --no-header --quiet
 BUILD_REQS := printf 'setuptools>=77\nwheel>=0.42\n'
-lock: $(STAMP)
-	$(PIP) install 'uv>=0.5'
-	$(BUILD_REQS) | $(BIN)/uv pip compile pyproject.toml - --extra test --extra lint $(LOCK_FLAGS) --upgrade -o requirements-dev.lock
-	$(BUILD_REQS) | $(BIN)/uv pip compile pyproject.toml - -c requirements-dev.lock $(LOCK_FLAGS) --upgrade -o requirements.lock
+lock: $(UV)
+	$(BUILD_REQS) | $(UV) pip compile pyproject.toml - --extra test --extra lint $(LOCK_FLAGS) --upgrade -o requirements-dev.lock
+	$(BUILD_REQS) | $(UV) pip compile pyproject.toml - -c requirements-dev.lock $(LOCK_FLAGS) --upgrade -o requirements.lock
 
 LINTED := agent tests bench evals
 
