@@ -1,6 +1,6 @@
 """Transport resilience: tenacity retries, a per-run time budget and a circuit breaker.
 
-Transport retries only (the project's retryable statuses, see `agent.retry_policy`; timeouts,
+Transport retries only (the project's retryable statuses, see `agent.core.retry_policy`; timeouts,
 dropped connections), with the project's waits (Retry-After, else backoff). Re-asking the
 model after an answer fails validation is the steps side's business and never happens here.
 
@@ -33,7 +33,7 @@ from tenacity.stop import stop_base
 
 from agent.config import LLMSettings
 from agent.one_line import one_line
-from agent.retry_policy import HintOrBackoff, is_retryable_status, parse_retry_after
+from agent.core.retry_policy import HintOrBackoff, is_retryable_status, parse_retry_after
 from agent.summarize.llm.concurrency import backoff_sleep, note_retry
 from agent.summarize.llm.errors import AnswerTruncated, ModelRefused, ModelUnavailable
 from agent.summarize.llm.transport import too_large
@@ -130,7 +130,7 @@ class CallDeadline(TimeoutError):
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """Retryable statuses (`agent.retry_policy`), timeouts and connection errors; everything
+    """Retryable statuses (`agent.core.retry_policy`), timeouts and connection errors; everything
     else fails at once."""
     if too_large(exc) is not None:
         return False

@@ -1,0 +1,59 @@
+"""Addresses in prose made inert: ``evil.example/phish`` becomes ``evil[.]example/phish``.
+
+Mail clients and chat apps turn anything that looks like a link into one: a URL, ``www.x``,
+a domain with a path (``bit.ly/3xYz``), a bare domain with a well-known top-level domain
+(``evil.com``), an IP address (``203.0.113.5/x``) and an email address. Prose the model (or
+the offline engine) writes must not carry such links: `find_address` says whether a text holds
+one (validation re-asks the model), `defang` rewrites every one so no client can link it
+(``[.]``, ``[@]``, ``[:]//``), as security reports quote indicators.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Top-level domains a client links without a path: the generic ones, the reserved names, and
+# country codes used as link shorteners or common in addresses.
+_TLDS = (
+    "com|org|net|edu|gov|mil|int|info|biz|name|pro|mobi|xyz|top|site|online|app|dev|page|"
+    "link|click|live|club|shop|store|tech|cloud|blog|news|email|zip|mov|"
+    "example|test|invalid|localhost|local|onion|internal|lan|home|corp|"
+    "io|ai|co|ly|me|tv|gg|sh|to|cc|ws|la|fm|am|im|is|it|de|uk|ru|cn|jp|fr|nl|eu|us|ca|au|"
+    "in|br|es|ch|se|no|pl|be|at|dk|fi|cz|kr|tw|hk|sg|nz|za|mx|ar|cl|tk|ml|ga|cf|gq|su|xn--[a-z0-9-]+"
+)
+_DOT = r"[.\u3002\uff0e\uff61]"  # the dot, and the ideographic and fullwidth dots
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_SCHEME_URL = re.compile(r"\b[a-z][a-z0-9+.-]{1,20}://[^\s<>\"]*", re.IGNORECASE)
+_EMAIL = re.compile(rf"[\w.+-]{{1,64}}@{_LABEL}(?:{_DOT}{_LABEL})+", re.IGNORECASE)
+_IPV4 = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w])")
+_WWW = re.compile(rf"\bwww{_DOT}\S+", re.IGNORECASE)
+# A domain: labels and a letters-only last label, then a path (any last label) or a known TLD.
+_DOMAIN = re.compile(
+    rf"(?<![\w@.-])(?:{_LABEL}{_DOT})+(?:(?P<tld>{_TLDS})\b(?!{_DOT}?\w)|[a-z]{{2,24}}(?=[/:]\w))",
+    re.IGNORECASE,
+)
+_ANY = (_SCHEME_URL, _EMAIL, _IPV4, _WWW, _DOMAIN)
+
+
+def find_address(text: str) -> str | None:
+    """The first URL, domain, IP or email address in `text` a client would link, else None."""
+    found = [m for m in (p.search(text) for p in _ANY) if m is not None]
+    return min(found, key=lambda m: m.start()).group(0) if found else None
+
+
+def _inert(text: str) -> str:
+    text = re.sub(_DOT, "[.]", text)
+    return text.replace("@", "[@]").replace("://", "[:]//")
+
+
+def defang(text: str) -> str:
+    """`text` with every address made inert (dots as ``[.]``, ``@`` as ``[@]``); text without
+    one comes back unchanged."""
+    if not text:
+        return text
+    for pattern in _ANY:
+        text = pattern.sub(lambda m: _inert(m.group(0)), text)
+    return text
+
+
+__all__ = ["defang", "find_address"]
