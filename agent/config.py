@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 from pydantic.networks import validate_email
@@ -34,6 +35,7 @@ from pydantic_settings import (
 )
 
 from agent.choices import Dialect, EngineChoice, SmtpSecurity
+from agent.core.urls import check_http_url
 from agent.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -59,6 +61,11 @@ class SourcesSettings(Section):
     max_attempts: int = Field(default=4, ge=1, le=10)
     max_response_bytes: int = Field(default=50_000_000, ge=10_000)
     user_agent: str = "paper-digest/0.1 (+https://github.com/paper-digest/paper-digest)"
+
+    @field_validator("arxiv_rss_url", "arxiv_api_url", "hf_url", mode="after")
+    @classmethod
+    def _http(cls, value: str, info: ValidationInfo) -> str:
+        return check_http_url(value, f"sources.{info.field_name}")
 
 
 class Price(Section):
@@ -149,6 +156,11 @@ class LLMSettings(Section):
     def _batch_deadline(cls, value: object) -> str:
         return batch_deadline(value)
 
+    @field_validator("base_url", "fallback_base_url", mode="after")
+    @classmethod
+    def _http(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else check_http_url(value, f"llm.{info.field_name}")
+
     @field_validator("language", mode="after")
     @classmethod
     def _language(cls, value: str) -> str:
@@ -158,15 +170,24 @@ class LLMSettings(Section):
 
 
 class ZoteroSettings(Section):
-    """The Zotero web API as a library source (through pyzotero)."""
+    """The Zotero web API as a library source (read through the bounded HTTP client)."""
 
-    user_id: str | None = None
+    user_id: str | None = Field(default=None, pattern=r"^\d{1,12}$")  # the numeric user or group id
     library_type: Literal["user", "group"] = "user"
     api_key: SecretStr | None = None
-    collections: list[str] = Field(default_factory=list)  # collection keys; empty = everything
+    collections: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,32}$")]] = Field(
+        default_factory=list
+    )  # collection keys; empty = everything
     base_url: str = "https://api.zotero.org"  # tests and proxies point elsewhere
-    timeout_seconds: float = Field(default=30.0, gt=0)
+    timeout_seconds: float = Field(default=30.0, gt=0)  # one page, connect to last byte
+    budget_seconds: float = Field(default=120.0, gt=0)  # the whole read: pages, retries, waits
+    max_response_bytes: int = Field(default=20_000_000, ge=10_000)  # one page
     max_items: int = Field(default=5_000, ge=1, le=100_000)
+
+    @field_validator("base_url", mode="after")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        return check_http_url(value, "zotero.base_url")
 
     @property
     def configured(self) -> bool:
@@ -244,9 +265,7 @@ class WebhookSettings(Section):
     @field_validator("url", mode="after")
     @classmethod
     def _http(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().lower().startswith(("https://", "http://")):
-            raise ValueError("a webhook url must start with https:// (or http://)")
-        return value
+        return SecretStr(check_http_url(value.get_secret_value(), "a webhook url"))
 
 
 class ReaderSettings(Section):
@@ -352,7 +371,10 @@ def _honour_openai_env(settings: Settings) -> Settings:
     if settings.llm.api_key is None and os.environ.get("OPENAI_API_KEY"):
         updates["api_key"] = SecretStr(os.environ["OPENAI_API_KEY"])
     if settings.llm.base_url is None and os.environ.get("OPENAI_BASE_URL"):
-        updates["base_url"] = os.environ["OPENAI_BASE_URL"]
+        try:
+            updates["base_url"] = check_http_url(os.environ["OPENAI_BASE_URL"], "OPENAI_BASE_URL")
+        except ValueError as exc:
+            raise ConfigError(f"bad environment setting: {exc}") from None
     if not updates:
         return settings
     return settings.model_copy(update={"llm": settings.llm.model_copy(update=updates)})

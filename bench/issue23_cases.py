@@ -254,15 +254,15 @@ def case4(r: Runner) -> list[tuple[str, Outcome]]:
 
 
 def model_env(r: Runner, home: Path, srv: FakeOpenAIServer, **more: str) -> dict[str, str]:
-    return r.env(
-        home,
-        DIGEST_LLM__BASE_URL=srv.base_url,
-        DIGEST_LLM__API_KEY="sk-test",
-        DIGEST_LLM__MODEL="gpt-test",
-        DIGEST_LLM__DIALECT="json_object",
-        DIGEST_LLM__MAX_ATTEMPTS="1",
+    settings = {
+        "DIGEST_LLM__BASE_URL": srv.base_url,
+        "DIGEST_LLM__API_KEY": "sk-test",
+        "DIGEST_LLM__MODEL": "gpt-test",
+        "DIGEST_LLM__DIALECT": "json_object",
+        "DIGEST_LLM__MAX_ATTEMPTS": "1",
         **more,
-    )
+    }
+    return r.env(home, **settings)
 
 
 def case5(r: Runner) -> list[tuple[str, Outcome]]:

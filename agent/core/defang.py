@@ -46,13 +46,17 @@ def _inert(text: str) -> str:
     return text.replace("@", "[@]").replace("://", "[:]//")
 
 
-def defang(text: str) -> str:
-    """`text` with every address made inert (dots as ``[.]``, ``@`` as ``[@]``); text without
-    one comes back unchanged."""
+def defang(text: str, *, drop_urls: bool = False) -> str:
+    """`text` with every address made inert (dots as ``[.]``, ``@`` as ``[@]``); with
+    `drop_urls`, URLs with a scheme and ``www.`` ones are removed instead. Text without an
+    address comes back unchanged."""
     if not text:
         return text
     for pattern in _ANY:
-        text = pattern.sub(lambda m: _inert(m.group(0)), text)
+        if drop_urls and pattern in (_SCHEME_URL, _WWW):
+            text = pattern.sub(" ", text)
+        else:
+            text = pattern.sub(lambda m: _inert(m.group(0)), text)
     return text
 
 

@@ -130,6 +130,17 @@ class Response:
         return self.content.decode("utf-8-sig", errors="replace")
 
 
+@dataclass(frozen=True)
+class _Send:
+    """What one attempt sends and how it treats the answer."""
+
+    headers: Mapping[str, str] | None
+    content: bytes | None
+    accept: frozenset[int]
+    read_body: bool
+    follow_redirects: bool
+
+
 class _Budget:
     def __init__(self, seconds: float, clock: Clock) -> None:
         self._clock = clock
@@ -175,13 +186,16 @@ class HttpClient:
         content: bytes | None = None,
         accept: frozenset[int] = frozenset({200}),
         read_body: bool = True,
+        follow_redirects: bool = True,
         around: Callable[[], AbstractContextManager[object]] | None = None,
         on_retry: Callable[[HttpFailure, int, float], None] | None = None,
     ) -> Response:
         """One call with retries. Statuses in `accept` are answers; a retryable status is
         tried again, any other raises `HttpFailure(kind="status")`. `read_body=False` returns
-        at the headers (a webhook needs only the status). `around()` wraps each attempt (a
-        rate gate); `on_retry(failure, attempt, wait)` hears each retry before its wait."""
+        at the headers (a webhook needs only the status); `follow_redirects=False` answers a
+        redirect with its own status (a POST is never sent on to another host). `around()` wraps
+        each attempt (a rate gate); `on_retry(failure, attempt, wait)` hears each retry before
+        its wait."""
         target = full_url(url, params)
         budget = _Budget(limits.total, self.clock)
         over = OverBudget(budget.remaining, _hint)
@@ -196,7 +210,11 @@ class HttpClient:
             with around() if around is not None else nullcontext():
                 return asyncio.run(
                     self._attempt(
-                        method, target, limits, headers, content, accept, read_body, timeout
+                        method,
+                        target,
+                        limits,
+                        _Send(headers, content, accept, read_body, follow_redirects),
+                        timeout,
                     )
                 )
 
@@ -234,27 +252,18 @@ class HttpClient:
             raise
 
     async def _attempt(
-        self,
-        method: str,
-        url: str,
-        limits: Limits,
-        headers: Mapping[str, str] | None,
-        content: bytes | None,
-        accept: frozenset[int],
-        read_body: bool,
-        timeout: float,
+        self, method: str, url: str, limits: Limits, send: _Send, timeout: float
     ) -> Response:
         async with httpx.AsyncClient(
             timeout=httpx.Timeout(timeout),
             headers={"User-Agent": self.user_agent},
-            follow_redirects=True,
+            follow_redirects=send.follow_redirects,
             max_redirects=MAX_REDIRECTS,
             transport=self._transport,
         ) as client:
             try:
                 response = await asyncio.wait_for(
-                    self._exchange(client, method, url, headers, content, limits, read_body),
-                    timeout,
+                    self._exchange(client, method, url, send, limits), timeout
                 )
             except TimeoutError:
                 raise HttpFailure(
@@ -275,35 +284,21 @@ class HttpClient:
             except httpx.HTTPError as exc:  # a malformed answer and the like
                 raise HttpFailure(f"request failed ({describe(exc)})", "invalid") from None
         status = response.status
-        if status in accept:
+        if status in send.accept:
             return response
         hint = parse_retry_after(response.header("retry-after"))
         raise HttpFailure(f"HTTP {status}", "status", status=status, retry_after=hint)
 
     async def _exchange(
-        self,
-        client: httpx.AsyncClient,
-        method: str,
-        url: str,
-        headers: Mapping[str, str] | None,
-        content: bytes | None,
-        limits: Limits,
-        read_body: bool,
+        self, client: httpx.AsyncClient, method: str, url: str, send: _Send, limits: Limits
     ) -> Response:
-        async with client.stream(method, url, headers=headers, content=content) as answer:
+        async with client.stream(method, url, headers=send.headers, content=send.content) as answer:
+            status = answer.status_code
             names = {k.lower(): v for k, v in answer.headers.items()}
-            if (
-                not read_body
-                or answer.status_code == 304
-                or is_retryable_status(answer.status_code)
-            ):
-                return Response(str(answer.url), answer.status_code, names, b"")
-            return Response(
-                str(answer.url),
-                answer.status_code,
-                names,
-                await read_capped(answer.aiter_bytes(), names, limits.max_bytes),
-            )
+            if not send.read_body or status == 304 or is_retryable_status(status):
+                return Response(str(answer.url), status, names, b"")
+            body = await read_capped(answer.aiter_bytes(), names, limits.max_bytes)
+            return Response(str(answer.url), status, names, body)
 
     async def arequest(self, method: str, url: str, *, limits: Limits, **kwargs: Any) -> Response:
         """`request` from inside an event loop (it runs in a worker thread)."""

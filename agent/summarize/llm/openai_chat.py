@@ -15,6 +15,7 @@ from typing import Any
 import openai
 
 from agent.config import LLMSettings
+from agent.core.http import sdk_http_client
 from agent.models import Usage
 from agent.one_line import one_line
 from agent.summarize.llm import dialects
@@ -26,7 +27,6 @@ from agent.summarize.llm.errors import ModelUnavailable
 from agent.summarize.llm.meter import UsageMeter
 from agent.summarize.llm.retry import RunClock, Sleep, TransportPolicy, describe_transport_error
 from agent.summarize.llm.tokens import estimate_input_tokens
-from agent.summarize.llm.transport import CappedTransport
 
 logger = logging.getLogger(__name__)
 
@@ -111,9 +111,8 @@ class OpenAIChatModel(MeteredChatModel):
             base_url=self._llm.base_url,
             max_retries=0,
             timeout=self._llm.timeout_seconds,
-            http_client=openai.DefaultAsyncHttpxClient(
-                timeout=self._llm.timeout_seconds,
-                transport=CappedTransport(max_answer_bytes),
+            http_client=sdk_http_client(
+                timeout=self._llm.timeout_seconds, max_bytes=max_answer_bytes
             ),
         )
 

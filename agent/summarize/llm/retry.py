@@ -21,7 +21,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
-import httpx
 import openai
 from tenacity import (
     AsyncRetrying,
@@ -29,14 +28,18 @@ from tenacity import (
     retry_if_exception,
     stop_after_attempt,
 )
-from tenacity.stop import stop_base
 
 from agent.config import LLMSettings
+from agent.core.http import is_transport_error, too_large
+from agent.core.retry_policy import (
+    HintOrBackoff,
+    OverBudget,
+    is_retryable_status,
+    parse_retry_after,
+)
 from agent.one_line import one_line
-from agent.core.retry_policy import HintOrBackoff, is_retryable_status, parse_retry_after
 from agent.summarize.llm.concurrency import backoff_sleep, note_retry
 from agent.summarize.llm.errors import AnswerTruncated, ModelRefused, ModelUnavailable
-from agent.summarize.llm.transport import too_large
 from agent.wording import plural
 
 logger = logging.getLogger(__name__)
@@ -139,7 +142,7 @@ def is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, openai.APIStatusError) or status_of(exc) is not None:
         status = status_of(exc)
         return status is not None and is_retryable_status(status)
-    if isinstance(exc, httpx.TimeoutException | httpx.TransportError):
+    if is_transport_error(exc):
         return True
     return isinstance(exc, TimeoutError | ConnectionError)
 
@@ -204,16 +207,6 @@ def describe_transport_error(exc: BaseException, secrets: Sequence[str] = ()) ->
 
 
 # -- the policy ----------------------------------------------------------------------------------
-
-
-class _BudgetStop(stop_base):
-    """Stop retrying when the next wait would pass the run's time budget."""
-
-    def __init__(self, clock: RunClock) -> None:
-        self.clock = clock
-
-    def __call__(self, retry_state: RetryCallState) -> bool:
-        return self.clock.remaining() <= retry_state.upcoming_sleep
 
 
 class TransportPolicy:
@@ -331,7 +324,9 @@ class TransportPolicy:
             )
 
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.max_attempts) | _BudgetStop(self.clock),
+            # a wait, or a server's Retry-After, past the run's budget ends the retries at once
+            stop=stop_after_attempt(self.max_attempts)
+            | OverBudget(self.clock.remaining, retry_after_seconds),
             wait=self._wait,
             retry=retry_if_exception(is_retryable),
             sleep=lambda seconds: backoff_sleep(self._sleep, seconds),  # without a slot

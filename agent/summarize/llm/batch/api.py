@@ -3,7 +3,9 @@
 Every call is one request under a deadline for all of it (`TransportPolicy.bounded`), with the
 run's transport retries (`TransportPolicy.send`: 429, 5xx, timeouts); a failure is a
 `ModelUnavailable` that carries the HTTP status, so the caller can tell "no Batch API here"
-(404, 405, 501) from an outage.
+(404, 405, 501) from an outage. Submitting and polling also end at the batch deadline
+(`seconds_left`): a status call that hangs is cut when the run stops waiting, not after
+`llm.timeout_seconds` times the attempts. Cancelling gets a short grace after it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, Final, TypeVar
 import openai
 
 from agent.summarize.llm.batch.lines import ENDPOINT
+from agent.summarize.llm.errors import ModelUnavailable
 from agent.summarize.llm.retry import TransportPolicy, scrub
 
 T = TypeVar("T")
@@ -24,6 +27,7 @@ UNSUPPORTED_STATUS = frozenset({404, 405, 501})
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
 COMPLETION_WINDOW: Final = "24h"
 MAX_FILE_BYTES = 200_000_000  # the Batch API's own file limit
+CANCEL_GRACE_SECONDS = 15.0  # a cancel is sent after the deadline: this long for it
 
 
 @dataclass(frozen=True)
@@ -65,8 +69,10 @@ class BatchApi:
         name: str,
         timeout_seconds: float,
         max_answer_bytes: int,
+        seconds_left: Callable[[], float] | None = None,
     ) -> None:
         self._new_client = new_client
+        self._seconds_left = seconds_left
         self.policy = policy
         self.name = name
         self.timeout_seconds = timeout_seconds
@@ -85,9 +91,18 @@ class BatchApi:
         if client is not None:
             await client.close()
 
-    async def _send(self, make: Callable[[], Awaitable[T]]) -> T:
+    async def _send(self, make: Callable[[], Awaitable[T]], *, grace: float | None = 0.0) -> T:
+        """One call with the run's retries; with `grace` not None, each try also ends `grace`
+        seconds after the batch deadline (none is started after it)."""
+
         async def once() -> T:
-            return await self.policy.bounded(make(), self.timeout_seconds)
+            timeout = self.timeout_seconds
+            if grace is not None and self._seconds_left is not None:
+                left = self._seconds_left() + grace
+                if left <= 0:
+                    raise ModelUnavailable(f"{self.name}: the batch deadline passed; not sent")
+                timeout = min(timeout, left)
+            return await self.policy.bounded(make(), timeout)
 
         return await self.policy.send(self.name, once)
 
@@ -117,14 +132,17 @@ class BatchApi:
 
     async def cancel(self, batch_id: str) -> BatchState:
         client = self._control()
-        return _state(await self._send(lambda: client.batches.cancel(batch_id)))
+        return _state(
+            await self._send(lambda: client.batches.cancel(batch_id), grace=CANCEL_GRACE_SECONDS)
+        )
 
     async def content(self, file_id: str, lines: int) -> bytes:
         """A result file, capped at `lines` answers' worth of bytes (and the API's limit)."""
         cap = min(MAX_FILE_BYTES, self.max_answer_bytes * max(1, lines) + 65_536)
         client = self._new_client(cap)
         try:
-            response = await self._send(lambda: client.files.content(file_id))
+            # a finished batch's answers are fetched whatever the time: no waiting is involved
+            response = await self._send(lambda: client.files.content(file_id), grace=None)
             return bytes(response.content)
         finally:
             await client.close()

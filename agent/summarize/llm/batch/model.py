@@ -139,6 +139,7 @@ class BatchChatModel(ChatModel):
             name=inner.name,
             timeout_seconds=llm.timeout_seconds,
             max_answer_bytes=llm.max_answer_bytes,
+            seconds_left=lambda: self._deadline - self._clock(),
         )
         self.poll_seconds = llm.batch_poll_seconds
         self.reasks = llm.batch_reasks
