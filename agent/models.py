@@ -59,15 +59,22 @@ class Paper(Frozen):
             return tuple(name for name in names if name != "")
         return value
 
-    @field_validator("upvotes", mode="before")
+    @field_validator("upvotes", "stars", mode="before")
     @classmethod
-    def _clamp_upvotes(cls, value: object) -> int | None:
-        """Upvotes are a hint: non-numbers are ignored, negatives become 0, huge ones clamp."""
+    def _clamp_count(cls, value: object) -> int | None:
+        """Upvotes and stars are hints: non-numbers are ignored (a paper is never refused for
+        one), negatives become 0, huge ones clamp (a 401-digit integer included)."""
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             return None
+        if isinstance(value, int):
+            return min(max(value, 0), MAX_UPVOTES)
+        if isinstance(value, str):
+            value = value.strip()
+            if len(value) > 40:  # no count is written with more characters than this
+                return None
         try:
             number = float(value)
-        except ValueError:
+        except (ValueError, OverflowError):
             return None
         if math.isnan(number):
             return None

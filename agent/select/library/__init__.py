@@ -40,9 +40,9 @@ def detect_format(path: Path, text: str) -> str:
     return "txt"
 
 
-def _read(path: Path) -> tuple[bytes, str]:
+def _read(path: Path, wait: float) -> tuple[bytes, str]:
     try:
-        data = read_capped(path, MAX_BYTES)
+        data = read_capped(path, MAX_BYTES, wait=wait)
     except FileTooLarge as exc:
         raise ConfigError(f"library {path}: {exc}") from None
     except FileNotFoundError:
@@ -72,7 +72,7 @@ def parse_library(
     if kind == "csv":
         return parse_zotero_csv(text, path)
     if kind in ("json", "jsonl"):  # papers as the file source reads them (id, title, abstract...)
-        from agent.sources.local import read_paper_file
+        from agent.sources.local import papers_from_text
 
         return [
             LibraryEntry(
@@ -82,7 +82,7 @@ def parse_library(
                 authors=p.authors,
                 categories=p.categories,
             )
-            for p in read_paper_file(path, f"library:{path}")
+            for p in papers_from_text(path, text, f"library:{path}")
         ]
     from agent.select.library.idlist import look_up
 
@@ -95,7 +95,7 @@ def load_library(
     """The entries of one library file, from the state when the file is unchanged. A file with
     nothing usable, unreadable, or with a broken entry raises ConfigError (exit 2)."""
     path = path.expanduser().resolve()
-    data, text = _read(path)
+    data, text = _read(path, settings.sources.timeout_seconds)
     origin = f"file:{path}"
     fingerprint = f"{PARSER_VERSION}:{hashlib.sha256(data).hexdigest()}"
     if store is not None:
