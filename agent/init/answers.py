@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agent.config import Dialect, SmtpSecurity
+from agent.core.urls import check_http_url
 
 ModelKind = Literal["openai", "local", "none"]
 
@@ -61,6 +62,11 @@ class InitAnswers(BaseModel):
             if not _CATEGORY.match(value):
                 raise ValueError(f"{value!r} is not an arXiv category (e.g. cs.CL, stat.ML)")
         return list(dict.fromkeys(cleaned))
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_http_url(value, "the server URL")
 
     @field_validator("recipients")
     @classmethod

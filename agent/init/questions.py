@@ -25,11 +25,32 @@ def _retry(field: str, value: Any, answers: InitAnswers) -> str | None:
     return None
 
 
-def _ask_list(field: str, text: str, default: list[str], answers: InitAnswers) -> list[str]:
+def _ask_list(
+    field: str, text: str, default: list[str], answers: InitAnswers, *, required: bool = False
+) -> list[str]:
+    """A list answer, asked again until it is valid; '-' (or nothing, without a default) is
+    none, which a `required` question does not take."""
     while True:
-        value = _split(click.prompt(text, default=" ".join(default), show_default=True))
-        if value == ["-"]:
-            return []
+        value = _split(
+            click.prompt(text, default=" ".join(default), show_default=bool(default))
+            if default
+            else click.prompt(text, default="", show_default=False)
+        )
+        if value in ([], ["-"]):
+            if not required:
+                return []
+            click.echo("  give at least one")
+            continue
+        problem = _retry(field, value, answers)
+        if problem is None:
+            return value
+        click.echo(f"  {problem}")
+
+
+def _ask_checked(field: str, text: str, default: str, answers: InitAnswers) -> str:
+    """One answer, asked again until it is valid."""
+    while True:
+        value = click.prompt(text, default=default).strip()
         problem = _retry(field, value, answers)
         if problem is None:
             return value
@@ -69,7 +90,9 @@ def _model(a: dict[str, Any], answers: InitAnswers) -> None:
         "Model", type=click.Choice(["openai", "local", "none"]), default=default
     )
     if a["model"] == "local":
-        a["base_url"] = click.prompt("Server URL", default=answers.base_url or DEFAULT_LOCAL_URL)
+        a["base_url"] = _ask_checked(
+            "base_url", "Server URL", answers.base_url or DEFAULT_LOCAL_URL, answers
+        )
         a["model_name"] = click.prompt("Model name", default=answers.model_name)
         a["dialect"] = click.prompt(
             "Structured-output dialect",
@@ -93,7 +116,9 @@ def _email(a: dict[str, Any], answers: InitAnswers) -> SecretStr | None:
     a["username"] = (
         click.prompt("Login name (empty: no login)", default="", show_default=False).strip() or None
     )
-    a["recipients"] = _ask_list("recipients", "Send to (addresses)", answers.recipients, answers)
+    a["recipients"] = _ask_list(
+        "recipients", "Send to (addresses)", answers.recipients, answers, required=True
+    )
     a["sender"] = click.prompt(
         "From", default=answers.sender or f"Paper digest <{a['recipients'][0]}>"
     )

@@ -1,15 +1,16 @@
 """digest.json: the whole digest as plain JSON data (schema_version 1), for archive and tools.
 
-Links go through the same filter as the email (only http(s)); there is nothing secret in a
-Digest, and nothing here adds any.
+Links go through the same link policy as the email (`agent.core.links`: rebuilt from
+validated ids); there is nothing secret in a Digest, and nothing here adds any.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from agent.core.links import link_from
 from agent.models import Digest, Paper
-from agent.render.view import paper_links, safe_url
+from agent.render.view import paper_links
 
 SCHEMA_VERSION = 1
 
@@ -24,8 +25,8 @@ def _paper_ref(paper_id: str, papers: dict[str, Paper]) -> dict[str, Any]:
         "source": paper.source,
         "title": paper.title,
         "authors": list(paper.authors),
-        "url": safe_url(paper.url),
-        "pdf_url": safe_url(paper.pdf_url),
+        "url": link_from(paper.url),
+        "pdf_url": link_from(paper.pdf_url),
         **_links_and_facts(paper),
     }
 
@@ -55,8 +56,8 @@ def digest_to_json(digest: Digest) -> dict[str, Any]:
                 "authors": list(paper.authors) if paper else [],
                 "blurb": pb.blurb,
                 "why_it_matters": pb.why_it_matters,
-                "url": safe_url(paper.url) if paper else None,
-                "pdf_url": safe_url(paper.pdf_url) if paper else None,
+                "url": link_from(paper.url) if paper else None,
+                "pdf_url": link_from(paper.pdf_url) if paper else None,
                 "categories": list(paper.categories) if paper else [],
                 "published": paper.published.isoformat() if paper and paper.published else None,
                 "source": paper.source if paper else None,

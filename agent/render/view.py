@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
+from agent.core.links import link_from
+from agent.core.urls import http_or_relative, http_url
 from agent.models import (
     OTHER_THEME,
     BatchRun,
@@ -55,35 +56,14 @@ PREHEADER_MAX = 100
 
 
 def safe_url(url: str | None) -> str | None:
-    """The url when it is an absolute http(s) link with a host, else None (never javascript:)."""
-    if not url:
-        return None
-    url = url.strip()
-    if any(ch.isspace() or ord(ch) < 0x20 for ch in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return url
+    """The url when it is an absolute http(s) link with a host, else None (never javascript:);
+    for the archive's own links (paper links go through `agent.core.links.link_from`)."""
+    return http_url(url)
 
 
 def safe_href(href: str | None) -> str | None:
     """A link for the archive: http(s), or a relative path without a scheme; else None."""
-    if not href:
-        return None
-    href = href.strip()
-    if any(ch.isspace() or ord(ch) < 0x20 for ch in href) or href.startswith("//"):
-        return None
-    try:
-        parts = urlsplit(href)
-    except ValueError:
-        return None
-    if parts.scheme:
-        return safe_url(href)
-    return href
+    return http_or_relative(href)
 
 
 def short_name(name: str) -> str:
@@ -324,12 +304,15 @@ class PaperView:
 
 
 def paper_links(paper: Paper) -> dict[str, str]:
-    """The paper's safe links by kind: abstract, pdf, code, huggingface (only those known)."""
+    """The paper's links by kind: abstract, pdf, code, huggingface (only those known), each
+    rebuilt from validated parts by the one link policy (`agent.core.links.link_from`): an
+    arXiv, Hugging Face or Semantic Scholar paper, a GitHub or GitLab repository; anything
+    else a source or a file says is dropped."""
     found = {
-        "abstract": safe_url(paper.url),
-        "pdf": safe_url(paper.pdf_url),
-        "code": safe_url(paper.code_url),
-        "huggingface": safe_url(paper.hf_url),
+        "abstract": link_from(paper.url),
+        "pdf": link_from(paper.pdf_url),
+        "code": link_from(paper.code_url),
+        "huggingface": link_from(paper.hf_url),
     }
     if found["abstract"] and found["abstract"] == found["huggingface"]:
         found["abstract"] = None  # a Hugging Face-only paper: its page is its abstract page
@@ -417,7 +400,7 @@ def _paper_view(
     return PaperView(
         id=paper.id,
         title=clip(folded(paper.title), MAX_TITLE_CHARS),  # digest.json keeps it whole
-        url=safe_url(paper.url) or safe_url(paper.pdf_url),
+        url=link_from(paper.url) or link_from(paper.pdf_url) or link_from(paper.hf_url),
         authors=short_authors(paper.authors),
         blurb=blurb,
         why=why,

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agent.core import parsing
+from agent.core import links, parsing
 from agent.errors import ConfigError
 from agent.models import Paper
 from agent.one_line import one_line
@@ -42,6 +42,11 @@ def _as_datetime(value: Any) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
+def _link(value: Any) -> str | None:
+    """A link of the record, kept only as the link policy rebuilds it (`agent.core.links`)."""
+    return links.link_from(value) if isinstance(value, str) else None
+
+
 def record_to_paper(record: Any, source: str) -> Paper:
     """Build a Paper from one JSON record (fields id, title, abstract; optional extras)."""
     if not isinstance(record, dict):
@@ -57,15 +62,15 @@ def record_to_paper(record: Any, source: str) -> Paper:
         authors=_as_list(record.get("authors")),
         categories=categories,
         primary_category=record.get("primary_category") or (categories[0] if categories else None),
-        url=record.get("url") or None,
-        pdf_url=record.get("pdf_url") or None,
+        url=_link(record.get("url")),
+        pdf_url=_link(record.get("pdf_url")),
         published=_as_datetime(record.get("published")),
         source=source,
         upvotes=record.get("upvotes"),
         version=record.get("version"),
-        code_url=record.get("code_url") or None,
+        code_url=_link(record.get("code_url")),
         stars=record.get("stars"),
-        hf_url=record.get("hf_url") or None,
+        hf_url=_link(record.get("hf_url")),
     )
 
 

@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 from typing import Any
 
+from agent.core import links
 from agent.errors import SourceError
 from agent.models import Paper
 from agent.one_line import one_line
@@ -116,8 +117,8 @@ def _paper(item: dict[str, Any], source: str) -> Paper | None:
         url, pdf = abs_url(paper_id), pdf_url(paper_id, version)
     else:
         paper_id, version = s2_id, None
-        url = _http(item.get("url")) or f"https://www.semanticscholar.org/paper/{s2_id}"
-        pdf = _http(open_pdf.get("url"))
+        url = links.s2_paper_url(s2_id) or links.link_from(_http(item.get("url")))
+        pdf = links.link_from(_http(open_pdf.get("url")))
     authors = tuple(
         name
         for author in item.get("authors") or ()
