@@ -204,7 +204,8 @@ class HttpClient:
         def attempt() -> Response:
             nonlocal attempts
             attempts += 1
-            timeout = min(limits.timeout, budget.remaining())
+            left = budget.remaining()
+            timeout = limits.timeout if left >= limits.timeout else round(left, 1)
             if timeout <= 0:
                 raise HttpFailure("the time budget was spent before this try", "timeout")
             with around() if around is not None else nullcontext():

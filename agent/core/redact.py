@@ -39,6 +39,14 @@ def register_secret(value: str | None) -> None:
             _SECRETS.add(value)
 
 
+def url_secret(url: str) -> str:
+    """The part of a URL that may carry a token: everything after the host (the whole URL
+    when it does not look like one)."""
+    match = _URL.match(url.strip())
+    path = match.group(3).lstrip("/") if match else ""
+    return path or url
+
+
 def _redact_url(match: re.Match[str]) -> str:
     scheme, host, rest = match.groups()
     if "@" in host:  # user:password@host
@@ -91,4 +99,4 @@ def install() -> None:
             handler.addFilter(_FILTER)
 
 
-__all__ = ["MASK", "RedactingFilter", "install", "redact", "register_secret"]
+__all__ = ["MASK", "RedactingFilter", "install", "redact", "register_secret", "url_secret"]

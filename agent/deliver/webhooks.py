@@ -77,7 +77,7 @@ def _post(
 ) -> _Outcome:
     """POST with retries; never raises for a failed post. The error names the webhook only."""
     url = hook.url.get_secret_value()
-    redact.register_secret(url)
+    redact.register_secret(redact.url_secret(url))  # -v logs show the host, never the token
     limits = Limits(
         timeout=hook.timeout_seconds,
         max_bytes=_REPLY_BYTES,
