@@ -26,6 +26,26 @@ def _inert(value: object) -> object:
     return defang(value) if isinstance(value, str) else value
 
 
+def clamp_count(value: object) -> int | None:
+    """A count that is only a hint (upvotes, stars): non-numbers are ignored (a paper is never
+    refused for one), negatives become 0, huge ones clamp (a 401-digit integer included)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    if isinstance(value, int):
+        return min(max(value, 0), MAX_UPVOTES)
+    if isinstance(value, str):
+        value = value.strip()
+        if len(value) > 40:  # no count is written with more characters than this
+            return None
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return None
+    if math.isnan(number):
+        return None
+    return int(min(max(number, 0), MAX_UPVOTES))
+
+
 class Frozen(BaseModel):
     """Base for immutable domain values."""
 
@@ -69,23 +89,7 @@ class Paper(Frozen):
     @field_validator("upvotes", "stars", mode="before")
     @classmethod
     def _clamp_count(cls, value: object) -> int | None:
-        """Upvotes and stars are hints: non-numbers are ignored (a paper is never refused for
-        one), negatives become 0, huge ones clamp (a 401-digit integer included)."""
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            return None
-        if isinstance(value, int):
-            return min(max(value, 0), MAX_UPVOTES)
-        if isinstance(value, str):
-            value = value.strip()
-            if len(value) > 40:  # no count is written with more characters than this
-                return None
-        try:
-            number = float(value)
-        except (ValueError, OverflowError):
-            return None
-        if math.isnan(number):
-            return None
-        return int(min(max(number, 0), MAX_UPVOTES))
+        return clamp_count(value)
 
 
 class PaperBlurb(Frozen):

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from agent.config import Settings, SourcesSettings
-from agent.errors import SourceError
 from agent.core.retry_policy import parse_retry_after
+from agent.errors import SourceError
 from agent.sources.arxiv_api import ArxivApiSource
 from agent.sources.arxiv_rss import ArxivRssSource
 from agent.sources.base import FetchContext

@@ -31,3 +31,4 @@ def code_repo_url(*texts: str | None) -> str | None:
 
 
 hf_paper_url = links.hf_paper_url
+is_hf_paper_id = links.is_hf_paper_id
