@@ -21,8 +21,9 @@ HF_PAPERS = "https://huggingface.co/papers/"
 S2_PAPER = "https://www.semanticscholar.org/paper/"
 
 # New style (since 2007-04): YYMM.NNNN (to 2014) or YYMM.NNNNN (from 2015); old style
-# archive[.SUBJ]/YYMMNNN (astro-ph/0601001, math.GT/0309136).
-ARXIV_ID = r"\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Za-z\-]{2,})?/\d{7}"
+# archive[.SUBJ]/YYMMNNN (astro-ph/0601001, math.GT/0309136). The archive and subject names
+# are short: bounded, a search over a long run of letters stays linear.
+ARXIV_ID = r"\d{4}\.\d{4,5}|[a-z][a-z\-]{0,15}(?:\.[A-Za-z\-]{2,8})?/\d{7}"
 _ARXIV = re.compile(rf"(?P<id>{ARXIV_ID})(?:v(?P<version>\d{{1,3}}))?")
 # A Hugging Face paper id: an arXiv id, or the site's own (letters, digits, dot, dash, _).
 _HF_ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9])?")

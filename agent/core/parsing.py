@@ -17,11 +17,14 @@ from typing import Any
 MAX_DEPTH = 64  # no document we read nests deeper than a dozen levels
 MAX_INT_DIGITS = 30  # an integer longer than this is a number no field means: ±inf instead
 
-# A JSON string ("…" with backslash escapes); each match ends at the next unescaped quote, so
-# scanning a text is linear. TOML adds '…' literals, triple-quoted strings and # comments.
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# A JSON string ("…" with backslash escapes). A string that never ends runs to the end of the
+# text: otherwise every later quote would start another scan to the end (quadratic on
+# `\"{` repeated). TOML adds '…' literals, triple-quoted strings and # comments; its one-line
+# strings also end at the line's end.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\[\s\S]?[^"\\]*)*(?:"|\Z)')
 _TOML_STRING = re.compile(
-    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\'[^\'\n]*\'|#[^\n]*'
+    r'"""[\s\S]*?(?:"""|\Z)|\'\'\'[\s\S]*?(?:\'\'\'|\Z)'
+    r'|"[^"\\\n]*(?:\\.[^"\\\n]*)*(?:"|\n|\Z)|\'[^\'\n]*(?:\'|\n|\Z)|#[^\n]*'
 )
 _NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
 _INNERMOST = re.compile(r"\[\]|\{\}")
@@ -71,6 +74,24 @@ def check_nesting(text: str, what: str, *, limit: int = MAX_DEPTH, toml: bool = 
         raise JsonError(f"{what} nested too deeply (more than {limit} levels); refused")
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _whole_characters(value: Any, text: str) -> Any:
+    """`value` with lone surrogates (a `"\\ud800"` escape without its pair: no character,
+    and text no encoder or validator takes) replaced by U+FFFD; pairs become their character.
+    Only walked when the text has such an escape."""
+    if not _SURROGATE_ESCAPE.search(text):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [_whole_characters(item, text) for item in value]
+    if isinstance(value, dict):
+        return {_whole_characters(k, text): _whole_characters(v, text) for k, v in value.items()}
+    return value
+
+
 def _int(text: str) -> int | float:
     digits = len(text) - text.startswith("-")
     if digits > MAX_INT_DIGITS:
@@ -98,7 +119,7 @@ def loads(
         raise JsonError(f"{what} longer than {max_chars:,} characters; refused")
     check_nesting(text, what, limit=max_depth)
     try:
-        return _decoder(strict).decode(text)
+        return _whole_characters(_decoder(strict).decode(text), text)
     except json.JSONDecodeError as exc:
         raise JsonError(exc.msg, lineno=exc.lineno, pos=exc.pos) from None
     except (RecursionError, ValueError) as exc:  # belt and braces: the checks above passed
@@ -112,7 +133,8 @@ def raw_decode(
     with the depth cap and the integer limit of `loads`."""
     check_nesting(text[start:], what, limit=max_depth)
     try:
-        return _decoder(strict).raw_decode(text, start)
+        value, end = _decoder(strict).raw_decode(text, start)
+        return _whole_characters(value, text), end
     except json.JSONDecodeError as exc:
         raise JsonError(exc.msg, lineno=exc.lineno, pos=exc.pos) from None
     except (RecursionError, ValueError) as exc:

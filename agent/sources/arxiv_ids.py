@@ -13,7 +13,7 @@ import re
 from agent.core import links
 
 # New style YYMM.NNNN(N), old style archive[.SUBJ]/YYMMNNN: the link policy's pattern.
-_ID_RE = re.compile(rf"(?<![\w.])(?P<id>{links.ARXIV_ID})(?:v(?P<version>\d+))?(?![\w])")
+_ID_RE = re.compile(rf"(?<![\w.])(?P<id>{links.ARXIV_ID})(?:v(?P<version>\d{{1,3}}))?(?![\w])")
 _EXACT_RE = re.compile(links.ARXIV_ID)
 
 ABS_BASE = links.ARXIV_ABS

@@ -153,6 +153,9 @@ _BARE_SYMBOL_RE = re.compile(
 _LEFT_RIGHT_RE = re.compile(r"(?:left|right)(?=[()\[\]|])")
 _TIE_RE = re.compile(r"(?<=\w)~(?=[\w(\[])")
 _SPACE_RE = re.compile(r"\s+")
+# A numeric character reference longer than any code point: html.unescape would convert its
+# digits to an integer (400,000 of them took seconds); it can only be garbage.
+_LONG_ENTITY_RE = re.compile(r"&#(?:[xX][0-9a-fA-F]{9,}|[0-9]{9,});?")
 
 
 def _accent(match: re.Match[str]) -> str:
@@ -215,7 +218,7 @@ def clean_text(text: str | None) -> str:
         return ""
     if not _TRIGGER_RE.search(text):  # fast path: most strings have no LaTeX and no HTML
         return _SPACE_RE.sub(" ", unicodedata.normalize("NFC", text)).strip()
-    out = html.unescape(text)
+    out = html.unescape(_LONG_ENTITY_RE.sub("\ufffd", text))
     out = out.replace("``", "\u201c").replace("''", "\u201d")
     out = _DROP_CMD_RE.sub("", out)
     out = _ACCENT_RE.sub(_accent, out)

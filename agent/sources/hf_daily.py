@@ -18,7 +18,7 @@ from agent.one_line import one_line
 from agent.sources.arxiv_ids import abs_url, find_arxiv_id, pdf_url
 from agent.sources.base import FetchContext, Source
 from agent.sources.clean import clean_text
-from agent.sources.fields import iso_datetime
+from agent.sources.fields import as_list, iso_datetime, make_paper
 from agent.sources.http import HttpFetcher, parse_json
 from agent.sources.links import code_repo_url, hf_paper_url, is_hf_paper_id
 
@@ -83,13 +83,15 @@ def _paper(item: dict[str, Any], source: str) -> Paper | None:
         return None
     authors = tuple(
         name
-        for author in raw.get("authors") or ()
+        for author in as_list(raw.get("authors"))
         if isinstance(author, dict) and (name := clean_text(str(author.get("name") or "")))
     )
     upvotes = raw.get("upvotes")
     stars = raw.get("githubStars")
     abstract = clean_text(str(raw.get("summary") or item.get("summary") or ""))
-    return Paper(
+    return make_paper(
+        source,
+        f"paper {one_line(raw_id, 40)}",
         id=paper_id,
         version=version,
         title=title,

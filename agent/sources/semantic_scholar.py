@@ -21,6 +21,7 @@ from agent.one_line import one_line
 from agent.sources.arxiv_ids import abs_url, find_arxiv_id, pdf_url
 from agent.sources.base import FetchContext, Source
 from agent.sources.clean import clean_text
+from agent.sources.fields import as_list, make_paper
 from agent.sources.http import HttpFetcher, parse_json
 
 log = logging.getLogger(__name__)
@@ -121,10 +122,12 @@ def _paper(item: dict[str, Any], source: str) -> Paper | None:
         pdf = links.link_from(_http(open_pdf.get("url")))
     authors = tuple(
         name
-        for author in item.get("authors") or ()
+        for author in as_list(item.get("authors"))
         if isinstance(author, dict) and (name := clean_text(str(author.get("name") or "")))
     )
-    return Paper(
+    return make_paper(
+        source,
+        f"paper {one_line(paper_id, 40)}",
         id=paper_id,
         version=version,
         title=title,

@@ -91,6 +91,14 @@ def _entry(item: object) -> LibraryEntry | None:
     )
 
 
+def page_entries(response: Response, max_chars: int) -> tuple[list[LibraryEntry], int, int]:
+    """(the library entries of one page, how many items the page held, how many of them were
+    not items at all); ZoteroError when the page is not a JSON list."""
+    page = _items(response, max_chars)
+    entries = [e for e in map(_entry, page) if e is not None]
+    return entries, len(page), sum(not isinstance(item, dict) for item in page)
+
+
 def _items(response: Response, max_chars: int) -> list[Any]:
     """The JSON list a page holds; ZoteroError for anything else."""
     kind = response.media_type
@@ -187,12 +195,11 @@ class ZoteroReader:
             start = 0
             while start < self.settings.max_items:
                 response = self._page(collection, start)
-                page = _items(response, self.settings.max_response_bytes)
-                found = [e for e in map(_entry, page) if e is not None]
-                self.skipped += sum(not isinstance(item, dict) for item in page)
+                found, size, skipped = page_entries(response, self.settings.max_response_bytes)
+                self.skipped += skipped
                 entries.extend(found)
                 start += PAGE
-                if len(page) < PAGE:
+                if size < PAGE:
                     break
                 self._back_off(response)
         if self.skipped:
@@ -233,4 +240,4 @@ def load_zotero(
     return entries
 
 
-__all__ = ["ZoteroError", "ZoteroReader", "load_zotero"]
+__all__ = ["ZoteroError", "ZoteroReader", "load_zotero", "page_entries"]
