@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 CPU_BUDGET_SECONDS = 2.0
-DEFAULT_EXAMPLES = 100
+DEFAULT_EXAMPLES = 50
 LONG_EXAMPLES = 1_000
 
 
