@@ -35,6 +35,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tests.fakes.hostile_model import complying_model, hanging_batch_status
 from tests.fakes.hostile_smtp import HostileSmtp
 from tests.fakes.http_server import Reply, ScriptedHttpServer
 from tests.fakes.openai_batches import BatchScript
@@ -42,7 +43,7 @@ from tests.fakes.openai_server import FakeOpenAIServer
 from tests.fakes.openai_server import Reply as ModelReply
 from tests.fakes.smtp_server import smtp_server
 from tests.fakes.webhook_server import WebhookServer
-from tests.llm_answers import answer_from_schema
+from tests.llm_answers import handler
 from tests.processes import clean_env
 
 ADDRESS_SPACE = 2 * 1024**3
@@ -171,6 +172,15 @@ def zotero_items(count: int) -> list[dict[str, Any]]:
 # -- the cases -------------------------------------------------------------------------------
 
 
+def daily(
+    r: Runner, work: Path, *args: str, env: dict[str, str], send: bool = False, **kw: Any
+) -> Outcome:
+    """`digest daily ARGS --out work/out` (and `--no-send` unless `send`)."""
+    more = [] if send else ["--no-send"]
+    out = str(work / f"out{r._n}-{len(args)}")
+    return r.run("daily", *args, *more, "--out", out, cwd=work, env=env, **kw)
+
+
 def zotero_run(r: Runner, reply: Reply, *, cap: float | None = None) -> Outcome:
     work = r.workdir()
     with ScriptedHttpServer() as server:
@@ -181,17 +191,7 @@ def zotero_run(r: Runner, reply: Reply, *, cap: float | None = None) -> Outcome:
             DIGEST_ZOTERO__API_KEY="k",
             DIGEST_ZOTERO__BASE_URL=f"{server.url}/z",
         )
-        return r.run(
-            "daily",
-            "--source",
-            f"file:{papers_file(work)}",
-            "--no-send",
-            "--out",
-            str(work / "out"),
-            cwd=work,
-            env=env,
-            cap=cap,
-        )
+        return daily(r, work, "--source", f"file:{papers_file(work)}", env=env, cap=cap)
 
 
 def case1(r: Runner) -> list[tuple[str, Outcome]]:
@@ -222,12 +222,14 @@ def case3(r: Runner) -> list[tuple[str, Outcome]]:
     work = r.workdir()
     with ScriptedHttpServer() as server:
         server.add("/hook", Reply(200, trickle=1.0, trickle_headers=True))
-        env = r.env(
-            work / "home",
-            DIGEST_WEBHOOKS=webhook_env(f"{server.url}/hook", timeout_seconds=5, max_attempts=1),
-        )
-        outcome = r.run(
-            "daily", "--source", "sample", "--out", str(work / "out"), cwd=work, env=env
+        hooks = webhook_env(f"{server.url}/hook", timeout_seconds=5, max_attempts=1)
+        outcome = daily(
+            r,
+            work,
+            "--source",
+            "sample",
+            env=r.env(work / "home", DIGEST_WEBHOOKS=hooks),
+            send=True,
         )
     return [("webhook headers at 1 byte/s (timeout 5 s)", outcome)]
 
@@ -241,31 +243,10 @@ def case4(r: Runner) -> list[tuple[str, Outcome]]:
     with ScriptedHttpServer() as server:
         server.add("/api/daily_papers", Reply(200, body, {"Content-Type": "application/json"}))
         env = r.env(work / "home", DIGEST_SOURCES__HF_URL=f"{server.url}/api/daily_papers")
-        hf = r.run(
-            "daily",
-            "--source",
-            "hf-daily",
-            "--no-send",
-            "--out",
-            str(work / "o"),
-            cwd=work,
-            env=env,
-        )
+        hf = daily(r, work, "--source", "hf-daily", env=env)
     bib = work / "nested.bib"
     bib.write_text(f"@article{{a,\n  title = {{{NESTED_TITLE}}},\n}}\n", encoding="utf-8")
-    env = r.env(work / "home2")
-    library = r.run(
-        "daily",
-        "--source",
-        "sample",
-        "--library",
-        str(bib),
-        "--no-send",
-        "--out",
-        str(work / "o2"),
-        cwd=work,
-        env=env,
-    )
+    library = daily(r, work, "--source", "sample", "--library", str(bib), env=r.env(work / "home2"))
     return [("HF title of 100,000 nested {}", hf), (".bib title of 100,000 nested {}", library)]
 
 
@@ -285,18 +266,9 @@ def case5(r: Runner) -> list[tuple[str, Outcome]]:
     work = r.workdir()
     with FakeOpenAIServer() as srv:
         srv.handler = lambda body: ModelReply("[" * 200_000)
-        env = model_env(r, work / "home", srv)
-        outcome = r.run(
-            "daily",
-            "--source",
-            f"file:{papers_file(work)}",
-            "--engine",
-            "llm",
-            "--no-send",
-            "--out",
-            str(work / "out"),
-            cwd=work,
-            env=env,
+        source = f"file:{papers_file(work)}"
+        outcome = daily(
+            r, work, "--source", source, "--engine", "llm", env=model_env(r, work / "home", srv)
         )
     return [("model answers 200,000 `[`", outcome)]
 
@@ -311,18 +283,7 @@ def case6(r: Runner) -> list[tuple[str, Outcome]]:
     with ScriptedHttpServer() as server:
         server.add("/api/daily_papers", Reply(200, body, {"Content-Type": "application/json"}))
         env = r.env(work / "home", DIGEST_SOURCES__HF_URL=f"{server.url}/api/daily_papers")
-        outcome = r.run(
-            "daily",
-            "--source",
-            "hf-daily",
-            "--source",
-            "sample",
-            "--no-send",
-            "--out",
-            str(work / "out"),
-            cwd=work,
-            env=env,
-        )
+        outcome = daily(r, work, "--source", "hf-daily", "--source", "sample", env=env)
     return [("`upvotes` of 401 digits beside the sample", outcome)]
 
 
@@ -344,54 +305,20 @@ def case7(r: Runner) -> list[tuple[str, Outcome]]:
     return [(f"Zotero: {name}", zotero_run(r, reply, cap=60)) for name, reply in variants]
 
 
-PHISH = [
-    "See evil.example/phish for the code.",
-    "Details at bit.ly/3xYz today.",
-    "Mirror on 203.0.113.5/x now.",
-    "Write to attacker@evil-phish.com please.",
-]
-
-
-def phishing_handler(body: dict[str, Any]) -> ModelReply:
-    from tests.fakes.openai_server import RecordedRequest, request_schema
-
-    schema, as_tool = request_schema(body)
-    assert schema is not None
-    answer = answer_from_schema(schema, prompt=RecordedRequest.text_of(body))
-    for i, blurb in enumerate(answer.get("blurbs", [])):
-        blurb["blurb"] = f"They report a result. {PHISH[i % len(PHISH)]}"
-    if "headline" in answer:
-        answer["headline"] = "Today: see evil.example/phish for everything."
-    return ModelReply(answer, tool_call=as_tool)
+def found_in(out: Path, markers: list[str]) -> str:
+    """How often each marker appears in the files written under `out`, as JSON."""
+    text = "".join(p.read_text(encoding="utf-8", errors="replace") for p in out.rglob("digest.*"))
+    return json.dumps({marker: text.count(marker) for marker in markers})
 
 
 def case8(r: Runner) -> list[tuple[str, Outcome]]:
     work = r.workdir()
     with FakeOpenAIServer() as srv:
-        srv.handler = phishing_handler
+        srv.handler = complying_model
         env = model_env(r, work / "home", srv, DIGEST_LLM__MAX_REASKS="1")
-        outcome = r.run(
-            "daily",
-            "--source",
-            "sample",
-            "--engine",
-            "llm",
-            "--no-send",
-            "--date",
-            DAY,
-            "--out",
-            str(work / "out"),
-            cwd=work,
-            env=env,
-        )
-    text = "".join(
-        p.read_text(encoding="utf-8", errors="replace") for p in (work / "out").rglob("digest.*")
-    )
-    found = {
-        marker: text.count(marker)
-        for marker in ("evil.example/phish", "bit.ly/3xYz", "203.0.113.5/x", "attacker@evil-phish")
-    }
-    outcome.stderr += "\nerror: left in the output files: " + json.dumps(found)
+        outcome = daily(r, work, "--source", "sample", "--engine", "llm", "--date", DAY, env=env)
+    markers = ["evil.example/phish", "bit.ly/3xYz", "203.0.113.5/x", "attacker@evil-phish"]
+    outcome.stderr += "\nerror: left in the output files: " + found_in(work, markers)
     return [("model writes link text into blurbs", outcome)]
 
 
@@ -421,26 +348,14 @@ def case9(r: Runner) -> list[tuple[str, Outcome]]:
             DIGEST_SOURCES__HF_URL=f"{feed.url}/api/daily_papers",
             DIGEST_WEBHOOKS=webhooks,
         )
-        outcome = r.run(
-            "daily",
-            "--source",
-            "hf-daily",
-            "--format",
-            "md",
-            "--date",
-            DAY,
-            "--out",
-            str(work / "out"),
-            cwd=work,
-            env=env,
+        outcome = daily(
+            r, work, "--source", "hf-daily", "--format", "md", "--date", DAY, env=env, send=True
         )
         posts = {p.path: p.body.decode() for p in hooks.posts}
-    md = "".join(p.read_text() for p in (work / "out").rglob("digest.md"))
-    slack = posts.get("/slack", "")
-    discord = posts.get("/discord", "")
+    md = "".join(p.read_text() for p in work.rglob("digest.md"))
     found = {
-        "slack <https://evil": slack.count("<https://evil.example"),
-        "discord ](https://evil": discord.count("](https://evil.example"),
+        "slack <https://evil": posts.get("/slack", "").count("<https://evil.example"),
+        "discord ](https://evil": posts.get("/discord", "").count("](https://evil.example"),
         "md <script>": md.count("<script>"),
     }
     outcome.stderr += "\nerror: injected links: " + json.dumps(found)
@@ -453,37 +368,23 @@ def case10(r: Runner) -> list[tuple[str, Outcome]]:
     with ScriptedHttpServer() as server:
         server.add(f"/hook/{secret}", Reply(200, "ok"))
         env = r.env(work / "home", DIGEST_WEBHOOKS=webhook_env(f"{server.url}/hook/{secret}"))
-        daily = r.run(
-            "daily", "--source", "sample", "-v", "--out", str(work / "out"), cwd=work, env=env
-        )
-        daily.stderr += f"\nerror: secret in the -v output: {secret in daily.stderr}"
+        verbose = daily(r, work, "--source", "sample", "-v", env=env, send=True)
+        verbose.stderr += f"\nerror: secret in the -v output: {secret in verbose.stderr}"
         server.add(f"/hook/{secret}", Reply(500, "down"))
-        env2 = r.env(
-            work / "home2",
-            DIGEST_WEBHOOKS=webhook_env(f"{server.url}/hook/{secret}", max_attempts=1),
-        )
-        r.run("daily", "--source", "sample", "--out", str(work / "out2"), cwd=work, env=env2)
+        hooks = webhook_env(f"{server.url}/hook/{secret}", max_attempts=1)
+        env2 = r.env(work / "home2", DIGEST_WEBHOOKS=hooks)
+        daily(r, work, "--source", "sample", env=env2, send=True)
         server.add(f"/hook/{secret}", Reply(200, "ok"))
         flush = r.run("outbox", "flush", "-v", cwd=work, env=env2)
         flush.stderr += f"\nerror: secret in the -v output: {secret in flush.stderr}"
-    return [("daily -v, webhook URL token", daily), ("outbox flush -v, token", flush)]
+    return [("daily -v, webhook URL token", verbose), ("outbox flush -v, token", flush)]
 
 
 def case11(r: Runner) -> list[tuple[str, Outcome]]:
     work = r.workdir()
-    release = threading.Event()
-    with FakeOpenAIServer() as srv:
-        from tests.llm_answers import handler
-
+    with FakeOpenAIServer() as srv, hanging_batch_status(srv):
         srv.handler = handler()
         srv.batches.script(BatchScript("forever"))
-        original = srv.batches.retrieve
-
-        def hanging(batch_id: str) -> Any:
-            release.wait(3600)
-            return original(batch_id)
-
-        srv.batches.retrieve = hanging  # type: ignore[method-assign]
         env = model_env(
             r,
             work / "home",
@@ -494,62 +395,43 @@ def case11(r: Runner) -> list[tuple[str, Outcome]]:
             DIGEST_LLM__TIMEOUT_SECONDS="300",
             DIGEST_LLM__MAX_ATTEMPTS="3",
         )
-        outcome = r.run(
-            "daily",
-            "--source",
-            f"file:{papers_file(work)}",
-            "--engine",
-            "llm",
-            "--no-send",
-            "--out",
-            str(work / "out"),
-            cwd=work,
-            env=env,
-        )
-        release.set()
+        source = f"file:{papers_file(work)}"
+        outcome = daily(r, work, "--source", source, "--engine", "llm", env=env)
     return [("Batch API status hangs, batch_deadline 20 s", outcome)]
+
+
+def smtp_env(
+    r: Runner, home: Path, port: int, recipients: list[str], **email: str
+) -> dict[str, str]:
+    """Email to a loopback server on `port`, plain SMTP, `email` more [email] settings."""
+    more = {f"DIGEST_EMAIL__{name}": value for name, value in email.items()}
+    return r.env(
+        home,
+        DIGEST_EMAIL__SMTP_HOST="127.0.0.1",
+        DIGEST_EMAIL__SMTP_PORT=str(port),
+        DIGEST_EMAIL__SECURITY="none",
+        DIGEST_EMAIL__SENDER="d@example.org",
+        DIGEST_EMAIL__RECIPIENTS=json.dumps(recipients),
+        **more,
+    )
 
 
 def case12(r: Runner) -> list[tuple[str, Outcome]]:
     work = r.workdir()
     with HostileSmtp("trickle_banner", pause=1.0) as smtp:
-        env = r.env(
-            work / "home",
-            DIGEST_EMAIL__SMTP_HOST="127.0.0.1",
-            DIGEST_EMAIL__SMTP_PORT=str(smtp.port),
-            DIGEST_EMAIL__SECURITY="none",
-            DIGEST_EMAIL__SENDER="d@example.org",
-            DIGEST_EMAIL__RECIPIENTS='["r@example.org"]',
-            DIGEST_EMAIL__TIMEOUT_SECONDS="5",
-        )
+        env = smtp_env(r, work / "home", smtp.port, ["r@example.org"], TIMEOUT_SECONDS="5")
         outcome = r.run("doctor", cwd=work, env=env)
     return [("doctor, SMTP banner at 1 byte/s (timeout 5 s)", outcome)]
 
 
 def case13(r: Runner) -> list[tuple[str, Outcome]]:
     work = r.workdir()
-    fifo_bib = work / "lib.bib"
-    fifo_jsonl = work / "papers.jsonl"
+    fifo_bib, fifo_jsonl = work / "lib.bib", work / "papers.jsonl"
     os.mkfifo(fifo_bib)
     os.mkfifo(fifo_jsonl)
     env = r.env(work / "home")
-    library = r.run(
-        "daily",
-        "--source",
-        "sample",
-        "--library",
-        str(fifo_bib),
-        "--no-send",
-        "--out",
-        str(work / "o"),
-        cwd=work,
-        env=env,
-        cap=30,
-    )
-    source = r.run(
-        "daily", "--source", f"file:{fifo_jsonl}", "--no-send", "--out", str(work / "o2"),
-        cwd=work, env=env, cap=30,
-    )  # fmt: skip
+    library = daily(r, work, "--source", "sample", "--library", str(fifo_bib), env=env, cap=60)
+    source = daily(r, work, "--source", f"file:{fifo_jsonl}", env=env, cap=60)
     return [("FIFO without writer as --library", library), ("FIFO as file:", source)]
 
 
@@ -582,7 +464,8 @@ def case14(r: Runner) -> list[tuple[str, Outcome]]:
     (work / "out" / DAY / "digest.json").mkdir(parents=True)
     sample = ("daily", "--source", "sample", "--no-send", "--date", DAY)
     env = r.env(work / "home")
-    found.append(("DIR/<date>/digest.json is a directory", r.run(*sample, "--out", str(work / "out"), cwd=work, env=env)))  # fmt: skip
+    outcome = r.run(*sample, "--out", str(work / "out"), cwd=work, env=env)
+    found.append(("DIR/<date>/digest.json is a directory", outcome))
     ro = work / "ro"
     ro.mkdir()
     # A read-only mount in a mount namespace of its own (unshare), around the digest command.
@@ -593,18 +476,16 @@ def case14(r: Runner) -> list[tuple[str, Outcome]]:
     )  # fmt: skip
     found.append(("--out on a read-only filesystem", outcome))
     env = r.env(work / "home2", DIGEST_WEBHOOKS=webhook_env("https://hooks.example/a\nb"))
-    found.append(("webhook URL with a newline", r.run(*sample, "--out", str(work / "o3"), cwd=work, env=env)))  # fmt: skip
+    outcome = r.run(*sample, "--out", str(work / "o3"), cwd=work, env=env)
+    found.append(("webhook URL with a newline", outcome))
     for answer in ("-", ""):
         w = r.workdir()
-        found.append(
-            (
-                f"init, 'Send to' answered {answer!r}",
-                r.run("init", cwd=w, env=r.env(w / "home"), stdin=init_answers(answer), cap=30),
-            )
-        )
+        outcome = r.run("init", cwd=w, env=r.env(w / "home"), stdin=init_answers(answer), cap=30)
+        found.append((f"init, 'Send to' answered {answer!r}", outcome))
     w = r.workdir()
     (w / "deep.toml").write_text("a = " + "[" * 1000 + "]" * 1000 + "\n")
-    found.append(("1,000-deep TOML", r.run(*sample, "--config", str(w / "deep.toml"), cwd=w, env=r.env(w / "home"))))  # fmt: skip
+    outcome = r.run(*sample, "--config", str(w / "deep.toml"), cwd=w, env=r.env(w / "home"))
+    found.append(("1,000-deep TOML", outcome))
     env = r.env(w / "home", DIGEST_WEBHOOKS="[" * 20_000 + "]" * 20_000)
     found.append(("20,000-deep DIGEST_WEBHOOKS", r.run(*sample, cwd=w, env=env)))
     return found
@@ -631,12 +512,13 @@ def case15(r: Runner) -> list[tuple[str, Outcome]]:
     found = []
     w = r.workdir()
     (w / "digest.toml").write_text("max_papers = 10\n")
-    sample = ("daily", "--source", "sample", "--no-send", "--out", str(w / "o"))
-    found.append(("DIGEST_LLM__MODLE=y, a correct digest.toml", r.run(*sample, cwd=w, env=r.env(w / "home", DIGEST_LLM__MODLE="y"))))  # fmt: skip
+    typo = daily(r, w, "--source", "sample", env=r.env(w / "home", DIGEST_LLM__MODLE="y"))
+    found.append(("DIGEST_LLM__MODLE=y, a correct digest.toml", typo))
     damaged_state(w / "home2")
-    found.append(("a state file failing its integrity check", r.run(*sample, cwd=w, env=r.env(w / "home2"))))  # fmt: skip
-    o = r.run("daily", "--source", "nosuch:x:", "--no-send", cwd=w, env=r.env(w / "home"))
-    o.stderr += f"\nerror: ':x:' shown as an emoji: {'❌' in o.stderr}"
+    found.append(("a state file failing its integrity check", daily(r, w, "--source", "sample", env=r.env(w / "home2"))))  # fmt: skip
+    o = daily(r, w, "--source", "nosuch:x:", env=r.env(w / "home"))
+    emoji = "\u274c" in o.stderr
+    o.stderr += f"\nerror: ':x:' shown as an emoji: {emoji}"
     found.append(("`:x:` in an error line", o))
     o = r.run("rate", "9" * 100_000, "up", cwd=w, env=r.env(w / "home"))
     o.stderr += f"\nerror: longest stderr line: {max(map(len, o.stderr.splitlines()), default=0):,}"
@@ -646,7 +528,7 @@ def case15(r: Runner) -> list[tuple[str, Outcome]]:
         json.dumps({"id": "a", "title": "A", "stars": "many"}) + "\n"
         + json.dumps({"id": "b", "title": "B"}) + "\n"
     )  # fmt: skip
-    found.append(("a non-integer `stars` in file:", r.run("daily", "--source", f"file:{bad}", "--no-send", "--out", str(w / "o2"), cwd=w, env=r.env(w / "home3"))))  # fmt: skip
+    found.append(("a non-integer `stars` in file:", daily(r, w, "--source", f"file:{bad}", env=r.env(w / "home3"))))  # fmt: skip
     w2 = r.workdir()
     found.append(("init --base-url javascript:alert(1)", r.run("init", "--model", "local", "--base-url", "javascript:alert(1)", "--no-email", cwd=w2, env=r.env(w2 / "home"), stdin="")))  # fmt: skip
     return found
@@ -657,14 +539,7 @@ def case16(r: Runner) -> list[tuple[str, Outcome]]:
     with smtp_server() as smtp:
         smtp.handler.data_delay = 2.0
         recipients = [f"r{i}@example.org" for i in range(5)]
-        env = r.env(
-            w / "home",
-            DIGEST_EMAIL__SMTP_HOST="127.0.0.1",
-            DIGEST_EMAIL__SMTP_PORT=str(smtp.port),
-            DIGEST_EMAIL__SECURITY="none",
-            DIGEST_EMAIL__SENDER="d@example.org",
-            DIGEST_EMAIL__RECIPIENTS=json.dumps(recipients),
-        )
+        env = smtp_env(r, w / "home", smtp.port, recipients)
 
         def terminate(child: subprocess.Popen[str]) -> None:
             deadline = time.monotonic() + 60
@@ -672,10 +547,9 @@ def case16(r: Runner) -> list[tuple[str, Outcome]]:
                 time.sleep(0.05)
             child.send_signal(signal.SIGTERM)
 
-        outcome = r.run(
-            "daily", "--source", "sample", "--date", DAY, "--out", str(w / "out"),
-            cwd=w, env=env, on_start=terminate,
-        )  # fmt: skip
+        outcome = daily(
+            r, w, "--source", "sample", "--date", DAY, env=env, send=True, on_start=terminate
+        )
         outcome.stderr += f"\nerror: {len(smtp.messages)} of 5 accepted before SIGTERM"
     return [("SIGTERM while sending to 5 recipients", outcome)]
 

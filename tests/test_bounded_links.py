@@ -8,24 +8,16 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from agent.core.links import link_from
 from tests.bounded_cli import DAY, cli, no_traceback, output_text
+from tests.fakes.hostile_model import complying_model
 from tests.fakes.http_server import Reply, ScriptedHttpServer
-from tests.fakes.openai_server import FakeOpenAIServer, RecordedRequest, request_schema
-from tests.fakes.openai_server import Reply as ModelReply
+from tests.fakes.openai_server import FakeOpenAIServer
 from tests.fakes.webhook_server import WebhookServer
-from tests.llm_answers import answer_from_schema
 
-ADDRESSES = [
-    "See evil.example/phish for the code.",
-    "Details at bit.ly/3xYz today.",
-    "A mirror on 203.0.113.5/x now.",
-    "Write to attacker@evil-phish.com please.",
-]
 MARKERS = ("evil.example", "bit.ly/", "203.0.113.5", "attacker@evil-phish.com", "evil-phish.com")
 HOSTILE_IDS = [
     "x|Verify><https://evil.example/phish|Click",
@@ -33,22 +25,6 @@ HOSTILE_IDS = [
     'x"><script>alert(1)</script>',
 ]
 _HREF = re.compile(r"""href=["']([^"']+)["']""")
-
-
-def complying_model(body: dict[str, Any]) -> ModelReply:
-    """A model that does what an abstract told it: a link in every blurb, every time."""
-    schema, as_tool = request_schema(body)
-    assert schema is not None
-    answer = answer_from_schema(schema, prompt=RecordedRequest.text_of(body))
-    for i, blurb in enumerate(answer.get("blurbs", [])):
-        blurb["blurb"] = f"They report a result. {ADDRESSES[i % len(ADDRESSES)]}"
-        blurb["why_it_matters"] = ADDRESSES[(i + 1) % len(ADDRESSES)]
-    for key in ("headline", "overview", "summary"):
-        if key in answer:
-            answer[key] = f"Today's papers. {ADDRESSES[0]}"
-    for theme in answer.get("themes", []):
-        theme["summary"] = ADDRESSES[3]
-    return ModelReply(answer, tool_call=as_tool)
 
 
 def absolute_links(text: str) -> list[str]:

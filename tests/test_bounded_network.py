@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from agent.config import ZoteroSettings
 from agent.errors import ConfigError
 from agent.select.library.zotero_api import load_zotero
 from tests.bounded_cli import cli, error_line, no_traceback, paper_file
+from tests.fakes.hostile_model import hanging_batch_status
 from tests.fakes.hostile_smtp import HostileSmtp
 from tests.fakes.http_server import Reply, ScriptedHttpServer
 from tests.fakes.openai_batches import BatchScript
@@ -227,16 +227,8 @@ def test_case10_verbose_runs_never_print_the_webhook_token(tmp_path: Path) -> No
 
 @pytest.mark.timeout(60)
 def test_case11_a_hanging_batch_status_call_ends_at_the_batch_deadline(tmp_path: Path) -> None:
-    release = threading.Event()
-    with FakeOpenAIServer(handler=handler(themes=2)) as srv:
+    with FakeOpenAIServer(handler=handler(themes=2)) as srv, hanging_batch_status(srv):
         srv.batches.script(BatchScript("forever"))
-        answer = srv.batches.retrieve
-
-        def hang(batch_id: str) -> Any:
-            release.wait(120)
-            return answer(batch_id)
-
-        srv.batches.retrieve = hang  # type: ignore[method-assign]
         env = {
             "DIGEST_LLM__BASE_URL": srv.base_url,
             "DIGEST_LLM__API_KEY": "sk-test",
@@ -247,13 +239,10 @@ def test_case11_a_hanging_batch_status_call_ends_at_the_batch_deadline(tmp_path:
             "DIGEST_LLM__TIMEOUT_SECONDS": "300",  # the status call would wait this, 4 times
             "DIGEST_LLM__MAX_RETRY_WAIT_SECONDS": "0",
         }
-        try:
-            result = cli(
-                tmp_path, "daily", "--source", f"file:{paper_file(tmp_path)}", "--engine", "llm",
-                "--no-send", "--out", str(tmp_path / "out"), env=env,
-            )  # fmt: skip
-        finally:
-            release.set()
+        result = cli(
+            tmp_path, "daily", "--source", f"file:{paper_file(tmp_path)}", "--engine", "llm",
+            "--no-send", "--out", str(tmp_path / "out"), env=env,
+        )  # fmt: skip
     assert result.exit_code == 0, no_traceback(result)
     [path] = list((tmp_path / "out").rglob("digest.json"))
     batch = json.loads(path.read_text())["model"]["batch"]

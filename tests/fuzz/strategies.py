@@ -6,6 +6,7 @@ put where each format carries text."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -118,7 +119,7 @@ s2_search = json_documents(
 )
 
 
-def _atom_entry(parts: tuple[str, str, str, str, str]) -> str:
+def _atom_entry(parts: tuple[str, ...]) -> str:
     eid, title, summary, author, comment = (escape(p) for p in parts)
     return (
         f"<entry><id>http://arxiv.org/abs/{eid}</id><title>{title}</title>"
@@ -128,20 +129,7 @@ def _atom_entry(parts: tuple[str, str, str, str, str]) -> str:
     )
 
 
-atom_feeds = st.one_of(
-    st.lists(st.tuples(*[hostile_text] * 5), max_size=4).map(
-        lambda entries: (
-            '<feed xmlns="http://www.w3.org/2005/Atom">'
-            + "".join(map(_atom_entry, entries))
-            + "</feed>"
-        )
-    ),
-    hostile_text.map(lambda t: f'<feed xmlns="http://www.w3.org/2005/Atom">{t}</feed>'),
-    hostile_text,
-)
-
-
-def _rss_item(parts: tuple[str, str, str, str]) -> str:
+def _rss_item(parts: tuple[str, ...]) -> str:
     guid, title, description, creator = (escape(p) for p in parts)
     return (
         f"<item><title>{title}</title><guid>oai:arXiv.org:{guid}</guid>"
@@ -150,17 +138,22 @@ def _rss_item(parts: tuple[str, str, str, str]) -> str:
     )
 
 
-rss_feeds = st.one_of(
-    st.lists(st.tuples(*[hostile_text] * 4), max_size=4).map(
-        lambda items: (
-            '<rss version="2.0"><channel><title>t</title>'
-            + "".join(map(_rss_item, items))
-            + "</channel></rss>"
-        )
-    ),
-    hostile_text.map(lambda t: f"<rss><channel>{t}</channel></rss>"),
-    hostile_text,
-)
+def feeds(
+    item: Callable[[tuple[str, ...]], str], fields: int, opening: str, closing: str
+) -> st.SearchStrategy[str]:
+    """Feeds of up to four items with hostile text in every field, a feed with hostile text
+    for its items, and hostile text that is no feed at all."""
+    return st.one_of(
+        st.lists(st.tuples(*[hostile_text] * fields), max_size=4).map(
+            lambda items: opening + "".join(map(item, items)) + closing
+        ),
+        hostile_text.map(lambda text: opening + text + closing),
+        hostile_text,
+    )
+
+
+atom_feeds = feeds(_atom_entry, 5, '<feed xmlns="http://www.w3.org/2005/Atom">', "</feed>")
+rss_feeds = feeds(_rss_item, 4, '<rss version="2.0"><channel><title>t</title>', "</channel></rss>")
 
 bibtex = st.one_of(
     st.lists(st.tuples(hostile_text, hostile_text, hostile_text), max_size=4).map(
