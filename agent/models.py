@@ -8,7 +8,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from agent.core.defang import defang
 from agent.safe_text import strip_hidden
 
 MAX_UPVOTES = 10_000_000
@@ -18,12 +17,6 @@ HealthStatus = Literal["ok", "empty", "failed"]
 
 
 OTHER_THEME = "Other"  # the theme of papers that fit no other (not counted as a theme)
-
-
-def _inert(value: object) -> object:
-    """Written prose (the model's or the offline engine's) with every address a mail client or
-    chat app would link made inert (`agent.core.defang`): links come only from validated ids."""
-    return defang(value) if isinstance(value, str) else value
 
 
 def clamp_count(value: object) -> int | None:
@@ -98,8 +91,6 @@ class PaperBlurb(Frozen):
     why_it_matters: str | None = None
     engine: EngineName = "offline"
 
-    _prose = field_validator("blurb", "why_it_matters", mode="before")(_inert)
-
 
 class Theme(Frozen):
     title: str = Field(min_length=1)
@@ -107,8 +98,6 @@ class Theme(Frozen):
     papers: tuple[PaperBlurb, ...] = ()
     engine: EngineName = "offline"
     degraded: bool = False
-
-    _prose = field_validator("title", "summary", mode="before")(_inert)
 
 
 class SourceHealth(Frozen):
@@ -182,8 +171,6 @@ class Summary(Frozen):
     headline: str
     overview: str | None = None
     engine: str = "offline"  # "offline" or a model description such as "llm:gpt-4o-mini"
-
-    _prose = field_validator("headline", "overview", mode="before")(_inert)
     degraded: tuple[DegradedNote, ...] = ()
     usage: Usage = Usage()
     prompt_versions: dict[str, str] = Field(default_factory=dict)
@@ -211,8 +198,6 @@ class Digest(Frozen):
     why: dict[str, str] = Field(default_factory=dict)  # selected paper id -> why it is here
     hint: str | None = None  # one footer line, e.g. how to personalise a cold-start digest
     model_run: ModelRun | None = None
-
-    _prose = field_validator("headline", "overview", mode="before")(_inert)
 
     @property
     def paper_count(self) -> int:

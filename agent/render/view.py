@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
+from agent.core.defang import defang
 from agent.core.links import link_from
 from agent.core.urls import http_or_relative, http_url
 from agent.models import (
@@ -115,6 +116,13 @@ def format_date(date: dt.date, *, long: bool = False) -> str:
 def folded(text: str | None) -> str:
     """`text` with its whitespace folded to single spaces; "" for None (never clipped)."""
     return " ".join((text or "").split())
+
+
+def prose(text: str | None) -> str:
+    """Text a language model or the offline engine wrote, as every output shows it: folded,
+    and with any address a mail client or chat app would link made inert (`evil[.]example`:
+    `agent.core.defang`), so that links come only from the link policy."""
+    return defang(folded(text))
 
 
 def clip(text: str, limit: int) -> str:
@@ -424,8 +432,8 @@ def _theme_views(digest: Digest, shrunk: set[tuple[int, int]]) -> tuple[ThemeVie
             _paper_view(
                 pb.paper_id,
                 digest.papers,
-                blurb=None if (ti, pi) in shrunk else folded(pb.blurb),
-                why=None if (ti, pi) in shrunk else (folded(pb.why_it_matters) or None),
+                blurb=None if (ti, pi) in shrunk else prose(pb.blurb),
+                why=None if (ti, pi) in shrunk else (prose(pb.why_it_matters) or None),
                 engine=pb.engine,
                 picked=folded(digest.why.get(pb.paper_id)) or None,
             )
@@ -435,8 +443,8 @@ def _theme_views(digest: Digest, shrunk: set[tuple[int, int]]) -> tuple[ThemeVie
             ThemeView(
                 anchor=f"theme-{ti + 1}",
                 number=ti + 1,
-                title=folded(theme.title),
-                summary=folded(theme.summary),
+                title=prose(theme.title),
+                summary=prose(theme.summary),
                 count=len(theme.papers),
                 papers=paper_views,
                 degraded=(
@@ -499,7 +507,7 @@ def build_view(
     also_new = tuple(_paper_view(pid, digest.papers) for pid in digest.also_new)
     if also_new_limit is not None:
         also_new = also_new[:also_new_limit]
-    headline = folded(digest.headline)
+    headline = prose(digest.headline)
     return DigestView(
         kind=digest.kind,
         topic=folded(digest.topic) or None,
@@ -507,7 +515,7 @@ def build_view(
         date_long=format_date(digest.date, long=True),
         title=_title(digest),
         headline=headline,
-        overview=folded(digest.overview) or None,
+        overview=prose(digest.overview) or None,
         preheader=clip(headline, PREHEADER_MAX),
         summary_line=_summary_line(digest),
         notices=tuple(folded(n) for n in (*digest.notices, *extra_notices) if folded(n)),
