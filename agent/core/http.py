@@ -116,10 +116,6 @@ class Response:
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
 
-    def header_int(self, name: str) -> int | None:
-        """A header that holds a count (digits only, at most 18), else None."""
-        return bounded_int(self.header(name))
-
     @property
     def media_type(self) -> str:
         """The Content-Type without parameters, lower case ("" when absent)."""
@@ -160,7 +156,8 @@ def _retryable(exc: BaseException) -> bool:
 
 class HttpClient:
     """Bounded requests (see the module doc). Sync: each attempt runs on httpx's async client
-    in its own event loop, under `asyncio.wait_for`; `arequest` is the same from a loop."""
+    in its own event loop, under `asyncio.wait_for` (call it from a thread without a running
+    loop, as the sources, webhooks and Zotero do)."""
 
     def __init__(
         self,
@@ -300,10 +297,6 @@ class HttpClient:
                 return Response(str(answer.url), status, names, b"")
             body = await read_capped(answer.aiter_bytes(), names, limits.max_bytes)
             return Response(str(answer.url), status, names, body)
-
-    async def arequest(self, method: str, url: str, *, limits: Limits, **kwargs: Any) -> Response:
-        """`request` from inside an event loop (it runs in a worker thread)."""
-        return await asyncio.to_thread(self.request, method, url, limits=limits, **kwargs)
 
 
 async def read_capped(
