@@ -66,11 +66,14 @@ MAX_ERROR_CHARS = 1_000  # an error line quotes user input: a 100 KB id is not e
 
 
 def _configure_logging(verbose: bool) -> None:
+    from agent.core import redact
+
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    redact.install()  # every line printed: secrets and token-like URL parts masked
 
 
 def _fail(exc: DigestError, verbose: bool) -> None:
