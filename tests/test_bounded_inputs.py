@@ -114,10 +114,10 @@ def test_case13_a_fifo_without_a_writer_is_one_line(tmp_path: Path, where: str) 
     os.mkfifo(fifo)
     args = ["--source", "sample", "--library", str(fifo)] if where == "library" else []
     args = args or ["--source", f"file:{fifo}"]
-    env = {"DIGEST_SOURCES__TIMEOUT_SECONDS": "1"}
+    env = {"DIGEST_SOURCES__TIMEOUT_SECONDS": "0.3"}
     result = cli(tmp_path, "daily", *args, "--no-send", env=env)
     assert result.exit_code == 2, result.output
-    assert "sent nothing within 1 s (a FIFO with no writer?)" in error_line(result)
+    assert "sent nothing within 0.3 s (a FIFO with no writer?)" in error_line(result)
 
 
 @pytest.mark.timeout(30)

@@ -77,9 +77,14 @@ def test_case1_an_endless_zotero_reply_is_cut_at_the_byte_cap(tmp_path: Path) ->
 def test_case2_a_trickling_zotero_body_ends_within_the_budget(tmp_path: Path) -> None:
     with ScriptedHttpServer() as server:
         server.add(ITEMS, Reply(200, trickle=0.5))
-        line = daily_with_zotero(tmp_path, server, DIGEST_ZOTERO__BUDGET_SECONDS="2.5")
-    # each try is cut at 1 s (or what is left of the 2.5 s budget), however the body trickles
-    assert re.search(r"no complete answer within (1|0\.\d) s \(whole request\)", line), line
+        line = daily_with_zotero(
+            tmp_path,
+            server,
+            DIGEST_ZOTERO__TIMEOUT_SECONDS="0.5",
+            DIGEST_ZOTERO__BUDGET_SECONDS="1.2",
+        )
+    # each try is cut at 0.5 s (or what is left of the 1.2 s budget), however the body trickles
+    assert re.search(r"no complete answer within 0\.\d s \(whole request\)", line), line
 
 
 @pytest.mark.timeout(30)
@@ -178,9 +183,9 @@ def test_case7_every_malformed_zotero_reply_is_a_config_error(reply: Reply, reas
 @pytest.mark.timeout(30)
 def test_case3_a_webhook_with_trickling_headers_is_cut_and_spooled(tmp_path: Path) -> None:
     with ScriptedHttpServer() as server:
-        server.add("/hook", Reply(200, trickle=0.3, trickle_headers=True))
+        server.add("/hook", Reply(200, trickle=0.2, trickle_headers=True))
         hooks = [
-            {"name": "team", "url": f"{server.url}/hook", "timeout_seconds": 1, "max_attempts": 1}
+            {"name": "team", "url": f"{server.url}/hook", "timeout_seconds": 0.5, "max_attempts": 1}
         ]
         result = cli(
             tmp_path, "daily", "--source", f"file:{paper_file(tmp_path)}",
@@ -188,7 +193,7 @@ def test_case3_a_webhook_with_trickling_headers_is_cut_and_spooled(tmp_path: Pat
         )  # fmt: skip
     assert result.exit_code == 4, result.output
     line = error_line(result)
-    assert "webhook team: timed out: no complete answer within 1 s (whole request)" in line
+    assert "webhook team: timed out: no complete answer within 0.5 s (whole request)" in line
     assert "127.0.0.1" not in line  # the URL holds the channel's token: never printed
     assert list((tmp_path / "home" / "outbox" / "webhooks").glob("*.json"))  # nothing lost
 
@@ -234,8 +239,8 @@ def test_case11_a_hanging_batch_status_call_ends_at_the_batch_deadline(tmp_path:
             "DIGEST_LLM__API_KEY": "sk-test",
             "DIGEST_LLM__LOCAL_DEFAULTS": "false",
             "DIGEST_LLM__BATCH": "true",
-            "DIGEST_LLM__BATCH_DEADLINE": "3s",
-            "DIGEST_LLM__BATCH_POLL_SECONDS": "0.5",
+            "DIGEST_LLM__BATCH_DEADLINE": "1s",
+            "DIGEST_LLM__BATCH_POLL_SECONDS": "0.2",
             "DIGEST_LLM__TIMEOUT_SECONDS": "300",  # the status call would wait this, 4 times
             "DIGEST_LLM__MAX_RETRY_WAIT_SECONDS": "0",
         }
@@ -255,19 +260,19 @@ def test_case11_a_hanging_batch_status_call_ends_at_the_batch_deadline(tmp_path:
 
 @pytest.mark.timeout(30)
 def test_case12_doctor_smtp_check_ends_at_its_deadline(tmp_path: Path) -> None:
-    with HostileSmtp("trickle_banner", pause=0.3) as smtp:
+    with HostileSmtp("trickle_banner", pause=0.2) as smtp:
         env = {
             "DIGEST_EMAIL__SMTP_HOST": "127.0.0.1",
             "DIGEST_EMAIL__SMTP_PORT": str(smtp.port),
             "DIGEST_EMAIL__SECURITY": "none",
             "DIGEST_EMAIL__SENDER": "d@example.org",
             "DIGEST_EMAIL__RECIPIENTS": '["r@example.org"]',
-            "DIGEST_EMAIL__TIMEOUT_SECONDS": "1",
+            "DIGEST_EMAIL__TIMEOUT_SECONDS": "0.5",
         }
         result = cli(tmp_path, "doctor", env=env)
     output = no_traceback(result)
     [line] = [x for x in output.splitlines() if "SMTP" in x and "127.0.0.1" in x]
-    assert "timed out: no complete exchange within 1 s" in line, output
+    assert "timed out: no complete exchange within 0.5 s" in line, output
     assert result.exit_code != 0
 
 

@@ -19,7 +19,7 @@ from tests.bounded_cli import DAY, paper_file
 from tests.fakes.smtp_server import smtp_server
 from tests.processes import clean_env
 
-RECIPIENTS = [f"reader{i}@example.org" for i in range(4)]
+RECIPIENTS = [f"reader{i}@example.org" for i in range(3)]
 
 
 @pytest.mark.timeout(120)
@@ -35,7 +35,7 @@ def test_case16_sigterm_while_sending_stops_cleanly_and_loses_nothing(tmp_path: 
             DIGEST_EMAIL__SENDER="digest@example.org",
             DIGEST_EMAIL__RECIPIENTS=json.dumps(RECIPIENTS),
         )
-        smtp.handler.data_delay = 1.0
+        smtp.handler.data_delay = 0.6
         child = subprocess.Popen(
             args, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
@@ -45,7 +45,7 @@ def test_case16_sigterm_while_sending_stops_cleanly_and_loses_nothing(tmp_path: 
         assert smtp.messages, "no message was accepted"
         child.send_signal(signal.SIGTERM)  # the second message is in flight now
         _, stderr = child.communicate(timeout=60)
-        time.sleep(1.2)  # the server finishes the message it was taking
+        time.sleep(0.8)  # the server finishes the message it was taking
         first_run = [m.rcpt_tos[0] for m in smtp.messages]
 
         smtp.handler.data_delay = 0.0

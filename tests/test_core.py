@@ -21,10 +21,13 @@ from tests.fakes.http_server import FakeClock, Reply, ScriptedHttpServer
 @pytest.mark.timeout(20)
 def test_a_post_whose_answer_headers_trickle_is_cut_at_the_whole_request_deadline() -> None:
     with ScriptedHttpServer() as server:
-        server.add("/hook", Reply(200, trickle=0.2, trickle_headers=True))
+        server.add("/hook", Reply(200, trickle=0.1, trickle_headers=True))
         with pytest.raises(HttpFailure) as info:
             HttpClient().request(
-                "POST", f"{server.url}/hook", content=b"{}", limits=Limits(timeout=1, max_bytes=10)
+                "POST",
+                f"{server.url}/hook",
+                content=b"{}",
+                limits=Limits(timeout=0.5, max_bytes=10),
             )
         assert server.requests[0].body == b"{}"
     assert info.value.kind == "timeout" and "(whole request)" in info.value.reason
