@@ -26,7 +26,7 @@ def _wordset(text: str) -> frozenset[str]:
 
 
 # Leading words that grade rather than name ('comprehensive survey' -> 'survey').
-_EVALUATIVE = _wordset(
+EVALUATIVE = _wordset(
     """
     comprehensive systematic thorough useful future minimal novel remarkable notable impressive
     significant extensive consistent practical various recent current existing new better good
@@ -76,7 +76,7 @@ _PARTICIPLES = frozenset(("driven", "given", "taken", "shown", "known", "written
 _NOT_PARTICIPLE = frozenset(("speed", "embed", "seed", "feed", "need", "breed", "shred"))
 
 # Words that never head a heading on their own: too vague to say what the papers are about.
-_VAGUE = _wordset(
+VAGUE = _wordset(
     """
     research resource algorithm solution future intelligence average document process property
     limitation category instruction finding
@@ -96,7 +96,7 @@ _VAGUE = _wordset(
 )
 
 # Nouns that say nothing as the head of a phrase either.
-_EMPTY_HEADS = _wordset(
+EMPTY_HEADS = _wordset(
     """
     process procedure manner way aspect issue property category kind type factor average
     variant version advance finding result solution thank growth
@@ -117,7 +117,7 @@ _BROAD = frozenset(
 )
 _BROAD = frozenset(p.strip() for p in _BROAD)
 
-_QUANTITY = frozenset(("billion", "trillion", "million", "thousand", "hundred", "dozen"))
+QUANTITY = frozenset(("billion", "trillion", "million", "thousand", "hundred", "dozen"))
 
 
 def phrase_term(form: str) -> str:
@@ -129,7 +129,7 @@ def _pieces(token: str) -> list[str]:
     return [p for p in re.split(r"-", token.lower()) if p]
 
 
-def _is_verb_form(word: str) -> bool:
+def is_verb_form(word: str) -> bool:
     """'maintaining', 'constrained', 'driven' (a word, not a hyphenated compound)."""
     if word.endswith("ing") and len(word) >= 5:
         return word not in _TOPIC_GERUNDS
@@ -156,7 +156,7 @@ def is_modifier(token: str) -> bool:
         and last not in ("attention", "supervision", "distillation", "consistency")
     ):
         return True
-    if last in _MODIFIER_WORDS or normalize_word(last) in _MODIFIER_WORDS or _is_verb_form(last):
+    if last in _MODIFIER_WORDS or normalize_word(last) in _MODIFIER_WORDS or is_verb_form(last):
         return True
     if last.endswith("ly") and len(last) > 4:
         return True
@@ -193,7 +193,7 @@ def strip_evaluative(form: str) -> str:
     """'comprehensive survey' -> 'survey'; 'useful sentence representations' -> 'sentence
     representations'. Leaves a phrase of one word alone."""
     words = form.split()
-    while len(words) > 1 and words[0].lower() in _EVALUATIVE:
+    while len(words) > 1 and words[0].lower() in EVALUATIVE:
         words = words[1:]
     return " ".join(words)
 
@@ -246,7 +246,7 @@ def _next_noun(form: str, texts: Sequence[str]) -> str | None:
     word, n = min(folded.items(), key=lambda kv: (-kv[1], kv[0]))
     if n < max(2, 0.4 * total) or word in STOPWORDS or len(word) < 3:
         return None
-    if _is_verb_form(word) or word in _MODIFIER_WORDS:
+    if is_verb_form(word) or word in _MODIFIER_WORDS:
         return None
     return word
 
@@ -298,20 +298,20 @@ def _starts_as_fragment(words: Sequence[str]) -> bool:
     """A quantity ('billion parameters'), a verb phrase or adverb ('exploring sparsity',
     'optimize LLM') or a vague word 'of' something ('popularity of LLMs')."""
     lowered = [w.lower() for w in words]
-    if lowered[0] in _QUANTITY or lowered[0].rstrip("s") in _QUANTITY:
+    if lowered[0] in QUANTITY or lowered[0].rstrip("s") in QUANTITY:
         return True
     first = _pieces(words[0])
     if (
         len(words) > 1
         and first
         and (
-            _is_verb_form(first[-1])
+            is_verb_form(first[-1])
             or (first[-1].endswith(("ize", "ise")) and len(first[-1]) > 6)
             or first[-1].endswith("ly")
         )
     ):
         return True
-    return "of" in lowered and phrase_term(" ".join(words[: lowered.index("of")])) in _VAGUE
+    return "of" in lowered and phrase_term(" ".join(words[: lowered.index("of")])) in VAGUE
 
 
 def _not_a_topic(form: str, term: str, texts: Sequence[str]) -> bool:
@@ -321,9 +321,9 @@ def _not_a_topic(form: str, term: str, texts: Sequence[str]) -> bool:
     total, after, _ = _followers(form, texts)
     if total and after.get("that", 0) >= 0.5 * total:
         return True
-    if len(words) > 1 and term.split()[-1] in _EMPTY_HEADS:
+    if len(words) > 1 and term.split()[-1] in EMPTY_HEADS:
         return True
-    if len(words) == 1 and not is_name(form) and all(w in _VAGUE for w in term.split()):
+    if len(words) == 1 and not is_name(form) and all(w in VAGUE for w in term.split()):
         return True
     return len(words) == 1 and "-" not in form and not is_name(form) and not _technical(term)
 
