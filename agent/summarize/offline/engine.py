@@ -23,14 +23,11 @@ from agent.summarize.offline.grouping import (
     OTHER,
     centroid_similarity,
     cluster,
-    ranked_terms,
-    title_phrases,
     vectorize,
 )
-from agent.summarize.offline.labels import candidates, choose_label, label_terms
+from agent.summarize.offline.labels import candidates, choose_label, label_terms, written
 from agent.summarize.offline.phrases import (
     doc_count,
-    is_modifier,
     is_name,
     same_topic,
     topic_phrase,
@@ -193,27 +190,21 @@ def _examples(papers: Sequence[Paper], phrases: Sequence[str], limit: int = 3) -
 def _key_phrases(
     title: str, papers: Sequence[Paper], count: int, *, min_share: float = 0.15
 ) -> list[str]:
-    """Topics the papers share beyond the title: no fragments, nothing the title already
-    says, no field-wide phrases ('natural language processing')."""
+    """Topics the papers share beyond the title: noun phrases of two or more of them (and of
+    at least `min_share`), best first (see `labels`), none that the title already says."""
     papers = papers[:_PHRASE_SAMPLE]
-    texts = [paper_text(p) for p in papers]
-    title_words = set(analyze(title))
-    scored = [
-        (t, s)
-        for t, s in ranked_terms(texts, None, limit=40)
-        if not (set(t.split()) - {"of"}) & title_words
-    ]
-    forms = title_phrases(scored, papers, count + 5, min_share=min_share)
-    topics = _topics(forms, papers, _texts(papers))
-    return [
-        p for p, rank, _ in topics if rank == 0 and not same_topic(p, title) and not _dangling(p)
-    ][:count]
-
-
-def _dangling(phrase: str) -> bool:
-    """A phrase ending in an adjective ('English', 'low-resource') is a fragment, not a topic."""
-    last = phrase.split()[-1]
-    return is_modifier(last) and (not is_name(last) or last.lower() == last or last.istitle())
+    said = [title]
+    out: list[str] = []
+    for c in candidates(papers, papers, contrast=False):
+        if len(c.papers) < min_share * len(papers) or any(same_topic(c.term, s) for s in said):
+            continue
+        form = written(c.term, papers)
+        if form:
+            out.append(form)
+            said.append(form)
+        if len(out) == count:
+            break
+    return out
 
 
 def write_theme_summary(title: str, papers: Sequence[Paper], *, about: bool = True) -> str:

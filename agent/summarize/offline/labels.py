@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from agent.models import Paper
 from agent.summarize.offline.background import background_df
@@ -180,7 +181,8 @@ def _acronym(token: str) -> bool:
     return any(c.isupper() for c in token[1:]) or any(c.isdigit() for c in token)
 
 
-def _noun_phrase(words: Sequence[str]) -> bool:
+@lru_cache(maxsize=65_536)
+def _noun_phrase(words: tuple[str, ...]) -> bool:
     """Content words only ('of' inside), a noun last, no verb, adverb or quantity first."""
     lowered = [w.lower() for w in words]
     if lowered[0] == "of" or lowered[-1] == "of" or lowered.count("of") > 1:
@@ -195,8 +197,10 @@ def _noun_phrase(words: Sequence[str]) -> bool:
     return first not in QUANTITY and first.rstrip("s") not in QUANTITY
 
 
-def phrases_of(text: str) -> set[str]:
-    """The candidate noun phrases of a text, as analysed terms ('long context window')."""
+@lru_cache(maxsize=4096)
+def phrases_of(text: str) -> frozenset[str]:
+    """The candidate noun phrases of a text, as analysed terms ('long context window');
+    remembered, since every theme of a day reads the whole day."""
     out: set[str] = set()
     run: list[str] = []
     for token in [*_TOKEN.findall(text), "."]:
@@ -206,11 +210,11 @@ def phrases_of(text: str) -> set[str]:
             continue
         for i in range(len(run)):
             for j in range(i + 1, min(len(run), i + _MAX_WORDS) + 1):
-                if _noun_phrase(run[i:j]):
+                if _noun_phrase(tuple(run[i:j])):
                     out.add(phrase_term(" ".join(run[i:j])))
         run = []
     out.discard("")
-    return out
+    return frozenset(out)
 
 
 def usable(term: str) -> bool:

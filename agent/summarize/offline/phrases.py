@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from agent.summarize.offline.text import (
     STOPWORDS,
@@ -120,6 +121,7 @@ _BROAD = frozenset(p.strip() for p in _BROAD)
 QUANTITY = frozenset(("billion", "trillion", "million", "thousand", "hundred", "dozen"))
 
 
+@lru_cache(maxsize=65_536)
 def phrase_term(form: str) -> str:
     """The analysed term of a written phrase: 'Long-context models' -> 'long context model'."""
     return " ".join(normalize_word(w) for w in re.findall(r"[a-z][a-z0-9]*", form.lower()))
