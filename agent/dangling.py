@@ -32,7 +32,7 @@ _ACTS_ON = (
 )
 _PATTERN = re.compile(
     rf"""^[\s"'(\[]*(
-        (?:{_REFERS_BACK})\b(?!\s+(?:{_THE_PAPER})\b)     # 'These models ...', 'It ...'
+        (?:{_REFERS_BACK})\b(?!\s+(?:[\w-]+\s+){{0,2}}?(?:{_THE_PAPER})\b)  # 'These models ...', 'It ...'
       | (?:{_CONNECTIVES})\b                              # 'However, ...'
       | (?:to|in\s+order\s+to)\s+(?:{_ACTS_ON})\s+(?:{_REFERS_BACK}|the\s+above
             |the\s+aforementioned|these\s+issues?)\b          # 'To address this issue, ...'

@@ -28,9 +28,7 @@ from agent.summarize.offline.grouping import (
 from agent.summarize.offline.labels import candidates, choose_label, label_terms, written
 from agent.summarize.offline.phrases import (
     doc_count,
-    is_name,
     same_topic,
-    topic_phrase,
 )
 from agent.summarize.offline.text import (
     analyze,
@@ -56,36 +54,6 @@ def _unique(papers: Sequence[Paper]) -> list[Paper]:
             seen.add(p.id)
             out.append(p)
     return out
-
-
-def _texts(papers: Sequence[Paper]) -> list[str]:
-    papers = papers[:_PHRASE_SAMPLE]
-    return [p.abstract for p in papers if p.abstract] + [p.title for p in papers]
-
-
-def _topics(
-    forms: Sequence[str], papers: Sequence[Paper], texts: Sequence[str]
-) -> list[tuple[str, int, float]]:
-    """Written phrases made into topics (see `topic_phrase`) with their rank and the share of
-    papers using them; deduplicated, best rank first (stable). A lone name ('Megatron-LM',
-    'BERT') ranks as broad unless over half of the papers use it: the theme is then really
-    about that system."""
-    docs = [f"{p.title}\n{p.abstract}" for p in papers[:_PHRASE_SAMPLE]]
-    out: list[tuple[str, int, float]] = []
-    for form in forms:
-        found = topic_phrase(form, texts)
-        if found is None:
-            continue
-        phrase, rank = found
-        if any(same_topic(phrase, kept) for kept, _, _ in out):
-            continue
-        share = doc_count(phrase, docs) / max(1, len(docs))
-        if is_name(phrase):  # a name counts as written ('KV-Cache' is not 'KV cache')
-            share = sum(phrase.lower() in d.lower() for d in docs) / max(1, len(docs))
-            if share <= 0.5:
-                rank = max(rank, 1)
-        out.append((phrase, rank, share))
-    return sorted(out, key=lambda t: t[1])
 
 
 def group_papers(papers: Sequence[Paper], *, max_themes: int = 12) -> list[ThemeDraft]:
@@ -219,11 +187,11 @@ def write_theme_summary(title: str, papers: Sequence[Paper], *, about: bool = Tr
     phrases = _key_phrases(title, papers, 5)
     names = _examples(papers[:_PHRASE_SAMPLE], [title, *phrases[:3]])
     phrases = [p for p in phrases if not any(same_topic(p, n) for n in names)][:3]
-    about = join_phrases(phrases)
+    covering = join_phrases(phrases)
     if title == OTHER_TITLE:
         lead = "Papers that fit no larger theme"
-        if about:
-            lead += f", touching on {about}"
+        if covering:
+            lead += f", touching on {covering}"
         return lead + "."
     if len(papers) == 1:
         head = f"A single paper: {papers[0].title.rstrip('.')}"
@@ -231,8 +199,8 @@ def write_theme_summary(title: str, papers: Sequence[Paper], *, about: bool = Tr
     lead = _count(len(papers))
     if about:
         lead += _on_title(title, papers)
-    if about:
-        lead += f", covering {about}"
+    if covering:
+        lead += f", covering {covering}"
     if names:
         lead += f", for example {join_phrases(names)}"
     return lead + "."

@@ -31,6 +31,7 @@ from agent.summarize.offline.phrases import (
     QUANTITY,
     VAGUE,
     is_modifier,
+    is_technical,
     is_verb_form,
     phrase_term,
     same_topic,
@@ -68,92 +69,20 @@ _BROAD_WORDS = (
     VAGUE
     | EVALUATIVE
     | frozenset(
-        [
-            "transformer",
-            "based",
-            "large",
-            "small",
-            "big",
-            "language",
-            "model",
-            "pre",
-            "trained",
-            "pretrained",
-            "post",
-            "state",
-            "art",
-            "parameter",
-            "architecture",
-            "mechanism",
-            "representation",
-            "sequence",
-            "attention",
-            "self",
-            "multi",
-            "head",
-            "instruction",
-            "technology",
-            "field",
-            "advancement",
-            "applicability",
-            "direction",
-            "future",
-            "fluency",
-            "production",
-            "related",
-            "original",
-            "neural",
-            "network",
-            "deep",
-            "machine",
-            "natural",
-            "processing",
-            "nlp",
-            "llm",
-            "ai",
-            "gpt",
-            "text",
-            "task",
-            "data",
-            "performance",
-            "training",
-            "generation",
-            "generative",
-            "general",
-            "purpose",
-            "scale",
-            "scaling",
-            "size",
-            "time",
-            "cost",
-            "memory",
-            "resource",
-            "compute",
-            "computation",
-            "computational",
-            "open",
-            "source",
-            "new",
-            "novel",
-            "fine",
-            "tuning",
-            "tuned",
-            "domain",
-            "methodology",
-            "literature",
-            "implementation",
-            "capacity",
-            "experience",
-            "environment",
-            "appearance",
-            "deployment",
-            "communication",
-        ]
+        """
+        transformer based large small big language model pre trained pretrained post state art
+        parameter architecture mechanism representation sequence attention self multi head
+        instruction technology field advancement applicability direction future fluency
+        production related original neural network deep machine natural processing nlp llm ai
+        gpt text task data performance training generation generative general purpose scale
+        scaling size time cost memory resource compute computation computational open source
+        new novel fine tuning tuned domain methodology literature implementation capacity
+        experience environment appearance deployment communication
+        """.split()  # noqa: SIM905 (a word list reads better as text)
     )
 )
 _EMPTY_HEADS = EMPTY_HEADS | frozenset(["level", "area", "field", "setting", "direction", "way"])
 _LEADS = EVALUATIVE | frozenset(["original", "different", "several", "other", "whole"])
-_TECHNICAL = ("tion", "sion", "ism", "ity", "ing", "ment", "ness", "ance", "ence", "ogy", "phy", "ics", "ncy", "ure", "sis")  # fmt: skip
 
 _MAX_WORDS = 4  # words in one candidate phrase ('mixture of experts' counts 'of')
 _TITLE_WORDS = 6  # words in a whole label
@@ -226,7 +155,7 @@ def usable(term: str) -> bool:
         return False
     if all(w in _BROAD_WORDS for w in words):
         return False
-    return len(words) > 1 or (len(term) >= 7 and term.endswith(_TECHNICAL))
+    return len(words) > 1 or is_technical(term)
 
 
 def candidates(
