@@ -115,3 +115,24 @@ def test_citations_and_parentheses_that_need_the_paper_are_dropped() -> None:
     assert (
         text == "Large language models (LLMs) beat prior work on BLEU by 2 points (90.9% vs 89.4%)."
     )
+
+
+def test_plainer_words_and_shorter_sentences() -> None:
+    from agent.summarize.offline.plainer import plainer, shorter
+
+    assert (
+        plainer("Utilizing a novel methodology, we demonstrate gains on a wide range of tasks.")
+        == "Using a new method, we show gains on many tasks."
+    )
+    assert (
+        plainer("Novel-view synthesis with BERT-Large.") == "Novel-view synthesis with BERT-Large."
+    )
+    long = (
+        "The authors propose Big Little Decoder, a framework that can improve inference "
+        "efficiency for a wide range of text generation applications, which works with any "
+        "model and any decoding strategy on any hardware."
+    )
+    assert shorter(long).endswith("text generation applications.")
+    kept = long.replace("any hardware", "2.1x faster hardware")
+    assert shorter(kept) == kept  # a tail with a number stays
+    assert shorter("Short, which stays.") == "Short, which stays."

@@ -7,6 +7,7 @@ import re
 from agent.dangling import dangling_start
 from agent.models import Paper
 from agent.summarize.offline.openings import drop_asides, stand_alone
+from agent.summarize.offline.plainer import plainer, shorter
 from agent.summarize.offline.text import MAX_BLURB_WORDS, capitalize_first
 
 # ---------------------------------------------------------------- sentences and blurbs
@@ -79,7 +80,7 @@ def _tidy(sentence: str) -> str:
     for pattern, repl, needed in _PLAIN:
         if needed in s:
             s = pattern.sub(repl, s)
-    s = stand_alone(s)
+    s = shorter(plainer(stand_alone(s)))
     s = _SPACE_BEFORE_MARK.sub(r"\1", s)
     s = _DOUBLE_COMMA.sub(",", s)
     s = " ".join(s.split())
