@@ -84,6 +84,7 @@ _BROAD_WORDS = (
 _EMPTY_HEADS = EMPTY_HEADS | frozenset(["level", "area", "field", "setting", "direction", "way"])
 _LEADS = EVALUATIVE | frozenset(["original", "different", "several", "other", "whole"])
 
+_DETERMINERS = frozenset(("the", "a", "an", "its", "their", "these", "this", "our", "his", "her"))
 _MAX_WORDS = 4  # words in one candidate phrase ('mixture of experts' counts 'of')
 _TITLE_WORDS = 6  # words in a whole label
 _COVER = 0.7  # a lead phrase used by fewer of the papers gets a second phrase, if one helps
@@ -129,7 +130,8 @@ def _noun_phrase(words: tuple[str, ...]) -> bool:
 @lru_cache(maxsize=4096)
 def phrases_of(text: str) -> frozenset[str]:
     """The candidate noun phrases of a text, as analysed terms ('long context window');
-    remembered, since every theme of a day reads the whole day."""
+    remembered, since every theme of a day reads the whole day. A word right before 'the',
+    'a' or 'its' is taken for a verb ('the agent completes the task'), not a phrase's end."""
     out: set[str] = set()
     run: list[str] = []
     for token in [*_TOKEN.findall(text), "."]:
@@ -137,8 +139,9 @@ def phrases_of(text: str) -> frozenset[str]:
         if token[0].isalpha() and (word not in STOPWORDS or word == "of"):
             run.append(token)
             continue
+        end = len(run) - 1 if word in _DETERMINERS else len(run)
         for i in range(len(run)):
-            for j in range(i + 1, min(len(run), i + _MAX_WORDS) + 1):
+            for j in range(i + 1, min(end, i + _MAX_WORDS) + 1):
                 if _noun_phrase(tuple(run[i:j])):
                     out.add(phrase_term(" ".join(run[i:j])))
         run = []

@@ -54,7 +54,8 @@ _MODIFIER_WORDS = _wordset(
     english german french chinese japanese korean arabic spanish russian romanian norwegian
     italian portuguese dutch hindi vietnamese turkish polish czech swedish finnish greek
     implement offer reveal restrict remain exhibit suffer rely struggle hinder advance thank
-    outperform enhance boost leverage optimize adopt apply tune
+    outperform enhance boost leverage optimize adopt apply tune complete achieve require perform
+    enable provide become allow produce exceed surpass emerge fail succeed depend
     """
 )
 
