@@ -37,6 +37,7 @@ SMALL_MAX = 19  # up to this many papers a day is small: at most `SMALL_THEMES` 
 SMALL_THEMES = 4
 THEMES_MAX = 12
 _CUT = 0.6  # join groups while their papers were together in at least 40 % of the cuts
+_REHOME = 0.3  # a paper of an unlabelled group joins a theme it was with this often
 _K_LOW, _K_HIGH = 0.2, 0.45  # the cuts: k from a fifth to nearly half of the papers
 _MAX_DF = 0.5
 
@@ -125,12 +126,30 @@ def agreement(papers: Sequence[Paper]) -> np.ndarray:
 def cluster_day(papers: Sequence[Paper], *, max_themes: int = THEMES_MAX) -> np.ndarray:
     """One label per paper: 0..k-1 for themes (numbered by first appearance), OTHER for the
     papers no other paper goes with, and for the smallest groups past the theme budget."""
+    return day_groups(papers, max_themes=max_themes)[0]
+
+
+def day_groups(
+    papers: Sequence[Paper], *, max_themes: int = THEMES_MAX
+) -> tuple[np.ndarray, np.ndarray]:
+    """`cluster_day`'s labels and the agreement matrix they were cut from."""
     n = len(papers)
     if n < 3:
-        return np.zeros(n, dtype=int)
-    distance = 1.0 - agreement(papers)
-    groups = cut_at(linkage_of_distances(distance, "average"), _CUT)
-    return _budget(groups, theme_budget(n, max_themes))
+        return np.zeros(n, dtype=int), np.ones((n, n))
+    together = agreement(papers)
+    groups = cut_at(linkage_of_distances(1.0 - together, "average"), _CUT)
+    return _budget(groups, theme_budget(n, max_themes)), together
+
+
+def closest_group(paper: int, groups: Sequence[Sequence[int]], together: np.ndarray) -> int | None:
+    """The group whose papers `paper` was most often cut with, when on average at least as
+    often as the day's grouping joins papers (`_CUT`); None otherwise."""
+    best, best_share = None, _REHOME - 1e-9
+    for g, members in enumerate(groups):
+        share = float(together[paper, list(members)].mean()) if members else 0.0
+        if share > best_share:
+            best, best_share = g, share
+    return best
 
 
 def _budget(groups: np.ndarray, budget: int) -> np.ndarray:

@@ -18,18 +18,21 @@ import numpy as np
 from agent.models import Paper, PaperBlurb, Summary, Theme
 from agent.summarize.drafts import OTHER_TITLE, ThemeDraft
 from agent.summarize.offline.blurbs import make_blurb, split_sentences
-from agent.summarize.offline.daygroups import cluster_day, is_ordinary_day
+from agent.summarize.offline.daygroups import closest_group, day_groups, is_ordinary_day
 from agent.summarize.offline.grouping import (
     OTHER,
     centroid_similarity,
     cluster,
     vectorize,
 )
-from agent.summarize.offline.labels import candidates, choose_label, label_terms, written
-from agent.summarize.offline.phrases import (
-    doc_count,
-    same_topic,
+from agent.summarize.offline.labels import (
+    GENERIC_LABELS,
+    candidates,
+    choose_label,
+    label_terms,
+    written,
 )
+from agent.summarize.offline.phrases import doc_count, phrase_term, same_topic
 from agent.summarize.offline.text import (
     analyze,
     capitalize_first,
@@ -62,9 +65,10 @@ def group_papers(papers: Sequence[Paper], *, max_themes: int = 12) -> list[Theme
     papers = _unique(papers)
     if not papers:
         return []
+    together = None
     with one_blas_thread():
         if is_ordinary_day(len(papers)):
-            labels = cluster_day(papers, max_themes=max(1, max_themes))
+            labels, together = day_groups(papers, max_themes=max(1, max_themes))
         else:
             labels = cluster(
                 vectorize([paper_text(p) for p in papers]), max_themes=max(1, max_themes)
@@ -73,7 +77,7 @@ def group_papers(papers: Sequence[Paper], *, max_themes: int = 12) -> list[Theme
     for i, label in enumerate(labels.tolist()):
         groups.setdefault(label, []).append(i)
     real = [g for g in groups if g != OTHER]
-    drafts: list[ThemeDraft] = []
+    titled: list[tuple[str, list[int]]] = []
     taken = label_terms(OTHER_TITLE)
     other = list(groups.get(OTHER, []))
     # Label the biggest groups first so they get the plainest labels.
@@ -81,10 +85,14 @@ def group_papers(papers: Sequence[Paper], *, max_themes: int = 12) -> list[Theme
         members = [papers[i] for i in groups[label]]
         title = theme_title(members, papers, taken, contrast=len(groups) > 1)
         if title is None:  # nothing names it: not a theme a reader would recognise
-            other += groups[label]
+            other += _rehome(groups[label], titled, together, papers)
             continue
         taken |= label_terms(title)
-        drafts.append(ThemeDraft(title, _summary(title, members), tuple(p.id for p in members)))
+        titled.append((title, list(groups[label])))
+    drafts = [
+        ThemeDraft(title, _summary(title, [papers[i] for i in sorted(ids)]), _ids(papers, ids))
+        for title, ids in titled
+    ]
     drafts.sort(key=lambda d: (-len(d.paper_ids), d.title))
     if other and not drafts:  # one theme of all, named by what the day shares
         members = [papers[i] for i in sorted(other)]
@@ -96,6 +104,36 @@ def group_papers(papers: Sequence[Paper], *, max_themes: int = 12) -> list[Theme
         summary = write_theme_summary(OTHER_TITLE, members)
         drafts.append(ThemeDraft(OTHER_TITLE, summary, tuple(p.id for p in members)))
     return drafts
+
+
+def _rehome(
+    ids: list[int],
+    titled: list[tuple[str, list[int]]],
+    together: np.ndarray | None,
+    papers: Sequence[Paper],
+) -> list[int]:
+    """Papers of a group with no label join the labelled theme they were most often grouped
+    with (see `daygroups.closest_group`) when they use a phrase of its label; the rest are
+    returned, for Other."""
+    if together is None:
+        return ids
+    left = []
+    for i in ids:
+        g = closest_group(i, [members for _, members in titled], together)
+        text = [f"{papers[i].title}\n{papers[i].abstract}"]
+        if g is not None and any(doc_count(part, text) for part in _label_parts(titled[g][0])):
+            titled[g][1].append(i)
+        else:
+            left.append(i)
+    return left
+
+
+def _label_parts(title: str) -> list[str]:
+    return [part for part in re.split(r", | and ", title) if part]
+
+
+def _ids(papers: Sequence[Paper], ids: list[int]) -> tuple[str, ...]:
+    return tuple(papers[i].id for i in sorted(ids))
 
 
 def theme_title(
@@ -111,16 +149,26 @@ def theme_title(
 
 
 def _names_title(members: Sequence[Paper]) -> str | None:
-    """'EnergonAI, Vega-MT and Yi': the systems the papers' titles announce ('Name: ...', a
-    name being one word or having a capital inside or a digit), when two or more do (at most
-    three, in paper order)."""
+    """'EnergonAI, Vega-MT and Yi': the systems the papers' titles announce, when two or more
+    do (at most three, in paper order; see `_system_name`)."""
     names: list[str] = []
     for p in members:
-        name = short_name(p.title) or ""
-        looks_named = " " not in name or re.search(r"\w[A-Z0-9]", name)
-        if name and looks_named and name.lower() not in (n.lower() for n in names):
+        name = _system_name(p.title)
+        if name and name.lower() not in (n.lower() for n in names):
             names.append(name)
     return join_phrases(names[:3]) if len(names) >= 2 else None
+
+
+def _system_name(title: str) -> str | None:
+    """'Keyformer: KV Cache ...' -> 'Keyformer' (one word, or a capital inside or a digit);
+    'The birth of Romanian BERT' -> 'BERT' (a name in the title, not 'LLMs' or 'GPT')."""
+    head = short_name(title) or ""
+    if head and (" " not in head or re.search(r"\w[A-Z0-9]", head)):
+        return head
+    for token in re.findall(r"[A-Za-z][\w.+-]*[\w+]", title):
+        if re.search(r"\w[A-Z0-9]", token) and phrase_term(token) not in GENERIC_LABELS:
+            return token
+    return None
 
 
 def _summary(title: str, members: Sequence[Paper]) -> str:
