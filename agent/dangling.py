@@ -25,17 +25,13 @@ _CONNECTIVES = (
     r"|in\s+particular|specifically|notably|importantly|more\s+importantly|crucially"
     r"|in\s+turn|to\s+(?:this|that)\s+end|for\s+this\s+(?:reason|purpose)|otherwise|alternatively"
 )
-_ACTS_ON = (
-    r"address|tackle|solve|overcome|mitigate|alleviate|remedy|bridge|fill|close|handle|resolve"
-    r"|fix|counter|avoid|circumvent|meet|answer|explore|investigate|study|validate|verify|test"
-    r"|achieve|enable|support|realize|do"
-)
 _PATTERN = re.compile(
     rf"""^[\s"'(\[]*(
         (?:{_REFERS_BACK})\b(?!\s+(?:[\w-]+\s+){{0,2}}?(?:{_THE_PAPER})\b)  # 'These models ...', 'It ...'
       | (?:{_CONNECTIVES})\b                              # 'However, ...'
-      | (?:to|in\s+order\s+to)\s+(?:{_ACTS_ON})\s+(?:{_REFERS_BACK}|the\s+above
+      | (?:to|in\s+order\s+to)\s+[a-z]+\s+(?:{_REFERS_BACK}|the\s+above
             |the\s+aforementioned|these\s+issues?)\b          # 'To address this issue, ...'
+      | towards?\s+(?:this|these|that|those|such)\b            # 'Towards this goal, ...'
       | (?:building|based|relying|drawing)\s+(?:up)?on\s+(?:{_REFERS_BACK})\b
       | (?:[\w-]+[\s,]+){{0,5}}?also\b                     # 'the authors also explored'
       | the\s+(?:same|above|aforementioned|previous|resulting)\b

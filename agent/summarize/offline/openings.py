@@ -18,20 +18,15 @@ _REFERS_BACK = (
     r"(?:this|these|that|those|such|the\s+above|the\s+aforementioned|both|it|them)"
     r"(?:\s+[\w-]+){0,3}?"
 )
-_ACTS_ON = (
-    r"address|tackle|solve|overcome|mitigate|alleviate|remedy|bridge|fill|close|handle|resolve"
-    r"|fix|counter|avoid|circumvent|meet|answer|explore|investigate|study|validate|verify|test"
-    r"|achieve|enable|support|realize|do"
-)
 _SUBJECT = (
     r"(?=we\b|our\b|this\s+(?:paper|work|study|article|report|survey|review)\b|the\s+authors\b)"
 )
 _PURPOSE = re.compile(
-    rf"^(?:in\s+order\s+)?to\s+(?:{_ACTS_ON})\s+{_REFERS_BACK}\s*(?:,\s*|\s+{_SUBJECT})",
+    rf"^(?:in\s+order\s+)?to\s+[a-z]+\s+{_REFERS_BACK}\s*(?:,\s*|\s+{_SUBJECT})",
     re.IGNORECASE,
 )
 _RESUMING = re.compile(
-    r"^(?:to\s+(?:this|that)\s+end|for\s+(?:this|that)\s+(?:reason|purpose)|in\s+this\s+(?:"
+    r"^(?:towards?\s+(?:this|that|these|those)(?:\s+[\w-]+){0,2}|to\s+(?:this|that)\s+end|for\s+(?:this|that)\s+(?:reason|purpose)|in\s+this\s+(?:"
     r"context|regard|light|setting|spirit|direction|vein)|with\s+this\s+in\s+mind|motivated\s+by"
     r"[^,]{0,60}|inspired\s+by[^,]{0,60}|(?:building|based|relying|drawing)\s+(?:up)?on\s+"
     rf"{_REFERS_BACK}|given\s+{_REFERS_BACK}|against\s+this\s+background)\s*,\s*",
