@@ -15,7 +15,7 @@ from agent.resources import demo_day_path
 from agent.sources.clean import clean_text
 from agent.sources.hf_daily import parse_daily_papers
 from agent.sources.local import read_paper_file
-from tests.processes import clean_env
+from tests.processes import clean_env, run_shell
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDED = ROOT / "tests" / "fixtures" / "hf_daily_papers" / "sotawhat_hf_daily_papers_limit30.json"
@@ -57,15 +57,7 @@ def test_make_demo_builds_both_days_in_its_own_home(tmp_path: Path) -> None:
         HOME=str(user), XDG_DATA_HOME=str(user / "data"), DIGEST_HOME=str(user / "real-home")
     )
     for command in commands:
-        done = subprocess.run(
-            ["bash", "-c", command],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
+        done = run_shell(command, cwd=ROOT, env=env, timeout=180)
         assert done.returncode == 0, (command, done.stdout, done.stderr)
     assert not user.exists(), sorted(p.name for p in user.rglob("*"))  # nothing in the real home
     days = sorted(p.name for p in (demo_home / "out").iterdir())
