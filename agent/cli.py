@@ -371,7 +371,12 @@ def topic(
 @common_options
 @expected_errors
 def init_(
-    config_path: Path | None, verbose: bool, force: bool, assume_defaults: bool, **answers: Any
+    config_path: Path | None,
+    verbose: bool,
+    force: bool,
+    assume_defaults: bool,
+    ask_anyway: bool,
+    **answers: Any,
 ) -> None:
     """Write a commented digest.toml (here, or --config PATH) from a few questions, or from flags.
 
@@ -381,7 +386,14 @@ def init_(
     from agent.init.command import run_init
 
     _configure_logging(verbose)
-    run_init(out, config_path, force=force, assume_defaults=assume_defaults, flags=answers)
+    run_init(
+        out,
+        config_path,
+        force=force,
+        assume_defaults=assume_defaults,
+        flags=answers,
+        ask_anyway=ask_anyway,
+    )
 
 
 @main.command()

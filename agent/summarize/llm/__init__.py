@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from agent.summarize.llm.engine import LLMEngine
     from agent.summarize.llm.errors import ModelUnavailable
     from agent.summarize.llm.factory import build_chat_models
-    from agent.summarize.llm.local import with_local_defaults
+    from agent.summarize.llm.local import served_models, with_local_defaults
     from agent.summarize.llm.meter import UsageMeter
     from agent.summarize.llm.ping import Pong, ping_model
     from agent.summarize.llm.prompts import PromptSet, untrusted
@@ -41,6 +41,7 @@ _HOME = {
     "count_message_tokens": "tokens",
     "count_tokens": "tokens",
     "ping_model": "ping",
+    "served_models": "local",
     "untrusted": "prompts",
     "with_local_defaults": "local",
 }
@@ -60,6 +61,7 @@ __all__ = [
     "count_message_tokens",
     "count_tokens",
     "ping_model",
+    "served_models",
     "untrusted",
     "with_local_defaults",
 ]
