@@ -171,8 +171,10 @@ def run_schedule(
     clock: Callable[[], dt.datetime] = _utc_now,
     sleep: Callable[[float], object] | None = None,
     stop: threading.Event | None = None,
+    after_run: Callable[[dt.datetime], object] | None = None,
 ) -> int:
     """Run `job(slot)` at every slot of `cron` until `stop` is set or Ctrl-C; returns the runs.
+    After each run, `after_run` is told when the next one is.
 
     `clock` returns the current time (aware; naive means the schedule's zone) and `sleep` waits;
     both are injectable for tests. By default the wait is `stop.wait` (so setting the event
@@ -183,6 +185,7 @@ def run_schedule(
     stop = stop or threading.Event()
     wait: Callable[[float], object] = sleep if sleep is not None else stop.wait
     runs = 0
+    told = 0  # the runs `after_run` was told the next slot after
     last = _read_last_slot(state_path)
     if last is not None:
         last = _aware(last, tzinfo)
@@ -217,6 +220,9 @@ def run_schedule(
             reference = max(now, last) if last is not None else now
             upcoming = _next_after(expr, tzinfo, reference)
             log.info("next scheduled run at %s", upcoming.isoformat())
+            if after_run is not None and told < runs:
+                told = runs
+                after_run(upcoming)
             while not stop.is_set():
                 now = _aware(clock(), tzinfo)
                 if now >= upcoming:
