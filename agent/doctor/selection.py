@@ -74,4 +74,4 @@ def check_category_filters(settings: Settings) -> Iterator[Check]:
             yield Check.ok(part, f"{', '.join(names)}: all arXiv categories")
 
 
-__all__ = ["check_category_filters", "check_libraries", "category_problems", "rss_categories"]
+__all__ = ["category_problems", "check_category_filters", "check_libraries", "rss_categories"]
