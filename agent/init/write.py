@@ -126,6 +126,7 @@ def write_config(
     if env_file is not None and password is not None:
         line = f"{PASSWORD_VARIABLE}={shlex.quote(password.get_secret_value())}\n"
         write_atomic(env_file, line.encode("utf-8"), mode=0o600)
+    settings.home.mkdir(parents=True, exist_ok=True)  # where the crontab line logs, from day one
     return InitResult(
         config=path,
         env_file=env_file,
