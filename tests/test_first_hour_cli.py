@@ -31,7 +31,7 @@ def small_day(tmp_path: Path, count: int = 6) -> Path:
 def test_init_and_doctor_check_library_files_and_category_names(tmp_path: Path) -> None:
     home = tmp_path / "home"
     for args, said in [
-        (("--library", "/nope.bib"), "library /nope.bib: no such file"),
+        (("--library", "/nope.bib"), "library: /nope.bib: no such file"),
         (("--category", "cs.cl", "--category", "foo.XY"), "'cs.cl' is not an arXiv category; did you mean cs.CL?"),
     ]:  # fmt: skip
         refused = run_digest("init", *args, home=home, cwd=tmp_path)

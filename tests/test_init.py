@@ -123,7 +123,7 @@ def test_an_existing_file_is_never_overwritten_without_force(tmp_path: Path) -> 
             "'cs.cl' is not an arXiv category; did you mean cs.CL?",
         ),
         (["--tz", "Europe/Berlni"], "did you mean Europe/Berlin"),
-        (["--library", "/nope.bib"], "library /nope.bib: no such file"),
+        (["--library", "/nope.bib"], "library: /nope.bib: no such file"),
         (["--model", "local", "--base-url", "javascript:alert(1)"], "is not an http(s) URL"),
         (["--smtp-host", "smtp.example.org"], "email needs --sender"),
         (["--model", "local"], "a local model needs --base-url"),

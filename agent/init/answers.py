@@ -87,7 +87,7 @@ class InitAnswers(BaseModel):
             try:
                 describe_library_file(path)
             except ConfigError as exc:
-                raise ValueError(str(exc)) from None
+                raise ValueError(str(exc).removeprefix("library ")) from None
         return list(dict.fromkeys(paths))
 
     @field_validator("base_url")
