@@ -1,12 +1,11 @@
 """The reader's side of the command line, end to end in-process: --library on daily and topic,
 `why` in digest.json, the HTML and the text email, the cold-start footer hint, `digest rate`,
-a broken library (exit 2, one line), and the relevance cases in `digest eval`."""
+and a broken library (exit 2, one line)."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -166,23 +165,3 @@ def test_topic_with_a_library(tmp_path: Path) -> None:
     whys = [p["why"] for t in data["themes"] for p in t["papers"]]
     assert len(whys) == 8 and all(w.startswith("matches the topic") for w in whys)
     assert any("library" in w for w in whys)
-
-
-def test_eval_scores_the_relevance_cases(tmp_path: Path) -> None:
-    cases = tmp_path / "cases"
-    cases.mkdir()
-    shutil.copy(REPO / "evals" / "cases" / "single-paper.yaml", cases)
-    relevance = tmp_path / "relevance"
-    relevance.mkdir()
-    shutil.copy(REPO / "evals" / "relevance" / "compression.yaml", relevance)
-    args = ["eval", "--cases", str(cases), "--engine", "offline", "--out", str(tmp_path / "runs")]
-    ok = digest(*args, "--relevance", str(relevance), home=tmp_path / "home")
-    assert ok.exit_code == 0, ok.output
-    assert "relevance compression: precision@10" in ok.output and "(ok)" in ok.output
-    # a profile whose bar is not met makes `digest eval` exit 1
-    text = (relevance / "compression.yaml").read_text(encoding="utf-8")
-    (relevance / "compression.yaml").write_text(
-        text.replace("min_precision: 0.7", "min_precision: 1.0")
-    )
-    below = digest(*args, "--relevance", str(relevance), home=tmp_path / "home")
-    assert below.exit_code == 1 and "BELOW 100%" in below.output

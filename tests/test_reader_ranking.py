@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.evals.relevance import entry_of, load_relevance_case, precision_at_k, run_relevance
+from agent.evals.relevance import entry_of, load_relevance_case
+from agent.evals.sessions import day_one
 from agent.models import Paper
 from agent.resources import sample_corpus_path
 from agent.select import Interests, LibraryEntry, ReaderProfile, select_papers
@@ -23,9 +24,10 @@ def sample() -> dict[str, Paper]:
 
 @pytest.mark.parametrize("name", ["compression", "long-context"])
 def test_four_seed_papers_put_the_readers_subject_on_top(name: str) -> None:
-    result = precision_at_k(load_relevance_case(RELEVANCE / f"{name}.yaml"))
-    assert result.score.value >= 0.7, result.score.reason
-    assert len(result.selected) == 10
+    case = load_relevance_case(RELEVANCE / f"{name}.yaml")
+    result = day_one(case)
+    assert result.precision >= 0.7, result.reason(case.on_subject)
+    assert len(result.top) == 10
 
 
 def test_the_hard_profile_beats_plain_similarity_to_the_seeds() -> None:
@@ -44,7 +46,7 @@ def test_the_hard_profile_beats_plain_similarity_to_the_seeds() -> None:
     nearest = (matrix[n:] @ matrix[:n].T).toarray().max(axis=1)
     top = sorted(range(len(case.papers)), key=lambda i: -nearest[i])[:10]
     plain_hits = sum(case.papers[i].id in case.on_subject for i in top)
-    model_hits = round(precision_at_k(case).score.value * 10)
+    model_hits = round(day_one(case).precision * 10)
     assert plain_hits < model_hits and model_hits >= 7, (plain_hits, model_hits)
 
 
@@ -121,10 +123,3 @@ def test_cold_start_keeps_todays_order_and_is_marked_cold(sample) -> None:
     assert [p.id for p in selection.selected] == [p.id for p in papers[:5]]
     assert set(selection.why.values()) == {"new in your sources"}
     assert Interests().cold and not Interests(profile=ReaderProfile(authors=("X",))).cold
-
-
-def test_relevance_runner_reads_the_cases_dir(tmp_path: Path) -> None:
-    results = run_relevance(RELEVANCE)
-    assert {r.case.name for r in results} >= {"compression", "long-context"}
-    assert all(r.passed for r in results)
-    assert run_relevance(tmp_path / "none") == []
