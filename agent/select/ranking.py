@@ -24,6 +24,7 @@ from typing import Any
 from agent.models import Paper
 from agent.select.profile import LibraryEntry
 from agent.select.rules import paper_text
+from agent.stop_words import ENGLISH_STOP_WORDS
 
 _TOKEN = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 _SUFFIXES = (
@@ -56,8 +57,6 @@ class Analyzer:
     """Text to stemmed terms; remembers the commonest surface word of each stem (for `why`)."""
 
     def __init__(self) -> None:
-        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
         self._stems: dict[str, str] = {w: "" for w in ENGLISH_STOP_WORDS}  # "" = dropped
         self._forms: dict[str, str] = {}  # stem -> the first word seen with it
 
