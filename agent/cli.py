@@ -278,7 +278,7 @@ def daily(
     "sources",
     multiple=True,
     metavar="NAME",
-    help="Where to search (repeatable; default: local, sample and arxiv). `arxiv` searches the arXiv API.",
+    help="Where to search (repeatable; default: local and arxiv). `arxiv` searches the arXiv API; `sample` the bundled demo day.",
 )
 @click.option(
     "--max-papers",

@@ -25,7 +25,7 @@ from agent.store import Store
 from agent.summarize import NO_MODEL_NOTICE, choose_engine, summarize
 from agent.wording import plural
 
-DEFAULT_TOPIC_SOURCES = ("local", "sample", "arxiv")
+DEFAULT_TOPIC_SOURCES = ("local", "arxiv")  # the demo day only when asked: --source sample
 _SINCE = re.compile(r"^(\d+)\s*([dwmy])$")
 _DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
 TOPIC_WHY = "matches the topic"
@@ -113,9 +113,15 @@ def _searched(health: Sequence[SourceHealth]) -> str:
 
 
 def _recent(papers: Sequence[Paper], since: dt.date | None) -> list[Paper]:
+    """Papers submitted on or after `since`. An undated paper counts as old, except the bundled
+    sample's: it has no dates at all and is only searched when asked for (--source sample)."""
     if since is None:
         return list(papers)
-    return [p for p in papers if p.published is None or p.published.date() >= since]
+    return [
+        p
+        for p in papers
+        if (p.published.date() >= since if p.published is not None else is_sample(p.source))
+    ]
 
 
 def personal_order(
