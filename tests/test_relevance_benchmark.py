@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from agent.evals.relevance import (
     measure,
 )
 from agent.evals.relevance_report import failures
-from agent.evals.sessions import DAYS, DOWN, SHOWN, UP, run_session
+from agent.evals.sessions import DAYS, DOWN, SEEDS, SHOWN, UP, run_session
 from agent.models import Paper
 from agent.select import Interests, ReaderProfile
 from agent.summarize.llm.tokens import OFFLINE_ENV
@@ -115,8 +114,9 @@ def test_a_session_rates_what_it_shows_and_never_scores_a_rated_paper() -> None:
     case = _toy_case()
     recorder = Recorder()
     result = run_session(case, recorder, "recorder")
-    # day 1 (the whole day), then per session: five days and day 6 twice (before and after)
-    assert len(recorder.calls) == 1 + 2 * (DAYS + 2)
+    # day 1 (the whole day), then per session (two per seed): five days and day 6 twice
+    assert len(result.folds) == 2 * len(SEEDS)
+    assert len(recorder.calls) == 1 + len(result.folds) * (DAYS + 2)
     assert recorder.calls[0][0] == tuple(p.id for p in case.papers)
     for number, fold in enumerate(result.folds):
         calls = recorder.calls[1 + number * (DAYS + 2) :][: DAYS + 2]
@@ -161,34 +161,44 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
     return {"DIGEST_HOME": str(tmp_path / "home")}
 
 
+def _small_case(directory: Path, bar: float, k: int) -> Path:
+    """A long-context profile over 60 papers of the sample: a quick run of the real thing."""
+    import json
+
+    case = load_relevance_case(RELEVANCE / "long-context.yaml")
+    sample = [p for p in case.papers if p.id.startswith("dp-")]
+    on = [p for p in sample if p.id in case.on_subject][:24]
+    off = [p for p in sample if p.id not in case.on_subject][:36]
+    records = [{"id": p.id, "title": p.title, "abstract": p.abstract} for p in on + off]
+    records += [{"id": e.key, "title": e.title, "abstract": e.abstract} for e in case.library]
+    (directory / "day.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in records), encoding="utf-8"
+    )
+    path = directory / "small.yaml"
+    path.write_text(
+        "name: small\ncorpus: day.jsonl\nrule: 'On subject: long inputs. Off subject: the rest.'\n"
+        f"k: {k}\nmin_precision: {bar}\nlibrary: [{', '.join(e.key for e in case.library)}]\n"
+        f"on_subject: [{', '.join(p.id for p in on)}]\n",
+        encoding="utf-8",
+    )
+    return path
+
+
 def test_digest_eval_relevance_prints_the_table_and_fails_below_a_bar(
     tmp_path: Path, cli_env: dict[str, str]
 ) -> None:
     cases = tmp_path / "relevance"
     cases.mkdir()
-    shutil.copy(RELEVANCE / "long-context.yaml", cases)
-    text = (cases / "long-context.yaml").read_text(encoding="utf-8")
-    corpora = REPO / "evals" / "corpora"
-    (cases / "long-context.yaml").write_text(text.replace("../corpora", str(corpora)))
-    ok = CliRunner().invoke(main, ["eval", "--relevance", str(cases)], env=cli_env)
-    assert ok.exit_code == 0, ok.output
-    lines = ok.output.splitlines()
-    assert max(len(line) for line in lines[:-1]) <= 80  # the table reads at 80 columns
-    rows = [line.split() for line in lines if line.split()[:1] == ["long-context"]]
-    assert rows and rows[0][1:3] == ["reader", "model"]
-    assert any("LinearSVC" in line for line in lines)
-    assert "mean" in ok.output and "day 6" in ok.output
-    (cases / "long-context.yaml").write_text(
-        text.replace("../corpora", str(corpora))
-        .replace("min_precision: 0.8", "k: 60\nmin_precision: 1.0")
-        .replace("k: 10\n", "")
-    )
-    below = CliRunner().invoke(main, ["eval", "--relevance", str(cases)], env=cli_env)
-    assert below.exit_code == 1, below.output
-    assert (
-        "long-context: precision@60 on day 1" in below.output
-        and "below its bar 1.00" in below.output
-    )
+    _small_case(cases, 1.0, 30)  # 30 of the top 30 on subject: more than there are here
+    result = CliRunner().invoke(main, ["eval", "--relevance", str(cases)], env=cli_env)
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    table = lines[: next(i for i, line in enumerate(lines) if line.startswith("day 1:"))]
+    assert max(len(line) for line in table) <= 80  # the table reads at 80 columns
+    rows = [line.split() for line in table if line.split()[:1] == ["small"]]
+    assert rows and rows[0][1:3] == ["reader", "model"] and "24 on subject" in result.output
+    assert any("LinearSVC" in line for line in table) and any("mean" in line for line in table)
+    assert "small: precision@30 on day 1" in result.output and "below its bar 1.00" in result.output
 
 
 def test_digest_eval_relevance_without_cases_is_a_usage_error(
@@ -198,3 +208,29 @@ def test_digest_eval_relevance_without_cases_is_a_usage_error(
         main, ["eval", "--relevance", str(tmp_path / "nowhere")], env=cli_env
     )
     assert result.exit_code == 2 and "no such directory of relevance cases" in result.output
+
+
+@pytest.mark.slow
+def test_the_shipped_ranker_meets_its_bars_ratings_help_and_it_beats_linear_svc() -> None:
+    """The whole benchmark (about 20 s): every profile's day-1 bar, ratings that do not make
+    day 6 worse on any profile, and the LinearSVC baseline beaten on the means."""
+    from agent.evals.rankers import linear_svc
+    from agent.evals.sessions import SHIPPED, run_sessions, shipped
+
+    results = run_sessions(RELEVANCE, {SHIPPED: shipped, "LinearSVC": linear_svc})
+    assert not failures(results)
+
+    def means(name: str) -> tuple[float, float, float, float]:
+        mine = [r for r in results if r.ranker == name]
+        return (
+            sum(r.day1.precision for r in mine) / len(mine),
+            sum(r.day1.ndcg for r in mine) / len(mine),
+            sum(r.after[0] for r in mine) / len(mine),
+            sum(r.after[1] for r in mine) / len(mine),
+        )
+
+    ours, svm = means(SHIPPED), means("LinearSVC")
+    # precision@10 on day 1 and after the ratings, nDCG@10 after: better; nDCG@10 on day 1:
+    # level with it (0.7905 against 0.7911 when measured)
+    assert ours[0] > svm[0] and ours[2] > svm[2] and ours[3] >= svm[3], (ours, svm)
+    assert ours[1] >= svm[1] - 0.01, (ours, svm)

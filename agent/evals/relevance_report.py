@@ -84,7 +84,7 @@ def print_relevance(console: Console, results: Sequence[SessionResult]) -> None:
     console.print(
         f"day 1: the whole day ranked with the library only. day 6: new papers, ranked with the "
         f"library only → with {DAYS} days of ratings ({UP} up, {DOWN} down a day, from the top "
-        f"{SHOWN} shown); the mean of two sessions (evals/README.md, 'Relevance')."
+        f"{SHOWN} shown); the mean of six sessions (evals/README.md, 'Relevance')."
     )
     for line in failures(results):
         console.print(f"[bold red]below:[/] {escape(line)}")
