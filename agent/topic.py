@@ -17,7 +17,6 @@ from agent.models import Digest, Paper, SourceHealth, Usage
 from agent.pipeline import Progress, build_digest, fetch_all
 from agent.select import Interests, ReaderProfile, Selection, rank
 from agent.select.reader import build_profile
-from agent.select.reasons import NEW as NEW_WHY
 from agent.select.search import STOP_WORDS, Ranked, rank_papers
 from agent.sources import FetchContext
 from agent.sources.local import is_sample
@@ -141,7 +140,7 @@ def personal_order(
     why = {}
     for i in order:
         text = ranking.explain(i)
-        why[papers[i].id] = TOPIC_WHY if text == NEW_WHY else f"{TOPIC_WHY}; {text}"
+        why[papers[i].id] = f"{TOPIC_WHY}; {text}" if text else TOPIC_WHY
     return [papers[i] for i in order], why
 
 
