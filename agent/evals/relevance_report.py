@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich import box
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
+from agent.evals.report import terminal_table
 from agent.evals.sessions import DAYS, DOWN, SHIPPED, SHOWN, UP, SessionResult
 
 
@@ -41,13 +40,7 @@ def failures(results: Sequence[SessionResult]) -> list[str]:
 def print_relevance(console: Console, results: Sequence[SessionResult]) -> None:
     """The table (made to read at 80 columns), what each column means, and any failure."""
     k = results[0].case.k if results else 10
-    table = Table(
-        title="Relevance: do the reader's papers come first, and do ratings help?",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        collapse_padding=True,
-    )
+    table = terminal_table("Relevance: do the reader's papers come first, and do ratings help?")
     table.add_column("profile", no_wrap=True)
     table.add_column("ranker", no_wrap=True)
     table.add_column(f"p@{k}\nday 1", justify="right", no_wrap=True)
