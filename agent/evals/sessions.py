@@ -10,8 +10,8 @@ For each relevance case (`agent.evals.relevance`) and each ranker:
   first two off-subject ones (by the case's labels), as a reader of the digest would rate the
   picks it shows. The second half is **day 6**: the ranker orders it once with the library only
   (`before`) and once with the library and the ratings (`after`), so both numbers are on the
-  same new papers, none of them rated. The halves then swap and the two sessions are averaged;
-three cuts (seeds) make six sessions per profile.
+  same new papers, none of them rated. The halves then swap; three cuts (seeds) make six
+  sessions per profile, and `before`/`after` are their means.
 
 The cut is seeded and stratified, so a run is deterministic and a rated paper is never scored.
 """

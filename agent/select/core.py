@@ -25,6 +25,7 @@ from agent.select import reasons
 from agent.select.profile import ReaderProfile
 from agent.select.rules import (
     author_key,
+    categories_in,
     followed_author,
     in_categories,
     keyword_pattern,
@@ -139,7 +140,7 @@ def rank(papers: Sequence[Paper], interests: Interests) -> Ranking:
             scores[index] += lift
             text = reasons.upvotes(paper.upvotes)
             why[index].append((lift, _worded(text)))
-        mine = _my_categories(paper, interests.categories)
+        mine = categories_in(paper, interests.categories)
         if mine:
             why[index].append((0.0, _worded(reasons.categories(mine))))
         author = followed_author(paper, profile.authors)
@@ -175,15 +176,6 @@ def _worded(text: str) -> Callable[[], str]:
 
 def _interests_reason(features: Features, text: str, index: int) -> str:
     return reasons.interests(features.terms_in(text, index))
-
-
-def _my_categories(paper: Paper, wanted: Sequence[str]) -> list[str]:
-    """The paper's categories among the reader's `categories` (a whole archive counts too)."""
-    return [
-        cat
-        for cat in paper.categories
-        if any(cat == want or cat.startswith(want + ".") for want in wanted)
-    ]
 
 
 def _add_model(

@@ -60,19 +60,18 @@ class Analyzer:
         self._forms: dict[str, Counter[str]] = {}
 
     def __call__(self, text: str) -> list[str]:
-        terms = []
-        for word in _WORD.findall(text):
-            lower = word.lower()
-            term = self._stems.get(lower)
-            if term is None:
-                term = self._stems[lower] = stem(lower) if len(lower) > 1 else ""
-            if term:
-                terms.append(term)
-                self._forms.setdefault(term, Counter())[lower] += 1
-        return terms
+        words = _WORD.findall(text.lower())
+        stems = self._stems
+        seen = set(words)
+        for word in seen.difference(stems):
+            stems[word] = stem(word) if len(word) > 1 else ""
+        for word in seen:  # forms by the texts that use them: one count per text
+            if stems[word]:
+                self._forms.setdefault(stems[word], Counter())[word] += 1
+        return [term for term in map(stems.__getitem__, words) if term]
 
     def word(self, term: str) -> str:
-        """How the texts write this stem most often ('quantization' for 'quantiz')."""
+        """How most texts write this stem ('quantization' for 'quantiz')."""
         forms = self._forms.get(term)
         if not forms:
             return term
