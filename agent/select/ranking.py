@@ -46,6 +46,7 @@ SVM_C = 0.1
 THRESHOLD_QUANTILE = 0.2  # a match scores at least as the lowest fifth of the reader's papers
 THRESHOLD_RANGE = (1.5, 2.0)  # std devs above the day: 2 always match, below 1.5 never
 FOLDS = 5
+THRESHOLD_DAY = 2_000  # at most this many of the day's papers stand for it in the threshold
 WEAK_SIMILARITY = 0.1  # cosine similarity to the nearest positive below which a match is weak
 
 
@@ -197,6 +198,7 @@ class ReaderModel:
         n_pos = pos.shape[0]
         if n_pos < 2 or day.shape[0] < 2:
             return None
+        day = day[:: -(-day.shape[0] // THRESHOLD_DAY)]  # every k-th paper: a big day's shape
         held: list[float] = []
         for fold in range(min(FOLDS, n_pos)):
             out = np.arange(fold, n_pos, min(FOLDS, n_pos))

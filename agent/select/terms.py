@@ -1,8 +1,8 @@
 """The words the ranking reads, and the phrases its `why` names.
 
 `Analyzer` turns text into stemmed terms for TF-IDF (hyphenated compounds such as
-"pre-trained" kept whole, English stop words dropped) and remembers how each stem is written
-most often, so a reason can say "quantization" rather than "quantiz". `phrases` finds the
+"pre-trained" kept whole, English stop words dropped) and remembers the words of each stem,
+so a reason can say "quantize" rather than "quantiz". `phrases` finds the
 two-word phrases of a text ("KV cache", "length extrapolation") as they are written: the shared
 subject a reader recognises, where single stems ("lets", "memory") say little.
 """
@@ -10,7 +10,6 @@ subject a reader recognises, where single stems ("lets", "memory") say little.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterable
 
 from agent.stop_words import ENGLISH_STOP_WORDS
@@ -53,29 +52,25 @@ def stem(word: str) -> str:
 
 
 class Analyzer:
-    """Text to stemmed terms (a TfidfVectorizer analyzer); remembers each stem's commonest form."""
+    """Text to stemmed terms (a TfidfVectorizer analyzer); remembers the words of each stem."""
 
     def __init__(self) -> None:
         self._stems: dict[str, str] = {w: "" for w in ENGLISH_STOP_WORDS}  # "" = dropped
-        self._forms: dict[str, Counter[str]] = {}
+        self._forms: dict[str, set[str]] = {}
 
     def __call__(self, text: str) -> list[str]:
         words = _WORD.findall(text.lower())
         stems = self._stems
-        seen = set(words)
-        for word in seen.difference(stems):
-            stems[word] = stem(word) if len(word) > 1 else ""
-        for word in seen:  # forms by the texts that use them: one count per text
-            if stems[word]:
-                self._forms.setdefault(stems[word], Counter())[word] += 1
+        for word in set(words).difference(stems):  # each new word once
+            term = stems[word] = stem(word) if len(word) > 1 else ""
+            if term:
+                self._forms.setdefault(term, set()).add(word)
         return [term for term in map(stems.__getitem__, words) if term]
 
     def word(self, term: str) -> str:
-        """How most texts write this stem ('quantization' for 'quantiz')."""
+        """A word of the texts with this stem, the plainest (shortest): 'cache' for 'cach'."""
         forms = self._forms.get(term)
-        if not forms:
-            return term
-        return min(forms.items(), key=lambda item: (-item[1], item[0]))[0]
+        return min(forms, key=lambda w: (len(w), w)) if forms else term
 
 
 def phrases(text: str) -> dict[str, str]:
