@@ -225,3 +225,18 @@ def test_authors_of_the_readers_papers_lift_their_new_papers() -> None:
     selection = select_papers(papers, max_papers=3, interests=interests)
     assert [p.id for p in selection.selected][:2] == ["a", "b"]
     assert selection.why["b"] == "by an author of your papers: Hopper, Grace"
+
+
+def test_shared_phrases_are_written_as_the_paper_writes_them() -> None:
+    from agent.select.terms import distinct_words, shared_phrases
+
+    paper = (
+        "We cut the KV cache of generative pre-trained transformers in natural language processing."
+    )
+    library = "A review of the KV Cache, for Natural Language Processing with generative pre-trained transformers."
+    found = shared_phrases(paper, [library], {"kv": 3.0, "cach": 3.0}, limit=3)
+    # runs of shared two-word phrases join; the rarest first; acronyms keep their case
+    assert found[0] == "KV cache"
+    assert set(found[1:]) == {"generative pre-trained transformers", "natural language processing"}
+    assert shared_phrases("Nothing alike here.", [library], {}) == []
+    assert distinct_words(["compressed", "compress", "memory"]) == ["compressed", "memory"]

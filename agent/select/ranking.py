@@ -38,7 +38,7 @@ from typing import Any
 from agent.models import Paper
 from agent.select.profile import LibraryEntry
 from agent.select.rules import paper_text
-from agent.select.terms import Analyzer, shared_phrases
+from agent.select.terms import Analyzer, distinct_words, shared_phrases
 
 NEGATIVE_WEIGHT = 1.0  # in the refitted SVM; 3 and 10 measured worse (evals/README.md)
 BACKGROUND_SHARE = 0.5  # Rocchio: how much of the day's centroid is subtracted
@@ -104,12 +104,13 @@ class Features:
         import numpy as np
 
         contrib = self.day[index].multiply(weights).tocsr()
-        order = np.argsort(-contrib.data, kind="stable")[:limit]
-        return [
+        order = np.argsort(-contrib.data, kind="stable")[: 2 * limit]
+        words = distinct_words(
             self.analyzer.word(str(self.names[contrib.indices[k]]))
             for k in order
             if contrib.data[k] > 0
-        ]
+        )
+        return words[:limit]
 
 
 def _standard(values: Any, reference: Any | None = None) -> Any:

@@ -103,9 +103,32 @@ def shared_phrases(
     theirs: set[str] = set()
     for other in others:
         theirs.update(phrases(other))
-    common = [key for key in mine if key in theirs]
+    common = _joined([key for key in mine if key in theirs], mine)
     common.sort(key=lambda key: -sum(rarity.get(part, 0.0) for part in key.split()))
     return [mine[key] for key in common[:limit]]
 
 
-__all__ = ["Analyzer", "phrases", "shared_phrases", "stem"]
+def _joined(keys: list[str], written: dict[str, str]) -> list[str]:
+    """Shared two-word phrases that run on in the text ('natural language' and 'language
+    processing') joined into one ('natural language processing'); `written` learns it."""
+    out: list[str] = []
+    for key in keys:  # in the order the text has them
+        if out and out[-1].split()[-1] == key.split()[0] and out[-1] in written:
+            joined = f"{out[-1]} {key.split()[1]}"
+            written[joined] = f"{written[out[-1]]} {written[key].split()[-1]}"
+            out[-1] = joined
+        else:
+            out.append(key)
+    return out
+
+
+def distinct_words(words: Iterable[str]) -> list[str]:
+    """The words without near-repeats ('compressed' after 'compress')."""
+    kept: list[str] = []
+    for word in words:
+        if not any(word[:5] == other[:5] for other in kept):
+            kept.append(word)
+    return kept
+
+
+__all__ = ["Analyzer", "distinct_words", "phrases", "shared_phrases", "stem"]
