@@ -279,7 +279,7 @@ def daily(
     "sources",
     multiple=True,
     metavar="NAME",
-    help="Where to search (repeatable; default: local, sample and arxiv). `arxiv` searches the arXiv API.",
+    help="Where to search (repeatable; default: local and arxiv). `arxiv` searches the arXiv API; `sample` the bundled demo day.",
 )
 @click.option(
     "--max-papers",
@@ -663,9 +663,12 @@ def schedule(
 @click.option(
     "--relevance",
     "relevance_dir",
-    type=click.Path(path_type=Path, file_okay=False),
+    is_flag=False,
+    flag_value="",
     default=None,
-    help="Relevance cases (reader profiles, precision@10 of the selection; default: evals/relevance of the checkout).",
+    metavar="[DIR]",
+    help="Run the ranking benchmark instead: reader profiles, simulated rating sessions, "
+    "precision and nDCG per ranker (cases: DIR, default evals/relevance of the checkout).",
 )
 @common_options
 @expected_errors
@@ -679,12 +682,16 @@ def eval(
     judge: bool,
     out_dir: Path | None,
     tags: tuple[str, ...],
-    relevance_dir: Path | None,
+    relevance_dir: str | None,
     config_path: Path | None,
     verbose: bool,
 ) -> None:
     """Score candidate prompts against a baseline on the eval cases; exit 1 on a regression.
-    Also scores the selection on the relevance cases (precision@10 per reader profile)."""
+    With --relevance, score the ranking on the reader profiles instead; exit 1 when a profile
+    misses its day-1 bar or ratings made a session worse."""
+    if relevance_dir is not None:
+        _relevance_benchmark(relevance_dir)
+        return
     from agent.evals.report import print_table
     from agent.evals.session import EvalOptions, run_eval_session
 
@@ -703,20 +710,27 @@ def eval(
     print_table(out, outcome.comparison, labels=outcome.labels)
     out.print(f"report: {outcome.report}\nresults: {outcome.jsonl}", markup=False)
     if outcome.run.interrupted:
-        sys.exit(130)  # stopped by Ctrl-C: what finished is reported; skip the relevance step
-    from agent.evals.relevance import default_relevance_dir, run_relevance
+        sys.exit(130)  # stopped by Ctrl-C: what finished is reported
+    if outcome.exit_code:
+        sys.exit(outcome.exit_code)
 
-    relevance = run_relevance((relevance_dir or default_relevance_dir()).expanduser().resolve())
-    for result in relevance:
-        mark = "ok" if result.passed else f"BELOW {result.case.min_precision:.0%}"
-        out.print(
-            f"relevance {result.case.name}: {result.score.name} {result.score.value:.2f} ({mark}): "
-            f"{result.score.reason}",
-            markup=False,
-            soft_wrap=True,
-        )
-    if outcome.exit_code or not all(r.passed for r in relevance):
-        sys.exit(outcome.exit_code or 1)
+
+def _relevance_benchmark(directory: str) -> None:
+    """`digest eval --relevance [DIR]`: the table, and exit 1 when the shipped ranker fails."""
+    from agent.evals.relevance import default_relevance_dir
+    from agent.evals.relevance_report import failures, print_relevance
+    from agent.evals.sessions import run_sessions
+
+    cases = Path(directory).expanduser().resolve() if directory else default_relevance_dir()
+    if not cases.is_dir():
+        raise ConfigError(f"--relevance {cases}: no such directory of relevance cases")
+    with out.status("running the rating sessions", spinner="dots"):
+        results = run_sessions(cases)
+    if not results:
+        raise ConfigError(f"--relevance {cases}: no relevance cases (*.yaml) there")
+    print_relevance(out, results)
+    if failures(results):
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

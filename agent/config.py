@@ -249,6 +249,9 @@ class WebhookSettings(Section):
         return value
 
 
+RelevanceThreshold = Literal["auto", "off"] | Annotated[float, Field(ge=-5.0, le=10.0)]
+
+
 class ReaderSettings(Section):
     """One reader of a shared run (`[readers.NAME]`): their own selection, recipients and
     language. A key left out takes the top-level setting."""
@@ -261,6 +264,7 @@ class ReaderSettings(Section):
     authors: list[str] | None = None
     not_interested: str | None = None
     max_papers: int | None = Field(default=None, ge=1, le=10_000)
+    relevance_threshold: RelevanceThreshold | None = None
     recipients: list[Address] | None = None
     language: str | None = None
 
@@ -286,6 +290,10 @@ class Settings(BaseSettings):
     out_dir: Path | None = None
     engine: EngineChoice = "auto"
     max_papers: int = Field(default=30, ge=1, le=10_000)
+    # With a library or up-ratings, only papers this close to the reader are picks (the rest go
+    # to "Also new"): "auto" learns the bar from the reader's own papers, "off" fills max_papers
+    # as before, a number is a fixed bar in standard deviations above the day's mean.
+    relevance_threshold: RelevanceThreshold = "auto"
     interests: str = ""
     include_keywords: list[str] = Field(default_factory=list)
     exclude_keywords: list[str] = Field(default_factory=list)

@@ -120,7 +120,20 @@ def interests_of(settings: Settings, profile: ReaderProfile | None = None) -> In
         exclude_keywords=tuple(settings.exclude_keywords),
         categories=tuple(settings.categories),
         profile=profile or ReaderProfile(),
+        threshold=settings.relevance_threshold,
     )
+
+
+def matched_notice(selection: Selection) -> str | None:
+    """'5 papers matched your interests today; 25 more are listed by title.' when the reader's
+    relevance threshold applies and something is left out of the picks (None otherwise)."""
+    if selection.matched is None or not selection.also_new:
+        return None
+    matched = plural(selection.matched, "paper")
+    if selection.matched > len(selection.selected):  # more matched than max_papers allows
+        return f"{matched} matched your interests today; the closest {len(selection.selected)} are summarised."
+    more = plural(len(selection.also_new), "more is", "more are")
+    return f"{matched} matched your interests today; {more} listed by title."
 
 
 def build_digest(
@@ -486,6 +499,9 @@ def _daily_digest(
     notices = [NO_MODEL_NOTICE] if decision.reason == NO_MODEL_NOTICE else []
     if any(is_sample(h.name) for h in fetched.health):
         notices.insert(0, SAMPLE_NOTICE)
+    matched = matched_notice(picked.selection)
+    if matched:
+        notices.insert(0, matched)
     return build_digest(
         kind="daily",
         date=options.date,

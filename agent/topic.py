@@ -17,7 +17,6 @@ from agent.models import Digest, Paper, SourceHealth, Usage
 from agent.pipeline import Progress, build_digest, fetch_all
 from agent.select import Interests, ReaderProfile, Selection, rank
 from agent.select.reader import build_profile
-from agent.select.reasons import NEW as NEW_WHY
 from agent.select.search import STOP_WORDS, Ranked, rank_papers
 from agent.sources import FetchContext
 from agent.sources.local import is_sample
@@ -25,7 +24,7 @@ from agent.store import Store
 from agent.summarize import NO_MODEL_NOTICE, choose_engine, summarize
 from agent.wording import plural
 
-DEFAULT_TOPIC_SOURCES = ("local", "sample", "arxiv")
+DEFAULT_TOPIC_SOURCES = ("local", "arxiv")  # the demo day only when asked: --source sample
 _SINCE = re.compile(r"^(\d+)\s*([dwmy])$")
 _DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
 TOPIC_WHY = "matches the topic"
@@ -113,9 +112,15 @@ def _searched(health: Sequence[SourceHealth]) -> str:
 
 
 def _recent(papers: Sequence[Paper], since: dt.date | None) -> list[Paper]:
+    """Papers submitted on or after `since`. An undated paper counts as old, except the bundled
+    sample's: it has no dates at all and is only searched when asked for (--source sample)."""
     if since is None:
         return list(papers)
-    return [p for p in papers if p.published is None or p.published.date() >= since]
+    return [
+        p
+        for p in papers
+        if (p.published.date() >= since if p.published is not None else is_sample(p.source))
+    ]
 
 
 def personal_order(
@@ -135,7 +140,7 @@ def personal_order(
     why = {}
     for i in order:
         text = ranking.explain(i)
-        why[papers[i].id] = TOPIC_WHY if text == NEW_WHY else f"{TOPIC_WHY}; {text}"
+        why[papers[i].id] = f"{TOPIC_WHY}; {text}" if text else TOPIC_WHY
     return [papers[i] for i in order], why
 
 

@@ -11,9 +11,10 @@ import pytest
 
 from agent.resources import background_vocabulary_path, sample_corpus_path
 from agent.sources.local import read_paper_file
+from agent.stop_words import ENGLISH_STOP_WORDS
 from agent.summarize.offline import background as offline_background
 from agent.summarize.offline.grouping import centroid_similarity
-from agent.summarize.offline.text import ENGLISH_STOP_WORDS, analyze, paper_text
+from agent.summarize.offline.text import analyze, paper_text
 from agent.summarize.offline.vectors import (
     cosine_silhouette,
     l2_normalize,
