@@ -17,13 +17,10 @@ from agent.errors import ModelError
 from agent.models import DegradedNote, Paper, PaperBlurb
 from agent.summarize import offline
 from agent.summarize.drafts import ThemeDraft
-from agent.summarize.llm.asking import ID_TOKENS, Asker, Question, Reply, plan_calls
-from agent.summarize.llm.blurb_cache import BlurbCache, blurb_key, summary_key
-from agent.summarize.llm.chain import failure_reason
-from agent.summarize.llm.chat import ChatModel
-from agent.summarize.llm.prompts import untrusted
-from agent.summarize.llm.repair import clip, trim_words, word_count
-from agent.summarize.llm.schemas import (
+from agent.summarize.llm.asking.ask import Asker, Question, Reply
+from agent.summarize.llm.asking.prompts import untrusted
+from agent.summarize.llm.asking.repair import clip, trim_words, word_count
+from agent.summarize.llm.asking.schemas import (
     BLURB_CHARS,
     BLURB_WORDS,
     SUMMARY_CHARS,
@@ -32,6 +29,10 @@ from agent.summarize.llm.schemas import (
     blurbs_schema,
     short_ids,
 )
+from agent.summarize.llm.asking.sizing import ID_TOKENS, plan_calls
+from agent.summarize.llm.chat import ChatModel
+from agent.summarize.llm.fallback import failure_reason
+from agent.summarize.llm.run.blurb_cache import BlurbCache, blurb_key, summary_key
 
 ABSTRACT_TOKENS = 300  # a 60-word blurb needs no more; longer abstracts lose their last sentences
 MIN_PER_CALL = 4

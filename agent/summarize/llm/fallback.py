@@ -1,9 +1,10 @@
-"""The fallback chain of one step, as langchain-core Runnables.
+"""Layer 3 of the model path: the fallback chain of one step, as langchain-core Runnables.
 
 A step is ``primary.with_fallbacks([fallback_model, offline], exceptions_to_handle=(ModelError,))``
-where each link is a `RunnableLambda` over an async function. The input is a `StepCall`: the
-step's payload plus a list every failing link appends its reason to, so the `Outcome` says which
-link answered and why the ones before it did not. The engine invokes a chain once per step
+where each link is a `RunnableLambda` over an async function: the step with that model (which
+asks through layer 2, `asking.ask`), or the step's offline counterpart, which cannot fail. The
+input is a `StepCall`: the step's payload plus a list every failing link appends its reason
+to, so the `Outcome` says which link answered and why the ones before it did not. The engine invokes a chain once per step
 (grouping, headline, overview) or once per part of a theme with ``abatch`` (blurbs), so a
 failure degrades exactly that part.
 """

@@ -20,18 +20,10 @@ from dataclasses import dataclass
 from agent.models import DegradedNote, Paper
 from agent.summarize import offline
 from agent.summarize.drafts import ThemeDraft
-from agent.summarize.llm.asking import (
-    ID_TOKENS,
-    Asker,
-    Question,
-    Reply,
-    plan_calls,
-)
-from agent.summarize.llm.chain import gather_or_cancel
-from agent.summarize.llm.chat import ChatModel
-from agent.summarize.llm.prompts import untrusted
-from agent.summarize.llm.repair import Fixes, Group, clean_groups, clip, place_leftovers
-from agent.summarize.llm.schemas import (
+from agent.summarize.llm.asking.ask import Asker, Question, Reply
+from agent.summarize.llm.asking.prompts import untrusted
+from agent.summarize.llm.asking.repair import Fixes, Group, clean_groups, clip, place_leftovers
+from agent.summarize.llm.asking.schemas import (
     MAX_THEMES,
     SUMMARY_CHARS,
     TITLE_CHARS,
@@ -40,6 +32,9 @@ from agent.summarize.llm.schemas import (
     max_themes_for,
     short_ids,
 )
+from agent.summarize.llm.asking.sizing import ID_TOKENS, plan_calls
+from agent.summarize.llm.chat import ChatModel
+from agent.summarize.llm.fallback import gather_or_cancel
 from agent.summarize.offline.blurbs import split_sentences
 
 GIST_TOKENS = 12
