@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from agent.config import EmailSettings
-from agent.deliver import DeliveryReport, deliver
+from agent.deliver import DeliveryReport, SpooledDelivery, deliver
 from agent.deliver.core import list_unsubscribe_header, recipient_message_id
 from agent.deliver.smtp import plaintext_warning
 from agent.errors import ConfigError, DeliveryError
@@ -291,6 +291,7 @@ def test_server_down_is_retried_then_spooled(store: Store, outbox: Path) -> None
     assert len(sleeps) == 2
     assert 0 < sleeps[0] < sleeps[1] + 2  # exponential with jitter
     assert store.sent_rows() == []
+    assert isinstance(caught.value, SpooledDelivery)  # a DeliveryError that carries its report
     report = caught.value.report
     assert report.sent == [] and len(report.spooled) == 1
     eml = report.spooled[0]

@@ -3,9 +3,9 @@
 As pydantic-ai's `UsageLimits`, with the spending kept beside the limits: the caller (a command,
 the pipeline) creates one `Budget` for the run and hands it to every engine it starts, so the
 relevance pass, the shared blurbs and each reader's digest all draw on the same cap; nothing
-rewrites settings to pass what is left on. The meter charges it (`UsageMeter.add`), the
-adapters check it before each call (`UsageMeter.check`), the transport reads its clock (no
-request starts, and none waits to retry, past `seconds`).
+rewrites settings to pass what is left on. The adapters are admitted by it before each call
+(`UsageMeter.check`), the meter charges it what each call cost (`UsageMeter.add`), the
+transport reads its clock (no request starts, and none waits to retry, past `seconds`).
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ class Budget:
         self._clock = clock
         self.started = clock()
         self._spent = Usage()
+        self._calls = 0
         self._lock = threading.Lock()
 
     @classmethod
@@ -69,11 +70,21 @@ class Budget:
         with self._lock:
             return self._spent
 
-    def passed_by(self, *, tokens: int, dollars: float) -> str | None:
-        """Which limit one more call of this size (input plus output tokens, estimated cost)
-        would pass: "calls", "tokens" or "dollars"; None when it fits."""
-        spent, limits = self.spent, self.limits
-        if limits.calls is not None and spent.calls + 1 > limits.calls:
+    @property
+    def calls(self) -> int:
+        """The calls admitted so far (a call counts from its start, answered or not)."""
+        with self._lock:
+            return self._calls
+
+    def passed_by(self, *, calls: int = 1, tokens: int, dollars: float) -> str | None:
+        """Which limit `calls` more calls of this size (input plus output tokens, estimated
+        cost, all of them together) would pass: "calls", "tokens" or "dollars"; None: none."""
+        with self._lock:
+            return self._passed_by(calls, tokens, dollars)
+
+    def _passed_by(self, calls: int, tokens: int, dollars: float) -> str | None:
+        spent, limits = self._spent, self.limits
+        if limits.calls is not None and self._calls + calls > limits.calls:
             return "calls"
         used = spent.input_tokens + spent.output_tokens
         if limits.tokens is not None and used + tokens > limits.tokens:
@@ -82,13 +93,27 @@ class Budget:
             return "dollars"
         return None
 
-    def check(self, model: str, *, input_tokens: int, output_tokens: int, dollars: float) -> None:
-        """Raise (no call is made) when one more call of this size would pass a limit:
-        `CostCapReached` for the dollars, `BudgetExceeded` for the calls or the tokens."""
-        passed = self.passed_by(tokens=input_tokens + output_tokens, dollars=dollars)
-        if passed is None:
-            return
-        spent, limits = self.spent, self.limits
+    def admit(
+        self,
+        model: str,
+        *,
+        input_tokens: int,
+        output_tokens: int,
+        dollars: float,
+        calls: int = 1,
+    ) -> None:
+        """Count `calls` more calls (one request, or a batch of them) of this size, or raise
+        when they would pass a limit (no call is made): `CostCapReached` for the dollars,
+        `BudgetExceeded` for the calls or the tokens. The calls are counted here, before they
+        are made, so calls in flight together cannot pass the calls limit; tokens and dollars
+        are estimates checked against what answered calls spent."""
+        tokens = input_tokens + output_tokens
+        with self._lock:
+            passed = self._passed_by(calls, tokens, dollars)
+            if passed is None:
+                self._calls += calls
+                return
+            spent, limits = self._spent, self.limits
         size = f"~{input_tokens} input + {output_tokens} output tokens"
         if passed == "dollars":
             raise CostCapReached(
@@ -114,9 +139,8 @@ class Budget:
         return self.limits.seconds + grace - self.elapsed()
 
     def __repr__(self) -> str:
-        spent = self.spent
         return (
-            f"Budget({self.limits}, spent calls={spent.calls}, cost_usd={spent.cost_usd}, "
+            f"Budget({self.limits}, calls={self.calls}, cost_usd={self.spent.cost_usd}, "
             f"elapsed={self.elapsed():.1f})"
         )
 

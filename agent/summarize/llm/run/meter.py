@@ -77,18 +77,29 @@ class UsageMeter:
     def would_exceed(
         self, model: str, input_tokens: int, output_tokens: int, factor: float = 1.0
     ) -> bool:
-        """True when a call (or a batch) of this size would pass one of the budget's limits."""
+        """True when a call of this size would pass one of the budget's limits."""
         dollars = self.estimate_cost(model, input_tokens, output_tokens, factor)
-        return (
-            self.budget.passed_by(tokens=input_tokens + output_tokens, dollars=dollars) is not None
-        )
+        tokens = input_tokens + output_tokens
+        return self.budget.passed_by(tokens=tokens, dollars=dollars) is not None
 
-    def check(self, model: str, input_tokens: int, output_tokens: int) -> None:
-        """Raise CostCapReached or BudgetExceeded (no call is made) when a call of this size
-        would pass a limit of the budget."""
-        dollars = self.estimate_cost(model, input_tokens, output_tokens)
-        self.budget.check(
-            model, input_tokens=input_tokens, output_tokens=output_tokens, dollars=dollars
+    def check(
+        self,
+        model: str,
+        input_tokens: int,
+        output_tokens: int,
+        *,
+        calls: int = 1,
+        factor: float = 1.0,
+    ) -> None:
+        """Have the budget admit `calls` calls of this size in all (priced times `factor`),
+        or raise CostCapReached or BudgetExceeded: then no call is made."""
+        dollars = self.estimate_cost(model, input_tokens, output_tokens, factor)
+        self.budget.admit(
+            model,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            dollars=dollars,
+            calls=calls,
         )
 
     def total(self) -> Usage:

@@ -39,7 +39,7 @@ from agent.config import LLMSettings
 from agent.models import BatchRun
 from agent.store import PendingBatch, Store
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
-from agent.summarize.llm.errors import ModelUnavailable
+from agent.summarize.llm.errors import BudgetExceeded, CostCapReached, ModelUnavailable
 from agent.summarize.llm.models import dialects
 from agent.summarize.llm.models.batch.api import UNSUPPORTED_STATUS, BatchApi, BatchState
 from agent.summarize.llm.models.batch.deadline import deadline_in_words, seconds_left
@@ -262,10 +262,11 @@ class BatchChatModel(ChatModel):
                 wanted -= mine
                 collecting.append(self._collect(state, pending.request_set, mine))
         rest = [line for line in lines if line.custom_id in wanted]
-        if rest and self._over_cap(rest):
+        refused = self._refused_by_budget(rest) if rest else None
+        if refused is not None:
             self.stats.note(
-                f"a batch of {plural(len(rest), 'request')} would pass the cost cap; "
-                "sent as direct calls, each checked against the cap"
+                f"a batch of {plural(len(rest), 'request')} would pass {refused}; "
+                "sent as direct calls, each checked against it"
             )
         elif rest:
             key = request_set_of(rest, self.endpoint)
@@ -308,11 +309,19 @@ class BatchChatModel(ChatModel):
             f"answered{why}; {left} sent as direct calls"
         )
 
-    def _over_cap(self, lines: list[Line]) -> bool:
+    def _refused_by_budget(self, lines: list[Line]) -> str | None:
+        """Have the run's budget admit a batch of these lines (at the batch price); the limit
+        it would pass ("the cost cap", "the run's budget") when it does not."""
         tokens_in = sum(estimate_input_tokens(line.body["messages"], self.name) for line in lines)
         tokens_out = sum(self._max_tokens(line.body) for line in lines)
         factor = self.stats.price_factor
-        return self.meter.would_exceed(self.name, tokens_in, tokens_out, factor)
+        try:
+            self.meter.check(self.name, tokens_in, tokens_out, calls=len(lines), factor=factor)
+        except CostCapReached:
+            return "the cost cap"
+        except BudgetExceeded:
+            return "the run's budget"
+        return None
 
     @staticmethod
     def _max_tokens(body: dict[str, Any]) -> int:
