@@ -17,6 +17,23 @@ import pydantic
 from agent.models import Usage
 
 CUT_OFF = "length"  # the finish reason of an answer that hit the output limit
+# How providers say it (OpenAI, Anthropic, Gemini, through the SDK or LangChain).
+_CUT_OFF_REASONS = frozenset({"length", "max_tokens", "MAX_TOKENS"})
+_REFUSAL_REASONS = frozenset({"content_filter", "refusal", "SAFETY"})
+
+
+def finish_of(reason: str | None) -> str:
+    """A provider's finish reason in the boundary's words: CUT_OFF, else "stop" (a refusal is
+    said apart, by `refusal_of`)."""
+    return CUT_OFF if reason in _CUT_OFF_REASONS else "stop"
+
+
+def refusal_of(words: str | None, reason: str | None) -> str | None:
+    """Why the model refused: its own words (on one line), else "content filter" when the
+    finish reason says it was refused or filtered; None when it answered."""
+    if words:
+        return " ".join(words.split())
+    return "content filter" if reason in _REFUSAL_REASONS else None
 
 
 @dataclass(frozen=True)
@@ -83,4 +100,4 @@ class ChatModel(abc.ABC):
         return f"{type(self).__name__}(name={self.name!r})"
 
 
-__all__ = ["CUT_OFF", "ChatAnswer", "ChatModel", "ChatRequest"]
+__all__ = ["CUT_OFF", "ChatAnswer", "ChatModel", "ChatRequest", "finish_of", "refusal_of"]

@@ -79,21 +79,17 @@ class LLMEngine:
         self.settings = settings = with_local_defaults(settings)
         self.progress = CallProgress(progress) if progress is not None else None
         self.prompts = (prompts or PromptSet.load()).with_language(settings.llm.language)
-        self.meter = meter or UsageMeter(
-            settings.llm.prices, budget or Budget.from_settings(settings.llm)
-        )
+        budget = budget or Budget.from_settings(settings.llm)
+        self.meter = meter or UsageMeter(settings.llm.prices, budget)
         self._feed_meter = models is not None and meter is None
         # The run's rate limit: every request of every model takes a slot (see run.limit).
         self.limit = AdaptiveLimit(settings.llm.concurrency)
-        self.batch: BatchStats | None = None
+        self.batch: BatchStats | None = None  # set when the primary batches
         if models is None:
-            if batches(settings.llm, batch):
-                self.batch = BatchStats(settings.llm.batch_price_factor)
-            shared = Shared(self.meter, self.limit, batch=self.batch, report=progress)
-            models = build_chat_models(settings, store, shared, use_cache=use_cache)
-        if not models:
-            raise ConfigError("the model engine needs at least one chat model")
+            models = self._build(store, use_cache=use_cache, batch=batch, report=progress)
         self.models = list(models)
+        if not self.models:
+            raise ConfigError("the model engine needs at least one chat model")
         # Blurbs kept per paper (shared by readers, topics, re-runs); evals keep none, so that
         # each case's calls are the ones its prompts make.
         self.blurb_cache = (
@@ -103,6 +99,15 @@ class LLMEngine:
         )
         self._answered: Counter[str] = Counter()  # the primary's answers, by the model they name
         self._dialects: Counter[str] = Counter()  # and by the dialect they were asked in
+
+    def _build(
+        self, store: Store | None, *, use_cache: bool, batch: bool, report: Report | None
+    ) -> list[ChatModel]:
+        """The configured models (`factory`), on the run's meter and rate limit."""
+        if batches(self.settings.llm, batch):
+            self.batch = BatchStats(self.settings.llm.batch_price_factor)
+        shared = Shared(self.meter, self.limit, batch=self.batch, report=report)
+        return build_chat_models(self.settings, store, shared, use_cache=use_cache)
 
     @property
     def name(self) -> str:

@@ -73,36 +73,49 @@ def build_chat_models(
     if not settings.llm_configured:
         return []
     llm = with_local_defaults(settings).llm
-    batching = shared.batch is not None and not llm.chat_model
-    limit = shared.limit or AdaptiveLimit(llm.concurrency)
-    grace = max(0.0, seconds_left(llm.batch_deadline)) if batching else 0.0
-
-    def adapter(settings: LLMSettings) -> ChatModel:
-        transport = Transport(
-            settings,
-            budget=shared.meter.budget,
-            limit=limit,
-            sleep=shared.sleep,
-            grace_seconds=grace,
-        )
-        if settings.chat_model:
-            return LangChainChatModel(settings, transport=transport, meter=shared.meter)
-        return OpenAIChatModel(settings, transport=transport, meter=shared.meter, memory=store)
-
-    models: list[ChatModel] = []
-    primary = adapter(llm)
+    wiring = _Wiring(
+        shared, shared.limit or AdaptiveLimit(llm.concurrency), _grace(llm, shared), store
+    )
+    primary = wiring.adapter(llm)
     if shared.batch is not None and isinstance(primary, OpenAIChatModel):
-        models.append(
-            BatchChatModel(primary, llm, store=store, stats=shared.batch, report=shared.report)
-        )
-    else:
-        models.append(primary)
+        report = shared.report
+        primary = BatchChatModel(primary, llm, store=store, stats=shared.batch, report=report)
     fallback = fallback_settings(llm)
-    if fallback is not None:
-        models.append(adapter(fallback))
-    if use_cache and llm.cache and store is not None:
-        models = [CachedChatModel(m, store, llm.dialect, meter=shared.meter) for m in models]
-    return models
+    models = [primary] if fallback is None else [primary, wiring.adapter(fallback)]
+    if not (use_cache and llm.cache and store is not None):
+        return models
+    return [CachedChatModel(m, store, llm.dialect, meter=shared.meter) for m in models]
+
+
+def _grace(llm: LLMSettings, shared: Shared) -> float:
+    """The time batch waits may take beyond the run's time budget: up to the batch deadline."""
+    if shared.batch is None or llm.chat_model:
+        return 0.0
+    return max(0.0, seconds_left(llm.batch_deadline))
+
+
+@dataclass(frozen=True)
+class _Wiring:
+    """What each adapter of the run is built with (the rate limit is one for the run)."""
+
+    shared: Shared
+    limit: AdaptiveLimit
+    grace: float
+    store: Store | None
+
+    def adapter(self, llm: LLMSettings) -> ChatModel:
+        """The adapter of `llm` (LangChain or the openai SDK) on its own transport."""
+        meter = self.shared.meter
+        transport = Transport(
+            llm,
+            budget=meter.budget,
+            limit=self.limit,
+            sleep=self.shared.sleep,
+            grace_seconds=self.grace,
+        )
+        if llm.chat_model:
+            return LangChainChatModel(llm, transport=transport, meter=meter)
+        return OpenAIChatModel(llm, transport=transport, meter=meter, memory=self.store)
 
 
 def fallback_settings(llm: LLMSettings) -> LLMSettings | None:

@@ -120,21 +120,13 @@ async def gather_or_cancel(awaitables: Iterable[Awaitable[T]]) -> list[T]:
     """Run concurrently; on the first exception cancel the rest and raise it (as itself, not
     as an ExceptionGroup, so that `with_fallbacks` sees the ModelError)."""
     tasks = [asyncio.ensure_future(a) for a in awaitables]
-    if not tasks:
-        return []
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        failed = next(
-            (t for t in tasks if t.done() and not t.cancelled() and t.exception() is not None),
-            None,
-        )
-        if failed is not None:
-            raise failed.exception()  # type: ignore[misc]
-        return [t.result() for t in tasks]
+        for finished in asyncio.as_completed(tasks):
+            await finished  # the first failure raises here
+        return [task.result() for task in tasks]
     finally:
         for task in tasks:
-            if not task.done():
-                task.cancel()
+            task.cancel()  # a no-op for the finished ones
         await asyncio.gather(*tasks, return_exceptions=True)
 
 

@@ -249,47 +249,54 @@ class Asker:
         which `ask` keeps across its re-asks) when there is none."""
         evidence = evidence if evidence is not None else Evidence()
         used = Usage()
-        asked_larger = asked_again = False
+        tried: set[str] = set()  # "larger", "again": each at most once
         while True:
             answer = await self._call(model, request, evidence)
             used = used + answer.usage
-            if answer.refusal is not None:
-                evidence.unused("refused", answer.refusal)
-                raise evidence.error(
-                    ModelRefused,
-                    f"{model.name} refused the {request.step} request: {answer.refusal}",
-                )
-            if answer.cut_off:
-                limit = answer.output_limit
-                cut = "cut off" if limit is None else f"cut off at {limit} output tokens"
-                evidence.unused(cut, answer.text or None)
-                larger = self._larger_limit(limit, request)
-                if not asked_larger and larger is not None:
-                    asked_larger = True
-                    logger.info(
-                        "%s: %s answer cut at %s tokens; asking again with %d",
-                        model.name,
-                        request.step,
-                        limit,
-                        larger,
-                    )
-                    request = dataclasses.replace(request, max_output_tokens=larger, follow_up=True)
-                    continue
+            again = self._again(model, request, answer, evidence, tried)
+            if again is None:
+                return dataclasses.replace(answer, usage=used)
+            request = again
+
+    def _again(
+        self,
+        model: ChatModel,
+        request: ChatRequest,
+        answer: ChatAnswer,
+        evidence: Evidence,
+        tried: set[str],
+    ) -> ChatRequest | None:
+        """None for a whole answer; else the request to ask again with, or the error."""
+        if answer.refusal is not None:
+            evidence.unused("refused", answer.refusal)
+            raise evidence.error(
+                ModelRefused, f"{model.name} refused the {request.step} request: {answer.refusal}"
+            )
+        if answer.cut_off:
+            limit = answer.output_limit
+            cut = "cut off" if limit is None else f"cut off at {limit} output tokens"
+            evidence.unused(cut, answer.text or None)
+            larger = self._larger_limit(limit, request)
+            if "larger" in tried or larger is None:
                 raise evidence.error(
                     AnswerTruncated, f"{model.name}: the {request.step} answer was {cut}"
                 )
-            if not answer.text.strip():
-                evidence.unused("empty answer", answer.text or None)
-                if not asked_again:
-                    asked_again = True
-                    logger.info("%s: empty %s answer; asking once more", model.name, request.step)
-                    request = dataclasses.replace(request, follow_up=True)
-                    continue
+            tried.add("larger")
+            logger.info(
+                "%s: %s answer %s; asking again with %d", model.name, request.step, cut, larger
+            )
+            return dataclasses.replace(request, max_output_tokens=larger, follow_up=True)
+        if not answer.text.strip():
+            evidence.unused("empty answer", answer.text or None)
+            if "again" in tried:
                 raise evidence.error(
                     ModelUnavailable,
                     f"{model.name}: empty answer to the {request.step} request twice",
                 )
-            return dataclasses.replace(answer, usage=used)
+            tried.add("again")
+            logger.info("%s: empty %s answer; asking once more", model.name, request.step)
+            return dataclasses.replace(request, follow_up=True)
+        return None
 
     async def _call(self, model: ChatModel, request: ChatRequest, evidence: Evidence) -> ChatAnswer:
         try:

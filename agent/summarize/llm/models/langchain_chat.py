@@ -27,8 +27,7 @@ from pydantic import BaseModel
 from agent.config import LLMSettings
 from agent.errors import ConfigError
 from agent.models import Usage
-from agent.one_line import one_line
-from agent.summarize.llm.chat import CUT_OFF, ChatAnswer, ChatModel, ChatRequest
+from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest, finish_of, refusal_of
 from agent.summarize.llm.errors import ModelUnavailable
 from agent.summarize.llm.models.json_schema import closed_json_schema, with_schema_in_prompt
 from agent.summarize.llm.models.transport import Transport
@@ -37,9 +36,6 @@ from agent.summarize.llm.run.meter import UsageMeter
 from agent.summarize.llm.run.tokens import estimate_input_tokens
 
 logger = logging.getLogger(__name__)
-
-_LENGTH_REASONS = frozenset({"length", "max_tokens", "MAX_TOKENS"})
-_REFUSAL_REASONS = frozenset({"content_filter", "refusal", "SAFETY"})
 
 
 def load_chat_model(path: str, kwargs: Mapping[str, Any]) -> BaseChatModel:
@@ -184,15 +180,12 @@ class LangChainChatModel(ChatModel):
         meta = raw.response_metadata or {}
         finish = str(meta.get("finish_reason") or meta.get("stop_reason") or "stop")
         refusal = (raw.additional_kwargs or {}).get("refusal")
-        refused = one_line(refusal) if refusal else None
-        if finish in _REFUSAL_REASONS and not refused:
-            refused = finish
         return ChatAnswer(
             text=self._answer_text(raw, parsed, structured),
-            finish_reason=CUT_OFF if finish in _LENGTH_REASONS else "stop",
+            finish_reason=finish_of(finish),
             model=str(meta.get("model_name") or meta.get("model") or self.name),
             usage=usage,
-            refusal=refused,
+            refusal=refusal_of(str(refusal) if refusal else None, finish),
         )
 
     @staticmethod

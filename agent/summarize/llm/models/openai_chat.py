@@ -19,8 +19,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionMessage
 
 from agent.config import LLMSettings
 from agent.models import Usage
-from agent.one_line import one_line
-from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
+from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest, finish_of, refusal_of
 from agent.summarize.llm.errors import ModelUnavailable, Rejected
 from agent.summarize.llm.models import dialects
 from agent.summarize.llm.models.dialects import ORDER, DialectMemory
@@ -252,17 +251,13 @@ def answer_of(
     which model answered); shared by the direct calls and the Batch API's result lines."""
     choice = completion.choices[0] if completion.choices else None
     message = choice.message if choice is not None else None
-    finish = (choice.finish_reason if choice is not None else None) or "stop"
-    refusal = message.refusal if message is not None else None
-    refused = one_line(refusal) if refusal else None
-    if finish == "content_filter" and not refused:
-        refused = "content filter"
+    finish = choice.finish_reason if choice is not None else None
     return ChatAnswer(
         text=text_of(message, dialect),
-        finish_reason="stop" if finish == "tool_calls" else finish,
+        finish_reason=finish_of(finish),
         model=completion.model or name,
         usage=usage_of(completion),
-        refusal=refused,
+        refusal=refusal_of(message.refusal if message is not None else None, finish),
         output_limit=output_limit,
         dialect=dialect,
     )
