@@ -22,15 +22,7 @@ def digest_process(
     *args: str, cwd: Path | None, env: dict[str, str], timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     """`python -m agent ARGS` with exactly `env`; output captured, the exit code returned."""
-    return subprocess.run(
-        [sys.executable, "-m", "agent", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return _run([sys.executable, "-m", "agent", *args], cwd=cwd, env=env, timeout=timeout)
 
 
 def run_digest(
@@ -39,4 +31,20 @@ def run_digest(
     """`python -m agent ARGS` on DIGEST_HOME `home`, 120 columns wide, `env` added."""
     return digest_process(
         *args, cwd=cwd, env=clean_env(DIGEST_HOME=str(home), COLUMNS="120", **(env or {}))
+    )
+
+
+def run_shell(
+    command: str, *, cwd: Path, env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """One shell command line (`sh -c`) with exactly `env`; output captured, the exit code
+    returned."""
+    return _run(["sh", "-c", command], cwd=cwd, env=env, timeout=timeout)
+
+
+def _run(
+    argv: list[str], *, cwd: Path | None, env: dict[str, str], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )

@@ -265,33 +265,6 @@ def surface_form(term: str, texts: Iterable[str]) -> str | None:
     return "".join(out)
 
 
-def extend_phrase(term: str, texts: Sequence[str]) -> str:
-    """'semantic textual' -> 'semantic textual similarity' when the texts nearly always say so."""
-    after: Counter[str] = Counter()
-    before: Counter[str] = Counter()
-    total = 0
-    for text, m in term_matches(term, texts):
-        total += 1
-        nxt = re.match(r"[ -]([A-Za-z][A-Za-z0-9]+)", text[m.end() : m.end() + 40])
-        prv = re.search(r"([A-Za-z][A-Za-z0-9]+)[ -]$", text[max(0, m.start() - 40) : m.start()])
-        if nxt:
-            after[nxt.group(1).lower()] += 1
-        if prv:
-            before[prv.group(1).lower()] += 1
-    words = term.split()
-    for counter, at_end in ((after, True), (before, False)):
-        if not counter:
-            continue
-        word, n = min(counter.items(), key=lambda kv: (-kv[1], kv[0]))
-        if n < 0.6 * total or word in CLUSTER_STOPWORDS or len(word) < 3:
-            continue
-        if not at_end and word.endswith(("ing", "ed")):
-            continue  # 'training multi-billion' is a verb phrase, not a topic
-        word = normalize_word(word)
-        return " ".join(words + [word] if at_end else [word] + words)  # one word at most
-    return " ".join(words)
-
-
 def capitalize_first(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
