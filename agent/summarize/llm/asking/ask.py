@@ -36,7 +36,6 @@ from pydantic import BaseModel, ValidationError
 from agent.config import LLMSettings
 from agent.errors import FailedAttempt, ModelError
 from agent.models import Usage
-from agent.one_line import one_line
 from agent.summarize.llm.asking import lenient_json
 from agent.summarize.llm.asking.junk import JunkContext, shingles
 from agent.summarize.llm.asking.prompts import PromptSet
@@ -129,8 +128,6 @@ class Evidence:
 
     def add_to(self, exc: ModelError) -> None:
         """Put what came before into an error of the model call that followed it."""
-        if self.answers and not exc.failed:
-            exc.failed = (FailedAttempt(1, one_line(exc) or type(exc).__name__),)
         exc.add_earlier(self.spent, self.failed, calls_before=self.answers)
 
 
