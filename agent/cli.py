@@ -147,13 +147,14 @@ def main() -> None:
     """
 
 
-@main.command()
+@main.command(short_help="Build today's digest, write it and send it once.")
 @click.option(
     "--source",
     "sources",
     multiple=True,
     metavar="NAME",
-    help=f"Where papers come from (repeatable; default from config, else sample): {SOURCE_HELP}.",
+    help="Where papers come from (repeatable; default: the config's [sources] default; with "
+    f"none configured the run stops with exit 2, and --source sample builds the demo day): {SOURCE_HELP}.",
 )
 @click.option(
     "--engine",
@@ -268,7 +269,7 @@ def daily(
     print_daily_outcome(out, outcome, settings)
 
 
-@main.command()
+@main.command(short_help="Find and explain the new papers on a topic.")
 @click.argument("query")
 @click.option(
     "--since", default="30d", show_default=True, help="How far back: 30d, 2w, 6m, 1y or a date."
@@ -366,12 +367,17 @@ def topic(
             console.print(line, soft_wrap=True, markup=False)
 
 
-@main.command("init")
+@main.command("init", short_help="Write a commented digest.toml from a few questions.")
 @_init_options
 @common_options
 @expected_errors
 def init_(
-    config_path: Path | None, verbose: bool, force: bool, assume_defaults: bool, **answers: Any
+    config_path: Path | None,
+    verbose: bool,
+    force: bool,
+    assume_defaults: bool,
+    ask_anyway: bool,
+    **answers: Any,
 ) -> None:
     """Write a commented digest.toml (here, or --config PATH) from a few questions, or from flags.
 
@@ -381,10 +387,17 @@ def init_(
     from agent.init.command import run_init
 
     _configure_logging(verbose)
-    run_init(out, config_path, force=force, assume_defaults=assume_defaults, flags=answers)
+    run_init(
+        out,
+        config_path,
+        force=force,
+        assume_defaults=assume_defaults,
+        flags=answers,
+        ask_anyway=ask_anyway,
+    )
 
 
-@main.command()
+@main.command(short_help="Check every part of the setup now.")
 @click.option(
     "--send-test",
     is_flag=True,
@@ -409,7 +422,7 @@ def doctor(send_test: bool, config_path: Path | None, verbose: bool) -> None:
     sys.exit(exit_code(checks))
 
 
-@main.command()
+@main.command(short_help="Rate a paper up or down.")
 @click.argument("paper_id", required=False)
 @click.argument("verdict", required=False, type=click.Choice(["up", "down"]))
 @click.option("--list", "list_", is_flag=True, help="List your ratings.")
@@ -444,7 +457,7 @@ def rate(
     out.print(rate_paper(settings, paper_id, verdict, name), markup=False, soft_wrap=True)
 
 
-@main.group()
+@main.group(short_help="Send or list the messages not sent yet.")
 def outbox() -> None:
     """Messages that could not be sent yet (spooled under DIGEST_HOME/outbox)."""
 
@@ -467,7 +480,9 @@ def outbox_flush(config_path: Path | None, verbose: bool) -> None:
         mark_flushed_digests(settings.home, store, [key for key, _ in report.sent])
         hooks = flush_webhooks(settings.home / "outbox", hooks=settings.webhooks, store=store)
         mark_flushed_digests(settings.home, store, hooks.digest_keys)
-    out.print(report.describe(), markup=False)
+    email_spooled = report.sent or report.skipped or report.failed
+    if email_spooled or not (hooks.sent or hooks.skipped or hooks.errors):
+        out.print(report.describe(), markup=False)  # "The outbox is empty." only when it is
     if hooks.sent:
         out.print(f"Posted {len(hooks.sent)} spooled webhook payload(s).", markup=False)
     for error in hooks.errors:
@@ -497,7 +512,7 @@ def outbox_list(config_path: Path | None, verbose: bool) -> None:
         out.print(f"{path}: {reason}", markup=False)
 
 
-@main.command()
+@main.command(short_help="Print or open the archive of past digests.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the archive index in a browser.")
 @common_options
 @expected_errors
@@ -514,7 +529,7 @@ def archive(open_browser: bool, config_path: Path | None, verbose: bool) -> None
         webbrowser.open(index.as_uri())
 
 
-@main.command()
+@main.command(short_help="Run daily at the cron times, in the foreground.")
 @click.option(
     "--cron", default=None, help='When to run, e.g. "0 7 * * 1-5" (default: [schedule] cron).'
 )
@@ -579,11 +594,18 @@ def schedule(
         f"Scheduled `digest daily` at '{cron}'{' in ' + tz if tz else ''}; "
         f"next run {upcoming:%Y-%m-%d %H:%M %Z}. Ctrl-C stops."
     )
-    runs = run_schedule(cron, job, tz=tz, state_path=settings.home / "schedule.json", stop=stop)
+    runs = run_schedule(
+        cron,
+        job,
+        tz=tz,
+        state_path=settings.home / "schedule.json",
+        stop=stop,
+        after_run=lambda upcoming: out.print(f"Next run: {upcoming:%Y-%m-%d %H:%M %Z}."),
+    )
     out.print(f"Stopped after {plural(runs, 'run')}.")
 
 
-@main.command()
+@main.command(short_help="Score prompts and the selection on the eval cases.")
 @click.option(
     "--cases",
     "cases_dir",

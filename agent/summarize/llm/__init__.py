@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from agent.summarize.llm.engine import LLMEngine
     from agent.summarize.llm.errors import ModelUnavailable
     from agent.summarize.llm.factory import Shared, build_chat_models, run_budget
-    from agent.summarize.llm.models.local import with_local_defaults
+    from agent.summarize.llm.models.local import served_models, with_local_defaults
     from agent.summarize.llm.run.budget import Budget, Limits
     from agent.summarize.llm.run.cache import cache_key
     from agent.summarize.llm.run.meter import UsageMeter
@@ -51,6 +51,7 @@ _HOME = {
     "count_tokens": "run.tokens",
     "ping_model": "steps.ping",
     "run_budget": "factory",
+    "served_models": "models.local",
     "untrusted": "asking.prompts",
     "with_local_defaults": "models.local",
 }
@@ -74,6 +75,7 @@ __all__ = [
     "count_tokens",
     "ping_model",
     "run_budget",
+    "served_models",
     "untrusted",
     "with_local_defaults",
 ]

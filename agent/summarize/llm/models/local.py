@@ -94,6 +94,16 @@ def reported_context(base_url: str, model: str) -> int | None:
     return None
 
 
+def served_models(base_url: str) -> list[str] | None:
+    """The model ids an OpenAI-compatible server lists at GET /models (one short request),
+    or None when it does not answer with such a list."""
+    data = _get_json(f"{base_url.rstrip('/')}/models")
+    if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+        return None
+    ids = [e.get("id") for e in data["data"] if isinstance(e, dict)]
+    return list(dict.fromkeys(i.strip() for i in ids if isinstance(i, str) and i.strip()))
+
+
 def _get_json(url: str) -> Any:
     deadline = time.monotonic() + PROBE_TIMEOUT_SECONDS  # for the body, not only each read
     try:
@@ -137,4 +147,10 @@ def _context_in(data: Any, model: str) -> int | None:
     return None
 
 
-__all__ = ["LOCAL_DEFAULTS", "is_local", "reported_context", "with_local_defaults"]
+__all__ = [
+    "LOCAL_DEFAULTS",
+    "is_local",
+    "reported_context",
+    "served_models",
+    "with_local_defaults",
+]
