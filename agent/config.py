@@ -132,6 +132,8 @@ class LLMSettings(Section):
     chat_model_kwargs: dict[str, Any] = Field(default_factory=dict)
     prices: dict[str, Price] = Field(default_factory=_default_prices)
     max_cost_usd: float | None = Field(default=None, ge=0)
+    max_calls: int | None = Field(default=None, ge=1)  # model calls per run (cache hits are free)
+    max_total_tokens: int | None = Field(default=None, ge=1)  # input + output tokens per run
     cache: bool = True
     rerank: bool = False  # a model relevance pass over the top candidates of the ranking
     rerank_candidates: int = Field(default=60, ge=2, le=500)

@@ -10,11 +10,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent.config import EngineChoice, Settings
 from agent.errors import ConfigError
 from agent.models import Digest, Paper, SourceHealth, Usage
-from agent.pipeline import Progress, build_digest, fetch_all
+from agent.pipeline import Progress, build_digest, fetch_all, model_budget
 from agent.select import Interests, ReaderProfile, Selection, rank
 from agent.select.reader import build_profile
 from agent.select.search import STOP_WORDS, Ranked, rank_papers
@@ -23,6 +24,9 @@ from agent.sources.local import is_sample
 from agent.store import Store
 from agent.summarize import NO_MODEL_NOTICE, choose_engine, summarize
 from agent.wording import plural
+
+if TYPE_CHECKING:
+    from agent.summarize.llm import Budget
 
 DEFAULT_TOPIC_SOURCES = ("local", "arxiv")  # the demo day only when asked: --source sample
 _SINCE = re.compile(r"^(\d+)\s*([dwmy])$")
@@ -92,12 +96,12 @@ def source_specs(requested: Sequence[str], queries: Sequence[str]) -> list[str]:
 
 
 def _expand(
-    settings: Settings, store: Store, query: str, use_cache: bool
+    settings: Settings, store: Store, query: str, use_cache: bool, budget: Budget | None
 ) -> tuple[list[str], Usage]:
     """The topic first, then the model's 2-4 search queries for it; and what that call cost."""
     from agent.summarize.llm import LLMEngine
 
-    engine = LLMEngine(settings, store, use_cache=use_cache)
+    engine = LLMEngine(settings, store, use_cache=use_cache, budget=budget)
     expanded = [q.strip() for q in asyncio.run(engine.expand_query(query)) if q.strip()]
     return list(dict.fromkeys([query, *expanded]))[:5], engine.meter.total()
 
@@ -159,11 +163,12 @@ def run_topic(
     today = options.today or dt.date.today()
     since = parse_since(options.since, today)
     decision = choose_engine(options.engine, settings)
+    budget = model_budget(settings, decision)  # the expansion and the summary draw on one
     with Store.open(settings.home) as store:
         queries, expansion_usage = [query], Usage()
         if decision.kind == "llm":
             progress("expanding the topic into searches")
-            queries, expansion_usage = _expand(settings, store, query, options.use_cache)
+            queries, expansion_usage = _expand(settings, store, query, options.use_cache, budget)
         specs = source_specs(options.sources, queries)
         ctx = FetchContext(date=today, settings=settings, store=store, since=since)
         fetched = fetch_all(specs, ctx, progress)
@@ -205,6 +210,7 @@ def run_topic(
             topic=query,
             use_cache=options.use_cache,
             progress=progress,
+            budget=budget,
         )
         summary = summary.model_copy(update={"usage": summary.usage + expansion_usage})
         store.keep_papers((p.id, p.model_dump_json()) for p in papers if not is_sample(p.source))

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from agent.cli import main
-from agent.summarize.llm.tokens import OFFLINE_ENV
+from agent.summarize.llm.run.tokens import OFFLINE_ENV
 
 REPO = Path(__file__).resolve().parents[1]
 BIB = REPO / "tests" / "fixtures" / "library" / "compression.bib"

@@ -24,7 +24,7 @@ from agent.evals.relevance_report import failures
 from agent.evals.sessions import DAYS, DOWN, SEEDS, SHOWN, UP, run_session
 from agent.models import Paper
 from agent.select import Interests, ReaderProfile
-from agent.summarize.llm.tokens import OFFLINE_ENV
+from agent.summarize.llm.run.tokens import OFFLINE_ENV
 
 REPO = Path(__file__).resolve().parents[1]
 RELEVANCE = REPO / "evals" / "relevance"

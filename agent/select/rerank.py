@@ -1,6 +1,6 @@
 """Reordering the top candidates by the model's relevance scores (`[llm] rerank = true`).
 
-The pass itself is a model step (agent/summarize/llm/rerank.py); this is the select side:
+The pass itself is a model step (agent/summarize/llm/steps/rerank.py); this is the select side:
 which papers are candidates, and the new order. Papers by followed authors stay first; papers
 without a score keep their offline place behind the scored ones of equal standing."""
 

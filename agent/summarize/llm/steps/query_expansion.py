@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from agent.summarize.llm.asking import Asker, Question
-from agent.summarize.llm.chat import ChatModel
-from agent.summarize.llm.prompts import untrusted
-from agent.summarize.llm.repair import clip
-from agent.summarize.llm.schemas import (
+from agent.summarize.llm.asking.ask import Asker, Question
+from agent.summarize.llm.asking.prompts import untrusted
+from agent.summarize.llm.asking.repair import clip
+from agent.summarize.llm.asking.schemas import (
     MAX_QUERIES,
     MIN_QUERIES,
     QUERY_CHARS,
     LenientQueries,
     Queries,
 )
+from agent.summarize.llm.chat import ChatModel
 
 QUERIES_OUTPUT_TOKENS = MAX_QUERIES * QUERY_CHARS // 3 + 40
 

@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from agent.models import Paper
 from agent.summarize import offline
 from agent.summarize.drafts import ThemeDraft
-from agent.summarize.llm.asking import Asker, Question, Reply
-from agent.summarize.llm.chat import ChatModel
-from agent.summarize.llm.prompts import untrusted
-from agent.summarize.llm.repair import clip
-from agent.summarize.llm.schemas import (
+from agent.summarize.llm.asking.ask import Asker, Question, Reply
+from agent.summarize.llm.asking.prompts import untrusted
+from agent.summarize.llm.asking.repair import clip
+from agent.summarize.llm.asking.schemas import (
     HEADLINE_CHARS,
     OVERVIEW_CHARS,
     Headline,
@@ -21,6 +20,7 @@ from agent.summarize.llm.schemas import (
     LenientOverview,
     Overview,
 )
+from agent.summarize.llm.chat import ChatModel
 
 HEADLINE_OUTPUT_TOKENS = HEADLINE_CHARS // 3 + 40
 OVERVIEW_OUTPUT_TOKENS = OVERVIEW_CHARS // 3 + 40
@@ -63,8 +63,8 @@ def _views(
     ]
 
 
-def _text(reply: Reply, field: str, limit: int, step: str) -> str:
-    text = clip(getattr(reply.value, field), limit)
+def _text(reply: Reply, text: str, limit: int, step: str) -> str:
+    text = clip(text, limit)
     if not text:
         raise reply.unusable(f"{step}: empty answer")
     return text
@@ -91,7 +91,8 @@ class HeadlineWriter:
             lenient=LenientHeadline,
             max_output_tokens=self.asker.output_tokens(HEADLINE_OUTPUT_TOKENS),
         )
-        return _text(await self.asker.ask(model, question), "headline", HEADLINE_CHARS, "headline")
+        reply = await self.asker.ask(model, question)
+        return _text(reply, reply.value.headline, HEADLINE_CHARS, "headline")
 
     @staticmethod
     def offline_headline(data: HeadlineInput) -> str:
@@ -116,7 +117,8 @@ class HeadlineWriter:
             lenient=LenientOverview,
             max_output_tokens=out,
         )
-        return _text(await self.asker.ask(model, question), "overview", OVERVIEW_CHARS, "overview")
+        reply = await self.asker.ask(model, question)
+        return _text(reply, reply.value.overview, OVERVIEW_CHARS, "overview")
 
     @staticmethod
     def offline_overview(data: OverviewInput) -> str:

@@ -15,10 +15,12 @@ import json
 import logging
 import sqlite3
 
+import pydantic
+
 from agent.models import Usage
 from agent.store import CachedAnswer, Store
-from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest, schema_key
-from agent.summarize.llm.meter import UsageMeter
+from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
+from agent.summarize.llm.run.meter import UsageMeter
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +28,11 @@ CACHE_KEY_VERSION = 1  # bump when the key material changes shape
 MAX_ANSWER_CHARS = 200_000  # a bigger answer is not kept (no schema of ours needs one)
 MAX_ANSWERS = 20_000  # rows kept; the oldest go first
 TRIM_EVERY = 100  # saves between two trims
+
+
+def schema_key(schema: type[pydantic.BaseModel]) -> str:
+    """The Pydantic JSON schema as canonical JSON (sorted keys): a cache-key part."""
+    return json.dumps(schema.model_json_schema(), sort_keys=True, ensure_ascii=False)
 
 
 def cache_key(model: str, dialect: str, request: ChatRequest) -> str:
@@ -61,6 +68,7 @@ class CachedChatModel(ChatModel):
     ) -> None:
         self.inner = inner
         self.name = inner.name
+        self.base_url = inner.base_url
         self.dialect = dialect
         self.store = store
         self.meter = meter
@@ -80,21 +88,18 @@ class CachedChatModel(ChatModel):
             if self.meter is not None:
                 self.meter.add(self.name, usage)
             logger.debug("%s: %s answer from the cache", self.name, request.step)
-            model = hit.usage.get("answer_model") if isinstance(hit.usage, dict) else None
+            kept = hit.usage if isinstance(hit.usage, dict) else {}
+            dialect = kept.get("dialect")
             return ChatAnswer(
                 text=hit.answer,
                 finish_reason="stop",
-                model=str(model or self.name),
+                model=str(kept.get("answer_model") or self.name),
                 usage=usage,
                 cached=True,
+                dialect=dialect if isinstance(dialect, str) else None,
             )
         answer = await self.inner.complete(request)
-        if (
-            answer.finish_reason == "stop"
-            and not answer.cached
-            and answer.text.strip()
-            and len(answer.text) <= MAX_ANSWER_CHARS
-        ):
+        if answer.complete and not answer.cached and len(answer.text) <= MAX_ANSWER_CHARS:
             return dataclasses.replace(answer, keep=lambda: self._save(key, answer))
         return answer
 
@@ -108,6 +113,7 @@ class CachedChatModel(ChatModel):
     def _save(self, key: str, answer: ChatAnswer) -> None:
         usage = {
             "answer_model": answer.model,
+            "dialect": answer.dialect,
             "input_tokens": answer.usage.input_tokens,
             "output_tokens": answer.usage.output_tokens,
             "cached_tokens": answer.usage.cached_tokens,
@@ -124,4 +130,11 @@ class CachedChatModel(ChatModel):
             logger.warning("model cache not written (%s)", type(exc).__name__)
 
 
-__all__ = ["CACHE_KEY_VERSION", "MAX_ANSWERS", "MAX_ANSWER_CHARS", "CachedChatModel", "cache_key"]
+__all__ = [
+    "CACHE_KEY_VERSION",
+    "MAX_ANSWERS",
+    "MAX_ANSWER_CHARS",
+    "CachedChatModel",
+    "cache_key",
+    "schema_key",
+]

@@ -8,8 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.summarize.llm.asking.prompts import PromptSet
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
-from agent.summarize.llm.prompts import PromptSet
+from agent.summarize.llm.errors import ModelRefused
 
 PING_MAX_OUTPUT_TOKENS = 64
 
@@ -41,9 +42,12 @@ def ping_request(prompts: PromptSet) -> ChatRequest:
 
 
 async def ping_model(model: ChatModel, prompts: PromptSet) -> Pong:
-    """One call; raises ModelError (transport) or pydantic.ValidationError (wrong shape)."""
+    """One call; raises ModelError (transport, refusal) or pydantic.ValidationError (wrong
+    shape, cut off or empty)."""
     started = time.monotonic()
     answer = await model.complete(ping_request(prompts))
+    if answer.refusal is not None:
+        raise ModelRefused(f"{model.name} refused the ping: {answer.refusal}", attempts=1)
     PingAnswer.model_validate_json(answer.text)
     return Pong(answer, time.monotonic() - started)
 

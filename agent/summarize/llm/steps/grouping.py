@@ -20,18 +20,10 @@ from dataclasses import dataclass
 from agent.models import DegradedNote, Paper
 from agent.summarize import offline
 from agent.summarize.drafts import ThemeDraft
-from agent.summarize.llm.asking import (
-    ID_TOKENS,
-    Asker,
-    Question,
-    Reply,
-    plan_calls,
-)
-from agent.summarize.llm.chain import gather_or_cancel
-from agent.summarize.llm.chat import ChatModel
-from agent.summarize.llm.prompts import untrusted
-from agent.summarize.llm.repair import Fixes, Group, clean_groups, clip, place_leftovers
-from agent.summarize.llm.schemas import (
+from agent.summarize.llm.asking.ask import Asker, Question, Reply
+from agent.summarize.llm.asking.prompts import untrusted
+from agent.summarize.llm.asking.repair import Fixes, Group, clean_groups, clip, place_leftovers
+from agent.summarize.llm.asking.schemas import (
     MAX_THEMES,
     SUMMARY_CHARS,
     TITLE_CHARS,
@@ -40,6 +32,9 @@ from agent.summarize.llm.schemas import (
     max_themes_for,
     short_ids,
 )
+from agent.summarize.llm.asking.sizing import ID_TOKENS, plan_calls
+from agent.summarize.llm.chat import ChatModel
+from agent.summarize.llm.fallback import gather_or_cancel
 from agent.summarize.offline.blurbs import split_sentences
 
 GIST_TOKENS = 12
@@ -75,6 +70,16 @@ class _Item:
     sid: str
     title: str
     text: str
+
+
+@dataclass(frozen=True)
+class _Answered:
+    """An answer's groups over short ids, and what each short id stands for."""
+
+    groups: list[Group]
+    sids: Sequence[str]
+    members: Mapping[str, tuple[str, ...]]  # short id -> the paper ids it stands for
+    what: str  # "paper" (a grouping call) or "theme" (a merge call)
 
 
 @dataclass(frozen=True)
@@ -161,50 +166,32 @@ class Grouper:
         groups = [Group(t.title, t.summary, tuple(t.paper_ids)) for t in reply.value.themes]
         by_sid = dict(zip(sids, (p.id for p in papers), strict=True))
         members = {sid: (by_sid[sid],) for sid in sids}
-        return self._settle(reply, groups, sids, members, papers, by_id, "paper")
+        return self._settle(reply, _Answered(groups, sids, members, "paper"), papers, by_id)
 
     def _settle(
         self,
         reply: Reply,
-        groups: list[Group],
-        sids: Sequence[str],
-        members: Mapping[str, tuple[str, ...]],
+        answered: _Answered,
         papers: Sequence[Paper],
         by_id: Mapping[str, Paper],
-        what: str,
     ) -> tuple[list[ThemeDraft], list[DegradedNote]]:
         """Short-id groups to themes over real ids; repaired and noted if the answer was not
-        valid. `members` maps a short id to the paper ids it stands for."""
-        fixes = Fixes()
+        valid."""
+        groups, fixes = answered.groups, Fixes()
         if not reply.valid:
-            limit = max_themes_for(len(papers)) if what == "paper" else MAX_THEMES
-            groups, fixes = clean_groups(groups, sids, max_groups=limit)
+            limit = max_themes_for(len(papers)) if answered.what == "paper" else MAX_THEMES
+            groups, fixes = clean_groups(groups, answered.sids, max_groups=limit)
         if not groups:
             raise reply.unusable(
                 f"grouping: no usable theme in the answer ({reply.error or 'empty'})"
             )
-        themes = [
-            ThemeDraft(
-                clip(g.title, TITLE_CHARS) or UNTITLED,
-                clip(g.summary, SUMMARY_CHARS),
-                tuple(pid for sid in g.members for pid in members[sid]),
-            )
-            for g in groups
-        ]
+        themes = [_draft(g, answered.members) for g in groups]
         placed = {pid for t in themes for pid in t.paper_ids}
         leftovers = [p for p in papers if p.id not in placed]
         themes = place_leftovers(themes, leftovers, by_id, fixes)
         if reply.valid:
             return themes, []
-        first = (reply.error or "invalid").splitlines()[0].removeprefix("- ")
-        note = DegradedNote(
-            step="grouping",
-            scope="digest",
-            reason=f"{reply.model}: {what} assignment still invalid after "
-            f"{reply.reasks} re-ask(s) ({first})",
-            fallback=fixes.describe(what),
-        )
-        return themes, [note]
+        return themes, [_repaired(reply, answered.what, fixes)]
 
     async def _merge(
         self,
@@ -220,16 +207,9 @@ class Grouper:
         costs = [self.asker.count(_theme_line(t)) + ID_TOKENS for t in themes]
         if sum(costs) <= room or rounds >= MAX_MERGE_ROUNDS:
             return await self._merge_call(model, themes, by_id, paper_count)
-        chunks: list[list[ThemeDraft]] = [[]]
-        used = 0
-        for theme, cost in zip(themes, costs, strict=True):
-            if chunks[-1] and (used + cost > room or len(chunks[-1]) >= MAX_PAPERS_PER_CALL):
-                chunks.append([])
-                used = 0
-            chunks[-1].append(theme)
-            used += cost
         parts = await gather_or_cancel(
-            self._merge_call(model, chunk, by_id, paper_count) for chunk in chunks
+            self._merge_call(model, chunk, by_id, paper_count)
+            for chunk in _chunks(themes, costs, room)
         )
         merged = [t for part, _ in parts for t in part]
         notes = [n for _, part_notes in parts for n in part_notes]
@@ -271,13 +251,49 @@ class Grouper:
         groups = [Group(t.title, t.summary, tuple(t.theme_ids)) for t in reply.value.themes]
         members = {tid: t.paper_ids for tid, t in zip(tids, themes, strict=True)}
         papers = [by_id[pid] for t in themes for pid in t.paper_ids]
-        return self._settle(reply, groups, tids, members, papers, by_id, "theme")
+        return self._settle(reply, _Answered(groups, tids, members, "theme"), papers, by_id)
 
     # -- without a model --------------------------------------------------------------------------
 
     @staticmethod
     def offline(papers: Sequence[Paper]) -> Grouping:
         return Grouping(tuple(offline.group_papers(papers, max_themes=MAX_THEMES)))
+
+
+def _draft(group: Group, members: Mapping[str, tuple[str, ...]]) -> ThemeDraft:
+    """A group of short ids as a theme draft over the paper ids they stand for."""
+    return ThemeDraft(
+        clip(group.title, TITLE_CHARS) or UNTITLED,
+        clip(group.summary, SUMMARY_CHARS),
+        tuple(pid for sid in group.members for pid in members[sid]),
+    )
+
+
+def _chunks(
+    themes: Sequence[ThemeDraft], costs: Sequence[int], room: int
+) -> list[list[ThemeDraft]]:
+    """Themes cut, in order, into merge calls that each fit `room` (and the id bound)."""
+    chunks: list[list[ThemeDraft]] = [[]]
+    used = 0
+    for theme, cost in zip(themes, costs, strict=True):
+        if chunks[-1] and (used + cost > room or len(chunks[-1]) >= MAX_PAPERS_PER_CALL):
+            chunks.append([])
+            used = 0
+        chunks[-1].append(theme)
+        used += cost
+    return chunks
+
+
+def _repaired(reply: Reply, what: str, fixes: Fixes) -> DegradedNote:
+    """The note of an assignment still invalid after the re-asks, and what repaired it."""
+    first = (reply.error or "invalid").splitlines()[0].removeprefix("- ")
+    return DegradedNote(
+        step="grouping",
+        scope="digest",
+        reason=f"{reply.model}: {what} assignment still invalid after "
+        f"{reply.reasks} re-ask(s) ({first})",
+        fallback=fixes.describe(what),
+    )
 
 
 def _key_sentence(abstract: str) -> str:

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from pydantic import Field, create_model
 
 from agent.models import Paper
-from agent.summarize.llm.asking import Asker, Question, even_parts
+from agent.summarize.llm.asking.ask import Asker, Question
+from agent.summarize.llm.asking.prompts import untrusted
+from agent.summarize.llm.asking.schemas import Strict, _enum, short_ids
+from agent.summarize.llm.asking.sizing import even_parts
 from agent.summarize.llm.chat import ChatModel
-from agent.summarize.llm.prompts import untrusted
-from agent.summarize.llm.schemas import Strict, _enum, short_ids
 
 PER_CALL = 20  # papers scored in one call
 ABSTRACT_TOKENS = 160  # each abstract is trimmed to this many tokens
@@ -40,7 +41,7 @@ def rerank_schema(ids: Sequence[str]) -> type[Strict]:
     return create_model("Rerank", __base__=Strict, scores=(list[item], Field(max_length=len(ids))))  # type: ignore[valid-type]
 
 
-def batches(data: RerankInput) -> list[RerankInput]:
+def rerank_batches(data: RerankInput) -> list[RerankInput]:
     """The candidates cut into calls of at most PER_CALL papers."""
     count = len(data.papers)
     parts = even_parts(count, -(-count // PER_CALL)) if count else []
@@ -98,4 +99,4 @@ class Reranker:
         return {}
 
 
-__all__ = ["RerankInput", "Reranker", "batches", "rerank_schema"]
+__all__ = ["RerankInput", "Reranker", "rerank_batches", "rerank_schema"]

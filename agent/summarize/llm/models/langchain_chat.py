@@ -2,12 +2,13 @@
 
 Structured output goes through the model's own ``with_structured_output(schema,
 include_raw=True)`` when it has one; the raw answer (tool call arguments or content) is returned
-and validated by the steps side like any other. A model without it (e.g. LangChain's fake chat
+and validated by the asker like any other. A model without it (e.g. LangChain's fake chat
 models) is asked in plain text with the JSON schema at the end of the last user message.
 
-Transport retries, the time budget, the circuit breaker and the cost cap are the same as for
-`OpenAIChatModel`. There is no "larger max_tokens" retry here (LangChain models do not share one
-name for the limit): a cut-off answer raises `AnswerTruncated` at once.
+The call goes through the same `Transport` as `OpenAIChatModel`'s (retries, deadline, rate
+limit, circuit breaker) and is checked against the same budget. No output limit is sent
+(LangChain models do not share one name for it), so a cut-off answer is not asked again with a
+larger one (`ChatAnswer.output_limit` is None).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,23 +27,15 @@ from pydantic import BaseModel
 from agent.config import LLMSettings
 from agent.errors import ConfigError
 from agent.models import Usage
-from agent.one_line import one_line
-from agent.summarize.llm.chat import (
-    ChatAnswer,
-    ChatRequest,
-    closed_json_schema,
-    with_schema_in_prompt,
-)
-from agent.summarize.llm.completion import MeteredChatModel, Turn
+from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest, finish_of, refusal_of
 from agent.summarize.llm.errors import ModelUnavailable
-from agent.summarize.llm.meter import UsageMeter
-from agent.summarize.llm.retry import RunClock, Sleep, TransportPolicy
-from agent.summarize.llm.tokens import estimate_input_tokens
+from agent.summarize.llm.models.json_schema import closed_json_schema, with_schema_in_prompt
+from agent.summarize.llm.models.transport import Transport
+from agent.summarize.llm.run.budget import Budget
+from agent.summarize.llm.run.meter import UsageMeter
+from agent.summarize.llm.run.tokens import estimate_input_tokens
 
 logger = logging.getLogger(__name__)
-
-_LENGTH_REASONS = frozenset({"length", "max_tokens", "MAX_TOKENS"})
-_REFUSAL_REASONS = frozenset({"content_filter", "refusal", "SAFETY"})
 
 
 def load_chat_model(path: str, kwargs: Mapping[str, Any]) -> BaseChatModel:
@@ -108,7 +102,9 @@ def _strip_fence(text: str) -> str:
 
 
 def _usage_of(message: BaseMessage) -> Usage:
-    meta = getattr(message, "usage_metadata", None) or {}
+    meta: dict[str, Any] = dict(
+        (message.usage_metadata if isinstance(message, AIMessage) else None) or {}
+    )
     details = meta.get("input_token_details") or {}
     return Usage(
         calls=1,
@@ -118,38 +114,27 @@ def _usage_of(message: BaseMessage) -> Usage:
     )
 
 
-class LangChainChatModel(MeteredChatModel):
-    """`ChatModel` over any LangChain `BaseChatModel`."""
+class LangChainChatModel(ChatModel):
+    """`ChatModel` over any LangChain `BaseChatModel` (defaults as `OpenAIChatModel`'s)."""
 
     def __init__(
         self,
         llm: LLMSettings,
         *,
+        transport: Transport | None = None,
         meter: UsageMeter | None = None,
-        policy: TransportPolicy | None = None,
-        clock: RunClock | None = None,
-        sleep: Sleep | None = None,
-        chat_model: str | None = None,
-        chat_model_kwargs: Mapping[str, Any] | None = None,
     ) -> None:
-        path = chat_model or llm.chat_model
-        if not path:
+        if not llm.chat_model:
             raise ConfigError("llm.chat_model is not set")
-        kwargs = dict(llm.chat_model_kwargs if chat_model_kwargs is None else chat_model_kwargs)
-        self.path = path
-        self.model = load_chat_model(path, kwargs)
-        self.name = _name_of(self.model, kwargs)
-        self._llm = llm
-        self.meter = meter if meter is not None else UsageMeter(llm.prices, llm.max_cost_usd)
-        self.policy = policy or TransportPolicy.from_settings(llm, clock=clock, sleep=sleep)
+        self.path = llm.chat_model
+        self.model = load_chat_model(self.path, llm.chat_model_kwargs)
+        self.name = _name_of(self.model, llm.chat_model_kwargs)
+        self.meter = meter or UsageMeter(llm.prices, Budget.from_settings(llm))
+        self.transport = transport or Transport(llm, budget=self.meter.budget)
         self._structured: bool | None = None  # None: not tried yet
 
     def __repr__(self) -> str:
         return f"LangChainChatModel(name={self.name!r}, chat_model={self.path!r})"
-
-    async def complete(self, request: ChatRequest) -> ChatAnswer:
-        async with self.policy.call(self.name):
-            return await self._complete(request)
 
     def _runnable(self, request: ChatRequest) -> tuple[Any, list[BaseMessage], bool]:
         """(runnable, messages, structured): structured output when the model has it."""
@@ -170,49 +155,42 @@ class LangChainChatModel(MeteredChatModel):
         messages = with_schema_in_prompt(request.messages, schema)
         return self.model, to_langchain_messages(messages), False
 
-    async def _complete(self, request: ChatRequest) -> ChatAnswer:
+    async def complete(self, request: ChatRequest) -> ChatAnswer:
+        """One call, checked against the budget first and metered."""
+        started = time.monotonic()
         runnable, messages, structured = self._runnable(request)
         plain = [{"content": _text_of(m.content)} for m in messages]
         extra = json.dumps(closed_json_schema(request.schema, strict=False)) if structured else ""
-        input_estimate = estimate_input_tokens(plain, self.name, extra=extra)
+        self.meter.check(
+            self.name,
+            estimate_input_tokens(plain, self.name, extra=extra),
+            request.max_output_tokens,
+        )
+        result = await self.transport.send(lambda _timeout: runnable.ainvoke(messages))
+        raw, parsed = (result.get("raw"), result.get("parsed")) if structured else (result, None)
+        if not isinstance(raw, BaseMessage):
+            raise ModelUnavailable(f"{self.name}: the chat model returned no message", attempts=1)
+        usage = _usage_of(raw)
+        self.meter.add(self.name, usage)
+        wall = round(time.monotonic() - started, 3)
+        priced = self.meter.priced(self.name, usage).model_copy(update={"wall_seconds": wall})
+        return self._answer(raw, parsed, structured, priced)
 
-        async def take_turn(_max_tokens: int, turns_before: int) -> Turn:
-            result = await self.policy.send(self.name, lambda: self._invoke(runnable, messages))
-            raw, parsed = (
-                (result.get("raw"), result.get("parsed")) if structured else (result, None)
-            )
-            if not isinstance(raw, BaseMessage):
-                raise ModelUnavailable(
-                    f"{self.name}: the chat model returned no message", attempts=turns_before + 1
-                )
-            return self._turn_of(raw, parsed, structured)
-
-        return await self.answer_in_turns(request, input_estimate, take_turn)
-
-    def _turn_of(self, raw: BaseMessage, parsed: Any, structured: bool) -> Turn:
+    def _answer(self, raw: BaseMessage, parsed: Any, structured: bool, usage: Usage) -> ChatAnswer:
         meta = raw.response_metadata or {}
         finish = str(meta.get("finish_reason") or meta.get("stop_reason") or "stop")
         refusal = (raw.additional_kwargs or {}).get("refusal")
-        refused = one_line(refusal) if refusal else None
-        if finish in _REFUSAL_REASONS and not refused:
-            refused = finish
-        return Turn(
+        return ChatAnswer(
             text=self._answer_text(raw, parsed, structured),
-            finish_reason="stop",
+            finish_reason=finish_of(finish),
             model=str(meta.get("model_name") or meta.get("model") or self.name),
-            priced_as=self.name,
-            usage=_usage_of(raw),
-            cut_off=finish in _LENGTH_REASONS,
-            refusal=refused,
-            refusal_text=str(refusal) if refusal else None,
+            usage=usage,
+            refusal=refusal_of(str(refusal) if refusal else None, finish),
         )
-
-    async def _invoke(self, runnable: Any, messages: list[BaseMessage]) -> Any:
-        return await self.policy.bounded(runnable.ainvoke(messages), self._llm.timeout_seconds)
 
     @staticmethod
     def _answer_text(raw: BaseMessage, parsed: Any, structured: bool) -> str:
-        tool_calls = getattr(raw, "tool_calls", None) or []
+        tool_calls = raw.tool_calls if isinstance(raw, AIMessage) else []
         if tool_calls:
             return json.dumps(tool_calls[0].get("args", {}), ensure_ascii=False)
         text = _text_of(raw.content)

@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from agent.summarize.llm import junk
+from agent.summarize.llm.asking import junk
 
 MAX_THEMES = 8  # sections of one email: more is hard to read, and each costs a blurbs call
 TITLE_CHARS = 80

@@ -20,7 +20,7 @@ from agent.models import Usage
 
 if TYPE_CHECKING:
     from agent.store import Store
-    from agent.summarize.llm.meter import UsageMeter
+    from agent.summarize.llm.run.meter import UsageMeter
 
 logger = logging.getLogger(__name__)
 

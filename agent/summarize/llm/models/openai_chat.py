@@ -1,8 +1,9 @@
 """Any OpenAI-compatible endpoint (OpenAI, Azure, vLLM, Ollama, llama.cpp) through the SDK.
 
-The SDK's own retries are off; `retry.TransportPolicy` owns retries, the run's time budget and
-the circuit breaker. This module builds the request for the configured dialect, reads the answer,
-handles truncation, refusals and empty answers, and meters usage and cost.
+One `complete()` is one chat completion: the request in the configured structured-output
+dialect (or, for ``auto``, the first one the server takes: see `dialects`), sent through the
+`Transport` (the SDK's own retries are off), the answer read as it came and metered. Whether it
+is usable (cut off, empty, a refusal, invalid) is for the asker to decide.
 """
 
 from __future__ import annotations
@@ -10,30 +11,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletion, ChatCompletionMessage
 
 from agent.config import LLMSettings
 from agent.models import Usage
-from agent.one_line import one_line
-from agent.summarize.llm import dialects
-from agent.summarize.llm.chat import ChatAnswer, ChatRequest
-from agent.summarize.llm.completion import MeteredChatModel, Turn
-from agent.summarize.llm.concurrency import keeping_slot
-from agent.summarize.llm.dialects import ORDER, DialectMemory
-from agent.summarize.llm.errors import ModelUnavailable
-from agent.summarize.llm.meter import UsageMeter
-from agent.summarize.llm.retry import RunClock, Sleep, TransportPolicy, describe_transport_error
-from agent.summarize.llm.tokens import estimate_input_tokens
-from agent.summarize.llm.transport import CappedTransport
+from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest, finish_of, refusal_of
+from agent.summarize.llm.errors import ModelUnavailable, Rejected
+from agent.summarize.llm.models import dialects
+from agent.summarize.llm.models.dialects import ORDER, DialectMemory
+from agent.summarize.llm.models.http import CappedTransport
+from agent.summarize.llm.models.transport import Transport
+from agent.summarize.llm.run.budget import Budget
+from agent.summarize.llm.run.meter import UsageMeter
+from agent.summarize.llm.run.tokens import estimate_input_tokens
 
 logger = logging.getLogger(__name__)
 
 LOCAL_SERVER_KEY = "not-needed"  # local servers (llama.cpp, vLLM, Ollama) ignore the key
 
 
-class OpenAIChatModel(MeteredChatModel):
+class OpenAIChatModel(ChatModel):
     """`ChatModel` over `openai.AsyncOpenAI`, in one of four structured-output dialects, or
     ``auto``: the first of them the server takes (see `dialects`), remembered in `memory`.
 
@@ -41,36 +42,34 @@ class OpenAIChatModel(MeteredChatModel):
     - ``json_object_schema``: llama.cpp's ``{"type": "json_object", "schema": ...}``
     - ``json_object``: ``{"type": "json_object"}``, the schema appended to the last user message
     - ``tools``: one function tool with the schema as parameters, forced by ``tool_choice``
-    """
 
-    sends_output_limit = True
+    Without a `meter`, usage is metered (and the budget kept) from `llm` alone; without a
+    `transport`, one of its own on the meter's budget.
+    """
 
     def __init__(
         self,
         llm: LLMSettings,
         *,
+        transport: Transport | None = None,
         meter: UsageMeter | None = None,
-        policy: TransportPolicy | None = None,
-        clock: RunClock | None = None,
-        sleep: Sleep | None = None,
         memory: DialectMemory | None = None,
     ) -> None:
         self.name = llm.model
-        self.configured_dialect = llm.dialect
-        # The dialect in use: the configured one, or for "auto" the one a call settled on.
-        self.dialect: str = llm.dialect
-        self._settled: str | None = None if llm.dialect == dialects.AUTO else llm.dialect
-        self._exhausted: str | None = None  # every dialect was rejected: not asked again
-        self._memory = memory
-        self._endpoint = dialects.endpoint_of(llm.base_url)
-        self._lock: asyncio.Lock | None = None
-        self._lock_loop: asyncio.AbstractEventLoop | None = None
         self.base_url = llm.base_url
         self._llm = llm
-        if self._settled is None:  # say the remembered one until a call settles it
-            self.dialect = self._remembered() or dialects.AUTO
-        self.meter = meter if meter is not None else UsageMeter(llm.prices, llm.max_cost_usd)
-        self.policy = policy or TransportPolicy.from_settings(llm, clock=clock, sleep=sleep)
+        self.meter = meter or UsageMeter(llm.prices, Budget.from_settings(llm))
+        self.transport = transport or Transport(llm, budget=self.meter.budget)
+        self.configured_dialect = llm.dialect
+        self._memory = memory
+        self._endpoint = dialects.endpoint_of(llm.base_url)
+        self._settled: str | None = None if llm.dialect == dialects.AUTO else llm.dialect
+        self._exhausted: str | None = None  # every dialect was rejected: not asked again
+        # The dialect in use: the configured one, or for "auto" the one a call settled on
+        # (the remembered one until then).
+        self.dialect: str = self._settled or self._remembered() or dialects.AUTO
+        self._lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
         self._client: openai.AsyncOpenAI | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
 
@@ -125,51 +124,41 @@ class OpenAIChatModel(MeteredChatModel):
     # -- one call ----------------------------------------------------------------------------------
 
     async def complete(self, request: ChatRequest) -> ChatAnswer:
-        async with self.policy.call(self.name):
-            if self._settled is not None:
-                return await self._complete(request, self._settled, probing=False)
-            async with self._probe_lock():
-                if self._settled is None:
-                    with keeping_slot():
-                        return await self._probe(request)
-            return await self._complete(request, self._settled, probing=False)
+        if self._settled is not None:
+            return await self._complete(request, self._settled)
+        async with self._probe_lock():  # the other calls wait for the probe's dialect
+            if self._settled is None:
+                return await self._probe(request)
+        return await self._complete(request, self._settled)
 
     async def _probe(self, request: ChatRequest) -> ChatAnswer:
-        """Try the candidate dialects in turn until one is not rejected (see `dialects`)."""
+        """Try the candidate dialects in turn until the server takes one (see `dialects`)."""
         if self._exhausted is not None:
             raise ModelUnavailable(self._exhausted)
         remembered = self._remembered()
-        rejected: list[_Rejected] = []
+        rejected: list[tuple[str, Rejected]] = []
         for dialect in dialects.candidates(self.configured_dialect, remembered):
             # OpenAI itself takes json_schema: a 500 there is an outage, not a rejection.
             proven = dialect == remembered or (self.base_url is None and dialect == ORDER[0])
             try:
-                return await self._settled_after(request, dialect, proven, remembered)
-            except _Rejected as exc:
-                rejected.append(exc)
-                logger.info("%s: the server rejected dialect %s (%s)", self.name, dialect, exc)
+                answer = await self._complete(request, dialect, dialects.rejections(proven))
+            except Rejected as exc:
+                rejected.append((dialect, exc))
+                logger.info("%s: the server rejected dialect %s (%s)", self.name, dialect, exc.what)
+                continue
+            self._settle(dialect, remembered)
+            return answer
         message = (
             f"{self.name}: the server rejected every structured-output dialect tried: "
-            + "; ".join(f"{e.dialect} ({e})" for e in rejected)
+            + "; ".join(f"{dialect} ({exc.what})" for dialect, exc in rejected)
             + " (not retried)"
         )
-        if any(e.status != 500 for e in rejected):  # a 500 may pass: the next call tries again
+        if any(exc.status_code != 500 for _, exc in rejected):  # a 500 may pass: ask again
             self._exhausted = message
+        self.transport.breaker.record_failure(self.name)  # no dialect works: a failed call
         raise ModelUnavailable(message, attempts=len(rejected))
 
-    async def _settled_after(
-        self, request: ChatRequest, dialect: str, proven: bool, remembered: str | None
-    ) -> ChatAnswer:
-        try:
-            answer = await self._complete(request, dialect, probing=True, proven=proven)
-        except _Rejected as exc:
-            exc.dialect = dialect
-            raise
-        self._settle(dialect, remembered)
-        return answer
-
     def _probe_lock(self) -> asyncio.Lock:
-        """One probe at a time per event loop: the other calls wait for its dialect."""
         loop = asyncio.get_running_loop()
         if self._lock is None or self._lock_loop is not loop:
             self._lock, self._lock_loop = asyncio.Lock(), loop
@@ -194,46 +183,26 @@ class OpenAIChatModel(MeteredChatModel):
                 except sqlite3.Error as exc:
                     logger.warning("dialect not remembered (%s)", type(exc).__name__)
 
-    async def _send(
-        self, params: dict[str, Any], max_tokens: int, probing: bool, proven: bool = False
-    ) -> Any:
-        """One request with the transport's retries. While `probing`, the first attempt goes
-        out alone: a rejection of the format raises `_Rejected` (never retried); any other
-        failure counts as the first attempt of the usual retries."""
-        if not probing:
-            return await self.policy.send(self.name, lambda: self._create(params, max_tokens))
-        self.policy.guard(self.name)
-        try:
-            return await self._create(params, max_tokens)
-        except openai.APIStatusError as exc:
-            if dialects.is_rejection(exc.status_code, proven=proven):
-                raise _Rejected(describe_transport_error(exc), exc.status_code) from None
-            failed: list[Exception] = [exc]
-        except Exception as exc:  # noqa: BLE001 (classified by the retries below)
-            failed = [exc]
-
-        async def again() -> Any:
-            if failed:
-                raise failed.pop()
-            return await self._create(params, max_tokens)
-
-        return await self.policy.send(self.name, again)
-
     async def _complete(
-        self, request: ChatRequest, dialect: str, *, probing: bool, proven: bool = True
+        self, request: ChatRequest, dialect: str, rejections: frozenset[int] = frozenset()
     ) -> ChatAnswer:
+        """One chat completion in `dialect`, checked against the budget first and metered."""
+        started = time.monotonic()
         params, schema_text = self._params(request, dialect)
-        input_estimate = estimate_input_tokens(params["messages"], self.name, extra=schema_text)
-
-        async def take_turn(max_tokens: int, turns_before: int) -> Turn:
-            first = probing and turns_before == 0
-            completion = await self._send(params, max_tokens, first, proven)
-            return turn_of(completion, dialect, self.name)
-
-        return await self.answer_in_turns(request, input_estimate, take_turn)
-
-    def larger_output_limit(self, max_tokens: int, input_estimate: int) -> int | None:
-        return min(2 * max_tokens, self._llm.context_window - input_estimate)
+        max_tokens = request.max_output_tokens
+        estimate = estimate_input_tokens(params["messages"], self.name, extra=schema_text)
+        self.meter.check(self.name, estimate, max_tokens)
+        client = self.client()
+        limit: dict[str, Any] = {self._limit_name(): max_tokens}
+        completion: ChatCompletion = await self.transport.send(
+            lambda timeout: client.chat.completions.create(**params, **limit, timeout=timeout),
+            rejected=rejections,
+        )
+        answer = answer_of(completion, dialect, self.name, output_limit=max_tokens)
+        self.meter.add(answer.model, answer.usage)
+        usage = self.meter.priced(answer.model, answer.usage)
+        wall = round(time.monotonic() - started, 3)
+        return _with_usage(answer, usage.model_copy(update={"wall_seconds": wall}))
 
     def body(self, request: ChatRequest) -> dict[str, Any]:
         """The request as a JSON body (a Batch API line): the settled dialect, else the
@@ -249,18 +218,6 @@ class OpenAIChatModel(MeteredChatModel):
     def _limit_name(self) -> str:
         return "max_tokens" if self.base_url else "max_completion_tokens"
 
-    async def _create(self, params: dict[str, Any], max_tokens: int) -> Any:
-        per_call = self._llm.timeout_seconds
-        limit: dict[str, Any] = {self._limit_name(): max_tokens}
-        request = self.client().chat.completions.create(
-            **params,
-            **limit,
-            timeout=self.policy.timeout_for(per_call),
-        )
-        return await self.policy.bounded(request, per_call)  # the whole call, body included
-
-    # -- the dialects --------------------------------------------------------------------------
-
     def _params(self, request: ChatRequest, dialect: str) -> tuple[dict[str, Any], str]:
         """The request parameters (without max tokens) and the schema text sent out of band."""
         try:
@@ -275,56 +232,55 @@ class OpenAIChatModel(MeteredChatModel):
             raise ModelUnavailable(f"{self.name}: {exc}") from None
 
 
-class _Rejected(Exception):
-    """The server rejected the request format of a dialect (see `dialects.is_rejection`)."""
-
-    def __init__(self, what: str, status: int) -> None:
-        super().__init__(what)
-        self.status = status
-        self.dialect = ""
-
-
-def turn_of(completion: Any, dialect: str, name: str) -> Turn:
-    """A chat completion read as one `Turn` (`name` when it does not say which model answered);
-    shared by the direct calls and the Batch API's result lines."""
-    answered_by = str(getattr(completion, "model", None) or name)
-    choice = completion.choices[0] if completion.choices else None
-    message = choice.message if choice is not None else None
-    finish = (choice.finish_reason if choice is not None else None) or "stop"
-    refusal = getattr(message, "refusal", None) if message is not None else None
-    refused = one_line(refusal) if refusal else None
-    if finish == "content_filter" and not refused:
-        refused = "content filter"
-    return Turn(
-        text=text_of(message, dialect),
-        finish_reason="stop" if finish == "tool_calls" else finish,
-        model=answered_by,
-        priced_as=answered_by,
-        usage=usage_of(completion),
-        cut_off=finish == "length",
-        refusal=refused,
-        refusal_text=refusal,
+def _with_usage(answer: ChatAnswer, usage: Usage) -> ChatAnswer:
+    return ChatAnswer(
+        text=answer.text,
+        finish_reason=answer.finish_reason,
+        model=answer.model,
+        usage=usage,
+        refusal=answer.refusal,
+        output_limit=answer.output_limit,
+        dialect=answer.dialect,
     )
 
 
-def text_of(message: Any, dialect: str) -> str:
+def answer_of(
+    completion: ChatCompletion, dialect: str, name: str, *, output_limit: int | None
+) -> ChatAnswer:
+    """A chat completion read as a `ChatAnswer` (unpriced usage; `name` when it does not say
+    which model answered); shared by the direct calls and the Batch API's result lines."""
+    choice = completion.choices[0] if completion.choices else None
+    message = choice.message if choice is not None else None
+    finish = choice.finish_reason if choice is not None else None
+    return ChatAnswer(
+        text=text_of(message, dialect),
+        finish_reason=finish_of(finish),
+        model=completion.model or name,
+        usage=usage_of(completion),
+        refusal=refusal_of(message.refusal if message is not None else None, finish),
+        output_limit=output_limit,
+        dialect=dialect,
+    )
+
+
+def text_of(message: ChatCompletionMessage | None, dialect: str) -> str:
     """The answer text of a completion's message: the content, or the tool call's arguments."""
     if message is None:
         return ""
-    calls = getattr(message, "tool_calls", None) or []
+    calls = message.tool_calls or []
     if dialect == "tools" and calls:
-        function = getattr(calls[0], "function", None)
+        function = getattr(calls[0], "function", None)  # a custom tool call has none
         return str(getattr(function, "arguments", "") or "")
     return str(message.content or "")
 
 
-def usage_of(completion: Any) -> Usage:
+def usage_of(completion: ChatCompletion) -> Usage:
     """One call's token usage as the completion reports it."""
-    usage = getattr(completion, "usage", None)
+    usage = completion.usage
     if usage is None:
         return Usage(calls=1)
-    details = getattr(usage, "prompt_tokens_details", None)
-    cached = getattr(details, "cached_tokens", None) if details is not None else None
+    details = usage.prompt_tokens_details
+    cached = details.cached_tokens if details is not None else None
     return Usage(
         calls=1,
         input_tokens=usage.prompt_tokens or 0,
@@ -333,4 +289,4 @@ def usage_of(completion: Any) -> Usage:
     )
 
 
-__all__ = ["LOCAL_SERVER_KEY", "OpenAIChatModel", "text_of", "turn_of", "usage_of"]
+__all__ = ["LOCAL_SERVER_KEY", "OpenAIChatModel", "answer_of", "text_of", "usage_of"]

@@ -17,13 +17,10 @@ from agent.errors import ModelError
 from agent.models import DegradedNote, Paper, PaperBlurb
 from agent.summarize import offline
 from agent.summarize.drafts import ThemeDraft
-from agent.summarize.llm.asking import ID_TOKENS, Asker, Question, Reply, plan_calls
-from agent.summarize.llm.blurb_cache import BlurbCache, blurb_key, summary_key
-from agent.summarize.llm.chain import failure_reason
-from agent.summarize.llm.chat import ChatModel
-from agent.summarize.llm.prompts import untrusted
-from agent.summarize.llm.repair import clip, trim_words, word_count
-from agent.summarize.llm.schemas import (
+from agent.summarize.llm.asking.ask import Asker, Question, Reply
+from agent.summarize.llm.asking.prompts import untrusted
+from agent.summarize.llm.asking.repair import clip, trim_words, word_count
+from agent.summarize.llm.asking.schemas import (
     BLURB_CHARS,
     BLURB_WORDS,
     SUMMARY_CHARS,
@@ -32,6 +29,10 @@ from agent.summarize.llm.schemas import (
     blurbs_schema,
     short_ids,
 )
+from agent.summarize.llm.asking.sizing import ID_TOKENS, plan_calls
+from agent.summarize.llm.chat import ChatModel
+from agent.summarize.llm.fallback import failure_reason
+from agent.summarize.llm.run.blurb_cache import BlurbCache, blurb_key, summary_key
 
 ABSTRACT_TOKENS = 300  # a 60-word blurb needs no more; longer abstracts lose their last sentences
 MIN_PER_CALL = 4
@@ -177,57 +178,51 @@ class BlurbWriter:
         got = _Got(blurbs=self.kept(model, job.papers))
         todo = tuple(p for p in job.papers if p.id not in got.blurbs)
         if not todo:
-            assert self.cache is not None
-            self.cache.served(model.name)
-            kept_summary = self.cache.summary(self._summary_key(model, job))
-            return Blurbed(job, self._blurbs(job, got), kept_summary)
+            return self._all_kept(model, job, got)
         reply = await self._ask(model, job, todo)
         self._collect(reply, todo, got)
-        notes: list[DegradedNote] = []
-        if not reply.valid:
-            first = (reply.error or "invalid").splitlines()[0].removeprefix("- ")
-            notes.append(
-                DegradedNote(
-                    step="blurbs",
-                    scope=job.title,
-                    reason=f"{reply.model}: answer still invalid after {reply.reasks} "
-                    f"re-ask(s) ({first})",
-                    fallback="repaired: kept the valid blurbs",
-                )
-            )
+        notes = [_repaired(job, reply)] if not reply.valid else []
         missing = [p for p in todo if p.id not in got.blurbs]
         if missing:
-            reason = f"no blurb for {_count(len(missing), 'paper')} in the answer"
-            try:
-                self._collect(await self._ask(model, job, missing), missing, got)
-            except ModelError as exc:
-                reason += f"; asking again for them failed ({failure_reason(model.name, exc)})"
-            still = [p for p in missing if p.id not in got.blurbs]
-            if still:
-                if len(still) < len(missing):
-                    reason += f"; asking again got {len(missing) - len(still)}"
-                notes.append(
-                    DegradedNote(
-                        step="blurbs",
-                        scope=job.title,
-                        reason=reason,
-                        fallback=f"offline engine wrote {_count(len(still), 'blurb')}",
-                    )
-                )
+            notes += await self._ask_for_missing(model, job, missing, got)
         if got.trimmed:
-            notes.append(
-                DegradedNote(
-                    step="blurbs",
-                    scope=job.title,
-                    reason=f"{_count(got.trimmed, 'blurb')} over {BLURB_WORDS} words",
-                    fallback="trimmed at a sentence boundary",
-                )
-            )
+            notes.append(_trimmed(job, got.trimmed))
         self._keep(model, got, todo)
-        summary = clip(reply.value.summary, SUMMARY_CHARS) or None
+        summary = self._keep_summary(model, job, reply.value.summary)
+        return Blurbed(job, self._blurbs(job, got), summary, tuple(notes))
+
+    def _keep_summary(self, model: ChatModel, job: BlurbJob, written: str | None) -> str | None:
+        """The theme summary the call wrote (clipped), kept for a re-run of the same theme."""
+        summary = clip(written, SUMMARY_CHARS) or None
         if summary and self.cache is not None and job.title:
             self.cache.keep_summary(self._summary_key(model, job), summary)
-        return Blurbed(job, self._blurbs(job, got), summary, tuple(notes))
+        return summary
+
+    def _all_kept(self, model: ChatModel, job: BlurbJob, got: _Got) -> Blurbed:
+        """A job whose blurbs were all kept (and its theme summary, when there is one)."""
+        assert self.cache is not None
+        self.cache.served(model.name)
+        kept_summary = self.cache.summary(self._summary_key(model, job))
+        return Blurbed(job, self._blurbs(job, got), kept_summary)
+
+    async def _ask_for_missing(
+        self, model: ChatModel, job: BlurbJob, missing: Sequence[Paper], got: _Got
+    ) -> list[DegradedNote]:
+        """The step's repair of an answer that left papers out: one more question for those
+        papers alone (its failure is no failure of the job); what is still missing is written
+        by the offline engine, and noted."""
+        reason = f"no blurb for {_count(len(missing), 'paper')} in the answer"
+        try:
+            self._collect(await self._ask(model, job, missing), missing, got)
+        except ModelError as exc:
+            reason += f"; asking again for them failed ({failure_reason(model.name, exc)})"
+        still = [p for p in missing if p.id not in got.blurbs]
+        if not still:
+            return []
+        if len(still) < len(missing):
+            reason += f"; asking again got {len(missing) - len(still)}"
+        written = f"offline engine wrote {_count(len(still), 'blurb')}"
+        return [DegradedNote(step="blurbs", scope=job.title, reason=reason, fallback=written)]
 
     async def _ask(self, model: ChatModel, job: BlurbJob, papers: Sequence[Paper]) -> Reply:
         sids = short_ids("P", len(papers))
@@ -280,6 +275,26 @@ class BlurbWriter:
     @staticmethod
     def offline(job: BlurbJob) -> Blurbed:
         return Blurbed(job, tuple(_offline_blurb(p) for p in job.papers))
+
+
+def _trimmed(job: BlurbJob, count: int) -> DegradedNote:
+    return DegradedNote(
+        step="blurbs",
+        scope=job.title,
+        reason=f"{_count(count, 'blurb')} over {BLURB_WORDS} words",
+        fallback="trimmed at a sentence boundary",
+    )
+
+
+def _repaired(job: BlurbJob, reply: Reply) -> DegradedNote:
+    """The note of an answer still invalid after the re-asks, whose valid blurbs were kept."""
+    first = (reply.error or "invalid").splitlines()[0].removeprefix("- ")
+    return DegradedNote(
+        step="blurbs",
+        scope=job.title,
+        reason=f"{reply.model}: answer still invalid after {reply.reasks} re-ask(s) ({first})",
+        fallback="repaired: kept the valid blurbs",
+    )
 
 
 def _offline_blurb(paper: Paper) -> PaperBlurb:

@@ -6,20 +6,24 @@ How a request is answered::
 
     complete(request)
       batches off (no Batch API here, deadline passed)  -> a direct call
-      a re-ask (it carries the model's earlier answer)  -> a direct call (llm.batch_reasks)
+      a follow-up (a re-ask, or asking again after a cut-off or empty answer)
+                                                        -> a direct call (llm.batch_reasks)
       else: joins the open round; the round closes once no request came for GATHER_SECONDS,
             and goes out as one batch (or picks up the batch an interrupted run submitted for
             the same request set); polled every llm.batch_poll_seconds until done or the
-            deadline (then cancelled). Each request then gets its line's answer, or, when its
-            line failed, expired or never ran, a direct call.
+            deadline (then cancelled). Each request then gets its line's answer (as it came:
+            cut off, empty or a refusal is the asker's to judge), or, when its line failed,
+            expired or never ran, a direct call.
 
 Validation, re-asks, the answer cache and the fallback chain are the callers' as for any
-model: this class only changes how one request reaches the model and what it costs.
+model: this class only changes how one request reaches the model and what it costs. Direct
+calls go through the inner model, so they take the run's rate limit with the fallback's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import sqlite3
@@ -32,20 +36,23 @@ import pydantic
 from openai.types.chat import ChatCompletion
 
 from agent.config import LLMSettings
-from agent.errors import FailedAttempt
 from agent.models import BatchRun
 from agent.store import PendingBatch, Store
-from agent.summarize.llm import dialects
-from agent.summarize.llm.batch.api import UNSUPPORTED_STATUS, BatchApi, BatchState
-from agent.summarize.llm.batch.deadline import deadline_in_words
-from agent.summarize.llm.batch.lines import Line, LineResult, jsonl, line_for, parse_results
-from agent.summarize.llm.batch.lines import request_set as request_set_of
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
-from agent.summarize.llm.concurrency import AdaptiveLimit
-from agent.summarize.llm.errors import ModelRefused, ModelUnavailable
-from agent.summarize.llm.meter import UsageMeter
-from agent.summarize.llm.openai_chat import OpenAIChatModel, turn_of
-from agent.summarize.llm.tokens import estimate_input_tokens
+from agent.summarize.llm.errors import BudgetExceeded, CostCapReached, ModelUnavailable
+from agent.summarize.llm.models import dialects
+from agent.summarize.llm.models.batch.api import UNSUPPORTED_STATUS, BatchApi, BatchState
+from agent.summarize.llm.models.batch.deadline import deadline_in_words, seconds_left
+from agent.summarize.llm.models.batch.lines import (
+    Line,
+    LineResult,
+    jsonl,
+    line_for,
+    parse_results,
+)
+from agent.summarize.llm.models.batch.lines import request_set as request_set_of
+from agent.summarize.llm.models.openai_chat import OpenAIChatModel, answer_of
+from agent.summarize.llm.run.tokens import estimate_input_tokens
 from agent.wording import plural
 
 logger = logging.getLogger(__name__)
@@ -53,6 +60,7 @@ logger = logging.getLogger(__name__)
 GATHER_SECONDS = 0.25  # a round closes once no request joined it for this long
 STALE_AFTER = dt.timedelta(hours=25)  # past the 24 h completion window: forget the batch
 Clock = Callable[[], float]
+Report = Callable[[str], None]
 
 
 @dataclass
@@ -83,7 +91,8 @@ class BatchStats:
 
     def add(self, **counts: float) -> None:
         """Add to the counters (`batches=1`, `cost_usd=0.002`, ...)."""
-        update = {name: getattr(self.run, name) + value for name, value in counts.items()}
+        current = self.run.model_dump()
+        update = {name: current[name] + value for name, value in counts.items()}
         self.run = self.run.model_copy(update=update)
 
     def note(self, text: str) -> None:
@@ -109,11 +118,6 @@ def _copy_outcome(source: asyncio.Future[Any], target: asyncio.Future[Any]) -> N
         target.set_result(source.result())
 
 
-def is_reask(request: ChatRequest) -> bool:
-    """A re-ask carries the model's earlier answer; a first ask has none."""
-    return any(message.get("role") == "assistant" for message in request.messages)
-
-
 class BatchChatModel(ChatModel):
     """`inner`'s requests, sent through the Batch API of its endpoint (see the module doc)."""
 
@@ -123,40 +127,31 @@ class BatchChatModel(ChatModel):
         llm: LLMSettings,
         *,
         store: Store | None,
-        meter: UsageMeter,
-        deadline_seconds: float,
-        gather_seconds: float = GATHER_SECONDS,
+        stats: BatchStats,
+        report: Report | None = None,
         clock: Clock = time.monotonic,
     ) -> None:
         self.inner = inner
         self.name = inner.name
+        self.base_url = inner.base_url
         self.store = store
-        self.meter = meter
+        self.meter = inner.meter
+        self.stats = stats
+        self.report = report  # hears "waiting for batch ..."
         self.endpoint = dialects.endpoint_of(llm.base_url)
         self.api = BatchApi(
-            inner.new_client,
-            inner.policy,
-            name=inner.name,
-            timeout_seconds=llm.timeout_seconds,
-            max_answer_bytes=llm.max_answer_bytes,
+            inner.new_client, inner.transport, max_answer_bytes=llm.max_answer_bytes
         )
         self.poll_seconds = llm.batch_poll_seconds
         self.reasks = llm.batch_reasks
         self.deadline_text = deadline_in_words(llm.batch_deadline)
-        self.gather_seconds = gather_seconds
-        self.stats = BatchStats(price_factor=llm.batch_price_factor)
+        self.gather_seconds = GATHER_SECONDS
         self._clock = clock
+        deadline_seconds = seconds_left(llm.batch_deadline)
         self._deadline = clock() + deadline_seconds
-        self._concurrency = llm.concurrency
-        # The engine's limit, shared with the fallback models: direct calls and fallback calls
-        # go to the same provider, so together they stay within llm.concurrency.
-        self.direct_limit: AdaptiveLimit | None = None
-        self._slots: asyncio.Semaphore | None = None
-        self._slots_loop: asyncio.AbstractEventLoop | None = None
         self._round: _Round | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._off: str | None = None  # why every request goes direct from now on
-        self.report: Callable[[str], None] | None = None  # hears "waiting for batch ..."
         self._pruned = False
         if deadline_seconds <= 0:
             self._turn_off(f"the batch deadline {self.deadline_text} had passed at the start")
@@ -174,7 +169,7 @@ class BatchChatModel(ChatModel):
     async def complete(self, request: ChatRequest) -> ChatAnswer:
         if self._off is None and self._clock() >= self._deadline:
             self._turn_off(f"the batch deadline {self.deadline_text} passed")
-        if self._off is not None or (self.reasks == "direct" and is_reask(request)):
+        if self._off is not None or (self.reasks == "direct" and request.follow_up):
             return await self._direct(request)
         loop = asyncio.get_running_loop()
         dialect = self.inner.body_dialect
@@ -187,14 +182,7 @@ class BatchChatModel(ChatModel):
 
     async def _direct(self, request: ChatRequest) -> ChatAnswer:
         self.stats.add(direct=1)
-        if self.direct_limit is not None:
-            async with self.direct_limit.slot():
-                return await self.inner.complete(request)
-        loop = asyncio.get_running_loop()
-        if self._slots is None or self._slots_loop is not loop:
-            self._slots, self._slots_loop = asyncio.Semaphore(self._concurrency), loop
-        async with self._slots:
-            return await self.inner.complete(request)
+        return await self.inner.complete(request)
 
     def _open_round(self, loop: asyncio.AbstractEventLoop) -> _Round:
         now = self._clock()
@@ -232,49 +220,31 @@ class BatchChatModel(ChatModel):
             logger.warning("batch: %s; direct calls instead", exc, exc_info=True)
 
     def _settle(self, waiting: _Waiting, result: LineResult | None) -> None:
-        """Give a waiting request its answer, an error, or None (a direct call)."""
+        """Give a waiting request its answer, or None (a direct call)."""
         if waiting.future.done():
             return
-        if result is None or result.completion is None:
-            waiting.future.set_result(None)
-            return
-        try:
+        answer = None
+        if result is not None and result.completion is not None:
             answer = self._answer(waiting, result.completion)
-        except ModelRefused as exc:
-            waiting.future.set_exception(exc)
-            return
         if answer is not None:
             self.stats.add(requests=1)
         waiting.future.set_result(answer)
 
     def _answer(self, waiting: _Waiting, body: dict[str, Any]) -> ChatAnswer | None:
-        """A line's completion as an answer at the batch price; None when it needs a direct
-        call (cut off, empty, or not a completion)."""
+        """A line's completion as an answer at the batch price; None when it is not a chat
+        completion (then a direct call)."""
         try:
             completion = ChatCompletion.model_validate(body)
         except pydantic.ValidationError:
             return None
-        turn = turn_of(completion, waiting.dialect, self.name)
+        limit = waiting.request.max_output_tokens
+        answer = answer_of(completion, waiting.dialect, self.name, output_limit=limit)
         factor = self.stats.price_factor
-        self.meter.add(turn.priced_as, turn.usage, factor)
-        priced = self.meter.priced(turn.priced_as, turn.usage, factor)
-        list_price = self.meter.cost(turn.priced_as, turn.usage)
+        self.meter.add(answer.model, answer.usage, factor)
+        priced = self.meter.priced(answer.model, answer.usage, factor)
+        list_price = self.meter.cost(answer.model, answer.usage)
         self.stats.add(cost_usd=priced.cost_usd, list_price_usd=list_price)
-        step = waiting.request.step
-        if turn.refusal:
-            raise ModelRefused(
-                f"{self.name} refused the {step} request: {turn.refusal}",
-                attempts=1,
-                last_raw=turn.refusal_text,
-                usage=priced,
-                failed=(FailedAttempt(1, "refused", turn.refusal_text),),
-            )
-        if turn.cut_off or not turn.text.strip():
-            logger.info("batch: the %s answer was cut off or empty; asking directly", step)
-            return None
-        return ChatAnswer(
-            text=turn.text, finish_reason=turn.finish_reason, model=turn.model, usage=priced
-        )
+        return dataclasses.replace(answer, usage=priced)
 
     # -- one batch ------------------------------------------------------------------------------
 
@@ -292,10 +262,11 @@ class BatchChatModel(ChatModel):
                 wanted -= mine
                 collecting.append(self._collect(state, pending.request_set, mine))
         rest = [line for line in lines if line.custom_id in wanted]
-        if rest and self._over_cap(rest):
+        refused = self._refused_by_budget(rest) if rest else None
+        if refused is not None:
             self.stats.note(
-                f"a batch of {plural(len(rest), 'request')} would pass the cost cap; "
-                "sent as direct calls, each checked against the cap"
+                f"a batch of {plural(len(rest), 'request')} would pass {refused}; "
+                "sent as direct calls, each checked against it"
             )
         elif rest:
             key = request_set_of(rest, self.endpoint)
@@ -338,13 +309,19 @@ class BatchChatModel(ChatModel):
             f"answered{why}; {left} sent as direct calls"
         )
 
-    def _over_cap(self, lines: list[Line]) -> bool:
-        if self.meter.max_cost_usd is None:
-            return False
+    def _refused_by_budget(self, lines: list[Line]) -> str | None:
+        """Have the run's budget admit a batch of these lines (at the batch price); the limit
+        it would pass ("the cost cap", "the run's budget") when it does not."""
         tokens_in = sum(estimate_input_tokens(line.body["messages"], self.name) for line in lines)
         tokens_out = sum(self._max_tokens(line.body) for line in lines)
         factor = self.stats.price_factor
-        return self.meter.would_exceed(self.name, tokens_in, tokens_out, factor)
+        try:
+            self.meter.check(self.name, tokens_in, tokens_out, calls=len(lines), factor=factor)
+        except CostCapReached:
+            return "the cost cap"
+        except BudgetExceeded:
+            return "the run's budget"
+        return None
 
     @staticmethod
     def _max_tokens(body: dict[str, Any]) -> int:
@@ -443,4 +420,4 @@ class BatchChatModel(ChatModel):
         await self.inner.aclose()
 
 
-__all__ = ["GATHER_SECONDS", "BatchChatModel", "BatchStats", "is_reask"]
+__all__ = ["GATHER_SECONDS", "BatchChatModel", "BatchStats"]

@@ -1,9 +1,10 @@
-"""The fallback chain of one step, as langchain-core Runnables.
+"""Layer 3 of the model path: the fallback chain of one step, as langchain-core Runnables.
 
 A step is ``primary.with_fallbacks([fallback_model, offline], exceptions_to_handle=(ModelError,))``
-where each link is a `RunnableLambda` over an async function. The input is a `StepCall`: the
-step's payload plus a list every failing link appends its reason to, so the `Outcome` says which
-link answered and why the ones before it did not. The engine invokes a chain once per step
+where each link is a `RunnableLambda` over an async function: the step with that model (which
+asks through layer 2, `asking.ask`), or the step's offline counterpart, which cannot fail. The
+input is a `StepCall`: the step's payload plus a list every failing link appends its reason
+to, so the `Outcome` says which link answered and why the ones before it did not. The engine invokes a chain once per step
 (grouping, headline, overview) or once per part of a theme with ``abatch`` (blurbs), so a
 failure degrades exactly that part.
 """
@@ -119,21 +120,13 @@ async def gather_or_cancel(awaitables: Iterable[Awaitable[T]]) -> list[T]:
     """Run concurrently; on the first exception cancel the rest and raise it (as itself, not
     as an ExceptionGroup, so that `with_fallbacks` sees the ModelError)."""
     tasks = [asyncio.ensure_future(a) for a in awaitables]
-    if not tasks:
-        return []
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        failed = next(
-            (t for t in tasks if t.done() and not t.cancelled() and t.exception() is not None),
-            None,
-        )
-        if failed is not None:
-            raise failed.exception()  # type: ignore[misc]
-        return [t.result() for t in tasks]
+        for finished in asyncio.as_completed(tasks):
+            await finished  # the first failure raises here
+        return [task.result() for task in tasks]
     finally:
         for task in tasks:
-            if not task.done():
-                task.cancel()
+            task.cancel()  # a no-op for the finished ones
         await asyncio.gather(*tasks, return_exceptions=True)
 
 

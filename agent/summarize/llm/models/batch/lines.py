@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from agent.summarize.llm.retry import scrub
+from agent.summarize.llm.models.transport import scrub
 
 ENDPOINT: Final = "/v1/chat/completions"  # Final: typed as the literal the SDK expects
 MAX_LINES = 50_000  # the Batch API's own limit per batch

@@ -1,9 +1,8 @@
 """The provider's Batch API through the openai SDK: upload, create, retrieve, cancel, download.
 
-Every call is one request under a deadline for all of it (`TransportPolicy.bounded`), with the
-run's transport retries (`TransportPolicy.send`: 429, 5xx, timeouts); a failure is a
-`ModelUnavailable` that carries the HTTP status, so the caller can tell "no Batch API here"
-(404, 405, 501) from an outage.
+Every call is one request through the model's `Transport` (a deadline for all of it, the
+retries, the rate limit); a failure is a `ModelUnavailable` that carries the HTTP status, so the
+caller can tell "no Batch API here" (404, 405, 501) from an outage.
 """
 
 from __future__ import annotations
@@ -11,12 +10,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
 import openai
+from openai.types import Batch
 
-from agent.summarize.llm.batch.lines import ENDPOINT
-from agent.summarize.llm.retry import TransportPolicy, scrub
+from agent.summarize.llm.models.batch.lines import ENDPOINT
+from agent.summarize.llm.models.transport import Transport, scrub
 
 T = TypeVar("T")
 
@@ -41,15 +41,14 @@ class BatchState:
         return self.status in TERMINAL
 
 
-def _state(batch: Any) -> BatchState:
-    errors = getattr(getattr(batch, "errors", None), "data", None) or []
-    first = errors[0] if errors else None
-    message = getattr(first, "message", None) if first is not None else None
+def _state(batch: Batch) -> BatchState:
+    errors = (batch.errors.data if batch.errors is not None else None) or []
+    message = errors[0].message if errors else None
     return BatchState(
         id=str(batch.id),
         status=str(batch.status),
-        output_file_id=getattr(batch, "output_file_id", None) or None,
-        error_file_id=getattr(batch, "error_file_id", None) or None,
+        output_file_id=batch.output_file_id or None,
+        error_file_id=batch.error_file_id or None,
         errors=scrub(str(message)) if message else None,
     )
 
@@ -60,16 +59,12 @@ class BatchApi:
     def __init__(
         self,
         new_client: Callable[[int], openai.AsyncOpenAI],
-        policy: TransportPolicy,
+        transport: Transport,
         *,
-        name: str,
-        timeout_seconds: float,
         max_answer_bytes: int,
     ) -> None:
         self._new_client = new_client
-        self.policy = policy
-        self.name = name
-        self.timeout_seconds = timeout_seconds
+        self.transport = transport
         self.max_answer_bytes = max_answer_bytes
         self._client: openai.AsyncOpenAI | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -86,10 +81,7 @@ class BatchApi:
             await client.close()
 
     async def _send(self, make: Callable[[], Awaitable[T]]) -> T:
-        async def once() -> T:
-            return await self.policy.bounded(make(), self.timeout_seconds)
-
-        return await self.policy.send(self.name, once)
+        return await self.transport.send(lambda _timeout: make())
 
     async def submit(self, data: bytes, request_set: str) -> BatchState:
         """Upload the JSONL and create a batch of it (chat completions, a 24 h window)."""

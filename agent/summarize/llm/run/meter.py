@@ -1,4 +1,5 @@
-"""Running token and cost totals for one run, with the price table and the cost cap."""
+"""Running token and cost totals for one engine run, priced from the price table; each call's
+cost is charged to the run's `Budget`, which the meter also asks before a call is made."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import threading
 
 from agent.config import Price
 from agent.models import Usage
-from agent.summarize.llm.errors import CostCapReached
+from agent.summarize.llm.run.budget import Budget
 
 _PER_MILLION = 1_000_000
 
@@ -18,9 +19,9 @@ class UsageMeter:
     footer can say "cost unknown" instead of "$0.00".
     """
 
-    def __init__(self, prices: dict[str, Price], max_cost_usd: float | None) -> None:
+    def __init__(self, prices: dict[str, Price], budget: Budget | None = None) -> None:
         self._prices = dict(prices)
-        self.max_cost_usd = max_cost_usd
+        self.budget = budget if budget is not None else Budget()  # default: no limits
         self._lock = threading.Lock()
         self._total = Usage()
         self._unknown: set[str] = set()
@@ -64,34 +65,42 @@ class UsageMeter:
     # totals -------------------------------------------------------------------------------------
 
     def add(self, model: str, usage: Usage, factor: float = 1.0) -> None:
-        """Add one call's usage; the cost is (re)computed from the price table (times
-        `factor`, for answers from the Batch API)."""
+        """Add one call's usage, and charge it to the budget; the cost is (re)computed from
+        the price table (times `factor`, for answers from the Batch API)."""
         priced = self.priced(model, usage, factor)
         with self._lock:
             self._total = self._total + priced
             if self.price_for(model) is None and (usage.input_tokens or usage.output_tokens):
                 self._unknown.add(model)
+        self.budget.charge(priced)
 
     def would_exceed(
         self, model: str, input_tokens: int, output_tokens: int, factor: float = 1.0
     ) -> bool:
-        """True when a call (or a batch) of this size would take the run past `max_cost_usd`."""
-        if self.max_cost_usd is None:
-            return False
-        estimate = self.estimate_cost(model, input_tokens, output_tokens, factor)
-        with self._lock:
-            spent = self._total.cost_usd
-        return spent + estimate > self.max_cost_usd
+        """True when a call of this size would pass one of the budget's limits."""
+        dollars = self.estimate_cost(model, input_tokens, output_tokens, factor)
+        tokens = input_tokens + output_tokens
+        return self.budget.passed_by(tokens=tokens, dollars=dollars) is not None
 
-    def check(self, model: str, input_tokens: int, output_tokens: int) -> None:
-        """Raise CostCapReached (no call is made) when a call of this size would pass the cap."""
-        if self.would_exceed(model, input_tokens, output_tokens):
-            estimate = self.estimate_cost(model, input_tokens, output_tokens)
-            raise CostCapReached(
-                f"{model}: the next call (~{input_tokens} input + {output_tokens} output "
-                f"tokens, ~${estimate:.4f}) would pass the cost cap of "
-                f"${self.max_cost_usd:.2f} (spent ${self.total().cost_usd:.4f})"
-            )
+    def check(
+        self,
+        model: str,
+        input_tokens: int,
+        output_tokens: int,
+        *,
+        calls: int = 1,
+        factor: float = 1.0,
+    ) -> None:
+        """Have the budget admit `calls` calls of this size in all (priced times `factor`),
+        or raise CostCapReached or BudgetExceeded: then no call is made."""
+        dollars = self.estimate_cost(model, input_tokens, output_tokens, factor)
+        self.budget.admit(
+            model,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            dollars=dollars,
+            calls=calls,
+        )
 
     def total(self) -> Usage:
         with self._lock:
@@ -112,7 +121,7 @@ class UsageMeter:
         total = self.total()
         return (
             f"UsageMeter(calls={total.calls}, cache_hits={total.cache_hits}, "
-            f"cost_usd={total.cost_usd}, max_cost_usd={self.max_cost_usd})"
+            f"cost_usd={total.cost_usd}, {self.budget!r})"
         )
 
 

@@ -14,8 +14,8 @@ import json
 import logging
 from typing import Any, Protocol
 
-from agent.summarize.llm.chat import (
-    ChatRequest,
+from agent.summarize.llm.chat import ChatRequest
+from agent.summarize.llm.models.json_schema import (
     closed_json_schema,
     schema_name,
     with_schema_in_prompt,
@@ -37,11 +37,9 @@ class DialectMemory(Protocol):
     def remember_dialect(self, endpoint: str, model: str, dialect: str) -> None: ...
 
 
-def is_rejection(status: int | None, *, proven: bool) -> bool:
-    """Whether an HTTP status rejects the request format (move on, do not retry)."""
-    if status is None:
-        return False
-    return status in REJECTED_STATUS or (not proven and status in UNPROVEN_REJECTED_STATUS)
+def rejections(proven: bool) -> frozenset[int]:
+    """The HTTP statuses that reject a dialect's request format (move on, do not retry)."""
+    return REJECTED_STATUS if proven else REJECTED_STATUS | UNPROVEN_REJECTED_STATUS
 
 
 def candidates(configured: str, remembered: str | None) -> list[str]:
@@ -111,6 +109,6 @@ __all__ = [
     "DialectMemory",
     "candidates",
     "endpoint_of",
-    "is_rejection",
     "params",
+    "rejections",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -64,9 +65,11 @@ def _duration(seconds: float) -> str:
 
 class Counted(ChatModel):
     """A model whose calls tick a `CallProgress` when answered, or when they failed after
-    reaching the server. A call the circuit breaker or the cost cap stopped was never made:
-    the planned call moves to the next model, or leaves the plan when the offline engine is
-    next. With `then_another_model`, a real failed call plans the next model's call."""
+    reaching the server, or when cancelled (another call of its step failed, so the step fell
+    back: it may have reached the server). A call the circuit breaker or the cost cap stopped
+    was never made: the planned call moves to the next model, or leaves the plan when the
+    offline engine is next. With `then_another_model`, a real failed call plans the next
+    model's call."""
 
     def __init__(
         self, inner: ChatModel, progress: CallProgress, *, then_another_model: bool = False
@@ -79,6 +82,9 @@ class Counted(ChatModel):
     async def complete(self, request: ChatRequest) -> ChatAnswer:
         try:
             answer = await self.inner.complete(request)
+        except asyncio.CancelledError:  # its step fell back meanwhile: it is not pending
+            self._progress.tick()
+            raise
         except ModelError as exc:
             if exc.attempts > 0:  # a real call, done; the next model makes one more
                 self._progress.tick()
