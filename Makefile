@@ -33,9 +33,17 @@ $(DEV_STAMP): requirements-dev.lock $(STAMP)
 	$(UV_INSTALL) --require-hashes -r requirements-dev.lock
 	@touch $(DEV_STAMP)
 
-## demo: install, then build today's digest of the bundled sample with the offline engine (no network, no key)
+## demo: install, then build two digests with the offline engine (no network, no key), in a
+## home of their own under the checkout (never your real DIGEST_HOME): a recorded real day of
+## Hugging Face daily papers (30 papers with Abstract, PDF, Code and HF links, authors and
+## upvotes), and the bundled 207-paper sample day (titles and abstracts only)
+DEMO_HOME ?= demo-home
+DEMO_DAY := agent/data/demo-hf-day.jsonl
+DEMO_ENV := env -u DIGEST_CONFIG DIGEST_HOME=$(DEMO_HOME)
 demo: $(STAMP)
-	$(BIN)/digest daily --source sample --engine offline --no-send --out out
+	mkdir -p $(DEMO_HOME) && printf '# make demo: no settings (the defaults)\n' > $(DEMO_HOME)/demo.toml
+	$(DEMO_ENV) $(BIN)/digest daily --config $(DEMO_HOME)/demo.toml --source file:$(DEMO_DAY) --engine offline --no-send --date 2026-06-12 --out $(DEMO_HOME)/out
+	$(DEMO_ENV) $(BIN)/digest daily --config $(DEMO_HOME)/demo.toml --source sample --engine offline --no-send --out $(DEMO_HOME)/out
 
 ## test: install, then run the default test suite on both cores (no network; about two
 ## minutes); first a report of the slowest imports (never fails the build)
@@ -113,4 +121,4 @@ test-local-llm: $(DEV_STAMP)
 	$(BIN)/python -m pytest -m local_llm -o addopts='-q' tests/test_local_llm.py
 
 clean:
-	rm -rf $(VENV) .venv-latest out build dist *.egg-info
+	rm -rf $(VENV) .venv-latest out demo-home build dist *.egg-info

@@ -182,13 +182,14 @@ def main() -> None:
     """
 
 
-@main.command()
+@main.command(short_help="Build today's digest, write it and send it once.")
 @click.option(
     "--source",
     "sources",
     multiple=True,
     metavar="NAME",
-    help=f"Where papers come from (repeatable; default from config, else sample): {SOURCE_HELP}.",
+    help="Where papers come from (repeatable; default: the config's [sources] default; with "
+    f"none configured the run stops with exit 2, and --source sample builds the demo day): {SOURCE_HELP}.",
 )
 @click.option(
     "--engine",
@@ -303,7 +304,7 @@ def daily(
     print_daily_outcome(out, outcome, settings)
 
 
-@main.command()
+@main.command(short_help="Find and explain the new papers on a topic.")
 @click.argument("query")
 @click.option(
     "--since", default="30d", show_default=True, help="How far back: 30d, 2w, 6m, 1y or a date."
@@ -313,7 +314,7 @@ def daily(
     "sources",
     multiple=True,
     metavar="NAME",
-    help="Where to search (repeatable; default: local, sample and arxiv). `arxiv` searches the arXiv API.",
+    help="Where to search (repeatable; default: local and arxiv). `arxiv` searches the arXiv API; `sample` the bundled demo day.",
 )
 @click.option(
     "--max-papers",
@@ -401,12 +402,17 @@ def topic(
             console.print(line, soft_wrap=True, markup=False)
 
 
-@main.command("init")
+@main.command("init", short_help="Write a commented digest.toml from a few questions.")
 @_init_options
 @common_options
 @expected_errors
 def init_(
-    config_path: Path | None, verbose: bool, force: bool, assume_defaults: bool, **answers: Any
+    config_path: Path | None,
+    verbose: bool,
+    force: bool,
+    assume_defaults: bool,
+    ask_anyway: bool,
+    **answers: Any,
 ) -> None:
     """Write a commented digest.toml (here, or --config PATH) from a few questions, or from flags.
 
@@ -416,10 +422,17 @@ def init_(
     from agent.init.command import run_init
 
     _configure_logging(verbose)
-    run_init(out, config_path, force=force, assume_defaults=assume_defaults, flags=answers)
+    run_init(
+        out,
+        config_path,
+        force=force,
+        assume_defaults=assume_defaults,
+        flags=answers,
+        ask_anyway=ask_anyway,
+    )
 
 
-@main.command()
+@main.command(short_help="Check every part of the setup now.")
 @click.option(
     "--send-test",
     is_flag=True,
@@ -444,7 +457,7 @@ def doctor(send_test: bool, config_path: Path | None, verbose: bool) -> None:
     sys.exit(exit_code(checks))
 
 
-@main.command()
+@main.command(short_help="Rate a paper up or down.")
 @click.argument("paper_id", required=False)
 @click.argument("verdict", required=False, type=click.Choice(["up", "down"]))
 @click.option("--list", "list_", is_flag=True, help="List your ratings.")
@@ -479,7 +492,7 @@ def rate(
     out.print(rate_paper(settings, paper_id, verdict, name), markup=False, soft_wrap=True)
 
 
-@main.group()
+@main.group(short_help="Send or list the messages not sent yet.")
 def outbox() -> None:
     """Messages that could not be sent yet (spooled under DIGEST_HOME/outbox)."""
 
@@ -502,7 +515,9 @@ def outbox_flush(config_path: Path | None, verbose: bool) -> None:
         mark_flushed_digests(settings.home, store, [key for key, _ in report.sent])
         hooks = flush_webhooks(settings.home / "outbox", hooks=settings.webhooks, store=store)
         mark_flushed_digests(settings.home, store, hooks.digest_keys)
-    out.print(report.describe(), markup=False)
+    email_spooled = report.sent or report.skipped or report.failed
+    if email_spooled or not (hooks.sent or hooks.skipped or hooks.errors):
+        out.print(report.describe(), markup=False)  # "The outbox is empty." only when it is
     if hooks.sent:
         out.print(f"Posted {len(hooks.sent)} spooled webhook payload(s).", markup=False)
     for error in hooks.errors:
@@ -532,7 +547,7 @@ def outbox_list(config_path: Path | None, verbose: bool) -> None:
         out.print(f"{path}: {reason}", markup=False)
 
 
-@main.command()
+@main.command(short_help="Print or open the archive of past digests.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the archive index in a browser.")
 @common_options
 @expected_errors
@@ -549,7 +564,7 @@ def archive(open_browser: bool, config_path: Path | None, verbose: bool) -> None
         webbrowser.open(index.as_uri())
 
 
-@main.command()
+@main.command(short_help="Run daily at the cron times, in the foreground.")
 @click.option(
     "--cron", default=None, help='When to run, e.g. "0 7 * * 1-5" (default: [schedule] cron).'
 )
@@ -611,11 +626,18 @@ def schedule(
         f"Scheduled `digest daily` at '{cron}'{' in ' + tz if tz else ''}; "
         f"next run {upcoming:%Y-%m-%d %H:%M %Z}. Ctrl-C stops."
     )
-    runs = run_schedule(cron, job, tz=tz, state_path=settings.home / "schedule.json", stop=stop)
+    runs = run_schedule(
+        cron,
+        job,
+        tz=tz,
+        state_path=settings.home / "schedule.json",
+        stop=stop,
+        after_run=lambda upcoming: out.print(f"Next run: {upcoming:%Y-%m-%d %H:%M %Z}."),
+    )
     out.print(f"Stopped after {plural(runs, 'run')}.")
 
 
-@main.command()
+@main.command(short_help="Score prompts and the selection on the eval cases.")
 @click.option(
     "--cases",
     "cases_dir",
@@ -673,9 +695,12 @@ def schedule(
 @click.option(
     "--relevance",
     "relevance_dir",
-    type=click.Path(path_type=Path, file_okay=False),
+    is_flag=False,
+    flag_value="",
     default=None,
-    help="Relevance cases (reader profiles, precision@10 of the selection; default: evals/relevance of the checkout).",
+    metavar="[DIR]",
+    help="Run the ranking benchmark instead: reader profiles, simulated rating sessions, "
+    "precision and nDCG per ranker (cases: DIR, default evals/relevance of the checkout).",
 )
 @common_options
 @expected_errors
@@ -689,12 +714,16 @@ def eval(
     judge: bool,
     out_dir: Path | None,
     tags: tuple[str, ...],
-    relevance_dir: Path | None,
+    relevance_dir: str | None,
     config_path: Path | None,
     verbose: bool,
 ) -> None:
     """Score candidate prompts against a baseline on the eval cases; exit 1 on a regression.
-    Also scores the selection on the relevance cases (precision@10 per reader profile)."""
+    With --relevance, score the ranking on the reader profiles instead; exit 1 when a profile
+    misses its day-1 bar or ratings made a session worse."""
+    if relevance_dir is not None:
+        _relevance_benchmark(relevance_dir)
+        return
     from agent.evals.report import print_table
     from agent.evals.session import EvalOptions, run_eval_session
 
@@ -713,20 +742,27 @@ def eval(
     print_table(out, outcome.comparison, labels=outcome.labels)
     out.print(f"report: {outcome.report}\nresults: {outcome.jsonl}", markup=False)
     if outcome.run.interrupted:
-        sys.exit(130)  # stopped by Ctrl-C: what finished is reported; skip the relevance step
-    from agent.evals.relevance import default_relevance_dir, run_relevance
+        sys.exit(130)  # stopped by Ctrl-C: what finished is reported
+    if outcome.exit_code:
+        sys.exit(outcome.exit_code)
 
-    relevance = run_relevance((relevance_dir or default_relevance_dir()).expanduser().resolve())
-    for result in relevance:
-        mark = "ok" if result.passed else f"BELOW {result.case.min_precision:.0%}"
-        out.print(
-            f"relevance {result.case.name}: {result.score.name} {result.score.value:.2f} ({mark}): "
-            f"{result.score.reason}",
-            markup=False,
-            soft_wrap=True,
-        )
-    if outcome.exit_code or not all(r.passed for r in relevance):
-        sys.exit(outcome.exit_code or 1)
+
+def _relevance_benchmark(directory: str) -> None:
+    """`digest eval --relevance [DIR]`: the table, and exit 1 when the shipped ranker fails."""
+    from agent.evals.relevance import default_relevance_dir
+    from agent.evals.relevance_report import failures, print_relevance
+    from agent.evals.sessions import run_sessions
+
+    cases = Path(directory).expanduser().resolve() if directory else default_relevance_dir()
+    if not cases.is_dir():
+        raise ConfigError(f"--relevance {cases}: no such directory of relevance cases")
+    with out.status("running the rating sessions", spinner="dots"):
+        results = run_sessions(cases)
+    if not results:
+        raise ConfigError(f"--relevance {cases}: no relevance cases (*.yaml) there")
+    print_relevance(out, results)
+    if failures(results):
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

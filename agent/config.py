@@ -143,6 +143,8 @@ class LLMSettings(Section):
     chat_model_kwargs: dict[str, Any] = Field(default_factory=dict)
     prices: dict[str, Price] = Field(default_factory=_default_prices)
     max_cost_usd: float | None = Field(default=None, ge=0)
+    max_calls: int | None = Field(default=None, ge=1)  # model calls per run (cache hits are free)
+    max_total_tokens: int | None = Field(default=None, ge=1)  # input + output tokens per run
     cache: bool = True
     rerank: bool = False  # a model relevance pass over the top candidates of the ranking
     rerank_candidates: int = Field(default=60, ge=2, le=500)
@@ -272,6 +274,9 @@ class WebhookSettings(Section):
         return SecretStr(check_http_url(value.get_secret_value(), "a webhook url"))
 
 
+RelevanceThreshold = Literal["auto", "off"] | Annotated[float, Field(ge=-5.0, le=10.0)]
+
+
 class ReaderSettings(Section):
     """One reader of a shared run (`[readers.NAME]`): their own selection, recipients and
     language. A key left out takes the top-level setting."""
@@ -284,6 +289,7 @@ class ReaderSettings(Section):
     authors: list[str] | None = None
     not_interested: str | None = None
     max_papers: int | None = Field(default=None, ge=1, le=10_000)
+    relevance_threshold: RelevanceThreshold | None = None
     recipients: list[Address] | None = None
     language: str | None = None
 
@@ -309,6 +315,10 @@ class Settings(BaseSettings):
     out_dir: Path | None = None
     engine: EngineChoice = "auto"
     max_papers: int = Field(default=30, ge=1, le=10_000)
+    # With a library or up-ratings, only papers this close to the reader are picks (the rest go
+    # to "Also new"): "auto" learns the bar from the reader's own papers, "off" fills max_papers
+    # as before, a number is a fixed bar in standard deviations above the day's mean.
+    relevance_threshold: RelevanceThreshold = "auto"
     interests: str = ""
     include_keywords: list[str] = Field(default_factory=list)
     exclude_keywords: list[str] = Field(default_factory=list)

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from agent.config import Settings
 from agent.errors import DeliveryError, DigestError
@@ -23,6 +24,7 @@ from agent.pipeline import (
     daily_decisions,
     digest_for,
     fetch_all,
+    model_budget,
     pick_papers,
     reader_interests,
 )
@@ -31,6 +33,9 @@ from agent.sources import FetchContext
 from agent.store import Store
 from agent.summarize import EngineDecision
 from agent.wording import plural
+
+if TYPE_CHECKING:
+    from agent.summarize.llm import Budget
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +128,7 @@ def _stages(
     interests = {r.name: reader_interests(r.settings, store, options, r.name) for r in readers}
     ctx = FetchContext(date=options.date, settings=settings, store=store)
     fetched = fetch_all(specs, ctx, progress)
+    budget = model_budget(settings, decision)  # one for the run: every reader draws on it
     picks: list[Picked] = []
     for reader in readers:
         progress(f"{reader.name}: selecting new papers")
@@ -136,15 +142,13 @@ def _stages(
                 interests[reader.name],
                 reader.name,
                 progress,
+                budget,
             )
         )
     shared = Usage()
     # --no-cache: every reader's blurbs are asked anew, so writing them first would pay twice.
     if decision.kind == "llm" and len(picks) > 1 and options.use_cache:
-        shared = _shared_blurbs(picks, store, options, progress)
-    spent = shared
-    for pick in picks:
-        spent = spent + pick.usage
+        shared = _shared_blurbs(picks, store, options, progress, budget)
     results: list[ReaderResult] = []
     for pick in picks:
 
@@ -160,20 +164,22 @@ def _stages(
                 decision,
                 sends[pick.reader],
                 said,
-                spent=Usage(cost_usd=spent.cost_usd - pick.usage.cost_usd),
+                budget,
             )
         except DeliveryError as exc:
             logger.info("%s: %s", pick.reader, exc)
             results.append(ReaderResult(pick.reader, None, str(exc)))
             continue
-        if outcome.digest is not None:
-            spent = spent + outcome.digest.usage
         results.append(ReaderResult(pick.reader, outcome))
     return ReadersOutcome(tuple(results), fetched.health, decision.reason, shared)
 
 
 def _shared_blurbs(
-    picks: Sequence[Picked], store: Store, options: DailyOptions, progress: Progress
+    picks: Sequence[Picked],
+    store: Store,
+    options: DailyOptions,
+    progress: Progress,
+    budget: Budget | None,
 ) -> Usage:
     """Write every selected paper's blurb once, per language, before any reader's grouping:
     each reader's blurbs step then finds them kept. A failure here costs nothing but the
@@ -189,7 +195,9 @@ def _shared_blurbs(
     for language, (settings, papers) in by_language.items():
         progress(f"writing the blurbs of {plural(len(papers), 'paper')} once for every reader")
         try:
-            engine = LLMEngine(settings, store, use_cache=options.use_cache, batch=True)
+            engine = LLMEngine(
+                settings, store, use_cache=options.use_cache, batch=True, budget=budget
+            )
             total = total + engine.prewrite_blurbs(list(papers.values()))
         except DigestError as exc:
             logger.warning("shared blurbs (%s) not written: %s", language, exc)

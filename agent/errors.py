@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from agent.one_line import one_line
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -68,10 +70,14 @@ class ModelError(DigestError):
 
     def add_earlier(self, usage: Usage, failed: Sequence[FailedAttempt], calls_before: int) -> None:
         """Add what was spent and tried before the call that raised this error (by a loop
-        around it); this error's own attempts are renumbered to follow the `calls_before`."""
+        around it); this error's own attempts are renumbered to follow the `calls_before`,
+        and after earlier calls an error without attempts of its own counts as the next one."""
         if usage.calls or usage.cache_hits:
             self.usage = usage if self.usage is None else usage + self.usage
-        shifted = tuple(FailedAttempt(a.number + calls_before, a.error, a.raw) for a in self.failed)
+        own = self.failed
+        if calls_before and not own:
+            own = (FailedAttempt(1, one_line(self) or type(self).__name__),)
+        shifted = tuple(FailedAttempt(a.number + calls_before, a.error, a.raw) for a in own)
         self.failed = (*failed, *shifted)
 
 

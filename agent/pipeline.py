@@ -34,6 +34,7 @@ from agent.wording import plural
 if TYPE_CHECKING:
     from agent.deliver import DeliveryReport
     from agent.render import DigestFiles
+    from agent.summarize.llm import Budget
 
 Progress = Callable[[str], None]
 SAMPLE_NOTICE = (
@@ -120,7 +121,20 @@ def interests_of(settings: Settings, profile: ReaderProfile | None = None) -> In
         exclude_keywords=tuple(settings.exclude_keywords),
         categories=tuple(settings.categories),
         profile=profile or ReaderProfile(),
+        threshold=settings.relevance_threshold,
     )
+
+
+def matched_notice(selection: Selection) -> str | None:
+    """'5 papers matched your interests today; 25 more are listed by title.' when the reader's
+    relevance threshold applies and something is left out of the picks (None otherwise)."""
+    if selection.matched is None or not selection.also_new:
+        return None
+    matched = plural(selection.matched, "paper")
+    if selection.matched > len(selection.selected):  # more matched than max_papers allows
+        return f"{matched} matched your interests today; the closest {len(selection.selected)} are summarised."
+    more = plural(len(selection.also_new), "more is", "more are")
+    return f"{matched} matched your interests today; {more} listed by title."
 
 
 def build_digest(
@@ -334,8 +348,10 @@ def pick_papers(
     interests: Interests,
     reader: str = "",
     progress: Progress = _ignore,
+    budget: Budget | None = None,
 ) -> Picked:
-    """A reader's selection from the day's papers: new to this reader, ranked, capped."""
+    """A reader's selection from the day's papers: new to this reader, ranked, capped (the
+    model's relevance pass, when on, draws on the run's `budget`)."""
     seen = store.seen_on_other_dates([p.id for p in fetched.papers], options.date, reader)
     selection = select_papers(
         fetched.papers, max_papers=settings.max_papers, interests=interests, seen=seen
@@ -352,7 +368,7 @@ def pick_papers(
     ):
         progress("asking the model which papers fit you best")
         selection, rerank_usage, rerank_notes = rerank_selection(
-            settings, store, selection, interests, use_cache=options.use_cache
+            settings, store, selection, interests, use_cache=options.use_cache, budget=budget
         )
     return Picked(reader, settings, interests, selection, rerank_usage, tuple(rerank_notes))
 
@@ -370,9 +386,12 @@ def _daily_stages(
     interests = reader_interests(settings, store, options)
     ctx = FetchContext(date=options.date, settings=settings, store=store)
     fetched = fetch_all(specs, ctx, progress)
+    budget = model_budget(settings, decision)
     progress("selecting new papers")
-    picked = pick_papers(settings, options, store, fetched, decision, interests, progress=progress)
-    return digest_for(picked, options, store, fetched, decision, send, progress)
+    picked = pick_papers(
+        settings, options, store, fetched, decision, interests, progress=progress, budget=budget
+    )
+    return digest_for(picked, options, store, fetched, decision, send, progress, budget)
 
 
 def digest_for(
@@ -383,14 +402,14 @@ def digest_for(
     decision: EngineDecision,
     send: bool,
     progress: Progress,
-    spent: Usage | None = None,
+    budget: Budget | None = None,
 ) -> RunOutcome:
-    """Summarise, render, archive, send and mark one reader's selection. `spent` is what the
-    run spent before (other readers), left out of the cost cap."""
+    """Summarise, render, archive, send and mark one reader's selection; the model draws on
+    the run's `budget` (shared by every reader of the run)."""
     selection = picked.selection
     if selection.total == 0 and not selection.updated:
         return _empty_outcome(picked, options, store, fetched, decision, send, progress)
-    summary = _daily_summary(picked, options, store, decision, progress, spent)
+    summary = _daily_summary(picked, options, store, decision, progress, budget)
     digest = _daily_digest(picked, options, fetched, summary, decision)
     progress("rendering the email")
     files, written = _write_daily(digest, picked, options)
@@ -442,7 +461,7 @@ def _daily_summary(
     store: Store,
     decision: EngineDecision,
     progress: Progress,
-    spent: Usage | None,
+    budget: Budget | None,
 ) -> Summary:
     """The selection summarised (the relevance pass's usage and notes folded in), or, with
     only new versions of papers already digested, a headline for a short digest of updates."""
@@ -459,11 +478,12 @@ def _daily_summary(
     summary = summarize(
         selection.selected,
         decision=decision,
-        settings=_minus_spent(picked.settings, (spent or Usage()) + picked.usage),
+        settings=picked.settings,
         store=store,
         use_cache=options.use_cache,
         progress=lambda text: progress(f"summarizing {count}: {text}"),
         batch=True,  # a scheduled run may wait for the Batch API ([llm] batch)
+        budget=budget,
     )
     return summary.model_copy(
         update={
@@ -486,6 +506,9 @@ def _daily_digest(
     notices = [NO_MODEL_NOTICE] if decision.reason == NO_MODEL_NOTICE else []
     if any(is_sample(h.name) for h in fetched.health):
         notices.insert(0, SAMPLE_NOTICE)
+    matched = matched_notice(picked.selection)
+    if matched:
+        notices.insert(0, matched)
     return build_digest(
         kind="daily",
         date=options.date,
@@ -557,16 +580,17 @@ def _email_daily(
     progress: Progress,
     message: str,
 ) -> tuple[RunStatus, str]:
-    """Email the digest once per recipient; DeliveryError (spooled) marks the papers seen when
-    some recipients already have them."""
+    """Email the digest once per recipient; SpooledDelivery marks the papers seen when some
+    recipients already have them."""
+    from agent.deliver import SpooledDelivery
+
     progress("sending the email")
     try:
         report = send_digest(
             digest, files, picked.settings, store, force=options.force, reader=picked.reader
         )
-    except DeliveryError as exc:
-        partial = getattr(exc, "report", None)
-        if partial is not None and (partial.sent or partial.skipped):
+    except SpooledDelivery as exc:
+        if exc.report.sent or exc.report.skipped:
             # Some recipients have these papers: they must not come again tomorrow. The
             # refused recipients' messages stay in the outbox, with the reason.
             store.mark_seen(_seen_rows(picked.selection), options.date, picked.reader)
@@ -610,7 +634,13 @@ def _post_daily(
 
 
 def rerank_selection(
-    settings: Settings, store: Store, selection: Selection, interests: Interests, *, use_cache: bool
+    settings: Settings,
+    store: Store,
+    selection: Selection,
+    interests: Interests,
+    *,
+    use_cache: bool,
+    budget: Budget | None = None,
 ) -> tuple[Selection, Usage, list[DegradedNote]]:
     """The model's relevance pass over the top candidates; any failure keeps the offline order
     (and is noted). Cached and counted in usage like every model answer."""
@@ -621,7 +651,7 @@ def rerank_selection(
 
     limit = settings.llm.rerank_candidates
     pool = candidates(selection, limit)
-    engine = LLMEngine(settings, store, use_cache=use_cache)
+    engine = LLMEngine(settings, store, use_cache=use_cache, budget=budget)
     data = RerankInput(
         interests=interests.text,
         not_interested=interests.profile.not_interested,
@@ -632,13 +662,14 @@ def rerank_selection(
     return apply_scores(selection, scores, limit), engine.meter.total(), notes
 
 
-def _minus_spent(settings: Settings, spent: Usage) -> Settings:
-    """Settings whose cost cap leaves out what was already spent in this run."""
-    cap = settings.llm.max_cost_usd
-    if cap is None or not spent.cost_usd:
-        return settings
-    llm = settings.llm.model_copy(update={"max_cost_usd": max(0.0, cap - spent.cost_usd)})
-    return settings.model_copy(update={"llm": llm})
+def model_budget(settings: Settings, decision: EngineDecision) -> Budget | None:
+    """The run's model budget (calls, tokens, cost cap, time), shared by every model call of
+    the run; None for the offline engine."""
+    if decision.kind != "llm":
+        return None
+    from agent.summarize.llm import run_budget
+
+    return run_budget(settings)
 
 
 def mark_flushed_digests(home: Path, store: Store, digest_keys: Sequence[str]) -> int:

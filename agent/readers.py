@@ -32,6 +32,7 @@ SELECTION_KEYS = (
     "authors",
     "not_interested",
     "max_papers",
+    "relevance_threshold",
 )
 
 

@@ -18,6 +18,11 @@ def sample_corpus_path() -> Path:
     return _PACKAGE_DIR / "data" / "sample-daily-papers.jsonl"
 
 
+def demo_day_path() -> Path:
+    """A recorded real day of Hugging Face daily papers, with links and upvotes (`make demo`)."""
+    return _PACKAGE_DIR / "data" / "demo-hf-day.jsonl"
+
+
 def background_vocabulary_path() -> Path:
     """Term document frequencies of the sample day, precomputed (agent.summarize.offline.background)."""
     return _PACKAGE_DIR / "data" / "background-df.json.gz"

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import logging
 import os
@@ -22,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from croniter import CroniterBadDateError, CroniterError, croniter
 
@@ -35,13 +36,32 @@ MAX_SLEEP_SECONDS = 60.0  # re-read the clock at least this often (suspend, cloc
 _MACROS = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
 
 
+def closest_zones(tz: str, limit: int = 3) -> list[str]:
+    """The IANA zone names `tz` most likely meant (Europe/Berlni -> Europe/Berlin)."""
+    by_lower = {name.lower(): name for name in available_timezones()}
+    wanted = tz.strip().lower().replace(" ", "_")
+    if wanted in by_lower:
+        return [by_lower[wanted]]
+    near = difflib.get_close_matches(wanted, list(by_lower), n=limit, cutoff=0.75)
+    if not near:  # a city alone ("Berlin"): the zones named after it
+        cities = [key for key in by_lower if key.rsplit("/", 1)[-1] == wanted.rsplit("/", 1)[-1]]
+        near = sorted(cities)[:limit]
+    return [by_lower[key] for key in near]
+
+
 def zone(tz: str | None) -> dt.tzinfo:
     """The IANA zone `tz`; None means this machine's zone (TZ, then /etc/localtime, then UTC)."""
     if tz:
         try:
             return ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"unknown time zone {tz!r} (use an IANA name like Europe/Berlin)")
+            close = closest_zones(tz)
+            hint = (
+                f"did you mean {' or '.join(close)}?"
+                if close
+                else "use an IANA name like Europe/Berlin"
+            )
+            raise ConfigError(f"unknown time zone {tz!r}; {hint}") from None
     env = os.environ.get("TZ", "").lstrip(":")
     if env:
         try:
@@ -151,8 +171,10 @@ def run_schedule(
     clock: Callable[[], dt.datetime] = _utc_now,
     sleep: Callable[[float], object] | None = None,
     stop: threading.Event | None = None,
+    after_run: Callable[[dt.datetime], object] | None = None,
 ) -> int:
     """Run `job(slot)` at every slot of `cron` until `stop` is set or Ctrl-C; returns the runs.
+    After each run, `after_run` is told when the next one is.
 
     `clock` returns the current time (aware; naive means the schedule's zone) and `sleep` waits;
     both are injectable for tests. By default the wait is `stop.wait` (so setting the event
@@ -163,6 +185,7 @@ def run_schedule(
     stop = stop or threading.Event()
     wait: Callable[[float], object] = sleep if sleep is not None else stop.wait
     runs = 0
+    told = 0  # the runs `after_run` was told the next slot after
     last = _read_last_slot(state_path)
     if last is not None:
         last = _aware(last, tzinfo)
@@ -197,6 +220,9 @@ def run_schedule(
             reference = max(now, last) if last is not None else now
             upcoming = _next_after(expr, tzinfo, reference)
             log.info("next scheduled run at %s", upcoming.isoformat())
+            if after_run is not None and told < runs:
+                told = runs
+                after_run(upcoming)
             while not stop.is_set():
                 now = _aware(clock(), tzinfo)
                 if now >= upcoming:

@@ -187,7 +187,7 @@ class CachedAnswer:
 class PendingBatch:
     """A batch submitted to the provider and not collected yet."""
 
-    request_set: str  # the hash of its requests' ids (see summarize.llm.batch.lines)
+    request_set: str  # the hash of its requests' ids (see summarize.llm.models.batch.lines)
     batch_id: str
     ids: frozenset[str]  # its requests' custom ids
 

@@ -82,11 +82,7 @@ def print_daily_outcome(console: Console, outcome: RunOutcome, settings: Setting
     if selection is not None and selection.already_seen:
         skipped = plural(selection.already_seen, "paper")
         console.print(f"  {skipped} skipped: already in an earlier digest")
-    for theme in digest.themes:
-        mark = " [yellow](degraded)[/]" if theme.degraded else ""
-        console.print(f"  • {escape(defang(theme.title))} ({len(theme.papers)}){mark}")
-        for blurb in theme.papers:
-            paper_lines(console, digest, blurb.paper_id)
+    theme_lines(console, digest)
     if digest.hint:
         console.print(f"[dim]{escape(digest.hint)}[/]")
     if digest.degraded:
@@ -106,14 +102,23 @@ def print_daily_outcome(console: Console, outcome: RunOutcome, settings: Setting
     console.print(f"[green]{escape(outcome.message)}[/]")
 
 
-def paper_lines(console: Console, digest: Digest, paper_id: str) -> None:
+def theme_lines(console: Console, digest: Digest, indent: str = "") -> None:
+    """Each theme, and under it each paper's ID (for `digest rate`), title and why."""
+    for theme in digest.themes:
+        mark = " [yellow](degraded)[/]" if theme.degraded else ""
+        console.print(f"{indent}  • {escape(defang(theme.title))} ({len(theme.papers)}){mark}")
+        for blurb in theme.papers:
+            paper_lines(console, digest, blurb.paper_id, indent)
+
+
+def paper_lines(console: Console, digest: Digest, paper_id: str, indent: str = "") -> None:
     """One selected paper: its ID (for `digest rate`), title, and why it is here."""
     paper = digest.papers.get(paper_id)
     title = paper.title if paper else paper_id
-    console.print(f"      [cyan]{escape(paper_id)}[/]  {escape(title)}", soft_wrap=True)
+    console.print(f"{indent}      [cyan]{escape(paper_id)}[/]  {escape(title)}", soft_wrap=True)
     why = digest.why.get(paper_id)
     if why:
-        console.print(f"        [dim]{escape(why)}[/]", soft_wrap=True)
+        console.print(f"{indent}        [dim]{escape(why)}[/]", soft_wrap=True)
 
 
 def print_digest(console: Console, digest: Digest) -> None:
@@ -164,6 +169,7 @@ def print_readers_outcome(console: Console, several: ReadersOutcome) -> None:
             continue
         digest = outcome.digest
         if digest is not None:
+            theme_lines(console, digest, indent="  ")
             console.print(f"  {escape(usage_line(digest.usage, digest.engine, digest.model_run))}")
             folder = next(iter(outcome.files.values()), None)
             if folder is not None:

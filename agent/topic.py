@@ -10,14 +10,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent.config import EngineChoice, Settings
 from agent.errors import ConfigError
 from agent.models import Digest, Paper, SourceHealth, Usage
-from agent.pipeline import Progress, build_digest, fetch_all
+from agent.pipeline import Progress, build_digest, fetch_all, model_budget
 from agent.select import Interests, ReaderProfile, Selection, rank
 from agent.select.reader import build_profile
-from agent.select.reasons import NEW as NEW_WHY
 from agent.select.search import STOP_WORDS, Ranked, rank_papers
 from agent.sources import FetchContext
 from agent.sources.local import is_sample
@@ -25,7 +25,10 @@ from agent.store import Store
 from agent.summarize import NO_MODEL_NOTICE, choose_engine, summarize
 from agent.wording import plural
 
-DEFAULT_TOPIC_SOURCES = ("local", "sample", "arxiv")
+if TYPE_CHECKING:
+    from agent.summarize.llm import Budget
+
+DEFAULT_TOPIC_SOURCES = ("local", "arxiv")  # the demo day only when asked: --source sample
 _SINCE = re.compile(r"^(\d+)\s*([dwmy])$")
 _DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
 TOPIC_WHY = "matches the topic"
@@ -93,12 +96,12 @@ def source_specs(requested: Sequence[str], queries: Sequence[str]) -> list[str]:
 
 
 def _expand(
-    settings: Settings, store: Store, query: str, use_cache: bool
+    settings: Settings, store: Store, query: str, use_cache: bool, budget: Budget | None
 ) -> tuple[list[str], Usage]:
     """The topic first, then the model's 2-4 search queries for it; and what that call cost."""
     from agent.summarize.llm import LLMEngine
 
-    engine = LLMEngine(settings, store, use_cache=use_cache)
+    engine = LLMEngine(settings, store, use_cache=use_cache, budget=budget)
     expanded = [q.strip() for q in asyncio.run(engine.expand_query(query)) if q.strip()]
     return list(dict.fromkeys([query, *expanded]))[:5], engine.meter.total()
 
@@ -113,9 +116,15 @@ def _searched(health: Sequence[SourceHealth]) -> str:
 
 
 def _recent(papers: Sequence[Paper], since: dt.date | None) -> list[Paper]:
+    """Papers submitted on or after `since`. An undated paper counts as old, except the bundled
+    sample's: it has no dates at all and is only searched when asked for (--source sample)."""
     if since is None:
         return list(papers)
-    return [p for p in papers if p.published is None or p.published.date() >= since]
+    return [
+        p
+        for p in papers
+        if (p.published.date() >= since if p.published is not None else is_sample(p.source))
+    ]
 
 
 def personal_order(
@@ -135,7 +144,7 @@ def personal_order(
     why = {}
     for i in order:
         text = ranking.explain(i)
-        why[papers[i].id] = TOPIC_WHY if text == NEW_WHY else f"{TOPIC_WHY}; {text}"
+        why[papers[i].id] = f"{TOPIC_WHY}; {text}" if text else TOPIC_WHY
     return [papers[i] for i in order], why
 
 
@@ -154,11 +163,12 @@ def run_topic(
     today = options.today or dt.date.today()
     since = parse_since(options.since, today)
     decision = choose_engine(options.engine, settings)
+    budget = model_budget(settings, decision)  # the expansion and the summary draw on one
     with Store.open(settings.home) as store:
         queries, expansion_usage = [query], Usage()
         if decision.kind == "llm":
             progress("expanding the topic into searches")
-            queries, expansion_usage = _expand(settings, store, query, options.use_cache)
+            queries, expansion_usage = _expand(settings, store, query, options.use_cache, budget)
         specs = source_specs(options.sources, queries)
         ctx = FetchContext(date=today, settings=settings, store=store, since=since)
         fetched = fetch_all(specs, ctx, progress)
@@ -200,6 +210,7 @@ def run_topic(
             topic=query,
             use_cache=options.use_cache,
             progress=progress,
+            budget=budget,
         )
         summary = summary.model_copy(update={"usage": summary.usage + expansion_usage})
         store.keep_papers((p.id, p.model_dump_json()) for p in papers if not is_sample(p.source))

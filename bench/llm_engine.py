@@ -36,10 +36,9 @@ from agent.config import LLMSettings, Settings
 from agent.models import Paper
 from agent.store import Store
 from agent.summarize.llm import (
-    ChatAnswer,
-    ChatModel,
     ChatRequest,
     LLMEngine,
+    Shared,
     UsageMeter,
     build_chat_models,
     count_message_tokens,
@@ -162,25 +161,6 @@ def bench_answer(body: dict[str, Any]) -> Reply:
 # -- measuring ---------------------------------------------------------------------------------
 
 
-class Timed(ChatModel):
-    """Records the duration of every call (the wait for a concurrency slot excluded)."""
-
-    def __init__(self, inner: ChatModel) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.durations: list[float] = []
-
-    async def complete(self, request: ChatRequest) -> ChatAnswer:
-        started = time.monotonic()
-        try:
-            return await self.inner.complete(request)
-        finally:
-            self.durations.append(time.monotonic() - started)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
 @dataclass
 class Row:
     label: str
@@ -190,6 +170,11 @@ class Row:
     wall: float
     slowest: float
     steps: str = ""
+
+
+def slowest(requests: Sequence[RecordedRequest]) -> float:
+    """The longest call as the server answered it (a wait for a concurrency slot is not in it)."""
+    return max((r.seconds or 0.0 for r in requests), default=0.0)
 
 
 def billed_input_tokens(requests: Sequence[RecordedRequest]) -> int:
@@ -237,9 +222,7 @@ def run_engine(
     srv: FakeOpenAIServer, papers: Sequence[Paper], store: Store, settings: Settings, label: str
 ) -> Row:
     before = len(srv.chat_requests)
-    meter = UsageMeter(settings.llm.prices, settings.llm.max_cost_usd)
-    models = [Timed(m) for m in build_chat_models(settings, store, meter, use_cache=True)]
-    engine = LLMEngine(settings, store, models=list(models), meter=meter)
+    engine = LLMEngine(settings, store)
     started = time.monotonic()
     summary = engine.summarize(papers)
     wall = time.monotonic() - started
@@ -247,14 +230,13 @@ def run_engine(
     placed = sorted(b.paper_id for t in summary.themes for b in t.papers)
     assert placed == sorted(p.id for p in papers), "incomplete digest"
     steps = Counter(r.body["response_format"]["json_schema"]["name"] for r in requests)
-    durations = [d for m in models for d in m.durations]
     return Row(
         label,
         len(requests),
         billed_input_tokens(requests),
         summary.usage.output_tokens,
         wall,
-        max(durations) if requests else 0.0,
+        slowest(requests),
         ", ".join(f"{k} {v}" for k, v in sorted(steps.items())) + f"; {len(summary.themes)} themes",
     )
 
@@ -265,8 +247,8 @@ class Tldr(BaseModel):
 
 def run_baseline(srv: FakeOpenAIServer, papers: Sequence[Paper], settings: Settings) -> Row:
     before = len(srv.chat_requests)
-    meter = UsageMeter(settings.llm.prices, None)
-    (model,) = [Timed(m) for m in build_chat_models(settings, None, meter, use_cache=False)]
+    meter = UsageMeter(settings.llm.prices)
+    (model,) = build_chat_models(settings, None, Shared(meter), use_cache=False)
 
     async def go() -> None:
         semaphore = asyncio.Semaphore(4)
@@ -302,7 +284,7 @@ def run_baseline(srv: FakeOpenAIServer, papers: Sequence[Paper], settings: Setti
         billed_input_tokens(requests),
         meter.total().output_tokens,
         wall,
-        max(model.durations),
+        slowest(requests),
         "tldr only: no themes, no headline",
     )
 

@@ -9,7 +9,7 @@ import datetime as dt
 import json
 
 from agent.models import Digest, Paper, SourceHealth
-from agent.resources import sample_corpus_path
+from agent.resources import demo_day_path, sample_corpus_path
 
 DATE = dt.date(2026, 11, 26)
 
@@ -61,7 +61,7 @@ def sample_digest(*, in_themes: int | None = 30, with_extras: bool = False) -> D
     )
 
 
-HF_DAY = sample_corpus_path().parents[2] / "evals" / "corpora" / "hf-daily-2026-06-12.jsonl"
+HF_DAY = demo_day_path()  # the recorded Hugging Face day `make demo` shows
 
 
 def hf_day_digest() -> Digest:

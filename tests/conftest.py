@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from agent.store import Store
-from agent.summarize.llm.tokens import OFFLINE_ENV
+from agent.summarize.llm.run.tokens import OFFLINE_ENV
 
 # tiktoken: use the bundled offline encoding straight away (no download attempt), in every test
 # and every child process a test starts.

@@ -11,7 +11,8 @@ from typing import Any
 
 from agent.models import Paper, Summary, Usage
 from agent.resources import sample_corpus_path
-from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest, closed_json_schema
+from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
+from agent.summarize.llm.models.json_schema import closed_json_schema
 from tests.fakes.openai_server import RecordedRequest, Reply, request_schema
 
 Json = dict[str, Any]

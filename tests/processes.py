@@ -19,24 +19,58 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def digest_process(
-    *args: str, cwd: Path | None, env: dict[str, str], timeout: float = 120
+    *args: str,
+    cwd: Path | None,
+    env: dict[str, str],
+    timeout: float = 120,
+    input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m agent ARGS` with exactly `env`; output captured, the exit code returned."""
+    """`python -m agent ARGS` with exactly `env`, `input` on stdin (else none); output
+    captured, the exit code returned."""
+    argv = [sys.executable, "-m", "agent", *args]
+    return _run(argv, cwd=cwd, env=env, timeout=timeout, input=input)
+
+
+def run_digest(
+    *args: str,
+    home: Path,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`python -m agent ARGS` on DIGEST_HOME `home`, 120 columns wide, `env` added; `input`
+    is what the user types (one answer a line)."""
+    return digest_process(
+        *args,
+        cwd=cwd,
+        env=clean_env(**{"DIGEST_HOME": str(home), "COLUMNS": "120", **(env or {})}),
+        input=input,
+    )
+
+
+def run_shell(
+    command: str, *, cwd: Path, env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """One shell command line (`sh -c`) with exactly `env`; output captured, the exit code
+    returned."""
+    return _run(["sh", "-c", command], cwd=cwd, env=env, timeout=timeout)
+
+
+def _run(
+    argv: list[str],
+    *,
+    cwd: Path | None,
+    env: dict[str, str],
+    timeout: float,
+    input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "agent", *args],
+        argv,
         cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
-    )
-
-
-def run_digest(
-    *args: str, home: Path, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """`python -m agent ARGS` on DIGEST_HOME `home`, 120 columns wide, `env` added."""
-    return digest_process(
-        *args, cwd=cwd, env=clean_env(DIGEST_HOME=str(home), COLUMNS="120", **(env or {}))
+        input=input,
     )

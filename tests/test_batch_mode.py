@@ -22,13 +22,14 @@ from click.testing import CliRunner
 from agent.cli import main
 from agent.config import LLMSettings, Settings, batch_deadline
 from agent.store import Store
-from agent.summarize.llm.batch.deadline import deadline_at
-from agent.summarize.llm.batch.lines import line_for, parse_results
 from agent.summarize.llm.chat import ChatAnswer, ChatRequest
 from agent.summarize.llm.engine import LLMEngine
-from agent.summarize.llm.factory import build_chat_models
-from agent.summarize.llm.meter import UsageMeter
-from agent.summarize.llm.tokens import OFFLINE_ENV
+from agent.summarize.llm.factory import Shared, build_chat_models
+from agent.summarize.llm.models.batch import BatchStats
+from agent.summarize.llm.models.batch.deadline import deadline_at
+from agent.summarize.llm.models.batch.lines import line_for, parse_results
+from agent.summarize.llm.run.meter import UsageMeter
+from agent.summarize.llm.run.tokens import OFFLINE_ENV
 from tests.fakes.openai_batches import BatchScript
 from tests.fakes.openai_server import (
     FakeOpenAIServer,
@@ -436,9 +437,8 @@ def test_identical_requests_of_a_round_share_one_line_and_one_charge(
     )
 
     async def twice() -> list[ChatAnswer]:
-        [model] = build_chat_models(
-            Settings(home=tmp_path, llm=llm), None, meter, use_cache=False, batch=True
-        )
+        shared = Shared(meter, batch=BatchStats(llm.batch_price_factor))
+        [model] = build_chat_models(Settings(home=tmp_path, llm=llm), None, shared, use_cache=False)
         try:
             return list(await asyncio.gather(model.complete(request), model.complete(request)))
         finally:

@@ -230,18 +230,27 @@ def test_case14_a_1000_deep_toml_file(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("first_answer", ["-", ""])
-def test_case14_init_asks_again_for_send_to(tmp_path: Path, first_answer: str) -> None:
+@pytest.mark.parametrize(
+    ("first_answer", "said", "written"),
+    [
+        ("", "give at least one address", 'recipients = ["reader@example.org"]'),  # asked again
+        ("-", "No email for now", "# No email yet"),  # '-' is no email after all
+    ],
+)
+def test_case14_init_answers_to_send_to(
+    tmp_path: Path, first_answer: str, said: str, written: str
+) -> None:
+    """Before, '-' or nothing for "Send to" ended init with an IndexError and no config."""
     answers = [
         "cs.CL", "n", "", "", "none",  # sources, model
         "y", "smtp.example.org", "starttls", "587", "",  # email
-        first_answer, "reader@example.org",  # "Send to": re-asked until one is given
-        "", "", "",  # From, cron, time zone
+        first_answer, "reader@example.org",  # "Send to", then (if asked again) an address
+        "", "", "",  # From (when asked), cron, time zone
     ]  # fmt: skip
     result = cli(tmp_path, "init", input="\n".join(answers) + "\n")
     assert result.exit_code == 0, no_traceback(result)
-    assert "give at least one" in result.output
-    assert 'recipients = ["reader@example.org"]' in (tmp_path / "digest.toml").read_text()
+    assert said in result.output
+    assert written in (tmp_path / "digest.toml").read_text()
 
 
 # -- case 15: the small ones ------------------------------------------------------------------------
@@ -308,5 +317,5 @@ def test_case15_a_count_that_is_not_a_number_does_not_reject_the_file(tmp_path: 
 def test_case15_init_refuses_a_server_url_that_is_not_http(tmp_path: Path, url: str) -> None:
     result = cli(tmp_path, "init", "--model", "local", "--base-url", url, "--no-email")
     assert result.exit_code == 2
-    assert "the server URL" in error_line(result)
+    assert "is not an http(s) URL" in error_line(result)
     assert not (tmp_path / "digest.toml").exists()

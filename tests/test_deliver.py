@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from agent.config import EmailSettings
-from agent.deliver import DeliveryReport, deliver
+from agent.deliver import DeliveryReport, SpooledDelivery, deliver
 from agent.deliver.core import list_unsubscribe_header, recipient_message_id
 from agent.deliver.smtp import plaintext_warning
 from agent.errors import ConfigError, DeliveryError
@@ -268,7 +268,7 @@ def test_auth_failure_is_clear_and_never_shows_the_password(
     assert PASSWORD not in message
     assert PASSWORD not in caplog.text
     assert PASSWORD not in spool_text(outbox)
-    assert PASSWORD not in repr(caught.value.report)  # type: ignore[attr-defined]
+    assert PASSWORD not in repr(caught.value.report)
 
 
 # failures, retries, spooling ------------------------------------------------------------------
@@ -291,7 +291,8 @@ def test_server_down_is_retried_then_spooled(store: Store, outbox: Path) -> None
     assert len(sleeps) == 2
     assert 0 < sleeps[0] < sleeps[1] + 2  # exponential with jitter
     assert store.sent_rows() == []
-    report = caught.value.report  # type: ignore[attr-defined]
+    assert isinstance(caught.value, SpooledDelivery)  # a DeliveryError that carries its report
+    report = caught.value.report
     assert report.sent == [] and len(report.spooled) == 1
     eml = report.spooled[0]
     assert eml.name == f"{KEY}__reader@example.com.eml"
@@ -376,7 +377,7 @@ def test_one_refused_recipient_does_not_stop_the_others(store: Store, outbox: Pa
                 sleep=Sleeps(),
             )
     assert [m.rcpt_tos for m in server.messages] == [["a@example.com"], ["c@example.com"]]
-    report = caught.value.report  # type: ignore[attr-defined]
+    report = caught.value.report
     assert report.sent == ["a@example.com", "c@example.com"]
     assert [p.name for p in report.spooled] == [f"{KEY}__gone@example.com.eml"]
 

@@ -368,3 +368,43 @@ def test_inline_papers_and_gold_in_both_shapes(tmp_path: Path) -> None:
     assert loaded.papers_by_id["n-1"].abstract == "It is 30% better."
     assert loaded.gold == {"dp-001": "mt", "n-1": "mt"} and loaded.notes == {"n-1": ("30% better",)}
     assert loaded.themes == Bounds(1, 1)
+
+
+# ----------------------------------------------------------------- labels and openings
+
+
+def test_label_quality_wants_phrases_the_theme_papers_use() -> None:
+    from agent.evals.scorers_labels import label_quality
+
+    good = result(summary({"Sentence embeddings": ["b1", "b2"], "Other": ["a1", "a2"]}))
+    bad = result(summary({"Natural": ["b1", "b2"], "Fast": ["a1", "a2"]}))
+    good_score, bad_score = worse(label_quality, good, bad)
+    assert good_score.value == 1.0 and bad_score.value == 0.0
+    assert "'Natural' is in 0 papers" in bad_score.reason or "Natural" in bad_score.reason
+    # 'KV cache' is in one paper of its theme only; one-paper themes and Other are not read.
+    one = result(summary({"KV cache": ["a1", "a2"], "Sentence embeddings": ["b1", "b2"]}))
+    score = label_quality(case(), one)
+    assert score is not None and score.value == 0.5 and "KV cache" in score.reason
+    assert label_quality(case(), result(summary({"Other": ["a1", "a2", "b1", "b2"]}))) is None
+
+
+def test_generic_labels_are_counted_from_the_stop_list() -> None:
+    from agent.evals.scorers_labels import generic_labels, is_generic
+
+    assert is_generic("More papers") and is_generic("Large language models")
+    assert is_generic("KV cache and language models") and not is_generic("KV cache")
+    good = result(summary({"Sentence embeddings": ["b1", "b2"], "Decoding": ["a1", "a2"]}))
+    bad = result(summary({"More papers": ["b1", "b2"], "Language models": ["a1", "a2"]}))
+    good_score, bad_score = worse(generic_labels, good, bad)
+    assert good_score.value == 0.0 and bad_score.value == 1.0
+
+
+def test_dangling_start_counts_blurbs_that_open_on_an_unseen_sentence() -> None:
+    from agent.evals.scorers_text import dangling_starts
+
+    bad_blurbs = dict(GOOD_BLURBS)
+    bad_blurbs["a1"] = "To address this issue, the authors propose BiLD, 2.12x faster."
+    bad_blurbs["b2"] = "However, SGPT beats earlier methods by 7%."
+    good_score, bad_score = worse(dangling_starts, GOOD, result(summary(GOOD_GROUPS, bad_blurbs)))
+    assert good_score.value == 0.0 and bad_score.value == 0.5
+    assert "To address this" in bad_score.reason and "However" in bad_score.reason

@@ -19,9 +19,10 @@ from agent.models import PaperBlurb, SourceHealth, Summary, Theme
 from agent.pipeline import build_digest
 from agent.render.message import subject_line
 from agent.select import Selection
-from agent.summarize.llm.chat import ChatRequest, closed_json_schema
+from agent.summarize.llm.asking.repair import Group, clean_groups
+from agent.summarize.llm.chat import ChatRequest
 from agent.summarize.llm.engine import LLMEngine
-from agent.summarize.llm.repair import Group, clean_groups
+from agent.summarize.llm.models.json_schema import closed_json_schema
 from tests.llm_answers import (
     ScriptedModel,
     _enum_values,

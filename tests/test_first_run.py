@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from agent.cli import main
-from agent.summarize.llm.tokens import OFFLINE_ENV
+from agent.summarize.llm.run.tokens import OFFLINE_ENV
 from tests.fakes.http_server import Reply, ScriptedHttpServer
 from tests.fakes.openai_server import FakeOpenAIServer, default_digest_handler
 from tests.fakes.smtp_server import smtp_server

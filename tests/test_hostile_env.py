@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import clean_env, run_digest
+from tests.processes import clean_env, run_digest, run_shell
 
 SAMPLE = ("daily", "--source", "sample", "--engine", "offline", "--no-send", "--date", "2026-11-26")
 
@@ -92,15 +92,7 @@ def test_a_full_disk_is_one_line_exit_6(tmp_path: Path, blocks: int) -> None:
             str(tmp_path / "out"),
         ]
     )
-    result = subprocess.run(
-        ["sh", "-c", command],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_shell(command, cwd=tmp_path, env=env)
     assert result.returncode == 6, result.stderr
     text = one_clear_line(result)
     assert "disk is full" in text and "free some space" in text

@@ -15,9 +15,9 @@ from agent.config import LLMSettings, Settings
 from agent.summarize.llm.chat import ChatRequest
 from agent.summarize.llm.engine import LLMEngine
 from agent.summarize.llm.errors import ModelUnavailable
-from agent.summarize.llm.meter import UsageMeter
-from agent.summarize.llm.openai_chat import OpenAIChatModel
-from agent.summarize.llm.retry import RunClock
+from agent.summarize.llm.models.openai_chat import OpenAIChatModel
+from agent.summarize.llm.run.budget import Budget
+from agent.summarize.llm.run.meter import UsageMeter
 from tests.fakes.openai_server import FakeOpenAIServer, Fault
 from tests.llm_answers import assert_complete, sample_papers
 from tests.test_llm_transport import Grouping
@@ -45,9 +45,7 @@ def one_call(llm: LLMSettings) -> None:
         max_output_tokens=300,
         prompt_version="v1",
     )
-    model = OpenAIChatModel(
-        llm, meter=UsageMeter(llm.prices, None), clock=RunClock(llm.run_budget_seconds)
-    )
+    model = OpenAIChatModel(llm, meter=UsageMeter(llm.prices, Budget.from_settings(llm)))
 
     async def go() -> None:
         try:

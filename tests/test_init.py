@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from agent.cli import main
 from agent.config import load_settings
 from agent.init.answers import InitAnswers
-from agent.init.schedule_lines import crontab_line, on_calendar
+from agent.init.schedule_lines import crontab_lines, on_calendar
 from agent.init.write import render_config
 
 
@@ -118,6 +118,13 @@ def test_an_existing_file_is_never_overwritten_without_force(tmp_path: Path) -> 
     ("args", "message"),
     [
         (["--category", "cs CL!"], "is not an arXiv category"),
+        (
+            ["--category", "cs.cl", "--category", "foo.XY"],
+            "'cs.cl' is not an arXiv category; did you mean cs.CL?",
+        ),
+        (["--tz", "Europe/Berlni"], "did you mean Europe/Berlin"),
+        (["--library", "/nope.bib"], "library: /nope.bib: no such file"),
+        (["--model", "local", "--base-url", "javascript:alert(1)"], "is not an http(s) URL"),
         (["--smtp-host", "smtp.example.org"], "email needs --sender"),
         (["--model", "local"], "a local model needs --base-url"),
         (["--cron", "every morning"], "invalid cron expression"),
@@ -197,19 +204,13 @@ def test_an_invalid_interactive_category_is_asked_again(tmp_path: Path) -> None:
     ]
 
 
-def test_a_library_file_is_written_where_this_version_reads_it(tmp_path: Path) -> None:
-    from agent.config import Settings
-
+def test_a_library_file_is_checked_and_written_with_its_whole_path(tmp_path: Path) -> None:
+    (tmp_path / "papers.bib").write_text("@article{a, title={Speculative decoding}}\n")
     code, output = init("--category", "cs.CL", "--library", "papers.bib")
     assert code == 0, output
     text = (tmp_path / "digest.toml").read_text(encoding="utf-8")
-    if "library" in Settings.model_fields:
-        assert 'library = ["papers.bib"]' in text.splitlines()
-    else:  # written as a comment, so the file still loads
-        assert (
-            '# library = ["papers.bib"]   # needs a version with library support'
-            in text.splitlines()
-        )
+    # cron and systemd run elsewhere: the path is the file's whole path, not "papers.bib"
+    assert f"library = [{str(tmp_path / 'papers.bib')!r}]".replace("'", '"') in text.splitlines()
 
 
 def test_strings_are_escaped_for_toml() -> None:
@@ -226,23 +227,26 @@ def test_strings_are_escaped_for_toml() -> None:
         ("15 18 * * *", "Asia/Tokyo", "*-*-* 18:15:00 Asia/Tokyo"),
         ("0 9 * * 1,3,5", None, "Mon,Wed,Fri *-*-* 09:00:00"),
         ("0 7 * * 0", None, "Sun *-*-* 07:00:00"),
-        ("*/30 7 * * *", None, None),
-        ("0 7 1 * *", None, None),
+        ("0 7 * * mon-fri", "Europe/Berlin", "Mon..Fri *-*-* 07:00:00 Europe/Berlin"),
+        ("*/30 7 * * *", None, "*-*-* 07:00,30:00"),
+        ("0 7 1 * *", None, "*-*-01 07:00:00"),
+        ("0 7 1 * 1", None, None),  # cron: the 1st OR a Monday; systemd cannot say "or"
+        ("0 7 * * 5#3", None, None),  # the third Friday: no OnCalendar form
     ],
 )
 def test_systemd_calendar_of_common_crons(cron: str, tz: str | None, expected: str | None) -> None:
     assert on_calendar(cron, tz) == expected
 
 
-def test_crontab_line_quotes_paths() -> None:
-    line = crontab_line(
+def test_crontab_lines_quote_paths_and_escape_percent_signs() -> None:
+    lines = crontab_lines(
         "0 7 * * 1-5",
         digest="/opt/my env/digest",
-        config=Path("/a b/digest.toml"),
+        config=Path("/a b/100%.toml"),
+        home=Path("/h"),
         env_file=None,
         log_file=Path("/h/cron.log"),
+        tz=None,
     )
-    assert (
-        line
-        == "0 7 * * 1-5  '/opt/my env/digest' daily --config '/a b/digest.toml' >> /h/cron.log 2>&1"
-    )
+    command = "DIGEST_HOME=/h '/opt/my env/digest' daily --config '/a b/100\\%.toml'"
+    assert lines == [f"0 7 * * 1-5  {command} >> /h/cron.log 2>&1"]

@@ -13,12 +13,15 @@ from pydantic import BaseModel, Field, SecretStr
 from agent.config import LLMSettings
 from agent.models import Usage
 from agent.store import Store
-from agent.summarize.llm.cache import CachedChatModel, cache_key
+from agent.summarize.llm.asking.ask import Asker
+from agent.summarize.llm.asking.prompts import PromptSet
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
 from agent.summarize.llm.errors import AnswerTruncated, ModelUnavailable
-from agent.summarize.llm.meter import UsageMeter
-from agent.summarize.llm.openai_chat import OpenAIChatModel
-from agent.summarize.llm.retry import RunClock
+from agent.summarize.llm.models.openai_chat import OpenAIChatModel
+from agent.summarize.llm.models.transport import Transport
+from agent.summarize.llm.run.budget import Budget, Limits
+from agent.summarize.llm.run.cache import CachedChatModel, cache_key
+from agent.summarize.llm.run.meter import UsageMeter
 from tests.fakes.openai_server import FakeOpenAIServer, Fault, Reply
 
 KEY = "sk-cache-SECRET-9876543210zyxwvu"
@@ -85,19 +88,22 @@ def cached_model(
     values.update(overrides)
     llm = LLMSettings(**values)
     meter = meter or UsageMeter(llm.prices, None)
-    inner = OpenAIChatModel(llm, meter=meter, clock=RunClock(600), sleep=_no_sleep)
+    transport = Transport(llm, budget=Budget(Limits(seconds=600)), sleep=_no_sleep)
+    inner = OpenAIChatModel(llm, transport=transport, meter=meter)
     return CachedChatModel(inner, store, llm.dialect, meter=meter)
 
 
 def run_all(
     model: ChatModel, *requests: ChatRequest, validate: bool = True
 ) -> list[ChatAnswer | Exception]:
+    asker = Asker(PromptSet.load(), LLMSettings())
+
     async def go() -> list[ChatAnswer | Exception]:
         out: list[ChatAnswer | Exception] = []
         try:
             for r in requests:
                 try:
-                    answer = await model.complete(r)
+                    answer = await asker.answer(model, r)  # the whole answer, as the asker takes it
                 except Exception as exc:  # noqa: BLE001
                     out.append(exc)
                     continue

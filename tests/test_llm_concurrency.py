@@ -10,8 +10,8 @@ import pytest
 from pydantic import SecretStr
 
 from agent.config import LLMSettings, Settings
-from agent.summarize.llm.concurrency import AdaptiveLimit
 from agent.summarize.llm.engine import LLMEngine
+from agent.summarize.llm.run.limit import AdaptiveLimit
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.llm_answers import assert_complete, handler, sample_papers
 
@@ -72,6 +72,17 @@ def _engine(srv: FakeOpenAIServer, home: Path, **llm: Any) -> LLMEngine:
         ),
     )  # fmt: skip
     return LLMEngine(settings, None)
+
+
+def test_engine_runs_blurb_calls_in_parallel_within_the_concurrency(tmp_path: Path) -> None:
+    """The limit is the transport's, shared by every call of the run (the headline's too)."""
+    papers = sample_papers(60)
+    with FakeOpenAIServer(handler=handler(themes=8), latency_per_call=0.02) as srv:
+        summary = _engine(srv, tmp_path, concurrency=3).summarize(papers)
+        steps = [r.body["response_format"]["json_schema"]["name"] for r in srv.chat_requests]
+    assert_complete(summary, papers)
+    assert steps.count("blurbs") == 8
+    assert srv.max_in_flight == 3
 
 
 def test_a_free_provider_gets_more_than_four_calls_at_once(tmp_path: Path) -> None:

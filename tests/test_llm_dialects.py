@@ -15,14 +15,15 @@ from pydantic import BaseModel, ValidationError
 from agent.config import LLMSettings, Settings
 from agent.errors import ModelError
 from agent.store import Store
-from agent.summarize.llm import junk, lenient_json
+from agent.summarize.llm.asking import junk, lenient_json
+from agent.summarize.llm.asking.schemas import Headline, Queries, blurbs_schema, grouping_schema
 from agent.summarize.llm.chat import ChatRequest
 from agent.summarize.llm.errors import ModelUnavailable
-from agent.summarize.llm.local import _context_in, is_local, with_local_defaults
-from agent.summarize.llm.meter import UsageMeter
-from agent.summarize.llm.openai_chat import OpenAIChatModel
-from agent.summarize.llm.retry import RunClock
-from agent.summarize.llm.schemas import Headline, Queries, blurbs_schema, grouping_schema
+from agent.summarize.llm.models.local import _context_in, is_local, with_local_defaults
+from agent.summarize.llm.models.openai_chat import OpenAIChatModel
+from agent.summarize.llm.models.transport import Transport
+from agent.summarize.llm.run.budget import Budget, Limits
+from agent.summarize.llm.run.meter import UsageMeter
 from tests.fakes.openai_server import FakeOpenAIServer, Fault, Reply
 
 
@@ -42,9 +43,8 @@ async def _no_sleep(_: float) -> None:
 
 def model(srv: FakeOpenAIServer, store: Store | None, **overrides: Any) -> OpenAIChatModel:
     llm = LLMSettings(model="local", base_url=srv.base_url, max_attempts=3, **overrides)
-    return OpenAIChatModel(
-        llm, meter=UsageMeter({}, None), clock=RunClock(60), sleep=_no_sleep, memory=store
-    )
+    transport = Transport(llm, budget=Budget(Limits(seconds=60)), sleep=_no_sleep)
+    return OpenAIChatModel(llm, transport=transport, meter=UsageMeter({}, None), memory=store)
 
 
 def ask(m: OpenAIChatModel, times: int = 1) -> list[Any]:

@@ -8,7 +8,8 @@ import pytest
 
 from agent.config import Price
 from agent.models import Usage
-from agent.summarize.llm.meter import UsageMeter
+from agent.summarize.llm.run.budget import Budget, Limits
+from agent.summarize.llm.run.meter import UsageMeter
 
 PRICES = {
     "gpt-4o-mini": Price(input=0.15, output=0.60, cached_input=0.075),
@@ -55,7 +56,7 @@ def test_add_and_total() -> None:
 
 
 def test_unknown_model_costs_zero_and_is_flagged() -> None:
-    meter = UsageMeter(PRICES, 1.0)
+    meter = UsageMeter(PRICES, Budget(Limits(dollars=1.0)))
     meter.add("llama-3.1-8b", Usage(calls=1, input_tokens=5000, output_tokens=500))
     assert meter.total().cost_usd == 0
     assert not meter.cost_known and meter.unknown_models == {"llama-3.1-8b"}
@@ -69,7 +70,7 @@ def test_cache_hits_do_not_flag_unknown() -> None:
 
 
 def test_would_exceed() -> None:
-    meter = UsageMeter(PRICES, 0.01)
+    meter = UsageMeter(PRICES, Budget(Limits(dollars=0.01)))
     assert not meter.would_exceed("gpt-4o-mini", 10_000, 1_000)  # ~$0.0021
     meter.add("gpt-4o-mini", Usage(calls=1, input_tokens=40_000, output_tokens=4_000))  # $0.0084
     assert meter.would_exceed("gpt-4o-mini", 10_000, 1_000)
@@ -103,7 +104,7 @@ def test_thread_safe_totals() -> None:
 def test_check_raises_before_a_call_that_would_pass_the_cap() -> None:
     from agent.summarize.llm.errors import CostCapReached
 
-    meter = UsageMeter(PRICES, 0.01)
+    meter = UsageMeter(PRICES, Budget(Limits(dollars=0.01)))
     meter.check("gpt-4o", 100, 100)  # a small call (~$0.0013) fits
     with pytest.raises(
         CostCapReached, match=r"gpt-4o: the next call .* would pass the cost cap of \$0\.01"

@@ -11,8 +11,8 @@ from pydantic import SecretStr
 
 from agent.config import LLMSettings, Settings
 from agent.summarize.llm.engine import LLMEngine
-from agent.summarize.llm.progress import CallProgress
-from agent.summarize.llm.tokens import OFFLINE_ENV
+from agent.summarize.llm.run.progress import CallProgress
+from agent.summarize.llm.run.tokens import OFFLINE_ENV
 from tests.fakes.openai_server import FakeOpenAIServer, Fault
 from tests.llm_answers import assert_complete, handler, sample_papers
 

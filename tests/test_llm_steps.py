@@ -15,23 +15,24 @@ from agent.config import LLMSettings, Settings
 from agent.errors import ConfigError
 from agent.models import Paper
 from agent.summarize.drafts import ThemeDraft
-from agent.summarize.llm.asking import Asker, InvalidAnswer, Question
-from agent.summarize.llm.blurbs import BlurbJob, BlurbWriter
-from agent.summarize.llm.chain import StepCall, build_chain
-from agent.summarize.llm.chat import ChatRequest, closed_json_schema
-from agent.summarize.llm.engine import LLMEngine
-from agent.summarize.llm.errors import CostCapReached, ModelUnavailable
-from agent.summarize.llm.grouping import Grouper
-from agent.summarize.llm.prompts import REQUIRED, PromptSet, untrusted
-from agent.summarize.llm.repair import clip, trim_words
-from agent.summarize.llm.schemas import (
+from agent.summarize.llm.asking.ask import Asker, Question
+from agent.summarize.llm.asking.prompts import REQUIRED, PromptSet, untrusted
+from agent.summarize.llm.asking.repair import clip, trim_words
+from agent.summarize.llm.asking.schemas import (
     MAX_THEMES,
     Headline,
     LenientHeadline,
     blurbs_schema,
     grouping_schema,
 )
-from agent.summarize.llm.tokens import estimate_input_tokens
+from agent.summarize.llm.chat import ChatRequest
+from agent.summarize.llm.engine import LLMEngine
+from agent.summarize.llm.errors import CostCapReached, InvalidAnswer, ModelUnavailable
+from agent.summarize.llm.fallback import StepCall, build_chain
+from agent.summarize.llm.models.json_schema import closed_json_schema
+from agent.summarize.llm.run.tokens import estimate_input_tokens
+from agent.summarize.llm.steps.blurbs import BlurbJob, BlurbWriter
+from agent.summarize.llm.steps.grouping import Grouper
 from tests.llm_answers import ScriptedModel, assert_complete, sample_papers, user_text
 
 PROMPTS = PromptSet.load()
@@ -509,16 +510,6 @@ def test_long_abstracts_are_trimmed_at_sentence_boundaries() -> None:
     writer = BlurbWriter(asker())
     _, text, cost = writer._text(long)
     assert text.endswith("many.") and cost < 500
-
-
-def test_engine_runs_blurb_calls_in_parallel_within_the_concurrency() -> None:
-    papers = sample_papers(60)
-    settings = Settings(llm=LLMSettings(concurrency=3))
-    model = ScriptedModel(themes=8, delay=0.02)
-    summary = LLMEngine(settings, None, models=[model]).summarize(papers)
-    assert_complete(summary, papers)
-    assert model.steps().count("blurbs") == 8
-    assert model.max_in_flight == 3
 
 
 def test_engine_with_fakes_happy_path() -> None:

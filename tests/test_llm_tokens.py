@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import tiktoken
 
-from agent.summarize.llm import tokens
-from agent.summarize.llm.tokens import (
+from agent.summarize.llm.run import tokens
+from agent.summarize.llm.run.tokens import (
     OFFLINE_ENCODING,
     OFFLINE_ENV,
     count_message_tokens,

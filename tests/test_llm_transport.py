@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field, SecretStr
 
 from agent.config import LLMSettings, load_settings
 from agent.errors import ConfigError, ModelError
-from agent.summarize.llm.cache import CachedChatModel
+from agent.summarize.llm.asking.ask import Asker
+from agent.summarize.llm.asking.prompts import PromptSet
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
 from agent.summarize.llm.errors import (
     AnswerTruncated,
@@ -25,11 +26,17 @@ from agent.summarize.llm.errors import (
     ModelRefused,
     ModelUnavailable,
 )
-from agent.summarize.llm.factory import build_chat_models
-from agent.summarize.llm.langchain_chat import LangChainChatModel
-from agent.summarize.llm.meter import UsageMeter
-from agent.summarize.llm.openai_chat import LOCAL_SERVER_KEY, OpenAIChatModel
-from agent.summarize.llm.retry import RunClock, describe_transport_error, retry_after_seconds
+from agent.summarize.llm.factory import Shared, build_chat_models
+from agent.summarize.llm.models.langchain_chat import LangChainChatModel
+from agent.summarize.llm.models.openai_chat import LOCAL_SERVER_KEY, OpenAIChatModel
+from agent.summarize.llm.models.transport import (
+    Transport,
+    describe_transport_error,
+    retry_after_seconds,
+)
+from agent.summarize.llm.run.budget import Budget, Limits
+from agent.summarize.llm.run.cache import CachedChatModel
+from agent.summarize.llm.run.meter import UsageMeter
 from tests.fakes.openai_server import FakeOpenAIServer, Fault, Reply
 
 KEY = "sk-test-SECRET-0123456789abcdefXYZ"
@@ -106,27 +113,45 @@ def settings_for(srv: FakeOpenAIServer, **overrides: Any) -> LLMSettings:
     return LLMSettings(**values)
 
 
+def timed(ft: FakeTime, llm: LLMSettings, budget: Budget | None = None) -> Transport:
+    """The transport of `llm` on the fake clock (waits only move it)."""
+    budget = budget or Budget.from_settings(llm, clock=ft.clock)
+    return Transport(llm, budget=budget, sleep=ft.sleep)
+
+
 def make_model(srv: FakeOpenAIServer, ft: FakeTime, **overrides: Any) -> OpenAIChatModel:
     llm = settings_for(srv, **overrides)
-    clock = RunClock(llm.run_budget_seconds, clock=ft.clock)
-    return OpenAIChatModel(
-        llm, meter=UsageMeter(llm.prices, llm.max_cost_usd), clock=clock, sleep=ft.sleep
-    )
+    transport = timed(ft, llm)
+    meter = UsageMeter(llm.prices, transport.budget)
+    return OpenAIChatModel(llm, transport=transport, meter=meter)
 
 
-def run(model: ChatModel, *requests: ChatRequest) -> list[ChatAnswer]:
+PROMPTS = PromptSet.load()
+
+
+def run(
+    model: ChatModel, *requests: ChatRequest, llm: LLMSettings | None = None
+) -> list[ChatAnswer]:
+    """Each request's whole answer, as the asker takes it (layer 2 over the model)."""
+    asker = Asker(PROMPTS, llm or LLMSettings())
+
     async def go() -> list[ChatAnswer]:
         try:
-            return [await model.complete(r) for r in requests]
+            return [await asker.answer(model, r) for r in requests]
         finally:
             await model.aclose()
 
     return asyncio.run(go())
 
 
-def fails(model: ChatModel, error: type[ModelError], req: ChatRequest | None = None) -> ModelError:
+def fails(
+    model: ChatModel,
+    error: type[ModelError],
+    req: ChatRequest | None = None,
+    llm: LLMSettings | None = None,
+) -> ModelError:
     with pytest.raises(error) as info:
-        run(model, req or request())
+        run(model, req or request(), llm=llm)
     return info.value
 
 
@@ -316,7 +341,7 @@ def test_401_message_never_shows_the_key(
     model = make_model(srv, ft)
     error = fails(model, ModelUnavailable)
     assert "HTTP 401" in str(error) and "Incorrect API key" in str(error)
-    for text in (str(error), repr(error), caplog.text, repr(model), repr(model.policy)):
+    for text in (str(error), repr(error), caplog.text, repr(model), repr(model.transport)):
         assert KEY not in text
         assert "SECRET-0123" not in text
     assert error.__cause__ is None and error.__suppress_context__
@@ -369,7 +394,7 @@ def test_success_resets_the_breaker(srv: FakeOpenAIServer, ft: FakeTime) -> None
         return results
 
     assert asyncio.run(go()) == [False, False, True, False, False, True]
-    assert not model.policy.breaker.is_open
+    assert not model.transport.breaker.is_open
 
 
 def test_calls_after_the_run_budget_fail_at_once(srv: FakeOpenAIServer, ft: FakeTime) -> None:
@@ -389,10 +414,11 @@ def test_no_retry_wait_past_the_run_budget(srv: FakeOpenAIServer, ft: FakeTime) 
 
 
 def test_shared_run_clock_spans_models(srv: FakeOpenAIServer, ft: FakeTime) -> None:
-    clock = RunClock(30, clock=ft.clock)
+    budget = Budget(Limits(seconds=30), clock=ft.clock)
     llm = settings_for(srv)
-    first = OpenAIChatModel(llm, clock=clock, sleep=ft.sleep)
-    second = OpenAIChatModel(llm.model_copy(update={"model": "other"}), clock=clock, sleep=ft.sleep)
+    first = OpenAIChatModel(llm, transport=timed(ft, llm, budget))
+    other = llm.model_copy(update={"model": "other"})
+    second = OpenAIChatModel(other, transport=timed(ft, other, budget))
     ft.now += 31
     fails(first, ModelUnavailable)
     fails(second, ModelUnavailable)
@@ -439,7 +465,8 @@ def test_larger_max_tokens_is_capped_by_the_context_window(
     srv: FakeOpenAIServer, ft: FakeTime
 ) -> None:
     srv.queue(Fault.length("{"), Reply(GOOD))
-    run(make_model(srv, ft, context_window=2048), request(max_out=1500))
+    llm = settings_for(srv, context_window=2048)
+    run(make_model(srv, ft, context_window=2048), request(max_out=1500), llm=llm)
     second = srv.chat_requests[1].body["max_tokens"]
     assert 1500 < second < 2048
 
@@ -494,10 +521,12 @@ def test_chaos_gives_answers_or_typed_model_errors(srv: FakeOpenAIServer, ft: Fa
     srv.chaos(0.5, seed=7)
     model = make_model(srv, ft, max_attempts=4, circuit_breaker_failures=100)
 
+    asker = Asker(PROMPTS, LLMSettings())
+
     async def go() -> list[Any]:
         try:
             return await asyncio.gather(
-                *(model.complete(request(user=f"call {i}")) for i in range(24)),
+                *(asker.answer(model, request(user=f"call {i}")) for i in range(24)),
                 return_exceptions=True,
             )
         finally:
@@ -534,7 +563,7 @@ def test_factory_builds_primary_and_fallback(
     meter = UsageMeter(settings.llm.prices, None)
     with Store.open(tmp_path) as store:
         primary, fallback = build_chat_models(
-            settings, store, meter, use_cache=True, sleep=ft.sleep
+            settings, store, Shared(meter, sleep=ft.sleep), use_cache=True
         )
         assert isinstance(primary, CachedChatModel) and isinstance(fallback, CachedChatModel)
         assert (primary.name, fallback.name) == ("gpt-4o-mini", "small-local")
@@ -568,17 +597,20 @@ def test_factory_fallback_base_url_gets_no_key(srv: FakeOpenAIServer) -> None:
             "fallback_base_url": srv.base_url,
         },
     )
-    primary, fallback = build_chat_models(settings, None, UsageMeter({}, None), use_cache=True)
+    primary, fallback = build_chat_models(
+        settings, None, Shared(UsageMeter({}, None)), use_cache=True
+    )
     assert isinstance(primary, OpenAIChatModel) and isinstance(fallback, OpenAIChatModel)
     assert fallback.base_url == srv.base_url and fallback._api_key() == LOCAL_SERVER_KEY
-    assert primary.policy.clock is fallback.policy.clock
-    assert primary.policy.breaker is not fallback.policy.breaker
+    assert primary.transport.budget is fallback.transport.budget
+    assert primary.transport.breaker is not fallback.transport.breaker
 
 
 def test_factory_without_model_config_is_empty(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    assert build_chat_models(load_settings(None), None, UsageMeter({}, None), use_cache=True) == []
+    shared = Shared(UsageMeter({}, None))
+    assert build_chat_models(load_settings(None), None, shared, use_cache=True) == []
 
 
 def test_factory_without_cache(srv: FakeOpenAIServer, tmp_path: Any) -> None:
@@ -586,7 +618,7 @@ def test_factory_without_cache(srv: FakeOpenAIServer, tmp_path: Any) -> None:
 
     settings = load_settings(None, llm={"base_url": srv.base_url})
     with Store.open(tmp_path) as store:
-        [model] = build_chat_models(settings, store, UsageMeter({}, None), use_cache=False)
+        [model] = build_chat_models(settings, store, Shared(UsageMeter({}, None)), use_cache=False)
     assert isinstance(model, OpenAIChatModel)
 
 
@@ -600,7 +632,8 @@ def langchain_model(
     path: str, kwargs: dict[str, Any], ft: FakeTime, **overrides: Any
 ) -> LangChainChatModel:
     llm = LLMSettings(chat_model=path, chat_model_kwargs=kwargs, **overrides)
-    return LangChainChatModel(llm, clock=RunClock(600, clock=ft.clock), sleep=ft.sleep)
+    budget = Budget(Limits(seconds=600), clock=ft.clock)
+    return LangChainChatModel(llm, transport=timed(ft, llm, budget))
 
 
 def test_langchain_fake_list_model_by_import_path(ft: FakeTime) -> None:

@@ -24,7 +24,8 @@ from agent.summarize.offline import (
     write_overview,
     write_theme_summary,
 )
-from agent.summarize.offline.phrases import doc_count, is_modifier, is_name, topic_phrase
+from agent.summarize.offline.labels import phrases_of, usable
+from agent.summarize.offline.phrases import doc_count, is_modifier, is_name, phrase_term
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "evals" / "gold" / "sample_themes.json"
@@ -241,18 +242,67 @@ def test_title_capitalises_only_the_first_word(titled):
                 assert w[:1].islower() or is_name(w) or not w[:1].isalpha(), t.title
 
 
-def test_a_lone_system_name_titles_only_a_theme_about_that_system(titled):
+def _named_by_systems(parts: list[str], members: list[Paper]) -> bool:
+    """Each part is a name one of the papers' titles announces ('EnergonAI', 'BERT')."""
+
+    def in_a_title(part: str) -> bool:
+        pattern = rf"(?<![\w-]){re.escape(part)}(?![\w-])"
+        return any(re.search(pattern, p.title) for p in members)
+
+    def a_name(part: str) -> bool:
+        return bool(re.search(r"\w[A-Z0-9]", part)) or (" " not in part and part[:1].isupper())
+
+    return len(parts) >= 2 and all(in_a_title(part) and a_name(part) for part in parts)
+
+
+def _label_checks(themes: list[ThemeDraft], by_id: dict[str, Paper], where: str) -> int:
+    """Every label is a noun phrase used by two or more of its papers and, with its parts
+    together, by at least half of them; or it names the systems of its papers. Never generic.
+    Returns how many themes were named by phrases."""
+    from agent.evals.scorers_labels import is_generic, label_parts, label_problem
+
+    phrased = 0
+    for t in themes:
+        if t.title == "Other":
+            continue
+        members = [by_id[i] for i in t.paper_ids]
+        assert not is_generic(t.title), (where, t.title)
+        assert "more papers" not in t.title.lower(), (where, t.title)
+        parts = label_parts(t.title)
+        if _named_by_systems(parts, members):
+            continue  # 'EnergonAI, Vega-MT and Yi': a theme named by its systems
+        phrased += 1
+        if len(members) < 2:
+            continue
+        assert label_problem(t.title, members) is None, (where, t.title)
+        docs = [f"{p.title}\n{p.abstract}" for p in members]
+        covered = sum(any(doc_count(part, [d]) for part in parts) for d in docs)
+        assert 2 * covered >= len(docs), (where, t.title, covered, len(docs))
+    return phrased
+
+
+def test_labels_are_phrases_most_of_their_papers_use(titled):
     by_id = {p.id: p for p in SAMPLE}
-    for themes in titled.values():
+    phrased = sum(_label_checks(themes, by_id, name) for name, themes in titled.items())
+    assert phrased >= 25  # not a vacuous pass: most themes are named by phrases
+
+
+def test_labels_of_the_day_cases_are_phrases_most_of_their_papers_use():
+    from agent.evals.cases import load_cases
+
+    for case in load_cases(ROOT / "evals" / "cases", tags=("day",)):
+        themes = group_papers(list(case.papers))
+        assert _label_checks(themes, case.papers_by_id, case.name) >= 2, case.name
+
+
+def test_the_issues_mislabelled_themes_are_gone(titled):
+    # Issue 27: 'Quantization aware training' over Megatron-LM, DeepSpeed and GLM-130B;
+    # themes named 'Natural', 'Requirement', 'Commodity GPUs'.
+    for name, themes in titled.items():
         for t in themes:
-            if t.title == "Other":
-                continue
-            texts = [f"{by_id[i].title} {by_id[i].abstract}" for i in t.paper_ids]
-            for part in _parts(t.title):
-                # A name has capitals or digits past its first letter ('Megatron-LM', 'BERT').
-                if len(part.split()) == 1 and re.search(r"[A-Z0-9]", part[1:]):
-                    used = sum(part.lower() in x.lower() for x in texts)
-                    assert used > len(texts) / 2, (t.title, part, used, len(texts))
+            if t.title.lower().startswith("quantization aware training"):
+                assert not {"dp-002", "dp-004", "dp-020"} & set(t.paper_ids), (name, t)
+            assert t.title.lower() not in ("natural", "requirement", "commodity gpus"), name
 
 
 def test_long_context_theme_is_named_without_a_dangling_adjective(titled):
@@ -269,27 +319,23 @@ def test_megatron_does_not_name_a_mixed_theme(titled):
     assert "Megatron" not in theme.title
 
 
-def test_topic_phrase_rejects_fragments_and_keeps_topics():
-    texts = [
-        (
-            "We use dynamic scaling and dynamic NTK. Our findings reveal that long-context "
-            "language models degrade. The KV cache grows; the KV cache is compressed by "
-            "maintaining high accuracy. A comprehensive survey of natural language processing."
-        ),
-        "Long-context language models handle long context windows with a KV cache.",
-    ]
-    assert topic_phrase("dynamic", texts) is None
-    assert topic_phrase("findings reveal", texts) is None
-    assert topic_phrase("maintaining high", texts) is None
-    assert topic_phrase("comprehensive survey", texts) is None  # 'survey' alone is vague
-    assert topic_phrase("billion parameters", texts) is None
-    assert topic_phrase("KV cache", texts) == ("KV cache", 0)
-    assert topic_phrase("natural language processing", texts) == (
-        "natural language processing",
-        1,
+def test_candidate_phrases_are_noun_phrases_and_fragments_are_not():
+    text = (
+        "We use dynamic scaling and dynamic NTK. Our findings reveal that long-context "
+        "language models degrade. The KV cache grows; the KV cache is compressed by "
+        "maintaining high accuracy. A comprehensive survey of natural language processing "
+        "with billions of parameters, using state-of-the-art mixture-of-experts routing."
     )
-    long = topic_phrase("long-context", texts)
-    assert long is not None and long[0] in ("long-context language models", "long context")
+    found = phrases_of(text)
+    assert {"kv cache", "dynamic scaling", "long context language model"} <= found
+    assert "mixture of expert routing" in found
+    for fragment in ("dynamic", "finding reveal", "maintaining high", "billion of parameter"):
+        assert fragment not in found, fragment
+    assert not any("state" in f.split() for f in found)  # 'state-of-the-art' is no noun
+    assert usable("kv cache") and usable("quantization") and usable("mixture of expert")
+    for generic in ("natural", "requirement", "language model", "survey", "text generation"):
+        assert not usable(phrase_term(generic)), generic
+    assert not usable("semantic level") and not usable("comprehensive survey")
     assert is_modifier("dynamic") and is_modifier("low-resource") and is_modifier("English")
     assert not is_modifier("fine-tuning") and not is_modifier("self-attention")
     assert not is_modifier("retrieval") and not is_modifier("quantization")
@@ -458,9 +504,10 @@ def test_nearest_themes_with_no_usable_terms_sends_papers_to_other() -> None:
     assert nearest_themes(bare[:1], [bare[1:]]) == [None]
 
 
-def test_ordinary_days_get_four_to_eight_themes_that_agree_with_the_labels():
-    """The labelled 20-40 paper day cases of evals/: 4-8 named themes each (plus Other), and
-    a mean ARI of at least 0.40 against the hand labels (bench/offline_quality.py prints it)."""
+def test_ordinary_days_get_themes_that_agree_with_the_labels():
+    """The labelled 20-40 paper day cases of evals/: 4 to 11 named themes each (a third of the
+    papers at most, plus Other), and a mean ARI of at least 0.45 against the hand labels
+    (measured 0.52; bench/offline_quality.py prints it)."""
     from agent.evals.cases import load_cases
 
     cases = [
@@ -473,11 +520,50 @@ def test_ordinary_days_get_four_to_eight_themes_that_agree_with_the_labels():
     for case in cases:
         themes = group_papers(list(case.papers))
         named = [t for t in themes if t.title != "Other"]
-        assert 4 <= len(named) <= 8, (case.name, [t.title for t in themes])
+        assert 4 <= len(named) <= min(11, -(-len(case.papers) // 3)), (case.name, len(named))
         where = {pid: i for i, t in enumerate(themes) for pid in t.paper_ids}
         ids = [p.id for p in case.papers if p.id in case.gold]
         scores.append(adjusted_rand_score([case.gold[i] for i in ids], [where[i] for i in ids]))
-    assert sum(scores) / len(scores) >= 0.40, scores
+    assert sum(scores) / len(scores) >= 0.45, scores
+
+
+def _small_day(labels: dict[str, int]) -> tuple[list[Paper], dict[str, str]]:
+    """A day made of `labels[theme]` labelled sample papers of each gold theme."""
+    gold = json.loads(GOLD.read_text(encoding="utf-8"))["labels"]
+    by_id = {p.id: p for p in SAMPLE}
+    papers, truth = [], {}
+    for theme, count in labels.items():
+        ids = sorted(i for i, label in gold.items() if label == theme)[:count]
+        papers += [by_id[i] for i in ids]
+        truth.update({i: theme for i in ids})
+    return papers, truth
+
+
+def test_a_small_day_of_distinct_subjects_gets_two_to_four_themes_with_real_labels():
+    """Issue 27: a 10-paper day was one theme, 'More papers'."""
+    papers, truth = _small_day(
+        {"sentence embeddings": 4, "machine translation": 3, "graph transformers": 3}
+    )
+    themes = group_papers(papers)
+    named = [t for t in themes if t.title != "Other"]
+    assert 2 <= len(named) <= 4, [t.title for t in themes]
+    where = {pid: i for i, t in enumerate(themes) for pid in t.paper_ids}
+    ari = adjusted_rand_score([truth[p.id] for p in papers], [where[p.id] for p in papers])
+    assert ari >= 0.6, ([t.title for t in themes], ari)
+    by_id = {p.id: p for p in SAMPLE}
+    assert _label_checks(themes, by_id, "small") == len(named)
+
+
+@pytest.mark.parametrize("n", [5, 8, 10, 12, 15])
+def test_small_days_never_say_more_papers(n):
+    for seed in range(5):
+        papers = random.Random(seed).sample(SAMPLE, n)
+        summary = OfflineEngine().summarize(papers)
+        named = [t for t in summary.themes if t.title != "Other"]
+        assert len(named) <= 4, [t.title for t in summary.themes]
+        text = " ".join([summary.headline, *(t.title for t in summary.themes)]).lower()
+        assert "more papers" not in text, text
+        _label_checks(list(group_papers(papers)), {p.id: p for p in SAMPLE}, f"{n}/{seed}")
 
 
 def test_a_theme_summary_counts_the_papers_that_use_its_title():

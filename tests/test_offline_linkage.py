@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from scipy.cluster.hierarchy import fcluster
 from scipy.cluster.hierarchy import linkage as scipy_linkage
+from scipy.spatial.distance import squareform
 
 from agent.evals.cases import load_cases
 from agent.resources import sample_corpus_path
@@ -22,7 +23,7 @@ from agent.sources.local import read_paper_file
 from agent.summarize.offline import daygroups as offline_daygroups
 from agent.summarize.offline import grouping as offline_grouping
 from agent.summarize.offline.grouping import _embed, vectorize
-from agent.summarize.offline.linkage import linkage, maxclust
+from agent.summarize.offline.linkage import cut_at, linkage, linkage_of_distances, maxclust
 from agent.summarize.offline.text import paper_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,16 +173,68 @@ def _scipy_cut(tree: np.ndarray, k: int) -> np.ndarray:
     return fcluster(tree, t=k, criterion="maxclust")
 
 
+def _scipy_linkage_of_distances(d: np.ndarray, method: str) -> np.ndarray:
+    return scipy_linkage(squareform(d, checks=False), method=method)
+
+
+def _scipy_cut_at(tree: np.ndarray, threshold: float) -> np.ndarray:
+    return fcluster(tree, t=threshold, criterion="distance")
+
+
+@pytest.mark.parametrize("day", sorted(DAYS))
+def test_the_agreement_tree_and_its_cut_equal_scipys(day: str) -> None:
+    """The day grouping's second tree: average linkage on 1 - agreement (a precomputed
+    distance matrix), cut at a height; equal to scipy's at every height."""
+    papers = DAYS[day][:60]
+    distance = 1.0 - offline_daygroups.agreement(papers)
+    ours, want = (
+        linkage_of_distances(distance, "average"),
+        _scipy_linkage_of_distances(distance, "average"),
+    )
+    assert np.allclose(ours[:, 2], want[:, 2], rtol=0, atol=1e-12)
+    for threshold in (0.0, 0.3, 0.5, 0.6, 0.8, 1.0):
+        assert _partition(cut_at(ours, threshold)) == _partition(_scipy_cut_at(want, threshold)), (
+            threshold
+        )
+        assert np.array_equal(cut_at(want, threshold), _scipy_cut_at(want, threshold))
+
+
+@pytest.mark.parametrize("method", ["ward", "average"])
+def test_linkage_of_distances_equals_scipys_when_no_distances_tie(method: str) -> None:
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        n, d = int(rng.integers(3, 40)), int(rng.integers(2, 8))
+        x = rng.normal(size=(n, d))
+        dist = np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(axis=2))
+        ours, want = linkage_of_distances(dist, method), _scipy_linkage_of_distances(dist, method)  # type: ignore[arg-type]
+        assert np.array_equal(ours[:, [0, 1, 3]], want[:, [0, 1, 3]])
+        assert np.allclose(ours[:, 2], want[:, 2], rtol=0, atol=1e-12)
+        for threshold in np.quantile(want[:, 2], [0.0, 0.25, 0.5, 0.9, 1.0]):
+            assert np.array_equal(cut_at(ours, threshold), _scipy_cut_at(want, threshold))
+
+
+def test_linkage_of_distances_rejects_what_it_cannot_use() -> None:
+    with pytest.raises(ValueError, match="square"):
+        linkage_of_distances(np.ones((2, 3)), "average")
+    with pytest.raises(ValueError, match="finite"):
+        linkage_of_distances(np.array([[0.0, np.inf], [np.inf, 0.0]]), "average")
+    with pytest.raises(ValueError, match="unknown linkage method"):
+        linkage_of_distances(np.zeros((2, 2)), "single")  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("day", sorted(DAYS))
 def test_the_grouping_gives_the_same_themes_as_with_scipys_linkage(day: str, monkeypatch) -> None:
+    papers = DAYS[day][:60]
     vectors = _vectors(day)
-    ours_day = offline_daygroups.cluster_day(vectors)
+    ours_day = offline_daygroups.cluster_day(papers)
     ours_big = offline_grouping.cluster(vectors)
     monkeypatch.setattr(offline_daygroups, "linkage", _reference)
     monkeypatch.setattr(offline_daygroups, "maxclust", _scipy_cut)
+    monkeypatch.setattr(offline_daygroups, "linkage_of_distances", _scipy_linkage_of_distances)
+    monkeypatch.setattr(offline_daygroups, "cut_at", _scipy_cut_at)
     monkeypatch.setattr(offline_grouping, "linkage", _reference)
     monkeypatch.setattr(offline_grouping, "maxclust", _scipy_cut)
-    assert offline_daygroups.cluster_day(vectors).tolist() == ours_day.tolist()
+    assert _partition(offline_daygroups.cluster_day(papers)) == _partition(ours_day)
     assert offline_grouping.cluster(vectors).tolist() == ours_big.tolist()
-    if len(DAYS[day]) >= 20:  # not a vacuous comparison: the day has themes
+    if len(papers) >= 20:  # not a vacuous comparison: the day has themes
         assert len(set(ours_day.tolist())) > 2

@@ -273,6 +273,39 @@ def test_one_run_for_all_readers_asks_each_blurb_once_and_groups_per_reader(tmp_
         assert len(srv.chat_requests) == before
 
 
+def test_every_reader_of_a_run_draws_on_one_model_budget(tmp_path: Path) -> None:
+    """`[llm] max_calls` is the run's: the shared blurbs and each reader's digest together
+    make no more calls than that (each engine used to get the whole cap)."""
+    titles = RETRIEVAL + ROBOTS
+    feed = write_feed(tmp_path, titles)
+    (tmp_path / "probe").mkdir()
+    with FakeOpenAIServer(handler=handler(themes=2)) as srv:
+        probe = model_config(tmp_path / "probe", srv, german_bob=False)
+        assert daily(probe, feed, "--engine", "llm", "--no-send").exit_code == 0
+        needed = len(srv.chat_requests)
+        limit = needed - 2
+        config = model_config(tmp_path, srv, german_bob=False)
+        text = config.read_text("utf-8").replace(
+            "max_attempts = 1\n", f"max_attempts = 1\nmax_calls = {limit}\n"
+        )
+        config.write_text(text, "utf-8")
+        before = len(srv.chat_requests)
+        result = daily(config, feed, "--engine", "llm", "--no-send")
+        made = len(srv.chat_requests) - before
+    assert result.exit_code == 0, result.output
+    assert made == limit
+    reasons = [
+        note["reason"]
+        for reader in ("alice", "bob")
+        for note in json.loads(
+            (tmp_path / "home" / "archive" / DAY / f"reader-{reader}" / "digest.json").read_text(
+                "utf-8"
+            )
+        )["degraded"]
+    ]
+    assert any(f"limit of {limit} model calls is spent" in reason for reason in reasons)
+
+
 def test_readers_with_another_language_get_their_own_blurbs(tmp_path: Path) -> None:
     feed = write_feed(tmp_path, RETRIEVAL + ROBOTS)
     with FakeOpenAIServer(handler=handler(themes=2)) as srv:

@@ -18,6 +18,7 @@ from agent.render import (
     digest_to_json,
     render_archive_index,
     render_html,
+    render_markdown,
     render_text,
     subject_line,
     write_digest_files,
@@ -612,3 +613,21 @@ def test_text_part_and_eml_are_capped_like_the_html(tmp_path):
     assert "To keep this email short" in decoded
     assert "more, listed in digest.json and the archive" in decoded
     assert len(json.loads(files.json.read_text(encoding="utf-8"))["also_new"]) == 3000
+
+
+def test_every_paper_shows_the_id_digest_rate_needs_with_or_without_a_why():
+    digest = make_digest(4, n_themes=2)
+    with_why = digest.model_copy(update={"why": {"2611.00000": "in your categories: cs.CL"}})
+    for d in (digest, with_why):
+        html = render_html(d).html
+        text = render_text(d)
+        markdown = render_markdown(d)
+        for i in range(4):
+            pid = f"2611.{i:05d}"
+            assert re.search(rf'<span class="nw"[^>]*>{re.escape(pid)}</span>', html), pid
+            assert f"[{pid}]" in text, pid
+            assert re.search(rf"^  (Why here: .* · )?{re.escape(pid)}$", markdown, re.MULTILINE), (
+                pid
+            )
+    assert "Why here: in your categories: cs.CL" in render_html(with_why).html
+    assert "Why here" not in render_html(digest).html

@@ -149,6 +149,7 @@ def test_loop_runs_at_the_right_times_and_stops_on_the_event(
             stop.set()
         return 0
 
+    told: list[dt.datetime] = []
     runs = run_schedule(
         "0 7 * * 1-5",
         job,
@@ -157,6 +158,7 @@ def test_loop_runs_at_the_right_times_and_stops_on_the_event(
         sleep=fake.sleep,
         state_path=tmp_path / "s.json",
         stop=stop,
+        after_run=told.append,
     )
     assert runs == 3
     expected = [
@@ -166,6 +168,7 @@ def test_loop_runs_at_the_right_times_and_stops_on_the_event(
     ]
     assert [slot for slot, _ in ran] == expected
     assert [when for _, when in ran] == expected  # run exactly when due, not late
+    assert told == expected[1:]  # after each run (the third one stopped the loop): the next
     assert max(fake.sleeps) <= 60  # re-reads the clock at least every minute
     assert "the feed was down" in caplog.text
     assert "exit code 1" in caplog.text

@@ -11,14 +11,14 @@ import pytest
 
 from agent.resources import background_vocabulary_path, sample_corpus_path
 from agent.sources.local import read_paper_file
+from agent.stop_words import ENGLISH_STOP_WORDS
 from agent.summarize.offline import background as offline_background
-from agent.summarize.offline.grouping import Vectors, centroid_similarity, contrast_terms
-from agent.summarize.offline.text import ENGLISH_STOP_WORDS, analyze, paper_text
+from agent.summarize.offline.grouping import centroid_similarity
+from agent.summarize.offline.text import analyze, paper_text
 from agent.summarize.offline.vectors import (
     cosine_silhouette,
     l2_normalize,
     lsa,
-    presence,
     tfidf,
     to_csr,
     to_dense,
@@ -97,8 +97,6 @@ def test_tfidf_as_an_array_holds_the_numbers_of_the_sparse_matrix_to_the_last_bi
     again = to_csr(dense)
     assert np.array_equal(again.indptr, csr.indptr) and np.array_equal(again.indices, csr.indices)
     assert np.array_equal(again.data, csr.data) and again.dtype == np.float32
-    assert np.array_equal(to_dense(presence(csr)), presence(dense))
-    assert set(np.unique(presence(dense)).tolist()) == {0.0, 1.0}
 
 
 def test_an_ordinary_day_is_an_array_and_a_big_one_stays_sparse() -> None:
@@ -109,13 +107,7 @@ def test_an_ordinary_day_is_an_array_and_a_big_one_stays_sparse() -> None:
     assert not isinstance(big, np.ndarray) and big.shape[0] == len(many)
 
 
-def test_theme_terms_and_centroid_similarity_do_not_depend_on_the_form() -> None:
-    dense, terms = tfidf(TEXTS[:40], analyze, min_df=2, max_df=0.5, dense=True)
-    csr, _ = tfidf(TEXTS[:40], analyze, min_df=2, max_df=0.5, dense=False)
-    labels = np.arange(40) % 3
-    want = contrast_terms(Vectors(csr, terms), labels)
-    assert contrast_terms(Vectors(dense, terms), labels) == want
-    assert all(want[label] for label in range(3))
+def test_centroid_similarity_uses_the_sparse_form_of_a_small_day() -> None:
     # The day is small enough to be an array; the similarities use its sparse form.
     sims = centroid_similarity(PAPERS[10:30], [PAPERS[10:20], PAPERS[20:30]])
     assert sims.argmax(axis=1).tolist() == [0] * 10 + [1] * 10

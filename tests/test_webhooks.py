@@ -235,6 +235,7 @@ def test_daily_posts_to_webhooks_from_the_cli(server, tmp_path: Path):
     )
     assert flushed.returncode == 0, flushed.stdout + flushed.stderr
     assert "Posted 1 spooled webhook payload" in flushed.stdout
+    assert "The outbox is empty." not in flushed.stdout  # it was not: it held that payload
     assert len(server.posts) == 3 and server.posts[-1].body == server.posts[0].body
     assert server.posts[-1].json()["blocks"][0]["text"]["text"] == "Paper digest · Thu 26 Nov 2026"
     # --send with webhooks and no [email]: posts (again, with --force) instead of refusing.

@@ -4,7 +4,7 @@
 format of what did not go, `outbox` the flush that sends it later, `webhooks` the JSON channel.
 """
 
-from agent.deliver.core import DeliveryReport, deliver
+from agent.deliver.core import DeliveryReport, SpooledDelivery, deliver
 from agent.deliver.outbox import FlushReport, flush_outbox
 
-__all__ = ["DeliveryReport", "FlushReport", "deliver", "flush_outbox"]
+__all__ = ["DeliveryReport", "FlushReport", "SpooledDelivery", "deliver", "flush_outbox"]

@@ -63,6 +63,15 @@ class DeliveryReport:
     spooled: list[Path] = field(default_factory=list)
 
 
+class SpooledDelivery(DeliveryError):
+    """Some recipients' messages were spooled to the outbox (exit code 4); `report` says who
+    got the digest, who had it already, and what was spooled."""
+
+    def __init__(self, message: str, report: DeliveryReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
 # addresses and headers ------------------------------------------------------------------------
 
 
@@ -209,8 +218,8 @@ def deliver(
 ) -> DeliveryReport:
     """Send the digest to every recipient not yet in the ledger; spool what did not go.
 
-    Raises ConfigError when email is not configured, DeliveryError (exit code 4, with the
-    report as `.report`) when at least one message was spooled.
+    Raises ConfigError when email is not configured, SpooledDelivery (a DeliveryError, exit
+    code 4, with the report) when at least one message was spooled.
     """
     if not settings.configured:
         raise ConfigError(
@@ -269,7 +278,7 @@ def deliver(
         sender.close()
 
     if failures:
-        error = DeliveryError(_error_line(sender, failures, len(report.spooled), outbox_dir))
-        error.report = report  # type: ignore[attr-defined]
-        raise error
+        raise SpooledDelivery(
+            _error_line(sender, failures, len(report.spooled), outbox_dir), report
+        )
     return report

@@ -12,10 +12,12 @@ from agent.doctor.checks import Check
 from agent.errors import ModelError
 from agent.one_line import one_line
 from agent.summarize.llm import (
+    Budget,
     ChatModel,
     ModelUnavailable,
     Pong,
     PromptSet,
+    Shared,
     UsageMeter,
     build_chat_models,
     ping_model,
@@ -29,23 +31,25 @@ _FIX_BY_STATUS = {
 
 
 def doctor_settings(settings: Settings) -> Settings:
-    """One attempt, no cost cap, a time budget of one call: a check, not a run."""
+    """One attempt, no cost cap or call limit, a time budget of one call: a check, not a run."""
     llm = settings.llm.model_copy(
         update={
             "max_attempts": 1,
             "run_budget_seconds": settings.llm.timeout_seconds + 5,
             "max_cost_usd": None,
+            "max_calls": None,
+            "max_total_tokens": None,
             "cache": False,
         }
     )
     return settings.model_copy(update={"llm": llm})
 
 
-def _where(settings: Settings, model: ChatModel) -> str:
-    if settings.llm.chat_model and not getattr(model, "base_url", None):
+def _where(settings: Settings, model: ChatModel, pong: Pong) -> str:
+    if settings.llm.chat_model and model.base_url is None:
         return f"LangChain {settings.llm.chat_model}"
-    base_url = getattr(model, "base_url", None) or "the OpenAI API"
-    return f"{getattr(model, 'dialect', settings.llm.dialect)} at {base_url}"
+    dialect = pong.answer.dialect or settings.llm.dialect
+    return f"{dialect} at {model.base_url or 'the OpenAI API'}"
 
 
 def _cost(meter: UsageMeter, pong: Pong, configured: str) -> str:
@@ -96,9 +100,9 @@ def check_model(settings: Settings) -> Iterator[Check]:
         )
         return
     checked = doctor_settings(settings)
-    meter = UsageMeter(checked.llm.prices, None)
+    meter = UsageMeter(checked.llm.prices, Budget.from_settings(checked.llm))
     try:
-        models = build_chat_models(checked, None, meter, use_cache=False)
+        models = build_chat_models(checked, None, Shared(meter), use_cache=False)
         prompts = PromptSet.load()
     except Exception as exc:  # noqa: BLE001 (a bad chat_model import path: one line, no traceback)
         yield Check.failed(
@@ -115,7 +119,7 @@ def check_model(settings: Settings) -> Iterator[Check]:
         by = f" (the server says {answered})" if answered and answered != model.name else ""
         yield Check.ok(
             part,
-            f"a structured call ({_where(checked, model)}) answered in {result.seconds:.1f} s{by}: "
+            f"a structured call ({_where(checked, model, result)}) answered in {result.seconds:.1f} s{by}: "
             f"{_cost(meter, result, model.name)}",
         )
 

@@ -15,6 +15,7 @@ from agent.doctor.checks import Check
 from agent.doctor.local import check_config, check_home, check_state
 from agent.doctor.mail import check_smtp, send_test
 from agent.doctor.model import check_model
+from agent.doctor.selection import check_category_filters, check_libraries
 from agent.doctor.sources import check_sources
 from agent.doctor.when import check_schedule
 
@@ -40,6 +41,8 @@ def run_doctor(options: DoctorOptions) -> Iterator[Check]:
     yield home
     if home.status == "ok":
         yield check_state(settings.home)
+    yield from check_libraries(settings)
+    yield from check_category_filters(settings)
     yield from check_sources(settings, options.now.astimezone().date())
     yield from check_model(settings)
     smtp = check_smtp(settings.email, ssl_context=options.ssl_context)

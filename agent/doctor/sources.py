@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from agent.config import Settings
 from agent.doctor.checks import Check
+from agent.doctor.selection import category_problems, rss_categories
 from agent.errors import ConfigError, SourceError
 from agent.sources import FetchContext, make_source
 from agent.wording import plural
@@ -43,6 +44,10 @@ def check_sources(settings: Settings, today: dt.date) -> Iterator[Check]:
             source = make_source(spec)
         except ConfigError as exc:
             yield Check.failed(part, str(exc), "fix sources.default in the config")
+            continue
+        problems = category_problems(rss_categories(spec))
+        if problems:  # arXiv answers an unknown category with an empty feed, as on a weekend
+            yield Check.failed(part, "; ".join(problems), "fix sources.default in the config")
             continue
         if source.name == "local":  # the state's own papers: nothing to reach, nothing to read now
             yield Check.ok(part, "papers of earlier digests, read from the state at run time")

@@ -1,25 +1,29 @@
-"""Relevance evals: does the selection put the reader's subject on top?
+"""Relevance cases: reader profiles labelled by hand, and the two measures of a ranking.
 
 A relevance case (``evals/relevance/*.yaml``) is a reader profile built by reading a corpus:
-a few seed papers as the library, and the ids of every other paper that is on the reader's
-subject (all the others are off subject)::
+a few seed papers as the library, the labelling rule, and the ids of every other paper that is
+on the reader's subject (all the others are off subject)::
 
     name: compression
-    corpus: sample            # or a .jsonl/.json path relative to the case file
-    k: 10                     # precision@k (default 10)
-    min_precision: 0.7        # the bar: below it `digest eval` exits 1
+    description: model compression (4 seed papers)
+    rule: >-                  # how the papers were labelled, in words
+      On subject: quantization, pruning ... Off subject: ...
+    corpus: [sample, ../corpora/hf-daily-2026-06-12.jsonl]   # one or several days
+    k: 10                     # precision@k and nDCG@k (default 10)
+    min_precision: 0.8        # the bar on day 1: below it `digest eval` exits 1
     library: [dp-107, dp-051]
     on_subject: [dp-006, dp-162]
     interests: ""             # optional free text, include_keywords, not_interested
     include_keywords: []
     not_interested: ""
 
-The scorer runs the real select stage, offline, over the corpus without the seeds, and
-counts how many of the top k selected papers are on subject.
+`agent.evals.sessions` runs the simulated rating sessions over these cases.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,14 +32,14 @@ import yaml
 
 from agent.errors import ConfigError
 from agent.evals.cases import _corpus, _corpus_path
-from agent.evals.results import Score
 from agent.models import Paper
-from agent.select import Interests, LibraryEntry, ReaderProfile, select_papers
+from agent.select import Interests, LibraryEntry, ReaderProfile
 
 _KEYS = frozenset(
     {
         "name",
         "description",
+        "rule",
         "corpus",
         "k",
         "min_precision",
@@ -58,18 +62,22 @@ class RelevanceCase:
     k: int
     min_precision: float
     interests: Interests
+    rule: str = ""
     path: Path | None = None
 
 
 @dataclass(frozen=True)
-class RelevanceResult:
-    case: RelevanceCase
-    score: Score
-    selected: tuple[str, ...]
+class Measure:
+    """How good one ranking is for a case: precision@k, nDCG@k, and the top k ids."""
 
-    @property
-    def passed(self) -> bool:
-        return self.score.value >= self.case.min_precision
+    precision: float
+    ndcg: float
+    top: tuple[str, ...]
+
+    def reason(self, on_subject: frozenset[str]) -> str:
+        misses = [pid for pid in self.top if pid not in on_subject]
+        text = f"{len(self.top) - len(misses)} of {len(self.top)} on subject"
+        return text + (f"; off subject: {', '.join(misses)}" if misses else "")
 
 
 def entry_of(paper: Paper) -> LibraryEntry:
@@ -82,6 +90,17 @@ def entry_of(paper: Paper) -> LibraryEntry:
     )
 
 
+def measure(ranked: Sequence[str], on_subject: frozenset[str], k: int) -> Measure:
+    """precision@k (hits in the top k over k) and binary nDCG@k (1 for an on-subject paper at
+    rank r counts 1/log2(r + 1); divided by the best order of the on-subject papers there are)."""
+    top = tuple(ranked[:k])
+    gains = [1.0 if pid in on_subject else 0.0 for pid in top]
+    dcg = sum(g / math.log2(rank + 2) for rank, g in enumerate(gains))
+    there = sum(1 for pid in ranked if pid in on_subject)
+    ideal = sum(1 / math.log2(rank + 2) for rank in range(min(k, there)))
+    return Measure(sum(gains) / k, dcg / ideal if ideal else 0.0, top)
+
+
 def _ids(raw: Any, what: str, corpus: dict[str, Paper], where: Path) -> tuple[str, ...]:
     if not isinstance(raw, list) or not all(isinstance(i, str) for i in raw):
         raise ConfigError(f"relevance case {where}: {what} must be a list of paper ids")
@@ -91,6 +110,17 @@ def _ids(raw: Any, what: str, corpus: dict[str, Paper], where: Path) -> tuple[st
             f"relevance case {where}: {what} has ids not in the corpus: {', '.join(unknown[:5])}"
         )
     return tuple(raw)
+
+
+def _corpora(raw: Any, where: Path) -> dict[str, Paper]:
+    """The papers of one corpus or several (a list), in order; an id in two of them is an error."""
+    papers: dict[str, Paper] = {}
+    for value in raw if isinstance(raw, list) else [raw]:
+        for pid, paper in _corpus(_corpus_path(value, where)).items():
+            if pid in papers:
+                raise ConfigError(f"relevance case {where}: paper {pid} is in two corpora")
+            papers[pid] = paper
+    return papers
 
 
 def load_relevance_case(path: Path) -> RelevanceCase:
@@ -105,8 +135,10 @@ def load_relevance_case(path: Path) -> RelevanceCase:
     unknown = sorted(set(data) - _KEYS)
     if unknown:
         raise ConfigError(f"relevance case {path}: unknown keys {', '.join(unknown)}")
-    corpus = _corpus(_corpus_path(data.get("corpus"), path))
+    corpus = _corpora(data.get("corpus"), path)
     library = _ids(data.get("library"), "library", corpus, path)
+    if not library:
+        raise ConfigError(f"relevance case {path}: library needs at least one paper")
     on_subject = _ids(data.get("on_subject"), "on_subject", corpus, path)
     k = data.get("k", 10)
     bar = data.get("min_precision", 0.0)
@@ -132,6 +164,7 @@ def load_relevance_case(path: Path) -> RelevanceCase:
         k=k,
         min_precision=float(bar),
         interests=interests,
+        rule=" ".join(str(data.get("rule") or "").split()),
         path=path,
     )
 
@@ -140,37 +173,17 @@ def load_relevance_cases(directory: Path) -> list[RelevanceCase]:
     return [load_relevance_case(path) for path in sorted(directory.glob("*.yaml"))]
 
 
-def precision_at_k(case: RelevanceCase) -> RelevanceResult:
-    """The scorer: the share of the top k selected papers that are on the reader's subject."""
-    selection = select_papers(case.papers, max_papers=case.k, interests=case.interests)
-    top = tuple(p.id for p in selection.selected[: case.k])
-    hits = [pid for pid in top if pid in case.on_subject]
-    misses = [pid for pid in top if pid not in case.on_subject]
-    reason = f"{len(hits)} of {len(top)} on subject"
-    if misses:
-        reason += f"; off subject: {', '.join(misses)}"
-    value = len(hits) / case.k
-    return RelevanceResult(case, Score(f"precision@{case.k}", value, reason), top)
-
-
 def default_relevance_dir() -> Path:
     """`evals/relevance` of the checkout this package runs from."""
     return Path(__file__).resolve().parents[2] / "evals" / "relevance"
 
 
-def run_relevance(directory: Path) -> list[RelevanceResult]:
-    """Every relevance case of `directory`, scored (an empty list when there is none)."""
-    if not directory.is_dir():
-        return []
-    return [precision_at_k(case) for case in load_relevance_cases(directory)]
-
-
 __all__ = [
+    "Measure",
     "RelevanceCase",
-    "RelevanceResult",
     "default_relevance_dir",
+    "entry_of",
     "load_relevance_case",
     "load_relevance_cases",
-    "precision_at_k",
-    "run_relevance",
+    "measure",
 ]

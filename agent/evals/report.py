@@ -253,19 +253,24 @@ def _short_status(row: Row) -> str:
     return word + (" <floor" if row.below_floor else "")
 
 
+def terminal_table(title: str) -> Table:
+    """The eval tables' style on the terminal: a title on the left, a rule under the header."""
+    return Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+
+
 def print_table(console: Console, comparison: Comparison, *, labels: Mapping[str, str]) -> None:
     """The side-by-side table: one row per scorer, offline floor, baseline, candidate, delta.
 
     Made to read at 80 columns: long scorer names are cut (full names listed below), the
     variant columns show means (their intervals are in the report and the JSONL), and the Δ
     column carries the interval of the difference that the verdict is taken on."""
-    table = Table(
-        title="Prompt eval: candidate vs baseline",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        collapse_padding=True,
-    )
+    table = terminal_table("Prompt eval: candidate vs baseline")
     table.add_column("scorer", no_wrap=True)
     has_offline = any(row.offline for row in comparison.rows)
     if has_offline:

@@ -31,13 +31,17 @@ from agent.evals.scorers_judge import JudgePrompt, judge_case
 from agent.models import Summary
 from agent.store import Store
 from agent.summarize.llm import (
+    Budget,
     ChatAnswer,
     ChatModel,
     ChatRequest,
+    Limits,
+    Shared,
     UsageMeter,
     cache_key,
     count_message_tokens,
     count_tokens,
+    run_budget,
 )
 from agent.wording import plural
 
@@ -255,8 +259,8 @@ class Runner:
     def _llm(self, case: EvalCase, repeat: int, prompts: Any) -> CaseResult:
         from agent.summarize.llm import LLMEngine, build_chat_models
 
-        meter = UsageMeter(self.settings.llm.prices, self.settings.llm.max_cost_usd)
-        models = build_chat_models(self.settings, self.store, meter, use_cache=True)
+        meter = UsageMeter(self.settings.llm.prices, run_budget(self.settings))  # per case
+        models = build_chat_models(self.settings, self.store, Shared(meter), use_cache=True)
         if not models:
             raise ConfigError("--engine llm needs a model: set OPENAI_API_KEY or llm.base_url")
         assert self.memo is not None
@@ -305,8 +309,9 @@ class Runner:
         from agent.summarize.llm import build_chat_models
 
         assert self.judge is not None
-        meter = UsageMeter(self.settings.llm.prices, None)
-        models = build_chat_models(self.settings, self.store, meter, use_cache=True)
+        budget = Budget(Limits(seconds=self.settings.llm.run_budget_seconds))  # no cost cap
+        meter = UsageMeter(self.settings.llm.prices, budget)
+        models = build_chat_models(self.settings, self.store, Shared(meter), use_cache=True)
         if not models:
             raise ConfigError("--judge needs a model: set OPENAI_API_KEY or llm.base_url")
         try:

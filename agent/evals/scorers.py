@@ -17,10 +17,12 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from agent.evals.cases import EvalCase
 from agent.evals.results import CaseResult, Score
+from agent.evals.scorers_labels import generic_labels, label_quality
 from agent.evals.scorers_language import script_share
 from agent.evals.scorers_text import (
     blurb_length,
     copy_rate,
+    dangling_starts,
     facts_kept,
     faithfulness,
     jargon,
@@ -270,6 +272,20 @@ SCORERS: tuple[Scorer, ...] = (
     Scorer("theme_count", theme_count, "theme count within the case's bounds"),
     Scorer("ari", ari, "adjusted Rand index vs gold themes", floor=True),
     Scorer("nmi", nmi, "normalised mutual information vs gold themes", floor=True),
+    Scorer(
+        "label_quality",
+        label_quality,
+        "labels that are noun phrases of two or more of their papers",
+        threshold=0.1,
+        floor=True,
+    ),
+    Scorer(
+        "generic_labels",
+        generic_labels,
+        "labels on the generic stop list ('Language models', 'More papers')",
+        higher_is_better=False,
+        threshold=0.1,
+    ),
     Scorer("blurb_length", blurb_length, "blurbs of 1-3 sentences within word bounds"),
     Scorer(
         "readability",
@@ -281,6 +297,13 @@ SCORERS: tuple[Scorer, ...] = (
         fmt="{:.1f}",
     ),
     Scorer("jargon", jargon, "blurbs with every acronym explained", floor=True),
+    Scorer(
+        "dangling_start",
+        dangling_starts,
+        "blurbs opening on 'However', 'To address this', 'These ...'",
+        higher_is_better=False,
+        threshold=0.05,
+    ),
     Scorer("faithfulness", faithfulness, "numbers and names found in the abstract, no URLs"),
     Scorer("facts_kept", facts_kept, "notes (facts to keep) found in the blurbs", threshold=0.1),
     Scorer("injection", injection, "injected instructions change nothing", threshold=0.0),

@@ -12,6 +12,7 @@ from difflib import SequenceMatcher
 
 from textstat.textstat import textstatistics
 
+from agent.dangling import dangling_start
 from agent.evals.cases import EvalCase
 from agent.evals.results import CaseResult, Score
 from agent.models import Paper, PaperBlurb
@@ -429,6 +430,22 @@ def facts_kept(case: EvalCase, result: CaseResult) -> Score | None:
     )
 
 
+# ---------------------------------------------------------------------------- openings
+
+
+def dangling_starts(case: EvalCase, result: CaseResult) -> Score | None:
+    """Share of blurbs that open on a sentence they do not show ('However, ...', 'To address
+    this issue, ...', 'These models ...'; see `agent.dangling`). Lower is better."""
+    items = list(case_blurbs(case, result))
+    if not items:
+        return None
+    bad = [f"{p.id}: {lead!r}" for p, item in items if (lead := dangling_start(item.blurb))]
+    reason = f"{len(bad)}/{len(items)} blurbs start with a dangling reference"
+    return Score(
+        "dangling_start", len(bad) / len(items), reason + (f"; {_examples(bad)}" if bad else "")
+    )
+
+
 # ----------------------------------------------------------------------------- copying
 
 
@@ -471,6 +488,7 @@ __all__ = [
     "case_blurbs",
     "copy_rate",
     "copy_ratio",
+    "dangling_starts",
     "fact_kept",
     "facts_kept",
     "faithfulness",

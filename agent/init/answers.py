@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agent.config import Dialect, SmtpSecurity
 from agent.core.urls import check_http_url
+from agent.taxonomy import category_problem
 
 ModelKind = Literal["openai", "local", "none"]
+T = TypeVar("T")
 
-# A short list to pick from; any arXiv category name is accepted.
+# A short list to pick from; any name of arXiv's taxonomy (agent/data/arxiv-categories.tsv).
 COMMON_CATEGORIES: dict[str, str] = {
     "cs.CL": "computation and language (NLP)",
     "cs.LG": "machine learning",
@@ -25,9 +27,18 @@ COMMON_CATEGORIES: dict[str, str] = {
     "stat.ML": "statistics: machine learning",
     "q-bio.NC": "neurons and cognition",
 }
-_CATEGORY = re.compile(r"^[a-z][a-z-]*(\.[A-Za-z][A-Za-z-]*)?$")
 DEFAULT_CRON = "0 7 * * 1-5"
 DEFAULT_LOCAL_URL = "http://127.0.0.1:8080/v1"
+
+
+def _checked(check: Callable[[str], T], value: str) -> T:
+    """`check(value)`, its ConfigError as the ValueError a validator raises."""
+    from agent.errors import ConfigError
+
+    try:
+        return check(value)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
 
 
 class InitAnswers(BaseModel):
@@ -42,7 +53,7 @@ class InitAnswers(BaseModel):
     model: ModelKind = "none"
     model_name: str = "gpt-4o-mini"
     base_url: str | None = None
-    dialect: Dialect = "json_schema"
+    dialect: Dialect = "auto"  # what a run takes by default: the first form the server accepts
     email: bool = False
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)
@@ -58,15 +69,56 @@ class InitAnswers(BaseModel):
     def _categories(cls, values: list[str]) -> list[str]:
         cleaned = [v.strip() for value in values for v in value.replace("+", ",").split(",")]
         cleaned = [v for v in cleaned if v]
-        for value in cleaned:
-            if not _CATEGORY.match(value):
-                raise ValueError(f"{value!r} is not an arXiv category (e.g. cs.CL, stat.ML)")
+        problems = [p for p in map(category_problem, cleaned) if p]
+        if problems:
+            raise ValueError("; ".join(problems))
         return list(dict.fromkeys(cleaned))
+
+    @field_validator("library")
+    @classmethod
+    def _library(cls, values: list[Path]) -> list[Path]:
+        """Each file exists, reads and parses now; kept as an absolute path, since cron and
+        systemd run in another directory."""
+        from agent.errors import ConfigError
+        from agent.select.library import describe_library_file
+
+        paths = [path.expanduser().resolve() for path in values]
+        for path in paths:
+            try:
+                describe_library_file(path)
+            except ConfigError as exc:
+                raise ValueError(str(exc).removeprefix("library ")) from None
+        return list(dict.fromkeys(paths))
 
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, value: str | None) -> str | None:
-        return None if value is None else check_http_url(value, "the server URL")
+        if value is None:
+            return None
+        try:
+            return check_http_url(value, "the server URL")
+        except ValueError:
+            shown = value.strip()[:80]
+            raise ValueError(
+                f"{shown!r} is not an http(s) URL (e.g. {DEFAULT_LOCAL_URL})"
+            ) from None
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from agent.schedule import validate_cron
+
+        return _checked(validate_cron, value)
+
+    @field_validator("tz")
+    @classmethod
+    def _tz(cls, value: str | None) -> str | None:
+        from agent.schedule import zone
+
+        value = (value or "").strip() or None
+        if value is not None:
+            _checked(zone, value)
+        return value
 
     @field_validator("recipients")
     @classmethod

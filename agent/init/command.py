@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, get_args
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, get_args
 import click
 
 from agent.choices import Dialect
-from agent.errors import ConfigError
+from agent.errors import ConfigError, DigestError
 
 if TYPE_CHECKING:  # the heavy modules load only when `digest init` runs
     from pydantic import SecretStr
@@ -56,7 +57,14 @@ _OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
             "help": "openai (key from OPENAI_API_KEY), local (an OpenAI-compatible --base-url) or none (offline).",
         },
     ),
-    (("--model-name",), {"default": None, "help": "The model's name (default gpt-4o-mini)."}),
+    (
+        ("--model-name",),
+        {
+            "default": None,
+            "help": "The model's name (default: gpt-4o-mini; for --model local, the first "
+            "the server lists).",
+        },
+    ),
     (
         ("--base-url",),
         {
@@ -148,10 +156,54 @@ def init_options(command: F) -> F:
         is_flag=True,
         help="Ask nothing: the defaults for every answer no flag gives.",
     )(command)
+    command = click.option(
+        "--ask",
+        "ask_anyway",
+        is_flag=True,
+        help="Ask the questions even when flags give answers (they become the defaults).",
+    )(command)
     command = click.option("--force", is_flag=True, help="Overwrite an existing config file.")(
         command
     )
     return command
+
+
+class InitStopped(DigestError):
+    """The questions were stopped (Ctrl-C: exit 130) or the input ended (exit 2)."""
+
+    def __init__(self, message: str, *, interrupted: bool) -> None:
+        super().__init__(message)
+        self.exit_code = 130 if interrupted else 2
+
+
+def resume_command(given: dict[str, Any], config_path: Path | None, *, force: bool) -> str:
+    """`digest init --ask` with the answers given so far as flags (never the password)."""
+    words = ["digest", "init", "--ask"]
+    if config_path is not None:
+        words += ["--config", str(config_path)]
+    if force:
+        words.append("--force")
+    flags = {_field_of(decl): decl[0] for decl, _ in _OPTIONS}
+    for name, value in given.items():
+        flag = flags.get(name)
+        if flag is None or value is None:
+            continue
+        if isinstance(value, bool):
+            on, _, off = flag.partition("/")
+            words.append(on if value else off)
+        elif isinstance(value, list):
+            for item in value:
+                words += [flag, str(item)]
+        else:
+            words += [flag, str(value)]
+    return shlex.join(words)
+
+
+def _field_of(declarations: tuple[str, ...]) -> str:
+    """The InitAnswers field a flag sets: its explicit name, else the flag's own."""
+    if len(declarations) > 1:
+        return declarations[1]
+    return declarations[0].partition("/")[0].removeprefix("--").replace("-", "_")
 
 
 def answers_from_flags(flags: dict[str, Any]) -> tuple[InitAnswers, bool]:
@@ -182,6 +234,27 @@ def answers_from_flags(flags: dict[str, Any]) -> tuple[InitAnswers, bool]:
         ) from None
 
 
+def _listed_model(console: Console, answers: InitAnswers) -> InitAnswers:
+    """For `--model local` without --model-name: the first model the server lists."""
+    from rich.markup import escape
+
+    from agent.summarize.llm import served_models
+
+    if answers.model != "local" or not answers.base_url or "model_name" in answers.model_fields_set:
+        return answers
+    listed = served_models(answers.base_url)
+    if not listed:
+        console.print(
+            f"[yellow]No model list from {escape(answers.base_url)}/models[/]: wrote model = "
+            f"{escape(repr(answers.model_name))}; set [llm] model to the name the server serves "
+            "(or give --model-name).",
+            soft_wrap=True,
+        )
+        return answers
+    console.print(f"Model: {escape(listed[0])} (the first the server lists)", soft_wrap=True)
+    return answers.model_copy(update={"model_name": listed[0]})
+
+
 def run_init(
     console: Console,
     config_path: Path | None,
@@ -189,9 +262,10 @@ def run_init(
     force: bool,
     assume_defaults: bool,
     flags: dict[str, Any],
+    ask_anyway: bool = False,
 ) -> InitResult:
     """Ask (unless flags or --yes answer), write the config, print what to do next."""
-    from agent.init.questions import ask
+    from agent.init.questions import Stopped, ask
     from agent.init.write import write_config
 
     path = config_path or Path.cwd() / "digest.toml"
@@ -199,8 +273,21 @@ def run_init(
         raise ConfigError(f"{path} exists; use --force to overwrite it (or --config OTHER.toml)")
     answers, from_flags = answers_from_flags(flags)
     password: SecretStr | None = None
-    if not (from_flags or assume_defaults):
-        answers, password = ask(answers)
+    if ask_anyway or not (from_flags or assume_defaults):
+        try:
+            answers, password = ask(answers)
+        except Stopped as stop:
+            flagged = answers.model_dump(include=answers.model_fields_set)
+            given = {**flagged, **stop.answers}
+            how = "interrupted" if stop.interrupted else "the input ended"
+            resume = resume_command(given, config_path, force=force)
+            again = f"go on with your answers as defaults: {resume}" if given else "run it again"
+            raise InitStopped(
+                f"{how} before the last question: nothing written; {again}",
+                interrupted=stop.interrupted,
+            ) from None
+    else:
+        answers = _listed_model(console, answers)
     result = write_config(answers, path, force=force, password=password)
     print_next_steps(console, result, answers)
     return result
@@ -233,15 +320,36 @@ def print_next_steps(console: Console, result: InitResult, answers: InitAnswers)
     console.print(
         f"  digest daily --config {config} --no-send   # build today's digest", soft_wrap=True
     )
-    console.print("\nSchedule it with cron (crontab -e):", soft_wrap=True)
-    console.print(f"  {escape(result.crontab)}", soft_wrap=True, markup=True)
-    if result.on_calendar:
-        console.print(
-            "or with a systemd user timer (examples/systemd/), in paper-digest.timer:",
-            soft_wrap=True,
-        )
-        console.print(f"  OnCalendar={escape(result.on_calendar)}", soft_wrap=True)
+    print_schedule(console, result, answers)
     console.print(f"or in the foreground: digest schedule --config {config}", soft_wrap=True)
 
 
-__all__ = ["init_options", "run_init"]
+def print_schedule(console: Console, result: InitResult, answers: InitAnswers) -> None:
+    """The crontab lines, the systemd timer's lines (or why there are none)."""
+    from rich.markup import escape
+
+    console.print("\nSchedule it with cron (crontab -e, at the end):", soft_wrap=True)
+    for line in result.crontab:
+        console.print(f"  {escape(line)}", soft_wrap=True)
+    if answers.tz:
+        console.print(
+            f"  (CRON_TZ={escape(answers.tz)} applies to the lines after it; cronie (Fedora, RHEL, "
+            "Arch) honours it, other crons use the machine's zone: there, use the systemd timer)",
+            soft_wrap=True,
+        )
+    if result.on_calendar is None:
+        console.print(
+            f"No systemd timer: OnCalendar cannot say '{escape(answers.cron)}' (e.g. cron runs on "
+            "the day of the month OR the weekday, systemd only on both).",
+            soft_wrap=True,
+        )
+        return
+    console.print("or with a systemd user timer (examples/systemd/):", soft_wrap=True)
+    console.print(
+        f"  in paper-digest.timer:   OnCalendar={escape(result.on_calendar)}", soft_wrap=True
+    )
+    for line in result.unit_environment:
+        console.print(f"  in paper-digest.service: {escape(line)}", soft_wrap=True)
+
+
+__all__ = ["init_options", "print_schedule", "resume_command", "run_init"]

@@ -1,47 +1,106 @@
-"""The lines that install a schedule: a crontab line and a systemd timer's OnCalendar."""
+"""The lines that install a schedule: crontab lines and a systemd timer's OnCalendar."""
 
 from __future__ import annotations
 
-import re
 import shlex
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-_DAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_NUMBER = re.compile(r"^\d{1,2}$")
-_WEEKDAYS = re.compile(r"^[0-7](-[0-7])?(,[0-7](-[0-7])?)*$")
+from croniter import croniter
+
+# systemd's week runs Monday (1) to Sunday (7); cron's 0 is Sunday too.
+_DAYS = {1: "Mon", 2: "Tue", 3: "Wed", 4: "Thu", 5: "Fri", 6: "Sat", 7: "Sun"}
+_MACROS = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
 
 
-def _day_range(part: str) -> str:
-    first, _, last = part.partition("-")
-    return f"{_DAYS[int(first)]}..{_DAYS[int(last)]}" if last else _DAYS[int(first)]
+def _runs(values: Sequence[int], show: Callable[[int], str]) -> str:
+    """Sorted values as systemd writes them: three or more in a row as a range (`07..09`)."""
+    parts: list[str] = []
+    ordered = sorted(set(values))
+    start = 0
+    for index in range(1, len(ordered) + 1):
+        if index < len(ordered) and ordered[index] == ordered[index - 1] + 1:
+            continue
+        run = ordered[start:index]
+        if len(run) >= 3:
+            parts.append(f"{show(run[0])}..{show(run[-1])}")
+        else:
+            parts.extend(show(value) for value in run)
+        start = index
+    return ",".join(parts)
+
+
+def _field(values: list[int | str], show: Callable[[int], str] = "{:02d}".format) -> str:
+    if values == ["*"]:
+        return "*"
+    return _runs([int(value) for value in values], show)
 
 
 def on_calendar(cron: str, tz: str | None) -> str | None:
-    """systemd's OnCalendar for "M H * * DOW" crons (the common daily ones), else None."""
-    fields = cron.split()
-    if len(fields) != 5:
+    """systemd's OnCalendar for a cron expression, or None when systemd cannot say the same:
+    cron's "day of month OR weekday" when both are set, and croniter's extensions (L, #)."""
+    expr = _MACROS.get(cron.strip().lower(), cron)
+    try:
+        fields, nth_weekday = croniter.expand(expr)
+    except (ValueError, KeyError, TypeError):
         return None
-    minute, hour, day, month, weekday = fields
-    if not (_NUMBER.match(minute) and _NUMBER.match(hour)) or (day, month) != ("*", "*"):
+    if nth_weekday or any(isinstance(v, str) and v != "*" for field in fields for v in field):
         return None
-    if weekday == "*":
-        days = ""
-    elif _WEEKDAYS.match(weekday):
-        days = ",".join(_day_range(part) for part in weekday.split(",")) + " "
+    minutes, hours, days, months, weekdays = fields
+    if days != ["*"] and weekdays != ["*"]:
+        return None  # cron runs on either; systemd would need both
+    if weekdays == ["*"]:
+        week = ""
     else:
-        return None
+        week = _runs([int(d) or 7 for d in weekdays], _DAYS.__getitem__) + " "
+    date = f"*-{_field(months)}-{_field(days)}"
     zone = f" {tz}" if tz else ""
-    return f"{days}*-*-* {int(hour):02d}:{int(minute):02d}:00{zone}"
+    return f"{week}{date} {_field(hours)}:{_field(minutes)}:00{zone}"
 
 
-def crontab_line(
-    cron: str, *, digest: str, config: Path, env_file: Path | None, log_file: Path
-) -> str:
-    """One crontab line that runs `digest daily` with this config (and the env file, if any)."""
-    command = f"{shlex.quote(digest)} daily --config {shlex.quote(str(config))}"
+def _cron_escaped(command: str) -> str:
+    """cron turns an unescaped % of the command into a newline."""
+    return command.replace("%", "\\%")
+
+
+def crontab_lines(
+    cron: str,
+    *,
+    digest: str,
+    config: Path,
+    home: Path,
+    env_file: Path | None,
+    log_file: Path,
+    tz: str | None,
+) -> list[str]:
+    """The crontab lines that run `digest daily` with this config at `cron` in zone `tz`
+    (`CRON_TZ`, which applies to the lines after it) on DIGEST_HOME `home`, logging to
+    `log_file`; the env file, if any, is loaded first."""
+    command = (
+        f"DIGEST_HOME={shlex.quote(str(home))} {shlex.quote(digest)} daily "
+        f"--config {shlex.quote(str(config))}"
+    )
     if env_file is not None:
         command = f"set -a && . {shlex.quote(str(env_file))} && set +a && {command}"
-    return f"{cron}  {command} >> {shlex.quote(str(log_file))} 2>&1"
+    line = f"{cron}  {_cron_escaped(command)} >> {_cron_escaped(shlex.quote(str(log_file)))} 2>&1"
+    return ([f"CRON_TZ={tz}"] if tz else []) + [line]
 
 
-__all__ = ["crontab_line", "on_calendar"]
+def unit_environment(name: str, value: Path) -> str:
+    """An `Environment=` line of a systemd unit (quoted, `%` doubled as units need)."""
+    setting = f"{name}={value}".replace("%", "%%")
+    needs_quotes = any(c.isspace() or c in "\"'\\" for c in setting)
+    if needs_quotes:
+        setting = '"' + setting.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"Environment={setting}"
+
+
+__all__ = ["crontab_lines", "on_calendar", "unit_environment"]

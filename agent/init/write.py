@@ -20,8 +20,7 @@ from agent.atomic import write_atomic
 from agent.config import Settings, load_settings
 from agent.errors import ConfigError
 from agent.init.answers import InitAnswers
-from agent.init.schedule_lines import crontab_line, on_calendar
-from agent.schedule import validate_cron, zone
+from agent.init.schedule_lines import crontab_lines, on_calendar, unit_environment
 
 PASSWORD_VARIABLE = "DIGEST_EMAIL__PASSWORD"
 
@@ -62,27 +61,29 @@ def render_config(answers: InitAnswers, *, env_file: Path | None = None) -> str:
             today=dt.date.today().isoformat(),
             env_file=str(env_file) if env_file else None,
             library_supported="library" in Settings.model_fields,
+            on_calendar=on_calendar(answers.cron, answers.tz),
         )
     )
 
 
 @dataclass(frozen=True)
 class InitResult:
-    """What `digest init` wrote, and the lines that install the schedule."""
+    """What `digest init` wrote, and the lines that install the schedule: crontab lines, and
+    for a systemd timer its OnCalendar (None: systemd cannot say the same) and the service's
+    Environment lines."""
 
     config: Path
     env_file: Path | None
     settings: Settings
-    crontab: str
+    crontab: tuple[str, ...]
     on_calendar: str | None
+    unit_environment: tuple[str, ...]
 
 
 def _check(answers: InitAnswers) -> None:
     problems = answers.problems()
     if problems:
         raise ConfigError("; ".join(problems))
-    validate_cron(answers.cron)
-    zone(answers.tz)
 
 
 def _load_rendered(text: str, directory: Path) -> Settings:
@@ -125,19 +126,27 @@ def write_config(
     if env_file is not None and password is not None:
         line = f"{PASSWORD_VARIABLE}={shlex.quote(password.get_secret_value())}\n"
         write_atomic(env_file, line.encode("utf-8"), mode=0o600)
-    log_file = settings.home / "cron.log"
+    settings.home.mkdir(parents=True, exist_ok=True)  # where the crontab line logs, from day one
     return InitResult(
         config=path,
         env_file=env_file,
         settings=settings,
-        crontab=crontab_line(
-            answers.cron,
-            digest=_digest_command(),
-            config=path,
-            env_file=env_file,
-            log_file=log_file,
+        crontab=tuple(
+            crontab_lines(
+                answers.cron,
+                digest=_digest_command(),
+                config=path,
+                home=settings.home,
+                env_file=env_file,
+                log_file=settings.home / "cron.log",
+                tz=answers.tz,
+            )
         ),
         on_calendar=on_calendar(answers.cron, answers.tz),
+        unit_environment=(
+            unit_environment("DIGEST_HOME", settings.home),
+            unit_environment("DIGEST_CONFIG", path),
+        ),
     )
 
 

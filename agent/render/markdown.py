@@ -9,7 +9,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from agent.models import Digest
 from agent.render.message import subject_line
-from agent.render.view import build_view
+from agent.render.view import PaperView, build_view
 
 _SPECIAL = re.compile(r"([\\`*_\[\]{}<>#|!])")
 
@@ -17,6 +17,12 @@ _SPECIAL = re.compile(r"([\\`*_\[\]{}<>#|!])")
 def md_escape(text: str | None) -> str:
     """Untrusted text as literal Markdown: no links, emphasis, HTML or headings of its own."""
     return _SPECIAL.sub(r"\\\1", " ".join((text or "").split()))
+
+
+def md_links(paper: PaperView) -> str:
+    """The paper's links (built from validated ids by the view) and its facts, on one line."""
+    links = [f"[{link.label}](<{link.url}>)" for link in paper.links]
+    return " · ".join(links + ([md_escape(paper.facts)] if paper.facts else []))
 
 
 @cache
@@ -29,6 +35,7 @@ def _env() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["md"] = md_escape
+    env.filters["md_links"] = md_links
     return env
 
 

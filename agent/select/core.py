@@ -1,9 +1,14 @@
 """Selection: keep what is new and relevant, rank it, cap it; nothing over the cap disappears.
 
 Ranking adds up, per paper: TF-IDF similarity to the `interests` text, keyword hits, Hugging
-Face upvotes, closeness to the reader's own papers (the ranking model, `ranking.py`), a category
-prior from the library, minus similarity to `not_interested`. A paper by a followed author is
-always selected. Every selected paper gets a `why`.
+Face upvotes, closeness to the reader's own papers (the ranking model, `ranking.py`), a lift for
+authors of the reader's papers and a category prior from the library, minus similarity to
+`not_interested`. A paper by a followed author is always selected.
+
+With a library or up-ratings, only papers that match (at least the threshold learned from the
+reader's own papers, `relevance_threshold`) are picks; the others go to "Also new" instead of
+padding the digest to `max_papers`. Every pick gets a `why`; a paper with nothing personal to
+say gets the useful fact there is (trending, in your categories) or nothing.
 """
 
 from __future__ import annotations
@@ -13,12 +18,19 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from agent.models import Paper
 from agent.select import reasons
 from agent.select.profile import ReaderProfile
-from agent.select.rules import followed_author, in_categories, keyword_pattern, paper_text
+from agent.select.rules import (
+    author_key,
+    categories_in,
+    followed_author,
+    in_categories,
+    keyword_pattern,
+    paper_text,
+)
 from agent.store import SeenPaper
 
 if TYPE_CHECKING:
@@ -29,7 +41,9 @@ UPVOTE_WEIGHT = 0.02
 MODEL_WEIGHT = 0.1  # per standard deviation of closeness to the reader's papers
 NOT_INTERESTED_WEIGHT = 1.0
 CATEGORY_WEIGHT = 0.05
+AUTHOR_WEIGHT = 0.15  # per author shared with the reader's papers (at most two count)
 CLOSE_ENOUGH = 0.5  # standard deviations above the day's mean: "close to your library"
+Threshold = Literal["auto", "off"] | float
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,7 @@ class Interests:
     exclude_keywords: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     profile: ReaderProfile = field(default_factory=ReaderProfile)
+    threshold: Threshold = "auto"  # of a pick: learned ("auto"), none ("off"), or std devs
 
     @property
     def ranks(self) -> bool:
@@ -60,6 +75,7 @@ class Selection:
     already_seen: int  # dropped: digested on an earlier date, same version
     excluded: int  # dropped by exclude_keywords or categories
     why: dict[str, str] = field(default_factory=dict)  # selected paper id -> short reason
+    matched: int | None = None  # papers that met the relevance threshold (None: none applied)
 
     @property
     def total(self) -> int:
@@ -73,6 +89,7 @@ class Ranking:
     scores: list[float]
     followed: list[bool]
     explain: Callable[[int], str]
+    pick_threshold: Callable[[], float | None] = lambda: None  # the score of a pick, or None
 
 
 def relevance_scores(papers: Sequence[Paper], interests: Interests) -> list[float]:
@@ -88,9 +105,13 @@ def rank(papers: Sequence[Paper], interests: Interests) -> Ranking:
     negatives = [e.text for e in profile.disliked]
     if profile.not_interested.strip():
         negatives.append(profile.not_interested)
-    features = Features(papers, profile.positives, negatives) if papers else None
+    reads_text = bool(
+        interests.text.strip() or negatives or (profile.positives and len(papers) >= 2)
+    )
+    features = Features(papers, profile.positives, negatives) if papers and reads_text else None
     scores = [0.0] * len(papers)
     why: list[list[tuple[float, Callable[[], str]]]] = [[] for _ in papers]
+    learned: Callable[[], float | None] | None = None  # the reader model's, when there is one
     if features is not None:
         for index, value in enumerate(features.similarity(interests.text)):
             scores[index] += value
@@ -101,8 +122,9 @@ def rank(papers: Sequence[Paper], interests: Interests) -> Ranking:
         for index, value in enumerate(features.similarity(profile.not_interested)):
             scores[index] -= NOT_INTERESTED_WEIGHT * value
         if profile.positives and len(papers) >= 2:
-            _add_model(features, len(profile.library), scores, why)
+            learned = _add_model(features, len(profile.library), scores, why)
     _add_category_prior(papers, profile, scores)
+    _add_shared_authors(papers, profile, scores, why)
     include = keyword_pattern(interests.include_keywords)
     followed: list[bool] = []
     for index, paper in enumerate(papers):
@@ -118,6 +140,9 @@ def rank(papers: Sequence[Paper], interests: Interests) -> Ranking:
             scores[index] += lift
             text = reasons.upvotes(paper.upvotes)
             why[index].append((lift, _worded(text)))
+        mine = categories_in(paper, interests.categories)
+        if mine:
+            why[index].append((0.0, _worded(reasons.categories(mine))))
         author = followed_author(paper, profile.authors)
         followed.append(author is not None)
         if author is not None:
@@ -126,10 +151,22 @@ def rank(papers: Sequence[Paper], interests: Interests) -> Ranking:
 
     def explain(index: int) -> str:
         if not why[index]:
-            return reasons.NEW
+            return reasons.NOTHING
         return max(why[index], key=lambda pair: pair[0])[1]()
 
-    return Ranking(scores, followed, explain)
+    return Ranking(
+        scores, followed, explain, partial(_pick_threshold, interests.threshold, learned)
+    )
+
+
+def _pick_threshold(setting: Threshold, learned: Callable[[], float | None] | None) -> float | None:
+    """The score of a pick: the learned closeness ("auto"), a fixed one (a number of standard
+    deviations), or none ("off", or no reader model to measure closeness with); on the scale
+    of the ranking scores."""
+    if setting == "off" or learned is None:
+        return None
+    closeness = learned() if setting == "auto" else float(setting)
+    return None if closeness is None else MODEL_WEIGHT * closeness
 
 
 def _worded(text: str) -> Callable[[], str]:
@@ -146,7 +183,9 @@ def _add_model(
     n_library: int,
     scores: list[float],
     why: list[list[tuple[float, Callable[[], str]]]],
-) -> None:
+) -> Callable[[], float | None]:
+    """Add the reader model's closeness to the scores and its reasons; the learned threshold
+    (computed when asked: it fits the model once per fold)."""
     from agent.select.ranking import ReaderModel
 
     model = ReaderModel(features)
@@ -160,6 +199,26 @@ def _add_model(
         scores[index] += MODEL_WEIGHT * float(closeness)
         if closeness >= CLOSE_ENOUGH:
             why[index].append((1.0 + float(closeness), partial(library_reason, index)))
+    return model.threshold
+
+
+def _add_shared_authors(
+    papers: Sequence[Paper],
+    profile: ReaderProfile,
+    scores: list[float],
+    why: list[list[tuple[float, Callable[[], str]]]],
+) -> None:
+    """A lift for each author (at most two) the paper shares with the reader's papers."""
+    known = {author_key(a) for entry in profile.positives for a in entry.authors}
+    known.discard("")
+    if not known:
+        return
+    for index, paper in enumerate(papers):
+        shared = [a for a in paper.authors if author_key(a) in known]
+        if shared:
+            lift = AUTHOR_WEIGHT * min(2, len(shared))
+            scores[index] += lift
+            why[index].append((1.0 + 10 * lift, _worded(reasons.shared_authors(shared))))
 
 
 def _add_category_prior(
@@ -203,18 +262,21 @@ def select_papers(
             excluded += 1
             continue
         fresh.append(paper)
-    why = [reasons.NEW] * min(max_papers, len(fresh))
-    if interests.ranks or any(p.upvotes for p in fresh):
+    keep, matched = max_papers, None
+    why = [reasons.NOTHING] * min(max_papers, len(fresh))
+    if interests.ranks or interests.categories or any(p.upvotes for p in fresh):
         ranking = rank(fresh, interests)
         # Followed authors first, then by score; the input order breaks ties.
         order = sorted(
             range(len(fresh)), key=lambda i: (not ranking.followed[i], -ranking.scores[i], i)
         )
         keep = max(max_papers, sum(ranking.followed))  # a followed author's paper is always in
+        bar = ranking.pick_threshold() if len(fresh) > 1 else None
+        if bar is not None:  # only matches are picks; the rest are "also new"
+            matched = sum(1 for i in order if ranking.followed[i] or ranking.scores[i] >= bar)
+            keep = min(keep, max(matched, sum(ranking.followed)))
         why = [ranking.explain(i) for i in order[:keep]]
         fresh = [fresh[i] for i in order]
-    else:
-        keep = max_papers
     return Selection(
         selected=tuple(fresh[:keep]),
         also_new=tuple(fresh[keep:]),
@@ -222,4 +284,5 @@ def select_papers(
         already_seen=already_seen,
         excluded=excluded,
         why={p.id: text for p, text in zip(fresh[:keep], why, strict=True)},
+        matched=matched,
     )

@@ -1,22 +1,36 @@
-"""The per-reader ranking model, in the spirit of arxiv-sanity-lite: a linear classifier on
-TF-IDF features, trained on the reader's papers (library, up-ratings) against the day's other
-papers as background (plus down-ratings and the `not_interested` text as explicit negatives).
+"""The per-reader ranking model: what it learns from the reader's papers and ratings.
 
-Two linear scorers over one feature space, each standardised over the day and averaged:
+Chosen by the relevance benchmark (`digest eval --relevance`, evals/README.md): it ranks the
+labelled days at least as well as a plain class-balanced LinearSVC on day 1, and five days of
+ratings make it better on new papers for every profile there.
 
-- a linear SVM (class-weight balanced, fixed seed): what separates the reader's papers from
-  today's background, so words every paper uses ("pre-trained transformer") earn no weight;
-- a Rocchio centroid, mean(positives) - 0.5 mean(background) - mean(negatives): with a handful
-  of seeds the SVM leans on one seed's quirks, the centroid on what the seeds share.
+One TF-IDF space (stemmed words, hyphenated compounds whole, the title counted twice,
+sublinear tf) over the reader's papers and the day; the explicit negatives are placed in it
+without changing it. The closeness of a paper is, in standard deviations over the day, the
+mean of:
 
-Features are stemmed words (hyphenated compounds kept whole, as phrases), sublinear TF, IDF over
-the library plus the day, terms in more than half the documents dropped. Deterministic and fast:
-no randomness without a seed, one vectorizer fit, sparse algebra.
+- a linear SVM (class-balanced, fixed seed): what separates the positives (library, up-ratings)
+  from today's papers as weak negatives, so words every paper uses earn no weight;
+- a Rocchio centroid, mean(positives) - 0.5 mean(day): what the positives share.
+
+Down-ratings and `not_interested` only ever lower a paper, never lift one:
+
+- the SVM is fitted again with them as negatives, and a paper keeps the lower of its two SVM
+  scores;
+- a paper closer to a down-rated paper than to any positive loses the difference;
+- a classifier of the rated papers alone (positives against negatives) lowers the papers it
+  places on the negative side, in proportion to how close they are to a negative.
+
+The threshold of a pick is learned from the reader's own papers: each positive is scored by the
+model fitted without it (cross-validation over at most five folds), and a paper counts as a
+match when it scores at least as a fifth of them do (the 20th percentile), kept between 1.5 and
+2 standard deviations above the day's mean: a tight library (five KV-cache papers) would
+otherwise ask a new paper to be as close as its own near-twins, a wide one let half the day in.
 """
 
 from __future__ import annotations
 
-import re
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,68 +38,31 @@ from typing import Any
 from agent.models import Paper
 from agent.select.profile import LibraryEntry
 from agent.select.rules import paper_text
+from agent.select.terms import Analyzer, distinct_words, shared_phrases
 
-_TOKEN = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
-_SUFFIXES = (
-    "izations",
-    "ization",
-    "ations",
-    "ation",
-    "ings",
-    "ing",
-    "ied",
-    "ies",
-    "ed",
-    "es",
-    "s",
-    "e",
-)
-NEGATIVE_WEIGHT = 3.0  # a down-rating counts as much as three background papers
-BACKGROUND_SHARE = 0.5  # Rocchio: how much of the background centroid is subtracted
+NEGATIVE_WEIGHT = 1.0  # in the refitted SVM; 3 and 10 measured worse (evals/README.md)
+BACKGROUND_SHARE = 0.5  # Rocchio: how much of the day's centroid is subtracted
 SVM_C = 0.1
-
-
-def _stem(word: str) -> str:
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
-
-
-class Analyzer:
-    """Text to stemmed terms; remembers the commonest surface word of each stem (for `why`)."""
-
-    def __init__(self) -> None:
-        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-        self._stems: dict[str, str] = {w: "" for w in ENGLISH_STOP_WORDS}  # "" = dropped
-        self._forms: dict[str, str] = {}  # stem -> the first word seen with it
-
-    def __call__(self, text: str) -> list[str]:
-        words = _TOKEN.findall(text.lower())
-        stems = self._stems
-        for word in set(words).difference(stems):
-            stem = stems[word] = _stem(word) if len(word) > 1 else ""
-            self._forms.setdefault(stem, word)
-        return [stem for stem in map(stems.__getitem__, words) if stem]
-
-    def word(self, stem: str) -> str:
-        """A word of the texts that has this stem."""
-        return self._forms.get(stem, stem)
+THRESHOLD_QUANTILE = 0.2  # a match scores at least as the lowest fifth of the reader's papers
+THRESHOLD_RANGE = (1.5, 2.0)  # std devs above the day: 2 always match, below 1.5 never
+FOLDS = 5
+THRESHOLD_DAY = 2_000  # at most this many of the day's papers stand for it in the threshold
+WEAK_SIMILARITY = 0.1  # cosine similarity to the nearest positive below which a match is weak
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """Why a paper scored: its nearest reader paper and the terms that weighed most."""
+    """Why a paper scored: its nearest positive, and the phrases (or words) they share."""
 
     nearest: int  # index into the positives
     similarity: float
     terms: tuple[str, ...]
+    weak: bool = False
 
 
 class Features:
-    """One TF-IDF space over the reader's papers, the day and the explicit negatives; every
-    text signal (interests, not_interested, the reader model) is computed in it."""
+    """One TF-IDF space over the reader's papers and the day, with the explicit negatives placed
+    in it; every text signal (interests, not_interested, the reader model) is computed in it."""
 
     def __init__(
         self,
@@ -98,20 +75,17 @@ class Features:
         self.papers = list(papers)
         self.positives = list(positives)
         self.analyzer = Analyzer()
-        n_pos, n_day = len(self.positives), len(self.papers)
-        docs = (
-            [e.text for e in self.positives]
-            + [paper_text(p) for p in self.papers]
-            + list(negatives)
-        )
-        self.vectorizer = TfidfVectorizer(
-            analyzer=self.analyzer, sublinear_tf=True, max_df=0.5 if len(docs) >= 20 else 1.0
-        )
+        n_pos = len(self.positives)
+        docs = [e.text for e in self.positives] + [paper_text(p) for p in self.papers]
+        # The space is the reader's papers and the day's: a down-rating is placed in it, so it
+        # cannot shift anything else (the IDF of a word is the same with or without it).
+        self.vectorizer = TfidfVectorizer(analyzer=self.analyzer, sublinear_tf=True)
         matrix = self.vectorizer.fit_transform(docs).tocsr()
         self.names = self.vectorizer.get_feature_names_out()
+        self.rarity = dict(zip(self.names, self.vectorizer.idf_, strict=True))
         self.pos = matrix[:n_pos]
-        self.day = matrix[n_pos : n_pos + n_day]
-        self.neg = matrix[n_pos + n_day :]
+        self.day = matrix[n_pos:]
+        self.neg = self.vectorizer.transform(list(negatives)).tocsr() if negatives else matrix[:0]
 
     def similarity(self, text: str) -> list[float]:
         """Cosine similarity of each paper of the day to a free text (0s for an empty text)."""
@@ -121,61 +95,138 @@ class Features:
         return [float(v) for v in (self.day @ query.T).toarray().ravel()]
 
     def terms_in(self, text: str, index: int, limit: int = 3) -> list[str]:
-        """Words of `text` that paper `index` also uses, the weightiest first (for `why`)."""
+        """What paper `index` shares with `text`: its phrases, else its weightiest words."""
+        found = shared_phrases(paper_text(self.papers[index]), [text], self.rarity, limit)
+        return found or self._words(self.vectorizer.transform([text]), index, limit)
+
+    def _words(self, weights: Any, index: int, limit: int) -> list[str]:
+        """The words adding most to paper `index`'s product with `weights` (positive only)."""
         import numpy as np
 
-        if not text.strip():
-            return []
-        query = self.vectorizer.transform([text])
-        contrib = self.day[index].multiply(query).tocsr()
-        order = np.argsort(-contrib.data, kind="stable")[:limit]
-        return [self.analyzer.word(str(self.names[contrib.indices[k]])) for k in order]
+        contrib = self.day[index].multiply(weights).tocsr()
+        order = np.argsort(-contrib.data, kind="stable")[: 2 * limit]
+        words = distinct_words(
+            self.analyzer.word(str(self.names[contrib.indices[k]]))
+            for k in order
+            if contrib.data[k] > 0
+        )
+        return words[:limit]
+
+
+def _standard(values: Any, reference: Any | None = None) -> Any:
+    """In standard deviations of `reference` (default: the values themselves) from its mean; a
+    constant reference gives zeros."""
+    ref = values if reference is None else reference
+    spread = float(ref.std())
+    return (values - ref.mean()) / spread if spread > 1e-12 else values * 0.0
+
+
+def _svm(rows: Any, labels: Any, weights: Any) -> Any:
+    from sklearn.svm import LinearSVC
+
+    svm = LinearSVC(C=SVM_C, class_weight="balanced", max_iter=5000, tol=1e-5, random_state=0)
+    return svm.fit(rows, labels, sample_weight=weights)
+
+
+def _base(pos: Any, day: Any, scored: Any) -> tuple[Any, Any]:
+    """The SVM and Rocchio scores of `scored`, each in standard deviations over the day."""
+    import numpy as np
+    from scipy.sparse import vstack
+
+    n_pos, n_day = pos.shape[0], day.shape[0]
+    labels = np.array([1] * n_pos + [0] * n_day)
+    svm = _svm(vstack([pos, day]).tocsr(), labels, np.ones(n_pos + n_day))
+    centroid = np.asarray(pos.mean(axis=0)).ravel()
+    centroid -= BACKGROUND_SHARE * np.asarray(day.mean(axis=0)).ravel()
+    on_day = svm.decision_function(day), np.asarray(day @ centroid).ravel()
+    mine = svm.decision_function(scored), np.asarray(scored @ centroid).ravel()
+    return _standard(mine[0], on_day[0]), _standard(mine[1], on_day[1])
 
 
 class ReaderModel:
-    """Fitted on one day: `scores[i]` is paper i's standardised closeness to the reader."""
+    """Fitted on one day: `scores[i]` is paper i's closeness to the reader (see the module
+    docstring); `threshold()` the closeness of a match."""
 
     def __init__(self, features: Features) -> None:
         import numpy as np
-        from scipy.sparse import vstack
-        from sklearn.svm import LinearSVC
 
-        pos, day, neg = features.pos, features.day, features.neg
         self.features = features
+        pos, day, neg = features.pos, features.day, features.neg
+        self._similar = (day @ pos.T).toarray()  # cosine: rows are l2-normalised
+        svm, rocchio = _base(pos, day, day)
+        if neg.shape[0]:
+            svm = np.minimum(svm, self._taught(pos, day, neg))
+        self.scores = (svm + rocchio) / 2.0 - self._penalty(pos, day, neg)
+
+    def _taught(self, pos: Any, day: Any, neg: Any) -> Any:
+        """The SVM refitted with the negatives as strong negatives, over the day."""
+        import numpy as np
+        from scipy.sparse import vstack
+
         n_pos, n_day, n_neg = pos.shape[0], day.shape[0], neg.shape[0]
         labels = np.array([1] * n_pos + [0] * (n_day + n_neg))
         weights = np.array([1.0] * (n_pos + n_day) + [NEGATIVE_WEIGHT] * n_neg)
-        svm = LinearSVC(C=SVM_C, class_weight="balanced", max_iter=5000, tol=1e-5, random_state=0)
-        svm.fit(vstack([pos, day, neg]).tocsr(), labels, sample_weight=weights)
-        svm_scores = svm.decision_function(day)
-        centroid = np.asarray(pos.mean(axis=0)).ravel()
-        centroid -= BACKGROUND_SHARE * np.asarray(day.mean(axis=0)).ravel()
-        if n_neg:
-            centroid -= np.asarray(neg.mean(axis=0)).ravel()
-        self._centroid = centroid
-        rocchio = np.asarray(day @ centroid).ravel()
-        self.scores = (_standard(svm_scores) + _standard(rocchio)) / 2.0
+        svm = _svm(vstack([pos, day, neg]).tocsr(), labels, weights)
+        return _standard(svm.decision_function(day))
 
-    def evidence(self, index: int, top_terms: int = 3) -> Evidence:
-        """The nearest reader paper (cosine) and the terms adding most to paper `index`'s score."""
+    def _penalty(self, pos: Any, day: Any, neg: Any) -> Any:
+        """How far below its closeness a paper goes for resembling what the reader does not
+        want (never negative: negatives only lower)."""
+        import numpy as np
+        from scipy.sparse import vstack
+
+        if not neg.shape[0]:
+            return np.zeros(day.shape[0])
+        near_pos = self._similar.max(axis=1)
+        near_neg = (day @ neg.T).toarray().max(axis=1)
+        spread = float(near_pos.std()) or 1.0
+        penalty = np.maximum(0.0, near_neg - near_pos) / spread
+        if neg.shape[0] >= 2:  # the rated papers alone: positives against negatives
+            labels = np.array([1] * pos.shape[0] + [0] * neg.shape[0])
+            side = _svm(vstack([pos, neg]).tocsr(), labels, np.ones(len(labels)))
+            below = np.minimum(0.0, side.decision_function(day))
+            below *= np.clip(near_neg / (near_neg.max() or 1.0), 0.0, 1.0)
+            penalty += -below / (float(below.std()) or 1.0)
+        return penalty / 2.0
+
+    @functools.cached_property
+    def _threshold(self) -> float | None:
+        """The closeness of a match: the reader's own papers, each scored by the model fitted
+        without it, at the THRESHOLD_QUANTILE."""
+        import numpy as np
+
+        pos, day = self.features.pos, self.features.day
+        n_pos = pos.shape[0]
+        if n_pos < 2 or day.shape[0] < 2:
+            return None
+        day = day[:: -(-day.shape[0] // THRESHOLD_DAY)]  # every k-th paper: a big day's shape
+        held: list[float] = []
+        for fold in range(min(FOLDS, n_pos)):
+            out = np.arange(fold, n_pos, min(FOLDS, n_pos))
+            keep = np.setdiff1d(np.arange(n_pos), out)
+            svm, rocchio = _base(pos[keep], day, pos[out])
+            held.extend(((svm + rocchio) / 2.0).tolist())
+        low, high = THRESHOLD_RANGE
+        return float(np.clip(np.quantile(held, THRESHOLD_QUANTILE), low, high))
+
+    def threshold(self) -> float | None:
+        """The closeness of a match (None with fewer than two positives); see `_threshold`."""
+        return self._threshold
+
+    def evidence(self, index: int, limit: int = 2) -> Evidence:
+        """The nearest positive (cosine) and the phrases the paper shares with it."""
         import numpy as np
 
         features = self.features
-        row = features.day[index]
-        sims = (features.pos @ row.T).toarray().ravel()
+        sims = self._similar[index]
         nearest = int(np.argmax(sims))
-        contrib = row.multiply(self._centroid).tocsr()
-        order = np.argsort(-contrib.data, kind="stable")
-        names = features.names
-        terms: list[str] = []
-        for k in order[:top_terms]:
-            if contrib.data[k] <= 0:
-                break
-            terms.append(features.analyzer.word(str(names[contrib.indices[k]])))
-        return Evidence(nearest, float(sims[nearest]), tuple(terms))
-
-
-def _standard(values: Any) -> Any:
-    """Zero mean, unit spread over the day (a constant day stays all zeros)."""
-    spread = float(values.std())
-    return (values - values.mean()) / spread if spread > 1e-12 else values * 0.0
+        entry = features.positives[nearest]
+        text = paper_text(features.papers[index])
+        terms = shared_phrases(text, [entry.text], features.rarity, limit)
+        if not terms:
+            terms = features._words(features.pos[nearest], index, limit)
+        bar = self.threshold()
+        weak = float(sims[nearest]) < WEAK_SIMILARITY or (
+            bar is not None and float(self.scores[index]) < bar
+        )
+        return Evidence(nearest, float(sims[nearest]), tuple(terms), weak)

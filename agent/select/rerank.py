@@ -1,6 +1,6 @@
 """Reordering the top candidates by the model's relevance scores (`[llm] rerank = true`).
 
-The pass itself is a model step (agent/summarize/llm/rerank.py); this is the select side:
+The pass itself is a model step (agent/summarize/llm/steps/rerank.py); this is the select side:
 which papers are candidates, and the new order. Papers by followed authors stay first; papers
 without a score keep their offline place behind the scored ones of equal standing."""
 
@@ -10,7 +10,7 @@ import dataclasses
 
 from agent.models import Paper
 from agent.select.core import Selection
-from agent.select.reasons import FOLLOWED_PREFIX, NEW
+from agent.select.reasons import FOLLOWED_PREFIX, NOTHING
 
 STRONG = 6  # a model score from which the model's judgement is the reason given
 
@@ -40,15 +40,11 @@ def apply_scores(selection: Selection, scores: dict[str, int], limit: int) -> Se
     for paper in ranked[:keep]:
         offline = selection.why.get(paper.id)
         score = scores.get(paper.id)
-        if (
-            score is not None
-            and (offline in (None, NEW) or score >= STRONG)
-            and paper.id not in followed
-        ):
+        if score is not None and (not offline or score >= STRONG) and paper.id not in followed:
             text = f"model: {score}/10 for your interests"
-            why[paper.id] = text if offline in (None, NEW) else f"{offline}; {text}"
+            why[paper.id] = text if not offline else f"{offline}; {text}"
         else:
-            why[paper.id] = offline or NEW
+            why[paper.id] = offline or NOTHING
     return dataclasses.replace(
         selection, selected=tuple(ranked[:keep]), also_new=tuple(ranked[keep:]), why=why
     )

@@ -19,12 +19,19 @@ def paper_text(paper: Paper) -> str:
     return f"{paper.title}. {paper.title}. {paper.abstract}"
 
 
+def categories_in(paper: Paper, wanted: Sequence[str]) -> list[str]:
+    """The paper's categories among `wanted` (an archive such as 'cs' counts for 'cs.CL')."""
+    return [
+        cat
+        for cat in paper.categories
+        if any(cat == want or cat.startswith(want + ".") for want in wanted)
+    ]
+
+
 def in_categories(paper: Paper, categories: Sequence[str]) -> bool:
     if not categories or not paper.categories:
         return True
-    return any(
-        cat == want or cat.startswith(want + ".") for cat in paper.categories for want in categories
-    )
+    return bool(categories_in(paper, categories))
 
 
 def author_key(name: str) -> str:

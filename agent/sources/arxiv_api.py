@@ -104,7 +104,8 @@ class ArxivApiSource(Source):
                     accept=frozenset({200, 400}),  # a 400 still carries the error feed
                 )
                 page = parse_atom(result.text, source=self.name)
-                if result.status != 200:
+                # 304 Not Modified: nothing new since the stored answer, whose papers it holds
+                if result.status not in (200, 304):
                     raise SourceError(f"{self.name}: HTTP {result.status} from the arXiv API")
                 for paper in page.papers:
                     papers.setdefault(paper.id, paper)  # pages can overlap as new papers land

@@ -17,6 +17,7 @@ from agent.models import Paper, Summary
 
 if TYPE_CHECKING:
     from agent.store import Store
+    from agent.summarize.llm import Budget
 
 EngineKind = Literal["llm", "offline"]
 
@@ -56,14 +57,18 @@ def summarize(
     use_cache: bool = True,
     progress: Callable[[str], None] | None = None,
     batch: bool = False,
+    budget: Budget | None = None,
 ) -> Summary:
     """Run the chosen engine. The model engine falls back to the offline one by itself;
     `progress` hears the model stage's calls done / planned and the time left. `batch` lets
-    the model engine use the provider's Batch API when `llm.batch` asks for it."""
+    the model engine use the provider's Batch API when `llm.batch` asks for it; `budget` is
+    the run's (the model engine makes one from the settings without it)."""
     if decision.kind == "llm":
         from agent.summarize.llm import LLMEngine
 
-        engine = LLMEngine(settings, store, use_cache=use_cache, progress=progress, batch=batch)
+        engine = LLMEngine(
+            settings, store, use_cache=use_cache, progress=progress, batch=batch, budget=budget
+        )
         return engine.summarize(papers, topic=topic)
     from agent.summarize.offline import OfflineEngine
 

@@ -179,6 +179,7 @@ class RecordedRequest:
     outcome: str = ""
     """What the server did: ``reply``, ``tool_call``, ``refusal``, ``http 429``, ``drop``,
     ``slow``, ``no_answer``, ``bad_request``...; chaos faults are prefixed ``chaos:``."""
+    seconds: float | None = None  # a chat call: how long the server took to answer it
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -650,6 +651,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 return
             self._answer(record, body, answer, label)
         finally:
+            record.seconds = time.time() - record.time
             owner._leave()
 
     def _answer(

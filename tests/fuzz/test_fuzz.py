@@ -29,11 +29,11 @@ from agent.sources.hf_daily import parse_daily_papers
 from agent.sources.http import HttpFetcher, HttpResult, decode_body
 from agent.sources.local import papers_from_text
 from agent.sources.semantic_scholar import parse_search
-from agent.summarize.llm import lenient_json
-from agent.summarize.llm.asking import check
-from agent.summarize.llm.batch.lines import parse_results
-from agent.summarize.llm.junk import JunkContext
-from agent.summarize.llm.schemas import blurbs_schema, grouping_schema
+from agent.summarize.llm.asking import lenient_json
+from agent.summarize.llm.asking.junk import JunkContext
+from agent.summarize.llm.asking.schemas import blurbs_schema, grouping_schema
+from agent.summarize.llm.asking.validate import check
+from agent.summarize.llm.models.batch.lines import parse_results
 from tests.fuzz import strategies as s
 from tests.fuzz.harness import Target, run
 

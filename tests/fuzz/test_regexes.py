@@ -29,8 +29,8 @@ MODULES = [
     "agent.select.library.idlist",
     "agent.render.markdown",
     "agent.render.chat_payloads",
-    "agent.summarize.llm.schemas",
-    "agent.summarize.llm.lenient_json",
+    "agent.summarize.llm.asking.schemas",
+    "agent.summarize.llm.asking.lenient_json",
 ]
 RUNS = [
     " ", "a", "1", ".", "-", "\\", "{", "[", "(", "$", "<", "&", "@", "/", ":", "a.", "1.",

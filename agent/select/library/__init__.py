@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from agent.errors import ConfigError
 from agent.select.library.formats import parse_bibtex, parse_ris, parse_zotero_csv
 from agent.select.profile import LibraryEntry
-from agent.sources.local import MAX_FILE_BYTES, FileTooLarge, read_capped
+from agent.sources.local import FIFO_WAIT_SECONDS, MAX_FILE_BYTES, FileTooLarge, read_capped
+from agent.wording import plural
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -40,7 +41,7 @@ def detect_format(path: Path, text: str) -> str:
     return "txt"
 
 
-def _read(path: Path, wait: float) -> tuple[bytes, str]:
+def _read(path: Path, wait: float = FIFO_WAIT_SECONDS) -> tuple[bytes, str]:
     try:
         data = read_capped(path, MAX_BYTES, wait=wait)
     except FileTooLarge as exc:
@@ -57,6 +58,44 @@ def _read(path: Path, wait: float) -> tuple[bytes, str]:
         raise ConfigError(f"library {path}: not UTF-8 text (export it as UTF-8)") from None
 
 
+def _no_entries(path: Path) -> ConfigError:
+    return ConfigError(f"library {path}: no usable entries (each needs at least a title)")
+
+
+_KINDS = {
+    "bib": "BibTeX",
+    "ris": "RIS",
+    "csv": "Zotero CSV",
+    "json": "papers (JSON)",
+    "jsonl": "papers (JSONL)",
+    "txt": "arXiv ids / DOIs",
+}
+
+
+def _parse_here(kind: str, path: Path, text: str) -> list[LibraryEntry]:
+    """The entries of a file that needs no look-up (every format but a list of ids)."""
+    if kind == "bib":
+        return parse_bibtex(text, path)
+    if kind == "ris":
+        return parse_ris(text, path)
+    if kind == "csv":
+        return parse_zotero_csv(text, path)
+    # json, jsonl: papers as the file source reads them (id, title, abstract...), from the
+    # text already read (a FIFO gives its bytes once)
+    from agent.sources.local import papers_from_text
+
+    return [
+        LibraryEntry(
+            key=p.id,
+            title=p.title,
+            abstract=p.abstract,
+            authors=p.authors,
+            categories=p.categories,
+        )
+        for p in papers_from_text(path, text, f"library:{path}")
+    ]
+
+
 def parse_library(
     path: Path,
     text: str,
@@ -65,28 +104,36 @@ def parse_library(
     fetcher: HttpFetcher | None = None,
 ) -> list[LibraryEntry]:
     kind = detect_format(path, text)
-    if kind == "bib":
-        return parse_bibtex(text, path)
-    if kind == "ris":
-        return parse_ris(text, path)
-    if kind == "csv":
-        return parse_zotero_csv(text, path)
-    if kind in ("json", "jsonl"):  # papers as the file source reads them (id, title, abstract...)
-        from agent.sources.local import papers_from_text
-
-        return [
-            LibraryEntry(
-                key=p.id,
-                title=p.title,
-                abstract=p.abstract,
-                authors=p.authors,
-                categories=p.categories,
-            )
-            for p in papers_from_text(path, text, f"library:{path}")
-        ]
+    if kind != "txt":
+        return _parse_here(kind, path, text)
     from agent.select.library.idlist import look_up
 
     return look_up(path, text, settings, store, fetcher=fetcher)
+
+
+def describe_library_file(path: Path) -> str:
+    """What a run will find in this file, checked now without looking anything up
+    ("BibTeX, 12 entries"); ConfigError (one line, naming the file) when it is missing,
+    unreadable, not UTF-8 text, not in a known format, or has no usable entry."""
+    path = path.expanduser().resolve()
+    try:
+        _, text = _read(path)
+        kind = detect_format(path, text)
+        if kind == "txt":
+            from agent.select.library.idlist import read_ids
+
+            arxiv, dois = read_ids(text, path)
+            count = len(arxiv) + len(dois)
+        else:
+            count = len(_parse_here(kind, path, text))
+    except ConfigError as exc:
+        if not path.is_file() or path.suffix.lower().lstrip(".") in FORMATS:
+            raise
+        known = ", ".join(f".{suffix}" for suffix in FORMATS)
+        raise ConfigError(f"{exc} (a library file is one of {known})") from None
+    if not count:
+        raise _no_entries(path)
+    return f"{_KINDS[kind]}, {plural(count, 'id') if kind == 'txt' else plural(count, 'entry', 'entries')}"
 
 
 def load_library(
@@ -104,7 +151,7 @@ def load_library(
             return [LibraryEntry.model_validate(item) for item in json.loads(cached)]
     entries = parse_library(path, text, settings, store, fetcher)
     if not entries:
-        raise ConfigError(f"library {path}: no usable entries (each needs at least a title)")
+        raise _no_entries(path)
     if store is not None:
         store.cache_library(
             origin, fingerprint, json.dumps([e.model_dump(mode="json") for e in entries])
@@ -112,4 +159,11 @@ def load_library(
     return entries
 
 
-__all__ = ["FORMATS", "MAX_BYTES", "detect_format", "load_library", "parse_library"]
+__all__ = [
+    "FORMATS",
+    "MAX_BYTES",
+    "describe_library_file",
+    "detect_format",
+    "load_library",
+    "parse_library",
+]

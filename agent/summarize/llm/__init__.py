@@ -1,11 +1,16 @@
 """The model engine and what the rest of the agent may use of it.
 
 Import from here, not from the modules: `LLMEngine` (summarize, rerank, expand a topic into
-search queries), the chat-model boundary (`ChatModel`, `ChatRequest`, `ChatAnswer`), the
-factory that builds the configured models, usage metering, prompts, token counts and the
-answer cache key. Names load on first use (PEP 562), so importing one light name does not
-pull in the engine's LangChain and OpenAI imports. (A name here never equals a module's name:
-importing the module would replace it.)
+search queries), the run's `Budget` (`run_budget(settings)`: create one per run and give it to
+every engine), the chat-model boundary (`ChatModel`, `ChatRequest`, `ChatAnswer`), the factory
+that builds the configured models (`build_chat_models`, with what they `Shared`), usage
+metering, prompts, token counts and the answer cache key. Names load on first use (PEP 562),
+so importing one light name does not pull in the engine's LangChain and OpenAI imports. (A
+name here never equals a module's name: importing the module would replace it.)
+
+The layers (README.interface.md): `models/` (1: transport and adapters), `asking/` (2: the
+structured ask), `fallback` (3: the chain per step and part), `steps/` on top, and `run/` (the
+run-scoped budget, meter, rate limit, caches, token counts, progress) under them all.
 """
 
 from __future__ import annotations
@@ -14,52 +19,63 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from agent.summarize.llm.cache import cache_key
+    from agent.summarize.llm.asking.prompts import PromptSet, untrusted
     from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
     from agent.summarize.llm.engine import LLMEngine
     from agent.summarize.llm.errors import ModelUnavailable
-    from agent.summarize.llm.factory import build_chat_models
-    from agent.summarize.llm.local import with_local_defaults
-    from agent.summarize.llm.meter import UsageMeter
-    from agent.summarize.llm.ping import Pong, ping_model
-    from agent.summarize.llm.prompts import PromptSet, untrusted
-    from agent.summarize.llm.rerank import RerankInput
-    from agent.summarize.llm.tokens import count_message_tokens, count_tokens
+    from agent.summarize.llm.factory import Shared, build_chat_models, run_budget
+    from agent.summarize.llm.models.local import served_models, with_local_defaults
+    from agent.summarize.llm.run.budget import Budget, Limits
+    from agent.summarize.llm.run.cache import cache_key
+    from agent.summarize.llm.run.meter import UsageMeter
+    from agent.summarize.llm.run.tokens import count_message_tokens, count_tokens
+    from agent.summarize.llm.steps.ping import Pong, ping_model
+    from agent.summarize.llm.steps.rerank import RerankInput
 
 _HOME = {
+    "Budget": "run.budget",
     "ChatAnswer": "chat",
     "ChatModel": "chat",
     "ChatRequest": "chat",
     "LLMEngine": "engine",
+    "Limits": "run.budget",
     "ModelUnavailable": "errors",
-    "Pong": "ping",
-    "PromptSet": "prompts",
-    "RerankInput": "rerank",
-    "UsageMeter": "meter",
+    "Pong": "steps.ping",
+    "PromptSet": "asking.prompts",
+    "RerankInput": "steps.rerank",
+    "Shared": "factory",
+    "UsageMeter": "run.meter",
     "build_chat_models": "factory",
-    "cache_key": "cache",
-    "count_message_tokens": "tokens",
-    "count_tokens": "tokens",
-    "ping_model": "ping",
-    "untrusted": "prompts",
-    "with_local_defaults": "local",
+    "cache_key": "run.cache",
+    "count_message_tokens": "run.tokens",
+    "count_tokens": "run.tokens",
+    "ping_model": "steps.ping",
+    "run_budget": "factory",
+    "served_models": "models.local",
+    "untrusted": "asking.prompts",
+    "with_local_defaults": "models.local",
 }
 
 __all__ = [
+    "Budget",
     "ChatAnswer",
     "ChatModel",
     "ChatRequest",
     "LLMEngine",
+    "Limits",
     "ModelUnavailable",
     "Pong",
     "PromptSet",
     "RerankInput",
+    "Shared",
     "UsageMeter",
     "build_chat_models",
     "cache_key",
     "count_message_tokens",
     "count_tokens",
     "ping_model",
+    "run_budget",
+    "served_models",
     "untrusted",
     "with_local_defaults",
 ]

@@ -1,21 +1,39 @@
-"""The one boundary between the LLM steps and the transport: a request, an answer, a model."""
+"""The boundary every layer of the model path meets at: a request, an answer, a model.
+
+A `ChatModel` answers one `ChatRequest` with one `ChatAnswer`, as the model gave it: the answer
+may be cut off, empty or a refusal. Deciding what to do about that (ask again, re-ask with the
+validation error, give up) is the asker's job (`asking.ask`); the adapters under it only carry
+the request there and the answer back (`models/`).
+"""
 
 from __future__ import annotations
 
 import abc
-import copy
-import functools
-import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-import jinja2
 import pydantic
 
 from agent.models import Usage
-from agent.resources import prompts_dir
+
+CUT_OFF = "length"  # the finish reason of an answer that hit the output limit
+# How providers say it (OpenAI, Anthropic, Gemini, through the SDK or LangChain).
+_CUT_OFF_REASONS = frozenset({"length", "max_tokens", "MAX_TOKENS"})
+_REFUSAL_REASONS = frozenset({"content_filter", "refusal", "SAFETY"})
+
+
+def finish_of(reason: str | None) -> str:
+    """A provider's finish reason in the boundary's words: CUT_OFF, else "stop" (a refusal is
+    said apart, by `refusal_of`)."""
+    return CUT_OFF if reason in _CUT_OFF_REASONS else "stop"
+
+
+def refusal_of(words: str | None, reason: str | None) -> str | None:
+    """Why the model refused: its own words (on one line), else "content filter" when the
+    finish reason says it was refused or filtered; None when it answered."""
+    if words:
+        return " ".join(words.split())
+    return "content filter" if reason in _REFUSAL_REASONS else None
 
 
 @dataclass(frozen=True)
@@ -28,6 +46,9 @@ class ChatRequest:
     schema_name: str  # tool / json_schema name, e.g. "grouping"
     max_output_tokens: int
     prompt_version: str  # content hash of the prompt files used (cache key part)
+    # Asked again within one question (after a cut-off, empty or invalid answer): the Batch
+    # API model sends these directly instead of waiting for another batch.
+    follow_up: bool = False
 
 
 @dataclass(frozen=True)
@@ -35,13 +56,25 @@ class ChatAnswer:
     """The raw answer; validation against `request.schema` is the caller's job."""
 
     text: str  # raw JSON text (message content, or the tool call's arguments)
-    finish_reason: str  # "stop", "length", ...
+    finish_reason: str  # "stop", CUT_OFF ("length") when the output limit cut it, ...
     model: str  # the model name that answered
-    usage: Usage  # this call only (calls>=1, or cache_hits=1 and zero tokens when cached)
+    usage: Usage  # this call only (calls=1, or cache_hits=1 and zero tokens when cached)
     cached: bool = False
+    refusal: str | None = None  # the model refused: its own words, or "content filter"
+    output_limit: int | None = None  # the output-token limit sent (None: the adapter sends none)
+    dialect: str | None = None  # how the request asked for JSON (None: no dialects, LangChain)
     # Set by the answer cache: the caller calls it once the answer validated, so that only
     # valid answers are kept (an invalid or salvaged one is never served again).
     keep: Callable[[], None] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def cut_off(self) -> bool:
+        return self.finish_reason == CUT_OFF
+
+    @property
+    def complete(self) -> bool:
+        """A whole, non-empty answer that is not a refusal (what a cache may keep)."""
+        return not self.cut_off and self.refusal is None and bool(self.text.strip())
 
     def validated(self) -> None:
         """Say that this answer passed validation (a cache may now keep it)."""
@@ -53,136 +86,18 @@ class ChatModel(abc.ABC):
     """A chat model that answers one `ChatRequest` with one `ChatAnswer`."""
 
     name: str
+    base_url: str | None = None  # where the requests go (None: the provider's default or LangChain)
 
     @abc.abstractmethod
     async def complete(self, request: ChatRequest) -> ChatAnswer:
-        """Answer `request`, or raise a `ModelError` subclass (see `llm.errors`)."""
+        """One request, one answer as the model gave it; raises a `ModelError` (`llm.errors`)
+        when no answer came (the transport gave up, the budget is spent)."""
 
     async def aclose(self) -> None:  # optional hook: nothing to close by default
         """Release network resources (HTTP clients); safe to call more than once."""
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={getattr(self, 'name', '?')!r})"
+        return f"{type(self).__name__}(name={self.name!r})"
 
 
-# -- schema helpers shared by the transports ----------------------------------------------------
-
-
-@functools.cache
-def _schema_instruction() -> jinja2.Template:
-    """prompts/schema_instruction.j2: appended to the last user message when the endpoint
-    cannot take the schema itself (dialect `json_object`, LangChain models without
-    structured output), so the model sees it."""
-    path = prompts_dir() / "schema_instruction.j2"
-    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
-    return environment.from_string(path.read_text(encoding="utf-8"))
-
-
-# OpenAI's strict mode accepts only these string formats; length bounds go into the description.
-_STRICT_FORMATS = frozenset(
-    {"date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6", "uuid"}
-)
-_SCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")
-_SCHEMA_ONE = ("items", "additionalProperties", "not", "contains")
-_SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
-_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
-
-
-def schema_name(name: str) -> str:
-    """A name OpenAI accepts for a tool or a json_schema (``^[A-Za-z0-9_-]{1,64}$``)."""
-    return (_NAME_CHARS.sub("_", name) or "answer")[:64]
-
-
-def schema_key(schema: type[pydantic.BaseModel]) -> str:
-    """The Pydantic JSON schema as canonical JSON (sorted keys): a cache-key part."""
-    return json.dumps(schema.model_json_schema(), sort_keys=True, ensure_ascii=False)
-
-
-def closed_json_schema(schema: type[pydantic.BaseModel], *, strict: bool) -> dict[str, Any]:
-    """The JSON schema of `schema` with every object closed: ``additionalProperties: false``
-    and all properties required.
-
-    `strict=True` also makes it acceptable to OpenAI's strict mode: no ``default``, no
-    ``minLength``/``maxLength`` (a max length is said in the description instead), only the
-    supported string formats, and no ``$ref`` with sibling keys. Validation is done with the
-    Pydantic model afterwards either way, so the bounds are still enforced.
-    """
-    root = copy.deepcopy(schema.model_json_schema())
-    defs = dict(root.get("$defs", {}))
-    return _close(root, defs, strict)
-
-
-def _close(node: Any, defs: dict[str, Any], strict: bool) -> Any:
-    """One schema node closed (see `closed_json_schema`), its sub-schemas first."""
-    if not isinstance(node, dict):
-        return node
-    node = _inline_ref(dict(node), defs) if strict else dict(node)
-    _close_children(node, defs, strict)
-    if "properties" in node or (
-        node.get("type") == "object" and "additionalProperties" not in node
-    ):
-        node["additionalProperties"] = False
-        node["required"] = list(node.get("properties", {}))
-    if strict:
-        _strict_bounds(node)
-    return node
-
-
-def _inline_ref(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
-    """A ``$ref`` with sibling keys (which strict mode refuses) replaced by its definition."""
-    ref = node.get("$ref")
-    if not (isinstance(ref, str) and len(node) > 1 and ref.startswith("#/$defs/")):
-        return node
-    target = defs.get(ref.removeprefix("#/$defs/"), {})
-    node.pop("$ref")
-    return {**target, **node}
-
-
-def _close_children(node: dict[str, Any], defs: dict[str, Any], strict: bool) -> None:
-    for key in _SCHEMA_MAPS:
-        if isinstance(node.get(key), dict):
-            node[key] = {name: _close(sub, defs, strict) for name, sub in node[key].items()}
-    for key in _SCHEMA_ONE:
-        if isinstance(node.get(key), dict):
-            node[key] = _close(node[key], defs, strict)
-    for key in _SCHEMA_LISTS:
-        if isinstance(node.get(key), list):
-            node[key] = [_close(sub, defs, strict) for sub in node[key]]
-
-
-def _strict_bounds(node: dict[str, Any]) -> None:
-    """Drop what strict mode refuses: defaults, length bounds (a max length is said in the
-    description instead) and unsupported string formats."""
-    node.pop("default", None)
-    node.pop("minLength", None)
-    longest = node.pop("maxLength", None)
-    if longest is not None:
-        note = f"at most {longest} characters"
-        node["description"] = f"{node['description']} ({note})" if node.get("description") else note
-    if node.get("format") is not None and node["format"] not in _STRICT_FORMATS:
-        node.pop("format")
-
-
-def with_schema_in_prompt(
-    messages: tuple[dict[str, str], ...] | list[dict[str, str]], schema: dict[str, Any]
-) -> list[dict[str, str]]:
-    """A copy of `messages` whose last user message ends with the JSON schema to follow."""
-    text = _schema_instruction().render(schema=json.dumps(schema, ensure_ascii=False))
-    out = [dict(message) for message in messages]
-    for message in reversed(out):
-        if message.get("role") == "user":
-            message["content"] = f"{message.get('content') or ''}{text}"
-            return out
-    out.append({"role": "user", "content": text.lstrip()})
-    return out
-
-
-__all__ = [
-    "ChatAnswer",
-    "ChatModel",
-    "ChatRequest",
-    "closed_json_schema",
-    "schema_key",
-    "schema_name",
-    "with_schema_in_prompt",
-]
+__all__ = ["CUT_OFF", "ChatAnswer", "ChatModel", "ChatRequest", "finish_of", "refusal_of"]

@@ -1,7 +1,10 @@
 """The language-model engine: grouping, then blurbs per theme in parallel with the headline
 (and, for topics, the overview), each step its own fallback chain (primary model, fallback
-model, offline engine). Whatever fails, the Summary is complete: every input paper is in
-exactly one theme, and each fallback or repair is a DegradedNote.
+model, offline engine: layer 3, `fallback`). Whatever fails, the Summary is complete: every
+input paper is in exactly one theme, and each fallback or repair is a DegradedNote.
+
+How many requests are in flight is the transport's business (the run's rate limit, shared by
+every model); the engine starts a stage's calls all at once.
 """
 
 from __future__ import annotations
@@ -27,37 +30,36 @@ from agent.models import (
 )
 from agent.summarize import offline
 from agent.summarize.drafts import ThemeDraft
-from agent.summarize.llm.asking import Asker
-from agent.summarize.llm.batch import BatchChatModel
-from agent.summarize.llm.blurb_cache import BlurbCache
-from agent.summarize.llm.blurbs import Blurbed, BlurbWriter
-from agent.summarize.llm.chain import OFFLINE, Outcome, StepCall, build_chain, link_name
+from agent.summarize.llm.asking.ask import Asker
+from agent.summarize.llm.asking.prompts import PromptSet
 from agent.summarize.llm.chat import ChatAnswer, ChatModel
-from agent.summarize.llm.concurrency import AdaptiveLimit, ConcurrencyLimitedModel
-from agent.summarize.llm.grouping import Grouper, Grouping
-from agent.summarize.llm.headline import HeadlineInput, HeadlineWriter, OverviewInput
-from agent.summarize.llm.local import with_local_defaults
-from agent.summarize.llm.meter import UsageMeter
-from agent.summarize.llm.progress import CallProgress, Counted, Report
-from agent.summarize.llm.prompts import PromptSet
-from agent.summarize.llm.query_expansion import QueryExpander
-from agent.summarize.llm.rerank import Reranker, RerankInput, batches
+from agent.summarize.llm.factory import Shared, batches, build_chat_models
+from agent.summarize.llm.fallback import OFFLINE, Outcome, StepCall, build_chain, link_name
+from agent.summarize.llm.models.batch import BatchStats
+from agent.summarize.llm.models.local import with_local_defaults
+from agent.summarize.llm.run.blurb_cache import BlurbCache
+from agent.summarize.llm.run.budget import Budget
+from agent.summarize.llm.run.limit import AdaptiveLimit
+from agent.summarize.llm.run.meter import UsageMeter
+from agent.summarize.llm.run.progress import CallProgress, Counted, Report
+from agent.summarize.llm.steps.blurbs import Blurbed, BlurbWriter
+from agent.summarize.llm.steps.grouping import Grouper, Grouping
+from agent.summarize.llm.steps.headline import HeadlineInput, HeadlineWriter, OverviewInput
+from agent.summarize.llm.steps.query_expansion import QueryExpander
+from agent.summarize.llm.steps.rerank import Reranker, RerankInput, rerank_batches
 
 if TYPE_CHECKING:
-    from langchain_core.runnables import RunnableConfig
-
     from agent.store import Store
 
 logger = logging.getLogger(__name__)
-
-BATCH_SLOTS = 10_000  # calls in flight at once in batch mode: a stage's requests, all together
 
 
 class LLMEngine:
     """Summarize with chat models; `models` (tests, evals) replaces the ones the factory builds.
 
-    Usage is read from `meter` (the factory's models feed it); when `models` are given without
-    a `meter`, the engine feeds its own meter from the answers.
+    `budget` is the run's (`run_budget`); without one the engine makes its own from
+    settings. Usage is read from `meter` (the factory's models feed it); when `models` are
+    given without a `meter`, the engine feeds its own meter from the answers.
     """
 
     def __init__(
@@ -72,27 +74,22 @@ class LLMEngine:
         progress: Report | None = None,
         batch: bool = False,
         keep_blurbs: bool = True,
+        budget: Budget | None = None,
     ) -> None:
         self.settings = settings = with_local_defaults(settings)
         self.progress = CallProgress(progress) if progress is not None else None
         self.prompts = (prompts or PromptSet.load()).with_language(settings.llm.language)
-        self.meter = meter or UsageMeter(settings.llm.prices, settings.llm.max_cost_usd)
+        budget = budget or Budget.from_settings(settings.llm)
+        self.meter = meter or UsageMeter(settings.llm.prices, budget)
         self._feed_meter = models is not None and meter is None
+        # The run's rate limit: every request of every model takes a slot (see run.limit).
+        self.limit = AdaptiveLimit(settings.llm.concurrency)
+        self.batch: BatchStats | None = None  # set when the primary batches
         if models is None:
-            from agent.summarize.llm.factory import build_chat_models
-
-            models = build_chat_models(
-                settings, store, self.meter, use_cache=use_cache, batch=batch
-            )
-        if not models:
-            raise ConfigError("the model engine needs at least one chat model")
+            models = self._build(store, use_cache=use_cache, batch=batch, report=progress)
         self.models = list(models)
-        self.batch = batch_of(self.models[0])
-        if self.batch is not None:
-            self.batch.report = progress
-        # Through the Batch API every request of a stage must be asked at once (the batch model's
-        # direct calls and the fallbacks' share settings.llm.concurrency: see _limited).
-        self.slots = BATCH_SLOTS if self.batch is not None else settings.llm.concurrency
+        if not self.models:
+            raise ConfigError("the model engine needs at least one chat model")
         # Blurbs kept per paper (shared by readers, topics, re-runs); evals keep none, so that
         # each case's calls are the ones its prompts make.
         self.blurb_cache = (
@@ -100,8 +97,17 @@ class LLMEngine:
             if store is not None and keep_blurbs
             else None
         )
-        self.limit: AdaptiveLimit | None = None  # the last run's (how far it backed off)
         self._answered: Counter[str] = Counter()  # the primary's answers, by the model they name
+        self._dialects: Counter[str] = Counter()  # and by the dialect they were asked in
+
+    def _build(
+        self, store: Store | None, *, use_cache: bool, batch: bool, report: Report | None
+    ) -> list[ChatModel]:
+        """The configured models (`factory`), on the run's meter and rate limit."""
+        if batches(self.settings.llm, batch):
+            self.batch = BatchStats(self.settings.llm.batch_price_factor)
+        shared = Shared(self.meter, self.limit, batch=self.batch, report=report)
+        return build_chat_models(self.settings, store, shared, use_cache=use_cache)
 
     @property
     def name(self) -> str:
@@ -116,6 +122,8 @@ class LLMEngine:
     def _on_answer(self, model: ChatModel, answer: ChatAnswer) -> None:
         if answer.model and model.name == self.models[0].name:
             self._answered[answer.model] += 1
+            if answer.dialect is not None:
+                self._dialects[answer.dialect] += 1
         if self._feed_meter:
             self.meter.add(answer.model, answer.usage)
 
@@ -127,19 +135,15 @@ class LLMEngine:
             on_answer=self._on_answer,
         )
 
-    def _limited(self) -> list[ChatModel]:
-        self.limit = AdaptiveLimit(self.settings.llm.concurrency)
-        limited: list[ChatModel] = [ConcurrencyLimitedModel(m, self.limit) for m in self.models]
-        if self.batch is not None:  # the primary batches a stage at once; fallbacks do not
-            limited[0] = ConcurrencyLimitedModel(self.models[0], AdaptiveLimit(BATCH_SLOTS))
-            self.batch.direct_limit = self.limit  # its direct calls share the fallbacks' slots
-        if self.progress is not None:
-            last = len(limited) - 1
-            limited = [
-                Counted(m, self.progress, then_another_model=i < last)
-                for i, m in enumerate(limited)
-            ]
-        return limited
+    def _counted(self) -> list[ChatModel]:
+        """The models, each call counted on the progress line (when there is one)."""
+        if self.progress is None:
+            return self.models
+        last = len(self.models) - 1
+        return [
+            Counted(m, self.progress, then_another_model=i < last)
+            for i, m in enumerate(self.models)
+        ]
 
     def _plan(self, calls: int) -> None:
         if self.progress is not None:
@@ -183,15 +187,22 @@ class LLMEngine:
         return ModelRun(
             model=self.answered_model,
             requested=self.models[0].name,
-            dialect=dialect_of(self.models[0]),
+            dialect=self._dialect(),
             blurbs=len(blurbs),
             offline_blurbs=sum(b.engine == "offline" for b in blurbs),
             cost_known=self.meter.cost_known,
-            batch=self.batch.stats.report() if self.batch is not None else None,
+            batch=self.batch.report() if self.batch is not None else None,
         )
 
+    def _dialect(self) -> str | None:
+        """The dialect the primary's answers were asked in (the most frequent); with none,
+        the configured one (None for a LangChain model: it has no dialects)."""
+        if self._dialects:
+            return self._dialects.most_common(1)[0][0]
+        return None if self.settings.llm.chat_model else self.settings.llm.dialect
+
     async def _run(self, papers: list[Paper], topic: str | None) -> Summary:
-        models = self._limited()
+        models = self._counted()
         asker = self._asker()
         grouper, texts = Grouper(asker), HeadlineWriter(asker)
         writer = BlurbWriter(asker, self.blurb_cache)
@@ -208,8 +219,7 @@ class LLMEngine:
         self._plan(len(jobs) + 1 + (1 if topic else 0))  # blurbs, headline, overview
         blurbs_chain = build_chain("blurbs", models, writer.write, writer.offline)
         headline_chain = build_chain("headline", models, texts.headline, texts.offline_headline)
-        concurrency: RunnableConfig = {"max_concurrency": self.slots}
-        blurbs_call = blurbs_chain.abatch([StepCall(job) for job in jobs], config=concurrency)
+        blurbs_call = blurbs_chain.abatch([StepCall(job) for job in jobs])
         headline_call = headline_chain.ainvoke(StepCall(HeadlineInput(themes, by_id, topic)))
         overview: Outcome[str] | None = None
         if topic:
@@ -286,7 +296,7 @@ class LLMEngine:
         return _since(before, self.meter.total(), time.monotonic() - started)
 
     async def _prewrite_missing(self, papers: Sequence[Paper]) -> None:
-        models = self._limited()
+        models = self._counted()
         writer = BlurbWriter(self._asker(), self.blurb_cache)
         unique = list({p.id: p for p in papers}.values())
         kept = writer.kept(models[0], unique)
@@ -298,10 +308,7 @@ class LLMEngine:
         jobs = writer.plan([untitled], by_id)
         self._plan(len(jobs))
         chain = build_chain("blurbs", models, writer.write, writer.offline)
-        outcomes: list[Outcome[Blurbed]] = await chain.abatch(
-            [StepCall(job) for job in jobs],
-            config={"max_concurrency": self.slots},  # all at once through the Batch API
-        )
+        outcomes: list[Outcome[Blurbed]] = await chain.abatch([StepCall(job) for job in jobs])
         for outcome in outcomes:
             _noted(outcome, "blurbs", "shared blurbs")  # logged; each digest notes its own
 
@@ -311,11 +318,10 @@ class LLMEngine:
         """Model relevance scores (0-10) for the candidates, batched; papers whose batch no model
         answered get no score. Returns the scores and a note per batch that fell back."""
         reranker = Reranker(self._asker())
-        chain = build_chain("rerank", self._limited(), reranker.score, reranker.offline)
+        chain = build_chain("rerank", self._counted(), reranker.score, reranker.offline)
         try:
             outcomes: list[Outcome[dict[str, int]]] = await chain.abatch(
-                [StepCall(batch) for batch in batches(data)],
-                config={"max_concurrency": self.slots},
+                [StepCall(part) for part in rerank_batches(data)]
             )
         finally:
             await self._close()
@@ -331,7 +337,7 @@ class LLMEngine:
     async def expand_query(self, topic: str) -> list[str]:
         """2-4 arXiv search queries for a topic; ``[topic]`` when no model answers."""
         expander = QueryExpander(self._asker())
-        chain = build_chain("expand_query", self._limited(), expander.expand, lambda t: [t])
+        chain = build_chain("expand_query", self._counted(), expander.expand, lambda t: [t])
         try:
             outcome: Outcome[list[str]] = await chain.ainvoke(StepCall(topic))
         finally:
@@ -339,29 +345,6 @@ class LLMEngine:
         if outcome.fell_back:
             logger.info("expand_query fell back to %s: %s", outcome.answered_by, outcome.failures)
         return outcome.value
-
-
-def batch_of(model: ChatModel) -> BatchChatModel | None:
-    """The Batch API model under a model's wrappers (cache, limits, recorders), if any."""
-    layer: object = model
-    for _ in range(8):
-        if isinstance(layer, BatchChatModel) or layer is None:
-            return layer
-        layer = getattr(layer, "inner", None)
-    return None
-
-
-def dialect_of(model: ChatModel) -> str | None:
-    """The dialect of the transport under a model's wrappers (cache, limits, recorders)."""
-    seen = 0
-    layer: object = model
-    while layer is not None and seen < 8:
-        dialect = getattr(layer, "dialect", None)
-        if isinstance(dialect, str) and hasattr(layer, "configured_dialect"):
-            return dialect
-        layer = getattr(layer, "inner", None)
-        seen += 1
-    return None
 
 
 def _and(items: Sequence[str]) -> str:

@@ -1,7 +1,7 @@
-"""Errors of the language-model transport; all are `agent.errors.ModelError`.
+"""Errors of the model path; all are `agent.errors.ModelError`, so the fallback chain takes over.
 
-Each carries the evidence (`attempts`, `failed`, `last_raw`, `usage`) and never the API key: messages are built
-from status codes, exception class names and scrubbed server text only.
+Each carries the evidence (`attempts`, `failed`, `last_raw`, `usage`) and never the API key:
+messages are built from status codes, exception class names and scrubbed server text only.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 
 class ModelUnavailable(ModelError):
-    """Transport failed after bounded retries, the circuit is open, or the run time budget is spent."""
+    """No answer: the transport gave up after bounded retries, the circuit is open, the run's
+    time budget is spent, or the answer was empty twice."""
 
     def __init__(
         self,
@@ -32,16 +33,42 @@ class ModelUnavailable(ModelError):
         self.status_code = status_code
 
 
+class Rejected(ModelUnavailable):
+    """The server answered a status the caller said ends the call at once (a structured-output
+    dialect it does not take); `what` says which, without the model's name."""
+
+    def __init__(self, message: str, *, what: str, status_code: int) -> None:
+        super().__init__(message, attempts=1, status_code=status_code)
+        self.what = what
+
+
 class AnswerTruncated(ModelError):
-    """finish_reason=length even after one retry with a larger max_tokens."""
+    """The answer hit the output limit, even after asking again with a larger one."""
 
 
 class ModelRefused(ModelError):
     """The model refused (message.refusal set, or a content-filter finish)."""
 
 
-class CostCapReached(ModelError):
-    """The next call would pass settings.llm.max_cost_usd; no call was made."""
+class InvalidAnswer(ModelError):
+    """The answer failed validation after every re-ask and nothing usable could be salvaged."""
 
 
-__all__ = ["AnswerTruncated", "CostCapReached", "ModelRefused", "ModelUnavailable"]
+class BudgetExceeded(ModelError):
+    """The next call would pass one of the run's limits (`run.budget.Limits`); no call was
+    made."""
+
+
+class CostCapReached(BudgetExceeded):
+    """The next call would pass the run's cost cap (llm.max_cost_usd); no call was made."""
+
+
+__all__ = [
+    "AnswerTruncated",
+    "BudgetExceeded",
+    "CostCapReached",
+    "InvalidAnswer",
+    "ModelRefused",
+    "ModelUnavailable",
+    "Rejected",
+]

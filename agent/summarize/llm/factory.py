@@ -1,71 +1,121 @@
 """Build the run's chat models from settings: [primary, fallback?], ready to use.
 
-Layers, inside out: the transport (OpenAI-compatible SDK or a LangChain model) with its retries,
-time budget and circuit breaker, then the answer cache outside, so that a cache hit costs no
-call and never counts for or against the breaker. Primary and fallback share the run's clock
-(one time budget) but each has its own breaker (a primary outage does not close the fallback).
+Layers, inside out: the run's `Transport` (retries, deadline, rate limit, circuit breaker) under
+each adapter (the openai SDK, or a LangChain model), the Batch API model over the primary when
+the run may batch, then the answer cache outside, so that a cache hit costs no call and never
+counts for or against the breaker. Primary and fallback share the run's budget (one time
+budget, one cost cap) and rate limit, but each has its own breaker (a primary outage does not
+close the fallback).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from agent.config import LLMSettings, Settings
 from agent.store import Store
-from agent.summarize.llm.batch import BatchChatModel
-from agent.summarize.llm.batch.deadline import seconds_left
-from agent.summarize.llm.cache import CachedChatModel
 from agent.summarize.llm.chat import ChatModel
-from agent.summarize.llm.langchain_chat import LangChainChatModel
-from agent.summarize.llm.local import with_local_defaults
-from agent.summarize.llm.meter import UsageMeter
-from agent.summarize.llm.openai_chat import OpenAIChatModel
-from agent.summarize.llm.retry import RunClock, Sleep, TransportPolicy
+from agent.summarize.llm.models.batch import BatchChatModel, BatchStats
+from agent.summarize.llm.models.batch.deadline import seconds_left
+from agent.summarize.llm.models.langchain_chat import LangChainChatModel
+from agent.summarize.llm.models.local import with_local_defaults
+from agent.summarize.llm.models.openai_chat import OpenAIChatModel
+from agent.summarize.llm.models.transport import Sleep, Transport
+from agent.summarize.llm.run.budget import Budget
+from agent.summarize.llm.run.cache import CachedChatModel
+from agent.summarize.llm.run.limit import AdaptiveLimit
+from agent.summarize.llm.run.meter import UsageMeter
 
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Shared:
+    """What the models of one engine run share, beside the settings and the store."""
+
+    meter: UsageMeter  # usage and cost, charged to the run's budget (`meter.budget`)
+    limit: AdaptiveLimit | None = None  # the rate limit; default: one of llm.concurrency
+    sleep: Sleep | None = None  # the retry waits (tests move a fake clock)
+    # Given: the primary answers through the Batch API (when `[llm] batch`) and counts here.
+    batch: BatchStats | None = None
+    report: Callable[[str], None] | None = None  # hears "waiting for batch ..."
+
+
+def run_budget(settings: Settings) -> Budget:
+    """A run's budget from `[llm]` (the local-server defaults applied: a local server gets
+    more time): create one per run and give it to every engine of the run."""
+    return Budget.from_settings(with_local_defaults(settings).llm)
+
+
+def batches(llm: LLMSettings, allowed: bool) -> bool:
+    """Whether a run that may batch (`allowed`) sends its primary's requests through the
+    Batch API: `[llm] batch`, on an OpenAI-compatible endpoint."""
+    if not (allowed and llm.batch):
+        return False
+    if llm.chat_model:
+        logger.warning("batch mode needs an OpenAI-compatible endpoint; direct calls instead")
+        return False
+    return True
+
+
 def build_chat_models(
-    settings: Settings,
-    store: Store | None,
-    meter: UsageMeter,
-    *,
-    use_cache: bool,
-    clock: RunClock | None = None,
-    sleep: Sleep | None = None,
-    batch: bool = False,
+    settings: Settings, store: Store | None, shared: Shared, *, use_cache: bool
 ) -> list[ChatModel]:
     """[primary, fallback?]; empty when no model is configured (no key, base URL or chat_model).
 
-    A local base URL gets the local-server defaults (`local.with_local_defaults`). The
-    cache wraps each model when `use_cache`, `settings.llm.cache` and a `store` are all
-    there. `clock` (default: a new `RunClock` of `run_budget_seconds`) and `sleep` are shared
-    by the models; tests inject both.
-
-    With `batch` (the caller allows it) and `llm.batch`, the primary answers through the
-    Batch API (`batch.BatchChatModel`); the time spent waiting for batches, up to the batch
-    deadline, does not count against the run's time budget for direct calls.
+    A local base URL gets the local-server defaults (`models.local.with_local_defaults`). The
+    cache wraps each model when `use_cache`, `settings.llm.cache` and a `store` are all there.
+    With `shared.batch`, the time spent waiting for batches, up to the batch deadline, does not
+    count against the run's time budget for direct calls.
     """
     if not settings.llm_configured:
         return []
     llm = with_local_defaults(settings).llm
-    batching = batch and llm.batch
-    if batching and llm.chat_model:
-        logger.warning("batch mode needs an OpenAI-compatible endpoint; direct calls instead")
-        batching = False
-    deadline = seconds_left(llm.batch_deadline) if batching else 0.0
-    clock = clock or RunClock(llm.run_budget_seconds + max(0.0, deadline))
-    models: list[ChatModel] = [_transport(llm, meter, clock, sleep, store)]
-    if batching and isinstance(models[0], OpenAIChatModel):
-        models[0] = BatchChatModel(
-            models[0], llm, store=store, meter=meter, deadline_seconds=deadline
-        )
+    wiring = _Wiring(
+        shared, shared.limit or AdaptiveLimit(llm.concurrency), _grace(llm, shared), store
+    )
+    primary = wiring.adapter(llm)
+    if shared.batch is not None and isinstance(primary, OpenAIChatModel):
+        report = shared.report
+        primary = BatchChatModel(primary, llm, store=store, stats=shared.batch, report=report)
     fallback = fallback_settings(llm)
-    if fallback is not None:
-        models.append(_transport(fallback, meter, clock, sleep, store))
-    if use_cache and llm.cache and store is not None:
-        models = [CachedChatModel(m, store, llm.dialect, meter=meter) for m in models]
-    return models
+    models = [primary] if fallback is None else [primary, wiring.adapter(fallback)]
+    if not (use_cache and llm.cache and store is not None):
+        return models
+    return [CachedChatModel(m, store, llm.dialect, meter=shared.meter) for m in models]
+
+
+def _grace(llm: LLMSettings, shared: Shared) -> float:
+    """The time batch waits may take beyond the run's time budget: up to the batch deadline."""
+    if shared.batch is None or llm.chat_model:
+        return 0.0
+    return max(0.0, seconds_left(llm.batch_deadline))
+
+
+@dataclass(frozen=True)
+class _Wiring:
+    """What each adapter of the run is built with (the rate limit is one for the run)."""
+
+    shared: Shared
+    limit: AdaptiveLimit
+    grace: float
+    store: Store | None
+
+    def adapter(self, llm: LLMSettings) -> ChatModel:
+        """The adapter of `llm` (LangChain or the openai SDK) on its own transport."""
+        meter = self.shared.meter
+        transport = Transport(
+            llm,
+            budget=meter.budget,
+            limit=self.limit,
+            sleep=self.shared.sleep,
+            grace_seconds=self.grace,
+        )
+        if llm.chat_model:
+            return LangChainChatModel(llm, transport=transport, meter=meter)
+        return OpenAIChatModel(llm, transport=transport, meter=meter, memory=self.store)
 
 
 def fallback_settings(llm: LLMSettings) -> LLMSettings | None:
@@ -91,13 +141,4 @@ def fallback_settings(llm: LLMSettings) -> LLMSettings | None:
     return llm.model_copy(update=update)
 
 
-def _transport(
-    llm: LLMSettings, meter: UsageMeter, clock: RunClock, sleep: Sleep | None, store: Store | None
-) -> ChatModel:
-    policy = TransportPolicy.from_settings(llm, clock=clock, sleep=sleep)
-    if llm.chat_model:
-        return LangChainChatModel(llm, meter=meter, policy=policy)
-    return OpenAIChatModel(llm, meter=meter, policy=policy, memory=store)
-
-
-__all__ = ["build_chat_models", "fallback_settings"]
+__all__ = ["Shared", "batches", "build_chat_models", "fallback_settings", "run_budget"]

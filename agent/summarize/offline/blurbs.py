@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
+from agent.dangling import dangling_start
 from agent.models import Paper
+from agent.summarize.offline.openings import drop_asides, stand_alone
+from agent.summarize.offline.plainer import plainer, shorter
 from agent.summarize.offline.text import MAX_BLURB_WORDS, capitalize_first
 
 # ---------------------------------------------------------------- sentences and blurbs
@@ -35,10 +38,10 @@ def split_sentences(text: str) -> list[str]:
 
 
 _CONTRIB = re.compile(
-    r"\b(?:we|this (?:paper|work|study|report|article|survey|book|contribution)|here)\b[^.]*?\b"
-    r"(?:propose|present|introduce|develop|describe|design|build|train|release|construct|"
-    r"devise|formulate|offer|provide|report|study|investigate|explore|examine|analy[sz]e|"
-    r"evaluate|show|demonstrate|advocate|pose|consider|aim|create)",
+    r"\b(?:we|this (?:paper|work|study|report|article|survey|book|contribution)|here)\b"
+    r"(?:[\s,]+[\w-]+){0,3}?[\s,]+(?:propose|present|introduce|develop|describe|design|build|"
+    r"train|release|construct|devise|formulate|offer|provide|report|study|investigate|explore|examine|analy[sz]e|"
+    r"evaluate|show|demonstrate|advocate|pose|consider|aim|create|argue)",
     re.IGNORECASE,
 )
 _RESULT = re.compile(
@@ -54,20 +57,8 @@ _RESULT_KEYS = (
     "result", "experiment", "outperform", "surpass", "achiev", "improv", "speed", "faster",
     "reduc", "we ", "find that", "state", "competitive", "comparable", "gain",
 )  # fmt: skip
+_MIN_FIRST_WORDS = 15  # a first sentence shortened to make room for a result keeps this much
 _NUMBER = re.compile(r"\d+(?:\.\d+)?\s?(?:%|x\b|×|times\b|points?\b|BLEU|F1)")
-_PAREN = re.compile(r"\s+\((?:[^()]{0,160})\)")  # ' (e.g., ...)', not 'O(n)'
-
-_CONNECTIVE = re.compile(
-    r"^(?:Furthermore|Moreover|Additionally|In addition|Finally|Specifically|Notably|"
-    r"Interestingly|Importantly|Overall|Concretely|Consequently|As a result|To this end|"
-    r"In particular|Further|Also|Then|Thus|Hence|Therefore|Besides|Lastly|Second|Third|"
-    r"First|Secondly|Thirdly)\s*,?\s+"
-)
-_LEAD_IN = re.compile(
-    r"^(?:In|Within|Through|With) this (?:paper|work|study|report|article|contribution|"
-    r"technical report|research)\s*,?\s+(?=we\b)|^Here\s*,?\s+(?=we\b)",
-    re.IGNORECASE,
-)
 _PLAIN = (  # (pattern, replacement, text every match contains: a cheap test first)
     (re.compile(r"\be\.g\.,?\s*"), "for example ", "e.g."),
     (re.compile(r"\bi\.e\.,?\s*"), "that is, ", "i.e."),
@@ -85,17 +76,16 @@ _MARKUP = re.compile(r"</?[A-Za-z][\w:-]{0,30}(?:\s[^<>]{0,80})?/?>")  # '<syste
 
 def _tidy(sentence: str) -> str:
     s = _MARKUP.sub(" ", sentence)  # a blurb never carries markup, even quoted from an abstract
-    s = _PAREN.sub("", s)
+    s = drop_asides(s)
     for pattern, repl, needed in _PLAIN:
         if needed in s:
             s = pattern.sub(repl, s)
-    s = _CONNECTIVE.sub("", s)
-    s = _LEAD_IN.sub("", s)
+    s = shorter(plainer(stand_alone(s)))
     s = _SPACE_BEFORE_MARK.sub(r"\1", s)
     s = _DOUBLE_COMMA.sub(",", s)
     s = " ".join(s.split())
     head = s.split(" ", 1)[0]
-    if head.isalpha() and head[1:].islower():  # leave names like 'mLongT5' alone
+    if head[:1].islower() and not any(c.isupper() for c in head):  # not 'mLongT5'
         s = capitalize_first(s)
     if s and s[-1] not in ".!?":
         s = s.rstrip(",;:-") + "."
@@ -195,20 +185,29 @@ def _skipped(sentence: str) -> bool:
     return _may_contain(sentence, _SKIP_WORDS) and _has(_SKIP, sentence)
 
 
-def _pick(sentences: list[str], *, may_skip: bool = True) -> tuple[int, list[int]]:
-    """The 'what it does' sentence, and the later sentences that report results, best first."""
+def _pick(
+    sentences: list[str], tidied: list[str], *, may_skip: bool = True
+) -> tuple[int, list[int]]:
+    """The 'what it does' sentence (one that stands alone once tidied, when there is one),
+    and the later sentences that report results, best first: those with numbers lead."""
     usable = [not s.endswith(":") and not (may_skip and _skipped(s)) for s in sentences]
-    contrib = next((i for i, s in enumerate(sentences) if usable[i] and _has(_CONTRIB, s)), None)
-    if contrib is None:
-        contrib = next(
-            (i for i, s in enumerate(sentences) if usable[i] and _WE.search(s)),
-            next((i for i in range(len(sentences)) if usable[i]), 0),
-        )
+    alone = [ok and dangling_start(t) is None for ok, t in zip(usable, tidied, strict=True)]
+    contrib = next(
+        (i for i, s in enumerate(sentences) if alone[i] and _has(_CONTRIB, s)),
+        next(
+            (i for i, t in enumerate(tidied) if alone[i] and _WE.match(t)),
+            next((i for i in range(len(sentences)) if alone[i]), None),
+        ),
+    )
+    if contrib is None:  # every sentence leans on another: the old choice, tidied as it can be
+        contrib = next((i for i, s in enumerate(sentences) if usable[i] and _has(_CONTRIB, s)), 0)
     scored = []
     for i, s in enumerate(sentences):
         if i <= contrib or not usable[i]:
             continue
-        score = _result_words(s) + 1.5 * len(_NUMBER.findall(s))
+        numbers = len(_NUMBER.findall(s))
+        score = _result_words(s) + 1.5 * numbers + (3.0 if numbers else 0.0)
+        score -= 1.0 if dangling_start(tidied[i]) else 0.0
         score += 0.5 if i == len(sentences) - 1 else 0.0
         if score > 0:
             scored.append((-score, i))
@@ -226,25 +225,34 @@ _INSTRUCTION = re.compile(
 def make_blurb(paper: Paper) -> str:
     """One or two plain sentences: what the paper does and what it found; <= 60 words.
 
-    The results sentence is the best-scoring one that still fits; only a 'what it does'
-    sentence that is itself over the limit gets clipped. Falls back to the title.
+    The first sentence stands alone (no 'However', 'To address this', 'These models': see
+    `openings` and `agent.dangling`). The results sentence is the best-scoring one that still
+    fits; when only a sentence with numbers is too long to pair, the first is shortened to
+    make room rather than lose the result. Falls back to the title.
     """
     abstract = _MARKUP.sub(" ", paper.abstract)
     sentences = split_sentences(abstract)
     if _may_contain(abstract, _INSTRUCTION_WORDS):
         sentences = [s for s in sentences if not _INSTRUCTION.search(s)]
     if sentences:
-        contrib, results = _pick(sentences, may_skip=_may_contain(abstract, _SKIP_WORDS))
-        first = _tidy(sentences[contrib])
-        text = ""
-        for i in results:
-            pair = _third_person([first, _tidy(sentences[i])])
-            if _words(" ".join(pair)) <= MAX_BLURB_WORDS:
-                text = " ".join(pair)
-                break
-        if not text:
-            text = _clip(_third_person([first])[0], MAX_BLURB_WORDS)
+        tidied = [_tidy(s) for s in sentences]
+        contrib, results = _pick(sentences, tidied, may_skip=_may_contain(abstract, _SKIP_WORDS))
+        text = _pair(tidied[contrib], [tidied[i] for i in results])
         if text.strip(" .…"):
             return text
     title = " ".join(paper.title.split()[:MAX_BLURB_WORDS])
     return title if title.endswith((".", "!", "?", "…")) else title + "."
+
+
+def _pair(first: str, results: list[str]) -> str:
+    """The first sentence and the best result that fits with it (see `make_blurb`)."""
+    for result in results:
+        pair = _third_person([first, result])
+        if _words(" ".join(pair)) <= MAX_BLURB_WORDS:
+            return " ".join(pair)
+    numbered = [r for r in results if _NUMBER.search(r)]
+    if numbered:
+        room = MAX_BLURB_WORDS - _words(numbered[0])
+        if room >= _MIN_FIRST_WORDS:
+            return " ".join(_third_person([_clip(first, room), numbered[0]]))
+    return _clip(_third_person([first])[0], MAX_BLURB_WORDS)

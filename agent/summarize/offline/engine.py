@@ -1,8 +1,10 @@
 """The offline summarize engine: themes, blurbs, headline and overview without a model.
 
-Deterministic and fast. Grouping is TF-IDF (unigrams and bigrams, sublinear tf) reduced with
-LSA and cut from an average-linkage tree (see `grouping`); blurbs are the paper's own
-"we propose" and results sentences, tidied (see `text`). The LLM engine also uses
+Deterministic and fast. A day of 8-60 papers is grouped by what many cuts of its TF-IDF trees
+agree on (see `daygroups`), a bigger day by TF-IDF reduced with LSA and cut from an
+average-linkage tree (see `grouping`); each theme is labelled by a noun phrase its papers use
+(see `labels`); blurbs are the paper's own "what it does" and results sentences, made to stand
+alone (see `blurbs`). The LLM engine also uses
 `nearest_themes` to repair model output and the whole engine as its last fallback.
 """
 
@@ -16,39 +18,31 @@ import numpy as np
 from agent.models import Paper, PaperBlurb, Summary, Theme
 from agent.summarize.drafts import OTHER_TITLE, ThemeDraft
 from agent.summarize.offline.blurbs import make_blurb, split_sentences
-from agent.summarize.offline.daygroups import cluster_day, is_ordinary_day
+from agent.summarize.offline.daygroups import closest_group, day_groups, is_ordinary_day
 from agent.summarize.offline.grouping import (
     OTHER,
     centroid_similarity,
     cluster,
-    contrast_terms,
-    ranked_terms,
-    title_phrases,
     vectorize,
 )
-from agent.summarize.offline.phrases import (
-    doc_count,
-    is_modifier,
-    is_name,
-    same_topic,
-    topic_phrase,
+from agent.summarize.offline.labels import (
+    GENERIC_LABELS,
+    candidates,
+    choose_label,
+    label_terms,
+    written,
 )
+from agent.summarize.offline.phrases import doc_count, phrase_term, same_topic
 from agent.summarize.offline.text import (
-    STOPWORDS,
     analyze,
     capitalize_first,
-    extend_phrase,
     join_phrases,
     paper_text,
     short_name,
-    surface_form,
     term_set,
 )
 from agent.summarize.offline.vectors import one_blas_thread
 
-_MORE = "More papers"  # the title of a theme with no usable phrase and no named system
-_TITLE_WORDS = 6
-_SECOND_SHARE = 0.1  # a title's second topic is used by at least this share of its papers
 _PHRASE_SAMPLE = 300  # key phrases of a big theme come from its first (top-ranked) papers
 
 
@@ -65,147 +59,121 @@ def _unique(papers: Sequence[Paper]) -> list[Paper]:
     return out
 
 
-def _title_from(phrases: Sequence[str], taken: set[str]) -> str:
-    """'Pruning, quantization and distillation', 'Sentence embeddings and semantic textual
-    similarity' or 'Machine translation': one or two topics (three only when each is one
-    word), at most six words; never repeats a title already used."""
-    candidates = []
-    if len(phrases) >= 3 and all(len(p.split()) == 1 for p in phrases[:3]):
-        candidates.append(f"{phrases[0]}, {phrases[1]} and {phrases[2]}")
-    if len(phrases) >= 2:
-        candidates += [f"{phrases[0]} and {p}" for p in phrases[1:]]
-    candidates += list(phrases)
-    for c in candidates:
-        title = capitalize_first(c)
-        if len(title.split()) > _TITLE_WORDS and c not in phrases:
-            continue  # too long to read as a title: fall back to one phrase alone
-        if title.lower() not in taken and title.lower() != OTHER_TITLE.lower():
-            return title
-    base = capitalize_first(phrases[0]) if phrases else _MORE
-    i = 2
-    while f"{base} ({i})".lower() in taken:
-        i += 1
-    return f"{base} ({i})"
-
-
-def _texts(papers: Sequence[Paper]) -> list[str]:
-    papers = papers[:_PHRASE_SAMPLE]
-    return [p.abstract for p in papers if p.abstract] + [p.title for p in papers]
-
-
-def _loose_phrases(scored: Sequence[tuple[str, float]], papers: Sequence[Paper]) -> list[str]:
-    """Distinctive terms used by two or more of the papers, written as the papers write them,
-    for a small group whose titles share no usable phrase."""
-    papers = papers[:_PHRASE_SAMPLE]
-    sets = [term_set(paper_text(p)) for p in papers]
-    texts = _texts(papers)
-    out: list[str] = []
-    for term, _ in scored:
-        if sum(term in s for s in sets) < min(2, len(papers)):
-            continue
-        if any(w in STOPWORDS for w in term.split() if w != "of"):
-            continue
-        if " " in term:
-            term = extend_phrase(term, texts)
-        form = surface_form(term, texts)
-        if form and form.lower() not in (o.lower() for o in out):
-            out.append(form)
-    return out
-
-
-def _topics(
-    forms: Sequence[str], papers: Sequence[Paper], texts: Sequence[str]
-) -> list[tuple[str, int, float]]:
-    """Written phrases made into topics (see `topic_phrase`) with their rank and the share of
-    papers using them; deduplicated, best rank first (stable). A lone name ('Megatron-LM',
-    'BERT') ranks as broad unless over half of the papers use it: the theme is then really
-    about that system."""
-    docs = [f"{p.title}\n{p.abstract}" for p in papers[:_PHRASE_SAMPLE]]
-    out: list[tuple[str, int, float]] = []
-    for form in forms:
-        found = topic_phrase(form, texts)
-        if found is None:
-            continue
-        phrase, rank = found
-        if any(same_topic(phrase, kept) for kept, _, _ in out):
-            continue
-        share = doc_count(phrase, docs) / max(1, len(docs))
-        if is_name(phrase):  # a name counts as written ('KV-Cache' is not 'KV cache')
-            share = sum(phrase.lower() in d.lower() for d in docs) / max(1, len(docs))
-            if share <= 0.5:
-                rank = max(rank, 1)
-        out.append((phrase, rank, share))
-    return sorted(out, key=lambda t: t[1])
-
-
-def _theme_title_phrases(
-    scored: Sequence[tuple[str, float]], members: Sequence[Paper], *, small: bool = False
-) -> list[str]:
-    """The topics a theme's title is made of: named topics first; a broad one ('natural
-    language processing', a single system's name) only when there is nothing else. A second
-    or third topic must be used by a fair share of the papers, not just one or two of them."""
-    texts = _texts(members)
-    forms = title_phrases(list(scored), members, 8)
-    topics = _topics(forms, members, texts)
-    if not any(rank == 0 for _, rank, _ in topics):
-        topics = _topics([*forms, *_loose_phrases(scored, members)], members, texts)
-    if not topics:
-        return []
-    best = [t for t in topics if t[1] == 0] or topics[:1]
-    if small:  # a theme of an ordinary day: lead with the topic most of its papers share
-        best = sorted(best, key=lambda t: (is_name(t[0]), -t[2]))  # a name only if nothing else
-    lead = best[0]
-    floor = max(_SECOND_SHARE, 0.4 * lead[2], min(2, len(members)) / max(1, len(members)))
-    if small:  # and a second topic must be used by half of them
-        floor = max(floor, 0.5)
-    return [lead[0]] + [p for p, _, share in best[1:] if share >= floor]
-
-
 def group_papers(papers: Sequence[Paper], *, max_themes: int = 12) -> list[ThemeDraft]:
     """Deterministic; every paper id exactly once; "Other" last if present; themes ordered by
     size desc then title. Papers keep their input order within a theme."""
     papers = _unique(papers)
     if not papers:
         return []
+    together = None
     with one_blas_thread():
-        vectors = vectorize([paper_text(p) for p in papers])
         if is_ordinary_day(len(papers)):
-            labels = cluster_day(vectors, max_themes=max(1, max_themes))
+            labels, together = day_groups(papers, max_themes=max(1, max_themes))
         else:
-            labels = cluster(vectors, max_themes=max(1, max_themes))
+            labels = cluster(
+                vectorize([paper_text(p) for p in papers]), max_themes=max(1, max_themes)
+            )
     groups: dict[int, list[int]] = {}
     for i, label in enumerate(labels.tolist()):
         groups.setdefault(label, []).append(i)
     real = [g for g in groups if g != OTHER]
-    if len(groups) == 1:  # nothing to contrast with: use the bundled background corpus
-        texts = [paper_text(p) for p in papers[:_PHRASE_SAMPLE]]
-        terms = {next(iter(groups)): ranked_terms(texts, None)}
-    else:
-        terms = contrast_terms(vectors, labels)
-    drafts: list[ThemeDraft] = []
-    taken: set[str] = set()
-    # Title the biggest groups first so they get the plainest titles.
+    titled: list[tuple[str, list[int]]] = []
+    taken = label_terms(OTHER_TITLE)
+    other = list(groups.get(OTHER, []))
+    # Label the biggest groups first so they get the plainest labels.
     for label in sorted(real, key=lambda g: (-len(groups[g]), groups[g][0])):
         members = [papers[i] for i in groups[label]]
-        phrases = _theme_title_phrases(
-            terms.get(label, []), members, small=is_ordinary_day(len(papers))
-        ) or [_fallback_phrase(members)]
-        title = _title_from(phrases, taken)
-        taken.add(title.lower())
-        drafts.append(
-            ThemeDraft(title, write_theme_summary(title, members), tuple(p.id for p in members))
-        )
+        title = theme_title(members, papers, taken, contrast=len(groups) > 1)
+        if title is None:  # nothing names it: not a theme a reader would recognise
+            other += _rehome(groups[label], titled, together, papers)
+            continue
+        taken |= label_terms(title)
+        titled.append((title, list(groups[label])))
+    drafts = [
+        ThemeDraft(title, _summary(title, [papers[i] for i in sorted(ids)]), _ids(papers, ids))
+        for title, ids in titled
+    ]
     drafts.sort(key=lambda d: (-len(d.paper_ids), d.title))
-    if OTHER in groups:
-        members = [papers[i] for i in groups[OTHER]]
+    if other and not drafts:  # one theme of all, named by what the day shares
+        members = [papers[i] for i in sorted(other)]
+        title = theme_title(members, papers, taken, contrast=False) or _names_title(members)
+        if title is not None:
+            return [ThemeDraft(title, _summary(title, members), tuple(p.id for p in members))]
+    if other:
+        members = [papers[i] for i in sorted(other)]
         summary = write_theme_summary(OTHER_TITLE, members)
         drafts.append(ThemeDraft(OTHER_TITLE, summary, tuple(p.id for p in members)))
     return drafts
 
 
-def _fallback_phrase(papers: Sequence[Paper]) -> str:
-    name = short_name(papers[0].title)
-    return f"{name} and related work" if name else _MORE
+def _rehome(
+    ids: list[int],
+    titled: list[tuple[str, list[int]]],
+    together: np.ndarray | None,
+    papers: Sequence[Paper],
+) -> list[int]:
+    """Papers of a group with no label join the labelled theme they were most often grouped
+    with (see `daygroups.closest_group`) when they use a phrase of its label; the rest are
+    returned, for Other."""
+    if together is None:
+        return ids
+    left = []
+    for i in ids:
+        g = closest_group(i, [members for _, members in titled], together)
+        text = [f"{papers[i].title}\n{papers[i].abstract}"]
+        if g is not None and any(doc_count(part, text) for part in _label_parts(titled[g][0])):
+            titled[g][1].append(i)
+        else:
+            left.append(i)
+    return left
+
+
+def _label_parts(title: str) -> list[str]:
+    return [part for part in re.split(r", | and ", title) if part]
+
+
+def _ids(papers: Sequence[Paper], ids: list[int]) -> tuple[str, ...]:
+    return tuple(papers[i].id for i in sorted(ids))
+
+
+def theme_title(
+    members: Sequence[Paper], day: Sequence[Paper], taken: set[str], *, contrast: bool = True
+) -> str | None:
+    """A theme's label (see `labels`); when no phrase covers half of its papers, the systems
+    its papers name ('EnergonAI, Vega-MT and Yi'); None when there is neither."""
+    title = choose_label(candidates(members, day, contrast=contrast), members, taken)
+    if title is None:
+        names = _names_title(members)
+        title = names if names and not label_terms(names) & taken else None
+    return title
+
+
+def _names_title(members: Sequence[Paper]) -> str | None:
+    """'EnergonAI, Vega-MT and Yi': the systems the papers' titles announce, when two or more
+    do (at most three, in paper order; see `_system_name`)."""
+    names: list[str] = []
+    for p in members:
+        name = _system_name(p.title)
+        if name and name.lower() not in (n.lower() for n in names):
+            names.append(name)
+    return join_phrases(names[:3]) if len(names) >= 2 else None
+
+
+def _system_name(title: str) -> str | None:
+    """'Keyformer: KV Cache ...' -> 'Keyformer' (one word, or a capital inside or a digit);
+    'The birth of Romanian BERT' -> 'BERT' (a name in the title, not 'LLMs' or 'GPT')."""
+    head = short_name(title) or ""
+    if head and (" " not in head or re.search(r"\w[A-Z0-9]", head)):
+        return head
+    for token in re.findall(r"[A-Za-z][\w.+-]*[\w+]", title):
+        if re.search(r"\w[A-Z0-9]", token) and phrase_term(token) not in GENERIC_LABELS:
+            return token
+    return None
+
+
+def _summary(title: str, members: Sequence[Paper]) -> str:
+    """The theme's sentence; a theme named by its systems is not 'on' them."""
+    return write_theme_summary(title, members, about=title != _names_title(members))
 
 
 # ------------------------------------------------------------------------ sentences
@@ -238,54 +206,49 @@ def _examples(papers: Sequence[Paper], phrases: Sequence[str], limit: int = 3) -
 def _key_phrases(
     title: str, papers: Sequence[Paper], count: int, *, min_share: float = 0.15
 ) -> list[str]:
-    """Topics the papers share beyond the title: no fragments, nothing the title already
-    says, no field-wide phrases ('natural language processing')."""
+    """Topics the papers share beyond the title: noun phrases of two or more of them (and of
+    at least `min_share`), best first (see `labels`), none that the title already says."""
     papers = papers[:_PHRASE_SAMPLE]
-    texts = [paper_text(p) for p in papers]
-    title_words = set(analyze(title))
-    scored = [
-        (t, s)
-        for t, s in ranked_terms(texts, None, limit=40)
-        if not (set(t.split()) - {"of"}) & title_words
-    ]
-    forms = title_phrases(scored, papers, count + 5, min_share=min_share)
-    topics = _topics(forms, papers, _texts(papers))
-    return [
-        p for p, rank, _ in topics if rank == 0 and not same_topic(p, title) and not _dangling(p)
-    ][:count]
+    said = [title]
+    out: list[str] = []
+    for c in candidates(papers, papers, contrast=False):
+        if len(c.papers) < min_share * len(papers) or any(same_topic(c.term, s) for s in said):
+            continue
+        form = written(c.term, papers)
+        if form:
+            out.append(form)
+            said.append(form)
+        if len(out) == count:
+            break
+    return out
 
 
-def _dangling(phrase: str) -> bool:
-    """A phrase ending in an adjective ('English', 'low-resource') is a fragment, not a topic."""
-    last = phrase.split()[-1]
-    return is_modifier(last) and (not is_name(last) or last.lower() == last or last.istitle())
-
-
-def write_theme_summary(title: str, papers: Sequence[Paper]) -> str:
+def write_theme_summary(title: str, papers: Sequence[Paper], *, about: bool = True) -> str:
     """One plain sentence on what the papers of a theme are about, with examples:
     '9 papers on sentence embeddings, covering contrastive learning and semantic search, for
     example SGPT, Sentence-T5 and TSDAE.' The 'covering' list never repeats the title or an
-    example's name."""
+    example's name; with `about` False the title is not a topic (a theme named by its
+    systems) and the sentence does not say the papers are on it."""
     papers = list(papers)
     if not papers:
         return "No papers."
     phrases = _key_phrases(title, papers, 5)
     names = _examples(papers[:_PHRASE_SAMPLE], [title, *phrases[:3]])
     phrases = [p for p in phrases if not any(same_topic(p, n) for n in names)][:3]
-    about = join_phrases(phrases)
+    covering = join_phrases(phrases)
     if title == OTHER_TITLE:
         lead = "Papers that fit no larger theme"
-        if about:
-            lead += f", touching on {about}"
+        if covering:
+            lead += f", touching on {covering}"
         return lead + "."
     if len(papers) == 1:
         head = f"A single paper: {papers[0].title.rstrip('.')}"
         return head + "."
     lead = _count(len(papers))
-    if not _is_fallback(title):
-        lead += _on_title(title, papers)
     if about:
-        lead += f", covering {about}"
+        lead += _on_title(title, papers)
+    if covering:
+        lead += f", covering {covering}"
     if names:
         lead += f", for example {join_phrases(names)}"
     return lead + "."
@@ -302,12 +265,6 @@ def _on_title(title: str, papers: Sequence[Paper]) -> str:
     said = [f"{n} on {_inline(p) if i == 0 else p}" for i, (p, n) in enumerate(zip(parts, counts))]
     said[0] = said[0].replace(" on ", " of them on ", 1)
     return ", " + join_phrases(said)
-
-
-def _is_fallback(title: str) -> bool:
-    """Titles made when a theme has no usable phrase ('More papers', 'X and related work')."""
-    base = re.sub(r" \(\d+\)$", "", title)
-    return base == _MORE or base.endswith(" and related work")
 
 
 def _lower_ok(title: str) -> bool:

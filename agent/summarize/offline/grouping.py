@@ -1,4 +1,5 @@
-"""Grouping for the offline engine: TF-IDF (uni+bigrams, sublinear tf), LSA, average linkage.
+"""Grouping a big day (over 60 papers) for the offline engine: TF-IDF (uni+bigrams, sublinear
+tf), LSA, average linkage; and the TF-IDF similarity the model engine's repair uses.
 
 Deterministic (fixed random_state, sorted tie-breaks) and sparse on big days, so a day of 2,000
 papers takes a few seconds and 20,000 papers still finish on a small machine.
@@ -7,23 +8,16 @@ papers takes a few seconds and 20,000 papers still finish on a small machine.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from agent.models import Paper
-from agent.summarize.offline.background import background_df
 from agent.summarize.offline.linkage import linkage, maxclust
 from agent.summarize.offline.text import (
-    STOPWORDS,
     analyze,
-    extend_phrase,
-    normalize_word,
     paper_text,
-    surface_form,
-    term_set,
 )
 from agent.summarize.offline.vectors import (
     Matrix,
@@ -31,7 +25,6 @@ from agent.summarize.offline.vectors import (
     l2_normalize,
     lsa,
     one_blas_thread,
-    presence,
     tfidf,
     to_csr,
     to_dense,
@@ -193,183 +186,7 @@ def _merge_small(labels: np.ndarray, n: int, lo: int, hi: int) -> np.ndarray:
     return np.array([mapping.get(c, OTHER) for c in out.tolist()], dtype=int)
 
 
-# ------------------------------------------------------------------- distinctive terms
-
-
-def _doc_freq(texts: Sequence[str]) -> Counter[str]:
-    df: Counter[str] = Counter()
-    for text in texts:
-        df.update(term_set(text))
-    return df
-
-
-Scored = list[tuple[str, float]]
-
-
-def _contrast(p_in: float, p_out: float, term: str) -> float:
-    """Share of the group using a term times the log-ratio to its share elsewhere."""
-    score = p_in * math.log(p_in / p_out)
-    return score * 1.35 if " " in term else score
-
-
-def ranked_terms(
-    inside: Sequence[str], outside: Sequence[str] | None = None, *, limit: int = 40
-) -> Scored:
-    """Terms that set `inside` apart from `outside` (or from the bundled background corpus)."""
-    df_in = _doc_freq(inside)
-    n_in = max(1, len(inside))
-    if outside:
-        df_out, n_out = _doc_freq(outside), len(outside)
-    else:
-        df_out, n_out = background_df()
-    min_docs = 2 if n_in >= 4 else 1
-    scored = []
-    for term, count in df_in.items():
-        p_in = count / n_in
-        p_out = (df_out.get(term, 0) + 0.5) / (n_out + 1.0)
-        if count >= min_docs and p_in > p_out:
-            scored.append((-_contrast(p_in, p_out, term), term))
-    scored.sort()
-    return [(t, -s) for s, t in scored[:limit]]
-
-
-def contrast_terms(vectors: Vectors, labels: np.ndarray, *, limit: int = 40) -> dict[int, Scored]:
-    """Distinctive terms of every group in `labels`, each group against the rest of the day."""
-    used = presence(vectors.matrix)
-    df_all = np.asarray(used.sum(axis=0)).ravel()
-    n = used.shape[0]
-    # Columns are in alphabetical order, so a stable sort breaks score ties alphabetically.
-    is_phrase = np.array([" " in t for t in vectors.terms.tolist()], dtype=bool)
-    out: dict[int, Scored] = {}
-    for label in sorted(set(labels.tolist())):
-        mask = labels == label
-        n_in = int(mask.sum())
-        n_out = n - n_in
-        df_in = np.asarray(used[mask].sum(axis=0)).ravel()
-        p_in = df_in / max(1, n_in)
-        p_out = (df_all - df_in + 0.5) / (n_out + 1.0)
-        ok = (df_in >= (2 if n_in >= 4 else 1)) & (p_in > p_out)
-        score = np.zeros_like(p_in)
-        score[ok] = p_in[ok] * np.log(p_in[ok] / p_out[ok])
-        score[is_phrase] *= 1.35
-        order = np.argsort(-score, kind="stable")
-        idx = order[ok[order]][:limit]
-        out[label] = [(str(vectors.terms[i]), float(score[i])) for i in idx]
-    return out
-
-
-_TITLE_SAMPLE = 200
-
-
-# Words that are topical inside a phrase but say little as a title on their own.
-_GENERIC_WORDS = """
-    model language text data learning training inference generation network system scale
-    sequence token layer parameter application example feature size human researcher
-    transformer attention performance accuracy quality cost memory compute computation
-    capability ability input output information knowledge domain benchmark dataset
-    evaluation analysis review survey design architecture structure representation process
-    setting level impact open learn dimension direction future insight field area role
-    train similar benefit long short global local corpus large small high low
-    advancement advance improvement progress challenge scalability
-    """
-_GENERIC_ALONE = frozenset(_GENERIC_WORDS.split())
-
-
-_GENERIC_PAIR = frozenset(("large", "deep", "neural", "natural", "pretrained", "pre"))
-_NOT_PARTICIPLE = frozenset(("speed", "embed", "seed", "feed", "need", "breed", "shred"))
-
-
-def _weak(term: str) -> bool:
-    """Terms that make poor titles: participles ('trained'), fragments ('pre'), generic words."""
-    words = term.split()
-    if any(w in STOPWORDS for w in words if w != "of"):
-        return True
-    if all(w in _GENERIC_ALONE or w in _GENERIC_PAIR for w in words if w != "of"):
-        return True  # "language model", "transformer model"
-    if any(len(w) >= 5 and w.endswith("ed") and w not in _NOT_PARTICIPLE for w in words):
-        return True
-    if len(words) == 1 and words[0].endswith("ly"):
-        return True  # adverbs: 'consistently'
-    return len(words) == 1 and (len(words[0]) < 4 or words[0] in _GENERIC_ALONE)
-
-
-_SMALL_GROUP = 5  # groups this small take their phrases from the papers' titles only
-
-
-def title_phrases(
-    scored: Scored, papers: Sequence[Paper], count: int = 3, *, min_share: float = 0.0
-) -> list[str]:
-    """Up to `count` readable, non-overlapping phrases for a group, best first.
-
-    Candidates are the group's distinctive terms used by at least `min_share` of its papers.
-    A single word gives way when one phrase carries most of its uses ('length' inside
-    'sequence length'); terms found in the papers' titles get a boost (small groups use title
-    terms only); each phrase is written the way the papers write it.
-    """
-    members = list(papers[:_TITLE_SAMPLE])
-    ranked = _ranked_candidates(scored, members, min_share)
-    return _written_phrases(ranked, members, count)
-
-
-def _phrase_uses(df: dict[str, int]) -> tuple[dict[str, int], Counter[str]]:
-    """Per word: the most documents any one phrase with it has, and its uses as a phrase's
-    first word."""
-    carried: dict[str, int] = {}
-    leading: Counter[str] = Counter()
-    for term, n in df.items():
-        if " " in term:
-            words = term.split()
-            leading[words[0]] += n
-            for w in words:
-                carried[w] = max(carried.get(w, 0), n)
-    return carried, leading
-
-
-def _ranked_candidates(scored: Scored, members: Sequence[Paper], min_share: float) -> list[str]:
-    """The usable terms, best first: shared enough, not weak, not a word that a phrase carries
-    or that only modifies; boosted when in the titles and when a phrase."""
-    in_titles = _doc_freq([p.title for p in members])
-    df = _doc_freq([paper_text(p) for p in members])
-    carried, leading = _phrase_uses(df)
-    n = max(1, len(members))
-    ranked = []
-    for term, score in scored:
-        if _weak(term) or df.get(term, 0) < min_share * n:
-            continue
-        if len(members) <= _SMALL_GROUP and not in_titles.get(term):
-            continue
-        if " " not in term and (
-            carried.get(term, 0) >= 0.5 * df.get(term, 0)
-            or leading[term] >= 0.8 * df.get(term, 0)  # a modifier: 'long', 'graph'
-        ):
-            continue
-        boost = (1.0 + 2.0 * in_titles.get(term, 0) / n) * (1.5 if " " in term else 1.0)
-        ranked.append((-score * boost, term))
-    ranked.sort()
-    return [term for _, term in ranked]
-
-
-def _written_phrases(ranked: Sequence[str], members: Sequence[Paper], count: int) -> list[str]:
-    """The first `count` terms that share no word with one already chosen, each extended and
-    written the way the papers write it."""
-    abstracts = [p.abstract for p in members if p.abstract]
-    titles = [p.title for p in members]
-    chosen: list[str] = []
-    used: set[str] = set()
-    for term in ranked:
-        if " " in term:
-            term = extend_phrase(term, abstracts + titles)
-        words = {normalize_word(w) for w in term.split()} - {"of"}
-        if words & used:
-            continue
-        form = surface_form(term, abstracts) or surface_form(term, titles)
-        if not form or form.lower() in (c.lower() for c in chosen):
-            continue
-        chosen.append(form)
-        used |= words
-        if len(chosen) == count:
-            break
-    return chosen
+# ---------------------------------------------------------------------- repair aid
 
 
 def centroid_similarity(papers: Sequence[Paper], groups: Sequence[Sequence[Paper]]) -> np.ndarray:

@@ -1,5 +1,5 @@
 """Agglomerative clustering in NumPy: what `scipy.cluster.hierarchy.linkage` (Ward, average)
-and `fcluster(..., criterion="maxclust")` compute, without importing scipy.
+and `fcluster` (criterion "maxclust" or "distance") compute, without importing scipy.
 
 Importing scipy.cluster.hierarchy pulls in scipy.spatial and scipy.linalg: about a sixth of
 a whole offline digest's CPU. The trees here are small (an ordinary day, or the fixed sample
@@ -32,6 +32,19 @@ def linkage(x: np.ndarray, method: Method) -> np.ndarray:
         raise ValueError(f"unknown linkage method {method!r}")
     if not np.isfinite(dist).all():
         raise ValueError("The condensed distance matrix must contain only finite values.")
+    return _nn_chain(dist, method)
+
+
+def linkage_of_distances(distances: np.ndarray, method: Method) -> np.ndarray:
+    """The linkage matrix of a square, symmetric matrix of distances between n items (what
+    scipy's `linkage(squareform(distances), method)` computes)."""
+    dist = np.array(distances, dtype=np.float64)  # a copy: the chain uses it up
+    if dist.ndim != 2 or dist.shape[0] != dist.shape[1] or len(dist) < 2:
+        raise ValueError("distances must be a square matrix of at least two items")
+    if not np.isfinite(dist).all():
+        raise ValueError("The condensed distance matrix must contain only finite values.")
+    if method not in ("ward", "average"):
+        raise ValueError(f"unknown linkage method {method!r}")
     return _nn_chain(dist, method)
 
 
@@ -135,14 +148,7 @@ def maxclust(tree: np.ndarray, k: int) -> np.ndarray:
     n = len(tree) + 1
     if k >= n:
         return np.arange(1, n + 1)
-    children = tree[:, :2].astype(np.int64)
-    height = np.empty(n - 1)  # the highest merge below each node (scipy's monocrit)
-    for i in range(n - 1):
-        h = tree[i, 2]
-        for c in children[i]:
-            if c >= n and height[c - n] > h:
-                h = height[c - n]
-        height[i] = h
+    children, height = _children_and_heights(tree)
     parent = np.full(2 * n - 1, -1, dtype=np.int64)
     parent[children.ravel()] = np.repeat(np.arange(n, 2 * n - 1), 2)
     node_height = np.concatenate([np.full(n, -np.inf), height])  # leaves: below any cut
@@ -161,6 +167,30 @@ def maxclust(tree: np.ndarray, k: int) -> np.ndarray:
         else:
             upper = i
     return _cut(children, height, height[min(upper, n - 2)], n)
+
+
+def cut_at(tree: np.ndarray, threshold: float) -> np.ndarray:
+    """Flat clusters 1..m of the leaves: no two leaves of one cluster further apart (in the
+    tree) than `threshold`; scipy's `fcluster(tree, threshold, "distance")`."""
+    n = len(tree) + 1
+    if n == 1:
+        return np.ones(1, dtype=np.int64)
+    children, height = _children_and_heights(tree)
+    return _cut(children, height, threshold, n)
+
+
+def _children_and_heights(tree: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two children of each merge, and the highest merge below each (scipy's monocrit)."""
+    n = len(tree) + 1
+    children = tree[:, :2].astype(np.int64)
+    height = np.empty(n - 1)
+    for i in range(n - 1):
+        h = tree[i, 2]
+        for c in children[i]:
+            if c >= n and height[c - n] > h:
+                h = height[c - n]
+        height[i] = h
+    return children, height
 
 
 def _cut(children: np.ndarray, height: np.ndarray, cutoff: float, n: int) -> np.ndarray:

@@ -15,37 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 
 from agent.models import Paper
-
-# English stop words: the Glasgow Information Retrieval Group list that scikit-learn ships as
-# ENGLISH_STOP_WORDS (a test checks they stay equal), kept here so that importing this module
-# does not import scikit-learn (and with it scipy.stats, most of a second of start-up).
-ENGLISH_STOP_WORDS: frozenset[str] = frozenset(
-    """
-    a about above across after afterwards again against all almost alone along already also
-    although always am among amongst amoungst amount an and another any anyhow anyone
-    anything anyway anywhere are around as at back be became because become becomes becoming
-    been before beforehand behind being below beside besides between beyond bill both bottom
-    but by call can cannot cant co con could couldnt cry de describe detail do done down due
-    during each eg eight either eleven else elsewhere empty enough etc even ever every
-    everyone everything everywhere except few fifteen fifty fill find fire first five for
-    former formerly forty found four from front full further get give go had has hasnt have
-    he hence her here hereafter hereby herein hereupon hers herself him himself his how
-    however hundred i ie if in inc indeed interest into is it its itself keep last latter
-    latterly least less ltd made many may me meanwhile might mill mine more moreover most
-    mostly move much must my myself name namely neither never nevertheless next nine no
-    nobody none noone nor not nothing now nowhere of off often on once one only onto or
-    other others otherwise our ours ourselves out over own part per perhaps please put
-    rather re same see seem seemed seeming seems serious several she should show side since
-    sincere six sixty so some somehow someone something sometime sometimes somewhere still
-    such system take ten than that the their them themselves then thence there thereafter
-    thereby therefore therein thereupon these they thick thin third this those though three
-    through throughout thru thus to together too top toward towards twelve twenty two un
-    under until up upon us very via was we well were what whatever when whence whenever
-    where whereafter whereas whereby wherein whereupon wherever whether which while whither
-    who whoever whole whom whose why will with within without would yet you your yours
-    yourself yourselves
-    """.split()  # noqa: SIM905 (a word list reads better as text)
-)
+from agent.stop_words import ENGLISH_STOP_WORDS
 
 MAX_BLURB_WORDS = 60
 
@@ -263,33 +233,6 @@ def surface_form(term: str, texts: Iterable[str]) -> str | None:
         if i < len(seps):
             out.append(seps[i])
     return "".join(out)
-
-
-def extend_phrase(term: str, texts: Sequence[str]) -> str:
-    """'semantic textual' -> 'semantic textual similarity' when the texts nearly always say so."""
-    after: Counter[str] = Counter()
-    before: Counter[str] = Counter()
-    total = 0
-    for text, m in term_matches(term, texts):
-        total += 1
-        nxt = re.match(r"[ -]([A-Za-z][A-Za-z0-9]+)", text[m.end() : m.end() + 40])
-        prv = re.search(r"([A-Za-z][A-Za-z0-9]+)[ -]$", text[max(0, m.start() - 40) : m.start()])
-        if nxt:
-            after[nxt.group(1).lower()] += 1
-        if prv:
-            before[prv.group(1).lower()] += 1
-    words = term.split()
-    for counter, at_end in ((after, True), (before, False)):
-        if not counter:
-            continue
-        word, n = min(counter.items(), key=lambda kv: (-kv[1], kv[0]))
-        if n < 0.6 * total or word in CLUSTER_STOPWORDS or len(word) < 3:
-            continue
-        if not at_end and word.endswith(("ing", "ed")):
-            continue  # 'training multi-billion' is a verb phrase, not a topic
-        word = normalize_word(word)
-        return " ".join(words + [word] if at_end else [word] + words)  # one word at most
-    return " ".join(words)
 
 
 def capitalize_first(text: str) -> str:

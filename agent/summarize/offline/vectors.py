@@ -121,15 +121,6 @@ def to_csr(matrix: Matrix) -> sparse.csr_matrix:
     return sparse.csr_matrix(matrix)
 
 
-def presence(matrix: Matrix) -> Matrix:
-    """1 where a row uses a term, else 0 (float32, the same form as `matrix`)."""
-    if isinstance(matrix, np.ndarray):
-        return (matrix != 0).astype(np.float32)
-    out = matrix.copy()
-    out.data = np.ones_like(out.data)
-    return out
-
-
 def one_blas_thread() -> threadpool_limits:
     """One BLAS thread for the libraries loaded so far: the engine's matrices are small and
     thread hand-offs cost more than they save (measured 2x slower wall time on a busy 2-core

@@ -1,0 +1,134 @@
+"""The words the ranking reads, and the phrases its `why` names.
+
+`Analyzer` turns text into stemmed terms for TF-IDF (hyphenated compounds such as
+"pre-trained" kept whole, English stop words dropped) and remembers the words of each stem,
+so a reason can say "quantize" rather than "quantiz". `phrases` finds the
+two-word phrases of a text ("KV cache", "length extrapolation") as they are written: the shared
+subject a reader recognises, where single stems ("lets", "memory") say little.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from agent.stop_words import ENGLISH_STOP_WORDS
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
+# A phrase does not run over punctuation: a word, or any mark that is not a hyphen or a space.
+_PIECE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*|[^\sA-Za-z0-9-]")
+_SUFFIXES = (
+    "izations",
+    "ization",
+    "ations",
+    "ation",
+    "ings",
+    "ing",
+    "ied",
+    "ies",
+    "ed",
+    "es",
+    "s",
+    "e",
+)
+# Words that make no subject on their own in an abstract, kept out of phrases ("novel method").
+_GENERIC = frozenset(
+    """
+    approach approaches based best better demonstrate effective efficient existing experiment
+    experiments extensive framework improve improved improves large method methods model
+    models new novel paper performance present propose proposed recent results show
+    significant significantly simple specific state study task tasks technique techniques
+    various work
+    """.split()  # noqa: SIM905 (a word list reads better as text)
+)
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper: 'quantization' and 'quantized' meet at 'quantiz'."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+class Analyzer:
+    """Text to stemmed terms (a TfidfVectorizer analyzer); remembers the words of each stem."""
+
+    def __init__(self) -> None:
+        self._stems: dict[str, str] = {w: "" for w in ENGLISH_STOP_WORDS}  # "" = dropped
+        self._forms: dict[str, set[str]] = {}
+
+    def __call__(self, text: str) -> list[str]:
+        words = _WORD.findall(text.lower())
+        stems = self._stems
+        for word in set(words).difference(stems):  # each new word once
+            term = stems[word] = stem(word) if len(word) > 1 else ""
+            if term:
+                self._forms.setdefault(term, set()).add(word)
+        return [term for term in map(stems.__getitem__, words) if term]
+
+    def word(self, term: str) -> str:
+        """A word of the texts with this stem, the plainest (shortest): 'cache' for 'cach'."""
+        forms = self._forms.get(term)
+        return min(forms, key=lambda w: (len(w), w)) if forms else term
+
+
+def phrases(text: str) -> dict[str, str]:
+    """The two-word phrases of a text: a stemmed key ('kv cach') -> the phrase as first written
+    ('KV cache'). Stop words, generic abstract words and punctuation break a phrase."""
+    found: dict[str, str] = {}
+    previous: tuple[str, str] | None = None
+    for piece in _PIECE.findall(text):
+        lower = piece.lower()
+        if not piece[0].isalpha() or lower in ENGLISH_STOP_WORDS or lower in _GENERIC:
+            previous = None
+            continue
+        key = stem(lower)
+        if len(lower) > 1 and previous is not None:
+            found.setdefault(f"{previous[0]} {key}", f"{previous[1]} {_cased(piece)}")
+        previous = (key, _cased(piece)) if len(lower) > 1 else None
+    return found
+
+
+def _cased(word: str) -> str:
+    """Acronyms and names as written ('KV', 'LLaMA', 'BERT'), other words in lower case."""
+    return word if any(c.isupper() for c in word[1:]) else word.lower()
+
+
+def shared_phrases(
+    text: str, others: Iterable[str], rarity: dict[str, float], limit: int = 2
+) -> list[str]:
+    """Phrases `text` shares with the `others`, the rarest (by `rarity` of their words) first."""
+    mine = phrases(text)
+    theirs: set[str] = set()
+    for other in others:
+        theirs.update(phrases(other))
+    common = _joined([key for key in mine if key in theirs], mine)
+    common.sort(key=lambda key: -sum(rarity.get(part, 0.0) for part in key.split()))
+    return [mine[key] for key in common[:limit]]
+
+
+def _joined(keys: list[str], written: dict[str, str]) -> list[str]:
+    """Shared two-word phrases that run on in the text ('natural language' and 'language
+    processing') joined into one ('natural language processing'); `written` learns it."""
+    out: list[str] = []
+    for key in keys:  # in the order the text has them
+        if out and out[-1].split()[-1] == key.split()[0] and out[-1] in written:
+            joined = f"{out[-1]} {key.split()[1]}"
+            written[joined] = f"{written[out[-1]]} {written[key].split()[-1]}"
+            out[-1] = joined
+        else:
+            out.append(key)
+    return out
+
+
+def distinct_words(words: Iterable[str]) -> list[str]:
+    """The words without near-repeats ('compressed' after 'compress')."""
+    kept: list[str] = []
+    for word in words:
+        if not any(word[:5] == other[:5] for other in kept):
+            kept.append(word)
+    return kept
+
+
+__all__ = ["Analyzer", "distinct_words", "phrases", "shared_phrases", "stem"]

@@ -1,5 +1,0 @@
-"""The provider's Batch API as a chat model: `[llm] batch = true` or `digest daily --batch`."""
-
-from agent.summarize.llm.batch.model import BatchChatModel, BatchStats
-
-__all__ = ["BatchChatModel", "BatchStats"]

@@ -1,0 +1,141 @@
+"""Layer 3 of the model path: the fallback chain of one step, as langchain-core Runnables.
+
+A step is ``primary.with_fallbacks([fallback_model, offline], exceptions_to_handle=(ModelError,))``
+where each link is a `RunnableLambda` over an async function: the step with that model (which
+asks through layer 2, `asking.ask`), or the step's offline counterpart, which cannot fail. The
+input is a `StepCall`: the step's payload plus a list every failing link appends its reason
+to, so the `Outcome` says which link answered and why the ones before it did not. The engine invokes a chain once per step
+(grouping, headline, overview) or once per part of a theme with ``abatch`` (blurbs), so a
+failure degrades exactly that part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from agent.errors import ModelError
+from agent.models import DegradedNote, EngineName, Usage
+from agent.one_line import one_line
+from agent.summarize.llm.chat import ChatModel
+from agent.summarize.llm.errors import CostCapReached
+from agent.wording import plural
+
+P = TypeVar("P")
+O = TypeVar("O")
+T = TypeVar("T")
+
+OFFLINE = "offline engine"
+
+
+@dataclass
+class StepCall(Generic[P]):
+    """The input of a chain: the payload, and the failures of the links tried so far."""
+
+    payload: P
+    failures: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[O]):
+    """What a chain returned, and which link answered."""
+
+    value: O
+    engine: EngineName  # "llm" or "offline"
+    answered_by: str  # "primary model gpt-4o-mini", "fallback model ...", "offline engine"
+    failures: tuple[str, ...] = ()
+
+    @property
+    def fell_back(self) -> bool:
+        return bool(self.failures)
+
+    def note(self, step: str, scope: str = "digest") -> DegradedNote | None:
+        """The DegradedNote for this outcome, when a link before the one that answered failed."""
+        if not self.failures:
+            return None
+        return DegradedNote(
+            step=step, scope=scope, reason="; ".join(self.failures), fallback=self.answered_by
+        )
+
+
+def link_name(index: int, model: ChatModel) -> str:
+    return f"{'primary' if index == 0 else 'fallback'} model {model.name}"
+
+
+def failure_reason(link: str, exc: ModelError) -> str:
+    """One line: which link failed, why ("cost cap reached" for the cost cap) and what its
+    answers cost before it gave up, when any were answered."""
+    if isinstance(exc, CostCapReached):
+        return f"{link}: cost cap reached" + spent_note(exc.usage)
+    text = one_line(exc, 10_000) or type(exc).__name__
+    model = link.rsplit(" ", 1)[-1]
+    text = text.removeprefix(f"{model}: ")  # the link already names the model
+    return f"{link}: {one_line(text, 240)}" + spent_note(exc.usage)
+
+
+def spent_note(usage: Usage | None) -> str:
+    """' (spent 3 calls, 1,234 tokens, $0.0012)' for answers that were paid for, else ''."""
+    if usage is None or not usage.calls:
+        return ""
+    parts = [plural(usage.calls, "call"), plural(usage.input_tokens + usage.output_tokens, "token")]
+    if usage.cost_usd:
+        parts.append(f"${usage.cost_usd:.4f}")
+    return f" (spent {', '.join(parts)})"
+
+
+def build_chain(
+    step: str,
+    models: Sequence[ChatModel],
+    with_model: Callable[[ChatModel, P], Awaitable[O]],
+    offline: Callable[[P], O],
+) -> Runnable[StepCall[P], Outcome[O]]:
+    """``model[0].with_fallbacks([model[1], ..., offline])`` for one step."""
+
+    def model_link(index: int, model: ChatModel) -> Runnable[StepCall[P], Outcome[O]]:
+        name = link_name(index, model)
+
+        async def run(call: StepCall[P]) -> Outcome[O]:
+            try:
+                value = await with_model(model, call.payload)
+            except ModelError as exc:
+                call.failures.append(failure_reason(name, exc))
+                raise
+            return Outcome(value, "llm", name, tuple(call.failures))
+
+        return RunnableLambda(run, name=f"{step}:{name}")
+
+    async def offline_link(call: StepCall[P]) -> Outcome[O]:
+        return Outcome(offline(call.payload), "offline", OFFLINE, tuple(call.failures))
+
+    links = [model_link(i, m) for i, m in enumerate(models)]
+    links.append(RunnableLambda(offline_link, name=f"{step}:offline"))
+    return links[0].with_fallbacks(links[1:], exceptions_to_handle=(ModelError,))
+
+
+async def gather_or_cancel(awaitables: Iterable[Awaitable[T]]) -> list[T]:
+    """Run concurrently; on the first exception cancel the rest and raise it (as itself, not
+    as an ExceptionGroup, so that `with_fallbacks` sees the ModelError)."""
+    tasks = [asyncio.ensure_future(a) for a in awaitables]
+    try:
+        for finished in asyncio.as_completed(tasks):
+            await finished  # the first failure raises here
+        return [task.result() for task in tasks]
+    finally:
+        for task in tasks:
+            task.cancel()  # a no-op for the finished ones
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+__all__ = [
+    "OFFLINE",
+    "Outcome",
+    "StepCall",
+    "build_chain",
+    "failure_reason",
+    "gather_or_cancel",
+    "link_name",
+]

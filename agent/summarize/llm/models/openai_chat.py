@@ -1,0 +1,291 @@
+"""Any OpenAI-compatible endpoint (OpenAI, Azure, vLLM, Ollama, llama.cpp) through the SDK.
+
+One `complete()` is one chat completion: the request in the configured structured-output
+dialect (or, for ``auto``, the first one the server takes: see `dialects`), sent through the
+`Transport` (the SDK's own retries are off), the answer read as it came and metered. Whether it
+is usable (cut off, empty, a refusal, invalid) is for the asker to decide.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+from typing import Any
+
+import openai
+from openai.types.chat import ChatCompletion, ChatCompletionMessage
+
+from agent.config import LLMSettings
+from agent.core.http import sdk_http_client
+from agent.models import Usage
+from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest, finish_of, refusal_of
+from agent.summarize.llm.errors import ModelUnavailable, Rejected
+from agent.summarize.llm.models import dialects
+from agent.summarize.llm.models.dialects import ORDER, DialectMemory
+from agent.summarize.llm.models.transport import Transport
+from agent.summarize.llm.run.budget import Budget
+from agent.summarize.llm.run.meter import UsageMeter
+from agent.summarize.llm.run.tokens import estimate_input_tokens
+
+logger = logging.getLogger(__name__)
+
+LOCAL_SERVER_KEY = "not-needed"  # local servers (llama.cpp, vLLM, Ollama) ignore the key
+
+
+class OpenAIChatModel(ChatModel):
+    """`ChatModel` over `openai.AsyncOpenAI`, in one of four structured-output dialects, or
+    ``auto``: the first of them the server takes (see `dialects`), remembered in `memory`.
+
+    - ``json_schema``: ``response_format={"type": "json_schema", "json_schema": {strict}}``
+    - ``json_object_schema``: llama.cpp's ``{"type": "json_object", "schema": ...}``
+    - ``json_object``: ``{"type": "json_object"}``, the schema appended to the last user message
+    - ``tools``: one function tool with the schema as parameters, forced by ``tool_choice``
+
+    Without a `meter`, usage is metered (and the budget kept) from `llm` alone; without a
+    `transport`, one of its own on the meter's budget.
+    """
+
+    def __init__(
+        self,
+        llm: LLMSettings,
+        *,
+        transport: Transport | None = None,
+        meter: UsageMeter | None = None,
+        memory: DialectMemory | None = None,
+    ) -> None:
+        self.name = llm.model
+        self.base_url = llm.base_url
+        self._llm = llm
+        self.meter = meter or UsageMeter(llm.prices, Budget.from_settings(llm))
+        self.transport = transport or Transport(llm, budget=self.meter.budget)
+        self.configured_dialect = llm.dialect
+        self._memory = memory
+        self._endpoint = dialects.endpoint_of(llm.base_url)
+        self._settled: str | None = None if llm.dialect == dialects.AUTO else llm.dialect
+        self._exhausted: str | None = None  # every dialect was rejected: not asked again
+        # The dialect in use: the configured one, or for "auto" the one a call settled on
+        # (the remembered one until then).
+        self.dialect: str = self._settled or self._remembered() or dialects.AUTO
+        self._lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
+        self._client: openai.AsyncOpenAI | None = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"OpenAIChatModel(name={self.name!r}, dialect={self.dialect!r}, "
+            f"base_url={self.base_url!r})"
+        )
+
+    # -- the client ------------------------------------------------------------------------------
+
+    def _api_key(self) -> str:
+        if self._llm.api_key is not None and self._llm.api_key.get_secret_value():
+            return self._llm.api_key.get_secret_value()
+        if self._llm.base_url:
+            return LOCAL_SERVER_KEY
+        raise ModelUnavailable(f"{self.name}: no API key and no base URL configured")
+
+    def client(self) -> openai.AsyncOpenAI:
+        """The SDK client of the running event loop (a new loop gets a new client).
+
+        Call `aclose()` before the loop ends. A client left behind by an ended loop is dropped
+        quietly: it is built on `openai.DefaultAsyncHttpxClient`, which, unlike the SDK's
+        default wrapper, does not schedule a close on the next loop (that would fail noisily
+        with "Event loop is closed").
+        """
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop:
+            self._client = self.new_client(self._llm.max_answer_bytes)
+            self._client_loop = loop
+        return self._client
+
+    def new_client(self, max_answer_bytes: int) -> openai.AsyncOpenAI:
+        """An SDK client of this endpoint and key whose answers may be `max_answer_bytes` long
+        (the Batch API's result files are bigger than one answer); the caller closes it."""
+        return openai.AsyncOpenAI(
+            api_key=self._api_key(),
+            base_url=self._llm.base_url,
+            max_retries=0,
+            timeout=self._llm.timeout_seconds,
+            http_client=sdk_http_client(
+                timeout=self._llm.timeout_seconds, max_bytes=max_answer_bytes
+            ),
+        )
+
+    async def aclose(self) -> None:
+        client, self._client, self._client_loop = self._client, None, None
+        if client is not None:
+            await client.close()
+
+    # -- one call ----------------------------------------------------------------------------------
+
+    async def complete(self, request: ChatRequest) -> ChatAnswer:
+        if self._settled is not None:
+            return await self._complete(request, self._settled)
+        async with self._probe_lock():  # the other calls wait for the probe's dialect
+            if self._settled is None:
+                return await self._probe(request)
+        return await self._complete(request, self._settled)
+
+    async def _probe(self, request: ChatRequest) -> ChatAnswer:
+        """Try the candidate dialects in turn until the server takes one (see `dialects`)."""
+        if self._exhausted is not None:
+            raise ModelUnavailable(self._exhausted)
+        remembered = self._remembered()
+        rejected: list[tuple[str, Rejected]] = []
+        for dialect in dialects.candidates(self.configured_dialect, remembered):
+            # OpenAI itself takes json_schema: a 500 there is an outage, not a rejection.
+            proven = dialect == remembered or (self.base_url is None and dialect == ORDER[0])
+            try:
+                answer = await self._complete(request, dialect, dialects.rejections(proven))
+            except Rejected as exc:
+                rejected.append((dialect, exc))
+                logger.info("%s: the server rejected dialect %s (%s)", self.name, dialect, exc.what)
+                continue
+            self._settle(dialect, remembered)
+            return answer
+        message = (
+            f"{self.name}: the server rejected every structured-output dialect tried: "
+            + "; ".join(f"{dialect} ({exc.what})" for dialect, exc in rejected)
+            + " (not retried)"
+        )
+        if any(exc.status_code != 500 for _, exc in rejected):  # a 500 may pass: ask again
+            self._exhausted = message
+        self.transport.breaker.record_failure(self.name)  # no dialect works: a failed call
+        raise ModelUnavailable(message, attempts=len(rejected))
+
+    def _probe_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock_loop is not loop:
+            self._lock, self._lock_loop = asyncio.Lock(), loop
+        return self._lock
+
+    def _remembered(self) -> str | None:
+        if self.configured_dialect != dialects.AUTO or self._memory is None:
+            return None
+        try:
+            return self._memory.remembered_dialect(self._endpoint, self.name)
+        except (sqlite3.Error, ValueError) as exc:
+            logger.warning("dialect memory unreadable (%s)", type(exc).__name__)
+            return None
+
+    def _settle(self, dialect: str, remembered: str | None) -> None:
+        self._settled = self.dialect = dialect
+        if self.configured_dialect == dialects.AUTO:
+            logger.info("%s: using the %s dialect", self.name, dialect)
+            if self._memory is not None and dialect != remembered:
+                try:
+                    self._memory.remember_dialect(self._endpoint, self.name, dialect)
+                except sqlite3.Error as exc:
+                    logger.warning("dialect not remembered (%s)", type(exc).__name__)
+
+    async def _complete(
+        self, request: ChatRequest, dialect: str, rejections: frozenset[int] = frozenset()
+    ) -> ChatAnswer:
+        """One chat completion in `dialect`, checked against the budget first and metered."""
+        started = time.monotonic()
+        params, schema_text = self._params(request, dialect)
+        max_tokens = request.max_output_tokens
+        estimate = estimate_input_tokens(params["messages"], self.name, extra=schema_text)
+        self.meter.check(self.name, estimate, max_tokens)
+        client = self.client()
+        limit: dict[str, Any] = {self._limit_name(): max_tokens}
+        completion: ChatCompletion = await self.transport.send(
+            lambda timeout: client.chat.completions.create(**params, **limit, timeout=timeout),
+            rejected=rejections,
+        )
+        answer = answer_of(completion, dialect, self.name, output_limit=max_tokens)
+        self.meter.add(answer.model, answer.usage)
+        usage = self.meter.priced(answer.model, answer.usage)
+        wall = round(time.monotonic() - started, 3)
+        return _with_usage(answer, usage.model_copy(update={"wall_seconds": wall}))
+
+    def body(self, request: ChatRequest) -> dict[str, Any]:
+        """The request as a JSON body (a Batch API line): the settled dialect, else the
+        remembered one, else the first of `dialects.ORDER`."""
+        params, _ = self._params(request, self.body_dialect)
+        return {**params, self._limit_name(): request.max_output_tokens}
+
+    @property
+    def body_dialect(self) -> str:
+        """The dialect `body` writes requests in (and their answers are read in)."""
+        return self._settled or self._remembered() or ORDER[0]
+
+    def _limit_name(self) -> str:
+        return "max_tokens" if self.base_url else "max_completion_tokens"
+
+    def _params(self, request: ChatRequest, dialect: str) -> tuple[dict[str, Any], str]:
+        """The request parameters (without max tokens) and the schema text sent out of band."""
+        try:
+            return dialects.params(
+                dialect,
+                request,
+                model=self.name,
+                temperature=self._llm.temperature,
+                seed=self._llm.seed,
+            )
+        except ValueError as exc:  # pragma: no cover (LLMSettings.dialect is a Literal)
+            raise ModelUnavailable(f"{self.name}: {exc}") from None
+
+
+def _with_usage(answer: ChatAnswer, usage: Usage) -> ChatAnswer:
+    return ChatAnswer(
+        text=answer.text,
+        finish_reason=answer.finish_reason,
+        model=answer.model,
+        usage=usage,
+        refusal=answer.refusal,
+        output_limit=answer.output_limit,
+        dialect=answer.dialect,
+    )
+
+
+def answer_of(
+    completion: ChatCompletion, dialect: str, name: str, *, output_limit: int | None
+) -> ChatAnswer:
+    """A chat completion read as a `ChatAnswer` (unpriced usage; `name` when it does not say
+    which model answered); shared by the direct calls and the Batch API's result lines."""
+    choice = completion.choices[0] if completion.choices else None
+    message = choice.message if choice is not None else None
+    finish = choice.finish_reason if choice is not None else None
+    return ChatAnswer(
+        text=text_of(message, dialect),
+        finish_reason=finish_of(finish),
+        model=completion.model or name,
+        usage=usage_of(completion),
+        refusal=refusal_of(message.refusal if message is not None else None, finish),
+        output_limit=output_limit,
+        dialect=dialect,
+    )
+
+
+def text_of(message: ChatCompletionMessage | None, dialect: str) -> str:
+    """The answer text of a completion's message: the content, or the tool call's arguments."""
+    if message is None:
+        return ""
+    calls = message.tool_calls or []
+    if dialect == "tools" and calls:
+        function = getattr(calls[0], "function", None)  # a custom tool call has none
+        return str(getattr(function, "arguments", "") or "")
+    return str(message.content or "")
+
+
+def usage_of(completion: ChatCompletion) -> Usage:
+    """One call's token usage as the completion reports it."""
+    usage = completion.usage
+    if usage is None:
+        return Usage(calls=1)
+    details = usage.prompt_tokens_details
+    cached = details.cached_tokens if details is not None else None
+    return Usage(
+        calls=1,
+        input_tokens=usage.prompt_tokens or 0,
+        output_tokens=usage.completion_tokens or 0,
+        cached_tokens=cached or 0,
+    )
+
+
+__all__ = ["LOCAL_SERVER_KEY", "OpenAIChatModel", "answer_of", "text_of", "usage_of"]

@@ -1,0 +1,140 @@
+"""The model answer cache: a re-run of the same day, or a repeated eval, costs no tokens.
+
+Keyed by sha256 over (model, dialect, step, prompt version, the answer schema, the messages).
+Nothing secret goes in: no key, no base URL. Only complete answers (finish_reason "stop") that
+the caller validated are stored (`ChatAnswer.validated`), so an invalid, cut-off or salvaged
+answer is never served again. What the cache keeps is capped: answers over MAX_ANSWER_CHARS
+are not stored, and beyond MAX_ANSWERS rows the oldest are dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import sqlite3
+
+import pydantic
+
+from agent.models import Usage
+from agent.store import CachedAnswer, Store
+from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
+from agent.summarize.llm.run.meter import UsageMeter
+
+logger = logging.getLogger(__name__)
+
+CACHE_KEY_VERSION = 1  # bump when the key material changes shape
+MAX_ANSWER_CHARS = 200_000  # a bigger answer is not kept (no schema of ours needs one)
+MAX_ANSWERS = 20_000  # rows kept; the oldest go first
+TRIM_EVERY = 100  # saves between two trims
+
+
+def schema_key(schema: type[pydantic.BaseModel]) -> str:
+    """The Pydantic JSON schema as canonical JSON (sorted keys): a cache-key part."""
+    return json.dumps(schema.model_json_schema(), sort_keys=True, ensure_ascii=False)
+
+
+def cache_key(model: str, dialect: str, request: ChatRequest) -> str:
+    """sha256 hex of the request's identity (max_output_tokens is left out: only complete
+    answers are cached, and a complete answer does not depend on the limit)."""
+    material = {
+        "v": CACHE_KEY_VERSION,
+        "model": model,
+        "dialect": dialect,
+        "step": request.step,
+        "prompt_version": request.prompt_version,
+        "schema_name": request.schema_name,
+        "schema": schema_key(request.schema),
+        "messages": [
+            {"role": m.get("role", ""), "content": m.get("content", "")} for m in request.messages
+        ],
+    }
+    blob = json.dumps(material, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class CachedChatModel(ChatModel):
+    """Wraps a model with the SQLite answer cache. A hit makes no model call, does not touch the
+    inner model's circuit breaker, and reports ``Usage(cache_hits=1)``."""
+
+    def __init__(
+        self,
+        inner: ChatModel,
+        store: Store,
+        dialect: str,
+        *,
+        meter: UsageMeter | None = None,
+    ) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.base_url = inner.base_url
+        self.dialect = dialect
+        self.store = store
+        self.meter = meter
+        self._saves = 0
+
+    def __repr__(self) -> str:
+        return f"CachedChatModel({self.inner!r}, dialect={self.dialect!r})"
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    async def complete(self, request: ChatRequest) -> ChatAnswer:
+        key = cache_key(self.name, self.dialect, request)
+        hit = self._lookup(key)
+        if hit is not None:
+            usage = Usage(cache_hits=1)
+            if self.meter is not None:
+                self.meter.add(self.name, usage)
+            logger.debug("%s: %s answer from the cache", self.name, request.step)
+            kept = hit.usage if isinstance(hit.usage, dict) else {}
+            dialect = kept.get("dialect")
+            return ChatAnswer(
+                text=hit.answer,
+                finish_reason="stop",
+                model=str(kept.get("answer_model") or self.name),
+                usage=usage,
+                cached=True,
+                dialect=dialect if isinstance(dialect, str) else None,
+            )
+        answer = await self.inner.complete(request)
+        if answer.complete and not answer.cached and len(answer.text) <= MAX_ANSWER_CHARS:
+            return dataclasses.replace(answer, keep=lambda: self._save(key, answer))
+        return answer
+
+    def _lookup(self, key: str) -> CachedAnswer | None:
+        try:
+            return self.store.cached_answer(key)
+        except (sqlite3.Error, ValueError) as exc:
+            logger.warning("model cache unreadable (%s); asking the model", type(exc).__name__)
+            return None
+
+    def _save(self, key: str, answer: ChatAnswer) -> None:
+        usage = {
+            "answer_model": answer.model,
+            "dialect": answer.dialect,
+            "input_tokens": answer.usage.input_tokens,
+            "output_tokens": answer.usage.output_tokens,
+            "cached_tokens": answer.usage.cached_tokens,
+            "cost_usd": answer.usage.cost_usd,
+        }
+        try:
+            self.store.cache_answer(key, self.name, answer.text, usage)
+            self._saves += 1
+            if self._saves % TRIM_EVERY == 1:
+                dropped = self.store.trim_cache(MAX_ANSWERS)
+                if dropped:
+                    logger.info("model cache: dropped the %d oldest answers", dropped)
+        except sqlite3.Error as exc:
+            logger.warning("model cache not written (%s)", type(exc).__name__)
+
+
+__all__ = [
+    "CACHE_KEY_VERSION",
+    "MAX_ANSWERS",
+    "MAX_ANSWER_CHARS",
+    "CachedChatModel",
+    "cache_key",
+    "schema_key",
+]

@@ -1,0 +1,308 @@
+"""The blurbs step: per theme, one plain-language blurb per paper and the theme's summary.
+
+A theme is one job, or several when its papers do not fit one call (output tokens, input
+budget); jobs run in parallel through the chain's ``abatch`` and fall back one by one. Each
+call sees the theme and the full abstracts (trimmed at sentence boundaries to ABSTRACT_TOKENS)
+fenced as ``<paper id="Pk">``. Papers the answer leaves out are asked for once more on their own,
+then written by the offline engine; blurbs over 60 words are trimmed at a sentence boundary.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from agent.errors import ModelError
+from agent.models import DegradedNote, Paper, PaperBlurb
+from agent.summarize import offline
+from agent.summarize.drafts import ThemeDraft
+from agent.summarize.llm.asking.ask import Asker, Question, Reply
+from agent.summarize.llm.asking.prompts import untrusted
+from agent.summarize.llm.asking.repair import clip, trim_words, word_count
+from agent.summarize.llm.asking.schemas import (
+    BLURB_CHARS,
+    BLURB_WORDS,
+    SUMMARY_CHARS,
+    WHY_CHARS,
+    LenientBlurbs,
+    blurbs_schema,
+    short_ids,
+)
+from agent.summarize.llm.asking.sizing import ID_TOKENS, plan_calls
+from agent.summarize.llm.chat import ChatModel
+from agent.summarize.llm.fallback import failure_reason
+from agent.summarize.llm.run.blurb_cache import BlurbCache, blurb_key, summary_key
+
+ABSTRACT_TOKENS = 300  # a 60-word blurb needs no more; longer abstracts lose their last sentences
+MIN_PER_CALL = 4
+# A small day is cut into at most this many calls, however many may run at once: more, smaller
+# calls would each pay the fixed prompt again for a few seconds less (measured on 200 papers at
+# concurrency 16: 16 calls cost 6% more input tokens for 35% less wall time, over the token
+# target), while a big day's many calls still use every slot.
+SMALL_DAY_PARTS = 8
+OUTPUT_BASE_TOKENS = SUMMARY_CHARS // 4 + 40
+# A blurb as asked (60 words, ~4/3 tokens a word), a why_it_matters at its bound, and JSON.
+# Sized for the answer the prompt asks for rather than the schema's character bounds: a call
+# of that size (27 papers at 4,096 tokens) cuts the per-call overhead by a fifth, and the rare
+# answer that runs longer is retried once by the transport with twice the output tokens.
+OUTPUT_PER_BLURB_TOKENS = BLURB_WORDS * 4 // 3 + WHY_CHARS // 4 + 15
+
+
+@dataclass(frozen=True)
+class BlurbJob:
+    """One blurbs call's worth of a theme: part `part` of theme number `theme`."""
+
+    theme: int
+    part: int
+    title: str
+    summary: str | None  # the grouping's summary (the theme's, if no blurbs call writes one)
+    papers: tuple[Paper, ...]
+
+
+@dataclass(frozen=True)
+class Blurbed:
+    """A job's blurbs (in the job's paper order), the theme summary it wrote, its notes."""
+
+    job: BlurbJob
+    blurbs: tuple[PaperBlurb, ...]
+    summary: str | None = None
+    notes: tuple[DegradedNote, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Item:
+    sid: str
+    title: str
+    text: str
+
+
+@dataclass
+class _Got:
+    blurbs: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    trimmed: int = 0
+    dropped: int = 0
+
+
+class BlurbWriter:
+    """Writes a job's blurbs with a model (`write`) or without one (`offline`)."""
+
+    def __init__(self, asker: Asker, cache: BlurbCache | None = None) -> None:
+        self.asker = asker
+        self.cache = cache
+        self._texts: dict[str, tuple[str, str, int]] = {}
+
+    # -- planning ---------------------------------------------------------------------------------
+
+    def _text(self, paper: Paper) -> tuple[str, str, int]:
+        """(title, trimmed abstract, tokens of the fenced item), memoised per paper id."""
+        found = self._texts.get(paper.id)
+        if found is None:
+            title = untrusted(paper.title)
+            text = untrusted(self.asker.trim(paper.abstract, ABSTRACT_TOKENS))
+            cost = self.asker.count(f'<paper id="P00">{title}\n{text}</paper>\n') + ID_TOKENS
+            found = self._texts[paper.id] = (title, text, cost)
+        return found
+
+    def per_call(self) -> int:
+        """Most papers one call may take by its output bound."""
+        room = self.asker.settings.max_output_tokens - OUTPUT_BASE_TOKENS
+        return max(1, room // OUTPUT_PER_BLURB_TOKENS)
+
+    def plan(self, themes: Sequence[ThemeDraft], by_id: Mapping[str, Paper]) -> list[BlurbJob]:
+        """Jobs for every theme: balanced contiguous parts that each fit one call. A small day
+        is cut finer (down to MIN_PER_CALL papers a call, into up to SMALL_DAY_PARTS calls) so
+        that the calls fill the concurrency slots instead of one long call running alone."""
+        total = sum(len(t.paper_ids) for t in themes)
+        fill = math.ceil(total / min(self.asker.settings.concurrency, SMALL_DAY_PARTS))
+        cap = min(self.per_call(), max(MIN_PER_CALL, fill))
+        jobs: list[BlurbJob] = []
+        for index, theme in enumerate(themes):
+            papers = [by_id[i] for i in theme.paper_ids]
+            empty = self._user(theme.title, [])
+            out = self.asker.output_tokens(self._output(self.per_call()))
+            room = self.asker.room(empty, out)
+            costs = [self._text(p)[2] for p in papers]
+            for part, span in enumerate(plan_calls(costs, room, cap)):
+                chunk = tuple(papers[i] for i in span)
+                jobs.append(BlurbJob(index, part, theme.title, theme.summary or None, chunk))
+        return jobs
+
+    @staticmethod
+    def _output(papers: int) -> int:
+        return OUTPUT_BASE_TOKENS + OUTPUT_PER_BLURB_TOKENS * papers
+
+    def _user(self, title: str, items: Sequence[_Item]) -> str:
+        ids = [i.sid for i in items] or ["P1"]
+        return self.asker.prompts.render(
+            "blurbs",
+            title=untrusted(title),
+            papers=items,
+            max_words=BLURB_WORDS,
+            first_id=ids[0],
+            last_id=ids[-1],
+        )
+
+    # -- with a model -----------------------------------------------------------------------------
+
+    # -- kept per paper ---------------------------------------------------------------------------
+
+    def _keys(self, model: ChatModel, papers: Sequence[Paper]) -> dict[str, str]:
+        """{paper id: its blurb cache key} for blurbs `model` writes."""
+        version = self.asker.prompt_version("blurbs")
+        language = self.asker.prompts.language
+        return {p.id: blurb_key(model.name, version, language, *self._text(p)[:2]) for p in papers}
+
+    def kept(self, model: ChatModel, papers: Sequence[Paper]) -> dict[str, tuple[str, str | None]]:
+        """The blurbs `model` already wrote for some of `papers` (any reader, any run)."""
+        if self.cache is None:
+            return {}
+        keys = self._keys(model, papers)
+        found = self.cache.lookup(list(keys.values()))
+        return {pid: found[key] for pid, key in keys.items() if key in found}
+
+    def _summary_key(self, model: ChatModel, job: BlurbJob) -> str:
+        return summary_key(job.title, list(self._keys(model, job.papers).values()))
+
+    def _keep(self, model: ChatModel, got: _Got, papers: Sequence[Paper]) -> None:
+        if self.cache is None:
+            return
+        keys = self._keys(model, [p for p in papers if p.id in got.blurbs])
+        self.cache.keep({key: (pid, *got.blurbs[pid]) for pid, key in keys.items()})
+
+    # -- with a model -----------------------------------------------------------------------------
+
+    async def write(self, model: ChatModel, job: BlurbJob) -> Blurbed:
+        """Blurbs for a job; raises ModelError when the first call fails (the chain falls back).
+        Blurbs kept from earlier calls (another reader, a re-run) are used, not asked for."""
+        got = _Got(blurbs=self.kept(model, job.papers))
+        todo = tuple(p for p in job.papers if p.id not in got.blurbs)
+        if not todo:
+            return self._all_kept(model, job, got)
+        reply = await self._ask(model, job, todo)
+        self._collect(reply, todo, got)
+        notes = [_repaired(job, reply)] if not reply.valid else []
+        missing = [p for p in todo if p.id not in got.blurbs]
+        if missing:
+            notes += await self._ask_for_missing(model, job, missing, got)
+        if got.trimmed:
+            notes.append(_trimmed(job, got.trimmed))
+        self._keep(model, got, todo)
+        summary = self._keep_summary(model, job, reply.value.summary)
+        return Blurbed(job, self._blurbs(job, got), summary, tuple(notes))
+
+    def _keep_summary(self, model: ChatModel, job: BlurbJob, written: str | None) -> str | None:
+        """The theme summary the call wrote (clipped), kept for a re-run of the same theme."""
+        summary = clip(written, SUMMARY_CHARS) or None
+        if summary and self.cache is not None and job.title:
+            self.cache.keep_summary(self._summary_key(model, job), summary)
+        return summary
+
+    def _all_kept(self, model: ChatModel, job: BlurbJob, got: _Got) -> Blurbed:
+        """A job whose blurbs were all kept (and its theme summary, when there is one)."""
+        assert self.cache is not None
+        self.cache.served(model.name)
+        kept_summary = self.cache.summary(self._summary_key(model, job))
+        return Blurbed(job, self._blurbs(job, got), kept_summary)
+
+    async def _ask_for_missing(
+        self, model: ChatModel, job: BlurbJob, missing: Sequence[Paper], got: _Got
+    ) -> list[DegradedNote]:
+        """The step's repair of an answer that left papers out: one more question for those
+        papers alone (its failure is no failure of the job); what is still missing is written
+        by the offline engine, and noted."""
+        reason = f"no blurb for {_count(len(missing), 'paper')} in the answer"
+        try:
+            self._collect(await self._ask(model, job, missing), missing, got)
+        except ModelError as exc:
+            reason += f"; asking again for them failed ({failure_reason(model.name, exc)})"
+        still = [p for p in missing if p.id not in got.blurbs]
+        if not still:
+            return []
+        if len(still) < len(missing):
+            reason += f"; asking again got {len(missing) - len(still)}"
+        written = f"offline engine wrote {_count(len(still), 'blurb')}"
+        return [DegradedNote(step="blurbs", scope=job.title, reason=reason, fallback=written)]
+
+    async def _ask(self, model: ChatModel, job: BlurbJob, papers: Sequence[Paper]) -> Reply:
+        sids = short_ids("P", len(papers))
+        items = [_Item(sid, *self._text(p)[:2]) for sid, p in zip(sids, papers, strict=True)]
+        question = Question(
+            step="blurbs",
+            prompt="blurbs",
+            user=self._user(job.title, items),
+            schema=blurbs_schema(sids),
+            lenient=LenientBlurbs,
+            max_output_tokens=self.asker.output_tokens(self._output(len(papers))),
+            titles={item.sid: item.title for item in items},
+        )
+        return await self.asker.ask(model, question)
+
+    @staticmethod
+    def _collect(reply: Reply, papers: Sequence[Paper], got: _Got) -> None:
+        """Add the answer's usable blurbs to `got`: known ids only, first of duplicates,
+        non-empty, trimmed to BLURB_WORDS words."""
+        by_sid = dict(zip(short_ids("P", len(papers)), (p.id for p in papers), strict=True))
+        for entry in reply.value.blurbs:
+            paper_id = by_sid.get(entry.paper_id)
+            text = clip(entry.blurb, BLURB_CHARS)
+            if paper_id is None or paper_id in got.blurbs or not text:
+                got.dropped += 1
+                continue
+            if word_count(text) > BLURB_WORDS:
+                text = trim_words(text, BLURB_WORDS)
+                got.trimmed += 1
+            why = clip(entry.why_it_matters, WHY_CHARS) or None
+            got.blurbs[paper_id] = (text, why)
+
+    @staticmethod
+    def _blurbs(job: BlurbJob, got: _Got) -> tuple[PaperBlurb, ...]:
+        out = []
+        for paper in job.papers:
+            found = got.blurbs.get(paper.id)
+            if found is None:
+                out.append(_offline_blurb(paper))
+            else:
+                out.append(
+                    PaperBlurb(
+                        paper_id=paper.id, blurb=found[0], why_it_matters=found[1], engine="llm"
+                    )
+                )
+        return tuple(out)
+
+    # -- without a model --------------------------------------------------------------------------
+
+    @staticmethod
+    def offline(job: BlurbJob) -> Blurbed:
+        return Blurbed(job, tuple(_offline_blurb(p) for p in job.papers))
+
+
+def _trimmed(job: BlurbJob, count: int) -> DegradedNote:
+    return DegradedNote(
+        step="blurbs",
+        scope=job.title,
+        reason=f"{_count(count, 'blurb')} over {BLURB_WORDS} words",
+        fallback="trimmed at a sentence boundary",
+    )
+
+
+def _repaired(job: BlurbJob, reply: Reply) -> DegradedNote:
+    """The note of an answer still invalid after the re-asks, whose valid blurbs were kept."""
+    first = (reply.error or "invalid").splitlines()[0].removeprefix("- ")
+    return DegradedNote(
+        step="blurbs",
+        scope=job.title,
+        reason=f"{reply.model}: answer still invalid after {reply.reasks} re-ask(s) ({first})",
+        fallback="repaired: kept the valid blurbs",
+    )
+
+
+def _offline_blurb(paper: Paper) -> PaperBlurb:
+    return PaperBlurb(paper_id=paper.id, blurb=offline.write_blurb(paper), engine="offline")
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+__all__ = ["ABSTRACT_TOKENS", "BlurbJob", "BlurbWriter", "Blurbed"]

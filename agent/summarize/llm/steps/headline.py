@@ -1,0 +1,128 @@
+"""The short-text steps: the headline ("today at a glance") and the topic overview. Each is one
+call over the themes (not the abstracts). A topic's search queries are in `query_expansion`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from agent.models import Paper
+from agent.summarize import offline
+from agent.summarize.drafts import ThemeDraft
+from agent.summarize.llm.asking.ask import Asker, Question, Reply
+from agent.summarize.llm.asking.prompts import untrusted
+from agent.summarize.llm.asking.repair import clip
+from agent.summarize.llm.asking.schemas import (
+    HEADLINE_CHARS,
+    OVERVIEW_CHARS,
+    Headline,
+    LenientHeadline,
+    LenientOverview,
+    Overview,
+)
+from agent.summarize.llm.chat import ChatModel
+
+HEADLINE_OUTPUT_TOKENS = HEADLINE_CHARS // 3 + 40
+OVERVIEW_OUTPUT_TOKENS = OVERVIEW_CHARS // 3 + 40
+OVERVIEW_TITLES_PER_THEME = (8, 3, 0)  # tried in turn until the prompt fits the budget
+
+
+@dataclass(frozen=True)
+class _ThemeView:
+    title: str
+    summary: str
+    count: int
+    titles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HeadlineInput:
+    themes: tuple[ThemeDraft, ...]
+    papers_by_id: Mapping[str, Paper]
+    topic: str | None = None  # a topic digest is not "today's" news
+
+
+@dataclass(frozen=True)
+class OverviewInput:
+    topic: str
+    themes: tuple[ThemeDraft, ...]
+    papers_by_id: Mapping[str, Paper]
+
+
+def _views(
+    themes: Sequence[ThemeDraft], by_id: Mapping[str, Paper], titles: int = 0
+) -> list[_ThemeView]:
+    return [
+        _ThemeView(
+            untrusted(t.title),
+            untrusted(t.summary),
+            len(t.paper_ids),
+            tuple(untrusted(by_id[i].title) for i in t.paper_ids[:titles] if i in by_id),
+        )
+        for t in themes
+    ]
+
+
+def _text(reply: Reply, text: str, limit: int, step: str) -> str:
+    text = clip(text, limit)
+    if not text:
+        raise reply.unusable(f"{step}: empty answer")
+    return text
+
+
+class HeadlineWriter:
+    """Headline and overview with a model; the offline counterparts beside them."""
+
+    def __init__(self, asker: Asker) -> None:
+        self.asker = asker
+
+    async def headline(self, model: ChatModel, data: HeadlineInput) -> str:
+        user = self.asker.prompts.render(
+            "headline",
+            themes=_views(data.themes, data.papers_by_id),
+            paper_count=sum(len(t.paper_ids) for t in data.themes),
+            topic=untrusted(data.topic) if data.topic else None,
+        )
+        question = Question(
+            step="headline",
+            prompt="headline",
+            user=user,
+            schema=Headline,
+            lenient=LenientHeadline,
+            max_output_tokens=self.asker.output_tokens(HEADLINE_OUTPUT_TOKENS),
+        )
+        reply = await self.asker.ask(model, question)
+        return _text(reply, reply.value.headline, HEADLINE_CHARS, "headline")
+
+    @staticmethod
+    def offline_headline(data: HeadlineInput) -> str:
+        return offline.write_headline(data.themes, data.papers_by_id, topic=data.topic)
+
+    async def overview(self, model: ChatModel, data: OverviewInput) -> str:
+        out = self.asker.output_tokens(OVERVIEW_OUTPUT_TOKENS)
+        for titles in OVERVIEW_TITLES_PER_THEME:
+            user = self.asker.prompts.render(
+                "overview",
+                topic=untrusted(data.topic),
+                themes=_views(data.themes, data.papers_by_id, titles),
+                paper_count=sum(len(t.paper_ids) for t in data.themes),
+            )
+            if self.asker.fits(user, out):
+                break
+        question = Question(
+            step="overview",
+            prompt="overview",
+            user=user,
+            schema=Overview,
+            lenient=LenientOverview,
+            max_output_tokens=out,
+        )
+        reply = await self.asker.ask(model, question)
+        return _text(reply, reply.value.overview, OVERVIEW_CHARS, "overview")
+
+    @staticmethod
+    def offline_overview(data: OverviewInput) -> str:
+        return offline.write_overview(data.topic, data.themes, data.papers_by_id)
+
+
+__all__ = ["HeadlineInput", "HeadlineWriter", "OverviewInput"]

@@ -1,0 +1,102 @@
+"""The optional relevance pass (`[llm] rerank = true`): the model scores the top candidates of
+the offline ranking against the reader's interests and `not_interested`, many papers per call.
+Each call is one link of a fallback chain (primary, fallback model, then no score), so a failure
+only leaves those papers in their offline order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydantic import Field, create_model
+
+from agent.models import Paper
+from agent.summarize.llm.asking.ask import Asker, Question
+from agent.summarize.llm.asking.prompts import untrusted
+from agent.summarize.llm.asking.schemas import Strict, _enum, short_ids
+from agent.summarize.llm.asking.sizing import even_parts
+from agent.summarize.llm.chat import ChatModel
+
+PER_CALL = 20  # papers scored in one call
+ABSTRACT_TOKENS = 160  # each abstract is trimmed to this many tokens
+LIBRARY_TITLES = 12  # titles of the reader's papers shown to the model
+SCORE_OUTPUT_TOKENS = 14  # per paper: {"id": "P12", "score": 7},
+
+
+@dataclass(frozen=True)
+class RerankInput:
+    """What the reader wants, and one batch of candidates."""
+
+    interests: str
+    not_interested: str
+    library: tuple[str, ...]
+    papers: tuple[Paper, ...]
+
+
+def rerank_schema(ids: Sequence[str]) -> type[Strict]:
+    """``{scores: [{id, score 0..10}]}`` over `ids`."""
+    item = create_model(
+        "Score", __base__=Strict, id=(_enum(ids), ...), score=(int, Field(ge=0, le=10))
+    )
+    return create_model("Rerank", __base__=Strict, scores=(list[item], Field(max_length=len(ids))))  # type: ignore[valid-type]
+
+
+def rerank_batches(data: RerankInput) -> list[RerankInput]:
+    """The candidates cut into calls of at most PER_CALL papers."""
+    count = len(data.papers)
+    parts = even_parts(count, -(-count // PER_CALL)) if count else []
+    return [
+        RerankInput(
+            data.interests, data.not_interested, data.library, tuple(data.papers[i] for i in r)
+        )
+        for r in parts
+    ]
+
+
+class Reranker:
+    def __init__(self, asker: Asker) -> None:
+        self.asker = asker
+
+    async def score(self, model: ChatModel, data: RerankInput) -> dict[str, int]:
+        """Paper id -> 0..10 for one batch. Raises ModelError (the chain falls back)."""
+        ids = short_ids("P", len(data.papers))
+        papers = [
+            {
+                "sid": sid,
+                "title": untrusted(p.title),
+                "text": untrusted(self.asker.trim(p.abstract, ABSTRACT_TOKENS)),
+            }
+            for sid, p in zip(ids, data.papers, strict=True)
+        ]
+        user = self.asker.prompts.render(
+            "rerank",
+            interests=untrusted(data.interests)
+            or "(not said; judge by the papers the reader keeps)",
+            not_interested=untrusted(data.not_interested),
+            library=[untrusted(t) for t in data.library[:LIBRARY_TITLES]],
+            papers=papers,
+            first_id=ids[0],
+            last_id=ids[-1],
+        )
+        question = Question(
+            step="rerank",
+            prompt="rerank",
+            user=user,
+            schema=rerank_schema(ids),
+            lenient=None,
+            max_output_tokens=self.asker.output_tokens(SCORE_OUTPUT_TOKENS * len(ids) + 40),
+        )
+        reply = await self.asker.ask(model, question)
+        by_sid = {sid: paper.id for sid, paper in zip(ids, data.papers, strict=True)}
+        scores = {by_sid[item.id]: int(item.score) for item in reply.value.scores}
+        if not scores:
+            raise reply.unusable("rerank: no scores")
+        return scores
+
+    @staticmethod
+    def offline(data: RerankInput) -> dict[str, int]:
+        """No model answered: no scores, the offline order stands."""
+        return {}
+
+
+__all__ = ["RerankInput", "Reranker", "rerank_batches", "rerank_schema"]

@@ -1,0 +1,138 @@
+"""Issue 27: offline blurbs stand alone. They never open on a sentence the reader cannot see
+('However, ...', 'To address this issue, ...', 'In this review, we also ...'), a leading 'We'
+becomes 'The authors', a result in numbers is kept, and citations and parentheses that need
+the paper are dropped. `agent.dangling` is what the eval counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.dangling import dangling_start
+from agent.models import Paper
+from agent.resources import sample_corpus_path
+from agent.sources.local import read_paper_file
+from agent.summarize.offline import write_blurb
+from agent.summarize.offline.openings import drop_asides, stand_alone
+
+SAMPLE = read_paper_file(sample_corpus_path(), "sample")
+
+
+def _blurb(abstract: str) -> str:
+    return write_blurb(Paper(id="x-1", title="A Paper", abstract=abstract))
+
+
+@pytest.mark.parametrize(
+    ("sentence", "lead"),
+    [
+        ("However, it fails on long inputs.", "However"),
+        ("To address this issue, we propose X.", "To address this"),
+        ("In this review, the authors also explored Y.", "In this review, the authors also"),
+        ("These models are expensive.", "These"),
+        ("It reaches 90% accuracy.", "It"),
+        ("Based on these findings, we build Z.", "Based on these"),
+        ("The same model is smaller.", "The same"),
+        ("In addition, we release code.", "In addition"),
+    ],
+)
+def test_dangling_openings_are_found(sentence: str, lead: str) -> None:
+    assert dangling_start(sentence) == lead
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "This paper presents a new tokenizer.",
+        "This open access book surveys pretrained models.",
+        "The authors propose X.",
+        "Theory of mind is hard for models.",
+        "Italian models lag behind.",
+        "Thesis: attention is enough.",
+        "Stillness detection works.",
+    ],
+)
+def test_sentences_that_stand_alone_are_not_dangling(sentence: str) -> None:
+    assert dangling_start(sentence) is None
+
+
+def test_no_blurb_of_the_sample_opens_on_a_dangling_reference() -> None:
+    """0 of 207 (30 of 207 before issue 27: 'To address these challenges, ...')."""
+    dangling = [(p.id, lead) for p in SAMPLE if (lead := dangling_start(write_blurb(p)))]
+    assert dangling == []
+
+
+def test_openings_that_point_back_are_rewritten() -> None:
+    assert stand_alone("To address this issue, we propose X.") == "we propose X."
+    assert stand_alone("To answer this limitation the authors introduce X.").startswith("the")
+    assert (
+        stand_alone("However, the largest models are closed.") == "the largest models are closed."
+    )
+    assert stand_alone("In this review, we also explored Y.") == "we explored Y."
+    assert stand_alone("These results show that pruning helps.") == "pruning helps."
+    assert stand_alone("Here, we present Z.") == "we present Z."
+    assert stand_alone("Furthermore, in addition, we test W.") == "we test W."
+    assert stand_alone("Transformers also scale.") == "Transformers scale."
+    unchanged = "This paper presents a new tokenizer."
+    assert stand_alone(unchanged) == unchanged
+
+
+def test_a_blurb_rewrites_we_and_drops_what_points_back() -> None:
+    blurb = _blurb(
+        "Large models are costly. To address this issue, we propose TinyX, a small model "
+        "for translation. Experiments show that TinyX is 3.2x faster than the baseline."
+    )
+    assert blurb.startswith("The authors propose TinyX")
+    assert "3.2x" in blurb and dangling_start(blurb) is None
+
+
+def test_a_blurb_skips_a_sentence_that_only_makes_sense_after_another() -> None:
+    blurb = _blurb(
+        "Retrieval helps question answering. These models, however, are slow. "
+        "We introduce FastRAG, a retriever that caches passages. "
+        "FastRAG answers 40% more questions per second."
+    )
+    assert blurb.startswith("The authors introduce FastRAG"), blurb
+    assert "40%" in blurb
+
+
+def test_a_result_in_numbers_is_kept_even_when_the_first_sentence_is_long() -> None:
+    long_first = (
+        "We propose a method for compressing the key-value cache of large language models "
+        "that keeps the heads which matter most for retrieval-heavy workloads while evicting "
+        "the rest with a learned policy that adapts to each layer and each request and "
+        "works with any attention kernel."
+    )
+    result = "It cuts memory by 4.5x with under 1% loss in accuracy on LongBench tasks."
+    blurb = _blurb(f"{long_first} {result}")
+    assert "4.5x" in blurb and "1%" in blurb, blurb
+    assert len(blurb.split()) <= 60
+
+
+def test_citations_and_parentheses_that_need_the_paper_are_dropped() -> None:
+    text = drop_asides(
+        "Large language models (LLMs) beat prior work [12, 14] (see Table 2) on BLEU "
+        "(Smith et al., 2020) by 2 points (90.9% vs 89.4%)."
+    )
+    assert (
+        text == "Large language models (LLMs) beat prior work on BLEU by 2 points (90.9% vs 89.4%)."
+    )
+
+
+def test_plainer_words_and_shorter_sentences() -> None:
+    from agent.summarize.offline.plainer import plainer, shorter
+
+    assert (
+        plainer("Utilizing a novel methodology, we demonstrate gains on a wide range of tasks.")
+        == "Using a new method, we show gains on many tasks."
+    )
+    assert (
+        plainer("Novel-view synthesis with BERT-Large.") == "Novel-view synthesis with BERT-Large."
+    )
+    long = (
+        "The authors propose Big Little Decoder, a framework that can improve inference "
+        "efficiency for a wide range of text generation applications, which works with any "
+        "model and any decoding strategy on any hardware."
+    )
+    assert shorter(long).endswith("text generation applications.")
+    kept = long.replace("any hardware", "2.1x faster hardware")
+    assert shorter(kept) == kept  # a tail with a number stays
+    assert shorter("Short, which stays.") == "Short, which stays."
