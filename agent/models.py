@@ -6,11 +6,13 @@ import datetime as dt
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from agent.safe_text import strip_hidden
 
 MAX_UPVOTES = 10_000_000
+MAX_TITLE_CHARS = 10_000
+MAX_ABSTRACT_CHARS = 10_000
 EngineName = Literal["llm", "offline"]
 DigestKind = Literal["daily", "topic"]
 HealthStatus = Literal["ok", "empty", "failed"]
@@ -68,8 +70,15 @@ class Paper(Frozen):
 
     @field_validator("title", "abstract", mode="before")
     @classmethod
-    def _visible_text(cls, value: object) -> object:
-        return strip_hidden(value).strip() if isinstance(value, str) else value
+    def _visible_text(cls, value: object, info: ValidationInfo) -> object:
+        """Without hidden characters, and of a length a real paper has: a title of more than
+        MAX_TITLE_CHARS or an abstract of more than MAX_ABSTRACT_CHARS (arXiv's own limit is
+        1,920) is cut, so that no later step works on megabytes a source sent as a title."""
+        if not isinstance(value, str):
+            return value
+        text = strip_hidden(value).strip()
+        limit = MAX_TITLE_CHARS if info.field_name == "title" else MAX_ABSTRACT_CHARS
+        return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
     @field_validator("authors", mode="before")
     @classmethod

@@ -319,3 +319,15 @@ def test_case15_init_refuses_a_server_url_that_is_not_http(tmp_path: Path, url: 
     assert result.exit_code == 2
     assert "is not an http(s) URL" in error_line(result)
     assert not (tmp_path / "digest.toml").exists()
+
+
+def test_a_paper_holds_a_title_and_an_abstract_of_a_real_papers_length() -> None:
+    """What a source sends as a title or an abstract is cut at a length no paper has (the
+    fuzzer's 5 MB title took every later step seconds); real ones are kept whole."""
+    from agent.models import MAX_ABSTRACT_CHARS, MAX_TITLE_CHARS, Paper
+
+    huge = Paper(id="x", title="word " * 500_000, abstract="words " * 500_000)
+    assert len(huge.title) == MAX_TITLE_CHARS and huge.title.endswith("…")
+    assert len(huge.abstract) <= MAX_ABSTRACT_CHARS and huge.abstract.endswith("…")
+    real = Paper(id="y", title="A title", abstract="An abstract. " * 100)
+    assert real.abstract == ("An abstract. " * 100).strip()

@@ -212,10 +212,15 @@ _TRIGGER_RE = re.compile(
 )
 
 
+MAX_INPUT_CHARS = 500_000  # no title or abstract is this long: longer text is cut first
+
+
 def clean_text(text: str | None) -> str:
-    """Clean one title or abstract: LaTeX escapes and macros, HTML entities, folded whitespace."""
+    """Clean one title or abstract: LaTeX escapes and macros, HTML entities, folded whitespace.
+    Linear in the text, which is cut at MAX_INPUT_CHARS first."""
     if not text:
         return ""
+    text = text[:MAX_INPUT_CHARS]
     if not _TRIGGER_RE.search(text):  # fast path: most strings have no LaTeX and no HTML
         return _SPACE_RE.sub(" ", unicodedata.normalize("NFC", text)).strip()
     out = html.unescape(_LONG_ENTITY_RE.sub("\ufffd", text))
