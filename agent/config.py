@@ -36,6 +36,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from agent import config_keys
 from agent.choices import Dialect, EngineChoice, SmtpSecurity
 from agent.core import parsing
 from agent.core.urls import check_http_url
@@ -415,29 +416,6 @@ def _honour_openai_env(settings: Settings) -> Settings:
     return settings.model_copy(update={"llm": settings.llm.model_copy(update=updates)})
 
 
-def _env_name(loc: tuple[int | str, ...], environ: Mapping[str, str]) -> str | None:
-    """The DIGEST_* variable a problem at `loc` came from, when one is set for it."""
-    names = {name.upper() for name in environ}
-    parts = [str(part).upper() for part in loc if isinstance(part, str)]
-    for end in range(len(parts), 0, -1):
-        name = "DIGEST_" + "__".join(parts[:end])
-        if name in names:
-            return name
-    return None
-
-
-def _one_line(error: ValidationError, origin: str, environ: Mapping[str, str]) -> str:
-    """Every problem, on one line, each under the place it came from: 'bad config in X: a.b:
-    msg; c: msg' or 'bad environment setting DIGEST_C: c: msg'."""
-    by_place: dict[str, list[str]] = {}
-    for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"]) or "settings"
-        variable = _env_name(item["loc"], environ)
-        place = f"bad environment setting {variable}" if variable else f"bad config in {origin}"
-        by_place.setdefault(place, []).append(f"{where}: {one_line(item['msg'], 300)}")
-    return "; ".join(f"{place}: " + "; ".join(problems) for place, problems in by_place.items())
-
-
 def _env_names(model: type[BaseModel], prefix: str, depth: int) -> tuple[set[str], set[str]]:
     """(setting names, names of dict settings that take any sub-key) under `prefix`."""
     names: set[str] = set()
@@ -523,8 +501,7 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
     try:
         settings = Settings(**clean)
     except ValidationError as exc:
-        origin = str(config_path) if config_path else "the settings"
-        raise ConfigError(_one_line(exc, origin, os.environ)) from None
+        raise config_keys.describe(exc, Settings, config_path, os.environ) from None
     except SettingsError as exc:  # e.g. DIGEST_EMAIL__RECIPIENTS that is not a JSON list
         field = re.search(r'field "([^"]+)"', str(exc))
         prefix = f"DIGEST_{field.group(1).upper()}" if field else "DIGEST_"

@@ -27,9 +27,7 @@ def check_config(config_path: Path | None) -> tuple[Check, Settings | None]:
     try:
         settings = load_settings(config_path)
     except ConfigError as exc:
-        return Check.failed(
-            "config", str(exc), "fix that key (README, Configuration) or run `digest init --force`"
-        ), None
+        return Check.failed("config", str(exc), _config_fix(exc, path)), None
     if path is None:
         return (
             Check.warning(
@@ -40,6 +38,13 @@ def check_config(config_path: Path | None) -> tuple[Check, Settings | None]:
             settings,
         )
     return Check.ok("config", f"{path.resolve()} is valid"), settings
+
+
+def _config_fix(error: ConfigError, path: Path | None) -> str:
+    """Where to fix a config that does not load (never `init --force`: it overwrites the file)."""
+    places = getattr(error, "places", ())
+    where = ", ".join(places) if places else str(path) if path else "the setting named"
+    return f"fix {where} (every key, its type and default: docs/configuration.md)"
 
 
 def check_home(home: Path) -> Check:
