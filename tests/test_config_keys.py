@@ -154,3 +154,14 @@ def test_doctor_points_at_the_lines_and_the_reference_never_at_init_force(
     )
     assert "--force" not in done.stdout
     assert (tmp_path / "digest.toml").read_text(encoding="utf-8") == BAD
+
+
+def test_doctor_names_the_file_digest_config_points_at(tmp_path: Path) -> None:
+    (tmp_path / "digest.toml").write_text(BAD, encoding="utf-8")  # in the folder, not read
+    good = tmp_path / "elsewhere.toml"
+    good.write_text('interests = "x"\n', encoding="utf-8")
+    done = run_digest(
+        "doctor", home=tmp_path / "home", cwd=tmp_path, env={"DIGEST_CONFIG": str(good)}
+    )
+    [config] = [line for line in done.stdout.splitlines() if re.match(r"\w+ +config:", line)]
+    assert re.match(rf"ok +config: {re.escape(str(good))} is valid", config), config

@@ -7,7 +7,7 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-from agent.config import Settings, load_settings
+from agent.config import CONFIG_ENV, Settings, load_settings
 from agent.doctor.checks import Check
 from agent.errors import ConfigError
 from agent.store import read_state
@@ -15,9 +15,12 @@ from agent.wording import plural
 
 
 def config_file(config_path: Path | None) -> Path | None:
-    """The file `digest` reads: --config, else ./digest.toml when present (as load_settings)."""
+    """The file `digest` reads: --config, else $DIGEST_CONFIG, else ./digest.toml when present
+    (as load_settings)."""
     if config_path is not None:
         return config_path
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV]).expanduser()
     candidate = Path.cwd() / "digest.toml"
     return candidate if candidate.is_file() else None
 
