@@ -98,22 +98,22 @@ def _model_at(model: type[BaseModel], loc: KeyPath) -> type[BaseModel] | None:
         if isinstance(kind, type) and issubclass(kind, BaseModel):
             if not isinstance(part, str) or part not in kind.model_fields:
                 return None
-            kind = _unwrap(kind.model_fields[part].annotation)
+            kind = unwrap(kind.model_fields[part].annotation)
         elif typing.get_origin(kind) in (list, dict):
-            kind = _unwrap(typing.get_args(kind)[-1])
+            kind = unwrap(typing.get_args(kind)[-1])
         else:
             return None
     return kind if isinstance(kind, type) and issubclass(kind, BaseModel) else None
 
 
-def _unwrap(kind: object) -> object:
-    """`X` of `X | None` (and of Annotated[X, ...])."""
+def unwrap(kind: object) -> object:
+    """`X` of `X | None` and of `Annotated[X, ...]`."""
     if typing.get_origin(kind) is typing.Annotated:
         kind = typing.get_args(kind)[0]
     if typing.get_origin(kind) in (typing.Union, types.UnionType):
         members = [arg for arg in typing.get_args(kind) if arg is not type(None)]
         if len(members) == 1:
-            return _unwrap(members[0])
+            return unwrap(members[0])
     return kind
 
 

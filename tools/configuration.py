@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from agent.config import Settings
+from agent.config_keys import unwrap
 
 DOC = ROOT / "docs" / "configuration.md"
 EXAMPLE = ROOT / "examples" / "digest.toml"
@@ -70,17 +71,6 @@ def tables(model: type[BaseModel] = Settings) -> Iterator[Table]:
 
 def is_model(kind: object) -> typing.TypeGuard[type[BaseModel]]:
     return isinstance(kind, type) and issubclass(kind, BaseModel)
-
-
-def unwrap(kind: object) -> object:
-    """`X` of `X | None` and of `Annotated[X, ...]`."""
-    if typing.get_origin(kind) is typing.Annotated:
-        kind = typing.get_args(kind)[0]
-    if typing.get_origin(kind) in (typing.Union, types.UnionType):
-        members = [arg for arg in typing.get_args(kind) if arg is not type(None)]
-        if len(members) == 1:
-            return unwrap(members[0])
-    return kind
 
 
 NAMES = {str: "string", int: "integer", float: "number", bool: "boolean", Path: "path"}
