@@ -8,10 +8,10 @@ from __future__ import annotations
 from agent.config import Settings
 from agent.errors import ConfigError
 from agent.models import Paper
-from agent.store import Store
+from agent.store import PaperShelf, Store
 
 
-def find_paper(store: Store, paper_id: str) -> Paper | None:
+def find_paper(store: PaperShelf, paper_id: str) -> Paper | None:
     """A paper by id (an arXiv id may carry a version): kept papers first, then the sample."""
     from agent.resources import sample_corpus_path
     from agent.sources.arxiv_ids import find_arxiv_id

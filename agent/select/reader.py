@@ -10,7 +10,7 @@ from agent.select.profile import LibraryEntry, ReaderProfile
 
 if TYPE_CHECKING:
     from agent.config import Settings
-    from agent.store import Store
+    from agent.store import ProfileStore
 
 COLD_START_HINT = (
     "Personalise this digest: point `library` at your papers (.bib, .ris, Zotero .csv or a list "
@@ -25,7 +25,7 @@ def library_paths(settings: Settings, extra: Sequence[Path] = ()) -> list[Path]:
 
 
 def build_profile(
-    settings: Settings, store: Store | None, extra: Sequence[Path] = (), *, reader: str = ""
+    settings: Settings, store: ProfileStore | None, extra: Sequence[Path] = (), *, reader: str = ""
 ) -> ReaderProfile:
     """Everything personal the ranking uses (`reader`'s ratings). Library problems raise
     ConfigError (exit 2)."""

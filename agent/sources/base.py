@@ -11,7 +11,7 @@ from agent.models import Paper
 
 if TYPE_CHECKING:
     from agent.config import Settings
-    from agent.store import Store
+    from agent.store import SourceStore
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class FetchContext:
 
     date: dt.date
     settings: Settings
-    store: Store | None = None
+    store: SourceStore | None = None
     since: dt.date | None = None  # earliest submission date of interest (topic search)
     query: str | None = None  # free-text topic, for sources that can search
     extra: dict[str, str] = field(default_factory=dict)

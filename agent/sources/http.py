@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
 
     from agent.config import SourcesSettings
-    from agent.store import Store
+    from agent.store import HttpValidators
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +243,7 @@ class HttpFetcher:
         *,
         source: str,
         params: Mapping[str, str | int] | None = None,
-        store: Store | None = None,
+        store: HttpValidators | None = None,
         gate: RateGate | None = None,
         min_interval: float | None = None,
         accept: frozenset[int] = frozenset({200}),

@@ -18,7 +18,7 @@ from agent.wording import plural
 if TYPE_CHECKING:
     from agent.config import Settings
     from agent.sources.http import HttpFetcher
-    from agent.store import Store
+    from agent.store import LibraryStore
 
 MAX_BYTES = MAX_FILE_BYTES  # a library file larger than this is refused
 FORMATS = ("bib", "ris", "csv", "txt", "json", "jsonl")
@@ -99,7 +99,7 @@ def parse_library(
     path: Path,
     text: str,
     settings: Settings,
-    store: Store | None,
+    store: LibraryStore | None,
     fetcher: HttpFetcher | None = None,
 ) -> list[LibraryEntry]:
     kind = detect_format(path, text)
@@ -136,7 +136,11 @@ def describe_library_file(path: Path) -> str:
 
 
 def load_library(
-    path: Path, settings: Settings, store: Store | None, *, fetcher: HttpFetcher | None = None
+    path: Path,
+    settings: Settings,
+    store: LibraryStore | None,
+    *,
+    fetcher: HttpFetcher | None = None,
 ) -> list[LibraryEntry]:
     """The entries of one library file, from the state when the file is unchanged. A file with
     nothing usable, unreadable, or with a broken entry raises ConfigError (exit 2)."""

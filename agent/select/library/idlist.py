@@ -16,7 +16,7 @@ from agent.sources.arxiv_ids import find_arxiv_id
 if TYPE_CHECKING:
     from agent.config import Settings
     from agent.sources.http import HttpFetcher
-    from agent.store import Store
+    from agent.store import SourceStore
 
 logger = logging.getLogger(__name__)
 BATCH = 50  # ids per arXiv API request
@@ -54,7 +54,7 @@ def look_up(
     path: Path,
     text: str,
     settings: Settings,
-    store: Store | None,
+    store: SourceStore | None,
     *,
     fetcher: HttpFetcher | None = None,
 ) -> list[LibraryEntry]:

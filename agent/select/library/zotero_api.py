@@ -14,7 +14,7 @@ from agent.sources.clean import clean_text
 
 if TYPE_CHECKING:
     from agent.config import ZoteroSettings
-    from agent.store import Store
+    from agent.store import LibraryCache
 
 logger = logging.getLogger(__name__)
 PAGE = 100
@@ -77,7 +77,7 @@ def _fetch(settings: ZoteroSettings) -> list[LibraryEntry]:
     return entries
 
 
-def load_zotero(settings: ZoteroSettings, store: Store | None) -> list[LibraryEntry]:
+def load_zotero(settings: ZoteroSettings, store: LibraryCache | None) -> list[LibraryEntry]:
     """The Zotero library's entries; the last good copy from the state when the API fails."""
     import httpx
     from pyzotero import zotero_errors

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from agent.config import LLMSettings, Settings
-from agent.store import Store
+from agent.store import ModelStore
 from agent.summarize.llm.chat import ChatModel
 from agent.summarize.llm.models.batch import BatchChatModel, BatchStats
 from agent.summarize.llm.models.batch.deadline import seconds_left
@@ -49,6 +49,13 @@ def run_budget(settings: Settings) -> Budget:
     return Budget.from_settings(with_local_defaults(settings).llm)
 
 
+def run_limit(settings: Settings) -> AdaptiveLimit:
+    """A run's rate limit from `[llm] concurrency` (the local-server defaults applied: one
+    call at a time): create one per run and give it to every engine of the run, so that a
+    429 met by one stage holds for the next."""
+    return AdaptiveLimit(with_local_defaults(settings).llm.concurrency)
+
+
 def batches(llm: LLMSettings, allowed: bool) -> bool:
     """Whether a run that may batch (`allowed`) sends its primary's requests through the
     Batch API: `[llm] batch`, on an OpenAI-compatible endpoint."""
@@ -61,7 +68,7 @@ def batches(llm: LLMSettings, allowed: bool) -> bool:
 
 
 def build_chat_models(
-    settings: Settings, store: Store | None, shared: Shared, *, use_cache: bool
+    settings: Settings, store: ModelStore | None, shared: Shared, *, use_cache: bool
 ) -> list[ChatModel]:
     """[primary, fallback?]; empty when no model is configured (no key, base URL or chat_model).
 
@@ -101,7 +108,7 @@ class _Wiring:
     shared: Shared
     limit: AdaptiveLimit
     grace: float
-    store: Store | None
+    store: ModelStore | None
 
     def adapter(self, llm: LLMSettings) -> ChatModel:
         """The adapter of `llm` (LangChain or the openai SDK) on its own transport."""
@@ -141,4 +148,11 @@ def fallback_settings(llm: LLMSettings) -> LLMSettings | None:
     return llm.model_copy(update=update)
 
 
-__all__ = ["Shared", "batches", "build_chat_models", "fallback_settings", "run_budget"]
+__all__ = [
+    "Shared",
+    "batches",
+    "build_chat_models",
+    "fallback_settings",
+    "run_budget",
+    "run_limit",
+]

@@ -37,7 +37,7 @@ from openai.types.chat import ChatCompletion
 
 from agent.config import LLMSettings
 from agent.models import BatchRun
-from agent.store import PendingBatch, Store
+from agent.store import BatchLedger, PendingBatch
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
 from agent.summarize.llm.errors import BudgetExceeded, CostCapReached, ModelUnavailable
 from agent.summarize.llm.models import dialects
@@ -126,7 +126,7 @@ class BatchChatModel(ChatModel):
         inner: OpenAIChatModel,
         llm: LLMSettings,
         *,
-        store: Store | None,
+        store: BatchLedger | None,
         stats: BatchStats,
         report: Report | None = None,
         clock: Clock = time.monotonic,
