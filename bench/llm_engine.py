@@ -224,7 +224,7 @@ def run_engine(
     before = len(srv.chat_requests)
     engine = LLMEngine(settings, store)
     started = time.monotonic()
-    summary = engine.summarize(papers)
+    summary = asyncio.run(engine.summarize(papers))
     wall = time.monotonic() - started
     requests = srv.chat_requests[before:]
     placed = sorted(b.paper_id for t in summary.themes for b in t.papers)

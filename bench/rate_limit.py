@@ -21,6 +21,7 @@ Latency model as bench/llm_engine.py (400 ms a call + 5 ms an output token). Num
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 import tempfile
@@ -90,7 +91,7 @@ def run(name: str, adaptive: bool, papers: int, concurrency: int) -> str:
         models = build_chat_models(settings, None, Shared(meter, limit), use_cache=False)
         engine = LLMEngine(settings, None, models=models, meter=meter)
         started = time.monotonic()
-        summary = engine.summarize(distinct_papers(papers))
+        summary = asyncio.run(engine.summarize(distinct_papers(papers)))
         wall = time.monotonic() - started
         offline = sum(b.engine == "offline" for t in summary.themes for b in t.papers)
         fell_back = sum(n.fallback == "offline engine" for n in summary.degraded)

@@ -53,9 +53,10 @@ def shoot(browser: str, page: Path, out: Path, *, width: int, height: int, dark:
 def real_archive(home: Path) -> Path:
     """A real archive made by the pipeline: three days (slices of the sample as file sources)
     and one topic digest, all with the offline engine. Returns archive/index.html."""
+    from agent.cli import daily_run, topic_run
     from agent.config import load_settings
-    from agent.pipeline import DailyOptions, run_daily
-    from agent.topic import TopicOptions, emit_topic, run_topic
+    from agent.pipeline import DailyOptions
+    from agent.topic import TopicOptions, emit_topic
 
     settings = load_settings(None, home=home, engine="offline")
     lines = sample_corpus_path().read_text(encoding="utf-8").splitlines()
@@ -63,11 +64,11 @@ def real_archive(home: Path) -> Path:
         day = home / f"day-{offset}.jsonl"
         day.write_text("\n".join(lines[start:stop]) + "\n", encoding="utf-8")
         when = DATE - dt.timedelta(days=2 - offset)
-        run_daily(
+        daily_run(
             settings,
             DailyOptions(date=when, sources=(f"file:{day}",), engine="offline", send=False),
         )
-    topic = run_topic(
+    topic = topic_run(
         settings,
         TopicOptions(query="mixture of experts", sources=("local",), engine="offline", today=DATE),
     )

@@ -404,7 +404,7 @@ def test_the_progress_line_says_which_batch_is_waited_for(
         engine = LLMEngine(
             Settings(home=tmp_path, llm=llm), store, progress=heard.append, batch=True
         )
-        engine.summarize(sample_papers(12))
+        asyncio.run(engine.summarize(sample_papers(12)))
     first = srv.batches.creates[0]
     assert (
         f"waiting for batch {first} (validating; until 20 min after the start at the latest)"

@@ -5,6 +5,7 @@ net in building the digest. Property tests (hypothesis), seeded and bounded."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import random
@@ -74,7 +75,7 @@ def test_random_model_answers_place_every_paper_exactly_once(seed: int, count: i
     papers = PAPERS[:count]
     model = ScriptedModel(script=lambda request: random_answer(rng, request))
     llm = LLMSettings(max_reasks=1)
-    summary = LLMEngine(Settings(llm=llm), None, models=[model]).summarize(papers)
+    summary = asyncio.run(LLMEngine(Settings(llm=llm), None, models=[model]).summarize(papers))
     assert_complete(summary, papers)
 
 

@@ -3,6 +3,7 @@ script of the output; the offline engine says it writes English only."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,7 @@ def test_every_model_call_is_told_the_language():
     papers = sample_papers(8)
     model = ScriptedModel(themes=2)
     settings = Settings(llm=LLMSettings(language="zh"))
-    summary = LLMEngine(settings, None, models=[model]).summarize(papers)
+    summary = asyncio.run(LLMEngine(settings, None, models=[model]).summarize(papers))
     assert_complete(summary, papers)
     assert model.requests
     for request in model.requests:
@@ -56,7 +57,7 @@ def test_every_model_call_is_told_the_language():
 
 def test_english_by_default():
     model = ScriptedModel(themes=1)
-    LLMEngine(Settings(), None, models=[model]).summarize(sample_papers(3))
+    asyncio.run(LLMEngine(Settings(), None, models=[model]).summarize(sample_papers(3)))
     system = next(m["content"] for m in model.requests[0].messages if m["role"] == "system")
     assert "in English." in system
 

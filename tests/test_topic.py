@@ -16,8 +16,9 @@ from agent.resources import sample_corpus_path
 from agent.select.search import bm25_rank, term_counts, tokens
 from agent.sources.local import read_paper_file
 from agent.store import Store
-from agent.topic import TopicOptions, arxiv_query, parse_since, run_topic
+from agent.topic import TopicOptions, arxiv_query, parse_since
 from tests.fakes.http_server import Reply, ScriptedHttpServer
+from tests.runs import run_topic
 
 FIXTURES = Path(__file__).parent / "fixtures" / "arxiv_api"
 TESTING_FEED = json.loads((FIXTURES / "arxivpy_q_testing_s0_m10_bc5a6c384fe9.json").read_text())[

@@ -198,7 +198,7 @@ class Runner:
         if self.memo is None:
             self.memo = LatencyMemo(self.settings.home / "evals" / "latency.json")
 
-    def run(
+    async def run(
         self, cases: Sequence[EvalCase], variants: Sequence[Variant], meta: dict[str, Any]
     ) -> EvalRun:
         prompt_sets = {v.label: _load_prompts(v) for v in variants if v.engine == "llm"}
@@ -220,14 +220,15 @@ class Runner:
                                 offline_done[key] = self._offline(case, repeat)
                             result = offline_done[key]
                         else:
-                            result = self._llm(case, repeat, prompt_sets[variant.label])
+                            result = await self._llm(case, repeat, prompt_sets[variant.label])
                         result = result.model_copy(update={"variant": variant.label})
                         if self.judge is not None and result.summary is not None:
-                            result = self._judged(case, result)
+                            result = await self._judged(case, result)
                         run.results.append(score_result(case, result, self.scorers))
                         if self.journal is not None:
                             append_result(self.journal, run.results[-1])
-        except KeyboardInterrupt:
+                        await asyncio.sleep(0)  # Ctrl-C (the task cancelled) stops here
+        except (KeyboardInterrupt, asyncio.CancelledError):
             run.interrupted = True  # keep what finished; the caller reports it
         finally:
             if self.memo is not None:
@@ -256,7 +257,7 @@ class Runner:
             wall_seconds=round(seconds, 4),
         )
 
-    def _llm(self, case: EvalCase, repeat: int, prompts: Any) -> CaseResult:
+    async def _llm(self, case: EvalCase, repeat: int, prompts: Any) -> CaseResult:
         from agent.summarize.llm import LLMEngine, build_chat_models
 
         meter = UsageMeter(self.settings.llm.prices, run_budget(self.settings))  # per case
@@ -276,7 +277,7 @@ class Runner:
         started = time.perf_counter()
         summary: Summary | None
         try:
-            summary, error = engine.summarize(case.papers, topic=case.topic), None
+            summary, error = await engine.summarize(case.papers, topic=case.topic), None
         except Exception as exc:
             logger.debug("model engine failed on %s", case.name, exc_info=True)
             summary, error = None, f"{type(exc).__name__}: {exc}"
@@ -301,8 +302,8 @@ class Runner:
             invalid_example=log.invalid_example,
         )
 
-    def _judged(self, case: EvalCase, result: CaseResult) -> CaseResult:
-        verdicts, error = asyncio.run(self._judge(case, result))
+    async def _judged(self, case: EvalCase, result: CaseResult) -> CaseResult:
+        verdicts, error = await self._judge(case, result)
         return result.model_copy(update={"judge": verdicts, "judge_error": error})
 
     async def _judge(self, case: EvalCase, result: CaseResult) -> Any:

@@ -174,7 +174,7 @@ def _comparison_record(comparison: Comparison, interrupted: bool) -> dict[str, A
     }
 
 
-def run_eval_session(
+async def run_eval_session(
     settings: Settings, options: EvalOptions, *, cwd: Path, progress: Progress | None = None
 ) -> EvalOutcome:
     """Run the eval as `digest eval` does; raises ConfigError for bad input."""
@@ -217,7 +217,7 @@ def run_eval_session(
                 repeat=options.repeat,
                 judge=options.judge,
             )
-            run = runner.run(cases, variants, meta)
+            run = await runner.run(cases, variants, meta)
     finally:
         if store is not None:
             store.close()

@@ -49,7 +49,7 @@ from agent.summarize.llm.steps.query_expansion import QueryExpander
 from agent.summarize.llm.steps.rerank import Reranker, RerankInput, rerank_batches
 
 if TYPE_CHECKING:
-    from agent.store import Store
+    from agent.store import ModelStore
 
 logger = logging.getLogger(__name__)
 
@@ -57,15 +57,17 @@ logger = logging.getLogger(__name__)
 class LLMEngine:
     """Summarize with chat models; `models` (tests, evals) replaces the ones the factory builds.
 
-    `budget` is the run's (`run_budget`); without one the engine makes its own from
+    `budget` and `limit` are the run's (`run_budget`, `run_limit`: every engine of a run
+    draws on one budget and one rate limit); without them the engine makes its own from
     settings. Usage is read from `meter` (the factory's models feed it); when `models` are
-    given without a `meter`, the engine feeds its own meter from the answers.
+    given without a `meter`, the engine feeds its own meter from the answers. The methods are
+    coroutines: the command runs the event loop (`asyncio.run` in `agent.cli`, nowhere else).
     """
 
     def __init__(
         self,
         settings: Settings,
-        store: Store | None,
+        store: ModelStore | None,
         *,
         use_cache: bool = True,
         models: list[ChatModel] | None = None,
@@ -75,6 +77,7 @@ class LLMEngine:
         batch: bool = False,
         keep_blurbs: bool = True,
         budget: Budget | None = None,
+        limit: AdaptiveLimit | None = None,
     ) -> None:
         self.settings = settings = with_local_defaults(settings)
         self.progress = CallProgress(progress) if progress is not None else None
@@ -83,7 +86,7 @@ class LLMEngine:
         self.meter = meter or UsageMeter(settings.llm.prices, budget)
         self._feed_meter = models is not None and meter is None
         # The run's rate limit: every request of every model takes a slot (see run.limit).
-        self.limit = AdaptiveLimit(settings.llm.concurrency)
+        self.limit = limit or AdaptiveLimit(settings.llm.concurrency)
         self.batch: BatchStats | None = None  # set when the primary batches
         if models is None:
             models = self._build(store, use_cache=use_cache, batch=batch, report=progress)
@@ -101,7 +104,7 @@ class LLMEngine:
         self._dialects: Counter[str] = Counter()  # and by the dialect they were asked in
 
     def _build(
-        self, store: Store | None, *, use_cache: bool, batch: bool, report: Report | None
+        self, store: ModelStore | None, *, use_cache: bool, batch: bool, report: Report | None
     ) -> list[ChatModel]:
         """The configured models (`factory`), on the run's meter and rate limit."""
         if batches(self.settings.llm, batch):
@@ -158,10 +161,7 @@ class LLMEngine:
 
     # -- summarize --------------------------------------------------------------------------------
 
-    def summarize(self, papers: Sequence[Paper], *, topic: str | None = None) -> Summary:
-        return asyncio.run(self.asummarize(papers, topic=topic))
-
-    async def asummarize(self, papers: Sequence[Paper], *, topic: str | None = None) -> Summary:
+    async def summarize(self, papers: Sequence[Paper], *, topic: str | None = None) -> Summary:
         started = time.monotonic()
         before = self.meter.total()
         unique = list({p.id: p for p in reversed(papers)}.values())[::-1]
@@ -278,14 +278,11 @@ class LLMEngine:
 
     # -- blurbs shared by several digests ---------------------------------------------------------
 
-    def prewrite_blurbs(self, papers: Sequence[Paper]) -> Usage:
+    async def prewrite_blurbs(self, papers: Sequence[Paper]) -> Usage:
         """Write and keep the blurbs of `papers` that are not kept yet, in as few calls as the
         budget allows and before any grouping, so that several readers' digests of one day ask
         for no blurb twice and pay each call's fixed prompt once. Returns what it cost; a
         failure leaves the blurbs to each digest's own chain."""
-        return asyncio.run(self._prewrite(papers))
-
-    async def _prewrite(self, papers: Sequence[Paper]) -> Usage:
         started = time.monotonic()
         before = self.meter.total()
         try:
