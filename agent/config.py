@@ -158,6 +158,11 @@ class LLMSettings(Section):
 
         return language_name(value)
 
+    @property
+    def configured(self) -> bool:
+        """True when a key or a base URL (or a custom chat model) makes the model usable."""
+        return bool(self.api_key or self.base_url or self.chat_model)
+
 
 class ZoteroSettings(Section):
     """The Zotero web API as a library source (through pyzotero)."""
@@ -278,6 +283,24 @@ class ReaderSettings(Section):
         return language_name(value) if value is not None else None
 
 
+class SelectionSettings(Section):
+    """The select stage's section (`Settings.selection`): what it reads of one reader's
+    settings, the top-level keys (or a [readers.NAME]'s over them). No defaults of its own:
+    it is made from a `Settings`, whose defaults these are."""
+
+    interests: str
+    include_keywords: list[str]
+    exclude_keywords: list[str]
+    categories: list[str]
+    library: list[str]
+    authors: list[str]
+    not_interested: str
+    max_papers: int
+    relevance_threshold: RelevanceThreshold
+    show_updated: bool
+    zotero: ZoteroSettings
+
+
 READER_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$"
 
 
@@ -351,9 +374,15 @@ class Settings(BaseSettings):
         return tuple(sources)
 
     @property
+    def selection(self) -> SelectionSettings:
+        """The select stage's section of these settings."""
+        fields = set(SelectionSettings.model_fields)
+        return SelectionSettings.model_validate(self.model_dump(include=fields))
+
+    @property
     def llm_configured(self) -> bool:
         """True when a key or a base URL (or a custom chat model) makes the model engine usable."""
-        return bool(self.llm.api_key or self.llm.base_url or self.llm.chat_model)
+        return self.llm.configured
 
 
 def _honour_openai_env(settings: Settings) -> Settings:

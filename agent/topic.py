@@ -175,7 +175,7 @@ async def run_topic(run: Run, job: TopicJob) -> TopicOutcome:
         run.progress("expanding the topic into searches")
         queries, expansion_usage = await _expand(run, job.query)
     specs = source_specs(job.options.sources, queries)
-    ctx = FetchContext(date=run.date, settings=run.settings, store=run.store, since=job.since)
+    ctx = FetchContext(run.date, run.settings.sources, run.store, since=job.since)
     fetched = await asyncio.to_thread(fetch_all, specs, ctx, run.progress)
     run.progress("ranking papers")
     found = rank_papers(queries, _recent(fetched.papers, job.since))
@@ -218,7 +218,10 @@ def _since(run: Run, started: float) -> float:
 
 def _profile(run: Run, options: TopicOptions) -> ReaderProfile:
     """The reader's profile (--reader's ratings, --library files) that orders the matches."""
-    return build_profile(run.settings, run.store, options.library, reader=options.reader)
+    settings = run.settings
+    return build_profile(
+        settings.selection, settings.sources, run.store, options.library, reader=options.reader
+    )
 
 
 def _selection(papers: Sequence[Paper], why: dict[str, str], max_papers: int) -> Selection:

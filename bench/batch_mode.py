@@ -76,7 +76,7 @@ def run(mode: str, papers: int, polls: int, poll: float) -> dict[str, Any]:
         with Store.open(Path(home)) as store:
             started = time.monotonic()
             summary = asyncio.run(
-                LLMEngine(settings, store, batch=True).summarize(sample_papers(papers))
+                LLMEngine(settings.llm, store, batch=True).summarize(sample_papers(papers))
             )
             wall = time.monotonic() - started
         kinds = Counter(_kind(r) for r in srv.requests)

@@ -87,9 +87,9 @@ def run(name: str, adaptive: bool, papers: int, concurrency: int) -> str:
     ):
         settings = settings_for(srv, Path(tmp), concurrency)
         limit = AdaptiveLimit(concurrency, minimum=1 if adaptive else concurrency)
-        meter = UsageMeter(settings.llm.prices, run_budget(settings))
-        models = build_chat_models(settings, None, Shared(meter, limit), use_cache=False)
-        engine = LLMEngine(settings, None, models=models, meter=meter)
+        meter = UsageMeter(settings.llm.prices, run_budget(settings.llm))
+        models = build_chat_models(settings.llm, None, Shared(meter, limit), use_cache=False)
+        engine = LLMEngine(settings.llm, None, models=models, meter=meter)
         started = time.monotonic()
         summary = asyncio.run(engine.summarize(distinct_papers(papers)))
         wall = time.monotonic() - started

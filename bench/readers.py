@@ -166,7 +166,7 @@ def union_blurbs(
     settings = Settings(home=home, llm=llm(srv))
     before, out_before = len(srv.chat_requests), rec.output["blurbs"]
     with Store.open(home) as store:
-        asyncio.run(LLMEngine(settings, store).summarize([papers[i] for i in ids]))
+        asyncio.run(LLMEngine(settings.llm, store).summarize([papers[i] for i in ids]))
     requests = blurb_requests(srv.chat_requests[before:])
     return billed_input_tokens(requests) + rec.output["blurbs"] - out_before
 

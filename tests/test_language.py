@@ -45,8 +45,8 @@ def test_a_bad_language_is_a_config_error(tmp_path):
 def test_every_model_call_is_told_the_language():
     papers = sample_papers(8)
     model = ScriptedModel(themes=2)
-    settings = Settings(llm=LLMSettings(language="zh"))
-    summary = asyncio.run(LLMEngine(settings, None, models=[model]).summarize(papers))
+    llm = LLMSettings(language="zh")
+    summary = asyncio.run(LLMEngine(llm, None, models=[model]).summarize(papers))
     assert_complete(summary, papers)
     assert model.requests
     for request in model.requests:
@@ -57,7 +57,7 @@ def test_every_model_call_is_told_the_language():
 
 def test_english_by_default():
     model = ScriptedModel(themes=1)
-    asyncio.run(LLMEngine(Settings(), None, models=[model]).summarize(sample_papers(3)))
+    asyncio.run(LLMEngine(LLMSettings(), None, models=[model]).summarize(sample_papers(3)))
     system = next(m["content"] for m in model.requests[0].messages if m["role"] == "system")
     assert "in English." in system
 

@@ -50,7 +50,7 @@ def test_chaos_runs_all_complete(tmp_path: Any, runs: int) -> None:
         for seed in range(runs):
             before = len(srv.chat_requests)
             srv.chaos(rate=RATE, seed=seed)
-            summary = asyncio.run(LLMEngine(settings, None).summarize(papers))
+            summary = asyncio.run(LLMEngine(settings.llm, None).summarize(papers))
             assert_complete(summary, papers)
             offline = sum(b.engine == "offline" for t in summary.themes for b in t.papers)
             outcomes["clean" if not summary.degraded else "degraded"] += 1

@@ -71,7 +71,7 @@ def _engine(srv: FakeOpenAIServer, home: Path, **llm: Any) -> LLMEngine:
             local_defaults=False, **llm,  # the fake server stands for a remote endpoint
         ),
     )  # fmt: skip
-    return LLMEngine(settings, None)
+    return LLMEngine(settings.llm, None)
 
 
 def test_engine_runs_blurb_calls_in_parallel_within_the_concurrency(tmp_path: Path) -> None:

@@ -56,7 +56,7 @@ def run(
     topic: str | None = None,
     **llm: Any,
 ) -> Summary:
-    engine = LLMEngine(settings(srv, home, **llm), store)
+    engine = LLMEngine(settings(srv, home, **llm).llm, store)
     return asyncio.run(engine.summarize(papers, topic=topic))
 
 

@@ -102,7 +102,7 @@ def check_model(settings: Settings) -> Iterator[Check]:
     checked = doctor_settings(settings)
     meter = UsageMeter(checked.llm.prices, Budget.from_settings(checked.llm))
     try:
-        models = build_chat_models(checked, None, Shared(meter), use_cache=False)
+        models = build_chat_models(checked.llm, None, Shared(meter), use_cache=False)
         prompts = PromptSet.load()
     except Exception as exc:  # noqa: BLE001 (a bad chat_model import path: one line, no traceback)
         yield Check.failed(

@@ -31,7 +31,7 @@ def polite(settings: Settings) -> Settings:
 
 def check_sources(settings: Settings, today: dt.date) -> Iterator[Check]:
     """One Check per source of `sources.default`; no store: no validator saved, nothing marked."""
-    ctx = FetchContext(date=today, settings=polite(settings), store=None)
+    ctx = FetchContext(date=today, sources=polite(settings).sources, store=None)
     if not settings.sources.default:
         yield Check.failed(
             "sources",

@@ -260,19 +260,18 @@ class Runner:
     async def _llm(self, case: EvalCase, repeat: int, prompts: Any) -> CaseResult:
         from agent.summarize.llm import LLMEngine, build_chat_models
 
-        meter = UsageMeter(self.settings.llm.prices, run_budget(self.settings))  # per case
-        models = build_chat_models(self.settings, self.store, Shared(meter), use_cache=True)
+        meter = UsageMeter(self.settings.llm.prices, run_budget(self.settings.llm))  # per case
+        models = build_chat_models(self.settings.llm, self.store, Shared(meter), use_cache=True)
         if not models:
             raise ConfigError("--engine llm needs a model: set OPENAI_API_KEY or llm.base_url")
         assert self.memo is not None
         log = CallLog(models[0].name, self.settings.llm.dialect, self.memo)
         wrapped: list[ChatModel] = [RecordingModel(m, log, repeat) for m in models]
-        settings = self.settings
+        llm = self.settings.llm
         if case.language:  # the case asks for the reader's language
-            llm = settings.llm.model_copy(update={"language": case.language})
-            settings = settings.model_copy(update={"llm": llm})
+            llm = llm.model_copy(update={"language": case.language})
         engine = LLMEngine(
-            settings, self.store, models=wrapped, prompts=prompts, meter=meter, keep_blurbs=False
+            llm, self.store, models=wrapped, prompts=prompts, meter=meter, keep_blurbs=False
         )
         started = time.perf_counter()
         summary: Summary | None
@@ -312,7 +311,7 @@ class Runner:
         assert self.judge is not None
         budget = Budget(Limits(seconds=self.settings.llm.run_budget_seconds))  # no cost cap
         meter = UsageMeter(self.settings.llm.prices, budget)
-        models = build_chat_models(self.settings, self.store, Shared(meter), use_cache=True)
+        models = build_chat_models(self.settings.llm, self.store, Shared(meter), use_cache=True)
         if not models:
             raise ConfigError("--judge needs a model: set OPENAI_API_KEY or llm.base_url")
         try:

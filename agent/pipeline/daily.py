@@ -242,7 +242,7 @@ async def _readers(run: Run, job: DailyJob) -> DailyOutcome:
 
 async def _fetch(run: Run, job: DailyJob) -> FetchOutcome:
     """Every source once, for every reader (the sources read on a worker thread)."""
-    ctx = FetchContext(date=run.date, settings=run.settings, store=run.store)
+    ctx = FetchContext(date=run.date, sources=run.settings.sources, store=run.store)
     return await asyncio.to_thread(fetch_all, job.sources, ctx, run.progress)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.config import Settings
+from agent.config import SelectionSettings, Settings
 from agent.models import DegradedNote, Usage
 from agent.pipeline.fetch import FetchOutcome
 from agent.pipeline.run import Run
@@ -28,14 +28,14 @@ class Picked:
     notes: tuple[DegradedNote, ...] = ()
 
 
-def interests_of(settings: Settings, profile: ReaderProfile | None = None) -> Interests:
+def interests_of(selection: SelectionSettings, profile: ReaderProfile | None = None) -> Interests:
     return Interests(
-        text=settings.interests,
-        include_keywords=tuple(settings.include_keywords),
-        exclude_keywords=tuple(settings.exclude_keywords),
-        categories=tuple(settings.categories),
+        text=selection.interests,
+        include_keywords=tuple(selection.include_keywords),
+        exclude_keywords=tuple(selection.exclude_keywords),
+        categories=tuple(selection.categories),
         profile=profile or ReaderProfile(),
-        threshold=settings.relevance_threshold,
+        threshold=selection.relevance_threshold,
     )
 
 
@@ -44,8 +44,9 @@ def reader_interests(run: Run, reader: Reader, library: Sequence[Path] = ()) -> 
     --library files), ratings, follows."""
     from agent.select.reader import build_profile
 
-    profile = build_profile(reader.settings, run.store, library, reader=reader.name)
-    return interests_of(reader.settings, profile)
+    selection = reader.settings.selection
+    profile = build_profile(selection, run.settings.sources, run.store, library, reader=reader.name)
+    return interests_of(selection, profile)
 
 
 async def pick_papers(
@@ -53,12 +54,12 @@ async def pick_papers(
 ) -> Picked:
     """A reader's selection from the day's papers: new to this reader, ranked, capped (the
     model's relevance pass, when on, draws on the run's budget)."""
-    settings = reader.settings
+    settings, wanted = reader.settings, reader.settings.selection
     seen = run.store.seen_on_other_dates([p.id for p in fetched.papers], run.date, reader.name)
     selection = select_papers(
-        fetched.papers, max_papers=settings.max_papers, interests=interests, seen=seen
+        fetched.papers, max_papers=wanted.max_papers, interests=interests, seen=seen
     )
-    if not settings.show_updated:
+    if not wanted.show_updated:
         selection = dataclasses.replace(selection, updated=())
     picked = Picked(reader.name, settings, interests, selection)
     if (

@@ -45,14 +45,14 @@ class ModelShare:
         if self._budget is None:
             from agent.summarize.llm import run_budget
 
-            self._budget = run_budget(settings)
+            self._budget = run_budget(settings.llm)
         return self._budget
 
     def limit(self, settings: Settings) -> AdaptiveLimit:
         if self._limit is None:
             from agent.summarize.llm import run_limit
 
-            self._limit = run_limit(settings)
+            self._limit = run_limit(settings.llm)
         return self._limit
 
 
@@ -89,7 +89,7 @@ class Run:
         from agent.summarize.llm import LLMEngine
 
         return LLMEngine(
-            settings,
+            settings.llm,
             self.store,
             use_cache=self.use_cache,
             progress=progress,

@@ -66,7 +66,7 @@ class ArxivRssSource(Source):
         self._fetcher = fetcher
 
     def fetch(self, ctx: FetchContext) -> list[Paper]:
-        settings = ctx.settings.sources
+        settings = ctx.sources
         with HttpFetcher.borrow(settings, self._fetcher) as fetcher:
             result = fetcher.get(
                 settings.arxiv_rss_url + self.categories,

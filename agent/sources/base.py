@@ -10,16 +10,17 @@ from typing import TYPE_CHECKING
 from agent.models import Paper
 
 if TYPE_CHECKING:
-    from agent.config import Settings
+    from agent.config import SourcesSettings
     from agent.store import SourceStore
 
 
 @dataclass(frozen=True)
 class FetchContext:
-    """What a source may use: the digest date, settings, and the store (for HTTP validators)."""
+    """What a source may use: the digest date, the `[sources]` settings (endpoints, limits),
+    and the store (HTTP validators, the kept papers)."""
 
     date: dt.date
-    settings: Settings
+    sources: SourcesSettings
     store: SourceStore | None = None
     since: dt.date | None = None  # earliest submission date of interest (topic search)
     query: str | None = None  # free-text topic, for sources that can search

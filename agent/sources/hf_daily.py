@@ -39,7 +39,7 @@ class HfDailySource(Source):
         self._fetcher = fetcher
 
     def fetch(self, ctx: FetchContext) -> list[Paper]:
-        settings = ctx.settings.sources
+        settings = ctx.sources
         day = self.date or ctx.date
         with HttpFetcher.borrow(settings, self._fetcher) as fetcher:
             result = fetcher.get(

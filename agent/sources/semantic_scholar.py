@@ -61,7 +61,7 @@ class SemanticScholarSource(Source):
         }
         if ctx.since is not None:
             params["publicationDateOrYear"] = f"{ctx.since.isoformat()}:{ctx.date.isoformat()}"
-        settings = ctx.settings.sources
+        settings = ctx.sources
         with HttpFetcher.borrow(settings, self._fetcher) as fetcher:
             result = fetcher.get(
                 f"{self.base_url}/paper/search",

@@ -36,7 +36,7 @@ def choose_engine(choice: EngineChoice, settings: Settings) -> EngineDecision:
     """auto: the model when a key or base URL is configured, else offline. Says which and why."""
     if choice == "offline":
         return EngineDecision("offline", "offline engine (asked for with --engine offline)")
-    if settings.llm_configured:
+    if settings.llm.configured:
         return EngineDecision("llm", f"language model {settings.llm.model}")
     if choice == "llm":
         raise ConfigError(

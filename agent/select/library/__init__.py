@@ -16,7 +16,7 @@ from agent.sources.local import MAX_FILE_BYTES, FileTooLarge, read_capped
 from agent.wording import plural
 
 if TYPE_CHECKING:
-    from agent.config import Settings
+    from agent.config import SourcesSettings
     from agent.sources.http import HttpFetcher
     from agent.store import LibraryStore
 
@@ -98,7 +98,7 @@ def _parse_here(kind: str, path: Path, text: str) -> list[LibraryEntry]:
 def parse_library(
     path: Path,
     text: str,
-    settings: Settings,
+    sources: SourcesSettings,
     store: LibraryStore | None,
     fetcher: HttpFetcher | None = None,
 ) -> list[LibraryEntry]:
@@ -107,7 +107,7 @@ def parse_library(
         return _parse_here(kind, path, text)
     from agent.select.library.idlist import look_up
 
-    return look_up(path, text, settings, store, fetcher=fetcher)
+    return look_up(path, text, sources, store, fetcher=fetcher)
 
 
 def describe_library_file(path: Path) -> str:
@@ -137,7 +137,7 @@ def describe_library_file(path: Path) -> str:
 
 def load_library(
     path: Path,
-    settings: Settings,
+    sources: SourcesSettings,
     store: LibraryStore | None,
     *,
     fetcher: HttpFetcher | None = None,
@@ -152,7 +152,7 @@ def load_library(
         cached = store.cached_library(origin, fingerprint)
         if cached is not None:
             return [LibraryEntry.model_validate(item) for item in json.loads(cached)]
-    entries = parse_library(path, text, settings, store, fetcher)
+    entries = parse_library(path, text, sources, store, fetcher)
     if not entries:
         raise _no_entries(path)
     if store is not None:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from agent.summarize.llm.engine import LLMEngine
     from agent.summarize.llm.errors import ModelUnavailable
     from agent.summarize.llm.factory import Shared, build_chat_models, run_budget, run_limit
-    from agent.summarize.llm.models.local import served_models, with_local_defaults
+    from agent.summarize.llm.models.local import local_llm, served_models, with_local_defaults
     from agent.summarize.llm.run.budget import Budget, Limits
     from agent.summarize.llm.run.cache import cache_key
     from agent.summarize.llm.run.limit import AdaptiveLimit
@@ -52,6 +52,7 @@ _HOME = {
     "cache_key": "run.cache",
     "count_message_tokens": "run.tokens",
     "count_tokens": "run.tokens",
+    "local_llm": "models.local",
     "ping_model": "steps.ping",
     "run_budget": "factory",
     "run_limit": "factory",
@@ -78,6 +79,7 @@ __all__ = [
     "cache_key",
     "count_message_tokens",
     "count_tokens",
+    "local_llm",
     "ping_model",
     "run_budget",
     "run_limit",

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from agent.config import Settings
+from agent.config import LLMSettings
 from agent.errors import ConfigError
 from agent.models import (
     DegradedNote,
@@ -36,7 +36,7 @@ from agent.summarize.llm.chat import ChatAnswer, ChatModel
 from agent.summarize.llm.factory import Shared, batches, build_chat_models
 from agent.summarize.llm.fallback import OFFLINE, Outcome, StepCall, build_chain, link_name
 from agent.summarize.llm.models.batch import BatchStats
-from agent.summarize.llm.models.local import with_local_defaults
+from agent.summarize.llm.models.local import local_llm
 from agent.summarize.llm.run.blurb_cache import BlurbCache
 from agent.summarize.llm.run.budget import Budget
 from agent.summarize.llm.run.limit import AdaptiveLimit
@@ -66,7 +66,7 @@ class LLMEngine:
 
     def __init__(
         self,
-        settings: Settings,
+        llm: LLMSettings,
         store: ModelStore | None,
         *,
         use_cache: bool = True,
@@ -79,14 +79,14 @@ class LLMEngine:
         budget: Budget | None = None,
         limit: AdaptiveLimit | None = None,
     ) -> None:
-        self.settings = settings = with_local_defaults(settings)
+        self.llm = llm = local_llm(llm)
         self.progress = CallProgress(progress) if progress is not None else None
-        self.prompts = (prompts or PromptSet.load()).with_language(settings.llm.language)
-        budget = budget or Budget.from_settings(settings.llm)
-        self.meter = meter or UsageMeter(settings.llm.prices, budget)
+        self.prompts = (prompts or PromptSet.load()).with_language(llm.language)
+        budget = budget or Budget.from_settings(llm)
+        self.meter = meter or UsageMeter(llm.prices, budget)
         self._feed_meter = models is not None and meter is None
         # The run's rate limit: every request of every model takes a slot (see run.limit).
-        self.limit = limit or AdaptiveLimit(settings.llm.concurrency)
+        self.limit = limit or AdaptiveLimit(llm.concurrency)
         self.batch: BatchStats | None = None  # set when the primary batches
         if models is None:
             models = self._build(store, use_cache=use_cache, batch=batch, report=progress)
@@ -107,10 +107,10 @@ class LLMEngine:
         self, store: ModelStore | None, *, use_cache: bool, batch: bool, report: Report | None
     ) -> list[ChatModel]:
         """The configured models (`factory`), on the run's meter and rate limit."""
-        if batches(self.settings.llm, batch):
-            self.batch = BatchStats(self.settings.llm.batch_price_factor)
+        if batches(self.llm, batch):
+            self.batch = BatchStats(self.llm.batch_price_factor)
         shared = Shared(self.meter, self.limit, batch=self.batch, report=report)
-        return build_chat_models(self.settings, store, shared, use_cache=use_cache)
+        return build_chat_models(self.llm, store, shared, use_cache=use_cache)
 
     @property
     def name(self) -> str:
@@ -133,7 +133,7 @@ class LLMEngine:
     def _asker(self) -> Asker:
         return Asker(
             self.prompts,
-            self.settings.llm,
+            self.llm,
             count_model=self.models[0].name,
             on_answer=self._on_answer,
         )
@@ -199,7 +199,7 @@ class LLMEngine:
         the configured one (None for a LangChain model: it has no dialects)."""
         if self._dialects:
             return self._dialects.most_common(1)[0][0]
-        return None if self.settings.llm.chat_model else self.settings.llm.dialect
+        return None if self.llm.chat_model else self.llm.dialect
 
     async def _run(self, papers: list[Paper], topic: str | None) -> Summary:
         models = self._counted()

@@ -14,13 +14,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from agent.config import LLMSettings, Settings
+from agent.config import LLMSettings
 from agent.store import ModelStore
 from agent.summarize.llm.chat import ChatModel
 from agent.summarize.llm.models.batch import BatchChatModel, BatchStats
 from agent.summarize.llm.models.batch.deadline import seconds_left
 from agent.summarize.llm.models.langchain_chat import LangChainChatModel
-from agent.summarize.llm.models.local import with_local_defaults
+from agent.summarize.llm.models.local import local_llm
 from agent.summarize.llm.models.openai_chat import OpenAIChatModel
 from agent.summarize.llm.models.transport import Sleep, Transport
 from agent.summarize.llm.run.budget import Budget
@@ -43,17 +43,17 @@ class Shared:
     report: Callable[[str], None] | None = None  # hears "waiting for batch ..."
 
 
-def run_budget(settings: Settings) -> Budget:
+def run_budget(llm: LLMSettings) -> Budget:
     """A run's budget from `[llm]` (the local-server defaults applied: a local server gets
     more time): create one per run and give it to every engine of the run."""
-    return Budget.from_settings(with_local_defaults(settings).llm)
+    return Budget.from_settings(local_llm(llm))
 
 
-def run_limit(settings: Settings) -> AdaptiveLimit:
+def run_limit(llm: LLMSettings) -> AdaptiveLimit:
     """A run's rate limit from `[llm] concurrency` (the local-server defaults applied: one
     call at a time): create one per run and give it to every engine of the run, so that a
     429 met by one stage holds for the next."""
-    return AdaptiveLimit(with_local_defaults(settings).llm.concurrency)
+    return AdaptiveLimit(local_llm(llm).concurrency)
 
 
 def batches(llm: LLMSettings, allowed: bool) -> bool:
@@ -68,18 +68,18 @@ def batches(llm: LLMSettings, allowed: bool) -> bool:
 
 
 def build_chat_models(
-    settings: Settings, store: ModelStore | None, shared: Shared, *, use_cache: bool
+    llm: LLMSettings, store: ModelStore | None, shared: Shared, *, use_cache: bool
 ) -> list[ChatModel]:
     """[primary, fallback?]; empty when no model is configured (no key, base URL or chat_model).
 
-    A local base URL gets the local-server defaults (`models.local.with_local_defaults`). The
-    cache wraps each model when `use_cache`, `settings.llm.cache` and a `store` are all there.
+    A local base URL gets the local-server defaults (`models.local.local_llm`). The cache
+    wraps each model when `use_cache`, `llm.cache` and a `store` are all there.
     With `shared.batch`, the time spent waiting for batches, up to the batch deadline, does not
     count against the run's time budget for direct calls.
     """
-    if not settings.llm_configured:
+    if not llm.configured:
         return []
-    llm = with_local_defaults(settings).llm
+    llm = local_llm(llm)
     wiring = _Wiring(
         shared, shared.limit or AdaptiveLimit(llm.concurrency), _grace(llm, shared), store
     )
