@@ -385,9 +385,7 @@ def topic(
         return
     if format_ == "terminal":
         print_digest(out, outcome.digest)
-    lines = emit_topic(
-        outcome.digest, settings, format_=format_, out_dir=out_dir, send=send, reader=chosen.name
-    )
+    lines = emit_topic(outcome.digest, settings, options, format_=format_, out_dir=out_dir)
     for line in lines:
         if format_ == "json" and line.startswith("{"):
             click.echo(line)

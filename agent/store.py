@@ -35,14 +35,13 @@ from agent.storage.protocols import (
     RatingsStore,
     RunLog,
     SeenLedger,
-    SeenRow,
     SentLedger,
     SourceStore,
 )
 from agent.storage.ratings import Rating, RatingRows
 from agent.storage.runs import RunRows
 from agent.storage.schema import MIGRATIONS as _MIGRATIONS
-from agent.storage.seen import SeenPaper, SeenRows
+from agent.storage.seen import SeenPaper, SeenRow, SeenRows
 from agent.storage.sent import SentRows
 from agent.storage.validators import ValidatorRows
 

@@ -255,13 +255,14 @@ def topic_dir(settings: Settings, digest: Digest, out_dir: Path | None, reader: 
 def emit_topic(
     digest: Digest,
     settings: Settings,
+    options: TopicOptions,
     *,
     format_: str,
     out_dir: Path | None,
-    send: bool,
-    reader: str = "",
 ) -> list[str]:
-    """Write or print the topic digest in the asked format, send it if asked; lines to print."""
+    """Write or print the topic digest in the asked format, send it if asked (`options.send`,
+    to `options.reader`'s recipients); lines to print."""
+    send, reader = options.send, options.reader
     from agent.deliver.archive import archive_digest
     from agent.readers import reader_dir
     from agent.render import digest_to_json, render_markdown, write_digest_files

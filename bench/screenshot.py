@@ -68,12 +68,12 @@ def real_archive(home: Path) -> Path:
             settings,
             DailyOptions(date=when, sources=(f"file:{day}",), engine="offline", send=False),
         )
-    topic = topic_run(
-        settings,
-        TopicOptions(query="mixture of experts", sources=("local",), engine="offline", today=DATE),
+    options = TopicOptions(
+        query="mixture of experts", sources=("local",), engine="offline", today=DATE
     )
+    topic = topic_run(settings, options)
     if topic.digest is not None:
-        emit_topic(topic.digest, settings, format_="html", out_dir=None, send=False)
+        emit_topic(topic.digest, settings, options, format_="html", out_dir=None)
     return home / "archive" / "index.html"
 
 

@@ -248,14 +248,12 @@ def test_topic_with_out_is_archived_under_its_date(
     from agent.topic import emit_topic
 
     settings = settings_for(tmp_path, arxiv)
-    outcome = run_topic(
-        settings,
-        TopicOptions(
-            query="sentence embeddings", sources=("sample",), engine="offline", today=TODAY
-        ),
+    options = TopicOptions(
+        query="sentence embeddings", sources=("sample",), engine="offline", today=TODAY
     )
+    outcome = run_topic(settings, options)
     assert outcome.digest is not None
-    emit_topic(outcome.digest, settings, format_="md", out_dir=tmp_path / "notes", send=False)
+    emit_topic(outcome.digest, settings, options, format_="md", out_dir=tmp_path / "notes")
     kept = tmp_path / "home" / "archive" / "2026-11-26" / "topic-sentence-embeddings"
     assert {p.name for p in kept.iterdir()} >= {"digest.html", "digest.json", "digest.md"}
     index = (tmp_path / "home" / "archive" / "index.html").read_text(encoding="utf-8")

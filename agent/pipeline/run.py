@@ -41,11 +41,11 @@ class ModelShare:
         self._budget: Budget | None = None
         self._limit: AdaptiveLimit | None = None
 
-    def budget(self, settings: Settings) -> Budget:
+    def budget(self, settings: Settings, clock: Clock) -> Budget:
         if self._budget is None:
             from agent.summarize.llm import run_budget
 
-            self._budget = run_budget(settings.llm)
+            self._budget = run_budget(settings.llm, clock=clock)
         return self._budget
 
     def limit(self, settings: Settings) -> AdaptiveLimit:
@@ -79,7 +79,7 @@ class Run:
     @property
     def budget(self) -> Budget | None:
         """The run's model budget; None for the offline engine."""
-        return self.models.budget(self.settings) if self.engine.kind == "llm" else None
+        return self.models.budget(self.settings, self.clock) if self.engine.kind == "llm" else None
 
     def model_engine(
         self, settings: Settings, *, progress: Progress | None = None, batch: bool = False
@@ -94,7 +94,7 @@ class Run:
             use_cache=self.use_cache,
             progress=progress,
             batch=batch,
-            budget=self.models.budget(self.settings),
+            budget=self.models.budget(self.settings, self.clock),
             limit=self.models.limit(self.settings),
         )
 

@@ -16,9 +16,7 @@ if TYPE_CHECKING:
     from agent.storage.answers import CachedAnswer
     from agent.storage.batches import PendingBatch
     from agent.storage.ratings import Rating
-    from agent.storage.seen import SeenPaper
-
-SeenRow = tuple[str, int | None, str]  # (paper id, version, title)
+    from agent.storage.seen import SeenPaper, SeenRow
 
 
 class SeenLedger(Protocol):
@@ -179,7 +177,6 @@ __all__ = [
     "RatingsStore",
     "RunLog",
     "SeenLedger",
-    "SeenRow",
     "SentLedger",
     "SourceStore",
 ]

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from agent.storage.tables import Tables, by_reader, now
 
 
+SeenRow = tuple[str, int | None, str]  # (paper id, version, title)
+
+
 @dataclass(frozen=True)
 class SeenPaper:
     id: str
@@ -41,9 +44,7 @@ class SeenRows(Tables):
                     found[pid] = SeenPaper(pid, version, dt.date.fromisoformat(day))
         return found
 
-    def mark_seen(
-        self, papers: Iterable[tuple[str, int | None, str]], digest_date: dt.date, reader: str = ""
-    ) -> int:
+    def mark_seen(self, papers: Iterable[SeenRow], digest_date: dt.date, reader: str = "") -> int:
         """Record (id, version, title) as digested on `digest_date` for `reader`. A paper belongs
         to the reader's first digest that had it: a later mark keeps that date and only raises
         the version."""
@@ -71,4 +72,4 @@ class SeenRows(Tables):
             return int(row.fetchone()[0])
 
 
-__all__ = ["SeenPaper", "SeenRows"]
+__all__ = ["SeenPaper", "SeenRow", "SeenRows"]

@@ -11,6 +11,7 @@ close the fallback).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ from agent.summarize.llm.models.langchain_chat import LangChainChatModel
 from agent.summarize.llm.models.local import local_llm
 from agent.summarize.llm.models.openai_chat import OpenAIChatModel
 from agent.summarize.llm.models.transport import Sleep, Transport
-from agent.summarize.llm.run.budget import Budget
+from agent.summarize.llm.run.budget import Budget, Clock
 from agent.summarize.llm.run.cache import CachedChatModel
 from agent.summarize.llm.run.limit import AdaptiveLimit
 from agent.summarize.llm.run.meter import UsageMeter
@@ -43,10 +44,11 @@ class Shared:
     report: Callable[[str], None] | None = None  # hears "waiting for batch ..."
 
 
-def run_budget(llm: LLMSettings) -> Budget:
+def run_budget(llm: LLMSettings, *, clock: Clock = time.monotonic) -> Budget:
     """A run's budget from `[llm]` (the local-server defaults applied: a local server gets
-    more time): create one per run and give it to every engine of the run."""
-    return Budget.from_settings(local_llm(llm))
+    more time): create one per run and give it to every engine of the run. Its seconds count
+    from now, on `clock`."""
+    return Budget.from_settings(local_llm(llm), clock=clock)
 
 
 def run_limit(llm: LLMSettings) -> AdaptiveLimit:
