@@ -41,33 +41,12 @@ def build_digest(
 ) -> Digest:
     """Join the summary with the selection: every selected paper once, in a theme or in also_new."""
     papers = {p.id: p for p in (*selection.selected, *selection.also_new, *selection.updated)}
-    degraded = list(summary.degraded)
     themes, placed, dropped = _unique_themes(summary.themes, {p.id for p in selection.selected})
-    if dropped:  # the summarize stage guarantees this; the last safety net says so if not
-        degraded.append(
-            DegradedNote(
-                step="coverage",
-                reason=f"{dropped} repeated or unknown paper places removed",
-                fallback="kept the first",
-            )
-        )
     lost = [p.id for p in selection.selected if p.id not in placed]
-    if lost:
-        degraded.append(
-            DegradedNote(
-                step="coverage",
-                reason=f"{plural(len(lost), 'paper')} had no theme",
-                fallback="listed",
-            )
-        )
     also_new = list(
         dict.fromkeys([*lost, *(p.id for p in selection.also_new if p.id not in placed)])
     )
-    failed = [h for h in health if h.status == "failed"]
-    degraded.extend(
-        DegradedNote(step="source", scope=h.name, reason=h.reason or "failed", fallback="skipped")
-        for h in failed
-    )
+    degraded = [*summary.degraded, *_coverage_notes(dropped, len(lost)), *_source_notes(health)]
     return Digest(
         kind=kind,
         date=date,
@@ -88,6 +67,36 @@ def build_digest(
         hint=hint,
         model_run=summary.model_run,
     )
+
+
+def _coverage_notes(dropped: int, lost: int) -> list[DegradedNote]:
+    """The last safety net's notes (the summarize stage guarantees coverage): places of
+    repeated or unknown papers removed, selected papers no theme had."""
+    notes = []
+    if dropped:
+        notes.append(
+            DegradedNote(
+                step="coverage",
+                reason=f"{dropped} repeated or unknown paper places removed",
+                fallback="kept the first",
+            )
+        )
+    if lost:
+        notes.append(
+            DegradedNote(
+                step="coverage", reason=f"{plural(lost, 'paper')} had no theme", fallback="listed"
+            )
+        )
+    return notes
+
+
+def _source_notes(health: Sequence[SourceHealth]) -> list[DegradedNote]:
+    """One note per failed source: skipped, with the reason."""
+    return [
+        DegradedNote(step="source", scope=h.name, reason=h.reason or "failed", fallback="skipped")
+        for h in health
+        if h.status == "failed"
+    ]
 
 
 def _unique_themes(

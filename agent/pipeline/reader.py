@@ -180,14 +180,11 @@ def _write(
 
 
 def _empty_message(fetched: FetchOutcome, selection: Selection) -> str:
+    """'Nothing new today: ...', with every reason there is."""
     failed = [h.name for h in fetched.health if h.status == "failed"]
     parts = []
     if not fetched.papers:
-        searches = [h.name for h in fetched.health if h.reason == EMPTY_SEARCH]
-        if len(searches) < sum(h.status == "empty" for h in fetched.health):
-            parts.append("the sources had no papers for this day (a weekend or holiday?)")
-        if searches:
-            parts.append(f"no paper matched {', '.join(searches)} (try broader search terms)")
+        parts += _empty_sources(fetched)
     elif selection.already_seen:
         seen = selection.already_seen
         parts.append(
@@ -202,6 +199,17 @@ def _empty_message(fetched: FetchOutcome, selection: Selection) -> str:
     if failed:
         parts.append(f"failed sources: {', '.join(failed)}")
     return "Nothing new today: " + "; ".join(parts or ["no papers"]) + "."
+
+
+def _empty_sources(fetched: FetchOutcome) -> list[str]:
+    """Why the sources gave nothing: a quiet day, or searches that matched nothing."""
+    parts = []
+    searches = [h.name for h in fetched.health if h.reason == EMPTY_SEARCH]
+    if len(searches) < sum(h.status == "empty" for h in fetched.health):
+        parts.append("the sources had no papers for this day (a weekend or holiday?)")
+    if searches:
+        parts.append(f"no paper matched {', '.join(searches)} (try broader search terms)")
+    return parts
 
 
 __all__ = ["RunOutcome", "Written", "digest_for"]

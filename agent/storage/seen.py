@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from agent.storage.tables import Tables, by_reader, now
 
-
 SeenRow = tuple[str, int | None, str]  # (paper id, version, title)
 
 
