@@ -449,18 +449,23 @@ def init_(
 def doctor(send_test: bool, config_path: Path | None, verbose: bool) -> None:
     """Check every part now, one line each: config, DIGEST_HOME, state, sources, model, SMTP,
     schedule. Nothing is sent or marked. Exit 0 when all are ok, 2 otherwise."""
-    from agent.doctor import DoctorOptions, exit_code, run_doctor
+    from agent.doctor import Check, DoctorOptions, exit_code, run_doctor
     from agent.doctor.run import print_check
 
     _configure_logging(verbose)
-    checks = []
-    with out.status("checking", spinner="dots") as status:
-        for check in run_doctor(DoctorOptions(config_path=config_path, send_test=send_test)):
-            status.stop()
-            print_check(out, check)
-            checks.append(check)
-            status.start()
-    sys.exit(exit_code(checks))
+
+    async def check_and_print() -> list[Check]:
+        checks = []
+        with out.status("checking", spinner="dots") as status:
+            options = DoctorOptions(config_path=config_path, send_test=send_test)
+            async for check in run_doctor(options):
+                status.stop()
+                print_check(out, check)
+                checks.append(check)
+                status.start()
+        return checks
+
+    sys.exit(exit_code(asyncio.run(check_and_print())))
 
 
 @main.command(short_help="Rate a paper up or down.")

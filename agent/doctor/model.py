@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 import pydantic
 
@@ -91,7 +90,7 @@ async def _ping_all(models: list[ChatModel], prompts: PromptSet) -> list[Pong | 
     return results
 
 
-def check_model(settings: Settings) -> Iterator[Check]:
+async def check_model(settings: Settings) -> AsyncIterator[Check]:
     """ "offline engine" when no model is configured; else one line per model of the chain."""
     if not settings.llm_configured:
         yield Check.ok(
@@ -109,7 +108,7 @@ def check_model(settings: Settings) -> Iterator[Check]:
             "model", one_line(exc, 300), "fix llm.chat_model / llm.chat_model_kwargs"
         )
         return
-    results = asyncio.run(_ping_all(models, prompts))
+    results = await _ping_all(models, prompts)
     for index, (model, result) in enumerate(zip(models, results, strict=True)):
         part = f"{'model' if index == 0 else 'fallback model'} {model.name}"
         if isinstance(result, Exception):
