@@ -61,7 +61,7 @@ async def digest_for(
     run.progress("rendering the email")
     files, paths = _write(run, pick, digest, written)
     try:
-        status, message = deliver_daily(run, to, digest, files)
+        status, message = await deliver_daily(run, to, digest, files)
     except SpooledDelivery as exc:
         if exc.report.sent or exc.report.skipped:
             # Some recipients have these papers: they must not come again tomorrow. The

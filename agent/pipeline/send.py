@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -74,11 +75,13 @@ def send_digest(
     )
 
 
-def deliver_daily(
+async def deliver_daily(
     run: Run, to: Delivery, digest: Digest, files: DigestFiles
 ) -> tuple[RunStatus, str]:
     """Email the digest and post it to the webhooks, as the run asks; the reader's status and
-    message. A DeliveryError (exit 4) says what is spooled."""
+    message. A DeliveryError (exit 4) says what is spooled. SMTP runs on the loop's thread (a
+    SIGTERM stops it between two messages, as Ctrl-C does); the webhooks' bounded client on a
+    worker thread."""
     status: RunStatus = "written"
     message = f"digest written: {digest.shape}"
     if digest.also_new:
@@ -92,11 +95,11 @@ def deliver_daily(
             status = "already_sent"
             message += f"; already sent to {', '.join(report.skipped)} (use --force to send again)"
     if to.settings.webhooks and to.post:
-        status, message = _post(run, to, digest, (status, message))
+        status, message = await _post(run, to, digest, (status, message))
     return status, message
 
 
-def _post(
+async def _post(
     run: Run, to: Delivery, digest: Digest, so_far: tuple[RunStatus, str]
 ) -> tuple[RunStatus, str]:
     """Post the digest to the reader's webhooks (once per hook); the status and message with
@@ -105,7 +108,8 @@ def _post(
 
     status, message = so_far
     run.progress("posting to the webhooks")
-    posted = deliver_webhooks(
+    posted = await asyncio.to_thread(
+        deliver_webhooks,
         digest,
         digest_key=digest_key(digest, to.reader),
         hooks=to.settings.webhooks,
