@@ -6,6 +6,7 @@ record for one reader or many, and `asyncio.run` is called at the command edge o
 from __future__ import annotations
 
 import ast
+import asyncio
 import datetime as dt
 import inspect
 import json
@@ -189,8 +190,21 @@ def test_asyncio_run_is_called_at_the_command_edge_only() -> None:
                 and func.value.id == "asyncio"
             ):
                 found.append(str(path.relative_to(PACKAGE)))
-    # The one other: the bounded HTTP client's sync entry runs each attempt on httpx's async
-    # client under one whole-request deadline; it is only ever called off the event loop (the
-    # sources, libraries and webhooks on a worker thread, `init` before any loop).
+    # The other: the bounded HTTP client's sync entry runs each attempt on httpx's async
+    # client under one whole-request deadline, in a loop of its own (off the event loop: the
+    # sources, libraries and webhooks run on a worker thread) or, called from the loop's thread
+    # (a local server's probe), on a helper thread.
     assert found and set(found) == {"cli.py", "core/http.py"}, found
-    assert found.count("core/http.py") == 1, found
+    assert found.count("core/http.py") == 2, found
+
+
+def test_the_bounded_client_answers_from_inside_the_event_loop_too() -> None:
+    from agent.core.http import HttpClient, Limits
+    from tests.fakes.http_server import Reply, ScriptedHttpServer
+
+    async def probe(url: str) -> bytes:
+        return HttpClient().request("GET", url, limits=Limits(timeout=5, max_bytes=1000)).content
+
+    with ScriptedHttpServer() as server:
+        server.add("/models", Reply(200, b'{"data": []}'))
+        assert asyncio.run(probe(f"{server.url}/models")) == b'{"data": []}'
