@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from agent.core.home import environment_error
+from agent.core.one_line import one_line
+from agent.core.wording import plural
 from agent.errors import ConfigError, DigestError
-from agent.home import environment_error
 from agent.init.command import init_options as _init_options
-from agent.one_line import one_line
 from agent.sources import SOURCE_HELP
-from agent.wording import plural
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -302,7 +302,7 @@ def daily_run(
     """`digest daily` for the `readers` named (default: all, or the single reader): planned
     (a bad setting stops here, exit 2), then under the run lock, in one event loop. A spooled
     digest is in the outcome (`delivery_error()`), not raised."""
-    from agent.lock import run_lock
+    from agent.core.lock import run_lock
     from agent.pipeline import ignore, open_run, plan_daily, run_daily
 
     job = plan_daily(settings, options, readers)
@@ -548,8 +548,8 @@ def outbox() -> None:
 @expected_errors
 def outbox_flush(config_path: Path | None, verbose: bool) -> None:
     """Send what is spooled; never sends a message twice. Exit 0 when all went, 4 otherwise."""
+    from agent.core.lock import run_lock
     from agent.deliver import flush_outbox
-    from agent.lock import run_lock
     from agent.store import Store
 
     settings = settings_from(config_path, verbose)

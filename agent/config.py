@@ -36,11 +36,11 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from agent.choices import Dialect, EngineChoice, SmtpSecurity
 from agent.core import parsing
+from agent.core.choices import Dialect, EngineChoice, SmtpSecurity
+from agent.core.one_line import one_line
 from agent.core.urls import check_http_url
 from agent.errors import ConfigError
-from agent.one_line import one_line
 
 logger = logging.getLogger(__name__)
 CONFIG_ENV = "DIGEST_CONFIG"  # the config file, for cron and systemd (like --config)
@@ -170,7 +170,7 @@ class LLMSettings(Section):
     @field_validator("language", mode="after")
     @classmethod
     def _language(cls, value: str) -> str:
-        from agent.language import language_name
+        from agent.core.language import language_name
 
         return language_name(value)
 
@@ -301,7 +301,7 @@ class ReaderSettings(Section):
     @field_validator("language", mode="after")
     @classmethod
     def _language(cls, value: str | None) -> str | None:
-        from agent.language import language_name
+        from agent.core.language import language_name
 
         return language_name(value) if value is not None else None
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
-from agent.home import prepare_home, state_error
+from agent.core.home import prepare_home, state_error
 from agent.storage.answers import AnswerRows, CachedAnswer
 from agent.storage.batches import BatchRows, PendingBatch
 from agent.storage.blurbs import BlurbRows

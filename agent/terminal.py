@@ -8,9 +8,9 @@ from rich.padding import Padding
 from rich.table import Table
 
 from agent.core.defang import defang
+from agent.core.wording import plural
 from agent.models import Digest, ModelRun, SourceHealth, Usage
 from agent.pipeline import DailyOutcome, RunOutcome
-from agent.wording import plural
 
 _STATUS_STYLE = {"ok": "green", "empty": "yellow", "failed": "bold red"}
 

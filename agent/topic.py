@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.config import EngineChoice, Settings
+from agent.core.wording import plural
 from agent.errors import ConfigError
 from agent.models import Digest, Paper, SourceHealth, Summary, Usage
 from agent.pipeline import Delivery, Run, build_digest, fetch_all, send_digest
@@ -21,7 +22,6 @@ from agent.sources import FetchContext
 from agent.sources.local import is_sample
 from agent.store import Store
 from agent.summarize import NO_MODEL_NOTICE, EngineDecision, choose_engine, summarize
-from agent.wording import plural
 
 DEFAULT_TOPIC_SOURCES = ("local", "arxiv")  # the demo day only when asked: --source sample
 _SINCE = re.compile(r"^(\d+)\s*([dwmy])$")
@@ -288,7 +288,7 @@ def emit_topic(
         if chosen is not None:
             lines.append(f"Wrote {chosen}")
         if send:
-            from agent.lock import run_lock
+            from agent.core.lock import run_lock
 
             with run_lock(settings.home), Store.open(settings.home) as store:
                 report = send_digest(digest, files, Delivery(reader, settings), store)

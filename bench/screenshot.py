@@ -20,8 +20,8 @@ from pathlib import Path
 
 from sample_digest import DATE, hf_day_digest, sample_digest
 
+from agent.core.resources import sample_corpus_path
 from agent.render import write_digest_files
-from agent.resources import sample_corpus_path
 
 ROOT = Path(__file__).resolve().parent.parent
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")

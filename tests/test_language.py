@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from agent.config import LLMSettings, Settings
+from agent.core.language import language_name
 from agent.errors import ConfigError
 from agent.evals.cases import load_case
 from agent.evals.results import CaseResult
 from agent.evals.scorers import output_language
 from agent.evals.scorers_language import script_share
-from agent.language import language_name
 from agent.models import PaperBlurb, Summary, Theme
 from agent.render.view import engine_sentence
 from agent.summarize.llm.engine import LLMEngine

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from agent.config import Settings, load_settings
+from agent.core.resources import sample_corpus_path
 from agent.errors import ConfigError
 from agent.models import Paper
-from agent.resources import sample_corpus_path
 from agent.select.search import bm25_rank, term_counts, tokens
 from agent.sources.local import read_paper_file
 from agent.store import Store

@@ -11,10 +11,10 @@ import pytest
 from rich.console import Console
 
 from agent.config import load_settings
+from agent.core.wording import plural
 from agent.models import DegradedNote, SourceHealth, Usage
 from agent.pipeline import DailyOptions
 from agent.terminal import health_lines, print_daily_outcome, usage_line
-from agent.wording import plural
 from tests.fakes.http_server import Reply, ScriptedHttpServer
 from tests.runs import run_daily
 

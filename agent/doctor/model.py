@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import pydantic
 
 from agent.config import Settings
+from agent.core.one_line import one_line
 from agent.doctor.checks import Check
 from agent.errors import ModelError
-from agent.one_line import one_line
 from agent.summarize.llm import (
     Budget,
     ChatModel,

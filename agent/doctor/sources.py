@@ -7,11 +7,11 @@ import time
 from collections.abc import Iterator
 
 from agent.config import Settings
+from agent.core.wording import plural
 from agent.doctor.checks import Check
 from agent.doctor.selection import category_problems, rss_categories
 from agent.errors import ConfigError, SourceError
 from agent.sources import FetchContext, make_source
-from agent.wording import plural
 
 DOCTOR_MAX_RESULTS = 10  # one page of an arXiv API search, not the run's paging
 

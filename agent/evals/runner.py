@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from agent.config import Settings
+from agent.core.wording import plural
 from agent.errors import ConfigError
 from agent.evals.cases import EvalCase, find_cases_dir
 from agent.evals.results import CaseResult
@@ -43,7 +44,6 @@ from agent.summarize.llm import (
     count_tokens,
     run_budget,
 )
-from agent.wording import plural
 
 logger = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Literal
 
+from agent.core.wording import plural
 from agent.models import DegradedNote, Digest, SourceHealth, Summary, Theme
 from agent.select import Selection
-from agent.wording import plural
 
 SAMPLE_NOTICE = (
     "This digest uses the bundled sample day (a demo of 207 real papers), not today's papers; "

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.config import EngineChoice, Settings
+from agent.core.wording import plural
 from agent.errors import ConfigError, DeliveryError, DigestError
 from agent.models import Paper, SourceHealth, Usage
 from agent.pipeline.fetch import FetchOutcome, fetch_all
@@ -32,7 +33,6 @@ from agent.pipeline.send import Delivery
 from agent.readers import Reader, chosen_readers
 from agent.sources import FetchContext
 from agent.summarize import EngineDecision, choose_engine
-from agent.wording import plural
 
 logger = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agent.core.wording import plural
 from agent.models import Digest, SourceHealth, Summary
 from agent.pipeline.assemble import SAMPLE_NOTICE, build_digest, matched_notice
 from agent.pipeline.fetch import EMPTY_SEARCH, FetchOutcome
@@ -17,7 +18,6 @@ from agent.readers import reader_dir
 from agent.select import Selection
 from agent.sources.local import is_sample
 from agent.summarize import NO_MODEL_NOTICE, summarize
-from agent.wording import plural
 
 if TYPE_CHECKING:
     from agent.render import DigestFiles
@@ -170,7 +170,7 @@ def _write(
     )
     paths = files.by_kind()
     if written.markdown:
-        from agent.atomic import write_atomic
+        from agent.core.atomic import write_atomic
         from agent.render import render_markdown
 
         paths["md"] = files.json.parent / "digest.md"

@@ -30,9 +30,9 @@ from defusedxml.ElementTree import ParseError, fromstring
 
 from agent.core import parsing
 from agent.core.http import HttpClient, HttpFailure, Limits, full_url
+from agent.core.one_line import one_line
+from agent.core.wording import plural
 from agent.errors import SourceError
-from agent.one_line import one_line
-from agent.wording import plural
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element

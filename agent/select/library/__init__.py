@@ -9,11 +9,11 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agent.core.wording import plural
 from agent.errors import ConfigError
 from agent.select.library.formats import parse_bibtex, parse_ris, parse_zotero_csv
 from agent.select.profile import LibraryEntry
 from agent.sources.local import FIFO_WAIT_SECONDS, MAX_FILE_BYTES, FileTooLarge, read_capped
-from agent.wording import plural
 
 if TYPE_CHECKING:
     from agent.config import SourcesSettings

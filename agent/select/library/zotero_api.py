@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from agent.core import parsing, redact
 from agent.core.http import HttpClient, HttpFailure, Limits, Response
+from agent.core.one_line import one_line
 from agent.core.retry_policy import wait_within
 from agent.errors import ConfigError
-from agent.one_line import one_line
 from agent.select.profile import LibraryEntry
 from agent.sources.clean import clean_text
 

@@ -36,6 +36,7 @@ import pydantic
 from openai.types.chat import ChatCompletion
 
 from agent.config import LLMSettings
+from agent.core.wording import plural
 from agent.models import BatchRun
 from agent.store import BatchLedger, PendingBatch
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
@@ -53,7 +54,6 @@ from agent.summarize.llm.models.batch.lines import (
 from agent.summarize.llm.models.batch.lines import request_set as request_set_of
 from agent.summarize.llm.models.openai_chat import OpenAIChatModel, answer_of
 from agent.summarize.llm.run.tokens import estimate_input_tokens
-from agent.wording import plural
 
 logger = logging.getLogger(__name__)
 
