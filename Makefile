@@ -12,7 +12,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 UV_INSTALL := $(UV) pip install --quiet --compile-bytecode --python $(BIN)/python
 
-.PHONY: demo test test-slow test-all test-latest fuzz lint typecheck lock bench configuration screenshot test-local-llm clean
+.PHONY: demo test test-slow test-all test-latest fuzz lint typecheck lock bench configuration architecture screenshot test-local-llm clean
 
 # The venv and its installer: uv, itself pinned with hashes (requirements-uv.lock); it installs
 # the locks below in seconds where pip takes most of a minute.
@@ -114,6 +114,11 @@ bench: $(STAMP)
 ## model (agent/config.py; a test fails when the committed page is stale)
 configuration: $(STAMP)
 	$(BIN)/python tools/configuration.py
+
+## architecture: redraw docs/architecture.md's package tree and import graph from the code (a
+## test fails when the committed ones are stale)
+architecture: $(STAMP)
+	$(BIN)/python tools/architecture.py
 
 ## screenshot: headless Chromium pictures of the email and the archive (installs Debian's chromium)
 screenshot: $(STAMP)

@@ -1,5 +1,7 @@
-"""The keys of a config file: where each one is (a linear scan of the TOML text, line by line)
-and, for a key that is not a setting, the closest one that is."""
+"""Config file keys: the line of each, and the closest real key to one that is not a setting.
+
+Where each key is comes from a linear scan of the TOML text, line by line (tomllib keeps no
+positions); the closest key is looked up in the settings model at the key's level."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from agent.errors import SettingsError
-from agent.one_line import one_line
+from agent.core.one_line import one_line
 
 KeyPath = tuple[str | int, ...]
 
