@@ -21,12 +21,14 @@ from agent.errors import ConfigError
 from agent.evals.baseline import resolve_prompts
 from agent.resources import prompts_dir
 from agent.summarize.llm.run.tokens import OFFLINE_ENV
+from tests.fakes.blurb_writers import papers_in, plain_blurb
 from tests.fakes.openai_server import FakeOpenAIServer, RecordedRequest, Reply, request_schema
 from tests.fakes.schema_instance import schema_instance
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "evals" / "cases"
 MARKER = "Mention where readers can learn more."  # the candidate's edit that makes answers worse
+INVENTED_SENTENCE = "It runs 97.3% faster on the Zorblax cluster."
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -200,19 +202,18 @@ def test_bad_ref_or_no_repository_is_a_clear_error(
 
 
 def answers(worse: bool = False) -> Callable[[dict[str, Any]], Reply]:
-    """Valid answers built from each request's schema; with `worse`, blurbs of a candidate whose
-    prompt carries MARKER claim numbers and names the abstracts never give (the faithfulness
-    scorer must notice)."""
+    """Valid answers built from each request's schema, blurbs written from each paper's
+    abstract (`blurb_writers.plain_blurb`); with `worse`, blurbs of a candidate whose prompt
+    carries MARKER add a figure and a name the abstracts never give (INVENTED_SENTENCE): the
+    engine catches them, and the numbers_grounded scorer counts what it caught."""
 
     def handler(body: dict[str, Any]) -> Reply:
         schema, as_tool = request_schema(body)
-        bad = worse and MARKER in RecordedRequest.text_of(body)
+        prompt = RecordedRequest.text_of(body)
+        bad = worse and MARKER in prompt
 
         def text(name: str, low: int, high: int | None) -> str:
             words = {
-                "blurb": "It runs 97.3% faster on the Zorblax cluster."
-                if bad
-                else "The authors make models faster and smaller.",
                 "why_it_matters": "Cheaper models reach more people.",
                 "title": "Making models efficient",
                 "headline": "Today: faster and smaller models.",
@@ -221,17 +222,14 @@ def answers(worse: bool = False) -> Callable[[dict[str, Any]], Reply]:
 
         assert schema is not None, "every request of the engine asks for a schema"
         value = schema_instance(schema, text=text)
-        if isinstance(value, dict) and value.get("blurbs") == []:
-            # schema_instance leaves a one-id enum uncovered; an empty list is junk to the client
-            prompt = RecordedRequest.text_of(body)
-            ids = [part.split('"', 1)[0] for part in prompt.split('<paper id="')[1:]]
+        if isinstance(value, dict) and "blurbs" in value:
             value["blurbs"] = [
                 {
                     "paper_id": sid,
-                    "blurb": text("blurb", 0, None),
+                    "blurb": f"{plain_blurb(title, abstract)} {INVENTED_SENTENCE if bad else ''}",
                     "why_it_matters": text("why_it_matters", 0, None),
                 }
-                for sid in ids
+                for sid, title, abstract in papers_in(prompt)
             ]
         return Reply(value, tool_call=as_tool)
 
@@ -332,9 +330,8 @@ def test_llm_eval_of_two_prompt_dirs_and_the_cache(
     for path in [*(tmp_path / "runs").iterdir(), tmp_path / "one.md"]:
         assert "sk-test-eval" not in path.read_text(encoding="utf-8")  # no secrets saved
     report = (tmp_path / "two.md").read_text(encoding="utf-8")
-    assert (
-        "judge\\_faithfulness" in report and "The authors make models faster and smaller." in report
-    )
+    assert "judge\\_faithfulness" in report and "right\\_paper" in report
+    assert "The authors" in report  # the model's blurbs, side by side
 
 
 def test_llm_regression_exits_one(
@@ -363,9 +360,12 @@ def test_llm_regression_exits_one(
             env=llm_env(srv),
         )
     assert result.exit_code == 1, result.output
-    assert "regression: faithfulness" in result.output
+    # The engine caught every invented figure (the digests are clean: faithfulness holds), and
+    # the candidate regresses on what it caught.
+    assert "regression: numbers_grounded" in result.output
+    assert "regression: faithfulness" not in result.output
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "REGRESSED" in html and "Zorblax" in html
+    assert "REGRESSED" in html and "97.3%" in html and "caught" in html
     [lines] = jsonl(tmp_path / "runs")
     assert {r["repeat"] for r in lines if r["type"] == "result"} == {0, 1}
     assert lines[-1]["exit_code"] == 1

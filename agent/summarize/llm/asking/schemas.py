@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationInfo,
     create_model,
     model_validator,
@@ -171,10 +172,8 @@ def grouping_schema(
         problems = [
             p
             for t in self.themes
-            if (
-                p := junk.id_as_title(t.title, expected)
-                or junk.copied_paper_title(t.title, getattr(t, member), context)
-            )
+            for text, what in ((t.title, "theme title"), (t.summary, "theme summary"))
+            if (p := junk.theme_text_problem(text, getattr(t, member), expected, context, what))
         ]
         assignment = assignment_problems(groups, expected)
         if assignment:
@@ -198,9 +197,15 @@ class LenientTheme(Lenient):
     theme_ids: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _no_id_title(self) -> LenientTheme:
-        if junk.id_as_title(self.title, ()):
+    def _no_junk_title(self, info: ValidationInfo) -> LenientTheme:
+        """An id, a paper id in front, or a paper's title: emptied, for the repair to write."""
+        context = junk.context_of(info.context)
+        ids, members = tuple(context.titles), self.paper_ids or self.theme_ids
+        if junk.theme_text_problem(self.title, members, ids, context):
             self.title = ""
+        summary = self.summary or ""
+        if summary and junk.theme_text_problem(summary, members, ids, context, "theme summary"):
+            self.summary = ""
         return self
 
 
@@ -215,8 +220,10 @@ def blurbs_schema(ids: Sequence[str]) -> type[Strict]:
     """``{summary, blurbs: [{paper_id, blurb, why_it_matters|null}]}`` over `ids`.
 
     Missing and duplicated blurbs are not schema errors: the step asks again for the missing
-    papers only, and keeps the first of duplicates. An empty list, and a blurb that only
-    repeats its paper's title (the context's `titles`), are."""
+    papers only, and keeps the first of duplicates. An empty list is, and so is a blurb that
+    says nothing about its paper (`junk.blurb_problems`: a title, no words, one blurb for two
+    papers), and a summary that is an id or a paper's title. Whether a blurb is about the
+    right paper and states only its abstract's figures is the step's check, after this."""
     blurb = create_model(
         "Blurb",
         __base__=Strict,
@@ -230,9 +237,11 @@ def blurbs_schema(ids: Sequence[str]) -> type[Strict]:
         if not self.blurbs:
             raise ValueError(f"blurbs is empty: write one blurb for each id, {span}")
         context = junk.context_of(info.context)
-        problems = [
-            p for b in self.blurbs if (p := junk.same_as_title(b.blurb, b.paper_id, context))
-        ]
+        found = junk.blurb_problems([(b.paper_id, b.blurb) for b in self.blurbs], context)
+        problems = list(dict.fromkeys(found.values()))
+        summary = junk.theme_text_problem(self.summary, ids, ids, context, "summary")
+        if summary:
+            problems.append(summary)
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -255,13 +264,26 @@ class LenientBlurb(Lenient):
 class LenientBlurbs(Lenient):
     summary: Scrubbed | None = None
     blurbs: list[LenientBlurb] = Field(default_factory=list)
+    _junk: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def junk(self) -> dict[str, str]:
+        """{short id: why its blurb was emptied} (`junk.blurb_problems`)."""
+        return self._junk
 
     @model_validator(mode="after")
-    def _drop_title_copies(self, info: ValidationInfo) -> LenientBlurbs:
+    def _drop_junk(self, info: ValidationInfo) -> LenientBlurbs:
+        """Blurbs that say nothing about their paper are emptied (the step asks again for
+        those papers), and so is a summary that is an id or a paper's title."""
         context = junk.context_of(info.context)
+        pairs = [(entry.paper_id, entry.blurb) for entry in self.blurbs if entry.blurb]
+        self._junk = junk.blurb_problems(pairs, context)
         for entry in self.blurbs:
-            if junk.same_as_title(entry.blurb, entry.paper_id, context):
+            if entry.paper_id in self._junk:
                 entry.blurb = ""
+        ids = tuple(context.titles)
+        if self.summary and junk.theme_text_problem(self.summary, ids, ids, context, "summary"):
+            self.summary = ""
         return self
 
 
@@ -272,9 +294,12 @@ class Headline(Strict):
     headline: Prose = Field(max_length=HEADLINE_CHARS)
 
     @model_validator(mode="after")
-    def _says_something(self) -> Headline:
+    def _says_something(self, info: ValidationInfo) -> Headline:
+        """Not bare, and naming only what the digest has (the context's `facts`)."""
         self.headline = junk.without_section_label(self.headline)  # the email shows the label
-        problem = junk.bare_headline(self.headline)
+        problem = junk.bare_headline(self.headline) or junk.ungrounded_names(
+            self.headline, junk.context_of(info.context)
+        )
         if problem:
             raise ValueError(problem)
         return self
@@ -284,8 +309,11 @@ class LenientHeadline(Lenient):
     headline: Scrubbed
 
     @model_validator(mode="after")
-    def _drop_bare(self) -> LenientHeadline:
+    def _drop_bare(self, info: ValidationInfo) -> LenientHeadline:
+        """The sentences that name what the digest does not have are dropped; a headline
+        that says nothing is emptied (the offline engine writes it)."""
         self.headline = junk.without_section_label(self.headline)
+        self.headline = junk.without_ungrounded(self.headline, junk.context_of(info.context))
         if junk.bare_headline(self.headline):
             self.headline = ""
         return self
