@@ -63,23 +63,39 @@ def _third_person(sentence: str) -> str:
     return " ".join(sentence.split())
 
 
+def plain_why(abstract: str) -> str | None:
+    """A why_it_matters by rule: the abstract's last sentence without figures, cut to 20
+    words (None when there is none)."""
+    sentences = [
+        s for s in split_sentences(abstract) if not re.search(r"\d", s) and not _LINKISH.search(s)
+    ]
+    if len(sentences) < 2:
+        return None
+    words = _third_person(sentences[-1]).split()[:20]
+    return " ".join(words).rstrip(",;:.") + "."
+
+
 def blurbs_answer(
     prompt: str,
     ids: Sequence[str],
     *,
     mix: Mix = "none",
     invent: Collection[str] = (),
+    why: bool = False,
 ) -> dict[str, Any]:
-    """An answer to a blurbs request whose prompt is `prompt` and whose schema names `ids`."""
-    shown = {sid: plain_blurb(title, text) for sid, title, text in papers_in(prompt)}
+    """An answer to a blurbs request whose prompt is `prompt` and whose schema names `ids`
+    (with `why`, each blurb's why_it_matters from the same paper's abstract)."""
+    shown = {sid: (title, text) for sid, title, text in papers_in(prompt)}
     order = [sid for sid in ids if sid in shown] or list(ids)
     source = {sid: _mixed(order, i, mix) for i, sid in enumerate(order)}
     blurbs = []
     for sid in ids:
-        text = shown.get(source.get(sid, sid), "The authors describe a method and its results.")
+        paper = shown.get(source.get(sid, sid))
+        text = plain_blurb(*paper) if paper else "The authors describe a method and its results."
         if sid in invent:
             text = f"{text} {INVENTED}"
-        blurbs.append({"paper_id": sid, "blurb": text, "why_it_matters": None})
+        reason = plain_why(paper[1]) if why and paper else None
+        blurbs.append({"paper_id": sid, "blurb": text, "why_it_matters": reason})
     return {"summary": "These papers share one subject.", "blurbs": blurbs}
 
 
@@ -92,4 +108,4 @@ def _mixed(order: Sequence[str], i: int, mix: Mix) -> str:
     return order[i]
 
 
-__all__ = ["INVENTED", "blurbs_answer", "papers_in", "plain_blurb"]
+__all__ = ["INVENTED", "blurbs_answer", "papers_in", "plain_blurb", "plain_why"]

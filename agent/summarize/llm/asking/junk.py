@@ -246,15 +246,15 @@ def id_as_title(text: str, ids: Iterable[str]) -> str | None:
 
 
 def _starts_with_id(text: str, ids: Iterable[str]) -> bool:
-    """ "P13: …", "[P1] …", "P2 - …": one of `ids` (any P-number when none are given), then a
-    mark, at the start ("T5: …" names a model unless T5 is an id of the call)."""
+    """ "P13: …", "[P1] …", "P2 - …": one of `ids` or any P-number, then a mark, at the start
+    ("T5: …" names a model unless T5 is an id of the call)."""
     known = {i.upper() for i in ids}
     parts = text.lstrip("[(").split(maxsplit=1)
     if not parts:
         return False
     head = parts[0]
     bare = head.rstrip(":.)]-–—,")
-    is_id = bare.upper() in known if known else bare[:1] in "Pp" and _looks_like_id(bare)
+    is_id = bare.upper() in known or bare[:1] in "Pp" and _looks_like_id(bare)
     rest = parts[1] if len(parts) > 1 else ""
     return is_id and (bare != head or rest.startswith(("-", "–", "—", ":")))
 

@@ -28,16 +28,20 @@ class Problem:
     other: Paper | None = None
     figures: tuple[Figure, ...] = ()
     why_figures: tuple[Figure, ...] = ()
+    junk: str | None = None  # why the salvage emptied the blurb (`junk.blurb_problems`)
 
     @property
     def names(self) -> tuple[CheckName, ...]:
         found: tuple[CheckName, ...] = ("right_paper",) if self.other is not None else ()
-        return found + (("numbers",) if self.figures or self.why_figures else ())
+        found += ("numbers",) if self.figures or self.why_figures else ()
+        return found + (("says_something",) if self.junk else ())
 
     def caught(self, name: CheckName) -> str:
         """What the check `name` caught, in a few words (for digest.json and the notes)."""
         if name == "right_paper" and self.other is not None:
             return f"described {self.other.id} ({_title(self.other)})"
+        if name == "says_something":
+            return one_line(self.junk or "", 120)
         return f"gave {shown(self.figures + self.why_figures)}, not in the abstract"
 
     def for_model(self, sid: str, sids: Mapping[str, str]) -> list[str]:
@@ -50,6 +54,11 @@ class Problem:
             lines.append(
                 f"the blurb for {sid} describes {named}, not {sid}: write each blurb about the "
                 "paper with its id"
+            )
+        if self.junk:
+            lines.append(
+                f"the blurb for {sid} said nothing about {sid}'s paper: write what this paper "
+                "did and found, in plain words"
             )
         if self.figures or self.why_figures:
             lines.append(
@@ -84,10 +93,6 @@ class Review:
         """Note what a check caught in an answer for paper `pid` (the first catch is kept)."""
         for name in problem.names:
             self.caught.setdefault(pid, {}).setdefault(name, problem.caught(name))
-
-    def note_junk(self, pid: str, reason: str) -> None:
-        """A blurb the lenient salvage emptied (`junk.blurb_problems`)."""
-        self.caught.setdefault(pid, {}).setdefault("says_something", one_line(reason, 120))
 
     @staticmethod
     def mixed_up(problems: Mapping[str, Problem]) -> bool:
@@ -161,7 +166,7 @@ _OUTCOME_WORDS: dict[str, str] = {
 def repaired(blurb: str, why: str | None, problem: Problem) -> tuple[str, str | None] | None:
     """A blurb whose only fault is figures, without the sentences that give them (and its
     why_it_matters likewise); None when too little is left of the blurb."""
-    if problem.other is not None:
+    if problem.other is not None or problem.junk:
         return None
     kept = without_sentences(blurb, problem.figures) if problem.figures else blurb
     if len(kept.split()) < MIN_KEPT_WORDS:

@@ -102,6 +102,14 @@ class _Got:
         self.outcome[pid] = outcome
         self.held.pop(pid, None)
 
+    def hold(self, pid: str, blurb: str, why: str | None, problem: Problem) -> None:
+        """Hold a blurb back; one that dropping a sentence can repair is not replaced by one
+        it cannot."""
+        self.review.record(pid, problem)
+        held = self.held.get(pid)
+        if held is None or repaired(*held) is None or repaired(blurb, why, problem) is not None:
+            self.held[pid] = (blurb, why, problem)
+
     def problems(self, papers: Sequence[Paper]) -> dict[str, Problem]:
         return {p.id: self.held[p.id][2] for p in papers if p.id in self.held}
 
@@ -332,15 +340,14 @@ class BlurbWriter:
         trimmed to BLURB_WORDS words; of the papers in `only`, when given): those the checks
         pass are kept, the others held back with their problem."""
         by_sid = dict(zip(short_ids("P", len(papers)), (p.id for p in papers), strict=True))
+        asked = {pid for pid in by_sid.values() if only is None or pid in only}
         seen: set[str] = set()
         for entry in reply.value.blurbs:
-            paper_id = by_sid.get(entry.paper_id)
+            paper_id = by_sid.get(entry.paper_id, "")
             text = clip(entry.blurb, BLURB_CHARS)
-            wanted = paper_id is not None and (only is None or paper_id in only)
-            if not wanted or paper_id in seen or paper_id in got.blurbs or not text:
+            if paper_id not in asked or paper_id in seen or paper_id in got.blurbs or not text:
                 got.dropped += 1
                 continue
-            assert paper_id is not None
             seen.add(paper_id)
             if word_count(text) > BLURB_WORDS:
                 text = trim_words(text, BLURB_WORDS)
@@ -351,11 +358,11 @@ class BlurbWriter:
                 outcome: CheckStatus = "asked_again" if paper_id in got.review.caught else "passed"
                 got.keep(paper_id, text, why, outcome)
             else:
-                got.review.record(paper_id, problem)
-                got.held[paper_id] = (text, why, problem)
+                got.hold(paper_id, text, why, problem)
         for sid, reason in getattr(reply.value, "junk", {}).items():
-            if sid in by_sid:
-                got.review.note_junk(by_sid[sid], reason)
+            paper_id = by_sid.get(sid, "")
+            if paper_id in asked and paper_id not in got.blurbs and paper_id not in seen:
+                got.hold(paper_id, "", None, Problem(junk=reason))  # emptied: asked for alone
 
     @staticmethod
     def _blurbs(job: BlurbJob, got: _Got) -> tuple[PaperBlurb, ...]:
