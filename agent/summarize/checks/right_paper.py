@@ -35,7 +35,9 @@ class Papers:
 
     def describes(self, text: str, own: str) -> Paper | None:
         """The paper `text` clearly describes instead of its own paper (id `own`), else None."""
-        at = self.position[own]
+        at = self.position.get(own)
+        if at is None:
+            return None
         found = self._index.matches(text)
         best = max(range(len(found)), key=lambda i: (found[i].score, i == at))
         if best == at or found[best].score <= 0:

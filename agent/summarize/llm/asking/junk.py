@@ -281,6 +281,17 @@ def copied_paper_title(
     return None
 
 
+def theme_id_problem(text: str, ids: Iterable[str], what: str = "theme title") -> str | None:
+    """A theme's title that is an id, or a title or summary with a paper id in front."""
+    problem = id_as_title(text, ids) if what == "theme title" else None
+    if problem is None and _starts_with_id(" ".join(text.split()), ids):
+        problem = (
+            f"the {what} {_shown(text)} starts with a paper id: say what the theme's papers "
+            "share, in plain words, without ids"
+        )
+    return problem
+
+
 def theme_text_problem(
     text: str,
     members: Collection[str],
@@ -289,15 +300,9 @@ def theme_text_problem(
     what: str = "theme title",
 ) -> str | None:
     """What is wrong with the title or summary of a theme of `members` (short ids of `ids`):
-    an id, a paper id in front, or a paper's title (see `id_as_title`, `copied_paper_title`);
-    None when nothing is."""
-    problem = id_as_title(text, ids) if what == "theme title" else None
-    if problem is None and _starts_with_id(" ".join(text.split()), ids):
-        problem = (
-            f"the {what} {_shown(text)} starts with a paper id: say what the theme's papers "
-            "share, in plain words, without ids"
-        )
-    return problem or copied_paper_title(text, members, context, what)
+    an id, a paper id in front, or a paper's title (see `theme_id_problem`,
+    `copied_paper_title`); None when nothing is."""
+    return theme_id_problem(text, ids, what) or copied_paper_title(text, members, context, what)
 
 
 def ungrounded_names(text: str, context: JunkContext) -> str | None:
@@ -412,6 +417,7 @@ __all__ = [
     "no_words",
     "off_topic_queries",
     "shingles",
+    "theme_id_problem",
     "theme_text_problem",
     "ungrounded_names",
     "without_section_label",

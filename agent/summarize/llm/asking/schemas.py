@@ -71,7 +71,19 @@ def scrubbed(text: str, info: ValidationInfo) -> str:
     return text
 
 
+def theme_prose(text: str, info: ValidationInfo) -> str:
+    """A theme's title or summary: prose, and no id (nor an id in front: "P13: ..."). Checked
+    with the field, so that the re-ask names it beside the field's other problems."""
+    prose(text, info)
+    what = "theme title" if info.field_name == "title" else "theme summary"
+    problem = junk.theme_id_problem(text, junk.context_of(info.context).titles, what)
+    if problem:
+        raise ValueError(problem)
+    return text
+
+
 Prose = Annotated[str, AfterValidator(prose)]
+ThemeProse = Annotated[str, AfterValidator(theme_prose)]
 Scrubbed = Annotated[str, AfterValidator(scrubbed)]
 
 
@@ -160,8 +172,8 @@ def grouping_schema(
     theme = create_model(
         f"{name}Theme",
         __base__=Strict,
-        title=(Prose, Field(max_length=TITLE_CHARS)),
-        summary=(Prose, Field(max_length=SUMMARY_CHARS)),
+        title=(ThemeProse, Field(max_length=TITLE_CHARS)),
+        summary=(ThemeProse, Field(max_length=SUMMARY_CHARS)),
         **members,
     )
     expected = tuple(ids)
@@ -173,7 +185,7 @@ def grouping_schema(
             p
             for t in self.themes
             for text, what in ((t.title, "theme title"), (t.summary, "theme summary"))
-            if (p := junk.theme_text_problem(text, getattr(t, member), expected, context, what))
+            if (p := junk.copied_paper_title(text, getattr(t, member), context, what))
         ]
         assignment = assignment_problems(groups, expected)
         if assignment:

@@ -8,7 +8,7 @@ the lines a one-paper call is told, each kept blurb's `checks`, and the theme's 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from agent.models import BlurbCheck, CheckName, CheckStatus, DegradedNote, Paper
@@ -70,20 +70,27 @@ class Problem:
 
 @dataclass
 class Review:
-    """The checks of one job's blurbs, and what they caught, paper by paper."""
+    """The checks of one job's blurbs, and what they caught, paper by paper. A blurb is
+    compared with the papers of its call; one asked for alone, with the papers of the whole
+    digest (`day`), as a call of one paper has no other to compare with."""
 
     papers: Papers
+    day: Callable[[], Papers] | None = None
     caught: dict[str, dict[CheckName, str]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, papers: Sequence[Paper]) -> Review:
-        return cls(Papers(papers))
+    def of(cls, papers: Sequence[Paper], day: Callable[[], Papers] | None = None) -> Review:
+        return cls(Papers(papers), day)
 
-    def check(self, pid: str, blurb: str, why: str | None) -> Problem | None:
-        """What is wrong with this blurb of paper `pid` (None when nothing is)."""
+    def check(
+        self, pid: str, blurb: str, why: str | None, *, alone: bool = False
+    ) -> Problem | None:
+        """What is wrong with this blurb of paper `pid` (None when nothing is); `alone`: it
+        was written in a call of its own."""
         paper = self.papers.papers[self.papers.position[pid]]
         source = f"{paper.title}\n{paper.abstract}"
-        other = self.papers.describes(f"{blurb} {why or ''}", pid)
+        among = self.day() if alone and self.day is not None else self.papers
+        other = among.describes(f"{blurb} {why or ''}", pid)
         problem = Problem(
             other, tuple(ungrounded(blurb, source)), tuple(ungrounded(why or "", source))
         )

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from agent.errors import ModelError
 from agent.models import CheckStatus, DegradedNote, Paper, PaperBlurb
 from agent.summarize import offline
+from agent.summarize.checks.right_paper import Papers
 from agent.summarize.drafts import ThemeDraft
 from agent.summarize.llm.asking.ask import Asker, Question, Reply
 from agent.summarize.llm.asking.prompts import untrusted
@@ -121,6 +122,14 @@ class BlurbWriter:
         self.asker = asker
         self.cache = cache
         self._texts: dict[str, tuple[str, str, int]] = {}
+        self._day: tuple[Paper, ...] = ()  # every paper of the digest (`plan`)
+        self._day_index: Papers | None = None
+
+    def _day_papers(self) -> Papers:
+        """The digest's papers, indexed once, for blurbs written in a call of their own."""
+        if self._day_index is None:
+            self._day_index = Papers(self._day)
+        return self._day_index
 
     # -- planning ---------------------------------------------------------------------------------
 
@@ -143,6 +152,7 @@ class BlurbWriter:
         """Jobs for every theme: balanced contiguous parts that each fit one call. A small day
         is cut finer (down to MIN_PER_CALL papers a call, into up to SMALL_DAY_PARTS calls) so
         that the calls fill the concurrency slots instead of one long call running alone."""
+        self._day, self._day_index = tuple(by_id.values()), None
         total = sum(len(t.paper_ids) for t in themes)
         fill = math.ceil(total / min(self.asker.settings.concurrency, SMALL_DAY_PARTS))
         cap = min(self.per_call(), max(MIN_PER_CALL, fill))
@@ -215,7 +225,7 @@ class BlurbWriter:
     async def write(self, model: ChatModel, job: BlurbJob) -> Blurbed:
         """Blurbs for a job; raises ModelError when the first call fails (the chain falls back).
         Blurbs kept from earlier calls (another reader, a re-run) are used, not asked for."""
-        got = _Got(Review.of(job.papers))
+        got = _Got(Review.of(job.papers, self._day_papers if self._day else None))
         self._kept_checked(model, job, got)
         todo = tuple(p for p in job.papers if p.id not in got.blurbs)
         if not todo:
@@ -353,7 +363,7 @@ class BlurbWriter:
                 text = trim_words(text, BLURB_WORDS)
                 got.trimmed += 1
             why = clip(entry.why_it_matters, WHY_CHARS) or None
-            problem = got.review.check(paper_id, text, why)
+            problem = got.review.check(paper_id, text, why, alone=len(papers) == 1)
             if problem is None:
                 outcome: CheckStatus = "asked_again" if paper_id in got.review.caught else "passed"
                 got.keep(paper_id, text, why, outcome)
