@@ -201,16 +201,18 @@ def test_bad_ref_or_no_repository_is_a_clear_error(
 # -- the model engine against the fake server -----------------------------------------------------------
 
 
-def answers(worse: bool = False) -> Callable[[dict[str, Any]], Reply]:
+def answers(worse: bool = False, mixed: bool = False) -> Callable[[dict[str, Any]], Reply]:
     """Valid answers built from each request's schema, blurbs written from each paper's
-    abstract (`blurb_writers.plain_blurb`); with `worse`, blurbs of a candidate whose prompt
-    carries MARKER add a figure and a name the abstracts never give (INVENTED_SENTENCE): the
-    engine catches them, and the numbers_grounded scorer counts what it caught."""
+    abstract (`blurb_writers.plain_blurb`). For a candidate whose prompt carries MARKER: with
+    `worse`, blurbs add a figure and a name the abstracts never give (INVENTED_SENTENCE); with
+    `mixed`, a call's blurbs are shifted by one paper. The engine catches both, and the
+    numbers_grounded and right_paper scorers count what it caught."""
 
     def handler(body: dict[str, Any]) -> Reply:
         schema, as_tool = request_schema(body)
         prompt = RecordedRequest.text_of(body)
         bad = worse and MARKER in prompt
+        shift = mixed and MARKER in prompt
 
         def text(name: str, low: int, high: int | None) -> str:
             words = {
@@ -223,13 +225,15 @@ def answers(worse: bool = False) -> Callable[[dict[str, Any]], Reply]:
         assert schema is not None, "every request of the engine asks for a schema"
         value = schema_instance(schema, text=text)
         if isinstance(value, dict) and "blurbs" in value:
+            shown = papers_in(prompt)
             value["blurbs"] = [
                 {
                     "paper_id": sid,
-                    "blurb": f"{plain_blurb(title, abstract)} {INVENTED_SENTENCE if bad else ''}",
+                    "blurb": f"{plain_blurb(*shown[(i + shift) % len(shown)][1:])} "
+                    f"{INVENTED_SENTENCE if bad else ''}",
                     "why_it_matters": text("why_it_matters", 0, None),
                 }
-                for sid, title, abstract in papers_in(prompt)
+                for i, (sid, _, _) in enumerate(shown)
             ]
         return Reply(value, tool_call=as_tool)
 
@@ -406,3 +410,30 @@ def test_results_are_journaled_case_by_case_and_ctrl_c_keeps_a_report(
     assert lines[-1]["interrupted"] is True and lines[-1]["exit_code"] == 130
     text = report.read_text(encoding="utf-8")
     assert "interrupted (Ctrl-C) after 3 of 6 runs" in text and "coverage" in text
+
+
+def test_a_candidate_whose_answers_mix_papers_up_regresses(
+    tmp_path: Path, cases: Path, prompt_dirs: tuple[Path, Path]
+) -> None:
+    base, cand = prompt_dirs
+    blurbs = cand / "blurbs.j2"
+    blurbs.write_text(blurbs.read_text(encoding="utf-8") + f"\n{MARKER}\n", encoding="utf-8")
+    with FakeOpenAIServer(handler=answers(mixed=True)) as srv:
+        args = ("--cases", str(cases), "--prompts", str(cand), "--baseline", str(base))
+        result = invoke(
+            *args, "--engine", "llm", "--out", str(tmp_path / "runs"),
+            home=tmp_path / "home", env=llm_env(srv),
+        )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    # Every digest is right in the end (the engine asked again), and the candidate regresses
+    # on what the engine caught: its answers gave papers each other's blurbs.
+    assert "regression: right_paper" in result.output
+    [lines] = jsonl(tmp_path / "runs")
+    scores = {
+        (r["variant"], r["case"]): {s["name"]: s for s in r["scores"]}
+        for r in lines
+        if r["type"] == "result"
+    }
+    candidate = scores[("candidate", "injection")]["right_paper"]
+    assert candidate["value"] < 0.5 and "(caught; asked again)" in candidate["reason"]
+    assert scores[("baseline", "injection")]["right_paper"]["value"] == 1.0
