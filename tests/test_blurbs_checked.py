@@ -173,3 +173,5 @@ def test_a_failed_re_ask_leaves_the_papers_to_be_asked_for_alone() -> None:
     result, model = write(script)
     assert len(model.requests) == 2 + len(CALL)
     assert all(b.engine == "llm" for b in result.blurbs)
+    (note,) = result.notes
+    assert "asking again failed (fake-model: the server went away)" in note.reason

@@ -69,6 +69,7 @@ class Question:
     topic: str | None = None  # the topic, for the query-expansion junk check
     texts: Mapping[str, str] = field(default_factory=dict)  # short id -> abstract (junk checks)
     facts: str | None = None  # what the answer may name (the headline's junk check)
+    follow_up: bool = False  # asked to repair an earlier answer (the Batch API sends it direct)
 
 
 @dataclass(frozen=True)
@@ -338,7 +339,7 @@ class Asker:
             schema_name=q.step,
             max_output_tokens=q.max_output_tokens,
             prompt_version=self.prompt_version(q.prompt),
-            follow_up=evidence.answers > 0 or len(messages) > 2,  # a re-ask continues one
+            follow_up=q.follow_up or evidence.answers > 0 or len(messages) > 2,
         )
 
     def _larger_limit(self, sent: int | None, request: ChatRequest) -> int | None:

@@ -8,6 +8,7 @@ the lines a one-paper call is told, each kept blurb's `checks`, and the theme's 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -17,6 +18,7 @@ from agent.summarize.checks import Figure, shown, ungrounded, without_sentences
 from agent.summarize.checks.right_paper import Papers, is_permutation
 from agent.wording import plural
 
+_SHORT_ID = re.compile(r"\bthe blurbs? for P\d+(?: and P\d+)?")
 MIN_KEPT_WORDS = 8  # a blurb left shorter than this by dropping a sentence is written offline
 TITLE_SHOWN = 60
 
@@ -40,8 +42,8 @@ class Problem:
         """What the check `name` caught, in a few words (for digest.json and the notes)."""
         if name == "right_paper" and self.other is not None:
             return f"described {self.other.id} ({_title(self.other)})"
-        if name == "says_something":
-            return one_line(self.junk or "", 120)
+        if name == "says_something":  # the re-ask's words, without the call's short ids
+            return one_line(_SHORT_ID.sub("the blurb", self.junk or ""), 120)
         return f"gave {shown(self.figures + self.why_figures)}, not in the abstract"
 
     def for_model(self, sid: str, sids: Mapping[str, str]) -> list[str]:
@@ -137,8 +139,14 @@ class Review:
             out.append(BlurbCheck(name=name, status=status, caught=caught[name]))
         return tuple(out)
 
-    def note(self, scope: str, outcomes: Mapping[str, CheckStatus | None]) -> DegradedNote | None:
-        """One note of what the checks caught in this job and what became of it."""
+    def note(
+        self,
+        scope: str,
+        outcomes: Mapping[str, CheckStatus | None],
+        failed: Sequence[str] = (),
+    ) -> DegradedNote | None:
+        """One note of what the checks caught in this job and what became of it (and why
+        asking again failed, when it did)."""
         if not self.caught:
             return None
         kinds: dict[CheckName, str] = {
@@ -158,6 +166,8 @@ class Review:
             label = _OUTCOME_WORDS.get(status or "offline", "offline engine wrote")
             counted[label] = counted.get(label, 0) + 1
         fallback = "; ".join(f"{label} {n}" for label, n in counted.items())
+        if failed:
+            reasons.append(f"asking again failed ({failed[0]})")
         return DegradedNote(
             step="blurbs", scope=scope, reason="; ".join(reasons), fallback=fallback
         )

@@ -97,6 +97,7 @@ class _Got:
     held: dict[str, tuple[str, str | None, Problem]] = field(default_factory=dict)
     trimmed: int = 0
     dropped: int = 0
+    failed: list[str] = field(default_factory=list)  # why asking again failed, when it did
 
     def keep(self, pid: str, blurb: str, why: str | None, outcome: CheckStatus) -> None:
         self.blurbs[pid] = (blurb, why)
@@ -242,7 +243,8 @@ class BlurbWriter:
         if flagged:
             await asyncio.gather(*(self._ask_alone(model, job, p, got) for p in flagged))
         self._settle_held(got)
-        note = got.review.note(job.title, {p.id: got.outcome.get(p.id) for p in todo})
+        outcomes = {p.id: got.outcome.get(p.id) for p in todo}
+        note = got.review.note(job.title, outcomes, got.failed)
         if note is not None:
             notes.append(note)
         if got.trimmed:
@@ -260,7 +262,8 @@ class BlurbWriter:
         message = got.review.reask_message(got.problems(todo), sids)
         try:
             again = await self._ask(model, job, todo, after=(reply.raw, message))
-        except ModelError:
+        except ModelError as exc:
+            got.failed.append(failure_reason(model.name, exc))
             return
         self._collect(again, todo, got, only=set(got.held))
 
@@ -271,7 +274,8 @@ class BlurbWriter:
         lines = problem.for_model("P1", {paper.id: "P1"})
         try:
             reply = await self._ask(model, job, [paper], problems=lines)
-        except ModelError:
+        except ModelError as exc:
+            got.failed.append(failure_reason(model.name, exc))
             return
         self._collect(reply, [paper], got, only={paper.id})
 
@@ -339,6 +343,7 @@ class BlurbWriter:
             max_output_tokens=self.asker.output_tokens(self._output(len(papers))),
             titles={item.sid: item.title for item in items},
             texts={item.sid: item.text for item in items},
+            follow_up=bool(problems),
         )
         return await self.asker.ask(model, question, after=after)
 
