@@ -44,7 +44,7 @@ from agent.config import LLMSettings, Settings
 from agent.evals.cases import load_cases
 from agent.models import Paper, Summary
 from agent.summarize import offline
-from agent.summarize.checks import ungrounded
+from agent.summarize.checks.figures import ungrounded
 from agent.summarize.checks.right_paper import Papers
 from agent.summarize.llm import LLMEngine, PromptSet
 from agent.summarize.llm.asking.ask import Asker
@@ -173,7 +173,11 @@ def grouped(prompt: str, ids: Sequence[str], schema: dict[str, Any]) -> dict[str
     cap = schema["properties"]["themes"].get("maxItems", 8)
     drafts = offline.group_papers(shown, max_themes=cap)[:cap]
     themes = [
-        {"title": f"Theme {n + 1}", "summary": "Papers on one subject.", "paper_ids": list(d.paper_ids)}
+        {
+            "title": f"Theme {n + 1}",
+            "summary": "Papers on one subject.",
+            "paper_ids": list(d.paper_ids),
+        }
         for n, d in enumerate(drafts)
     ]
     return {"themes": themes}
@@ -190,7 +194,9 @@ def handler(mode: str) -> Callable[[dict[str, Any]], Reply]:
             ids = list(dict.fromkeys(ids))
             mix = mode if mode in ("shift", "swap") else "none"
             invent = ids[::3] if mode == "invent" else ()
-            return Reply(blurbs_answer(prompt, ids, mix=mix, invent=invent, why=True), tool_call=as_tool)
+            return Reply(
+                blurbs_answer(prompt, ids, mix=mix, invent=invent, why=True), tool_call=as_tool
+            )
         if "themes" in props and "paper_ids" in str(schema):
             every = re.findall(r"^(P\d+):", prompt, re.MULTILINE)
             return Reply(grouped(prompt, every, schema), tool_call=as_tool)
@@ -218,7 +224,9 @@ def wrong_paper_shown(summary: Summary, papers: Sequence[Paper]) -> tuple[int, i
             if item.engine != "llm":
                 continue
             written += 1
-            source = next((pid for text, pid in origin.items() if item.blurb.startswith(text)), None)
+            source = next(
+                (pid for text, pid in origin.items() if item.blurb.startswith(text)), None
+            )
             wrong += source is not None and source != item.paper_id
     return written, wrong
 

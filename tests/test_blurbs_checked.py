@@ -42,10 +42,9 @@ def write(script: Callable[[ChatRequest], Any]) -> tuple[Blurbed, ScriptedModel]
     return asyncio.run(BlurbWriter(asker).write(model, JOB)), model
 
 
-def answering(mix: Mix = "none", *, alone_mix: bool = False, invent_alone: bool = True):
+def answering(mix: Mix = "none", *, alone_mix: bool = False) -> Callable[[ChatRequest], Any]:
     """Blurbs by the rule, mixed up in calls of several papers (and alone, with `alone_mix`:
-    a paper asked for alone gets the blurb of the call's next paper); P1 of every call gets
-    an invented figure unless it is asked for alone and `invent_alone` is False."""
+    a paper asked for alone gets the blurb of the call's next paper)."""
 
     def script(request: ChatRequest) -> Any:
         prompt = user_text(request)
@@ -129,13 +128,19 @@ def test_a_model_that_mixes_papers_up_even_alone_is_written_offline_and_marked()
     assert note.fallback == "offline engine wrote 4"
 
 
-def test_an_invented_figure_is_asked_for_again_naming_it_then_its_sentence_dropped() -> None:
+def inventing(*, alone: bool) -> Callable[[ChatRequest], Any]:
+    """Blurbs by the rule, P1's with an invented figure (`alone`: when asked alone too)."""
+
     def script(request: ChatRequest) -> Any:
         prompt = user_text(request)
         ids = [sid for sid, _, _ in papers_in(prompt)]
-        return blurbs_answer(prompt, ids, invent=["P1"])  # P1 of every call, alone too
+        return blurbs_answer(prompt, ids, invent=["P1"] if alone or len(ids) > 1 else [])
 
-    result, model = write(script)
+    return script
+
+
+def test_an_invented_figure_is_asked_for_again_naming_it_then_its_sentence_dropped() -> None:
+    result, model = write(inventing(alone=True))
     assert [len(papers_in(user_text(r))) for r in model.requests] == [4, 1]
     alone = user_text(model.requests[1])
     assert "gives '37%' and 'GPT-5', which P1's title and abstract do not give" in alone
@@ -150,12 +155,7 @@ def test_an_invented_figure_is_asked_for_again_naming_it_then_its_sentence_dropp
 
 
 def test_an_invented_figure_the_model_drops_when_told_is_its_own_blurb() -> None:
-    def script(request: ChatRequest) -> Any:
-        prompt = user_text(request)
-        ids = [sid for sid, _, _ in papers_in(prompt)]
-        return blurbs_answer(prompt, ids, invent=["P1"] if len(ids) > 1 else [])
-
-    result, _ = write(script)
+    result, _ = write(inventing(alone=False))
     assert result.blurbs[0].blurb == OWN["dp-013"]
     assert checks(result.blurbs[0])["numbers"][0] == "asked_again"
 

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from agent.evals.cases import load_cases
 from agent.models import Paper
 from agent.summarize import offline
-from agent.summarize.checks import figures, ungrounded, without_sentences
+from agent.summarize.checks.figures import figures, ungrounded, without_sentences
 from agent.summarize.checks.right_paper import Papers, is_permutation
 from agent.summarize.llm.asking import junk
 from agent.summarize.llm.asking.schemas import (

@@ -338,12 +338,18 @@ def test_llm_eval_of_two_prompt_dirs_and_the_cache(
     assert "The authors" in report  # the model's blurbs, side by side
 
 
-def test_llm_regression_exits_one(
-    tmp_path: Path, cases: Path, prompt_dirs: tuple[Path, Path]
-) -> None:
+def marked(prompt_dirs: tuple[Path, Path]) -> tuple[Path, Path]:
+    """The prompt directories with MARKER added to the candidate's blurbs prompt."""
     base, cand = prompt_dirs
     blurbs = cand / "blurbs.j2"
     blurbs.write_text(blurbs.read_text(encoding="utf-8") + f"\n{MARKER}\n", encoding="utf-8")
+    return base, cand
+
+
+def test_llm_regression_exits_one(
+    tmp_path: Path, cases: Path, prompt_dirs: tuple[Path, Path]
+) -> None:
+    base, cand = marked(prompt_dirs)
     with FakeOpenAIServer(handler=answers(worse=True)) as srv:
         result = invoke(
             "--cases",
@@ -415,9 +421,7 @@ def test_results_are_journaled_case_by_case_and_ctrl_c_keeps_a_report(
 def test_a_candidate_whose_answers_mix_papers_up_regresses(
     tmp_path: Path, cases: Path, prompt_dirs: tuple[Path, Path]
 ) -> None:
-    base, cand = prompt_dirs
-    blurbs = cand / "blurbs.j2"
-    blurbs.write_text(blurbs.read_text(encoding="utf-8") + f"\n{MARKER}\n", encoding="utf-8")
+    base, cand = marked(prompt_dirs)
     with FakeOpenAIServer(handler=answers(mixed=True)) as srv:
         args = ("--cases", str(cases), "--prompts", str(cand), "--baseline", str(base))
         result = invoke(

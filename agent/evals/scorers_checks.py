@@ -15,7 +15,7 @@ from agent.evals.cases import EvalCase
 from agent.evals.results import CaseResult, Score
 from agent.evals.scorers_text import case_blurbs
 from agent.models import CheckName, Paper, PaperBlurb
-from agent.summarize.checks import shown, ungrounded
+from agent.summarize.checks.figures import shown, ungrounded
 from agent.summarize.checks.right_paper import Papers
 
 Miss = Callable[[Paper, PaperBlurb], str | None]

@@ -16,7 +16,7 @@ from agent.dangling import dangling_start
 from agent.evals.cases import EvalCase
 from agent.evals.results import CaseResult, Score
 from agent.models import Paper, PaperBlurb
-from agent.summarize.checks import COMMON_ACRONYMS, NUMBER_WORDS
+from agent.summarize.checks.figures import COMMON_ACRONYMS, NUMBER_WORDS
 from agent.wording import plural
 
 READABILITY_TARGET = 12.0

@@ -25,7 +25,7 @@ from functools import lru_cache
 from agent import bm25
 from agent.one_line import one_line
 from agent.stop_words import ENGLISH_STOP_WORDS
-from agent.summarize.checks import shown, ungrounded, without_sentences
+from agent.summarize.checks.figures import shown, ungrounded, without_sentences
 
 SHINGLE_WORDS = 6  # this many words in a row taken from the instructions is a copy
 MIN_LETTERS = 1

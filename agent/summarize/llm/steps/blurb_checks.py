@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from agent.models import BlurbCheck, CheckName, CheckStatus, DegradedNote, Paper
 from agent.one_line import one_line
-from agent.summarize.checks import Figure, shown, ungrounded, without_sentences
+from agent.summarize.checks.figures import Figure, shown, ungrounded, without_sentences
 from agent.summarize.checks.right_paper import Papers, is_permutation
 from agent.wording import plural
 
