@@ -13,7 +13,8 @@ something) do on the bundled sample day (207 papers) and on the eval cases (eval
 2. End to end, LLMEngine against the fake OpenAI server (real HTTP) whose grouping answers put
    similar papers together (the offline grouping of what the prompt shows): a competent model
    (blurbs by the rule), one that shifts every call's blurbs by one, one that swaps
-   neighbours, one that adds an invented figure to every third blurb. Per day or case: blurbs
+   neighbours, one that shifts them and writes about another paper even when asked for one
+   paper alone, one that adds an invented figure to every third blurb. Per day or case: blurbs
    kept as the model's, model-written blurbs about another paper (which paper a fake blurb
    came from is known), a complete digest, calls and tokens, and what the checks added.
 
@@ -184,6 +185,12 @@ def grouped(prompt: str, ids: Sequence[str], schema: dict[str, Any]) -> dict[str
 
 
 def handler(mode: str) -> Callable[[dict[str, Any]], Reply]:
+    """Answers of a model that is `competent`, or shifts (`shift`), swaps (`swap`) blurbs in
+    calls of several papers, or shifts them and, asked for one paper alone, writes about the
+    first paper of the call before (`stubborn`), or adds an invented figure to every third
+    blurb (`invent`)."""
+    earlier: list[str] = []
+
     def answer(body: dict[str, Any]) -> Reply:
         schema, as_tool = request_schema(body)
         assert schema is not None
@@ -192,7 +199,10 @@ def handler(mode: str) -> Callable[[dict[str, Any]], Reply]:
         ids = re.findall(r'<paper id="(P\d+)">', prompt)
         if "blurbs" in props and ids:
             ids = list(dict.fromkeys(ids))
-            mix = mode if mode in ("shift", "swap") else "none"
+            if mode == "stubborn" and len(ids) == 1 and earlier:
+                prompt = earlier[0]
+            earlier.append(prompt)
+            mix = "shift" if mode == "stubborn" else mode if mode in ("shift", "swap") else "none"
             invent = ids[::3] if mode == "invent" else ()
             return Reply(
                 blurbs_answer(prompt, ids, mix=mix, invent=invent, why=True), tool_call=as_tool
@@ -268,7 +278,7 @@ def part_two(day: Sequence[Paper], cases: Sequence[Any], home: Path) -> None:
     )
     sets = [("sample day", list(day))] + [(case.name, list(case.papers)) for case in cases]
     totals: dict[str, Counter[str]] = {}
-    for mode in ("competent", "shift", "swap", "invent"):
+    for mode in ("competent", "shift", "swap", "stubborn", "invent"):
         with FakeOpenAIServer(handler=handler(mode)) as srv:
             for name, papers in sets:
                 run = run_engine(srv, papers, home / f"{mode}-{name}")

@@ -130,7 +130,11 @@ _UNIT_WORD = re.compile(
     r"fifty|hundred)[\s-](?:times|fold|percent|per cent)\b",
     re.IGNORECASE,
 )
-_NAME = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+|\.\d+)*")
+# A word with a capital or a digit after its first letter (looked ahead for, so that ordinary
+# words are skipped by the pattern itself: a blurb has few names and many words).
+_NAME = re.compile(
+    r"(?<![\w-])[A-Za-z](?=[A-Za-z0-9.-]*[A-Z0-9])[A-Za-z0-9]*(?:-[A-Za-z0-9]+|\.\d+)*"
+)
 _SOURCE_TOKEN = re.compile(r"[A-Za-z0-9]+")
 _GLUED_SCALES = {"k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
 

@@ -47,6 +47,9 @@ _INNER = re.compile(
     r"[^\w'-]|_"
 )  # what `words` drops inside a word: all but letters, digits, - and '
 _OUTER = re.compile(r"^[-']+|[-']+$")
+_LETTERS = re.compile(r"[^A-Za-z]")  # what `_garbled` does not count (it reads Latin words)
+_VOWEL = re.compile(r"[aeiouyAEIOUY]")
+_FLIP = re.compile(r"(?<=[a-z])[A-Z]|(?<=[A-Z])[a-z]")  # a change of case inside a word
 
 
 @dataclass(frozen=True)
@@ -195,9 +198,9 @@ def _english(text: str) -> bool:
 
 
 def _garbled(text: str) -> bool:
-    """Most words look like no word: long runs without a vowel, or case flipping inside a word
-    ("MGVNlEjI", "xQzPlk")."""
-    ws = [w for w in text.split() if sum(ch.isalpha() for ch in w) >= 4]
+    """Most words look like no word: runs of letters without a vowel, or case flipping inside
+    a word ("MGVNlEjI", "xQzPlk")."""
+    ws = [w for w in text.split() if len(_LETTERS.sub("", w)) >= 4]
     if not ws or _latin_share(text) < 0.5:
         return False
     odd = sum(1 for w in ws if _odd_word(w))
@@ -205,11 +208,9 @@ def _garbled(text: str) -> bool:
 
 
 def _odd_word(word: str) -> bool:
-    alpha = [ch for ch in word if ch.isalpha()]
-    if not any(ch.lower() in "aeiouy" for ch in alpha):
-        return not "".join(alpha).isupper()  # "BERT" is an acronym, "xqzpl" is not a word
-    flips = sum(1 for a, b in itertools.pairwise(alpha) if a.isupper() != b.isupper())
-    return flips >= 4  # "RoBERTa" flips three times
+    if not _VOWEL.search(word):
+        return not word.isupper()  # "BERT" is an acronym, "xqzpl" is not a word
+    return len(_FLIP.findall(word)) >= 4  # "RoBERTa" flips three times
 
 
 def _same_text(one: str, two: str) -> bool:

@@ -203,12 +203,11 @@ class BlurbWriter:
         found = self.cache.lookup(list(keys.values()))
         return {pid: found[key] for pid, key in keys.items() if key in found}
 
-    def _kept_checked(self, model: ChatModel, job: BlurbJob, got: _Got) -> None:
-        """The kept blurbs of the job's papers that pass the checks among this job's papers
-        (a paper whose kept blurb does not is asked for again)."""
+    def _kept_passed(self, model: ChatModel, job: BlurbJob, got: _Got) -> None:
+        """The kept blurbs of the job's papers: each passed the checks when it was written
+        (only those are kept, see `_keep`)."""
         for pid, (blurb, why) in self.kept(model, job.papers).items():
-            if got.review.check(pid, blurb, why) is None:
-                got.keep(pid, blurb, why, "passed")
+            got.keep(pid, blurb, why, "passed")
 
     def _summary_key(self, model: ChatModel, job: BlurbJob) -> str:
         return summary_key(job.title, list(self._keys(model, job.papers).values()))
@@ -227,7 +226,7 @@ class BlurbWriter:
         """Blurbs for a job; raises ModelError when the first call fails (the chain falls back).
         Blurbs kept from earlier calls (another reader, a re-run) are used, not asked for."""
         got = _Got(Review.of(job.papers, self._day_papers if self._day else None))
-        self._kept_checked(model, job, got)
+        self._kept_passed(model, job, got)
         todo = tuple(p for p in job.papers if p.id not in got.blurbs)
         if not todo:
             return self._all_kept(model, job, got)
