@@ -61,6 +61,7 @@ def test_figures_the_abstract_does_not_state_are_named() -> None:
     text = "It is 35% better than GPT-5 and ten times faster on ImageNet, with 2.1x less memory."
     assert texts(text) == ["35%", "GPT-5", "ten times", "ImageNet", "2.1x"]
     assert [f.kind for f in figures("BERT gains 2 points")] == ["name", "number"]
+    assert texts("该方法在GLUE上提高了25%，超过GPT-5。") == ["GPT-5"]  # glued to Chinese words
     # The version inside a name is the name's; a missing space after a full stop is no name.
     assert [f.text for f in figures("GPT-3.5-Turbo and SQuAD2.0 models.They")] == [
         "GPT-3.5-Turbo",

@@ -120,7 +120,7 @@ _SCALES = {
 # A number not glued to a word before it (the 4 of "GPT-4" belongs to the name), with what
 # follows it: a unit of ratio or share, and a scale ("7B", "1.5 million").
 _NUMBER = re.compile(
-    r"(?<![\w.])(?<![A-Za-z0-9]-)(?P<digits>\d{1,3}(?:,\d{3})+|\d+)(?P<decimals>\.\d+)?"
+    r"(?<![A-Za-z0-9_.])(?<![A-Za-z0-9]-)(?P<digits>\d{1,3}(?:,\d{3})+|\d+)(?P<decimals>\.\d+)?"
     r"(?P<glued>[A-Za-z]+\b)?"
     r"(?:\s?(?P<scale>thousand|million|billion|trillion)\b)?"
     r"(?:\s?(?:%|×|percent\b|per cent\b|times\b|-?fold\b))?"
@@ -133,7 +133,7 @@ _UNIT_WORD = re.compile(
 # A word with a capital or a digit after its first letter (looked ahead for, so that ordinary
 # words are skipped by the pattern itself: a blurb has few names and many words).
 _NAME = re.compile(
-    r"(?<![\w-])[A-Za-z](?=[A-Za-z0-9.-]*[A-Z0-9])[A-Za-z0-9]*(?:-[A-Za-z0-9]+|\.\d+)*"
+    r"(?<![A-Za-z0-9_-])[A-Za-z](?=[A-Za-z0-9.-]*[A-Z0-9])[A-Za-z0-9]*(?:-[A-Za-z0-9]+|\.\d+)*"
 )
 _SOURCE_TOKEN = re.compile(r"[A-Za-z0-9]+")
 _GLUED_SCALES = {"k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
