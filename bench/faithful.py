@@ -277,7 +277,7 @@ def part_two(day: Sequence[Paper], cases: Sequence[Any], home: Path) -> None:
         f"{'complete':>10}{'calls':>7}{'tokens':>9}{'added calls':>13}{'added tokens':>14}"
     )
     sets = [("sample day", list(day))] + [(case.name, list(case.papers)) for case in cases]
-    totals: dict[str, Counter[str]] = {}
+    totals: dict[tuple[str, str], Counter[str]] = {}
     for mode in ("competent", "shift", "swap", "stubborn", "invent"):
         with FakeOpenAIServer(handler=handler(mode)) as srv:
             for name, papers in sets:
@@ -287,12 +287,13 @@ def part_two(day: Sequence[Paper], cases: Sequence[Any], home: Path) -> None:
                     runs[name] = run
                 assert base is not None
                 added_calls, added_tokens = run.calls - base.calls, run.tokens - base.tokens
-                row = totals.setdefault(mode, Counter())
+                group = "sample day" if name == "sample day" else f"{len(cases)} eval cases"
+                row = totals.setdefault((mode, group), Counter())
                 row.update(
                     papers=run.papers,
                     written=run.model_written,
                     wrong=run.wrong_shown,
-                    complete=run.complete,
+                    complete=int(run.complete),
                     calls=run.calls,
                     tokens=run.tokens,
                     added_calls=added_calls,
@@ -305,15 +306,15 @@ def part_two(day: Sequence[Paper], cases: Sequence[Any], home: Path) -> None:
                     f"{run.tokens:>9,}{added_calls:>+13}{added_tokens:>+14,}"
                 )
     print()
-    print("  eval cases and sample day together:")
-    for mode, row in totals.items():
+    print("  the sample day, and the eval cases together (added: a day or case, on average):")
+    for (mode, group), row in sorted(totals.items(), key=lambda item: item[0][1]):
         share = row["written"] / row["papers"]
         wrong = row["wrong"] / row["papers"]
         print(
-            f"  {mode:<11}{row['papers']:>5} papers: {share:.1%} model-written, "
+            f"  {group:<15}{mode:<11}{row['papers']:>5} papers: {share:.1%} model-written, "
             f"{wrong:.1%} wrong-paper shown as model-written, "
             f"{row['complete']}/{row['sets']} complete; added {row['added_calls'] / row['sets']:+.1f} "
-            f"calls and {row['added_tokens'] / row['sets']:+,.0f} tokens a day or case"
+            f"calls and {row['added_tokens'] / row['sets']:+,.0f} tokens"
         )
 
 
