@@ -6,12 +6,15 @@ settings, rich and every stage are imported inside the command that uses them.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import logging
+import signal
 import sqlite3
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -20,6 +23,7 @@ import click
 from agent.errors import ConfigError, DigestError
 from agent.home import environment_error
 from agent.init.command import init_options as _init_options
+from agent.one_line import one_line
 from agent.sources import SOURCE_HELP
 from agent.wording import plural
 
@@ -55,24 +59,53 @@ def escape(text: str) -> str:
     return rich_escape(text)
 
 
-out: Console = _LazyConsole(highlight=False)  # type: ignore[assignment]
-err: Console = _LazyConsole(stderr=True, highlight=False)  # type: ignore[assignment]
+# Emoji codes off: user text such as a paper title with ":x:" in it is printed as it is.
+out: Console = _LazyConsole(highlight=False, emoji=False)  # type: ignore[assignment]
+err: Console = _LazyConsole(stderr=True, highlight=False, emoji=False)  # type: ignore[assignment]
+MAX_ERROR_CHARS = 1_000  # an error line quotes user input: a 100 KB id is not echoed whole
 
 
 def _configure_logging(verbose: bool) -> None:
+    from agent.core import redact
+
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    redact.install()  # every line printed: secrets and token-like URL parts masked
 
 
 def _fail(exc: DigestError, verbose: bool) -> None:
     """One line on stderr (the traceback too with --verbose), then the error's exit code."""
     if verbose:
         err.print_exception()
-    err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+    line = one_line(str(exc), MAX_ERROR_CHARS)
+    err.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
     sys.exit(exc.exit_code)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a `kill`, a service stop), raised where the program is, as Ctrl-C would be."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While a command runs, SIGTERM stops it as Ctrl-C does: the `finally` blocks close what
+    is open (the SMTP connection, the lock, the state), nothing half-written stays, and the
+    exit code is 130. A command that handles SIGTERM itself (`schedule`) sets its own."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def expected_errors(command: F) -> F:
@@ -82,7 +115,8 @@ def expected_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         verbose = bool(kwargs.get("verbose"))
         try:
-            return command(*args, **kwargs)
+            with sigterm_as_interrupt():
+                return command(*args, **kwargs)
         except DigestError as exc:
             _fail(exc, verbose)
         except (OSError, sqlite3.DatabaseError) as exc:  # a full disk, a damaged database
@@ -90,8 +124,9 @@ def expected_errors(command: F) -> F:
             if known is None:
                 raise
             _fail(known, verbose)
-        except KeyboardInterrupt:
-            err.print("interrupted")
+        except KeyboardInterrupt as exc:
+            stopped = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+            err.print(f"{stopped}: stopped cleanly; what was not finished runs next time")
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
@@ -581,9 +616,6 @@ def schedule(
             return exc.exit_code
         out.print(f"{fire_time:%Y-%m-%d %H:%M}: {message}", markup=False)
         return 0
-
-    import signal
-    import threading
 
     from agent.schedule import next_fire_times
 

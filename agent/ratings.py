@@ -8,6 +8,7 @@ from __future__ import annotations
 from agent.config import Settings
 from agent.errors import ConfigError
 from agent.models import Paper
+from agent.one_line import one_line
 from agent.store import Store
 
 
@@ -36,8 +37,8 @@ def rate_paper(settings: Settings, paper_id: str, verdict: str, reader: str = ""
         paper = find_paper(store, paper_id)
         if paper is None:
             raise ConfigError(
-                f"no paper {paper_id!r} in your digests: rate a paper by the ID shown in the "
-                "terminal summary or the email"
+                f"no paper {one_line(paper_id, 80)!r} in your digests: rate a paper by the ID "
+                "shown in the terminal summary or the email"
             )
         rating = 1 if verdict == "up" else -1
         store.rate(paper.id, rating, paper.title, paper.abstract, paper.authors, reader)

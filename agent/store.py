@@ -213,7 +213,7 @@ def read_state(home: Path) -> StateSummary | None:
     try:
         check = db.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
-            raise sqlite3.DatabaseError(f"integrity check: {check}")
+            raise sqlite3.DatabaseError(f"integrity check: {' '.join(str(check).split())}")
         version = int(db.execute("PRAGMA user_version").fetchone()[0])
         seen = db.execute("SELECT count(*) FROM papers_seen").fetchone()[0] if version else 0
         named = db.execute(
@@ -255,7 +255,8 @@ class Store:
         """Fail now, with the file's name, if SQLite cannot read the file (quick check)."""
         row = self._db.execute("PRAGMA quick_check").fetchone()
         if row is None or row[0] != "ok":
-            raise sqlite3.DatabaseError(f"integrity check: {row[0] if row else 'no answer'}")
+            found = " ".join(str(row[0]).split()) if row else "no answer"  # SQLite's is 2 lines
+            raise sqlite3.DatabaseError(f"integrity check: {found[:300]}")
 
     @classmethod
     def open(cls, home: Path) -> Store:

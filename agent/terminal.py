@@ -8,6 +8,7 @@ from rich.padding import Padding
 from rich.table import Table
 
 from agent.config import Settings
+from agent.core.defang import defang
 from agent.daily_readers import ReadersOutcome
 from agent.models import Digest, ModelRun, SourceHealth, Usage
 from agent.pipeline import RunOutcome
@@ -105,7 +106,7 @@ def theme_lines(console: Console, digest: Digest, indent: str = "") -> None:
     """Each theme, and under it each paper's ID (for `digest rate`), title and why."""
     for theme in digest.themes:
         mark = " [yellow](degraded)[/]" if theme.degraded else ""
-        console.print(f"{indent}  • {escape(theme.title)} ({len(theme.papers)}){mark}")
+        console.print(f"{indent}  • {escape(defang(theme.title))} ({len(theme.papers)}){mark}")
         for blurb in theme.papers:
             paper_lines(console, digest, blurb.paper_id, indent)
 
@@ -125,20 +126,20 @@ def print_digest(console: Console, digest: Digest) -> None:
     heading = f"Papers on “{digest.topic}”" if digest.topic else f"Digest {digest.date.isoformat()}"
     console.rule(f"[bold]{escape(heading)}")
     if digest.overview:
-        console.print(Padding(escape(digest.overview), (1, 2)))
-    console.print(Padding(f"[italic]{escape(digest.headline)}[/]", (0, 2)))
+        console.print(Padding(escape(defang(digest.overview)), (1, 2)))
+    console.print(Padding(f"[italic]{escape(defang(digest.headline))}[/]", (0, 2)))
     for theme in digest.themes:
         mark = "  [yellow](offline fallback)[/]" if theme.degraded else ""
-        console.print(f"\n[bold cyan]{escape(theme.title)}[/] ({len(theme.papers)}){mark}")
+        console.print(f"\n[bold cyan]{escape(defang(theme.title))}[/] ({len(theme.papers)}){mark}")
         if theme.summary:
-            console.print(Padding(escape(theme.summary), (0, 2)))
+            console.print(Padding(escape(defang(theme.summary)), (0, 2)))
         for blurb in theme.papers:
             paper = digest.papers[blurb.paper_id]
             console.print(Padding(f"[bold]• {escape(paper.title)}[/]", (0, 2)))
             if digest.why.get(blurb.paper_id):
                 reason = f"{blurb.paper_id} · {digest.why[blurb.paper_id]}"
                 console.print(Padding(f"[dim]{escape(reason)}[/]", (0, 4)))
-            console.print(Padding(escape(blurb.blurb), (0, 4)))
+            console.print(Padding(escape(defang(blurb.blurb)), (0, 4)))
             if paper.url:
                 console.print(Padding(f"[dim]{escape(paper.url)}[/]", (0, 4)))
     if digest.also_new:

@@ -1,5 +1,5 @@
 """The reader's library: every format parsed from real files, the arXiv look-up of a .txt over
-a loopback server, the Zotero API through pyzotero against a loopback fake, the cache in the
+a loopback server, the Zotero API through the bounded client against a loopback fake, the cache in the
 state, and one clear error for a broken file."""
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ def test_a_changed_file_is_parsed_again(tmp_path: Path, store) -> None:
     assert [e.title for e in load_library(bib, settings, store)] == ["Second title"]
 
 
-def test_zotero_library_and_collection_through_pyzotero(tmp_path: Path, store) -> None:
+def test_zotero_library_and_collection(tmp_path: Path, store) -> None:
     items = [
         item(f"K{i:03d}", f"Paper {i} on pruning", "An abstract.", ("Ada Lovelace",))
         for i in range(130)
@@ -193,8 +193,10 @@ def test_zotero_down_uses_the_last_good_copy(tmp_path: Path, store) -> None:
             user_id="7", api_key=SecretStr("k"), base_url=fake.url, timeout_seconds=2
         )
         assert [e.key for e in load_zotero(settings, store)] == ["K1"]
+    waits: list[float] = []
     with FakeZotero(user_id="7", api_key="k", items=items, status=500) as broken:
         down = settings.model_copy(update={"base_url": broken.url})
-        assert [e.key for e in load_zotero(down, store)] == ["K1"]
-        with pytest.raises(ConfigError, match="could not be read"):
-            load_zotero(down, None)
+        assert [e.key for e in load_zotero(down, store, sleep=waits.append)] == ["K1"]
+        assert len(broken.requests) == 3 and len(waits) == 2  # retried with backoff, then given up
+        with pytest.raises(ConfigError, match="could not be read: HTTP 500"):
+            load_zotero(down, None, sleep=waits.append)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from agent.config import Settings, SourcesSettings
+from agent.core.retry_policy import parse_retry_after
 from agent.errors import SourceError
-from agent.retry_policy import parse_retry_after
 from agent.sources.arxiv_api import ArxivApiSource
 from agent.sources.arxiv_rss import ArxivRssSource
 from agent.sources.base import FetchContext
@@ -65,13 +65,29 @@ def test_429_with_retry_after_then_success(server, clock, tmp_path):
 
 
 def test_retry_after_is_capped(server, clock, tmp_path):
-    server.enqueue(Reply(503, headers={"Retry-After": "3600"}))
+    server.enqueue(Reply(503, headers={"Retry-After": "20"}))
     server.add("/x", Reply(200, b"ok"))
     settings = make_settings(server, tmp_path)
     with make_fetcher(settings, clock, max_retry_wait=5.0) as fetcher:
         result = fetcher.get(f"{server.url}/x", source="test")
     assert result.text == "ok"
     assert clock.sleeps == [5.0]
+
+
+def test_retry_after_past_the_budget_fails_at_once_without_sleeping(server, clock, tmp_path):
+    server.enqueue(Reply(503, headers={"Retry-After": "3600"}))
+    server.add("/x", Reply(200, b"ok"))
+    settings = make_settings(server, tmp_path)  # 4 attempts of 30 s, waits of 5 s: 135 s
+    with (
+        make_fetcher(settings, clock, max_retry_wait=5.0) as fetcher,
+        pytest.raises(SourceError) as info,
+    ):
+        fetcher.get(f"{server.url}/x", source="test")
+    assert clock.sleeps == [] and len(server.requests) == 1
+    assert str(info.value) == (
+        "test: HTTP 503 after 1 attempt; the server asked to wait 3600 s, past the time "
+        "budget of 135 s for this request: not tried again"
+    )
 
 
 def test_persistent_503_is_one_line_source_error(server, clock, tmp_path):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from agent.errors import ConfigError
 from agent.select.library.formats import parse_bibtex, parse_ris, parse_zotero_csv
 from agent.select.profile import LibraryEntry
-from agent.sources.local import MAX_FILE_BYTES, FileTooLarge, read_capped
+from agent.sources.local import FIFO_WAIT_SECONDS, MAX_FILE_BYTES, FileTooLarge, read_capped
 from agent.wording import plural
 
 if TYPE_CHECKING:
@@ -41,9 +41,9 @@ def detect_format(path: Path, text: str) -> str:
     return "txt"
 
 
-def _read(path: Path) -> tuple[bytes, str]:
+def _read(path: Path, wait: float = FIFO_WAIT_SECONDS) -> tuple[bytes, str]:
     try:
-        data = read_capped(path, MAX_BYTES)
+        data = read_capped(path, MAX_BYTES, wait=wait)
     except FileTooLarge as exc:
         raise ConfigError(f"library {path}: {exc}") from None
     except FileNotFoundError:
@@ -80,8 +80,9 @@ def _parse_here(kind: str, path: Path, text: str) -> list[LibraryEntry]:
         return parse_ris(text, path)
     if kind == "csv":
         return parse_zotero_csv(text, path)
-    # json, jsonl: papers as the file source reads them (id, title, abstract...)
-    from agent.sources.local import read_paper_file
+    # json, jsonl: papers as the file source reads them (id, title, abstract...), from the
+    # text already read (a FIFO gives its bytes once)
+    from agent.sources.local import papers_from_text
 
     return [
         LibraryEntry(
@@ -91,7 +92,7 @@ def _parse_here(kind: str, path: Path, text: str) -> list[LibraryEntry]:
             authors=p.authors,
             categories=p.categories,
         )
-        for p in read_paper_file(path, f"library:{path}")
+        for p in papers_from_text(path, text, f"library:{path}")
     ]
 
 
@@ -141,7 +142,7 @@ def load_library(
     """The entries of one library file, from the state when the file is unchanged. A file with
     nothing usable, unreadable, or with a broken entry raises ConfigError (exit 2)."""
     path = path.expanduser().resolve()
-    data, text = _read(path)
+    data, text = _read(path, settings.sources.timeout_seconds)
     origin = f"file:{path}"
     fingerprint = f"{PARSER_VERSION}:{hashlib.sha256(data).hexdigest()}"
     if store is not None:

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import json
 import logging
-import time
 from typing import Any
-from urllib.parse import urlsplit
-
-import httpx
 
 from agent.config import Settings
+from agent.core import parsing
+from agent.core.http import HttpClient, HttpFailure, Limits
+from agent.core.urls import host_of
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +39,7 @@ def is_local(base_url: str | None) -> bool:
     """True for a loopback, private or link-local host (or ``localhost``)."""
     if not base_url:
         return False
-    host = (urlsplit(base_url).hostname or "").lower()
+    host = host_of(base_url)
     if host in _LOCAL_NAMES or host.endswith(".localhost"):
         return True
     try:
@@ -105,21 +103,13 @@ def served_models(base_url: str) -> list[str] | None:
 
 
 def _get_json(url: str) -> Any:
-    deadline = time.monotonic() + PROBE_TIMEOUT_SECONDS  # for the body, not only each read
+    """One short GET through the bounded client (whole-request deadline, byte cap), parsed
+    with the bounded JSON reader; None on any failure."""
+    limits = Limits(timeout=PROBE_TIMEOUT_SECONDS, max_bytes=PROBE_MAX_BYTES)
     try:
-        with (
-            httpx.Client(timeout=PROBE_TIMEOUT_SECONDS) as client,
-            client.stream("GET", url) as response,
-        ):
-            if response.status_code != 200:
-                return None
-            body = b""
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > PROBE_MAX_BYTES or time.monotonic() > deadline:
-                    return None
-        return json.loads(body)
-    except (httpx.HTTPError, ValueError, RecursionError) as exc:
+        response = HttpClient().request("GET", url, limits=limits)
+        return parsing.loads(response.content, what="the server's answer")
+    except (HttpFailure, parsing.JsonError) as exc:
         logger.debug("no context window from %s (%s)", url, type(exc).__name__)
         return None
 

@@ -18,12 +18,12 @@ import openai
 from openai.types.chat import ChatCompletion, ChatCompletionMessage
 
 from agent.config import LLMSettings
+from agent.core.http import sdk_http_client
 from agent.models import Usage
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest, finish_of, refusal_of
 from agent.summarize.llm.errors import ModelUnavailable, Rejected
 from agent.summarize.llm.models import dialects
 from agent.summarize.llm.models.dialects import ORDER, DialectMemory
-from agent.summarize.llm.models.http import CappedTransport
 from agent.summarize.llm.models.transport import Transport
 from agent.summarize.llm.run.budget import Budget
 from agent.summarize.llm.run.meter import UsageMeter
@@ -110,9 +110,8 @@ class OpenAIChatModel(ChatModel):
             base_url=self._llm.base_url,
             max_retries=0,
             timeout=self._llm.timeout_seconds,
-            http_client=openai.DefaultAsyncHttpxClient(
-                timeout=self._llm.timeout_seconds,
-                transport=CappedTransport(max_answer_bytes),
+            http_client=sdk_http_client(
+                timeout=self._llm.timeout_seconds, max_bytes=max_answer_bytes
             ),
         )
 

@@ -140,7 +140,10 @@ class BatchChatModel(ChatModel):
         self.report = report  # hears "waiting for batch ..."
         self.endpoint = dialects.endpoint_of(llm.base_url)
         self.api = BatchApi(
-            inner.new_client, inner.transport, max_answer_bytes=llm.max_answer_bytes
+            inner.new_client,
+            inner.transport,
+            max_answer_bytes=llm.max_answer_bytes,
+            seconds_left=lambda: self._deadline - self._clock(),
         )
         self.poll_seconds = llm.batch_poll_seconds
         self.reasks = llm.batch_reasks
