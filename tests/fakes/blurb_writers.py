@@ -18,6 +18,7 @@ import re
 from collections.abc import Collection, Sequence
 from typing import Any, Literal
 
+from agent.core.defang import find_address
 from agent.summarize.offline.blurbs import split_sentences
 
 Mix = Literal["none", "shift", "swap"]
@@ -36,6 +37,11 @@ _PERSON = (
 )
 
 
+def _linkish(sentence: str) -> bool:
+    """A sentence a competent model leaves out: it gives an address (the schemas reject it)."""
+    return bool(_LINKISH.search(sentence) or find_address(sentence))
+
+
 def papers_in(prompt: str) -> list[tuple[str, str, str]]:
     """(short id, title, abstract) of each fenced paper of a blurbs prompt."""
     return [(m.group(1), m.group(2).strip(), m.group(3).strip()) for m in _PAPER.finditer(prompt)]
@@ -43,7 +49,7 @@ def papers_in(prompt: str) -> list[tuple[str, str, str]]:
 
 def plain_blurb(title: str, abstract: str) -> str:
     """A blurb by the fixed rule of the module docstring (the title when there is no abstract)."""
-    sentences = [_third_person(s) for s in split_sentences(abstract) if not _LINKISH.search(s)]
+    sentences = [_third_person(s) for s in split_sentences(abstract) if not _linkish(s)]
     if not sentences:
         return f"The paper is about {title.rstrip('.')}, as its title says in brief."
     did = next((i for i, s in enumerate(sentences) if _DID.search(s)), 0)
@@ -67,7 +73,7 @@ def plain_why(abstract: str) -> str | None:
     """A why_it_matters by rule: the abstract's last sentence without figures, cut to 20
     words (None when there is none)."""
     sentences = [
-        s for s in split_sentences(abstract) if not re.search(r"\d", s) and not _LINKISH.search(s)
+        s for s in split_sentences(abstract) if not re.search(r"\d", s) and not _linkish(s)
     ]
     if len(sentences) < 2:
         return None
