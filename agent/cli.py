@@ -6,6 +6,7 @@ settings, rich and every stage are imported inside the command that uses them.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import functools
@@ -14,23 +15,25 @@ import signal
 import sqlite3
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from agent.core.home import environment_error
+from agent.core.one_line import one_line
+from agent.core.wording import plural
 from agent.errors import ConfigError, DigestError
-from agent.home import environment_error
 from agent.init.command import init_options as _init_options
-from agent.one_line import one_line
 from agent.sources import SOURCE_HELP
-from agent.wording import plural
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from agent.config import Settings
+    from agent.pipeline import DailyOptions, DailyOutcome, Progress
+    from agent.topic import TopicOptions, TopicOutcome
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -263,8 +266,7 @@ def daily(
 ) -> None:
     """Build today's digest: fetch, keep what is new, summarise, render, and send once.
     With [readers.NAME] tables, one digest per reader from one fetch."""
-    from agent.pipeline import DailyOptions, run_daily
-    from agent.terminal import print_daily_outcome
+    from agent.pipeline import DailyOptions
 
     settings = settings_from(
         config_path,
@@ -284,24 +286,50 @@ def daily(
         library=library,
         markdown="md" in formats,
     )
-    if settings.readers or readers:
-        from agent.daily_readers import run_readers
-        from agent.readers import chosen_readers
-        from agent.terminal import print_readers_outcome
-
-        chosen_readers(settings, readers)  # an unknown name stops here, before the lock
-        with out.status("starting", spinner="dots") as status:
-            several = run_readers(
-                settings, options, readers, progress=lambda text: status.update(escape(text))
-            )
-        print_readers_outcome(out, several)
-        failure = several.delivery_error()
-        if failure is not None:
-            raise failure
-        return
     with out.status("starting", spinner="dots") as status:
-        outcome = run_daily(settings, options, progress=lambda text: status.update(escape(text)))
-    print_daily_outcome(out, outcome, settings)
+        outcome = daily_run(
+            settings, options, readers, progress=lambda text: status.update(escape(text))
+        )
+    _print_daily(outcome)
+
+
+def daily_run(
+    settings: Settings,
+    options: DailyOptions,
+    readers: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> DailyOutcome:
+    """`digest daily` for the `readers` named (default: all, or the single reader): planned
+    (a bad setting stops here, exit 2), then under the run lock, in one event loop. A spooled
+    digest is in the outcome (`delivery_error()`), not raised."""
+    from agent.core.lock import run_lock
+    from agent.pipeline import ignore, open_run, plan_daily, run_daily
+
+    job = plan_daily(settings, options, readers)
+    with (
+        run_lock(settings.home),
+        open_run(
+            settings,
+            options.date,
+            job.engine,
+            use_cache=options.use_cache,
+            progress=progress or ignore,
+        ) as run,
+    ):
+        return asyncio.run(run_daily(run, job))
+
+
+def _print_daily(outcome: DailyOutcome) -> None:
+    """The terminal summary; a spooled digest raises its DeliveryError after it (exit 4)."""
+    from agent.terminal import print_daily_outcome, print_readers_outcome
+
+    if not outcome.named:
+        print_daily_outcome(out, outcome.single())  # raises when the digest is spooled
+        return
+    print_readers_outcome(out, outcome)
+    failure = outcome.delivery_error()
+    if failure is not None:
+        raise failure
 
 
 @main.command(short_help="Find and explain the new papers on a topic.")
@@ -368,7 +396,7 @@ def topic(
     """What is new on QUERY? Finds papers (stored, sample, arXiv), groups and explains them."""
     from agent.readers import one_reader
     from agent.terminal import print_digest
-    from agent.topic import TopicOptions, emit_topic, run_topic
+    from agent.topic import TopicOptions, emit_topic
 
     chosen = one_reader(settings_from(config_path, verbose, engine=engine), reader, required=False)
     settings = chosen.settings
@@ -386,20 +414,33 @@ def topic(
     quiet = format_ == "json"
     console = err if quiet else out
     with console.status("searching", spinner="dots") as status:
-        outcome = run_topic(settings, options, progress=lambda text: status.update(escape(text)))
+        outcome = topic_run(settings, options, progress=lambda text: status.update(escape(text)))
     if outcome.digest is None:
         err.print(f"[yellow]{escape(outcome.message)}[/]")
         return
     if format_ == "terminal":
         print_digest(out, outcome.digest)
-    lines = emit_topic(
-        outcome.digest, settings, format_=format_, out_dir=out_dir, send=send, reader=chosen.name
-    )
+    lines = emit_topic(outcome.digest, settings, options, format_=format_, out_dir=out_dir)
     for line in lines:
         if format_ == "json" and line.startswith("{"):
             click.echo(line)
         else:
             console.print(line, soft_wrap=True, markup=False)
+
+
+def topic_run(
+    settings: Settings, options: TopicOptions, progress: Progress | None = None
+) -> TopicOutcome:
+    """`digest topic`: checked (exit 2 on a bad query or option), then run in one event loop
+    (no run lock: a topic marks nothing as seen)."""
+    from agent.pipeline import ignore, open_run
+    from agent.topic import plan_topic, run_topic
+
+    job = plan_topic(settings, options)
+    with open_run(
+        settings, job.today, job.engine, use_cache=options.use_cache, progress=progress or ignore
+    ) as run:
+        return asyncio.run(run_topic(run, job))
 
 
 @main.command("init", short_help="Write a commented digest.toml from a few questions.")
@@ -443,18 +484,23 @@ def init_(
 def doctor(send_test: bool, config_path: Path | None, verbose: bool) -> None:
     """Check every part now, one line each: config, DIGEST_HOME, state, sources, model, SMTP,
     schedule. Nothing is sent or marked. Exit 0 when all are ok, 2 otherwise."""
-    from agent.doctor import DoctorOptions, exit_code, run_doctor
+    from agent.doctor import Check, DoctorOptions, exit_code, run_doctor
     from agent.doctor.run import print_check
 
     _configure_logging(verbose)
-    checks = []
-    with out.status("checking", spinner="dots") as status:
-        for check in run_doctor(DoctorOptions(config_path=config_path, send_test=send_test)):
-            status.stop()
-            print_check(out, check)
-            checks.append(check)
-            status.start()
-    sys.exit(exit_code(checks))
+
+    async def check_and_print() -> list[Check]:
+        checks = []
+        with out.status("checking", spinner="dots") as status:
+            options = DoctorOptions(config_path=config_path, send_test=send_test)
+            async for check in run_doctor(options):
+                status.stop()
+                print_check(out, check)
+                checks.append(check)
+                status.start()
+        return checks
+
+    sys.exit(exit_code(asyncio.run(check_and_print())))
 
 
 @main.command(short_help="Rate a paper up or down.")
@@ -502,8 +548,8 @@ def outbox() -> None:
 @expected_errors
 def outbox_flush(config_path: Path | None, verbose: bool) -> None:
     """Send what is spooled; never sends a message twice. Exit 0 when all went, 4 otherwise."""
+    from agent.core.lock import run_lock
     from agent.deliver import flush_outbox
-    from agent.lock import run_lock
     from agent.store import Store
 
     settings = settings_from(config_path, verbose)
@@ -584,7 +630,7 @@ def schedule(
     verbose: bool,
 ) -> None:
     """Stay in the foreground and run `daily` at the cron times; runs a missed slot on start."""
-    from agent.pipeline import DailyOptions, run_daily
+    from agent.pipeline import DailyOptions
     from agent.schedule import run_schedule
 
     settings = settings_from(config_path, verbose)
@@ -598,19 +644,11 @@ def schedule(
     def job(fire_time: dt.datetime) -> int:
         options = DailyOptions(date=fire_time.date(), sources=sources, engine=settings.engine)
         try:
-            if settings.readers:
-                from agent.daily_readers import run_readers
-
-                several = run_readers(settings, options)
-                message = "; ".join(
-                    f"{r.reader}: {r.outcome.message if r.outcome else r.spooled}"
-                    for r in several.results
-                )
-                failure = several.delivery_error()
-                if failure is not None:
-                    raise failure
-            else:
-                message = run_daily(settings, options).message
+            outcome = daily_run(settings, options)
+            message = outcome.summary_line()
+            failure = outcome.delivery_error()
+            if failure is not None:
+                raise failure
         except DigestError as exc:
             err.print(f"[bold red]error:[/] {escape(str(exc))}")
             return exc.exit_code
@@ -738,7 +776,9 @@ def eval(
             if text.startswith("case "):  # one line per run on stderr: a long eval shows life
                 err.print(text, markup=False, highlight=False)
 
-        outcome = run_eval_session(settings, options, cwd=Path.cwd(), progress=progress)
+        outcome = asyncio.run(
+            run_eval_session(settings, options, cwd=Path.cwd(), progress=progress)
+        )
     print_table(out, outcome.comparison, labels=outcome.labels)
     out.print(f"report: {outcome.report}\nresults: {outcome.jsonl}", markup=False)
     if outcome.run.interrupted:

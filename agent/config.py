@@ -36,11 +36,11 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from agent.choices import Dialect, EngineChoice, SmtpSecurity
 from agent.core import parsing
+from agent.core.choices import Dialect, EngineChoice, SmtpSecurity
+from agent.core.one_line import one_line
 from agent.core.urls import check_http_url
 from agent.errors import ConfigError
-from agent.one_line import one_line
 
 logger = logging.getLogger(__name__)
 CONFIG_ENV = "DIGEST_CONFIG"  # the config file, for cron and systemd (like --config)
@@ -170,9 +170,14 @@ class LLMSettings(Section):
     @field_validator("language", mode="after")
     @classmethod
     def _language(cls, value: str) -> str:
-        from agent.language import language_name
+        from agent.core.language import language_name
 
         return language_name(value)
+
+    @property
+    def configured(self) -> bool:
+        """True when a key or a base URL (or a custom chat model) makes the model usable."""
+        return bool(self.api_key or self.base_url or self.chat_model)
 
 
 class ZoteroSettings(Section):
@@ -296,9 +301,27 @@ class ReaderSettings(Section):
     @field_validator("language", mode="after")
     @classmethod
     def _language(cls, value: str | None) -> str | None:
-        from agent.language import language_name
+        from agent.core.language import language_name
 
         return language_name(value) if value is not None else None
+
+
+class SelectionSettings(Section):
+    """The select stage's section (`Settings.selection`): what it reads of one reader's
+    settings, the top-level keys (or a [readers.NAME]'s over them). No defaults of its own:
+    it is made from a `Settings`, whose defaults these are."""
+
+    interests: str
+    include_keywords: list[str]
+    exclude_keywords: list[str]
+    categories: list[str]
+    library: list[str]
+    authors: list[str]
+    not_interested: str
+    max_papers: int
+    relevance_threshold: RelevanceThreshold
+    show_updated: bool
+    zotero: ZoteroSettings
 
 
 READER_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$"
@@ -374,9 +397,15 @@ class Settings(BaseSettings):
         return tuple(sources)
 
     @property
+    def selection(self) -> SelectionSettings:
+        """The select stage's section of these settings."""
+        fields = set(SelectionSettings.model_fields)
+        return SelectionSettings.model_validate(self.model_dump(include=fields))
+
+    @property
     def llm_configured(self) -> bool:
         """True when a key or a base URL (or a custom chat model) makes the model engine usable."""
-        return bool(self.llm.api_key or self.llm.base_url or self.llm.chat_model)
+        return self.llm.configured
 
 
 MAX_SETTING_CHARS = 1_000_000  # one DIGEST_* value, or the config file

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from agent.safe_text import strip_hidden
+from agent.core.safe_text import strip_hidden
 
 MAX_UPVOTES = 10_000_000
 MAX_TITLE_CHARS = 10_000

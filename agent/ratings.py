@@ -6,15 +6,15 @@ state) or the bundled sample day, so it can be learnt from on any later day."""
 from __future__ import annotations
 
 from agent.config import Settings
+from agent.core.one_line import one_line
 from agent.errors import ConfigError
 from agent.models import Paper
-from agent.one_line import one_line
-from agent.store import Store
+from agent.store import PaperShelf, Store
 
 
-def find_paper(store: Store, paper_id: str) -> Paper | None:
+def find_paper(store: PaperShelf, paper_id: str) -> Paper | None:
     """A paper by id (an arXiv id may carry a version): kept papers first, then the sample."""
-    from agent.resources import sample_corpus_path
+    from agent.core.resources import sample_corpus_path
     from agent.sources.arxiv_ids import find_arxiv_id
     from agent.sources.local import read_paper_file
 

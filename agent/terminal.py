@@ -7,12 +7,10 @@ from rich.markup import escape
 from rich.padding import Padding
 from rich.table import Table
 
-from agent.config import Settings
 from agent.core.defang import defang
-from agent.daily_readers import ReadersOutcome
+from agent.core.wording import plural
 from agent.models import Digest, ModelRun, SourceHealth, Usage
-from agent.pipeline import RunOutcome
-from agent.wording import plural
+from agent.pipeline import DailyOutcome, RunOutcome
 
 _STATUS_STYLE = {"ok": "green", "empty": "yellow", "failed": "bold red"}
 
@@ -67,7 +65,7 @@ def batch_lines(run: ModelRun | None) -> list[str]:
     return [head, *(f"  {note}" for note in batch.notes)]
 
 
-def print_daily_outcome(console: Console, outcome: RunOutcome, settings: Settings) -> None:
+def print_daily_outcome(console: Console, outcome: RunOutcome) -> None:
     console.print(f"[bold]{escape(outcome.engine_reason)}[/]" if outcome.engine_reason else "")
     console.print("Sources:")
     for line in health_lines(outcome.health):
@@ -153,7 +151,7 @@ def print_digest(console: Console, digest: Digest) -> None:
     console.print(escape(usage_line(digest.usage, digest.engine, digest.model_run)))
 
 
-def print_readers_outcome(console: Console, several: ReadersOutcome) -> None:
+def print_readers_outcome(console: Console, several: DailyOutcome) -> None:
     """Several readers' run: the sources once, then one short block per reader."""
     console.print(f"[bold]{escape(several.engine_reason)}[/]" if several.engine_reason else "")
     console.print("Sources:")

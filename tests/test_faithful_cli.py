@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from agent.core.resources import demo_day_path
 from agent.evals.scorers_text import copy_ratio
 from agent.models import Paper
-from agent.resources import demo_day_path
 from agent.sources.local import record_to_paper
 from tests.fakes.blurb_writers import INVENTED, Mix, blurbs_answer, papers_in
 from tests.fakes.openai_server import FakeOpenAIServer, RecordedRequest, Reply, request_schema

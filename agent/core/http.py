@@ -25,7 +25,8 @@ from __future__ import annotations
 import asyncio
 import importlib
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -206,15 +207,8 @@ class HttpClient:
             if timeout <= 0:
                 raise HttpFailure("the time budget was spent before this try", "timeout")
             with around() if around is not None else nullcontext():
-                return asyncio.run(
-                    self._attempt(
-                        method,
-                        target,
-                        limits,
-                        _Send(headers, content, accept, read_body, follow_redirects),
-                        timeout,
-                    )
-                )
+                send = _Send(headers, content, accept, read_body, follow_redirects)
+                return _blocking(lambda: self._attempt(method, target, limits, send, timeout))
 
         def before_sleep(state: Any) -> None:
             if on_retry is not None and state.outcome is not None:
@@ -297,6 +291,19 @@ class HttpClient:
                 return Response(str(answer.url), status, names, b"")
             body = await read_capped(answer.aiter_bytes(), names, limits.max_bytes)
             return Response(str(answer.url), status, names, body)
+
+
+def _blocking(attempt: Callable[[], Coroutine[Any, Any, Response]]) -> Response:
+    """Run one attempt to its end and return its answer, as a sync call does. Off an event
+    loop (the sources, libraries and webhooks on a worker thread; `init`) in a loop of its own;
+    called from a running loop's thread (a local server's probe while a model is built), on a
+    helper thread, since loops do not nest: the caller waits either way."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(attempt())
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="http") as pool:
+        return pool.submit(lambda: asyncio.run(attempt())).result()
 
 
 async def read_capped(

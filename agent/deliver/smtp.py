@@ -27,8 +27,8 @@ from tenacity import (
 )
 
 from agent.config import EmailSettings
+from agent.core.one_line import one_line
 from agent.errors import ConfigError
-from agent.one_line import one_line
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer

@@ -34,7 +34,7 @@ from agent.core.http import HttpClient, HttpFailure, Limits
 from agent.deliver.spool import remove_entry, remove_spooled, spool_message, spooled_entries
 from agent.errors import DeliveryError
 from agent.models import Digest
-from agent.store import Store
+from agent.store import SentLedger
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def deliver_webhooks(
     *,
     digest_key: str,
     hooks: Sequence[WebhookSettings],
-    store: Store,
+    store: SentLedger,
     outbox_dir: Path,
     force: bool = False,
     sleep: Callable[[float], None] = time.sleep,
@@ -171,7 +171,7 @@ def flush_webhooks(
     outbox_dir: Path,
     *,
     hooks: Sequence[WebhookSettings],
-    store: Store,
+    store: SentLedger,
     sleep: Callable[[float], None] = time.sleep,
 ) -> WebhookReport:
     """Post every spooled payload once; entries the ledger knows are dropped unsent. Entries for

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 import pydantic
 
 from agent.config import Settings
+from agent.core.one_line import one_line
 from agent.doctor.checks import Check
 from agent.errors import ModelError
-from agent.one_line import one_line
 from agent.summarize.llm import (
     Budget,
     ChatModel,
@@ -91,7 +90,7 @@ async def _ping_all(models: list[ChatModel], prompts: PromptSet) -> list[Pong | 
     return results
 
 
-def check_model(settings: Settings) -> Iterator[Check]:
+async def check_model(settings: Settings) -> AsyncIterator[Check]:
     """ "offline engine" when no model is configured; else one line per model of the chain."""
     if not settings.llm_configured:
         yield Check.ok(
@@ -102,14 +101,14 @@ def check_model(settings: Settings) -> Iterator[Check]:
     checked = doctor_settings(settings)
     meter = UsageMeter(checked.llm.prices, Budget.from_settings(checked.llm))
     try:
-        models = build_chat_models(checked, None, Shared(meter), use_cache=False)
+        models = build_chat_models(checked.llm, None, Shared(meter), use_cache=False)
         prompts = PromptSet.load()
     except Exception as exc:  # noqa: BLE001 (a bad chat_model import path: one line, no traceback)
         yield Check.failed(
             "model", one_line(exc, 300), "fix llm.chat_model / llm.chat_model_kwargs"
         )
         return
-    results = asyncio.run(_ping_all(models, prompts))
+    results = await _ping_all(models, prompts)
     for index, (model, result) in enumerate(zip(models, results, strict=True)):
         part = f"{'model' if index == 0 else 'fallback model'} {model.name}"
         if isinstance(result, Exception):

@@ -12,12 +12,12 @@ from difflib import SequenceMatcher
 
 from textstat.textstat import textstatistics
 
+from agent.core.wording import plural
 from agent.dangling import dangling_start
 from agent.evals.cases import EvalCase
 from agent.evals.results import CaseResult, Score
 from agent.models import Paper, PaperBlurb
 from agent.summarize.checks.figures import COMMON_ACRONYMS, NUMBER_WORDS
-from agent.wording import plural
 
 READABILITY_TARGET = 12.0
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.config import Settings
+from agent.core.resources import prompts_dir
 from agent.errors import ConfigError
 from agent.evals.baseline import PromptSource, resolve_prompts
 from agent.evals.cases import EvalCase, load_cases
@@ -27,7 +28,6 @@ from agent.evals.runner import (
 )
 from agent.evals.scorers import SCORERS_BY_NAME
 from agent.evals.scorers_judge import JudgePrompt
-from agent.resources import prompts_dir
 from agent.summarize import choose_engine
 
 OFFLINE_SMOKE_NOTE = (
@@ -174,7 +174,7 @@ def _comparison_record(comparison: Comparison, interrupted: bool) -> dict[str, A
     }
 
 
-def run_eval_session(
+async def run_eval_session(
     settings: Settings, options: EvalOptions, *, cwd: Path, progress: Progress | None = None
 ) -> EvalOutcome:
     """Run the eval as `digest eval` does; raises ConfigError for bad input."""
@@ -217,7 +217,7 @@ def run_eval_session(
                 repeat=options.repeat,
                 judge=options.judge,
             )
-            run = runner.run(cases, variants, meta)
+            run = await runner.run(cases, variants, meta)
     finally:
         if store is not None:
             store.close()

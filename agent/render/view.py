@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from agent.core.defang import defang
 from agent.core.links import link_from
 from agent.core.urls import http_or_relative, http_url
+from agent.core.wording import plural
 from agent.models import (
     OTHER_THEME,
     BatchRun,
@@ -25,7 +26,6 @@ from agent.models import (
     Theme,
     Usage,
 )
-from agent.wording import plural
 
 MAX_TITLE_CHARS = 300  # longer titles are shortened in the email only
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

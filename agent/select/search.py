@@ -6,8 +6,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agent import bm25
-from agent.bm25 import STOP_WORDS, term_counts, tokens
+from agent.core import bm25
+from agent.core.bm25 import STOP_WORDS, term_counts, tokens
 from agent.models import Paper
 
 

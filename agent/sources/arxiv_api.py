@@ -77,7 +77,7 @@ class ArxivApiSource(Source):
         self._fetcher = fetcher
 
     def fetch(self, ctx: FetchContext) -> list[Paper]:
-        settings = ctx.settings.sources
+        settings = ctx.sources
         search_query = build_search_query(
             self.query, topic=ctx.query, since=ctx.since, until=ctx.date
         )

@@ -26,9 +26,9 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
+from agent.core.one_line import one_line
 from agent.errors import ConfigError, SourceError
 from agent.models import Paper
-from agent.one_line import one_line
 from agent.sources.arxiv_ids import abs_url, find_arxiv_id, pdf_url
 from agent.sources.base import FetchContext, Source
 from agent.sources.clean import clean_text
@@ -68,7 +68,7 @@ class ArxivRssSource(Source):
         self._fetcher = fetcher
 
     def fetch(self, ctx: FetchContext) -> list[Paper]:
-        settings = ctx.settings.sources
+        settings = ctx.sources
         with HttpFetcher.borrow(settings, self._fetcher) as fetcher:
             result = fetcher.get(
                 settings.arxiv_rss_url + self.categories,

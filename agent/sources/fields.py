@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from agent.core.one_line import one_line
 from agent.models import Paper
-from agent.one_line import one_line
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ import datetime as dt
 import logging
 from typing import Any
 
+from agent.core.one_line import one_line
 from agent.errors import ConfigError, SourceError
 from agent.models import Paper, clamp_count
-from agent.one_line import one_line
 from agent.sources.arxiv_ids import abs_url, find_arxiv_id, pdf_url
 from agent.sources.base import FetchContext, Source
 from agent.sources.clean import clean_text
@@ -39,7 +39,7 @@ class HfDailySource(Source):
         self._fetcher = fetcher
 
     def fetch(self, ctx: FetchContext) -> list[Paper]:
-        settings = ctx.settings.sources
+        settings = ctx.sources
         day = self.date or ctx.date
         with HttpFetcher.borrow(settings, self._fetcher) as fetcher:
             result = fetcher.get(

@@ -30,15 +30,15 @@ from defusedxml.ElementTree import ParseError, fromstring
 
 from agent.core import parsing
 from agent.core.http import HttpClient, HttpFailure, Limits, full_url
+from agent.core.one_line import one_line
+from agent.core.wording import plural
 from agent.errors import SourceError
-from agent.one_line import one_line
-from agent.wording import plural
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
 
     from agent.config import SourcesSettings
-    from agent.store import Store
+    from agent.store import HttpValidators
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,7 @@ class HttpFetcher:
         *,
         source: str,
         params: Mapping[str, str | int] | None = None,
-        store: Store | None = None,
+        store: HttpValidators | None = None,
         gate: RateGate | None = None,
         min_interval: float | None = None,
         accept: frozenset[int] = frozenset({200}),

@@ -15,10 +15,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent.core import links, parsing
+from agent.core.one_line import one_line
+from agent.core.resources import sample_corpus_path
 from agent.errors import ConfigError
 from agent.models import Paper
-from agent.one_line import one_line
-from agent.resources import sample_corpus_path
 from agent.sources.base import FetchContext, Source
 from agent.sources.clean import clean_text
 
@@ -220,7 +220,7 @@ class FileSource(Source):
     def fetch(self, ctx: FetchContext) -> list[Paper]:
         if self.path.suffix.lower() not in {".jsonl", ".json"}:
             raise ConfigError(f"file source {self.path}: expected a .jsonl or .json file")
-        return read_paper_file(self.path, self.name, wait=ctx.settings.sources.timeout_seconds)
+        return read_paper_file(self.path, self.name, wait=ctx.sources.timeout_seconds)
 
 
 class StoredPapersSource(Source):

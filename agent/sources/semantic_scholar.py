@@ -15,9 +15,9 @@ import logging
 from typing import Any
 
 from agent.core import links
+from agent.core.one_line import one_line
 from agent.errors import SourceError
 from agent.models import Paper
-from agent.one_line import one_line
 from agent.sources.arxiv_ids import abs_url, find_arxiv_id, pdf_url
 from agent.sources.base import FetchContext, Source
 from agent.sources.clean import clean_text
@@ -63,7 +63,7 @@ class SemanticScholarSource(Source):
         }
         if ctx.since is not None:
             params["publicationDateOrYear"] = f"{ctx.since.isoformat()}:{ctx.date.isoformat()}"
-        settings = ctx.settings.sources
+        settings = ctx.sources
         with HttpFetcher.borrow(settings, self._fetcher) as fetcher:
             result = fetcher.get(
                 f"{self.base_url}/paper/search",

@@ -19,7 +19,7 @@ MODULES = [
     "agent.core.redact",
     "agent.core.urls",
     "agent.config",
-    "agent.safe_text",
+    "agent.core.safe_text",
     "agent.sources.arxiv_api",
     "agent.sources.arxiv_ids",
     "agent.sources.arxiv_rss",

@@ -9,16 +9,16 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agent.core.wording import plural
 from agent.errors import ConfigError
 from agent.select.library.formats import parse_bibtex, parse_ris, parse_zotero_csv
 from agent.select.profile import LibraryEntry
 from agent.sources.local import FIFO_WAIT_SECONDS, MAX_FILE_BYTES, FileTooLarge, read_capped
-from agent.wording import plural
 
 if TYPE_CHECKING:
-    from agent.config import Settings
+    from agent.config import SourcesSettings
     from agent.sources.http import HttpFetcher
-    from agent.store import Store
+    from agent.store import LibraryStore
 
 MAX_BYTES = MAX_FILE_BYTES  # a library file larger than this is refused
 FORMATS = ("bib", "ris", "csv", "txt", "json", "jsonl")
@@ -99,8 +99,8 @@ def _parse_here(kind: str, path: Path, text: str) -> list[LibraryEntry]:
 def parse_library(
     path: Path,
     text: str,
-    settings: Settings,
-    store: Store | None,
+    sources: SourcesSettings,
+    store: LibraryStore | None,
     fetcher: HttpFetcher | None = None,
 ) -> list[LibraryEntry]:
     kind = detect_format(path, text)
@@ -108,7 +108,7 @@ def parse_library(
         return _parse_here(kind, path, text)
     from agent.select.library.idlist import look_up
 
-    return look_up(path, text, settings, store, fetcher=fetcher)
+    return look_up(path, text, sources, store, fetcher=fetcher)
 
 
 def describe_library_file(path: Path) -> str:
@@ -137,19 +137,23 @@ def describe_library_file(path: Path) -> str:
 
 
 def load_library(
-    path: Path, settings: Settings, store: Store | None, *, fetcher: HttpFetcher | None = None
+    path: Path,
+    sources: SourcesSettings,
+    store: LibraryStore | None,
+    *,
+    fetcher: HttpFetcher | None = None,
 ) -> list[LibraryEntry]:
     """The entries of one library file, from the state when the file is unchanged. A file with
     nothing usable, unreadable, or with a broken entry raises ConfigError (exit 2)."""
     path = path.expanduser().resolve()
-    data, text = _read(path, settings.sources.timeout_seconds)
+    data, text = _read(path, sources.timeout_seconds)
     origin = f"file:{path}"
     fingerprint = f"{PARSER_VERSION}:{hashlib.sha256(data).hexdigest()}"
     if store is not None:
         cached = store.cached_library(origin, fingerprint)
         if cached is not None:
             return [LibraryEntry.model_validate(item) for item in json.loads(cached)]
-    entries = parse_library(path, text, settings, store, fetcher)
+    entries = parse_library(path, text, sources, store, fetcher)
     if not entries:
         raise _no_entries(path)
     if store is not None:

@@ -8,8 +8,8 @@ import io
 import re
 from pathlib import Path
 
+from agent.core.one_line import one_line
 from agent.errors import ConfigError
-from agent.one_line import one_line
 from agent.select.profile import LibraryEntry
 from agent.sources.clean import clean_text
 

@@ -21,15 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 from agent.core import parsing, redact
 from agent.core.http import HttpClient, HttpFailure, Limits, Response
+from agent.core.one_line import one_line
 from agent.core.retry_policy import wait_within
 from agent.errors import ConfigError
-from agent.one_line import one_line
 from agent.select.profile import LibraryEntry
 from agent.sources.clean import clean_text
 
 if TYPE_CHECKING:
     from agent.config import ZoteroSettings
-    from agent.store import Store
+    from agent.store import LibraryCache
 
 logger = logging.getLogger(__name__)
 PAGE = 100
@@ -209,7 +209,7 @@ class ZoteroReader:
 
 def load_zotero(
     settings: ZoteroSettings,
-    store: Store | None,
+    store: LibraryCache | None,
     *,
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[LibraryEntry]:

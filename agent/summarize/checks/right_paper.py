@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from agent.bm25 import Index
+from agent.core.bm25 import Index
 from agent.models import Paper
 
 RATIO = 0.5  # the own paper's score below this share of another's: the text is about that one

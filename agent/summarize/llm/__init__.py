@@ -1,10 +1,11 @@
 """The model engine and what the rest of the agent may use of it.
 
 Import from here, not from the modules: `LLMEngine` (summarize, rerank, expand a topic into
-search queries), the run's `Budget` (`run_budget(settings)`: create one per run and give it to
-every engine), the chat-model boundary (`ChatModel`, `ChatRequest`, `ChatAnswer`), the factory
-that builds the configured models (`build_chat_models`, with what they `Shared`), usage
-metering, prompts, token counts and the answer cache key. Names load on first use (PEP 562),
+search queries), the run's `Budget` and rate limit (`run_budget(settings)`,
+`run_limit(settings)`: one of each per run, given to every engine of the run), the chat-model
+boundary (`ChatModel`, `ChatRequest`, `ChatAnswer`), the factory that builds the configured
+models (`build_chat_models`, with what they `Shared`), usage metering, prompts, token counts
+and the answer cache key. Names load on first use (PEP 562),
 so importing one light name does not pull in the engine's LangChain and OpenAI imports. (A
 name here never equals a module's name: importing the module would replace it.)
 
@@ -23,16 +24,18 @@ if TYPE_CHECKING:
     from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
     from agent.summarize.llm.engine import LLMEngine
     from agent.summarize.llm.errors import ModelUnavailable
-    from agent.summarize.llm.factory import Shared, build_chat_models, run_budget
-    from agent.summarize.llm.models.local import served_models, with_local_defaults
+    from agent.summarize.llm.factory import Shared, build_chat_models, run_budget, run_limit
+    from agent.summarize.llm.models.local import local_llm, served_models, with_local_defaults
     from agent.summarize.llm.run.budget import Budget, Limits
     from agent.summarize.llm.run.cache import cache_key
+    from agent.summarize.llm.run.limit import AdaptiveLimit
     from agent.summarize.llm.run.meter import UsageMeter
     from agent.summarize.llm.run.tokens import count_message_tokens, count_tokens
     from agent.summarize.llm.steps.ping import Pong, ping_model
     from agent.summarize.llm.steps.rerank import RerankInput
 
 _HOME = {
+    "AdaptiveLimit": "run.limit",
     "Budget": "run.budget",
     "ChatAnswer": "chat",
     "ChatModel": "chat",
@@ -49,14 +52,17 @@ _HOME = {
     "cache_key": "run.cache",
     "count_message_tokens": "run.tokens",
     "count_tokens": "run.tokens",
+    "local_llm": "models.local",
     "ping_model": "steps.ping",
     "run_budget": "factory",
+    "run_limit": "factory",
     "served_models": "models.local",
     "untrusted": "asking.prompts",
     "with_local_defaults": "models.local",
 }
 
 __all__ = [
+    "AdaptiveLimit",
     "Budget",
     "ChatAnswer",
     "ChatModel",
@@ -73,8 +79,10 @@ __all__ = [
     "cache_key",
     "count_message_tokens",
     "count_tokens",
+    "local_llm",
     "ping_model",
     "run_budget",
+    "run_limit",
     "served_models",
     "untrusted",
     "with_local_defaults",

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from agent import bm25
-from agent.one_line import one_line
+from agent.core import bm25
+from agent.core.one_line import one_line
 from agent.stop_words import ENGLISH_STOP_WORDS
 from agent.summarize.checks.figures import shown, ungrounded, without_sentences
 

@@ -14,7 +14,7 @@ import ipaddress
 import logging
 from typing import Any
 
-from agent.config import Settings
+from agent.config import LLMSettings, Settings
 from agent.core import parsing
 from agent.core.http import HttpClient, HttpFailure, Limits
 from agent.core.urls import host_of
@@ -50,19 +50,24 @@ def is_local(base_url: str | None) -> bool:
 
 
 def with_local_defaults(settings: Settings) -> Settings:
-    """`settings` with the local defaults filled in for a local base URL (else unchanged).
+    """`settings` with the local defaults filled in for a local base URL (else unchanged)."""
+    llm = local_llm(settings.llm)
+    return settings if llm is settings.llm else settings.model_copy(update={"llm": llm})
+
+
+def local_llm(llm: LLMSettings) -> LLMSettings:
+    """`[llm]` with the local defaults filled in for a local base URL (else unchanged).
 
     A local model is not priced from the built-in table of paid models: only prices the user
     configured (`[llm.prices.<model>]`) give it a cost estimate."""
-    llm = settings.llm
     wanted = llm.local_defaults if llm.local_defaults is not None else is_local(llm.base_url)
     if llm.chat_model or not wanted:
-        return settings
+        return llm
     unset = {k: v for k, v in LOCAL_DEFAULTS.items() if k not in llm.model_fields_set}
     if "prices" not in llm.model_fields_set:
         unset["prices"] = {}
     if not unset:
-        return settings
+        return llm
     if "context_window" in unset:
         reported = reported_context(llm.base_url or "", llm.model)
         if reported:
@@ -75,7 +80,7 @@ def with_local_defaults(settings: Settings) -> Settings:
         unset["input_budget_tokens"] = max(1_000, min(unset["input_budget_tokens"], room))
     shown = ", ".join(f"{k}={v}" for k, v in unset.items() if k != "prices")
     logger.info("local server at %s: defaults %s", llm.base_url, shown)
-    return settings.model_copy(update={"llm": llm.model_copy(update=unset)})
+    return llm.model_copy(update=unset)
 
 
 @functools.cache
@@ -140,6 +145,7 @@ def _context_in(data: Any, model: str) -> int | None:
 __all__ = [
     "LOCAL_DEFAULTS",
     "is_local",
+    "local_llm",
     "reported_context",
     "served_models",
     "with_local_defaults",

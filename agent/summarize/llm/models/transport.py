@@ -40,17 +40,17 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 
 from agent.config import LLMSettings
 from agent.core.http import is_transport_error, too_large
+from agent.core.one_line import one_line
 from agent.core.retry_policy import (
     HintOrBackoff,
     OverBudget,
     is_retryable_status,
     parse_retry_after,
 )
-from agent.one_line import one_line
+from agent.core.wording import plural
 from agent.summarize.llm.errors import ModelUnavailable, Rejected
 from agent.summarize.llm.run.budget import Budget
 from agent.summarize.llm.run.limit import AdaptiveLimit
-from agent.wording import plural
 
 logger = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from agent.core.one_line import one_line
+from agent.core.wording import plural
 from agent.models import BlurbCheck, CheckName, CheckStatus, DegradedNote, Paper
-from agent.one_line import one_line
 from agent.summarize.checks.figures import Figure, shown, ungrounded, without_sentences
 from agent.summarize.checks.right_paper import Papers, is_permutation
-from agent.wording import plural
 
 _SHORT_ID = re.compile(r"\bthe blurbs? for P\d+(?: and P\d+)?")
 MIN_KEPT_WORDS = 8  # a blurb left shorter than this by dropping a sentence is written offline

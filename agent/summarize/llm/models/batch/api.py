@@ -74,16 +74,15 @@ class BatchApi:
         self._seconds_left = seconds_left
         self.max_answer_bytes = max_answer_bytes
         self._client: openai.AsyncOpenAI | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _control(self) -> openai.AsyncOpenAI:
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            self._client, self._loop = self._new_client(self.max_answer_bytes), loop
+        """The one client of the batch calls, made at the first and kept until `aclose()`."""
+        if self._client is None:
+            self._client = self._new_client(self.max_answer_bytes)
         return self._client
 
     async def aclose(self) -> None:
-        client, self._client, self._loop = self._client, None, None
+        client, self._client = self._client, None
         if client is not None:
             await client.close()
 
