@@ -26,10 +26,10 @@ least 95% of its blurbs. Timings depend on the machine (2 shared cores when meas
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import re
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -41,7 +41,7 @@ os.environ.setdefault("PAPER_DIGEST_TIKTOKEN_OFFLINE", "1")
 
 from pydantic import SecretStr
 
-from agent.config import LLMSettings, Settings
+from agent.config import LLMSettings
 from agent.evals.cases import load_cases
 from agent.models import Paper, Summary
 from agent.summarize import offline
@@ -241,21 +241,18 @@ def wrong_paper_shown(summary: Summary, papers: Sequence[Paper]) -> tuple[int, i
     return written, wrong
 
 
-def run_engine(srv: FakeOpenAIServer, papers: Sequence[Paper], home: Path) -> Run:
-    settings = Settings(
-        home=home,
-        llm=LLMSettings(
-            model="gpt-4o-mini",
-            base_url=srv.base_url,
-            api_key=SecretStr("sk-bench-not-a-real-key"),
-            local_defaults=False,
-            dialect="json_schema",
-            timeout_seconds=120,
-            run_budget_seconds=3_600,
-        ),
+def run_engine(srv: FakeOpenAIServer, papers: Sequence[Paper]) -> Run:
+    llm = LLMSettings(
+        model="gpt-4o-mini",
+        base_url=srv.base_url,
+        api_key=SecretStr("sk-bench-not-a-real-key"),
+        local_defaults=False,
+        dialect="json_schema",
+        timeout_seconds=120,
+        run_budget_seconds=3_600,
     )
     before = len(srv.chat_requests)
-    summary = LLMEngine(settings, None, use_cache=False).summarize(papers)
+    summary = asyncio.run(LLMEngine(llm, None, use_cache=False).summarize(papers))
     placed = sorted(b.paper_id for t in summary.themes for b in t.papers)
     written, wrong = wrong_paper_shown(summary, papers)
     usage = summary.usage
@@ -269,7 +266,7 @@ def run_engine(srv: FakeOpenAIServer, papers: Sequence[Paper], home: Path) -> Ru
     )
 
 
-def part_two(day: Sequence[Paper], cases: Sequence[Any], home: Path) -> None:
+def part_two(day: Sequence[Paper], cases: Sequence[Any]) -> None:
     print()
     print("2. End to end (LLMEngine, fake server): blurbs kept and wrong-paper blurbs shown")
     print(
@@ -281,7 +278,7 @@ def part_two(day: Sequence[Paper], cases: Sequence[Any], home: Path) -> None:
     for mode in ("competent", "shift", "swap", "stubborn", "invent"):
         with FakeOpenAIServer(handler=handler(mode)) as srv:
             for name, papers in sets:
-                run = run_engine(srv, papers, home / f"{mode}-{name}")
+                run = run_engine(srv, papers)
                 base = runs.get(name) if mode != "competent" else run
                 if mode == "competent":
                     runs[name] = run
@@ -330,8 +327,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     cases = load_cases(args.cases)
     part_one(day, cases)
     if not args.no_engine:
-        with tempfile.TemporaryDirectory() as tmp:
-            part_two(day, cases, Path(tmp))
+        part_two(day, cases)
 
 
 if __name__ == "__main__":
