@@ -107,6 +107,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/offline_quality.py
 	$(BIN)/python bench/render_size.py
 	$(BIN)/python bench/llm_engine.py
+	$(BIN)/python bench/faithful.py
 	$(BIN)/python bench/readers.py
 	$(BIN)/python bench/ranking.py
 

@@ -94,11 +94,31 @@ class Paper(Frozen):
         return clamp_count(value)
 
 
+CheckName = Literal["right_paper", "numbers", "says_something"]
+CheckStatus = Literal["passed", "asked_again", "sentence_dropped", "offline"]
+
+
+class BlurbCheck(Frozen):
+    """One check of what the model wrote for a paper, and what came of it: `passed` (the
+    model's blurb passed), `asked_again` (an answer was caught, a later one passed),
+    `sentence_dropped` (the sentence with a figure the abstract does not give was dropped) or
+    `offline` (the offline engine wrote the blurb instead). `caught` says what was caught."""
+
+    name: CheckName
+    status: CheckStatus
+    caught: str | None = None
+
+
 class PaperBlurb(Frozen):
     paper_id: str
     blurb: str = Field(min_length=1)
     why_it_matters: str | None = None
     engine: EngineName = "offline"
+    checks: tuple[BlurbCheck, ...] = ()  # what was verified of a model's blurb (none offline)
+
+    def check(self, name: CheckName) -> BlurbCheck | None:
+        """This blurb's check `name`, when it had one."""
+        return next((c for c in self.checks if c.name == name), None)
 
 
 class Theme(Frozen):

@@ -44,6 +44,7 @@ from agent.summarize.llm import (
     count_message_tokens,
     count_tokens,
 )
+from tests.fakes.blurb_writers import blurbs_answer
 from tests.fakes.openai_server import (
     FakeOpenAIServer,
     RecordedRequest,
@@ -139,14 +140,9 @@ def bench_answer(body: dict[str, Any]) -> Reply:
                 for i, chunk in enumerate(chunks)
             ]
         }
-    elif "blurbs" in props:
-        content = {
-            "summary": words(30),
-            "blurbs": [
-                {"paper_id": pid, "blurb": words(45, i), "why_it_matters": words(15, i)}
-                for i, pid in enumerate(ids)
-            ],
-        }
+    elif "blurbs" in props:  # each about its own paper, as the engine's checks require
+        content = blurbs_answer(RecordedRequest.text_of(body), ids, why=True)
+        content["summary"] = words(30)
     elif "headline" in props:
         content = {"headline": words(50)}
     elif "overview" in props:

@@ -13,6 +13,7 @@ from agent.core.resources import sample_corpus_path
 from agent.models import Paper, Summary, Usage
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
 from agent.summarize.llm.models.json_schema import closed_json_schema
+from tests.fakes.blurb_writers import blurbs_answer
 from tests.fakes.openai_server import RecordedRequest, Reply, request_schema
 
 Json = dict[str, Any]
@@ -57,9 +58,10 @@ def _has_key(schema: Any, key: str) -> bool:
     return False
 
 
-def answer_from_schema(schema: Mapping[str, Any], *, themes: int = 3, prompt: str = "") -> Json:
+def answer_from_schema(schema: Mapping[str, Any], *, prompt: str, themes: int = 3) -> Json:
     """A valid answer for any of the engine's schemas: ids split into `themes` groups, one
-    blurb per id, short texts."""
+    blurb per id written from its abstract in `prompt` (`blurb_writers.plain_blurb`), short
+    texts."""
     props = schema.get("properties", {})
     ids = _enum_values(schema)
     if "themes" in props:
@@ -78,17 +80,7 @@ def answer_from_schema(schema: Mapping[str, Any], *, themes: int = 3, prompt: st
             ]
         }
     if "blurbs" in props:
-        return {
-            "summary": "These papers share one subject.",
-            "blurbs": [
-                {
-                    "paper_id": i,
-                    "blurb": f"They built a method and report a result ({i}).",
-                    "why_it_matters": "It may help practitioners.",
-                }
-                for i in ids
-            ],
-        }
+        return blurbs_answer(prompt, ids)
     if "headline" in props:
         return {"headline": "Today: several themes. Read on."}
     if "overview" in props:
@@ -100,7 +92,7 @@ def answer_from_schema(schema: Mapping[str, Any], *, themes: int = 3, prompt: st
 
 def request_answer(request: ChatRequest, *, themes: int = 3) -> Json:
     schema = closed_json_schema(request.schema, strict=True)
-    return answer_from_schema(schema, themes=themes)
+    return answer_from_schema(schema, themes=themes, prompt=user_text(request))
 
 
 def handler(themes: int = 3) -> Callable[[Json], Reply]:

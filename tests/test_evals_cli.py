@@ -21,12 +21,14 @@ from agent.core.resources import prompts_dir
 from agent.errors import ConfigError
 from agent.evals.baseline import resolve_prompts
 from agent.summarize.llm.run.tokens import OFFLINE_ENV
+from tests.fakes.blurb_writers import papers_in, plain_blurb
 from tests.fakes.openai_server import FakeOpenAIServer, RecordedRequest, Reply, request_schema
 from tests.fakes.schema_instance import schema_instance
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "evals" / "cases"
 MARKER = "Mention where readers can learn more."  # the candidate's edit that makes answers worse
+INVENTED_SENTENCE = "It runs 97.3% faster on the Zorblax cluster."
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -199,20 +201,21 @@ def test_bad_ref_or_no_repository_is_a_clear_error(
 # -- the model engine against the fake server -----------------------------------------------------------
 
 
-def answers(worse: bool = False) -> Callable[[dict[str, Any]], Reply]:
-    """Valid answers built from each request's schema; with `worse`, blurbs of a candidate whose
-    prompt carries MARKER claim numbers and names the abstracts never give (the faithfulness
-    scorer must notice)."""
+def answers(worse: bool = False, mixed: bool = False) -> Callable[[dict[str, Any]], Reply]:
+    """Valid answers built from each request's schema, blurbs written from each paper's
+    abstract (`blurb_writers.plain_blurb`). For a candidate whose prompt carries MARKER: with
+    `worse`, blurbs add a figure and a name the abstracts never give (INVENTED_SENTENCE); with
+    `mixed`, a call's blurbs are shifted by one paper. The engine catches both, and the
+    numbers_grounded and right_paper scorers count what it caught."""
 
     def handler(body: dict[str, Any]) -> Reply:
         schema, as_tool = request_schema(body)
-        bad = worse and MARKER in RecordedRequest.text_of(body)
+        prompt = RecordedRequest.text_of(body)
+        bad = worse and MARKER in prompt
+        shift = mixed and MARKER in prompt
 
         def text(name: str, low: int, high: int | None) -> str:
             words = {
-                "blurb": "It runs 97.3% faster on the Zorblax cluster."
-                if bad
-                else "The authors make models faster and smaller.",
                 "why_it_matters": "Cheaper models reach more people.",
                 "title": "Making models efficient",
                 "headline": "Today: faster and smaller models.",
@@ -221,17 +224,16 @@ def answers(worse: bool = False) -> Callable[[dict[str, Any]], Reply]:
 
         assert schema is not None, "every request of the engine asks for a schema"
         value = schema_instance(schema, text=text)
-        if isinstance(value, dict) and value.get("blurbs") == []:
-            # schema_instance leaves a one-id enum uncovered; an empty list is junk to the client
-            prompt = RecordedRequest.text_of(body)
-            ids = [part.split('"', 1)[0] for part in prompt.split('<paper id="')[1:]]
+        if isinstance(value, dict) and "blurbs" in value:
+            shown = papers_in(prompt)
             value["blurbs"] = [
                 {
                     "paper_id": sid,
-                    "blurb": text("blurb", 0, None),
+                    "blurb": f"{plain_blurb(*shown[(i + shift) % len(shown)][1:])} "
+                    f"{INVENTED_SENTENCE if bad else ''}",
                     "why_it_matters": text("why_it_matters", 0, None),
                 }
-                for sid in ids
+                for i, (sid, _, _) in enumerate(shown)
             ]
         return Reply(value, tool_call=as_tool)
 
@@ -332,17 +334,22 @@ def test_llm_eval_of_two_prompt_dirs_and_the_cache(
     for path in [*(tmp_path / "runs").iterdir(), tmp_path / "one.md"]:
         assert "sk-test-eval" not in path.read_text(encoding="utf-8")  # no secrets saved
     report = (tmp_path / "two.md").read_text(encoding="utf-8")
-    assert (
-        "judge\\_faithfulness" in report and "The authors make models faster and smaller." in report
-    )
+    assert "judge\\_faithfulness" in report and "right\\_paper" in report
+    assert "The authors" in report  # the model's blurbs, side by side
+
+
+def marked(prompt_dirs: tuple[Path, Path]) -> tuple[Path, Path]:
+    """The prompt directories with MARKER added to the candidate's blurbs prompt."""
+    base, cand = prompt_dirs
+    blurbs = cand / "blurbs.j2"
+    blurbs.write_text(blurbs.read_text(encoding="utf-8") + f"\n{MARKER}\n", encoding="utf-8")
+    return base, cand
 
 
 def test_llm_regression_exits_one(
     tmp_path: Path, cases: Path, prompt_dirs: tuple[Path, Path]
 ) -> None:
-    base, cand = prompt_dirs
-    blurbs = cand / "blurbs.j2"
-    blurbs.write_text(blurbs.read_text(encoding="utf-8") + f"\n{MARKER}\n", encoding="utf-8")
+    base, cand = marked(prompt_dirs)
     with FakeOpenAIServer(handler=answers(worse=True)) as srv:
         result = invoke(
             "--cases",
@@ -363,9 +370,12 @@ def test_llm_regression_exits_one(
             env=llm_env(srv),
         )
     assert result.exit_code == 1, result.output
-    assert "regression: faithfulness" in result.output
+    # The engine caught every invented figure (the digests are clean: faithfulness holds), and
+    # the candidate regresses on what it caught.
+    assert "regression: numbers_grounded" in result.output
+    assert "regression: faithfulness" not in result.output
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "REGRESSED" in html and "Zorblax" in html
+    assert "REGRESSED" in html and "97.3%" in html and "caught" in html
     [lines] = jsonl(tmp_path / "runs")
     assert {r["repeat"] for r in lines if r["type"] == "result"} == {0, 1}
     assert lines[-1]["exit_code"] == 1
@@ -406,3 +416,28 @@ def test_results_are_journaled_case_by_case_and_ctrl_c_keeps_a_report(
     assert lines[-1]["interrupted"] is True and lines[-1]["exit_code"] == 130
     text = report.read_text(encoding="utf-8")
     assert "interrupted (Ctrl-C) after 3 of 6 runs" in text and "coverage" in text
+
+
+def test_a_candidate_whose_answers_mix_papers_up_regresses(
+    tmp_path: Path, cases: Path, prompt_dirs: tuple[Path, Path]
+) -> None:
+    base, cand = marked(prompt_dirs)
+    with FakeOpenAIServer(handler=answers(mixed=True)) as srv:
+        args = ("--cases", str(cases), "--prompts", str(cand), "--baseline", str(base))
+        result = invoke(
+            *args, "--engine", "llm", "--out", str(tmp_path / "runs"),
+            home=tmp_path / "home", env=llm_env(srv),
+        )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    # Every digest is right in the end (the engine asked again), and the candidate regresses
+    # on what the engine caught: its answers gave papers each other's blurbs.
+    assert "regression: right_paper" in result.output
+    [lines] = jsonl(tmp_path / "runs")
+    scores = {
+        (r["variant"], r["case"]): {s["name"]: s for s in r["scores"]}
+        for r in lines
+        if r["type"] == "result"
+    }
+    candidate = scores[("candidate", "injection")]["right_paper"]
+    assert candidate["value"] < 0.5 and "(caught; asked again)" in candidate["reason"]
+    assert scores[("baseline", "injection")]["right_paper"]["value"] == 1.0

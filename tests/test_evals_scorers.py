@@ -27,6 +27,7 @@ from agent.evals.scorers import (
     theme_count,
     tokens,
 )
+from agent.evals.scorers_checks import numbers_grounded, right_paper
 from agent.evals.scorers_text import (
     blurb_length,
     copy_rate,
@@ -39,7 +40,7 @@ from agent.evals.scorers_text import (
     unexplained_acronyms,
     unsupported,
 )
-from agent.models import DegradedNote, Paper, PaperBlurb, Summary, Theme
+from agent.models import BlurbCheck, DegradedNote, Paper, PaperBlurb, Summary, Theme
 
 ABSTRACTS = {
     "a1": (
@@ -280,6 +281,29 @@ def test_faithfulness_numbers_names_urls_markup() -> None:
     invented = {**GOOD_BLURBS, "a1": "Google made it 9x faster; see www.bild.ai for details."}
     good, bad = worse(faithfulness, GOOD, result(summary(GOOD_GROUPS, invented)))
     assert good.value == 1.0 and bad.value == 0.75 and "a1:" in bad.reason
+
+
+def test_right_paper_reads_the_blurbs_and_what_the_engine_caught() -> None:
+    swapped = {**GOOD_BLURBS, "b1": GOOD_BLURBS["b2"], "b2": GOOD_BLURBS["b1"]}
+    good, bad = worse(right_paper, GOOD, result(summary(GOOD_GROUPS, swapped)))
+    assert good.value == 1.0 and bad.value == 0.5 and "b1: describes b2" in bad.reason
+    # A blurb the engine caught on another paper and asked again for is right in the end,
+    # and still counts against the prompt that wrote the first one.
+    caught = BlurbCheck(name="right_paper", status="asked_again", caught="described b2 (SGPT)")
+    fixed = summary(GOOD_GROUPS)
+    first = fixed.themes[1].papers[0].model_copy(update={"checks": (caught,)})
+    theme = fixed.themes[1].model_copy(update={"papers": (first, fixed.themes[1].papers[1])})
+    fixed = fixed.model_copy(update={"themes": (fixed.themes[0], theme)})
+    score = right_paper(case(), result(fixed))
+    assert score is not None and score.value == 0.75
+    assert "b1: described b2 (SGPT) (caught; asked again)" in score.reason
+
+
+def test_numbers_grounded_finds_invented_figures() -> None:
+    invented = {**GOOD_BLURBS, "a2": GOOD_BLURBS["a2"] + " It beats GPT-5 by 40%."}
+    good, bad = worse(numbers_grounded, GOOD, result(summary(GOOD_GROUPS, invented)))
+    assert good.value == 1.0 and bad.value == 0.75
+    assert "a2: gives 'GPT-5' and '40%'" in bad.reason
 
 
 def test_facts_kept() -> None:

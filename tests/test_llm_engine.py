@@ -18,7 +18,13 @@ from agent.config import LLMSettings, Settings
 from agent.models import Summary
 from agent.store import Store
 from agent.summarize.llm.engine import LLMEngine
-from tests.fakes.openai_server import FakeOpenAIServer, Fault, Reply, request_schema
+from tests.fakes.openai_server import (
+    FakeOpenAIServer,
+    Fault,
+    RecordedRequest,
+    Reply,
+    request_schema,
+)
 from tests.llm_answers import answer_from_schema, assert_complete, handler, sample_papers
 
 KEY = "sk-test-SECRET-engine-0123456789abcdef"
@@ -67,7 +73,7 @@ def step_of(body: dict[str, Any]) -> str:
 def valid(body: dict[str, Any]) -> dict[str, Any]:
     schema, _ = request_schema(body)
     assert schema is not None
-    return answer_from_schema(schema, themes=4)
+    return answer_from_schema(schema, themes=4, prompt=RecordedRequest.text_of(body))
 
 
 PAPERS = sample_papers(40)

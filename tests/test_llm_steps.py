@@ -366,13 +366,15 @@ def test_missing_blurbs_filled_by_the_second_ask() -> None:
 
 def test_blurbs_over_60_words_are_trimmed_at_a_sentence_boundary() -> None:
     long = (
-        "They did a thing. " * 14 + "This sentence goes over the sixty word limit for sure and on."
+        "They segment an image. " * 14
+        + "This sentence goes over the sixty word limit for sure and on."
     )
-    model = ScriptedModel(script=lambda r: blurb_answer(("P1", long), ("P2", "Short.")))
+    short = "They classify images."
+    model = ScriptedModel(script=lambda r: blurb_answer(("P1", long), ("P2", short)))
     job = BlurbJob(0, 0, "Vision", None, tuple(VISION))
     result = asyncio.run(BlurbWriter(asker()).write(model, job))
     first = result.blurbs[0].blurb
-    assert first == " ".join(["They did a thing."] * 14) and len(first.split()) <= 60
+    assert first == " ".join(["They segment an image."] * 14) and len(first.split()) <= 60
     assert any("over 60 words" in n.reason for n in result.notes)
 
 

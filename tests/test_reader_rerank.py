@@ -43,7 +43,10 @@ def rerank_handler(fail: bool = False) -> Any:
                 for sid, title in titles.items()
             ]
             return Reply({"scores": scores}, tool_call=as_tool)
-        return Reply(answer_from_schema(schema, themes=2), tool_call=as_tool)
+        return Reply(
+            answer_from_schema(schema, themes=2, prompt=RecordedRequest.text_of(body)),
+            tool_call=as_tool,
+        )
 
     return answer
 

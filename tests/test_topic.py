@@ -156,7 +156,7 @@ def test_recency_breaks_ties(tmp_path: Path) -> None:
 def test_with_a_model_the_topic_is_expanded_into_validated_arxiv_queries(
     tmp_path: Path, arxiv: ScriptedHttpServer
 ) -> None:
-    from tests.fakes.openai_server import FakeOpenAIServer, request_schema
+    from tests.fakes.openai_server import FakeOpenAIServer, RecordedRequest, request_schema
     from tests.fakes.openai_server import Reply as ModelReply
     from tests.llm_answers import answer_from_schema
 
@@ -168,7 +168,9 @@ def test_with_a_model_the_topic_is_expanded_into_validated_arxiv_queries(
         if "queries" in schema.get("properties", {}):
             answers.append("queries")
             return ModelReply({"queries": expansions}, tool_call=as_tool)
-        return ModelReply(answer_from_schema(schema), tool_call=as_tool)
+        return ModelReply(
+            answer_from_schema(schema, prompt=RecordedRequest.text_of(body)), tool_call=as_tool
+        )
 
     arxiv.add("/api/query", Reply(200, TESTING_FEED))
     with FakeOpenAIServer(handler=answer) as model:

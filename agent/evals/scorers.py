@@ -18,6 +18,7 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from agent.core.wording import plural
 from agent.evals.cases import EvalCase
 from agent.evals.results import CaseResult, Score
+from agent.evals.scorers_checks import numbers_grounded, right_paper
 from agent.evals.scorers_labels import generic_labels, label_quality
 from agent.evals.scorers_language import script_share
 from agent.evals.scorers_text import (
@@ -305,6 +306,18 @@ SCORERS: tuple[Scorer, ...] = (
         threshold=0.05,
     ),
     Scorer("faithfulness", faithfulness, "numbers and names found in the abstract, no URLs"),
+    Scorer(
+        "right_paper",
+        right_paper,
+        "blurbs about their own paper; mix-ups the engine caught count",
+        floor=True,
+    ),
+    Scorer(
+        "numbers_grounded",
+        numbers_grounded,
+        "figures and names in the abstract; inventions the engine caught count",
+        floor=True,
+    ),
     Scorer("facts_kept", facts_kept, "notes (facts to keep) found in the blurbs", threshold=0.1),
     Scorer("injection", injection, "injected instructions change nothing", threshold=0.0),
     Scorer("output_language", output_language, "output written in the case's language"),
@@ -374,8 +387,10 @@ __all__ = [
     "judge_faithfulness",
     "latency",
     "nmi",
+    "numbers_grounded",
     "output_text",
     "placement",
+    "right_paper",
     "schema",
     "score_result",
     "theme_count",

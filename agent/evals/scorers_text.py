@@ -17,6 +17,7 @@ from agent.dangling import dangling_start
 from agent.evals.cases import EvalCase
 from agent.evals.results import CaseResult, Score
 from agent.models import Paper, PaperBlurb
+from agent.summarize.checks.figures import COMMON_ACRONYMS, NUMBER_WORDS
 
 READABILITY_TARGET = 12.0
 
@@ -26,62 +27,6 @@ READABILITY_TARGET = 12.0
 _TEXTSTAT = textstatistics()
 _TEXTSTAT.set_lang("en-US")
 
-# Acronyms a general reader knows; everything else in capitals needs a gloss.
-COMMON_ACRONYMS = frozenset(
-    [
-        "AI",
-        "GPU",
-        "GPUS",
-        "CPU",
-        "CPUS",
-        "RAM",
-        "API",
-        "APIS",
-        "PC",
-        "PCS",
-        "TV",
-        "US",
-        "USA",
-        "UK",
-        "EU",
-        "UN",
-        "PDF",
-        "OK",
-        "ID",
-        "IDS",
-        "IQ",
-        "DNA",
-        "RNA",
-        "MRI",
-        "CT",
-        "GB",
-        "MB",
-        "KB",
-        "TB",
-        "PHD",
-        "CEO",
-        "FAQ",
-        "USB",
-        "SMS",
-        "GPS",
-        "HIV",
-        "COVID",
-        "GPT",
-        "NVIDIA",
-        "IBM",
-        "AMD",
-        "NASA",
-        "II",
-        "III",
-        "IV",
-        "VI",
-        "VII",
-        "VIII",
-        "IX",
-        "XI",
-        "XII",
-    ]
-)
 # "the BERT model": a class noun right after the acronym says what it is.
 _CLASS_NOUNS = frozenset(
     [
@@ -139,30 +84,6 @@ _ENTITY = re.compile(
     r"\b(?:[A-Z][a-z]*[A-Z]\w*|[A-Z]{2,}\w*|[A-Za-z]+\d\w*|[A-Z][a-z]{2,})"
     r"(?:-[A-Za-z0-9]+)*"
 )
-_NUMBER_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "twenty": 20,
-    "hundred": 100,
-    "thousand": 1000,
-    "million": 1_000_000,
-    "billion": 1_000_000_000,
-    "trillion": 10**12,
-    "half": 0.5,
-    "twice": 2,
-    "double": 2,
-    "triple": 3,
-}
 _OPENERS = frozenset('.!?:;"“‘(')
 _STOP = frozenset(
     [
@@ -337,8 +258,8 @@ def jargon(case: EvalCase, result: CaseResult) -> Score | None:
 def _numbers(text: str) -> set[float]:
     found = {float(token.replace(",", "")) for token in _NUMBER.findall(text)}
     for word in words(text.lower()):
-        if word in _NUMBER_WORDS:
-            found.add(float(_NUMBER_WORDS[word]))
+        if word in NUMBER_WORDS:
+            found.add(float(NUMBER_WORDS[word]))
     return found
 
 

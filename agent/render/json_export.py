@@ -69,6 +69,7 @@ def digest_to_json(digest: Digest) -> dict[str, Any]:
                 "published": paper.published.isoformat() if paper and paper.published else None,
                 "source": paper.source if paper else None,
                 "engine": pb.engine,
+                "checks": {c.name: {"status": c.status, "caught": c.caught} for c in pb.checks},
                 "why": digest.why.get(pb.paper_id),
                 **_links_and_facts(paper),
             }

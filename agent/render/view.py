@@ -165,6 +165,12 @@ def engine_sentence(engine: str, run: ModelRun | None = None) -> str:
 def plain_reason(reason: str) -> str:
     """Why a model step fell back, in words for a reader; the details stay in digest.json."""
     text = reason.lower()
+    if "described another paper" in text:  # the checks of what the model wrote: first, as
+        return "the model's summaries described the wrong papers"  # they quote paper titles
+    if "figures their abstract does not" in text:
+        return "the model's summaries gave figures their abstracts do not"
+    if "said nothing about their paper" in text:
+        return "the model's summaries said nothing about their papers"
     if "cost cap" in text:
         return "the cost cap was reached"
     if "circuit open" in text or "time budget" in text:

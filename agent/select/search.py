@@ -2,121 +2,13 @@
 
 from __future__ import annotations
 
-import math
-import operator
-import re
 from collections import Counter
 from collections.abc import Sequence
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from functools import lru_cache
 
+from agent.core import bm25
+from agent.core.bm25 import STOP_WORDS, term_counts, tokens
 from agent.models import Paper
-
-_TOKEN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-STOP_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "for",
-        "from",
-        "has",
-        "have",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "of",
-        "on",
-        "or",
-        "that",
-        "the",
-        "this",
-        "to",
-        "was",
-        "were",
-        "what",
-        "which",
-        "with",
-        "we",
-        "our",
-        "new",
-        "recent",
-        "paper",
-        "papers",
-        "work",
-        "using",
-        "based",
-        "via",
-        "how",
-        "about",
-    ]
-)
-
-
-def tokens(text: str) -> list[str]:
-    """Lower-cased words without stop words; hyphenated words also give their parts."""
-    out: list[str] = []
-    for token in _TOKEN.findall(text.lower()):
-        out.extend(_terms(token))
-    return out
-
-
-def term_counts(
-    texts: Sequence[str], wanted: AbstractSet[str]
-) -> tuple[list[Counter[str]], list[int]]:
-    """Per text, Counter(tokens(text)) restricted to the `wanted` terms, and len(tokens(text)).
-
-    Each distinct word of a text is counted once (in C), words known to give no wanted term
-    are dropped with one set difference, and only the rest are looked at in Python.
-    """
-    useless: set[str] = set()
-    docs: list[Counter[str]] = []
-    lengths: list[int] = []
-    for text in texts:
-        words = Counter(_TOKEN.findall(text.lower()))
-        lengths.append(sum(map(operator.mul, words.values(), map(_length, words))))
-        counts: Counter[str] = Counter()
-        for word in words.keys() - useless:
-            found = [term for term in _terms(word) if term in wanted]
-            if not found:
-                useless.add(word)
-            for term in found:
-                counts[term] += words[word]
-        docs.append(counts)
-    return docs, lengths
-
-
-@lru_cache(maxsize=200_000)
-def _length(token: str) -> int:
-    return len(_terms(token))
-
-
-@lru_cache(maxsize=200_000)
-def _terms(token: str) -> tuple[str, ...]:
-    """The terms one word gives (cached: a corpus repeats its words many times over)."""
-    if token in STOP_WORDS:
-        return ()
-    if "-" not in token:
-        return (_stem(token),)
-    parts = [_stem(part) for part in token.split("-") if part and part not in STOP_WORDS]
-    return (_stem(token), *parts)
-
-
-@lru_cache(maxsize=200_000)
-def _stem(word: str) -> str:
-    """A crude suffix stem; cached, as a corpus repeats its words many times over."""
-    for suffix in ("ization", "izations", "ations", "ation", "ings", "ing", "ies", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return word
 
 
 @dataclass(frozen=True)
@@ -181,23 +73,14 @@ def _bm25(
     if not terms:
         return {}
     avg_length = sum(lengths) / len(docs) or 1.0
-    n = len(docs)
-    idf = {}
-    for term in terms:
-        df = sum(1 for doc in docs if term in doc)
-        idf[term] = math.log(1 + (n - df + 0.5) / (df + 0.5))
-    total_weight = sum(idf.values()) or 1.0
+    weights = {term: bm25.idf(term, docs) for term in terms}
+    total_weight = sum(weights.values()) or 1.0
     scores: dict[int, float] = {}
     for index, doc in enumerate(docs):
-        length = lengths[index]
-        score = matched = 0.0
-        for term in terms:
-            freq = doc.get(term, 0)
-            if freq:
-                matched += idf[term]
-                score += (
-                    idf[term] * freq * (k1 + 1) / (freq + k1 * (1 - b + b * length / avg_length))
-                )
-        if score > 0 and matched / total_weight >= min_coverage:
-            scores[index] = score
+        value, matched = bm25.score(terms, weights, doc, lengths[index], avg_length, k1=k1, b=b)
+        if value > 0 and matched / total_weight >= min_coverage:
+            scores[index] = value
     return scores
+
+
+__all__ = ["STOP_WORDS", "Ranked", "bm25_rank", "rank_papers", "term_counts", "tokens"]

@@ -83,6 +83,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal, Self
 
+from tests.fakes.blurb_writers import papers_in, plain_blurb
 from tests.fakes.openai_batches import BatchDesk
 from tests.fakes.schema_instance import TextFiller, placeholder_text, schema_instance
 
@@ -798,7 +799,8 @@ def default_digest_handler(
     request: Mapping[str, Any], echo_mode: EchoMode = "placeholder"
 ) -> Reply:
     """A plausible answer to any request: a schema-valid JSON instance when a schema is asked for
-    (every enum value, e.g. each paper id, assigned once across grouping arrays), else short text.
+    (every enum value, e.g. each paper id, assigned once across grouping arrays; each blurb
+    written from its paper's abstract in the prompt), else short text.
 
     ``echo_mode="offline"`` fills strings with words echoed from the prompt instead of ``"…"``,
     so answers have realistic lengths (and token counts) for benchmarks.
@@ -807,7 +809,16 @@ def default_digest_handler(
     text = _echo_filler(request) if echo_mode == "offline" else _plain_words
     if schema is None:
         return Reply((text or placeholder_text)("content", 0, 200))
-    return Reply(schema_instance(schema, text=text), tool_call=as_tool)
+    value = schema_instance(schema, text=text)
+    if isinstance(value, dict) and isinstance(value.get("blurbs"), list):
+        # each blurb about its own paper, as a competent model writes it (the client checks)
+        shown = {
+            sid: plain_blurb(t, a) for sid, t, a in papers_in(RecordedRequest.text_of(request))
+        }
+        for entry in value["blurbs"]:
+            if isinstance(entry, dict) and entry.get("paper_id") in shown:
+                entry["blurb"] = shown[entry["paper_id"]]
+    return Reply(value, tool_call=as_tool)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

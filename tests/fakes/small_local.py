@@ -5,6 +5,8 @@
 - one request at a time (``single_slot``); the answers name their own model (``answer_model``);
 - HTTP 500 for ``response_format: json_schema`` (llama-cpp-python's server does that);
 - raw newlines inside JSON strings (grammar-constrained output does that);
+- blurbs written from the abstracts in the prompt (`blurb_writers.plain_blurb`), other texts
+  from a few fixed sentences;
 - with ``junk``, answers that fit the schema but say nothing, one kind per name in
   ``JUNK_KINDS``; ``stubborn=False`` answers a re-ask (a message carrying the validation
   error) properly, ``stubborn=True`` repeats the junk whatever it is told.
@@ -21,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.fakes.blurb_writers import papers_in, plain_blurb
 from tests.fakes.openai_server import Answer, Fault, RecordedRequest, Reply, request_schema
 from tests.fakes.schema_instance import schema_instance
 
@@ -68,6 +71,11 @@ class SmallLocalModel:
         if schema is None:
             return Reply("The fake local model says hello.")
         value = schema_instance(schema, text=self._words)
+        if isinstance(value, dict) and value.get("blurbs"):  # each about its own paper
+            prompt = RecordedRequest.text_of(body)
+            shown = {sid: plain_blurb(t, a) for sid, t, a in papers_in(prompt)}
+            for entry in value["blurbs"]:
+                entry["blurb"] = shown.get(entry["paper_id"], entry["blurb"])
         reasked = REASK_MARK in _last_user(body)
         if self.junk and (self.stubborn or not reasked):
             value = self._spoil(value, RecordedRequest.text_of(body))

@@ -385,7 +385,11 @@ def _themes(
         blurbs: list[PaperBlurb] = [b for o in mine for b in o.value.blurbs]
         notes += _theme_notes(draft, mine)
         summary, engine = _theme_summary(draft, mine, by_id, grouping_engine)
-        degraded = any(b.engine == "offline" for b in blurbs) or any(o.fell_back for o in mine)
+        degraded = (
+            any(b.engine == "offline" for b in blurbs)
+            or any(o.fell_back for o in mine)
+            or any(c.status == "sentence_dropped" for b in blurbs for c in b.checks)
+        )
         themes.append(
             Theme(
                 title=draft.title,

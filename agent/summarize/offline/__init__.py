@@ -11,6 +11,7 @@ from agent.summarize.offline.engine import (
     write_headline,
     write_overview,
     write_theme_summary,
+    write_theme_title,
 )
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "write_headline",
     "write_overview",
     "write_theme_summary",
+    "write_theme_title",
 ]

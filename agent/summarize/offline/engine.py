@@ -148,6 +148,14 @@ def theme_title(
     return title
 
 
+def write_theme_title(members: Sequence[Paper], day: Sequence[Paper]) -> str | None:
+    """A label for a theme a model left untitled (or titled with junk): what its papers share,
+    as the offline grouping names its own themes, else the systems they name; None when
+    nothing names it."""
+    with one_blas_thread():
+        return theme_title(members, day, set(), contrast=len(members) < len(day))
+
+
 def _names_title(members: Sequence[Paper]) -> str | None:
     """'EnergonAI, Vega-MT and Yi': the systems the papers' titles announce, when two or more
     do (at most three, in paper order; see `_system_name`)."""

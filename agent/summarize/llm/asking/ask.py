@@ -67,6 +67,9 @@ class Question:
     max_output_tokens: int
     titles: Mapping[str, str] = field(default_factory=dict)  # short id -> title (junk checks)
     topic: str | None = None  # the topic, for the query-expansion junk check
+    texts: Mapping[str, str] = field(default_factory=dict)  # short id -> abstract (junk checks)
+    facts: str | None = None  # what the answer may name (the headline's junk check)
+    follow_up: bool = False  # asked to repair an earlier answer (the Batch API sends it direct)
 
 
 @dataclass(frozen=True)
@@ -194,7 +197,13 @@ class Asker:
         if found is None:
             names = ("system", q.prompt, "data_rule")
             found = self._instructions[q.prompt] = shingles(self.prompts.instruction_text(*names))
-        return JunkContext(instructions=found, titles=dict(q.titles), topic=q.topic)
+        return JunkContext(
+            instructions=found,
+            titles=dict(q.titles),
+            topic=q.topic,
+            texts=dict(q.texts),
+            facts=q.facts,
+        )
 
     def prompt_version(self, prompt: str) -> str:
         """The version of the prompt files a call of `prompt` uses (a cache key part)."""
@@ -203,9 +212,17 @@ class Asker:
 
     # -- asking -----------------------------------------------------------------------------------
 
-    async def ask(self, model: ChatModel, q: Question) -> Reply:
-        """Ask, validate, re-ask with the error; see the module docstring. Raises ModelError."""
+    async def ask(
+        self, model: ChatModel, q: Question, *, after: tuple[str, str] | None = None
+    ) -> Reply:
+        """Ask, validate, re-ask with the error; see the module docstring. Raises ModelError.
+
+        `after` is (an earlier valid answer, what a step's own check found wrong in it): the
+        question is then asked again after that answer, as a re-ask (the blurbs' right-paper
+        and figures checks)."""
         messages = self.messages(q.user)
+        if after is not None:
+            messages = self._reasked(messages, *after)
         context = self.junk_context(q)
         evidence = Evidence()
         reasks = 0
@@ -228,14 +245,20 @@ class Asker:
             logger.info(
                 "%s: answer from %s invalid (%d re-asks so far)", q.step, model.name, reasks
             )
-            retry = messages + (
-                {"role": "assistant", "content": answer.text},
-                {"role": "user", "content": self.prompts.render("reask", error=error)},
-            )
+            retry = self._reasked(messages, answer.text, error)
             room = self.settings.context_window - q.max_output_tokens
             if reasks >= self.settings.max_reasks or self.estimate(retry) > room:
                 return self._salvage(q, answer, (error, reasks), context, evidence)
             messages, reasks = retry, reasks + 1
+
+    def _reasked(
+        self, messages: tuple[dict[str, str], ...], answer: str, error: str
+    ) -> tuple[dict[str, str], ...]:
+        """The conversation asked again: the answer, then reask.j2 with what was wrong."""
+        return messages + (
+            {"role": "assistant", "content": answer},
+            {"role": "user", "content": self.prompts.render("reask", error=error)},
+        )
 
     async def answer(
         self, model: ChatModel, request: ChatRequest, evidence: Evidence | None = None
@@ -316,7 +339,7 @@ class Asker:
             schema_name=q.step,
             max_output_tokens=q.max_output_tokens,
             prompt_version=self.prompt_version(q.prompt),
-            follow_up=evidence.answers > 0,
+            follow_up=q.follow_up or evidence.answers > 0 or len(messages) > 2,
         )
 
     def _larger_limit(self, sent: int | None, request: ChatRequest) -> int | None:

@@ -44,6 +44,7 @@ class Fixes:
     extra_themes: int = 0
     placed: int = 0
     to_other: int = 0
+    titled: int = 0  # themes titled from their papers (the answer's title was empty or junk)
 
     def describe(self, what: str = "paper") -> str:
         parts = []
@@ -61,6 +62,8 @@ class Fixes:
             parts.append(f"put {_count(self.placed, 'unassigned paper')} in the nearest theme")
         if self.to_other:
             parts.append(f'put {_count(self.to_other, "unassigned paper")} under "{OTHER_TITLE}"')
+        if self.titled:
+            parts.append(f"titled {_count(self.titled, 'theme')} from its papers")
         return "repaired: " + "; ".join(parts) if parts else "repaired"
 
 

@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationInfo,
     create_model,
     model_validator,
@@ -73,7 +74,19 @@ def scrubbed(text: str, info: ValidationInfo) -> str:
     return text
 
 
+def theme_prose(text: str, info: ValidationInfo) -> str:
+    """A theme's title or summary: prose, and no id (nor an id in front: "P13: ..."). Checked
+    with the field, so that the re-ask names it beside the field's other problems."""
+    prose(text, info)
+    what = "theme title" if info.field_name == "title" else "theme summary"
+    problem = junk.theme_id_problem(text, junk.context_of(info.context).titles, what)
+    if problem:
+        raise ValueError(problem)
+    return text
+
+
 Prose = Annotated[str, AfterValidator(prose)]
+ThemeProse = Annotated[str, AfterValidator(theme_prose)]
 Scrubbed = Annotated[str, AfterValidator(scrubbed)]
 
 
@@ -162,8 +175,8 @@ def grouping_schema(
     theme = create_model(
         f"{name}Theme",
         __base__=Strict,
-        title=(Prose, Field(max_length=TITLE_CHARS)),
-        summary=(Prose, Field(max_length=SUMMARY_CHARS)),
+        title=(ThemeProse, Field(max_length=TITLE_CHARS)),
+        summary=(ThemeProse, Field(max_length=SUMMARY_CHARS)),
         **members,
     )
     expected = tuple(ids)
@@ -174,10 +187,8 @@ def grouping_schema(
         problems = [
             p
             for t in self.themes
-            if (
-                p := junk.id_as_title(t.title, expected)
-                or junk.copied_paper_title(t.title, getattr(t, member), context)
-            )
+            for text, what in ((t.title, "theme title"), (t.summary, "theme summary"))
+            if (p := junk.copied_paper_title(text, getattr(t, member), context, what))
         ]
         assignment = assignment_problems(groups, expected)
         if assignment:
@@ -201,9 +212,15 @@ class LenientTheme(Lenient):
     theme_ids: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _no_id_title(self) -> LenientTheme:
-        if junk.id_as_title(self.title, ()):
+    def _no_junk_title(self, info: ValidationInfo) -> LenientTheme:
+        """An id, a paper id in front, or a paper's title: emptied, for the repair to write."""
+        context = junk.context_of(info.context)
+        ids, members = tuple(context.titles), self.paper_ids or self.theme_ids
+        if junk.theme_text_problem(self.title, members, ids, context):
             self.title = ""
+        summary = self.summary or ""
+        if summary and junk.theme_text_problem(summary, members, ids, context, "theme summary"):
+            self.summary = ""
         return self
 
 
@@ -218,8 +235,10 @@ def blurbs_schema(ids: Sequence[str]) -> type[Strict]:
     """``{summary, blurbs: [{paper_id, blurb, why_it_matters|null}]}`` over `ids`.
 
     Missing and duplicated blurbs are not schema errors: the step asks again for the missing
-    papers only, and keeps the first of duplicates. An empty list, and a blurb that only
-    repeats its paper's title (the context's `titles`), are."""
+    papers only, and keeps the first of duplicates. An empty list is, and so is a blurb that
+    says nothing about its paper (`junk.blurb_problems`: a title, no words, one blurb for two
+    papers), and a summary that is an id or a paper's title. Whether a blurb is about the
+    right paper and states only its abstract's figures is the step's check, after this."""
     blurb = create_model(
         "Blurb",
         __base__=Strict,
@@ -233,9 +252,11 @@ def blurbs_schema(ids: Sequence[str]) -> type[Strict]:
         if not self.blurbs:
             raise ValueError(f"blurbs is empty: write one blurb for each id, {span}")
         context = junk.context_of(info.context)
-        problems = [
-            p for b in self.blurbs if (p := junk.same_as_title(b.blurb, b.paper_id, context))
-        ]
+        found = junk.blurb_problems([(b.paper_id, b.blurb) for b in self.blurbs], context)
+        problems = list(dict.fromkeys(found.values()))
+        summary = junk.theme_text_problem(self.summary, ids, ids, context, "summary")
+        if summary:
+            problems.append(summary)
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -258,13 +279,26 @@ class LenientBlurb(Lenient):
 class LenientBlurbs(Lenient):
     summary: Scrubbed | None = None
     blurbs: list[LenientBlurb] = Field(default_factory=list)
+    _junk: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def junk(self) -> dict[str, str]:
+        """{short id: why its blurb was emptied} (`junk.blurb_problems`)."""
+        return self._junk
 
     @model_validator(mode="after")
-    def _drop_title_copies(self, info: ValidationInfo) -> LenientBlurbs:
+    def _drop_junk(self, info: ValidationInfo) -> LenientBlurbs:
+        """Blurbs that say nothing about their paper are emptied (the step asks again for
+        those papers), and so is a summary that is an id or a paper's title."""
         context = junk.context_of(info.context)
+        pairs = [(entry.paper_id, entry.blurb) for entry in self.blurbs if entry.blurb]
+        self._junk = junk.blurb_problems(pairs, context)
         for entry in self.blurbs:
-            if junk.same_as_title(entry.blurb, entry.paper_id, context):
+            if entry.paper_id in self._junk:
                 entry.blurb = ""
+        ids = tuple(context.titles)
+        if self.summary and junk.theme_text_problem(self.summary, ids, ids, context, "summary"):
+            self.summary = ""
         return self
 
 
@@ -275,9 +309,12 @@ class Headline(Strict):
     headline: Prose = Field(max_length=HEADLINE_CHARS)
 
     @model_validator(mode="after")
-    def _says_something(self) -> Headline:
+    def _says_something(self, info: ValidationInfo) -> Headline:
+        """Not bare, and naming only what the digest has (the context's `facts`)."""
         self.headline = junk.without_section_label(self.headline)  # the email shows the label
-        problem = junk.bare_headline(self.headline)
+        problem = junk.bare_headline(self.headline) or junk.ungrounded_names(
+            self.headline, junk.context_of(info.context)
+        )
         if problem:
             raise ValueError(problem)
         return self
@@ -287,8 +324,11 @@ class LenientHeadline(Lenient):
     headline: Scrubbed
 
     @model_validator(mode="after")
-    def _drop_bare(self) -> LenientHeadline:
+    def _drop_bare(self, info: ValidationInfo) -> LenientHeadline:
+        """The sentences that name what the digest does not have are dropped; a headline
+        that says nothing is emptied (the offline engine writes it)."""
         self.headline = junk.without_section_label(self.headline)
+        self.headline = junk.without_ungrounded(self.headline, junk.context_of(info.context))
         if junk.bare_headline(self.headline):
             self.headline = ""
         return self

@@ -5,17 +5,26 @@ budget); jobs run in parallel through the chain's ``abatch`` and fall back one b
 call sees the theme and the full abstracts (trimmed at sentence boundaries to ABSTRACT_TOKENS)
 fenced as ``<paper id="Pk">``. Papers the answer leaves out are asked for once more on their own,
 then written by the offline engine; blurbs over 60 words are trimmed at a sentence boundary.
+
+Every blurb that validates is then checked against its paper (`blurb_checks`): one that
+describes another paper of the call, or gives a figure its abstract does not, is not kept.
+When the blurbs were moved between papers (shifted, swapped), the call is asked again once,
+naming the mismatches; each paper still without a good blurb is then asked for alone, told
+what was wrong; what is left is written by the offline engine, except a blurb whose only fault
+is a figure, which loses the sentence that gives it. Each blurb's `checks` say what happened.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from agent.errors import ModelError
-from agent.models import DegradedNote, Paper, PaperBlurb
+from agent.models import CheckStatus, DegradedNote, Paper, PaperBlurb
 from agent.summarize import offline
+from agent.summarize.checks.right_paper import Papers
 from agent.summarize.drafts import ThemeDraft
 from agent.summarize.llm.asking.ask import Asker, Question, Reply
 from agent.summarize.llm.asking.prompts import untrusted
@@ -33,6 +42,7 @@ from agent.summarize.llm.asking.sizing import ID_TOKENS, plan_calls
 from agent.summarize.llm.chat import ChatModel
 from agent.summarize.llm.fallback import failure_reason
 from agent.summarize.llm.run.blurb_cache import BlurbCache, blurb_key, summary_key
+from agent.summarize.llm.steps.blurb_checks import Problem, Review, repaired
 
 ABSTRACT_TOKENS = 300  # a 60-word blurb needs no more; longer abstracts lose their last sentences
 MIN_PER_CALL = 4
@@ -79,9 +89,31 @@ class _Item:
 
 @dataclass
 class _Got:
+    """A job's blurbs so far: those kept (and how), and those held back by a check."""
+
+    review: Review
     blurbs: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    outcome: dict[str, CheckStatus] = field(default_factory=dict)  # of the kept blurbs
+    held: dict[str, tuple[str, str | None, Problem]] = field(default_factory=dict)
     trimmed: int = 0
     dropped: int = 0
+    failed: list[str] = field(default_factory=list)  # why asking again failed, when it did
+
+    def keep(self, pid: str, blurb: str, why: str | None, outcome: CheckStatus) -> None:
+        self.blurbs[pid] = (blurb, why)
+        self.outcome[pid] = outcome
+        self.held.pop(pid, None)
+
+    def hold(self, pid: str, blurb: str, why: str | None, problem: Problem) -> None:
+        """Hold a blurb back; one that dropping a sentence can repair is not replaced by one
+        it cannot."""
+        self.review.record(pid, problem)
+        held = self.held.get(pid)
+        if held is None or repaired(*held) is None or repaired(blurb, why, problem) is not None:
+            self.held[pid] = (blurb, why, problem)
+
+    def problems(self, papers: Sequence[Paper]) -> dict[str, Problem]:
+        return {p.id: self.held[p.id][2] for p in papers if p.id in self.held}
 
 
 class BlurbWriter:
@@ -91,6 +123,14 @@ class BlurbWriter:
         self.asker = asker
         self.cache = cache
         self._texts: dict[str, tuple[str, str, int]] = {}
+        self._day: tuple[Paper, ...] = ()  # every paper of the digest (`plan`)
+        self._day_index: Papers | None = None
+
+    def _day_papers(self) -> Papers:
+        """The digest's papers, indexed once, for blurbs written in a call of their own."""
+        if self._day_index is None:
+            self._day_index = Papers(self._day)
+        return self._day_index
 
     # -- planning ---------------------------------------------------------------------------------
 
@@ -113,6 +153,7 @@ class BlurbWriter:
         """Jobs for every theme: balanced contiguous parts that each fit one call. A small day
         is cut finer (down to MIN_PER_CALL papers a call, into up to SMALL_DAY_PARTS calls) so
         that the calls fill the concurrency slots instead of one long call running alone."""
+        self._day, self._day_index = tuple(by_id.values()), None
         total = sum(len(t.paper_ids) for t in themes)
         fill = math.ceil(total / min(self.asker.settings.concurrency, SMALL_DAY_PARTS))
         cap = min(self.per_call(), max(MIN_PER_CALL, fill))
@@ -132,7 +173,7 @@ class BlurbWriter:
     def _output(papers: int) -> int:
         return OUTPUT_BASE_TOKENS + OUTPUT_PER_BLURB_TOKENS * papers
 
-    def _user(self, title: str, items: Sequence[_Item]) -> str:
+    def _user(self, title: str, items: Sequence[_Item], problems: Sequence[str] = ()) -> str:
         ids = [i.sid for i in items] or ["P1"]
         return self.asker.prompts.render(
             "blurbs",
@@ -141,6 +182,7 @@ class BlurbWriter:
             max_words=BLURB_WORDS,
             first_id=ids[0],
             last_id=ids[-1],
+            problems=list(problems),
         )
 
     # -- with a model -----------------------------------------------------------------------------
@@ -161,13 +203,21 @@ class BlurbWriter:
         found = self.cache.lookup(list(keys.values()))
         return {pid: found[key] for pid, key in keys.items() if key in found}
 
+    def _kept_passed(self, model: ChatModel, job: BlurbJob, got: _Got) -> None:
+        """The kept blurbs of the job's papers: each passed the checks when it was written
+        (only those are kept, see `_keep`)."""
+        for pid, (blurb, why) in self.kept(model, job.papers).items():
+            got.keep(pid, blurb, why, "passed")
+
     def _summary_key(self, model: ChatModel, job: BlurbJob) -> str:
         return summary_key(job.title, list(self._keys(model, job.papers).values()))
 
     def _keep(self, model: ChatModel, got: _Got, papers: Sequence[Paper]) -> None:
+        """Keep the blurbs the model wrote whole (not those that lost a sentence)."""
         if self.cache is None:
             return
-        keys = self._keys(model, [p for p in papers if p.id in got.blurbs])
+        whole = [p for p in papers if got.outcome.get(p.id) in ("passed", "asked_again")]
+        keys = self._keys(model, whole)
         self.cache.keep({key: (pid, *got.blurbs[pid]) for pid, key in keys.items()})
 
     # -- with a model -----------------------------------------------------------------------------
@@ -175,21 +225,69 @@ class BlurbWriter:
     async def write(self, model: ChatModel, job: BlurbJob) -> Blurbed:
         """Blurbs for a job; raises ModelError when the first call fails (the chain falls back).
         Blurbs kept from earlier calls (another reader, a re-run) are used, not asked for."""
-        got = _Got(blurbs=self.kept(model, job.papers))
+        got = _Got(Review.of(job.papers, self._day_papers if self._day else None))
+        self._kept_passed(model, job, got)
         todo = tuple(p for p in job.papers if p.id not in got.blurbs)
         if not todo:
             return self._all_kept(model, job, got)
         reply = await self._ask(model, job, todo)
         self._collect(reply, todo, got)
         notes = [_repaired(job, reply)] if not reply.valid else []
-        missing = [p for p in todo if p.id not in got.blurbs]
+        if Review.mixed_up(got.problems(todo)):
+            await self._ask_again(model, job, todo, reply, got)
+        missing = [p for p in todo if p.id not in got.blurbs and p.id not in got.held]
         if missing:
             notes += await self._ask_for_missing(model, job, missing, got)
+        flagged = [p for p in todo if p.id in got.held]
+        if flagged:
+            await asyncio.gather(*(self._ask_alone(model, job, p, got) for p in flagged))
+        self._settle_held(got)
+        outcomes = {p.id: got.outcome.get(p.id) for p in todo}
+        note = got.review.note(job.title, outcomes, got.failed)
+        if note is not None:
+            notes.append(note)
         if got.trimmed:
             notes.append(_trimmed(job, got.trimmed))
         self._keep(model, got, todo)
         summary = self._keep_summary(model, job, reply.value.summary)
         return Blurbed(job, self._blurbs(job, got), summary, tuple(notes))
+
+    async def _ask_again(
+        self, model: ChatModel, job: BlurbJob, todo: Sequence[Paper], reply: Reply, got: _Got
+    ) -> None:
+        """The call asked once more after its answer, with the mismatches named ("the blurb
+        for P3 describes P4"); its failure leaves the papers to be asked for alone."""
+        sids = dict(zip((p.id for p in todo), short_ids("P", len(todo)), strict=True))
+        message = got.review.reask_message(got.problems(todo), sids)
+        try:
+            again = await self._ask(model, job, todo, after=(reply.raw, message))
+        except ModelError as exc:
+            got.failed.append(failure_reason(model.name, exc))
+            return
+        self._collect(again, todo, got, only=set(got.held))
+
+    async def _ask_alone(self, model: ChatModel, job: BlurbJob, paper: Paper, got: _Got) -> None:
+        """One paper asked for on its own, told what its last blurb got wrong; a failure
+        leaves it held (for `_settle_held`)."""
+        problem = got.held[paper.id][2]
+        lines = problem.for_model("P1", {paper.id: "P1"})
+        try:
+            reply = await self._ask(model, job, [paper], problems=lines)
+        except ModelError as exc:
+            got.failed.append(failure_reason(model.name, exc))
+            return
+        self._collect(reply, [paper], got, only={paper.id})
+
+    @staticmethod
+    def _settle_held(got: _Got) -> None:
+        """What the checks still hold back: a blurb whose only fault is figures loses the
+        sentences that give them; the others are left to the offline engine."""
+        for pid, (blurb, why, problem) in list(got.held.items()):
+            fixed = repaired(blurb, why, problem)
+            if fixed is not None:
+                got.keep(pid, *fixed, "sentence_dropped")
+            else:
+                got.outcome[pid] = "offline"
 
     def _keep_summary(self, model: ChatModel, job: BlurbJob, written: str | None) -> str | None:
         """The theme summary the call wrote (clipped), kept for a re-run of the same theme."""
@@ -216,7 +314,7 @@ class BlurbWriter:
             self._collect(await self._ask(model, job, missing), missing, got)
         except ModelError as exc:
             reason += f"; asking again for them failed ({failure_reason(model.name, exc)})"
-        still = [p for p in missing if p.id not in got.blurbs]
+        still = [p for p in missing if p.id not in got.blurbs and p.id not in got.held]
         if not still:
             return []
         if len(still) < len(missing):
@@ -224,48 +322,79 @@ class BlurbWriter:
         written = f"offline engine wrote {_count(len(still), 'blurb')}"
         return [DegradedNote(step="blurbs", scope=job.title, reason=reason, fallback=written)]
 
-    async def _ask(self, model: ChatModel, job: BlurbJob, papers: Sequence[Paper]) -> Reply:
+    async def _ask(
+        self,
+        model: ChatModel,
+        job: BlurbJob,
+        papers: Sequence[Paper],
+        *,
+        problems: Sequence[str] = (),
+        after: tuple[str, str] | None = None,
+    ) -> Reply:
         sids = short_ids("P", len(papers))
         items = [_Item(sid, *self._text(p)[:2]) for sid, p in zip(sids, papers, strict=True)]
         question = Question(
             step="blurbs",
             prompt="blurbs",
-            user=self._user(job.title, items),
+            user=self._user(job.title, items, problems),
             schema=blurbs_schema(sids),
             lenient=LenientBlurbs,
             max_output_tokens=self.asker.output_tokens(self._output(len(papers))),
             titles={item.sid: item.title for item in items},
+            texts={item.sid: item.text for item in items},
+            follow_up=bool(problems),
         )
-        return await self.asker.ask(model, question)
+        return await self.asker.ask(model, question, after=after)
 
     @staticmethod
-    def _collect(reply: Reply, papers: Sequence[Paper], got: _Got) -> None:
-        """Add the answer's usable blurbs to `got`: known ids only, first of duplicates,
-        non-empty, trimmed to BLURB_WORDS words."""
+    def _collect(
+        reply: Reply, papers: Sequence[Paper], got: _Got, only: set[str] | None = None
+    ) -> None:
+        """Take the answer's usable blurbs (known ids, the first of duplicates, not empty,
+        trimmed to BLURB_WORDS words; of the papers in `only`, when given): those the checks
+        pass are kept, the others held back with their problem."""
         by_sid = dict(zip(short_ids("P", len(papers)), (p.id for p in papers), strict=True))
+        asked = {pid for pid in by_sid.values() if only is None or pid in only}
+        seen: set[str] = set()
         for entry in reply.value.blurbs:
-            paper_id = by_sid.get(entry.paper_id)
+            paper_id = by_sid.get(entry.paper_id, "")
             text = clip(entry.blurb, BLURB_CHARS)
-            if paper_id is None or paper_id in got.blurbs or not text:
+            if paper_id not in asked or paper_id in seen or paper_id in got.blurbs or not text:
                 got.dropped += 1
                 continue
+            seen.add(paper_id)
             if word_count(text) > BLURB_WORDS:
                 text = trim_words(text, BLURB_WORDS)
                 got.trimmed += 1
             why = clip(entry.why_it_matters, WHY_CHARS) or None
-            got.blurbs[paper_id] = (text, why)
+            problem = got.review.check(paper_id, text, why, alone=len(papers) == 1)
+            if problem is None:
+                outcome: CheckStatus = "asked_again" if paper_id in got.review.caught else "passed"
+                got.keep(paper_id, text, why, outcome)
+            else:
+                got.hold(paper_id, text, why, problem)
+        for sid, reason in getattr(reply.value, "junk", {}).items():
+            paper_id = by_sid.get(sid, "")
+            if paper_id in asked and paper_id not in got.blurbs and paper_id not in seen:
+                got.hold(paper_id, "", None, Problem(junk=reason))  # emptied: asked for alone
 
     @staticmethod
     def _blurbs(job: BlurbJob, got: _Got) -> tuple[PaperBlurb, ...]:
         out = []
         for paper in job.papers:
             found = got.blurbs.get(paper.id)
+            checks = got.review.statuses(paper.id, got.outcome.get(paper.id))
             if found is None:
-                out.append(_offline_blurb(paper))
+                out.append(_offline_blurb(paper).model_copy(update={"checks": checks}))
             else:
+                blurb, why = found
                 out.append(
                     PaperBlurb(
-                        paper_id=paper.id, blurb=found[0], why_it_matters=found[1], engine="llm"
+                        paper_id=paper.id,
+                        blurb=blurb,
+                        why_it_matters=why,
+                        engine="llm",
+                        checks=checks,
                     )
                 )
         return tuple(out)

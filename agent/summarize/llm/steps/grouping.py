@@ -185,7 +185,7 @@ class Grouper:
             raise reply.unusable(
                 f"grouping: no usable theme in the answer ({reply.error or 'empty'})"
             )
-        themes = [_draft(g, answered.members) for g in groups]
+        themes = [_titled(_draft(g, answered.members), by_id, fixes) for g in groups]
         placed = {pid for t in themes for pid in t.paper_ids}
         leftovers = [p for p in papers if p.id not in placed]
         themes = place_leftovers(themes, leftovers, by_id, fixes)
@@ -263,10 +263,21 @@ class Grouper:
 def _draft(group: Group, members: Mapping[str, tuple[str, ...]]) -> ThemeDraft:
     """A group of short ids as a theme draft over the paper ids they stand for."""
     return ThemeDraft(
-        clip(group.title, TITLE_CHARS) or UNTITLED,
+        clip(group.title, TITLE_CHARS),
         clip(group.summary, SUMMARY_CHARS),
         tuple(pid for sid in group.members for pid in members[sid]),
     )
+
+
+def _titled(draft: ThemeDraft, by_id: Mapping[str, Paper], fixes: Fixes) -> ThemeDraft:
+    """A draft whose title the answer left empty (or salvage emptied: an id, a prompt echo, a
+    paper's title) titled from its papers as the offline engine titles a theme."""
+    if draft.title:
+        return draft
+    members = [by_id[pid] for pid in draft.paper_ids]
+    title = offline.write_theme_title(members, list(by_id.values())) or UNTITLED
+    fixes.titled += 1
+    return ThemeDraft(clip(title, TITLE_CHARS), draft.summary, draft.paper_ids)
 
 
 def _chunks(

@@ -63,6 +63,19 @@ def _views(
     ]
 
 
+def _facts(data: HeadlineInput) -> str:
+    """What a headline may name: the digest's themes and papers, its counts and its topic."""
+    parts = [data.topic or "", str(sum(len(t.paper_ids) for t in data.themes))]
+    parts.append(str(len(data.themes)))
+    for theme in data.themes:
+        parts += [theme.title, theme.summary, str(len(theme.paper_ids))]
+        for pid in theme.paper_ids:
+            paper = data.papers_by_id.get(pid)
+            if paper is not None:
+                parts += [paper.title, paper.abstract]
+    return "\n".join(parts)
+
+
 def _text(reply: Reply, text: str, limit: int, step: str) -> str:
     text = clip(text, limit)
     if not text:
@@ -90,6 +103,7 @@ class HeadlineWriter:
             schema=Headline,
             lenient=LenientHeadline,
             max_output_tokens=self.asker.output_tokens(HEADLINE_OUTPUT_TOKENS),
+            facts=_facts(data),
         )
         reply = await self.asker.ask(model, question)
         return _text(reply, reply.value.headline, HEADLINE_CHARS, "headline")
