@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from agent.store import Store
+from agent.summarize.llm.models.local import forget_servers
 from agent.summarize.llm.run.tokens import OFFLINE_ENV
 
 # tiktoken: use the bundled offline encoding straight away (no download attempt), in every test
@@ -53,6 +54,15 @@ def _guard(method: Any) -> Any:
 # Enforced, not hoped for: any connection to a non-loopback address fails the test at once.
 socket.socket.connect = _guard(socket.socket.connect)  # type: ignore[method-assign]
 socket.socket.connect_ex = _guard(socket.socket.connect_ex)  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_servers() -> Iterator[None]:
+    """What a local server answered at GET /models and /props is kept per process (one run
+    asks once); a test's server on a reused port must be asked anew."""
+    forget_servers()
+    yield
+    forget_servers()
 
 
 @pytest.fixture

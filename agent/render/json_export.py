@@ -70,6 +70,7 @@ def digest_to_json(digest: Digest) -> dict[str, Any]:
                 "title": theme.title,
                 "summary": theme.summary,
                 "engine": theme.engine,
+                "title_engine": theme.title_engine,
                 "degraded": theme.degraded,
                 "papers": entries,
             }

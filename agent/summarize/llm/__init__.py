@@ -22,9 +22,14 @@ if TYPE_CHECKING:
     from agent.summarize.llm.asking.prompts import PromptSet, untrusted
     from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
     from agent.summarize.llm.engine import LLMEngine
-    from agent.summarize.llm.errors import ModelUnavailable
+    from agent.summarize.llm.errors import InvalidAnswer, ModelUnavailable
     from agent.summarize.llm.factory import Shared, build_chat_models, run_budget
-    from agent.summarize.llm.models.local import served_models, with_local_defaults
+    from agent.summarize.llm.models.local import (
+        configured_model,
+        model_label,
+        served_models,
+        with_local_defaults,
+    )
     from agent.summarize.llm.run.budget import Budget, Limits
     from agent.summarize.llm.run.cache import cache_key
     from agent.summarize.llm.run.meter import UsageMeter
@@ -37,6 +42,7 @@ _HOME = {
     "ChatAnswer": "chat",
     "ChatModel": "chat",
     "ChatRequest": "chat",
+    "InvalidAnswer": "errors",
     "LLMEngine": "engine",
     "Limits": "run.budget",
     "ModelUnavailable": "errors",
@@ -47,8 +53,10 @@ _HOME = {
     "UsageMeter": "run.meter",
     "build_chat_models": "factory",
     "cache_key": "run.cache",
+    "configured_model": "models.local",
     "count_message_tokens": "run.tokens",
     "count_tokens": "run.tokens",
+    "model_label": "models.local",
     "ping_model": "steps.ping",
     "run_budget": "factory",
     "served_models": "models.local",
@@ -61,6 +69,7 @@ __all__ = [
     "ChatAnswer",
     "ChatModel",
     "ChatRequest",
+    "InvalidAnswer",
     "LLMEngine",
     "Limits",
     "ModelUnavailable",
@@ -71,8 +80,10 @@ __all__ = [
     "UsageMeter",
     "build_chat_models",
     "cache_key",
+    "configured_model",
     "count_message_tokens",
     "count_tokens",
+    "model_label",
     "ping_model",
     "run_budget",
     "served_models",
