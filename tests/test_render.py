@@ -309,19 +309,19 @@ def test_degraded_theme_and_notes_are_marked():
         ("offline", "offline", 3, "The offline engine wrote this section because"),
         (
             "llm", "llm", 3,
-            "In this section the offline engine wrote the 3 paper summaries because the model's "
-            "answers were not usable; the language model wrote the title and the summary.",
+            ("In this section the offline engine wrote the 3 paper summaries because the model's "
+            "answers were not usable; the language model wrote the title and the summary."),
         ),
         (
             "llm", "offline", 1,
-            "In this section the offline engine wrote the summary and 1 of the 3 paper summaries "
+            ("In this section the offline engine wrote the summary and 1 of the 3 paper summaries "
             "(marked “offline”) because the model's answers were not usable; the language model "
-            "wrote the title and the other 2 paper summaries.",
+            "wrote the title and the other 2 paper summaries."),
         ),
         (
             "offline", "offline", 0,
-            "In this section the offline engine wrote the title and the summary because the "
-            "model's answers were not usable; the language model wrote the paper summaries.",
+            ("In this section the offline engine wrote the title and the summary because the "
+            "model's answers were not usable; the language model wrote the paper summaries."),
         ),
     ],
     ids=["all-offline", "model-title-and-summary", "mixed", "model-blurbs-only"],
