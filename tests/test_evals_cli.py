@@ -26,7 +26,6 @@ from tests.fakes.openai_server import FakeOpenAIServer, RecordedRequest, Reply, 
 from tests.fakes.schema_instance import schema_instance
 
 REPO = Path(__file__).resolve().parents[1]
-CASES = REPO / "evals" / "cases"
 MARKER = "Mention where readers can learn more."  # the candidate's edit that makes answers worse
 
 pytestmark = pytest.mark.timeout(90)
@@ -39,15 +38,6 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
     monkeypatch.setenv(OFFLINE_ENV, "1")
     monkeypatch.setenv("COLUMNS", "140")
-
-
-@pytest.fixture
-def cases(tmp_path: Path) -> Path:
-    directory = tmp_path / "cases"
-    directory.mkdir()
-    for name in ("single-paper.yaml", "injection.yaml"):
-        shutil.copy(CASES / name, directory / name)
-    return directory
 
 
 def invoke(*args: str, home: Path, env: dict[str, str] | None = None) -> Result:

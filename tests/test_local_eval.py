@@ -19,18 +19,7 @@ from tests.fakes.openai_server import FakeOpenAIServer
 from tests.fakes.small_local import llama_cpp_python
 from tests.processes import clean_env, digest_process
 
-CASES = Path(__file__).resolve().parents[1] / "evals" / "cases"
-
 pytestmark = pytest.mark.timeout(300)
-
-
-@pytest.fixture
-def cases(tmp_path: Path) -> Path:
-    directory = tmp_path / "cases"
-    directory.mkdir()
-    for name in ("single-paper.yaml", "injection.yaml"):
-        shutil.copy(CASES / name, directory / name)
-    return directory
 
 
 def prompts(tmp_path: Path, name: str, extra: str = "") -> Path:
