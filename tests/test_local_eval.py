@@ -2,7 +2,8 @@
 llama-cpp-python behaves: the same request gets other words each time), through the CLI:
 identical prompts share their answers and cannot regress; a real change is judged on repeats,
 three by default, after one request asked twice showed the model is not deterministic; and a
-repeated eval asks the server nothing, however many of its answers were invalid."""
+repeated eval asks the server nothing, however many of its answers were invalid. (The two
+evals of a change are in the slow tier.)"""
 
 from __future__ import annotations
 
@@ -20,6 +21,13 @@ from tests.fakes.small_local import llama_cpp_python
 from tests.processes import clean_env, digest_process
 
 pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture
+def case(cases: Path) -> Path:
+    """One case of eight papers (the injection case): a grouping, blurbs and a headline."""
+    (cases / "single-paper.yaml").unlink()
+    return cases
 
 
 def prompts(tmp_path: Path, name: str, extra: str = "") -> Path:
@@ -56,13 +64,13 @@ def scores(lines: list[dict[str, Any]], variant: str) -> dict[tuple[str, int], d
 
 
 def test_identical_prompts_share_their_answers_and_a_repeated_eval_is_free(
-    tmp_path: Path, cases: Path
+    tmp_path: Path, case: Path
 ) -> None:
     base, cand = prompts(tmp_path, "base"), prompts(tmp_path, "cand")
     with llama_cpp_python() as srv:
-        first, lines = evaluate(srv, tmp_path, cases, cand, base, "one")
+        first, lines = evaluate(srv, tmp_path, case, cand, base, "one")
         asked = len(srv.chat_requests)
-        second, again = evaluate(srv, tmp_path, cases, cand, base, "two")
+        second, again = evaluate(srv, tmp_path, case, cand, base, "two")
         asked_again = len(srv.chat_requests) - asked
     assert first.returncode == 0, first.stdout + first.stderr
     flat = " ".join(first.stdout.split())
@@ -77,15 +85,16 @@ def test_identical_prompts_share_their_answers_and_a_repeated_eval_is_free(
     ]
 
 
+@pytest.mark.slow  # 10 s: two evals of 3 repeats a variant
 def test_a_change_against_a_model_that_is_not_deterministic_is_judged_on_repeats(
-    tmp_path: Path, cases: Path
+    tmp_path: Path, case: Path
 ) -> None:
     base = prompts(tmp_path, "base")
     cand = prompts(tmp_path, "cand", "\nKeep each blurb short.\n")
     with llama_cpp_python() as srv:
-        first, lines = evaluate(srv, tmp_path, cases, cand, base, "one")
+        first, lines = evaluate(srv, tmp_path, case, cand, base, "one")
         asked = len(srv.chat_requests)
-        second, again = evaluate(srv, tmp_path, cases, cand, base, "two")
+        second, again = evaluate(srv, tmp_path, case, cand, base, "two")
         asked_again = len(srv.chat_requests) - asked
     assert first.returncode in (0, 1), first.stdout + first.stderr
     flat = " ".join(first.stdout.split())
@@ -105,11 +114,12 @@ def test_a_change_against_a_model_that_is_not_deterministic_is_judged_on_repeats
     assert scores(again, "candidate") == scores(lines, "candidate")
 
 
-def test_a_deterministic_model_keeps_one_run_a_case(tmp_path: Path, cases: Path) -> None:
+@pytest.mark.slow
+def test_a_deterministic_model_keeps_one_run_a_case(tmp_path: Path, case: Path) -> None:
     base = prompts(tmp_path, "base")
     cand = prompts(tmp_path, "cand", "\nKeep each blurb short.\n")
     with llama_cpp_python(deterministic=True) as srv:
-        result, lines = evaluate(srv, tmp_path, cases, cand, base, "one")
+        result, lines = evaluate(srv, tmp_path, case, cand, base, "one")
         bodies = [r.raw_body for r in srv.chat_requests]
     assert result.returncode in (0, 1), result.stdout + result.stderr
     assert "not deterministic" not in result.stdout and lines[0]["repeat"] == 1
