@@ -12,7 +12,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 UV_INSTALL := $(UV) pip install --quiet --compile-bytecode --python $(BIN)/python
 
-.PHONY: demo test test-slow test-all test-latest lint typecheck lock bench screenshot test-local-llm clean
+.PHONY: demo test test-slow test-all test-latest fuzz lint typecheck lock bench architecture screenshot test-local-llm clean
 
 # The venv and its installer: uv, itself pinned with hashes (requirements-uv.lock); it installs
 # the locks below in seconds where pip takes most of a minute.
@@ -58,6 +58,13 @@ test-slow: $(DEV_STAMP)
 ## test-all: both tiers
 test-all: test test-slow
 
+## fuzz: a long fuzz run of every parser of outside bytes (tests/fuzz), with fresh random
+## examples each time (FUZZ_EXAMPLES per target, default 20000; the default suite runs 50,
+## CI's slow tier 1000, both derandomized), plus the linear-time check of every such regex
+FUZZ_EXAMPLES ?= 20000
+fuzz: $(DEV_STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -n 2 -m slow -p no:cacheprovider tests/fuzz
+
 ## test-latest: the suite against the newest releases pyproject.toml allows, in .venv-latest
 ## (not in CI: run it on purpose to find the next upstream breakage before a newcomer does)
 test-latest:
@@ -76,7 +83,7 @@ lock: $(UV)
 	$(BUILD_REQS) | $(UV) pip compile pyproject.toml - --extra test --extra lint $(LOCK_FLAGS) --upgrade -o requirements-dev.lock
 	$(BUILD_REQS) | $(UV) pip compile pyproject.toml - -c requirements-dev.lock $(LOCK_FLAGS) --upgrade -o requirements.lock
 
-LINTED := agent tests bench evals
+LINTED := agent tests bench evals tools
 
 ## lint: ruff check, ruff format --check, the import-linter contracts of the layers
 ## (pyproject.toml [tool.importlinter]: nothing lower imports higher) and mypy on agent/
@@ -102,6 +109,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/llm_engine.py
 	$(BIN)/python bench/readers.py
 	$(BIN)/python bench/ranking.py
+
+## architecture: redraw docs/architecture.md's package tree and import graph from the code (a
+## test fails when the committed ones are stale)
+architecture: $(STAMP)
+	$(BIN)/python tools/architecture.py
 
 ## screenshot: headless Chromium pictures of the email and the archive (installs Debian's chromium)
 screenshot: $(STAMP)

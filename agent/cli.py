@@ -6,27 +6,34 @@ settings, rich and every stage are imported inside the command that uses them.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import functools
 import logging
+import signal
 import sqlite3
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from agent.core.home import environment_error
+from agent.core.one_line import one_line
+from agent.core.wording import plural
 from agent.errors import ConfigError, DigestError
-from agent.home import environment_error
 from agent.init.command import init_options as _init_options
 from agent.sources import SOURCE_HELP
-from agent.wording import plural
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from agent.config import Settings
+    from agent.pipeline import DailyOptions, DailyOutcome, Progress
+    from agent.topic import TopicOptions, TopicOutcome
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,24 +62,53 @@ def escape(text: str) -> str:
     return rich_escape(text)
 
 
-out: Console = _LazyConsole(highlight=False)  # type: ignore[assignment]
-err: Console = _LazyConsole(stderr=True, highlight=False)  # type: ignore[assignment]
+# Emoji codes off: user text such as a paper title with ":x:" in it is printed as it is.
+out: Console = _LazyConsole(highlight=False, emoji=False)  # type: ignore[assignment]
+err: Console = _LazyConsole(stderr=True, highlight=False, emoji=False)  # type: ignore[assignment]
+MAX_ERROR_CHARS = 1_000  # an error line quotes user input: a 100 KB id is not echoed whole
 
 
 def _configure_logging(verbose: bool) -> None:
+    from agent.core import redact
+
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    redact.install()  # every line printed: secrets and token-like URL parts masked
 
 
 def _fail(exc: DigestError, verbose: bool) -> None:
     """One line on stderr (the traceback too with --verbose), then the error's exit code."""
     if verbose:
         err.print_exception()
-    err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+    line = one_line(str(exc), MAX_ERROR_CHARS)
+    err.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
     sys.exit(exc.exit_code)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a `kill`, a service stop), raised where the program is, as Ctrl-C would be."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While a command runs, SIGTERM stops it as Ctrl-C does: the `finally` blocks close what
+    is open (the SMTP connection, the lock, the state), nothing half-written stays, and the
+    exit code is 130. A command that handles SIGTERM itself (`schedule`) sets its own."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def expected_errors(command: F) -> F:
@@ -82,7 +118,8 @@ def expected_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         verbose = bool(kwargs.get("verbose"))
         try:
-            return command(*args, **kwargs)
+            with sigterm_as_interrupt():
+                return command(*args, **kwargs)
         except DigestError as exc:
             _fail(exc, verbose)
         except (OSError, sqlite3.DatabaseError) as exc:  # a full disk, a damaged database
@@ -90,8 +127,9 @@ def expected_errors(command: F) -> F:
             if known is None:
                 raise
             _fail(known, verbose)
-        except KeyboardInterrupt:
-            err.print("interrupted")
+        except KeyboardInterrupt as exc:
+            stopped = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+            err.print(f"{stopped}: stopped cleanly; what was not finished runs next time")
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
@@ -228,8 +266,7 @@ def daily(
 ) -> None:
     """Build today's digest: fetch, keep what is new, summarise, render, and send once.
     With [readers.NAME] tables, one digest per reader from one fetch."""
-    from agent.pipeline import DailyOptions, run_daily
-    from agent.terminal import print_daily_outcome
+    from agent.pipeline import DailyOptions
 
     settings = settings_from(
         config_path,
@@ -249,24 +286,50 @@ def daily(
         library=library,
         markdown="md" in formats,
     )
-    if settings.readers or readers:
-        from agent.daily_readers import run_readers
-        from agent.readers import chosen_readers
-        from agent.terminal import print_readers_outcome
-
-        chosen_readers(settings, readers)  # an unknown name stops here, before the lock
-        with out.status("starting", spinner="dots") as status:
-            several = run_readers(
-                settings, options, readers, progress=lambda text: status.update(escape(text))
-            )
-        print_readers_outcome(out, several)
-        failure = several.delivery_error()
-        if failure is not None:
-            raise failure
-        return
     with out.status("starting", spinner="dots") as status:
-        outcome = run_daily(settings, options, progress=lambda text: status.update(escape(text)))
-    print_daily_outcome(out, outcome, settings)
+        outcome = daily_run(
+            settings, options, readers, progress=lambda text: status.update(escape(text))
+        )
+    _print_daily(outcome)
+
+
+def daily_run(
+    settings: Settings,
+    options: DailyOptions,
+    readers: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> DailyOutcome:
+    """`digest daily` for the `readers` named (default: all, or the single reader): planned
+    (a bad setting stops here, exit 2), then under the run lock, in one event loop. A spooled
+    digest is in the outcome (`delivery_error()`), not raised."""
+    from agent.core.lock import run_lock
+    from agent.pipeline import ignore, open_run, plan_daily, run_daily
+
+    job = plan_daily(settings, options, readers)
+    with (
+        run_lock(settings.home),
+        open_run(
+            settings,
+            options.date,
+            job.engine,
+            use_cache=options.use_cache,
+            progress=progress or ignore,
+        ) as run,
+    ):
+        return asyncio.run(run_daily(run, job))
+
+
+def _print_daily(outcome: DailyOutcome) -> None:
+    """The terminal summary; a spooled digest raises its DeliveryError after it (exit 4)."""
+    from agent.terminal import print_daily_outcome, print_readers_outcome
+
+    if not outcome.named:
+        print_daily_outcome(out, outcome.single())  # raises when the digest is spooled
+        return
+    print_readers_outcome(out, outcome)
+    failure = outcome.delivery_error()
+    if failure is not None:
+        raise failure
 
 
 @main.command(short_help="Find and explain the new papers on a topic.")
@@ -333,7 +396,7 @@ def topic(
     """What is new on QUERY? Finds papers (stored, sample, arXiv), groups and explains them."""
     from agent.readers import one_reader
     from agent.terminal import print_digest
-    from agent.topic import TopicOptions, emit_topic, run_topic
+    from agent.topic import TopicOptions, emit_topic
 
     chosen = one_reader(settings_from(config_path, verbose, engine=engine), reader, required=False)
     settings = chosen.settings
@@ -351,20 +414,33 @@ def topic(
     quiet = format_ == "json"
     console = err if quiet else out
     with console.status("searching", spinner="dots") as status:
-        outcome = run_topic(settings, options, progress=lambda text: status.update(escape(text)))
+        outcome = topic_run(settings, options, progress=lambda text: status.update(escape(text)))
     if outcome.digest is None:
         err.print(f"[yellow]{escape(outcome.message)}[/]")
         return
     if format_ == "terminal":
         print_digest(out, outcome.digest)
-    lines = emit_topic(
-        outcome.digest, settings, format_=format_, out_dir=out_dir, send=send, reader=chosen.name
-    )
+    lines = emit_topic(outcome.digest, settings, options, format_=format_, out_dir=out_dir)
     for line in lines:
         if format_ == "json" and line.startswith("{"):
             click.echo(line)
         else:
             console.print(line, soft_wrap=True, markup=False)
+
+
+def topic_run(
+    settings: Settings, options: TopicOptions, progress: Progress | None = None
+) -> TopicOutcome:
+    """`digest topic`: checked (exit 2 on a bad query or option), then run in one event loop
+    (no run lock: a topic marks nothing as seen)."""
+    from agent.pipeline import ignore, open_run
+    from agent.topic import plan_topic, run_topic
+
+    job = plan_topic(settings, options)
+    with open_run(
+        settings, job.today, job.engine, use_cache=options.use_cache, progress=progress or ignore
+    ) as run:
+        return asyncio.run(run_topic(run, job))
 
 
 @main.command("init", short_help="Write a commented digest.toml from a few questions.")
@@ -408,18 +484,23 @@ def init_(
 def doctor(send_test: bool, config_path: Path | None, verbose: bool) -> None:
     """Check every part now, one line each: config, DIGEST_HOME, state, sources, model, SMTP,
     schedule. Nothing is sent or marked. Exit 0 when all are ok, 2 otherwise."""
-    from agent.doctor import DoctorOptions, exit_code, run_doctor
+    from agent.doctor import Check, DoctorOptions, exit_code, run_doctor
     from agent.doctor.run import print_check
 
     _configure_logging(verbose)
-    checks = []
-    with out.status("checking", spinner="dots") as status:
-        for check in run_doctor(DoctorOptions(config_path=config_path, send_test=send_test)):
-            status.stop()
-            print_check(out, check)
-            checks.append(check)
-            status.start()
-    sys.exit(exit_code(checks))
+
+    async def check_and_print() -> list[Check]:
+        checks = []
+        with out.status("checking", spinner="dots") as status:
+            options = DoctorOptions(config_path=config_path, send_test=send_test)
+            async for check in run_doctor(options):
+                status.stop()
+                print_check(out, check)
+                checks.append(check)
+                status.start()
+        return checks
+
+    sys.exit(exit_code(asyncio.run(check_and_print())))
 
 
 @main.command(short_help="Rate a paper up or down.")
@@ -467,8 +548,8 @@ def outbox() -> None:
 @expected_errors
 def outbox_flush(config_path: Path | None, verbose: bool) -> None:
     """Send what is spooled; never sends a message twice. Exit 0 when all went, 4 otherwise."""
+    from agent.core.lock import run_lock
     from agent.deliver import flush_outbox
-    from agent.lock import run_lock
     from agent.store import Store
 
     settings = settings_from(config_path, verbose)
@@ -549,7 +630,7 @@ def schedule(
     verbose: bool,
 ) -> None:
     """Stay in the foreground and run `daily` at the cron times; runs a missed slot on start."""
-    from agent.pipeline import DailyOptions, run_daily
+    from agent.pipeline import DailyOptions
     from agent.schedule import run_schedule
 
     settings = settings_from(config_path, verbose)
@@ -563,27 +644,16 @@ def schedule(
     def job(fire_time: dt.datetime) -> int:
         options = DailyOptions(date=fire_time.date(), sources=sources, engine=settings.engine)
         try:
-            if settings.readers:
-                from agent.daily_readers import run_readers
-
-                several = run_readers(settings, options)
-                message = "; ".join(
-                    f"{r.reader}: {r.outcome.message if r.outcome else r.spooled}"
-                    for r in several.results
-                )
-                failure = several.delivery_error()
-                if failure is not None:
-                    raise failure
-            else:
-                message = run_daily(settings, options).message
+            outcome = daily_run(settings, options)
+            message = outcome.summary_line()
+            failure = outcome.delivery_error()
+            if failure is not None:
+                raise failure
         except DigestError as exc:
             err.print(f"[bold red]error:[/] {escape(str(exc))}")
             return exc.exit_code
         out.print(f"{fire_time:%Y-%m-%d %H:%M}: {message}", markup=False)
         return 0
-
-    import signal
-    import threading
 
     from agent.schedule import next_fire_times
 
@@ -707,7 +777,9 @@ def eval(
             if text.startswith("case "):  # one line per run on stderr: a long eval shows life
                 err.print(text, markup=False, highlight=False)
 
-        outcome = run_eval_session(settings, options, cwd=Path.cwd(), progress=progress)
+        outcome = asyncio.run(
+            run_eval_session(settings, options, cwd=Path.cwd(), progress=progress)
+        )
     print_table(out, outcome.comparison, labels=outcome.labels)
     out.print(f"report: {outcome.report}\nresults: {outcome.jsonl}", markup=False)
     if outcome.run.interrupted:

@@ -21,19 +21,25 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
+from pydantic.fields import FieldInfo
 from pydantic.networks import validate_email
 from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     SettingsError,
     TomlConfigSettingsSource,
 )
 
-from agent.choices import Dialect, EngineChoice, SmtpSecurity
+from agent.core import parsing
+from agent.core.choices import Dialect, EngineChoice, SmtpSecurity
+from agent.core.one_line import one_line
+from agent.core.urls import check_http_url
 from agent.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -59,6 +65,11 @@ class SourcesSettings(Section):
     max_attempts: int = Field(default=4, ge=1, le=10)
     max_response_bytes: int = Field(default=50_000_000, ge=10_000)
     user_agent: str = "paper-digest/0.1 (+https://github.com/paper-digest/paper-digest)"
+
+    @field_validator("arxiv_rss_url", "arxiv_api_url", "hf_url", mode="after")
+    @classmethod
+    def _http(cls, value: str, info: ValidationInfo) -> str:
+        return check_http_url(value, f"sources.{info.field_name}")
 
 
 class Price(Section):
@@ -151,24 +162,43 @@ class LLMSettings(Section):
     def _batch_deadline(cls, value: object) -> str:
         return batch_deadline(value)
 
+    @field_validator("base_url", "fallback_base_url", mode="after")
+    @classmethod
+    def _http(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else check_http_url(value, f"llm.{info.field_name}")
+
     @field_validator("language", mode="after")
     @classmethod
     def _language(cls, value: str) -> str:
-        from agent.language import language_name
+        from agent.core.language import language_name
 
         return language_name(value)
 
+    @property
+    def configured(self) -> bool:
+        """True when a key or a base URL (or a custom chat model) makes the model usable."""
+        return bool(self.api_key or self.base_url or self.chat_model)
+
 
 class ZoteroSettings(Section):
-    """The Zotero web API as a library source (through pyzotero)."""
+    """The Zotero web API as a library source (read through the bounded HTTP client)."""
 
-    user_id: str | None = None
+    user_id: str | None = Field(default=None, pattern=r"^\d{1,12}$")  # the numeric user or group id
     library_type: Literal["user", "group"] = "user"
     api_key: SecretStr | None = None
-    collections: list[str] = Field(default_factory=list)  # collection keys; empty = everything
+    collections: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,32}$")]] = Field(
+        default_factory=list
+    )  # collection keys; empty = everything
     base_url: str = "https://api.zotero.org"  # tests and proxies point elsewhere
-    timeout_seconds: float = Field(default=30.0, gt=0)
+    timeout_seconds: float = Field(default=30.0, gt=0)  # one page, connect to last byte
+    budget_seconds: float = Field(default=120.0, gt=0)  # the whole read: pages, retries, waits
+    max_response_bytes: int = Field(default=20_000_000, ge=10_000)  # one page
     max_items: int = Field(default=5_000, ge=1, le=100_000)
+
+    @field_validator("base_url", mode="after")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        return check_http_url(value, "zotero.base_url")
 
     @property
     def configured(self) -> bool:
@@ -246,9 +276,7 @@ class WebhookSettings(Section):
     @field_validator("url", mode="after")
     @classmethod
     def _http(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().lower().startswith(("https://", "http://")):
-            raise ValueError("a webhook url must start with https:// (or http://)")
-        return value
+        return SecretStr(check_http_url(value.get_secret_value(), "a webhook url"))
 
 
 RelevanceThreshold = Literal["auto", "off"] | Annotated[float, Field(ge=-5.0, le=10.0)]
@@ -273,9 +301,27 @@ class ReaderSettings(Section):
     @field_validator("language", mode="after")
     @classmethod
     def _language(cls, value: str | None) -> str | None:
-        from agent.language import language_name
+        from agent.core.language import language_name
 
         return language_name(value) if value is not None else None
+
+
+class SelectionSettings(Section):
+    """The select stage's section (`Settings.selection`): what it reads of one reader's
+    settings, the top-level keys (or a [readers.NAME]'s over them). No defaults of its own:
+    it is made from a `Settings`, whose defaults these are."""
+
+    interests: str
+    include_keywords: list[str]
+    exclude_keywords: list[str]
+    categories: list[str]
+    library: list[str]
+    authors: list[str]
+    not_interested: str
+    max_papers: int
+    relevance_threshold: RelevanceThreshold
+    show_updated: bool
+    zotero: ZoteroSettings
 
 
 READER_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$"
@@ -345,15 +391,42 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml_path = _TOML_PATH.get()
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, _KnownEnv(settings_cls)]
         if toml_path is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
         return tuple(sources)
 
     @property
+    def selection(self) -> SelectionSettings:
+        """The select stage's section of these settings."""
+        fields = set(SelectionSettings.model_fields)
+        return SelectionSettings.model_validate(self.model_dump(include=fields))
+
+    @property
     def llm_configured(self) -> bool:
         """True when a key or a base URL (or a custom chat model) makes the model engine usable."""
-        return bool(self.llm.api_key or self.llm.base_url or self.llm.chat_model)
+        return self.llm.configured
+
+
+MAX_SETTING_CHARS = 1_000_000  # one DIGEST_* value, or the config file
+MAX_SETTING_DEPTH = 16  # no setting nests deeper than a few levels
+
+
+class _KnownEnv(EnvSettingsSource):
+    """DIGEST_* variables as pydantic-settings reads them, less the unknown ones (warned about
+    and ignored, as the warning says), with JSON values read depth- and size-capped."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        loaded = super()._load_env_vars()
+        unknown = {name.lower() for name in unknown_env_names(os.environ)}
+        return {name: value for name, value in loaded.items() if name.lower() not in unknown}
+
+    def decode_complex_value(self, field_name: str, field: FieldInfo | None, value: Any) -> Any:
+        if not isinstance(value, str):
+            return super().decode_complex_value(field_name, field, value)  # type: ignore[arg-type]
+        return parsing.loads(
+            value, what="the value", max_chars=MAX_SETTING_CHARS, max_depth=MAX_SETTING_DEPTH
+        )
 
 
 def _honour_openai_env(settings: Settings) -> Settings:
@@ -362,19 +435,36 @@ def _honour_openai_env(settings: Settings) -> Settings:
     if settings.llm.api_key is None and os.environ.get("OPENAI_API_KEY"):
         updates["api_key"] = SecretStr(os.environ["OPENAI_API_KEY"])
     if settings.llm.base_url is None and os.environ.get("OPENAI_BASE_URL"):
-        updates["base_url"] = os.environ["OPENAI_BASE_URL"]
+        try:
+            updates["base_url"] = check_http_url(os.environ["OPENAI_BASE_URL"], "OPENAI_BASE_URL")
+        except ValueError as exc:
+            raise ConfigError(f"bad environment setting: {exc}") from None
     if not updates:
         return settings
     return settings.model_copy(update={"llm": settings.llm.model_copy(update=updates)})
 
 
-def _one_line(error: ValidationError, origin: str) -> str:
-    """Every problem, on one line: 'bad config in X: a.b: msg; c: msg'."""
-    problems = []
+def _env_name(loc: tuple[int | str, ...], environ: Mapping[str, str]) -> str | None:
+    """The DIGEST_* variable a problem at `loc` came from, when one is set for it."""
+    names = {name.upper() for name in environ}
+    parts = [str(part).upper() for part in loc if isinstance(part, str)]
+    for end in range(len(parts), 0, -1):
+        name = "DIGEST_" + "__".join(parts[:end])
+        if name in names:
+            return name
+    return None
+
+
+def _one_line(error: ValidationError, origin: str, environ: Mapping[str, str]) -> str:
+    """Every problem, on one line, each under the place it came from: 'bad config in X: a.b:
+    msg; c: msg' or 'bad environment setting DIGEST_C: c: msg'."""
+    by_place: dict[str, list[str]] = {}
     for item in error.errors():
         where = ".".join(str(part) for part in item["loc"]) or "settings"
-        problems.append(f"{where}: {item['msg']}")
-    return f"bad config in {origin}: " + "; ".join(problems)
+        variable = _env_name(item["loc"], environ)
+        place = f"bad environment setting {variable}" if variable else f"bad config in {origin}"
+        by_place.setdefault(place, []).append(f"{where}: {one_line(item['msg'], 300)}")
+    return "; ".join(f"{place}: " + "; ".join(problems) for place, problems in by_place.items())
 
 
 def _env_names(model: type[BaseModel], prefix: str, depth: int) -> tuple[set[str], set[str]]:
@@ -394,21 +484,54 @@ def _env_names(model: type[BaseModel], prefix: str, depth: int) -> tuple[set[str
     return names, open_tables
 
 
-def unknown_env_warnings(environ: Mapping[str, str]) -> list[str]:
-    """One warning per DIGEST_* variable that is not a setting, naming the closest real one."""
+def unknown_env_names(environ: Mapping[str, str]) -> list[str]:
+    """The DIGEST_* variables that are not settings (sorted)."""
     known, open_tables = _env_names(Settings, "DIGEST_", 1)
     known.add(CONFIG_ENV)
-    warnings = []
+    unknown = []
     for name in sorted(environ):
         upper = name.upper()
         if not upper.startswith("DIGEST_") or upper in known:
             continue
         if any(upper.startswith(f"{table}__") for table in open_tables):
             continue
-        close = difflib.get_close_matches(upper, sorted(known), n=1, cutoff=0.6)
+        unknown.append(name)
+    return unknown
+
+
+def unknown_env_warnings(environ: Mapping[str, str]) -> list[str]:
+    """One warning per DIGEST_* variable that is not a setting, naming the closest real one."""
+    known, _ = _env_names(Settings, "DIGEST_", 1)
+    warnings = []
+    for name in unknown_env_names(environ):
+        close = difflib.get_close_matches(name.upper(), sorted(known), n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]}?" if close else ""
-        warnings.append(f"environment variable {name} is not a setting and is ignored{hint}")
+        warnings.append(
+            f"environment variable {one_line(name, 80)} is not a setting and is ignored{hint}"
+        )
     return warnings
+
+
+def _check_toml(path: Path) -> None:
+    """ConfigError unless `path` is a TOML file we read: valid, at most MAX_SETTING_CHARS
+    long and nested at most MAX_SETTING_DEPTH deep (checked in linear time before parsing)."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_SETTING_CHARS + 1)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror or exc}") from None
+    if len(data) > MAX_SETTING_CHARS:
+        raise ConfigError(f"config file {path} is over {MAX_SETTING_CHARS:,} bytes; refused")
+    try:
+        parsing.check_nesting(text, "the file", limit=MAX_SETTING_DEPTH, toml=True)
+        tomllib.loads(text)
+    except parsing.JsonError as exc:
+        raise ConfigError(f"config file {path}: {exc}") from None
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {one_line(exc, 200)}") from None
 
 
 def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings:
@@ -423,20 +546,26 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
     elif not config_path.is_file():
         raise ConfigError(f"config file not found: {config_path}")
     if config_path is not None:
-        try:
-            tomllib.loads(config_path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"config file {config_path} is not valid TOML: {exc}") from None
+        _check_toml(config_path)
     clean = {key: value for key, value in overrides.items() if value is not None}
     token = _TOML_PATH.set(config_path)
     try:
         settings = Settings(**clean)
     except ValidationError as exc:
-        origin = str(config_path) if config_path else "environment"
-        raise ConfigError(_one_line(exc, origin)) from None
+        origin = str(config_path) if config_path else "the settings"
+        raise ConfigError(_one_line(exc, origin, os.environ)) from None
     except SettingsError as exc:  # e.g. DIGEST_EMAIL__RECIPIENTS that is not a JSON list
-        cause = f": {exc.__cause__}" if exc.__cause__ else ""
-        raise ConfigError(f"bad environment setting: {exc}{cause}") from None
+        field = re.search(r'field "([^"]+)"', str(exc))
+        prefix = f"DIGEST_{field.group(1).upper()}" if field else "DIGEST_"
+        names = [
+            n for n in os.environ if n.upper() == prefix or n.upper().startswith(prefix + "__")
+        ]
+        where = f" {names[0]}" if len(names) == 1 else f" ({prefix}…)" if field else ""
+        cause = one_line(exc.__cause__, 200) if exc.__cause__ else one_line(exc, 200)
+        raise ConfigError(
+            f"bad environment setting{where}: not valid JSON ({cause}); lists and tables are "
+            """written as JSON, e.g. '["a@example.org"]'"""
+        ) from None
     finally:
         _TOML_PATH.reset(token)
     return _honour_openai_env(settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from agent.one_line import one_line
+from agent.core.one_line import one_line
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

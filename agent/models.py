@@ -6,17 +6,39 @@ import datetime as dt
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from agent.safe_text import strip_hidden
+from agent.core.safe_text import strip_hidden
 
 MAX_UPVOTES = 10_000_000
+MAX_TITLE_CHARS = 10_000
+MAX_ABSTRACT_CHARS = 10_000
 EngineName = Literal["llm", "offline"]
 DigestKind = Literal["daily", "topic"]
 HealthStatus = Literal["ok", "empty", "failed"]
 
 
 OTHER_THEME = "Other"  # the theme of papers that fit no other (not counted as a theme)
+
+
+def clamp_count(value: object) -> int | None:
+    """A count that is only a hint (upvotes, stars): non-numbers are ignored (a paper is never
+    refused for one), negatives become 0, huge ones clamp (a 401-digit integer included)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    if isinstance(value, int):
+        return min(max(value, 0), MAX_UPVOTES)
+    if isinstance(value, str):
+        value = value.strip()
+        if len(value) > 40:  # no count is written with more characters than this
+            return None
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return None
+    if math.isnan(number):
+        return None
+    return int(min(max(number, 0), MAX_UPVOTES))
 
 
 class Frozen(BaseModel):
@@ -48,8 +70,15 @@ class Paper(Frozen):
 
     @field_validator("title", "abstract", mode="before")
     @classmethod
-    def _visible_text(cls, value: object) -> object:
-        return strip_hidden(value).strip() if isinstance(value, str) else value
+    def _visible_text(cls, value: object, info: ValidationInfo) -> object:
+        """Without hidden characters, and of a length a real paper has: a title of more than
+        MAX_TITLE_CHARS or an abstract of more than MAX_ABSTRACT_CHARS (arXiv's own limit is
+        1,920) is cut, so that no later step works on megabytes a source sent as a title."""
+        if not isinstance(value, str):
+            return value
+        text = strip_hidden(value).strip()
+        limit = MAX_TITLE_CHARS if info.field_name == "title" else MAX_ABSTRACT_CHARS
+        return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
     @field_validator("authors", mode="before")
     @classmethod
@@ -59,19 +88,10 @@ class Paper(Frozen):
             return tuple(name for name in names if name != "")
         return value
 
-    @field_validator("upvotes", mode="before")
+    @field_validator("upvotes", "stars", mode="before")
     @classmethod
-    def _clamp_upvotes(cls, value: object) -> int | None:
-        """Upvotes are a hint: non-numbers are ignored, negatives become 0, huge ones clamp."""
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            return None
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-        if math.isnan(number):
-            return None
-        return int(min(max(number, 0), MAX_UPVOTES))
+    def _clamp_count(cls, value: object) -> int | None:
+        return clamp_count(value)
 
 
 class PaperBlurb(Frozen):

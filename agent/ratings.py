@@ -6,14 +6,15 @@ state) or the bundled sample day, so it can be learnt from on any later day."""
 from __future__ import annotations
 
 from agent.config import Settings
+from agent.core.one_line import one_line
 from agent.errors import ConfigError
 from agent.models import Paper
-from agent.store import Store
+from agent.store import PaperShelf, Store
 
 
-def find_paper(store: Store, paper_id: str) -> Paper | None:
+def find_paper(store: PaperShelf, paper_id: str) -> Paper | None:
     """A paper by id (an arXiv id may carry a version): kept papers first, then the sample."""
-    from agent.resources import sample_corpus_path
+    from agent.core.resources import sample_corpus_path
     from agent.sources.arxiv_ids import find_arxiv_id
     from agent.sources.local import read_paper_file
 
@@ -36,8 +37,8 @@ def rate_paper(settings: Settings, paper_id: str, verdict: str, reader: str = ""
         paper = find_paper(store, paper_id)
         if paper is None:
             raise ConfigError(
-                f"no paper {paper_id!r} in your digests: rate a paper by the ID shown in the "
-                "terminal summary or the email"
+                f"no paper {one_line(paper_id, 80)!r} in your digests: rate a paper by the ID "
+                "shown in the terminal summary or the email"
             )
         rating = 1 if verdict == "up" else -1
         store.rate(paper.id, rating, paper.title, paper.abstract, paper.authors, reader)

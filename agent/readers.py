@@ -47,9 +47,7 @@ class Reader:
 def settings_for(settings: Settings, name: str) -> Settings:
     """The settings of reader `name`: their [readers.NAME] keys over the top-level ones."""
     own: ReaderSettings = settings.readers[name]
-    updates: dict[str, Any] = {
-        key: getattr(own, key) for key in SELECTION_KEYS if getattr(own, key) is not None
-    }
+    updates: dict[str, Any] = own.model_dump(include=set(SELECTION_KEYS), exclude_none=True)
     if own.recipients is not None:
         updates["email"] = settings.email.model_copy(update={"recipients": list(own.recipients)})
     if own.language is not None:

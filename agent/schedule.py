@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from croniter import CroniterBadDateError, CroniterError, croniter
 
-from agent.atomic import write_atomic
+from agent.core.atomic import write_atomic
 from agent.errors import ConfigError
 
 log = logging.getLogger(__name__)

@@ -7,12 +7,11 @@ from rich.markup import escape
 from rich.padding import Padding
 from rich.table import Table
 
-from agent.config import Settings
-from agent.daily_readers import ReadersOutcome
+from agent.core.defang import defang
+from agent.core.wording import duration, plural
 from agent.models import Digest, ModelRun, SourceHealth, Theme, Usage
-from agent.pipeline import RunOutcome
+from agent.pipeline import DailyOutcome, RunOutcome
 from agent.render.view import OFFLINE_MARK, written_parts
-from agent.wording import duration, plural
 
 _STATUS_STYLE = {"ok": "green", "empty": "yellow", "failed": "bold red"}
 
@@ -81,7 +80,7 @@ def engine_line(reason: str, digest: Digest | None) -> str:
     return reason
 
 
-def print_daily_outcome(console: Console, outcome: RunOutcome, settings: Settings) -> None:
+def print_daily_outcome(console: Console, outcome: RunOutcome) -> None:
     first = engine_line(outcome.engine_reason, outcome.digest)
     console.print(f"[bold]{escape(first)}[/]" if first else "")
     console.print("Sources:")
@@ -121,7 +120,7 @@ def theme_lines(console: Console, digest: Digest, indent: str = "") -> None:
     """Each theme, and under it each paper's ID (for `digest rate`), title and why."""
     for theme in digest.themes:
         mark = " [yellow](degraded)[/]" if theme.degraded else ""
-        console.print(f"{indent}  • {escape(theme.title)} ({len(theme.papers)}){mark}")
+        console.print(f"{indent}  • {escape(defang(theme.title))} ({len(theme.papers)}){mark}")
         for blurb in theme.papers:
             paper_lines(console, digest, blurb.paper_id, indent)
 
@@ -141,15 +140,14 @@ def print_digest(console: Console, digest: Digest) -> None:
     heading = f"Papers on “{digest.topic}”" if digest.topic else f"Digest {digest.date.isoformat()}"
     console.rule(f"[bold]{escape(heading)}")
     if digest.overview:
-        console.print(Padding(escape(digest.overview), (1, 2)))
-    console.print(Padding(f"[italic]{escape(digest.headline)}[/]", (0, 2)))
+        console.print(Padding(escape(defang(digest.overview)), (1, 2)))
+    console.print(Padding(f"[italic]{escape(defang(digest.headline))}[/]", (0, 2)))
     model_digest = digest.engine != "offline"
     for theme in digest.themes:
-        console.print(
-            f"\n[bold cyan]{escape(theme.title)}[/] ({len(theme.papers)}){_offline_mark(theme)}"
-        )
+        title = escape(defang(theme.title))
+        console.print(f"\n[bold cyan]{title}[/] ({len(theme.papers)}){_offline_mark(theme)}")
         if theme.summary:
-            console.print(Padding(escape(theme.summary), (0, 2)))
+            console.print(Padding(escape(defang(theme.summary)), (0, 2)))
         for blurb in theme.papers:
             paper = digest.papers[blurb.paper_id]
             console.print(Padding(f"[bold]• {escape(paper.title)}[/]", (0, 2)))
@@ -158,7 +156,7 @@ def print_digest(console: Console, digest: Digest) -> None:
                 console.print(Padding(f"[dim]{escape(reason)}[/]", (0, 4)))
             marked = model_digest and blurb.engine == "offline"
             mark = f" [yellow]\\[{OFFLINE_MARK}][/]" if marked else ""
-            console.print(Padding(escape(blurb.blurb) + mark, (0, 4)))
+            console.print(Padding(escape(defang(blurb.blurb)) + mark, (0, 4)))
             if paper.url:
                 console.print(Padding(f"[dim]{escape(paper.url)}[/]", (0, 4)))
     if digest.also_new:
@@ -181,7 +179,7 @@ def _offline_mark(theme: Theme) -> str:
     return f"  [yellow](offline engine: {escape(', '.join(offline))})[/]" if offline else ""
 
 
-def print_readers_outcome(console: Console, several: ReadersOutcome) -> None:
+def print_readers_outcome(console: Console, several: DailyOutcome) -> None:
     """Several readers' run: the sources once, then one short block per reader."""
     console.print(f"[bold]{escape(several.engine_reason)}[/]" if several.engine_reason else "")
     console.print("Sources:")

@@ -6,27 +6,22 @@ import asyncio
 import datetime as dt
 import json
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from agent.config import EngineChoice, Settings
+from agent.core.wording import plural
 from agent.errors import ConfigError
-from agent.models import Digest, Paper, SourceHealth, Usage
-from agent.pipeline import Progress, build_digest, fetch_all, model_budget
+from agent.models import Digest, Paper, SourceHealth, Summary, Usage
+from agent.pipeline import Delivery, Run, build_digest, fetch_all, send_digest
 from agent.select import Interests, ReaderProfile, Selection, rank
 from agent.select.reader import build_profile
 from agent.select.search import STOP_WORDS, Ranked, rank_papers
 from agent.sources import FetchContext
 from agent.sources.local import is_sample
 from agent.store import Store
-from agent.summarize import NO_MODEL_NOTICE, choose_engine, summarize
-from agent.wording import plural
-
-if TYPE_CHECKING:
-    from agent.summarize.llm import Budget
+from agent.summarize import NO_MODEL_NOTICE, EngineDecision, choose_engine, summarize
 
 DEFAULT_TOPIC_SOURCES = ("local", "arxiv")  # the demo day only when asked: --source sample
 _SINCE = re.compile(r"^(\d+)\s*([dwmy])$")
@@ -95,14 +90,10 @@ def source_specs(requested: Sequence[str], queries: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(specs))
 
 
-def _expand(
-    settings: Settings, store: Store, query: str, use_cache: bool, budget: Budget | None
-) -> tuple[list[str], Usage]:
+async def _expand(run: Run, query: str) -> tuple[list[str], Usage]:
     """The topic first, then the model's 2-4 search queries for it; and what that call cost."""
-    from agent.summarize.llm import LLMEngine
-
-    engine = LLMEngine(settings, store, use_cache=use_cache, budget=budget)
-    expanded = [q.strip() for q in asyncio.run(engine.expand_query(query)) if q.strip()]
+    engine = run.model_engine(run.settings)
+    expanded = [q.strip() for q in await engine.expand_query(query) if q.strip()]
     return list(dict.fromkeys([query, *expanded]))[:5], engine.meter.total()
 
 
@@ -148,11 +139,21 @@ def personal_order(
     return [papers[i] for i in order], why
 
 
-def run_topic(
-    settings: Settings, options: TopicOptions, progress: Progress = lambda _: None
-) -> TopicOutcome:
-    """Find, rank, summarise. Raises ConfigError for an empty query, NoSourceReadError if all failed."""
-    started = time.monotonic()
+@dataclass(frozen=True)
+class TopicJob:
+    """What a topic run does, checked before it starts: the query (spaces folded), the
+    earliest date of interest, the engine, and the command's options."""
+
+    query: str
+    today: dt.date
+    since: dt.date | None
+    engine: EngineDecision
+    options: TopicOptions
+
+
+def plan_topic(settings: Settings, options: TopicOptions) -> TopicJob:
+    """ConfigError for an empty query, a bad --since, --send without email or --engine llm
+    without a model; else what the run does."""
     if options.send and not settings.email.configured:
         raise ConfigError("--send needs [email] smtp_host, sender and recipients in the config")
     query = " ".join(options.query.split())
@@ -162,77 +163,85 @@ def run_topic(
         )
     today = options.today or dt.date.today()
     since = parse_since(options.since, today)
-    decision = choose_engine(options.engine, settings)
-    budget = model_budget(settings, decision)  # the expansion and the summary draw on one
-    with Store.open(settings.home) as store:
-        queries, expansion_usage = [query], Usage()
-        if decision.kind == "llm":
-            progress("expanding the topic into searches")
-            queries, expansion_usage = _expand(settings, store, query, options.use_cache, budget)
-        specs = source_specs(options.sources, queries)
-        ctx = FetchContext(date=today, settings=settings, store=store, since=since)
-        fetched = fetch_all(specs, ctx, progress)
-        progress("ranking papers")
-        found = rank_papers(queries, _recent(fetched.papers, since))
-        profile = build_profile(settings, store, options.library, reader=options.reader)
-        ranked, why = personal_order(found, profile)
-        searched = _searched(fetched.health)
-        if not ranked:
-            failed = _searched(tuple(h for h in fetched.health if h.status == "failed"))
-            note = f" ({failed} failed)" if failed else ""
-            message = (
-                f"No papers found on {query!r} in {searched}{note}. "
-                "Try broader or different terms, a longer --since, or another --source."
-            )
-            return TopicOutcome(
-                None,
-                fetched.health,
-                tuple(queries),
-                message,
-                decision.reason,
-                round(time.monotonic() - started, 2),
-            )
-        papers = ranked
-        selection = Selection(
-            selected=tuple(papers[: options.max_papers]),
-            also_new=tuple(papers[options.max_papers :]),
-            updated=(),
-            already_seen=0,
-            excluded=0,
-            why={p.id: why[p.id] for p in papers[: options.max_papers]},
+    return TopicJob(query, today, since, choose_engine(options.engine, settings), options)
+
+
+async def run_topic(run: Run, job: TopicJob) -> TopicOutcome:
+    """Find, rank, summarise (the run's date is the job's `today`, its engine the job's).
+    Raises NoSourceReadError if every source failed."""
+    started = run.clock()
+    queries, expansion_usage = [job.query], Usage()
+    if run.engine.kind == "llm":  # the expansion and the summary draw on the run's budget
+        run.progress("expanding the topic into searches")
+        queries, expansion_usage = await _expand(run, job.query)
+    specs = source_specs(job.options.sources, queries)
+    ctx = FetchContext(run.date, run.settings.sources, run.store, since=job.since)
+    fetched = await asyncio.to_thread(fetch_all, specs, ctx, run.progress)
+    run.progress("ranking papers")
+    found = rank_papers(queries, _recent(fetched.papers, job.since))
+    profile = await asyncio.to_thread(_profile, run, job.options)
+    ranked, why = personal_order(found, profile)
+    searched = _searched(fetched.health)
+    if not ranked:
+        failed = _searched(tuple(h for h in fetched.health if h.status == "failed"))
+        note = f" ({failed} failed)" if failed else ""
+        message = (
+            f"No papers found on {job.query!r} in {searched}{note}. "
+            "Try broader or different terms, a longer --since, or another --source."
         )
-        progress(f"summarizing {plural(len(selection.selected), 'paper')} ({decision.kind} engine)")
-        summary = summarize(
-            selection.selected,
-            decision=decision,
-            settings=settings,
-            store=store,
-            topic=query,
-            use_cache=options.use_cache,
-            progress=progress,
-            budget=budget,
+        return TopicOutcome(
+            None, fetched.health, tuple(queries), message, run.engine.reason, _since(run, started)
         )
-        summary = summary.model_copy(update={"usage": summary.usage + expansion_usage})
-        store.keep_papers((p.id, p.model_dump_json()) for p in papers if not is_sample(p.source))
-    notices = [NO_MODEL_NOTICE] if decision.reason == NO_MODEL_NOTICE else []
+    selection = _selection(ranked, why, job.options.max_papers)
+    summary = await _summary(run, job, selection)
+    summary = summary.model_copy(update={"usage": summary.usage + expansion_usage})
+    run.store.keep_papers((p.id, p.model_dump_json()) for p in ranked if not is_sample(p.source))
+    notices = [NO_MODEL_NOTICE] if run.engine.reason == NO_MODEL_NOTICE else []
     digest = build_digest(
         kind="topic",
-        date=today,
+        date=run.date,
         summary=summary,
         selection=selection,
         health=fetched.health,
         notices=notices,
-        topic=query,
+        topic=job.query,
     )
-    message = f"{digest.shape} on {query!r} (searched {searched})"
+    message = f"{digest.shape} on {job.query!r} (searched {searched})"
     return TopicOutcome(
-        digest,
-        fetched.health,
-        tuple(queries),
-        message,
-        decision.reason,
-        round(time.monotonic() - started, 2),
+        digest, fetched.health, tuple(queries), message, run.engine.reason, _since(run, started)
     )
+
+
+def _since(run: Run, started: float) -> float:
+    return round(run.clock() - started, 2)
+
+
+def _profile(run: Run, options: TopicOptions) -> ReaderProfile:
+    """The reader's profile (--reader's ratings, --library files) that orders the matches."""
+    settings = run.settings
+    return build_profile(
+        settings.selection, settings.sources, run.store, options.library, reader=options.reader
+    )
+
+
+def _selection(papers: Sequence[Paper], why: dict[str, str], max_papers: int) -> Selection:
+    """The first `max_papers` matches summarised, the rest listed."""
+    return Selection(
+        selected=tuple(papers[:max_papers]),
+        also_new=tuple(papers[max_papers:]),
+        updated=(),
+        already_seen=0,
+        excluded=0,
+        why={p.id: why[p.id] for p in papers[:max_papers]},
+    )
+
+
+async def _summary(run: Run, job: TopicJob, selection: Selection) -> Summary:
+    run.progress(
+        f"summarizing {plural(len(selection.selected), 'paper')} ({run.engine.kind} engine)"
+    )
+    engine = run.summarizer(run.settings, run.progress, batch=False)
+    return await summarize(selection.selected, engine, topic=job.query)
 
 
 def topic_dir(settings: Settings, digest: Digest, out_dir: Path | None, reader: str = "") -> Path:
@@ -246,15 +255,15 @@ def topic_dir(settings: Settings, digest: Digest, out_dir: Path | None, reader: 
 def emit_topic(
     digest: Digest,
     settings: Settings,
+    options: TopicOptions,
     *,
     format_: str,
     out_dir: Path | None,
-    send: bool,
-    reader: str = "",
 ) -> list[str]:
-    """Write or print the topic digest in the asked format, send it if asked; lines to print."""
+    """Write or print the topic digest in the asked format, send it if asked (`options.send`,
+    to `options.reader`'s recipients); lines to print."""
+    send, reader = options.send, options.reader
     from agent.deliver.archive import archive_digest
-    from agent.pipeline import send_digest
     from agent.readers import reader_dir
     from agent.render import digest_to_json, render_markdown, write_digest_files
 
@@ -279,10 +288,10 @@ def emit_topic(
         if chosen is not None:
             lines.append(f"Wrote {chosen}")
         if send:
-            from agent.lock import run_lock
+            from agent.core.lock import run_lock
 
             with run_lock(settings.home), Store.open(settings.home) as store:
-                report = send_digest(digest, files, settings, store, reader=reader)
+                report = send_digest(digest, files, Delivery(reader, settings), store)
             sent = ", ".join(report.sent) or "nobody new (already sent)"
             lines.append(f"Sent to {sent}")
     return lines

@@ -15,6 +15,7 @@ asserts nothing.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import os
 import sys
@@ -74,7 +75,9 @@ def run(mode: str, papers: int, polls: int, poll: float) -> dict[str, Any]:
         settings = Settings(home=Path(home), llm=llm)
         with Store.open(Path(home)) as store:
             started = time.monotonic()
-            summary = LLMEngine(settings, store, batch=True).summarize(sample_papers(papers))
+            summary = asyncio.run(
+                LLMEngine(settings.llm, store, batch=True).summarize(sample_papers(papers))
+            )
             wall = time.monotonic() - started
         kinds = Counter(_kind(r) for r in srv.requests)
         batch = summary.model_run.batch if summary.model_run else None

@@ -222,9 +222,9 @@ def run_engine(
     srv: FakeOpenAIServer, papers: Sequence[Paper], store: Store, settings: Settings, label: str
 ) -> Row:
     before = len(srv.chat_requests)
-    engine = LLMEngine(settings, store)
+    engine = LLMEngine(settings.llm, store)
     started = time.monotonic()
-    summary = engine.summarize(papers)
+    summary = asyncio.run(engine.summarize(papers))
     wall = time.monotonic() - started
     requests = srv.chat_requests[before:]
     placed = sorted(b.paper_id for t in summary.themes for b in t.papers)
@@ -248,7 +248,7 @@ class Tldr(BaseModel):
 def run_baseline(srv: FakeOpenAIServer, papers: Sequence[Paper], settings: Settings) -> Row:
     before = len(srv.chat_requests)
     meter = UsageMeter(settings.llm.prices)
-    (model,) = build_chat_models(settings, None, Shared(meter), use_cache=False)
+    (model,) = build_chat_models(settings.llm, None, Shared(meter), use_cache=False)
 
     async def go() -> None:
         semaphore = asyncio.Semaphore(4)

@@ -34,8 +34,8 @@ def _clean(text: str) -> str:
 
 
 def synthesise(n: int, seed: int = 0):
+    from agent.core.resources import sample_corpus_path
     from agent.models import Paper
-    from agent.resources import sample_corpus_path
     from agent.summarize.offline.blurbs import split_sentences
 
     base = [json.loads(line) for line in sample_corpus_path().read_text().splitlines() if line]

@@ -30,12 +30,12 @@ sys.path.insert(0, str(ROOT))
 
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
+from agent.core.resources import demo_day_path, sample_corpus_path
 from agent.dangling import dangling_start
 from agent.evals.cases import load_cases
 from agent.evals.scorers_labels import is_generic, label_problem
 from agent.evals.scorers_text import copy_ratio, grade
 from agent.models import Paper
-from agent.resources import demo_day_path, sample_corpus_path
 from agent.sources.local import read_paper_file
 from agent.summarize.offline import OTHER_TITLE, ThemeDraft, group_papers, write_blurb
 

@@ -10,8 +10,8 @@ import random
 import statistics
 import time
 
+from agent.core.resources import sample_corpus_path
 from agent.models import Paper
-from agent.resources import sample_corpus_path
 from agent.select import Interests, LibraryEntry, ReaderProfile, select_papers
 from agent.sources.local import read_paper_file
 

@@ -21,6 +21,7 @@ Latency model as bench/llm_engine.py (400 ms a call + 5 ms an output token). Num
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 import tempfile
@@ -86,11 +87,11 @@ def run(name: str, adaptive: bool, papers: int, concurrency: int) -> str:
     ):
         settings = settings_for(srv, Path(tmp), concurrency)
         limit = AdaptiveLimit(concurrency, minimum=1 if adaptive else concurrency)
-        meter = UsageMeter(settings.llm.prices, run_budget(settings))
-        models = build_chat_models(settings, None, Shared(meter, limit), use_cache=False)
-        engine = LLMEngine(settings, None, models=models, meter=meter)
+        meter = UsageMeter(settings.llm.prices, run_budget(settings.llm))
+        models = build_chat_models(settings.llm, None, Shared(meter, limit), use_cache=False)
+        engine = LLMEngine(settings.llm, None, models=models, meter=meter)
         started = time.monotonic()
-        summary = engine.summarize(distinct_papers(papers))
+        summary = asyncio.run(engine.summarize(distinct_papers(papers)))
         wall = time.monotonic() - started
         offline = sum(b.engine == "offline" for t in summary.themes for b in t.papers)
         fell_back = sum(n.fallback == "offline engine" for n in summary.degraded)

@@ -13,6 +13,7 @@ asserted: blurb tokens <= 1.3 x the union's; grouping calls grow linearly with r
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import datetime as dt
 import json
@@ -40,8 +41,8 @@ from llm_engine import (  # the bench directory, for its model-like answers
 )
 from pydantic import SecretStr
 
+from agent.cli import daily_run
 from agent.config import LLMSettings, ReaderSettings, Settings
-from agent.daily_readers import run_readers
 from agent.models import Paper
 from agent.pipeline import DailyOptions, reader_dir
 from agent.store import Store
@@ -144,7 +145,7 @@ def run(srv: FakeOpenAIServer, rec: Recorder, tmp: Path, day: Path, readers: int
     options = DailyOptions(date=DAY, sources=(f"file:{day}",), engine="llm", send=False)
     before, out_before = len(srv.chat_requests), rec.output["blurbs"]
     started = time.monotonic()
-    outcome = run_readers(settings, options)
+    outcome = daily_run(settings, options)
     wall = time.monotonic() - started
     cost = outcome.shared.cost_usd + sum(
         r.outcome.digest.usage.cost_usd
@@ -165,7 +166,7 @@ def union_blurbs(
     settings = Settings(home=home, llm=llm(srv))
     before, out_before = len(srv.chat_requests), rec.output["blurbs"]
     with Store.open(home) as store:
-        LLMEngine(settings, store).summarize([papers[i] for i in ids])
+        asyncio.run(LLMEngine(settings.llm, store).summarize([papers[i] for i in ids]))
     requests = blurb_requests(srv.chat_requests[before:])
     return billed_input_tokens(requests) + rec.output["blurbs"] - out_before
 

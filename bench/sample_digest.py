@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from agent.core.resources import demo_day_path, sample_corpus_path
 from agent.models import Digest, Paper, SourceHealth
-from agent.resources import demo_day_path, sample_corpus_path
 
 DATE = dt.date(2026, 11, 26)
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from sample_digest import DATE, hf_day_digest, sample_digest
 
+from agent.core.resources import sample_corpus_path
 from agent.render import write_digest_files
-from agent.resources import sample_corpus_path
 
 ROOT = Path(__file__).resolve().parent.parent
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -53,9 +53,10 @@ def shoot(browser: str, page: Path, out: Path, *, width: int, height: int, dark:
 def real_archive(home: Path) -> Path:
     """A real archive made by the pipeline: three days (slices of the sample as file sources)
     and one topic digest, all with the offline engine. Returns archive/index.html."""
+    from agent.cli import daily_run, topic_run
     from agent.config import load_settings
-    from agent.pipeline import DailyOptions, run_daily
-    from agent.topic import TopicOptions, emit_topic, run_topic
+    from agent.pipeline import DailyOptions
+    from agent.topic import TopicOptions, emit_topic
 
     settings = load_settings(None, home=home, engine="offline")
     lines = sample_corpus_path().read_text(encoding="utf-8").splitlines()
@@ -63,16 +64,16 @@ def real_archive(home: Path) -> Path:
         day = home / f"day-{offset}.jsonl"
         day.write_text("\n".join(lines[start:stop]) + "\n", encoding="utf-8")
         when = DATE - dt.timedelta(days=2 - offset)
-        run_daily(
+        daily_run(
             settings,
             DailyOptions(date=when, sources=(f"file:{day}",), engine="offline", send=False),
         )
-    topic = run_topic(
-        settings,
-        TopicOptions(query="mixture of experts", sources=("local",), engine="offline", today=DATE),
+    options = TopicOptions(
+        query="mixture of experts", sources=("local",), engine="offline", today=DATE
     )
+    topic = topic_run(settings, options)
     if topic.digest is not None:
-        emit_topic(topic.digest, settings, format_="html", out_dir=None, send=False)
+        emit_topic(topic.digest, settings, options, format_="html", out_dir=None)
     return home / "archive" / "index.html"
 
 

@@ -41,7 +41,7 @@ def stored_home(home: Path, n: int) -> None:
 
 def raw_file(path: Path, n: int, seed: int = 0) -> None:
     """n raw records (uncleaned titles and abstracts) made from the sample's, with new ids."""
-    from agent.resources import sample_corpus_path
+    from agent.core.resources import sample_corpus_path
 
     base = [json.loads(line) for line in sample_corpus_path().read_text().splitlines() if line]
     rng = random.Random(seed)

@@ -9,8 +9,8 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from agent.core.resources import sample_corpus_path
 from agent.models import Paper, Summary, Usage
-from agent.resources import sample_corpus_path
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
 from agent.summarize.llm.models.json_schema import closed_json_schema
 from tests.fakes.openai_server import RecordedRequest, Reply, request_schema

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from agent.cli import main
-from agent.config import LLMSettings, Settings, batch_deadline
+from agent.config import LLMSettings, batch_deadline
 from agent.store import Store
 from agent.summarize.llm.chat import ChatAnswer, ChatRequest
 from agent.summarize.llm.engine import LLMEngine
@@ -401,10 +401,8 @@ def test_the_progress_line_says_which_batch_is_waited_for(
     llm = batch_llm(srv, batch_deadline="20m")
     heard: list[str] = []
     with Store.open(tmp_path) as store:
-        engine = LLMEngine(
-            Settings(home=tmp_path, llm=llm), store, progress=heard.append, batch=True
-        )
-        engine.summarize(sample_papers(12))
+        engine = LLMEngine(llm, store, progress=heard.append, batch=True)
+        asyncio.run(engine.summarize(sample_papers(12)))
     first = srv.batches.creates[0]
     assert (
         f"waiting for batch {first} (validating; until 20 min after the start at the latest)"
@@ -438,7 +436,7 @@ def test_identical_requests_of_a_round_share_one_line_and_one_charge(
 
     async def twice() -> list[ChatAnswer]:
         shared = Shared(meter, batch=BatchStats(llm.batch_price_factor))
-        [model] = build_chat_models(Settings(home=tmp_path, llm=llm), None, shared, use_cache=False)
+        [model] = build_chat_models(llm, None, shared, use_cache=False)
         try:
             return list(await asyncio.gather(model.complete(request), model.complete(request)))
         finally:

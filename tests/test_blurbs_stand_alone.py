@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from agent.core.resources import sample_corpus_path
 from agent.dangling import dangling_start
 from agent.models import Paper
-from agent.resources import sample_corpus_path
 from agent.sources.local import read_paper_file
 from agent.summarize.offline import write_blurb
 from agent.summarize.offline.openings import drop_asides, stand_alone

@@ -8,9 +8,9 @@ from xml.etree import ElementTree
 import pytest
 import yaml
 
+from agent.core.resources import sample_corpus_path
+from agent.core.safe_text import strip_hidden
 from agent.models import MAX_UPVOTES, Paper
-from agent.resources import sample_corpus_path
-from agent.safe_text import strip_hidden
 from agent.sources import clean
 from agent.sources.clean import clean_text
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.resources import demo_day_path
+from agent.core.resources import demo_day_path
 from agent.sources.clean import clean_text
 from agent.sources.hf_daily import parse_daily_papers
 from agent.sources.local import read_paper_file

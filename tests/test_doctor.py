@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,20 @@ NOW = dt.datetime(2026, 12, 1, 4, 0, tzinfo=dt.UTC)  # a Tuesday
 pytestmark = pytest.mark.timeout(60)
 
 
+def said(checks: AsyncIterator[Check], first: int | None = None) -> list[Check]:
+    """The checks doctor yields (its first `first` only: the rest are never made)."""
+
+    async def take() -> list[Check]:
+        taken = []
+        async for check in checks:
+            taken.append(check)
+            if len(taken) == first:
+                break
+        return taken
+
+    return asyncio.run(take())
+
+
 @pytest.fixture
 def server() -> Any:
     with ScriptedHttpServer() as srv:
@@ -67,17 +83,17 @@ def sources_settings(tmp_path: Path, server: ScriptedHttpServer, *default: str) 
 def test_config_found_and_valid_or_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DIGEST_HOME", str(tmp_path / "home"))
-    first = next(run_doctor(DoctorOptions(now=NOW)))
+    first = said(run_doctor(DoctorOptions(now=NOW)), first=1)[0]
     assert (
         first.status == "warning"
         and "no digest.toml" in first.detail
         and "digest init" in (first.fix or "")
     )
     (tmp_path / "digest.toml").write_text("max_papers = 5\n", encoding="utf-8")
-    first = next(run_doctor(DoctorOptions(now=NOW)))
+    first = said(run_doctor(DoctorOptions(now=NOW)), first=1)[0]
     assert first == Check.ok("config", f"{tmp_path / 'digest.toml'} is valid")
     (tmp_path / "digest.toml").write_text("max_papers = 0\n", encoding="utf-8")
-    checks = list(run_doctor(DoctorOptions(now=NOW)))
+    checks = said(run_doctor(DoctorOptions(now=NOW)))
     assert [c.status for c in checks] == ["failed"], "nothing else can be checked without settings"
     assert "max_papers" in checks[0].detail
     assert exit_code(checks) == 2
@@ -161,7 +177,7 @@ def model_settings(tmp_path: Path, srv: FakeOpenAIServer, **llm: Any) -> Any:
 @pytest.mark.parametrize("dialect", ["json_schema", "json_object_schema", "json_object", "tools"])
 def test_the_model_answers_a_tiny_structured_call(tmp_path: Path, dialect: str) -> None:
     with FakeOpenAIServer(handler=default_digest_handler) as srv:
-        [check] = check_model(model_settings(tmp_path, srv, dialect=dialect))
+        [check] = said(check_model(model_settings(tmp_path, srv, dialect=dialect)))
         [request] = srv.chat_requests
         base_url = srv.base_url
     assert check.status == "ok", check
@@ -176,36 +192,37 @@ def test_the_model_answers_a_tiny_structured_call(tmp_path: Path, dialect: str) 
 
 def test_model_failures_say_what_to_fix(tmp_path: Path) -> None:
     with FakeOpenAIServer(require_api_key="right-key", handler=default_digest_handler) as srv:
-        [check] = check_model(model_settings(tmp_path, srv, api_key="wrong-key"))
+        [check] = said(check_model(model_settings(tmp_path, srv, api_key="wrong-key")))
     assert (
         check.status == "failed" and "401" in check.detail and "OPENAI_API_KEY" in (check.fix or "")
     )
     assert "wrong-key" not in check.detail
     with FakeOpenAIServer(handler=lambda body: ModelReply({"status": "fine"})) as srv:
-        [check] = check_model(model_settings(tmp_path, srv, model="local-model"))
+        [check] = said(check_model(model_settings(tmp_path, srv, model="local-model")))
     assert (
         check.status == "failed"
         and "not in the asked shape" in check.detail
         and "dialect" in (check.fix or "")
     )
     with FakeOpenAIServer(handler=lambda body: Fault.http(503)) as srv:
-        [check] = check_model(model_settings(tmp_path, srv))
+        [check] = said(check_model(model_settings(tmp_path, srv)))
         assert len(srv.chat_requests) == 1, "a check makes one attempt"
     assert check.status == "failed" and "503" in check.detail
 
 
 def test_fallback_model_checked_too_and_unpriced_models_show_no_cost(tmp_path: Path) -> None:
     with FakeOpenAIServer(handler=default_digest_handler) as srv:
-        checks = check_model(
-            model_settings(tmp_path, srv, model="qwen-local", fallback_model="gpt-4.1-nano")
+        checks = said(
+            check_model(
+                model_settings(tmp_path, srv, model="qwen-local", fallback_model="gpt-4.1-nano")
+            )
         )
-        checks = list(checks)
     assert [c.part for c in checks] == ["model qwen-local", "fallback model gpt-4.1-nano"]
     assert "no price known" in checks[0].detail and "about $" in checks[1].detail
 
 
 def test_no_model_is_the_offline_engine(tmp_path: Path) -> None:
-    [check] = check_model(load_settings(None, home=tmp_path))
+    [check] = said(check_model(load_settings(None, home=tmp_path)))
     assert check.status == "ok" and check.detail.startswith("offline engine")
 
 

@@ -18,9 +18,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from agent.cli import main
+from agent.core.resources import prompts_dir
 from agent.errors import ConfigError
 from agent.evals.baseline import resolve_prompts
-from agent.resources import prompts_dir
 from agent.summarize.llm.run.tokens import OFFLINE_ENV
 from tests.fakes.openai_server import FakeOpenAIServer, RecordedRequest, Reply, request_schema
 from tests.fakes.schema_instance import schema_instance

@@ -5,6 +5,7 @@ net in building the digest. Property tests (hypothesis), seeded and bounded."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import random
@@ -14,7 +15,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.config import LLMSettings, Settings
+from agent.config import LLMSettings
 from agent.models import PaperBlurb, SourceHealth, Summary, Theme
 from agent.pipeline import build_digest
 from agent.render.message import subject_line
@@ -74,7 +75,7 @@ def test_random_model_answers_place_every_paper_exactly_once(seed: int, count: i
     papers = PAPERS[:count]
     model = ScriptedModel(script=lambda request: random_answer(rng, request))
     llm = LLMSettings(max_reasks=1)
-    summary = LLMEngine(Settings(llm=llm), None, models=[model]).summarize(papers)
+    summary = asyncio.run(LLMEngine(llm, None, models=[model]).summarize(papers))
     assert_complete(summary, papers)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.resources import demo_day_path
+from agent.core.resources import demo_day_path
 from tests.processes import clean_env, run_digest
 
 pytestmark = pytest.mark.timeout(120)

@@ -103,8 +103,8 @@ def test_a_home_without_write_permission_is_named(
 ) -> None:
     """The same check in-process (root writes through permissions, so the kernel cannot say no
     here): a directory the process may not write is refused before anything is written."""
+    from agent.core.home import prepare_home
     from agent.errors import ConfigError
-    from agent.home import prepare_home
 
     home = tmp_path / "home"
     home.mkdir()

@@ -88,7 +88,7 @@ def test_the_run_budget_cancels_calls_in_flight_and_the_digest_is_complete(tmp_p
             home=tmp_path,
             llm=llm_settings(srv, timeout_seconds=60.0, run_budget_seconds=2.0, max_attempts=4),
         )
-        summary = LLMEngine(settings, None).summarize(papers)
+        summary = asyncio.run(LLMEngine(settings.llm, None).summarize(papers))
     assert_complete(summary, papers)
     assert all(b.engine == "offline" for t in summary.themes for b in t.papers)
     reasons = " ".join(note.reason for note in summary.degraded)

@@ -71,7 +71,9 @@ def test_deep_json_and_a_trickle_fail_their_sources_and_the_run_goes_on(tmp_path
         settings = settings_for(
             deep, tmp_path, arxiv_rss_url=f"{slow.url}/rss/", arxiv_min_interval_seconds=0
         )
-        outcome = fetch_all(["hf-daily", "arxiv-rss:cs.CL", "sample"], FetchContext(DAY, settings))
+        outcome = fetch_all(
+            ["hf-daily", "arxiv-rss:cs.CL", "sample"], FetchContext(DAY, settings.sources)
+        )
     health = {h.name: h for h in outcome.health}
     assert health["hf-daily"].status == "failed"
     assert "JSON nested too deeply" in (health["hf-daily"].reason or "")
@@ -121,4 +123,4 @@ def test_every_source_failing_still_raises_no_source_read(tmp_path: Path) -> Non
         deep.add("/api/daily_papers", Reply(200, b"[" * 200_000))
         settings = settings_for(deep, tmp_path)
         with pytest.raises(NoSourceReadError, match="nested too deeply"):
-            fetch_all(["hf-daily"], FetchContext(DAY, settings))
+            fetch_all(["hf-daily"], FetchContext(DAY, settings.sources))

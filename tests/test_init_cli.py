@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from croniter import croniter
 
-from agent.resources import demo_day_path
+from agent.core.resources import demo_day_path
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.processes import clean_env, run_digest, run_shell
 

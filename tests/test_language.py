@@ -3,17 +3,18 @@ script of the output; the offline engine says it writes English only."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from agent.config import LLMSettings, Settings
+from agent.core.language import language_name
 from agent.errors import ConfigError
 from agent.evals.cases import load_case
 from agent.evals.results import CaseResult
 from agent.evals.scorers import output_language
 from agent.evals.scorers_language import script_share
-from agent.language import language_name
 from agent.models import PaperBlurb, Summary, Theme
 from agent.render.view import engine_sentence
 from agent.summarize.llm.engine import LLMEngine
@@ -44,8 +45,8 @@ def test_a_bad_language_is_a_config_error(tmp_path):
 def test_every_model_call_is_told_the_language():
     papers = sample_papers(8)
     model = ScriptedModel(themes=2)
-    settings = Settings(llm=LLMSettings(language="zh"))
-    summary = LLMEngine(settings, None, models=[model]).summarize(papers)
+    llm = LLMSettings(language="zh")
+    summary = asyncio.run(LLMEngine(llm, None, models=[model]).summarize(papers))
     assert_complete(summary, papers)
     assert model.requests
     for request in model.requests:
@@ -56,7 +57,7 @@ def test_every_model_call_is_told_the_language():
 
 def test_english_by_default():
     model = ScriptedModel(themes=1)
-    LLMEngine(Settings(), None, models=[model]).summarize(sample_papers(3))
+    asyncio.run(LLMEngine(LLMSettings(), None, models=[model]).summarize(sample_papers(3)))
     system = next(m["content"] for m in model.requests[0].messages if m["role"] == "system")
     assert "in English." in system
 

@@ -4,6 +4,7 @@ the fake server."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,9 @@ def test_the_calls_limit_admits_exactly_that_many_calls_even_in_flight_together(
     tmp_path: Path,
 ) -> None:
     with FakeOpenAIServer(handler=handler(themes=8)) as srv:
-        summary = LLMEngine(settings(srv, tmp_path, max_calls=3), None).summarize(PAPERS)
+        summary = asyncio.run(
+            LLMEngine(settings(srv, tmp_path, max_calls=3).llm, None).summarize(PAPERS)
+        )
         made = len(srv.chat_requests)
     assert_complete(summary, PAPERS)
     assert made == 3  # grouping, then 2 of the 9 blurbs and headline calls started at once
@@ -51,7 +54,7 @@ def test_the_calls_limit_admits_exactly_that_many_calls_even_in_flight_together(
 def calls_for(papers: list[Any], tmp_path: Path) -> int:
     """What an engine without limits asks for these papers."""
     with FakeOpenAIServer(handler=handler(themes=2)) as srv:
-        LLMEngine(settings(srv, tmp_path), None).summarize(papers)
+        asyncio.run(LLMEngine(settings(srv, tmp_path).llm, None).summarize(papers))
         return len(srv.chat_requests)
 
 
@@ -59,10 +62,10 @@ def test_two_engines_of_one_run_draw_on_one_budget(tmp_path: Path) -> None:
     needed = calls_for(PAPERS[:10], tmp_path / "probe")
     with FakeOpenAIServer(handler=handler(themes=2)) as srv:
         config = settings(srv, tmp_path, max_calls=needed + 1)
-        budget = run_budget(config)
-        first = LLMEngine(config, None, budget=budget).summarize(PAPERS[:10])
+        budget = run_budget(config.llm)
+        first = asyncio.run(LLMEngine(config.llm, None, budget=budget).summarize(PAPERS[:10]))
         spent_first = len(srv.chat_requests)
-        second = LLMEngine(config, None, budget=budget).summarize(PAPERS[10:20])
+        second = asyncio.run(LLMEngine(config.llm, None, budget=budget).summarize(PAPERS[10:20]))
         made = len(srv.chat_requests)
     assert spent_first == first.usage.calls == needed and first.degraded == ()
     assert made == needed + 1 and second.usage.calls == 1  # the second had one call left
@@ -75,8 +78,9 @@ def test_without_a_budget_each_engine_makes_its_own(tmp_path: Path) -> None:
     needed = calls_for(PAPERS[:10], tmp_path / "probe")
     with FakeOpenAIServer(handler=handler(themes=2)) as srv:
         config = settings(srv, tmp_path, max_calls=needed)
-        LLMEngine(config, None).summarize(PAPERS[:10])
-        LLMEngine(config, None).summarize(PAPERS[:10])  # the same papers: the same calls
+        asyncio.run(LLMEngine(config.llm, None).summarize(PAPERS[:10]))
+        # the same papers: the same calls
+        asyncio.run(LLMEngine(config.llm, None).summarize(PAPERS[:10]))
         assert len(srv.chat_requests) == 2 * needed
 
 
@@ -111,7 +115,7 @@ def test_a_batch_is_admitted_as_all_its_calls() -> None:
 
 def test_the_run_budget_takes_the_local_server_time(tmp_path: Path) -> None:
     local = Settings(home=tmp_path, llm=LLMSettings(base_url="http://127.0.0.1:9/v1"))
-    assert run_budget(local).limits.seconds == 1_800.0  # the local default, not 600
+    assert run_budget(local.llm).limits.seconds == 1_800.0  # the local default, not 600
     remote = Settings(
         home=tmp_path,
         llm=LLMSettings(
@@ -121,4 +125,4 @@ def test_the_run_budget_takes_the_local_server_time(tmp_path: Path) -> None:
             prices={"gpt-4o-mini": Price(input=0.15, output=0.6)},
         ),
     )
-    assert run_budget(remote).limits == Limits(calls=7, dollars=0.5, seconds=600.0)
+    assert run_budget(remote.llm).limits == Limits(calls=7, dollars=0.5, seconds=600.0)

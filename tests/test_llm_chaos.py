@@ -6,6 +6,7 @@ a complete digest: every paper exactly once, a headline, no exception. Retry wai
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import time
 from typing import Any
@@ -49,7 +50,7 @@ def test_chaos_runs_all_complete(tmp_path: Any, runs: int) -> None:
         for seed in range(runs):
             before = len(srv.chat_requests)
             srv.chaos(rate=RATE, seed=seed)
-            summary = LLMEngine(settings, None).summarize(papers)
+            summary = asyncio.run(LLMEngine(settings.llm, None).summarize(papers))
             assert_complete(summary, papers)
             offline = sum(b.engine == "offline" for t in summary.themes for b in t.papers)
             outcomes["clean" if not summary.degraded else "degraded"] += 1

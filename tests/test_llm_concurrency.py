@@ -71,14 +71,14 @@ def _engine(srv: FakeOpenAIServer, home: Path, **llm: Any) -> LLMEngine:
             local_defaults=False, **llm,  # the fake server stands for a remote endpoint
         ),
     )  # fmt: skip
-    return LLMEngine(settings, None)
+    return LLMEngine(settings.llm, None)
 
 
 def test_engine_runs_blurb_calls_in_parallel_within_the_concurrency(tmp_path: Path) -> None:
     """The limit is the transport's, shared by every call of the run (the headline's too)."""
     papers = sample_papers(60)
     with FakeOpenAIServer(handler=handler(themes=8), latency_per_call=0.02) as srv:
-        summary = _engine(srv, tmp_path, concurrency=3).summarize(papers)
+        summary = asyncio.run(_engine(srv, tmp_path, concurrency=3).summarize(papers))
         steps = [r.body["response_format"]["json_schema"]["name"] for r in srv.chat_requests]
     assert_complete(summary, papers)
     assert steps.count("blurbs") == 8
@@ -89,7 +89,7 @@ def test_a_free_provider_gets_more_than_four_calls_at_once(tmp_path: Path) -> No
     papers = sample_papers(200)
     with FakeOpenAIServer(handler=handler(themes=4), latency_per_call=0.2) as srv:
         engine = _engine(srv, tmp_path)
-        summary = engine.summarize(papers)
+        summary = asyncio.run(engine.summarize(papers))
     assert_complete(summary, papers)
     assert summary.degraded == ()
     assert srv.max_in_flight > 4
@@ -102,7 +102,7 @@ def test_a_rate_limited_provider_makes_the_engine_back_off_without_losing_a_call
     papers = sample_papers(200)
     with FakeOpenAIServer(handler=handler(themes=4), latency_per_call=0.1, rate_limit=2) as srv:
         engine = _engine(srv, tmp_path, max_attempts=10)
-        summary = engine.summarize(papers)
+        summary = asyncio.run(engine.summarize(papers))
     assert_complete(summary, papers)
     assert summary.degraded == ()  # every 429 was retried, nothing fell back
     assert srv.rate_limited > 0

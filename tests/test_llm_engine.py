@@ -4,6 +4,7 @@ the cost cap, a 2,000-paper day, and the API key kept out of logs, cache and out
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -55,8 +56,8 @@ def run(
     topic: str | None = None,
     **llm: Any,
 ) -> Summary:
-    engine = LLMEngine(settings(srv, home, **llm), store)
-    return engine.summarize(papers, topic=topic)
+    engine = LLMEngine(settings(srv, home, **llm).llm, store)
+    return asyncio.run(engine.summarize(papers, topic=topic))
 
 
 def step_of(body: dict[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from agent.config import LLMSettings, Settings
+from agent.config import LLMSettings
 from agent.summarize.llm.engine import LLMEngine
 from agent.summarize.llm.run.progress import CallProgress
 from agent.summarize.llm.run.tokens import OFFLINE_ENV
@@ -81,9 +82,8 @@ def test_the_engine_reports_every_call(
             circuit_breaker_failures=1,
             dialect="json_schema",  # one request per call (auto would probe past the 500s)
         )
-        summary = LLMEngine(
-            Settings(home=tmp_path, llm=llm), None, progress=lines.append
-        ).summarize(papers)
+        engine = LLMEngine(llm, None, progress=lines.append)
+        summary = asyncio.run(engine.summarize(papers))
         calls = len(srv.chat_requests)
     assert_complete(summary, papers)
     parsed = [LINE.match(line) for line in lines]

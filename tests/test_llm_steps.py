@@ -11,7 +11,7 @@ from typing import Any
 import jinja2
 import pytest
 
-from agent.config import LLMSettings, Settings
+from agent.config import LLMSettings
 from agent.errors import ConfigError
 from agent.models import Paper
 from agent.summarize.drafts import ThemeDraft
@@ -515,7 +515,9 @@ def test_long_abstracts_are_trimmed_at_sentence_boundaries() -> None:
 def test_engine_with_fakes_happy_path() -> None:
     papers = sample_papers(30)
     model = ScriptedModel("primary", themes=4)
-    summary = LLMEngine(Settings(), None, models=[model]).summarize(papers, topic="attention")
+    summary = asyncio.run(
+        LLMEngine(LLMSettings(), None, models=[model]).summarize(papers, topic="attention")
+    )
     assert_complete(summary, papers)
     assert summary.engine == "llm:primary" and summary.degraded == ()
     assert summary.overview and summary.headline == "Today: several themes. Read on."
@@ -539,7 +541,9 @@ def test_one_bad_theme_degrades_one_section() -> None:
 
     primary = ScriptedModel("primary", script, themes=4)
     fallback = ScriptedModel("backup", script, themes=4)
-    summary = LLMEngine(Settings(), None, models=[primary, fallback]).summarize(papers)
+    summary = asyncio.run(
+        LLMEngine(LLMSettings(), None, models=[primary, fallback]).summarize(papers)
+    )
     assert_complete(summary, papers)
     bad = [t for t in summary.themes if t.title == bad_title]
     good = [t for t in summary.themes if t.title != bad_title]
@@ -555,7 +559,9 @@ def test_one_bad_theme_degrades_one_section() -> None:
 def test_total_outage_with_fakes_gives_an_offline_digest() -> None:
     papers = sample_papers(25)
     down = ScriptedModel("primary", lambda r: ModelUnavailable("circuit open"))
-    summary = LLMEngine(Settings(), None, models=[down]).summarize(papers, topic="transformers")
+    summary = asyncio.run(
+        LLMEngine(LLMSettings(), None, models=[down]).summarize(papers, topic="transformers")
+    )
     assert_complete(summary, papers)
     assert summary.overview
     assert all(b.engine == "offline" for t in summary.themes for b in t.papers)
@@ -564,28 +570,30 @@ def test_total_outage_with_fakes_gives_an_offline_digest() -> None:
 
 
 def test_expand_query() -> None:
-    engine = LLMEngine(Settings(), None, models=[ScriptedModel()])
+    engine = LLMEngine(LLMSettings(), None, models=[ScriptedModel()])
     assert asyncio.run(engine.expand_query("sparse attention")) == [
         "sparse attention",
         "efficient attention mechanisms",
     ]
     down = ScriptedModel(script=lambda r: ModelUnavailable("down"))
-    engine = LLMEngine(Settings(), None, models=[down])
+    engine = LLMEngine(LLMSettings(), None, models=[down])
     assert asyncio.run(engine.expand_query("sparse attention")) == ["sparse attention"]
     dupes = ScriptedModel(script=lambda r: {"queries": ["a b", "A B", "c"]})
-    engine = LLMEngine(Settings(), None, models=[dupes])
+    engine = LLMEngine(LLMSettings(), None, models=[dupes])
     assert asyncio.run(engine.expand_query("x")) == ["a b", "c"]
 
 
 def test_no_papers() -> None:
     model = ScriptedModel()
-    summary = LLMEngine(Settings(), None, models=[model]).summarize([])
+    summary = asyncio.run(LLMEngine(LLMSettings(), None, models=[model]).summarize([]))
     assert summary.themes == () and summary.headline and model.requests == []
 
 
 def test_duplicate_input_papers_appear_once() -> None:
     papers = sample_papers(6)
-    summary = LLMEngine(Settings(), None, models=[ScriptedModel()]).summarize(papers + papers[:2])
+    summary = asyncio.run(
+        LLMEngine(LLMSettings(), None, models=[ScriptedModel()]).summarize(papers + papers[:2])
+    )
     assert_complete(summary, papers)
 
 

@@ -563,7 +563,7 @@ def test_factory_builds_primary_and_fallback(
     meter = UsageMeter(settings.llm.prices, None)
     with Store.open(tmp_path) as store:
         primary, fallback = build_chat_models(
-            settings, store, Shared(meter, sleep=ft.sleep), use_cache=True
+            settings.llm, store, Shared(meter, sleep=ft.sleep), use_cache=True
         )
         assert isinstance(primary, CachedChatModel) and isinstance(fallback, CachedChatModel)
         assert (primary.name, fallback.name) == ("gpt-4o-mini", "small-local")
@@ -598,7 +598,7 @@ def test_factory_fallback_base_url_gets_no_key(srv: FakeOpenAIServer) -> None:
         },
     )
     primary, fallback = build_chat_models(
-        settings, None, Shared(UsageMeter({}, None)), use_cache=True
+        settings.llm, None, Shared(UsageMeter({}, None)), use_cache=True
     )
     assert isinstance(primary, OpenAIChatModel) and isinstance(fallback, OpenAIChatModel)
     assert fallback.base_url == srv.base_url and fallback._api_key() == LOCAL_SERVER_KEY
@@ -610,7 +610,7 @@ def test_factory_without_model_config_is_empty(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     shared = Shared(UsageMeter({}, None))
-    assert build_chat_models(load_settings(None), None, shared, use_cache=True) == []
+    assert build_chat_models(load_settings(None).llm, None, shared, use_cache=True) == []
 
 
 def test_factory_without_cache(srv: FakeOpenAIServer, tmp_path: Any) -> None:
@@ -618,7 +618,9 @@ def test_factory_without_cache(srv: FakeOpenAIServer, tmp_path: Any) -> None:
 
     settings = load_settings(None, llm={"base_url": srv.base_url})
     with Store.open(tmp_path) as store:
-        [model] = build_chat_models(settings, store, Shared(UsageMeter({}, None)), use_cache=False)
+        [model] = build_chat_models(
+            settings.llm, store, Shared(UsageMeter({}, None)), use_cache=False
+        )
     assert isinstance(model, OpenAIChatModel)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from agent.resources import prompts_dir
+from agent.core.resources import prompts_dir
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.fakes.small_local import llama_cpp_python
 from tests.processes import clean_env, digest_process

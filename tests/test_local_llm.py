@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from agent.resources import prompts_dir
+from agent.core.resources import prompts_dir
 from tests.processes import clean_env
 
 pytestmark = pytest.mark.local_llm

@@ -14,7 +14,9 @@ from agent.sources.base import FetchContext
 
 @pytest.fixture()
 def ctx(tmp_path: Path) -> FetchContext:
-    return FetchContext(date=dt.date(2026, 11, 26), settings=load_settings(None, home=tmp_path))
+    return FetchContext(
+        date=dt.date(2026, 11, 26), sources=load_settings(None, home=tmp_path).sources
+    )
 
 
 def test_sample_source_is_bundled_and_cleaned(ctx: FetchContext) -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from agent.core.lock import run_lock
 from agent.errors import LockedError
-from agent.lock import run_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,7 +42,7 @@ def test_lock_of_a_killed_process_is_free(tmp_path: Path) -> None:
     code = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from agent.lock import run_lock\n"
+        "from agent.core.lock import run_lock\n"
         "with run_lock(Path(sys.argv[1])):\n"
         "    print('locked', flush=True)\n"
         "    time.sleep(60)\n"

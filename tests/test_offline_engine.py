@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
+from agent.core.resources import sample_corpus_path
 from agent.models import Paper, Summary
-from agent.resources import sample_corpus_path
 from agent.summarize.offline import (
     OfflineEngine,
     ThemeDraft,

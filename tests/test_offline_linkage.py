@@ -17,8 +17,8 @@ from scipy.cluster.hierarchy import fcluster
 from scipy.cluster.hierarchy import linkage as scipy_linkage
 from scipy.spatial.distance import squareform
 
+from agent.core.resources import sample_corpus_path
 from agent.evals.cases import load_cases
-from agent.resources import sample_corpus_path
 from agent.sources.local import read_paper_file
 from agent.summarize.offline import daygroups as offline_daygroups
 from agent.summarize.offline import grouping as offline_grouping

@@ -136,7 +136,7 @@ def test_installed_wheel_runs_the_daily_job_outside_the_checkout(
         [
             sys.executable,
             "-c",
-            "import agent, agent.resources as r; print(agent.__file__); print(r.prompts_dir())",
+            "import agent, agent.core.resources as r; print(agent.__file__); print(r.prompts_dir())",
         ],
         cwd=tmp_path,
         env=env,

@@ -10,11 +10,12 @@ import pytest
 
 from agent.config import Settings, load_settings
 from agent.errors import NoSourceReadError
-from agent.pipeline import DailyOptions, run_daily
+from agent.pipeline import DailyOptions
 from agent.sources.arxiv_rss import parse_rss
 from agent.store import Store
 from tests.fakes.http_server import Reply, ScriptedHttpServer
 from tests.processes import clean_env, digest_process
+from tests.runs import run_daily
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RSS_CL = (FIXTURES / "arxiv_rss" / "distill_rss_arxiv_cs_cl.xml").read_bytes()
@@ -145,7 +146,7 @@ def test_a_crash_after_fetching_leaves_nothing_marked_seen(
         raise RuntimeError("power cut while summarising")
 
     with monkeypatch.context() as patch:
-        patch.setattr("agent.pipeline.summarize", crash)
+        patch.setattr("agent.pipeline.reader.summarize", crash)
         with pytest.raises(RuntimeError):
             run_daily(settings, options(tmp_path, "arxiv-rss:cs.CL"))
     with Store.open(settings.home) as store:

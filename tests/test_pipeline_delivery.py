@@ -17,10 +17,11 @@ import pytest
 
 from agent.config import Settings, load_settings
 from agent.errors import DeliveryError
-from agent.pipeline import DailyOptions, run_daily
+from agent.pipeline import DailyOptions
 from agent.store import Store
 from tests.fakes.smtp_server import free_port, smtp_server
 from tests.processes import clean_env, digest_process
+from tests.runs import run_daily
 
 DAY = dt.date(2026, 11, 23)
 
@@ -145,12 +146,12 @@ def _settings(tmp_path: Path, port: int) -> Settings:
 
 
 CRASH_POINTS = [
-    "agent.pipeline.fetch_all",
-    "agent.pipeline.select_papers",
-    "agent.pipeline.summarize",
+    "agent.pipeline.daily.fetch_all",
+    "agent.pipeline.pick.select_papers",
+    "agent.pipeline.reader.summarize",
     "agent.render.write_digest_files",
     "agent.deliver.archive.archive_digest",
-    "agent.pipeline.send_digest",
+    "agent.pipeline.send.send_digest",
     "agent.store.Store.record_sent",
     "agent.store.Store.mark_seen",
 ]

@@ -182,7 +182,7 @@ UNRELATED = ("dp-119", "dp-085", "dp-079")  # ScholarBERT, ENCONTER, activation 
 
 
 def _kv_cache_bib(path: Path) -> Path:
-    from agent.resources import sample_corpus_path
+    from agent.core.resources import sample_corpus_path
     from agent.sources.local import read_paper_file
 
     papers = {p.id: p for p in read_paper_file(sample_corpus_path(), "sample")}

@@ -1,5 +1,5 @@
 """The reader's library: every format parsed from real files, the arXiv look-up of a .txt over
-a loopback server, the Zotero API through pyzotero against a loopback fake, the cache in the
+a loopback server, the Zotero API through the bounded client against a loopback fake, the cache in the
 state, and one clear error for a broken file."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ SEED_TITLES = {
 
 @pytest.mark.parametrize("name", ["compression.bib", "compression.ris", "compression.csv"])
 def test_each_export_format_gives_the_four_papers(name: str, tmp_path: Path) -> None:
-    entries = load_library(LIB / name, Settings(home=tmp_path), None)
+    entries = load_library(LIB / name, Settings(home=tmp_path).sources, None)
     assert {e.title for e in entries} == SEED_TITLES
     gptq = next(e for e in entries if e.title.startswith("GPTQ"))
     assert "quantization" in gptq.abstract.lower() and len(gptq.abstract) > 300
@@ -47,7 +47,7 @@ def test_bibtex_latex_is_cleaned_and_an_entry_without_abstract_counts_by_title(
         '  author = {M{\\"u}ller, Anna and Li, Bo}\n}\n',
         encoding="utf-8",
     )
-    (entry,) = load_library(bib, Settings(home=tmp_path), None)
+    (entry,) = load_library(bib, Settings(home=tmp_path).sources, None)
     assert entry.title == "Nyström attention for long inputs"
     assert entry.abstract == "" and entry.key == "a1"
     assert entry.authors == ("Müller, Anna", "Li, Bo")
@@ -80,7 +80,7 @@ def test_a_broken_library_names_the_file_and_the_entry(
     path = tmp_path / name
     path.write_bytes(text.encode("latin-1") if name == "latin1.bib" else text.encode("utf-8"))
     with pytest.raises(ConfigError) as caught:
-        load_library(path, Settings(home=tmp_path), None)
+        load_library(path, Settings(home=tmp_path).sources, None)
     message = str(caught.value)
     assert str(path) in message and needle in message and "\n" not in message
 
@@ -91,15 +91,15 @@ def test_papers_as_jsonl_like_the_file_source(tmp_path: Path) -> None:
         '{"id": "2401.1", "title": "Pruning LLMs", "abstract": "We prune.", "categories": ["cs.CL"]}\n',
         encoding="utf-8",
     )
-    (entry,) = load_library(papers, Settings(home=tmp_path), None)
+    (entry,) = load_library(papers, Settings(home=tmp_path).sources, None)
     assert (entry.key, entry.title, entry.categories) == ("2401.1", "Pruning LLMs", ("cs.CL",))
 
 
 def test_missing_file_and_directory_are_config_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file"):
-        load_library(tmp_path / "nope.bib", Settings(home=tmp_path), None)
+        load_library(tmp_path / "nope.bib", Settings(home=tmp_path).sources, None)
     with pytest.raises(ConfigError, match="is a directory"):
-        load_library(tmp_path, Settings(home=tmp_path), None)
+        load_library(tmp_path, Settings(home=tmp_path).sources, None)
 
 
 def test_an_endless_library_file_is_refused_at_the_cap(tmp_path: Path) -> None:
@@ -108,7 +108,7 @@ def test_an_endless_library_file_is_refused_at_the_cap(tmp_path: Path) -> None:
     with pytest.raises(
         ConfigError, match=r"library /dev/zero: more than the 50,000,000 bytes allowed"
     ):
-        load_library(endless, Settings(home=tmp_path), None)
+        load_library(endless, Settings(home=tmp_path).sources, None)
 
 
 def test_format_by_content_when_the_extension_says_nothing(tmp_path: Path) -> None:
@@ -143,13 +143,13 @@ def test_id_list_is_looked_up_through_the_arxiv_api_and_cached(tmp_path: Path, s
         )
         gate = RateGate(clock=clock.now, sleep=clock.sleep)
         with HttpFetcher(settings.sources, sleep=clock.sleep, arxiv_gate=gate) as fetcher:
-            entries = load_library(ids, settings, store, fetcher=fetcher)
+            entries = load_library(ids, settings.sources, store, fetcher=fetcher)
         assert len(server.requests) == 1
         assert server.requests[0].param("search_query") == "id:1707.08567 OR id:0808.05394"
         assert [e.key for e in entries] == ["1707.08567"]  # 0808.05394 does not exist
         assert entries[0].title.startswith("Proceedings of Workshop AEW10")
         # unchanged file: from the state, no request
-        again = load_library(ids, settings, store, fetcher=None)
+        again = load_library(ids, settings.sources, store, fetcher=None)
         assert again == entries and len(server.requests) == 1
 
 
@@ -157,12 +157,12 @@ def test_a_changed_file_is_parsed_again(tmp_path: Path, store) -> None:
     bib = tmp_path / "lib.bib"
     bib.write_text("@article{a, title={First title}}\n", encoding="utf-8")
     settings = Settings(home=tmp_path)
-    assert [e.title for e in load_library(bib, settings, store)] == ["First title"]
+    assert [e.title for e in load_library(bib, settings.sources, store)] == ["First title"]
     bib.write_text("@article{a, title={Second title}}\n", encoding="utf-8")
-    assert [e.title for e in load_library(bib, settings, store)] == ["Second title"]
+    assert [e.title for e in load_library(bib, settings.sources, store)] == ["Second title"]
 
 
-def test_zotero_library_and_collection_through_pyzotero(tmp_path: Path, store) -> None:
+def test_zotero_library_and_collection(tmp_path: Path, store) -> None:
     items = [
         item(f"K{i:03d}", f"Paper {i} on pruning", "An abstract.", ("Ada Lovelace",))
         for i in range(130)
@@ -193,8 +193,10 @@ def test_zotero_down_uses_the_last_good_copy(tmp_path: Path, store) -> None:
             user_id="7", api_key=SecretStr("k"), base_url=fake.url, timeout_seconds=2
         )
         assert [e.key for e in load_zotero(settings, store)] == ["K1"]
+    waits: list[float] = []
     with FakeZotero(user_id="7", api_key="k", items=items, status=500) as broken:
         down = settings.model_copy(update={"base_url": broken.url})
-        assert [e.key for e in load_zotero(down, store)] == ["K1"]
-        with pytest.raises(ConfigError, match="could not be read"):
-            load_zotero(down, None)
+        assert [e.key for e in load_zotero(down, store, sleep=waits.append)] == ["K1"]
+        assert len(broken.requests) == 3 and len(waits) == 2  # retried with backoff, then given up
+        with pytest.raises(ConfigError, match="could not be read: HTTP 500"):
+            load_zotero(down, None, sleep=waits.append)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from agent.core.resources import sample_corpus_path
 from agent.evals.relevance import entry_of, load_relevance_case
 from agent.evals.sessions import day_one
 from agent.models import Paper
-from agent.resources import sample_corpus_path
 from agent.select import Interests, LibraryEntry, ReaderProfile, rank, select_papers
 from agent.sources.local import read_paper_file
 

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from agent.config import LLMSettings, Settings
-from agent.pipeline import DailyOptions, run_daily
+from agent.pipeline import DailyOptions
 from tests.fakes.openai_server import (
     FakeOpenAIServer,
     Fault,
@@ -21,6 +21,7 @@ from tests.fakes.openai_server import (
     request_schema,
 )
 from tests.llm_answers import answer_from_schema
+from tests.runs import run_daily
 
 DAY = dt.date(2026, 11, 26)
 FAVOURITE = "Speculative Decoding with Big Little Decoder"

@@ -29,7 +29,8 @@ from agent.render.view import safe_url, short_authors, short_name
 
 DATE = dt.date(2026, 11, 26)  # a Thursday
 EVIL_TITLE = "Attacks <script>alert(1)</script> on models"
-LONG_URL = "https://example.org/" + "a-very-long-path-segment/" * 6 + "paper.pdf"
+# The longest kind of link the policy builds: a repository with long owner and repo names.
+LONG_URL = "https://github.com/" + "a-very-long-owner-name" * 2 + "/" + "a-long-repository-name" * 3
 
 
 # --- factory ------------------------------------------------------------------------------
@@ -185,18 +186,19 @@ def test_unsafe_urls_are_not_linked(bad):
     assert "javascript" not in json.dumps(digest_to_json(digest)).lower()
 
 
-def test_http_url_is_linked_and_pdf_is_a_fallback():
+def test_links_are_rebuilt_from_ids_and_the_pdf_is_a_fallback():
     digest = make_digest(
         2,
         n_themes=1,
         papers={
-            0: {"url": "http://example.org/p0"},
-            1: {"url": None, "pdf_url": "https://example.org/p1.pdf"},
+            0: {"url": "http://arxiv.org/abs/2611.00000v2"},  # rebuilt: https, unversioned
+            1: {"url": "https://example.org/p1", "pdf_url": "https://arxiv.org/pdf/2611.00001v3"},
         },
     )
     hrefs = links(render_html(digest).html).hrefs
-    assert "http://example.org/p0" in hrefs
-    assert "https://example.org/p1.pdf" in hrefs
+    assert "https://arxiv.org/abs/2611.00000" in hrefs
+    assert "https://arxiv.org/pdf/2611.00001v3" in hrefs  # the abstract page of another site
+    assert not any("example.org" in href for href in hrefs)  # is not one the policy builds
 
 
 def test_short_authors():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tenacity import RetryCallState, Retrying
 
-from agent.retry_policy import HintOrBackoff, is_retryable_status
+from agent.core.retry_policy import HintOrBackoff, is_retryable_status
 
 
 class _Hinted(Exception):

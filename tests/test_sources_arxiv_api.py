@@ -51,7 +51,7 @@ def fetch(server, clock, tmp_path, query, replies, *, since=None, topic=None, **
         sources=SourcesSettings(arxiv_api_url=f"{server.url}/api/query", **sources),
     )
     gate = RateGate(clock=clock.now, sleep=clock.sleep)
-    ctx = FetchContext(DAY, settings, since=since, query=topic)
+    ctx = FetchContext(DAY, settings.sources, since=since, query=topic)
     with HttpFetcher(settings.sources, sleep=clock.sleep, arxiv_gate=gate) as fetcher:
         return ArxivApiSource(query, fetcher=fetcher).fetch(ctx)
 
@@ -204,7 +204,7 @@ def test_truncated_api_feed(server, clock, tmp_path):
     settings = Settings(home=tmp_path, sources=SourcesSettings(arxiv_api_url=f"{server.url}/q"))
     gate = RateGate(clock=clock.now, sleep=clock.sleep)
     with HttpFetcher(settings.sources, arxiv_gate=gate) as fetcher, pytest.raises(SourceError) as e:
-        ArxivApiSource("all:testing", fetcher=fetcher).fetch(FetchContext(DAY, settings))
+        ArxivApiSource("all:testing", fetcher=fetcher).fetch(FetchContext(DAY, settings.sources))
     assert str(e.value).startswith("arxiv:all:testing: malformed XML (")
 
 
@@ -259,4 +259,4 @@ def test_build_search_query(query, since, topic, expected):
 def test_empty_query_is_a_source_error(tmp_path):
     settings = Settings(home=tmp_path)
     with pytest.raises(SourceError, match="empty query"):
-        ArxivApiSource("").fetch(FetchContext(DAY, settings))
+        ArxivApiSource("").fetch(FetchContext(DAY, settings.sources))

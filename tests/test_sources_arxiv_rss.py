@@ -40,7 +40,9 @@ def fetch(server: ScriptedHttpServer, spec: str, body: bytes, tmp_path: Path, **
     clock = FakeClock()
     gate = RateGate(clock=clock.now, sleep=clock.sleep)
     with HttpFetcher(settings.sources, sleep=clock.sleep, arxiv_gate=gate) as fetcher:
-        return ArxivRssSource(categories, fetcher=fetcher).fetch(FetchContext(DAY, settings))
+        return ArxivRssSource(categories, fetcher=fetcher).fetch(
+            FetchContext(DAY, settings.sources)
+        )
 
 
 def test_cs_cl_feed(server, tmp_path):

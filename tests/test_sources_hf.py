@@ -34,7 +34,7 @@ def fetch(server, tmp_path, body: bytes, date: str | None = None, status: int = 
     )
     clock = FakeClock()
     with HttpFetcher(settings.sources, sleep=clock.sleep) as fetcher:
-        return HfDailySource(date, fetcher=fetcher).fetch(FetchContext(DAY, settings))
+        return HfDailySource(date, fetcher=fetcher).fetch(FetchContext(DAY, settings.sources))
 
 
 def test_daily_papers_fixture(server, tmp_path):

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from agent.config import Settings, SourcesSettings
+from agent.core.retry_policy import parse_retry_after
 from agent.errors import SourceError
-from agent.retry_policy import parse_retry_after
 from agent.sources.arxiv_api import ArxivApiSource
 from agent.sources.arxiv_rss import ArxivRssSource
 from agent.sources.base import FetchContext
@@ -55,7 +55,7 @@ def test_429_with_retry_after_then_success(server, clock, tmp_path):
     server.add("/rss/cs.CL", Reply(200, RSS_CL))
     settings = make_settings(server, tmp_path)
     with make_fetcher(settings, clock) as fetcher:
-        papers = ArxivRssSource("cs.CL", fetcher=fetcher).fetch(FetchContext(DAY, settings))
+        papers = ArxivRssSource("cs.CL", fetcher=fetcher).fetch(FetchContext(DAY, settings.sources))
     assert [p.id for p in papers] == ["2604.22002", "2604.22027", "2604.22038"]
     assert len(server.requests) == 2
     # The Retry-After wait went through the injected sleep; the gate then waited out the rest
@@ -65,7 +65,7 @@ def test_429_with_retry_after_then_success(server, clock, tmp_path):
 
 
 def test_retry_after_is_capped(server, clock, tmp_path):
-    server.enqueue(Reply(503, headers={"Retry-After": "3600"}))
+    server.enqueue(Reply(503, headers={"Retry-After": "20"}))
     server.add("/x", Reply(200, b"ok"))
     settings = make_settings(server, tmp_path)
     with make_fetcher(settings, clock, max_retry_wait=5.0) as fetcher:
@@ -74,11 +74,27 @@ def test_retry_after_is_capped(server, clock, tmp_path):
     assert clock.sleeps == [5.0]
 
 
+def test_retry_after_past_the_budget_fails_at_once_without_sleeping(server, clock, tmp_path):
+    server.enqueue(Reply(503, headers={"Retry-After": "3600"}))
+    server.add("/x", Reply(200, b"ok"))
+    settings = make_settings(server, tmp_path)  # 4 attempts of 30 s, waits of 5 s: 135 s
+    with (
+        make_fetcher(settings, clock, max_retry_wait=5.0) as fetcher,
+        pytest.raises(SourceError) as info,
+    ):
+        fetcher.get(f"{server.url}/x", source="test")
+    assert clock.sleeps == [] and len(server.requests) == 1
+    assert str(info.value) == (
+        "test: HTTP 503 after 1 attempt; the server asked to wait 3600 s, past the time "
+        "budget of 135 s for this request: not tried again"
+    )
+
+
 def test_persistent_503_is_one_line_source_error(server, clock, tmp_path):
     server.add("/rss/cs.CL", Reply(503, b"<html>down</html>"))
     settings = make_settings(server, tmp_path)
     with make_fetcher(settings, clock) as fetcher, pytest.raises(SourceError) as info:
-        ArxivRssSource("cs.CL", fetcher=fetcher).fetch(FetchContext(DAY, settings))
+        ArxivRssSource("cs.CL", fetcher=fetcher).fetch(FetchContext(DAY, settings.sources))
     assert str(info.value) == "arxiv-rss:cs.CL: HTTP 503 after 4 attempts"
     assert len(server.requests) == 4
     assert info.value.exit_code == 3
@@ -88,7 +104,7 @@ def test_404_is_not_retried(server, clock, tmp_path):
     server.add("/rss/nope.XX", Reply(404, b"not found"))
     settings = make_settings(server, tmp_path)
     with make_fetcher(settings, clock) as fetcher, pytest.raises(SourceError) as info:
-        ArxivRssSource("nope.XX", fetcher=fetcher).fetch(FetchContext(DAY, settings))
+        ArxivRssSource("nope.XX", fetcher=fetcher).fetch(FetchContext(DAY, settings.sources))
     assert str(info.value).startswith("arxiv-rss:nope.XX: HTTP 404 from http://127.0.0.1:")
     assert len(server.requests) == 1
 
@@ -147,7 +163,7 @@ def test_etag_conditional_request_returns_stored_body_on_304(server, clock, tmp_
     settings = make_settings(server, tmp_path)
     store = Store.open(tmp_path)
     try:
-        ctx = FetchContext(DAY, settings, store=store)
+        ctx = FetchContext(DAY, settings.sources, store=store)
         with make_fetcher(settings, clock) as fetcher:
             source = ArxivRssSource("cs.CL", fetcher=fetcher)
             first = source.fetch(ctx)
@@ -176,7 +192,7 @@ def test_no_store_no_conditional_headers(server, clock, tmp_path):
 def test_arxiv_spacing_three_seconds_on_fake_clock(server, clock, tmp_path):
     server.add("/rss/cs.CL", Reply(200, RSS_CL))
     settings = make_settings(server, tmp_path)
-    ctx = FetchContext(DAY, settings)
+    ctx = FetchContext(DAY, settings.sources)
     with make_fetcher(settings, clock) as fetcher:
         source = ArxivRssSource("cs.CL", fetcher=fetcher)
         source.fetch(ctx)
@@ -191,7 +207,7 @@ def test_arxiv_spacing_is_shared_across_endpoints(server, clock, tmp_path):
     server.add("/rss/cs.CL", Reply(200, RSS_CL))
     server.add("/api/query", Reply(200, api_body))
     settings = make_settings(server, tmp_path, arxiv_api_max_results=10)
-    ctx = FetchContext(DAY, settings)
+    ctx = FetchContext(DAY, settings.sources)
     with make_fetcher(settings, clock) as fetcher:
         ArxivRssSource("cs.CL", fetcher=fetcher).fetch(ctx)
         clock.advance(1.0)  # one second of other work between the two
@@ -206,7 +222,8 @@ def test_gate_allows_one_connection_at_a_time(server, tmp_path):
     fetchers = [HttpFetcher(settings.sources, arxiv_gate=gate) for _ in range(3)]
     threads = [
         threading.Thread(
-            target=ArxivRssSource("cs.CL", fetcher=f).fetch, args=(FetchContext(DAY, settings),)
+            target=ArxivRssSource("cs.CL", fetcher=f).fetch,
+            args=(FetchContext(DAY, settings.sources),),
         )
         for f in fetchers
     ]

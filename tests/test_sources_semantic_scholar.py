@@ -42,7 +42,7 @@ def fetch(server, tmp_path, status, body, query="transformer", since=None, topic
     settings = Settings(home=tmp_path)
     clock = FakeClock()
     gate = RateGate(clock=clock.now, sleep=clock.sleep)
-    ctx = FetchContext(DAY, settings, since=since, query=topic)
+    ctx = FetchContext(DAY, settings.sources, since=since, query=topic)
     with HttpFetcher(settings.sources, sleep=clock.sleep, gates={"s2": gate}) as fetcher:
         source = SemanticScholarSource(query, fetcher=fetcher, base_url=f"{server.url}/graph/v1")
         return source.fetch(ctx)

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from agent.resources import background_vocabulary_path, sample_corpus_path
+from agent.core.resources import background_vocabulary_path, sample_corpus_path
 from agent.sources.local import read_paper_file
 from agent.stop_words import ENGLISH_STOP_WORDS
 from agent.summarize.offline import background as offline_background
@@ -46,7 +46,7 @@ def test_the_cli_imports_neither_settings_nor_rich_nor_the_stages_to_print_help(
 def test_an_ordinary_offline_day_never_imports_scikit_learn_or_scipy() -> None:
     loaded = _loaded_after(
         "from agent.sources.local import read_paper_file\n"
-        "from agent.resources import sample_corpus_path\n"
+        "from agent.core.resources import sample_corpus_path\n"
         "from agent.select import select_papers\n"
         "from agent.summarize.offline import OfflineEngine\n"
         "papers = read_paper_file(sample_corpus_path(), 'sample')\n"

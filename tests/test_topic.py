@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 
 from agent.config import Settings, load_settings
+from agent.core.resources import sample_corpus_path
 from agent.errors import ConfigError
 from agent.models import Paper
-from agent.resources import sample_corpus_path
 from agent.select.search import bm25_rank, term_counts, tokens
 from agent.sources.local import read_paper_file
 from agent.store import Store
-from agent.topic import TopicOptions, arxiv_query, parse_since, run_topic
+from agent.topic import TopicOptions, arxiv_query, parse_since
 from tests.fakes.http_server import Reply, ScriptedHttpServer
+from tests.runs import run_topic
 
 FIXTURES = Path(__file__).parent / "fixtures" / "arxiv_api"
 TESTING_FEED = json.loads((FIXTURES / "arxivpy_q_testing_s0_m10_bc5a6c384fe9.json").read_text())[
@@ -247,14 +248,12 @@ def test_topic_with_out_is_archived_under_its_date(
     from agent.topic import emit_topic
 
     settings = settings_for(tmp_path, arxiv)
-    outcome = run_topic(
-        settings,
-        TopicOptions(
-            query="sentence embeddings", sources=("sample",), engine="offline", today=TODAY
-        ),
+    options = TopicOptions(
+        query="sentence embeddings", sources=("sample",), engine="offline", today=TODAY
     )
+    outcome = run_topic(settings, options)
     assert outcome.digest is not None
-    emit_topic(outcome.digest, settings, format_="md", out_dir=tmp_path / "notes", send=False)
+    emit_topic(outcome.digest, settings, options, format_="md", out_dir=tmp_path / "notes")
     kept = tmp_path / "home" / "archive" / "2026-11-26" / "topic-sentence-embeddings"
     assert {p.name for p in kept.iterdir()} >= {"digest.html", "digest.json", "digest.md"}
     index = (tmp_path / "home" / "archive" / "index.html").read_text(encoding="utf-8")

@@ -11,11 +11,12 @@ import pytest
 from rich.console import Console
 
 from agent.config import load_settings
+from agent.core.wording import plural
 from agent.models import DegradedNote, SourceHealth, Usage
-from agent.pipeline import DailyOptions, run_daily
+from agent.pipeline import DailyOptions
 from agent.terminal import health_lines, print_daily_outcome, usage_line
-from agent.wording import plural
 from tests.fakes.http_server import Reply, ScriptedHttpServer
+from tests.runs import run_daily
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RSS_WEEKEND = (FIXTURES / "arxiv_rss" / "allnewsai_rss_cs.CL_weekend_empty.xml").read_bytes()
@@ -66,7 +67,7 @@ def test_daily_summary_counts_one_fallback(tmp_path: Path) -> None:
     )
     outcome = RunOutcome(status="written", message="done", digest=digest)
     console = Console(record=True, width=200)
-    print_daily_outcome(console, outcome, load_settings(None, home=tmp_path))
+    print_daily_outcome(console, outcome)
     text = console.export_text()
     assert "1 fallback or repair;" in text and "1 fallbacks" not in text
     assert "1 paper" in text and "1 papers" not in text

@@ -8,7 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
-from agent.atomic import write_atomic
+from agent.core.atomic import write_atomic
 from agent.readers import READER_FOLDER_PREFIX
 from agent.render import ArchiveEntry, DigestFiles, render_archive_index
 from agent.render.atom_feed import MAX_ENTRIES, FeedItem, render_archive_feed

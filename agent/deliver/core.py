@@ -49,7 +49,7 @@ from agent.config import EmailSettings
 from agent.deliver.smtp import SmtpFailure, SmtpSender
 from agent.deliver.spool import remove_spooled, spool_message
 from agent.errors import ConfigError, DeliveryError
-from agent.store import Store
+from agent.store import SentLedger
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ def deliver(
     *,
     digest_key: str,
     settings: EmailSettings,
-    store: Store,
+    store: SentLedger,
     outbox_dir: Path,
     force: bool = False,
     sleep: Callable[[float], None] = time.sleep,

@@ -19,7 +19,7 @@ from agent.deliver.core import envelope_address
 from agent.deliver.smtp import SmtpSender
 from agent.deliver.spool import SpoolEntry, remove_entry, spooled_entries, update_entry
 from agent.errors import ConfigError
-from agent.store import Store
+from agent.store import SentLedger
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def flush_outbox(
     outbox_dir: Path,
     *,
     settings: EmailSettings,
-    store: Store,
+    store: SentLedger,
     sleep: Callable[[float], None] = time.sleep,
     ssl_context: ssl.SSLContext | None = None,
 ) -> FlushReport:

@@ -27,8 +27,8 @@ from tenacity import (
 )
 
 from agent.config import EmailSettings
+from agent.core.one_line import one_line
 from agent.errors import ConfigError
-from agent.one_line import one_line
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
@@ -267,10 +267,21 @@ class SmtpSender:
         return smtp
 
     def check_login(self) -> None:
-        """Connect, TLS and login as a send would, then quit: nothing is sent.
+        """Connect, TLS and login as a send would, then quit: nothing is sent, and all of it
+        within `timeout_seconds` (a banner trickling one byte a second cannot hold the check).
         Raises the classified `SmtpFailure` (one line, no secrets)."""
-        self._smtp = self._open()
+        with Deadline(self.settings.timeout_seconds) as deadline:
+            try:
+                self._smtp = self._open(deadline)
+            except SmtpFailure as failure:
+                if deadline.fired:
+                    failure.text = self._timed_out()
+                    failure.temporary = True
+                raise
         self.close()
+
+    def _timed_out(self) -> str:
+        return f"timed out: no complete exchange within {self.settings.timeout_seconds:g} s"
 
     def _login(self, smtp: smtplib.SMTP) -> None:
         """AUTH, keeping nothing the server says back: a server may echo the exchange (the
@@ -296,11 +307,14 @@ class SmtpSender:
             self._smtp = None
 
     def close(self) -> None:
+        """QUIT and close, within `timeout_seconds` (a server slow to say goodbye is cut)."""
         if self._smtp is not None:
-            try:
-                self._smtp.quit()
-            except (smtplib.SMTPException, OSError):
-                pass
+            with Deadline(self.settings.timeout_seconds) as deadline:
+                deadline.watch(self._smtp)
+                try:
+                    self._smtp.quit()
+                except (smtplib.SMTPException, OSError):
+                    pass
             self._drop()
 
     def send(
@@ -350,10 +364,7 @@ class SmtpSender:
                         exc if isinstance(exc, SmtpFailure) else classify(exc, during_connect=False)
                     )
                     if deadline.fired:
-                        failure.text = (
-                            f"timed out: no complete exchange within "
-                            f"{self.settings.timeout_seconds:g} s"
-                        )
+                        failure.text = self._timed_out()
                         failure.temporary = True
                     failure.text = self.scrub(failure.text)
                     if sent:

@@ -23,7 +23,7 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
-from agent.atomic import write_atomic
+from agent.core.atomic import write_atomic
 
 log = logging.getLogger(__name__)
 

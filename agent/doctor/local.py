@@ -8,10 +8,10 @@ import tempfile
 from pathlib import Path
 
 from agent.config import Settings, load_settings
+from agent.core.wording import plural
 from agent.doctor.checks import Check
 from agent.errors import ConfigError
 from agent.store import read_state
-from agent.wording import plural
 
 
 def config_file(config_path: Path | None) -> Path | None:

@@ -7,13 +7,13 @@ price for it), the models come from the same factory, and the question goes thro
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 from agent.config import Settings
+from agent.core.one_line import one_line
+from agent.core.wording import plural
 from agent.doctor.checks import Check
 from agent.errors import ModelError
-from agent.one_line import one_line
 from agent.summarize.llm import (
     Budget,
     ChatModel,
@@ -28,7 +28,6 @@ from agent.summarize.llm import (
     ping_model,
     with_local_defaults,
 )
-from agent.wording import plural
 
 _FIX_BY_STATUS = {
     401: "check the key: OPENAI_API_KEY or DIGEST_LLM__API_KEY",
@@ -104,7 +103,7 @@ async def _ping_all(
     return results
 
 
-def check_model(settings: Settings) -> Iterator[Check]:
+async def check_model(settings: Settings) -> AsyncIterator[Check]:
     """ "offline engine" when no model is configured; else one line per model of the chain."""
     if not settings.llm_configured:
         yield Check.ok(
@@ -115,14 +114,14 @@ def check_model(settings: Settings) -> Iterator[Check]:
     checked = doctor_settings(settings)
     meter = UsageMeter(checked.llm.prices, Budget.from_settings(checked.llm))
     try:
-        models = build_chat_models(checked, None, Shared(meter), use_cache=False)
+        models = build_chat_models(checked.llm, None, Shared(meter), use_cache=False)
         prompts = PromptSet.load()
     except Exception as exc:  # noqa: BLE001 (a bad chat_model import path: one line, no traceback)
         yield Check.failed(
             "model", one_line(exc, 300), "fix llm.chat_model / llm.chat_model_kwargs"
         )
         return
-    results = asyncio.run(_ping_all(models, prompts, checked))
+    results = await _ping_all(models, prompts, checked)
     for index, (model, result) in enumerate(zip(models, results, strict=True)):
         part = f"{'model' if index == 0 else 'fallback model'} {model_label(model.name)}"
         if isinstance(result, Exception):

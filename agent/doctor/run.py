@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ssl
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,9 +31,10 @@ class DoctorOptions:
     ssl_context: ssl.SSLContext | None = None  # tests: trust a loopback server's certificate
 
 
-def run_doctor(options: DoctorOptions) -> Iterator[Check]:
+async def run_doctor(options: DoctorOptions) -> AsyncIterator[Check]:
     """Every part, in the order a run meets them. Nothing is sent (unless `send_test`), nothing
-    marked, no state written."""
+    marked, no state written. The checks that talk to a server over blocking sockets (libraries,
+    sources, SMTP) run on a worker thread; the model check is a coroutine."""
     config, settings = check_config(options.config_path)
     yield config
     if settings is None:
@@ -41,18 +43,33 @@ def run_doctor(options: DoctorOptions) -> Iterator[Check]:
     yield home
     if home.status == "ok":
         yield check_state(settings.home)
-    yield from check_libraries(settings)
-    yield from check_category_filters(settings)
-    yield from check_sources(settings, options.now.astimezone().date())
-    yield from check_model(settings)
-    smtp = check_smtp(settings.email, ssl_context=options.ssl_context)
+    for check in await _on_a_thread(lambda: check_libraries(settings)):
+        yield check
+    for check in check_category_filters(settings):
+        yield check
+    day = options.now.astimezone().date()
+    for check in await _on_a_thread(lambda: check_sources(settings, day)):
+        yield check
+    async for check in check_model(settings):
+        yield check
+    [smtp] = await _on_a_thread(
+        lambda: [check_smtp(settings.email, ssl_context=options.ssl_context)]
+    )
     yield smtp
     if options.send_test:
         if smtp.status == "failed":
             yield Check.failed("test email", "not sent: the SMTP check failed", "fix SMTP first")
         else:
-            yield send_test(settings.email, ssl_context=options.ssl_context)
+            [sent] = await _on_a_thread(
+                lambda: [send_test(settings.email, ssl_context=options.ssl_context)]
+            )
+            yield sent
     yield check_schedule(settings.schedule, options.now)
+
+
+async def _on_a_thread(checks: Callable[[], Iterable[Check]]) -> list[Check]:
+    """The lines of blocking checks, made on a worker thread so the event loop stays free."""
+    return await asyncio.to_thread(lambda: list(checks()))
 
 
 def print_check(console: Console, check: Check) -> None:

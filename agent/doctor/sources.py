@@ -7,11 +7,11 @@ import time
 from collections.abc import Iterator
 
 from agent.config import Settings
+from agent.core.wording import plural
 from agent.doctor.checks import Check
 from agent.doctor.selection import category_problems, rss_categories
 from agent.errors import ConfigError, SourceError
 from agent.sources import FetchContext, make_source
-from agent.wording import plural
 
 DOCTOR_MAX_RESULTS = 10  # one page of an arXiv API search, not the run's paging
 
@@ -31,7 +31,7 @@ def polite(settings: Settings) -> Settings:
 
 def check_sources(settings: Settings, today: dt.date) -> Iterator[Check]:
     """One Check per source of `sources.default`; no store: no validator saved, nothing marked."""
-    ctx = FetchContext(date=today, settings=polite(settings), store=None)
+    ctx = FetchContext(date=today, sources=polite(settings).sources, store=None)
     if not settings.sources.default:
         yield Check.failed(
             "sources",

@@ -10,8 +10,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.core.resources import prompts_dir
 from agent.errors import ConfigError
-from agent.resources import prompts_dir
 
 _GIT_TIMEOUT = 60
 

@@ -38,9 +38,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from agent.core.resources import bundled_eval_cases_dir, sample_corpus_path
 from agent.errors import ConfigError
 from agent.models import Paper
-from agent.resources import bundled_eval_cases_dir, sample_corpus_path
 from agent.sources.local import read_paper_file, record_to_paper
 
 _KNOWN_KEYS = frozenset(
@@ -253,7 +253,7 @@ def load_case(path: Path) -> EvalCase:
 def _language(value: Any, where: Path) -> str | None:
     if value in (None, ""):
         return None
-    from agent.language import language_name
+    from agent.core.language import language_name
 
     try:
         return language_name(str(value))

@@ -26,6 +26,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from agent.config import Settings
+from agent.core.wording import plural
 from agent.errors import ConfigError
 from agent.evals.cases import EvalCase, find_cases_dir
 from agent.evals.kept import KeptAnswers, same_answers, twice_asked
@@ -47,7 +48,6 @@ from agent.summarize.llm import (
     count_tokens,
     run_budget,
 )
-from agent.wording import plural
 
 logger = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ class Runner:
         if self.memo is None:
             self.memo = LatencyMemo(self.settings.home / "evals" / "latency.json")
 
-    def run(
+    async def run(
         self, cases: Sequence[EvalCase], variants: Sequence[Variant], meta: dict[str, Any]
     ) -> EvalRun:
         prompt_sets = {v.label: _load_prompts(v) for v in variants if v.engine == "llm"}
@@ -223,46 +223,49 @@ class Runner:
                         self.progress(_progress_line(run, variant, case, repeat, self.repeat))
                         key = (what, case.name, repeat)
                         if key not in done:
-                            done[key] = self._judged_result(case, repeat, variant, prompt_sets)
+                            done[key] = await self._judged_result(
+                                case, repeat, variant, prompt_sets
+                            )
                         result = done[key].model_copy(update={"variant": variant.label})
                         run.results.append(score_result(case, result, self.scorers))
                         if self.journal is not None:
                             append_result(self.journal, run.results[-1])
-        except KeyboardInterrupt:
+                        await asyncio.sleep(0)  # Ctrl-C (the task cancelled) stops here
+        except (KeyboardInterrupt, asyncio.CancelledError):
             run.interrupted = True  # keep what finished; the caller reports it
         finally:
             if self.memo is not None:
                 self.memo.save()
         return run
 
-    def _judged_result(
+    async def _judged_result(
         self, case: EvalCase, repeat: int, variant: Variant, prompt_sets: dict[str, Any]
     ) -> CaseResult:
         if variant.engine == "offline":
             result = self._offline(case, repeat)
         else:
-            result = self._llm(case, repeat, prompt_sets[variant.label])
+            result = await self._llm(case, repeat, prompt_sets[variant.label])
         if self.judge is not None and result.summary is not None:
-            result = self._judged(case, result)
+            result = await self._judged(case, result)
         return result
 
-    def deterministic(self, case: EvalCase, prompts: Any) -> bool | None:
+    async def deterministic(self, case: EvalCase, prompts: Any) -> bool | None:
         """Whether the model gives the same answer to the same request: `case`'s first
         request asked twice (the answers kept, so a repeated eval asks nothing), past the
         run's cache; None when no answer came."""
         from agent.summarize.llm import LLMEngine, build_chat_models
 
-        meter = UsageMeter(self.settings.llm.prices, run_budget(self.settings))
-        models = build_chat_models(self.settings, self.store, Shared(meter), use_cache=False)
+        meter = UsageMeter(self.settings.llm.prices, run_budget(self.settings.llm))
+        models = build_chat_models(self.settings.llm, self.store, Shared(meter), use_cache=False)
         if not models:
             return None
         probe = twice_asked(models[0], self.store, self.settings.llm.dialect, meter)
         engine = LLMEngine(
-            self.settings, self.store, models=[probe], prompts=prompts, meter=meter,
+            self.settings.llm, self.store, models=[probe], prompts=prompts, meter=meter,
             keep_blurbs=False,
         )  # fmt: skip
         try:
-            engine.summarize(case.papers, topic=case.topic)
+            await engine.summarize(case.papers, topic=case.topic)
         except Exception:
             logger.debug("determinism probe failed on %s", case.name, exc_info=True)
         return same_answers(probe)
@@ -289,11 +292,11 @@ class Runner:
             wall_seconds=round(seconds, 4),
         )
 
-    def _llm(self, case: EvalCase, repeat: int, prompts: Any) -> CaseResult:
+    async def _llm(self, case: EvalCase, repeat: int, prompts: Any) -> CaseResult:
         from agent.summarize.llm import LLMEngine, build_chat_models
 
-        meter = UsageMeter(self.settings.llm.prices, run_budget(self.settings))  # per case
-        models = build_chat_models(self.settings, self.store, Shared(meter), use_cache=True)
+        meter = UsageMeter(self.settings.llm.prices, run_budget(self.settings.llm))  # per case
+        models = build_chat_models(self.settings.llm, self.store, Shared(meter), use_cache=True)
         if not models:
             raise ConfigError("--engine llm needs a model: set OPENAI_API_KEY or llm.base_url")
         assert self.memo is not None
@@ -303,17 +306,16 @@ class Runner:
             RecordingModel(KeptAnswers(m, self.store, dialect, meter=meter), log, repeat)
             for m in models
         ]
-        settings = self.settings
+        llm = self.settings.llm
         if case.language:  # the case asks for the reader's language
-            llm = settings.llm.model_copy(update={"language": case.language})
-            settings = settings.model_copy(update={"llm": llm})
+            llm = llm.model_copy(update={"language": case.language})
         engine = LLMEngine(
-            settings, self.store, models=wrapped, prompts=prompts, meter=meter, keep_blurbs=False
+            llm, self.store, models=wrapped, prompts=prompts, meter=meter, keep_blurbs=False
         )
         started = time.perf_counter()
         summary: Summary | None
         try:
-            summary, error = engine.summarize(case.papers, topic=case.topic), None
+            summary, error = await engine.summarize(case.papers, topic=case.topic), None
         except Exception as exc:
             logger.debug("model engine failed on %s", case.name, exc_info=True)
             summary, error = None, f"{type(exc).__name__}: {exc}"
@@ -338,8 +340,8 @@ class Runner:
             invalid_example=log.invalid_example,
         )
 
-    def _judged(self, case: EvalCase, result: CaseResult) -> CaseResult:
-        verdicts, error = asyncio.run(self._judge(case, result))
+    async def _judged(self, case: EvalCase, result: CaseResult) -> CaseResult:
+        verdicts, error = await self._judge(case, result)
         return result.model_copy(update={"judge": verdicts, "judge_error": error})
 
     async def _judge(self, case: EvalCase, result: CaseResult) -> Any:
@@ -348,7 +350,7 @@ class Runner:
         assert self.judge is not None
         budget = Budget(Limits(seconds=self.settings.llm.run_budget_seconds))  # no cost cap
         meter = UsageMeter(self.settings.llm.prices, budget)
-        models = build_chat_models(self.settings, self.store, Shared(meter), use_cache=True)
+        models = build_chat_models(self.settings.llm, self.store, Shared(meter), use_cache=True)
         if not models:
             raise ConfigError("--judge needs a model: set OPENAI_API_KEY or llm.base_url")
         try:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
+from agent.core.wording import plural
 from agent.evals.cases import EvalCase
 from agent.evals.results import CaseResult, Score
 from agent.evals.scorers_labels import generic_labels, label_quality
@@ -29,7 +30,6 @@ from agent.evals.scorers_text import (
     readability,
 )
 from agent.models import Summary
-from agent.wording import plural
 
 ScoreFn = Callable[[EvalCase, CaseResult], Score | None]
 

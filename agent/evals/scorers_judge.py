@@ -17,11 +17,11 @@ from typing import Any, Literal
 import jinja2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from agent.core.resources import prompts_dir
 from agent.errors import ConfigError, ModelError
 from agent.evals.cases import EvalCase
 from agent.evals.results import CaseResult, JudgeVerdict
 from agent.evals.scorers_text import case_blurbs
-from agent.resources import prompts_dir
 from agent.summarize.llm import ChatModel, ChatRequest, untrusted
 
 BATCH = 10  # blurbs per judge call

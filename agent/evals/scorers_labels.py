@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from agent.core.wording import plural
 from agent.evals.cases import EvalCase
 from agent.evals.results import CaseResult, Score
 from agent.models import OTHER_THEME, Paper
 from agent.summarize.offline.labels import GENERIC_LABELS
 from agent.summarize.offline.phrases import doc_count, is_modifier, phrase_term
-from agent.wording import plural
 
 
 def _labelled(case: EvalCase, result: CaseResult) -> Iterator[tuple[str, list[Paper]]]:

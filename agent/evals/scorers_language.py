@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter
 
-from agent.language import language_name
+from agent.core.language import language_name
 
 # Scripts a language is written in (Unicode character-name prefixes); Latin when not listed.
 _SCRIPTS = {

@@ -12,11 +12,11 @@ from difflib import SequenceMatcher
 
 from textstat.textstat import textstatistics
 
+from agent.core.wording import plural
 from agent.dangling import dangling_start
 from agent.evals.cases import EvalCase
 from agent.evals.results import CaseResult, Score
 from agent.models import Paper, PaperBlurb
-from agent.wording import plural
 
 READABILITY_TARGET = 12.0
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.config import Settings
+from agent.core.resources import prompts_dir
 from agent.errors import ConfigError
 from agent.evals.baseline import PromptSource, resolve_prompts
 from agent.evals.cases import EvalCase, load_cases
@@ -28,7 +29,6 @@ from agent.evals.runner import (
 )
 from agent.evals.scorers import SCORERS_BY_NAME
 from agent.evals.scorers_judge import JudgePrompt
-from agent.resources import prompts_dir
 from agent.summarize import choose_engine
 
 OFFLINE_SMOKE_NOTE = (
@@ -181,7 +181,7 @@ def _comparison_record(comparison: Comparison, interrupted: bool) -> dict[str, A
     }
 
 
-def _repeats(
+async def _repeats(
     runner: Runner,
     options: EvalOptions,
     engine: str,
@@ -204,7 +204,7 @@ def _repeats(
     if case is None:
         return options.repeat or 1
     runner.progress(f"asking one request of {case.name} twice: is the model deterministic?")
-    same = runner.deterministic(case, prompts[BASELINE])
+    same = await runner.deterministic(case, prompts[BASELINE])
     if same is not False:
         return options.repeat or 1
     asked = "the same request asked twice got two different answers (temperature 0, a seed)"
@@ -225,7 +225,7 @@ def _repeats(
     return options.repeat
 
 
-def run_eval_session(
+async def run_eval_session(
     settings: Settings, options: EvalOptions, *, cwd: Path, progress: Progress | None = None
 ) -> EvalOutcome:
     """Run the eval as `digest eval` does; raises ConfigError for bad input."""
@@ -259,7 +259,7 @@ def run_eval_session(
                 progress=progress or (lambda _: None),
                 journal=jsonl,
             )
-            runner.repeat = _repeats(runner, options, engine, variants, cases, notes)
+            runner.repeat = await _repeats(runner, options, engine, variants, cases, notes)
             meta = run_meta(
                 settings,
                 engine=engine,
@@ -268,7 +268,7 @@ def run_eval_session(
                 repeat=runner.repeat,
                 judge=options.judge,
             )
-            run = runner.run(cases, variants, meta)
+            run = await runner.run(cases, variants, meta)
     finally:
         if store is not None:
             store.close()

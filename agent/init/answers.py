@@ -6,11 +6,11 @@ from collections.abc import Callable
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal, TypeVar
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agent.config import Dialect, SmtpSecurity
+from agent.core.urls import check_http_url
 from agent.taxonomy import category_problem
 
 ModelKind = Literal["openai", "local", "none"]
@@ -95,11 +95,13 @@ class InitAnswers(BaseModel):
     def _base_url(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        value = value.strip()
-        parts = urlsplit(value)
-        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{value!r} is not an http(s) URL (e.g. {DEFAULT_LOCAL_URL})")
-        return value
+        try:
+            return check_http_url(value, "the server URL")
+        except ValueError:
+            shown = value.strip()[:80]
+            raise ValueError(
+                f"{shown!r} is not an http(s) URL (e.g. {DEFAULT_LOCAL_URL})"
+            ) from None
 
     @field_validator("cron")
     @classmethod

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, get_args
 
 import click
 
-from agent.choices import Dialect
+from agent.core.choices import Dialect
 from agent.errors import ConfigError, DigestError
 
 if TYPE_CHECKING:  # the heavy modules load only when `digest init` runs

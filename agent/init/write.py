@@ -16,8 +16,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from pydantic import SecretStr
 
-from agent.atomic import write_atomic
 from agent.config import Settings, load_settings
+from agent.core.atomic import write_atomic
 from agent.errors import ConfigError
 from agent.init.answers import InitAnswers
 from agent.init.schedule_lines import crontab_lines, on_calendar, unit_environment

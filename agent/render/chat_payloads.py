@@ -1,9 +1,10 @@
 """The digest as chat-webhook payloads: Slack Block Kit, Discord embeds, or digest.json.
 
 Same facts as the email, shortened to what a chat message holds: the headline, then each theme
-with its papers as links. Untrusted titles are escaped for each format (Slack mrkdwn `&<>`,
-Discord Markdown), only http(s) links are used, and Discord mentions are disabled so a title
-cannot ping @everyone. Every platform limit is respected (blocks, characters, embeds).
+with its papers as links. Untrusted titles are escaped for each format (Slack mrkdwn `&<>`, and
+`|` in link text; Discord Markdown, masked links included), links come only from the link
+policy (`agent.core.links`: rebuilt from validated ids), and Discord mentions are disabled so a
+title cannot ping @everyone. Every platform limit is respected (blocks, characters, embeds).
 """
 
 from __future__ import annotations
@@ -38,8 +39,13 @@ def discord_text(text: str) -> str:
     return _DISCORD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
+def _slack_label(text: str) -> str:
+    """Link text in Slack mrkdwn: escaped, and no "|" (the separator of `<url|text>`)."""
+    return slack_text(text).replace("|", "\u2223")
+
+
 def _slack_paper(p: PaperView) -> str:
-    title = slack_text(clip(p.title, 200))
+    title = _slack_label(clip(p.title, 200))
     line = f"• <{p.url}|{title}>" if p.url else f"• {title}"
     code = next((link.url for link in p.links if link.label == "Code"), None)
     if code:

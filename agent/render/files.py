@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.atomic import write_atomic
+from agent.core.atomic import write_atomic
 from agent.errors import ConfigError
 from agent.models import Digest
 from agent.render.email import render_email

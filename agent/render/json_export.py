@@ -1,17 +1,25 @@
 """digest.json: the whole digest as plain JSON data (schema_version 1), for archive and tools.
 
-Links go through the same filter as the email (only http(s)); there is nothing secret in a
-Digest, and nothing here adds any.
+Links go through the same link policy as the email (`agent.core.links`: rebuilt from
+validated ids), and prose the engines wrote has its addresses made inert as in the email;
+there is nothing secret in a Digest, and nothing here adds any.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from agent.core.defang import defang
+from agent.core.links import link_from
 from agent.models import Digest, Paper
-from agent.render.view import paper_links, safe_url
+from agent.render.view import paper_links
 
 SCHEMA_VERSION = 1
+
+
+def _inert(text: str | None) -> str | None:
+    """Written prose with its addresses made inert (`agent.core.defang`), as in the email."""
+    return defang(text) if text else text
 
 
 def _paper_ref(paper_id: str, papers: dict[str, Paper]) -> dict[str, Any]:
@@ -24,8 +32,8 @@ def _paper_ref(paper_id: str, papers: dict[str, Paper]) -> dict[str, Any]:
         "source": paper.source,
         "title": paper.title,
         "authors": list(paper.authors),
-        "url": safe_url(paper.url),
-        "pdf_url": safe_url(paper.pdf_url),
+        "url": link_from(paper.url),
+        "pdf_url": link_from(paper.pdf_url),
         **_links_and_facts(paper),
     }
 
@@ -53,10 +61,10 @@ def digest_to_json(digest: Digest) -> dict[str, Any]:
                 "version": paper.version if paper else None,
                 "title": paper.title if paper else None,
                 "authors": list(paper.authors) if paper else [],
-                "blurb": pb.blurb,
-                "why_it_matters": pb.why_it_matters,
-                "url": safe_url(paper.url) if paper else None,
-                "pdf_url": safe_url(paper.pdf_url) if paper else None,
+                "blurb": defang(pb.blurb),
+                "why_it_matters": _inert(pb.why_it_matters),
+                "url": link_from(paper.url) if paper else None,
+                "pdf_url": link_from(paper.pdf_url) if paper else None,
                 "categories": list(paper.categories) if paper else [],
                 "published": paper.published.isoformat() if paper and paper.published else None,
                 "source": paper.source if paper else None,
@@ -67,8 +75,8 @@ def digest_to_json(digest: Digest) -> dict[str, Any]:
             entries.append(entry)
         themes.append(
             {
-                "title": theme.title,
-                "summary": theme.summary,
+                "title": defang(theme.title),
+                "summary": defang(theme.summary),
                 "engine": theme.engine,
                 "title_engine": theme.title_engine,
                 "degraded": theme.degraded,
@@ -81,8 +89,8 @@ def digest_to_json(digest: Digest) -> dict[str, Any]:
         "date": digest.date.isoformat(),
         "topic": digest.topic,
         "engine": digest.engine,
-        "headline": digest.headline,
-        "overview": digest.overview,
+        "headline": defang(digest.headline),
+        "overview": _inert(digest.overview),
         "paper_count": digest.paper_count,
         "themes": themes,
         "also_new": [_paper_ref(pid, digest.papers) for pid in digest.also_new],

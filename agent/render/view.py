@@ -10,8 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
+from agent.core.defang import defang
+from agent.core.links import link_from
+from agent.core.urls import http_or_relative, http_url
+from agent.core.wording import plural
 from agent.models import (
     OTHER_THEME,
     BatchRun,
@@ -23,7 +26,6 @@ from agent.models import (
     Theme,
     Usage,
 )
-from agent.wording import plural
 
 MAX_TITLE_CHARS = 300  # longer titles are shortened in the email only
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -55,35 +57,14 @@ PREHEADER_MAX = 100
 
 
 def safe_url(url: str | None) -> str | None:
-    """The url when it is an absolute http(s) link with a host, else None (never javascript:)."""
-    if not url:
-        return None
-    url = url.strip()
-    if any(ch.isspace() or ord(ch) < 0x20 for ch in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return url
+    """The url when it is an absolute http(s) link with a host, else None (never javascript:);
+    for the archive's own links (paper links go through `agent.core.links.link_from`)."""
+    return http_url(url)
 
 
 def safe_href(href: str | None) -> str | None:
     """A link for the archive: http(s), or a relative path without a scheme; else None."""
-    if not href:
-        return None
-    href = href.strip()
-    if any(ch.isspace() or ord(ch) < 0x20 for ch in href) or href.startswith("//"):
-        return None
-    try:
-        parts = urlsplit(href)
-    except ValueError:
-        return None
-    if parts.scheme:
-        return safe_url(href)
-    return href
+    return http_or_relative(href)
 
 
 def short_name(name: str) -> str:
@@ -135,6 +116,13 @@ def format_date(date: dt.date, *, long: bool = False) -> str:
 def folded(text: str | None) -> str:
     """`text` with its whitespace folded to single spaces; "" for None (never clipped)."""
     return " ".join((text or "").split())
+
+
+def prose(text: str | None) -> str:
+    """Text a language model or the offline engine wrote, as every output shows it: folded,
+    and with any address a mail client or chat app would link made inert (`evil[.]example`:
+    `agent.core.defang`), so that links come only from the link policy."""
+    return defang(folded(text))
 
 
 def clip(text: str, limit: int) -> str:
@@ -358,12 +346,15 @@ class PaperView:
 
 
 def paper_links(paper: Paper) -> dict[str, str]:
-    """The paper's safe links by kind: abstract, pdf, code, huggingface (only those known)."""
+    """The paper's links by kind: abstract, pdf, code, huggingface (only those known), each
+    rebuilt from validated parts by the one link policy (`agent.core.links.link_from`): an
+    arXiv, Hugging Face or Semantic Scholar paper, a GitHub or GitLab repository; anything
+    else a source or a file says is dropped."""
     found = {
-        "abstract": safe_url(paper.url),
-        "pdf": safe_url(paper.pdf_url),
-        "code": safe_url(paper.code_url),
-        "huggingface": safe_url(paper.hf_url),
+        "abstract": link_from(paper.url),
+        "pdf": link_from(paper.pdf_url),
+        "code": link_from(paper.code_url),
+        "huggingface": link_from(paper.hf_url),
     }
     if found["abstract"] and found["abstract"] == found["huggingface"]:
         found["abstract"] = None  # a Hugging Face-only paper: its page is its abstract page
@@ -451,7 +442,7 @@ def _paper_view(
     return PaperView(
         id=paper.id,
         title=clip(folded(paper.title), MAX_TITLE_CHARS),  # digest.json keeps it whole
-        url=safe_url(paper.url) or safe_url(paper.pdf_url),
+        url=link_from(paper.url) or link_from(paper.pdf_url) or link_from(paper.hf_url),
         authors=short_authors(paper.authors),
         blurb=blurb,
         why=why,
@@ -475,8 +466,8 @@ def _theme_views(digest: Digest, shrunk: set[tuple[int, int]]) -> tuple[ThemeVie
             _paper_view(
                 pb.paper_id,
                 digest.papers,
-                blurb=None if (ti, pi) in shrunk else folded(pb.blurb),
-                why=None if (ti, pi) in shrunk else (folded(pb.why_it_matters) or None),
+                blurb=None if (ti, pi) in shrunk else prose(pb.blurb),
+                why=None if (ti, pi) in shrunk else (prose(pb.why_it_matters) or None),
                 engine=pb.engine,
                 picked=folded(digest.why.get(pb.paper_id)) or None,
             )
@@ -486,8 +477,8 @@ def _theme_views(digest: Digest, shrunk: set[tuple[int, int]]) -> tuple[ThemeVie
             ThemeView(
                 anchor=f"theme-{ti + 1}",
                 number=ti + 1,
-                title=folded(theme.title),
-                summary=folded(theme.summary),
+                title=prose(theme.title),
+                summary=prose(theme.summary),
                 count=len(theme.papers),
                 papers=paper_views,
                 degraded=(
@@ -550,7 +541,7 @@ def build_view(
     also_new = tuple(_paper_view(pid, digest.papers) for pid in digest.also_new)
     if also_new_limit is not None:
         also_new = also_new[:also_new_limit]
-    headline = folded(digest.headline)
+    headline = prose(digest.headline)
     return DigestView(
         kind=digest.kind,
         topic=folded(digest.topic) or None,
@@ -558,7 +549,7 @@ def build_view(
         date_long=format_date(digest.date, long=True),
         title=_title(digest),
         headline=headline,
-        overview=folded(digest.overview) or None,
+        overview=prose(digest.overview) or None,
         preheader=clip(headline, PREHEADER_MAX),
         summary_line=_summary_line(digest),
         notices=tuple(folded(n) for n in (*digest.notices, *extra_notices) if folded(n)),

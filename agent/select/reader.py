@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from agent.select.profile import LibraryEntry, ReaderProfile
 
 if TYPE_CHECKING:
-    from agent.config import Settings
-    from agent.store import Store
+    from agent.config import SelectionSettings, SourcesSettings
+    from agent.store import ProfileStore
 
 COLD_START_HINT = (
     "Personalise this digest: point `library` at your papers (.bib, .ris, Zotero .csv or a list "
@@ -18,26 +18,32 @@ COLD_START_HINT = (
 )
 
 
-def library_paths(settings: Settings, extra: Sequence[Path] = ()) -> list[Path]:
+def library_paths(selection: SelectionSettings, extra: Sequence[Path] = ()) -> list[Path]:
     """The config's `library` files, then the --library ones, each once."""
-    paths = [Path(p).expanduser() for p in settings.library] + [p.expanduser() for p in extra]
+    paths = [Path(p).expanduser() for p in selection.library] + [p.expanduser() for p in extra]
     return list(dict.fromkeys(p.resolve() for p in paths))
 
 
 def build_profile(
-    settings: Settings, store: Store | None, extra: Sequence[Path] = (), *, reader: str = ""
+    selection: SelectionSettings,
+    sources: SourcesSettings,
+    store: ProfileStore | None,
+    extra: Sequence[Path] = (),
+    *,
+    reader: str = "",
 ) -> ReaderProfile:
-    """Everything personal the ranking uses (`reader`'s ratings). Library problems raise
-    ConfigError (exit 2)."""
+    """Everything personal the ranking uses (`reader`'s ratings): the library files (and the
+    `extra` ones; an id list is looked up on the arXiv API of `sources`), Zotero, follows,
+    dislikes. Library problems raise ConfigError (exit 2)."""
     from agent.select.library import load_library
 
     library: list[LibraryEntry] = []
-    for path in library_paths(settings, extra):
-        library.extend(load_library(path, settings, store))
-    if settings.zotero.configured:
+    for path in library_paths(selection, extra):
+        library.extend(load_library(path, sources, store))
+    if selection.zotero.configured:
         from agent.select.library.zotero_api import load_zotero
 
-        library.extend(load_zotero(settings.zotero, store))
+        library.extend(load_zotero(selection.zotero, store))
     liked: list[LibraryEntry] = []
     disliked: list[LibraryEntry] = []
     for rating in store.ratings(reader) if store is not None else ():
@@ -52,6 +58,6 @@ def build_profile(
         library=tuple(library),
         liked=tuple(liked),
         disliked=tuple(disliked),
-        authors=tuple(a for a in settings.authors if a.strip()),
-        not_interested=settings.not_interested,
+        authors=tuple(a for a in selection.authors if a.strip()),
+        not_interested=selection.not_interested,
     )

@@ -18,12 +18,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from agent.core.parsing import bounded_int
 from agent.errors import SourceError
 from agent.models import Paper
 from agent.sources.arxiv_ids import abs_url, find_arxiv_id, pdf_url
 from agent.sources.base import FetchContext, Source
 from agent.sources.clean import clean_text
-from agent.sources.fields import iso_datetime, local_name, unique
+from agent.sources.fields import iso_datetime, local_name, make_paper, unique
 from agent.sources.http import HttpFetcher, parse_xml
 from agent.sources.links import code_repo_url
 
@@ -76,7 +77,7 @@ class ArxivApiSource(Source):
         self._fetcher = fetcher
 
     def fetch(self, ctx: FetchContext) -> list[Paper]:
-        settings = ctx.settings.sources
+        settings = ctx.sources
         search_query = build_search_query(
             self.query, topic=ctx.query, since=ctx.since, until=ctx.date
         )
@@ -179,11 +180,12 @@ def parse_atom(text: str, *, source: str) -> AtomPage:
             message = clean_text(entry.findtext(f"{ATOM}summary") or "") or entry_id
             raise SourceError(f"{source}: arXiv API error: {message}")
     total_text = (root.findtext(f"{OPENSEARCH}totalResults") or "").strip()
-    total = int(total_text) if total_text.isdigit() else None
-    return AtomPage(total, [_paper(entry, source, i) for i, entry in enumerate(entries, 1)])
+    total = bounded_int(total_text)
+    found = (_paper(entry, source, i) for i, entry in enumerate(entries, 1))
+    return AtomPage(total, [paper for paper in found if paper is not None])
 
 
-def _paper(entry: Element, source: str, index: int) -> Paper:
+def _paper(entry: Element, source: str, index: int) -> Paper | None:
     found = None
     for candidate in (entry.findtext(f"{ATOM}id"), *_links(entry, "alternate")):
         if candidate and (found := find_arxiv_id(candidate)):
@@ -208,7 +210,9 @@ def _paper(entry: Element, source: str, index: int) -> Paper:
         for author in entry.findall(f"{ATOM}author")
         if (name := clean_text(author.findtext(f"{ATOM}name") or ""))
     )
-    return Paper(
+    return make_paper(
+        source,
+        f"entry {index} ({arxiv_id})",
         id=arxiv_id,
         version=version,
         title=title,

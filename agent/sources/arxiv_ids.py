@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import re
 
-# New style (since 2007-04): YYMM.NNNN (to 2014) or YYMM.NNNNN (from 2015).
-_NEW = r"\d{4}\.\d{4,5}"
-# Old style: archive name, optional subject class, slash, YYMMNNN.
-_OLD = r"[a-z][a-z\-]*(?:\.[A-Za-z\-]{2,})?/\d{7}"
-_ID_RE = re.compile(rf"(?<![\w.])(?P<id>{_NEW}|{_OLD})(?:v(?P<version>\d+))?(?![\w])")
-_EXACT_RE = re.compile(rf"(?:{_NEW}|{_OLD})")
+from agent.core import links
 
-ABS_BASE = "https://arxiv.org/abs/"
-PDF_BASE = "https://arxiv.org/pdf/"
+# New style YYMM.NNNN(N), old style archive[.SUBJ]/YYMMNNN: the link policy's pattern.
+_ID_RE = re.compile(rf"(?<![\w.])(?P<id>{links.ARXIV_ID})(?:v(?P<version>\d{{1,3}}))?(?![\w])")
+_EXACT_RE = re.compile(links.ARXIV_ID)
+
+ABS_BASE = links.ARXIV_ABS
+PDF_BASE = links.ARXIV_PDF
 
 
 def parse_arxiv_id(text: str) -> tuple[str, int | None]:
@@ -43,11 +42,12 @@ def is_arxiv_id(text: str) -> bool:
     return _EXACT_RE.fullmatch(text.strip()) is not None
 
 
-def abs_url(arxiv_id: str) -> str:
-    """The abstract page, unversioned: always shows the latest version."""
-    return f"{ABS_BASE}{arxiv_id}"
+def abs_url(arxiv_id: str) -> str | None:
+    """The abstract page, unversioned: always shows the latest version (the link policy,
+    `agent.core.links`, builds it; None for a malformed id)."""
+    return links.arxiv_abs_url(arxiv_id)
 
 
-def pdf_url(arxiv_id: str, version: int | None = None) -> str:
-    """The PDF of one version (or of the latest when version is None)."""
-    return f"{PDF_BASE}{arxiv_id}" + (f"v{version}" if version else "")
+def pdf_url(arxiv_id: str, version: int | None = None) -> str | None:
+    """The PDF of one version (or of the latest when version is None); None for a bad id."""
+    return links.arxiv_pdf_url(arxiv_id, version)

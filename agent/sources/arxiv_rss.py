@@ -26,13 +26,13 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
+from agent.core.one_line import one_line
 from agent.errors import ConfigError, SourceError
 from agent.models import Paper
-from agent.one_line import one_line
 from agent.sources.arxiv_ids import abs_url, find_arxiv_id, pdf_url
 from agent.sources.base import FetchContext, Source
 from agent.sources.clean import clean_text
-from agent.sources.fields import iso_datetime, local_name, unique
+from agent.sources.fields import iso_datetime, local_name, make_paper, unique
 from agent.sources.http import HttpFetcher, parse_xml
 from agent.sources.links import code_repo_url
 
@@ -45,8 +45,10 @@ _HEADER_RE = re.compile(
     re.IGNORECASE,
 )
 # The old RDF title suffix: "Title. (arXiv:2310.11511v1 [cs.CL] UPDATED)".
+# It starts at its literal "(arXiv:" (the dot and spaces before it are trimmed from the title
+# separately): a leading "\s*" made every search over a title of spaces quadratic.
 _OLD_TITLE_RE = re.compile(
-    r"\.?\s*\(arXiv:(?P<id>[^\s\[\]()]+?)\s*(?:v(?P<version>\d+))?\s*"
+    r"\(arXiv:(?P<id>[^\s\[\]()]+?)\s*(?:v(?P<version>\d{1,3}))?\s*"
     r"\[(?P<category>[^\]]+)\](?:\s*(?P<kind>UPDATED|CROSS LISTED))?\)\s*$",
     re.IGNORECASE,
 )
@@ -66,7 +68,7 @@ class ArxivRssSource(Source):
         self._fetcher = fetcher
 
     def fetch(self, ctx: FetchContext) -> list[Paper]:
-        settings = ctx.settings.sources
+        settings = ctx.sources
         with HttpFetcher.borrow(settings, self._fetcher) as fetcher:
             result = fetcher.get(
                 settings.arxiv_rss_url + self.categories,
@@ -107,24 +109,26 @@ def parse_rss(text: str, *, source: str) -> list[Paper]:
     seen: set[str] = set()
     for index, entry in enumerate(parsed.entries, start=1):
         paper = _paper(entry, source, index)
-        if paper.id not in seen:  # a paper listed under two of the categories
+        if paper is not None and paper.id not in seen:  # a paper listed under two of the categories
             seen.add(paper.id)
             papers.append(paper)
     return papers
 
 
-def _paper(entry: Any, source: str, index: int) -> Paper:
+def _paper(entry: Any, source: str, index: int) -> Paper | None:
     description = html_text(entry.get("summary") or "")
     header = _HEADER_RE.match(description)
     abstract = clean_text(description[header.end() :] if header else description)
     raw_title = html_text(entry.get("title") or "")
     old = _OLD_TITLE_RE.search(raw_title)
-    title = clean_text(raw_title[: old.start()] if old else raw_title)
+    title = clean_text(raw_title[: old.start()].rstrip().removesuffix(".") if old else raw_title)
     arxiv_id, version = _arxiv_id(entry, header, old, source, index)
     if not title:
         raise SourceError(f"{source}: item {index} ({arxiv_id}) has no title")
     categories = _categories(entry, old)
-    return Paper(
+    return make_paper(
+        source,
+        f"item {index} ({arxiv_id})",
         id=arxiv_id,
         version=version,
         title=title,

@@ -10,17 +10,18 @@ from typing import TYPE_CHECKING
 from agent.models import Paper
 
 if TYPE_CHECKING:
-    from agent.config import Settings
-    from agent.store import Store
+    from agent.config import SourcesSettings
+    from agent.store import SourceStore
 
 
 @dataclass(frozen=True)
 class FetchContext:
-    """What a source may use: the digest date, settings, and the store (for HTTP validators)."""
+    """What a source may use: the digest date, the `[sources]` settings (endpoints, limits),
+    and the store (HTTP validators, the kept papers)."""
 
     date: dt.date
-    settings: Settings
-    store: Store | None = None
+    sources: SourcesSettings
+    store: SourceStore | None = None
     since: dt.date | None = None  # earliest submission date of interest (topic search)
     query: str | None = None  # free-text topic, for sources that can search
     extra: dict[str, str] = field(default_factory=dict)

@@ -12,15 +12,15 @@ import datetime as dt
 import logging
 from typing import Any
 
+from agent.core.one_line import one_line
 from agent.errors import ConfigError, SourceError
-from agent.models import Paper
-from agent.one_line import one_line
+from agent.models import Paper, clamp_count
 from agent.sources.arxiv_ids import abs_url, find_arxiv_id, pdf_url
 from agent.sources.base import FetchContext, Source
 from agent.sources.clean import clean_text
-from agent.sources.fields import iso_datetime
+from agent.sources.fields import as_list, iso_datetime, make_paper
 from agent.sources.http import HttpFetcher, parse_json
-from agent.sources.links import code_repo_url, hf_paper_url
+from agent.sources.links import code_repo_url, hf_paper_url, is_hf_paper_id
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class HfDailySource(Source):
         self._fetcher = fetcher
 
     def fetch(self, ctx: FetchContext) -> list[Paper]:
-        settings = ctx.settings.sources
+        settings = ctx.sources
         day = self.date or ctx.date
         with HttpFetcher.borrow(settings, self._fetcher) as fetcher:
             result = fetcher.get(
@@ -60,7 +60,7 @@ def parse_daily_papers(text: str, *, source: str) -> list[Paper]:
     for index, item in enumerate(data, start=1):
         paper = _paper(item, source) if isinstance(item, dict) else None
         if paper is None:
-            log.warning("%s: skipped item %d (no paper id or title)", source, index)
+            log.warning("%s: skipped item %d (no valid paper id, or no title)", source, index)
             continue
         papers.setdefault(paper.id, paper)
     return list(papers.values())
@@ -77,17 +77,21 @@ def _paper(item: dict[str, Any], source: str) -> Paper | None:
     if found and raw_id in (found[0], f"{found[0]}v{found[1]}"):
         paper_id, version = found
         url, pdf = abs_url(paper_id), pdf_url(paper_id, version)
-    else:
+    elif is_hf_paper_id(raw_id):
         paper_id, version, url, pdf = raw_id, None, hf_paper_url(raw_id), None
+    else:  # an id with link syntax in it (`x|Click>`, `y)[a](b)`) is no paper id: skipped
+        return None
     authors = tuple(
         name
-        for author in raw.get("authors") or ()
+        for author in as_list(raw.get("authors"))
         if isinstance(author, dict) and (name := clean_text(str(author.get("name") or "")))
     )
     upvotes = raw.get("upvotes")
     stars = raw.get("githubStars")
     abstract = clean_text(str(raw.get("summary") or item.get("summary") or ""))
-    return Paper(
+    return make_paper(
+        source,
+        f"paper {one_line(raw_id, 40)}",
         id=paper_id,
         version=version,
         title=title,
@@ -105,4 +109,8 @@ def _paper(item: dict[str, Any], source: str) -> Paper | None:
 
 
 def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+    """A count as the API gives it: a number, not negative, clamped (`clamp_count`: the JSON
+    reader turns an integer of more than 30 digits into infinity)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return None
+    return clamp_count(value)

@@ -1,55 +1,44 @@
-"""The HTTP fetcher every live source uses: deadlines, size caps, retries, politeness, conditional
-requests.
+"""The fetcher every live source uses: the bounded client (`agent.core.http`) plus the
+sources' own rules: politeness, conditional requests and one-line `SourceError`s.
 
-- Each attempt runs on httpx's async client under one deadline: `sources.timeout_seconds`
-  bounds connect + headers + body together, so a server trickling one byte a second cannot hold
-  the run (a per-read timeout alone would never fire).
-- The body is read streaming and capped at `sources.max_response_bytes` (after decompression);
-  a longer or endless response fails the source with the reason, and memory stays small.
-- tenacity retries on the project's retryable statuses (`agent.retry_policy`: 408, 409, 425,
-  429, 5xx), timeouts and connection errors, honouring `Retry-After` (capped), with
-  exponential backoff and jitter otherwise, and a bounded number of attempts.
+- Each request goes through `HttpClient`: `sources.timeout_seconds` bounds one attempt
+  (connect, headers and body together), `sources.max_response_bytes` the body, the one retry
+  policy (`agent.core.retry_policy`) the retries (`sources.max_attempts`), and a `Retry-After`
+  longer than the call's time budget fails at once instead of sleeping.
 - arXiv's etiquette in code: a `RateGate` lets at most one request through every
   `arxiv_min_interval_seconds`, one connection at a time, across all arXiv endpoints (the
   module-level `ARXIV_GATE` is shared by every fetcher unless one is injected). Other
   services with a rate limit (Semantic Scholar) get their own shared gate by name.
 - Conditional requests (ETag / Last-Modified) through the store: a 304 returns the stored body.
-- Bodies are decoded as UTF-8 from the bytes (bad bytes become U+FFFD), never guessed.
+- Bodies are decoded as UTF-8 from the bytes (bad bytes become U+FFFD), never guessed; JSON is
+  read with `agent.core.parsing` (size and depth capped).
 - Every failure is a `SourceError` with one line: "<source>: <what went wrong>".
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
-import httpx
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-)
 
+from agent.core import parsing
+from agent.core.http import HttpClient, HttpFailure, Limits, full_url
+from agent.core.one_line import one_line
+from agent.core.wording import plural
 from agent.errors import SourceError
-from agent.one_line import one_line
-from agent.retry_policy import HintOrBackoff, is_retryable_status, parse_retry_after
-from agent.wording import plural
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
 
     from agent.config import SourcesSettings
-    from agent.store import Store
+    from agent.store import HttpValidators
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +46,6 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 
 DEFAULT_MAX_RETRY_WAIT = 60.0
-BACKOFF_FIRST_SECONDS = 1.0
-BACKOFF_MAX_SECONDS = 30.0
-BACKOFF_JITTER_SECONDS = 1.0
 
 
 class RateGate:
@@ -138,61 +124,27 @@ def parse_xml(text: str, source: str) -> Element:
         raise SourceError(f"{source}: refused unsafe XML ({type(exc).__name__})") from exc
 
 
-def parse_json(text: str, source: str) -> object:
-    """Parse a whole JSON document; SourceError if malformed or nested too deeply."""
+def parse_json(text: str, source: str) -> Any:
+    """Parse a whole JSON document (`agent.core.parsing`: size and depth capped); SourceError
+    if malformed, too large or nested too deeply."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SourceError(f"{source}: malformed JSON ({exc}); body truncated or not JSON") from exc
-    except RecursionError:
-        raise SourceError(f"{source}: JSON nested too deeply to read; refused") from None
+        return parsing.loads(text, what="JSON")
+    except parsing.JsonError as exc:
+        if "nested" in exc.msg or "longer" in exc.msg:
+            raise SourceError(f"{source}: {exc.msg}") from None
+        where = f"line {exc.lineno} column {exc.pos + 1}"
+        raise SourceError(
+            f"{source}: malformed JSON ({exc.msg}: {where}); body truncated or not JSON"
+        ) from None
 
 
-class ResponseTooLarge(Exception):
-    """The body passed the byte cap (not retried: it would be as large again)."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"response larger than {limit:,} bytes")
-        self.limit = limit
-
-
-class WholeRequestTimeout(httpx.TimeoutException):
-    """The attempt's deadline (connect + headers + body) passed."""
-
-
-@dataclass(frozen=True)
-class _Response:
-    """What one attempt got: status, headers and (for accepted statuses) the whole body."""
-
-    status_code: int
-    headers: httpx.Headers
-    content: bytes
-
-
-class _RetryableStatus(Exception):
-    def __init__(self, status: int, retry_after: float | None) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status = status
-        self.retry_after = retry_after
-
-
-def _retry_after(exc: BaseException) -> float | None:
-    return exc.retry_after if isinstance(exc, _RetryableStatus) else None
-
-
-def _retryable(exc: BaseException) -> bool:
-    return isinstance(exc, _RetryableStatus | httpx.TimeoutException | httpx.TransportError)
-
-
-def _log_retry(source: str, attempts: int, state: RetryCallState) -> None:
-    exc = state.outcome.exception() if state.outcome is not None else None
-    wait = state.next_action.sleep if state.next_action is not None else 0.0
+def _log_retry(source: str, attempts: int, failure: HttpFailure, number: int, wait: float) -> None:
     log.info(
         "%s: %s, retrying in %.1f s (attempt %d of %d)",
         source,
-        one_line(str(exc) or type(exc).__name__, 200),
+        one_line(failure.reason, 200),
         wait,
-        state.attempt_number,
+        number,
         attempts,
     )
 
@@ -208,7 +160,7 @@ class HttpFetcher:
         arxiv_gate: RateGate | None = None,
         gates: Mapping[str, RateGate] | None = None,
         max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: Any = None,
     ) -> None:
         self.settings = settings
         self.sleep = sleep
@@ -216,7 +168,7 @@ class HttpFetcher:
         if arxiv_gate is not None:
             self._gates["arxiv"] = arxiv_gate
         self.max_retry_wait = max_retry_wait
-        self._transport = transport
+        self.client = HttpClient(user_agent=settings.user_agent, sleep=sleep, transport=transport)
 
     def gate(self, service: str) -> RateGate:
         """The injected gate for a service, else the process-wide one."""
@@ -243,7 +195,7 @@ class HttpFetcher:
         *,
         source: str,
         params: Mapping[str, str | int] | None = None,
-        store: Store | None = None,
+        store: HttpValidators | None = None,
         gate: RateGate | None = None,
         min_interval: float | None = None,
         accept: frozenset[int] = frozenset({200}),
@@ -258,11 +210,14 @@ class HttpFetcher:
         interval = (
             self.settings.arxiv_min_interval_seconds if min_interval is None else min_interval
         )
-        full_url = str(httpx.URL(url, params=dict(params) if params else None))
+        try:
+            target = full_url(url, params)
+        except HttpFailure as exc:
+            raise SourceError(f"{source}: {exc.reason}") from None
         headers: dict[str, str] = {}
         stored_body: bytes | None = None
         if store is not None:
-            etag, last_modified, stored_body = store.http_validators(full_url)
+            etag, last_modified, stored_body = store.http_validators(target)
             if stored_body is not None:
                 if etag:
                     headers["If-None-Match"] = etag
@@ -270,58 +225,61 @@ class HttpFetcher:
                     headers["If-Modified-Since"] = last_modified
 
         attempts = self.settings.max_attempts
-        retrying = Retrying(
-            stop=stop_after_attempt(attempts),
-            wait=HintOrBackoff(
-                _retry_after,
-                first=BACKOFF_FIRST_SECONDS,
-                jitter=BACKOFF_JITTER_SECONDS,
-                cap=self.max_retry_wait,
-                backoff_cap=BACKOFF_MAX_SECONDS,
-            ),
-            retry=retry_if_exception(_retryable),
-            sleep=self.sleep,
-            before_sleep=lambda state: _log_retry(source, attempts, state),
-            reraise=True,
+        limits = Limits(
+            timeout=self.settings.timeout_seconds,
+            max_bytes=self.settings.max_response_bytes,
+            attempts=attempts,
+            max_wait=self.max_retry_wait,
         )
         try:
-            response = retrying(self._attempt, full_url, headers, gate, interval)
-        except _RetryableStatus as exc:
-            raise SourceError(
-                f"{source}: HTTP {exc.status} after {plural(attempts, 'attempt')}"
-            ) from exc
-        except ResponseTooLarge as exc:
-            raise SourceError(
-                f"{source}: {exc} from {full_url}; refused "
-                "(raise sources.max_response_bytes if this is expected)"
-            ) from exc
-        except httpx.TimeoutException as exc:
-            raise SourceError(
-                f"{source}: timed out after {plural(attempts, 'attempt')} "
-                f"({self.settings.timeout_seconds:g} s each, whole request) fetching {full_url}"
-            ) from exc
-        except httpx.TransportError as exc:
-            reason = one_line(str(exc) or type(exc).__name__, 200)
-            raise SourceError(
-                f"{source}: connection failed after {plural(attempts, 'attempt')}: {reason}"
-            ) from exc
-        except httpx.HTTPError as exc:  # invalid URL and the like: not worth retrying
-            raise SourceError(f"{source}: request failed: {one_line(exc, 200)}") from exc
+            response = self.client.request(
+                "GET",
+                target,
+                limits=limits,
+                headers=headers,
+                accept=accept | {304},
+                around=(lambda: gate.turn(interval)) if gate is not None else None,
+                on_retry=lambda failure, number, wait: _log_retry(
+                    source, attempts, failure, number, wait
+                ),
+            )
+        except HttpFailure as exc:
+            raise SourceError(self._reason(source, target, exc)) from None
 
-        if response.status_code == 304:
+        if response.status == 304:
             if stored_body is None:
-                raise SourceError(f"{source}: HTTP 304 but no stored copy of {full_url}")
-            return HttpResult(full_url, 304, stored_body, from_cache=True)
-        if response.status_code not in accept:
-            raise SourceError(f"{source}: HTTP {response.status_code} from {full_url}")
+                raise SourceError(f"{source}: HTTP 304 but no stored copy of {target}")
+            return HttpResult(target, 304, stored_body, from_cache=True)
 
         content = response.content
-        if store is not None and response.status_code == 200:
-            etag = response.headers.get("ETag")
-            last_modified = response.headers.get("Last-Modified")
+        if store is not None and response.status == 200:
+            etag = response.header("ETag")
+            last_modified = response.header("Last-Modified")
             if etag or last_modified:
-                store.save_http_validators(full_url, etag, last_modified, content)
-        return HttpResult(full_url, response.status_code, content)
+                store.save_http_validators(target, etag, last_modified, content)
+        return HttpResult(target, response.status, content)
+
+    def _reason(self, source: str, url: str, exc: HttpFailure) -> str:
+        """The one line of a failed fetch, naming the source (and the URL: a public feed)."""
+        tries = plural(exc.attempts, "attempt")
+        if exc.kind == "too_large":
+            return (
+                f"{source}: {exc.reason} from {url}; refused "
+                "(raise sources.max_response_bytes if this is expected)"
+            )
+        if exc.kind == "timeout":
+            return (
+                f"{source}: timed out after {tries} "
+                f"({self.settings.timeout_seconds:g} s each, whole request) fetching {url}"
+            )
+        if exc.kind == "connect":
+            detail = exc.reason.removeprefix("connection failed").strip(" ()")
+            return f"{source}: connection failed after {tries}: {detail}"
+        if exc.status is not None and (exc.retryable or exc.kind == "over_budget"):
+            return f"{source}: HTTP {exc.status} after {tries}{exc.reason[len(f'HTTP {exc.status}') :]}"
+        if exc.status is not None:
+            return f"{source}: HTTP {exc.status} from {url}"
+        return f"{source}: request failed: {one_line(exc.reason, 200)}"
 
     @classmethod
     @contextmanager
@@ -334,54 +292,3 @@ class HttpFetcher:
             return
         with cls(settings) as fetcher:
             yield fetcher
-
-    # -- internals ----------------------------------------------------------------------
-
-    def _attempt(
-        self, url: str, headers: dict[str, str], gate: RateGate | None, interval: float
-    ) -> _Response:
-        if gate is None:
-            response = self._send(url, headers)
-        else:
-            with gate.turn(interval):
-                response = self._send(url, headers)
-        if is_retryable_status(response.status_code):
-            raise _RetryableStatus(
-                response.status_code, parse_retry_after(response.headers.get("Retry-After"))
-            )
-        return response
-
-    def _send(self, url: str, headers: dict[str, str]) -> _Response:
-        """One attempt, whole body included, under one deadline (inside the gate)."""
-        return asyncio.run(self._fetch(url, headers))
-
-    async def _fetch(self, url: str, headers: dict[str, str]) -> _Response:
-        deadline = self.settings.timeout_seconds
-        async with httpx.AsyncClient(
-            timeout=httpx.Timeout(deadline),
-            headers={"User-Agent": self.settings.user_agent},
-            follow_redirects=True,
-            transport=self._transport,
-        ) as client:
-            try:
-                return await asyncio.wait_for(self._read(client, url, headers), deadline)
-            except TimeoutError:
-                raise WholeRequestTimeout(f"no complete answer within {deadline:g} s") from None
-
-    async def _read(
-        self, client: httpx.AsyncClient, url: str, headers: dict[str, str]
-    ) -> _Response:
-        limit = self.settings.max_response_bytes
-        async with client.stream("GET", url, headers=headers) as response:
-            status = response.status_code
-            if status == 304 or is_retryable_status(status) or status >= 500:
-                return _Response(status, response.headers, b"")
-            declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > limit:
-                raise ResponseTooLarge(limit)
-            body = bytearray()
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > limit:
-                    raise ResponseTooLarge(limit)
-            return _Response(status, response.headers, bytes(body))

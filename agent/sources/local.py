@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
+import errno
+import os
+import select
+import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from agent.core import links, parsing
+from agent.core.one_line import one_line
+from agent.core.resources import sample_corpus_path
 from agent.errors import ConfigError
 from agent.models import Paper
-from agent.resources import sample_corpus_path
 from agent.sources.base import FetchContext, Source
 from agent.sources.clean import clean_text
 
@@ -36,6 +42,11 @@ def _as_datetime(value: Any) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
+def _link(value: Any) -> str | None:
+    """A link of the record, kept only as the link policy rebuilds it (`agent.core.links`)."""
+    return links.link_from(value) if isinstance(value, str) else None
+
+
 def record_to_paper(record: Any, source: str) -> Paper:
     """Build a Paper from one JSON record (fields id, title, abstract; optional extras)."""
     if not isinstance(record, dict):
@@ -51,49 +62,103 @@ def record_to_paper(record: Any, source: str) -> Paper:
         authors=_as_list(record.get("authors")),
         categories=categories,
         primary_category=record.get("primary_category") or (categories[0] if categories else None),
-        url=record.get("url") or None,
-        pdf_url=record.get("pdf_url") or None,
+        url=_link(record.get("url")),
+        pdf_url=_link(record.get("pdf_url")),
         published=_as_datetime(record.get("published")),
         source=source,
         upvotes=record.get("upvotes"),
         version=record.get("version"),
-        code_url=record.get("code_url") or None,
+        code_url=_link(record.get("code_url")),
         stars=record.get("stars"),
-        hf_url=record.get("hf_url") or None,
+        hf_url=_link(record.get("hf_url")),
     )
 
 
 MAX_FILE_BYTES = 50_000_000  # a paper or library file larger than this is refused
 
 
+FIFO_WAIT_SECONDS = 10.0  # a pipe (or a device) must have sent everything within this
+
+
 class FileTooLarge(OSError):
     """The file holds more than the bytes allowed (a device or a FIFO counts by what it sends)."""
 
 
-def read_capped(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
-    """The file's bytes, read at most `limit` + 1 of them: `stat` says 0 for /dev/zero or a FIFO."""
-    with path.open("rb") as handle:
-        data = handle.read(limit + 1)
+class NothingToRead(OSError):
+    """A pipe or device sent nothing (a FIFO with no writer) within FIFO_WAIT_SECONDS."""
+
+
+def read_capped(
+    path: Path, limit: int = MAX_FILE_BYTES, *, wait: float = FIFO_WAIT_SECONDS
+) -> bytes:
+    """The file's bytes, read at most `limit` + 1 of them (`stat` says 0 for /dev/zero or a
+    FIFO). Opened without blocking, so a FIFO with no writer cannot hold the run: a pipe or a
+    device must send its whole content within `wait` seconds."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+        if stat.S_ISREG(mode):
+            os.set_blocking(fd, True)
+            with os.fdopen(os.dup(fd), "rb") as handle:
+                data = handle.read(limit + 1)
+        else:
+            data = _read_stream(fd, limit, wait)
+    finally:
+        os.close(fd)
     if len(data) > limit:
         raise FileTooLarge(f"more than the {limit:,} bytes allowed")
     return data
 
 
-def _records(path: Path) -> Iterator[tuple[int, Any]]:
-    """(line or item number, record) pairs; raises ConfigError naming the file and line."""
+def _read_stream(fd: int, limit: int, wait: float) -> bytes:
+    """A pipe's or device's bytes until its end, `limit` + 1 at most, within `wait` seconds."""
+    deadline = time.monotonic() + wait
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    data = bytearray()
+    while len(data) <= limit:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            what = "sent nothing" if not data else "did not finish"
+            raise NothingToRead(
+                errno.ETIMEDOUT, f"{what} within {wait:g} s (a FIFO with no writer?)"
+            )
+        if not poller.poll(min(left, 0.2) * 1000):
+            continue
+        try:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - len(data)))
+        except BlockingIOError:
+            continue
+        if not chunk:  # the writer closed (or none has opened the FIFO yet)
+            if data:
+                break
+            time.sleep(min(0.05, max(left, 0)))
+            continue
+        data += chunk
+    return bytes(data)
+
+
+def read_text(path: Path, what: str, *, wait: float = FIFO_WAIT_SECONDS) -> str:
+    """The whole file as UTF-8 text (capped, a FIFO within `wait`); ConfigError naming it."""
     try:
-        text = read_capped(path).decode("utf-8")
+        return read_capped(path, wait=wait).decode("utf-8-sig")
     except FileNotFoundError:
-        raise ConfigError(f"file source {path}: no such file") from None
+        raise ConfigError(f"{what} {path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"file source {path}: cannot read it ({exc})") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ConfigError(f"{what} {path}: cannot read it ({reason})") from None
+
+
+def _records(path: Path, text: str) -> Iterator[tuple[int, Any]]:
+    """(line or item number, record) pairs of a .json list or .jsonl text; raises ConfigError
+    naming the file and line (`agent.core.parsing`: depth and size capped)."""
     if path.suffix.lower() == ".json":
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
+            data = parsing.loads(text, what="JSON")
+        except parsing.JsonError as exc:
             raise ConfigError(f"{path}:{exc.lineno}: malformed JSON: {exc.msg}") from None
-        except RecursionError:
-            raise ConfigError(f"{path}: JSON nested too deeply to read") from None
         if not isinstance(data, list):
             raise ConfigError(f"{path}: expected a JSON list of papers, got {type(data).__name__}")
         yield from enumerate(data, start=1)
@@ -102,24 +167,28 @@ def _records(path: Path) -> Iterator[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as exc:
+            yield number, parsing.loads(line, what="JSON")
+        except parsing.JsonError as exc:
             raise ConfigError(f"{path}:{number}: malformed JSONL: {exc.msg}") from None
-        except RecursionError:
-            raise ConfigError(f"{path}:{number}: JSON nested too deeply to read") from None
 
 
-def read_paper_file(path: Path, source: str) -> list[Paper]:
-    """Every paper of a .jsonl / .json file, or a ConfigError naming the bad line."""
+def papers_from_text(path: Path, text: str, source: str) -> list[Paper]:
+    """Every paper of a .jsonl / .json text read from `path`, or a ConfigError naming the bad
+    line."""
     papers: list[Paper] = []
     unit = "item" if path.suffix.lower() == ".json" else "line"
-    for number, record in _records(path):
+    for number, record in _records(path, text):
         try:
             papers.append(record_to_paper(record, source))
         except (TypeError, ValueError, ValidationError) as exc:
             reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-            raise ConfigError(f"{path}: {unit} {number}: {reason}") from None
+            raise ConfigError(f"{path}: {unit} {number}: {one_line(reason, 200)}") from None
     return papers
+
+
+def read_paper_file(path: Path, source: str, *, wait: float = FIFO_WAIT_SECONDS) -> list[Paper]:
+    """Every paper of a .jsonl / .json file, or a ConfigError naming the bad line."""
+    return papers_from_text(path, read_text(path, "file source", wait=wait), source)
 
 
 SAMPLE = "sample"
@@ -151,7 +220,7 @@ class FileSource(Source):
     def fetch(self, ctx: FetchContext) -> list[Paper]:
         if self.path.suffix.lower() not in {".jsonl", ".json"}:
             raise ConfigError(f"file source {self.path}: expected a .jsonl or .json file")
-        return read_paper_file(self.path, self.name)
+        return read_paper_file(self.path, self.name, wait=ctx.sources.timeout_seconds)
 
 
 class StoredPapersSource(Source):

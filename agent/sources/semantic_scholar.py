@@ -14,12 +14,14 @@ import datetime as dt
 import logging
 from typing import Any
 
+from agent.core import links
+from agent.core.one_line import one_line
 from agent.errors import SourceError
 from agent.models import Paper
-from agent.one_line import one_line
 from agent.sources.arxiv_ids import abs_url, find_arxiv_id, pdf_url
 from agent.sources.base import FetchContext, Source
 from agent.sources.clean import clean_text
+from agent.sources.fields import as_list, make_paper
 from agent.sources.http import HttpFetcher, parse_json
 
 log = logging.getLogger(__name__)
@@ -61,7 +63,7 @@ class SemanticScholarSource(Source):
         }
         if ctx.since is not None:
             params["publicationDateOrYear"] = f"{ctx.since.isoformat()}:{ctx.date.isoformat()}"
-        settings = ctx.settings.sources
+        settings = ctx.sources
         with HttpFetcher.borrow(settings, self._fetcher) as fetcher:
             result = fetcher.get(
                 f"{self.base_url}/paper/search",
@@ -116,14 +118,16 @@ def _paper(item: dict[str, Any], source: str) -> Paper | None:
         url, pdf = abs_url(paper_id), pdf_url(paper_id, version)
     else:
         paper_id, version = s2_id, None
-        url = _http(item.get("url")) or f"https://www.semanticscholar.org/paper/{s2_id}"
-        pdf = _http(open_pdf.get("url"))
+        url = links.s2_paper_url(s2_id) or links.link_from(_http(item.get("url")))
+        pdf = links.link_from(_http(open_pdf.get("url")))
     authors = tuple(
         name
-        for author in item.get("authors") or ()
+        for author in as_list(item.get("authors"))
         if isinstance(author, dict) and (name := clean_text(str(author.get("name") or "")))
     )
-    return Paper(
+    return make_paper(
+        source,
+        f"paper {one_line(paper_id, 40)}",
         id=paper_id,
         version=version,
         title=title,

@@ -7,7 +7,7 @@ draft both share. This module picks the engine and runs it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -16,8 +16,7 @@ from agent.errors import ConfigError
 from agent.models import Paper, Summary
 
 if TYPE_CHECKING:
-    from agent.store import Store
-    from agent.summarize.llm import Budget
+    from agent.summarize.llm import LLMEngine
 
 EngineKind = Literal["llm", "offline"]
 
@@ -37,7 +36,7 @@ def choose_engine(choice: EngineChoice, settings: Settings) -> EngineDecision:
     """auto: the model when a key or base URL is configured, else offline. Says which and why."""
     if choice == "offline":
         return EngineDecision("offline", "offline engine (asked for with --engine offline)")
-    if settings.llm_configured:
+    if settings.llm.configured:
         from agent.summarize.llm import configured_model
 
         return EngineDecision("llm", f"language model {configured_model(settings)}")
@@ -49,29 +48,13 @@ def choose_engine(choice: EngineChoice, settings: Settings) -> EngineDecision:
     return EngineDecision("offline", NO_MODEL_NOTICE)
 
 
-def summarize(
-    papers: Sequence[Paper],
-    *,
-    decision: EngineDecision,
-    settings: Settings,
-    store: Store | None,
-    topic: str | None = None,
-    use_cache: bool = True,
-    progress: Callable[[str], None] | None = None,
-    batch: bool = False,
-    budget: Budget | None = None,
+async def summarize(
+    papers: Sequence[Paper], engine: LLMEngine | None, *, topic: str | None = None
 ) -> Summary:
-    """Run the chosen engine. The model engine falls back to the offline one by itself;
-    `progress` hears the model stage's calls done / planned and the time left. `batch` lets
-    the model engine use the provider's Batch API when `llm.batch` asks for it; `budget` is
-    the run's (the model engine makes one from the settings without it)."""
-    if decision.kind == "llm":
-        from agent.summarize.llm import LLMEngine
-
-        engine = LLMEngine(
-            settings, store, use_cache=use_cache, progress=progress, batch=batch, budget=budget
-        )
-        return engine.summarize(papers, topic=topic)
+    """The stage's entry point: the model `engine` of the run when there is one (it falls back
+    to the offline engine by itself, per step and part), else the offline engine."""
+    if engine is not None:
+        return await engine.summarize(papers, topic=topic)
     from agent.summarize.offline import OfflineEngine
 
     return OfflineEngine().summarize(papers, topic=topic)

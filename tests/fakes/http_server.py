@@ -5,7 +5,8 @@
         server.enqueue(Reply(429, headers={"Retry-After": "1"}))        # one-shot, FIFO
         ... server.url ... server.requests[0].headers["user-agent"] ...
 
-Queued replies are served first (in order, whatever the path); then the route for the path;
+GET and POST are served alike (a POST's body is recorded). Queued replies are served first (in
+order, whatever the path); then the route for the path;
 otherwise 404 "no scripted response". `Reply(drop=True)` closes the connection without an
 answer (a connection error for the client); `Reply(delay=...)` waits before answering.
 `FakeClock` is the clock and sleep to inject into rate gates and retries: no real waiting.
@@ -44,6 +45,7 @@ class RecordedRequest:
     path: str
     query: dict[str, list[str]]
     headers: dict[str, str]  # lower-cased names
+    body: bytes = b""
 
     def param(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -99,7 +101,7 @@ class ScriptedHttpServer(LoopbackHttpServer):
         return self.root
 
     def add(self, path: str, reply: Reply) -> None:
-        """Serve `reply` for every GET of `path` (query string ignored)."""
+        """Serve `reply` for every request of `path` (query string ignored)."""
         with self._lock:
             self._routes[path] = reply
 
@@ -131,13 +133,21 @@ class ScriptedHttpServer(LoopbackHttpServer):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
+                self._serve(b"")
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self._serve(self.rfile.read(min(length, 5_000_000)))
+
+            def _serve(self, body: bytes) -> None:
                 parts = urlsplit(self.path)
                 server._record(
                     RecordedRequest(
-                        method="GET",
+                        method=self.command,
                         path=parts.path,
                         query=parse_qs(parts.query, keep_blank_values=True),
                         headers={k.lower(): v for k, v in self.headers.items()},
+                        body=body,
                     )
                 )
                 reply = server._next_reply(parts.path)

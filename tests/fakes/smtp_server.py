@@ -12,6 +12,7 @@ openssl command line tool; `client_context(certs)` is an SSLContext that trusts 
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import ssl
@@ -58,6 +59,7 @@ class RecordingHandler:
     data_replies: list[str] = field(default_factory=list)
     rcpt_replies: dict[str, list[str]] = field(default_factory=dict)
     data_calls: int = 0
+    data_delay: float = 0.0  # seconds each DATA waits before its answer (a slow server)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(
@@ -71,6 +73,8 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
         with self.lock:
             self.data_calls += 1
             if self.data_replies:

@@ -9,16 +9,16 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agent.core.wording import plural
 from agent.errors import ConfigError
 from agent.select.library.formats import parse_bibtex, parse_ris, parse_zotero_csv
 from agent.select.profile import LibraryEntry
-from agent.sources.local import MAX_FILE_BYTES, FileTooLarge, read_capped
-from agent.wording import plural
+from agent.sources.local import FIFO_WAIT_SECONDS, MAX_FILE_BYTES, FileTooLarge, read_capped
 
 if TYPE_CHECKING:
-    from agent.config import Settings
+    from agent.config import SourcesSettings
     from agent.sources.http import HttpFetcher
-    from agent.store import Store
+    from agent.store import LibraryStore
 
 MAX_BYTES = MAX_FILE_BYTES  # a library file larger than this is refused
 FORMATS = ("bib", "ris", "csv", "txt", "json", "jsonl")
@@ -41,9 +41,9 @@ def detect_format(path: Path, text: str) -> str:
     return "txt"
 
 
-def _read(path: Path) -> tuple[bytes, str]:
+def _read(path: Path, wait: float = FIFO_WAIT_SECONDS) -> tuple[bytes, str]:
     try:
-        data = read_capped(path, MAX_BYTES)
+        data = read_capped(path, MAX_BYTES, wait=wait)
     except FileTooLarge as exc:
         raise ConfigError(f"library {path}: {exc}") from None
     except FileNotFoundError:
@@ -80,8 +80,9 @@ def _parse_here(kind: str, path: Path, text: str) -> list[LibraryEntry]:
         return parse_ris(text, path)
     if kind == "csv":
         return parse_zotero_csv(text, path)
-    # json, jsonl: papers as the file source reads them (id, title, abstract...)
-    from agent.sources.local import read_paper_file
+    # json, jsonl: papers as the file source reads them (id, title, abstract...), from the
+    # text already read (a FIFO gives its bytes once)
+    from agent.sources.local import papers_from_text
 
     return [
         LibraryEntry(
@@ -91,15 +92,15 @@ def _parse_here(kind: str, path: Path, text: str) -> list[LibraryEntry]:
             authors=p.authors,
             categories=p.categories,
         )
-        for p in read_paper_file(path, f"library:{path}")
+        for p in papers_from_text(path, text, f"library:{path}")
     ]
 
 
 def parse_library(
     path: Path,
     text: str,
-    settings: Settings,
-    store: Store | None,
+    sources: SourcesSettings,
+    store: LibraryStore | None,
     fetcher: HttpFetcher | None = None,
 ) -> list[LibraryEntry]:
     kind = detect_format(path, text)
@@ -107,7 +108,7 @@ def parse_library(
         return _parse_here(kind, path, text)
     from agent.select.library.idlist import look_up
 
-    return look_up(path, text, settings, store, fetcher=fetcher)
+    return look_up(path, text, sources, store, fetcher=fetcher)
 
 
 def describe_library_file(path: Path) -> str:
@@ -136,19 +137,23 @@ def describe_library_file(path: Path) -> str:
 
 
 def load_library(
-    path: Path, settings: Settings, store: Store | None, *, fetcher: HttpFetcher | None = None
+    path: Path,
+    sources: SourcesSettings,
+    store: LibraryStore | None,
+    *,
+    fetcher: HttpFetcher | None = None,
 ) -> list[LibraryEntry]:
     """The entries of one library file, from the state when the file is unchanged. A file with
     nothing usable, unreadable, or with a broken entry raises ConfigError (exit 2)."""
     path = path.expanduser().resolve()
-    data, text = _read(path)
+    data, text = _read(path, sources.timeout_seconds)
     origin = f"file:{path}"
     fingerprint = f"{PARSER_VERSION}:{hashlib.sha256(data).hexdigest()}"
     if store is not None:
         cached = store.cached_library(origin, fingerprint)
         if cached is not None:
             return [LibraryEntry.model_validate(item) for item in json.loads(cached)]
-    entries = parse_library(path, text, settings, store, fetcher)
+    entries = parse_library(path, text, sources, store, fetcher)
     if not entries:
         raise _no_entries(path)
     if store is not None:

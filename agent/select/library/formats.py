@@ -8,12 +8,13 @@ import io
 import re
 from pathlib import Path
 
+from agent.core.one_line import one_line
 from agent.errors import ConfigError
-from agent.one_line import one_line
 from agent.select.profile import LibraryEntry
 from agent.sources.clean import clean_text
 
 _BRACES = re.compile(r"[{}]")
+_AUTHOR_SEPARATOR = re.compile(r" and ")  # on whitespace-normalised text: linear, unlike \s+and\s+
 
 
 def _clean(value: object) -> str:
@@ -42,11 +43,7 @@ def parse_bibtex(text: str, path: Path) -> list[LibraryEntry]:
     entries = []
     for item in library.entries:
         fields = {name.lower(): field.value for name, field in item.fields_dict.items()}
-        authors = (
-            re.split(r"\s+and\s+", str(fields.get("author", "")).strip())
-            if fields.get("author")
-            else []
-        )
+        authors = _AUTHOR_SEPARATOR.split(" ".join(str(fields.get("author") or "").split()))
         entries.append(
             _entry(path, item.key, fields.get("title", ""), fields.get("abstract", ""), authors)
         )

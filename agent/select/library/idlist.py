@@ -14,9 +14,9 @@ from agent.select.profile import LibraryEntry
 from agent.sources.arxiv_ids import find_arxiv_id
 
 if TYPE_CHECKING:
-    from agent.config import Settings
+    from agent.config import SourcesSettings
     from agent.sources.http import HttpFetcher
-    from agent.store import Store
+    from agent.store import SourceStore
 
 logger = logging.getLogger(__name__)
 BATCH = 50  # ids per arXiv API request
@@ -53,8 +53,8 @@ def read_ids(text: str, path: Path) -> tuple[list[str], list[str]]:
 def look_up(
     path: Path,
     text: str,
-    settings: Settings,
-    store: Store | None,
+    sources: SourcesSettings,
+    store: SourceStore | None,
     *,
     fetcher: HttpFetcher | None = None,
 ) -> list[LibraryEntry]:
@@ -72,8 +72,8 @@ def look_up(
             len(dois),
         )
     entries: list[LibraryEntry] = []
-    ctx = FetchContext(date=dt.date.today(), settings=settings, store=store)
-    with HttpFetcher.borrow(settings.sources, fetcher) as shared:
+    ctx = FetchContext(date=dt.date.today(), sources=sources, store=store)
+    with HttpFetcher.borrow(sources, fetcher) as shared:
         for start in range(0, len(ids), BATCH):
             batch = ids[start : start + BATCH]
             query = " OR ".join(f"id:{arxiv_id}" for arxiv_id in batch)

@@ -1,10 +1,11 @@
 """The model engine and what the rest of the agent may use of it.
 
 Import from here, not from the modules: `LLMEngine` (summarize, rerank, expand a topic into
-search queries), the run's `Budget` (`run_budget(settings)`: create one per run and give it to
-every engine), the chat-model boundary (`ChatModel`, `ChatRequest`, `ChatAnswer`), the factory
-that builds the configured models (`build_chat_models`, with what they `Shared`), usage
-metering, prompts, token counts and the answer cache key. Names load on first use (PEP 562),
+search queries), the run's `Budget` and rate limit (`run_budget(settings)`,
+`run_limit(settings)`: one of each per run, given to every engine of the run), the chat-model
+boundary (`ChatModel`, `ChatRequest`, `ChatAnswer`), the factory that builds the configured
+models (`build_chat_models`, with what they `Shared`), usage metering, prompts, token counts
+and the answer cache key. Names load on first use (PEP 562),
 so importing one light name does not pull in the engine's LangChain and OpenAI imports. (A
 name here never equals a module's name: importing the module would replace it.)
 
@@ -23,21 +24,24 @@ if TYPE_CHECKING:
     from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
     from agent.summarize.llm.engine import LLMEngine
     from agent.summarize.llm.errors import InvalidAnswer, ModelUnavailable
-    from agent.summarize.llm.factory import Shared, build_chat_models, run_budget
+    from agent.summarize.llm.factory import Shared, build_chat_models, run_budget, run_limit
     from agent.summarize.llm.models.local import (
         configured_model,
+        local_llm,
         model_label,
         served_models,
         with_local_defaults,
     )
     from agent.summarize.llm.run.budget import Budget, Limits
     from agent.summarize.llm.run.cache import cache_key
+    from agent.summarize.llm.run.limit import AdaptiveLimit
     from agent.summarize.llm.run.meter import UsageMeter
     from agent.summarize.llm.run.tokens import count_message_tokens, count_tokens
     from agent.summarize.llm.steps.ping import Pong, ping_model
     from agent.summarize.llm.steps.rerank import RerankInput
 
 _HOME = {
+    "AdaptiveLimit": "run.limit",
     "Budget": "run.budget",
     "ChatAnswer": "chat",
     "ChatModel": "chat",
@@ -56,15 +60,18 @@ _HOME = {
     "configured_model": "models.local",
     "count_message_tokens": "run.tokens",
     "count_tokens": "run.tokens",
+    "local_llm": "models.local",
     "model_label": "models.local",
     "ping_model": "steps.ping",
     "run_budget": "factory",
+    "run_limit": "factory",
     "served_models": "models.local",
     "untrusted": "asking.prompts",
     "with_local_defaults": "models.local",
 }
 
 __all__ = [
+    "AdaptiveLimit",
     "Budget",
     "ChatAnswer",
     "ChatModel",
@@ -83,9 +90,11 @@ __all__ = [
     "configured_model",
     "count_message_tokens",
     "count_tokens",
+    "local_llm",
     "model_label",
     "ping_model",
     "run_budget",
+    "run_limit",
     "served_models",
     "untrusted",
     "with_local_defaults",

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from agent.config import Settings
+from agent.config import LLMSettings
 from agent.errors import ConfigError
 from agent.models import (
     DegradedNote,
@@ -41,7 +41,7 @@ from agent.summarize.llm.chat import ChatAnswer, ChatModel
 from agent.summarize.llm.factory import Shared, batches, build_chat_models
 from agent.summarize.llm.fallback import OFFLINE, Outcome, StepCall, build_chain, link_name
 from agent.summarize.llm.models.batch import BatchStats
-from agent.summarize.llm.models.local import local_server, model_label, with_local_defaults
+from agent.summarize.llm.models.local import local_llm, local_server, model_label
 from agent.summarize.llm.run.blurb_cache import BlurbCache
 from agent.summarize.llm.run.budget import Budget
 from agent.summarize.llm.run.limit import AdaptiveLimit
@@ -56,7 +56,7 @@ from agent.summarize.llm.steps.query_expansion import QueryExpander
 from agent.summarize.llm.steps.rerank import Reranker, RerankInput, rerank_batches
 
 if TYPE_CHECKING:
-    from agent.store import Store
+    from agent.store import ModelStore
 
 logger = logging.getLogger(__name__)
 
@@ -64,15 +64,17 @@ logger = logging.getLogger(__name__)
 class LLMEngine:
     """Summarize with chat models; `models` (tests, evals) replaces the ones the factory builds.
 
-    `budget` is the run's (`run_budget`); without one the engine makes its own from
+    `budget` and `limit` are the run's (`run_budget`, `run_limit`: every engine of a run
+    draws on one budget and one rate limit); without them the engine makes its own from
     settings. Usage is read from `meter` (the factory's models feed it); when `models` are
-    given without a `meter`, the engine feeds its own meter from the answers.
+    given without a `meter`, the engine feeds its own meter from the answers. The methods are
+    coroutines: the command runs the event loop (`asyncio.run` in `agent.cli`, nowhere else).
     """
 
     def __init__(
         self,
-        settings: Settings,
-        store: Store | None,
+        llm: LLMSettings,
+        store: ModelStore | None,
         *,
         use_cache: bool = True,
         models: list[ChatModel] | None = None,
@@ -82,15 +84,16 @@ class LLMEngine:
         batch: bool = False,
         keep_blurbs: bool = True,
         budget: Budget | None = None,
+        limit: AdaptiveLimit | None = None,
     ) -> None:
-        self.settings = settings = with_local_defaults(settings)
+        self.llm = llm = local_llm(llm)
         self.progress = CallProgress(progress) if progress is not None else None
-        self.prompts = (prompts or PromptSet.load()).with_language(settings.llm.language)
-        budget = budget or Budget.from_settings(settings.llm)
-        self.meter = meter or UsageMeter(settings.llm.prices, budget)
+        self.prompts = (prompts or PromptSet.load()).with_language(llm.language)
+        budget = budget or Budget.from_settings(llm)
+        self.meter = meter or UsageMeter(llm.prices, budget)
         self._feed_meter = models is not None and meter is None
         # The run's rate limit: every request of every model takes a slot (see run.limit).
-        self.limit = AdaptiveLimit(settings.llm.concurrency)
+        self.limit = limit or AdaptiveLimit(llm.concurrency)
         self.batch: BatchStats | None = None  # set when the primary batches
         if models is None:
             models = self._build(store, use_cache=use_cache, batch=batch, report=progress)
@@ -107,17 +110,17 @@ class LLMEngine:
         self._answered: Counter[str] = Counter()  # the primary's answers, by the model they name
         self._dialects: Counter[str] = Counter()  # and by the dialect they were asked in
         # A local server's speed, measured on its answers (None: a hosted model, no need).
-        self.pace = Pace() if local_server(settings.llm) else None
+        self.pace = Pace() if local_server(llm) else None
         self.time_plan: TimePlan | None = None  # what the measured speed made the run do
 
     def _build(
-        self, store: Store | None, *, use_cache: bool, batch: bool, report: Report | None
+        self, store: ModelStore | None, *, use_cache: bool, batch: bool, report: Report | None
     ) -> list[ChatModel]:
         """The configured models (`factory`), on the run's meter and rate limit."""
-        if batches(self.settings.llm, batch):
-            self.batch = BatchStats(self.settings.llm.batch_price_factor)
+        if batches(self.llm, batch):
+            self.batch = BatchStats(self.llm.batch_price_factor)
         shared = Shared(self.meter, self.limit, batch=self.batch, report=report)
-        return build_chat_models(self.settings, store, shared, use_cache=use_cache)
+        return build_chat_models(self.llm, store, shared, use_cache=use_cache)
 
     @property
     def name(self) -> str:
@@ -142,7 +145,7 @@ class LLMEngine:
     def _asker(self) -> Asker:
         return Asker(
             self.prompts,
-            self.settings.llm,
+            self.llm,
             count_model=self.models[0].name,
             on_answer=self._on_answer,
         )
@@ -174,10 +177,7 @@ class LLMEngine:
 
     # -- summarize --------------------------------------------------------------------------------
 
-    def summarize(self, papers: Sequence[Paper], *, topic: str | None = None) -> Summary:
-        return asyncio.run(self.asummarize(papers, topic=topic))
-
-    async def asummarize(self, papers: Sequence[Paper], *, topic: str | None = None) -> Summary:
+    async def summarize(self, papers: Sequence[Paper], *, topic: str | None = None) -> Summary:
         started = time.monotonic()
         before = self.meter.total()
         unique = list({p.id: p for p in reversed(papers)}.values())[::-1]
@@ -221,7 +221,7 @@ class LLMEngine:
         the configured one (None for a LangChain model: it has no dialects)."""
         if self._dialects:
             return self._dialects.most_common(1)[0][0]
-        return None if self.settings.llm.chat_model else self.settings.llm.dialect
+        return None if self.llm.chat_model else self.llm.dialect
 
     async def _run(self, papers: list[Paper], topic: str | None) -> Summary:
         models = self._counted()
@@ -339,14 +339,11 @@ class LLMEngine:
 
     # -- blurbs shared by several digests ---------------------------------------------------------
 
-    def prewrite_blurbs(self, papers: Sequence[Paper]) -> Usage:
+    async def prewrite_blurbs(self, papers: Sequence[Paper]) -> Usage:
         """Write and keep the blurbs of `papers` that are not kept yet, in as few calls as the
         budget allows and before any grouping, so that several readers' digests of one day ask
         for no blurb twice and pay each call's fixed prompt once. Returns what it cost; a
         failure leaves the blurbs to each digest's own chain."""
-        return asyncio.run(self._prewrite(papers))
-
-    async def _prewrite(self, papers: Sequence[Paper]) -> Usage:
         started = time.monotonic()
         before = self.meter.total()
         try:

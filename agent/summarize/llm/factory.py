@@ -11,19 +11,20 @@ close the fallback).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from agent.config import LLMSettings, Settings
-from agent.store import Store
+from agent.config import LLMSettings
+from agent.store import ModelStore
 from agent.summarize.llm.chat import ChatModel
 from agent.summarize.llm.models.batch import BatchChatModel, BatchStats
 from agent.summarize.llm.models.batch.deadline import seconds_left
 from agent.summarize.llm.models.langchain_chat import LangChainChatModel
-from agent.summarize.llm.models.local import with_local_defaults
+from agent.summarize.llm.models.local import local_llm
 from agent.summarize.llm.models.openai_chat import OpenAIChatModel
 from agent.summarize.llm.models.transport import Sleep, Transport
-from agent.summarize.llm.run.budget import Budget
+from agent.summarize.llm.run.budget import Budget, Clock
 from agent.summarize.llm.run.cache import CachedChatModel
 from agent.summarize.llm.run.limit import AdaptiveLimit
 from agent.summarize.llm.run.meter import UsageMeter
@@ -43,10 +44,18 @@ class Shared:
     report: Callable[[str], None] | None = None  # hears "waiting for batch ..."
 
 
-def run_budget(settings: Settings) -> Budget:
+def run_budget(llm: LLMSettings, *, clock: Clock = time.monotonic) -> Budget:
     """A run's budget from `[llm]` (the local-server defaults applied: a local server gets
-    more time): create one per run and give it to every engine of the run."""
-    return Budget.from_settings(with_local_defaults(settings).llm)
+    more time): create one per run and give it to every engine of the run. Its seconds count
+    from now, on `clock`."""
+    return Budget.from_settings(local_llm(llm), clock=clock)
+
+
+def run_limit(llm: LLMSettings) -> AdaptiveLimit:
+    """A run's rate limit from `[llm] concurrency` (the local-server defaults applied: one
+    call at a time): create one per run and give it to every engine of the run, so that a
+    429 met by one stage holds for the next."""
+    return AdaptiveLimit(local_llm(llm).concurrency)
 
 
 def batches(llm: LLMSettings, allowed: bool) -> bool:
@@ -61,18 +70,18 @@ def batches(llm: LLMSettings, allowed: bool) -> bool:
 
 
 def build_chat_models(
-    settings: Settings, store: Store | None, shared: Shared, *, use_cache: bool
+    llm: LLMSettings, store: ModelStore | None, shared: Shared, *, use_cache: bool
 ) -> list[ChatModel]:
     """[primary, fallback?]; empty when no model is configured (no key, base URL or chat_model).
 
-    A local base URL gets the local-server defaults (`models.local.with_local_defaults`). The
-    cache wraps each model when `use_cache`, `settings.llm.cache` and a `store` are all there.
+    A local base URL gets the local-server defaults (`models.local.local_llm`). The cache
+    wraps each model when `use_cache`, `llm.cache` and a `store` are all there.
     With `shared.batch`, the time spent waiting for batches, up to the batch deadline, does not
     count against the run's time budget for direct calls.
     """
-    if not settings.llm_configured:
+    if not llm.configured:
         return []
-    llm = with_local_defaults(settings).llm
+    llm = local_llm(llm)
     wiring = _Wiring(
         shared, shared.limit or AdaptiveLimit(llm.concurrency), _grace(llm, shared), store
     )
@@ -101,7 +110,7 @@ class _Wiring:
     shared: Shared
     limit: AdaptiveLimit
     grace: float
-    store: Store | None
+    store: ModelStore | None
 
     def adapter(self, llm: LLMSettings) -> ChatModel:
         """The adapter of `llm` (LangChain or the openai SDK) on its own transport."""
@@ -141,4 +150,11 @@ def fallback_settings(llm: LLMSettings) -> LLMSettings | None:
     return llm.model_copy(update=update)
 
 
-__all__ = ["Shared", "batches", "build_chat_models", "fallback_settings", "run_budget"]
+__all__ = [
+    "Shared",
+    "batches",
+    "build_chat_models",
+    "fallback_settings",
+    "run_budget",
+    "run_limit",
+]

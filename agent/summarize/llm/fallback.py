@@ -18,12 +18,12 @@ from typing import Generic, TypeVar
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from agent.core.one_line import one_line
+from agent.core.wording import plural
 from agent.errors import ModelError
 from agent.models import DegradedNote, EngineName, Usage
-from agent.one_line import one_line
 from agent.summarize.llm.chat import ChatModel
 from agent.summarize.llm.errors import CostCapReached
-from agent.wording import plural
 
 P = TypeVar("P")
 O = TypeVar("O")

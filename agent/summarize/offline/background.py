@@ -18,7 +18,7 @@ from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
-from agent.resources import background_vocabulary_path, sample_corpus_path
+from agent.core.resources import background_vocabulary_path, sample_corpus_path
 from agent.summarize.offline.text import term_set
 
 

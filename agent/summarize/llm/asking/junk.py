@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from agent.one_line import one_line
+from agent.core.one_line import one_line
 
 SHINGLE_WORDS = 6  # this many words in a row taken from the instructions is a copy
 MIN_LETTERS = 1

@@ -8,8 +8,9 @@ what the answer means, so none of it costs a re-ask. What is not one JSON value 
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from agent.core import parsing
 
 MAX_ANSWER_CHARS = 1_000_000  # an answer longer than this is not parsed at all
 _FENCE = "```"
@@ -30,10 +31,11 @@ def parse(text: str) -> Any:
     starts = [i for i in (body.find("{"), body.find("[")) if i != -1]
     if not starts:
         raise NotJson("the answer has no JSON object in it: answer with one JSON object only")
-    decoder = json.JSONDecoder(strict=False)
-    try:
-        value, _ = decoder.raw_decode(body, min(starts))
-    except json.JSONDecodeError as exc:
+    try:  # depth-capped (agent.core.parsing): 200,000 "[" are an answer to re-ask, not a crash
+        value, _ = parsing.raw_decode(body, min(starts), what="the answer", strict=False)
+    except parsing.JsonError as exc:
+        if "nested" in exc.msg:
+            raise NotJson(f"{exc.msg}: answer with one flat JSON object") from None
         where = "ends too early" if exc.pos >= len(body) - 1 else f"breaks at character {exc.pos}"
         raise NotJson(
             f"the JSON object {where} ({exc.msg}): answer with one complete JSON object, "

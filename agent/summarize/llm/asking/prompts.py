@@ -17,8 +17,8 @@ from typing import Any
 
 import jinja2
 
+from agent.core.resources import prompts_dir
 from agent.errors import ConfigError
-from agent.resources import prompts_dir
 
 REQUIRED = (
     "system",

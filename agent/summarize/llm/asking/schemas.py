@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from agent.core.defang import defang, find_address
 from agent.summarize.llm.asking import junk
 
 MAX_THEMES = 8  # sections of one email: more is hard to read, and each costs a blurbs call
@@ -40,14 +41,16 @@ QUERY_CHARS = 120
 MIN_QUERIES, MAX_QUERIES = 2, 4
 
 
-_LINK = re.compile(r"\b(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|org|net|io|ai)/\S*", re.IGNORECASE)
 _TAG = re.compile(r"</?[A-Za-z!][^<>]{0,200}>")
 
 
 def plain_prose(text: str) -> str:
-    """The model writes plain words: no URLs and no HTML of its own (links come from sources)."""
-    if _LINK.search(text) or _TAG.search(text):
-        raise ValueError("must be plain text: no URLs, links or HTML tags")
+    """The model writes plain words: no URLs, no domain, IP or email address a mail client
+    would link (`agent.core.defang`), no HTML of its own (links come from sources)."""
+    if find_address(text) or _TAG.search(text):
+        raise ValueError(
+            "must be plain text: no URLs, links or HTML tags, and no web or email addresses"
+        )
     return text
 
 
@@ -64,7 +67,7 @@ def prose(text: str, info: ValidationInfo) -> str:
 def scrubbed(text: str, info: ValidationInfo) -> str:
     """What salvage keeps of a text: the words without links or tags, and nothing at all when
     the text is junk (so the repair writes that part instead)."""
-    text = " ".join(_TAG.sub(" ", _LINK.sub(" ", text)).split())
+    text = " ".join(_TAG.sub(" ", defang(text, drop_urls=True)).split())
     if junk.no_words(text) or junk.copied_instructions(text, junk.context_of(info.context)):
         return ""
     return text

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Protocol
+from typing import Any
 
+from agent.store import DialectMemory
 from agent.summarize.llm.chat import ChatRequest
 from agent.summarize.llm.models.json_schema import (
     closed_json_schema,
@@ -27,14 +28,6 @@ AUTO = "auto"
 ORDER: tuple[str, ...] = ("json_schema", "json_object_schema", "tools", "json_object")
 REJECTED_STATUS = frozenset({400, 404, 415, 422, 501})
 UNPROVEN_REJECTED_STATUS = frozenset({500})  # only while no structured call has worked yet
-
-
-class DialectMemory(Protocol):
-    """Where the working dialect of an endpoint is kept (the `Store` implements it)."""
-
-    def remembered_dialect(self, endpoint: str, model: str) -> str | None: ...
-
-    def remember_dialect(self, endpoint: str, model: str, dialect: str) -> None: ...
 
 
 def rejections(proven: bool) -> frozenset[int]:

@@ -12,7 +12,7 @@ from typing import Any
 import jinja2
 import pydantic
 
-from agent.resources import prompts_dir
+from agent.core.resources import prompts_dir
 
 
 @functools.cache

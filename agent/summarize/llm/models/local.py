@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import json
 import logging
 import posixpath
-import time
 from typing import Any
-from urllib.parse import urlsplit
-
-import httpx
 
 from agent.config import LLMSettings, Settings
+from agent.core import parsing
+from agent.core.http import HttpClient, HttpFailure, Limits
+from agent.core.urls import host_of
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +47,7 @@ def is_local(base_url: str | None) -> bool:
     """True for a loopback, private or link-local host (or ``localhost``)."""
     if not base_url:
         return False
-    host = (urlsplit(base_url).hostname or "").lower()
+    host = host_of(base_url)
     if host in _LOCAL_NAMES or host.endswith(".localhost"):
         return True
     try:
@@ -67,20 +65,25 @@ def local_server(llm: LLMSettings) -> bool:
 
 
 def with_local_defaults(settings: Settings) -> Settings:
-    """`settings` with the local defaults filled in for a local base URL (else unchanged).
+    """`settings` with the local defaults filled in for a local base URL (else unchanged)."""
+    llm = local_llm(settings.llm)
+    return settings if llm is settings.llm else settings.model_copy(update={"llm": llm})
+
+
+def local_llm(llm: LLMSettings) -> LLMSettings:
+    """`[llm]` with the local defaults filled in for a local base URL (else unchanged).
 
     A local model is not priced from the built-in table of paid models: only prices the user
     configured (`[llm.prices.<model>]`) give it a cost estimate."""
-    llm = settings.llm
     if not local_server(llm):
-        return settings
+        return llm
     unset = {k: v for k, v in LOCAL_DEFAULTS.items() if k not in llm.model_fields_set}
     if "prices" not in llm.model_fields_set:
         unset["prices"] = {}
     if "model" not in llm.model_fields_set:
         unset["model"] = served_name(llm.base_url or "")
     if not unset:
-        return settings
+        return llm
     model = unset.get("model", llm.model)
     if "context_window" in unset:
         reported = reported_context(llm.base_url or "", model)
@@ -94,7 +97,7 @@ def with_local_defaults(settings: Settings) -> Settings:
         unset["input_budget_tokens"] = max(1_000, min(unset["input_budget_tokens"], room))
     shown = ", ".join(f"{k}={v}" for k, v in unset.items() if k != "prices")
     logger.info("local server at %s: defaults %s", llm.base_url, shown)
-    return settings.model_copy(update={"llm": llm.model_copy(update=unset)})
+    return llm.model_copy(update=unset)
 
 
 def reported_context(base_url: str, model: str) -> int | None:
@@ -157,7 +160,7 @@ def model_label(name: str) -> str:
 def configured_model(settings: Settings) -> str:
     """The model a run asks, as labels show it (a local server's own model when the config
     names none; see `with_local_defaults`)."""
-    return model_label(with_local_defaults(settings).llm.model)
+    return model_label(local_llm(settings.llm).model)
 
 
 def forget_servers() -> None:
@@ -176,23 +179,14 @@ def _props_url(base_url: str) -> str:
 
 @functools.cache
 def _get_json(url: str) -> Any:
-    """The JSON answer of GET `url` (None when there is none), asked once per process."""
-    deadline = time.monotonic() + PROBE_TIMEOUT_SECONDS  # for the body, not only each read
+    """One short GET through the bounded client (whole-request deadline, byte cap), parsed
+    with the bounded JSON reader, asked once per process; None on any failure."""
+    limits = Limits(timeout=PROBE_TIMEOUT_SECONDS, max_bytes=PROBE_MAX_BYTES)
     try:
-        with (
-            httpx.Client(timeout=PROBE_TIMEOUT_SECONDS) as client,
-            client.stream("GET", url) as response,
-        ):
-            if response.status_code != 200:
-                return None
-            body = b""
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > PROBE_MAX_BYTES or time.monotonic() > deadline:
-                    return None
-        return json.loads(body)
-    except (httpx.HTTPError, ValueError, RecursionError) as exc:
-        logger.debug("no context window from %s (%s)", url, type(exc).__name__)
+        response = HttpClient().request("GET", url, limits=limits)
+        return parsing.loads(response.content, what="the server's answer")
+    except (HttpFailure, parsing.JsonError) as exc:
+        logger.debug("no answer from %s (%s)", url, type(exc).__name__)
         return None
 
 
@@ -225,6 +219,7 @@ __all__ = [
     "configured_model",
     "forget_servers",
     "is_local",
+    "local_llm",
     "local_server",
     "model_label",
     "reported_context",

@@ -18,12 +18,12 @@ import openai
 from openai.types.chat import ChatCompletion, ChatCompletionMessage
 
 from agent.config import LLMSettings
+from agent.core.http import sdk_http_client
 from agent.models import Usage
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest, finish_of, refusal_of
 from agent.summarize.llm.errors import ModelUnavailable, Rejected
 from agent.summarize.llm.models import dialects
 from agent.summarize.llm.models.dialects import ORDER, DialectMemory
-from agent.summarize.llm.models.http import CappedTransport
 from agent.summarize.llm.models.transport import Transport
 from agent.summarize.llm.run.budget import Budget
 from agent.summarize.llm.run.meter import UsageMeter
@@ -68,10 +68,8 @@ class OpenAIChatModel(ChatModel):
         # The dialect in use: the configured one, or for "auto" the one a call settled on
         # (the remembered one until then).
         self.dialect: str = self._settled or self._remembered() or dialects.AUTO
-        self._lock: asyncio.Lock | None = None
-        self._lock_loop: asyncio.AbstractEventLoop | None = None
+        self._lock = asyncio.Lock()  # the other calls wait for the dialect probe's answer
         self._client: openai.AsyncOpenAI | None = None
-        self._client_loop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:
         return (
@@ -89,17 +87,10 @@ class OpenAIChatModel(ChatModel):
         raise ModelUnavailable(f"{self.name}: no API key and no base URL configured")
 
     def client(self) -> openai.AsyncOpenAI:
-        """The SDK client of the running event loop (a new loop gets a new client).
-
-        Call `aclose()` before the loop ends. A client left behind by an ended loop is dropped
-        quietly: it is built on `openai.DefaultAsyncHttpxClient`, which, unlike the SDK's
-        default wrapper, does not schedule a close on the next loop (that would fail noisily
-        with "Event loop is closed").
-        """
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._client_loop is not loop:
+        """The one SDK client of this model, made at its first call and kept until `aclose()`
+        (a command runs one event loop: `asyncio.run` in `agent.cli` only)."""
+        if self._client is None:
             self._client = self.new_client(self._llm.max_answer_bytes)
-            self._client_loop = loop
         return self._client
 
     def new_client(self, max_answer_bytes: int) -> openai.AsyncOpenAI:
@@ -110,14 +101,13 @@ class OpenAIChatModel(ChatModel):
             base_url=self._llm.base_url,
             max_retries=0,
             timeout=self._llm.timeout_seconds,
-            http_client=openai.DefaultAsyncHttpxClient(
-                timeout=self._llm.timeout_seconds,
-                transport=CappedTransport(max_answer_bytes),
+            http_client=sdk_http_client(
+                timeout=self._llm.timeout_seconds, max_bytes=max_answer_bytes
             ),
         )
 
     async def aclose(self) -> None:
-        client, self._client, self._client_loop = self._client, None, None
+        client, self._client = self._client, None
         if client is not None:
             await client.close()
 
@@ -126,7 +116,7 @@ class OpenAIChatModel(ChatModel):
     async def complete(self, request: ChatRequest) -> ChatAnswer:
         if self._settled is not None:
             return await self._complete(request, self._settled)
-        async with self._probe_lock():  # the other calls wait for the probe's dialect
+        async with self._lock:  # the other calls wait for the probe's dialect
             if self._settled is None:
                 return await self._probe(request)
         return await self._complete(request, self._settled)
@@ -157,12 +147,6 @@ class OpenAIChatModel(ChatModel):
             self._exhausted = message
         self.transport.breaker.record_failure(self.name)  # no dialect works: a failed call
         raise ModelUnavailable(message, attempts=len(rejected))
-
-    def _probe_lock(self) -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        if self._lock is None or self._lock_loop is not loop:
-            self._lock, self._lock_loop = asyncio.Lock(), loop
-        return self._lock
 
     def _remembered(self) -> str | None:
         if self.configured_dialect != dialects.AUTO or self._memory is None:

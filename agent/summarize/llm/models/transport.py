@@ -3,10 +3,11 @@
 Every request an adapter makes (a chat completion through the openai SDK, a LangChain call, a
 Batch API file or poll) goes through `Transport.send`, which owns:
 
-- the retry policy (`agent.retry_policy`, tenacity): 408, 409, 425, 429 and 5xx answers,
+- the retry policy (`agent.core.retry_policy`, tenacity): 408, 409, 425, 429 and 5xx answers,
   timeouts and dropped connections are tried again, at most `llm.max_attempts` times, after the
   server's `Retry-After` (or `retry-after-ms`), else exponential backoff with jitter, both
-  capped at `llm.max_retry_wait_seconds`; anything else fails at once;
+  capped at `llm.max_retry_wait_seconds`; anything else fails at once; a `Retry-After` longer
+  than what is left of the run's time fails at once instead of waiting;
 - the deadline: each attempt (connect, headers and the whole body) is cut at
   `llm.timeout_seconds`, never past what is left of the run's time (`Budget.seconds_left`), and
   a wait that would end past it is not waited for: the request fails at once;
@@ -34,19 +35,22 @@ import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import TypeVar
 
-import httpx
 import openai
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
-from tenacity.stop import stop_base
 
 from agent.config import LLMSettings
-from agent.one_line import one_line
-from agent.retry_policy import HintOrBackoff, is_retryable_status, parse_retry_after
+from agent.core.http import is_transport_error, too_large
+from agent.core.one_line import one_line
+from agent.core.retry_policy import (
+    HintOrBackoff,
+    OverBudget,
+    is_retryable_status,
+    parse_retry_after,
+)
+from agent.core.wording import plural
 from agent.summarize.llm.errors import ModelUnavailable, Rejected
-from agent.summarize.llm.models.http import too_large
 from agent.summarize.llm.run.budget import Budget
 from agent.summarize.llm.run.limit import AdaptiveLimit
-from agent.wording import plural
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +132,7 @@ def _headers_of(exc: BaseException) -> dict[str, str]:
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """Retryable statuses (`agent.retry_policy`), timeouts and connection errors; everything
+    """Retryable statuses (`agent.core.retry_policy`), timeouts and connection errors; everything
     else fails at once (an answer over the byte cap too: it would come back as big)."""
     if too_large(exc) is not None:
         return False
@@ -137,7 +141,7 @@ def is_retryable(exc: BaseException) -> bool:
     status = status_of(exc)
     if status is not None:
         return is_retryable_status(status)
-    return isinstance(exc, httpx.TransportError | TimeoutError | ConnectionError)
+    return is_transport_error(exc) or isinstance(exc, TimeoutError | ConnectionError)
 
 
 def retry_after_seconds(
@@ -191,16 +195,6 @@ def describe_transport_error(exc: BaseException, secrets: Sequence[str] = ()) ->
 
 
 # -- the transport ------------------------------------------------------------------------------
-
-
-class _OverBudget(stop_base):
-    """Stop retrying when the next wait would end past the run's time."""
-
-    def __init__(self, left: Callable[[], float]) -> None:
-        self.left = left
-
-    def __call__(self, retry_state: RetryCallState) -> bool:
-        return self.left() <= retry_state.upcoming_sleep
 
 
 class Transport:
@@ -296,7 +290,9 @@ class Transport:
             )
 
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.max_attempts) | _OverBudget(self.seconds_left),
+            # a wait, or a server's Retry-After, past the run's time ends the retries at once
+            stop=stop_after_attempt(self.max_attempts)
+            | OverBudget(self.seconds_left, retry_after_seconds),
             wait=self._wait,
             retry=retry_if_exception(lambda e: is_retryable(e) and status_of(e) not in rejected),
             sleep=self._sleep,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from agent.models import Usage
 
 if TYPE_CHECKING:
-    from agent.store import Store
+    from agent.store import BlurbStore
     from agent.summarize.llm.run.meter import UsageMeter
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,9 @@ class BlurbCache:
     """The store's per-paper blurbs for one engine run. `read=False` (--no-cache) still keeps
     what the model writes but never serves a kept blurb."""
 
-    def __init__(self, store: Store, *, read: bool = True, meter: UsageMeter | None = None) -> None:
+    def __init__(
+        self, store: BlurbStore, *, read: bool = True, meter: UsageMeter | None = None
+    ) -> None:
         self.store = store
         self.read = read
         self.meter = meter

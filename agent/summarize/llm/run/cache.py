@@ -18,7 +18,7 @@ import sqlite3
 import pydantic
 
 from agent.models import Usage
-from agent.store import CachedAnswer, Store
+from agent.store import AnswerCache, CachedAnswer
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
 from agent.summarize.llm.run.meter import UsageMeter
 
@@ -61,7 +61,7 @@ class CachedChatModel(ChatModel):
     def __init__(
         self,
         inner: ChatModel,
-        store: Store,
+        store: AnswerCache,
         dialect: str,
         *,
         meter: UsageMeter | None = None,

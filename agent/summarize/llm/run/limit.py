@@ -34,19 +34,11 @@ class AdaptiveLimit:
         self.throttles = 0
         self.epoch = 0  # bumped by every decrease
         self._successes = 0
-        self._changed: asyncio.Condition | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def _condition(self) -> asyncio.Condition:
-        """The condition of the running event loop (an engine may run in several in turn)."""
-        loop = asyncio.get_running_loop()
-        if self._changed is None or self._loop is not loop:
-            self._changed, self._loop = asyncio.Condition(), loop
-        return self._changed
+        self._changed = asyncio.Condition()  # of the run's one event loop
 
     async def acquire(self) -> int:
         """Wait for a slot; returns the epoch it was taken in (for `throttled`)."""
-        changed = self._condition()
+        changed = self._changed
         async with changed:
             await changed.wait_for(lambda: self.in_flight < self.limit)
             self.in_flight += 1
@@ -54,7 +46,7 @@ class AdaptiveLimit:
             return self.epoch
 
     async def release(self, *, succeeded: bool = False) -> None:
-        changed = self._condition()
+        changed = self._changed
         async with changed:
             self.in_flight -= 1
             if succeeded:

@@ -7,9 +7,9 @@ import threading
 import time
 from collections.abc import Callable
 
+from agent.core.wording import duration
 from agent.errors import ModelError
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
-from agent.wording import duration
 
 Report = Callable[[str], None]
 

@@ -15,12 +15,12 @@ import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+from agent.core.wording import duration, plural
 from agent.models import DegradedNote
 from agent.summarize.llm.chat import ChatModel
 from agent.summarize.llm.errors import BudgetExceeded
 from agent.summarize.llm.run.pace import Pace
 from agent.summarize.llm.steps.blurbs import SHORT_BLURB_WORDS, Blurbed, BlurbJob, BlurbWriter
-from agent.wording import duration, plural
 
 MARGIN = 0.85  # of the time left: answers vary, and the offline engine and rendering follow
 TOO_SLOW = "too slow for the run's time budget"  # in the reason of each part left out

@@ -2,7 +2,10 @@
 
 Every call is one request through the model's `Transport` (a deadline for all of it, the
 retries, the rate limit); a failure is a `ModelUnavailable` that carries the HTTP status, so the
-caller can tell "no Batch API here" (404, 405, 501) from an outage.
+caller can tell "no Batch API here" (404, 405, 501) from an outage. Submitting and polling also
+end at the batch deadline (`seconds_left`): a status call that hangs is cut when the run stops
+waiting for its batches, not after `llm.timeout_seconds` times the attempts; cancelling gets a
+short grace after it, and a finished batch's answers are fetched whatever the time.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Final, TypeVar
 import openai
 from openai.types import Batch
 
+from agent.summarize.llm.errors import ModelUnavailable
 from agent.summarize.llm.models.batch.lines import ENDPOINT
 from agent.summarize.llm.models.transport import Transport, scrub
 
@@ -24,6 +28,7 @@ UNSUPPORTED_STATUS = frozenset({404, 405, 501})
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
 COMPLETION_WINDOW: Final = "24h"
 MAX_FILE_BYTES = 200_000_000  # the Batch API's own file limit
+CANCEL_GRACE_SECONDS = 15.0  # a cancel is sent after the deadline: this long for it
 
 
 @dataclass(frozen=True)
@@ -62,26 +67,38 @@ class BatchApi:
         transport: Transport,
         *,
         max_answer_bytes: int,
+        seconds_left: Callable[[], float] | None = None,
     ) -> None:
         self._new_client = new_client
         self.transport = transport
+        self._seconds_left = seconds_left
         self.max_answer_bytes = max_answer_bytes
         self._client: openai.AsyncOpenAI | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _control(self) -> openai.AsyncOpenAI:
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            self._client, self._loop = self._new_client(self.max_answer_bytes), loop
+        """The one client of the batch calls, made at the first and kept until `aclose()`."""
+        if self._client is None:
+            self._client = self._new_client(self.max_answer_bytes)
         return self._client
 
     async def aclose(self) -> None:
-        client, self._client, self._loop = self._client, None, None
+        client, self._client = self._client, None
         if client is not None:
             await client.close()
 
-    async def _send(self, make: Callable[[], Awaitable[T]]) -> T:
-        return await self.transport.send(lambda _timeout: make())
+    async def _send(self, make: Callable[[], Awaitable[T]], *, grace: float | None = 0.0) -> T:
+        """One request through the transport; with `grace` not None, each try also ends
+        `grace` seconds after the batch deadline, and none starts after it."""
+        if grace is None or self._seconds_left is None:
+            return await self.transport.send(lambda _timeout: make())
+        seconds_left = self._seconds_left
+        if seconds_left() + grace <= 0:
+            raise ModelUnavailable(f"{self.transport.name}: the batch deadline passed; not sent")
+
+        def bounded(timeout: float) -> Awaitable[T]:
+            return asyncio.wait_for(make(), max(0.001, min(timeout, seconds_left() + grace)))
+
+        return await self.transport.send(bounded)
 
     async def submit(self, data: bytes, request_set: str) -> BatchState:
         """Upload the JSONL and create a batch of it (chat completions, a 24 h window)."""
@@ -109,14 +126,16 @@ class BatchApi:
 
     async def cancel(self, batch_id: str) -> BatchState:
         client = self._control()
-        return _state(await self._send(lambda: client.batches.cancel(batch_id)))
+        return _state(
+            await self._send(lambda: client.batches.cancel(batch_id), grace=CANCEL_GRACE_SECONDS)
+        )
 
     async def content(self, file_id: str, lines: int) -> bytes:
         """A result file, capped at `lines` answers' worth of bytes (and the API's limit)."""
         cap = min(MAX_FILE_BYTES, self.max_answer_bytes * max(1, lines) + 65_536)
         client = self._new_client(cap)
         try:
-            response = await self._send(lambda: client.files.content(file_id))
+            response = await self._send(lambda: client.files.content(file_id), grace=None)
             return bytes(response.content)
         finally:
             await client.close()

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from agent.core import parsing
 from agent.summarize.llm.models.transport import scrub
 
 ENDPOINT: Final = "/v1/chat/completions"  # Final: typed as the literal the SDK expects
@@ -67,10 +68,12 @@ def parse_results(data: bytes, wanted: Iterable[str]) -> dict[str, LineResult]:
     found: dict[str, LineResult] = {}
     for raw in data.splitlines()[: MAX_LINES + 1]:
         try:
-            row = json.loads(raw)
-        except ValueError:
+            row = parsing.loads(raw, what="a result line")
+        except parsing.JsonError:
             continue
-        if not isinstance(row, dict) or row.get("custom_id") not in ids:
+        if not isinstance(row, dict) or not isinstance(row.get("custom_id"), str):
+            continue
+        if row["custom_id"] not in ids:
             continue
         cid = str(row["custom_id"])
         sent = row.get("response")

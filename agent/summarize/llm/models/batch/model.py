@@ -36,8 +36,9 @@ import pydantic
 from openai.types.chat import ChatCompletion
 
 from agent.config import LLMSettings
+from agent.core.wording import plural
 from agent.models import BatchRun
-from agent.store import PendingBatch, Store
+from agent.store import BatchLedger, PendingBatch
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
 from agent.summarize.llm.errors import BudgetExceeded, CostCapReached, ModelUnavailable
 from agent.summarize.llm.models import dialects
@@ -53,7 +54,6 @@ from agent.summarize.llm.models.batch.lines import (
 from agent.summarize.llm.models.batch.lines import request_set as request_set_of
 from agent.summarize.llm.models.openai_chat import OpenAIChatModel, answer_of
 from agent.summarize.llm.run.tokens import estimate_input_tokens
-from agent.wording import plural
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ class BatchChatModel(ChatModel):
         inner: OpenAIChatModel,
         llm: LLMSettings,
         *,
-        store: Store | None,
+        store: BatchLedger | None,
         stats: BatchStats,
         report: Report | None = None,
         clock: Clock = time.monotonic,
@@ -140,7 +140,10 @@ class BatchChatModel(ChatModel):
         self.report = report  # hears "waiting for batch ..."
         self.endpoint = dialects.endpoint_of(llm.base_url)
         self.api = BatchApi(
-            inner.new_client, inner.transport, max_answer_bytes=llm.max_answer_bytes
+            inner.new_client,
+            inner.transport,
+            max_answer_bytes=llm.max_answer_bytes,
+            seconds_left=lambda: self._deadline - self._clock(),
         )
         self.poll_seconds = llm.batch_poll_seconds
         self.reasks = llm.batch_reasks

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from agent.core.home import prepare_home
 from agent.errors import LockedError
-from agent.home import prepare_home
 
 LOCK_NAME = "run.lock"
 

@@ -1,10 +1,11 @@
-"""The one retry policy of every HTTP client (sources, model calls, webhooks).
+"""The one retry policy of every HTTP client (sources, model calls, webhooks, Zotero).
 
 Which answers are worth another attempt: 408 (timeout), 409 (conflict, e.g. a busy lock),
 425 (too early), 429 (rate limited) and every 5xx; timeouts and dropped connections are the
 callers' to add, as their clients name them differently. How long to wait before it: the
 server's hint (`Retry-After`, read by `parse_retry_after`) when the failed attempt carried one,
-capped; else tenacity's exponential backoff with jitter, capped.
+capped; else tenacity's exponential backoff with jitter, capped. A hint longer than what is
+left of the call's time budget is not waited for at all (`OverBudget`): the call fails at once.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import math
 from collections.abc import Callable
 
 from tenacity import RetryCallState, wait_exponential_jitter
+from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429})  # and every 5xx
@@ -75,4 +77,45 @@ class HintOrBackoff(wait_base):
         return min(self.backoff(retry_state), self.cap)
 
 
-__all__ = ["RETRYABLE_STATUS", "HintOrBackoff", "is_retryable_status", "parse_retry_after"]
+class OverBudget(stop_base):
+    """Stop retrying when the next wait, or the server's hint before it is capped, is longer
+    than what `remaining()` says is left of the call's time budget: failing now beats sleeping
+    past the deadline. `stopped_for` holds the wait that was refused (None: not stopped yet)."""
+
+    def __init__(
+        self,
+        remaining: Callable[[], float],
+        hint: Callable[[BaseException], float | None] | None = None,
+    ) -> None:
+        self.remaining = remaining
+        self.hint = hint
+        self.stopped_for: float | None = None
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        wanted = retry_state.upcoming_sleep
+        outcome = retry_state.outcome
+        failure = outcome.exception() if outcome is not None else None
+        if self.hint is not None and failure is not None:
+            wanted = max(wanted, self.hint(failure) or 0.0)
+        if wanted > 0 and wanted >= self.remaining():
+            self.stopped_for = wanted
+            return True
+        return False
+
+
+def wait_within(seconds: float, *, cap: float, remaining: float) -> float | None:
+    """The wait a server asked for (`Backoff`, `Retry-After`), capped at `cap`; None when it
+    is longer than the `remaining` budget (do not wait: give up now)."""
+    if seconds >= remaining:
+        return None
+    return min(max(seconds, 0.0), cap)
+
+
+__all__ = [
+    "RETRYABLE_STATUS",
+    "HintOrBackoff",
+    "OverBudget",
+    "is_retryable_status",
+    "parse_retry_after",
+    "wait_within",
+]

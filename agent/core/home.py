@@ -14,6 +14,12 @@ from pathlib import Path
 from agent.errors import BrokenEnvironment, ConfigError, DigestError
 
 _DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+_WRITE_PROBLEMS = {
+    errno.EROFS: "the file system is read-only; choose another --out (or DIGEST_HOME)",
+    errno.EISDIR: "a directory is in the way; move it away or choose another --out",
+    errno.ENOTDIR: "a file is in the way where a directory should be; move it away",
+    errno.ENAMETOOLONG: "the name is too long",
+}
 
 
 def prepare_home(home: Path) -> Path:
@@ -60,7 +66,8 @@ def state_error(path: Path | str, exc: sqlite3.DatabaseError) -> DigestError:
 
 
 def environment_error(exc: BaseException) -> DigestError | None:
-    """A one-line error for a full disk or a damaged database, else None."""
+    """A one-line error for a full disk, a damaged database, or a file that cannot be written
+    (read-only file system, a directory in the way), else None."""
     if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
         where = f" writing {exc.filename}" if exc.filename else ""
         return BrokenEnvironment(
@@ -71,4 +78,11 @@ def environment_error(exc: BaseException) -> DigestError | None:
         return state_error("state.sqlite3 in DIGEST_HOME", exc)
     if isinstance(exc, PermissionError):
         return ConfigError(f"cannot write {exc.filename or 'a file'}: permission denied")
+    if isinstance(exc, OSError) and (exc.filename or exc.filename2):
+        # The target of a rename is the file the user knows (the source is a temporary file).
+        where = exc.filename2 or exc.filename
+        reason = _WRITE_PROBLEMS.get(exc.errno or 0)
+        if reason is not None:
+            return ConfigError(f"cannot write {where}: {reason}")
+        return ConfigError(f"cannot use {where}: {exc.strerror or type(exc).__name__}")
     return None

@@ -1,0 +1,1 @@
+"""Shared building blocks below every stage: the bounded HTTP client, parsing and link rules."""

@@ -1,0 +1,61 @@
+"""The sources step: every source read once, one failing source reported, not fatal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from agent.errors import NoSourceReadError, SourceError
+from agent.models import HealthStatus, Paper, SourceHealth
+from agent.sources import FetchContext, Source, make_source
+from agent.sources.merge import merge_papers
+
+EMPTY_DAY = "the source had no papers for this day"
+EMPTY_SEARCH = "the search found no papers"
+
+
+@dataclass(frozen=True)
+class FetchOutcome:
+    papers: list[Paper]
+    health: tuple[SourceHealth, ...]
+
+
+def _ignore(_: str) -> None:
+    return None
+
+
+def fetch_all(
+    specs: Sequence[str], ctx: FetchContext, progress: Callable[[str], None] = _ignore
+) -> FetchOutcome:
+    """Fetch every source; one failing source is reported, not fatal. All failing raises."""
+    sources = [make_source(spec) for spec in specs]  # ConfigError before any network
+    lists: list[list[Paper]] = []
+    health: list[SourceHealth] = []
+    for source in sources:
+        progress(f"reading {source.name}")
+        try:
+            papers = source.fetch(ctx)
+        except SourceError as exc:
+            failure = str(exc).removeprefix(f"{source.name}: ")  # the name is shown beside it
+            health.append(SourceHealth(name=source.name, status="failed", reason=failure))
+            continue
+        health.append(_health(source, papers))
+        lists.append(papers)
+    if sources and all(h.status == "failed" for h in health):
+        reasons = "; ".join(f"{h.name}: {h.reason}" for h in health)
+        raise NoSourceReadError(f"no source could be read: {reasons}")
+    return FetchOutcome(papers=merge_papers(lists), health=tuple(health))
+
+
+def _health(source: Source, papers: list[Paper]) -> SourceHealth:
+    """ok with the count of distinct papers (and how many repeats were merged), or empty
+    with why: a quiet day, or a search that found nothing."""
+    status: HealthStatus = "ok" if papers else "empty"
+    reason: str | None = None if papers else (EMPTY_SEARCH if source.searches else EMPTY_DAY)
+    distinct = len({paper.id for paper in papers})
+    if distinct < len(papers):
+        reason = f"{len(papers) - distinct} repeated ids merged"
+    return SourceHealth(name=source.name, status=status, count=distinct, reason=reason)
+
+
+__all__ = ["EMPTY_DAY", "EMPTY_SEARCH", "FetchOutcome", "fetch_all"]

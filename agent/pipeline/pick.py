@@ -1,0 +1,101 @@
+"""The select step for one reader: what the ranking knows of them, then the papers of the day
+that are new to them, ranked and capped (and, when asked, reordered by the model)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agent.config import SelectionSettings, Settings
+from agent.models import DegradedNote, Usage
+from agent.pipeline.fetch import FetchOutcome
+from agent.pipeline.run import Run
+from agent.readers import Reader
+from agent.select import Interests, ReaderProfile, Selection, select_papers
+
+
+@dataclass(frozen=True)
+class Picked:
+    """One reader's papers of the day, chosen and not yet summarised."""
+
+    reader: str  # '' for the single reader of a config without [readers]
+    settings: Settings
+    interests: Interests
+    selection: Selection
+    usage: Usage = field(default_factory=Usage)  # the model relevance pass, when on
+    notes: tuple[DegradedNote, ...] = ()
+
+
+def interests_of(selection: SelectionSettings, profile: ReaderProfile | None = None) -> Interests:
+    return Interests(
+        text=selection.interests,
+        include_keywords=tuple(selection.include_keywords),
+        exclude_keywords=tuple(selection.exclude_keywords),
+        categories=tuple(selection.categories),
+        profile=profile or ReaderProfile(),
+        threshold=selection.relevance_threshold,
+    )
+
+
+def reader_interests(run: Run, reader: Reader, library: Sequence[Path] = ()) -> Interests:
+    """What the ranking knows of a reader: interests, library (theirs and `library`, the
+    --library files), ratings, follows."""
+    from agent.select.reader import build_profile
+
+    selection = reader.settings.selection
+    profile = build_profile(selection, run.settings.sources, run.store, library, reader=reader.name)
+    return interests_of(selection, profile)
+
+
+async def pick_papers(
+    run: Run, reader: Reader, interests: Interests, fetched: FetchOutcome
+) -> Picked:
+    """A reader's selection from the day's papers: new to this reader, ranked, capped (the
+    model's relevance pass, when on, draws on the run's budget)."""
+    settings, wanted = reader.settings, reader.settings.selection
+    seen = run.store.seen_on_other_dates([p.id for p in fetched.papers], run.date, reader.name)
+    selection = select_papers(
+        fetched.papers, max_papers=wanted.max_papers, interests=interests, seen=seen
+    )
+    if not wanted.show_updated:
+        selection = dataclasses.replace(selection, updated=())
+    picked = Picked(reader.name, settings, interests, selection)
+    if (
+        settings.llm.rerank
+        and run.engine.kind == "llm"
+        and selection.total > 1
+        and not interests.cold
+    ):
+        run.progress("asking the model which papers fit you best")
+        picked = await rerank_selection(run, picked)
+    return picked
+
+
+async def rerank_selection(run: Run, picked: Picked) -> Picked:
+    """The model's relevance pass over the top candidates; any failure keeps the offline order
+    (and is noted). Cached and counted in usage like every model answer."""
+    from agent.select.rerank import apply_scores, candidates
+    from agent.summarize.llm import RerankInput
+
+    limit = picked.settings.llm.rerank_candidates
+    pool = candidates(picked.selection, limit)
+    engine = run.model_engine(picked.settings)
+    profile = picked.interests.profile
+    data = RerankInput(
+        interests=picked.interests.text,
+        not_interested=profile.not_interested,
+        library=tuple(e.title for e in profile.positives),
+        papers=pool,
+    )
+    scores, notes = await engine.rerank(data)
+    return dataclasses.replace(
+        picked,
+        selection=apply_scores(picked.selection, scores, limit),
+        usage=engine.meter.total(),
+        notes=tuple(notes),
+    )
+
+
+__all__ = ["Picked", "interests_of", "pick_papers", "reader_interests", "rerank_selection"]

@@ -1,0 +1,215 @@
+"""One reader's digest of the day: summarised, assembled, written (and archived), delivered,
+and only then its papers marked as seen; or, with nothing new, the reason (and the note)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from agent.core.wording import plural
+from agent.models import Digest, SourceHealth, Summary
+from agent.pipeline.assemble import SAMPLE_NOTICE, build_digest, matched_notice
+from agent.pipeline.fetch import EMPTY_SEARCH, FetchOutcome
+from agent.pipeline.pick import Picked
+from agent.pipeline.run import Run
+from agent.pipeline.send import Delivery, RunStatus, deliver_daily, seen_rows, send_empty_note
+from agent.readers import reader_dir
+from agent.select import Selection
+from agent.sources.local import is_sample
+from agent.summarize import NO_MODEL_NOTICE, summarize
+
+if TYPE_CHECKING:
+    from agent.render import DigestFiles
+
+
+@dataclass(frozen=True)
+class Written:
+    """Where one reader's digest goes on disk: --out (else the config's out_dir, else the
+    archive), and whether digest.md is written too (--format md)."""
+
+    out_dir: Path | None = None
+    markdown: bool = False
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """One reader's digest of the run (or why there is none)."""
+
+    status: RunStatus
+    message: str
+    digest: Digest | None = None
+    files: dict[str, Path] = field(default_factory=dict)
+    health: tuple[SourceHealth, ...] = ()
+    selection: Selection | None = None
+    engine_reason: str = ""
+    seconds: float = 0.0
+
+
+async def digest_for(
+    run: Run, to: Delivery, pick: Picked, fetched: FetchOutcome, written: Written
+) -> RunOutcome:
+    """Summarise, render, archive, send and mark one reader's selection; the model draws on
+    the run's budget (shared by every reader of the run)."""
+    from agent.deliver import SpooledDelivery
+
+    selection = pick.selection
+    if selection.total == 0 and not selection.updated:
+        return _nothing_new(run, to, pick, fetched)
+    summary = await _summary(run, pick)
+    digest = _digest(run, pick, fetched, summary)
+    run.progress("rendering the email")
+    files, paths = _write(run, pick, digest, written)
+    try:
+        status, message = await deliver_daily(run, to, digest, files)
+    except SpooledDelivery as exc:
+        if exc.report.sent or exc.report.skipped:
+            # Some recipients have these papers: they must not come again tomorrow. The
+            # refused recipients' messages stay in the outbox, with the reason.
+            run.store.mark_seen(seen_rows(selection), run.date, pick.reader)
+        raise
+    run.store.mark_seen(seen_rows(selection), run.date, pick.reader)
+    run.store.keep_papers(
+        (p.id, p.model_dump_json()) for p in digest.papers.values() if not is_sample(p.source)
+    )
+    return RunOutcome(
+        status=status,
+        message=message,
+        digest=digest,
+        files=paths,
+        health=fetched.health,
+        selection=selection,
+        engine_reason=run.engine.reason,
+    )
+
+
+def _nothing_new(run: Run, to: Delivery, pick: Picked, fetched: FetchOutcome) -> RunOutcome:
+    """Nothing to digest: say why, and send the 'nothing new' note when configured."""
+    reason = _empty_message(fetched, pick.selection)
+    message = f"{reason} No email was sent."
+    if to.email and to.settings.email.send_empty_note:
+        run.progress("sending the 'nothing new' note")
+        message = f"{reason} {send_empty_note(run, to, fetched.health, reason)}"
+    return RunOutcome(
+        status="empty",
+        message=message,
+        health=fetched.health,
+        selection=pick.selection,
+        engine_reason=run.engine.reason,
+    )
+
+
+async def _summary(run: Run, pick: Picked) -> Summary:
+    """The selection summarised (the relevance pass's usage and notes folded in), or, with
+    only new versions of papers already digested, a headline for a short digest of updates."""
+    selection = pick.selection
+    count = plural(len(selection.selected), "paper")
+    run.progress(f"summarizing {count} ({run.engine.kind} engine)")
+    if not selection.selected:
+        updated = len(selection.updated)
+        return Summary(
+            themes=(),
+            headline=f"No new papers today; {plural(updated, 'paper')} you have seen before "
+            f"{'has a new version' if updated == 1 else 'have new versions'}, listed below.",
+        )
+    progress = run.progress
+
+    def said(text: str) -> None:
+        progress(f"summarizing {count}: {text}")
+
+    # a scheduled run may wait for the Batch API ([llm] batch)
+    engine = run.summarizer(pick.settings, said, batch=True)
+    summary = await summarize(selection.selected, engine)
+    return summary.model_copy(
+        update={
+            "usage": summary.usage + pick.usage,
+            "degraded": (*pick.notes, *summary.degraded),
+        }
+    )
+
+
+def _digest(run: Run, pick: Picked, fetched: FetchOutcome, summary: Summary) -> Digest:
+    """The reader's daily digest, with the sample and no-model notices and the cold-start hint."""
+    from agent.select.reader import COLD_START_HINT
+
+    notices = [NO_MODEL_NOTICE] if run.engine.reason == NO_MODEL_NOTICE else []
+    if any(is_sample(h.name) for h in fetched.health):
+        notices.insert(0, SAMPLE_NOTICE)
+    matched = matched_notice(pick.selection)
+    if matched:
+        notices.insert(0, matched)
+    return build_digest(
+        kind="daily",
+        date=run.date,
+        summary=summary,
+        selection=pick.selection,
+        health=fetched.health,
+        notices=notices,
+        hint=COLD_START_HINT if pick.interests.cold else None,
+    )
+
+
+def _write(
+    run: Run, pick: Picked, digest: Digest, written: Written
+) -> tuple[DigestFiles, dict[str, Path]]:
+    """Write the digest's files (and digest.md with --format md) into the reader's folder and
+    the archive; the files, and the paths written by kind."""
+    from agent.deliver.archive import archive_digest
+    from agent.render import write_digest_files
+
+    settings = pick.settings
+    out_root = written.out_dir or settings.out_dir or settings.home / "archive"
+    folder = reader_dir(run.date, pick.reader)
+    files = write_digest_files(
+        digest,
+        out_root / folder,
+        sender=settings.email.sender,
+        recipients=tuple(settings.email.recipients),
+        list_unsubscribe=settings.email.list_unsubscribe,
+        max_html_bytes=settings.email.max_html_bytes,
+    )
+    paths = files.by_kind()
+    if written.markdown:
+        from agent.core.atomic import write_atomic
+        from agent.render import render_markdown
+
+        paths["md"] = files.json.parent / "digest.md"
+        write_atomic(paths["md"], render_markdown(digest).encode("utf-8"))
+    archive_digest(settings.home, files, folder)
+    return files, paths
+
+
+def _empty_message(fetched: FetchOutcome, selection: Selection) -> str:
+    """'Nothing new today: ...', with every reason there is."""
+    failed = [h.name for h in fetched.health if h.status == "failed"]
+    parts = []
+    if not fetched.papers:
+        parts += _empty_sources(fetched)
+    elif selection.already_seen:
+        seen = selection.already_seen
+        parts.append(
+            "the only paper was in an earlier digest"
+            if seen == 1
+            else f"all {seen:,} papers were in an earlier digest"
+        )
+    if selection.excluded:
+        parts.append(
+            f"{plural(selection.excluded, 'was', 'were')} left out by your keyword or category filters"
+        )
+    if failed:
+        parts.append(f"failed sources: {', '.join(failed)}")
+    return "Nothing new today: " + "; ".join(parts or ["no papers"]) + "."
+
+
+def _empty_sources(fetched: FetchOutcome) -> list[str]:
+    """Why the sources gave nothing: a quiet day, or searches that matched nothing."""
+    parts = []
+    searches = [h.name for h in fetched.health if h.reason == EMPTY_SEARCH]
+    if len(searches) < sum(h.status == "empty" for h in fetched.health):
+        parts.append("the sources had no papers for this day (a weekend or holiday?)")
+    if searches:
+        parts.append(f"no paper matched {', '.join(searches)} (try broader search terms)")
+    return parts
+
+
+__all__ = ["RunOutcome", "Written", "digest_for"]

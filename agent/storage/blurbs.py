@@ -1,0 +1,43 @@
+"""Blurbs per paper, shared by every reader, topic digests and re-runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from agent.storage.tables import Tables, now
+
+
+class BlurbRows(Tables):
+    """`paper_blurbs`: (key, paper id, blurb, why)."""
+
+    def cached_blurbs(self, keys: Iterable[str]) -> dict[str, tuple[str, str | None]]:
+        """The kept (blurb, why_it_matters) of each key found."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, tuple[str, str | None]] = {}
+        with self._lock:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT key, blurb, why FROM paper_blurbs WHERE key IN ({marks})", chunk
+                ).fetchall()
+                found.update({key: (blurb, why) for key, blurb, why in rows})
+        return found
+
+    def keep_blurbs(self, rows: Iterable[tuple[str, str, str, str | None]], keep: int) -> None:
+        """Store (key, paper id, blurb, why) rows; beyond `keep` rows the oldest are dropped."""
+        stamped = [(key, pid, blurb, why, now()) for key, pid, blurb, why in rows]
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO paper_blurbs (key, paper_id, blurb, why, created) "
+                "VALUES (?, ?, ?, ?, ?)",
+                stamped,
+            )
+            db.execute(
+                "DELETE FROM paper_blurbs WHERE key NOT IN "
+                "(SELECT key FROM paper_blurbs ORDER BY created DESC, rowid DESC LIMIT ?)",
+                (keep,),
+            )
+
+
+__all__ = ["BlurbRows"]

@@ -1,0 +1,45 @@
+"""What every concern of the store works with: the connection, its lock, and transactions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+def now() -> str:
+    """The time a row is written: UTC, to the second."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def by_reader(table: str, reader: str) -> tuple[str, str, tuple[str, ...]]:
+    """(table, WHERE prefix, its parameters) of `reader`'s rows: the single reader ('') keeps
+    the original table; named readers ([readers.NAME]) share a reader_ table keyed by name."""
+    if not reader:
+        return table, "", ()
+    return f"reader_{table}", "reader = ? AND ", (reader,)
+
+
+class Tables:
+    """The base of each concern: `_db` (one connection, shared between threads) used under
+    `_lock`, and `transaction()` for writes."""
+
+    _db: sqlite3.Connection
+    _lock: threading.RLock
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic unit of writes (BEGIN IMMEDIATE ... COMMIT, rolled back on error)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+
+__all__ = ["Tables", "by_reader", "now"]
