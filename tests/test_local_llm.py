@@ -189,6 +189,7 @@ def test_the_readme_path_against_llama_cpp(llama_server: LlamaServer, tmp_path: 
     assert data["model"]["dialect"] == "json_object_schema"  # after one refused json_schema
     assert sum(status >= 400 for status in statuses) <= 1, statuses
     assert all(HOSTED not in shown for shown in (first.stdout, text, json.dumps(data)))
+    assert str(llama_server.gguf) not in first.stdout + text + json.dumps(data)  # its name only
     assert f"Written by the language model {served}" in " ".join(text.split())
     offline = sum(p["engine"] != "llm" for t in data["themes"] for p in t["papers"])
     if offline:  # the label says how many blurbs the offline engine wrote

@@ -189,6 +189,11 @@ def test_stubborn_junk_is_reasked_then_written_offline_marked_and_never_cached(
         f"offline engine wrote {len(offline)} of the 8 paper summaries (marked “offline”)" in flat
     )
     assert "re-ask" not in flat and "validation" not in flat
+    # the notes of what fell back name the model as the labels do, never the path it is served
+    # from (the model asked, and named in the errors behind them, is that path)
+    assert {r.body["model"] for r in requests} == {GGUF_PATH}
+    assert any(LOCAL_MODEL in n["reason"] for n in data["degraded"])
+    assert GGUF_PATH not in json.dumps(data) + stdout + text
     # the re-run: valid answers (grouping, headline) come from the cache, the junk ones are
     # never served again: they are asked anew, and now the model wrote every blurb
     assert asked_again and all("blurbs" in json.dumps(r.body) for r in asked_again)

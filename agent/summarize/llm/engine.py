@@ -279,7 +279,7 @@ class LLMEngine:
             headline=headline.value,
             overview=overview.value if overview is not None else None,
             engine=self._engine_label(by_step, built),
-            degraded=tuple(dict.fromkeys(notes)),
+            degraded=tuple(self._shown(notes)),
         )
 
     def _fit_time(
@@ -309,6 +309,25 @@ class LLMEngine:
             (logger.warning if plan.notes else logger.info)("%s", line)
         return plan
 
+    def _shown(self, notes: Sequence[DegradedNote]) -> list[DegradedNote]:
+        """`notes`, each once, naming the models as the labels do: a model file's base name,
+        never the path a local server lists (the errors behind a note name the model asked)."""
+        names = {*(m.name for m in self.models), *self._answered}
+        paths = {name: model_label(name) for name in names if model_label(name) != name}
+        unique = list(dict.fromkeys(notes))
+        if not paths:
+            return unique
+
+        def shown(text: str) -> str:
+            for path in sorted(paths, key=len, reverse=True):
+                text = text.replace(path, paths[path])
+            return text
+
+        return [
+            n.model_copy(update={"reason": shown(n.reason), "fallback": shown(n.fallback)})
+            for n in unique
+        ]
+
     def _engine_label(self, steps: dict[str, list[Outcome]], themes: Sequence[Theme]) -> str:
         """What happened, in a few words: ``llm:MODEL``, then what a fallback model or the
         offline engine wrote (``llm:m, 6 of 10 blurbs by the offline engine``)."""
@@ -326,7 +345,7 @@ class LLMEngine:
         primary = link_name(0, self.models[0])
         fallbacks = list(
             dict.fromkeys(
-                o.answered_by.removeprefix("fallback model ")
+                model_label(o.answered_by.removeprefix("fallback model "))
                 for o in outcomes
                 if o.answered_by not in (primary, OFFLINE)
             )
@@ -388,7 +407,7 @@ class LLMEngine:
         for outcome in outcomes:
             scores.update(outcome.value)
             notes += _noted(outcome, "rerank")
-        return scores, list(dict.fromkeys(notes))
+        return scores, self._shown(notes)
 
     # -- topic queries ----------------------------------------------------------------------------
 
