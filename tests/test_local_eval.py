@@ -123,4 +123,8 @@ def test_a_deterministic_model_keeps_one_run_a_case(tmp_path: Path, case: Path) 
         bodies = [r.raw_body for r in srv.chat_requests]
     assert result.returncode in (0, 1), result.stdout + result.stderr
     assert "not deterministic" not in result.stdout and lines[0]["repeat"] == 1
+    flat = " ".join(result.stdout.split())
+    assert (
+        "the model gave the same answer to one request asked twice, so each case ran once" in flat
+    )
     assert len(bodies) == len(set(bodies)) + 1  # the probe asked one request twice, once

@@ -205,7 +205,15 @@ async def _repeats(
         return options.repeat or 1
     runner.progress(f"asking one request of {case.name} twice: is the model deterministic?")
     same = await runner.deterministic(case, prompts[BASELINE])
-    if same is not False:
+    if same is None:
+        return options.repeat or 1
+    if same:
+        if options.repeat is None:
+            notes.append(
+                "the model gave the same answer to one request asked twice, so each case ran "
+                f"once (one request is a small sample: --repeat {NONDETERMINISTIC_REPEAT} for a "
+                "verdict on intervals)"
+            )
         return options.repeat or 1
     asked = "the same request asked twice got two different answers (temperature 0, a seed)"
     if options.repeat is None:
