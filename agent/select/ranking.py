@@ -97,16 +97,18 @@ class Features:
     def terms_in(self, text: str, index: int, limit: int = 3) -> list[str]:
         """What paper `index` shares with `text`: its phrases, else its weightiest words."""
         found = shared_phrases(paper_text(self.papers[index]), [text], self.rarity, limit)
-        return found or self._words(self.vectorizer.transform([text]), index, limit)
+        return found or self._words(self.vectorizer.transform([text]), index, limit, text)
 
-    def _words(self, weights: Any, index: int, limit: int) -> list[str]:
-        """The words adding most to paper `index`'s product with `weights` (positive only)."""
+    def _words(self, weights: Any, index: int, limit: int, text: str) -> list[str]:
+        """The words adding most to paper `index`'s product with `weights` (positive only),
+        as the paper and `text` (what `weights` stand for) write them."""
         import numpy as np
 
         contrib = self.day[index].multiply(weights).tocsr()
         order = np.argsort(-contrib.data, kind="stable")[: 2 * limit]
+        written = (paper_text(self.papers[index]), text)
         words = distinct_words(
-            self.analyzer.word(str(self.names[contrib.indices[k]]))
+            self.analyzer.word(str(self.names[contrib.indices[k]]), written)
             for k in order
             if contrib.data[k] > 0
         )
@@ -224,7 +226,7 @@ class ReaderModel:
         text = paper_text(features.papers[index])
         terms = shared_phrases(text, [entry.text], features.rarity, limit)
         if not terms:
-            terms = features._words(features.pos[nearest], index, limit)
+            terms = features._words(features.pos[nearest], index, limit, entry.text)
         bar = self.threshold()
         weak = float(sims[nearest]) < WEAK_SIMILARITY or (
             bar is not None and float(self.scores[index]) < bar

@@ -1,7 +1,8 @@
 """The words the ranking reads, and the phrases its `why` names.
 
 `Analyzer` turns text into stemmed terms for TF-IDF (hyphenated compounds such as
-"pre-trained" kept whole, English stop words dropped) and remembers the words of each stem,
+"pre-trained" kept whole and met with their closed spelling "pretrained", English stop words
+dropped) and remembers the words of each stem,
 so a reason can say "quantize" rather than "quantiz". `phrases` finds the
 two-word phrases of a text ("KV cache", "length extrapolation") as they are written: the shared
 subject a reader recognises, where single stems ("lets", "memory") say little.
@@ -10,7 +11,7 @@ subject a reader recognises, where single stems ("lets", "memory") say little.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from agent.stop_words import ENGLISH_STOP_WORDS
 
@@ -51,6 +52,14 @@ def stem(word: str) -> str:
     return word
 
 
+def term(word: str) -> str:
+    """The term of a lower-case word: its stem, a compound closed up first, so that
+    'pre-trained', 'pretrained' and 'pre-training' are one term ('pretrain'), as are
+    'sequence-to-sequence' and 'sequencetosequence'. Papers write the same compound both
+    ways (GreekBART is "pretrained", AraGPT2 "pre-trained"); apart, they share nothing."""
+    return stem(word.replace("-", ""))
+
+
 class Analyzer:
     """Text to stemmed terms (a TfidfVectorizer analyzer); remembers the words of each stem."""
 
@@ -62,15 +71,24 @@ class Analyzer:
         words = _WORD.findall(text.lower())
         stems = self._stems
         for word in set(words).difference(stems):  # each new word once
-            term = stems[word] = stem(word) if len(word) > 1 else ""
-            if term:
-                self._forms.setdefault(term, set()).add(word)
-        return [term for term in map(stems.__getitem__, words) if term]
+            found = stems[word] = term(word) if len(word) > 1 else ""
+            if found:
+                self._forms.setdefault(found, set()).add(word)
+        return [found for found in map(stems.__getitem__, words) if found]
 
-    def word(self, term: str) -> str:
-        """A word of the texts with this stem, the plainest (shortest): 'cache' for 'cach'."""
-        forms = self._forms.get(term)
-        return min(forms, key=lambda w: (len(w), w)) if forms else term
+    def word(self, stemmed: str, written: Sequence[str] = ()) -> str:
+        """A word of the texts with this stem, the plainest (shortest): 'cache' for 'cach';
+        as every text of `written` writes it where they agree ('layer-wise' where both papers
+        write it so, though others write 'layerwise'), else as the first writes it."""
+        forms = self._forms.get(stemmed)
+        if not forms:
+            return stemmed
+        used = [set(_WORD.findall(text.lower())) for text in written]
+        for chosen in ([f for f in forms if all(f in words for words in used)], *used[:1]):
+            mine = [form for form in forms if form in chosen]
+            if mine:
+                return min(mine, key=lambda w: (len(w), w))
+        return min(forms, key=lambda w: (len(w), w))
 
 
 def phrases(text: str) -> dict[str, str]:
@@ -83,7 +101,7 @@ def phrases(text: str) -> dict[str, str]:
         if not piece[0].isalpha() or lower in ENGLISH_STOP_WORDS or lower in _GENERIC:
             previous = None
             continue
-        key = stem(lower)
+        key = stem(lower)  # as written: a phrase is shown only where both papers write it
         if len(lower) > 1 and previous is not None:
             found.setdefault(f"{previous[0]} {key}", f"{previous[1]} {_cased(piece)}")
         previous = (key, _cased(piece)) if len(lower) > 1 else None
@@ -104,7 +122,9 @@ def shared_phrases(
     for other in others:
         theirs.update(phrases(other))
     common = _joined([key for key in mine if key in theirs], mine)
-    common.sort(key=lambda key: -sum(rarity.get(part, 0.0) for part in key.split()))
+    common.sort(
+        key=lambda key: -sum(rarity.get(part.replace("-", ""), 0.0) for part in key.split())
+    )
     return [mine[key] for key in common[:limit]]
 
 
@@ -131,4 +151,4 @@ def distinct_words(words: Iterable[str]) -> list[str]:
     return kept
 
 
-__all__ = ["Analyzer", "distinct_words", "phrases", "shared_phrases", "stem"]
+__all__ = ["Analyzer", "distinct_words", "phrases", "shared_phrases", "stem", "term"]
