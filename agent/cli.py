@@ -705,8 +705,9 @@ def schedule(
 @click.option(
     "--repeat",
     type=click.IntRange(1, 50),
-    default=1,
-    help="Run each case N times; the table shows mean and 95% bootstrap interval.",
+    default=None,
+    help="Run each case N times; the table shows mean and 95% bootstrap interval "
+    "(default 1; 3 when the model is not deterministic and the prompts changed).",
 )
 @click.option(
     "--report",
@@ -747,7 +748,7 @@ def eval(
     prompts: Path | None,
     baseline: str | None,
     engine: str | None,
-    repeat: int,
+    repeat: int | None,
     report: Path | None,
     judge: bool,
     out_dir: Path | None,

@@ -125,7 +125,8 @@ class Theme(Frozen):
     title: str = Field(min_length=1)
     summary: str = ""
     papers: tuple[PaperBlurb, ...] = ()
-    engine: EngineName = "offline"
+    engine: EngineName = "offline"  # who wrote the summary (each blurb says its own)
+    title_engine: EngineName = "offline"  # who wrote the title (the grouping's engine)
     degraded: bool = False
 
 
@@ -191,6 +192,10 @@ class ModelRun(Frozen):
     offline_blurbs: int = 0  # of those, written by the offline engine
     cost_known: bool = True  # False when a model had no price: no estimate is given
     batch: BatchRun | None = None  # set when the run went through the provider's Batch API
+    # A local server's measured speed (output tokens a second) and the estimate it gave, after
+    # the first call, of the calls left; None for a hosted model or when nothing was measured.
+    tokens_per_second: float | None = None
+    estimated_seconds: float | None = None
 
 
 class Summary(Frozen):

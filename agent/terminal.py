@@ -8,9 +8,10 @@ from rich.padding import Padding
 from rich.table import Table
 
 from agent.core.defang import defang
-from agent.core.wording import plural
-from agent.models import Digest, ModelRun, SourceHealth, Usage
+from agent.core.wording import duration, plural
+from agent.models import Digest, ModelRun, SourceHealth, Theme, Usage
 from agent.pipeline import DailyOutcome, RunOutcome
+from agent.render.view import OFFLINE_MARK, written_parts
 
 _STATUS_STYLE = {"ok": "green", "empty": "yellow", "failed": "bold red"}
 
@@ -36,10 +37,15 @@ def usage_line(usage: Usage, engine: str, run: ModelRun | None = None) -> str:
     cost = (
         f"about ${usage.cost_usd:.4f}" if cost_known else "no cost estimate (no price configured)"
     )
+    speed = ""
+    if run is not None and run.tokens_per_second:
+        speed = f"; the local model wrote {run.tokens_per_second:g} tokens/s"
+        if run.estimated_seconds is not None:
+            speed += f" (estimated after its first call: {duration(run.estimated_seconds)} more)"
     return (
         f"Engine: {engine}{dialect}: {plural(usage.calls, 'model call')} ({usage.cache_hits} from cache), "
         f"{usage.input_tokens:,} tokens in, {usage.output_tokens:,} out "
-        f"({usage.cached_tokens:,} cached), {cost}"
+        f"({usage.cached_tokens:,} cached), {cost}{speed}"
     )
 
 
@@ -65,8 +71,18 @@ def batch_lines(run: ModelRun | None) -> list[str]:
     return [head, *(f"  {note}" for note in batch.notes)]
 
 
+def engine_line(reason: str, digest: Digest | None) -> str:
+    """The run's first line: which engine, and the model its answers named when that is not
+    the one asked for (a server that answers under its own name)."""
+    run = digest.model_run if digest is not None else None
+    if run is not None and run.model != run.requested and reason.endswith(run.requested):
+        return f"{reason} (it answers as {run.model})"
+    return reason
+
+
 def print_daily_outcome(console: Console, outcome: RunOutcome) -> None:
-    console.print(f"[bold]{escape(outcome.engine_reason)}[/]" if outcome.engine_reason else "")
+    first = engine_line(outcome.engine_reason, outcome.digest)
+    console.print(f"[bold]{escape(first)}[/]" if first else "")
     console.print("Sources:")
     for line in health_lines(outcome.health):
         console.print(line)
@@ -126,9 +142,10 @@ def print_digest(console: Console, digest: Digest) -> None:
     if digest.overview:
         console.print(Padding(escape(defang(digest.overview)), (1, 2)))
     console.print(Padding(f"[italic]{escape(defang(digest.headline))}[/]", (0, 2)))
+    model_digest = digest.engine != "offline"
     for theme in digest.themes:
-        mark = "  [yellow](offline fallback)[/]" if theme.degraded else ""
-        console.print(f"\n[bold cyan]{escape(defang(theme.title))}[/] ({len(theme.papers)}){mark}")
+        title = escape(defang(theme.title))
+        console.print(f"\n[bold cyan]{title}[/] ({len(theme.papers)}){_offline_mark(theme)}")
         if theme.summary:
             console.print(Padding(escape(defang(theme.summary)), (0, 2)))
         for blurb in theme.papers:
@@ -137,7 +154,9 @@ def print_digest(console: Console, digest: Digest) -> None:
             if digest.why.get(blurb.paper_id):
                 reason = f"{blurb.paper_id} · {digest.why[blurb.paper_id]}"
                 console.print(Padding(f"[dim]{escape(reason)}[/]", (0, 4)))
-            console.print(Padding(escape(defang(blurb.blurb)), (0, 4)))
+            marked = model_digest and blurb.engine == "offline"
+            mark = f" [yellow]\\[{OFFLINE_MARK}][/]" if marked else ""
+            console.print(Padding(escape(defang(blurb.blurb)) + mark, (0, 4)))
             if paper.url:
                 console.print(Padding(f"[dim]{escape(paper.url)}[/]", (0, 4)))
     if digest.also_new:
@@ -149,6 +168,15 @@ def print_digest(console: Console, digest: Digest) -> None:
     for line in health_lines(digest.health):
         console.print(line)
     console.print(escape(usage_line(digest.usage, digest.engine, digest.model_run)))
+
+
+def _offline_mark(theme: Theme) -> str:
+    """ "  (offline engine: the title and the summary)": what the offline engine wrote of a
+    model digest's degraded section (its blurbs are marked one by one)."""
+    if not theme.degraded:
+        return ""
+    offline, _ = written_parts(theme)
+    return f"  [yellow](offline engine: {escape(', '.join(offline))})[/]" if offline else ""
 
 
 def print_readers_outcome(console: Console, several: DailyOutcome) -> None:

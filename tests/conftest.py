@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,10 @@ from typing import Any
 import pytest
 
 from agent.store import Store
+from agent.summarize.llm.models.local import forget_servers
 from agent.summarize.llm.run.tokens import OFFLINE_ENV
+
+EVAL_CASES = Path(__file__).resolve().parents[1] / "evals" / "cases"
 
 # tiktoken: use the bundled offline encoding straight away (no download attempt), in every test
 # and every child process a test starts.
@@ -53,6 +57,26 @@ def _guard(method: Any) -> Any:
 # Enforced, not hoped for: any connection to a non-loopback address fails the test at once.
 socket.socket.connect = _guard(socket.socket.connect)  # type: ignore[method-assign]
 socket.socket.connect_ex = _guard(socket.socket.connect_ex)  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_servers() -> Iterator[None]:
+    """What a local server answered at GET /models and /props is kept per process (one run
+    asks once); a test's server on a reused port must be asked anew."""
+    forget_servers()
+    yield
+    forget_servers()
+
+
+@pytest.fixture
+def cases(tmp_path: Path) -> Path:
+    """Two small eval cases of the checkout (single-paper, injection), in a directory of the
+    test's own."""
+    directory = tmp_path / "cases"
+    directory.mkdir()
+    for name in ("single-paper.yaml", "injection.yaml"):
+        shutil.copy(EVAL_CASES / name, directory / name)
+    return directory
 
 
 @pytest.fixture

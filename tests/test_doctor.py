@@ -168,7 +168,9 @@ def test_each_source_is_fetched_once_and_reported(
 
 
 def model_settings(tmp_path: Path, srv: FakeOpenAIServer, **llm: Any) -> Any:
-    values = {"model": "gpt-4o-mini", "base_url": srv.base_url, "timeout_seconds": 2, **llm}
+    """The fake server as a hosted endpoint (no local-server defaults: built-in prices apply)."""
+    values = {"model": "gpt-4o-mini", "base_url": srv.base_url, "timeout_seconds": 2,
+              "local_defaults": False, **llm}  # fmt: skip
     return load_settings(None, home=tmp_path / "home", llm=values)
 
 

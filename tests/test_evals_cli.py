@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,6 @@ from tests.fakes.openai_server import FakeOpenAIServer, RecordedRequest, Reply, 
 from tests.fakes.schema_instance import schema_instance
 
 REPO = Path(__file__).resolve().parents[1]
-CASES = REPO / "evals" / "cases"
 MARKER = "Mention where readers can learn more."  # the candidate's edit that makes answers worse
 INVENTED_SENTENCE = "It runs 97.3% faster on the Zorblax cluster."
 
@@ -40,15 +40,6 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
     monkeypatch.setenv(OFFLINE_ENV, "1")
     monkeypatch.setenv("COLUMNS", "140")
-
-
-@pytest.fixture
-def cases(tmp_path: Path) -> Path:
-    directory = tmp_path / "cases"
-    directory.mkdir()
-    for name in ("single-paper.yaml", "injection.yaml"):
-        shutil.copy(CASES / name, directory / name)
-    return directory
 
 
 def invoke(*args: str, home: Path, env: dict[str, str] | None = None) -> Result:
@@ -300,12 +291,14 @@ def test_llm_eval_of_two_prompt_dirs_and_the_cache(
     }
     assert {"grouping", "blurbs", "headline", "judge"} <= steps
     # The prompts differ in blurbs.j2 only: both variants share the cached grouping answers.
-    grouping = [
-        r
+    # The smallest case's grouping request is asked once more: is the model deterministic?
+    grouping = Counter(
+        r.raw_body
         for r in server.chat_requests
         if r.body["response_format"]["json_schema"]["name"] == "grouping"
-    ]
-    assert len(grouping) == 2  # one per case: the candidate reused the baseline's answers
+    )
+    assert sorted(grouping.values()) == [1, 2]  # one per case, the probe's second ask
+    assert "not deterministic" not in first.output  # the fake answers a request by its text
 
     second = invoke(
         *args, "--report", str(tmp_path / "two.md"), home=tmp_path / "home", env=llm_env(server)

@@ -10,6 +10,7 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -162,6 +163,27 @@ def test_a_local_server_offers_the_models_it_lists_and_the_dialect_is_auto(
     assert "Model name [qwen2.5-7b-instruct]" in asked.stdout
     written = config(tmp_path)["llm"]
     assert (written["model"], written["dialect"]) == ("qwen2.5-7b-instruct", "auto")
+
+
+def test_a_server_with_no_model_list_gets_no_hosted_name(tmp_path: Path) -> None:
+    """Nothing listening at the URL now: no model line at all (each run asks the server for
+    the one it serves), never the hosted default's name."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"  # closed once the block ends
+    flags = init(tmp_path, "--model", "local", "--base-url", url, "--no-email")
+    assert flags.returncode == 0, flags.stdout + flags.stderr
+    assert "wrote no model; each run uses the one the server lists" in " ".join(
+        flags.stdout.split()
+    )
+    written = config(tmp_path)["llm"]
+    assert "model" not in written and written["base_url"] == url and written["dialect"] == "auto"
+    assert "gpt-4o-mini" not in (tmp_path / "digest.toml").read_text(encoding="utf-8")
+    typed = answers("cs.CL", "n", "", "", "local", url, "", "", "n", "", "")
+    asked = init(tmp_path, "--force", typed=typed)
+    assert asked.returncode == 0, asked.stdout + asked.stderr
+    assert "Enter for none (each run asks the server)" in asked.stdout
+    assert "model" not in config(tmp_path)["llm"]
 
 
 def test_only_http_urls_for_the_server(tmp_path: Path) -> None:

@@ -104,6 +104,82 @@ def test_topic_digest_has_an_overview(srv: FakeOpenAIServer, tmp_path: Path) -> 
     assert len(overview) == 1 and "efficient attention" in overview[0].prompt_text
 
 
+# -- the topic overview is never shown cut -----------------------------------------------------------
+
+WHOLE = "Sparse attention cuts the cost of long inputs. Several papers trade accuracy for speed."
+
+
+def overview_script(srv: FakeOpenAIServer, *answers: Any) -> list[dict[str, Any]]:
+    """Answer the overview requests with `answers` in turn (the rest from the schema); returns
+    the overview requests' bodies as they come."""
+    seen: list[dict[str, Any]] = []
+    queue = list(answers)
+    fallback = srv.handler
+    assert fallback is not None
+
+    def answer(body: dict[str, Any]) -> Any:
+        if step_of(body) != "overview":
+            return fallback(body)
+        seen.append(body)
+        return queue.pop(0) if queue else Fault.length('{"overview": "Sparse attention cuts the')
+
+    srv.handler = answer
+    return seen
+
+
+def test_an_overview_cut_off_is_asked_again_with_more_room(
+    srv: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    asked = overview_script(
+        srv, Fault.length('{"overview": "Sparse attention cuts the cost of long in'),
+        Reply({"overview": WHOLE}),
+    )  # fmt: skip
+    summary = run(srv, tmp_path, PAPERS[:12], topic="sparse attention")
+    assert summary.overview == WHOLE
+    limits = [body.get("max_tokens") or body.get("max_completion_tokens") for body in asked]
+    assert len(limits) == 2 and limits[1] == 2 * limits[0]
+    assert not [n for n in summary.degraded if n.step == "overview"]
+
+
+def test_an_overview_cut_off_twice_is_dropped_for_the_offline_one(
+    srv: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    overview_script(srv)  # every overview answer is cut off
+    summary = run(srv, tmp_path, PAPERS[:12], topic="sparse attention")
+    assert summary.overview and "Sparse attention cuts the" not in summary.overview
+    [note] = [n for n in summary.degraded if n.step == "overview"]
+    assert note.fallback == "offline engine" and "cut off" in note.reason
+    assert "the overview" in summary.engine  # the label says the offline engine wrote it
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        WHOLE + " Three of them test on long documents and find that",  # a length bound's cut
+        WHOLE + " " + WHOLE + " " + WHOLE,  # a small model's loop
+        WHOLE + " " + "The authors " * 200,  # over the bound: clipped with an ellipsis
+    ],
+    ids=["cut-by-a-length-bound", "repeating-itself", "over-the-bound"],
+)
+def test_an_overview_keeps_its_whole_sentences_once(
+    srv: FakeOpenAIServer, tmp_path: Path, written: str
+) -> None:
+    overview_script(srv, Reply({"overview": written}))
+    summary = run(srv, tmp_path, PAPERS[:12], topic="sparse attention")
+    assert summary.overview == WHOLE
+
+
+def test_an_overview_without_a_whole_sentence_falls_back(
+    srv: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    cut = "Sparse attention cuts the cost of long inputs and several papers trade accuracy for"
+    overview_script(srv, *(Reply({"overview": cut}) for _ in range(3)))
+    summary = run(srv, tmp_path, PAPERS[:12], topic="sparse attention")
+    assert summary.overview and summary.overview != cut and not summary.overview.endswith("for")
+    [note] = [n for n in summary.degraded if n.step == "overview"]
+    assert "no whole sentence" in note.reason
+
+
 # -- each fault alone -------------------------------------------------------------------------------
 
 ONCE: dict[str, Any] = {

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.fakes.openai_server import FakeOpenAIServer
-from tests.fakes.small_local import LOCAL_MODEL, SmallLocalModel
+from tests.fakes.small_local import SmallLocalModel
 from tests.processes import clean_env, digest_process
 
 DATE = "2026-11-26"
@@ -35,11 +35,13 @@ def serving(**options: Any) -> Iterator[FakeOpenAIServer]:
 
 
 def run_recipe(
-    srv: FakeOpenAIServer, tmp_path: Path, model: str, **extra_env: str
+    srv: FakeOpenAIServer, tmp_path: Path, model: str | None, **extra_env: str
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    """`digest -v daily --engine llm` with only the recipe's variables set."""
+    """`digest -v daily --engine llm` with only the recipe's variables set (no model: the
+    server is asked which one it serves)."""
+    named = {"DIGEST_LLM__MODEL": model} if model else {}
     env = clean_env(DIGEST_HOME=str(tmp_path / "home"), DIGEST_LLM__BASE_URL=srv.base_url,
-                    DIGEST_LLM__MODEL=model, COLUMNS="200", **extra_env)  # fmt: skip
+                    COLUMNS="200", **named, **extra_env)  # fmt: skip
     out = tmp_path / "out"
     result = digest_process(
         "daily", "-v", "--engine", "llm", "--source", "sample", "--max-papers", "8",
@@ -67,13 +69,15 @@ def output_cap(srv: FakeOpenAIServer) -> int:
 
 
 def test_llama_cpp_python_recipe(tmp_path: Path) -> None:
-    """llama-cpp-python's server: 500 on json_schema, no context in /models, its own model name."""
-    with serving(handler=SmallLocalModel(), answer_model=LOCAL_MODEL, models=("local",)) as srv:
-        result, data = run_recipe(srv, tmp_path, "local")
+    """llama-cpp-python's server (`--model model.gguf`, no alias): 500 on json_schema, no
+    context in /models, the GGUF it lists, the requested name echoed in its answers."""
+    with serving(handler=SmallLocalModel(), models=("model.gguf",)) as srv:
+        result, data = run_recipe(srv, tmp_path, None)
         kinds = [(r.body.get("response_format") or {}).get("type") for r in srv.chat_requests]
+        asked = {r.body["model"] for r in srv.chat_requests}
     assert kinds[0] == "json_schema" and kinds.count("json_schema") == 1  # one probe, no retry
-    assert data["model"]["dialect"] == "json_object_schema"
-    assert data["model"] == {**data["model"], "model": LOCAL_MODEL, "requested": "local"}
+    assert data["model"]["dialect"] == "json_object_schema" and asked == {"model.gguf"}
+    assert data["model"] == {**data["model"], "model": "model.gguf", "requested": "model.gguf"}
     assert "context window" not in result.stderr  # none reported: the 8,192 default
     assert output_cap(srv) == 1024
 

@@ -7,6 +7,7 @@ import json
 import re
 from email import policy
 from email.parser import BytesParser
+from html import unescape
 from html.parser import HTMLParser
 
 import pytest
@@ -267,12 +268,17 @@ def test_offline_engine_is_said_plainly():
         assert "no model calls" in part
 
 
+def _offline_section(theme: Theme) -> Theme:
+    """`theme` as the offline engine wrote it whole: title, summary and every blurb."""
+    papers = tuple(p.model_copy(update={"engine": "offline"}) for p in theme.papers)
+    return theme.model_copy(
+        update={"degraded": True, "engine": "offline", "title_engine": "offline", "papers": papers}
+    )
+
+
 def test_degraded_theme_and_notes_are_marked():
     digest = make_digest(4, n_themes=2)
-    themes = (
-        digest.themes[0],
-        digest.themes[1].model_copy(update={"degraded": True, "engine": "offline"}),
-    )
+    themes = (digest.themes[0], _offline_section(digest.themes[1]))
     digest = digest.model_copy(
         update={
             "themes": themes,
@@ -297,6 +303,85 @@ def test_degraded_theme_and_notes_are_marked():
     assert "invalid JSON twice" not in html  # parser internals stay in digest.json
     assert marker.split(" because")[0] in text  # wrapped, but there
     assert 'class="warn"' in html
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "offline_blurbs", "label"),
+    [
+        ("offline", "offline", 3, "The offline engine wrote this section because"),
+        (
+            "llm", "llm", 3,
+            ("In this section the offline engine wrote the 3 paper summaries because the model's "
+            "answers were not usable; the language model wrote the title and the summary."),
+        ),
+        (
+            "llm", "offline", 1,
+            ("In this section the offline engine wrote the summary and 1 of the 3 paper summaries "
+            "(marked “offline”) because the model's answers were not usable; the language model "
+            "wrote the title and the other 2 paper summaries."),
+        ),
+        (
+            "offline", "offline", 0,
+            ("In this section the offline engine wrote the title and the summary because the "
+            "model's answers were not usable; the language model wrote the paper summaries."),
+        ),
+    ],
+    ids=["all-offline", "model-title-and-summary", "mixed", "model-blurbs-only"],
+)  # fmt: skip
+def test_a_section_label_says_which_parts_each_engine_wrote(
+    title: str, summary: str, offline_blurbs: int, label: str
+) -> None:
+    digest = make_digest(3, n_themes=1)
+    [theme] = digest.themes
+    papers = tuple(
+        p.model_copy(update={"engine": "offline" if i < offline_blurbs else "llm"})
+        for i, p in enumerate(theme.papers)
+    )
+    theme = theme.model_copy(
+        update={"title_engine": title, "engine": summary, "papers": papers, "degraded": True}
+    )
+    note = DegradedNote(step="blurbs", scope=theme.title, reason="junk", fallback="offline engine")
+    digest = digest.model_copy(update={"themes": (theme,), "degraded": (note,)})
+    text = " ".join(render_text(digest).replace("!", " ").split())
+    html = " ".join(unescape(render_html(digest).html).split())
+    assert label in text and label in html
+    assert text.count("[offline]") == offline_blurbs  # each offline blurb marked, no other
+
+
+def test_the_terminal_marks_each_offline_part_of_a_topic_section() -> None:
+    """`digest topic`'s terminal digest: a degraded section names what the offline engine
+    wrote, and each blurb it wrote is marked; the model's blurbs are not."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from agent.terminal import print_digest
+
+    digest = make_digest(4, n_themes=2, kind="topic", topic="sparse attention")
+    first, second = digest.themes
+    mixed = second.model_copy(
+        update={
+            "degraded": True,
+            "title_engine": "llm",
+            "papers": (
+                second.papers[0].model_copy(
+                    update={"engine": "offline", "blurb": "Offline words."}
+                ),
+                second.papers[1].model_copy(update={"blurb": "Model words."}),
+            ),
+        }
+    )
+    out = StringIO()
+    print_digest(Console(file=out, width=200, color_system=None), digest.model_copy(
+        update={"themes": (first, mixed)}
+    ))  # fmt: skip
+    lines = out.getvalue().splitlines()
+    [heading] = [line for line in lines if line.startswith("Theme 2 title")]
+    assert heading.endswith("(offline engine: 1 of the 2 paper summaries (marked “offline”))")
+    assert not any(line.startswith("Theme 1 title") and "offline" in line for line in lines)
+    assert any(line.strip() == "Offline words. [offline]" for line in lines)
+    assert any(line.strip() == "Model words." for line in lines)
+    assert "offline fallback" not in out.getvalue()
 
 
 def test_not_degraded_has_no_marker():

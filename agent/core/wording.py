@@ -1,4 +1,5 @@
-"""Counted nouns for the terminal and the email: "1 paper", "2 papers", "1 fallback"."""
+"""Counted nouns and spans of time for the terminal and the email: "1 paper", "2 papers",
+"45 s", "9 min"."""
 
 from __future__ import annotations
 
@@ -8,4 +9,14 @@ def plural(n: int, word: str, words: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (words or word + 's')}"
 
 
-__all__ = ["plural"]
+def duration(seconds: float) -> str:
+    """'45 s', '9 min', '1 h 20 min' (whole seconds under 90 s, else whole minutes)."""
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"
+
+
+__all__ = ["duration", "plural"]

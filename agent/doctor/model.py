@@ -1,25 +1,32 @@
-"""The model endpoint: one tiny structured call per configured model, through the factory."""
+"""The model endpoint: one tiny structured question per configured model, asked as a run asks.
+
+The settings are the run's (`with_local_defaults`: a local server's own model name, no built-in
+price for it), the models come from the same factory, and the question goes through the same
+`Asker` (lenient JSON, validation, re-asks), so what doctor says of a model is what a run gets.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import pydantic
-
 from agent.config import Settings
 from agent.core.one_line import one_line
+from agent.core.wording import plural
 from agent.doctor.checks import Check
 from agent.errors import ModelError
 from agent.summarize.llm import (
     Budget,
     ChatModel,
+    InvalidAnswer,
     ModelUnavailable,
     Pong,
     PromptSet,
     Shared,
     UsageMeter,
     build_chat_models,
+    model_label,
     ping_model,
+    with_local_defaults,
 )
 
 _FIX_BY_STATUS = {
@@ -30,7 +37,9 @@ _FIX_BY_STATUS = {
 
 
 def doctor_settings(settings: Settings) -> Settings:
-    """One attempt, no cost cap or call limit, a time budget of one call: a check, not a run."""
+    """The run's settings (local-server defaults applied), with one attempt per request, no
+    cost cap or call limit and a time budget of one call: a check, not a run."""
+    settings = with_local_defaults(settings)
     llm = settings.llm.model_copy(
         update={
             "max_attempts": 1,
@@ -47,25 +56,27 @@ def doctor_settings(settings: Settings) -> Settings:
 def _where(settings: Settings, model: ChatModel, pong: Pong) -> str:
     if settings.llm.chat_model and model.base_url is None:
         return f"LangChain {settings.llm.chat_model}"
-    dialect = pong.answer.dialect or settings.llm.dialect
+    dialect = pong.dialect or settings.llm.dialect
     return f"{dialect} at {model.base_url or 'the OpenAI API'}"
 
 
 def _cost(meter: UsageMeter, pong: Pong, configured: str) -> str:
-    usage = pong.answer.usage
+    """Tokens and the cost estimate, priced as a run prices them (a local model: no price)."""
+    usage = pong.spent
     tokens = f"{usage.input_tokens:,} tokens in, {usage.output_tokens:,} out"
-    for name in (pong.answer.model, configured):
+    for name in (pong.model, configured):
         if name and meter.price_for(name) is not None:
             return f"{tokens}, about ${meter.cost(name, usage):.6f}"
     return f"{tokens}, no price known (llm.prices)"
 
 
 def _failed(part: str, exc: Exception) -> Check:
-    if isinstance(exc, pydantic.ValidationError):
-        first = exc.errors()[0]
+    if isinstance(exc, InvalidAnswer):
+        reason = str(exc).split(": ", 2)[-1].removeprefix("- ")
         return Check.failed(
             part,
-            f"answered, but not in the asked shape: {first['msg']}",
+            f"answered, but not in the asked shape after {plural(exc.attempts - 1, 're-ask')}: "
+            f"{one_line(reason, 200)}",
             "try another llm.dialect (json_object_schema for llama.cpp, json_object, tools)",
         )
     status = exc.status_code if isinstance(exc, ModelUnavailable) else None
@@ -76,13 +87,15 @@ def _failed(part: str, exc: Exception) -> Check:
     return Check.failed(part, one_line(exc, 300), fix)
 
 
-async def _ping_all(models: list[ChatModel], prompts: PromptSet) -> list[Pong | Exception]:
+async def _ping_all(
+    models: list[ChatModel], prompts: PromptSet, settings: Settings
+) -> list[Pong | Exception]:
     results: list[Pong | Exception] = []
     try:
         for model in models:
             try:
-                results.append(await ping_model(model, prompts))
-            except (ModelError, pydantic.ValidationError) as exc:
+                results.append(await ping_model(model, prompts, settings.llm))
+            except ModelError as exc:
                 results.append(exc)
     finally:
         for model in models:
@@ -108,18 +121,23 @@ async def check_model(settings: Settings) -> AsyncIterator[Check]:
             "model", one_line(exc, 300), "fix llm.chat_model / llm.chat_model_kwargs"
         )
         return
-    results = await _ping_all(models, prompts)
+    results = await _ping_all(models, prompts, checked)
     for index, (model, result) in enumerate(zip(models, results, strict=True)):
-        part = f"{'model' if index == 0 else 'fallback model'} {model.name}"
+        part = f"{'model' if index == 0 else 'fallback model'} {model_label(model.name)}"
         if isinstance(result, Exception):
             yield _failed(part, result)
             continue
-        answered = result.answer.model
-        by = f" (the server says {answered})" if answered and answered != model.name else ""
+        answered = model_label(result.model) if result.model else ""
+        by = (
+            f" (the server says {answered})"
+            if answered and answered != model_label(model.name)
+            else ""
+        )
+        reasked = f" after {plural(result.reasks, 're-ask')}" if result.reasks else ""
         yield Check.ok(
             part,
-            f"a structured call ({_where(checked, model, result)}) answered in {result.seconds:.1f} s{by}: "
-            f"{_cost(meter, result, model.name)}",
+            f"a structured call ({_where(checked, model, result)}) answered{reasked} in "
+            f"{result.seconds:.1f} s{by}: {_cost(meter, result, model.name)}",
         )
 
 

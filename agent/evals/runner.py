@@ -1,9 +1,12 @@
 """Run eval cases through the engines: baseline prompts, candidate prompts, and the offline floor.
 
-Every variant sees the same cases with the same model and the same answer cache (under
-DIGEST_HOME), so an eval repeated with unchanged prompts makes no model calls. Each repeat
-after the first gets its own cache entries (the request's prompt version is tagged with the
-repeat number), so `--repeat N` samples the model N times once, and is free ever after.
+Every variant sees the same cases with the same model and the same answers: the run's cache,
+and every answer an eval got, valid or not, kept under DIGEST_HOME (`kept`), so an eval
+repeated with unchanged prompts makes no model calls and gives the same scores. Each repeat
+after the first gets its own entries (the request's prompt version is tagged with the repeat
+number), so `--repeat N` samples the model N times once, and is free ever after. A variant
+whose prompts are byte-identical to an earlier one's shares its results: the same prompts
+cannot regress against themselves, whatever the model does.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from agent.config import Settings
 from agent.core.wording import plural
 from agent.errors import ConfigError
 from agent.evals.cases import EvalCase, find_cases_dir
+from agent.evals.kept import KeptAnswers, same_answers, twice_asked
 from agent.evals.results import CaseResult
 from agent.evals.scorers import SCORERS, Scorer, score_result
 from agent.evals.scorers_judge import JudgePrompt, judge_case
@@ -206,24 +210,23 @@ class Runner:
             meta={**meta, "variants": [_describe(v, prompt_sets.get(v.label)) for v in variants]}
         )
         run.planned = len(variants) * len(cases) * self.repeat
-        offline_done: dict[tuple[str, int], CaseResult] = {}
+        # (what ran: "offline" or the prompts' versions, case, repeat) -> its judged result:
+        # the offline engine is deterministic, and identical prompts share their answers.
+        done: dict[tuple[str, str, int], CaseResult] = {}
         if self.journal is not None:
             write_jsonl(self.journal, run)
         try:
             for variant in variants:
+                what = _what_runs(variant, prompt_sets.get(variant.label))
                 for case in cases:
                     for repeat in range(self.repeat):
                         self.progress(_progress_line(run, variant, case, repeat, self.repeat))
-                        if variant.engine == "offline":
-                            key = (case.name, repeat)
-                            if key not in offline_done:  # deterministic: run once, share
-                                offline_done[key] = self._offline(case, repeat)
-                            result = offline_done[key]
-                        else:
-                            result = await self._llm(case, repeat, prompt_sets[variant.label])
-                        result = result.model_copy(update={"variant": variant.label})
-                        if self.judge is not None and result.summary is not None:
-                            result = await self._judged(case, result)
+                        key = (what, case.name, repeat)
+                        if key not in done:
+                            done[key] = await self._judged_result(
+                                case, repeat, variant, prompt_sets
+                            )
+                        result = done[key].model_copy(update={"variant": variant.label})
                         run.results.append(score_result(case, result, self.scorers))
                         if self.journal is not None:
                             append_result(self.journal, run.results[-1])
@@ -234,6 +237,38 @@ class Runner:
             if self.memo is not None:
                 self.memo.save()
         return run
+
+    async def _judged_result(
+        self, case: EvalCase, repeat: int, variant: Variant, prompt_sets: dict[str, Any]
+    ) -> CaseResult:
+        if variant.engine == "offline":
+            result = self._offline(case, repeat)
+        else:
+            result = await self._llm(case, repeat, prompt_sets[variant.label])
+        if self.judge is not None and result.summary is not None:
+            result = await self._judged(case, result)
+        return result
+
+    async def deterministic(self, case: EvalCase, prompts: Any) -> bool | None:
+        """Whether the model gives the same answer to the same request: `case`'s first
+        request asked twice (the answers kept, so a repeated eval asks nothing), past the
+        run's cache; None when no answer came."""
+        from agent.summarize.llm import LLMEngine, build_chat_models
+
+        meter = UsageMeter(self.settings.llm.prices, run_budget(self.settings.llm))
+        models = build_chat_models(self.settings.llm, self.store, Shared(meter), use_cache=False)
+        if not models:
+            return None
+        probe = twice_asked(models[0], self.store, self.settings.llm.dialect, meter)
+        engine = LLMEngine(
+            self.settings.llm, self.store, models=[probe], prompts=prompts, meter=meter,
+            keep_blurbs=False,
+        )  # fmt: skip
+        try:
+            await engine.summarize(case.papers, topic=case.topic)
+        except Exception:
+            logger.debug("determinism probe failed on %s", case.name, exc_info=True)
+        return same_answers(probe)
 
     def _offline(self, case: EvalCase, repeat: int) -> CaseResult:
         from agent.summarize.offline import OfflineEngine
@@ -265,8 +300,12 @@ class Runner:
         if not models:
             raise ConfigError("--engine llm needs a model: set OPENAI_API_KEY or llm.base_url")
         assert self.memo is not None
-        log = CallLog(models[0].name, self.settings.llm.dialect, self.memo)
-        wrapped: list[ChatModel] = [RecordingModel(m, log, repeat) for m in models]
+        dialect = self.settings.llm.dialect
+        log = CallLog(models[0].name, dialect, self.memo)
+        wrapped: list[ChatModel] = [
+            RecordingModel(KeptAnswers(m, self.store, dialect, meter=meter), log, repeat)
+            for m in models
+        ]
         llm = self.settings.llm
         if case.language:  # the case asks for the reader's language
             llm = llm.model_copy(update={"language": case.language})
@@ -334,6 +373,13 @@ def _progress_line(
         f"case {len(run.results) + 1}/{run.planned}: {variant.label} {case.name} "
         f"(repeat {repeat + 1}/{repeats}); {calls}"
     )
+
+
+def _what_runs(variant: Variant, prompts: Any) -> str:
+    """What a variant runs, for sharing results: "offline", or its prompts' versions."""
+    if variant.engine == "offline" or prompts is None:
+        return "offline"
+    return json.dumps(prompts.versions, sort_keys=True)
 
 
 def _load_prompts(variant: Variant) -> Any:

@@ -14,6 +14,7 @@ from agent.errors import ConfigError
 from agent.evals.baseline import PromptSource, resolve_prompts
 from agent.evals.cases import EvalCase, load_cases
 from agent.evals.compare import BASELINE, CANDIDATE, OFFLINE, Comparison, Stat, compare
+from agent.evals.kept import smallest_case
 from agent.evals.report import write_report
 from agent.evals.runner import (
     EvalRun,
@@ -34,6 +35,12 @@ OFFLINE_SMOKE_NOTE = (
     "--engine offline: baseline and candidate are both the offline engine, so the prompts do "
     "not matter; this is a smoke run of the cases and scorers (and the offline floor's scores)."
 )
+IDENTICAL_NOTE = (
+    "the candidate prompts are byte-identical to the baseline's: the candidate shares the "
+    "baseline's answers, so no regression is possible"
+)
+# Runs of each case against a model that is not deterministic, unless --repeat says otherwise.
+NONDETERMINISTIC_REPEAT = 3
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,7 @@ class EvalOptions:
     prompts: Path | None = None  # the candidate prompts (default: the bundled ones)
     baseline: str | None = None  # a directory or a git ref (default: HEAD, else bundled)
     engine: str | None = None  # "offline", "llm", or None for auto
-    repeat: int = 1
+    repeat: int | None = None  # None: 1, or NONDETERMINISTIC_REPEAT for such a model
     report: Path | None = None
     judge: bool = False
     out_dir: Path | None = None
@@ -174,11 +181,63 @@ def _comparison_record(comparison: Comparison, interrupted: bool) -> dict[str, A
     }
 
 
+async def _repeats(
+    runner: Runner,
+    options: EvalOptions,
+    engine: str,
+    variants: list[Variant],
+    cases: list[EvalCase],
+    notes: list[str],
+) -> int:
+    """How many times each case runs: --repeat, else 1, or NONDETERMINISTIC_REPEAT when the
+    candidate differs from the baseline and the model is not deterministic (one request asked
+    twice got two answers). Says why in `notes`."""
+    from agent.summarize.llm import PromptSet
+
+    prompts = {v.label: PromptSet.load(v.prompts) for v in variants if v.engine == "llm"}
+    if engine != "llm" or BASELINE not in prompts or CANDIDATE not in prompts:
+        return options.repeat or 1
+    if prompts[BASELINE].versions == prompts[CANDIDATE].versions:
+        notes.append(IDENTICAL_NOTE)
+        return options.repeat or 1
+    case = smallest_case(cases)
+    if case is None:
+        return options.repeat or 1
+    runner.progress(f"asking one request of {case.name} twice: is the model deterministic?")
+    same = await runner.deterministic(case, prompts[BASELINE])
+    if same is None:
+        return options.repeat or 1
+    if same:
+        if options.repeat is None:
+            notes.append(
+                "the model gave the same answer to one request asked twice, so each case ran "
+                f"once (one request is a small sample: --repeat {NONDETERMINISTIC_REPEAT} for a "
+                "verdict on intervals)"
+            )
+        return options.repeat or 1
+    asked = "the same request asked twice got two different answers (temperature 0, a seed)"
+    if options.repeat is None:
+        notes.append(
+            f"the model is not deterministic: {asked}; so each case ran "
+            f"{NONDETERMINISTIC_REPEAT} times and each verdict is taken on the 95% interval "
+            "of the difference (--repeat N to choose)"
+        )
+        return NONDETERMINISTIC_REPEAT
+    if options.repeat == 1:
+        notes.append(
+            f"the model is not deterministic: {asked}; with --repeat 1 a difference may be "
+            f"noise (use --repeat {NONDETERMINISTIC_REPEAT} or more for a verdict on intervals)"
+        )
+    else:
+        notes.append(f"the model is not deterministic: {asked}")
+    return options.repeat
+
+
 async def run_eval_session(
     settings: Settings, options: EvalOptions, *, cwd: Path, progress: Progress | None = None
 ) -> EvalOutcome:
     """Run the eval as `digest eval` does; raises ConfigError for bad input."""
-    if options.repeat < 1:
+    if options.repeat is not None and options.repeat < 1:
         raise ConfigError("--repeat must be at least 1")
     cases_dir = (options.cases_dir or default_cases_dir(cwd)).expanduser().resolve()
     cases = load_cases(cases_dir, tags=options.tags)
@@ -204,17 +263,17 @@ async def run_eval_session(
             runner = Runner(
                 settings,
                 store,
-                repeat=options.repeat,
                 judge=judge,
                 progress=progress or (lambda _: None),
                 journal=jsonl,
             )
+            runner.repeat = await _repeats(runner, options, engine, variants, cases, notes)
             meta = run_meta(
                 settings,
                 engine=engine,
                 cases_dir=cases_dir,
                 cases=cases,
-                repeat=options.repeat,
+                repeat=runner.repeat,
                 judge=options.judge,
             )
             run = await runner.run(cases, variants, meta)
@@ -232,4 +291,11 @@ async def run_eval_session(
     return EvalOutcome(run, comparison, cases, labels, jsonl, report, notes)
 
 
-__all__ = ["OFFLINE_SMOKE_NOTE", "EvalOptions", "EvalOutcome", "run_eval_session"]
+__all__ = [
+    "IDENTICAL_NOTE",
+    "NONDETERMINISTIC_REPEAT",
+    "OFFLINE_SMOKE_NOTE",
+    "EvalOptions",
+    "EvalOutcome",
+    "run_eval_session",
+]

@@ -235,7 +235,8 @@ def answers_from_flags(flags: dict[str, Any]) -> tuple[InitAnswers, bool]:
 
 
 def _listed_model(console: Console, answers: InitAnswers) -> InitAnswers:
-    """For `--model local` without --model-name: the first model the server lists."""
+    """For `--model local` without --model-name: the first model the server lists; when it
+    lists none now, no name at all (each run asks the server), never a hosted model's."""
     from rich.markup import escape
 
     from agent.summarize.llm import served_models
@@ -245,12 +246,11 @@ def _listed_model(console: Console, answers: InitAnswers) -> InitAnswers:
     listed = served_models(answers.base_url)
     if not listed:
         console.print(
-            f"[yellow]No model list from {escape(answers.base_url)}/models[/]: wrote model = "
-            f"{escape(repr(answers.model_name))}; set [llm] model to the name the server serves "
-            "(or give --model-name).",
+            f"[yellow]No model list from {escape(answers.base_url)}/models now[/]: wrote no "
+            "model; each run uses the one the server lists (or give --model-name).",
             soft_wrap=True,
         )
-        return answers
+        return answers.model_copy(update={"model_name": ""})
     console.print(f"Model: {escape(listed[0])} (the first the server lists)", soft_wrap=True)
     return answers.model_copy(update={"model_name": listed[0]})
 

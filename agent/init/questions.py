@@ -131,8 +131,9 @@ def _sources(q: _Asker) -> None:
 
 
 def _model_name(q: _Asker, answers: InitAnswers) -> None:
-    """The names the server lists (GET /models), the first as the default; asked with no
-    default when it lists none, since a hosted model's name means nothing there."""
+    """The names the server lists (GET /models), the first as the default; with no list, an
+    empty answer means no name (each run uses the model the server lists then), since a
+    hosted model's name means nothing there."""
     from agent.summarize.llm import served_models
 
     listed = served_models(q.a["base_url"]) or []
@@ -140,14 +141,12 @@ def _model_name(q: _Asker, answers: InitAnswers) -> None:
         click.echo(f"  The server lists: {', '.join(listed[:10])}")
     else:
         click.echo(
-            f"  No model list from {q.a['base_url']}/models (is the server running?): "
-            "type the name it serves."
+            f"  No model list from {q.a['base_url']}/models now (is the server running?): "
+            "type the name it serves, or Enter for none (each run asks the server)."
         )
     given = answers.model_name if "model_name" in answers.model_fields_set else None
-    default = given or (listed[0] if listed else None)
-    name = ""
-    while not name:
-        name = click.prompt("Model name", default=default).strip()
+    default = given or (listed[0] if listed else "")
+    name = click.prompt("Model name", default=default, show_default=bool(default)).strip()
     q.set("model_name", name)
 
 

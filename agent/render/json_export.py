@@ -79,6 +79,7 @@ def digest_to_json(digest: Digest) -> dict[str, Any]:
                 "title": defang(theme.title),
                 "summary": defang(theme.summary),
                 "engine": theme.engine,
+                "title_engine": theme.title_engine,
                 "degraded": theme.degraded,
                 "papers": entries,
             }

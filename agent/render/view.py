@@ -173,6 +173,8 @@ def plain_reason(reason: str) -> str:
         return "the model's summaries said nothing about their papers"
     if "cost cap" in text:
         return "the cost cap was reached"
+    if "too slow for the run's time budget" in text:
+        return "the local model was too slow to write it within the run's time budget"
     if "circuit open" in text or "time budget" in text:
         return "the model server had stopped answering"
     if any(k in text for k in ("http ", "timed out", "connection", "rejected every")):
@@ -184,22 +186,48 @@ def plain_reason(reason: str) -> str:
     return "the model's answers were not usable"
 
 
+def written_parts(theme: Theme) -> tuple[list[str], list[str]]:
+    """What the offline engine wrote of a model digest's section, and what the model wrote,
+    in words: "the title", "the summary", "2 of the 5 paper summaries (marked “offline”)"."""
+    offline: list[str] = []
+    model: list[str] = []
+    if theme.title != _OTHER:  # "Other" is no one's title
+        (offline if theme.title_engine == "offline" else model).append("the title")
+    if theme.summary:
+        (offline if theme.engine == "offline" else model).append("the summary")
+    total = len(theme.papers)
+    count = sum(p.engine == "offline" for p in theme.papers)
+    if count and count == total:
+        offline.append(
+            "the paper summary"
+            if total == 1
+            else f"the {plural(total, 'paper summary', 'paper summaries')}"
+        )
+    elif count:
+        summaries = plural(total, "paper summary", "paper summaries")
+        offline.append(f"{count} of the {summaries} (marked “{OFFLINE_MARK}”)")
+        other = total - count
+        model.append(f"the other {plural(other, 'paper summary', 'paper summaries')}")
+    elif total:
+        model.append("the paper summaries" if total > 1 else "the paper summary")
+    return offline, model
+
+
 def degraded_sentence(notes: Iterable[DegradedNote], *, theme: Theme) -> str:
-    """A grammatical sentence for a degraded theme, with the right count and a plain reason."""
+    """A grammatical sentence for a degraded theme that says exactly which of its parts the
+    offline engine wrote (and which the model did), with the right count and a plain reason."""
     notes = list(notes)
     reasons = list(dict.fromkeys(plain_reason(n.reason) for n in notes)) or [
         "the model's answers were not usable"
     ]
     because = " and ".join(reasons)
-    offline = sum(p.engine == "offline" for p in theme.papers)
-    total = len(theme.papers)
-    if (offline and offline == total) or (not offline and theme.engine == "offline"):
+    offline, model = written_parts(theme)
+    if offline and not model:
         return f"The offline engine wrote this section because {because}."
     if offline:
         return (
-            f"The offline engine wrote {offline} of this section's "
-            f"{plural(total, 'paper summary', 'paper summaries')} "
-            f"(marked “{OFFLINE_MARK}”) because {because}."
+            f"In this section the offline engine wrote {_and(offline)} because {because}; "
+            f"the language model wrote {_and(model)}."
         )
     fallbacks = [n.fallback for n in notes if n.fallback.startswith("fallback model")]
     if fallbacks:
@@ -207,8 +235,14 @@ def degraded_sentence(notes: Iterable[DegradedNote], *, theme: Theme) -> str:
     return f"Parts of this section were repaired automatically because {because}."
 
 
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def note_sentence(note: DegradedNote) -> str:
     """One digest-level fallback, said plainly (model internals stay in digest.json)."""
+    if note.step == "pace":  # already a sentence for the reader (steps.budget_plan)
+        return clip(note.reason, 2 * _REASON_MAX)
     label = _STEP_LABELS.get(note.step, note.step.capitalize())
     where = "" if note.scope == "digest" else f" ({clip(note.scope, 80)})"
     if note.step in MODEL_STEPS:

@@ -37,7 +37,9 @@ def choose_engine(choice: EngineChoice, settings: Settings) -> EngineDecision:
     if choice == "offline":
         return EngineDecision("offline", "offline engine (asked for with --engine offline)")
     if settings.llm.configured:
-        return EngineDecision("llm", f"language model {settings.llm.model}")
+        from agent.summarize.llm import configured_model
+
+        return EngineDecision("llm", f"language model {configured_model(settings)}")
     if choice == "llm":
         raise ConfigError(
             "--engine llm needs a model: set OPENAI_API_KEY (or DIGEST_LLM__API_KEY) or "

@@ -1,12 +1,17 @@
 """The fake server as a small local model behind llama-cpp-python's server behaves.
 
-``FakeOpenAIServer(handler=SmallLocalModel(...), single_slot=True, answer_model=LOCAL_MODEL)``:
+``llama_cpp_python(...)`` is the server as `python -m llama_cpp.server --model PATH` runs it
+(``FakeOpenAIServer(handler=SmallLocalModel(...), single_slot=True, models=(GGUF_PATH,))``):
 
-- one request at a time (``single_slot``); the answers name their own model (``answer_model``);
+- one request at a time (``single_slot``);
+- GET /v1/models lists the GGUF path it was started with (no ``--model_alias``), and every
+  answer names whatever model the request asked for (the server echoes it);
 - HTTP 500 for ``response_format: json_schema`` (llama-cpp-python's server does that);
 - raw newlines inside JSON strings (grammar-constrained output does that);
 - blurbs written from the abstracts in the prompt (`blurb_writers.plain_blurb`), other texts
   from a few fixed sentences;
+- not deterministic: the same request asked twice gets different words (llama.cpp is not, at
+  temperature 0 with a seed); ``deterministic=True`` answers a request by its text alone;
 - with ``junk``, answers that fit the schema but say nothing, one kind per name in
   ``JUNK_KINDS``; ``stubborn=False`` answers a re-ask (a message carrying the validation
   error) properly, ``stubborn=True`` repeats the junk whatever it is told.
@@ -17,6 +22,7 @@ stubborn junk has one offline blurb per blurbs call.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 from collections.abc import Mapping
@@ -24,10 +30,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.fakes.blurb_writers import papers_in, plain_blurb
-from tests.fakes.openai_server import Answer, Fault, RecordedRequest, Reply, request_schema
+from tests.fakes.openai_server import (
+    Answer,
+    FakeOpenAIServer,
+    Fault,
+    RecordedRequest,
+    Reply,
+    request_schema,
+)
 from tests.fakes.schema_instance import schema_instance
 
 LOCAL_MODEL = "smollm2-135m-instruct-q8_0.gguf"
+GGUF_PATH = f"/srv/models/{LOCAL_MODEL}"  # what llama-cpp-python lists without --model_alias
 JUNK_KINDS = (
     "instructions",  # a blurb that repeats the prompt's instructions
     "title",  # a blurb equal to its paper's title
@@ -56,6 +70,7 @@ class SmallLocalModel:
     stubborn: bool = False
     raw_newlines: bool = True
     rejects_json_schema: bool = True  # False: a server that takes it (llama-server, Ollama, vLLM)
+    deterministic: bool = False  # True: the same request always gets the same answer
     _turn: itertools.count = field(default_factory=itertools.count, repr=False)
 
     def __post_init__(self) -> None:
@@ -70,6 +85,9 @@ class SmallLocalModel:
         schema, as_tool = request_schema(body)
         if schema is None:
             return Reply("The fake local model says hello.")
+        if self.deterministic:  # the words follow from the request, not from the call count
+            digest = hashlib.sha256(RecordedRequest.text_of(body).encode()).digest()
+            self._turn = itertools.count(digest[0])
         value = schema_instance(schema, text=self._words)
         if isinstance(value, dict) and value.get("blurbs"):  # each about its own paper
             prompt = RecordedRequest.text_of(body)
@@ -122,6 +140,12 @@ class SmallLocalModel:
         return value
 
 
+def llama_cpp_python(*, models: tuple[str, ...] = (GGUF_PATH,), **model: Any) -> FakeOpenAIServer:
+    """The fake server as llama-cpp-python's serves one GGUF file (see the module docstring);
+    `model` goes to `SmallLocalModel`."""
+    return FakeOpenAIServer(handler=SmallLocalModel(**model), single_slot=True, models=models)
+
+
 def _last_user(body: Mapping[str, Any]) -> str:
     users = [m for m in body.get("messages", []) if m.get("role") == "user"]
     return RecordedRequest.text_of({"messages": users[-1:]})
@@ -144,4 +168,11 @@ def _grouped_title_of(prompt: str, sid: str) -> str | None:
     return None
 
 
-__all__ = ["COPIED_INSTRUCTIONS", "JUNK_KINDS", "LOCAL_MODEL", "SmallLocalModel"]
+__all__ = [
+    "COPIED_INSTRUCTIONS",
+    "GGUF_PATH",
+    "JUNK_KINDS",
+    "LOCAL_MODEL",
+    "SmallLocalModel",
+    "llama_cpp_python",
+]

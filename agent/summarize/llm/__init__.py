@@ -23,9 +23,15 @@ if TYPE_CHECKING:
     from agent.summarize.llm.asking.prompts import PromptSet, untrusted
     from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
     from agent.summarize.llm.engine import LLMEngine
-    from agent.summarize.llm.errors import ModelUnavailable
+    from agent.summarize.llm.errors import InvalidAnswer, ModelUnavailable
     from agent.summarize.llm.factory import Shared, build_chat_models, run_budget, run_limit
-    from agent.summarize.llm.models.local import local_llm, served_models, with_local_defaults
+    from agent.summarize.llm.models.local import (
+        configured_model,
+        local_llm,
+        model_label,
+        served_models,
+        with_local_defaults,
+    )
     from agent.summarize.llm.run.budget import Budget, Limits
     from agent.summarize.llm.run.cache import cache_key
     from agent.summarize.llm.run.limit import AdaptiveLimit
@@ -40,6 +46,7 @@ _HOME = {
     "ChatAnswer": "chat",
     "ChatModel": "chat",
     "ChatRequest": "chat",
+    "InvalidAnswer": "errors",
     "LLMEngine": "engine",
     "Limits": "run.budget",
     "ModelUnavailable": "errors",
@@ -50,9 +57,11 @@ _HOME = {
     "UsageMeter": "run.meter",
     "build_chat_models": "factory",
     "cache_key": "run.cache",
+    "configured_model": "models.local",
     "count_message_tokens": "run.tokens",
     "count_tokens": "run.tokens",
     "local_llm": "models.local",
+    "model_label": "models.local",
     "ping_model": "steps.ping",
     "run_budget": "factory",
     "run_limit": "factory",
@@ -67,6 +76,7 @@ __all__ = [
     "ChatAnswer",
     "ChatModel",
     "ChatRequest",
+    "InvalidAnswer",
     "LLMEngine",
     "Limits",
     "ModelUnavailable",
@@ -77,9 +87,11 @@ __all__ = [
     "UsageMeter",
     "build_chat_models",
     "cache_key",
+    "configured_model",
     "count_message_tokens",
     "count_tokens",
     "local_llm",
+    "model_label",
     "ping_model",
     "run_budget",
     "run_limit",

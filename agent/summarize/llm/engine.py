@@ -5,6 +5,11 @@ input paper is in exactly one theme, and each fallback or repair is a DegradedNo
 
 How many requests are in flight is the transport's business (the run's rate limit, shared by
 every model); the engine starts a stage's calls all at once.
+
+Against a local server the engine measures its speed on the first call (`run.pace`), says how
+long the rest will take at that rate, and when that does not fit what is left of the run's
+time (`llm.run_budget_seconds`) asks for shorter blurbs, then leaves the lowest-ranked parts
+to the offline engine (`budget_plan`), so the digest is complete on time and says so.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from agent.config import LLMSettings
@@ -36,13 +41,15 @@ from agent.summarize.llm.chat import ChatAnswer, ChatModel
 from agent.summarize.llm.factory import Shared, batches, build_chat_models
 from agent.summarize.llm.fallback import OFFLINE, Outcome, StepCall, build_chain, link_name
 from agent.summarize.llm.models.batch import BatchStats
-from agent.summarize.llm.models.local import local_llm
+from agent.summarize.llm.models.local import local_llm, local_server, model_label
 from agent.summarize.llm.run.blurb_cache import BlurbCache
 from agent.summarize.llm.run.budget import Budget
 from agent.summarize.llm.run.limit import AdaptiveLimit
 from agent.summarize.llm.run.meter import UsageMeter
+from agent.summarize.llm.run.pace import Pace, Paced
 from agent.summarize.llm.run.progress import CallProgress, Counted, Report
-from agent.summarize.llm.steps.blurbs import Blurbed, BlurbWriter
+from agent.summarize.llm.steps.blurbs import Blurbed, BlurbJob, BlurbWriter
+from agent.summarize.llm.steps.budget_plan import TimePlan, plan_time
 from agent.summarize.llm.steps.grouping import Grouper, Grouping
 from agent.summarize.llm.steps.headline import HeadlineInput, HeadlineWriter, OverviewInput
 from agent.summarize.llm.steps.query_expansion import QueryExpander
@@ -102,6 +109,9 @@ class LLMEngine:
         )
         self._answered: Counter[str] = Counter()  # the primary's answers, by the model they name
         self._dialects: Counter[str] = Counter()  # and by the dialect they were asked in
+        # A local server's speed, measured on its answers (None: a hosted model, no need).
+        self.pace = Pace() if local_server(llm) else None
+        self.time_plan: TimePlan | None = None  # what the measured speed made the run do
 
     def _build(
         self, store: ModelStore | None, *, use_cache: bool, batch: bool, report: Report | None
@@ -119,8 +129,10 @@ class LLMEngine:
 
     @property
     def answered_model(self) -> str:
-        """The model the primary's answers name (the most frequent), else the configured one."""
-        return self._answered.most_common(1)[0][0] if self._answered else self.models[0].name
+        """The model the primary's answers name (the most frequent), else the configured one,
+        as labels show it (a model file's base name, not its path)."""
+        name = self._answered.most_common(1)[0][0] if self._answered else self.models[0].name
+        return model_label(name)
 
     def _on_answer(self, model: ChatModel, answer: ChatAnswer) -> None:
         if answer.model and model.name == self.models[0].name:
@@ -139,13 +151,17 @@ class LLMEngine:
         )
 
     def _counted(self) -> list[ChatModel]:
-        """The models, each call counted on the progress line (when there is one)."""
+        """The models, each call counted on the progress line (when there is one) and timed
+        for the server's speed (a local one)."""
+        pace = self.pace
+        models: list[ChatModel] = list(self.models)
+        if pace is not None:
+            models = [Paced(m, pace) for m in models]
         if self.progress is None:
-            return self.models
-        last = len(self.models) - 1
+            return models
+        last = len(models) - 1
         return [
-            Counted(m, self.progress, then_another_model=i < last)
-            for i, m in enumerate(self.models)
+            Counted(m, self.progress, then_another_model=i < last) for i, m in enumerate(models)
         ]
 
     def _plan(self, calls: int) -> None:
@@ -186,13 +202,19 @@ class LLMEngine:
         blurbs = [b for t in summary.themes for b in t.papers]
         return ModelRun(
             model=self.answered_model,
-            requested=self.models[0].name,
+            requested=model_label(self.models[0].name),
             dialect=self._dialect(),
             blurbs=len(blurbs),
             offline_blurbs=sum(b.engine == "offline" for b in blurbs),
             cost_known=self.meter.cost_known,
             batch=self.batch.report() if self.batch is not None else None,
+            tokens_per_second=self._speed(),
+            estimated_seconds=self.time_plan.seconds if self.time_plan is not None else None,
         )
+
+    def _speed(self) -> float | None:
+        rate = self.pace.tokens_per_second() if self.pace is not None else None
+        return round(rate, 1) if rate is not None else None
 
     def _dialect(self) -> str | None:
         """The dialect the primary's answers were asked in (the most frequent); with none,
@@ -216,15 +238,27 @@ class LLMEngine:
 
         # Longest calls first: with a fixed number of slots this shortens the run's tail.
         jobs = sorted(writer.plan(themes, by_id), key=lambda job: -len(job.papers))
-        self._plan(len(jobs) + 1 + (1 if topic else 0))  # blurbs, headline, overview
-        blurbs_chain = build_chain("blurbs", models, writer.write, writer.offline)
+        headline_input = HeadlineInput(themes, by_id, topic)
+        overview_input = OverviewInput(topic, themes, by_id) if topic else None
+
+        def text_sizes() -> list[tuple[int, int]]:
+            questions = [texts.headline_question(headline_input)]
+            if overview_input is not None:
+                questions.append(texts.overview_question(overview_input))
+            return [asker.size(q) for q in questions]
+
+        plan = self._fit_time(jobs, writer, text_sizes, [p.id for p in papers])
+        notes += plan.notes
+        texts_planned = 2 if overview_input is not None else 1
+        self._plan(len(jobs) - len(plan.left_out) + texts_planned)  # blurbs, headline, overview
+        blurbs_chain = build_chain("blurbs", models, plan.guard(writer.write), writer.offline)
         headline_chain = build_chain("headline", models, texts.headline, texts.offline_headline)
         blurbs_call = blurbs_chain.abatch([StepCall(job) for job in jobs])
-        headline_call = headline_chain.ainvoke(StepCall(HeadlineInput(themes, by_id, topic)))
+        headline_call = headline_chain.ainvoke(StepCall(headline_input))
         overview: Outcome[str] | None = None
-        if topic:
+        if overview_input is not None:
             overview_chain = build_chain("overview", models, texts.overview, texts.offline_overview)
-            overview_call = overview_chain.ainvoke(StepCall(OverviewInput(topic, themes, by_id)))
+            overview_call = overview_chain.ainvoke(StepCall(overview_input))
             blurbed, headline, overview = await asyncio.gather(
                 blurbs_call, headline_call, overview_call
             )
@@ -245,8 +279,54 @@ class LLMEngine:
             headline=headline.value,
             overview=overview.value if overview is not None else None,
             engine=self._engine_label(by_step, built),
-            degraded=tuple(dict.fromkeys(notes)),
+            degraded=tuple(self._shown(notes)),
         )
+
+    def _fit_time(
+        self,
+        jobs: Sequence[BlurbJob],
+        writer: BlurbWriter,
+        texts: Callable[[], Sequence[tuple[int, int]]],
+        ranked: Sequence[str],
+    ) -> TimePlan:
+        """What the blurbs may cost at a local server's measured speed (see `budget_plan`):
+        said on the progress line and in the log, kept for the run's report."""
+        plan = plan_time(
+            self.pace,
+            jobs,
+            writer,
+            texts,
+            ranked,
+            seconds_left=self.meter.budget.seconds_left(),
+            concurrency=self.limit.maximum,
+        )
+        if plan.seconds is None:
+            return plan
+        self.time_plan = plan
+        if self.progress is not None and plan.speed:
+            self.progress.expect(plan.seconds, plan.speed)
+        for line in plan.said:
+            (logger.warning if plan.notes else logger.info)("%s", line)
+        return plan
+
+    def _shown(self, notes: Sequence[DegradedNote]) -> list[DegradedNote]:
+        """`notes`, each once, naming the models as the labels do: a model file's base name,
+        never the path a local server lists (the errors behind a note name the model asked)."""
+        names = {*(m.name for m in self.models), *self._answered}
+        paths = {name: model_label(name) for name in names if model_label(name) != name}
+        unique = list(dict.fromkeys(notes))
+        if not paths:
+            return unique
+
+        def shown(text: str) -> str:
+            for path in sorted(paths, key=len, reverse=True):
+                text = text.replace(path, paths[path])
+            return text
+
+        return [
+            n.model_copy(update={"reason": shown(n.reason), "fallback": shown(n.fallback)})
+            for n in unique
+        ]
 
     def _engine_label(self, steps: dict[str, list[Outcome]], themes: Sequence[Theme]) -> str:
         """What happened, in a few words: ``llm:MODEL``, then what a fallback model or the
@@ -265,7 +345,7 @@ class LLMEngine:
         primary = link_name(0, self.models[0])
         fallbacks = list(
             dict.fromkeys(
-                o.answered_by.removeprefix("fallback model ")
+                model_label(o.answered_by.removeprefix("fallback model "))
                 for o in outcomes
                 if o.answered_by not in (primary, OFFLINE)
             )
@@ -327,7 +407,7 @@ class LLMEngine:
         for outcome in outcomes:
             scores.update(outcome.value)
             notes += _noted(outcome, "rerank")
-        return scores, list(dict.fromkeys(notes))
+        return scores, self._shown(notes)
 
     # -- topic queries ----------------------------------------------------------------------------
 
@@ -396,6 +476,7 @@ def _themes(
                 summary=summary,
                 papers=tuple(blurbs),
                 engine=engine,
+                title_engine="llm" if grouping_engine == "llm" else "offline",
                 degraded=degraded,
             )
         )

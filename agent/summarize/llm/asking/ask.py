@@ -190,6 +190,10 @@ class Asker:
         """Whether a call with this user message fits the budget (with the safety margin)."""
         return self.estimate(self.messages(user)) <= self.input_limit(max_output_tokens)
 
+    def size(self, q: Question) -> tuple[int, int]:
+        """(input tokens, output limit) of the first call of `q`: what it costs to ask."""
+        return self.estimate(self.messages(q.user)) + SCHEMA_TOKENS, q.max_output_tokens
+
     def junk_context(self, q: Question) -> JunkContext:
         """What the junk checks compare an answer to: the call's own instructions (word runs
         of its prompt files), the titles by short id, and the topic."""

@@ -4,7 +4,7 @@
   empty themes and themes past the limit are dropped (their papers become unassigned), and
   unassigned papers go to the nearest theme by TF-IDF similarity, or to "Other".
 - Texts: cut to their character bound at a word boundary; blurbs to 60 words at a sentence
-  boundary.
+  boundary; a paragraph (the topic overview) to its whole sentences, each said once.
 
 Every function says what it changed, so the caller can record a DegradedNote.
 """
@@ -100,6 +100,25 @@ def trim_words(text: str, max_words: int) -> str:
     if kept:
         return " ".join(words[:kept])
     return " ".join(words[:max_words]).rstrip(",;:-") + ELLIPSIS
+
+
+def whole_sentences(text: str) -> str:
+    """`text` folded, without a sentence left unfinished at its end (cut off by an output or a
+    length bound) and without a sentence said again (a small model's loop); "" when no whole
+    sentence is left."""
+    kept: list[str] = []
+    seen: set[str] = set()
+    sentence: list[str] = []
+    for word in text.split():
+        sentence.append(word)
+        if word.endswith(_SENTENCE_ENDS) and not word.endswith(ELLIPSIS):
+            said = " ".join(sentence)
+            key = " ".join(said.casefold().split())
+            if key not in seen:
+                seen.add(key)
+                kept.append(said)
+            sentence = []
+    return " ".join(kept)
 
 
 def clean_groups(

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from agent.core.wording import duration
 from agent.errors import ModelError
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
 
@@ -19,7 +20,9 @@ class CallProgress:
     The plan grows as the engine learns it (grouping first, then one call per theme part plus
     the headline); re-asks and fallbacks are real calls too, so "planned" never shows less than
     "done". The time left is the mean time per finished call (wall clock, so concurrency is
-    included) times the calls still planned.
+    included) times the calls still planned; against a local server whose speed was measured
+    (`run.pace`), it is the engine's estimate of the calls left at that speed (`expect`), and
+    the line says the speed.
     """
 
     def __init__(self, report: Report, *, clock: Callable[[], float] = time.monotonic) -> None:
@@ -29,6 +32,8 @@ class CallProgress:
         self._lock = threading.Lock()
         self.planned = 0
         self.done = 0
+        self._expected_end: float | None = None
+        self._speed = ""
 
     def plan(self, calls: int) -> None:
         with self._lock:
@@ -40,27 +45,34 @@ class CallProgress:
             self.done += 1
         self._report(self.text())
 
+    def expect(self, seconds: float, speed: str) -> None:
+        """The engine's estimate of the time left at the server's measured `speed` (words:
+        "7.4 tokens/s"), which the line shows from now on."""
+        with self._lock:
+            self._expected_end = self._clock() + seconds
+            self._speed = speed
+        self._report(self.text())
+
     def seconds_left(self) -> float | None:
         with self._lock:
-            done, planned = self.done, max(self.planned, self.done)
+            done, planned, end = self.done, max(self.planned, self.done), self._expected_end
+        now = self._clock()
+        if end is not None and end > now:
+            return end - now
         if done == 0:
             return None
-        return (self._clock() - self._started) / done * (planned - done)
+        return (now - self._started) / done * (planned - done)
 
     def text(self) -> str:
-        """ "model calls: 3 of 10 done, about 12 s left"."""
+        """ "model calls: 3 of 10 done, about 12 s left (7.4 tokens/s)"."""
         planned = max(self.planned, self.done)
         text = f"model calls: {self.done} of {planned} done"
         left = self.seconds_left()
         if left is not None and self.done < planned:
-            text += f", about {_duration(left)} left"
+            text += f", about {duration(left)} left"
+        if self._speed:
+            text += f" ({self._speed})"
         return text
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{max(1, round(seconds))} s"
-    return f"{round(seconds / 60)} min"
 
 
 class Counted(ChatModel):

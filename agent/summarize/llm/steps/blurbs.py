@@ -57,6 +57,7 @@ OUTPUT_BASE_TOKENS = SUMMARY_CHARS // 4 + 40
 # of that size (27 papers at 4,096 tokens) cuts the per-call overhead by a fifth, and the rare
 # answer that runs longer is retried once by the transport with twice the output tokens.
 OUTPUT_PER_BLURB_TOKENS = BLURB_WORDS * 4 // 3 + WHY_CHARS // 4 + 15
+SHORT_BLURB_WORDS = 35  # what a slow local server is asked for when the day would not fit
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ class BlurbWriter:
     def __init__(self, asker: Asker, cache: BlurbCache | None = None) -> None:
         self.asker = asker
         self.cache = cache
+        self.words = BLURB_WORDS  # asked for; SHORT_BLURB_WORDS when the run's time is short
         self._texts: dict[str, tuple[str, str, int]] = {}
         self._day: tuple[Paper, ...] = ()  # every paper of the digest (`plan`)
         self._day_index: Papers | None = None
@@ -169,9 +171,9 @@ class BlurbWriter:
                 jobs.append(BlurbJob(index, part, theme.title, theme.summary or None, chunk))
         return jobs
 
-    @staticmethod
-    def _output(papers: int) -> int:
-        return OUTPUT_BASE_TOKENS + OUTPUT_PER_BLURB_TOKENS * papers
+    def _output(self, papers: int) -> int:
+        per_blurb = OUTPUT_PER_BLURB_TOKENS - (BLURB_WORDS - self.words) * 4 // 3
+        return OUTPUT_BASE_TOKENS + per_blurb * papers
 
     def _user(self, title: str, items: Sequence[_Item], problems: Sequence[str] = ()) -> str:
         ids = [i.sid for i in items] or ["P1"]
@@ -179,11 +181,15 @@ class BlurbWriter:
             "blurbs",
             title=untrusted(title),
             papers=items,
-            max_words=BLURB_WORDS,
+            max_words=self.words,
             first_id=ids[0],
             last_id=ids[-1],
             problems=list(problems),
         )
+
+    def size(self, job: BlurbJob) -> tuple[int, int]:
+        """(input tokens, output limit) of the job's call, as `write` would ask it."""
+        return self.asker.size(self._question(job, job.papers))
 
     # -- with a model -----------------------------------------------------------------------------
 
@@ -322,18 +328,12 @@ class BlurbWriter:
         written = f"offline engine wrote {_count(len(still), 'blurb')}"
         return [DegradedNote(step="blurbs", scope=job.title, reason=reason, fallback=written)]
 
-    async def _ask(
-        self,
-        model: ChatModel,
-        job: BlurbJob,
-        papers: Sequence[Paper],
-        *,
-        problems: Sequence[str] = (),
-        after: tuple[str, str] | None = None,
-    ) -> Reply:
+    def _question(
+        self, job: BlurbJob, papers: Sequence[Paper], problems: Sequence[str] = ()
+    ) -> Question:
         sids = short_ids("P", len(papers))
         items = [_Item(sid, *self._text(p)[:2]) for sid, p in zip(sids, papers, strict=True)]
-        question = Question(
+        return Question(
             step="blurbs",
             prompt="blurbs",
             user=self._user(job.title, items, problems),
@@ -344,7 +344,17 @@ class BlurbWriter:
             texts={item.sid: item.text for item in items},
             follow_up=bool(problems),
         )
-        return await self.asker.ask(model, question, after=after)
+
+    async def _ask(
+        self,
+        model: ChatModel,
+        job: BlurbJob,
+        papers: Sequence[Paper],
+        *,
+        problems: Sequence[str] = (),
+        after: tuple[str, str] | None = None,
+    ) -> Reply:
+        return await self.asker.ask(model, self._question(job, papers, problems), after=after)
 
     @staticmethod
     def _collect(
@@ -434,4 +444,4 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-__all__ = ["ABSTRACT_TOKENS", "BlurbJob", "BlurbWriter", "Blurbed"]
+__all__ = ["ABSTRACT_TOKENS", "SHORT_BLURB_WORDS", "BlurbJob", "BlurbWriter", "Blurbed"]

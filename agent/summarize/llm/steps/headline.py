@@ -11,7 +11,7 @@ from agent.summarize import offline
 from agent.summarize.drafts import ThemeDraft
 from agent.summarize.llm.asking.ask import Asker, Question, Reply
 from agent.summarize.llm.asking.prompts import untrusted
-from agent.summarize.llm.asking.repair import clip
+from agent.summarize.llm.asking.repair import clip, whole_sentences
 from agent.summarize.llm.asking.schemas import (
     HEADLINE_CHARS,
     OVERVIEW_CHARS,
@@ -89,14 +89,14 @@ class HeadlineWriter:
     def __init__(self, asker: Asker) -> None:
         self.asker = asker
 
-    async def headline(self, model: ChatModel, data: HeadlineInput) -> str:
+    def headline_question(self, data: HeadlineInput) -> Question:
         user = self.asker.prompts.render(
             "headline",
             themes=_views(data.themes, data.papers_by_id),
             paper_count=sum(len(t.paper_ids) for t in data.themes),
             topic=untrusted(data.topic) if data.topic else None,
         )
-        question = Question(
+        return Question(
             step="headline",
             prompt="headline",
             user=user,
@@ -105,14 +105,16 @@ class HeadlineWriter:
             max_output_tokens=self.asker.output_tokens(HEADLINE_OUTPUT_TOKENS),
             facts=_facts(data),
         )
-        reply = await self.asker.ask(model, question)
+
+    async def headline(self, model: ChatModel, data: HeadlineInput) -> str:
+        reply = await self.asker.ask(model, self.headline_question(data))
         return _text(reply, reply.value.headline, HEADLINE_CHARS, "headline")
 
     @staticmethod
     def offline_headline(data: HeadlineInput) -> str:
         return offline.write_headline(data.themes, data.papers_by_id, topic=data.topic)
 
-    async def overview(self, model: ChatModel, data: OverviewInput) -> str:
+    def overview_question(self, data: OverviewInput) -> Question:
         out = self.asker.output_tokens(OVERVIEW_OUTPUT_TOKENS)
         for titles in OVERVIEW_TITLES_PER_THEME:
             user = self.asker.prompts.render(
@@ -123,7 +125,7 @@ class HeadlineWriter:
             )
             if self.asker.fits(user, out):
                 break
-        question = Question(
+        return Question(
             step="overview",
             prompt="overview",
             user=user,
@@ -131,8 +133,16 @@ class HeadlineWriter:
             lenient=LenientOverview,
             max_output_tokens=out,
         )
-        reply = await self.asker.ask(model, question)
-        return _text(reply, reply.value.overview, OVERVIEW_CHARS, "overview")
+
+    async def overview(self, model: ChatModel, data: OverviewInput) -> str:
+        reply = await self.asker.ask(model, self.overview_question(data))
+        # Never shown cut: an answer cut off by its output limit was asked again with more room
+        # (`Asker.answer`), then fell back; one cut by a length bound (a server's grammar stops
+        # the string at maxLength) or clipped here keeps its whole sentences, each said once.
+        text = whole_sentences(reply.value.overview)
+        if not text:
+            raise reply.unusable("overview: no whole sentence in the answer")
+        return _text(reply, text, OVERVIEW_CHARS, "overview")
 
     @staticmethod
     def offline_overview(data: OverviewInput) -> str:

@@ -1,4 +1,8 @@
-"""The smallest structured call: does this model answer in its dialect, and at what cost?"""
+"""The smallest structured question: does this model answer in its dialect, and at what cost?
+
+`digest doctor` asks it through the same `Asker` a run uses (the same messages, the lenient
+JSON reading, the validation and the re-asks), so the doctor's verdict is the run's.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.config import LLMSettings
+from agent.models import Usage
+from agent.summarize.llm.asking.ask import Asker, Question
 from agent.summarize.llm.asking.prompts import PromptSet
-from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
-from agent.summarize.llm.errors import ModelRefused
+from agent.summarize.llm.chat import ChatAnswer, ChatModel
 
 PING_MAX_OUTPUT_TOKENS = 64
 
@@ -26,30 +32,33 @@ class PingAnswer(BaseModel):
 
 @dataclass(frozen=True)
 class Pong:
-    answer: ChatAnswer
+    """A ping's answer: the model its answer named, the dialect it was asked in, what the
+    question spent (re-asks included), how many re-asks it took and how long."""
+
+    model: str
+    dialect: str | None
+    spent: Usage
+    reasks: int
     seconds: float
 
 
-def ping_request(prompts: PromptSet) -> ChatRequest:
-    return ChatRequest(
+async def ping_model(model: ChatModel, prompts: PromptSet, settings: LLMSettings) -> Pong:
+    """One question, asked as a run asks; raises ModelError (transport, refusal, an answer
+    still invalid after the re-asks)."""
+    answers: list[ChatAnswer] = []
+    asker = Asker(prompts, settings, on_answer=lambda _model, answer: answers.append(answer))
+    question = Question(
         step="ping",
-        messages=({"role": "user", "content": prompts.render("ping")},),
+        prompt="ping",
+        user=prompts.render("ping"),
         schema=PingAnswer,
-        schema_name="ping",
+        lenient=None,
         max_output_tokens=PING_MAX_OUTPUT_TOKENS,
-        prompt_version=prompts.version_of("ping"),
     )
-
-
-async def ping_model(model: ChatModel, prompts: PromptSet) -> Pong:
-    """One call; raises ModelError (transport, refusal) or pydantic.ValidationError (wrong
-    shape, cut off or empty)."""
     started = time.monotonic()
-    answer = await model.complete(ping_request(prompts))
-    if answer.refusal is not None:
-        raise ModelRefused(f"{model.name} refused the ping: {answer.refusal}", attempts=1)
-    PingAnswer.model_validate_json(answer.text)
-    return Pong(answer, time.monotonic() - started)
+    reply = await asker.ask(model, question)
+    dialect = next((a.dialect for a in reversed(answers) if a.dialect), None)
+    return Pong(reply.model, dialect, reply.spent, reply.reasks, time.monotonic() - started)
 
 
-__all__ = ["PingAnswer", "Pong", "ping_model", "ping_request"]
+__all__ = ["PingAnswer", "Pong", "ping_model"]
