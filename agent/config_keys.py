@@ -14,8 +14,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from agent.errors import SettingsError
 from agent.core.one_line import one_line
+from agent.errors import SettingsError
 
 KeyPath = tuple[str | int, ...]
 
