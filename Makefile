@@ -45,8 +45,8 @@ demo: $(STAMP)
 	$(DEMO_ENV) $(BIN)/digest daily --config $(DEMO_HOME)/demo.toml --source file:$(DEMO_DAY) --engine offline --no-send --date 2026-06-12 --out $(DEMO_HOME)/out
 	$(DEMO_ENV) $(BIN)/digest daily --config $(DEMO_HOME)/demo.toml --source sample --engine offline --no-send --out $(DEMO_HOME)/out
 
-## test: install, then run the default test suite on both cores (no network; about two
-## minutes); first a report of the slowest imports (never fails the build)
+## test: install, then run the default test suite on both cores (no network; about 3 minutes
+## on two idle cores); first a report of the slowest imports (never fails the build)
 test: $(DEV_STAMP)
 	-$(BIN)/python bench/import_time.py
 	$(BIN)/python -m pytest -n 2

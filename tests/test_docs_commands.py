@@ -149,7 +149,7 @@ def feeds() -> Iterator[ScriptedHttpServer]:
 @pytest.mark.parametrize(
     "page",
     [  # the reference pages in the slow tier: the README and CONTRIBUTING.md in every run
-        pytest.param(page, marks=[pytest.mark.slow] if page.parent.name == "docs" else [])
+        pytest.param(page, marks=[pytest.mark.slow] if page.parent == ROOT / "docs" else [])
         for page in RUNNABLE_PAGES
     ],
     ids=lambda p: str(p.relative_to(ROOT)),
@@ -178,3 +178,16 @@ def test_the_shell_blocks_run_as_written(
             env[name] = os.environ[name]
     done = run_shell(f"exec bash -c {shlex.quote(script(page))}", cwd=work, env=env, timeout=220)
     assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-2000:]
+
+
+def test_every_relative_link_of_the_pages_points_at_a_file() -> None:
+    broken = []
+    for page in [*PAGES, ROOT / "agent" / "summarize" / "llm" / "README.interface.md"]:
+        text = re.sub(r"`[^`\n]*`", "", page.read_text(encoding="utf-8"))  # code is not links
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                continue
+            path = target.split("#", 1)[0]
+            if not (page.parent / path).exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target}")
+    assert broken == []
