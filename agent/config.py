@@ -36,6 +36,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from agent import config_keys
 from agent.core import parsing
 from agent.core.choices import Dialect, EngineChoice, SmtpSecurity
 from agent.core.one_line import one_line
@@ -54,17 +55,53 @@ class Section(BaseModel):
 class SourcesSettings(Section):
     """Where papers come from, and the endpoints (overridable for mirrors and tests)."""
 
-    default: list[str] = Field(default_factory=list)  # none: `daily` asks for sources
-    arxiv_rss_url: str = "https://rss.arxiv.org/rss/"
-    arxiv_api_url: str = "https://export.arxiv.org/api/query"
-    hf_url: str = "https://huggingface.co/api/daily_papers"
-    announce_types: list[str] = Field(default_factory=lambda: ["new", "cross"])
-    arxiv_min_interval_seconds: float = Field(default=3.0, ge=0)
-    arxiv_api_max_results: int = Field(default=200, ge=1, le=30000)
-    timeout_seconds: float = Field(default=30.0, gt=0)
-    max_attempts: int = Field(default=4, ge=1, le=10)
-    max_response_bytes: int = Field(default=50_000_000, ge=10_000)
-    user_agent: str = "paper-digest/0.1 (+https://github.com/paper-digest/paper-digest)"
+    default: list[str] = Field(
+        default_factory=list,
+        description="sources when no `--source` is given (`arxiv-rss:CATS`, `arxiv:QUERY`, "
+        "`hf-daily`, `s2:QUERY`, `file:PATH`, `local`, `sample`); none: `digest daily` says "
+        "so and exits 2",
+    )
+    arxiv_rss_url: str = Field(
+        default="https://rss.arxiv.org/rss/",
+        description="the arXiv RSS endpoint (mirrors, proxies, tests)",
+    )
+    arxiv_api_url: str = Field(
+        default="https://export.arxiv.org/api/query",
+        description="the arXiv API endpoint (mirrors, proxies, tests)",
+    )
+    hf_url: str = Field(
+        default="https://huggingface.co/api/daily_papers",
+        description="the Hugging Face daily papers endpoint (mirrors, proxies, tests)",
+    )
+    announce_types: list[str] = Field(
+        default_factory=lambda: ["new", "cross"],
+        description='arXiv RSS announce types kept; add "replace", "replace-cross" to see '
+        "replacements",
+    )
+    arxiv_min_interval_seconds: float = Field(
+        default=3.0, ge=0, description="spacing of requests across all arXiv endpoints"
+    )
+    arxiv_api_max_results: int = Field(
+        default=200, ge=1, le=30000, description="paging limit of `arxiv:QUERY`"
+    )
+    timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="one HTTP request of a source, as a whole (connect, headers, body), per "
+        "attempt; also how long a FIFO given as a file may take",
+    )
+    max_attempts: int = Field(
+        default=4, ge=1, le=10, description="attempts per request (retries with backoff)"
+    )
+    max_response_bytes: int = Field(
+        default=50_000_000,
+        ge=10_000,
+        description="a response longer than this (or without end) fails that source",
+    )
+    user_agent: str = Field(
+        default="paper-digest/0.1 (+https://github.com/paper-digest/paper-digest)",
+        description="the User-Agent of every source request",
+    )
 
     @field_validator("arxiv_rss_url", "arxiv_api_url", "hf_url", mode="after")
     @classmethod
@@ -75,9 +112,11 @@ class SourcesSettings(Section):
 class Price(Section):
     """USD per million tokens."""
 
-    input: float = Field(ge=0)
-    output: float = Field(ge=0)
-    cached_input: float | None = Field(default=None, ge=0)
+    input: float = Field(ge=0, description="USD per million input tokens")
+    output: float = Field(ge=0, description="USD per million output tokens")
+    cached_input: float | None = Field(
+        default=None, ge=0, description="USD per million cached input tokens (none: `input`)"
+    )
 
 
 def _default_prices() -> dict[str, Price]:
@@ -117,45 +156,146 @@ def batch_deadline(value: object) -> str:
 class LLMSettings(Section):
     """The language-model engine: endpoint, dialect, limits, prices."""
 
-    model: str = "gpt-4o-mini"
-    base_url: str | None = None
-    api_key: SecretStr | None = None
-    dialect: Dialect = "auto"
-    temperature: float = Field(default=0.2, ge=0, le=2)
-    seed: int | None = None  # sent when set (eval runs set one); servers that take it repeat
-    # Defaults for a single-slot local server (concurrency 1, longer timeouts, smaller budgets,
-    # no built-in prices): None applies them when base_url is a loopback or private address.
-    local_defaults: bool | None = None
-    timeout_seconds: float = Field(default=60.0, gt=0)
-    max_attempts: int = Field(default=4, ge=1, le=10)
-    max_retry_wait_seconds: float = Field(default=30.0, ge=0)
-    run_budget_seconds: float = Field(default=600.0, gt=0)
-    max_answer_bytes: int = Field(default=1_000_000, ge=10_000)
-    concurrency: int = Field(default=16, ge=1, le=64)  # most calls in flight; fewer after a 429
-    circuit_breaker_failures: int = Field(default=3, ge=1)
-    max_reasks: int = Field(default=2, ge=0, le=5)
-    context_window: int = Field(default=128_000, ge=2_048)
-    input_budget_tokens: int = Field(default=24_000, ge=1_000)
-    max_output_tokens: int = Field(default=8_192, ge=256)
-    fallback_model: str | None = None
-    fallback_base_url: str | None = None
-    chat_model: str | None = None  # "module:Class" of any LangChain chat model
-    chat_model_kwargs: dict[str, Any] = Field(default_factory=dict)
-    prices: dict[str, Price] = Field(default_factory=_default_prices)
-    max_cost_usd: float | None = Field(default=None, ge=0)
-    max_calls: int | None = Field(default=None, ge=1)  # model calls per run (cache hits are free)
-    max_total_tokens: int | None = Field(default=None, ge=1)  # input + output tokens per run
-    cache: bool = True
-    rerank: bool = False  # a model relevance pass over the top candidates of the ranking
-    rerank_candidates: int = Field(default=60, ge=2, le=500)
-    language: str = "English"  # the reader's language: a name or a code ("zh", "de")
-    # The provider's Batch API for `digest daily` (about half price, answers within hours):
-    batch: bool = False
-    # "06:30" (local time), or minutes after the start ("45m"); normalised to "HH:MM" or "<n>s"
-    batch_deadline: str = Field(default="60m", validate_default=True)
-    batch_poll_seconds: float = Field(default=30.0, gt=0, le=3600)
-    batch_price_factor: float = Field(default=0.5, gt=0, le=1)  # of the configured prices
-    batch_reasks: Literal["direct", "batch"] = "direct"  # re-asks: direct calls or a new batch
+    model: str = Field(default="gpt-4o-mini", description="the model's name at the endpoint")
+    base_url: str | None = Field(
+        default=None,
+        description="an OpenAI-compatible endpoint, e.g. a local server "
+        "(`OPENAI_BASE_URL` is honoured too); none: OpenAI",
+    )
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="the endpoint's key, a secret (`OPENAI_API_KEY` is honoured too); "
+        "no key and no base URL: the offline engine",
+    )
+    dialect: Dialect = Field(
+        default="auto",
+        description="structured-output form: `json_schema`, `json_object_schema` (llama.cpp), "
+        "`json_object`, `tools`, or `auto` (the first the server does not reject, remembered)",
+    )
+    temperature: float = Field(default=0.2, ge=0, le=2, description="sampling temperature")
+    seed: int | None = Field(
+        default=None,
+        description="sent when set, so servers that take it repeat; `digest eval` sets one "
+        "(and temperature 0)",
+    )
+    local_defaults: bool | None = Field(
+        default=None,
+        description="`true`/`false` forces the local-server defaults (concurrency 1, longer "
+        "timeouts, smaller budgets, no built-in prices) on or off; unset, they apply when "
+        "`base_url` is a loopback or private address",
+    )
+    timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="one model call as a whole, a trickling answer included",
+    )
+    max_attempts: int = Field(default=4, ge=1, le=10, description="attempts per model call")
+    max_retry_wait_seconds: float = Field(
+        default=30.0, ge=0, description="the longest wait between two attempts"
+    )
+    run_budget_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="model time per run, from its first model work, every reader included; "
+        "calls in flight are cancelled when it is spent and the offline engine finishes",
+    )
+    max_answer_bytes: int = Field(
+        default=1_000_000,
+        ge=10_000,
+        description="a longer model answer is refused (not retried)",
+    )
+    concurrency: int = Field(
+        default=16,
+        ge=1,
+        le=64,
+        description="most model calls in flight; halved when the provider answers 429, one "
+        "added back after as many successes",
+    )
+    circuit_breaker_failures: int = Field(
+        default=3,
+        ge=1,
+        description="consecutive failed calls after which the rest of the run goes straight to "
+        "the fallback",
+    )
+    max_reasks: int = Field(
+        default=2, ge=0, le=5, description="validation re-asks before the deterministic repair"
+    )
+    context_window: int = Field(
+        default=128_000, ge=2_048, description="the model's context, in tokens"
+    )
+    input_budget_tokens: int = Field(
+        default=24_000, ge=1_000, description="input tokens per call; bigger days are batched"
+    )
+    max_output_tokens: int = Field(default=8_192, ge=256, description="output tokens per call")
+    fallback_model: str | None = Field(
+        default=None, description="the second link of the chain, before the offline engine"
+    )
+    fallback_base_url: str | None = Field(
+        default=None, description="the fallback model's endpoint (none: `base_url`)"
+    )
+    chat_model: str | None = Field(
+        default=None,
+        description='any LangChain chat model by import path, "module:Class"',
+    )
+    chat_model_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="keyword arguments for `chat_model`"
+    )
+    prices: dict[str, Price] = Field(
+        default_factory=_default_prices,
+        description="USD per million tokens per model (`[llm.prices.MODEL]` with `input`, "
+        "`output`, `cached_input`), for the cost estimate and the cap",
+        json_schema_extra={"shown_default": "gpt-4o-mini, gpt-4o, gpt-4.1-mini, gpt-4.1-nano"},
+    )
+    max_cost_usd: float | None = Field(
+        default=None,
+        ge=0,
+        description="cost cap of the run (every reader, the relevance pass and the shared "
+        "blurbs together); past it, the offline engine writes the rest",
+    )
+    max_calls: int | None = Field(
+        default=None,
+        ge=1,
+        description="model calls per run, counted as they start (cache hits are free); past "
+        "it, offline",
+    )
+    max_total_tokens: int | None = Field(
+        default=None, ge=1, description="input plus output tokens per run; past it, offline"
+    )
+    cache: bool = Field(
+        default=True, description="the answer cache (`--no-cache` skips it for one run)"
+    )
+    rerank: bool = Field(
+        default=False,
+        description="a model relevance pass over the top candidates of the offline ranking",
+    )
+    rerank_candidates: int = Field(
+        default=60, ge=2, le=500, description="how many candidates the relevance pass scores"
+    )
+    language: str = Field(
+        default="English",
+        description="the reader's language, a name or a code (`zh`, `de`, `Deutsch`): themes, "
+        "summaries, blurbs and headline in it; the offline engine writes English only",
+    )
+    batch: bool = Field(
+        default=False,
+        description="`digest daily` through the provider's Batch API (about half price, "
+        "answers within hours)",
+    )
+    batch_deadline: str = Field(
+        default="60m",
+        validate_default=True,
+        description="past it, a pending batch is cancelled and direct calls finish: a local "
+        'clock time ("06:30") or minutes after the model work starts ("45m", 45)',
+    )
+    batch_poll_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="how often a batch's status is asked for"
+    )
+    batch_price_factor: float = Field(
+        default=0.5, gt=0, le=1, description="the batch price, as a fraction of `prices`"
+    )
+    batch_reasks: Literal["direct", "batch"] = Field(
+        default="direct", description="re-asks of batched answers: `direct` calls or a new `batch`"
+    )
 
     @field_validator("batch_deadline", mode="before")
     @classmethod
@@ -183,17 +323,29 @@ class LLMSettings(Section):
 class ZoteroSettings(Section):
     """The Zotero web API as a library source (read through the bounded HTTP client)."""
 
-    user_id: str | None = Field(default=None, pattern=r"^\d{1,12}$")  # the numeric user or group id
-    library_type: Literal["user", "group"] = "user"
-    api_key: SecretStr | None = None
+    user_id: str | None = Field(
+        default=None,
+        pattern=r"^\d{1,12}$",
+        description="the numeric Zotero user or group id; set, the library is read on every run",
+    )
+    library_type: Literal["user", "group"] = Field(default="user", description="`user` or `group`")
+    api_key: SecretStr | None = Field(
+        default=None, description="the Zotero API key, a secret (`DIGEST_ZOTERO__API_KEY`)"
+    )
     collections: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,32}$")]] = Field(
-        default_factory=list
-    )  # collection keys; empty = everything
-    base_url: str = "https://api.zotero.org"  # tests and proxies point elsewhere
-    timeout_seconds: float = Field(default=30.0, gt=0)  # one page, connect to last byte
-    budget_seconds: float = Field(default=120.0, gt=0)  # the whole read: pages, retries, waits
-    max_response_bytes: int = Field(default=20_000_000, ge=10_000)  # one page
-    max_items: int = Field(default=5_000, ge=1, le=100_000)
+        default_factory=list, description="collection keys to read; empty: everything"
+    )
+    base_url: str = Field(
+        default="https://api.zotero.org", description="the Zotero API (tests and proxies)"
+    )
+    timeout_seconds: float = Field(default=30.0, gt=0, description="one page, connect to last byte")
+    budget_seconds: float = Field(
+        default=120.0, gt=0, description="the whole read: pages, retries and waits"
+    )
+    max_response_bytes: int = Field(
+        default=20_000_000, ge=10_000, description="the largest page read"
+    )
+    max_items: int = Field(default=5_000, ge=1, le=100_000, description="the most items read")
 
     @field_validator("base_url", mode="after")
     @classmethod
@@ -235,19 +387,49 @@ Address = Annotated[str, AfterValidator(check_address)]
 class EmailSettings(Section):
     """SMTP delivery. Nothing is sent unless smtp_host, sender and recipients are set."""
 
-    smtp_host: str | None = None
-    smtp_port: int = Field(default=587, ge=1, le=65535)
-    security: SmtpSecurity = "starttls"
-    username: str | None = None
-    password: SecretStr | None = None
-    sender: Address | None = None
-    recipients: list[Address] = Field(default_factory=list)
-    one_message_per_recipient: bool = True
-    list_unsubscribe: str | None = None
-    timeout_seconds: float = Field(default=30.0, gt=0)
-    max_attempts: int = Field(default=4, ge=1, le=10)
-    send_empty_note: bool = False
-    max_html_bytes: int = Field(default=100_000, ge=10_000)
+    smtp_host: str | None = Field(default=None, description="the SMTP server; none: no email")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="the SMTP port")
+    security: SmtpSecurity = Field(
+        default="starttls", description="`starttls`, `ssl` or `none` (localhost only)"
+    )
+    username: str | None = Field(default=None, description="the SMTP login (AUTH)")
+    password: SecretStr | None = Field(
+        default=None,
+        description="the SMTP password, a secret: set `DIGEST_EMAIL__PASSWORD` rather than "
+        "writing it in the file",
+    )
+    sender: Address | None = Field(
+        default=None,
+        description='the From address, "name@host" or "Name <name@host>", checked when the '
+        "settings load",
+    )
+    recipients: list[Address] = Field(
+        default_factory=list, description="the To addresses, one address per entry"
+    )
+    one_message_per_recipient: bool = Field(
+        default=True, description="false: one message, the recipients in BCC"
+    )
+    list_unsubscribe: str | None = Field(
+        default=None, description="the `List-Unsubscribe` header, e.g. `<mailto:...>`"
+    )
+    timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="each attempt's whole SMTP exchange, connect to QUIT (a trickling banner "
+        "included)",
+    )
+    max_attempts: int = Field(
+        default=4, ge=1, le=10, description="attempts per message before it is spooled"
+    )
+    send_empty_note: bool = Field(
+        default=False, description="mail a short note on days with nothing new"
+    )
+    max_html_bytes: int = Field(
+        default=100_000,
+        ge=10_000,
+        description="size cap of the HTML part and of the text part (Gmail clips at about "
+        "102 KB); the `.eml` is kept under three times it",
+    )
 
     @property
     def configured(self) -> bool:
@@ -257,8 +439,14 @@ class EmailSettings(Section):
 class ScheduleSettings(Section):
     """When the daily run is meant to happen (`digest schedule`, `digest doctor`, `digest init`)."""
 
-    cron: str | None = None  # e.g. "0 7 * * 1-5": 07:00 on weekdays
-    tz: str | None = None  # IANA zone of the cron times; None: this machine's zone
+    cron: str | None = Field(
+        default=None,
+        description='when the daily run happens, in cron syntax ("0 7 * * 1-5": 07:00 on '
+        "weekdays): `digest schedule` runs it, `digest doctor` shows the next run",
+    )
+    tz: str | None = Field(
+        default=None, description="the IANA time zone of the cron times; none: this machine's"
+    )
 
 
 class WebhookSettings(Section):
@@ -267,11 +455,22 @@ class WebhookSettings(Section):
     The URL carries the channel's secret token (Slack, Discord), so it is a SecretStr: never
     logged, never spooled; the ledger and the outbox know the webhook by its `name`."""
 
-    name: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9._-]+$")
-    kind: Literal["slack", "discord", "json"] = "json"
-    url: SecretStr
-    timeout_seconds: float = Field(default=15.0, gt=0)
-    max_attempts: int = Field(default=4, ge=1, le=10)
+    name: str = Field(
+        min_length=1,
+        max_length=60,
+        pattern=r"^[A-Za-z0-9._-]+$",
+        description="the ledger and the outbox know the webhook by this name",
+    )
+    kind: Literal["slack", "discord", "json"] = Field(
+        default="json",
+        description="`slack` (Block Kit), `discord` (embeds) or `json` (digest.json POSTed)",
+    )
+    url: SecretStr = Field(
+        description="the webhook's URL, a secret (it carries the channel's token): never "
+        "logged or spooled"
+    )
+    timeout_seconds: float = Field(default=15.0, gt=0, description="one post, as a whole")
+    max_attempts: int = Field(default=4, ge=1, le=10, description="attempts per post")
 
     @field_validator("url", mode="after")
     @classmethod
@@ -282,21 +481,34 @@ class WebhookSettings(Section):
 RelevanceThreshold = Literal["auto", "off"] | Annotated[float, Field(ge=-5.0, le=10.0)]
 
 
+_AS_TOP = "this reader's `%s`; unset: the top-level one"
+
+
 class ReaderSettings(Section):
     """One reader of a shared run (`[readers.NAME]`): their own selection, recipients and
     language. A key left out takes the top-level setting."""
 
-    interests: str | None = None
-    include_keywords: list[str] | None = None
-    exclude_keywords: list[str] | None = None
-    categories: list[str] | None = None
-    library: list[str] | None = None
-    authors: list[str] | None = None
-    not_interested: str | None = None
-    max_papers: int | None = Field(default=None, ge=1, le=10_000)
-    relevance_threshold: RelevanceThreshold | None = None
-    recipients: list[Address] | None = None
-    language: str | None = None
+    interests: str | None = Field(default=None, description=_AS_TOP % "interests")
+    include_keywords: list[str] | None = Field(
+        default=None, description=_AS_TOP % "include_keywords"
+    )
+    exclude_keywords: list[str] | None = Field(
+        default=None, description=_AS_TOP % "exclude_keywords"
+    )
+    categories: list[str] | None = Field(default=None, description=_AS_TOP % "categories")
+    library: list[str] | None = Field(default=None, description=_AS_TOP % "library")
+    authors: list[str] | None = Field(default=None, description=_AS_TOP % "authors")
+    not_interested: str | None = Field(default=None, description=_AS_TOP % "not_interested")
+    max_papers: int | None = Field(
+        default=None, ge=1, le=10_000, description=_AS_TOP % "max_papers"
+    )
+    relevance_threshold: RelevanceThreshold | None = Field(
+        default=None, description=_AS_TOP % "relevance_threshold"
+    )
+    recipients: list[Address] | None = Field(
+        default=None, description="this reader's email recipients; unset: `[email] recipients`"
+    )
+    language: str | None = Field(default=None, description="this reader's `[llm] language`")
 
     @field_validator("language", mode="after")
     @classmethod
@@ -334,29 +546,75 @@ class Settings(BaseSettings):
         env_prefix="DIGEST_", env_nested_delimiter="__", extra="forbid", validate_default=True
     )
 
-    home: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("paper-digest")))
-    out_dir: Path | None = None
-    engine: EngineChoice = "auto"
-    max_papers: int = Field(default=30, ge=1, le=10_000)
-    # With a library or up-ratings, only papers this close to the reader are picks (the rest go
-    # to "Also new"): "auto" learns the bar from the reader's own papers, "off" fills max_papers
-    # as before, a number is a fixed bar in standard deviations above the day's mean.
-    relevance_threshold: RelevanceThreshold = "auto"
-    interests: str = ""
-    include_keywords: list[str] = Field(default_factory=list)
-    exclude_keywords: list[str] = Field(default_factory=list)
-    categories: list[str] = Field(default_factory=list)
-    show_updated: bool = True
-    library: list[str] = Field(default_factory=list)  # .bib, .ris, Zotero .csv, .txt of ids
-    authors: list[str] = Field(default_factory=list)  # followed authors: always selected
-    not_interested: str = ""  # free text of what the reader does not want
-    zotero: ZoteroSettings = Field(default_factory=ZoteroSettings)
-    sources: SourcesSettings = Field(default_factory=SourcesSettings)
-    llm: LLMSettings = Field(default_factory=LLMSettings)
-    email: EmailSettings = Field(default_factory=EmailSettings)
-    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
-    webhooks: list[WebhookSettings] = Field(default_factory=list)
-    readers: dict[str, ReaderSettings] = Field(default_factory=dict)
+    home: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir("paper-digest")),
+        description="`DIGEST_HOME`: the state database, the caches, the archive, the outbox",
+        json_schema_extra={
+            "shown_default": "the user data directory (~/.local/share/paper-digest on Linux)"
+        },
+    )
+    out_dir: Path | None = Field(
+        default=None,
+        description="where `digest daily` writes `<date>/digest.*` (`--out` wins); none: "
+        "`home/archive`",
+    )
+    engine: EngineChoice = Field(
+        default="auto", description="`auto`, `offline` or `llm` (`--engine` wins)"
+    )
+    max_papers: int = Field(
+        default=30, ge=1, le=10_000, description="papers summarised; the rest are listed by title"
+    )
+    relevance_threshold: RelevanceThreshold = Field(
+        default="auto",
+        description="with a library or up-ratings, only papers this close to you are picks "
+        "(the rest go to Also new): `auto` learns the bar from your papers, `off` fills "
+        "`max_papers`, a number is a bar in standard deviations above the day's mean",
+    )
+    interests: str = Field(
+        default="", description="what you care about, in free text: papers are ranked by it"
+    )
+    include_keywords: list[str] = Field(
+        default_factory=list, description="keywords that lift a paper"
+    )
+    exclude_keywords: list[str] = Field(
+        default_factory=list, description="keywords that drop a paper"
+    )
+    categories: list[str] = Field(
+        default_factory=list, description="arXiv categories to keep (`cs.CL`); empty: all"
+    )
+    show_updated: bool = Field(
+        default=True, description="list new versions of digested papers in a short section"
+    )
+    library: list[str] = Field(
+        default_factory=list,
+        description="your papers: `.bib`, `.ris`, Zotero `.csv`, `.txt` of arXiv ids or DOIs, "
+        "`.json(l)` papers (`--library` adds more)",
+    )
+    authors: list[str] = Field(
+        default_factory=list, description="followed authors: their papers are always selected"
+    )
+    not_interested: str = Field(
+        default="", description="free text of what you do not want: it pushes papers down"
+    )
+    zotero: ZoteroSettings = Field(
+        default_factory=ZoteroSettings, description="the Zotero web API as a library"
+    )
+    sources: SourcesSettings = Field(
+        default_factory=SourcesSettings, description="where papers come from"
+    )
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="the language model")
+    email: EmailSettings = Field(default_factory=EmailSettings, description="SMTP delivery")
+    schedule: ScheduleSettings = Field(
+        default_factory=ScheduleSettings, description="when the daily run happens"
+    )
+    webhooks: list[WebhookSettings] = Field(
+        default_factory=list,
+        description="chat channels, one `[[webhooks]]` table each (`DIGEST_WEBHOOKS`: a JSON list)",
+    )
+    readers: dict[str, ReaderSettings] = Field(
+        default_factory=dict,
+        description="several readers of one run, one `[readers.NAME]` table each",
+    )
 
     @field_validator("readers", mode="after")
     @classmethod
@@ -444,29 +702,6 @@ def _honour_openai_env(settings: Settings) -> Settings:
     return settings.model_copy(update={"llm": settings.llm.model_copy(update=updates)})
 
 
-def _env_name(loc: tuple[int | str, ...], environ: Mapping[str, str]) -> str | None:
-    """The DIGEST_* variable a problem at `loc` came from, when one is set for it."""
-    names = {name.upper() for name in environ}
-    parts = [str(part).upper() for part in loc if isinstance(part, str)]
-    for end in range(len(parts), 0, -1):
-        name = "DIGEST_" + "__".join(parts[:end])
-        if name in names:
-            return name
-    return None
-
-
-def _one_line(error: ValidationError, origin: str, environ: Mapping[str, str]) -> str:
-    """Every problem, on one line, each under the place it came from: 'bad config in X: a.b:
-    msg; c: msg' or 'bad environment setting DIGEST_C: c: msg'."""
-    by_place: dict[str, list[str]] = {}
-    for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"]) or "settings"
-        variable = _env_name(item["loc"], environ)
-        place = f"bad environment setting {variable}" if variable else f"bad config in {origin}"
-        by_place.setdefault(place, []).append(f"{where}: {one_line(item['msg'], 300)}")
-    return "; ".join(f"{place}: " + "; ".join(problems) for place, problems in by_place.items())
-
-
 def _env_names(model: type[BaseModel], prefix: str, depth: int) -> tuple[set[str], set[str]]:
     """(setting names, names of dict settings that take any sub-key) under `prefix`."""
     names: set[str] = set()
@@ -552,8 +787,7 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
     try:
         settings = Settings(**clean)
     except ValidationError as exc:
-        origin = str(config_path) if config_path else "the settings"
-        raise ConfigError(_one_line(exc, origin, os.environ)) from None
+        raise config_keys.describe(exc, Settings, config_path, os.environ) from None
     except SettingsError as exc:  # e.g. DIGEST_EMAIL__RECIPIENTS that is not a JSON list
         field = re.search(r'field "([^"]+)"', str(exc))
         prefix = f"DIGEST_{field.group(1).upper()}" if field else "DIGEST_"

@@ -25,6 +25,15 @@ class ConfigError(DigestError):
     exit_code = 2
 
 
+class SettingsError(ConfigError):
+    """A setting's value or key is wrong; `places` names where each came from ("digest.toml
+    line 6", "DIGEST_MAX_PAPERS"), so a fix can point there."""
+
+    def __init__(self, message: str, places: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.places = tuple(places)
+
+
 class SourceError(DigestError):
     """A source could not be read (network, HTTP error, malformed feed)."""
 

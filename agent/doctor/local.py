@@ -7,7 +7,7 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-from agent.config import Settings, load_settings
+from agent.config import CONFIG_ENV, Settings, load_settings
 from agent.core.wording import plural
 from agent.doctor.checks import Check
 from agent.errors import ConfigError
@@ -15,9 +15,12 @@ from agent.store import read_state
 
 
 def config_file(config_path: Path | None) -> Path | None:
-    """The file `digest` reads: --config, else ./digest.toml when present (as load_settings)."""
+    """The file `digest` reads: --config, else $DIGEST_CONFIG, else ./digest.toml when present
+    (as load_settings)."""
     if config_path is not None:
         return config_path
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV]).expanduser()
     candidate = Path.cwd() / "digest.toml"
     return candidate if candidate.is_file() else None
 
@@ -27,9 +30,7 @@ def check_config(config_path: Path | None) -> tuple[Check, Settings | None]:
     try:
         settings = load_settings(config_path)
     except ConfigError as exc:
-        return Check.failed(
-            "config", str(exc), "fix that key (README, Configuration) or run `digest init --force`"
-        ), None
+        return Check.failed("config", str(exc), _config_fix(exc, path)), None
     if path is None:
         return (
             Check.warning(
@@ -40,6 +41,13 @@ def check_config(config_path: Path | None) -> tuple[Check, Settings | None]:
             settings,
         )
     return Check.ok("config", f"{path.resolve()} is valid"), settings
+
+
+def _config_fix(error: ConfigError, path: Path | None) -> str:
+    """Where to fix a config that does not load (never `init --force`: it overwrites the file)."""
+    places = getattr(error, "places", ())
+    where = ", ".join(places) if places else str(path) if path else "the setting named"
+    return f"fix {where} (every key, its type and default: docs/configuration.md)"
 
 
 def check_home(home: Path) -> Check:
