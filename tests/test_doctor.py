@@ -240,6 +240,7 @@ def test_smtp_login_without_sending(tmp_path: Path) -> None:
     assert down.status == "failed" and "smtp_host" in (down.fix or "")
     missing = check_smtp(settings_for(free_port()).model_copy(update={"smtp_host": None}))
     assert missing.status == "warning" and "not configured" in missing.detail
+    assert "init --force" not in (missing.fix or "")  # it would overwrite the config file
 
 
 @pytest.mark.skipif(not openssl_available(), reason="needs the openssl command line tool")

@@ -35,7 +35,7 @@ def check_smtp(settings: EmailSettings, *, ssl_context: ssl.SSLContext | None = 
         return Check.warning(
             "SMTP",
             "email is not configured: digests are written to files only",
-            "add [email] smtp_host, sender and recipients (or run `digest init --force`)",
+            "add [email] smtp_host, sender and recipients to the config (docs/configuration.md)",
         )
     where = f"{settings.smtp_host}:{settings.smtp_port} ({settings.security})"
     try:

@@ -22,7 +22,7 @@ from agent.taxonomy import closest_categories
 Suggest = Callable[[Any], str | None]
 NO_EMAIL = (
     "No email for now: digests are written to DIGEST_HOME/archive. Fill in [email] in the "
-    "config later (or run `digest init --force`)."
+    "config later (docs/configuration.md lists its keys)."
 )
 
 
