@@ -24,9 +24,7 @@ RATE = 0.3
 pytestmark = pytest.mark.timeout(300)
 
 
-@pytest.mark.parametrize(
-    "runs", [15, pytest.param(100, marks=pytest.mark.slow, id="100-slow-tier")]
-)
+@pytest.mark.parametrize("runs", [8, pytest.param(100, marks=pytest.mark.slow, id="100-slow-tier")])
 def test_chaos_runs_all_complete(tmp_path: Any, runs: int) -> None:
     papers = sample_papers(60)
     outcomes: collections.Counter[str] = collections.Counter()

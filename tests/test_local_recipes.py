@@ -95,6 +95,7 @@ def test_llama_server_recipe_reads_the_runtime_context_from_props(tmp_path: Path
     assert output_cap(srv) == 1024  # a quarter of 4,096
 
 
+@pytest.mark.slow  # the default tier keeps llama.cpp's and vLLM's recipes; CI's slow tier runs this too
 def test_ollama_recipe_with_the_context_window_it_runs(tmp_path: Path) -> None:
     """Ollama: json_schema works, /v1/models reports no context, so the recipe sets it."""
     with serving(models=("qwen2.5:7b",), model_fields={"owned_by": "library"}) as srv:
@@ -105,7 +106,10 @@ def test_ollama_recipe_with_the_context_window_it_runs(tmp_path: Path) -> None:
     assert "reports a context window" not in result.stderr
 
 
-@pytest.mark.parametrize("max_model_len", [16384, 2048])
+@pytest.mark.parametrize(
+    "max_model_len",
+    [pytest.param(16384, marks=pytest.mark.slow), 2048],  # the small window here
+)
 def test_vllm_recipe_takes_max_model_len_from_models(tmp_path: Path, max_model_len: int) -> None:
     """vLLM (`vllm serve … --max-model-len N`): /v1/models carries max_model_len per model."""
     name = "Qwen/Qwen2.5-7B-Instruct"

@@ -93,6 +93,7 @@ def test_the_build_prints_no_ignored_package_warnings(wheel: Path) -> None:
     assert "agent/evals/templates/report.md.j2" in names
 
 
+@pytest.mark.slow  # the default tier keeps the wheel's contents (a build, no install); CI's slow tier runs this too
 def test_installed_wheel_runs_the_daily_job_outside_the_checkout(
     wheel: Path, tmp_path: Path
 ) -> None:
