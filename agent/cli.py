@@ -23,6 +23,7 @@ import click
 
 from agent.core.home import environment_error
 from agent.core.one_line import one_line
+from agent.core.safe_text import strip_hidden
 from agent.core.wording import plural
 from agent.errors import ConfigError, DigestError
 from agent.init.command import init_options as _init_options
@@ -83,7 +84,7 @@ def _fail(exc: DigestError, verbose: bool) -> None:
     """One line on stderr (the traceback too with --verbose), then the error's exit code."""
     if verbose:
         err.print_exception()
-    line = one_line(str(exc), MAX_ERROR_CHARS)
+    line = one_line(strip_hidden(str(exc)), MAX_ERROR_CHARS)  # no terminal escapes
     err.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
     sys.exit(exc.exit_code)
 

@@ -57,6 +57,14 @@ class StateSummary:
     last_run: tuple[str, str, str] | None  # (digest date, status, finished), newest first
 
 
+def quick_check(db: sqlite3.Connection) -> None:
+    """sqlite3.DatabaseError on one line unless SQLite's quick check of `db` says ok."""
+    row = db.execute("PRAGMA quick_check").fetchone()
+    if row is None or row[0] != "ok":
+        found = " ".join(str(row[0]).split()) if row else "no answer"  # SQLite's is 2 lines
+        raise sqlite3.DatabaseError(f"integrity check: {found[:300]}")
+
+
 def read_state(home: Path) -> StateSummary | None:
     """Open DIGEST_HOME's state read-only (nothing is migrated or written); None when there is
     none yet. Raises sqlite3.Error when it is unreadable or damaged."""
@@ -65,9 +73,7 @@ def read_state(home: Path) -> StateSummary | None:
         return None
     db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
     try:
-        check = db.execute("PRAGMA quick_check").fetchone()[0]
-        if check != "ok":
-            raise sqlite3.DatabaseError(f"integrity check: {' '.join(str(check).split())}")
+        quick_check(db)
         version = int(db.execute("PRAGMA user_version").fetchone()[0])
         seen = db.execute("SELECT count(*) FROM papers_seen").fetchone()[0] if version else 0
         named = db.execute(
@@ -119,10 +125,7 @@ class Store(
 
     def _check_integrity(self) -> None:
         """Fail now, with the file's name, if SQLite cannot read the file (quick check)."""
-        row = self._db.execute("PRAGMA quick_check").fetchone()
-        if row is None or row[0] != "ok":
-            found = " ".join(str(row[0]).split()) if row else "no answer"  # SQLite's is 2 lines
-            raise sqlite3.DatabaseError(f"integrity check: {found[:300]}")
+        quick_check(self._db)
 
     @classmethod
     def open(cls, home: Path) -> Store:

@@ -165,3 +165,15 @@ def test_doctor_names_the_file_digest_config_points_at(tmp_path: Path) -> None:
     )
     [config] = [line for line in done.stdout.splitlines() if re.match(r"\w+ +config:", line)]
     assert re.match(rf"ok +config: {re.escape(str(good))} is valid", config), config
+
+
+def test_terminal_escapes_in_a_key_never_reach_the_terminal(tmp_path: Path) -> None:
+    (tmp_path / "digest.toml").write_text(
+        '[llm]\n"mo\\u001b[31mdel\\u001b]0;x\\u0007" = "y"\n', encoding="utf-8"
+    )
+    daily = run_digest("daily", "--source", "sample", home=tmp_path / "home", cwd=tmp_path)
+    doctor = run_digest("doctor", home=tmp_path / "home", cwd=tmp_path)
+    assert daily.returncode == 2 and "unknown key" in daily.stderr
+    assert "unknown key" in doctor.stdout
+    for text in (daily.stderr, doctor.stdout):
+        assert "\x1b" not in text and "\x07" not in text

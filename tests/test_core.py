@@ -184,3 +184,32 @@ def test_log_lines_of_http_libraries_never_carry_tokens(caplog: pytest.LogCaptur
     assert first.startswith("HTTP Request: POST https://hooks.slack.com/services/T0001/B0002/***")
     assert "abcdEFGH1234ijkl" not in first and "s3cr3t" not in first and "token=***" in first
     assert second == "key *** used"
+
+
+def test_full_url_adds_params_to_the_query_a_configured_url_already_has() -> None:
+    from agent.core.http import full_url
+
+    assert full_url("https://proxy.example/api?key=k", {"date": "2026-12-07"}) == (
+        "https://proxy.example/api?key=k&date=2026-12-07"
+    )
+    assert full_url("https://x.org/a", None) == "https://x.org/a"
+
+
+def test_archive_links_refuse_what_settings_urls_refuse() -> None:
+    from agent.core.urls import http_url
+
+    for bad in (
+        "http://@/x",
+        "http://:80/",
+        "http://h:99999/",
+        "http://a\x7fb.com/",
+        "javascript:x",
+    ):
+        assert http_url(bad) is None, bad
+    assert http_url(" https://example.org/a ") == "https://example.org/a"
+
+
+def test_link_from_takes_any_json_value() -> None:
+    for value in (5, None, ["https://arxiv.org/abs/2301.00001"], {"u": 1}):
+        assert link_from(value) is None
+    assert link_from("https://arxiv.org/abs/2301.00001") == "https://arxiv.org/abs/2301.00001"

@@ -381,3 +381,26 @@ def test_requests_carry_the_prompt_version_schema_and_fenced_papers(
     assert user.count("<papers>") == 1 and f"P1: {PAPERS[0].title}" in user and "P8: " in user
     blurbs = next(r.body for r in srv.chat_requests if step_of(r.body) == "blurbs")
     assert blurbs["messages"][1]["content"].count("<paper id=") >= 1
+
+
+def test_whole_sentences_do_not_break_after_abbreviations() -> None:
+    from agent.summarize.llm.asking.repair import whole_sentences
+
+    text = "Some cut memory, e.g. by pruning. Others cut time, e.g. by pruning."
+    assert whole_sentences(text) == text
+    assert whole_sentences("Smith et al. show gains. Smith et al. show gains.") == (
+        "Smith et al. show gains."
+    )
+
+
+def test_an_overview_over_the_bound_ends_on_a_whole_sentence(
+    srv: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    sentences = [
+        f"Paper group {i} studies sparse attention for long inputs and reports gains."
+        for i in range(14)
+    ]
+    overview_script(srv, Reply({"overview": " ".join(sentences)}))
+    summary = run(srv, tmp_path, PAPERS[:12], topic="sparse attention")
+    assert summary.overview and summary.overview.endswith("reports gains.")
+    assert len(summary.overview) <= 900 and summary.overview.startswith(sentences[0])

@@ -124,7 +124,12 @@ class Response:
 
     @property
     def text(self) -> str:
-        return self.content.decode("utf-8-sig", errors="replace")
+        return decode_utf8(self.content)
+
+
+def decode_utf8(content: bytes) -> str:
+    """UTF-8 from a body's bytes (BOM dropped); undecodable bytes become U+FFFD."""
+    return content.decode("utf-8-sig", errors="replace")
 
 
 @dataclass(frozen=True)
@@ -323,9 +328,11 @@ async def read_capped(
 
 
 def full_url(url: str, params: Mapping[str, str | int] | None = None) -> str:
-    """`url` with `params` added to its query; HttpFailure("invalid") when it does not parse."""
+    """`url` with `params` added to its own query (a configured URL may carry one: a proxy's
+    key); HttpFailure("invalid") when it does not parse."""
     try:
-        return str(httpx.URL(url, params=dict(params)) if params else httpx.URL(url))
+        parsed = httpx.URL(url)
+        return str(parsed.copy_merge_params(dict(params)) if params else parsed)
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
         raise HttpFailure(f"not a valid URL ({type(exc).__name__})", "invalid") from None
 

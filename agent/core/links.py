@@ -86,10 +86,10 @@ def repo_url(host: str, owner: str, repo: str) -> str | None:
     return f"https://{host}/{owner}/{repo}"
 
 
-def link_from(url: str | None) -> str | None:
+def link_from(url: object) -> str | None:
     """`url` rebuilt from its validated parts when it is a link of a known kind (see the module
-    doc), else None. Never raises."""
-    if not url or len(url) > 2_000 or not url.isascii():
+    doc), else None (a non-string from a source's JSON too). Never raises."""
+    if not isinstance(url, str) or not url or len(url) > 2_000 or not url.isascii():
         return None
     try:
         parts = urlsplit(url.strip())

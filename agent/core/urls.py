@@ -30,16 +30,10 @@ def http_url(url: str | None) -> str | None:
     characters, else None (never ``javascript:``)."""
     if not url:
         return None
-    url = url.strip()
-    if any(ch.isspace() or ord(ch) < 0x20 for ch in url):
-        return None
     try:
-        parts = urlsplit(url)
+        return check_http_url(url)
     except ValueError:
         return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return url
 
 
 def http_or_relative(href: str | None) -> str | None:

@@ -190,7 +190,12 @@ def flush_webhooks(
         if hook is None:
             report.errors.append(f"{entry.recipient}: no such webhook in the config; kept")
             continue
-        outcome = _post(hook, entry.read_bytes(), client=client)
+        try:
+            payload = entry.read_bytes()
+        except OSError as exc:  # gone or unreadable since it was listed: kept, said once
+            report.errors.append(f"{entry.recipient}: spooled payload unreadable ({exc.strerror})")
+            continue
+        outcome = _post(hook, payload, client=client)
         if outcome.ok:
             store.record_sent(entry.digest_key, entry.recipient, entry.message_id)
             remove_entry(entry)

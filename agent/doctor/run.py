@@ -12,6 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from agent.core.safe_text import strip_hidden
 from agent.doctor.checks import Check
 from agent.doctor.local import check_config, check_home, check_state
 from agent.doctor.mail import check_smtp, send_test
@@ -76,11 +77,16 @@ def print_check(console: Console, check: Check) -> None:
     """`ok      part: detail` and, for the others, an indented `fix: …`."""
     style = _STYLE[check.status]
     console.print(
-        f"[{style}]{check.status:<7}[/] [bold]{escape(check.part)}[/]: {escape(check.detail)}",
+        f"[{style}]{check.status:<7}[/] [bold]{_shown(check.part)}[/]: {_shown(check.detail)}",
         soft_wrap=True,
     )
     if check.fix:
-        console.print(f"        [dim]fix:[/] {escape(check.fix)}", soft_wrap=True)
+        console.print(f"        [dim]fix:[/] {_shown(check.fix)}", soft_wrap=True)
+
+
+def _shown(text: str) -> str:
+    """Outside text (a config key, a server's answer) as plain terminal text: no escapes."""
+    return escape(strip_hidden(text))
 
 
 __all__ = ["DoctorOptions", "print_check", "run_doctor"]

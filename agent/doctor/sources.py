@@ -45,7 +45,7 @@ def check_sources(settings: Settings, today: dt.date) -> Iterator[Check]:
         except ConfigError as exc:
             yield Check.failed(part, str(exc), "fix sources.default in the config")
             continue
-        problems = category_problems(rss_categories(spec))
+        problems = category_problems(rss_categories(source.name))  # the spec as parsed
         if problems:  # arXiv answers an unknown category with an empty feed, as on a weekend
             yield Check.failed(part, "; ".join(problems), "fix sources.default in the config")
             continue

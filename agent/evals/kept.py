@@ -24,6 +24,7 @@ from typing import Any
 from agent.models import Usage
 from agent.store import Store
 from agent.summarize.llm import (
+    MAX_ANSWER_CHARS,
     ChatAnswer,
     ChatModel,
     ChatRequest,
@@ -73,7 +74,8 @@ class KeptAnswers(ChatModel):
         if found is not None:
             return found
         answer = await self.inner.complete(request)
-        if answer.refusal is None and answer.text.strip() and not answer.cached:
+        keep = answer.refusal is None and answer.text.strip() and not answer.cached
+        if keep and len(answer.text) <= MAX_ANSWER_CHARS:  # the run cache's cap
             self._keep(key, answer)
         return answer
 

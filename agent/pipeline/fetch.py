@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from agent.errors import NoSourceReadError, SourceError
 from agent.models import HealthStatus, Paper, SourceHealth
+from agent.pipeline.run import ignore
 from agent.sources import FetchContext, Source, make_source
 from agent.sources.merge import merge_papers
 
@@ -20,12 +21,8 @@ class FetchOutcome:
     health: tuple[SourceHealth, ...]
 
 
-def _ignore(_: str) -> None:
-    return None
-
-
 def fetch_all(
-    specs: Sequence[str], ctx: FetchContext, progress: Callable[[str], None] = _ignore
+    specs: Sequence[str], ctx: FetchContext, progress: Callable[[str], None] = ignore
 ) -> FetchOutcome:
     """Fetch every source; one failing source is reported, not fatal. All failing raises."""
     sources = [make_source(spec) for spec in specs]  # ConfigError before any network

@@ -244,7 +244,7 @@ def note_sentence(note: DegradedNote) -> str:
     if note.step == "pace":  # already a sentence for the reader (steps.budget_plan)
         return clip(note.reason, 2 * _REASON_MAX)
     label = _STEP_LABELS.get(note.step, note.step.capitalize())
-    where = "" if note.scope == "digest" else f" ({clip(note.scope, 80)})"
+    where = "" if note.scope == "digest" else f" ({clip(prose(note.scope), 80)})"
     if note.step in MODEL_STEPS:
         reason = plain_reason(note.reason)
         if note.fallback.startswith("repaired"):

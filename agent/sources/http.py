@@ -29,7 +29,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
 from agent.core import parsing
-from agent.core.http import HttpClient, HttpFailure, Limits, full_url
+from agent.core.http import HttpClient, HttpFailure, Limits, decode_utf8, full_url
 from agent.core.one_line import one_line
 from agent.core.wording import plural
 from agent.errors import SourceError
@@ -109,7 +109,7 @@ class HttpResult:
 
 def decode_body(content: bytes) -> str:
     """UTF-8 from the bytes (BOM dropped); undecodable bytes become U+FFFD."""
-    return content.decode("utf-8-sig", errors="replace")
+    return decode_utf8(content)
 
 
 def parse_xml(text: str, source: str) -> Element:

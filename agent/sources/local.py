@@ -42,11 +42,6 @@ def _as_datetime(value: Any) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def _link(value: Any) -> str | None:
-    """A link of the record, kept only as the link policy rebuilds it (`agent.core.links`)."""
-    return links.link_from(value) if isinstance(value, str) else None
-
-
 def record_to_paper(record: Any, source: str) -> Paper:
     """Build a Paper from one JSON record (fields id, title, abstract; optional extras)."""
     if not isinstance(record, dict):
@@ -62,15 +57,15 @@ def record_to_paper(record: Any, source: str) -> Paper:
         authors=_as_list(record.get("authors")),
         categories=categories,
         primary_category=record.get("primary_category") or (categories[0] if categories else None),
-        url=_link(record.get("url")),
-        pdf_url=_link(record.get("pdf_url")),
+        url=links.link_from(record.get("url")),
+        pdf_url=links.link_from(record.get("pdf_url")),
         published=_as_datetime(record.get("published")),
         source=source,
         upvotes=record.get("upvotes"),
         version=record.get("version"),
-        code_url=_link(record.get("code_url")),
+        code_url=links.link_from(record.get("code_url")),
         stars=record.get("stars"),
-        hf_url=_link(record.get("hf_url")),
+        hf_url=links.link_from(record.get("hf_url")),
     )
 
 

@@ -118,8 +118,8 @@ def _paper(item: dict[str, Any], source: str) -> Paper | None:
         url, pdf = abs_url(paper_id), pdf_url(paper_id, version)
     else:
         paper_id, version = s2_id, None
-        url = links.s2_paper_url(s2_id) or links.link_from(_http(item.get("url")))
-        pdf = links.link_from(_http(open_pdf.get("url")))
+        url = links.s2_paper_url(s2_id) or links.link_from(item.get("url"))
+        pdf = links.link_from(open_pdf.get("url"))
     authors = tuple(
         name
         for author in as_list(item.get("authors"))
@@ -138,10 +138,6 @@ def _paper(item: dict[str, Any], source: str) -> Paper | None:
         published=_date(item.get("publicationDate")),
         source=source,
     )
-
-
-def _http(value: object) -> str | None:
-    return value if isinstance(value, str) and value.startswith(("http://", "https://")) else None
 
 
 def _date(value: object) -> dt.datetime | None:

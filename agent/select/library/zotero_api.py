@@ -153,7 +153,7 @@ class ZoteroReader:
             redact.register_secret(key)
             headers["Zotero-API-Key"] = key
         limits = Limits(
-            timeout=min(settings.timeout_seconds, remaining),
+            timeout=settings.timeout_seconds,  # the client clips it to the budget
             max_bytes=settings.max_response_bytes,
             attempts=MAX_ATTEMPTS,
             max_wait=MAX_WAIT_SECONDS,

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
         with_local_defaults,
     )
     from agent.summarize.llm.run.budget import Budget, Limits
-    from agent.summarize.llm.run.cache import cache_key
+    from agent.summarize.llm.run.cache import MAX_ANSWER_CHARS, cache_key
     from agent.summarize.llm.run.limit import AdaptiveLimit
     from agent.summarize.llm.run.meter import UsageMeter
     from agent.summarize.llm.run.tokens import count_message_tokens, count_tokens
@@ -56,6 +56,7 @@ _HOME = {
     "Shared": "factory",
     "UsageMeter": "run.meter",
     "build_chat_models": "factory",
+    "MAX_ANSWER_CHARS": "run.cache",
     "cache_key": "run.cache",
     "configured_model": "models.local",
     "count_message_tokens": "run.tokens",
@@ -71,6 +72,7 @@ _HOME = {
 }
 
 __all__ = [
+    "MAX_ANSWER_CHARS",
     "AdaptiveLimit",
     "Budget",
     "ChatAnswer",

@@ -231,19 +231,15 @@ def _same_paper(one: str, two: str, context: JunkContext) -> bool:
 
 
 def id_as_title(text: str, ids: Iterable[str]) -> str | None:
-    """A theme title (or summary) that is an id, or starts with one ("P13: LM-Infinite...")."""
+    """A theme title (or summary) that is an id ("P13"; one that starts with an id, "P13:
+    LM-Infinite...", is `theme_id_problem`'s)."""
     stripped = " ".join(text.split()).strip(" .:")
     if stripped.upper() in {i.upper() for i in ids} or _looks_like_id(stripped):
         return (
             f"the title {_shown(text)} is an id: name what the theme's papers are about, "
             "in a few plain words"
         )
-    if _starts_with_id(stripped, ids):
-        return (
-            f"{_shown(text)} starts with a paper id: name what the theme's papers share, "
-            "in plain words, without ids"
-        )
-    return None
+    return None  # a title that starts with an id: `theme_id_problem`
 
 
 def _starts_with_id(text: str, ids: Iterable[str]) -> bool:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from agent.models import Paper
 from agent.summarize import offline
 from agent.summarize.drafts import OTHER_TITLE, ThemeDraft
+from agent.summarize.offline.blurbs import split_sentences
 
 logger = logging.getLogger(__name__)
 
@@ -106,18 +107,18 @@ def whole_sentences(text: str) -> str:
     """`text` folded, without a sentence left unfinished at its end (cut off by an output or a
     length bound) and without a sentence said again (a small model's loop); "" when no whole
     sentence is left."""
+    sentences = split_sentences(text)  # not broken after 'e.g.', 'et al.' or initials
+    if sentences and (
+        not sentences[-1].endswith(_SENTENCE_ENDS) or sentences[-1].endswith(ELLIPSIS)
+    ):
+        sentences.pop()  # only the last one can be unfinished
     kept: list[str] = []
     seen: set[str] = set()
-    sentence: list[str] = []
-    for word in text.split():
-        sentence.append(word)
-        if word.endswith(_SENTENCE_ENDS) and not word.endswith(ELLIPSIS):
-            said = " ".join(sentence)
-            key = " ".join(said.casefold().split())
-            if key not in seen:
-                seen.add(key)
-                kept.append(said)
-            sentence = []
+    for said in sentences:
+        key = said.casefold()
+        if key not in seen:
+            seen.add(key)
+            kept.append(said)
     return " ".join(kept)
 
 

@@ -139,7 +139,7 @@ class HeadlineWriter:
         # Never shown cut: an answer cut off by its output limit was asked again with more room
         # (`Asker.answer`), then fell back; one cut by a length bound (a server's grammar stops
         # the string at maxLength) or clipped here keeps its whole sentences, each said once.
-        text = whole_sentences(reply.value.overview)
+        text = whole_sentences(clip(reply.value.overview, OVERVIEW_CHARS))  # clipped, then whole
         if not text:
             raise reply.unusable("overview: no whole sentence in the answer")
         return _text(reply, text, OVERVIEW_CHARS, "overview")
