@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -108,8 +107,7 @@ async def _post(
 
     status, message = so_far
     run.progress("posting to the webhooks")
-    posted = await asyncio.to_thread(
-        deliver_webhooks,
+    posted = await deliver_webhooks(
         digest,
         digest_key=digest_key(digest, to.reader),
         hooks=to.settings.webhooks,

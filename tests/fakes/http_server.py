@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
@@ -227,6 +228,23 @@ class FakeClock:
             self.sleeps.append(seconds)
             self.value += seconds
 
+    async def asleep(self, seconds: float) -> None:
+        """`sleep` for the async client and gates: recorded, the clock moved, no real wait."""
+        self.sleep(seconds)
+
     def advance(self, seconds: float) -> None:
         with self._lock:
             self.value += seconds
+
+
+def recording_sleep(into: list[float]) -> Callable[[float], Awaitable[None]]:
+    """An async sleep that only records what it was asked to wait."""
+
+    async def sleep(seconds: float) -> None:
+        into.append(seconds)
+
+    return sleep
+
+
+async def no_sleep(seconds: float) -> None:
+    """An async sleep that returns at once."""
