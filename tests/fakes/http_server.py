@@ -47,6 +47,16 @@ class RecordedRequest:
     query: dict[str, list[str]]
     headers: dict[str, str]  # lower-cased names
     body: bytes = b""
+    received: float = 0.0  # time.monotonic() when the request was read
+
+
+@dataclass(frozen=True)
+class Span:
+    """When the server held one request: read at `received`, answer begun at `answered`."""
+
+    path: str
+    received: float
+    answered: float
 
     def param(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -95,6 +105,7 @@ class ScriptedHttpServer(LoopbackHttpServer):
         self.requests: list[RecordedRequest] = []
         self._active = 0
         self.max_concurrent = 0  # most requests in progress at once (received, not answered)
+        self.spans: list[Span] = []  # each request's time on the server, in answer order
         super().__init__(self._handler_class())
 
     @property
@@ -123,9 +134,10 @@ class ScriptedHttpServer(LoopbackHttpServer):
             self._active += 1
             self.max_concurrent = max(self.max_concurrent, self._active)
 
-    def _done(self) -> None:
+    def _done(self, request: RecordedRequest) -> None:
         with self._lock:
             self._active -= 1
+            self.spans.append(Span(request.path, request.received, time.monotonic()))
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -142,15 +154,15 @@ class ScriptedHttpServer(LoopbackHttpServer):
 
             def _serve(self, body: bytes) -> None:
                 parts = urlsplit(self.path)
-                server._record(
-                    RecordedRequest(
-                        method=self.command,
-                        path=parts.path,
-                        query=parse_qs(parts.query, keep_blank_values=True),
-                        headers={k.lower(): v for k, v in self.headers.items()},
-                        body=body,
-                    )
+                request = RecordedRequest(
+                    method=self.command,
+                    path=parts.path,
+                    query=parse_qs(parts.query, keep_blank_values=True),
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=body,
+                    received=time.monotonic(),
                 )
+                server._record(request)
                 reply = server._next_reply(parts.path)
                 try:
                     if reply.delay:
@@ -158,7 +170,7 @@ class ScriptedHttpServer(LoopbackHttpServer):
                 finally:
                     # Counted as active until the answer starts: once the client has the
                     # answer it may send its next request, which must not look concurrent.
-                    server._done()
+                    server._done(request)
                 self._answer(reply)
 
             def _answer(self, reply: Reply) -> None:

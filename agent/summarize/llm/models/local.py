@@ -123,11 +123,8 @@ def local_llm(llm: LLMSettings) -> LLMSettings:
         return llm
     filled = _fill(llm, _ANSWERS.get)
     if filled is not llm:
-        shown = ", ".join(
-            f"{k}={getattr(filled, k)}"
-            for k in (*LOCAL_DEFAULTS, "model")
-            if k not in llm.model_fields_set
-        )
+        defaulted = filled.model_dump(include={*LOCAL_DEFAULTS, "model"} - llm.model_fields_set)
+        shown = ", ".join(f"{k}={v}" for k, v in defaulted.items())
         logger.info("local server at %s: defaults %s", llm.base_url, shown)
     return filled
 
