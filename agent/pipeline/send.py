@@ -79,8 +79,8 @@ async def deliver_daily(
 ) -> tuple[RunStatus, str]:
     """Email the digest and post it to the webhooks, as the run asks; the reader's status and
     message. A DeliveryError (exit 4) says what is spooled. SMTP runs on the loop's thread (a
-    SIGTERM stops it between two messages, as Ctrl-C does); the webhooks' bounded client on a
-    worker thread."""
+    SIGTERM stops it between two messages, as Ctrl-C does); the webhooks are awaited on the
+    bounded client."""
     status: RunStatus = "written"
     message = f"digest written: {digest.shape}"
     if digest.also_new:
