@@ -54,17 +54,19 @@ def hooks(server: WebhookServer, **extra) -> list[WebhookSettings]:
     ]
 
 
+def post_all(server: WebhookServer, store: Store, tmp_path: Path):
+    """The digest posted to the three webhooks of `server`, as a run posts it."""
+    return asyncio.run(
+        deliver_webhooks(
+            _digest(), digest_key=KEY, hooks=hooks(server), store=store,
+            outbox_dir=tmp_path / "outbox",
+        )
+    )  # fmt: skip
+
+
 def test_each_webhook_gets_its_payload_once(server, tmp_path):
     with Store.open(tmp_path) as store:
-        report = asyncio.run(
-            deliver_webhooks(
-                _digest(),
-                digest_key=KEY,
-                hooks=hooks(server),
-                store=store,
-                outbox_dir=tmp_path / "outbox",
-            )
-        )
+        report = post_all(server, store, tmp_path)
         assert report.sent == ["team-slack", "discord", "tool"]
         by_path = {p.path: p for p in server.posts}
         assert set(by_path) == {"/slack", "/discord", "/json"}
@@ -83,15 +85,7 @@ def test_each_webhook_gets_its_payload_once(server, tmp_path):
         assert "](http://evil.example)" not in discord["embeds"][0]["description"]
         assert by_path["/json"].json()["date"] == "2026-11-26"
         # A re-run posts nothing: the ledger knows all three.
-        again = asyncio.run(
-            deliver_webhooks(
-                _digest(),
-                digest_key=KEY,
-                hooks=hooks(server),
-                store=store,
-                outbox_dir=tmp_path / "outbox",
-            )
-        )
+        again = post_all(server, store, tmp_path)
         assert again.skipped == ["team-slack", "discord", "tool"] and len(server.posts) == 3
         forced = asyncio.run(deliver_webhooks(
             _digest(), digest_key=KEY, hooks=hooks(server)[:1], store=store,
