@@ -49,6 +49,10 @@ class RecordedRequest:
     body: bytes = b""
     received: float = 0.0  # time.monotonic() when the request was read
 
+    def param(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else None
+
 
 @dataclass(frozen=True)
 class Span:
@@ -57,10 +61,6 @@ class Span:
     path: str
     received: float
     answered: float
-
-    def param(self, name: str) -> str | None:
-        values = self.query.get(name)
-        return values[0] if values else None
 
 
 class LoopbackHttpServer:
