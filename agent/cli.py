@@ -300,24 +300,39 @@ def daily_run(
     readers: Sequence[str] = (),
     progress: Progress | None = None,
 ) -> DailyOutcome:
-    """`digest daily` for the `readers` named (default: all, or the single reader): planned
-    (a bad setting stops here, exit 2), then under the run lock, in one event loop. A spooled
-    digest is in the outcome (`delivery_error()`), not raised."""
+    """`digest daily` for the `readers` named (default: all, or the single reader), in one
+    event loop: a local model server asked what it serves, planned (a bad setting stops here,
+    exit 2), then under the run lock. A spooled digest is in the outcome (`delivery_error()`),
+    not raised."""
     from agent.core.lock import run_lock
     from agent.pipeline import ignore, open_run, plan_daily, run_daily
 
-    job = plan_daily(settings, options, readers)
-    with (
-        run_lock(settings.home),
-        open_run(
-            settings,
-            options.date,
-            job.engine,
-            use_cache=options.use_cache,
-            progress=progress or ignore,
-        ) as run,
-    ):
-        return asyncio.run(run_daily(run, job))
+    async def planned_and_run() -> DailyOutcome:
+        served = await with_served_model(settings, options.engine)
+        job = plan_daily(served, options, readers)
+        with (
+            run_lock(served.home),
+            open_run(
+                served,
+                options.date,
+                job.engine,
+                use_cache=options.use_cache,
+                progress=progress or ignore,
+            ) as run,
+        ):
+            return await run_daily(run, job)
+
+    return asyncio.run(planned_and_run())
+
+
+async def with_served_model(settings: Settings, engine: str | None = None) -> Settings:
+    """The settings with a local model server's own model and context window (asked once per
+    process, before anything is planned), unless the run is offline."""
+    if (engine or settings.engine) == "offline" or not settings.llm_configured:
+        return settings
+    from agent.summarize.llm import probe_local
+
+    return await probe_local(settings)
 
 
 def _print_daily(outcome: DailyOutcome) -> None:
@@ -432,16 +447,20 @@ def topic(
 def topic_run(
     settings: Settings, options: TopicOptions, progress: Progress | None = None
 ) -> TopicOutcome:
-    """`digest topic`: checked (exit 2 on a bad query or option), then run in one event loop
+    """`digest topic` in one event loop: checked (exit 2 on a bad query or option), then run
     (no run lock: a topic marks nothing as seen)."""
     from agent.pipeline import ignore, open_run
     from agent.topic import plan_topic, run_topic
 
-    job = plan_topic(settings, options)
-    with open_run(
-        settings, job.today, job.engine, use_cache=options.use_cache, progress=progress or ignore
-    ) as run:
-        return asyncio.run(run_topic(run, job))
+    async def planned_and_run() -> TopicOutcome:
+        served = await with_served_model(settings, options.engine)
+        job = plan_topic(served, options)
+        with open_run(
+            served, job.today, job.engine, use_cache=options.use_cache, progress=progress or ignore
+        ) as run:
+            return await run_topic(run, job)
+
+    return asyncio.run(planned_and_run())
 
 
 @main.command("init", short_help="Write a commented digest.toml from a few questions.")
@@ -470,8 +489,17 @@ def init_(
         force=force,
         assume_defaults=assume_defaults,
         flags=answers,
+        served=_served_models,
         ask_anyway=ask_anyway,
     )
+
+
+def _served_models(base_url: str) -> list[str] | None:
+    """What a server lists at GET /models, asked on an event loop of its own: `init` is a
+    sync, interactive command (a prompt must take Ctrl-C at once), so this is its edge."""
+    from agent.summarize.llm import served_models
+
+    return asyncio.run(served_models(base_url))
 
 
 @main.command(short_help="Check every part of the setup now.")
@@ -560,7 +588,9 @@ def outbox_flush(config_path: Path | None, verbose: bool) -> None:
     with run_lock(settings.home), Store.open(settings.home) as store:
         report = flush_outbox(settings.home / "outbox", settings=settings.email, store=store)
         mark_flushed_digests(settings.home, store, [key for key, _ in report.sent])
-        hooks = flush_webhooks(settings.home / "outbox", hooks=settings.webhooks, store=store)
+        hooks = asyncio.run(
+            flush_webhooks(settings.home / "outbox", hooks=settings.webhooks, store=store)
+        )
         mark_flushed_digests(settings.home, store, hooks.digest_keys)
     email_spooled = report.sent or report.skipped or report.failed
     if email_spooled or not (hooks.sent or hooks.skipped or hooks.errors):
@@ -765,7 +795,7 @@ def eval(
         _relevance_benchmark(relevance_dir)
         return
     from agent.evals.report import print_table
-    from agent.evals.session import EvalOptions, run_eval_session
+    from agent.evals.session import EvalOptions, EvalOutcome, run_eval_session
 
     settings = settings_from(config_path, verbose)
     options = EvalOptions(
@@ -778,9 +808,11 @@ def eval(
             if text.startswith("case "):  # one line per run on stderr: a long eval shows life
                 err.print(text, markup=False, highlight=False)
 
-        outcome = asyncio.run(
-            run_eval_session(settings, options, cwd=Path.cwd(), progress=progress)
-        )
+        async def served_and_run() -> EvalOutcome:
+            served = await with_served_model(settings, engine)
+            return await run_eval_session(served, options, cwd=Path.cwd(), progress=progress)
+
+        outcome = asyncio.run(served_and_run())
     print_table(out, outcome.comparison, labels=outcome.labels)
     out.print(f"report: {outcome.report}\nresults: {outcome.jsonl}", markup=False)
     if outcome.run.interrupted:

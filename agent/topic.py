@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import re
@@ -176,10 +175,10 @@ async def run_topic(run: Run, job: TopicJob) -> TopicOutcome:
         queries, expansion_usage = await _expand(run, job.query)
     specs = source_specs(job.options.sources, queries)
     ctx = FetchContext(run.date, run.settings.sources, run.store, since=job.since)
-    fetched = await asyncio.to_thread(fetch_all, specs, ctx, run.progress)
+    fetched = await fetch_all(specs, ctx, run.progress)
     run.progress("ranking papers")
     found = rank_papers(queries, _recent(fetched.papers, job.since))
-    profile = await asyncio.to_thread(_profile, run, job.options)
+    profile = await _profile(run, job.options)
     ranked, why = personal_order(found, profile)
     searched = _searched(fetched.health)
     if not ranked:
@@ -216,10 +215,10 @@ def _since(run: Run, started: float) -> float:
     return round(run.clock() - started, 2)
 
 
-def _profile(run: Run, options: TopicOptions) -> ReaderProfile:
+async def _profile(run: Run, options: TopicOptions) -> ReaderProfile:
     """The reader's profile (--reader's ratings, --library files) that orders the matches."""
     settings = run.settings
-    return build_profile(
+    return await build_profile(
         settings.selection, settings.sources, run.store, options.library, reader=options.reader
     )
 

@@ -7,7 +7,8 @@
 - functions over 60 lines (from the `def` to the last line of the body);
 - functions of cyclomatic complexity rank C or worse (radon, when installed: `pip install
   radon`; it is not a dependency of the project);
-- `asyncio.run` call sites and `getattr` call sites (the introspection the issue counts);
+- `asyncio.run` call sites (with the modules that hold them), `asyncio.to_thread` call sites,
+  and `getattr` call sites (the introspection the issue counts);
 - mypy errors on agent/ (`make typecheck`).
 """
 
@@ -91,16 +92,27 @@ def mypy_errors(checkout: Path) -> int:
     return int(found.group(1)) if found else 0
 
 
+def sites(counts: dict[str, int]) -> str:
+    """'6 (cli.py 4, core/http.py 2)': the total, then each module's share."""
+    shares = ", ".join(f"{where} {n}" for where, n in sorted(counts.items()))
+    return f"{sum(counts.values())}" + (f" ({shares})" if shares else "")
+
+
 def main() -> None:
     checkout = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else ROOT
     package = checkout / "agent"
-    long_functions = asyncio_runs = getattrs = 0
+    long_functions = getattrs = 0
+    asyncio_runs: dict[str, int] = {}
+    to_threads: dict[str, int] = {}
     for path in python_files(package):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in functions(tree):
             end = node.end_lineno or node.lineno
             long_functions += end - node.lineno + 1 > LONG_FUNCTION
-        asyncio_runs += calls_to(tree, "asyncio.run")
+        where = str(path.relative_to(package))
+        for counts, call in ((asyncio_runs, "asyncio.run"), (to_threads, "asyncio.to_thread")):
+            if found := calls_to(tree, call):
+                counts[where] = found
         getattrs += calls_to(tree, "getattr")
     llm_lines = sum(
         1
@@ -116,7 +128,8 @@ def main() -> None:
     print(
         f"radon rank C or worse:                   {radon if radon is not None else 'radon not installed'}"
     )
-    print(f"asyncio.run call sites:                  {asyncio_runs}")
+    print(f"asyncio.run call sites:                  {sites(asyncio_runs)}")
+    print(f"asyncio.to_thread call sites:            {sites(to_threads)}")
     print(f"getattr call sites:                      {getattrs}")
     print(f"mypy errors:                             {mypy_errors(checkout)}")
 

@@ -5,6 +5,7 @@ small timeouts keep the tests short, pytest-timeout bounds them, durations are n
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
@@ -19,7 +20,7 @@ from agent.select.library.zotero_api import load_zotero
 from tests.bounded_cli import cli, error_line, no_traceback, paper_file
 from tests.fakes.hostile_model import hanging_batch_status
 from tests.fakes.hostile_smtp import HostileSmtp
-from tests.fakes.http_server import Reply, ScriptedHttpServer
+from tests.fakes.http_server import Reply, ScriptedHttpServer, no_sleep, recording_sleep
 from tests.fakes.openai_batches import BatchScript
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.llm_answers import handler
@@ -101,7 +102,7 @@ def test_case2_a_short_backoff_is_waited_for_then_the_next_page_read() -> None:
     with ScriptedHttpServer() as server:
         server.enqueue(Reply(200, page(100), {**JSON, "Backoff": "2"}), Reply(200, page(5), JSON))
         settings = ZoteroSettings(user_id="1", base_url=server.url, timeout_seconds=2)
-        entries = load_zotero(settings, None, sleep=waits.append)
+        entries = asyncio.run(load_zotero(settings, None, sleep=recording_sleep(waits)))
     assert waits == [2] and len(entries) == 105
     assert [r.param("start") for r in server.requests] == ["0", "100"]
 
@@ -173,7 +174,7 @@ def test_case7_every_malformed_zotero_reply_is_a_config_error(reply: Reply, reas
         server.add(ITEMS, reply)
         settings = ZoteroSettings(user_id="1", base_url=server.url, timeout_seconds=2)
         with pytest.raises(ConfigError) as info:
-            load_zotero(settings, None, sleep=lambda seconds: None)
+            asyncio.run(load_zotero(settings, None, sleep=no_sleep))
     assert reason in str(info.value) and "\n" not in str(info.value)
 
 
@@ -282,7 +283,7 @@ def test_the_zotero_key_is_a_header_never_a_url_part_and_never_cached(
     with ScriptedHttpServer() as server:
         server.add(ITEMS, Reply(200, page(2), JSON))
         settings = ZoteroSettings(user_id="1", api_key=SecretStr("k-123456"), base_url=server.url)
-        assert len(load_zotero(settings, store)) == 2
+        assert len(asyncio.run(load_zotero(settings, store))) == 2
     [request] = server.requests
     assert request.headers["zotero-api-key"] == "k-123456"
     assert request.headers["zotero-api-version"] == "3" and "k-123456" not in json.dumps(

@@ -3,6 +3,7 @@ parsers, the link policy, defanging and log redaction, each held to its contract
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 
@@ -23,11 +24,13 @@ def test_a_post_whose_answer_headers_trickle_is_cut_at_the_whole_request_deadlin
     with ScriptedHttpServer() as server:
         server.add("/hook", Reply(200, trickle=0.1, trickle_headers=True))
         with pytest.raises(HttpFailure) as info:
-            HttpClient().request(
-                "POST",
-                f"{server.url}/hook",
-                content=b"{}",
-                limits=Limits(timeout=0.5, max_bytes=10),
+            asyncio.run(
+                HttpClient().request(
+                    "POST",
+                    f"{server.url}/hook",
+                    content=b"{}",
+                    limits=Limits(timeout=0.5, max_bytes=10),
+                )
             )
         assert server.requests[0].body == b"{}"
     assert info.value.kind == "timeout" and "(whole request)" in info.value.reason
@@ -35,15 +38,15 @@ def test_a_post_whose_answer_headers_trickle_is_cut_at_the_whole_request_deadlin
 
 def test_retries_follow_the_one_policy_and_a_hint_past_the_budget_fails_at_once() -> None:
     clock = FakeClock()
-    client = HttpClient(sleep=clock.sleep, clock=clock.now)
+    client = HttpClient(sleep=clock.asleep, clock=clock.now)
     limits = Limits(timeout=5, max_bytes=1_000, attempts=3, max_wait=10)  # budget 3*5 + 2*10
     with ScriptedHttpServer() as server:
         server.enqueue(Reply(503, headers={"Retry-After": "2"}), Reply(200, "ok"))
-        assert client.request("GET", server.url, limits=limits).text == "ok"
+        assert asyncio.run(client.request("GET", server.url, limits=limits)).text == "ok"
         assert clock.sleeps == [2.0]
         server.enqueue(Reply(429, headers={"Retry-After": "36"}))  # more than the 35 s budget
         with pytest.raises(HttpFailure) as info:
-            client.request("GET", server.url, limits=limits)
+            asyncio.run(client.request("GET", server.url, limits=limits))
     assert clock.sleeps == [2.0] and info.value.attempts == 1 and info.value.status == 429
     assert "asked to wait 36 s, past the time budget of 35 s" in info.value.reason
 
@@ -63,8 +66,10 @@ def test_every_failure_is_one_kind_and_one_line(reply: Reply, kind: str, words: 
     with ScriptedHttpServer() as server:
         server.add("/x", reply)
         with pytest.raises(HttpFailure) as info:
-            HttpClient().request(
-                "GET", f"{server.url}/x", limits=Limits(timeout=5, max_bytes=100_000)
+            asyncio.run(
+                HttpClient().request(
+                    "GET", f"{server.url}/x", limits=Limits(timeout=5, max_bytes=100_000)
+                )
             )
     assert info.value.kind == kind and words in info.value.reason
     assert "\n" not in info.value.reason and "127.0.0.1" not in info.value.reason
@@ -72,7 +77,11 @@ def test_every_failure_is_one_kind_and_one_line(reply: Reply, kind: str, words: 
 
 def test_a_url_that_does_not_parse_is_a_failure_not_a_crash() -> None:
     with pytest.raises(HttpFailure) as info:
-        HttpClient().request("GET", "http://exa mple/\n", limits=Limits(timeout=1, max_bytes=10))
+        asyncio.run(
+            HttpClient().request(
+                "GET", "http://exa mple/\n", limits=Limits(timeout=1, max_bytes=10)
+            )
+        )
     assert info.value.kind == "invalid"
     with pytest.raises(ValueError, match="line breaks"):
         check_http_url("https://hooks.example/a\nb", "a webhook url")

@@ -149,7 +149,7 @@ def test_each_source_is_fetched_once_and_reported(
     settings = sources_settings(
         tmp_path, server, "arxiv-rss:cs.CL", "hf-daily", "arxiv:au:del_maestro", "nope:x"
     )
-    checks = list(check_sources(settings, NOW.date()))
+    checks = said(check_sources(settings, NOW.date()))
     assert [c.status for c in checks] == ["ok", "failed", "ok", "failed"]
     assert "papers now" in checks[0].detail
     assert "HTTP 500" in checks[1].detail and checks[1].part == "source hf-daily"
@@ -326,7 +326,7 @@ def test_schedule_command_reads_the_config_or_says_what_is_missing(
 
 
 def test_no_sources_configured_is_a_failed_check(tmp_path: Path) -> None:
-    checks = list(check_sources(Settings(home=tmp_path), NOW.date()))
+    checks = said(check_sources(Settings(home=tmp_path), NOW.date()))
     assert [(c.part, c.status) for c in checks] == [("sources", "failed")]
     assert "no sources configured" in checks[0].detail and "[sources] default" in (
         checks[0].fix or ""

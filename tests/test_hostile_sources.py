@@ -5,6 +5,7 @@ pytest-timeout, never asserted."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 
@@ -38,7 +39,7 @@ def test_a_trickling_feed_fails_after_the_timeout(tmp_path: Path, headers_too: b
         server.add("/slow", Reply(200, trickle=0.2, trickle_headers=headers_too))
         settings = settings_for(server, tmp_path)
         with HttpFetcher(settings.sources) as fetcher, pytest.raises(SourceError) as info:
-            fetcher.get(f"{server.url}/slow", source="hf-daily")
+            asyncio.run(fetcher.get(f"{server.url}/slow", source="hf-daily"))
     assert "timed out after 1 attempt (1 s each, whole request)" in str(info.value)
 
 
@@ -48,7 +49,7 @@ def test_a_body_with_no_end_is_cut_at_the_byte_cap(tmp_path: Path) -> None:
         server.add("/endless", Reply(200, endless=True))
         settings = settings_for(server, tmp_path, max_response_bytes=200_000, timeout_seconds=10)
         with HttpFetcher(settings.sources) as fetcher, pytest.raises(SourceError) as info:
-            fetcher.get(f"{server.url}/endless", source="hf-daily")
+            asyncio.run(fetcher.get(f"{server.url}/endless", source="hf-daily"))
     assert "response larger than 200,000 bytes" in str(info.value)
     assert "sources.max_response_bytes" in str(info.value)
 
@@ -59,7 +60,7 @@ def test_a_declared_length_over_the_cap_is_refused_before_reading(tmp_path: Path
         server.add("/api/daily_papers", Reply(200, b"[" + b" " * 300_000 + b"]"))
         settings = settings_for(server, tmp_path, max_response_bytes=100_000)
         with HttpFetcher(settings.sources) as fetcher, pytest.raises(SourceError) as info:
-            fetcher.get(settings.sources.hf_url, source="hf-daily")
+            asyncio.run(fetcher.get(settings.sources.hf_url, source="hf-daily"))
     assert "larger than 100,000 bytes" in str(info.value)
 
 
@@ -71,8 +72,10 @@ def test_deep_json_and_a_trickle_fail_their_sources_and_the_run_goes_on(tmp_path
         settings = settings_for(
             deep, tmp_path, arxiv_rss_url=f"{slow.url}/rss/", arxiv_min_interval_seconds=0
         )
-        outcome = fetch_all(
-            ["hf-daily", "arxiv-rss:cs.CL", "sample"], FetchContext(DAY, settings.sources)
+        outcome = asyncio.run(
+            fetch_all(
+                ["hf-daily", "arxiv-rss:cs.CL", "sample"], FetchContext(DAY, settings.sources)
+            )
         )
     health = {h.name: h for h in outcome.health}
     assert health["hf-daily"].status == "failed"
@@ -123,4 +126,4 @@ def test_every_source_failing_still_raises_no_source_read(tmp_path: Path) -> Non
         deep.add("/api/daily_papers", Reply(200, b"[" * 200_000))
         settings = settings_for(deep, tmp_path)
         with pytest.raises(NoSourceReadError, match="nested too deeply"):
-            fetch_all(["hf-daily"], FetchContext(DAY, settings.sources))
+            asyncio.run(fetch_all(["hf-daily"], FetchContext(DAY, settings.sources)))

@@ -200,3 +200,26 @@ def test_local_defaults_apply_to_private_addresses_and_yield_to_settings() -> No
     assert with_local_defaults(remote) is remote
     forced_off = Settings(llm=LLMSettings(base_url="http://127.0.0.1:9/v1", local_defaults=False))
     assert with_local_defaults(forced_off) is forced_off
+
+
+def test_the_local_server_is_probed_once_by_the_command_and_never_by_the_sync_code() -> None:
+    """`probe_local` asks GET /models (and /props only when /models names nothing); what it
+    kept is all the sync `local_llm` reads: no request after the probe, none before it."""
+    import asyncio
+
+    from agent.summarize.llm.models.local import local_llm, probe_local
+    from tests.fakes.http_server import Reply, ScriptedHttpServer
+
+    with ScriptedHttpServer() as server:
+        server.add("/v1/models", Reply(200, b'{"data": [{"id": "a"}, {"id": "b"}]}'))
+        server.add("/props", Reply(200, b'{"default_generation_settings": {"n_ctx": 4096}}'))
+        llm = LLMSettings(base_url=f"{server.url}/v1")
+        assert local_llm(llm).model == "local" and server.requests == []  # not probed: no I/O
+        probed = asyncio.run(probe_local(Settings(llm=llm))).llm
+        again = asyncio.run(probe_local(Settings(llm=llm))).llm
+        after = local_llm(llm)
+        asked = [r.path for r in server.requests]
+    assert probed.model == again.model == after.model == "a"  # the first listed, never hosted
+    # /models names a model but no window: /props is asked once for the window
+    assert probed.context_window == after.context_window == 4096
+    assert asked == ["/v1/models", "/props"]

@@ -1,5 +1,6 @@
 """The bundled sample and file:PATH sources, and their clear errors."""
 
+import asyncio
 import datetime as dt
 import json
 from pathlib import Path
@@ -20,7 +21,7 @@ def ctx(tmp_path: Path) -> FetchContext:
 
 
 def test_sample_source_is_bundled_and_cleaned(ctx: FetchContext) -> None:
-    papers = make_source("sample").fetch(ctx)
+    papers = asyncio.run(make_source("sample").fetch(ctx))
     assert len(papers) == 207
     assert papers[0].id == "dp-001" and papers[-1].id == "dp-207"
     assert len({p.id for p in papers}) == 207
@@ -47,7 +48,7 @@ def test_file_source_reads_jsonl_and_json(tmp_path: Path, ctx: FetchContext) -> 
     as_json = tmp_path / "papers.json"
     as_json.write_text(json.dumps(records), encoding="utf-8")
     for path in (jsonl, as_json):
-        papers = make_source(f"file:{path}").fetch(ctx)
+        papers = asyncio.run(make_source(f"file:{path}").fetch(ctx))
         assert [p.id for p in papers] == ["x1", "x2"]
         assert papers[0].abstract == "We propose A."
         assert papers[0].authors == ("Ann", "Bo") and papers[1].authors == ("Cy", "Di")
@@ -59,14 +60,14 @@ def test_malformed_jsonl_names_file_and_line(tmp_path: Path, ctx: FetchContext) 
     path = tmp_path / "bad.jsonl"
     path.write_text('{"id": "a", "title": "ok"}\n{"id": "b", "title": \n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"bad\.jsonl:2: malformed JSONL"):
-        make_source(f"file:{path}").fetch(ctx)
+        asyncio.run(make_source(f"file:{path}").fetch(ctx))
 
 
 def test_record_without_title_names_the_line(tmp_path: Path, ctx: FetchContext) -> None:
     path = tmp_path / "missing.jsonl"
     path.write_text('{"id": "a", "title": "ok"}\n{"id": "b"}\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"line 2: missing field 'title'"):
-        make_source(f"file:{path}").fetch(ctx)
+        asyncio.run(make_source(f"file:{path}").fetch(ctx))
 
 
 @pytest.mark.parametrize(
@@ -84,11 +85,11 @@ def test_bad_source_specs(spec: str, message: str) -> None:
 
 def test_unreadable_file_is_a_config_error(tmp_path: Path, ctx: FetchContext) -> None:
     with pytest.raises(ConfigError, match="no such file"):
-        make_source(f"file:{tmp_path / 'absent.jsonl'}").fetch(ctx)
+        asyncio.run(make_source(f"file:{tmp_path / 'absent.jsonl'}").fetch(ctx))
     wrong = tmp_path / "papers.csv"
     wrong.write_text("id,title\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="expected a .jsonl or .json file"):
-        make_source(f"file:{wrong}").fetch(ctx)
+        asyncio.run(make_source(f"file:{wrong}").fetch(ctx))
 
 
 def test_an_endless_file_is_refused_at_the_cap(tmp_path: Path, ctx: FetchContext) -> None:
@@ -99,7 +100,7 @@ def test_an_endless_file_is_refused_at_the_cap(tmp_path: Path, ctx: FetchContext
         ConfigError,
         match=r"endless.jsonl: cannot read it \(more than the 50,000,000 bytes allowed\)",
     ):
-        make_source(f"file:{endless}").fetch(ctx)
+        asyncio.run(make_source(f"file:{endless}").fetch(ctx))
 
 
 def test_repeated_ids_in_one_file_are_merged_and_said(tmp_path: Path, ctx: FetchContext) -> None:
@@ -110,7 +111,7 @@ def test_repeated_ids_in_one_file_are_merged_and_said(tmp_path: Path, ctx: Fetch
         "".join(json.dumps({"id": i, "title": f"T {i}"}) + "\n" for i in ("a", "b", "a")),
         encoding="utf-8",
     )
-    outcome = fetch_all([f"file:{path}"], ctx)
+    outcome = asyncio.run(fetch_all([f"file:{path}"], ctx))
     assert [p.id for p in outcome.papers] == ["a", "b"]
     [health] = outcome.health
     assert health.count == 2 and health.reason == "1 repeated ids merged"

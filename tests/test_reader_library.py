@@ -4,6 +4,7 @@ state, and one clear error for a broken file."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from agent.select.library import detect_format, load_library
 from agent.select.library.idlist import read_ids
 from agent.select.library.zotero_api import load_zotero
 from agent.sources.http import HttpFetcher, RateGate
-from tests.fakes.http_server import FakeClock, Reply, ScriptedHttpServer
+from tests.fakes.http_server import FakeClock, Reply, ScriptedHttpServer, recording_sleep
 from tests.fakes.zotero_server import FakeZotero, item
 
 LIB = Path(__file__).parent / "fixtures" / "library"
@@ -31,7 +32,7 @@ SEED_TITLES = {
 
 @pytest.mark.parametrize("name", ["compression.bib", "compression.ris", "compression.csv"])
 def test_each_export_format_gives_the_four_papers(name: str, tmp_path: Path) -> None:
-    entries = load_library(LIB / name, Settings(home=tmp_path).sources, None)
+    entries = asyncio.run(load_library(LIB / name, Settings(home=tmp_path).sources, None))
     assert {e.title for e in entries} == SEED_TITLES
     gptq = next(e for e in entries if e.title.startswith("GPTQ"))
     assert "quantization" in gptq.abstract.lower() and len(gptq.abstract) > 300
@@ -47,7 +48,7 @@ def test_bibtex_latex_is_cleaned_and_an_entry_without_abstract_counts_by_title(
         '  author = {M{\\"u}ller, Anna and Li, Bo}\n}\n',
         encoding="utf-8",
     )
-    (entry,) = load_library(bib, Settings(home=tmp_path).sources, None)
+    (entry,) = asyncio.run(load_library(bib, Settings(home=tmp_path).sources, None))
     assert entry.title == "Nyström attention for long inputs"
     assert entry.abstract == "" and entry.key == "a1"
     assert entry.authors == ("Müller, Anna", "Li, Bo")
@@ -80,7 +81,7 @@ def test_a_broken_library_names_the_file_and_the_entry(
     path = tmp_path / name
     path.write_bytes(text.encode("latin-1") if name == "latin1.bib" else text.encode("utf-8"))
     with pytest.raises(ConfigError) as caught:
-        load_library(path, Settings(home=tmp_path).sources, None)
+        asyncio.run(load_library(path, Settings(home=tmp_path).sources, None))
     message = str(caught.value)
     assert str(path) in message and needle in message and "\n" not in message
 
@@ -91,15 +92,15 @@ def test_papers_as_jsonl_like_the_file_source(tmp_path: Path) -> None:
         '{"id": "2401.1", "title": "Pruning LLMs", "abstract": "We prune.", "categories": ["cs.CL"]}\n',
         encoding="utf-8",
     )
-    (entry,) = load_library(papers, Settings(home=tmp_path).sources, None)
+    (entry,) = asyncio.run(load_library(papers, Settings(home=tmp_path).sources, None))
     assert (entry.key, entry.title, entry.categories) == ("2401.1", "Pruning LLMs", ("cs.CL",))
 
 
 def test_missing_file_and_directory_are_config_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file"):
-        load_library(tmp_path / "nope.bib", Settings(home=tmp_path).sources, None)
+        asyncio.run(load_library(tmp_path / "nope.bib", Settings(home=tmp_path).sources, None))
     with pytest.raises(ConfigError, match="is a directory"):
-        load_library(tmp_path, Settings(home=tmp_path).sources, None)
+        asyncio.run(load_library(tmp_path, Settings(home=tmp_path).sources, None))
 
 
 def test_an_endless_library_file_is_refused_at_the_cap(tmp_path: Path) -> None:
@@ -108,7 +109,7 @@ def test_an_endless_library_file_is_refused_at_the_cap(tmp_path: Path) -> None:
     with pytest.raises(
         ConfigError, match=r"library /dev/zero: more than the 50,000,000 bytes allowed"
     ):
-        load_library(endless, Settings(home=tmp_path).sources, None)
+        asyncio.run(load_library(endless, Settings(home=tmp_path).sources, None))
 
 
 def test_format_by_content_when_the_extension_says_nothing(tmp_path: Path) -> None:
@@ -141,15 +142,15 @@ def test_id_list_is_looked_up_through_the_arxiv_api_and_cached(tmp_path: Path, s
         settings = Settings(
             home=tmp_path, sources=SourcesSettings(arxiv_api_url=f"{server.url}/api/query")
         )
-        gate = RateGate(clock=clock.now, sleep=clock.sleep)
-        with HttpFetcher(settings.sources, sleep=clock.sleep, arxiv_gate=gate) as fetcher:
-            entries = load_library(ids, settings.sources, store, fetcher=fetcher)
+        gate = RateGate(clock=clock.now, sleep=clock.asleep)
+        with HttpFetcher(settings.sources, sleep=clock.asleep, arxiv_gate=gate) as fetcher:
+            entries = asyncio.run(load_library(ids, settings.sources, store, fetcher=fetcher))
         assert len(server.requests) == 1
         assert server.requests[0].param("search_query") == "id:1707.08567 OR id:0808.05394"
         assert [e.key for e in entries] == ["1707.08567"]  # 0808.05394 does not exist
         assert entries[0].title.startswith("Proceedings of Workshop AEW10")
         # unchanged file: from the state, no request
-        again = load_library(ids, settings.sources, store, fetcher=None)
+        again = asyncio.run(load_library(ids, settings.sources, store, fetcher=None))
         assert again == entries and len(server.requests) == 1
 
 
@@ -157,9 +158,13 @@ def test_a_changed_file_is_parsed_again(tmp_path: Path, store) -> None:
     bib = tmp_path / "lib.bib"
     bib.write_text("@article{a, title={First title}}\n", encoding="utf-8")
     settings = Settings(home=tmp_path)
-    assert [e.title for e in load_library(bib, settings.sources, store)] == ["First title"]
+    assert [e.title for e in asyncio.run(load_library(bib, settings.sources, store))] == [
+        "First title"
+    ]
     bib.write_text("@article{a, title={Second title}}\n", encoding="utf-8")
-    assert [e.title for e in load_library(bib, settings.sources, store)] == ["Second title"]
+    assert [e.title for e in asyncio.run(load_library(bib, settings.sources, store))] == [
+        "Second title"
+    ]
 
 
 def test_zotero_library_and_collection(tmp_path: Path, store) -> None:
@@ -174,14 +179,18 @@ def test_zotero_library_and_collection(tmp_path: Path, store) -> None:
         settings = ZoteroSettings(
             user_id="42", api_key=SecretStr("sekrit-key"), base_url=fake.url, timeout_seconds=2
         )
-        entries = load_zotero(settings, store)
+        entries = asyncio.run(load_zotero(settings, store))
         assert len(entries) == 130 and entries[0].authors == ("Ada Lovelace",)
         assert [q["start"] for _, q, _ in fake.requests] == [["0"], ["100"]]  # paged
-        only = load_zotero(settings.model_copy(update={"collections": ["COLL1"]}), store)
+        only = asyncio.run(
+            load_zotero(settings.model_copy(update={"collections": ["COLL1"]}), store)
+        )
         assert [e.key for e in only] == ["K000", "K001", "K002"]
         assert fake.requests[-1][0] == "/users/42/collections/COLL1/items/top"
         with pytest.raises(ConfigError, match="refused access.*api_key"):
-            load_zotero(settings.model_copy(update={"api_key": SecretStr("wrong")}), store)
+            asyncio.run(
+                load_zotero(settings.model_copy(update={"api_key": SecretStr("wrong")}), store)
+            )
     # the state never holds the key
     assert b"sekrit-key" not in (tmp_path / "home" / "state.sqlite3").read_bytes()
 
@@ -192,11 +201,13 @@ def test_zotero_down_uses_the_last_good_copy(tmp_path: Path, store) -> None:
         settings = ZoteroSettings(
             user_id="7", api_key=SecretStr("k"), base_url=fake.url, timeout_seconds=2
         )
-        assert [e.key for e in load_zotero(settings, store)] == ["K1"]
+        assert [e.key for e in asyncio.run(load_zotero(settings, store))] == ["K1"]
     waits: list[float] = []
     with FakeZotero(user_id="7", api_key="k", items=items, status=500) as broken:
         down = settings.model_copy(update={"base_url": broken.url})
-        assert [e.key for e in load_zotero(down, store, sleep=waits.append)] == ["K1"]
+        assert [
+            e.key for e in asyncio.run(load_zotero(down, store, sleep=recording_sleep(waits)))
+        ] == ["K1"]
         assert len(broken.requests) == 3 and len(waits) == 2  # retried with backoff, then given up
         with pytest.raises(ConfigError, match="could not be read: HTTP 500"):
-            load_zotero(down, None, sleep=waits.append)
+            asyncio.run(load_zotero(down, None, sleep=recording_sleep(waits)))

@@ -178,32 +178,47 @@ def test_one_reader_and_several_get_one_run_record_each_from_the_same_orchestrat
     assert [r.reader for r in several.results] == ["ann", "bo"] and several.named
 
 
-def test_asyncio_run_is_called_at_the_command_edge_only() -> None:
+def _asyncio_calls(names: tuple[str, ...]) -> list[str]:
+    """The modules of agent/ that call `asyncio.<name>` (or import it by name), one entry a
+    call, found by walking each module's syntax tree."""
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             func = node.func if isinstance(node, ast.Call) else None
             if (
                 isinstance(func, ast.Attribute)
-                and func.attr in ("run", "run_until_complete", "new_event_loop")
+                and func.attr in names
                 and isinstance(func.value, ast.Name)
                 and func.value.id == "asyncio"
+            ) or (
+                isinstance(node, ast.ImportFrom)
+                and node.module == "asyncio"
+                and any(alias.name in names for alias in node.names)
             ):
                 found.append(str(path.relative_to(PACKAGE)))
-    # The other: the bounded HTTP client's sync entry runs each attempt on httpx's async
-    # client under one whole-request deadline, in a loop of its own (off the event loop: the
-    # sources, libraries and webhooks run on a worker thread) or, called from the loop's thread
-    # (a local server's probe), on a helper thread.
-    assert found and set(found) == {"cli.py", "core/http.py"}, found
-    assert found.count("core/http.py") == 2, found
+    return found
 
 
-def test_the_bounded_client_answers_from_inside_the_event_loop_too() -> None:
+def test_asyncio_run_is_called_at_the_command_edge_only() -> None:
+    """One event loop per command, made in cli.py; everything below is a coroutine or plain
+    sync code, so no module can start a loop of its own (or a loop on a helper thread)."""
+    found = _asyncio_calls(("run", "run_until_complete", "new_event_loop", "Runner"))
+    assert found and set(found) == {"cli.py"}, found
+
+
+def test_no_network_code_runs_on_a_worker_thread() -> None:
+    """`asyncio.to_thread` only for a file source, which may be a FIFO that blocks: every
+    request is awaited on the command's loop."""
+    assert _asyncio_calls(("to_thread",)) == ["sources/local.py"]
+
+
+def test_the_bounded_client_answers_on_the_callers_event_loop() -> None:
     from agent.core.http import HttpClient, Limits
     from tests.fakes.http_server import Reply, ScriptedHttpServer
 
     async def probe(url: str) -> bytes:
-        return HttpClient().request("GET", url, limits=Limits(timeout=5, max_bytes=1000)).content
+        answer = await HttpClient().request("GET", url, limits=Limits(timeout=5, max_bytes=1000))
+        return answer.content
 
     with ScriptedHttpServer() as server:
         server.add("/models", Reply(200, b'{"data": []}'))

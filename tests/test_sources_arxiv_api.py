@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from pathlib import Path
@@ -50,10 +51,10 @@ def fetch(server, clock, tmp_path, query, replies, *, since=None, topic=None, **
         home=tmp_path,
         sources=SourcesSettings(arxiv_api_url=f"{server.url}/api/query", **sources),
     )
-    gate = RateGate(clock=clock.now, sleep=clock.sleep)
+    gate = RateGate(clock=clock.now, sleep=clock.asleep)
     ctx = FetchContext(DAY, settings.sources, since=since, query=topic)
-    with HttpFetcher(settings.sources, sleep=clock.sleep, arxiv_gate=gate) as fetcher:
-        return ArxivApiSource(query, fetcher=fetcher).fetch(ctx)
+    with HttpFetcher(settings.sources, sleep=clock.asleep, arxiv_gate=gate) as fetcher:
+        return asyncio.run(ArxivApiSource(query, fetcher=fetcher).fetch(ctx))
 
 
 def test_search_testing_fixes_mojibake(server, clock, tmp_path):
@@ -202,9 +203,13 @@ def test_truncated_api_feed(server, clock, tmp_path):
     _, body = recorded("arxivpy_q_testing_s0_m10_bc5a6c384fe9.json")
     server.enqueue(Reply(200, body[: len(body) // 2]))
     settings = Settings(home=tmp_path, sources=SourcesSettings(arxiv_api_url=f"{server.url}/q"))
-    gate = RateGate(clock=clock.now, sleep=clock.sleep)
+    gate = RateGate(clock=clock.now, sleep=clock.asleep)
     with HttpFetcher(settings.sources, arxiv_gate=gate) as fetcher, pytest.raises(SourceError) as e:
-        ArxivApiSource("all:testing", fetcher=fetcher).fetch(FetchContext(DAY, settings.sources))
+        asyncio.run(
+            ArxivApiSource("all:testing", fetcher=fetcher).fetch(
+                FetchContext(DAY, settings.sources)
+            )
+        )
     assert str(e.value).startswith("arxiv:all:testing: malformed XML (")
 
 
@@ -259,4 +264,4 @@ def test_build_search_query(query, since, topic, expected):
 def test_empty_query_is_a_source_error(tmp_path):
     settings = Settings(home=tmp_path)
     with pytest.raises(SourceError, match="empty query"):
-        ArxivApiSource("").fetch(FetchContext(DAY, settings.sources))
+        asyncio.run(ArxivApiSource("").fetch(FetchContext(DAY, settings.sources)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 
@@ -38,10 +39,10 @@ def fetch(server: ScriptedHttpServer, spec: str, body: bytes, tmp_path: Path, **
         home=tmp_path, sources=SourcesSettings(arxiv_rss_url=f"{server.url}/rss/", **sources)
     )
     clock = FakeClock()
-    gate = RateGate(clock=clock.now, sleep=clock.sleep)
-    with HttpFetcher(settings.sources, sleep=clock.sleep, arxiv_gate=gate) as fetcher:
-        return ArxivRssSource(categories, fetcher=fetcher).fetch(
-            FetchContext(DAY, settings.sources)
+    gate = RateGate(clock=clock.now, sleep=clock.asleep)
+    with HttpFetcher(settings.sources, sleep=clock.asleep, arxiv_gate=gate) as fetcher:
+        return asyncio.run(
+            ArxivRssSource(categories, fetcher=fetcher).fetch(FetchContext(DAY, settings.sources))
         )
 
 

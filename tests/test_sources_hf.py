@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from pathlib import Path
@@ -33,8 +34,10 @@ def fetch(server, tmp_path, body: bytes, date: str | None = None, status: int = 
         home=tmp_path, sources=SourcesSettings(hf_url=f"{server.url}/api/daily_papers")
     )
     clock = FakeClock()
-    with HttpFetcher(settings.sources, sleep=clock.sleep) as fetcher:
-        return HfDailySource(date, fetcher=fetcher).fetch(FetchContext(DAY, settings.sources))
+    with HttpFetcher(settings.sources, sleep=clock.asleep) as fetcher:
+        return asyncio.run(
+            HfDailySource(date, fetcher=fetcher).fetch(FetchContext(DAY, settings.sources))
+        )
 
 
 def test_daily_papers_fixture(server, tmp_path):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import socket
-import threading
 from pathlib import Path
 
 import pytest
@@ -46,8 +46,8 @@ def make_settings(server: ScriptedHttpServer, tmp_path: Path, **sources) -> Sett
 
 
 def make_fetcher(settings: Settings, clock: FakeClock, **kwargs) -> HttpFetcher:
-    gate = RateGate(clock=clock.now, sleep=clock.sleep)
-    return HttpFetcher(settings.sources, sleep=clock.sleep, arxiv_gate=gate, **kwargs)
+    gate = RateGate(clock=clock.now, sleep=clock.asleep)
+    return HttpFetcher(settings.sources, sleep=clock.asleep, arxiv_gate=gate, **kwargs)
 
 
 def test_429_with_retry_after_then_success(server, clock, tmp_path):
@@ -55,7 +55,9 @@ def test_429_with_retry_after_then_success(server, clock, tmp_path):
     server.add("/rss/cs.CL", Reply(200, RSS_CL))
     settings = make_settings(server, tmp_path)
     with make_fetcher(settings, clock) as fetcher:
-        papers = ArxivRssSource("cs.CL", fetcher=fetcher).fetch(FetchContext(DAY, settings.sources))
+        papers = asyncio.run(
+            ArxivRssSource("cs.CL", fetcher=fetcher).fetch(FetchContext(DAY, settings.sources))
+        )
     assert [p.id for p in papers] == ["2604.22002", "2604.22027", "2604.22038"]
     assert len(server.requests) == 2
     # The Retry-After wait went through the injected sleep; the gate then waited out the rest
@@ -69,7 +71,7 @@ def test_retry_after_is_capped(server, clock, tmp_path):
     server.add("/x", Reply(200, b"ok"))
     settings = make_settings(server, tmp_path)
     with make_fetcher(settings, clock, max_retry_wait=5.0) as fetcher:
-        result = fetcher.get(f"{server.url}/x", source="test")
+        result = asyncio.run(fetcher.get(f"{server.url}/x", source="test"))
     assert result.text == "ok"
     assert clock.sleeps == [5.0]
 
@@ -82,7 +84,7 @@ def test_retry_after_past_the_budget_fails_at_once_without_sleeping(server, cloc
         make_fetcher(settings, clock, max_retry_wait=5.0) as fetcher,
         pytest.raises(SourceError) as info,
     ):
-        fetcher.get(f"{server.url}/x", source="test")
+        asyncio.run(fetcher.get(f"{server.url}/x", source="test"))
     assert clock.sleeps == [] and len(server.requests) == 1
     assert str(info.value) == (
         "test: HTTP 503 after 1 attempt; the server asked to wait 3600 s, past the time "
@@ -94,7 +96,9 @@ def test_persistent_503_is_one_line_source_error(server, clock, tmp_path):
     server.add("/rss/cs.CL", Reply(503, b"<html>down</html>"))
     settings = make_settings(server, tmp_path)
     with make_fetcher(settings, clock) as fetcher, pytest.raises(SourceError) as info:
-        ArxivRssSource("cs.CL", fetcher=fetcher).fetch(FetchContext(DAY, settings.sources))
+        asyncio.run(
+            ArxivRssSource("cs.CL", fetcher=fetcher).fetch(FetchContext(DAY, settings.sources))
+        )
     assert str(info.value) == "arxiv-rss:cs.CL: HTTP 503 after 4 attempts"
     assert len(server.requests) == 4
     assert info.value.exit_code == 3
@@ -104,7 +108,9 @@ def test_404_is_not_retried(server, clock, tmp_path):
     server.add("/rss/nope.XX", Reply(404, b"not found"))
     settings = make_settings(server, tmp_path)
     with make_fetcher(settings, clock) as fetcher, pytest.raises(SourceError) as info:
-        ArxivRssSource("nope.XX", fetcher=fetcher).fetch(FetchContext(DAY, settings.sources))
+        asyncio.run(
+            ArxivRssSource("nope.XX", fetcher=fetcher).fetch(FetchContext(DAY, settings.sources))
+        )
     assert str(info.value).startswith("arxiv-rss:nope.XX: HTTP 404 from http://127.0.0.1:")
     assert len(server.requests) == 1
 
@@ -114,7 +120,7 @@ def test_dropped_connection_is_retried(server, clock, tmp_path):
     server.add("/x", Reply(200, b"fine"))
     settings = make_settings(server, tmp_path)
     with make_fetcher(settings, clock) as fetcher:
-        assert fetcher.get(f"{server.url}/x", source="test").text == "fine"
+        assert asyncio.run(fetcher.get(f"{server.url}/x", source="test")).text == "fine"
     assert len(server.requests) == 2
     assert len(clock.sleeps) == 1 and 0 < clock.sleeps[0] <= 30  # backoff, not real sleep
 
@@ -125,7 +131,7 @@ def test_connection_refused_after_attempts(clock, tmp_path):
         port = probe.getsockname()[1]
     settings = Settings(home=tmp_path, sources=SourcesSettings(max_attempts=2))
     with make_fetcher(settings, clock) as fetcher, pytest.raises(SourceError) as info:
-        fetcher.get(f"http://127.0.0.1:{port}/rss/cs.CL", source="arxiv-rss:cs.CL")
+        asyncio.run(fetcher.get(f"http://127.0.0.1:{port}/rss/cs.CL", source="arxiv-rss:cs.CL"))
     message = str(info.value)
     assert message.startswith("arxiv-rss:cs.CL: connection failed after 2 attempts")
     assert "\n" not in message
@@ -136,7 +142,7 @@ def test_timeout_is_retried_then_reported(server, clock, tmp_path):
     server.add("/slow", Reply(200, b"late", delay=0.5))
     settings = make_settings(server, tmp_path, timeout_seconds=0.05, max_attempts=2)
     with make_fetcher(settings, clock) as fetcher, pytest.raises(SourceError) as info:
-        fetcher.get(f"{server.url}/slow", source="hf-daily")
+        asyncio.run(fetcher.get(f"{server.url}/slow", source="hf-daily"))
     assert str(info.value).startswith("hf-daily: timed out after 2 attempts")
     assert len(server.requests) == 2
 
@@ -147,7 +153,7 @@ def test_user_agent_and_utf8_decoding(server, clock, tmp_path):
     server.add("/x", Reply(200, body, {"Content-Type": "text/plain; charset=iso-8859-1"}))
     settings = make_settings(server, tmp_path, user_agent="paper-digest-test/1.0 (+mailto:x@y)")
     with make_fetcher(settings, clock) as fetcher:
-        text = fetcher.get(f"{server.url}/x", source="test").text
+        text = asyncio.run(fetcher.get(f"{server.url}/x", source="test")).text
     assert text.startswith("José Raúl Wübben ÿ bad:")
     assert text.endswith("\ufffd\ufffd")
     assert server.requests[0].headers["user-agent"] == "paper-digest-test/1.0 (+mailto:x@y)"
@@ -166,8 +172,8 @@ def test_etag_conditional_request_returns_stored_body_on_304(server, clock, tmp_
         ctx = FetchContext(DAY, settings.sources, store=store)
         with make_fetcher(settings, clock) as fetcher:
             source = ArxivRssSource("cs.CL", fetcher=fetcher)
-            first = source.fetch(ctx)
-            second = source.fetch(ctx)
+            first = asyncio.run(source.fetch(ctx))
+            second = asyncio.run(source.fetch(ctx))
         url = f"{server.url}/rss/cs.CL"
         etag, last_modified, body = store.http_validators(url)
     finally:
@@ -184,8 +190,8 @@ def test_no_store_no_conditional_headers(server, clock, tmp_path):
     server.add("/x", Reply(200, b"a", {"ETag": '"e"'}))
     settings = make_settings(server, tmp_path)
     with make_fetcher(settings, clock) as fetcher:
-        fetcher.get(f"{server.url}/x", source="t")
-        fetcher.get(f"{server.url}/x", source="t")
+        asyncio.run(fetcher.get(f"{server.url}/x", source="t"))
+        asyncio.run(fetcher.get(f"{server.url}/x", source="t"))
     assert all("if-none-match" not in r.headers for r in server.requests)
 
 
@@ -195,9 +201,9 @@ def test_arxiv_spacing_three_seconds_on_fake_clock(server, clock, tmp_path):
     ctx = FetchContext(DAY, settings.sources)
     with make_fetcher(settings, clock) as fetcher:
         source = ArxivRssSource("cs.CL", fetcher=fetcher)
-        source.fetch(ctx)
+        asyncio.run(source.fetch(ctx))
         assert clock.sleeps == []  # the first request goes at once
-        source.fetch(ctx)
+        asyncio.run(source.fetch(ctx))
     assert clock.sleeps == [pytest.approx(3.0)]
     assert len(server.requests) == 2
 
@@ -209,9 +215,9 @@ def test_arxiv_spacing_is_shared_across_endpoints(server, clock, tmp_path):
     settings = make_settings(server, tmp_path, arxiv_api_max_results=10)
     ctx = FetchContext(DAY, settings.sources)
     with make_fetcher(settings, clock) as fetcher:
-        ArxivRssSource("cs.CL", fetcher=fetcher).fetch(ctx)
+        asyncio.run(ArxivRssSource("cs.CL", fetcher=fetcher).fetch(ctx))
         clock.advance(1.0)  # one second of other work between the two
-        ArxivApiSource("cat:cond-mat.str-el", fetcher=fetcher).fetch(ctx)
+        asyncio.run(ArxivApiSource("cat:cond-mat.str-el", fetcher=fetcher).fetch(ctx))
     assert clock.sleeps == [pytest.approx(2.0)]
 
 
@@ -220,33 +226,56 @@ def test_gate_allows_one_connection_at_a_time(server, tmp_path):
     settings = make_settings(server, tmp_path, arxiv_min_interval_seconds=0)
     gate = RateGate()  # the real gate, but no spacing: only the one-at-a-time rule is tested
     fetchers = [HttpFetcher(settings.sources, arxiv_gate=gate) for _ in range(3)]
-    threads = [
-        threading.Thread(
-            target=ArxivRssSource("cs.CL", fetcher=f).fetch,
-            args=(FetchContext(DAY, settings.sources),),
+
+    async def three_at_once() -> list[list]:
+        ctx = FetchContext(DAY, settings.sources)
+        return await asyncio.gather(
+            *(ArxivRssSource("cs.CL", fetcher=f).fetch(ctx) for f in fetchers)
         )
-        for f in fetchers
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=10)
-    for fetcher in fetchers:
-        fetcher.close()
+
+    results = asyncio.run(three_at_once())
+    assert [len(papers) for papers in results] == [3, 3, 3]
     assert len(server.requests) == 3
     assert server.max_concurrent == 1
 
 
+def test_the_gate_spaces_concurrent_requests_and_holds_across_event_loops():
+    """Three coroutines on one service: each waits its turn and the spacing after the one
+    before (recorded on a fake clock); a later event loop still honours the last request."""
+    clock = FakeClock(start=0.0)
+    gate = RateGate(clock=clock.now, sleep=clock.asleep)
+    order: list[int] = []
+
+    async def one(number: int) -> None:
+        async with gate.turn(3.0):
+            order.append(number)
+            await asyncio.sleep(0)  # another coroutine runs here, and must not get in
+            order.append(number)
+
+    async def three() -> None:
+        await asyncio.gather(one(1), one(2), one(3))
+
+    asyncio.run(three())
+    assert order == [1, 1, 2, 2, 3, 3]
+    assert clock.sleeps == [3.0, 3.0]
+    asyncio.run(one(4))  # a new loop (a second command in one process): still spaced
+    assert clock.sleeps == [3.0, 3.0, 3.0]
+
+
 def test_rate_gate_unit():
     clock = FakeClock(start=0.0)
-    gate = RateGate(clock=clock.now, sleep=clock.sleep)
-    with gate.turn(3.0):
-        pass
-    clock.advance(5.0)
-    with gate.turn(3.0):  # 5 s passed: no wait
-        pass
-    with gate.turn(3.0):
-        pass
+    gate = RateGate(clock=clock.now, sleep=clock.asleep)
+
+    async def turns() -> None:
+        async with gate.turn(3.0):
+            pass
+        clock.advance(5.0)
+        async with gate.turn(3.0):  # 5 s passed: no wait
+            pass
+        async with gate.turn(3.0):
+            pass
+
+    asyncio.run(turns())
     assert clock.sleeps == [3.0]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from pathlib import Path
@@ -41,11 +42,11 @@ def fetch(server, tmp_path, status, body, query="transformer", since=None, topic
     server.enqueue(Reply(status, body, {"Content-Type": "application/json"}))
     settings = Settings(home=tmp_path)
     clock = FakeClock()
-    gate = RateGate(clock=clock.now, sleep=clock.sleep)
+    gate = RateGate(clock=clock.now, sleep=clock.asleep)
     ctx = FetchContext(DAY, settings.sources, since=since, query=topic)
-    with HttpFetcher(settings.sources, sleep=clock.sleep, gates={"s2": gate}) as fetcher:
+    with HttpFetcher(settings.sources, sleep=clock.asleep, gates={"s2": gate}) as fetcher:
         source = SemanticScholarSource(query, fetcher=fetcher, base_url=f"{server.url}/graph/v1")
-        return source.fetch(ctx)
+        return asyncio.run(source.fetch(ctx))
 
 
 def test_search_fixture(server, tmp_path):

@@ -3,6 +3,7 @@ payloads, exactly once per webhook (ledger), retries, spooling and `outbox flush
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from pathlib import Path
@@ -15,6 +16,7 @@ from agent.errors import DeliveryError
 from agent.models import Digest, Paper, PaperBlurb, Theme
 from agent.render.chat_payloads import discord_payload, slack_payload
 from agent.store import Store
+from tests.fakes.http_server import no_sleep, recording_sleep
 from tests.fakes.webhook_server import WebhookServer
 from tests.processes import run_digest
 
@@ -52,15 +54,19 @@ def hooks(server: WebhookServer, **extra) -> list[WebhookSettings]:
     ]
 
 
-def test_each_webhook_gets_its_payload_once(server, tmp_path):
-    with Store.open(tmp_path) as store:
-        report = deliver_webhooks(
-            _digest(),
-            digest_key=KEY,
-            hooks=hooks(server),
-            store=store,
+def post_all(server: WebhookServer, store: Store, tmp_path: Path):
+    """The digest posted to the three webhooks of `server`, as a run posts it."""
+    return asyncio.run(
+        deliver_webhooks(
+            _digest(), digest_key=KEY, hooks=hooks(server), store=store,
             outbox_dir=tmp_path / "outbox",
         )
+    )  # fmt: skip
+
+
+def test_each_webhook_gets_its_payload_once(server, tmp_path):
+    with Store.open(tmp_path) as store:
+        report = post_all(server, store, tmp_path)
         assert report.sent == ["team-slack", "discord", "tool"]
         by_path = {p.path: p for p in server.posts}
         assert set(by_path) == {"/slack", "/discord", "/json"}
@@ -79,18 +85,12 @@ def test_each_webhook_gets_its_payload_once(server, tmp_path):
         assert "](http://evil.example)" not in discord["embeds"][0]["description"]
         assert by_path["/json"].json()["date"] == "2026-11-26"
         # A re-run posts nothing: the ledger knows all three.
-        again = deliver_webhooks(
-            _digest(),
-            digest_key=KEY,
-            hooks=hooks(server),
-            store=store,
-            outbox_dir=tmp_path / "outbox",
-        )
+        again = post_all(server, store, tmp_path)
         assert again.skipped == ["team-slack", "discord", "tool"] and len(server.posts) == 3
-        forced = deliver_webhooks(
+        forced = asyncio.run(deliver_webhooks(
             _digest(), digest_key=KEY, hooks=hooks(server)[:1], store=store,
             outbox_dir=tmp_path / "outbox", force=True,
-        )  # fmt: skip
+        ))  # fmt: skip
         assert forced.sent == ["team-slack"] and len(server.posts) == 4
 
 
@@ -102,8 +102,8 @@ def test_retries_then_spools_then_flush_posts_once(server, tmp_path):
     server.fail(503, 429, headers={"Retry-After": "1"})
     with Store.open(tmp_path) as store:
         with pytest.raises(DeliveryError) as info:
-            deliver_webhooks(_digest(), digest_key=KEY, hooks=hook, store=store,
-                             outbox_dir=tmp_path / "outbox", sleep=waits.append)  # fmt: skip
+            asyncio.run(deliver_webhooks(_digest(), digest_key=KEY, hooks=hook, store=store,
+                             outbox_dir=tmp_path / "outbox", sleep=recording_sleep(waits)))  # fmt: skip
         assert "team-slack: HTTP 429" in str(info.value) and "127.0.0.1" not in str(info.value)
         assert (
             len(server.posts) == 2 and waits and not store.already_sent(KEY, "webhook:team-slack")
@@ -113,12 +113,12 @@ def test_retries_then_spools_then_flush_posts_once(server, tmp_path):
         assert all("127.0.0.1" not in p.read_text() for p in spooled)  # the URL is never spooled
         assert not list((tmp_path / "outbox").glob("*.eml"))  # never mistaken for an email
 
-        report = flush_webhooks(tmp_path / "outbox", hooks=hook, store=store)
+        report = asyncio.run(flush_webhooks(tmp_path / "outbox", hooks=hook, store=store))
         assert report.sent == ["team-slack"] and report.digest_keys == [KEY]
         assert server.posts[-1].body == server.posts[0].body  # the same bytes, retried
         assert store.already_sent(KEY, "webhook:team-slack")
         assert not list(webhook_spool(tmp_path / "outbox").glob("*"))
-        assert flush_webhooks(tmp_path / "outbox", hooks=hook, store=store).sent == []
+        assert asyncio.run(flush_webhooks(tmp_path / "outbox", hooks=hook, store=store)).sent == []
         assert len(server.posts) == 3
 
 
@@ -129,8 +129,8 @@ def test_a_permanent_error_is_not_retried(server, tmp_path):
         Store.open(tmp_path) as store,
         pytest.raises(DeliveryError, match="HTTP 404 \\(not retried\\)"),
     ):
-        deliver_webhooks(_digest(), digest_key=KEY, hooks=hook, store=store,
-                         outbox_dir=tmp_path / "outbox", sleep=lambda s: None)  # fmt: skip
+        asyncio.run(deliver_webhooks(_digest(), digest_key=KEY, hooks=hook, store=store,
+                         outbox_dir=tmp_path / "outbox", sleep=no_sleep))  # fmt: skip
     assert len(server.posts) == 1
 
 
@@ -161,8 +161,8 @@ def test_a_reply_with_an_endless_body_is_not_read(tmp_path):
     hook = [WebhookSettings(name="tool", kind="json", url=url, timeout_seconds=30)]
     try:
         with Store.open(tmp_path) as store:
-            report = deliver_webhooks(_digest(), digest_key=KEY, hooks=hook, store=store,
-                                      outbox_dir=tmp_path / "outbox", sleep=lambda s: None)  # fmt: skip
+            report = asyncio.run(deliver_webhooks(_digest(), digest_key=KEY, hooks=hook, store=store,
+                                      outbox_dir=tmp_path / "outbox", sleep=no_sleep))  # fmt: skip
     finally:
         stop.set()
         listener.close()

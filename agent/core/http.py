@@ -18,6 +18,11 @@ What every request gets, whoever makes it:
 Every failure is an `HttpFailure` whose text is one line and never holds the URL (it may carry
 a token); callers add what they were fetching. Nothing sleeps or starts a thread behind the
 caller's back: waits go through the injected `sleep`.
+
+The client is async only (`await client.request(...)`): a command runs one event loop
+(`asyncio.run` in `agent.cli`, nowhere else) and every network caller below it is a coroutine,
+so the sources of a run are read concurrently. Each attempt opens its own `httpx.AsyncClient`
+(its timeout is what is left of the budget), so there is nothing to close between calls.
 """
 
 from __future__ import annotations
@@ -25,14 +30,13 @@ from __future__ import annotations
 import asyncio
 import importlib
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
-from tenacity import Retrying, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from agent.core import redact
 from agent.core.parsing import bounded_int
@@ -43,7 +47,7 @@ from agent.core.retry_policy import (
     parse_retry_after,
 )
 
-Sleep = Callable[[float], None]
+Sleep = Callable[[float], Awaitable[None]]  # async: asyncio.sleep, or a test's recorder
 Clock = Callable[[], float]
 Failure = Literal["timeout", "too_large", "status", "connect", "invalid", "over_budget"]
 
@@ -161,15 +165,14 @@ def _retryable(exc: BaseException) -> bool:
 
 
 class HttpClient:
-    """Bounded requests (see the module doc). Sync: each attempt runs on httpx's async client
-    in its own event loop, under `asyncio.wait_for` (call it from a thread without a running
-    loop, as the sources, webhooks and Zotero do)."""
+    """Bounded requests (see the module doc), awaited on the command's event loop: each attempt
+    runs on httpx's async client under `asyncio.wait_for` (the whole-request deadline)."""
 
     def __init__(
         self,
         *,
         user_agent: str = DEFAULT_USER_AGENT,
-        sleep: Sleep = time.sleep,
+        sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
@@ -178,7 +181,7 @@ class HttpClient:
         self.clock = clock
         self._transport = transport
 
-    def request(
+    async def request(
         self,
         method: str,
         url: str,
@@ -190,7 +193,7 @@ class HttpClient:
         accept: frozenset[int] = frozenset({200}),
         read_body: bool = True,
         follow_redirects: bool = True,
-        around: Callable[[], AbstractContextManager[object]] | None = None,
+        around: Callable[[], AbstractAsyncContextManager[object]] | None = None,
         on_retry: Callable[[HttpFailure, int, float], None] | None = None,
     ) -> Response:
         """One call with retries. Statuses in `accept` are answers; a retryable status is
@@ -204,16 +207,16 @@ class HttpClient:
         over = OverBudget(budget.remaining, _hint)
         attempts = 0
 
-        def attempt() -> Response:
+        async def attempt() -> Response:
             nonlocal attempts
             attempts += 1
             left = budget.remaining()
             timeout = limits.timeout if left >= limits.timeout else round(left, 1)
             if timeout <= 0:
                 raise HttpFailure("the time budget was spent before this try", "timeout")
-            with around() if around is not None else nullcontext():
+            async with around() if around is not None else nullcontext():
                 send = _Send(headers, content, accept, read_body, follow_redirects)
-                return _blocking(lambda: self._attempt(method, target, limits, send, timeout))
+                return await self._attempt(method, target, limits, send, timeout)
 
         def before_sleep(state: Any) -> None:
             if on_retry is not None and state.outcome is not None:
@@ -221,7 +224,7 @@ class HttpClient:
                 if isinstance(failure, HttpFailure):
                     on_retry(failure, state.attempt_number, state.upcoming_sleep)
 
-        retrying = Retrying(
+        retrying = AsyncRetrying(
             stop=stop_after_attempt(limits.attempts) | over,
             wait=HintOrBackoff(
                 _hint,
@@ -236,7 +239,7 @@ class HttpClient:
             reraise=True,
         )
         try:
-            return retrying(attempt)
+            return await retrying(attempt)
         except HttpFailure as failure:
             failure.attempts = attempts
             if over.stopped_for is not None and attempts < limits.attempts:
@@ -296,19 +299,6 @@ class HttpClient:
                 return Response(str(answer.url), status, names, b"")
             body = await read_capped(answer.aiter_bytes(), names, limits.max_bytes)
             return Response(str(answer.url), status, names, body)
-
-
-def _blocking(attempt: Callable[[], Coroutine[Any, Any, Response]]) -> Response:
-    """Run one attempt to its end and return its answer, as a sync call does. Off an event
-    loop (the sources, libraries and webhooks on a worker thread; `init`) in a loop of its own;
-    called from a running loop's thread (a local server's probe while a model is built), on a
-    helper thread, since loops do not nest: the caller waits either way."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(attempt())
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="http") as pool:
-        return pool.submit(lambda: asyncio.run(attempt())).result()
 
 
 async def read_capped(

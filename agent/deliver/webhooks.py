@@ -20,11 +20,11 @@ with the log filter (`agent.core.redact`) so that `-v` (httpx logs each request)
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,7 +69,7 @@ class _Outcome:
     error: str = ""
 
 
-def _post(
+async def _post(
     hook: WebhookSettings,
     body: bytes,
     *,
@@ -85,7 +85,7 @@ def _post(
         max_wait=_MAX_WAIT,
     )
     try:
-        client.request(
+        await client.request(
             "POST",
             url,
             limits=limits,
@@ -116,7 +116,7 @@ def _payload_id(body: bytes) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()[:32]
 
 
-def deliver_webhooks(
+async def deliver_webhooks(
     digest: Digest,
     *,
     digest_key: str,
@@ -124,7 +124,7 @@ def deliver_webhooks(
     store: SentLedger,
     outbox_dir: Path,
     force: bool = False,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> WebhookReport:
     """Post the digest to every webhook once (ledger), spooling failures; DeliveryError if any."""
     from agent.render.chat_payloads import webhook_payload
@@ -140,7 +140,7 @@ def deliver_webhooks(
             report.skipped.append(hook.name)
             continue
         body = payload_bytes(webhook_payload(hook.kind, digest))
-        outcome = _post(hook, body, client=client)
+        outcome = await _post(hook, body, client=client)
         if outcome.ok:
             store.record_sent(digest_key, recipient, _payload_id(body))
             remove_spooled(spool, digest_key, recipient)
@@ -167,12 +167,12 @@ def deliver_webhooks(
     return report
 
 
-def flush_webhooks(
+async def flush_webhooks(
     outbox_dir: Path,
     *,
     hooks: Sequence[WebhookSettings],
     store: SentLedger,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> WebhookReport:
     """Post every spooled payload once; entries the ledger knows are dropped unsent. Entries for
     a webhook no longer configured stay spooled, with an error saying so."""
@@ -195,7 +195,7 @@ def flush_webhooks(
         except OSError as exc:  # gone or unreadable since it was listed: kept, said once
             report.errors.append(f"{entry.recipient}: spooled payload unreadable ({exc.strerror})")
             continue
-        outcome = _post(hook, payload, client=client)
+        outcome = await _post(hook, payload, client=client)
         if outcome.ok:
             store.record_sent(entry.digest_key, entry.recipient, entry.message_id)
             remove_entry(entry)

@@ -1,6 +1,6 @@
 """The model endpoint: one tiny structured question per configured model, asked as a run asks.
 
-The settings are the run's (`with_local_defaults`: a local server's own model name, no built-in
+The settings are the run's (`probe_local`: a local server's own model name, no built-in
 price for it), the models come from the same factory, and the question goes through the same
 `Asker` (lenient JSON, validation, re-asks), so what doctor says of a model is what a run gets.
 """
@@ -26,7 +26,7 @@ from agent.summarize.llm import (
     build_chat_models,
     model_label,
     ping_model,
-    with_local_defaults,
+    probe_local,
 )
 
 _FIX_BY_STATUS = {
@@ -37,9 +37,9 @@ _FIX_BY_STATUS = {
 
 
 def doctor_settings(settings: Settings) -> Settings:
-    """The run's settings (local-server defaults applied), with one attempt per request, no
-    cost cap or call limit and a time budget of one call: a check, not a run."""
-    settings = with_local_defaults(settings)
+    """The run's settings (local-server defaults applied by `probe_local` first), with one
+    attempt per request, no cost cap or call limit and a time budget of one call: a check, not
+    a run."""
     llm = settings.llm.model_copy(
         update={
             "max_attempts": 1,
@@ -111,7 +111,7 @@ async def check_model(settings: Settings) -> AsyncIterator[Check]:
             "offline engine (no OPENAI_API_KEY, llm.base_url or llm.chat_model): no model to check",
         )
         return
-    checked = doctor_settings(settings)
+    checked = doctor_settings(await probe_local(settings))
     meter = UsageMeter(checked.llm.prices, Budget.from_settings(checked.llm))
     try:
         models = build_chat_models(checked.llm, None, Shared(meter), use_cache=False)

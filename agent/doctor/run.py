@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import ssl
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,8 +33,8 @@ class DoctorOptions:
 
 async def run_doctor(options: DoctorOptions) -> AsyncIterator[Check]:
     """Every part, in the order a run meets them. Nothing is sent (unless `send_test`), nothing
-    marked, no state written. The checks that talk to a server over blocking sockets (libraries,
-    sources, SMTP) run on a worker thread; the model check is a coroutine."""
+    marked, no state written. The sources and the model are checked on the async client; SMTP
+    (smtplib) is checked in place: the checks run one after another, nothing else waits."""
     config, settings = check_config(options.config_path)
     yield config
     if settings is None:
@@ -44,33 +43,23 @@ async def run_doctor(options: DoctorOptions) -> AsyncIterator[Check]:
     yield home
     if home.status == "ok":
         yield check_state(settings.home)
-    for check in await _on_a_thread(lambda: check_libraries(settings)):
+    for check in check_libraries(settings):  # the files only: nothing is looked up
         yield check
     for check in check_category_filters(settings):
         yield check
     day = options.now.astimezone().date()
-    for check in await _on_a_thread(lambda: check_sources(settings, day)):
+    async for check in check_sources(settings, day):
         yield check
     async for check in check_model(settings):
         yield check
-    [smtp] = await _on_a_thread(
-        lambda: [check_smtp(settings.email, ssl_context=options.ssl_context)]
-    )
+    smtp = check_smtp(settings.email, ssl_context=options.ssl_context)
     yield smtp
     if options.send_test:
         if smtp.status == "failed":
             yield Check.failed("test email", "not sent: the SMTP check failed", "fix SMTP first")
         else:
-            [sent] = await _on_a_thread(
-                lambda: [send_test(settings.email, ssl_context=options.ssl_context)]
-            )
-            yield sent
+            yield send_test(settings.email, ssl_context=options.ssl_context)
     yield check_schedule(settings.schedule, options.now)
-
-
-async def _on_a_thread(checks: Callable[[], Iterable[Check]]) -> list[Check]:
-    """The lines of blocking checks, made on a worker thread so the event loop stays free."""
-    return await asyncio.to_thread(lambda: list(checks()))
 
 
 def print_check(console: Console, check: Check) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 from agent.config import Settings
 from agent.core.wording import plural
@@ -29,7 +29,7 @@ def polite(settings: Settings) -> Settings:
     return settings.model_copy(update={"sources": sources})
 
 
-def check_sources(settings: Settings, today: dt.date) -> Iterator[Check]:
+async def check_sources(settings: Settings, today: dt.date) -> AsyncIterator[Check]:
     """One Check per source of `sources.default`; no store: no validator saved, nothing marked."""
     ctx = FetchContext(date=today, sources=polite(settings).sources, store=None)
     if not settings.sources.default:
@@ -54,7 +54,7 @@ def check_sources(settings: Settings, today: dt.date) -> Iterator[Check]:
             continue
         started = time.monotonic()
         try:
-            papers = source.fetch(ctx)
+            papers = await source.fetch(ctx)
         except SourceError as exc:
             yield Check.failed(
                 part,

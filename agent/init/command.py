@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the heavy modules load only when `digest init` runs
     from rich.console import Console
 
     from agent.init.answers import InitAnswers
+    from agent.init.questions import ServedModels
     from agent.init.write import InitResult
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -234,16 +235,14 @@ def answers_from_flags(flags: dict[str, Any]) -> tuple[InitAnswers, bool]:
         ) from None
 
 
-def _listed_model(console: Console, answers: InitAnswers) -> InitAnswers:
+def _listed_model(console: Console, answers: InitAnswers, served: ServedModels) -> InitAnswers:
     """For `--model local` without --model-name: the first model the server lists; when it
     lists none now, no name at all (each run asks the server), never a hosted model's."""
     from rich.markup import escape
 
-    from agent.summarize.llm import served_models
-
     if answers.model != "local" or not answers.base_url or "model_name" in answers.model_fields_set:
         return answers
-    listed = served_models(answers.base_url)
+    listed = served(answers.base_url)
     if not listed:
         console.print(
             f"[yellow]No model list from {escape(answers.base_url)}/models now[/]: wrote no "
@@ -262,6 +261,7 @@ def run_init(
     force: bool,
     assume_defaults: bool,
     flags: dict[str, Any],
+    served: ServedModels,
     ask_anyway: bool = False,
 ) -> InitResult:
     """Ask (unless flags or --yes answer), write the config, print what to do next."""
@@ -275,7 +275,7 @@ def run_init(
     password: SecretStr | None = None
     if ask_anyway or not (from_flags or assume_defaults):
         try:
-            answers, password = ask(answers)
+            answers, password = ask(answers, served)
         except Stopped as stop:
             flagged = answers.model_dump(include=answers.model_fields_set)
             given = {**flagged, **stop.answers}
@@ -287,7 +287,7 @@ def run_init(
                 interrupted=stop.interrupted,
             ) from None
     else:
-        answers = _listed_model(console, answers)
+        answers = _listed_model(console, answers, served)
     result = write_config(answers, path, force=force, password=password)
     print_next_steps(console, result, answers)
     return result

@@ -51,12 +51,19 @@ def _validated(field: str, value: Any, a: dict[str, Any]) -> tuple[Any, str | No
         return value, None  # another answer's problem: the end of the questions says it
 
 
-class _Asker:
-    """The questions' answers so far (`a`), and which of them the user gave (`given`)."""
+ServedModels = Callable[[str], list[str] | None]
+"""The models a server at a base URL lists (GET /models), None when it lists none: the command
+asks it on its event loop (`agent.cli`), the questions stay plain sync prompts."""
 
-    def __init__(self, answers: InitAnswers) -> None:
+
+class _Asker:
+    """The questions' answers so far (`a`), which of them the user gave (`given`), and how to
+    ask a server what it serves (`served`)."""
+
+    def __init__(self, answers: InitAnswers, served: ServedModels) -> None:
         self.a: dict[str, Any] = answers.model_dump()
         self.given: dict[str, Any] = {}
+        self.served = served
 
     def set(self, field: str, value: Any) -> Any:
         self.a[field] = self.given[field] = value
@@ -134,9 +141,7 @@ def _model_name(q: _Asker, answers: InitAnswers) -> None:
     """The names the server lists (GET /models), the first as the default; with no list, an
     empty answer means no name (each run uses the model the server lists then), since a
     hosted model's name means nothing there."""
-    from agent.summarize.llm import served_models
-
-    listed = served_models(q.a["base_url"]) or []
+    listed = q.served(q.a["base_url"]) or []
     if listed:
         click.echo(f"  The server lists: {', '.join(listed[:10])}")
     else:
@@ -246,11 +251,11 @@ def _email(q: _Asker) -> SecretStr | None:
     return SecretStr(password) if password else None
 
 
-def ask(answers: InitAnswers) -> tuple[InitAnswers, SecretStr | None]:
+def ask(answers: InitAnswers, served: ServedModels) -> tuple[InitAnswers, SecretStr | None]:
     """Ask every question, the current answers as defaults; returns the answers and the SMTP
     password (None: not given, it stays the user's to set in the environment). Raises
     `Stopped` with the answers given so far on Ctrl-C or at the end of the input."""
-    q = _Asker(answers)
+    q = _Asker(answers, served)
     try:
         _sources(q)
         _model(q, answers)
@@ -269,4 +274,4 @@ def ask(answers: InitAnswers) -> tuple[InitAnswers, SecretStr | None]:
     return InitAnswers.model_validate(q.a), password
 
 
-__all__ = ["Stopped", "ask"]
+__all__ = ["ServedModels", "Stopped", "ask"]

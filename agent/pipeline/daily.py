@@ -12,7 +12,6 @@ the run record says so. Papers are marked seen only after their digest was writt
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime as dt
 import logging
@@ -217,9 +216,7 @@ async def run_daily(run: Run, job: DailyJob) -> DailyOutcome:
 async def _readers(run: Run, job: DailyJob) -> DailyOutcome:
     run.progress("reading the readers' libraries" if job.named else "reading your library")
     interests = {
-        to.reader: await asyncio.to_thread(
-            reader_interests, run, Reader(to.reader, to.settings), job.library
-        )
+        to.reader: await reader_interests(run, Reader(to.reader, to.settings), job.library)
         for to in job.readers
     }
     fetched = await _fetch(run, job)
@@ -241,9 +238,9 @@ async def _readers(run: Run, job: DailyJob) -> DailyOutcome:
 
 
 async def _fetch(run: Run, job: DailyJob) -> FetchOutcome:
-    """Every source once, for every reader (the sources read on a worker thread)."""
+    """Every source once, for every reader (read concurrently)."""
     ctx = FetchContext(date=run.date, sources=run.settings.sources, store=run.store)
-    return await asyncio.to_thread(fetch_all, job.sources, ctx, run.progress)
+    return await fetch_all(job.sources, ctx, run.progress)
 
 
 async def _reader_digest(

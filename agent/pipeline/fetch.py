@@ -1,7 +1,10 @@
-"""The sources step: every source read once, one failing source reported, not fatal."""
+"""The sources step: every source read once, all at the same time on the run's event loop;
+one failing source reported, not fatal. Health and papers keep the order of the specs, not of
+completion, so a digest does not depend on which server answered first."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -21,27 +24,45 @@ class FetchOutcome:
     health: tuple[SourceHealth, ...]
 
 
-def fetch_all(
+async def fetch_all(
     specs: Sequence[str], ctx: FetchContext, progress: Callable[[str], None] = ignore
 ) -> FetchOutcome:
-    """Fetch every source; one failing source is reported, not fatal. All failing raises."""
+    """Fetch every source concurrently (a service's rate gate still spaces its own requests);
+    one failing source is reported, not fatal. All failing raises NoSourceReadError; any other
+    error (a bad file source) cancels the rest and is raised."""
     sources = [make_source(spec) for spec in specs]  # ConfigError before any network
+    tasks = [asyncio.ensure_future(_read(source, ctx, progress)) for source in sources]
+    try:
+        results = await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
     lists: list[list[Paper]] = []
     health: list[SourceHealth] = []
-    for source in sources:
-        progress(f"reading {source.name}")
-        try:
-            papers = source.fetch(ctx)
-        except SourceError as exc:
-            failure = str(exc).removeprefix(f"{source.name}: ")  # the name is shown beside it
+    for source, result in zip(sources, results, strict=True):
+        if isinstance(result, SourceError):
+            failure = str(result).removeprefix(f"{source.name}: ")  # the name is shown beside it
             health.append(SourceHealth(name=source.name, status="failed", reason=failure))
             continue
-        health.append(_health(source, papers))
-        lists.append(papers)
+        health.append(_health(source, result))
+        lists.append(result)
     if sources and all(h.status == "failed" for h in health):
         reasons = "; ".join(f"{h.name}: {h.reason}" for h in health)
         raise NoSourceReadError(f"no source could be read: {reasons}")
     return FetchOutcome(papers=merge_papers(lists), health=tuple(health))
+
+
+async def _read(
+    source: Source, ctx: FetchContext, progress: Callable[[str], None]
+) -> list[Paper] | SourceError:
+    """One source's papers, or the SourceError that says why not."""
+    progress(f"reading {source.name}")
+    try:
+        return await source.fetch(ctx)
+    except SourceError as exc:
+        return exc
 
 
 def _health(source: Source, papers: list[Paper]) -> SourceHealth:

@@ -39,13 +39,15 @@ def interests_of(selection: SelectionSettings, profile: ReaderProfile | None = N
     )
 
 
-def reader_interests(run: Run, reader: Reader, library: Sequence[Path] = ()) -> Interests:
+async def reader_interests(run: Run, reader: Reader, library: Sequence[Path] = ()) -> Interests:
     """What the ranking knows of a reader: interests, library (theirs and `library`, the
     --library files), ratings, follows."""
     from agent.select.reader import build_profile
 
     selection = reader.settings.selection
-    profile = build_profile(selection, run.settings.sources, run.store, library, reader=reader.name)
+    profile = await build_profile(
+        selection, run.settings.sources, run.store, library, reader=reader.name
+    )
     return interests_of(selection, profile)
 
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -80,8 +79,8 @@ async def deliver_daily(
 ) -> tuple[RunStatus, str]:
     """Email the digest and post it to the webhooks, as the run asks; the reader's status and
     message. A DeliveryError (exit 4) says what is spooled. SMTP runs on the loop's thread (a
-    SIGTERM stops it between two messages, as Ctrl-C does); the webhooks' bounded client on a
-    worker thread."""
+    SIGTERM stops it between two messages, as Ctrl-C does); the webhooks are awaited on the
+    bounded client."""
     status: RunStatus = "written"
     message = f"digest written: {digest.shape}"
     if digest.also_new:
@@ -108,8 +107,7 @@ async def _post(
 
     status, message = so_far
     run.progress("posting to the webhooks")
-    posted = await asyncio.to_thread(
-        deliver_webhooks,
+    posted = await deliver_webhooks(
         digest,
         digest_key=digest_key(digest, to.reader),
         hooks=to.settings.webhooks,

@@ -24,7 +24,7 @@ def library_paths(selection: SelectionSettings, extra: Sequence[Path] = ()) -> l
     return list(dict.fromkeys(p.resolve() for p in paths))
 
 
-def build_profile(
+async def build_profile(
     selection: SelectionSettings,
     sources: SourcesSettings,
     store: ProfileStore | None,
@@ -39,11 +39,11 @@ def build_profile(
 
     library: list[LibraryEntry] = []
     for path in library_paths(selection, extra):
-        library.extend(load_library(path, sources, store))
+        library.extend(await load_library(path, sources, store))
     if selection.zotero.configured:
         from agent.select.library.zotero_api import load_zotero
 
-        library.extend(load_zotero(selection.zotero, store))
+        library.extend(await load_zotero(selection.zotero, store))
     liked: list[LibraryEntry] = []
     disliked: list[LibraryEntry] = []
     for rating in store.ratings(reader) if store is not None else ():

@@ -76,7 +76,7 @@ class ArxivApiSource(Source):
         self.name = f"arxiv:{self.query}"
         self._fetcher = fetcher
 
-    def fetch(self, ctx: FetchContext) -> list[Paper]:
+    async def fetch(self, ctx: FetchContext) -> list[Paper]:
         settings = ctx.sources
         search_query = build_search_query(
             self.query, topic=ctx.query, since=ctx.since, until=ctx.date
@@ -89,7 +89,7 @@ class ArxivApiSource(Source):
         with HttpFetcher.borrow(settings, self._fetcher) as fetcher:
             while start < limit:
                 size = min(PAGE_SIZE, limit - start)
-                result = fetcher.get(
+                result = await fetcher.get(
                     settings.arxiv_api_url,
                     source=self.name,
                     params={

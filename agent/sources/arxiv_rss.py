@@ -67,10 +67,10 @@ class ArxivRssSource(Source):
         self.name = f"arxiv-rss:{categories}"
         self._fetcher = fetcher
 
-    def fetch(self, ctx: FetchContext) -> list[Paper]:
+    async def fetch(self, ctx: FetchContext) -> list[Paper]:
         settings = ctx.sources
         with HttpFetcher.borrow(settings, self._fetcher) as fetcher:
-            result = fetcher.get(
+            result = await fetcher.get(
                 settings.arxiv_rss_url + self.categories,
                 source=self.name,
                 store=ctx.store,

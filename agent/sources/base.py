@@ -28,11 +28,12 @@ class FetchContext:
 
 
 class Source(abc.ABC):
-    """A place papers come from. `fetch` raises SourceError with a one-line reason on failure."""
+    """A place papers come from. `fetch` is a coroutine (the sources of a run are read
+    concurrently); it raises SourceError with a one-line reason on failure."""
 
     name: str
     searches = False  # True for a search (arXiv API, Semantic Scholar): empty is not "a quiet day"
 
     @abc.abstractmethod
-    def fetch(self, ctx: FetchContext) -> list[Paper]:
+    async def fetch(self, ctx: FetchContext) -> list[Paper]:
         """Return the papers of this source for ctx.date (empty list = nothing there today)."""

@@ -38,11 +38,11 @@ class HfDailySource(Source):
         self.name = f"hf-daily:{self.date.isoformat()}" if self.date else "hf-daily"
         self._fetcher = fetcher
 
-    def fetch(self, ctx: FetchContext) -> list[Paper]:
+    async def fetch(self, ctx: FetchContext) -> list[Paper]:
         settings = ctx.sources
         day = self.date or ctx.date
         with HttpFetcher.borrow(settings, self._fetcher) as fetcher:
-            result = fetcher.get(
+            result = await fetcher.get(
                 settings.hf_url, source=self.name, params={"date": day.isoformat()}, store=ctx.store
             )
         return parse_daily_papers(result.text, source=self.name)

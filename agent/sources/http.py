@@ -8,7 +8,9 @@ sources' own rules: politeness, conditional requests and one-line `SourceError`s
 - arXiv's etiquette in code: a `RateGate` lets at most one request through every
   `arxiv_min_interval_seconds`, one connection at a time, across all arXiv endpoints (the
   module-level `ARXIV_GATE` is shared by every fetcher unless one is injected). Other
-  services with a rate limit (Semantic Scholar) get their own shared gate by name.
+  services with a rate limit (Semantic Scholar) get their own shared gate by name. The sources
+  of a run are read concurrently on one event loop; the gate is an asyncio lock (one per
+  loop), so two sources of one service still take turns, spaced, while others run.
 - Conditional requests (ETag / Last-Modified) through the store: a 304 returns the stored body.
 - Bodies are decoded as UTF-8 from the bytes (bad bytes become U+FFFD), never guessed; JSON is
   read with `agent.core.parsing` (size and depth capped).
@@ -17,11 +19,13 @@ sources' own rules: politeness, conditional requests and one-line `SourceError`s
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
 
@@ -43,7 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
-Sleep = Callable[[float], None]
+Sleep = Callable[[float], Awaitable[None]]
 
 DEFAULT_MAX_RETRY_WAIT = 60.0
 
@@ -52,32 +56,44 @@ class RateGate:
     """At most one request every `interval` seconds, and one at a time, for one service.
 
     The interval is counted from the end of the previous request (the stricter reading of
-    "one request every three seconds"). Clock and sleep are injectable so tests use a fake
-    clock and never sleep for real.
+    "one request every three seconds"). Concurrent coroutines wait their turn on an asyncio
+    lock (one per event loop: a process may run several loops one after another, and the
+    spacing holds across them); the wait is awaited, so other sources go on meanwhile. Clock
+    and sleep are injectable so tests use a fake clock and never sleep for real.
     """
 
-    def __init__(self, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+    def __init__(self, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
         self.clock = clock
         self.sleep = sleep
-        self._lock = threading.Lock()
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._locks_lock = threading.Lock()
         self._last_end: float | None = None
 
-    @contextmanager
-    def turn(self, interval: float) -> Iterator[None]:
+    def _lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        with self._locks_lock:
+            lock = self._locks.get(loop)
+            if lock is None:
+                lock = self._locks[loop] = asyncio.Lock()
+            return lock
+
+    @asynccontextmanager
+    async def turn(self, interval: float) -> AsyncIterator[None]:
         """Hold the service for one request, after waiting out the spacing."""
-        with self._lock:
+        async with self._lock():
             if self._last_end is not None and interval > 0:
                 wait = self._last_end + interval - self.clock()
                 if wait > 0:
-                    self.sleep(wait)
+                    await self.sleep(wait)
             try:
                 yield
             finally:
                 self._last_end = self.clock()
 
     def reset(self) -> None:
-        with self._lock:
-            self._last_end = None
+        self._last_end = None
 
 
 ARXIV_GATE = RateGate()
@@ -156,7 +172,7 @@ class HttpFetcher:
         self,
         settings: SourcesSettings,
         *,
-        sleep: Sleep = time.sleep,
+        sleep: Sleep = asyncio.sleep,
         arxiv_gate: RateGate | None = None,
         gates: Mapping[str, RateGate] | None = None,
         max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
@@ -189,7 +205,7 @@ class HttpFetcher:
 
     # -- the one public call ------------------------------------------------------------
 
-    def get(
+    async def get(
         self,
         url: str,
         *,
@@ -232,7 +248,7 @@ class HttpFetcher:
             max_wait=self.max_retry_wait,
         )
         try:
-            response = self.client.request(
+            response = await self.client.request(
                 "GET",
                 target,
                 limits=limits,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import errno
 import os
@@ -199,8 +200,8 @@ class SampleSource(Source):
 
     name = SAMPLE
 
-    def fetch(self, ctx: FetchContext) -> list[Paper]:
-        return read_paper_file(sample_corpus_path(), self.name)
+    async def fetch(self, ctx: FetchContext) -> list[Paper]:
+        return read_paper_file(sample_corpus_path(), self.name)  # bundled and small: read here
 
 
 class FileSource(Source):
@@ -212,10 +213,12 @@ class FileSource(Source):
         self.path = Path(path).expanduser()
         self.name = f"file:{path}"
 
-    def fetch(self, ctx: FetchContext) -> list[Paper]:
+    async def fetch(self, ctx: FetchContext) -> list[Paper]:
         if self.path.suffix.lower() not in {".jsonl", ".json"}:
             raise ConfigError(f"file source {self.path}: expected a .jsonl or .json file")
-        return read_paper_file(self.path, self.name, wait=ctx.sources.timeout_seconds)
+        # A FIFO may block up to the timeout: read on a worker thread, the other sources go on.
+        wait = ctx.sources.timeout_seconds
+        return await asyncio.to_thread(read_paper_file, self.path, self.name, wait=wait)
 
 
 class StoredPapersSource(Source):
@@ -223,7 +226,7 @@ class StoredPapersSource(Source):
 
     name = "local"
 
-    def fetch(self, ctx: FetchContext) -> list[Paper]:
+    async def fetch(self, ctx: FetchContext) -> list[Paper]:
         if ctx.store is None:
             return []
         return [Paper.model_validate_json(blob) for blob in ctx.store.kept_papers()]

@@ -51,7 +51,7 @@ class SemanticScholarSource(Source):
         self.limit = max(1, min(limit, MAX_LIMIT))
         self._fetcher = fetcher
 
-    def fetch(self, ctx: FetchContext) -> list[Paper]:
+    async def fetch(self, ctx: FetchContext) -> list[Paper]:
         text = " ".join(part for part in (self.query, (ctx.query or "").strip()) if part)
         if not text:
             raise SourceError(f"{self.name}: empty query (give one, e.g. s2:speculative decoding)")
@@ -65,7 +65,7 @@ class SemanticScholarSource(Source):
             params["publicationDateOrYear"] = f"{ctx.since.isoformat()}:{ctx.date.isoformat()}"
         settings = ctx.sources
         with HttpFetcher.borrow(settings, self._fetcher) as fetcher:
-            result = fetcher.get(
+            result = await fetcher.get(
                 f"{self.base_url}/paper/search",
                 source=self.name,
                 params=params,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
@@ -46,10 +47,20 @@ class RecordedRequest:
     query: dict[str, list[str]]
     headers: dict[str, str]  # lower-cased names
     body: bytes = b""
+    received: float = 0.0  # time.monotonic() when the request was read
 
     def param(self, name: str) -> str | None:
         values = self.query.get(name)
         return values[0] if values else None
+
+
+@dataclass(frozen=True)
+class Span:
+    """When the server held one request: read at `received`, answer begun at `answered`."""
+
+    path: str
+    received: float
+    answered: float
 
 
 class LoopbackHttpServer:
@@ -94,6 +105,7 @@ class ScriptedHttpServer(LoopbackHttpServer):
         self.requests: list[RecordedRequest] = []
         self._active = 0
         self.max_concurrent = 0  # most requests in progress at once (received, not answered)
+        self.spans: list[Span] = []  # each request's time on the server, in answer order
         super().__init__(self._handler_class())
 
     @property
@@ -122,9 +134,10 @@ class ScriptedHttpServer(LoopbackHttpServer):
             self._active += 1
             self.max_concurrent = max(self.max_concurrent, self._active)
 
-    def _done(self) -> None:
+    def _done(self, request: RecordedRequest) -> None:
         with self._lock:
             self._active -= 1
+            self.spans.append(Span(request.path, request.received, time.monotonic()))
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -141,15 +154,15 @@ class ScriptedHttpServer(LoopbackHttpServer):
 
             def _serve(self, body: bytes) -> None:
                 parts = urlsplit(self.path)
-                server._record(
-                    RecordedRequest(
-                        method=self.command,
-                        path=parts.path,
-                        query=parse_qs(parts.query, keep_blank_values=True),
-                        headers={k.lower(): v for k, v in self.headers.items()},
-                        body=body,
-                    )
+                request = RecordedRequest(
+                    method=self.command,
+                    path=parts.path,
+                    query=parse_qs(parts.query, keep_blank_values=True),
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=body,
+                    received=time.monotonic(),
                 )
+                server._record(request)
                 reply = server._next_reply(parts.path)
                 try:
                     if reply.delay:
@@ -157,7 +170,7 @@ class ScriptedHttpServer(LoopbackHttpServer):
                 finally:
                     # Counted as active until the answer starts: once the client has the
                     # answer it may send its next request, which must not look concurrent.
-                    server._done()
+                    server._done(request)
                 self._answer(reply)
 
             def _answer(self, reply: Reply) -> None:
@@ -227,6 +240,23 @@ class FakeClock:
             self.sleeps.append(seconds)
             self.value += seconds
 
+    async def asleep(self, seconds: float) -> None:
+        """`sleep` for the async client and gates: recorded, the clock moved, no real wait."""
+        self.sleep(seconds)
+
     def advance(self, seconds: float) -> None:
         with self._lock:
             self.value += seconds
+
+
+def recording_sleep(into: list[float]) -> Callable[[float], Awaitable[None]]:
+    """An async sleep that only records what it was asked to wait."""
+
+    async def sleep(seconds: float) -> None:
+        into.append(seconds)
+
+    return sleep
+
+
+async def no_sleep(seconds: float) -> None:
+    """An async sleep that returns at once."""

@@ -5,6 +5,7 @@ random."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 from pathlib import Path
@@ -34,6 +35,7 @@ from agent.summarize.llm.asking.junk import JunkContext
 from agent.summarize.llm.asking.schemas import blurbs_schema, grouping_schema
 from agent.summarize.llm.asking.validate import check
 from agent.summarize.llm.models.batch.lines import parse_results
+from tests.fakes.http_server import no_sleep
 from tests.fuzz import strategies as s
 from tests.fuzz.harness import Target, run
 
@@ -93,8 +95,8 @@ _HOOK = WebhookSettings(name="fuzz", url="https://hooks.example/T/B/x", max_atte
 
 
 def _webhook(reply: tuple[int, dict[str, str], bytes]) -> object:
-    client = HttpClient(sleep=lambda seconds: None, transport=_mock(reply))
-    outcome = _post(_HOOK, b"{}", client=client)
+    client = HttpClient(sleep=no_sleep, transport=_mock(reply))
+    outcome = asyncio.run(_post(_HOOK, b"{}", client=client))
     assert outcome.ok == (200 <= reply[0] < 300)
     return outcome
 
@@ -103,8 +105,8 @@ _SOURCES = SourcesSettings(max_attempts=2, timeout_seconds=5, max_response_bytes
 
 
 def _fetch(reply: tuple[int, dict[str, str], bytes]) -> object:
-    fetcher = HttpFetcher(_SOURCES, sleep=lambda seconds: None, transport=_mock(reply))
-    result = fetcher.get("https://feed.example/x", source="fuzz")
+    fetcher = HttpFetcher(_SOURCES, sleep=no_sleep, transport=_mock(reply))
+    result = asyncio.run(fetcher.get("https://feed.example/x", source="fuzz"))
     assert isinstance(result, HttpResult) and result.status == 200
     return result
 

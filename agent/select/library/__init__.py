@@ -96,7 +96,7 @@ def _parse_here(kind: str, path: Path, text: str) -> list[LibraryEntry]:
     ]
 
 
-def parse_library(
+async def parse_library(
     path: Path,
     text: str,
     sources: SourcesSettings,
@@ -108,7 +108,7 @@ def parse_library(
         return _parse_here(kind, path, text)
     from agent.select.library.idlist import look_up
 
-    return look_up(path, text, sources, store, fetcher=fetcher)
+    return await look_up(path, text, sources, store, fetcher=fetcher)
 
 
 def describe_library_file(path: Path) -> str:
@@ -136,7 +136,7 @@ def describe_library_file(path: Path) -> str:
     return f"{_KINDS[kind]}, {plural(count, 'id') if kind == 'txt' else plural(count, 'entry', 'entries')}"
 
 
-def load_library(
+async def load_library(
     path: Path,
     sources: SourcesSettings,
     store: LibraryStore | None,
@@ -153,7 +153,7 @@ def load_library(
         cached = store.cached_library(origin, fingerprint)
         if cached is not None:
             return [LibraryEntry.model_validate(item) for item in json.loads(cached)]
-    entries = parse_library(path, text, sources, store, fetcher)
+    entries = await parse_library(path, text, sources, store, fetcher)
     if not entries:
         raise _no_entries(path)
     if store is not None:

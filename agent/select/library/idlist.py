@@ -50,7 +50,7 @@ def read_ids(text: str, path: Path) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(arxiv)), list(dict.fromkeys(dois))
 
 
-def look_up(
+async def look_up(
     path: Path,
     text: str,
     sources: SourcesSettings,
@@ -78,7 +78,7 @@ def look_up(
             batch = ids[start : start + BATCH]
             query = " OR ".join(f"id:{arxiv_id}" for arxiv_id in batch)
             try:
-                papers = ArxivApiSource(query, fetcher=shared).fetch(ctx)
+                papers = await ArxivApiSource(query, fetcher=shared).fetch(ctx)
             except SourceError as exc:
                 raise ConfigError(f"library {path}: looking up arXiv ids failed: {exc}") from None
             by_id = {p.id: p for p in papers}

@@ -13,10 +13,11 @@ sent in the `Zotero-API-Key` header only, never logged, never cached.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from agent.core import parsing, redact
@@ -120,7 +121,7 @@ class ZoteroReader:
         self,
         settings: ZoteroSettings,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
@@ -142,7 +143,7 @@ class ZoteroReader:
             else f"{base}/collections/{collection}/items/top"
         )
 
-    def _page(self, collection: str | None, start: int) -> Response:
+    async def _page(self, collection: str | None, start: int) -> Response:
         settings = self.settings
         remaining = self.remaining()
         if remaining <= 0:
@@ -160,7 +161,7 @@ class ZoteroReader:
             budget=remaining,
         )
         try:
-            return self.client.request(
+            return await self.client.request(
                 "GET",
                 self._url(collection),
                 limits=limits,
@@ -174,7 +175,7 @@ class ZoteroReader:
                 raise ZoteroError(f"no collection {collection} in this library") from None
             raise ZoteroError(exc.reason) from None
 
-    def _back_off(self, response: Response) -> None:
+    async def _back_off(self, response: Response) -> None:
         """Wait as the server's `Backoff` header asks before the next request, if it fits."""
         seconds = parsing.bounded_int(response.header("backoff"), max_digits=6)
         if not seconds:
@@ -185,38 +186,38 @@ class ZoteroReader:
                 f"the server asked to wait {seconds} s before the next page (Backoff), longer "
                 f"than the {self.settings.budget_seconds:g} s allowed for the whole read"
             )
-        self.sleep(wait)
+        await self.sleep(wait)
 
-    def read(self) -> list[LibraryEntry]:
+    async def read(self) -> list[LibraryEntry]:
         entries: list[LibraryEntry] = []
         # Each collection in turn; no collection (None) reads the whole library's top items.
         collections: list[str | None] = [*self.settings.collections] or [None]
         for collection in collections:
             start = 0
             while start < self.settings.max_items:
-                response = self._page(collection, start)
+                response = await self._page(collection, start)
                 found, size, skipped = page_entries(response, self.settings.max_response_bytes)
                 self.skipped += skipped
                 entries.extend(found)
                 start += PAGE
                 if size < PAGE:
                     break
-                self._back_off(response)
+                await self._back_off(response)
         if self.skipped:
             logger.warning("Zotero: skipped %d entries that were not items", self.skipped)
         return entries
 
 
-def load_zotero(
+async def load_zotero(
     settings: ZoteroSettings,
     store: LibraryCache | None,
     *,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> list[LibraryEntry]:
     """The Zotero library's entries; the last good copy from the state when the API fails."""
     origin = _origin(settings)
     try:
-        entries = ZoteroReader(settings, sleep=sleep).read()
+        entries = await ZoteroReader(settings, sleep=sleep).read()
     except ZoteroError as exc:
         if exc.refused:
             raise ConfigError(

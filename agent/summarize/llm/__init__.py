@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         configured_model,
         local_llm,
         model_label,
+        probe_local,
         served_models,
         with_local_defaults,
     )
@@ -64,6 +65,7 @@ _HOME = {
     "local_llm": "models.local",
     "model_label": "models.local",
     "ping_model": "steps.ping",
+    "probe_local": "models.local",
     "run_budget": "factory",
     "run_limit": "factory",
     "served_models": "models.local",
@@ -95,6 +97,7 @@ __all__ = [
     "local_llm",
     "model_label",
     "ping_model",
+    "probe_local",
     "run_budget",
     "run_limit",
     "served_models",

@@ -8,16 +8,18 @@ configured, the model is the one the server serves (GET /models, else llama.cpp'
 never the hosted default's name, and no built-in price applies. Settings given in the TOML
 file, the environment or on the command line always win.
 
-The server is asked once per process: each of GET /models and GET /props is one short request
-whose answer is kept (`forget_servers` drops what was kept).
+The server is asked once per process, by the command before it builds anything
+(`await probe_local(settings)`): each of GET /models and GET /props is one short request on the
+async client, whose answer is kept (`forget_servers` drops what was kept). Everything else here
+is sync and reads only what was kept: `local_llm` never touches the network.
 """
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import logging
 import posixpath
+from collections.abc import Callable
 from typing import Any
 
 from agent.config import LLMSettings, Settings
@@ -64,87 +66,154 @@ def local_server(llm: LLMSettings) -> bool:
     return bool(wanted) and not llm.chat_model
 
 
+async def probe_local(settings: Settings) -> Settings:
+    """`settings` with the local defaults filled in from what the server says (GET /models,
+    else /props; each asked once per process), for a local base URL; else unchanged. The
+    command awaits this before it plans: the sync code after it reads the kept answers."""
+    llm = settings.llm
+    if not local_server(llm):
+        return settings
+    while missing := _missing(lambda get: _fill(llm, get)):
+        for url in missing:
+            _ANSWERS[url] = await _get_json(url)
+    resolved = with_local_defaults(settings)
+    _say_once(llm, resolved.llm)
+    return resolved
+
+
+def _say_once(given: LLMSettings, filled: LLMSettings) -> None:
+    """What the server's answers decided, said once per process and server."""
+    base_url = given.base_url or ""
+    if base_url in _WARNED:
+        return
+    _WARNED.add(base_url)
+    if "model" not in given.model_fields_set:
+        listed = served_models_known(base_url) or []
+        if len(listed) > 1:
+            logger.warning(
+                "%s lists %d models (%s); using %s: set llm.model to choose",
+                _models_url(base_url),
+                len(listed),
+                ", ".join(listed[:5]),
+                listed[0],
+            )
+        elif not listed and filled.model == UNNAMED_LOCAL_MODEL:
+            logger.warning("%s names no model; asking for %r", base_url, UNNAMED_LOCAL_MODEL)
+    if "context_window" not in given.model_fields_set:
+        reported = _reported_context(base_url, filled.model, _ANSWERS.get)
+        if reported:
+            url, window = reported
+            logger.info("%s reports a context window of %d tokens", url, window)
+
+
 def with_local_defaults(settings: Settings) -> Settings:
-    """`settings` with the local defaults filled in for a local base URL (else unchanged)."""
+    """`settings` with the local defaults filled in for a local base URL (else unchanged),
+    from the server's answers kept by `probe_local` (no request here)."""
     llm = local_llm(settings.llm)
     return settings if llm is settings.llm else settings.model_copy(update={"llm": llm})
 
 
 def local_llm(llm: LLMSettings) -> LLMSettings:
-    """`[llm]` with the local defaults filled in for a local base URL (else unchanged).
+    """`[llm]` with the local defaults filled in for a local base URL (else unchanged), from
+    the server's answers `probe_local` kept (none kept: the name ``local``, the 8,192 window).
 
     A local model is not priced from the built-in table of paid models: only prices the user
     configured (`[llm.prices.<model>]`) give it a cost estimate."""
     if not local_server(llm):
         return llm
+    filled = _fill(llm, _ANSWERS.get)
+    if filled is not llm:
+        defaulted = filled.model_dump(include={*LOCAL_DEFAULTS, "model"} - llm.model_fields_set)
+        shown = ", ".join(f"{k}={v}" for k, v in defaulted.items())
+        logger.info("local server at %s: defaults %s", llm.base_url, shown)
+    return filled
+
+
+Answers = Callable[[str], Any]  # a URL's kept answer (None: none, or not asked)
+
+
+def _fill(llm: LLMSettings, get: Answers) -> LLMSettings:
+    """`llm` with every unset local default filled in, reading the server's answers by `get`."""
+    base_url = llm.base_url or ""
     unset = {k: v for k, v in LOCAL_DEFAULTS.items() if k not in llm.model_fields_set}
     if "prices" not in llm.model_fields_set:
         unset["prices"] = {}
     if "model" not in llm.model_fields_set:
-        unset["model"] = served_name(llm.base_url or "")
+        unset["model"] = _served_name(base_url, get)
     if not unset:
         return llm
     model = unset.get("model", llm.model)
     if "context_window" in unset:
-        reported = reported_context(llm.base_url or "", model)
+        reported = _reported_context(base_url, model, get)
         if reported:
-            unset["context_window"] = reported
+            unset["context_window"] = reported[1]
     window = unset.get("context_window", llm.context_window)
     if "max_output_tokens" in unset:
         unset["max_output_tokens"] = max(256, min(unset["max_output_tokens"], window // 4))
     if "input_budget_tokens" in unset:
         room = window - unset.get("max_output_tokens", llm.max_output_tokens)
         unset["input_budget_tokens"] = max(1_000, min(unset["input_budget_tokens"], room))
-    shown = ", ".join(f"{k}={v}" for k, v in unset.items() if k != "prices")
-    logger.info("local server at %s: defaults %s", llm.base_url, shown)
     return llm.model_copy(update=unset)
 
 
-def reported_context(base_url: str, model: str) -> int | None:
-    """The context window the server reports for `model` (GET /models, then llama.cpp's
-    /props), or None. One short request each per process; a failure is only logged."""
+def _missing(fill: Callable[[Answers], object]) -> list[str]:
+    """The URLs `fill` reads that were not asked yet, in the order it reads them."""
+    missing: list[str] = []
+
+    def get(url: str) -> Any:
+        if url not in _ANSWERS:
+            missing.append(url)
+        return _ANSWERS.get(url)
+
+    fill(get)
+    return list(dict.fromkeys(missing))
+
+
+def _reported_context(base_url: str, model: str, get: Answers) -> tuple[str, int] | None:
+    """Where and what context window the server reports for `model` (GET /models, then
+    llama.cpp's /props), or None."""
     for url in (_models_url(base_url), _props_url(base_url)):
-        data = _get_json(url)
+        data = get(url)
         found = _context_in(data, model) if data is not None else None
         if found:
-            logger.info("%s reports a context window of %d tokens", url, found)
-            return found
+            return url, found
     return None
 
 
-def served_models(base_url: str) -> list[str] | None:
-    """The model ids an OpenAI-compatible server lists at GET /models (one short request),
-    or None when it does not answer with such a list."""
-    data = _get_json(_models_url(base_url))
+async def served_models(base_url: str) -> list[str] | None:
+    """The model ids an OpenAI-compatible server lists at GET /models (one short request,
+    asked once per process), or None when it does not answer with such a list."""
+    url = _models_url(base_url)
+    if url not in _ANSWERS:
+        _ANSWERS[url] = await _get_json(url)
+    return served_models_known(base_url)
+
+
+def served_models_known(base_url: str) -> list[str] | None:
+    """What `served_models` found for `base_url` (None: no list, or not asked yet)."""
+    return _listed(_ANSWERS.get(_models_url(base_url)))
+
+
+def _listed(data: Any) -> list[str] | None:
     if not isinstance(data, dict) or not isinstance(data.get("data"), list):
         return None
     ids = [e.get("id") for e in data["data"] if isinstance(e, dict)]
     return list(dict.fromkeys(i.strip() for i in ids if isinstance(i, str) and i.strip()))
 
 
-@functools.cache
-def served_name(base_url: str) -> str:
+def _served_name(base_url: str, get: Answers) -> str:
     """The model a local server serves, for a config that names none: the one GET /models
-    lists (the first, with a warning, when it lists several), else llama.cpp's /props
-    (``model_alias``, else ``model_path``), else ``local``. Never a hosted model's name."""
-    listed = served_models(base_url) or []
-    if len(listed) > 1:
-        logger.warning(
-            "%s lists %d models (%s); using %s: set llm.model to choose",
-            _models_url(base_url),
-            len(listed),
-            ", ".join(listed[:5]),
-            listed[0],
-        )
+    lists (the first when it lists several), else llama.cpp's /props (``model_alias``, else
+    ``model_path``), else ``local``. Never a hosted model's name."""
+    listed = _listed(get(_models_url(base_url))) or []
     if listed:
         return listed[0]
-    props = _get_json(_props_url(base_url))
+    props = get(_props_url(base_url))
     if isinstance(props, dict):
         for key in ("model_alias", "model_path"):
             value = props.get(key)
             if isinstance(value, str) and value.strip():
                 return value.strip()
-    logger.warning("%s names no model; asking for %r", base_url, UNNAMED_LOCAL_MODEL)
     return UNNAMED_LOCAL_MODEL
 
 
@@ -164,9 +233,9 @@ def configured_model(settings: Settings) -> str:
 
 
 def forget_servers() -> None:
-    """Drop what the servers answered (the next question asks them again)."""
-    _get_json.cache_clear()
-    served_name.cache_clear()
+    """Drop what the servers answered (the next probe asks them again)."""
+    _ANSWERS.clear()
+    _WARNED.clear()
 
 
 def _models_url(base_url: str) -> str:
@@ -177,13 +246,16 @@ def _props_url(base_url: str) -> str:
     return f"{base_url.rstrip('/').removesuffix('/v1')}/props"
 
 
-@functools.cache
-def _get_json(url: str) -> Any:
+_ANSWERS: dict[str, Any] = {}  # URL -> the parsed answer (None: no usable answer)
+_WARNED: set[str] = set()  # base URLs whose several listed models were warned about
+
+
+async def _get_json(url: str) -> Any:
     """One short GET through the bounded client (whole-request deadline, byte cap), parsed
-    with the bounded JSON reader, asked once per process; None on any failure."""
+    with the bounded JSON reader; None on any failure."""
     limits = Limits(timeout=PROBE_TIMEOUT_SECONDS, max_bytes=PROBE_MAX_BYTES)
     try:
-        response = HttpClient().request("GET", url, limits=limits)
+        response = await HttpClient().request("GET", url, limits=limits)
         return parsing.loads(response.content, what="the server's answer")
     except (HttpFailure, parsing.JsonError) as exc:
         logger.debug("no answer from %s (%s)", url, type(exc).__name__)
@@ -222,8 +294,8 @@ __all__ = [
     "local_llm",
     "local_server",
     "model_label",
-    "reported_context",
+    "probe_local",
     "served_models",
-    "served_name",
+    "served_models_known",
     "with_local_defaults",
 ]
