@@ -2,7 +2,7 @@
 wheel ships (never downloaded), averaged over a text's tokens and L2-normalised.
 
 They carry what word overlap cannot ("Greek" and "Polish" are both languages) at the cost of one
-32 MB matrix, loaded once per process on first use (about 0.1 s CPU). The pooling is
+16 MB matrix, loaded once per process on first use (about 0.1 s CPU, most of it the tokenizer). The pooling is
 WordLlamaInference's (no special tokens, no truncation, the mean of the token rows), written out
 here because importing the wordllama package costs three times the load (requests, its config
 loaders) and sets the root logger's level. `available()` says whether they can be used;
@@ -40,7 +40,8 @@ def embed(texts: list[str]) -> np.ndarray:
     for i, tokens in enumerate(encoded):
         if tokens.ids:
             ids = np.clip(np.asarray(tokens.ids, dtype=np.int64), 0, len(matrix) - 1)
-            vectors[i] = matrix[ids].sum(axis=0, dtype=np.float32) / np.float32(len(ids))
+            rows = matrix[ids].astype(np.float32)  # float16 on disk: widening is exact
+            vectors[i] = rows.sum(axis=0, dtype=np.float32) / np.float32(len(ids))
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
 
@@ -58,8 +59,8 @@ def _package_root() -> Path | None:
 
 @functools.cache
 def _model() -> tuple[Any, np.ndarray]:
-    """The tokenizer (no special tokens, no padding or truncation) and the float32 token matrix
-    of the bundled files; RuntimeError with a one-line reason when they are missing (callers
+    """The tokenizer (no padding or truncation) and the token matrix (as stored: float16) of
+    the bundled files; RuntimeError with a one-line reason when they are missing (callers
     check `available()` first)."""
     root = _package_root()
     if root is None or not available():
@@ -73,7 +74,7 @@ def _model() -> tuple[Any, np.ndarray]:
     tokenizer.no_padding()
     tokenizer.no_truncation()
     with safe_open(str(root / _WEIGHTS), framework="np", device="cpu") as weights:
-        matrix = np.ascontiguousarray(weights.get_tensor("embedding.weight"), dtype=np.float32)
+        matrix = weights.get_tensor("embedding.weight")
     return tokenizer, matrix
 
 
