@@ -87,12 +87,14 @@ def test_json_is_read_depth_and_size_capped_and_huge_integers_are_infinite() -> 
     assert parsing.loads('{"a": [1, {"b": "[[[["}]}') == {"a": [1, {"b": "[[[["}]}
     assert parsing.loads("[1" + "0" * 400 + ", -1" + "0" * 40 + "]") == [math.inf, -math.inf]
     for text in ("[" * 200_000, "[" * 65 + "]" * 65, '{"a":' * 100 + "1" + "}" * 100):
-        with pytest.raises(parsing.JsonError, match="nested too deeply"):
+        with pytest.raises(parsing.JsonError, match="nested too deeply") as deep:
             parsing.loads(text)
-    with pytest.raises(parsing.JsonError, match="longer than 10 characters"):
+        assert deep.value.kind == "refused"
+    with pytest.raises(parsing.JsonError, match="longer than 10 characters") as long:
         parsing.loads("[" + "1," * 10 + "1]", max_chars=10)
+    assert long.value.kind == "refused"
     error = pytest.raises(parsing.JsonError, parsing.loads, '{"a": 1,\n "b": }').value
-    assert error.lineno == 2
+    assert error.lineno == 2 and error.kind == "malformed"
 
 
 def test_nesting_depth_is_exact_for_balanced_text_and_ignores_strings() -> None:

@@ -41,6 +41,7 @@ from agent.evals.scorers_text import (
     unsupported,
 )
 from agent.models import BlurbCheck, DegradedNote, Paper, PaperBlurb, Summary, Theme
+from agent.summarize.checks.figures import ungrounded
 
 ABSTRACTS = {
     "a1": (
@@ -270,11 +271,35 @@ def test_jargon_unexplained_acronyms() -> None:
     assert good.value == 1.0 and bad.value == 0.0 and "SOTA" in bad.reason
 
 
+@pytest.mark.parametrize(
+    ("written", "flagged"),
+    [
+        ("It has 7B parameters.", False),  # "7 billion" in the abstract
+        ("It read 1,500,000 documents.", False),  # "1.5 million"
+        ("It ran 1000 steps.", False),  # "1,000"
+        ("It is 35% faster.", False),  # "35 percent"
+        ("It is 2x cheaper.", False),  # "twice"
+        ("It is 36% faster.", True),
+        ("It has 8B parameters.", True),
+    ],
+)
+def test_faithfulness_reads_numbers_as_the_runs_check_does(written: str, flagged: bool) -> None:
+    """The eval and the run's figures check agree on every way of writing a number."""
+    abstract = (
+        "A 7 billion parameter model trained on 1.5 million documents for 1,000 steps is "
+        "35 percent faster and twice as cheap."
+    )
+    paper = Paper(id="x", title="A model", abstract=abstract)
+    numbers = [p for p in unsupported(paper, written) if p.startswith("number")]
+    assert bool(numbers) is flagged
+    assert bool(ungrounded(written, f"{paper.title}\n{paper.abstract}")) is flagged
+
+
 def test_faithfulness_numbers_names_urls_markup() -> None:
     a1 = PAPERS[0]
     assert unsupported(a1, GOOD_BLURBS["a1"]) == []
     assert unsupported(a1, "It is two times faster: 2.12x on NVIDIA hardware.") == []
-    assert "number 3.5" in unsupported(a1, "It is 3.5x faster.")
+    assert "number 3.5x" in unsupported(a1, "It is 3.5x faster.")
     assert "name Google" in unsupported(a1, "It was built with Google hardware.")
     assert "a URL" in unsupported(a1, "Code at https://example.org/bild.")
     assert any(p.startswith("markup") for p in unsupported(a1, r"It is $\mathcal{O}(n)$ fast."))

@@ -232,6 +232,8 @@ def test_strings_are_escaped_for_toml() -> None:
         ("0 7 1 * *", None, "*-*-01 07:00:00"),
         ("0 7 1 * 1", None, None),  # cron: the 1st OR a Monday; systemd cannot say "or"
         ("0 7 * * 5#3", None, None),  # the third Friday: no OnCalendar form
+        ("@daily", None, "*-*-* 00:00:00"),  # croniter's macros, any case
+        ("@WEEKLY", None, "Sun *-*-* 00:00:00"),
     ],
 )
 def test_systemd_calendar_of_common_crons(cron: str, tz: str | None, expected: str | None) -> None:

@@ -169,6 +169,18 @@ def test_an_overview_keeps_its_whole_sentences_once(
     assert summary.overview == WHOLE
 
 
+def test_an_overview_in_chinese_keeps_its_whole_sentences(
+    srv: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    """Full-width stops end sentences too: a CJK overview cut mid-sentence keeps what came
+    before the cut, joined without spaces, instead of falling back as "no whole sentence"."""
+    whole = "稀疏注意力降低了长输入的成本。多篇论文用少量精度换取速度！"
+    overview_script(srv, Reply({"overview": whole + "其中三篇论文在长文档上测试并发现"}))
+    summary = run(srv, tmp_path, PAPERS[:12], topic="sparse attention")
+    assert summary.overview == whole
+    assert not [n for n in summary.degraded if n.step == "overview"]
+
+
 def test_an_overview_without_a_whole_sentence_falls_back(
     srv: FakeOpenAIServer, tmp_path: Path
 ) -> None:

@@ -125,8 +125,11 @@ def _stem(word: str) -> str:
 def idf(term: str, docs: Sequence[Container[str]]) -> float:
     """BM25's inverse document frequency of `term` over `docs` (each a set or Counter of
     terms): always above 0, highest for a term that only one document has."""
-    n = len(docs)
-    df = sum(1 for doc in docs if term in doc)
+    return _idf(len(docs), sum(1 for doc in docs if term in doc))
+
+
+def _idf(n: int, df: int) -> float:
+    """BM25's IDF of a term in `df` of `n` documents."""
     return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
@@ -177,7 +180,7 @@ class Index:
         """How well each text matches `query`, in the texts' order."""
         terms = [t for t in dict.fromkeys(tokens(query)) if t in self.df]
         n = len(self.docs)
-        weights = {t: math.log(1 + (n - self.df[t] + 0.5) / (self.df[t] + 0.5)) for t in terms}
+        weights = {t: _idf(n, self.df[t]) for t in terms}
         out = []
         for doc, length in zip(self.docs, self.lengths, strict=True):
             value = score(terms, weights, doc, length, self.avg_length, k1=self.k1, b=self.b)[0]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from typing import Any, Literal
 
 MAX_DEPTH = 64  # no document we read nests deeper than a dozen levels
 MAX_INT_DIGITS = 30  # an integer longer than this is a number no field means: ±inf instead
@@ -31,12 +31,20 @@ _INNERMOST = re.compile(r"\[\]|\{\}")
 
 
 class JsonError(ValueError):
-    """Not JSON we read: malformed, too large or nested too deeply. `msg` is one line;
-    `lineno` and `pos` say where a malformed document breaks (1 and 0 otherwise)."""
+    """Not JSON we read: `kind` says why (malformed, refused for its size or depth). `msg` is
+    one line; `lineno` and `pos` say where a malformed document breaks (1 and 0 otherwise)."""
 
-    def __init__(self, msg: str, *, lineno: int = 1, pos: int = 0) -> None:
+    def __init__(
+        self,
+        msg: str,
+        *,
+        kind: Literal["malformed", "refused"] = "malformed",
+        lineno: int = 1,
+        pos: int = 0,
+    ) -> None:
         super().__init__(msg)
         self.msg = msg
+        self.kind = kind
         self.lineno = lineno
         self.pos = pos
 
@@ -71,7 +79,9 @@ def check_nesting(text: str, what: str, *, limit: int = MAX_DEPTH, toml: bool = 
     """JsonError when `text` nests brackets deeper than `limit` (TOML rules with `toml`)."""
     strings = _TOML_STRING if toml else _JSON_STRING
     if nesting_depth(text, limit=limit, strings=strings) > limit:
-        raise JsonError(f"{what} nested too deeply (more than {limit} levels); refused")
+        raise JsonError(
+            f"{what} nested too deeply (more than {limit} levels); refused", kind="refused"
+        )
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -116,7 +126,7 @@ def loads(
     if isinstance(text, bytes):
         text = text.decode("utf-8-sig", errors="replace")
     if len(text) > max_chars:
-        raise JsonError(f"{what} longer than {max_chars:,} characters; refused")
+        raise JsonError(f"{what} longer than {max_chars:,} characters; refused", kind="refused")
     check_nesting(text, what, limit=max_depth)
     try:
         return _whole_characters(_decoder(strict).decode(text), text)

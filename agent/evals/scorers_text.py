@@ -17,7 +17,7 @@ from agent.dangling import dangling_start
 from agent.evals.cases import EvalCase
 from agent.evals.results import CaseResult, Score
 from agent.models import Paper, PaperBlurb
-from agent.summarize.checks.figures import COMMON_ACRONYMS, NUMBER_WORDS
+from agent.summarize.checks.figures import COMMON_ACRONYMS, NUMBER_WORDS, ungrounded
 
 READABILITY_TARGET = 12.0
 
@@ -268,8 +268,8 @@ def _source_text(paper: Paper) -> str:
 
 
 def unsupported(paper: Paper, text: str) -> list[str]:
-    """What in `text` its paper's title and abstract do not support: numbers, names, URLs,
-    markup. Names are capitalised words not opening a sentence, acronyms, CamelCase and
+    """What in `text` its paper's title and abstract do not support: numbers (read as the
+    run's figures check reads them), names, URLs, markup. Names are capitalised words not opening a sentence, acronyms, CamelCase and
     tokens with digits."""
     source = _source_text(paper)
     lowered = source.lower()
@@ -279,11 +279,9 @@ def unsupported(paper: Paper, text: str) -> list[str]:
     markup = _MARKUP.search(text)
     if markup:
         problems.append(f"markup {markup.group(0)!r}")
-    known = _numbers(source)
-    for token in _NUMBER.findall(text):
-        value = float(token.replace(",", ""))
-        if value not in known:
-            problems.append(f"number {token}")
+    # Numbers are read as the run's own check reads them (1,000 = 1000, 35 % = 35 percent,
+    # 7B = 7 billion), so the eval and the email never disagree about the same blurb.
+    problems += [f"number {f.text}" for f in ungrounded(text, source) if f.kind == "number"]
     for sentence in sentences(text):
         for match in _ENTITY.finditer(sentence):
             name = match.group(0)

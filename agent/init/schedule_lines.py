@@ -10,15 +10,6 @@ from croniter import croniter
 
 # systemd's week runs Monday (1) to Sunday (7); cron's 0 is Sunday too.
 _DAYS = {1: "Mon", 2: "Tue", 3: "Wed", 4: "Thu", 5: "Fri", 6: "Sat", 7: "Sun"}
-_MACROS = {
-    "@yearly": "0 0 1 1 *",
-    "@annually": "0 0 1 1 *",
-    "@monthly": "0 0 1 * *",
-    "@weekly": "0 0 * * 0",
-    "@daily": "0 0 * * *",
-    "@midnight": "0 0 * * *",
-    "@hourly": "0 * * * *",
-}
 
 
 def _runs(values: Sequence[int], show: Callable[[int], str]) -> str:
@@ -47,7 +38,7 @@ def _field(values: list[int | str], show: Callable[[int], str] = "{:02d}".format
 def on_calendar(cron: str, tz: str | None) -> str | None:
     """systemd's OnCalendar for a cron expression, or None when systemd cannot say the same:
     cron's "day of month OR weekday" when both are set, and croniter's extensions (L, #)."""
-    expr = _MACROS.get(cron.strip().lower(), cron)
+    expr = cron.strip()  # croniter reads the @daily-style macros itself
     try:
         fields, nth_weekday = croniter.expand(expr)
     except (ValueError, KeyError, TypeError):

@@ -130,7 +130,7 @@ def parse_json(text: str, source: str) -> Any:
     try:
         return parsing.loads(text, what="JSON")
     except parsing.JsonError as exc:
-        if "nested" in exc.msg or "longer" in exc.msg:
+        if exc.kind == "refused":  # too large or too deep: the message says which
             raise SourceError(f"{source}: {exc.msg}") from None
         where = f"line {exc.lineno} column {exc.pos + 1}"
         raise SourceError(

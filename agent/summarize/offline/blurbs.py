@@ -15,7 +15,11 @@ from agent.summarize.offline.text import MAX_BLURB_WORDS, capitalize_first
 _ABBREV = re.compile(
     r"(?:\b(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Eq|Eqs|Sec|approx|resp|Dr|Mr|Ms|No)\.|\b[A-Z]\.)$"
 )
-_SENT_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
+# A Latin sentence ends at . ! ? before a space and a capital or digit; a CJK one at its
+# full-width stop, with or without a space after it.
+_SENT_END = re.compile(
+    r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])|(?<=[。！？])[”」』）]?\s*(?=\S)"
+)
 
 
 def split_sentences(text: str) -> list[str]:

@@ -23,7 +23,8 @@ from agent.summarize.offline.blurbs import split_sentences
 logger = logging.getLogger(__name__)
 
 ELLIPSIS = "…"
-_SENTENCE_ENDS = (".", "!", "?", "…", '."', ".”", ".)", "?)", '?"')
+_CJK_ENDS = ("。", "！", "？", "。”", "。」")  # no space after them when sentences are joined
+_SENTENCE_ENDS = (".", "!", "?", "…", '."', ".”", ".)", "?)", '?"', *_CJK_ENDS)
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,10 @@ def whole_sentences(text: str) -> str:
         if key not in seen:
             seen.add(key)
             kept.append(said)
-    return " ".join(kept)
+    return "".join(
+        said if i == 0 or kept[i - 1].endswith(_CJK_ENDS) else " " + said
+        for i, said in enumerate(kept)
+    )
 
 
 def clean_groups(
