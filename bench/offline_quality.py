@@ -12,7 +12,10 @@
    dangling reference, the copy rate (longest verbatim run from the abstract / blurb length)
    and the mean Flesch-Kincaid grade; the eval's definitions (agent/evals/scorers_*.py).
 
-    .venv/bin/python bench/offline_quality.py [--quiet]
+    .venv/bin/python bench/offline_quality.py [--quiet] [--terms-only]
+
+`--terms-only` groups without the word vectors (TF-IDF views alone, the path taken when the
+wordllama package is missing): the figures before they were added.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from agent.evals.scorers_labels import is_generic, label_problem
 from agent.evals.scorers_text import copy_ratio, grade
 from agent.models import Paper
 from agent.sources.local import read_paper_file
-from agent.summarize.offline import OTHER_TITLE, ThemeDraft, group_papers, write_blurb
+from agent.summarize.offline import OTHER_TITLE, ThemeDraft, daygroups, group_papers, write_blurb
 
 GOLD = ROOT / "evals" / "gold" / "sample_themes.json"
 TUNED, HELD_OUT = range(100, 120), range(200, 240)
@@ -123,6 +126,9 @@ def blurb_quality(days: dict[str, list[Paper]]) -> None:
 
 def main() -> None:
     quiet = "--quiet" in sys.argv
+    if "--terms-only" in sys.argv:
+        daygroups.word_sense = lambda papers: None  # as when the vectors are not installed
+    print(f"grouping: TF-IDF views{'' if '--terms-only' in sys.argv else ' + word vectors'}")
     papers, gold = load_labelled()
     start = time.perf_counter()
     themes = group_papers(papers)

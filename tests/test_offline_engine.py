@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
+from agent.core import word_vectors
 from agent.core.resources import sample_corpus_path
 from agent.models import Paper, Summary
 from agent.summarize.offline import (
@@ -300,7 +301,7 @@ def test_the_issues_mislabelled_themes_are_gone(titled):
     # themes named 'Natural', 'Requirement', 'Commodity GPUs'.
     for name, themes in titled.items():
         for t in themes:
-            if t.title.lower().startswith("quantization aware training"):
+            if "quantization aware training" in t.title.lower():  # as lead or second part
                 assert not {"dp-002", "dp-004", "dp-020"} & set(t.paper_ids), (name, t)
             assert t.title.lower() not in ("natural", "requirement", "commodity gpus"), name
 
@@ -314,9 +315,14 @@ def test_long_context_theme_is_named_without_a_dangling_adjective(titled):
 
 
 def test_megatron_does_not_name_a_mixed_theme(titled):
-    # Was 'Fine-tuning and Megatron-LM': a few of eleven papers are about Megatron.
+    # Was 'Fine-tuning and Megatron-LM': a few of eleven papers are about Megatron. Since the
+    # grouping uses word vectors, it is 'Megatron-LM and quantization aware training' over
+    # two Megatron papers, Q8BERT, GLM-130B and a pre-training study unless a system's name
+    # must cover half of its theme to lead a label; listing the theme's systems is allowed.
     theme = next(t for t in titled["first30"] if "dp-002" in t.paper_ids)
-    assert "Megatron" not in theme.title
+    if "Megatron" in theme.title:
+        parts = _parts(theme.title)
+        assert len(parts) >= 3 and all(is_name(p) for p in parts), theme.title
 
 
 def test_candidate_phrases_are_noun_phrases_and_fragments_are_not():
@@ -504,10 +510,9 @@ def test_nearest_themes_with_no_usable_terms_sends_papers_to_other() -> None:
     assert nearest_themes(bare[:1], [bare[1:]]) == [None]
 
 
-def test_ordinary_days_get_themes_that_agree_with_the_labels():
-    """The labelled 20-40 paper day cases of evals/: 4 to 11 named themes each (a third of the
-    papers at most, plus Other), and a mean ARI of at least 0.45 against the hand labels
-    (measured 0.52; bench/offline_quality.py prints it)."""
+def _day_case_aris() -> list[float]:
+    """ARI of the grouping against the hand labels on each labelled 20-40 paper day case,
+    checking each has 4 to 11 named themes (a third of the papers at most, plus Other)."""
     from agent.evals.cases import load_cases
 
     cases = [
@@ -519,12 +524,25 @@ def test_ordinary_days_get_themes_that_agree_with_the_labels():
     scores = []
     for case in cases:
         themes = group_papers(list(case.papers))
+        assert sorted(i for t in themes for i in t.paper_ids) == sorted(p.id for p in case.papers)
         named = [t for t in themes if t.title != "Other"]
         assert 4 <= len(named) <= min(11, -(-len(case.papers) // 3)), (case.name, len(named))
         where = {pid: i for i, t in enumerate(themes) for pid in t.paper_ids}
         ids = [p.id for p in case.papers if p.id in case.gold]
         scores.append(adjusted_rand_score([case.gold[i] for i in ids], [where[i] for i in ids]))
-    assert sum(scores) / len(scores) >= 0.45, scores
+    return scores
+
+
+def test_ordinary_days_get_themes_that_agree_with_the_labels(monkeypatch):
+    """A mean ARI of at least 0.55 against the hand labels on the labelled day cases (measured
+    0.62; bench/offline_quality.py prints it), clearly above the TF-IDF-only grouping used when
+    the word vectors are missing (measured 0.50), which still keeps its own floor."""
+    with_sense = _day_case_aris()
+    assert sum(with_sense) / len(with_sense) >= 0.55, with_sense
+    monkeypatch.setattr(word_vectors, "available", lambda: False)
+    terms_only = _day_case_aris()
+    assert sum(terms_only) / len(terms_only) >= 0.45, terms_only
+    assert sum(with_sense) - sum(terms_only) >= 0.05 * len(with_sense), (with_sense, terms_only)
 
 
 def _small_day(labels: dict[str, int]) -> tuple[list[Paper], dict[str, str]]:

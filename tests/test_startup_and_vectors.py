@@ -57,6 +57,16 @@ def test_an_ordinary_offline_day_never_imports_scikit_learn_or_scipy() -> None:
     assert "sklearn" not in loaded and "scipy" not in loaded
 
 
+def test_the_word_vectors_load_without_importing_wordllama() -> None:
+    """Importing the wordllama package costs 0.3 s CPU and sets the root logger's level;
+    `agent.core.word_vectors` reads its files and pools the rows itself."""
+    loaded = _loaded_after(
+        "from agent.core import word_vectors\nassert word_vectors.embed(['a text']).any()"
+    )
+    assert "tokenizers" in loaded  # not a vacuous pass: the vectors were loaded
+    assert not {m for m in loaded if m.split(".")[0] == "wordllama"}
+
+
 def test_the_stop_words_are_scikit_learns() -> None:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as SKLEARN_STOP_WORDS
 

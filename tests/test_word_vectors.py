@@ -32,3 +32,19 @@ def test_a_text_without_tokens_is_a_zero_row_and_long_text_is_cut() -> None:
     assert not empty.any()
     assert np.isclose(np.linalg.norm(long), 1.0, atol=1e-5)
     assert word_vectors.embed([]).shape == (0, word_vectors.dimensions())
+
+
+def test_the_pooling_is_wordllamas_own() -> None:
+    """The module pools token rows itself (importing wordllama costs three times the load);
+    the rows equal what WordLlamaInference gives for the same files."""
+    from wordllama.inference import WordLlamaInference
+
+    from agent.core.word_vectors import _model
+
+    tokenizer, matrix = _model()
+    texts = ["Greek BERT", "", "KV cache eviction for long-context LLM inference " * 40, "é ü"]
+    reference = WordLlamaInference(matrix, tokenizer.__class__.from_str(tokenizer.to_str()))
+    want = np.asarray(reference.embed(texts, norm=False), dtype=np.float32)
+    norms = np.linalg.norm(want, axis=1, keepdims=True)
+    want = np.divide(want, norms, out=np.zeros_like(want), where=norms > 0)
+    assert np.allclose(word_vectors.embed(texts), want, atol=1e-6)

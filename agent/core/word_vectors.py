@@ -2,7 +2,10 @@
 wheel ships (never downloaded), averaged over a text's tokens and L2-normalised.
 
 They carry what word overlap cannot ("Greek" and "Polish" are both languages) at the cost of one
-16 MB matrix, loaded once per process on first use. `available()` says whether they can be used;
+16 MB matrix, loaded once per process on first use (about 0.1 s CPU, most of it the tokenizer). The pooling is
+WordLlamaInference's (no special tokens, no truncation, the mean of the token rows), written out
+here because importing the wordllama package costs three times the load (requests, its config
+loaders) and sets the root logger's level. `available()` says whether they can be used;
 callers keep a TF-IDF-only path for when they cannot.
 """
 
@@ -30,15 +33,21 @@ def embed(texts: list[str]) -> np.ndarray:
     """One unit-length float32 row per text (a zero row for a text with no known token)."""
     if not texts:
         return np.zeros((0, dimensions()), dtype=np.float32)
-    model = _model()
-    rows = model.embed([text[:MAX_TEXT_CHARS] for text in texts], norm=False)
-    vectors = np.asarray(rows, dtype=np.float32)
+    tokenizer, matrix = _model()
+    vectors = np.zeros((len(texts), matrix.shape[1]), dtype=np.float32)
+    texts = [text[:MAX_TEXT_CHARS] for text in texts]
+    encoded = tokenizer.encode_batch(texts, add_special_tokens=False)
+    for i, tokens in enumerate(encoded):
+        if tokens.ids:
+            ids = np.clip(np.asarray(tokens.ids, dtype=np.int64), 0, len(matrix) - 1)
+            rows = matrix[ids].astype(np.float32)  # float16 on disk: widening is exact
+            vectors[i] = rows.sum(axis=0, dtype=np.float32) / np.float32(len(ids))
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
 
 
 def dimensions() -> int:
-    return int(_model().embedding.shape[1])
+    return int(_model()[1].shape[1])
 
 
 def _package_root() -> Path | None:
@@ -49,9 +58,10 @@ def _package_root() -> Path | None:
 
 
 @functools.cache
-def _model() -> Any:
-    """The inference object over the bundled files; RuntimeError with a one-line reason when
-    they are missing (callers check `available()` first)."""
+def _model() -> tuple[Any, np.ndarray]:
+    """The tokenizer (no padding or truncation) and the token matrix (as stored: float16) of
+    the bundled files; RuntimeError with a one-line reason when they are missing (callers
+    check `available()` first)."""
     root = _package_root()
     if root is None or not available():
         raise RuntimeError(
@@ -59,12 +69,13 @@ def _model() -> Any:
         )
     from safetensors import safe_open
     from tokenizers import Tokenizer
-    from wordllama.inference import WordLlamaInference
 
     tokenizer = Tokenizer.from_file(str(root / _TOKENIZER))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
     with safe_open(str(root / _WEIGHTS), framework="np", device="cpu") as weights:
         matrix = weights.get_tensor("embedding.weight")
-    return WordLlamaInference(matrix, tokenizer)
+    return tokenizer, matrix
 
 
 __all__ = ["MAX_TEXT_CHARS", "available", "dimensions", "embed"]

@@ -7,11 +7,20 @@ is cut many ways and the grouping is what the cuts agree on (evidence accumulati
 - five views of the papers' terms (unigrams and bigrams of `text.analyze`): raw term counts
   with the title counted once, twice or three times, bigrams at half weight, and square-root
   counts; each is L2-normalised TF-IDF (smooth idf, terms in 2 to half of the papers);
-- each view's Ward tree is cut at every k from a fifth to nearly half of the papers;
+- next to each view, at `_SENSE_WEIGHT`, the paper's word sense (`agent.core.word_vectors`: the
+  title's and the abstract's mean token vector, less the day's mean): it joins papers that
+  say one thing in different words ("length extrapolation", "long context"), which TF-IDF
+  over 30 abstracts cannot;
+- each view's tree (average linkage, cosine) is cut at every k from a fifth to nearly half of
+  the papers;
 - the share of those cuts that put two papers together is their agreement; papers are joined
-  by average linkage on 1 - agreement, up to `_CUT` (on average together in 40 % of the cuts),
-  so the number of themes follows from how stable they are, not from a silhouette;
+  by average linkage on 1 - agreement, up to the space's cut (papers on average together in
+  35 % of the cuts), so the number of themes follows from how stable they are, not from a
+  silhouette;
 - a group of one goes to Other, and so do the smallest groups past the theme budget.
+
+Without the word vectors (the package missing) the views are TF-IDF alone, with the Ward trees
+and the cut that were tuned for them.
 
 Measured with `bench/offline_quality.py` (20 random 30-paper days of the labelled sample, and
 the labelled day cases of evals/cases): see its docstring and the README for the figures.
@@ -26,9 +35,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from agent.core import word_vectors
 from agent.models import Paper
 from agent.summarize.offline.grouping import OTHER
-from agent.summarize.offline.linkage import cut_at, linkage, linkage_of_distances, maxclust
+from agent.summarize.offline.linkage import Method, cut_at, linkage, linkage_of_distances, maxclust
 from agent.summarize.offline.text import analyze
 from agent.summarize.offline.vectors import l2_normalize
 
@@ -36,7 +46,6 @@ DAY_MIN, DAY_MAX = 8, 60  # papers: the sizes this grouping is for
 SMALL_MAX = 19  # up to this many papers a day is small: at most `SMALL_THEMES` themes
 SMALL_THEMES = 4
 THEMES_MAX = 12
-_CUT = 0.6  # join groups while their papers were together in at least 40 % of the cuts
 _REHOME = 0.3  # a paper of an unlabelled group joins a theme it was with this often
 _K_LOW, _K_HIGH = 0.2, 0.45  # the cuts: k from a fifth to nearly half of the papers
 _MAX_DF = 0.5
@@ -52,6 +61,21 @@ class _View:
 
 
 _VIEWS = (_View(2.0), _View(2.0, bigram=0.5), _View(1.0), _View(3.0), _View(2.0, sqrt=True))
+
+
+@dataclass(frozen=True)
+class _Space:
+    """How the views' trees are built and where the agreement tree is cut."""
+
+    method: Method
+    cut: float  # join groups while their papers were together in at least 1 - cut of the cuts
+
+
+# Chosen on the 20 tuning days of bench/offline_quality.py (weights 0.5/0.7/1.0 x cuts
+# 0.6/0.65/0.7; Ward trees did worse with the word vectors, average ones without).
+_SENSE_WEIGHT = 0.7
+_WITH_SENSE = _Space("average", 0.65)
+_TERMS_ONLY = _Space("ward", 0.6)
 
 
 def is_ordinary_day(n: int) -> bool:
@@ -92,11 +116,28 @@ def _counts(papers: Sequence[Paper]) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return title_counts, abstract_counts, idf, bigram
 
 
-def agreement(papers: Sequence[Paper]) -> np.ndarray:
-    """The share of all cuts (views x k) that put each pair of papers in one group."""
+def word_sense(papers: Sequence[Paper]) -> np.ndarray | None:
+    """Unit rows: each paper's title and abstract vectors summed, less the day's mean (what
+    every paper of the day shares says nothing about which go together); None without the
+    word vectors."""
+    if not word_vectors.available():
+        return None
+    rows = word_vectors.embed([p.title for p in papers])
+    rows += word_vectors.embed([p.abstract for p in papers])
+    return l2_normalize(rows - rows.mean(axis=0))
+
+
+def _space(sense: np.ndarray | None) -> _Space:
+    return _TERMS_ONLY if sense is None else _WITH_SENSE
+
+
+def agreement(papers: Sequence[Paper], sense: np.ndarray | None = None) -> np.ndarray:
+    """The share of all cuts (views x k) that put each pair of papers in one group; `sense`
+    (see `word_sense`) joins each view when given."""
     n = len(papers)
     title_counts, abstract_counts, idf, bigram = _counts(papers)
     ks = range(max(2, round(_K_LOW * n)), max(3, round(_K_HIGH * n)) + 1)
+    method = _space(sense).method
     together = np.zeros((n, n))
     cuts = 0
     for view in _VIEWS:
@@ -105,10 +146,12 @@ def agreement(papers: Sequence[Paper]) -> np.ndarray:
             tf = np.sqrt(tf)
         weights = idf * np.where(bigram, view.bigram, 1.0)
         x = l2_normalize(tf * weights)
+        if sense is not None:
+            x = l2_normalize(np.hstack([x, _SENSE_WEIGHT * sense]))
         used = np.flatnonzero(np.linalg.norm(x, axis=1) > 0)
         if len(used) < 3:
             continue
-        tree = linkage(x[used], "ward")
+        tree = linkage(x[used], method)
         for k in ks:
             labels = np.full(n, -1)
             labels[used] = maxclust(tree, min(k, len(used)))
@@ -136,14 +179,15 @@ def day_groups(
     n = len(papers)
     if n < 3:
         return np.zeros(n, dtype=int), np.ones((n, n))
-    together = agreement(papers)
-    groups = cut_at(linkage_of_distances(1.0 - together, "average"), _CUT)
+    sense = word_sense(papers)
+    together = agreement(papers, sense)
+    groups = cut_at(linkage_of_distances(1.0 - together, "average"), _space(sense).cut)
     return _budget(groups, theme_budget(n, max_themes)), together
 
 
 def closest_group(paper: int, groups: Sequence[Sequence[int]], together: np.ndarray) -> int | None:
-    """The group whose papers `paper` was most often cut with, when on average at least as
-    often as the day's grouping joins papers (`_CUT`); None otherwise."""
+    """The group whose papers `paper` was most often cut with, when on average at least
+    `_REHOME` of the time; None otherwise."""
     best, best_share = None, _REHOME - 1e-9
     for g, members in enumerate(groups):
         share = float(together[paper, list(members)].mean()) if members else 0.0

@@ -10,7 +10,10 @@ is added by maximal marginal relevance (KeyBERT's MMR, with paper and word overl
 embeddings) when it covers papers the first one misses. Field-wide phrases and generic words
 (`GENERIC_LABELS`, 'natural', 'requirement') and phrases made only of broad words ('text
 generation') are never labels, and a label must cover at least half of its theme's papers: a
-theme without one is named by its papers' systems ('EnergonAI, Vega-MT and Yi') or is none.
+theme without one is named by its papers' systems ('EnergonAI, Vega-MT and Yi') or is none. So
+is a theme whose best phrase is a system that fewer than half of its papers use: 'Megatron-LM
+and quantization aware training' over two Megatron papers, Q8BERT and GLM-130B names two
+minorities, and the next phrases down only say less ('BERT model').
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from agent.summarize.offline.phrases import (
     QUANTITY,
     VAGUE,
     is_modifier,
+    is_name,
     is_technical,
     is_verb_form,
     phrase_term,
@@ -230,17 +234,22 @@ def choose_label(
     """The label: the best phrase no other theme uses (`taken` holds the terms of the labels
     so far, see `label_terms`), and a second one when the first
     covers less than `_COVER` of the papers and another adds papers and says something else;
-    None when no label covers at least half of the papers."""
+    None when no label covers at least half of the papers, or when the best phrase left is a
+    system's name used by fewer than half of them."""
     n = min(len(members), _SAMPLE)
     ranked = [c for c in ranked if c.term not in taken]
     for first in ranked:
         lead = written(first.term, members)
+        if lead is not None and is_name(lead) and 2 * len(first.papers) < n:
+            return None  # what sets the theme apart is a system a few of its papers use
         if lead is None:
             continue
         label, covered = lead, first.papers
         if len(first.papers) < _COVER * n:
             second = _second(first, ranked, mmr)
             form = written(second.term, members) if second else None
+            if form and is_name(form) and second and 2 * len(second.papers) < n:
+                form = None
             if second and form and len(f"{lead} and {form}".split()) <= _TITLE_WORDS:
                 label, covered = f"{lead} and {form}", covered | second.papers
         if 2 * len(covered) >= n:
