@@ -1,11 +1,13 @@
 """Static word-sense vectors: WordLlama's 256-dimension token embeddings, read from the files its
 wheel ships (never downloaded), averaged over a text's tokens and L2-normalised.
 
-They carry what word overlap cannot ("Greek" and "Polish" are both languages) at the cost of one
-16 MB matrix, loaded once per process on first use (about 0.1 s CPU, most of it the tokenizer). The pooling is
-WordLlamaInference's (no special tokens, no truncation, the mean of the token rows), written out
-here because importing the wordllama package costs three times the load (requests, its config
-loaders) and sets the root logger's level. `available()` says whether they can be used;
+They place papers that say one thing in different words near each other ("length
+extrapolation", "long context"), which TF-IDF over a day's 30 abstracts cannot; they are weak on
+names ("Greek" and "Polish" are not close). One 16 MB matrix, loaded once per process on first
+use (about 0.1 s CPU, most of it the tokenizer). The pooling is WordLlamaInference's (no special
+tokens, no truncation, the mean of the token rows), written out here because importing the
+wordllama package costs three times the load (requests, its config loaders) and sets the root
+logger's level. `available()` says whether they can be used;
 callers keep a TF-IDF-only path for when they cannot.
 """
 
