@@ -341,6 +341,8 @@ def test_candidate_phrases_are_noun_phrases_and_fragments_are_not():
     assert usable("kv cache") and usable("quantization") and usable("mixture of expert")
     for generic in ("natural", "requirement", "language model", "survey", "text generation"):
         assert not usable(phrase_term(generic)), generic
+    for generic in ("measures", "condition", "metrics"):  # the recorded HF day's, once
+        assert not usable(phrase_term(generic)), generic
     assert not usable("semantic level") and not usable("comprehensive survey")
     assert is_modifier("dynamic") and is_modifier("low-resource") and is_modifier("English")
     assert not is_modifier("fine-tuning") and not is_modifier("self-attention")

@@ -64,6 +64,7 @@ GENERIC_LABELS = _terms(
     |training|inference|generation|learning|tuning|fine tuning|pre training|pretraining
     |commodity gpu|computational cost|computational resource|computational overhead
     |state of the art|future direction|research direction|survey|review|overview
+    |measure|metric|score|factor|aspect|property|strategy|process|step|component|condition
     """
 )
 
