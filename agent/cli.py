@@ -809,7 +809,10 @@ def eval(
                 err.print(text, markup=False, highlight=False)
 
         async def served_and_run() -> EvalOutcome:
-            served = await with_served_model(settings, engine)
+            # The eval ignores `engine` in the settings, and a judge asks the model even when
+            # the candidates run offline: only an offline eval without a judge skips the probe.
+            offline = engine == "offline" and not judge
+            served = await with_served_model(settings, "offline" if offline else "auto")
             return await run_eval_session(served, options, cwd=Path.cwd(), progress=progress)
 
         outcome = asyncio.run(served_and_run())

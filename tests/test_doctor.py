@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from agent.cli import main
-from agent.config import ScheduleSettings, Settings, load_settings
+from agent.config import ScheduleSettings, Settings, SourcesSettings, load_settings
 from agent.doctor import DoctorOptions, exit_code, run_doctor
 from agent.doctor.checks import Check
 from agent.doctor.local import check_home, check_state
@@ -162,6 +162,22 @@ def test_each_source_is_fetched_once_and_reported(
     query = next(r for r in server.requests if r.path == "/api/query")
     assert query.param("max_results") == "10"
     assert not (tmp_path / "home" / "state.sqlite3").exists(), "nothing stored, nothing marked"
+
+
+def test_a_bad_file_source_is_a_failed_line_and_the_next_sources_are_still_checked(
+    tmp_path: Path,
+) -> None:
+    wrong_suffix = tmp_path / "papers.txt"
+    wrong_suffix.write_text("not a paper list", encoding="utf-8")
+    missing = tmp_path / "gone.jsonl"
+    settings = Settings(
+        home=tmp_path / "home",
+        sources=SourcesSettings(default=[f"file:{wrong_suffix}", f"file:{missing}", "sample"]),
+    )
+    checks = said(check_sources(settings, NOW.date()))
+    assert [c.status for c in checks] == ["failed", "failed", "ok"]
+    assert all("exit 2" in (c.fix or "") for c in checks[:2])
+    assert "papers now" in checks[2].detail
 
 
 # -- the model ----------------------------------------------------------------------------------

@@ -223,3 +223,19 @@ def test_the_local_server_is_probed_once_by_the_command_and_never_by_the_sync_co
     # /models names a model but no window: /props is asked once for the window
     assert probed.context_window == after.context_window == 4096
     assert asked == ["/v1/models", "/props"]
+
+
+def test_props_is_not_asked_when_models_names_the_model_and_its_window() -> None:
+    """A server that hangs on /props must not delay a run whose /models said everything."""
+    import asyncio
+
+    from agent.summarize.llm.models.local import probe_local
+    from tests.fakes.http_server import Reply, ScriptedHttpServer
+
+    with ScriptedHttpServer() as server:
+        server.add("/v1/models", Reply(200, b'{"data": [{"id": "qwen", "max_model_len": 32768}]}'))
+        server.add("/props", Reply(200, b'{"default_generation_settings": {"n_ctx": 4096}}'))
+        probed = asyncio.run(probe_local(Settings(llm=LLMSettings(base_url=f"{server.url}/v1"))))
+        asked = [r.path for r in server.requests]
+    assert probed.llm.model == "qwen" and probed.llm.context_window == 32768
+    assert asked == ["/v1/models"]

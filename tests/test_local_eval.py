@@ -128,3 +128,24 @@ def test_a_deterministic_model_keeps_one_run_a_case(tmp_path: Path, case: Path) 
         "the model gave the same answer to one request asked twice, so each case ran once" in flat
     )
     assert len(bodies) == len(set(bodies)) + 1  # the probe asked one request twice, once
+
+
+def test_the_eval_asks_the_server_its_model_even_when_the_daily_engine_is_offline(
+    tmp_path: Path, case: Path
+) -> None:
+    """The eval ignores `engine = "offline"` in the settings (it runs the model unless told
+    `--engine offline`), so it must ask the local server what it serves, as a daily run does:
+    else it would run on the placeholder name and an 8,192-token window."""
+    base, cand = prompts(tmp_path, "base"), prompts(tmp_path, "cand")
+    env = clean_env(DIGEST_HOME=str(tmp_path / "home"), DIGEST_ENGINE="offline", COLUMNS="200")
+    with llama_cpp_python() as srv:
+        env["DIGEST_LLM__BASE_URL"] = srv.base_url
+        result = digest_process(
+            "eval", "--cases", str(case), "--prompts", str(cand), "--baseline", str(base),
+            "--out", str(tmp_path / "out"), cwd=tmp_path, env=env, timeout=280,
+        )  # fmt: skip
+        listed = [r for r in srv.requests if r.path.endswith("/models")]
+        models = {r.body.get("model") for r in srv.chat_requests if isinstance(r.body, dict)}
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(listed) == 1  # asked once, before the eval planned anything
+    assert srv.chat_requests and "local" not in models

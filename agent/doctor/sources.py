@@ -55,6 +55,13 @@ async def check_sources(settings: Settings, today: dt.date) -> AsyncIterator[Che
         started = time.monotonic()
         try:
             papers = await source.fetch(ctx)
+        except ConfigError as exc:  # a file source's path, suffix or contents
+            yield Check.failed(
+                part,
+                str(exc).removeprefix(f"{source.name}: "),
+                "fix the file or sources.default: `digest daily` stops with exit 2 on it",
+            )
+            continue
         except SourceError as exc:
             yield Check.failed(
                 part,

@@ -156,17 +156,26 @@ def _fill(llm: LLMSettings, get: Answers) -> LLMSettings:
     return llm.model_copy(update=unset)
 
 
+class _Unasked(Exception):
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+
 def _missing(fill: Callable[[Answers], object]) -> list[str]:
-    """The URLs `fill` reads that were not asked yet, in the order it reads them."""
-    missing: list[str] = []
+    """The first URL `fill` reads that was not asked yet (empty: all it reads are known). One
+    at a time, because what one answer says decides whether the next is read: a /models that
+    names the model and its window means /props is never asked."""
 
     def get(url: str) -> Any:
         if url not in _ANSWERS:
-            missing.append(url)
-        return _ANSWERS.get(url)
+            raise _Unasked(url)
+        return _ANSWERS[url]
 
-    fill(get)
-    return list(dict.fromkeys(missing))
+    try:
+        fill(get)
+    except _Unasked as unasked:
+        return [unasked.url]
+    return []
 
 
 def _reported_context(base_url: str, model: str, get: Answers) -> tuple[str, int] | None:
