@@ -68,7 +68,9 @@ def test_two_live_sources_make_one_digest(tmp_path: Path, server: ScriptedHttpSe
         p["id"] for p in data["also_new"]
     ]
     assert len(ids) == len(set(ids)) == 33
-    assert server.requests[1].param("date") == "2026-04-27"  # hf-daily asks for the digest date
+    # The sources are read at the same time: find hf-daily's request by its path, not its place.
+    [hf] = [r for r in server.requests if r.path == "/api/daily_papers"]
+    assert hf.param("date") == "2026-04-27"  # hf-daily asks for the digest date
 
 
 def test_the_same_paper_from_two_sources_appears_once(
