@@ -20,6 +20,7 @@ from agent.storage.batches import BatchRows, PendingBatch
 from agent.storage.blurbs import BlurbRows
 from agent.storage.dialects import DialectRows
 from agent.storage.libraries import LibraryRows
+from agent.storage.pace import PaceRows
 from agent.storage.papers import KeptPaperRows
 from agent.storage.protocols import (
     AnswerCache,
@@ -30,6 +31,7 @@ from agent.storage.protocols import (
     LibraryCache,
     LibraryStore,
     ModelStore,
+    PaceMemory,
     PaperShelf,
     ProfileStore,
     RatingsStore,
@@ -105,6 +107,7 @@ class Store(
     LibraryRows,
     ValidatorRows,
     DialectRows,
+    PaceRows,
     BatchRows,
 ):
     """The one SQLite database of a DIGEST_HOME. Safe to share between threads."""
@@ -167,6 +170,7 @@ __all__ = [
     "LibraryCache",
     "LibraryStore",
     "ModelStore",
+    "PaceMemory",
     "PaperShelf",
     "PendingBatch",
     "ProfileStore",

@@ -128,6 +128,14 @@ class DialectMemory(Protocol):
     def remember_dialect(self, endpoint: str, model: str, dialect: str) -> None: ...
 
 
+class PaceMemory(Protocol):
+    """How many calls a local server needed per planned call, by endpoint and model."""
+
+    def remembered_calls_per_planned(self, endpoint: str, model: str) -> float | None: ...
+
+    def remember_calls_per_planned(self, endpoint: str, model: str, ratio: float) -> None: ...
+
+
 class BatchLedger(Protocol):
     """Batches submitted to a provider's Batch API and not collected yet."""
 
@@ -159,8 +167,9 @@ class ProfileStore(LibraryStore, RatingsStore, Protocol):
     """What a reader's profile is read from: their libraries and their ratings."""
 
 
-class ModelStore(AnswerCache, BlurbStore, DialectMemory, BatchLedger, Protocol):
-    """What the model path keeps: answers, blurbs, each endpoint's dialect, pending batches."""
+class ModelStore(AnswerCache, BlurbStore, DialectMemory, PaceMemory, BatchLedger, Protocol):
+    """What the model path keeps: answers, blurbs, each endpoint's dialect and pace, pending
+    batches."""
 
 
 __all__ = [
@@ -172,6 +181,7 @@ __all__ = [
     "LibraryCache",
     "LibraryStore",
     "ModelStore",
+    "PaceMemory",
     "PaperShelf",
     "ProfileStore",
     "RatingsStore",

@@ -131,6 +131,17 @@ MIGRATIONS: tuple[str, ...] = (
         created TEXT NOT NULL
     );
     """,
+    # 10: a local server's calls per planned call (re-asks and second asks included), so the
+    # next run's time estimate counts them (`agent.summarize.llm.steps.budget_plan`)
+    """
+    CREATE TABLE IF NOT EXISTS llm_pace (
+        endpoint TEXT NOT NULL,
+        model TEXT NOT NULL,
+        calls_per_planned REAL NOT NULL,
+        updated TEXT NOT NULL,
+        PRIMARY KEY (endpoint, model)
+    );
+    """,
 )
 
 __all__ = ["MIGRATIONS"]

@@ -41,12 +41,13 @@ from agent.summarize.llm.chat import ChatAnswer, ChatModel
 from agent.summarize.llm.factory import Shared, batches, build_chat_models
 from agent.summarize.llm.fallback import OFFLINE, Outcome, StepCall, build_chain, link_name
 from agent.summarize.llm.models.batch import BatchStats
+from agent.summarize.llm.models.dialects import endpoint_of
 from agent.summarize.llm.models.local import local_llm, local_server, model_label
 from agent.summarize.llm.run.blurb_cache import BlurbCache
 from agent.summarize.llm.run.budget import Budget
 from agent.summarize.llm.run.limit import AdaptiveLimit
 from agent.summarize.llm.run.meter import UsageMeter
-from agent.summarize.llm.run.pace import Pace, Paced
+from agent.summarize.llm.run.pace import CallsPerPlanned, Pace, Paced
 from agent.summarize.llm.run.progress import CallProgress, Counted, Report
 from agent.summarize.llm.steps.blurbs import Blurbed, BlurbJob, BlurbWriter
 from agent.summarize.llm.steps.budget_plan import TimePlan, plan_time
@@ -109,8 +110,13 @@ class LLMEngine:
         )
         self._answered: Counter[str] = Counter()  # the primary's answers, by the model they name
         self._dialects: Counter[str] = Counter()  # and by the dialect they were asked in
-        # A local server's speed, measured on its answers (None: a hosted model, no need).
+        # A local server's speed, measured on its answers (None: a hosted model, no need), and
+        # how many calls it needed per planned call on earlier runs.
         self.pace = Pace() if local_server(llm) else None
+        self.calls_per_planned = CallsPerPlanned(
+            store if self.pace is not None else None, endpoint_of(llm.base_url), llm.model
+        )
+        self._planned_at_fit: tuple[int, int] | None = None  # (calls made, calls planned)
         self.time_plan: TimePlan | None = None  # what the measured speed made the run do
 
     def _build(
@@ -265,6 +271,9 @@ class LLMEngine:
         else:
             blurbed, headline = await asyncio.gather(blurbs_call, headline_call)
 
+        if self._planned_at_fit is not None:  # what the estimate did not foresee, for next time
+            made, planned = self._planned_at_fit
+            self.calls_per_planned.record(planned, self.meter.total().calls - made)
         built, theme_notes = _themes(themes, blurbed, by_id, grouped.engine)
         notes += theme_notes
         notes += _noted(headline, "headline")
@@ -299,10 +308,13 @@ class LLMEngine:
             ranked,
             seconds_left=self.meter.budget.seconds_left(),
             concurrency=self.limit.maximum,
+            calls_per_planned=self.calls_per_planned.factor(),
         )
         if plan.seconds is None:
             return plan
         self.time_plan = plan
+        planned = len(jobs) - len(plan.left_out) + len(texts())
+        self._planned_at_fit = (self.meter.total().calls, planned)
         if self.progress is not None and plan.speed:
             self.progress.expect(plan.seconds, plan.speed)
         for line in plan.said:

@@ -17,10 +17,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
+
+if TYPE_CHECKING:
+    from agent.storage.protocols import PaceMemory
 
 PROMPT_SPEEDUP = 10.0  # reading the prompt is this much faster than writing, until measured
 FILL_DEFAULT = 0.6  # the share of a call's output limit an answer uses, until measured
@@ -115,6 +119,32 @@ def _fit(samples: list[tuple[int, int, float]]) -> Rates | None:
     return Rates(prompt=1.0 / per_input, write=1.0 / per_output)
 
 
+class CallsPerPlanned:
+    """How many calls a local server needed per call a run planned on its earlier runs (a
+    small model's re-asks, second asks and one-paper asks are calls a plan cannot foresee),
+    remembered per endpoint and model: the time estimate multiplies by it (`factor`), and each
+    run's own ratio updates it (`record`, a running mean that weighs the last run by half)."""
+
+    MAX = 6.0  # llm.max_reasks and the one-per-call asks cannot make a call cost more
+
+    def __init__(self, memory: PaceMemory | None, endpoint: str, model: str) -> None:
+        self._memory, self._key = memory, (endpoint, model)
+
+    def factor(self) -> float:
+        """At least 1 (a plan never expects fewer calls than it makes), at most MAX."""
+        known = self._memory.remembered_calls_per_planned(*self._key) if self._memory else None
+        return min(self.MAX, max(1.0, known)) if known is not None else 1.0
+
+    def record(self, planned: int, made: int) -> None:
+        """This run's `made` calls for `planned` ones (nothing learnt from no plan)."""
+        if self._memory is None or planned < 1:
+            return
+        ratio = min(self.MAX, max(0.0, made / planned))
+        known = self._memory.remembered_calls_per_planned(*self._key)
+        mean = ratio if known is None else (known + ratio) / 2
+        self._memory.remember_calls_per_planned(*self._key, round(mean, 3))
+
+
 class Paced(ChatModel):
     """A model whose fresh answers teach a `Pace` the server's speed."""
 
@@ -135,4 +165,4 @@ class Paced(ChatModel):
         await self.inner.aclose()
 
 
-__all__ = ["FILL_DEFAULT", "PROMPT_SPEEDUP", "Pace", "Paced", "Rates"]
+__all__ = ["FILL_DEFAULT", "PROMPT_SPEEDUP", "CallsPerPlanned", "Pace", "Paced", "Rates"]

@@ -63,24 +63,31 @@ def plan_time(
     *,
     seconds_left: float,
     concurrency: int,
+    calls_per_planned: float = 1.0,
 ) -> TimePlan:
     """The plan for `jobs` and the short `texts` (headline, overview: their sizes) at `pace`;
-    `ranked` is the papers' ids, best first. Sets `writer.words` when blurbs must be shorter."""
+    `ranked` is the papers' ids, best first. Sets `writer.words` when blurbs must be shorter.
+    `calls_per_planned` (at least 1) is how many calls this server needed per planned one on
+    earlier runs: each planned call is expected to cost that many."""
     rates = pace.rates() if pace is not None else None
     if pace is None or rates is None or math.isinf(seconds_left):
         return TimePlan()
     speed = f"{rates.write:.1f} tokens/s"
     slots = max(1, concurrency)
+    factor = max(1.0, calls_per_planned)
     sizes = list(texts())
-    text_seconds = sum(pace.seconds_for(*size) or 0.0 for size in sizes)
+    text_seconds = factor * sum(pace.seconds_for(*size) or 0.0 for size in sizes)
 
     def job_seconds() -> list[float]:
-        return [pace.seconds_for(*writer.size(job)) or 0.0 for job in jobs]
+        return [factor * (pace.seconds_for(*writer.size(job)) or 0.0) for job in jobs]
 
     costs = job_seconds()
     needed = (text_seconds + sum(costs)) / slots
-    calls = plural(len(jobs) + len(sizes), "model call")
-    said = [f"the local model writes {speed}: the {calls} left take about {duration(needed)}"]
+    calls = plural(len(jobs) + len(sizes), "model call") + " left"
+    if factor > 1:
+        expected = math.ceil(factor * (len(jobs) + len(sizes)))
+        calls += f" (about {expected} with re-asks, as on earlier runs)"
+    said = [f"the local model writes {speed}: the {calls} take about {duration(needed)}"]
     room = max(0.0, seconds_left) * MARGIN
     if needed <= room:
         return TimePlan(needed, speed, said=said)
