@@ -280,10 +280,10 @@ def test_a_server_that_needs_re_asks_gets_them_counted_on_its_next_run(tmp_path:
     so (the SmolLM2 run of issue 29 took three times its estimate for want of this)."""
     from agent.store import Store
 
-    def daily(day: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    def daily(day: str, env: dict[str, str], *cache: str) -> subprocess.CompletedProcess[str]:
         return digest_process(
             "daily", "--verbose", "--engine", "llm", "--source", "sample", "--max-papers", "8",
-            "--date", day, "--no-send", "--no-cache", "--out", str(tmp_path / "out"),
+            "--date", day, "--no-send", *cache, "--out", str(tmp_path / "out"),
             cwd=tmp_path, env=env,
         )  # fmt: skip
 
@@ -292,12 +292,16 @@ def test_a_server_that_needs_re_asks_gets_them_counted_on_its_next_run(tmp_path:
     home = tmp_path / "home"
     with FakeOpenAIServer(handler=model, single_slot=True, latency_per_call=0.1) as srv:
         env = clean_env(DIGEST_HOME=str(home), DIGEST_LLM__BASE_URL=srv.base_url, COLUMNS="200")
-        runs = [daily(day, env) for day in ("2026-11-26", "2026-11-27")]
+        runs = [daily(day, env, "--no-cache") for day in ("2026-11-26", "2026-11-27")]
         endpoint, [served] = srv.base_url.rstrip("/"), srv.models
-    for run in runs:
+        with Store(home / "state.sqlite3") as store:
+            learnt = store.remembered_calls_per_planned(endpoint, served)
+        cached = daily("2026-11-27", env)  # every blurb from the cache: says nothing of the pace
+    for run in [*runs, cached]:
         assert run.returncode == 0, run.stderr
+    assert "(0 from cache)" not in cached.stdout
     with Store(home / "state.sqlite3") as store:
-        learnt = store.remembered_calls_per_planned(endpoint, served)
+        assert store.remembered_calls_per_planned(endpoint, served) == learnt
     assert learnt is not None and learnt > 1.5
     assert "with re-asks, as on earlier runs" not in runs[0].stderr  # nothing known yet
     assert "with re-asks, as on earlier runs" in " ".join(runs[1].stderr.split())

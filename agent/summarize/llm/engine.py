@@ -116,7 +116,6 @@ class LLMEngine:
         self.calls_per_planned = CallsPerPlanned(
             store if self.pace is not None else None, endpoint_of(llm.base_url), llm.model
         )
-        self._planned_at_fit: tuple[int, int] | None = None  # (calls made, calls planned)
         self.time_plan: TimePlan | None = None  # what the measured speed made the run do
 
     def _build(
@@ -256,7 +255,9 @@ class LLMEngine:
         plan = self._fit_time(jobs, writer, text_sizes, [p.id for p in papers])
         notes += plan.notes
         texts_planned = 2 if overview_input is not None else 1
-        self._plan(len(jobs) - len(plan.left_out) + texts_planned)  # blurbs, headline, overview
+        planned = len(jobs) - len(plan.left_out) + texts_planned  # blurbs, headline, overview
+        self._plan(planned)
+        before = self.meter.total()
         blurbs_chain = build_chain("blurbs", models, plan.guard(writer.write), writer.offline)
         headline_chain = build_chain("headline", models, texts.headline, texts.offline_headline)
         blurbs_call = blurbs_chain.abatch([StepCall(job) for job in jobs])
@@ -271,9 +272,10 @@ class LLMEngine:
         else:
             blurbed, headline = await asyncio.gather(blurbs_call, headline_call)
 
-        if self._planned_at_fit is not None:  # what the estimate did not foresee, for next time
-            made, planned = self._planned_at_fit
-            self.calls_per_planned.record(planned, self.meter.total().calls - made)
+        texts_asked: list[Outcome] = [headline] if overview is None else [headline, overview]
+        left_out = plan.left_out
+        asked = [o for j, o in zip(jobs, blurbed, strict=True) if (j.theme, j.part) not in left_out]
+        self._learn_pace(plan, planned, before, [*asked, *texts_asked])
         built, theme_notes = _themes(themes, blurbed, by_id, grouped.engine)
         notes += theme_notes
         notes += _noted(headline, "headline")
@@ -313,13 +315,23 @@ class LLMEngine:
         if plan.seconds is None:
             return plan
         self.time_plan = plan
-        planned = len(jobs) - len(plan.left_out) + len(texts())
-        self._planned_at_fit = (self.meter.total().calls, planned)
         if self.progress is not None and plan.speed:
             self.progress.expect(plan.seconds, plan.speed)
         for line in plan.said:
             (logger.warning if plan.notes else logger.info)("%s", line)
         return plan
+
+    def _learn_pace(
+        self, plan: TimePlan, planned: int, before: Usage, outcomes: Sequence[Outcome]
+    ) -> None:
+        """Remember the calls the `planned` ones took, when they tell about this server: a time
+        plan was made, no answer came from a cache and its primary model answered each planned
+        step (a fallback's or the offline engine's work is not this server's pace)."""
+        now = self.meter.total()
+        if plan.seconds is None or now.cache_hits != before.cache_hits:
+            return
+        if all(o.engine == "llm" and not o.fell_back for o in outcomes):
+            self.calls_per_planned.record(planned, now.calls - before.calls)
 
     def _shown(self, notes: Sequence[DegradedNote]) -> list[DegradedNote]:
         """`notes`, each once, naming the models as the labels do: a model file's base name,
