@@ -405,6 +405,32 @@ def test_whole_sentences_do_not_break_after_abbreviations() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("模型更快。他说“很好。”", "模型更快。他说“很好。”"),  # the closing quote stays on
+        ("结果很好（见表1。）还有", "结果很好（见表1。）"),
+        ("他问：“为什么？”然后离开。", "他问：“为什么？”然后离开。"),  # no space inserted
+        ("模型更快。他问“为什么？”", "模型更快。他问“为什么？”"),  # a quoted question ends
+        (
+            "We test Llama。It works. Then 中文句子。English again.",
+            "We test Llama。It works. Then 中文句子。English again.",
+        ),
+    ],
+)
+def test_cjk_sentences_end_with_their_closing_quote_and_join_without_spaces(
+    text: str, kept: str
+) -> None:
+    from agent.summarize.checks.figures import ungrounded, without_sentences
+    from agent.summarize.llm.asking.repair import whole_sentences
+
+    assert whole_sentences(text) == kept
+    claimed = "模型更快。准确率达到97%。结果很好。"  # the run's figures check drops one sentence
+    assert without_sentences(claimed, ungrounded(claimed, "模型更快。结果很好。")) == (
+        "模型更快。结果很好。"
+    )
+
+
 def test_an_overview_over_the_bound_ends_on_a_whole_sentence(
     srv: FakeOpenAIServer, tmp_path: Path
 ) -> None:

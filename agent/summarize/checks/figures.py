@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from agent.summarize.offline.blurbs import split_sentences
+from agent.summarize.offline.blurbs import join_sentences, split_sentences
 
 # Acronyms a general reader knows: never a claim about a paper, and need no gloss.
 COMMON_ACRONYMS = frozenset(
@@ -180,7 +180,7 @@ def without_sentences(text: str, wrong: Iterable[Figure]) -> str:
         at = max(at, end)
         if start < 0 or not any(start <= s < end or start < e <= end for s, e in spans):
             kept.append(sentence)
-    return " ".join(kept)
+    return join_sentences(kept)
 
 
 def shown(found: Sequence[Figure], limit: int = 3) -> str:

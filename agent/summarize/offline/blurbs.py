@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from agent.dangling import dangling_start
 from agent.models import Paper
@@ -16,10 +17,22 @@ _ABBREV = re.compile(
     r"(?:\b(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Eq|Eqs|Sec|approx|resp|Dr|Mr|Ms|No)\.|\b[A-Z]\.)$"
 )
 # A Latin sentence ends at . ! ? before a space and a capital or digit; a CJK one at its
-# full-width stop, with or without a space after it.
+# full-width stop and the closing quote or bracket after it, with or without a space after it.
+_CJK_STOPS, _CJK_CLOSERS = "。！？", "”」』）"
 _SENT_END = re.compile(
-    r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])|(?<=[。！？])[”」』）]?\s*(?=\S)"
+    r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])"
+    rf"|(?<=[{_CJK_STOPS}])[{_CJK_CLOSERS}]?\s*(?=[^\s{_CJK_CLOSERS}])"
 )
+# What a CJK sentence can end with: the sentences after it follow without a space.
+CJK_ENDS = tuple(stop + close for stop in _CJK_STOPS for close in ("", *_CJK_CLOSERS))
+
+
+def join_sentences(sentences: Sequence[str]) -> str:
+    """Sentences as one text: a space after a Latin sentence, none after a CJK one."""
+    return "".join(
+        said if i == 0 or sentences[i - 1].endswith(CJK_ENDS) else " " + said
+        for i, said in enumerate(sentences)
+    )
 
 
 def split_sentences(text: str) -> list[str]:

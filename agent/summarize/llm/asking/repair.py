@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 from agent.models import Paper
 from agent.summarize import offline
 from agent.summarize.drafts import OTHER_TITLE, ThemeDraft
-from agent.summarize.offline.blurbs import split_sentences
+from agent.summarize.offline.blurbs import CJK_ENDS, join_sentences, split_sentences
 
 logger = logging.getLogger(__name__)
 
 ELLIPSIS = "…"
-_CJK_ENDS = ("。", "！", "？", "。”", "。」")  # no space after them when sentences are joined
-_SENTENCE_ENDS = (".", "!", "?", "…", '."', ".”", ".)", "?)", '?"', *_CJK_ENDS)
+_SENTENCE_ENDS = (".", "!", "?", "…", '."', ".”", ".)", "?)", '?"', *CJK_ENDS)
 
 
 @dataclass(frozen=True)
@@ -120,10 +119,7 @@ def whole_sentences(text: str) -> str:
         if key not in seen:
             seen.add(key)
             kept.append(said)
-    return "".join(
-        said if i == 0 or kept[i - 1].endswith(_CJK_ENDS) else " " + said
-        for i, said in enumerate(kept)
-    )
+    return join_sentences(kept)
 
 
 def clean_groups(
