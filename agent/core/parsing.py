@@ -31,8 +31,9 @@ _INNERMOST = re.compile(r"\[\]|\{\}")
 
 
 class JsonError(ValueError):
-    """Not JSON we read: `kind` says why (malformed, refused for its size or depth). `msg` is
-    one line; `lineno` and `pos` say where a malformed document breaks (1 and 0 otherwise)."""
+    """Not JSON we read: `kind` says why (malformed, or refused: too large, too deep or not
+    readable at all, a message complete without a position). `msg` is one line; `lineno` and
+    `pos` say where a malformed document breaks (1 and 0 otherwise)."""
 
     def __init__(
         self,
@@ -133,7 +134,7 @@ def loads(
     except json.JSONDecodeError as exc:
         raise JsonError(exc.msg, lineno=exc.lineno, pos=exc.pos) from None
     except (RecursionError, ValueError) as exc:  # belt and braces: the checks above passed
-        raise JsonError(f"{what} not readable ({type(exc).__name__})") from None
+        raise JsonError(f"{what} not readable ({type(exc).__name__})", kind="refused") from None
 
 
 def raw_decode(
@@ -148,7 +149,7 @@ def raw_decode(
     except json.JSONDecodeError as exc:
         raise JsonError(exc.msg, lineno=exc.lineno, pos=exc.pos) from None
     except (RecursionError, ValueError) as exc:
-        raise JsonError(f"{what} not readable ({type(exc).__name__})") from None
+        raise JsonError(f"{what} not readable ({type(exc).__name__})", kind="refused") from None
 
 
 def bounded_int(text: str | None, *, max_digits: int = 18) -> int | None:

@@ -34,7 +34,7 @@ def parse(text: str) -> Any:
     try:  # depth-capped (agent.core.parsing): 200,000 "[" are an answer to re-ask, not a crash
         value, _ = parsing.raw_decode(body, min(starts), what="the answer", strict=False)
     except parsing.JsonError as exc:
-        if "nested" in exc.msg:
+        if exc.kind == "refused":  # nested too deeply (its length was checked above)
             raise NotJson(f"{exc.msg}: answer with one flat JSON object") from None
         where = "ends too early" if exc.pos >= len(body) - 1 else f"breaks at character {exc.pos}"
         raise NotJson(
