@@ -269,8 +269,8 @@ def _source_text(paper: Paper) -> str:
 
 def unsupported(paper: Paper, text: str) -> list[str]:
     """What in `text` its paper's title and abstract do not support: numbers (read as the
-    run's figures check reads them), names, URLs, markup. Names are capitalised words not opening a sentence, acronyms, CamelCase and
-    tokens with digits."""
+    run's figures check reads them), names, URLs, markup. Names are capitalised words not
+    opening a sentence, acronyms, CamelCase and tokens with digits."""
     source = _source_text(paper)
     lowered = source.lower()
     problems: list[str] = []
