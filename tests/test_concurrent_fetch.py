@@ -50,7 +50,9 @@ def test_two_slow_sources_are_read_at_the_same_time_and_merged_in_spec_order(
 ) -> None:
     with ScriptedHttpServer() as server:
         server.add("/rss/cs.CL", Reply(200, RSS_CL, delay=HOLD))
-        server.add("/api/daily_papers", Reply(200, HF_DAY))  # answers at once: done first
+        # held half as long: done first, yet still held when the first source's request
+        # arrives (answering at once let it finish before that request reached the server)
+        server.add("/api/daily_papers", Reply(200, HF_DAY, delay=HOLD / 2))
         said: list[str] = []
         outcome = asyncio.run(
             fetch_all(["arxiv-rss:cs.CL", "hf-daily"], context(server, tmp_path), said.append)

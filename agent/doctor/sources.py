@@ -55,20 +55,8 @@ async def check_sources(settings: Settings, today: dt.date) -> AsyncIterator[Che
         started = time.monotonic()
         try:
             papers = await source.fetch(ctx)
-        except ConfigError as exc:  # a file source's path, suffix or contents
-            yield Check.failed(
-                part,
-                str(exc).removeprefix(f"{source.name}: "),
-                "fix the file or sources.default: `digest daily` stops with exit 2 on it",
-            )
-            continue
-        except SourceError as exc:
-            yield Check.failed(
-                part,
-                str(exc).removeprefix(f"{source.name}: "),
-                "check the network and the source's URL (sources.*_url); `digest daily` "
-                "still runs with the other sources",
-            )
+        except (ConfigError, SourceError) as exc:
+            yield Check.failed(part, str(exc).removeprefix(f"{source.name}: "), _fix_for(exc))
             continue
         seconds = time.monotonic() - started
         if papers:
@@ -86,3 +74,13 @@ async def check_sources(settings: Settings, today: dt.date) -> AsyncIterator[Che
 
 
 __all__ = ["check_sources", "polite"]
+
+
+def _fix_for(failure: ConfigError | SourceError) -> str:
+    """What to do about a source that could not be read now."""
+    if isinstance(failure, ConfigError):  # a file source's path, suffix or contents
+        return "fix the file or sources.default: `digest daily` stops with exit 2 on it"
+    return (
+        "check the network and the source's URL (sources.*_url); `digest daily` still runs "
+        "with the other sources"
+    )

@@ -18,7 +18,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from agent.config import LLMSettings
@@ -272,10 +272,7 @@ class LLMEngine:
         else:
             blurbed, headline = await asyncio.gather(blurbs_call, headline_call)
 
-        texts_asked: list[Outcome] = [headline] if overview is None else [headline, overview]
-        left_out = plan.left_out
-        asked = [o for j, o in zip(jobs, blurbed, strict=True) if (j.theme, j.part) not in left_out]
-        self._learn_pace(plan, planned, before, [*asked, *texts_asked])
+        self._learn_pace(plan, planned, before, zip(jobs, blurbed, strict=True), headline, overview)
         built, theme_notes = _themes(themes, blurbed, by_id, grouped.engine)
         notes += theme_notes
         notes += _noted(headline, "headline")
@@ -322,7 +319,12 @@ class LLMEngine:
         return plan
 
     def _learn_pace(
-        self, plan: TimePlan, planned: int, before: Usage, outcomes: Sequence[Outcome]
+        self,
+        plan: TimePlan,
+        planned: int,
+        before: Usage,
+        blurbed: Iterable[tuple[BlurbJob, Outcome[Blurbed]]],
+        *texts: Outcome[str] | None,
     ) -> None:
         """Remember the calls the `planned` ones took, when they tell about this server: a time
         plan was made, no answer came from a cache and its primary model answered each planned
@@ -330,7 +332,9 @@ class LLMEngine:
         now = self.meter.total()
         if plan.seconds is None or now.cache_hits != before.cache_hits:
             return
-        if all(o.engine == "llm" and not o.fell_back for o in outcomes):
+        asked: list[Outcome] = [o for job, o in blurbed if not plan.leaves_out(job)]
+        asked += [o for o in texts if o is not None]
+        if all(o.engine == "llm" and not o.fell_back for o in asked):
             self.calls_per_planned.record(planned, now.calls - before.calls)
 
     def _shown(self, notes: Sequence[DegradedNote]) -> list[DegradedNote]:

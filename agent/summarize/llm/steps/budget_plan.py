@@ -36,6 +36,10 @@ class TimePlan:
     notes: list[DegradedNote] = field(default_factory=list)
     said: list[str] = field(default_factory=list)  # lines for the log
 
+    def leaves_out(self, job: BlurbJob) -> bool:
+        """Whether the plan gave `job` to the offline engine."""
+        return (job.theme, job.part) in self.left_out
+
     def guard(
         self, write: Callable[[ChatModel, BlurbJob], Awaitable[Blurbed]]
     ) -> Callable[[ChatModel, BlurbJob], Awaitable[Blurbed]]:
@@ -45,7 +49,7 @@ class TimePlan:
             return write
 
         async def guarded(model: ChatModel, job: BlurbJob) -> Blurbed:
-            if (job.theme, job.part) in self.left_out:
+            if self.leaves_out(job):
                 raise BudgetExceeded(
                     f"{model.name}: {TOO_SLOW} (at {self.speed}, left to the offline engine)"
                 )
