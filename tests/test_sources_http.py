@@ -104,6 +104,21 @@ def test_persistent_503_is_one_line_source_error(server, clock, tmp_path):
     assert info.value.exit_code == 3
 
 
+def test_a_key_in_a_configured_url_never_reaches_the_sources_error(server, clock, tmp_path):
+    """The reason of a failed source is shown in the email and digest.json: a proxy's key in
+    the configured URL is masked there, while the host and path still say which URL failed."""
+    server.add("/api/daily_papers", Reply(404, b"not found"))
+    settings = make_settings(
+        server, tmp_path, hf_url=f"{server.url}/api/daily_papers?key=sk-SECRET1234567890"
+    )
+    with make_fetcher(settings, clock) as fetcher, pytest.raises(SourceError) as info:
+        asyncio.run(fetcher.get(settings.sources.hf_url, source="hf-daily"))
+    assert "SECRET1234567890" not in str(info.value)
+    assert f"HTTP 404 from {server.url}/api/daily_papers?key=***" in str(info.value)
+    [request] = server.requests
+    assert request.param("key") == "sk-SECRET1234567890"  # sent as configured
+
+
 def test_404_is_not_retried(server, clock, tmp_path):
     server.add("/rss/nope.XX", Reply(404, b"not found"))
     settings = make_settings(server, tmp_path)

@@ -35,6 +35,7 @@ from defusedxml.ElementTree import ParseError, fromstring
 from agent.core import parsing
 from agent.core.http import HttpClient, HttpFailure, Limits, decode_utf8, full_url
 from agent.core.one_line import one_line
+from agent.core.redact import redact
 from agent.core.wording import plural
 from agent.errors import SourceError
 
@@ -260,11 +261,11 @@ class HttpFetcher:
                 ),
             )
         except HttpFailure as exc:
-            raise SourceError(self._reason(source, target, exc)) from None
+            raise SourceError(self._reason(source, redact(target), exc)) from None
 
         if response.status == 304:
             if stored_body is None:
-                raise SourceError(f"{source}: HTTP 304 but no stored copy of {target}")
+                raise SourceError(f"{source}: HTTP 304 but no stored copy of {redact(target)}")
             return HttpResult(target, 304, stored_body, from_cache=True)
 
         content = response.content
@@ -276,7 +277,8 @@ class HttpFetcher:
         return HttpResult(target, response.status, content)
 
     def _reason(self, source: str, url: str, exc: HttpFailure) -> str:
-        """The one line of a failed fetch, naming the source (and the URL: a public feed)."""
+        """The one line of a failed fetch, naming the source and its URL (`url` redacted: a
+        configured URL may carry a key, and this line reaches the digest and digest.json)."""
         tries = plural(exc.attempts, "attempt")
         if exc.kind == "too_large":
             return (
