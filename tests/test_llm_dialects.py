@@ -239,3 +239,22 @@ def test_props_is_not_asked_when_models_names_the_model_and_its_window() -> None
         asked = [r.path for r in server.requests]
     assert probed.llm.model == "qwen" and probed.llm.context_window == 32768
     assert asked == ["/v1/models"]
+
+
+def test_a_model_name_a_server_reports_is_one_printable_line() -> None:
+    """The name reaches the terminal (the first line of a run, init, doctor): an escape
+    sequence or a line break a server puts in it is dropped, the name itself kept."""
+    import asyncio
+
+    from agent.summarize.llm.models.local import model_label, probe_local
+    from tests.fakes.http_server import Reply, ScriptedHttpServer
+
+    hostile = '{"data": [{"id": "smol\\u001b[2J\\u001b]0;pwned\\u0007\\nnext.gguf"}]}'
+    with ScriptedHttpServer() as server:
+        server.add("/v1/models", Reply(200, hostile.encode()))
+        server.add("/props", Reply(200, b"{}"))
+        probed = asyncio.run(probe_local(Settings(llm=LLMSettings(base_url=f"{server.url}/v1"))))
+    name = probed.llm.model
+    assert name.isprintable() and "\x1b" not in name and "\n" not in name
+    assert name.startswith("smol") and name.endswith("next.gguf")
+    assert model_label("/models/m\x1b[31m.gguf") == "m[31m.gguf"

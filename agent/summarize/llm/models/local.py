@@ -25,6 +25,8 @@ from typing import Any
 from agent.config import LLMSettings, Settings
 from agent.core import parsing
 from agent.core.http import HttpClient, HttpFailure, Limits
+from agent.core.one_line import one_line
+from agent.core.safe_text import strip_hidden
 from agent.core.urls import host_of
 
 logger = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ PROBE_TIMEOUT_SECONDS = 2.0
 PROBE_MAX_BYTES = 256_000
 _LOCAL_NAMES = frozenset({"localhost", "host.docker.internal"})
 _CONTEXT_KEYS = ("max_model_len", "n_ctx", "context_length", "context_window")
+MAX_NAME_CHARS = 1_000  # a model file's path is the longest name a server reports
 UNNAMED_LOCAL_MODEL = "local"  # sent when the server names no model (llama.cpp takes any name)
 _MODEL_FILES = (".gguf", ".ggml", ".bin", ".safetensors", ".llamafile")
 
@@ -206,8 +209,14 @@ def served_models_known(base_url: str) -> list[str] | None:
 def _listed(data: Any) -> list[str] | None:
     if not isinstance(data, dict) or not isinstance(data.get("data"), list):
         return None
-    ids = [e.get("id") for e in data["data"] if isinstance(e, dict)]
-    return list(dict.fromkeys(i.strip() for i in ids if isinstance(i, str) and i.strip()))
+    ids = [_name(e.get("id")) for e in data["data"] if isinstance(e, dict)]
+    return list(dict.fromkeys(i for i in ids if i))
+
+
+def _name(value: object) -> str:
+    """A model name a server reported, safe to print: one line, no control characters (an
+    escape sequence would reach the terminal), at most MAX_NAME_CHARS; "" if none."""
+    return one_line(strip_hidden(value), MAX_NAME_CHARS) if isinstance(value, str) else ""
 
 
 def _served_name(base_url: str, get: Answers) -> str:
@@ -220,9 +229,8 @@ def _served_name(base_url: str, get: Answers) -> str:
     props = get(_props_url(base_url))
     if isinstance(props, dict):
         for key in ("model_alias", "model_path"):
-            value = props.get(key)
-            if isinstance(value, str) and value.strip():
-                return value.strip()
+            if name := _name(props.get(key)):
+                return name
     return UNNAMED_LOCAL_MODEL
 
 
@@ -230,6 +238,7 @@ def model_label(name: str) -> str:
     """A model's name as labels show it: a model file's base name (``model.gguf``) for a path
     such as llama-cpp-python lists (``/home/me/models/model.gguf``); other names as they are
     (``Qwen/Qwen2.5-7B-Instruct`` is a name, not a path)."""
+    name = strip_hidden(name)  # a name a server's answers report reaches the terminal
     if name.lower().endswith(_MODEL_FILES) or name.startswith(("/", "./", "../", "~")):
         return posixpath.basename(name.replace("\\", "/").rstrip("/")) or name
     return name
