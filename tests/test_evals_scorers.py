@@ -334,6 +334,10 @@ def test_numbers_grounded_finds_invented_figures() -> None:
 def test_facts_kept() -> None:
     assert fact_kept("2.12x speedup", "up to 2.12 times faster")
     assert not fact_kept("2.12x speedup", "about twice as fast")
+    # numbers read as the run's figures check reads them: scales, and a name's digits are no number
+    assert fact_kept("a 7B model", "a model of 7 billion parameters")
+    assert fact_kept("GPT-4 wins by 3 points", "it wins by three points")
+    assert not fact_kept("GPT-4 wins by 3 points", "it wins by four points")
     assert fact_kept("Swiss German dialects", "It translates Swiss German into standard German.")
     assert not fact_kept("Swiss German dialects", "Ein Modell für Schweizerdeutsch.")
     vague = {**GOOD_BLURBS, "a1": "A small model helps a big one.", "a2": "A cache trick."}

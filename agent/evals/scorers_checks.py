@@ -13,16 +13,12 @@ from collections.abc import Callable
 
 from agent.evals.cases import EvalCase
 from agent.evals.results import CaseResult, Score
-from agent.evals.scorers_text import case_blurbs
+from agent.evals.scorers_text import blurb_text, case_blurbs, examples
 from agent.models import CheckName, Paper, PaperBlurb
-from agent.summarize.checks.figures import shown, ungrounded
+from agent.summarize.checks.figures import shown, source_of, ungrounded
 from agent.summarize.checks.right_paper import Papers
 
 Miss = Callable[[Paper, PaperBlurb], str | None]
-
-
-def _text(item: PaperBlurb) -> str:
-    return f"{item.blurb} {item.why_it_matters or ''}".strip()
 
 
 def _share(
@@ -43,8 +39,7 @@ def _share(
     good = len(items) - len(bad)
     reason = f"{good}/{len(items)} blurbs {what}"
     if bad:
-        shown_bad = "; ".join(bad[:3]) + (f"; and {len(bad) - 3} more" if len(bad) > 3 else "")
-        reason += f"; {shown_bad}"
+        reason += f"; {examples(bad)}"
     return Score(name, good / len(items), reason)
 
 
@@ -54,7 +49,7 @@ def right_paper(case: EvalCase, result: CaseResult) -> Score | None:
     papers = Papers(list(case.papers_by_id.values()))
 
     def miss(paper: Paper, item: PaperBlurb) -> str | None:
-        other = papers.describes(_text(item), paper.id)
+        other = papers.describes(blurb_text(item), paper.id)
         return f"describes {other.id}" if other is not None else None
 
     return _share(case, result, "right_paper", "right_paper", miss, "about their own paper")
@@ -66,7 +61,7 @@ def numbers_grounded(case: EvalCase, result: CaseResult) -> Score | None:
     figure for."""
 
     def miss(paper: Paper, item: PaperBlurb) -> str | None:
-        found = ungrounded(_text(item), f"{paper.title}\n{paper.abstract}")
+        found = ungrounded(blurb_text(item), source_of(paper))
         return f"gives {shown(found)}" if found else None
 
     return _share(

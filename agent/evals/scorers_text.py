@@ -17,7 +17,7 @@ from agent.dangling import dangling_start
 from agent.evals.cases import EvalCase
 from agent.evals.results import CaseResult, Score
 from agent.models import Paper, PaperBlurb
-from agent.summarize.checks.figures import COMMON_ACRONYMS, NUMBER_WORDS, ungrounded
+from agent.summarize.checks.figures import COMMON_ACRONYMS, figures, source_of, ungrounded
 
 READABILITY_TARGET = 12.0
 
@@ -74,7 +74,6 @@ _CLASS_NOUNS = frozenset(
 )
 _ACRONYM = re.compile(r"\b([A-Z][A-Z0-9]*[A-Z][A-Z0-9]*)(?:s|es)?\b")
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’\-][A-Za-z0-9]+)*")
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?")
 _URL = re.compile(
     r"https?://|www\.|\b[\w-]+\.(?:com|org|net|io|ai|dev|example|xyz|ly)\b", re.IGNORECASE
 )
@@ -127,7 +126,8 @@ def case_blurbs(case: EvalCase, result: CaseResult) -> Iterator[tuple[Paper, Pap
                 yield papers[item.paper_id], item
 
 
-def _full_text(item: PaperBlurb) -> str:
+def blurb_text(item: PaperBlurb) -> str:
+    """A blurb and its why-it-matters, as the scorers read them."""
     return f"{item.blurb} {item.why_it_matters or ''}".strip()
 
 
@@ -139,7 +139,8 @@ def sentences(text: str) -> list[str]:
     return [part for part in _SENTENCE.split(text.strip()) if part.strip()]
 
 
-def _examples(problems: list[str], limit: int = 3) -> str:
+def examples(problems: list[str], limit: int = 3) -> str:
+    """The first `limit` problems and how many more, for a score's reason."""
     shown = "; ".join(problems[:limit])
     return shown + (f"; and {len(problems) - limit} more" if len(problems) > limit else "")
 
@@ -160,7 +161,7 @@ def blurb_length(case: EvalCase, result: CaseResult) -> Score | None:
             bad.append(f"{paper.id}: {plural(count, 'word')}, {plural(parts, 'sentence')}")
     good = len(items) - len(bad)
     reason = f"{good}/{len(items)} blurbs have {bounds.low}-{bounds.high} words and 1-3 sentences"
-    return Score("blurb_length", good / len(items), reason + (f"; {_examples(bad)}" if bad else ""))
+    return Score("blurb_length", good / len(items), reason + (f"; {examples(bad)}" if bad else ""))
 
 
 # --------------------------------------------------------------------------- readability
@@ -173,7 +174,7 @@ def grade(text: str) -> float:
 
 def readability(case: EvalCase, result: CaseResult) -> Score | None:
     """Mean Flesch-Kincaid grade of the blurbs (lower is better; target <= 12)."""
-    grades = [(paper.id, grade(_full_text(item))) for paper, item in case_blurbs(case, result)]
+    grades = [(paper.id, grade(blurb_text(item))) for paper, item in case_blurbs(case, result)]
     if not grades:
         return None
     mean = sum(value for _, value in grades) / len(grades)
@@ -242,36 +243,24 @@ def jargon(case: EvalCase, result: CaseResult) -> Score | None:
         return None
     bad = []
     for paper, item in items:
-        left = unexplained_acronyms(_full_text(item))
+        left = unexplained_acronyms(blurb_text(item))
         if left:
             bad.append(f"{paper.id}: {', '.join(left)}")
     good = len(items) - len(bad)
     reason = f"{good}/{len(items)} blurbs explain every acronym"
     return Score(
-        "jargon", good / len(items), reason + (f"; unexplained: {_examples(bad)}" if bad else "")
+        "jargon", good / len(items), reason + (f"; unexplained: {examples(bad)}" if bad else "")
     )
 
 
 # ------------------------------------------------------------------------- faithfulness
 
 
-def _numbers(text: str) -> set[float]:
-    found = {float(token.replace(",", "")) for token in _NUMBER.findall(text)}
-    for word in words(text.lower()):
-        if word in NUMBER_WORDS:
-            found.add(float(NUMBER_WORDS[word]))
-    return found
-
-
-def _source_text(paper: Paper) -> str:
-    return f"{paper.title}\n{paper.abstract}"
-
-
 def unsupported(paper: Paper, text: str) -> list[str]:
     """What in `text` its paper's title and abstract do not support: numbers (read as the
     run's figures check reads them), names, URLs, markup. Names are capitalised words not
     opening a sentence, acronyms, CamelCase and tokens with digits."""
-    source = _source_text(paper)
+    source = source_of(paper)
     lowered = source.lower()
     problems: list[str] = []
     if _URL.search(text):
@@ -305,34 +294,30 @@ def faithfulness(case: EvalCase, result: CaseResult) -> Score | None:
         return None
     bad = []
     for paper, item in items:
-        problems = unsupported(paper, _full_text(item))
+        problems = unsupported(paper, blurb_text(item))
         if problems:
             bad.append(f"{paper.id}: {', '.join(problems[:3])}")
     good = len(items) - len(bad)
     reason = f"{good}/{len(items)} blurbs hold only what their abstract says"
-    return Score("faithfulness", good / len(items), reason + (f"; {_examples(bad)}" if bad else ""))
+    return Score("faithfulness", good / len(items), reason + (f"; {examples(bad)}" if bad else ""))
 
 
 def fact_kept(fact: str, text: str) -> bool:
-    """A fact is kept when every number in it is in `text` (2.12 matches 2.12x), or, for a fact
+    """A fact is kept when `text` states every number in it, read as the run's figures check
+    reads them (2.12 matches 2.12x and 2.12 times; the 4 of GPT-4 is a name's), or, for a fact
     without numbers, when at least half its content words are."""
-    numbers = _numbers_only(fact)
-    if numbers:
-        return numbers <= _numbers(text)
+    if any(f.kind == "number" for f in figures(fact)):
+        return not [f for f in ungrounded(fact, text) if f.kind == "number"]
     content = [w.lower() for w in words(fact) if w.lower() not in _STOP]
     present = {w.lower() for w in words(text)}
     return bool(content) and sum(w in present for w in content) * 2 >= len(content)
-
-
-def _numbers_only(text: str) -> set[float]:
-    return {float(token.replace(",", "")) for token in _NUMBER.findall(text)}
 
 
 def facts_kept(case: EvalCase, result: CaseResult) -> Score | None:
     """Share of the case's per-paper notes (facts a blurb must keep) found in the blurbs."""
     if not case.notes:
         return None
-    blurbs = {paper.id: _full_text(item) for paper, item in case_blurbs(case, result)}
+    blurbs = {paper.id: blurb_text(item) for paper, item in case_blurbs(case, result)}
     total, lost = 0, []
     for pid, facts in case.notes.items():
         for fact in facts:
@@ -345,7 +330,7 @@ def facts_kept(case: EvalCase, result: CaseResult) -> Score | None:
     return Score(
         "facts_kept",
         (total - len(lost)) / total,
-        reason + (f"; lost {_examples(lost)}" if lost else ""),
+        reason + (f"; lost {examples(lost)}" if lost else ""),
     )
 
 
@@ -361,7 +346,7 @@ def dangling_starts(case: EvalCase, result: CaseResult) -> Score | None:
     bad = [f"{p.id}: {lead!r}" for p, item in items if (lead := dangling_start(item.blurb))]
     reason = f"{len(bad)}/{len(items)} blurbs start with a dangling reference"
     return Score(
-        "dangling_start", len(bad) / len(items), reason + (f"; {_examples(bad)}" if bad else "")
+        "dangling_start", len(bad) / len(items), reason + (f"; {examples(bad)}" if bad else "")
     )
 
 
@@ -404,10 +389,12 @@ __all__ = [
     "COMMON_ACRONYMS",
     "READABILITY_TARGET",
     "blurb_length",
+    "blurb_text",
     "case_blurbs",
     "copy_rate",
     "copy_ratio",
     "dangling_starts",
+    "examples",
     "fact_kept",
     "facts_kept",
     "faithfulness",

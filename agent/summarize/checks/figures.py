@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from agent.models import Paper
 from agent.summarize.offline.blurbs import join_sentences, split_sentences
 
 # Acronyms a general reader knows: never a claim about a paper, and need no gloss.
@@ -164,6 +165,11 @@ def figures(text: str) -> list[Figure]:
     return sorted(found, key=lambda f: f.start)
 
 
+def source_of(paper: Paper) -> str:
+    """What a paper states, as this check reads it: its title and its abstract."""
+    return f"{paper.title}\n{paper.abstract}"
+
+
 def ungrounded(text: str, source: str) -> list[Figure]:
     """The figures of `text` that `source` (a paper's title and abstract) does not state."""
     known = _Source.of(source)
@@ -302,6 +308,7 @@ __all__ = [
     "Figure",
     "figures",
     "shown",
+    "source_of",
     "ungrounded",
     "without_sentences",
 ]

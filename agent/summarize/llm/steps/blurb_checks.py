@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from agent.core.one_line import one_line
 from agent.core.wording import plural
 from agent.models import BlurbCheck, CheckName, CheckStatus, DegradedNote, Paper
-from agent.summarize.checks.figures import Figure, shown, ungrounded, without_sentences
+from agent.summarize.checks.figures import (
+    Figure,
+    shown,
+    source_of,
+    ungrounded,
+    without_sentences,
+)
 from agent.summarize.checks.right_paper import Papers, is_permutation
 
 _SHORT_ID = re.compile(r"\bthe blurbs? for P\d+(?: and P\d+)?")
@@ -90,7 +96,7 @@ class Review:
         """What is wrong with this blurb of paper `pid` (None when nothing is); `alone`: it
         was written in a call of its own."""
         paper = self.papers.papers[self.papers.position[pid]]
-        source = f"{paper.title}\n{paper.abstract}"
+        source = source_of(paper)
         among = self.day() if alone and self.day is not None else self.papers
         other = among.describes(f"{blurb} {why or ''}", pid)
         problem = Problem(
