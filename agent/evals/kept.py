@@ -4,8 +4,9 @@ The run's answer cache keeps only answers that validated; an eval must also repl
 that did not (a small local model's junk, re-asked with the error), or a repeated eval asks
 the model again and, against a model that is not deterministic, gets other answers and other
 scores. `KeptAnswers` keeps each whole answer of an eval (valid or not, and cut-off ones with
-their finish reason) in the state database under a key of its own, apart from the run's
-cache: a run never reads them.
+their finish reason) in the state database under a key of its own: a run never reads them.
+They share the answer table with the run's cache, and so its cap (the oldest answers of
+either kind go first past `MAX_ANSWERS`).
 
 `twice_asked` asks one case's first request twice, through the same keeping, and says whether
 the two answers were the same: a model that is not deterministic at temperature 0 with a seed
@@ -21,7 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.models import Usage
 from agent.store import Store
 from agent.summarize.llm import (
     MAX_ANSWER_CHARS,
@@ -30,6 +30,7 @@ from agent.summarize.llm import (
     ChatRequest,
     ModelUnavailable,
     UsageMeter,
+    answer_from_cache,
     cache_key,
 )
 
@@ -89,21 +90,7 @@ class KeptAnswers(ChatModel):
             return None
         if hit is None:
             return None
-        kept: dict[str, Any] = hit.usage if isinstance(hit.usage, dict) else {}
-        usage = Usage(cache_hits=1)
-        if self.meter is not None:
-            self.meter.add(self.name, usage)
-        limit = kept.get("output_limit")
-        dialect = kept.get("dialect")
-        return ChatAnswer(
-            text=hit.answer,
-            finish_reason=str(kept.get("finish_reason") or "stop"),
-            model=str(kept.get("answer_model") or self.name),
-            usage=usage,
-            cached=True,
-            output_limit=limit if isinstance(limit, int) else None,
-            dialect=dialect if isinstance(dialect, str) else None,
-        )
+        return answer_from_cache(hit, self.name, self.meter)
 
     def _keep(self, key: str, answer: ChatAnswer) -> None:
         if self.store is None:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
         with_local_defaults,
     )
     from agent.summarize.llm.run.budget import Budget, Limits
-    from agent.summarize.llm.run.cache import MAX_ANSWER_CHARS, cache_key
+    from agent.summarize.llm.run.cache import MAX_ANSWER_CHARS, answer_from_cache, cache_key
     from agent.summarize.llm.run.limit import AdaptiveLimit
     from agent.summarize.llm.run.meter import UsageMeter
     from agent.summarize.llm.run.tokens import count_message_tokens, count_tokens
@@ -58,6 +58,7 @@ _HOME = {
     "UsageMeter": "run.meter",
     "build_chat_models": "factory",
     "MAX_ANSWER_CHARS": "run.cache",
+    "answer_from_cache": "run.cache",
     "cache_key": "run.cache",
     "configured_model": "models.local",
     "count_message_tokens": "run.tokens",
@@ -89,6 +90,7 @@ __all__ = [
     "RerankInput",
     "Shared",
     "UsageMeter",
+    "answer_from_cache",
     "build_chat_models",
     "cache_key",
     "configured_model",

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import sqlite3
+from typing import Any
 
 import pydantic
 
@@ -54,6 +55,25 @@ def cache_key(model: str, dialect: str, request: ChatRequest) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+def answer_from_cache(hit: CachedAnswer, name: str, meter: UsageMeter | None) -> ChatAnswer:
+    """A kept answer as model `name`'s answer: a cache hit on `meter`, with the model and
+    dialect it was asked in, and (an eval keeps them) its finish reason and output limit."""
+    usage = Usage(cache_hits=1)
+    if meter is not None:
+        meter.add(name, usage)
+    kept: dict[str, Any] = hit.usage if isinstance(hit.usage, dict) else {}
+    limit, dialect = kept.get("output_limit"), kept.get("dialect")
+    return ChatAnswer(
+        text=hit.answer,
+        finish_reason=str(kept.get("finish_reason") or "stop"),
+        model=str(kept.get("answer_model") or name),
+        usage=usage,
+        cached=True,
+        output_limit=limit if isinstance(limit, int) else None,
+        dialect=dialect if isinstance(dialect, str) else None,
+    )
+
+
 class CachedChatModel(ChatModel):
     """Wraps a model with the SQLite answer cache. A hit makes no model call, does not touch the
     inner model's circuit breaker, and reports ``Usage(cache_hits=1)``."""
@@ -84,20 +104,8 @@ class CachedChatModel(ChatModel):
         key = cache_key(self.name, self.dialect, request)
         hit = self._lookup(key)
         if hit is not None:
-            usage = Usage(cache_hits=1)
-            if self.meter is not None:
-                self.meter.add(self.name, usage)
             logger.debug("%s: %s answer from the cache", self.name, request.step)
-            kept = hit.usage if isinstance(hit.usage, dict) else {}
-            dialect = kept.get("dialect")
-            return ChatAnswer(
-                text=hit.answer,
-                finish_reason="stop",
-                model=str(kept.get("answer_model") or self.name),
-                usage=usage,
-                cached=True,
-                dialect=dialect if isinstance(dialect, str) else None,
-            )
+            return answer_from_cache(hit, self.name, self.meter)
         answer = await self.inner.complete(request)
         if answer.complete and not answer.cached and len(answer.text) <= MAX_ANSWER_CHARS:
             return dataclasses.replace(answer, keep=lambda: self._save(key, answer))
@@ -135,6 +143,7 @@ __all__ = [
     "MAX_ANSWERS",
     "MAX_ANSWER_CHARS",
     "CachedChatModel",
+    "answer_from_cache",
     "cache_key",
     "schema_key",
 ]
