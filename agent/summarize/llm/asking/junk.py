@@ -118,13 +118,12 @@ def echoes(text: str, title: str) -> bool:
     mine, theirs = words(text.rstrip(" .…")), _word_set(title)
     if not mine or not theirs:
         return False
-    covered = len(theirs & _word_set(text.rstrip(" .…"))) / len(theirs)
+    covered = len(theirs & frozenset(mine)) / len(theirs)
     if covered >= TITLE_COVERED:
         extra = sum(1 for w in mine if w not in theirs)
         if extra <= max(ECHO_EXTRA, len(mine) // 4):
             return True
-    cut = words(text.rstrip(".… "))
-    return _starts_like(words(title), cut) if len(cut) >= 3 else False
+    return _starts_like(words(title), mine)  # its first words: 3 or more
 
 
 @lru_cache(maxsize=16_384)
@@ -264,12 +263,10 @@ def copied_paper_title(
     paper's title; a summary that is a title says nothing, whatever the theme."""
     if not words(text):
         return None
-    cut = words(text.rstrip("…. "))
     for sid, paper_title in context.titles.items():
         if what == "theme title" and list(members) == [sid]:
             continue
-        theirs = words(paper_title)
-        if len(theirs) >= 3 and (_starts_like(theirs, cut) or echoes(text, paper_title)):
+        if len(words(paper_title)) >= 3 and echoes(text, paper_title):  # or its first words
             whose = f"{sid}, one of its {len(members)} papers" if sid in members else sid
             return (
                 f"the {what} {_shown(text)} is the title of {whose}: name what the papers "

@@ -23,6 +23,7 @@ from agent.summarize.checks.figures import (
     without_sentences,
 )
 from agent.summarize.checks.right_paper import Papers, is_permutation
+from agent.summarize.llm.asking.repair import word_count
 
 _SHORT_ID = re.compile(r"\bthe blurbs? for P\d+(?: and P\d+)?")
 MIN_KEPT_WORDS = 8  # a blurb left shorter than this by dropping a sentence is written offline
@@ -192,7 +193,7 @@ def repaired(blurb: str, why: str | None, problem: Problem) -> tuple[str, str | 
     if problem.other is not None or problem.junk:
         return None
     kept = without_sentences(blurb, problem.figures) if problem.figures else blurb
-    if len(kept.split()) < MIN_KEPT_WORDS:
+    if word_count(kept) < MIN_KEPT_WORDS:
         return None
     kept_why = without_sentences(why, problem.why_figures) if why and problem.why_figures else why
     return kept, kept_why or None
