@@ -769,16 +769,24 @@ def _check_toml(path: Path) -> None:
         raise ConfigError(f"config file {path} is not valid TOML: {one_line(exc, 200)}") from None
 
 
+def config_file(config_path: Path | None) -> Path | None:
+    """The file `digest` reads: --config, else $DIGEST_CONFIG, else ./digest.toml when present,
+    else none (defaults and DIGEST_* variables only)."""
+    if config_path is not None:
+        return config_path
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV]).expanduser()
+    candidate = Path.cwd() / "digest.toml"
+    return candidate if candidate.is_file() else None
+
+
 def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings:
     """Load settings; `config_path` None means ./digest.toml when it exists. Raises ConfigError."""
     for warning in unknown_env_warnings(os.environ):
         logger.warning("%s", warning)
-    if config_path is None and os.environ.get(CONFIG_ENV):
-        config_path = Path(os.environ[CONFIG_ENV]).expanduser()
-    if config_path is None:
-        candidate = Path.cwd() / "digest.toml"
-        config_path = candidate if candidate.is_file() else None
-    elif not config_path.is_file():
+    given = config_path is not None or bool(os.environ.get(CONFIG_ENV))
+    config_path = config_file(config_path)
+    if given and config_path is not None and not config_path.is_file():
         raise ConfigError(f"config file not found: {config_path}")
     if config_path is not None:
         _check_toml(config_path)

@@ -7,22 +7,11 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-from agent.config import CONFIG_ENV, Settings, load_settings
+from agent.config import Settings, config_file, load_settings
 from agent.core.wording import plural
 from agent.doctor.checks import Check
-from agent.errors import ConfigError
+from agent.errors import ConfigError, SettingsError
 from agent.store import read_state
-
-
-def config_file(config_path: Path | None) -> Path | None:
-    """The file `digest` reads: --config, else $DIGEST_CONFIG, else ./digest.toml when present
-    (as load_settings)."""
-    if config_path is not None:
-        return config_path
-    if os.environ.get(CONFIG_ENV):
-        return Path(os.environ[CONFIG_ENV]).expanduser()
-    candidate = Path.cwd() / "digest.toml"
-    return candidate if candidate.is_file() else None
 
 
 def check_config(config_path: Path | None) -> tuple[Check, Settings | None]:
@@ -45,7 +34,7 @@ def check_config(config_path: Path | None) -> tuple[Check, Settings | None]:
 
 def _config_fix(error: ConfigError, path: Path | None) -> str:
     """Where to fix a config that does not load (never `init --force`: it overwrites the file)."""
-    places = getattr(error, "places", ())
+    places = error.places if isinstance(error, SettingsError) else ()
     where = ", ".join(places) if places else str(path) if path else "the setting named"
     return f"fix {where} (every key, its type and default: docs/configuration.md)"
 
@@ -96,4 +85,4 @@ def check_state(home: Path) -> Check:
     return Check.ok("state", last)
 
 
-__all__ = ["check_config", "check_home", "check_state", "config_file"]
+__all__ = ["check_config", "check_home", "check_state"]

@@ -72,7 +72,8 @@ def _cost(meter: UsageMeter, pong: Pong, configured: str) -> str:
 
 def _failed(part: str, exc: Exception) -> Check:
     if isinstance(exc, InvalidAnswer):
-        reason = str(exc).split(": ", 2)[-1].removeprefix("- ")
+        last = exc.failed[-1].error if exc.failed else str(exc)  # what the last answer lacked
+        reason = last.removeprefix("- ")
         return Check.failed(
             part,
             f"answered, but not in the asked shape after {plural(exc.attempts - 1, 're-ask')}: "
