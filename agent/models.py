@@ -96,6 +96,15 @@ class Paper(Frozen):
 
 CheckName = Literal["right_paper", "numbers", "says_something"]
 CheckStatus = Literal["passed", "asked_again", "sentence_dropped", "offline"]
+# What each check says the blurbs it caught did, in a note's reason; the email's plain words
+# for a fallback (`render.view.plain_reason`) are found by these phrases.
+CAUGHT_WORDS: dict[CheckName, str] = {
+    "right_paper": "described another paper",
+    "numbers": "gave figures their abstract does not",
+    "says_something": "said nothing about their paper",
+}
+# In the reason of each blurbs part a slow local server was not given (steps.budget_plan).
+TOO_SLOW = "too slow for the run's time budget"
 
 
 class BlurbCheck(Frozen):

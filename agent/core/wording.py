@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 def plural(n: int, word: str, words: str | None = None) -> str:
     """`n` and the word, singular for exactly one; `words` when the plural is irregular."""
@@ -19,4 +21,12 @@ def duration(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60} min"
 
 
-__all__ = ["duration", "plural"]
+def join_phrases(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c' (empty items left out)."""
+    items = [i for i in items if i]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+__all__ = ["duration", "join_phrases", "plural"]

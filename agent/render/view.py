@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from agent.core.defang import defang
 from agent.core.links import link_from
 from agent.core.urls import http_or_relative, http_url
-from agent.core.wording import plural
+from agent.core.wording import join_phrases, plural
 from agent.models import (
+    CAUGHT_WORDS,
     OTHER_THEME,
+    TOO_SLOW,
     BatchRun,
+    CheckName,
     DegradedNote,
     Digest,
     ModelRun,
@@ -162,18 +165,22 @@ def engine_sentence(engine: str, run: ModelRun | None = None) -> str:
     return f"Written by the language model {model}." if model else "Written by a language model."
 
 
+_PLAIN_CAUGHT: dict[CheckName, str] = {
+    "right_paper": "the model's summaries described the wrong papers",
+    "numbers": "the model's summaries gave figures their abstracts do not",
+    "says_something": "the model's summaries said nothing about their papers",
+}
+
+
 def plain_reason(reason: str) -> str:
     """Why a model step fell back, in words for a reader; the details stay in digest.json."""
     text = reason.lower()
-    if "described another paper" in text:  # the checks of what the model wrote: first, as
-        return "the model's summaries described the wrong papers"  # they quote paper titles
-    if "figures their abstract does not" in text:
-        return "the model's summaries gave figures their abstracts do not"
-    if "said nothing about their paper" in text:
-        return "the model's summaries said nothing about their papers"
+    for check, words in CAUGHT_WORDS.items():  # the checks of what the model wrote: first, as
+        if words in text:  # their reasons quote paper titles
+            return _PLAIN_CAUGHT[check]
     if "cost cap" in text:
         return "the cost cap was reached"
-    if "too slow for the run's time budget" in text:
+    if TOO_SLOW in text:
         return "the local model was too slow to write it within the run's time budget"
     if "circuit open" in text or "time budget" in text:
         return "the model server had stopped answering"
@@ -226,17 +233,13 @@ def degraded_sentence(notes: Iterable[DegradedNote], *, theme: Theme) -> str:
         return f"The offline engine wrote this section because {because}."
     if offline:
         return (
-            f"In this section the offline engine wrote {_and(offline)} because {because}; "
-            f"the language model wrote {_and(model)}."
+            f"In this section the offline engine wrote {join_phrases(offline)} because {because}; "
+            f"the language model wrote {join_phrases(model)}."
         )
     fallbacks = [n.fallback for n in notes if n.fallback.startswith("fallback model")]
     if fallbacks:
         return f"The {fallbacks[0]} wrote this section because {because}."
     return f"Parts of this section were repaired automatically because {because}."
-
-
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def note_sentence(note: DegradedNote) -> str:

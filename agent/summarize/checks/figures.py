@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from agent.core.wording import join_phrases
 from agent.models import Paper
 from agent.summarize.offline.blurbs import join_sentences, split_sentences
 
@@ -191,8 +192,7 @@ def without_sentences(text: str, wrong: Iterable[Figure]) -> str:
 
 def shown(found: Sequence[Figure], limit: int = 3) -> str:
     """'35%' or '35%, GPT-4 and 2x' (the first `limit`)."""
-    names = list(dict.fromkeys(f"'{f.text}'" for f in found))[:limit]
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return join_phrases(list(dict.fromkeys(f"'{f.text}'" for f in found))[:limit])
 
 
 # -------------------------------------------------------------------------------- reading

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from agent.config import LLMSettings
+from agent.core.wording import join_phrases
 from agent.errors import ConfigError
 from agent.models import (
     DegradedNote,
@@ -365,7 +366,7 @@ class LLMEngine:
         label = self.name + self._fallback_words(outcomes)
         offline_parts = _offline_parts(steps, themes)
         if offline_parts:
-            label += f", {_and(offline_parts)} by the offline engine"
+            label += f", {join_phrases(offline_parts)} by the offline engine"
         return label
 
     def _fallback_words(self, outcomes: Sequence[Outcome]) -> str:
@@ -450,10 +451,6 @@ class LLMEngine:
         if outcome.fell_back:
             logger.info("expand_query fell back to %s: %s", outcome.answered_by, outcome.failures)
         return outcome.value
-
-
-def _and(items: Sequence[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _noted(outcome: Outcome, step: str, scope: str = "digest") -> list[DegradedNote]:

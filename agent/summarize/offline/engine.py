@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from agent.core.wording import join_phrases
 from agent.models import Paper, PaperBlurb, Summary, Theme
 from agent.summarize.drafts import OTHER_TITLE, ThemeDraft
 from agent.summarize.offline.blurbs import make_blurb, split_sentences
@@ -36,7 +37,6 @@ from agent.summarize.offline.phrases import doc_count, phrase_term, same_topic
 from agent.summarize.offline.text import (
     analyze,
     capitalize_first,
-    join_phrases,
     paper_text,
     short_name,
     term_set,

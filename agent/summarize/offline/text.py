@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from agent.models import Paper
@@ -237,14 +237,6 @@ def surface_form(term: str, texts: Iterable[str]) -> str | None:
 
 def capitalize_first(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
-
-
-def join_phrases(items: Sequence[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    items = [i for i in items if i]
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def short_name(title: str) -> str | None:

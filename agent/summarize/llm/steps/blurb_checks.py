@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from agent.core.one_line import one_line
 from agent.core.wording import plural
-from agent.models import BlurbCheck, CheckName, CheckStatus, DegradedNote, Paper
+from agent.models import CAUGHT_WORDS, BlurbCheck, CheckName, CheckStatus, DegradedNote, Paper
 from agent.summarize.checks.figures import (
     Figure,
     shown,
@@ -156,13 +156,8 @@ class Review:
         asking again failed, when it did)."""
         if not self.caught:
             return None
-        kinds: dict[CheckName, str] = {
-            "right_paper": "described another paper",
-            "numbers": "gave figures their abstract does not",
-            "says_something": "said nothing about their paper",
-        }
         reasons = []
-        for name, words in kinds.items():
+        for name, words in CAUGHT_WORDS.items():
             ids = [pid for pid, caught in self.caught.items() if name in caught]
             if ids:
                 examples = ", ".join(f"{pid} {self.caught[pid][name]}" for pid in ids[:2])

@@ -16,14 +16,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from agent.core.wording import duration, plural
-from agent.models import DegradedNote
+from agent.models import TOO_SLOW, DegradedNote
 from agent.summarize.llm.chat import ChatModel
 from agent.summarize.llm.errors import BudgetExceeded
 from agent.summarize.llm.run.pace import Pace
 from agent.summarize.llm.steps.blurbs import SHORT_BLURB_WORDS, Blurbed, BlurbJob, BlurbWriter
 
 MARGIN = 0.85  # of the time left: answers vary, and the offline engine and rendering follow
-TOO_SLOW = "too slow for the run's time budget"  # in the reason of each part left out
 
 
 @dataclass
@@ -137,4 +136,4 @@ def _note(reason: str, fallback: str) -> DegradedNote:
     return DegradedNote(step="pace", reason=reason, fallback=fallback)
 
 
-__all__ = ["MARGIN", "TOO_SLOW", "TimePlan", "plan_time"]
+__all__ = ["MARGIN", "TimePlan", "plan_time"]
