@@ -39,7 +39,7 @@ import httpx
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from agent.core import redact
-from agent.core.parsing import bounded_int
+from agent.core.parsing import bounded_int, decode_utf8
 from agent.core.retry_policy import (
     HintOrBackoff,
     OverBudget,
@@ -129,11 +129,6 @@ class Response:
     @property
     def text(self) -> str:
         return decode_utf8(self.content)
-
-
-def decode_utf8(content: bytes) -> str:
-    """UTF-8 from a body's bytes (BOM dropped); undecodable bytes become U+FFFD."""
-    return content.decode("utf-8-sig", errors="replace")
 
 
 @dataclass(frozen=True)

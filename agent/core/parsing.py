@@ -30,6 +30,11 @@ _NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
 _INNERMOST = re.compile(r"\[\]|\{\}")
 
 
+def decode_utf8(content: bytes) -> str:
+    """UTF-8 from a body's bytes (BOM dropped); undecodable bytes become U+FFFD."""
+    return content.decode("utf-8-sig", errors="replace")
+
+
 class JsonError(ValueError):
     """Not JSON we read: `kind` says why (malformed, or refused: too large, too deep or not
     readable at all, a message complete without a position). `msg` is one line; `lineno` and
@@ -125,7 +130,7 @@ def loads(
     """One JSON document, at most `max_chars` long and `max_depth` deep; JsonError otherwise.
     Integers of more than MAX_INT_DIGITS digits read as ±inf (a float)."""
     if isinstance(text, bytes):
-        text = text.decode("utf-8-sig", errors="replace")
+        text = decode_utf8(text)
     if len(text) > max_chars:
         raise JsonError(f"{what} longer than {max_chars:,} characters; refused", kind="refused")
     check_nesting(text, what, limit=max_depth)
@@ -169,6 +174,7 @@ __all__ = [
     "JsonError",
     "bounded_int",
     "check_nesting",
+    "decode_utf8",
     "loads",
     "nesting_depth",
     "raw_decode",

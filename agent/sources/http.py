@@ -33,7 +33,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
 from agent.core import parsing
-from agent.core.http import HttpClient, HttpFailure, Limits, decode_utf8, full_url
+from agent.core.http import HttpClient, HttpFailure, Limits, full_url
 from agent.core.one_line import one_line
 from agent.core.redact import redact
 from agent.core.wording import plural
@@ -124,9 +124,7 @@ class HttpResult:
         return decode_body(self.content)
 
 
-def decode_body(content: bytes) -> str:
-    """UTF-8 from the bytes (BOM dropped); undecodable bytes become U+FFFD."""
-    return decode_utf8(content)
+decode_body = parsing.decode_utf8  # a feed's bytes as text
 
 
 def parse_xml(text: str, source: str) -> Element:
