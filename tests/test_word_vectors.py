@@ -1,11 +1,13 @@
 """The bundled word vectors load from the wheel's own files (the socket guard refuses any
-download) and give unit rows that place related texts closer than unrelated ones."""
+download) and give unit rows that place related texts closer than unrelated ones; their SIF
+weights come from the shipped token counts."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from agent.core import word_vectors
+from agent.core.resources import token_frequencies_path
 
 
 def test_vectors_come_from_the_installed_files_without_a_download() -> None:
@@ -47,4 +49,36 @@ def test_the_pooling_is_wordllamas_own() -> None:
     want = np.asarray(reference.embed(texts, norm=False), dtype=np.float32)
     norms = np.linalg.norm(want, axis=1, keepdims=True)
     want = np.divide(want, norms, out=np.zeros_like(want), where=norms > 0)
-    assert np.allclose(word_vectors.embed(texts), want, atol=1e-6)
+    assert np.allclose(word_vectors.embed(texts, weighted=False), want, atol=1e-6)
+
+
+def _tokens(text: str) -> list[int]:
+    tokenizer, _ = word_vectors._model()
+    return [int(t) for t in tokenizer.encode(text, add_special_tokens=False).ids]
+
+
+def test_common_tokens_weigh_less_than_rare_content_tokens() -> None:
+    weights = word_vectors.token_weights()
+    counts = word_vectors.read_counts(token_frequencies_path())
+    the, quant, comma = _tokens("the quant,")
+    assert counts[the] > 10 * counts[quant]  # the reference really is what the weights say
+    assert weights[the] < 0.3 * weights[quant] and weights[comma] < 0.3 * weights[quant]
+    unseen = next(t for t in range(len(weights)) if t not in counts)
+    assert weights[unseen] == 1.0
+    assert np.all((weights > 0) & (weights <= 1.0))
+
+
+def test_the_weights_pull_a_wordy_text_towards_its_content_words() -> None:
+    """Padding a phrase with stop words and punctuation moves the weighted row less than the
+    plain mean (which every "the" and "," pulls towards the same place)."""
+    content = "quantization transformer weights"
+    wordy = "the quantization, of the transformer, and of the weights, in the, of the"
+    sif = word_vectors.embed([content, wordy])
+    plain = word_vectors.embed([content, wordy], weighted=False)
+    assert float(sif[0] @ sif[1]) > float(plain[0] @ plain[1]) + 0.05
+
+
+def test_the_shipped_token_counts_are_what_the_script_computes() -> None:
+    shipped = word_vectors.read_counts(token_frequencies_path())
+    assert shipped == word_vectors.count_tokens()
+    assert sum(shipped.values()) > 50_000  # the 237 titles and abstracts, not an empty file

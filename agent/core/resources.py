@@ -28,6 +28,11 @@ def background_vocabulary_path() -> Path:
     return _PACKAGE_DIR / "data" / "background-df.json.gz"
 
 
+def token_frequencies_path() -> Path:
+    """Word-vector token counts of the sample and demo days, precomputed (agent.core.word_vectors)."""
+    return _PACKAGE_DIR / "data" / "token-counts.json.gz"
+
+
 def bundled_eval_cases_dir() -> Path:
     """The eval cases shipped with the package: `agent/evalcases` in an installed wheel,
     `evals/cases` in a checkout."""
