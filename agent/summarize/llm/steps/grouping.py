@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from agent.core.tasks import gather_or_cancel
 from agent.models import DegradedNote, Paper
 from agent.summarize import offline
 from agent.summarize.drafts import ThemeDraft
@@ -34,7 +35,6 @@ from agent.summarize.llm.asking.schemas import (
 )
 from agent.summarize.llm.asking.sizing import ID_TOKENS, plan_calls
 from agent.summarize.llm.chat import ChatModel
-from agent.summarize.llm.fallback import gather_or_cancel
 from agent.summarize.offline.blurbs import split_sentences
 
 GIST_TOKENS = 12
