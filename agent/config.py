@@ -30,10 +30,10 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
+    InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     SettingsError,
-    TomlConfigSettingsSource,
 )
 
 from agent import config_keys
@@ -45,7 +45,8 @@ from agent.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 CONFIG_ENV = "DIGEST_CONFIG"  # the config file, for cron and systemd (like --config)
-_TOML_PATH: contextvars.ContextVar[Path | None] = contextvars.ContextVar("toml_path", default=None)
+# The table of the config file being loaded, as `_read_toml` read and parsed it (once).
+_TOML: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("toml", default=None)
 
 
 class Section(BaseModel):
@@ -648,10 +649,11 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_path = _TOML_PATH.get()
+        toml = _TOML.get()
         sources: list[PydanticBaseSettingsSource] = [init_settings, _KnownEnv(settings_cls)]
-        if toml_path is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        if toml is not None:
+            # what TomlConfigSettingsSource gives, without opening the file again
+            sources.append(InitSettingsSource(settings_cls, init_kwargs=toml))
         return tuple(sources)
 
     @property
@@ -747,26 +749,28 @@ def unknown_env_warnings(environ: Mapping[str, str]) -> list[str]:
     return warnings
 
 
-def _check_toml(path: Path) -> None:
-    """ConfigError unless `path` is a TOML file we read: valid, at most MAX_SETTING_CHARS
-    long and nested at most MAX_SETTING_DEPTH deep (checked in linear time before parsing)."""
+def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
+    """The text and the parsed table of the TOML file at `path`, read once. ConfigError unless
+    it is valid, at most MAX_SETTING_CHARS long and nested at most MAX_SETTING_DEPTH deep
+    (checked in linear time before parsing)."""
     try:
         with path.open("rb") as handle:
-            data = handle.read(MAX_SETTING_CHARS + 1)
-        text = data.decode("utf-8")
+            raw = handle.read(MAX_SETTING_CHARS + 1)
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"config file {path} cannot be read: {exc.strerror or exc}") from None
-    if len(data) > MAX_SETTING_CHARS:
+    if len(raw) > MAX_SETTING_CHARS:
         raise ConfigError(f"config file {path} is over {MAX_SETTING_CHARS:,} bytes; refused")
     try:
         parsing.check_nesting(text, "the file", limit=MAX_SETTING_DEPTH, toml=True)
-        tomllib.loads(text)
+        data = tomllib.loads(text)
     except parsing.JsonError as exc:
         raise ConfigError(f"config file {path}: {exc}") from None
     except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {one_line(exc, 200)}") from None
+    return text, data
 
 
 def config_file(config_path: Path | None) -> Path | None:
@@ -788,14 +792,13 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
     config_path = config_file(config_path)
     if given and config_path is not None and not config_path.is_file():
         raise ConfigError(f"config file not found: {config_path}")
-    if config_path is not None:
-        _check_toml(config_path)
+    text, data = _read_toml(config_path) if config_path is not None else ("", {})
     clean = {key: value for key, value in overrides.items() if value is not None}
-    token = _TOML_PATH.set(config_path)
+    token = _TOML.set(data if config_path is not None else None)
     try:
         settings = Settings(**clean)
     except ValidationError as exc:
-        raise config_keys.describe(exc, Settings, config_path, os.environ) from None
+        raise config_keys.describe(exc, Settings, config_path, text, os.environ) from None
     except SettingsError as exc:  # e.g. DIGEST_EMAIL__RECIPIENTS that is not a JSON list
         field = re.search(r'field "([^"]+)"', str(exc))
         prefix = f"DIGEST_{field.group(1).upper()}" if field else "DIGEST_"
@@ -809,5 +812,5 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
             """written as JSON, e.g. '["a@example.org"]'"""
         ) from None
     finally:
-        _TOML_PATH.reset(token)
+        _TOML.reset(token)
     return _honour_openai_env(settings)

@@ -143,12 +143,14 @@ def describe(
     error: ValidationError,
     model: type[BaseModel],
     origin: Path | None,
+    text: str,
     environ: Mapping[str, str],
 ) -> SettingsError:
     """Every problem on one line, each under the place it came from, the file's in line order:
     'bad config in F: line 6: llm.modle: unknown key, did you mean model?; line 9: ...' or
-    'bad environment setting DIGEST_C: c: msg'."""
-    lines = key_lines(_text(origin)) if origin is not None else {}
+    'bad environment setting DIGEST_C: c: msg'. `text` is the config file `origin` as it was
+    read for the settings (the lines are found in it; the file is not read again)."""
+    lines = key_lines(text) if origin is not None else {}
     by_place: dict[str, list[tuple[int, str]]] = {}
     variables: list[str] = []
     file_lines: set[int] = set()
@@ -188,11 +190,3 @@ def _places(origin: Path | None, file_lines: set[int], variables: list[str]) -> 
     elif origin is not None and file_lines:
         places.insert(0, str(origin))
     return places
-
-
-def _text(path: Path) -> str:
-    """The config file's text (already read and checked once), or '' when it cannot be read."""
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""

@@ -15,6 +15,7 @@ import pytest
 from agent.store import Store
 from agent.summarize.llm.models.local import forget_servers
 from agent.summarize.llm.run.tokens import OFFLINE_ENV
+from tests.fakes.openai_server import FakeOpenAIServer
 
 EVAL_CASES = Path(__file__).resolve().parents[1] / "evals" / "cases"
 
@@ -84,6 +85,20 @@ def store(tmp_path: Path) -> Iterator[Store]:
     """A real SQLite store in the test's DIGEST_HOME (tmp_path / "home")."""
     with Store.open(tmp_path / "home") as opened:
         yield opened
+
+
+@pytest.fixture
+def srv() -> Iterator[FakeOpenAIServer]:
+    """The fake OpenAI-compatible server with its default answers (a test file that needs other
+    answers defines its own `srv`)."""
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def empty_tiktoken_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """An empty tiktoken cache: only the bundled offline encoding (OFFLINE_ENV is set above)."""
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path / "tiktoken-empty"))
 
 
 @pytest.fixture

@@ -7,11 +7,13 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from agent.config import Settings
+from agent.config import Settings, load_settings
 from agent.config_keys import KeyPath, closest_key, key_lines, line_of
+from agent.errors import SettingsError
 from tests.processes import run_digest
 
 pytestmark = pytest.mark.timeout(120)
@@ -118,6 +120,29 @@ def test_daily_names_file_line_and_the_key_meant(tmp_path: Path) -> None:
         assert said in line, said
     numbers = [int(n) for n in re.findall(r"line (\d+):", line)]
     assert numbers == sorted(numbers)
+
+
+def test_the_config_file_is_opened_once_and_its_lines_come_from_that_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check, the settings and the error's line numbers all use one reading of the file."""
+    bad, good = tmp_path / "bad.toml", tmp_path / "good.toml"
+    bad.write_text(BAD, encoding="utf-8")
+    good.write_text('interests = "sparse attention"\n[llm]\nmodel = "m-1"\n', encoding="utf-8")
+    opened: list[str] = []
+    real_open = Path.open
+
+    def spy(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self.parent == tmp_path:
+            opened.append(self.name)
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", spy)
+    with pytest.raises(SettingsError, match="line 8: llm.modle: unknown key, did you mean model"):
+        load_settings(bad)
+    settings = load_settings(good)
+    assert (settings.interests, settings.llm.model) == ("sparse attention", "m-1")
+    assert opened == ["bad.toml", "good.toml"]
 
 
 def test_a_bad_variable_is_blamed_on_the_variable_and_a_bad_value_on_its_line(

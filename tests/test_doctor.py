@@ -164,6 +164,24 @@ def test_each_source_is_fetched_once_and_reported(
     assert not (tmp_path / "home" / "state.sqlite3").exists(), "nothing stored, nothing marked"
 
 
+def test_slow_sources_are_checked_at_the_same_time_and_said_in_config_order(
+    tmp_path: Path, server: ScriptedHttpServer
+) -> None:
+    """The overlap is read from when the server held each request, not from a wall-time bound;
+    the first source is held longer, finishes last, and is still said first."""
+    server.add("/rss/cs.CL", Reply(200, RSS_CL, delay=0.5))
+    server.add("/api/daily_papers", Reply(200, HF, delay=0.25))
+    settings = sources_settings(tmp_path, server, "arxiv-rss:cs.CL", "hf-daily")
+    checks = said(check_sources(settings, NOW.date()))
+    assert [c.part for c in checks] == ["source arxiv-rss:cs.CL", "source hf-daily"]
+    assert [c.status for c in checks] == ["ok", "ok"]
+    rss, hf = (next(s for s in server.spans if s.path == path) for path in
+               ("/rss/cs.CL", "/api/daily_papers"))  # fmt: skip
+    assert hf.received < rss.answered and rss.received < hf.answered, "held at the same time"
+    assert server.max_concurrent == 2
+    assert hf.answered < rss.answered, "the second source finished first, yet is said second"
+
+
 def test_a_bad_file_source_is_a_failed_line_and_the_next_sources_are_still_checked(
     tmp_path: Path,
 ) -> None:

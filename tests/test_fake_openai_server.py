@@ -6,7 +6,6 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any, Literal
 
 import httpx
@@ -36,12 +35,6 @@ TOOL = {
         "parameters": {"type": "object", "properties": {"themes": {"type": "array"}}},
     },
 }
-
-
-@pytest.fixture
-def srv() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer() as server:
-        yield server
 
 
 def client(server: FakeOpenAIServer, timeout: float = 5.0) -> openai.OpenAI:

@@ -52,22 +52,7 @@ def request(
     )
 
 
-@pytest.fixture(autouse=True)
-def _no_tiktoken_download_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """An empty tiktoken cache: only the bundled offline encoding (conftest sets OFFLINE_ENV)."""
-    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path / "tiktoken-empty"))
-
-
-@pytest.fixture
-def srv() -> Any:
-    with FakeOpenAIServer() as server:
-        yield server
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Any:
-    with Store.open(tmp_path / "home") as opened:
-        yield opened
+pytestmark = pytest.mark.usefixtures("empty_tiktoken_cache")  # the bundled encoding only
 
 
 async def _no_sleep(_: float) -> None:

@@ -83,16 +83,7 @@ class FakeTime:
         self.now += seconds
 
 
-@pytest.fixture(autouse=True)
-def _no_tiktoken_download_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    """An empty tiktoken cache: only the bundled offline encoding (conftest sets OFFLINE_ENV)."""
-    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path / "tiktoken-empty"))
-
-
-@pytest.fixture
-def srv() -> Any:
-    with FakeOpenAIServer() as server:
-        yield server
+pytestmark = pytest.mark.usefixtures("empty_tiktoken_cache")  # the bundled encoding only
 
 
 @pytest.fixture

@@ -7,11 +7,13 @@ leaves a state from which the next run completes with nothing lost and nothing s
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import subprocess
 from email import message_from_bytes, policy
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -182,6 +184,41 @@ def test_a_crash_at_any_step_loses_nothing_and_sends_once(
             assert store.already_sent("daily:2026-11-23", "reader@example.com")
         run_daily(settings, options)
         assert len(server.messages) == expected  # and never again
+
+
+def test_nothing_else_runs_on_the_event_loop_while_smtp_sends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """smtplib blocks the loop's thread while it sends (agent.deliver.core says why that is
+    safe): the only task on the loop then is the run itself, and the webhooks are posted after
+    the email, not beside it. Two recipients: the loop stays empty between the messages too."""
+    from agent.config import WebhookSettings
+    from agent.deliver.smtp import SmtpSender
+    from tests.fakes.webhook_server import WebhookServer
+
+    feed = write_feed(tmp_path)
+    other_tasks: list[int] = []
+    posts_before: list[int] = []
+    real_send = SmtpSender.send
+
+    def send(self: SmtpSender, *args: Any, **kwargs: Any) -> Any:
+        loop_tasks = asyncio.all_tasks(asyncio.get_running_loop())
+        other_tasks.append(len(loop_tasks - {asyncio.current_task()}))
+        posts_before.append(len(hooks.posts))
+        return real_send(self, *args, **kwargs)
+
+    monkeypatch.setattr(SmtpSender, "send", send)
+    with smtp_server() as server, WebhookServer() as hooks:
+        settings = _settings(tmp_path, server.port)
+        email = settings.email.model_copy(update={"recipients": ["a@example.com", "b@example.com"]})
+        hook = WebhookSettings(name="team", kind="json", url=hooks.url("/json"))
+        settings = settings.model_copy(update={"email": email, "webhooks": [hook]})
+        options = DailyOptions(date=DAY, sources=(f"file:{feed}",), engine="offline", send=True)
+        outcome = run_daily(settings, options)
+        assert outcome.status == "sent" and "posted to team" in outcome.message
+        assert len(server.messages) == 2 and len(hooks.posts) == 1
+    assert other_tasks == [0, 0]
+    assert posts_before == [0, 0]
 
 
 def test_delivery_error_in_process_keeps_papers_unseen(tmp_path: Path) -> None:

@@ -30,7 +30,3 @@ def language_name(value: str | None) -> str:
     if not _VALID.match(text):
         raise ValueError(f"not a language name or code: {text[:40]!r}")
     return _NAMES.get(text.lower().replace("_", "-"), text)
-
-
-def is_english(value: str | None) -> bool:
-    return language_name(value).lower() in ("english", "en")

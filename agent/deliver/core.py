@@ -30,6 +30,11 @@ failed loudly before its ledger row was written.
 
 The SMTP password is read with `.get_secret_value()` only in the `login` call; it is never
 logged, never put in an exception message (every error text is scrubbed) and never spooled.
+
+smtplib blocks the thread it runs on, which in a run is the event loop's, and that is safe:
+`deliver` is called when nothing else is on the loop (the sources are read, the model engine has
+closed its tasks, readers go one after another, webhooks are posted after the email; a test
+holds it), and on the main thread a SIGTERM stops it between two messages as Ctrl-C does.
 """
 
 from __future__ import annotations

@@ -33,8 +33,9 @@ class DoctorOptions:
 
 async def run_doctor(options: DoctorOptions) -> AsyncIterator[Check]:
     """Every part, in the order a run meets them. Nothing is sent (unless `send_test`), nothing
-    marked, no state written. The sources and the model are checked on the async client; SMTP
-    (smtplib) is checked in place: the checks run one after another, nothing else waits."""
+    marked, no state written. The sources (all at the same time) and the model are checked on
+    the async client; SMTP (smtplib) is checked in place once they are done: nothing else is
+    running then, so nothing waits on it."""
     config, settings = check_config(options.config_path)
     yield config
     if settings is None:

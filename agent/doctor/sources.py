@@ -1,4 +1,5 @@
-"""Each configured source, fetched once now: one request each (arXiv's gate still applies)."""
+"""Each configured source, fetched once now, all at the same time: one request each (arXiv's
+gate still spaces its own)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import time
 from collections.abc import AsyncIterator
 
 from agent.config import Settings
+from agent.core.tasks import gather_or_cancel
 from agent.core.wording import plural
 from agent.doctor.checks import Check
 from agent.doctor.selection import category_problems, rss_categories
@@ -30,7 +32,9 @@ def polite(settings: Settings) -> Settings:
 
 
 async def check_sources(settings: Settings, today: dt.date) -> AsyncIterator[Check]:
-    """One Check per source of `sources.default`; no store: no validator saved, nothing marked."""
+    """One Check per source of `sources.default`, in their order; the sources are read at the
+    same time, as a run reads them (a service's rate gate still spaces its own requests). No
+    store: no validator saved, nothing marked."""
     ctx = FetchContext(date=today, sources=polite(settings).sources, store=None)
     if not settings.sources.default:
         yield Check.failed(
@@ -38,39 +42,38 @@ async def check_sources(settings: Settings, today: dt.date) -> AsyncIterator[Che
             "no sources configured: `digest daily` stops with exit 2",
             "set [sources] default in the config (or run `digest init`)",
         )
-    for spec in settings.sources.default:
-        part = f"source {spec}"
-        try:
-            source = make_source(spec)
-        except ConfigError as exc:
-            yield Check.failed(part, str(exc), "fix sources.default in the config")
-            continue
-        problems = category_problems(rss_categories(source.name))  # the spec as parsed
-        if problems:  # arXiv answers an unknown category with an empty feed, as on a weekend
-            yield Check.failed(part, "; ".join(problems), "fix sources.default in the config")
-            continue
-        if source.name == "local":  # the state's own papers: nothing to reach, nothing to read now
-            yield Check.ok(part, "papers of earlier digests, read from the state at run time")
-            continue
-        started = time.monotonic()
-        try:
-            papers = await source.fetch(ctx)
-        except (ConfigError, SourceError) as exc:
-            yield Check.failed(part, str(exc).removeprefix(f"{source.name}: "), _fix_for(exc))
-            continue
-        seconds = time.monotonic() - started
-        if papers:
-            limit = " (first page)" if source.searches else ""
-            yield Check.ok(part, f"read {plural(len(papers), 'paper')} now{limit}, {seconds:.1f} s")
-        elif source.searches:
-            yield Check.warning(
-                part, "reachable, but the search found no papers", "try broader search terms"
-            )
-        else:
-            yield Check.ok(
-                part,
-                f"reachable, no papers right now (normal on weekends and holidays), {seconds:.1f} s",
-            )
+    for check in await gather_or_cancel(_check(spec, ctx) for spec in settings.sources.default):
+        yield check
+
+
+async def _check(spec: str, ctx: FetchContext) -> Check:
+    """One source's line: its spec checked, then one fetch now."""
+    part = f"source {spec}"
+    try:
+        source = make_source(spec)
+    except ConfigError as exc:
+        return Check.failed(part, str(exc), "fix sources.default in the config")
+    problems = category_problems(rss_categories(source.name))  # the spec as parsed
+    if problems:  # arXiv answers an unknown category with an empty feed, as on a weekend
+        return Check.failed(part, "; ".join(problems), "fix sources.default in the config")
+    if source.name == "local":  # the state's own papers: nothing to reach, nothing to read now
+        return Check.ok(part, "papers of earlier digests, read from the state at run time")
+    started = time.monotonic()
+    try:
+        papers = await source.fetch(ctx)
+    except (ConfigError, SourceError) as exc:
+        return Check.failed(part, str(exc).removeprefix(f"{source.name}: "), _fix_for(exc))
+    seconds = time.monotonic() - started
+    if papers:
+        limit = " (first page)" if source.searches else ""
+        return Check.ok(part, f"read {plural(len(papers), 'paper')} now{limit}, {seconds:.1f} s")
+    if source.searches:
+        return Check.warning(
+            part, "reachable, but the search found no papers", "try broader search terms"
+        )
+    return Check.ok(
+        part, f"reachable, no papers right now (normal on weekends and holidays), {seconds:.1f} s"
+    )
 
 
 __all__ = ["check_sources", "polite"]

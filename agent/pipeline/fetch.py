@@ -4,18 +4,15 @@ completion, so a digest does not depend on which server answered first."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
+from agent.core.tasks import gather_or_cancel
 from agent.errors import NoSourceReadError, SourceError
 from agent.models import HealthStatus, Paper, SourceHealth
 from agent.pipeline.run import ignore
 from agent.sources import FetchContext, Source, make_source
 from agent.sources.merge import merge_papers
-
-T = TypeVar("T")
 
 EMPTY_DAY = "the source had no papers for this day"
 EMPTY_SEARCH = "the search found no papers"
@@ -34,7 +31,7 @@ async def fetch_all(
     one failing source is reported, not fatal. All failing raises NoSourceReadError; any other
     error (a bad file source) cancels the rest and is raised."""
     sources = [make_source(spec) for spec in specs]  # ConfigError before any network
-    results = await _all_or_none([_read(source, ctx, progress) for source in sources])
+    results = await gather_or_cancel(_read(source, ctx, progress) for source in sources)
     lists: list[list[Paper]] = []
     health: list[SourceHealth] = []
     for source, result in zip(sources, results, strict=True):
@@ -48,19 +45,6 @@ async def fetch_all(
         reasons = "; ".join(f"{h.name}: {h.reason}" for h in health)
         raise NoSourceReadError(f"no source could be read: {reasons}")
     return FetchOutcome(papers=merge_papers(lists), health=tuple(health))
-
-
-async def _all_or_none(reads: list[Coroutine[Any, Any, T]]) -> list[T]:
-    """Every read's result in order, run at the same time; on any error (or cancellation) the
-    others are cancelled and awaited before it is raised, so no request is left behind."""
-    tasks = [asyncio.ensure_future(read) for read in reads]
-    try:
-        return await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
 
 
 async def _read(

@@ -11,8 +11,7 @@ failure degrades exactly that part.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -27,7 +26,6 @@ from agent.summarize.llm.errors import CostCapReached
 
 P = TypeVar("P")
 O = TypeVar("O")
-T = TypeVar("T")
 
 OFFLINE = "offline engine"
 
@@ -116,26 +114,11 @@ def build_chain(
     return links[0].with_fallbacks(links[1:], exceptions_to_handle=(ModelError,))
 
 
-async def gather_or_cancel(awaitables: Iterable[Awaitable[T]]) -> list[T]:
-    """Run concurrently; on the first exception cancel the rest and raise it (as itself, not
-    as an ExceptionGroup, so that `with_fallbacks` sees the ModelError)."""
-    tasks = [asyncio.ensure_future(a) for a in awaitables]
-    try:
-        for finished in asyncio.as_completed(tasks):
-            await finished  # the first failure raises here
-        return [task.result() for task in tasks]
-    finally:
-        for task in tasks:
-            task.cancel()  # a no-op for the finished ones
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
 __all__ = [
     "OFFLINE",
     "Outcome",
     "StepCall",
     "build_chain",
     "failure_reason",
-    "gather_or_cancel",
     "link_name",
 ]

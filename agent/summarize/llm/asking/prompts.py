@@ -41,6 +41,16 @@ def untrusted(text: str) -> str:
     return " ".join(text.translate(_NEUTRAL).split())
 
 
+@dataclass(frozen=True)
+class PromptPaper:
+    """A paper as a prompt lists it (`papers` of grouping.j2 and blurbs.j2): its short id, and
+    its title and text already fenced with `untrusted`."""
+
+    sid: str
+    title: str
+    text: str
+
+
 def _version(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:12]
 
@@ -103,4 +113,4 @@ class PromptSet:
         return _version(joined.encode())
 
 
-__all__ = ["REQUIRED", "PromptSet", "untrusted"]
+__all__ = ["REQUIRED", "PromptPaper", "PromptSet", "untrusted"]

@@ -79,13 +79,14 @@ async def probe_local(settings: Settings) -> Settings:
     while missing := _missing(lambda get: _fill(llm, get)):
         for url in missing:
             _ANSWERS[url] = await _get_json(url)
-    resolved = with_local_defaults(settings)
-    _say_once(llm, resolved.llm)
-    return resolved
+    filled, window_from = _local_llm(llm)
+    _say_once(llm, filled, window_from)
+    return settings if filled is llm else settings.model_copy(update={"llm": filled})
 
 
-def _say_once(given: LLMSettings, filled: LLMSettings) -> None:
-    """What the server's answers decided, said once per process and server."""
+def _say_once(given: LLMSettings, filled: LLMSettings, window_from: str | None) -> None:
+    """What the server's answers decided (`window_from`: the URL that reported the context
+    window `filled` took), said once per process and server."""
     base_url = given.base_url or ""
     if base_url in _WARNED:
         return
@@ -102,11 +103,8 @@ def _say_once(given: LLMSettings, filled: LLMSettings) -> None:
             )
         elif not listed and filled.model == UNNAMED_LOCAL_MODEL:
             logger.warning("%s names no model; asking for %r", base_url, UNNAMED_LOCAL_MODEL)
-    if "context_window" not in given.model_fields_set:
-        reported = _reported_context(base_url, filled.model, _ANSWERS.get)
-        if reported:
-            url, window = reported
-            logger.info("%s reports a context window of %d tokens", url, window)
+    if window_from is not None:
+        logger.info("%s reports a context window of %d tokens", window_from, filled.context_window)
 
 
 def with_local_defaults(settings: Settings) -> Settings:
@@ -122,21 +120,26 @@ def local_llm(llm: LLMSettings) -> LLMSettings:
 
     A local model is not priced from the built-in table of paid models: only prices the user
     configured (`[llm.prices.<model>]`) give it a cost estimate."""
-    if not local_server(llm):
-        return llm
-    filled = _fill(llm, _ANSWERS.get)
+    return _local_llm(llm)[0] if local_server(llm) else llm
+
+
+def _local_llm(llm: LLMSettings) -> tuple[LLMSettings, str | None]:
+    """`local_llm` for a local server, and the URL whose answer gave the context window (None:
+    configured, or no answer reported one)."""
+    filled, window_from = _fill(llm, _ANSWERS.get)
     if filled is not llm:
         defaulted = filled.model_dump(include={*LOCAL_DEFAULTS, "model"} - llm.model_fields_set)
         shown = ", ".join(f"{k}={v}" for k, v in defaulted.items())
         logger.info("local server at %s: defaults %s", llm.base_url, shown)
-    return filled
+    return filled, window_from
 
 
 Answers = Callable[[str], Any]  # a URL's kept answer (None: none, or not asked)
 
 
-def _fill(llm: LLMSettings, get: Answers) -> LLMSettings:
-    """`llm` with every unset local default filled in, reading the server's answers by `get`."""
+def _fill(llm: LLMSettings, get: Answers) -> tuple[LLMSettings, str | None]:
+    """`llm` with every unset local default filled in, reading the server's answers by `get`,
+    and the URL whose answer gave the context window (None: set, or none reported one)."""
     base_url = llm.base_url or ""
     unset = {k: v for k, v in LOCAL_DEFAULTS.items() if k not in llm.model_fields_set}
     if "prices" not in llm.model_fields_set:
@@ -144,19 +147,18 @@ def _fill(llm: LLMSettings, get: Answers) -> LLMSettings:
     if "model" not in llm.model_fields_set:
         unset["model"] = _served_name(base_url, get)
     if not unset:
-        return llm
+        return llm, None
     model = unset.get("model", llm.model)
-    if "context_window" in unset:
-        reported = _reported_context(base_url, model, get)
-        if reported:
-            unset["context_window"] = reported[1]
+    window_from = None
+    if "context_window" in unset and (reported := _reported_context(base_url, model, get)):
+        window_from, unset["context_window"] = reported
     window = unset.get("context_window", llm.context_window)
     if "max_output_tokens" in unset:
         unset["max_output_tokens"] = max(256, min(unset["max_output_tokens"], window // 4))
     if "input_budget_tokens" in unset:
         room = window - unset.get("max_output_tokens", llm.max_output_tokens)
         unset["input_budget_tokens"] = max(1_000, min(unset["input_budget_tokens"], room))
-    return llm.model_copy(update=unset)
+    return llm.model_copy(update=unset), window_from
 
 
 class _Unasked(Exception):

@@ -27,7 +27,7 @@ from agent.summarize import offline
 from agent.summarize.checks.right_paper import Papers
 from agent.summarize.drafts import ThemeDraft
 from agent.summarize.llm.asking.ask import Asker, Question, Reply
-from agent.summarize.llm.asking.prompts import untrusted
+from agent.summarize.llm.asking.prompts import PromptPaper, untrusted
 from agent.summarize.llm.asking.repair import clip, trim_words, word_count
 from agent.summarize.llm.asking.schemas import (
     BLURB_CHARS,
@@ -79,13 +79,6 @@ class Blurbed:
     blurbs: tuple[PaperBlurb, ...]
     summary: str | None = None
     notes: tuple[DegradedNote, ...] = ()
-
-
-@dataclass(frozen=True)
-class _Item:
-    sid: str
-    title: str
-    text: str
 
 
 @dataclass
@@ -175,7 +168,7 @@ class BlurbWriter:
         per_blurb = OUTPUT_PER_BLURB_TOKENS - (BLURB_WORDS - self.words) * 4 // 3
         return OUTPUT_BASE_TOKENS + per_blurb * papers
 
-    def _user(self, title: str, items: Sequence[_Item], problems: Sequence[str] = ()) -> str:
+    def _user(self, title: str, items: Sequence[PromptPaper], problems: Sequence[str] = ()) -> str:
         ids = [i.sid for i in items] or ["P1"]
         return self.asker.prompts.render(
             "blurbs",
@@ -332,7 +325,7 @@ class BlurbWriter:
         self, job: BlurbJob, papers: Sequence[Paper], problems: Sequence[str] = ()
     ) -> Question:
         sids = short_ids("P", len(papers))
-        items = [_Item(sid, *self._text(p)[:2]) for sid, p in zip(sids, papers, strict=True)]
+        items = [PromptPaper(sid, *self._text(p)[:2]) for sid, p in zip(sids, papers, strict=True)]
         return Question(
             step="blurbs",
             prompt="blurbs",

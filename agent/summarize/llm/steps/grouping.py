@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from agent.core.tasks import gather_or_cancel
 from agent.models import DegradedNote, Paper
 from agent.summarize import offline
 from agent.summarize.drafts import ThemeDraft
 from agent.summarize.llm.asking.ask import Asker, Question, Reply
-from agent.summarize.llm.asking.prompts import untrusted
+from agent.summarize.llm.asking.prompts import PromptPaper, untrusted
 from agent.summarize.llm.asking.repair import Fixes, Group, clean_groups, clip, place_leftovers
 from agent.summarize.llm.asking.schemas import (
     MAX_THEMES,
@@ -34,7 +35,6 @@ from agent.summarize.llm.asking.schemas import (
 )
 from agent.summarize.llm.asking.sizing import ID_TOKENS, plan_calls
 from agent.summarize.llm.chat import ChatModel
-from agent.summarize.llm.fallback import gather_or_cancel
 from agent.summarize.offline.blurbs import split_sentences
 
 GIST_TOKENS = 12
@@ -63,13 +63,6 @@ class Grouping:
 
     themes: tuple[ThemeDraft, ...]
     notes: tuple[DegradedNote, ...] = ()
-
-
-@dataclass(frozen=True)
-class _Item:
-    sid: str
-    title: str
-    text: str
 
 
 @dataclass(frozen=True)
@@ -122,7 +115,7 @@ class Grouper:
         costs = [self._gist(p)[2] for p in papers]
         return [[papers[i] for i in r] for r in plan_calls(costs, room, per_call)]
 
-    def _user(self, items: Sequence[_Item]) -> str:
+    def _user(self, items: Sequence[PromptPaper]) -> str:
         ids = [i.sid for i in items] or ["P1"]
         return self.asker.prompts.render(
             "grouping",
@@ -152,7 +145,7 @@ class Grouper:
         self, model: ChatModel, papers: Sequence[Paper], by_id: Mapping[str, Paper]
     ) -> tuple[list[ThemeDraft], list[DegradedNote]]:
         sids = short_ids("P", len(papers))
-        items = [_Item(sid, *self._gist(p)[:2]) for sid, p in zip(sids, papers, strict=True)]
+        items = [PromptPaper(sid, *self._gist(p)[:2]) for sid, p in zip(sids, papers, strict=True)]
         question = Question(
             step="grouping",
             prompt="grouping",
