@@ -72,7 +72,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_carries_data_templates_and_prompts(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert "agent/data/sample-daily-papers.jsonl" in names
+    data = {Path(n).name for n in names if n.startswith("agent/data/")}
+    shipped = {p.name for p in (REPO / "agent" / "data").iterdir() if p.suffix != ".md"}
+    assert "sample-daily-papers.jsonl" in data and shipped <= data, shipped - data
     assert any(n.startswith("agent/render/templates/") and n.endswith(".html") for n in names)
     prompts = {Path(n).name for n in names if n.startswith("agent/prompts/")}
     on_disk = {p.name for p in (REPO / "prompts").glob("*.j2")}

@@ -33,6 +33,11 @@ def token_frequencies_path() -> Path:
     return _PACKAGE_DIR / "data" / "token-counts.json.gz"
 
 
+def language_names_path() -> Path:
+    """English names of the ISO 639-1 languages (generated: tools/language_names.py)."""
+    return _PACKAGE_DIR / "data" / "language-names.txt"
+
+
 def bundled_eval_cases_dir() -> Path:
     """The eval cases shipped with the package: `agent/evalcases` in an installed wheel,
     `evals/cases` in a checkout."""

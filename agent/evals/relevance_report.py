@@ -20,7 +20,8 @@ def _pair(before: float, after: float) -> str:
 
 
 def failures(results: Sequence[SessionResult]) -> list[str]:
-    """What the shipped ranker misses: a day-1 bar, or a session that ratings made worse."""
+    """What the shipped ranker misses: a day-1 bar, or ratings that made day 6 worse beyond the
+    sessions' noise."""
     lines = []
     for result in results:
         if result.ranker != SHIPPED:
@@ -32,8 +33,13 @@ def failures(results: Sequence[SessionResult]) -> list[str]:
                 f"below its bar {case.min_precision:.2f} "
                 f"({result.day1.reason(case.on_subject)})"
             )
-        if not result.ratings_help:
-            lines.append(f"{case.name}: ratings made day 6 worse in a session")
+        if result.ratings_hurt:
+            (p, p_err), (n, n_err) = result.change(), result.change(ndcg=True)
+            lines.append(
+                f"{case.name}: ratings made day 6 worse beyond noise (precision@{case.k} "
+                f"{p:+.3f} ± {p_err:.3f}, nDCG {n:+.3f} ± {n_err:.3f} over "
+                f"{len(result.folds)} sessions)"
+            )
     return lines
 
 
@@ -74,10 +80,11 @@ def print_relevance(console: Console, results: Sequence[SessionResult]) -> None:
             _pair(_mean([r.before[1] for r in mine]), _mean([r.after[1] for r in mine])),
         )
     console.print(table)
+    sessions = len(results[0].folds) if results else 0
     console.print(
         f"day 1: the whole day ranked with the library only. day 6: new papers, ranked with the "
         f"library only → with {DAYS} days of ratings ({UP} up, {DOWN} down a day, from the top "
-        f"{SHOWN} shown); the mean of six sessions (evals/README.md, 'Relevance')."
+        f"{SHOWN} shown); the mean of {sessions} sessions (evals/README.md, 'Relevance')."
     )
     for line in failures(results):
         console.print(f"[bold red]below:[/] {escape(line)}")

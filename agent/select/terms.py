@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from agent.select import languages
 from agent.stop_words import ENGLISH_STOP_WORDS
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
@@ -61,25 +62,43 @@ def term(word: str) -> str:
 
 
 class Analyzer:
-    """Text to stemmed terms (a TfidfVectorizer analyzer); remembers the words of each stem."""
+    """Text to stemmed terms (a TfidfVectorizer analyzer), plus one `languages.LANGUAGE` term
+    per language the text names; remembers the words of each stem."""
 
     def __init__(self) -> None:
         self._stems: dict[str, str] = {w: "" for w in ENGLISH_STOP_WORDS}  # "" = dropped
         self._forms: dict[str, set[str]] = {}
+        self._written: dict[str, tuple[str, bool]] = {}  # as written: (term, names a language)
 
     def __call__(self, text: str) -> list[str]:
-        words = _WORD.findall(text.lower())
+        words = _WORD.findall(text)
+        written = self._written
+        for word in set(words).difference(written):  # each new spelling once
+            written[word] = (self._term(word.lower()), languages.is_mention(word))
+        found: list[str] = []
+        mentions = 0
+        for word in words:
+            stemmed, mention = written[word]
+            if stemmed:
+                found.append(stemmed)
+            mentions += mention
+        return found + [languages.LANGUAGE] * mentions
+
+    def _term(self, lower: str) -> str:
+        """The term of a lower-case word ("" for a stop word or a letter), remembered."""
         stems = self._stems
-        for word in set(words).difference(stems):  # each new word once
-            found = stems[word] = term(word) if len(word) > 1 else ""
+        if lower not in stems:
+            found = stems[lower] = term(lower) if len(lower) > 1 else ""
             if found:
-                self._forms.setdefault(found, set()).add(word)
-        return [found for found in map(stems.__getitem__, words) if found]
+                self._forms.setdefault(found, set()).add(lower)
+        return stems[lower]
 
     def word(self, stemmed: str, written: Sequence[str] = ()) -> str:
         """A word of the texts with this stem, the plainest (shortest): 'cache' for 'cach';
         as every text of `written` writes it where they agree ('layer-wise' where both papers
         write it so, though others write 'layerwise'), else as the first writes it."""
+        if stemmed == languages.LANGUAGE:
+            return languages.SHOWN_AS
         forms = self._forms.get(stemmed)
         if not forms:
             return stemmed
