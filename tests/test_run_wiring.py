@@ -223,3 +223,19 @@ def test_the_bounded_client_answers_on_the_callers_event_loop() -> None:
     with ScriptedHttpServer() as server:
         server.add("/models", Reply(200, b'{"data": []}'))
         assert asyncio.run(probe(f"{server.url}/models")) == b'{"data": []}'
+
+
+def test_a_daily_outcome_reprs_in_one_short_line_whatever_the_day() -> None:
+    """asyncio.run reprs its finished task, result included, when it puts the SIGINT handler
+    back (Python 3.11): the outcome's repr must not spell out every source and paper."""
+    from agent.models import SourceHealth, Usage
+    from agent.pipeline.daily import DailyOutcome, ReaderResult
+
+    health = tuple(SourceHealth(name=f"feed-{i}", status="ok", count=i) for i in range(2_000))
+    outcome = DailyOutcome(
+        results=(ReaderResult("ana", None, spooled="SMTP down"),),
+        health=health,
+        engine_reason="offline: " + "x" * 5_000,
+        shared=Usage(),
+    )
+    assert repr(outcome) == "DailyOutcome(status='spooled', readers=[ana=spooled])"
