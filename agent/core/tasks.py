@@ -12,8 +12,8 @@ T = TypeVar("T")
 async def gather_or_cancel(awaitables: Iterable[Awaitable[T]]) -> list[T]:
     """Every result in the order given, all run at the same time. On the first exception (or a
     cancellation) the others are cancelled and awaited before it is raised, as itself (not as
-    an ExceptionGroup, so that `with_fallbacks` still sees a ModelError): no request is left
-    running behind it."""
+    an ExceptionGroup, so a caller's `except` of that type still catches it): no request is
+    left running behind it."""
     tasks = [asyncio.ensure_future(awaitable) for awaitable in awaitables]
     try:
         return list(await asyncio.gather(*tasks))

@@ -5,9 +5,9 @@ They place papers that say one thing in different words near each other ("length
 extrapolation", "long context"), which TF-IDF over a day's 30 abstracts cannot; they are weak on
 names ("Greek" and "Polish" are not close). One 16 MB matrix, loaded once per process on first
 use (about 0.1 s CPU, most of it the tokenizer). The plain pooling (`weighted=False`) is
-WordLlamaInference's (no special tokens, no truncation, the mean of the token rows), written out here because importing the
-wordllama package costs three times the load (requests, its config loaders) and sets the root
-logger's level. `available()` says whether they can be used;
+WordLlamaInference's (no special tokens, no truncation, the mean of the token rows), written
+out here because importing the wordllama package costs three times the load (requests, its
+config loaders) and sets the root logger's level. `available()` says whether they can be used;
 callers keep a TF-IDF-only path for when they cannot.
 
 Each token row is weighted by a / (a + p(token)) (SIF, Arora, Liang and Ma 2017, "A simple but
@@ -79,8 +79,7 @@ def dimensions() -> int:
 @functools.cache
 def token_weights() -> np.ndarray:
     """a / (a + p) per token id (float32); 1 for a token the reference never uses."""
-    path = token_frequencies_path()
-    counts = read_counts(path) if path.is_file() else count_tokens()
+    counts = read_counts(token_frequencies_path())  # package data: always shipped
     vocabulary = len(_model()[1])
     frequency = np.zeros(vocabulary, dtype=np.float64)
     for token, count in counts.items():

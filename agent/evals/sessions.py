@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
+import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,9 +108,7 @@ class SessionResult:
         ]
         if len(diffs) < 2:
             return self._mean(diffs), 0.0
-        mean = self._mean(diffs)
-        spread = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (len(diffs) - 1))
-        return mean, spread / math.sqrt(len(diffs))
+        return statistics.mean(diffs), statistics.stdev(diffs) / math.sqrt(len(diffs))
 
     @property
     def ratings_hurt(self) -> bool:
