@@ -124,6 +124,15 @@ def test_each_environment_and_jinja_version_has_its_own_directory(cache_home: Pa
     assert html_dir.stat().st_mode & 0o077 == 0  # private to the user
 
 
+def test_a_directory_others_can_write_to_is_not_used(cache_home: Path) -> None:
+    cache = template_cache("html")
+    assert cache is not None
+    Path(cache.directory).chmod(0o777)
+    assert template_cache("html") is None  # what it would load is code
+    Path(cache.directory).chmod(0o700)
+    assert template_cache("html") is not None
+
+
 def test_a_relative_xdg_cache_home_is_ignored_as_the_spec_says(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -58,11 +58,19 @@ def template_cache(environment: str) -> QuietBytecodeCache | None:
     directory = root / "templates" / f"jinja-{jinja2.__version__}-{python}" / environment
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        status = directory.stat()
     except OSError:
         return None
-    if not os.access(directory, os.W_OK | os.X_OK):
+    if not _private(status) or not os.access(directory, os.W_OK | os.X_OK):
         return None
     return QuietBytecodeCache(str(directory))
+
+
+def _private(status: os.stat_result) -> bool:
+    """The directory is the user's and no one else can write to it: what is loaded from it is
+    code, so a directory another user could fill is not used (Jinja's own default checks the
+    same)."""
+    return status.st_uid == os.getuid() and not status.st_mode & 0o022
 
 
 __all__ = ["APP_DIR", "QuietBytecodeCache", "cache_root", "template_cache"]
