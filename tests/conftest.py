@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import ipaddress
 import os
 import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,11 @@ EVAL_CASES = Path(__file__).resolve().parents[1] / "evals" / "cases"
 # tiktoken: use the bundled offline encoding straight away (no download attempt), in every test
 # and every child process a test starts.
 os.environ[OFFLINE_ENV] = "1"
+# Compiled templates (agent.render.template_cache) go to this test run's own cache directory,
+# never the developer's ~/.cache; child processes inherit it.
+_TEST_CACHE = tempfile.mkdtemp(prefix="digest-tests-cache-")
+os.environ["XDG_CACHE_HOME"] = _TEST_CACHE
+atexit.register(shutil.rmtree, _TEST_CACHE, ignore_errors=True)
 # Never let a developer's real key, endpoint, mail server or settings leak into a test run.
 for name in list(os.environ):
     if name in ("OPENAI_API_KEY", "OPENAI_BASE_URL") or name.startswith("DIGEST_"):

@@ -4,7 +4,10 @@ weights come from the shipped token counts."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from agent.core import word_vectors
 from agent.core.resources import token_frequencies_path
@@ -82,3 +85,36 @@ def test_the_shipped_token_counts_are_what_the_script_computes() -> None:
     shipped = word_vectors.read_counts(token_frequencies_path())
     assert shipped == word_vectors.count_tokens()
     assert sum(shipped.values()) > 50_000  # the 237 titles and abstracts, not an empty file
+
+
+def _weights_file() -> Path:
+    root = word_vectors._package_root()
+    assert root is not None
+    return root / word_vectors._WEIGHTS
+
+
+def test_the_mapped_matrix_is_the_file_s_tensor_as_safetensors_reads_it() -> None:
+    from safetensors import safe_open
+
+    with safe_open(str(_weights_file()), framework="np", device="cpu") as weights:
+        want = weights.get_tensor("embedding.weight")
+    got = word_vectors.mapped_tensor(_weights_file(), "embedding.weight")
+    assert got.shape == want.shape and got.dtype == want.dtype
+    assert np.array_equal(np.asarray(got), want)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda whole: whole[:4], id="cut inside the header size"),
+        pytest.param(lambda whole: (10**9).to_bytes(8, "little") + whole[8:], id="header too big"),
+        pytest.param(lambda whole: whole[:8] + b"{not json" + whole[17:], id="header not JSON"),
+        pytest.param(lambda whole: whole[: len(whole) // 2], id="data cut short"),
+        pytest.param(lambda whole: whole.replace(b'"F16"', b'"F32"', 1), id="another dtype"),
+    ],
+)
+def test_a_damaged_weights_file_is_one_clear_error(tmp_path: Path, damage) -> None:
+    path = tmp_path / "weights.safetensors"
+    path.write_bytes(damage(_weights_file().read_bytes()))
+    with pytest.raises(RuntimeError, match=r"^word vectors unusable: weights\.safetensors"):
+        word_vectors.mapped_tensor(path, "embedding.weight")

@@ -1,7 +1,8 @@
 """The Jinja2 environments: HTML (autoescape on) and plain text (no escaping, wrap filter).
 
 Templates are package data (`agent/render/templates`), loaded with PackageLoader, so they are
-found the same way in a checkout and in an installed wheel.
+found the same way in a checkout and in an installed wheel. Each environment keeps its compiled
+templates in the user's cache directory (`agent.render.template_cache`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import textwrap
 from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from agent.render.template_cache import template_cache
 
 TEXT_WIDTH = 72
 
@@ -56,6 +59,7 @@ def html_env() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=template_cache("html"),
     )
     return env
 
@@ -69,6 +73,7 @@ def text_env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=template_cache("text"),
     )
     env.filters["wrap"] = wrap
     env.filters["url_line"] = url_line
