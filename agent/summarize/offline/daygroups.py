@@ -22,11 +22,17 @@ is cut many ways and the grouping is what the cuts agree on (evidence accumulati
 Without the word vectors (the package missing) the views are TF-IDF alone, with the Ward trees
 and the cut that were tuned for them.
 
+Tried and not kept (figures in docs/numbers.md): stability- or silhouette-chosen k, the true k,
+bagged views, must-not-link, domain stop lists, a background IDF, other cut ranges, reassignment,
+spectral clustering, k-means, LSA and NMF blocks, title-vector and TF-IDF-weighted vector blocks,
+weight / cut re-tunes; modularity communities (Louvain, greedy) of the agreement or similarity k-NN
+graph instead of the cut (held out -0.03 at best), paper-term co-clustering (bipartite Louvain,
+SpectralCoclustering: tuning 0.37 at best against 0.49), and either as one more voter in the
+agreement (held out -0.002 to -0.021); a soft cosine over the terms (word-vector term similarity)
+instead of each view's cosine or as a sixth view (held out -0.005 to -0.058).
+
 Measured with `bench/offline_quality.py` (20 random 30-paper days of the labelled sample, and
 the labelled day cases of evals/cases): see its docstring and the README for the figures.
-
-Tried and not kept (figures in docs/numbers.md): a soft cosine over the terms (word-vector term
-similarity) instead of each view's cosine or as a sixth view, held out 0.486-0.489 against 0.494.
 """
 
 from __future__ import annotations
