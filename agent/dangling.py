@@ -23,6 +23,7 @@ _CONNECTIVES = (
     r"|likewise|nevertheless|nonetheless|yet|still|then|next|finally|lastly|secondly|second"
     r"|thirdly|third|in\s+contrast|by\s+contrast|in\s+comparison|on\s+the\s+other\s+hand"
     r"|in\s+particular|specifically|notably|importantly|more\s+importantly|crucially"
+    r"|especially|particularly|above\s+all"
     r"|in\s+turn|to\s+(?:this|that)\s+end|for\s+this\s+(?:reason|purpose)|otherwise|alternatively"
 )
 _PATTERN = re.compile(

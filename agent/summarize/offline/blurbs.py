@@ -206,7 +206,9 @@ def _pick(
     sentences: list[str], tidied: list[str], *, may_skip: bool = True
 ) -> tuple[int, list[int]]:
     """The 'what it does' sentence (one that stands alone once tidied, when there is one),
-    and the later sentences that report results, best first: those with numbers lead."""
+    and the later sentences that report results, best first: those with numbers lead. A result
+    that leans on the sentence before it is a candidate only right after the first one, where
+    what it points at is what the reader has just read."""
     usable = [not s.endswith(":") and not (may_skip and _skipped(s)) for s in sentences]
     alone = [ok and dangling_start(t) is None for ok, t in zip(usable, tidied, strict=True)]
     contrib = next(
@@ -222,9 +224,12 @@ def _pick(
     for i, s in enumerate(sentences):
         if i <= contrib or not usable[i]:
             continue
+        leans_back = dangling_start(tidied[i]) is not None
+        if leans_back and i != contrib + 1:
+            continue  # 'This achievement ...' under a sentence that is not the one it points at
         numbers = len(_NUMBER.findall(s))
         score = _result_words(s) + 1.5 * numbers + (3.0 if numbers else 0.0)
-        score -= 1.0 if dangling_start(tidied[i]) else 0.0
+        score -= 1.0 if leans_back else 0.0
         score += 0.5 if i == len(sentences) - 1 else 0.0
         if score > 0:
             scored.append((-score, i))
