@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from agent.config import Settings
+    from agent.evals.relevance_rerank import RerankRun
     from agent.pipeline import DailyOptions, DailyOutcome, Progress
     from agent.topic import TopicOptions, TopicOutcome
 
@@ -772,6 +773,12 @@ def schedule(
     help="Run the ranking benchmark instead: reader profiles, simulated rating sessions, "
     "precision and nDCG per ranker (cases: DIR, default evals/relevance of the checkout).",
 )
+@click.option(
+    "--rerank",
+    is_flag=True,
+    help="With --relevance: also measure day 1 after the configured model's rerank of the top "
+    "[llm] rerank_candidates, as `[llm] rerank` does in a daily run (needs a model; cached).",
+)
 @common_options
 @expected_errors
 def eval(
@@ -785,14 +792,17 @@ def eval(
     out_dir: Path | None,
     tags: tuple[str, ...],
     relevance_dir: str | None,
+    rerank: bool,
     config_path: Path | None,
     verbose: bool,
 ) -> None:
     """Score candidate prompts against a baseline on the eval cases; exit 1 on a regression.
     With --relevance, score the ranking on the reader profiles instead; exit 1 when a profile
-    misses its day-1 bar or ratings made a session worse."""
+    misses its day-1 bar or ratings made a session worse; --rerank adds the model's rerank."""
+    if rerank and relevance_dir is None:
+        raise ConfigError("--rerank goes with --relevance: digest eval --relevance --rerank")
     if relevance_dir is not None:
-        _relevance_benchmark(relevance_dir)
+        _relevance_benchmark(relevance_dir, settings_from(config_path, verbose) if rerank else None)
         return
     from agent.evals.report import print_table
     from agent.evals.session import EvalOptions, EvalOutcome, run_eval_session
@@ -824,12 +834,19 @@ def eval(
         sys.exit(outcome.exit_code)
 
 
-def _relevance_benchmark(directory: str) -> None:
-    """`digest eval --relevance [DIR]`: the table, and exit 1 when the shipped ranker fails."""
+def _relevance_benchmark(directory: str, rerank: Settings | None = None) -> None:
+    """`digest eval --relevance [DIR]`: the table, and exit 1 when the shipped ranker fails;
+    with `rerank` (--rerank: the settings of its model), the model's rerank of day 1 after it
+    (a measure: it does not change the exit code)."""
     from agent.evals.relevance import default_relevance_dir
-    from agent.evals.relevance_report import failures, print_relevance
+    from agent.evals.relevance_report import failures, print_relevance, print_rerank
     from agent.evals.sessions import run_sessions
 
+    if rerank is not None and not rerank.llm_configured:
+        raise ConfigError(
+            "--rerank needs a model: set OPENAI_API_KEY (or DIGEST_LLM__API_KEY) or "
+            "llm.base_url for a local OpenAI-compatible server"
+        )
     cases = Path(directory).expanduser().resolve() if directory else default_relevance_dir()
     if not cases.is_dir():
         raise ConfigError(f"--relevance {cases}: no such directory of relevance cases")
@@ -838,6 +855,17 @@ def _relevance_benchmark(directory: str) -> None:
     if not results:
         raise ConfigError(f"--relevance {cases}: no relevance cases (*.yaml) there")
     print_relevance(out, results)
+    if rerank is not None:
+        from agent.evals.relevance_rerank import rerank_benchmark
+
+        profiles = list({r.case.name: r.case for r in results}.values())
+
+        async def served_and_reranked() -> RerankRun:
+            return await rerank_benchmark(await with_served_model(rerank, "auto"), profiles)
+
+        with out.status("asking the model to rerank each profile's day 1", spinner="dots"):
+            reranked = asyncio.run(served_and_reranked())
+        print_rerank(out, reranked)
     if failures(results):
         sys.exit(1)
 

@@ -196,11 +196,12 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
     return {"DIGEST_HOME": str(tmp_path / "home")}
 
 
-def _small_case(directory: Path, bar: float, k: int) -> Path:
-    """A long-context profile over 60 papers of the sample: a quick run of the real thing."""
+def _small_case(directory: Path, bar: float, k: int, profile: str = "long-context") -> Path:
+    """A profile (long-context by default) over 60 papers of the sample: a quick run of the
+    real thing."""
     import json
 
-    case = load_relevance_case(RELEVANCE / "long-context.yaml")
+    case = load_relevance_case(RELEVANCE / f"{profile}.yaml")
     sample = [p for p in case.papers if p.id.startswith("dp-")]
     on = [p for p in sample if p.id in case.on_subject][:24]
     off = [p for p in sample if p.id not in case.on_subject][:36]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.markup import escape
 
+from agent.evals.relevance_rerank import RerankRun
 from agent.evals.report import terminal_table
 from agent.evals.sessions import DAYS, DOWN, SHIPPED, SHOWN, UP, SessionResult
 
@@ -90,4 +91,65 @@ def print_relevance(console: Console, results: Sequence[SessionResult]) -> None:
         console.print(f"[bold red]below:[/] {escape(line)}")
 
 
-__all__ = ["failures", "print_relevance"]
+def rerank_usage(run: RerankRun) -> str:
+    """The model, its calls, tokens and cost, as the engine counted them."""
+    usage = run.usage
+    cost = (
+        f"about ${usage.cost_usd:.4f}"
+        if run.cost_known
+        else "no cost estimate (no price configured)"
+    )
+    return (
+        f"model {run.model}: {usage.calls} calls ({usage.cache_hits} from cache), "
+        f"{usage.input_tokens:,} tokens in, {usage.output_tokens:,} out, {cost}"
+    )
+
+
+def print_rerank(console: Console, run: RerankRun) -> None:
+    """Day 1 offline next to day 1 after the model's rerank, a row per profile and the mean;
+    the model's usage, and each profile where the rerank was not applied (and why)."""
+    k = run.days[0].case.k if run.days else 10
+    table = terminal_table(escape("Day 1 with the model's rerank ([llm] rerank)"))
+    table.add_column("profile", no_wrap=True)
+    table.add_column(f"p@{k} day 1\noffline → model", justify="right", no_wrap=True)
+    table.add_column(f"nDCG@{k} day 1\noffline → model", justify="right", no_wrap=True)
+    table.add_column("scored", justify="right", no_wrap=True)
+    for day in run.days:
+        table.add_row(
+            escape(day.case.name),
+            _pair(day.offline.precision, day.reranked.precision),
+            _pair(day.offline.ndcg, day.reranked.ndcg),
+            f"{day.scored}/{day.candidates}" + ("" if day.applied else " [bold red]✗[/]"),
+        )
+    days = run.days
+    table.add_row(
+        "mean",
+        _pair(
+            _mean([d.offline.precision for d in days]), _mean([d.reranked.precision for d in days])
+        ),
+        _pair(_mean([d.offline.ndcg for d in days]), _mean([d.reranked.ndcg for d in days])),
+        "",
+        end_section=False,
+    )
+    console.print(table)
+    console.print(
+        "offline: the shipped ranker's day 1 (the table above). model: its top candidates "
+        "reordered by the model's scores, as `\\[llm] rerank` does in a daily run; scored: papers "
+        "the model scored of those sent. The day-6 sessions stay offline."
+    )
+    console.print(escape(rerank_usage(run)), highlight=False)
+    for day in days:
+        if not day.applied:
+            console.print(
+                f"[bold red]not applied:[/] {escape(day.case.name)}: the model scored none of "
+                "its candidates, so the offline order stands"
+            )
+        for note in day.notes:
+            console.print(
+                f"[yellow]degraded:[/] {escape(day.case.name)}: {escape(note.reason)} "
+                f"({escape(note.fallback)})",
+                highlight=False,
+            )
+
+
+__all__ = ["failures", "print_relevance", "print_rerank", "rerank_usage"]

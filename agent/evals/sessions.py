@@ -181,9 +181,14 @@ def _fold(
     return Fold(before, after, tuple(p.id for p in up), tuple(p.id for p in down))
 
 
+def day_one_order(case: RelevanceCase, ranker: Ranker = shipped) -> list[str]:
+    """The ids of the whole day, ranked with the library only."""
+    return _order(ranker, case.papers, case.interests)
+
+
 def day_one(case: RelevanceCase, ranker: Ranker = shipped) -> Measure:
     """The whole day ranked with the library only."""
-    return measure(_order(ranker, case.papers, case.interests), case.on_subject, case.k)
+    return measure(day_one_order(case, ranker), case.on_subject, case.k)
 
 
 def run_session(case: RelevanceCase, ranker: Ranker, name: str = SHIPPED) -> SessionResult:
@@ -231,6 +236,7 @@ __all__ = [
     "Ranker",
     "SessionResult",
     "day_one",
+    "day_one_order",
     "default_rankers",
     "run_session",
     "run_sessions",

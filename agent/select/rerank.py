@@ -7,6 +7,7 @@ without a score keep their offline place behind the scored ones of equal standin
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection, Mapping, Sequence
 
 from agent.models import Paper
 from agent.select.core import Selection
@@ -20,6 +21,16 @@ def candidates(selection: Selection, limit: int) -> tuple[Paper, ...]:
     return (*selection.selected, *selection.also_new)[:limit]
 
 
+def reordered(
+    ids: Sequence[str], scores: Mapping[str, int], first: Collection[str] = ()
+) -> list[str]:
+    """`ids` (the candidates, in offline order) by model score, highest first, stably: the ids in
+    `first` (followed authors) stay ahead, and ids without a score keep their offline place
+    behind the scored ones."""
+    order = sorted(range(len(ids)), key=lambda i: (ids[i] not in first, -scores.get(ids[i], -1), i))
+    return [ids[i] for i in order]
+
+
 def apply_scores(selection: Selection, scores: dict[str, int], limit: int) -> Selection:
     """The selection with its top `limit` candidates reordered by model score (stable), the cap
     kept, and `why` saying so where the model's score is what placed a paper."""
@@ -31,11 +42,8 @@ def apply_scores(selection: Selection, scores: dict[str, int], limit: int) -> Se
     followed = {
         p.id for p in selection.selected if selection.why.get(p.id, "").startswith(FOLLOWED_PREFIX)
     }
-    order = sorted(
-        range(len(pool)),
-        key=lambda i: (pool[i].id not in followed, -scores.get(pool[i].id, -1), i),
-    )
-    ranked = [pool[i] for i in order] + rest
+    by_id = {p.id: p for p in pool}
+    ranked = [by_id[pid] for pid in reordered([p.id for p in pool], scores, followed)] + rest
     why: dict[str, str] = {}
     for paper in ranked[:keep]:
         offline = selection.why.get(paper.id)
