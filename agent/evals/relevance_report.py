@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
 
-from agent.evals.relevance_rerank import RerankRun
 from agent.evals.report import terminal_table
 from agent.evals.sessions import DAYS, DOWN, SHIPPED, SHOWN, UP, SessionResult
+
+if TYPE_CHECKING:
+    from agent.evals.relevance_rerank import RerankRun
 
 
 def _mean(values: Sequence[float]) -> float:

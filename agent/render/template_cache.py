@@ -23,7 +23,9 @@ APP_DIR = "paper-digest"
 
 
 def cache_root() -> Path | None:
-    """The user's cache directory for this tool, or None when there is no home to put it in."""
+    """The user's cache directory for this tool, or None when there is no home to put it in.
+    Not platformdirs' `user_cache_dir` (where the data directory comes from): it takes a
+    relative XDG_CACHE_HOME as it is, where the XDG spec says to ignore it."""
     base = os.environ.get("XDG_CACHE_HOME", "")
     try:
         root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
