@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from agent.config import LLMSettings, Settings
 from agent.pipeline import DailyOptions
+from agent.select.rerank import reordered
 from tests.fakes.openai_server import (
     FakeOpenAIServer,
     Fault,
@@ -27,17 +28,18 @@ DAY = dt.date(2026, 11, 26)
 FAVOURITE = "Speculative Decoding with Big Little Decoder"
 
 
-def rerank_handler(fail: bool = False) -> Any:
-    """Valid answers for every step; rerank calls score FAVOURITE 10 and the others 1."""
+def rerank_handler(fail: bool = False, fail_with: frozenset[str] = frozenset()) -> Any:
+    """Valid answers for every step; rerank calls score FAVOURITE 10 and the others 1 (with
+    `fail`, every rerank call fails; a call that lists a title in `fail_with` fails too)."""
 
     def answer(body: dict[str, Any]) -> Any:
         schema, as_tool = request_schema(body)
         assert schema is not None
         if "scores" in schema.get("properties", {}):
-            if fail:
-                return Fault.http(500)
             prompt = RecordedRequest.text_of(body)
             titles = dict(re.findall(r'<paper id="(P\d+)">([^\n]*)', prompt))
+            if fail or fail_with & {t.strip() for t in titles.values()}:
+                return Fault.http(500)
             scores = [
                 {"id": sid, "score": 10 if title.startswith(FAVOURITE) else 1}
                 for sid, title in titles.items()
@@ -120,3 +122,45 @@ def test_rerank_failure_keeps_the_offline_order(tmp_path: Path) -> None:
     notes = [n for n in outcome.digest.degraded if n.step == "rerank"]
     assert notes and all(n.fallback == "offline engine" for n in notes)
     assert not any("model:" in why for why in outcome.digest.why.values())
+
+
+def test_reorder_moves_only_what_the_model_scored() -> None:
+    ids = ["a", "b", "c", "d", "e"]
+    assert reordered(ids, {pid: 5 for pid in ids}) == ids  # ties keep the offline order
+    assert reordered(ids, {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}) == ["e", "d", "c", "b", "a"]
+    # the first two were never judged (their batch failed): they keep their ranks, and a paper
+    # the model scored 0 does not pass them; the scored ones trade places among themselves
+    assert reordered(ids, {"c": 0, "d": 9, "e": 4}) == ["a", "b", "d", "e", "c"]
+    assert reordered(ids, {"b": 0, "e": 9}) == ["a", "e", "c", "d", "b"]
+    assert reordered(ids, {}) == ids
+    # a followed author's paper keeps its place whatever its score
+    assert reordered(ids, {"a": 0, "b": 3, "c": 9}, first={"a"}) == ["a", "c", "b", "d", "e"]
+
+
+def test_a_failed_batch_keeps_its_papers_ranks(tmp_path: Path) -> None:
+    """One rerank call of three fails (the one holding the offline picks), the others answer:
+    the picks stay as the offline ranking had them instead of falling behind every paper the
+    model scored, and the scored papers still trade places among themselves."""
+    options = DailyOptions(
+        date=DAY, sources=("sample",), engine="llm", out_dir=tmp_path / "out", send=False
+    )
+    with FakeOpenAIServer(handler=rerank_handler()) as server:
+        offline_config = settings(server, tmp_path / "offline", rerank=False)
+        offline = run_daily(offline_config, options).selection
+    picks = [p.id for p in offline.selected]
+    pool = [*offline.selected, *offline.also_new][:45]
+    assert len(picks) == 5 and FAVOURITE not in {p.title for p in pool[:15]}
+    favourite = next(p.id for p in pool if p.title.startswith(FAVOURITE))
+    first_batch = frozenset(p.title.strip() for p in pool[:15])
+    with FakeOpenAIServer(handler=rerank_handler(fail_with=first_batch)) as server:
+        config = settings(server, tmp_path / "home", circuit_breaker_failures=10)
+        outcome = run_daily(config, options)
+        answered = [c.outcome for c in rerank_requests(server) if c.outcome == "reply"]
+        assert len(answered) == 2  # the other two batches
+    assert [p.id for p in outcome.selection.selected] == picks
+    notes = [n for n in outcome.digest.degraded if n.step == "rerank"]
+    assert len(notes) == 1 and notes[0].fallback == "offline engine"
+    after = [p.id for p in (*outcome.selection.selected, *outcome.selection.also_new)][:45]
+    assert after[:15] == [p.id for p in pool[:15]]
+    assert after[15] == favourite  # the best score leads the places the model scored
+    assert sorted(after) == sorted(p.id for p in pool)

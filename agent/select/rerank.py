@@ -1,8 +1,10 @@
 """Reordering the top candidates by the model's relevance scores (`[llm] rerank = true`).
 
 The pass itself is a model step (agent/summarize/llm/steps/rerank.py); this is the select side:
-which papers are candidates, and the new order. Papers by followed authors stay first; papers
-without a score keep their offline place behind the scored ones of equal standing."""
+which papers are candidates, and the new order. The papers the model scored trade places among
+themselves, by score; a paper it did not score (its batch failed, or the answer left it out) and a
+paper by a followed author keep their offline place, so a partial answer moves nothing past a
+paper nobody judged."""
 
 from __future__ import annotations
 
@@ -24,11 +26,16 @@ def candidates(selection: Selection, limit: int) -> tuple[Paper, ...]:
 def reordered(
     ids: Sequence[str], scores: Mapping[str, int], first: Collection[str] = ()
 ) -> list[str]:
-    """`ids` (the candidates, in offline order) by model score, highest first, stably: the ids in
-    `first` (followed authors) stay ahead, and ids without a score keep their offline place
-    behind the scored ones."""
-    order = sorted(range(len(ids)), key=lambda i: (ids[i] not in first, -scores.get(ids[i], -1), i))
-    return [ids[i] for i in order]
+    """`ids` (the candidates, in offline order) with the scored ones sorted by score, highest
+    first and stably, into the places the scored ones held; ids without a score and ids in
+    `first` (followed authors) stay where they were. With one batch of three failed, its papers
+    keep their ranks rather than falling behind every paper the model scored, even a 0."""
+    places = [i for i, pid in enumerate(ids) if pid in scores and pid not in first]
+    best_first = sorted(places, key=lambda i: (-scores[ids[i]], i))
+    order = list(ids)
+    for place, i in zip(places, best_first, strict=True):
+        order[place] = ids[i]
+    return order
 
 
 def apply_scores(selection: Selection, scores: dict[str, int], limit: int) -> Selection:
