@@ -54,6 +54,21 @@ def scoring(case: RelevanceCase, on_score: int, off_score: int) -> Handler:
     return answer
 
 
+def scoring_only_the_last_off_subject(case: RelevanceCase) -> Handler:
+    """A partial answer, as a small local model gives: each call scores one paper, its last
+    off-subject candidate, 10, and leaves the others out."""
+    off_titles = {p.title for p in case.papers if p.id not in case.on_subject}
+
+    def answer(body: dict[str, Any]) -> Answer:
+        schema, as_tool = request_schema(body)
+        assert schema is not None and "scores" in schema.get("properties", {})
+        titles = re.findall(r'<paper id="(P\d+)">([^\n]*)', RecordedRequest.text_of(body))
+        last = [sid for sid, title in titles if title.strip() in off_titles][-1:]
+        return Reply({"scores": [{"id": sid, "score": 10} for sid in last]}, tool_call=as_tool)
+
+    return answer
+
+
 def failing(fault: Answer) -> Handler:
     return lambda body: fault
 
@@ -114,6 +129,36 @@ def test_the_measure_moves_with_the_models_scores(case: RelevanceCase, tmp_path:
     assert bad.days[0].reranked.ndcg < day.offline.ndcg
 
 
+def test_a_partial_answer_moves_nothing_past_the_unjudged(
+    case: RelevanceCase, tmp_path: Path
+) -> None:
+    """Scores for one off-subject paper a call (from the bottom of each batch) trade places
+    among themselves only: they do not jump ahead of the papers the model left out."""
+    (run,), _ = reranked(case, scoring_only_the_last_off_subject(case), tmp_path / "h")
+    day = run.days[0]
+    assert day.applied and 0 < day.scored < day.candidates // 10
+    assert day.reranked == day.offline
+
+
+def test_the_score_is_sent_as_the_values_it_may_take(case: RelevanceCase, tmp_path: Path) -> None:
+    """An enum, which a grammar-constrained local server enforces (llama-cpp-python's ignores
+    `maximum`); and an answer outside it is re-asked, not used."""
+    with FakeOpenAIServer(handler=scoring(case, 11, 15)) as server:
+        run = asyncio.run(rerank_benchmark(settings(server, tmp_path / "h"), [case]))
+        first = server.chat_requests[0].body
+        schema, _ = request_schema(first)
+        listed = re.findall(r'<paper id="(P\d+)">', RecordedRequest.text_of(first))
+    assert schema is not None
+    item = schema["properties"]["scores"]["items"]
+    item = schema["$defs"][item["$ref"].rsplit("/", 1)[-1]] if "$ref" in item else item
+    assert item["properties"]["score"] == {"enum": list(range(11)), "type": "integer"}
+    scores = schema["properties"]["scores"]
+    assert scores["minItems"] == 1 and scores["maxItems"] == len(listed)  # no empty list
+    day = run.days[0]
+    assert not day.applied and day.reranked == day.offline
+    assert day.notes and all("is not allowed: use one of 0, 1, 2" in n.reason for n in day.notes)
+
+
 def test_a_second_run_is_served_from_the_cache(case: RelevanceCase, tmp_path: Path) -> None:
     (first, second), (asked, after) = reranked(case, scoring(case, 10, 1), tmp_path / "h", 2)
     assert after == asked == calls_for(case)  # no new call to the server
@@ -138,6 +183,21 @@ def test_a_failing_model_leaves_the_offline_figures(
     text = console.export_text()
     assert "not applied: small: the model scored none of its candidates" in text
     assert "degraded: small:" in text
+
+
+def test_an_empty_answer_is_asked_again_and_never_cached(
+    case: RelevanceCase, tmp_path: Path
+) -> None:
+    """`{"scores": []}` (what a small local model answers) is a schema error: re-asked with the
+    reason, never cached, so the next run asks again rather than replaying it."""
+    (first, second), (asked, after) = reranked(
+        case, failing(Reply({"scores": []})), tmp_path / "h", 2
+    )
+    day = first.days[0]
+    assert not day.applied and day.reranked == day.offline
+    assert day.notes and all("no empty lists" in n.reason for n in day.notes)
+    assert asked > calls_for(case)  # each batch asked again before it fell back
+    assert after == 2 * asked and second.usage.cache_hits == 0
 
 
 def cli_env(server: FakeOpenAIServer | None) -> dict[str, str]:

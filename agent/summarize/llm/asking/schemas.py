@@ -366,6 +366,28 @@ class LenientQueries(Lenient):
         return self
 
 
+# -- relevance scores -----------------------------------------------------------------------------
+
+
+# The score as the eleven values it may take: a grammar-constrained local server enforces an enum,
+# while llama-cpp-python's server ignores ``minimum``/``maximum`` (SmolLM2 answered scores above
+# 10 there and every re-ask failed: evals/README.md, "With a model").
+SCORES = tuple(range(11))
+_SCORE: Any = Literal[SCORES]  # type: ignore[valid-type]
+
+
+def rerank_schema(ids: Sequence[str]) -> type[Strict]:
+    """``{scores: [{id, score 0..10}]}`` over `ids`: at least one score (``minItems``, which a
+    grammar-constrained server enforces too: an empty list is asked again and never cached); a
+    missing score is not an error (that paper keeps its offline place)."""
+    item = create_model("Score", __base__=Strict, id=(_enum(ids), ...), score=(_SCORE, ...))
+    return create_model(
+        "Rerank",
+        __base__=Strict,
+        scores=(list[item], Field(min_length=1, max_length=len(ids))),  # type: ignore[valid-type]
+    )
+
+
 __all__ = [
     "BLURB_CHARS",
     "BLURB_WORDS",
@@ -387,5 +409,6 @@ __all__ = [
     "blurbs_schema",
     "grouping_schema",
     "max_themes_for",
+    "rerank_schema",
     "short_ids",
 ]

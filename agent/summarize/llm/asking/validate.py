@@ -26,8 +26,10 @@ def validation_feedback(error: ValidationError) -> str:
         where = _location(item["loc"])
         kind = item["type"]
         ctx = item.get("ctx") or {}
-        if kind == "literal_error":
+        if kind == "literal_error" and isinstance(item["input"], str):  # string enums are ids
             text = f"unknown id {item['input']!r}: use only the ids given"
+        elif kind == "literal_error":
+            text = f"{item['input']!r} is not allowed: use one of {ctx.get('expected')}"
         elif kind == "string_too_long":
             text = (
                 f"too long ({len(str(item['input']))} characters; at most {ctx.get('max_length')})"

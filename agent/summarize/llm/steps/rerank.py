@@ -5,15 +5,12 @@ only leaves those papers in their offline order."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-
-from pydantic import Field, create_model
 
 from agent.models import Paper
 from agent.summarize.llm.asking.ask import Asker, Question
 from agent.summarize.llm.asking.prompts import untrusted
-from agent.summarize.llm.asking.schemas import Strict, _enum, short_ids
+from agent.summarize.llm.asking.schemas import rerank_schema, short_ids
 from agent.summarize.llm.asking.sizing import even_parts
 from agent.summarize.llm.chat import ChatModel
 
@@ -31,14 +28,6 @@ class RerankInput:
     not_interested: str
     library: tuple[str, ...]
     papers: tuple[Paper, ...]
-
-
-def rerank_schema(ids: Sequence[str]) -> type[Strict]:
-    """``{scores: [{id, score 0..10}]}`` over `ids`."""
-    item = create_model(
-        "Score", __base__=Strict, id=(_enum(ids), ...), score=(int, Field(ge=0, le=10))
-    )
-    return create_model("Rerank", __base__=Strict, scores=(list[item], Field(max_length=len(ids))))  # type: ignore[valid-type]
 
 
 def rerank_batches(data: RerankInput) -> list[RerankInput]:
@@ -88,10 +77,7 @@ class Reranker:
         )
         reply = await self.asker.ask(model, question)
         by_sid = {sid: paper.id for sid, paper in zip(ids, data.papers, strict=True)}
-        scores = {by_sid[item.id]: int(item.score) for item in reply.value.scores}
-        if not scores:
-            raise reply.unusable("rerank: no scores")
-        return scores
+        return {by_sid[item.id]: int(item.score) for item in reply.value.scores}
 
     @staticmethod
     def offline(data: RerankInput) -> dict[str, int]:
@@ -99,4 +85,4 @@ class Reranker:
         return {}
 
 
-__all__ = ["RerankInput", "Reranker", "rerank_batches", "rerank_schema"]
+__all__ = ["RerankInput", "Reranker", "rerank_batches"]
