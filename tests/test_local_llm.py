@@ -102,11 +102,12 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServ
         log.close()
 
 
-def _digest(home: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`python -m agent ARGS` in `cwd` (where init wrote digest.toml), nothing else set."""
+def _digest(home: Path, cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m agent ARGS` in `cwd` (where init wrote digest.toml), nothing else set but
+    `env`."""
     return subprocess.run(
         [sys.executable, "-m", "agent", *args],
-        env=clean_env(DIGEST_HOME=str(home), COLUMNS="200"), cwd=cwd,
+        env=clean_env(DIGEST_HOME=str(home), COLUMNS="200", **env), cwd=cwd,
         capture_output=True, text=True, timeout=3600, check=False,
     )  # fmt: skip
 
@@ -236,3 +237,50 @@ def test_the_readme_path_against_llama_cpp(llama_server: LlamaServer, tmp_path: 
     )
     assert result.returncode in (0, 1), result.stdout + result.stderr
     assert lines[0]["repeat"] in (1, 3)
+
+
+@pytest.mark.timeout(3600)
+def test_the_relevance_pass_against_llama_cpp(llama_server: LlamaServer, tmp_path: Path) -> None:
+    """`[llm] rerank = true` with a library, through the real server: whatever the tiny model
+    scores, the picks are the offline picks reordered among the places of the papers it scored
+    (an unscored paper keeps its rank), and the server's grammar holds the score to 0-10."""
+    home, cwd = tmp_path / "home", tmp_path / "work"
+    cwd.mkdir()
+    init = _digest(
+        home, cwd, "init", "--model", "local", "--base-url", llama_server.base_url,
+        "--category", "cs.CL", "--no-hf-daily", "--no-email",
+    )  # fmt: skip
+    assert init.returncode == 0, init.stdout + init.stderr
+    library = tmp_path / "mine.bib"
+    library.write_text(
+        "@article{a, title={Efficient Memory Management for Large Language Model Serving with "
+        "PagedAttention}}\n@article{b, title={FlashAttention: Fast and Memory-Efficient Exact "
+        "Attention with IO-Awareness}}\n",
+        encoding="utf-8",
+    )
+    runs = {}
+    for rerank in ("false", "true"):
+        out = tmp_path / f"rerank-{rerank}"
+        before = len(llama_server.chat_requests())
+        result = _digest(
+            home, cwd, "daily", "--engine", "llm", "--source", "sample", "--max-papers", "4",
+            "--library", str(library), "--date", DATE, "--out", str(out), "--no-send",
+            DIGEST_LLM__RERANK=rerank, DIGEST_LLM__RERANK_CANDIDATES="20",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+        data = json.loads((out / DATE / "digest.json").read_text(encoding="utf-8"))
+        runs[rerank] = (data, llama_server.chat_requests()[before:])
+    (offline, _), (data, statuses) = runs["false"], runs["true"]
+    assert statuses and sum(status >= 400 for status in statuses) <= 1, statuses  # the probe
+    notes = [d["reason"] for d in data["degraded"] if d["step"] == "rerank"]
+    shown = [p["why"] or "" for t in data["themes"] for p in t["papers"]]
+    print(
+        f"\n== rerank: {len(statuses)} requests {dict(Counter(statuses))}; notes: "
+        f"{[n[:120] for n in notes]}; picks saying a model score: {sum('model: ' in w for w in shown)}"
+    )
+    # the server's grammar holds the answer to the schema: no score out of 0-10, no empty list
+    assert not any("is not allowed" in n or "no empty lists" in n for n in notes), notes
+    picks = [{p["id"] for t in d["themes"] for p in t["papers"]} for d in (offline, data)]
+    assert len(picks[1]) == 4
+    if notes:  # the one call failed: the offline picks stand
+        assert picks[1] == picks[0]
