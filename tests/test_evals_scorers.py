@@ -215,6 +215,26 @@ def test_tokens_and_latency_lower_is_better() -> None:
     assert not SCORERS_BY_NAME["tokens"].higher_is_better
 
 
+def test_the_judge_grades_are_sent_as_the_values_they_may_take() -> None:
+    """1-5 as an enum (a local server's grammar enforces it; it ignores minimum/maximum), and a
+    grade outside it is an invalid answer."""
+    from pydantic import ValidationError
+
+    from agent.evals.scorers_judge import judge_schema
+    from agent.summarize.llm.models.json_schema import closed_json_schema
+
+    schema = judge_schema(["B1", "B2"])
+    sent = closed_json_schema(schema, strict=True)
+    [item] = sent["$defs"].values()
+    for grade in ("faithfulness", "clarity"):
+        assert item["properties"][grade]["enum"] == [1, 2, 3, 4, 5]
+        assert "maximum" not in item["properties"][grade]
+    verdict = {"id": "B1", "faithfulness": 5, "faithfulness_reason": "", "clarity": 4}
+    assert schema.model_validate({"verdicts": [{**verdict, "clarity_reason": ""}]})
+    with pytest.raises(ValidationError):
+        schema.model_validate({"verdicts": [{**verdict, "clarity": 6, "clarity_reason": ""}]})
+
+
 def test_judge_scorers_read_the_verdicts() -> None:
     def judged(f: int, c: int) -> CaseResult:
         verdicts = tuple(

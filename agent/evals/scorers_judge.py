@@ -29,21 +29,27 @@ REASON_CHARS = 200
 MAX_OUTPUT_TOKENS = 2_000
 
 
+GRADES = (1, 2, 3, 4, 5)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 def judge_schema(ids: Sequence[str]) -> type[BaseModel]:
     """``{verdicts: [{id, faithfulness, faithfulness_reason, clarity, clarity_reason}]}``."""
-    # The ids, as a Literal built at run time (no static type can name it).
+    # The ids, as a Literal built at run time (no static type can name it); the grades as the
+    # values they may take, which a grammar-constrained local server enforces (it ignores
+    # minimum/maximum: docs/models.md, "Local models").
     one_of_ids: Any = Literal[tuple(ids)]
+    grade: Any = Literal[GRADES]
     verdict = create_model(
         "JudgeItem",
         __base__=_Strict,
         id=(one_of_ids, ...),
-        faithfulness=(int, Field(ge=1, le=5)),
+        faithfulness=(grade, ...),
         faithfulness_reason=(str, Field(max_length=REASON_CHARS)),
-        clarity=(int, Field(ge=1, le=5)),
+        clarity=(grade, ...),
         clarity_reason=(str, Field(max_length=REASON_CHARS)),
     )
     return create_model(
