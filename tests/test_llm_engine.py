@@ -340,6 +340,27 @@ def test_a_rerun_is_answered_from_the_cache(srv: FakeOpenAIServer, tmp_path: Pat
     assert second.overview == first.overview
 
 
+def test_an_answer_the_step_cannot_use_leaves_the_cache(
+    srv: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    """An overview that validates but holds no whole sentence (what a grammar's length bound
+    leaves) was kept when it validated; the step's rejection drops it, so the next run asks the
+    model again instead of replaying it, while the other steps come from the cache."""
+    cut = "Sparse attention cuts the cost of long inputs and several papers trade accuracy for"
+    seen = overview_script(srv, *(Reply({"overview": cut}) for _ in range(6)))
+    with Store.open(tmp_path) as store:
+        first = run(srv, tmp_path, PAPERS[:12], store=store, topic="sparse attention")
+        asked = len(seen)
+        calls = len(srv.chat_requests)
+        second = run(srv, tmp_path, PAPERS[:12], store=store, topic="sparse attention")
+    for summary in (first, second):
+        [note] = [n for n in summary.degraded if n.step == "overview"]
+        assert "no whole sentence" in note.reason
+    assert asked >= 1 and len(seen) == 2 * asked  # asked again, not served from the cache
+    assert len(srv.chat_requests) - calls == asked  # everything else came from the cache
+    assert second.usage.cache_hits == calls - asked
+
+
 def test_the_cost_cap_falls_back_to_offline(srv: FakeOpenAIServer, tmp_path: Path) -> None:
     summary = run(srv, tmp_path, PAPERS, max_cost_usd=0.000001)
     assert_complete(summary, PAPERS)

@@ -33,6 +33,11 @@ class AnswerRows(Tables):
                 (key, model, now(), answer, json.dumps(usage)),
             )
 
+    def forget_answer(self, key: str) -> None:
+        """Drop one answer (a step found it unusable after it validated)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM model_cache WHERE key = ?", (key,))
+
     def cache_size(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM model_cache").fetchone()[0])

@@ -63,9 +63,11 @@ class ChatAnswer:
     refusal: str | None = None  # the model refused: its own words, or "content filter"
     output_limit: int | None = None  # the output-token limit sent (None: the adapter sends none)
     dialect: str | None = None  # how the request asked for JSON (None: no dialects, LangChain)
-    # Set by the answer cache: the caller calls it once the answer validated, so that only
-    # valid answers are kept (an invalid or salvaged one is never served again).
+    # Set by the answer cache: the caller calls `keep` once the answer validated, so that only
+    # valid answers are kept (an invalid or salvaged one is never served again), and `forget`
+    # when the step then cannot use it (it is dropped, kept or served from the cache).
     keep: Callable[[], None] | None = field(default=None, compare=False, repr=False)
+    forget: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
     @property
     def cut_off(self) -> bool:

@@ -84,9 +84,13 @@ class Reply:
     raw: str
     spent: Usage = field(default_factory=Usage)  # every answer to the question, re-asks included
     failed: tuple[FailedAttempt, ...] = ()  # the answers before this one that failed validation
+    forget: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
     def unusable(self, message: str) -> InvalidAnswer:
-        """The error for a step that cannot use this reply, with the evidence."""
+        """The error for a step that cannot use this reply, with the evidence. The answer leaves
+        the cache (it validated, so it was kept): a later run asks the model again."""
+        if self.forget is not None:
+            self.forget()
         calls = max(answers_in(self.spent), self.reasks + 1)
         return InvalidAnswer(
             message,
@@ -244,6 +248,7 @@ class Asker:
                     answer.text,
                     evidence.spent,
                     tuple(evidence.failed),
+                    forget=answer.forget,
                 )
             evidence.unused(error.splitlines()[0], answer.text)
             logger.info(

@@ -3,7 +3,8 @@
 Keyed by sha256 over (model, dialect, step, prompt version, the answer schema, the messages).
 Nothing secret goes in: no key, no base URL. Only complete answers (finish_reason "stop") that
 the caller validated are stored (`ChatAnswer.validated`), so an invalid, cut-off or salvaged
-answer is never served again. What the cache keeps is capped: answers over MAX_ANSWER_CHARS
+answer is never served again; one that validated but that the step could not use
+(`Reply.unusable`: no whole sentence, no usable query) is dropped again (`ChatAnswer.forget`). What the cache keeps is capped: answers over MAX_ANSWER_CHARS
 are not stored, and beyond MAX_ANSWERS rows the oldest are dropped.
 """
 
@@ -105,10 +106,13 @@ class CachedChatModel(ChatModel):
         hit = self._lookup(key)
         if hit is not None:
             logger.debug("%s: %s answer from the cache", self.name, request.step)
-            return answer_from_cache(hit, self.name, self.meter)
+            served = answer_from_cache(hit, self.name, self.meter)
+            return dataclasses.replace(served, forget=lambda: self._forget(key))
         answer = await self.inner.complete(request)
         if answer.complete and not answer.cached and len(answer.text) <= MAX_ANSWER_CHARS:
-            return dataclasses.replace(answer, keep=lambda: self._save(key, answer))
+            return dataclasses.replace(
+                answer, keep=lambda: self._save(key, answer), forget=lambda: self._forget(key)
+            )
         return answer
 
     def _lookup(self, key: str) -> CachedAnswer | None:
@@ -117,6 +121,12 @@ class CachedChatModel(ChatModel):
         except (sqlite3.Error, ValueError) as exc:
             logger.warning("model cache unreadable (%s); asking the model", type(exc).__name__)
             return None
+
+    def _forget(self, key: str) -> None:
+        try:
+            self.store.forget_answer(key)
+        except sqlite3.Error as exc:
+            logger.warning("model cache: an unusable answer not dropped (%s)", type(exc).__name__)
 
     def _save(self, key: str, answer: ChatAnswer) -> None:
         usage = {
