@@ -192,6 +192,23 @@ def test_an_overview_without_a_whole_sentence_falls_back(
     assert "no whole sentence" in note.reason
 
 
+@pytest.mark.parametrize("invented", ["GPT-7 leads every benchmark.", "Accuracy rose by 93.7%."])
+def test_an_overview_names_only_what_the_digest_has(
+    srv: FakeOpenAIServer, tmp_path: Path, invented: str
+) -> None:
+    """As the headline: a name or figure no theme or paper has is re-asked with the reason,
+    and an answer that keeps it loses that sentence rather than reaching the reader."""
+    seen = overview_script(
+        srv, Reply({"overview": f"{WHOLE} {invented}"}), Reply({"overview": WHOLE})
+    )
+    summary = run(srv, tmp_path / "a", PAPERS[:12], topic="sparse attention")
+    assert summary.overview == WHOLE
+    assert len(seen) == 2 and "the overview names" in RecordedRequest.text_of(seen[1])
+    overview_script(srv, *(Reply({"overview": f"{WHOLE} {invented}"}) for _ in range(3)))
+    salvaged = run(srv, tmp_path / "b", PAPERS[:12], topic="sparse attention")
+    assert salvaged.overview == WHOLE
+
+
 # -- each fault alone -------------------------------------------------------------------------------
 
 ONCE: dict[str, Any] = {
@@ -456,8 +473,8 @@ def test_an_overview_over_the_bound_ends_on_a_whole_sentence(
     srv: FakeOpenAIServer, tmp_path: Path
 ) -> None:
     sentences = [
-        f"Paper group {i} studies sparse attention for long inputs and reports gains."
-        for i in range(14)
+        f"Paper group {chr(65 + i)} studies sparse attention for long inputs and reports gains."
+        for i in range(14)  # letters: a number the papers do not have is not grounded
     ]
     overview_script(srv, Reply({"overview": " ".join(sentences)}))
     summary = run(srv, tmp_path, PAPERS[:12], topic="sparse attention")

@@ -68,7 +68,7 @@ class Question:
     titles: Mapping[str, str] = field(default_factory=dict)  # short id -> title (junk checks)
     topic: str | None = None  # the topic, for the query-expansion junk check
     texts: Mapping[str, str] = field(default_factory=dict)  # short id -> abstract (junk checks)
-    facts: str | None = None  # what the answer may name (the headline's junk check)
+    facts: str | None = None  # what the answer may name (the headline and overview checks)
     follow_up: bool = False  # asked to repair an earlier answer (the Batch API sends it direct)
 
 

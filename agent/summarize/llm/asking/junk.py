@@ -61,7 +61,7 @@ class JunkContext:
     titles: Mapping[str, str] = field(default_factory=dict)
     topic: str | None = None
     texts: Mapping[str, str] = field(default_factory=dict)  # short id -> the abstract shown
-    facts: str | None = None  # what a headline may name: the digest's themes and papers
+    facts: str | None = None  # what a headline or overview may name: the themes and papers
 
 
 @lru_cache(maxsize=16_384)
@@ -299,21 +299,23 @@ def theme_text_problem(
     return theme_id_problem(text, ids, what) or copied_paper_title(text, members, context, what)
 
 
-def ungrounded_names(text: str, context: JunkContext) -> str | None:
-    """Names and figures a headline gives that the digest it sums up does not have."""
+def ungrounded_names(text: str, context: JunkContext, what: str = "headline") -> str | None:
+    """Names and figures a headline (or overview) gives that the digest it sums up does not
+    have."""
     if context.facts is None:
         return None
     found = ungrounded(text, context.facts)
     if not found:
         return None
     return (
-        f"the headline names {shown(found)}, which no theme or paper of the digest has: "
+        f"the {what} names {shown(found)}, which no theme or paper of the digest has: "
         "name only the themes and papers given"
     )
 
 
 def without_ungrounded(text: str, context: JunkContext) -> str:
-    """A headline without its sentences that name what the digest does not have (salvage)."""
+    """A headline or overview without its sentences that name what the digest does not have
+    (salvage)."""
     if context.facts is None:
         return text
     return without_sentences(text, ungrounded(text, context.facts))

@@ -337,9 +337,23 @@ class LenientHeadline(Lenient):
 class Overview(Strict):
     overview: Prose = Field(max_length=OVERVIEW_CHARS)
 
+    @model_validator(mode="after")
+    def _grounded(self, info: ValidationInfo) -> Overview:
+        """Naming only what the digest has (the context's `facts`), as the headline."""
+        problem = junk.ungrounded_names(self.overview, junk.context_of(info.context), "overview")
+        if problem:
+            raise ValueError(problem)
+        return self
+
 
 class LenientOverview(Lenient):
     overview: Scrubbed
+
+    @model_validator(mode="after")
+    def _drop_ungrounded(self, info: ValidationInfo) -> LenientOverview:
+        """The sentences that name what the digest does not have are dropped."""
+        self.overview = junk.without_ungrounded(self.overview, junk.context_of(info.context))
+        return self
 
 
 class Queries(Strict):

@@ -63,8 +63,9 @@ def _views(
     ]
 
 
-def _facts(data: HeadlineInput) -> str:
-    """What a headline may name: the digest's themes and papers, its counts and its topic."""
+def _facts(data: HeadlineInput | OverviewInput) -> str:
+    """What a headline or overview may name: the digest's themes and papers, its counts and its
+    topic."""
     parts = [data.topic or "", str(sum(len(t.paper_ids) for t in data.themes))]
     parts.append(str(len(data.themes)))
     for theme in data.themes:
@@ -128,6 +129,7 @@ class HeadlineWriter:
         return Question(
             step="overview",
             prompt="overview",
+            facts=_facts(data),
             user=user,
             schema=Overview,
             lenient=LenientOverview,
