@@ -16,7 +16,13 @@ from agent.config import LLMSettings, Settings
 from agent.errors import ModelError
 from agent.store import Store
 from agent.summarize.llm.asking import junk, lenient_json
-from agent.summarize.llm.asking.schemas import Headline, Queries, blurbs_schema, grouping_schema
+from agent.summarize.llm.asking.schemas import (
+    Headline,
+    LenientGrouping,
+    Queries,
+    blurbs_schema,
+    grouping_schema,
+)
 from agent.summarize.llm.chat import ChatRequest
 from agent.summarize.llm.errors import ModelUnavailable
 from agent.summarize.llm.models.local import _context_in, is_local, with_local_defaults
@@ -173,6 +179,18 @@ def test_junk_checks_give_errors_a_model_can_act_on() -> None:
         grouping.model_validate(cut, context=context)
     shared = {"themes": [{**copied_title["themes"][0], "title": "Sparse attention methods"}]}
     assert grouping.model_validate(shared, context=context)  # shares words, is not a copy
+    named = junk.JunkContext(
+        titles={"P1": "InfiniGen: KV cache management", "P2": "LoRA for LLaMA", "P3": "QLoRA"},
+        texts={"P1": "Offloading.", "P2": "Low-rank adapters.", "P3": "LoRA on a 4-bit LLaMA."},
+    )
+    grouping3 = grouping_schema(["P1", "P2", "P3"])
+    one_name = {"themes": [{"title": "InfiniGen", "summary": "Memory.", "paper_ids": ["P1", "P2", "P3"]}]}  # fmt: skip
+    with pytest.raises(ValidationError, match="names 'InfiniGen', which only one of its 3"):
+        grouping3.model_validate(one_name, context=named)
+    shared_name = {"themes": [{**one_name["themes"][0], "title": "LoRA and LLaMA adapters"}]}
+    assert grouping3.model_validate(shared_name, context=named)  # two papers say each
+    lenient = LenientGrouping.model_validate(one_name, context=named)
+    assert lenient.themes[0].title == ""  # emptied: the repair titles it from its papers
     alone = {"themes": [{"title": "Sparse Attention at Scale", "summary": "Attention.", "paper_ids": ["P1"]},
                         {"title": "Other work", "summary": "More.", "paper_ids": ["P2"]}]}  # fmt: skip
     assert grouping.model_validate(alone, context=context)  # one paper may carry its own title

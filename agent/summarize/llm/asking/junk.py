@@ -25,7 +25,7 @@ from functools import lru_cache
 from agent.core import bm25
 from agent.core.one_line import one_line
 from agent.stop_words import ENGLISH_STOP_WORDS
-from agent.summarize.checks.figures import shown, ungrounded, without_sentences
+from agent.summarize.checks.figures import figures, shown, ungrounded, without_sentences
 
 SHINGLE_WORDS = 6  # this many words in a row taken from the instructions is a copy
 MIN_LETTERS = 1
@@ -271,6 +271,29 @@ def copied_paper_title(
             return (
                 f"the {what} {_shown(text)} is the title of {whose}: name what the papers "
                 "share, in a few plain words"
+            )
+    return None
+
+
+def one_papers_name(title: str, members: Collection[str], context: JunkContext) -> str | None:
+    """A theme title that names what only one of its papers has (a system, model or dataset
+    name, as the figures check reads names: "InfiniGen" over five papers, four of which never
+    say it): it names one paper, not what they share. A theme of one paper may carry it."""
+    if len(members) < 2:
+        return None
+    ids = frozenset(context.titles)
+    names = [f.text for f in figures(title) if f.kind == "name"]
+    for name in dict.fromkeys(n for n in names if n.split("-")[0] not in ids):  # ids: not names
+        stated = sum(
+            1
+            for sid in members
+            if not ungrounded(name, f"{context.titles.get(sid, '')}\n{context.texts.get(sid, '')}")
+        )
+        if stated < 2:
+            return (
+                f"the theme title {_shown(title)} names {name!r}, which "
+                f"{'only one' if stated else 'none'} of its {len(members)} papers has: name "
+                "what the papers share, in a few plain words"
             )
     return None
 

@@ -190,6 +190,10 @@ def grouping_schema(
             for text, what in ((t.title, "theme title"), (t.summary, "theme summary"))
             if (p := junk.copied_paper_title(text, getattr(t, member), context, what))
         ]
+        if member == "paper_ids":  # a merge's members are themes, whose texts are not shown
+            problems += [
+                p for t in self.themes if (p := junk.one_papers_name(t.title, t.paper_ids, context))
+            ]
         assignment = assignment_problems(groups, expected)
         if assignment:
             problems.append(assignment)
@@ -216,7 +220,9 @@ class LenientTheme(Lenient):
         """An id, a paper id in front, or a paper's title: emptied, for the repair to write."""
         context = junk.context_of(info.context)
         ids, members = tuple(context.titles), self.paper_ids or self.theme_ids
-        if junk.theme_text_problem(self.title, members, ids, context):
+        if junk.theme_text_problem(self.title, members, ids, context) or (
+            self.paper_ids and junk.one_papers_name(self.title, self.paper_ids, context)
+        ):
             self.title = ""
         summary = self.summary or ""
         if summary and junk.theme_text_problem(summary, members, ids, context, "theme summary"):

@@ -154,6 +154,8 @@ class Grouper:
             lenient=LenientGrouping,
             max_output_tokens=self.asker.output_tokens(grouping_output_tokens(len(sids))),
             titles={item.sid: item.title for item in items},
+            # whole abstracts: whether a name in a theme title is shared by two of its papers
+            texts={sid: p.abstract for sid, p in zip(sids, papers, strict=True)},
         )
         reply = await self.asker.ask(model, question)
         groups = [Group(t.title, t.summary, tuple(t.paper_ids)) for t in reply.value.themes]
