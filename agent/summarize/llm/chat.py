@@ -65,7 +65,7 @@ class ChatAnswer:
     dialect: str | None = None  # how the request asked for JSON (None: no dialects, LangChain)
     # Set by the answer cache: the caller calls `keep` once the answer validated, so that only
     # valid answers are kept (an invalid or salvaged one is never served again), and `forget`
-    # when the step then cannot use it (it is dropped, kept or served from the cache).
+    # when its step then cannot use it, which drops it again (whether just kept or a hit).
     keep: Callable[[], None] | None = field(default=None, compare=False, repr=False)
     forget: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 

@@ -3,9 +3,10 @@
 Keyed by sha256 over (model, dialect, step, prompt version, the answer schema, the messages).
 Nothing secret goes in: no key, no base URL. Only complete answers (finish_reason "stop") that
 the caller validated are stored (`ChatAnswer.validated`), so an invalid, cut-off or salvaged
-answer is never served again; one that validated but that the step could not use
-(`Reply.unusable`: no whole sentence, no usable query) is dropped again (`ChatAnswer.forget`). What the cache keeps is capped: answers over MAX_ANSWER_CHARS
-are not stored, and beyond MAX_ANSWERS rows the oldest are dropped.
+answer is never served again; one that validated but that its step could not use
+(`Reply.unusable`: no whole sentence, no usable query) is dropped again (`ChatAnswer.forget`).
+What the cache keeps is capped: answers over MAX_ANSWER_CHARS are not stored, and beyond
+MAX_ANSWERS rows the oldest are dropped.
 """
 
 from __future__ import annotations
