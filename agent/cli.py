@@ -843,10 +843,9 @@ def _relevance_benchmark(directory: str, rerank: Settings | None = None) -> None
     from agent.evals.sessions import run_sessions
 
     if rerank is not None and not rerank.llm_configured:
-        raise ConfigError(
-            "--rerank needs a model: set OPENAI_API_KEY (or DIGEST_LLM__API_KEY) or "
-            "llm.base_url for a local OpenAI-compatible server"
-        )
+        from agent.config import model_needed
+
+        raise model_needed("--rerank")
     cases = Path(directory).expanduser().resolve() if directory else default_relevance_dir()
     if not cases.is_dir():
         raise ConfigError(f"--relevance {cases}: no such directory of relevance cases")

@@ -668,6 +668,14 @@ class Settings(BaseSettings):
         return self.llm.configured
 
 
+def model_needed(what: str) -> ConfigError:
+    """The error for `what` (a command's option) asked for with no model configured."""
+    return ConfigError(
+        f"{what} needs a model: set OPENAI_API_KEY (or DIGEST_LLM__API_KEY) or llm.base_url "
+        "for a local OpenAI-compatible server"
+    )
+
+
 MAX_SETTING_CHARS = 1_000_000  # one DIGEST_* value, or the config file
 MAX_SETTING_DEPTH = 16  # no setting nests deeper than a few levels
 

@@ -243,7 +243,7 @@ def test_the_command_reports_the_models_rerank(case: RelevanceCase, tmp_path: Pa
     row = rerank_row(result.stdout)
     assert row[1] == offline[3] and float(row[1]) < 1.0  # the offline day 1 of the table above
     assert row[2:4] == ["→", "1.00"] and row[-1] == f"{len(case.papers)}/{len(case.papers)}"
-    assert f"model gpt-4o-mini: {asked} calls (0 from cache)" in result.stdout
+    assert f"model gpt-4o-mini: {asked} model calls, " in result.stdout  # none from the cache
     text = " ".join(result.stdout.split())
     assert "as `[llm] rerank` does in a daily run" in text
     assert "day-6 sessions stay offline" in text
@@ -259,7 +259,7 @@ def test_a_second_command_is_served_from_the_cache(case: RelevanceCase, tmp_path
         assert len(server.chat_requests) == asked == calls_for(case)
     assert first.returncode == second.returncode == 0, second.stderr
     assert rerank_row(second.stdout) == rerank_row(first.stdout)
-    assert f"model gpt-4o-mini: 0 calls ({asked} from cache)" in second.stdout
+    assert f"model gpt-4o-mini: 0 model calls ({asked} from cache)" in second.stdout
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from agent.evals.report import terminal_table
 from agent.evals.sessions import DAYS, DOWN, SHIPPED, SHOWN, UP, SessionResult
+from agent.render.view import usage_parts
 
 if TYPE_CHECKING:
     from agent.evals.relevance_rerank import RerankRun
@@ -95,17 +96,10 @@ def print_relevance(console: Console, results: Sequence[SessionResult]) -> None:
 
 
 def rerank_usage(run: RerankRun) -> str:
-    """The model, its calls, tokens and cost, as the engine counted them."""
-    usage = run.usage
-    cost = (
-        f"about ${usage.cost_usd:.4f}"
-        if run.cost_known
-        else "no cost estimate (no price configured)"
-    )
-    return (
-        f"model {run.model}: {usage.calls} calls ({usage.cache_hits} from cache), "
-        f"{usage.input_tokens:,} tokens in, {usage.output_tokens:,} out, {cost}"
-    )
+    """The model, its calls, tokens and cost, as the engine counted them (the email footer's
+    words, without its wall time)."""
+    parts = usage_parts(run.usage, cost_known=run.cost_known)[:-1]
+    return f"model {run.model}: {', '.join(parts)}"
 
 
 def print_rerank(console: Console, run: RerankRun) -> None:

@@ -59,21 +59,15 @@ async def rerank_day(
     limit: AdaptiveLimit | None = None,
 ) -> tuple[RerankedDay, str]:
     """One case's day 1 reranked by the model, and the model that answered."""
-    from agent.summarize.llm import LLMEngine, RerankInput
+    from agent.pipeline.pick import rerank_input
+    from agent.summarize.llm import LLMEngine
 
     order = day_one_order(case)
     count = settings.llm.rerank_candidates
     by_id = {p.id: p for p in case.papers}
     pool = order[:count]
-    profile = case.interests.profile
-    data = RerankInput(
-        interests=case.interests.text,
-        not_interested=profile.not_interested,
-        library=tuple(e.title for e in profile.positives),
-        papers=tuple(by_id[pid] for pid in pool),
-    )
     engine = LLMEngine(settings.llm, store, meter=meter, limit=limit)
-    scores, notes = await engine.rerank(data)
+    scores, notes = await engine.rerank(rerank_input(case.interests, [by_id[p] for p in pool]))
     ranked = [*reordered(pool, scores), *order[count:]] if scores else order
     day = RerankedDay(
         case,

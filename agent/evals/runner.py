@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from agent.config import Settings
+from agent.config import Settings, model_needed
 from agent.core.wording import plural
 from agent.errors import ConfigError
 from agent.evals.cases import EvalCase, find_cases_dir
@@ -298,7 +298,7 @@ class Runner:
         meter = UsageMeter(self.settings.llm.prices, run_budget(self.settings.llm))  # per case
         models = build_chat_models(self.settings.llm, self.store, Shared(meter), use_cache=True)
         if not models:
-            raise ConfigError("--engine llm needs a model: set OPENAI_API_KEY or llm.base_url")
+            raise model_needed("--engine llm")
         assert self.memo is not None
         dialect = self.settings.llm.dialect
         log = CallLog(models[0].name, dialect, self.memo)
@@ -352,7 +352,7 @@ class Runner:
         meter = UsageMeter(self.settings.llm.prices, budget)
         models = build_chat_models(self.settings.llm, self.store, Shared(meter), use_cache=True)
         if not models:
-            raise ConfigError("--judge needs a model: set OPENAI_API_KEY or llm.base_url")
+            raise model_needed("--judge")
         try:
             return await judge_case(models[0], self.judge, case, result)
         finally:

@@ -7,13 +7,17 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent.config import SelectionSettings, Settings
-from agent.models import DegradedNote, Usage
+from agent.models import DegradedNote, Paper, Usage
 from agent.pipeline.fetch import FetchOutcome
 from agent.pipeline.run import Run
 from agent.readers import Reader
 from agent.select import Interests, ReaderProfile, Selection, select_papers
+
+if TYPE_CHECKING:
+    from agent.summarize.llm import RerankInput
 
 
 @dataclass(frozen=True)
@@ -75,23 +79,26 @@ async def pick_papers(
     return picked
 
 
+def rerank_input(interests: Interests, papers: Sequence[Paper]) -> RerankInput:
+    """What the relevance pass asks about: the reader's interests, `not_interested` and library
+    titles, over `papers` (the daily run's candidates; `digest eval --relevance --rerank`'s
+    day 1 of a profile)."""
+    from agent.summarize.llm import RerankInput
+
+    profile = interests.profile
+    library = tuple(e.title for e in profile.positives)
+    return RerankInput(interests.text, profile.not_interested, library, tuple(papers))
+
+
 async def rerank_selection(run: Run, picked: Picked) -> Picked:
     """The model's relevance pass over the top candidates; any failure keeps the offline order
     (and is noted). Cached and counted in usage like every model answer."""
     from agent.select.rerank import apply_scores, candidates
-    from agent.summarize.llm import RerankInput
 
     limit = picked.settings.llm.rerank_candidates
     pool = candidates(picked.selection, limit)
     engine = run.model_engine(picked.settings)
-    profile = picked.interests.profile
-    data = RerankInput(
-        interests=picked.interests.text,
-        not_interested=profile.not_interested,
-        library=tuple(e.title for e in profile.positives),
-        papers=pool,
-    )
-    scores, notes = await engine.rerank(data)
+    scores, notes = await engine.rerank(rerank_input(picked.interests, pool))
     return dataclasses.replace(
         picked,
         selection=apply_scores(picked.selection, scores, limit),
@@ -100,4 +107,11 @@ async def rerank_selection(run: Run, picked: Picked) -> Picked:
     )
 
 
-__all__ = ["Picked", "interests_of", "pick_papers", "reader_interests", "rerank_selection"]
+__all__ = [
+    "Picked",
+    "interests_of",
+    "pick_papers",
+    "reader_interests",
+    "rerank_input",
+    "rerank_selection",
+]

@@ -11,8 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from agent.config import EngineChoice, Settings
-from agent.errors import ConfigError
+from agent.config import EngineChoice, Settings, model_needed
 from agent.models import Paper, Summary
 
 if TYPE_CHECKING:
@@ -41,10 +40,7 @@ def choose_engine(choice: EngineChoice, settings: Settings) -> EngineDecision:
 
         return EngineDecision("llm", f"language model {configured_model(settings)}")
     if choice == "llm":
-        raise ConfigError(
-            "--engine llm needs a model: set OPENAI_API_KEY (or DIGEST_LLM__API_KEY) or "
-            "llm.base_url for a local OpenAI-compatible server"
-        )
+        raise model_needed("--engine llm")
     return EngineDecision("offline", NO_MODEL_NOTICE)
 
 
