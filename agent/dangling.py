@@ -26,12 +26,25 @@ _CONNECTIVES = (
     r"|especially|particularly|above\s+all"
     r"|in\s+turn|to\s+(?:this|that)\s+end|for\s+this\s+(?:reason|purpose)|otherwise|alternatively"
 )
+# A problem named as if the reader knew it: 'the issue', but not 'the issue of long inputs'.
+_THE_PROBLEM = (
+    r"the\s+(?:issues?|problems?|challenges?|limitations?|gaps?|bottlenecks?|drawbacks?"
+    r"|shortcomings?|difficult(?:y|ies)|concerns?)\b(?!\s+(?:of|in|with|that|where)\b)"
+)
 _PATTERN = re.compile(
     rf"""^[\s"'(\[]*(
         (?:{_REFERS_BACK})\b(?!\s+(?:[\w-]+\s+){{0,2}}?(?:{_THE_PAPER})\b)  # 'These models ...', 'It ...'
       | (?:{_CONNECTIVES})\b                              # 'However, ...'
-      | (?:to|in\s+order\s+to)\s+[a-z]+\s+(?:{_REFERS_BACK}|the\s+above
-            |the\s+aforementioned|these\s+issues?)\b          # 'To address this issue, ...'
+      | (?:to|in\s+order\s+to)\s+(?:[a-z]+ly\s+)?[a-z]+\s+(?:{_REFERS_BACK}|the\s+above
+            |the\s+aforementioned|{_THE_PROBLEM})\b          # 'To (better) address this issue'
+      | in\s+response\b(?!\s+to\s+(?!(?:{_REFERS_BACK})\b))   # 'In response, ...'
+      | as\s+an?\s+(?:solution|remedy|alternative|workaround|countermeasure|consequence)\b
+            (?!\s+(?:to|for|of)\s+(?!(?:{_REFERS_BACK})\b))   # 'As a solution, ...'
+      | (?:[\w-]+\s+){{1,3}}?of\s+(?:these|those|such)\b   # 'The efficiency of these methods'
+      | (?:in|with|given|under)\s+(?:this|that|these|those|such\s+an?)\s+(?:context|regard|light
+            |setting|settings|spirit|direction|vein|sense|way|case|cases|manner|scenarios?
+            |situations?|conditions?|observations?|insights?|in\s+mind)\b   # 'In this way, ...'
+      | (?:[\w-]+[\s,]+){{0,5}}?(?:we|the\s+authors|they)\s+then\b   # 'Through X, we then show'
       | towards?\s+(?:this|these|that|those|such)\b            # 'Towards this goal, ...'
       | (?:building|based|relying|drawing)\s+(?:up)?on\s+(?:{_REFERS_BACK})\b
       | (?:[\w-]+[\s,]+){{0,5}}?also\b                     # 'the authors also explored'

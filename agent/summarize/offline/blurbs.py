@@ -23,6 +23,9 @@ _SENT_END = re.compile(
     r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])"
     rf"|(?<=[{_CJK_STOPS}])[{_CJK_CLOSERS}]?\s*(?=[^\s{_CJK_CLOSERS}])"
 )
+# A full stop between a lower-case word and a capitalised one, with no space: two sentences
+# run together ('dataset.This'), not 'e.g.', 'U.S.' or 'arxiv.org'.
+_RUN_ON = re.compile(r"(?<=[a-z]{3})\.(?=[A-Z][a-z]+\b)")
 # What a CJK sentence can end with: the sentences after it follow without a space.
 CJK_ENDS = tuple(stop + close for stop in _CJK_STOPS for close in ("", *_CJK_CLOSERS))
 
@@ -40,6 +43,8 @@ def split_sentences(text: str) -> list[str]:
     text = " ".join(text.split())  # what re.sub(r"\s+", " ", text).strip() gives, faster
     if not text:
         return []
+    if "." in text:  # 'dataset.This survey': a sentence run on without its space
+        text = _RUN_ON.sub(". ", text)
     pieces: list[str] = []
     start = 0
     for m in _SENT_END.finditer(text):

@@ -3,7 +3,8 @@
 A blurb quotes one or two sentences out of their abstract, so an opening that points back
 ('However, ...', 'To address this issue, ...', 'In this review, we also ...') is rewritten:
 connectives and purpose clauses that refer back are dropped, a lead-in naming the paper
-('In this paper, ...', 'Here, ...') is dropped, and an 'also' among the first words goes.
+('In this paper, ...', 'In this survey paper, ...', 'Here, ...') is dropped, and an 'also' among
+the first words goes, as does a 'then' after 'we' ('Through X, we then show ...').
 What still leans on the sentence before (`agent.dangling`) is left to the caller to avoid.
 Citations and parentheses that need the paper ('[12]', '(see Table 2)', '(Smith et al.,
 2020)') are dropped; a parenthesis that spells out an acronym ('(LLMs)') or holds a result in
@@ -18,18 +19,26 @@ _REFERS_BACK = (
     r"(?:this|these|that|those|such|the\s+above|the\s+aforementioned|both|it|them)"
     r"(?:\s+[\w-]+){0,3}?"
 )
+_PROBLEM = (  # 'the issue' as if the reader knew it; not 'the issue of long inputs'
+    r"the\s+(?:issues?|problems?|challenges?|limitations?|gaps?|bottlenecks?|drawbacks?"
+    r"|shortcomings?|difficult(?:y|ies)|concerns?)(?!\s+(?:of|in|with|that|where)\b)"
+)
 _SUBJECT = (
     r"(?=we\b|our\b|this\s+(?:paper|work|study|article|report|survey|review)\b|the\s+authors\b)"
 )
 _PURPOSE = re.compile(
-    rf"^(?:in\s+order\s+)?to\s+[a-z]+\s+{_REFERS_BACK}\s*(?:,\s*|\s+{_SUBJECT})",
+    rf"^(?:in\s+order\s+)?to\s+(?:[a-z]+ly\s+)?[a-z]+\s+(?:{_REFERS_BACK}|{_PROBLEM})"
+    rf"\s*(?:,\s*|\s+{_SUBJECT})",
     re.IGNORECASE,
 )
 _RESUMING = re.compile(
     r"^(?:towards?\s+(?:this|that|these|those)(?:\s+[\w-]+){0,2}|to\s+(?:this|that)\s+end|for\s+(?:this|that)\s+(?:reason|purpose)|in\s+this\s+(?:"
-    r"context|regard|light|setting|spirit|direction|vein)|with\s+this\s+in\s+mind|motivated\s+by"
+    r"context|regard|light|setting|spirit|direction|vein|sense|way|case|manner)|with\s+this\s+in\s+mind|motivated\s+by"
     r"[^,]{0,60}|inspired\s+by[^,]{0,60}|(?:building|based|relying|drawing)\s+(?:up)?on\s+"
-    rf"{_REFERS_BACK}|given\s+{_REFERS_BACK}|against\s+this\s+background)\s*,\s*",
+    rf"{_REFERS_BACK}|given\s+{_REFERS_BACK}|against\s+this\s+background"
+    rf"|in\s+response(?:\s+to\s+{_REFERS_BACK})?"
+    r"|as\s+an?\s+(?:solution|remedy|alternative|workaround|countermeasure)"
+    rf"(?:\s+(?:to|for)\s+{_REFERS_BACK})?)\s*(?:,\s*|\s+{_SUBJECT})",
     re.IGNORECASE,
 )
 _CONNECTIVE = re.compile(
@@ -43,10 +52,13 @@ _CONNECTIVE = re.compile(
     r"|in\s+conclusion)\b\s*,?\s+",
     re.IGNORECASE,
 )
-_LEAD_IN = re.compile(
-    r"^(?:(?:in|within|through|with)\s+(?:this|the\s+present)\s+(?:paper|work|study|report"
-    r"|article|contribution|technical\s+report|research|review|survey|position\s+paper|thesis"
-    r"|tutorial|chapter|note|letter|manuscript)|here)\s*,?\s+",
+_DOCUMENT = (
+    r"(?:paper|work|study|report|article|contribution|research|review|survey|thesis|tutorial"
+    r"|chapter|note|letter|manuscript)\b"
+)
+_LEAD_IN = re.compile(  # 'In this paper,', 'In this survey paper,', 'In this short note we'
+    rf"^(?:(?:in|within|through|with)\s+(?:this|the\s+present)\s+(?:[\w-]+\s+){{0,2}}?"
+    rf"{_DOCUMENT}(?!\s+{_DOCUMENT})|here)\s*,?\s+",
     re.IGNORECASE,
 )
 _CLAIM = re.compile(  # 'These results show that X' -> 'X'
@@ -57,6 +69,7 @@ _CLAIM = re.compile(  # 'These results show that X' -> 'X'
     re.IGNORECASE,
 )
 _ALSO = re.compile(r"^((?:[\w-]+[\s,]+){0,5}?)also\s+", re.IGNORECASE)
+_THEN = re.compile(r"^((?:[\w-]+[\s,]+){0,5}?(?:we|the\s+authors|they)\s+)then\s+", re.IGNORECASE)
 _OPENERS = (_CONNECTIVE, _RESUMING, _PURPOSE, _LEAD_IN, _CLAIM)
 
 _CITATION = re.compile(r"\s*\[\s*\d+(?:\s*[,–-]\s*\d+)*\s*\]")  # '[12]', '[3, 7-9]'
@@ -76,7 +89,7 @@ def stand_alone(sentence: str) -> str:
             rest = pattern.sub("", s, count=1)
             if rest != s and rest:
                 s, changed = rest, True
-    return _ALSO.sub(r"\1", s, count=1)
+    return _THEN.sub(r"\1", _ALSO.sub(r"\1", s, count=1), count=1)
 
 
 def drop_asides(sentence: str) -> str:
