@@ -38,7 +38,10 @@ def _blurb(abstract: str) -> str:
         ("To alleviate the issue, we propose two strategies.", "To alleviate the issue"),
         ("To specifically tackle these issues, we propose BCT.", "To specifically tackle these"),
         ("As a solution we propose to set the head size.", "As a solution"),
-        ("The efficiency of these compression methods is also paramount.", "The efficiency of these"),
+        (
+            "The efficiency of these compression methods is also paramount.",
+            "The efficiency of these",
+        ),
         ("Through benchmarks, we then show that context helps.", "Through benchmarks, we then"),
         ("In this way, the cache stays small.", "In this way"),
     ],
