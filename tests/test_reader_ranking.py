@@ -215,6 +215,31 @@ def test_a_weak_match_says_so() -> None:
     assert close.startswith("close to a paper you rated up: GPTQ")
 
 
+def test_interests_name_the_readers_phrase_and_a_part_of_one_is_a_weak_match() -> None:
+    """Stop 36: "speculative decoding" said 'matches your interests: decoding' on a paper about
+    pre-training length ("Parallel Hidden Decoding Transformer"): only one of its words."""
+    papers = [
+        Paper(id="x-1", title="Speculative decoding with draft trees", abstract="Faster LLMs."),
+        Paper(id="x-2", title="Parallel hidden decoding", abstract="Scaling pre-training length."),
+        Paper(id="x-3", title="4-bit quantization of LLM weights", abstract="Post-training."),
+        Paper(id="x-4", title="Graph neural networks", abstract="Graphs."),
+    ]
+    ranking = rank(papers, Interests(text="speculative decoding, quantization"))
+    assert [ranking.explain(i) for i in range(4)] == [
+        "matches your interests: speculative decoding",
+        "weak match to your interests: decoding",
+        "matches your interests: quantization",
+        "",
+    ]
+    assert ranking.scores[0] > ranking.scores[1] > ranking.scores[3]
+    # A phrase shared with an interest written as a sentence is a match, not a weak one.
+    sentence = "I read about efficient inference, especially KV cache compression"
+    kv = Paper(id="x-5", title="Compressing the KV cache", abstract="KV cache compression.")
+    assert rank([kv, papers[3]], Interests(text=sentence)).explain(0) == (
+        "matches your interests: KV cache compression"
+    )
+
+
 def test_authors_of_the_readers_papers_lift_their_new_papers() -> None:
     def paper(pid: str, authors: tuple[str, ...]) -> Paper:
         return Paper(id=pid, title=f"On things {pid}", abstract="We study things.", authors=authors)

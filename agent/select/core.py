@@ -175,7 +175,13 @@ def _worded(text: str) -> Callable[[], str]:
 
 
 def _interests_reason(features: Features, text: str, index: int) -> str:
-    return reasons.interests(features.terms_in(text, index))
+    """The interests the paper has whole, as the reader wrote them; else the phrases it shares
+    with them; else the words, as a weak match ('decoding' of "speculative decoding")."""
+    whole = features.whole_phrases(text, index)
+    if whole:
+        return reasons.interests(whole[:3])
+    shared = features.terms_in(text, index)
+    return reasons.interests(shared, weak=not any(" " in term for term in shared))
 
 
 def _add_model(

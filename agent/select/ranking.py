@@ -31,6 +31,7 @@ otherwise ask a new paper to be as close as its own near-twins, a wide one let h
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,7 @@ THRESHOLD_QUANTILE = 0.2  # a match scores at least as the lowest fifth of the r
 THRESHOLD_RANGE = (1.5, 2.0)  # std devs above the day: 2 always match, below 1.5 never
 FOLDS = 5
 THRESHOLD_DAY = 2_000  # at most this many of the day's papers stand for it in the threshold
+_INTEREST_SEPARATORS = re.compile(r"[,;\n]+|\s+and\s+|\s+or\s+")  # between interests
 WEAK_SIMILARITY = 0.1  # cosine similarity to the nearest positive below which a match is weak
 
 
@@ -93,6 +95,17 @@ class Features:
             return [0.0] * len(self.papers)
         query = self.vectorizer.transform([text])
         return [float(v) for v in (self.day @ query.T).toarray().ravel()]
+
+    def whole_phrases(self, text: str, index: int) -> list[str]:
+        """The parts of a list of interests ('speculative decoding, quantization') whose every
+        term paper `index` has, as written there."""
+        have = set(self.analyzer(paper_text(self.papers[index])))
+        out: list[str] = []
+        for part in _INTEREST_SEPARATORS.split(text):
+            wanted = set(self.analyzer(part))
+            if wanted and wanted <= have:
+                out.append(" ".join(part.split()))
+        return out
 
     def terms_in(self, text: str, index: int, limit: int = 3) -> list[str]:
         """What paper `index` shares with `text`: its phrases, else its weightiest words."""

@@ -55,8 +55,11 @@ def keywords(found: list[str]) -> str:
     return f"keyword{'s' if len(found) > 1 else ''}: {', '.join(found)}"
 
 
-def interests(terms: list[str]) -> str:
-    return f"matches your interests: {', '.join(terms)}" if terms else "matches your interests"
+def interests(terms: Sequence[str], *, weak: bool = False) -> str:
+    """'matches your interests: speculative decoding' (the reader's own phrases, when the paper
+    has all of one); 'weak match to your interests: decoding' when it shares only words."""
+    lead = "weak match to your interests" if weak else "matches your interests"
+    return f"{lead}: {', '.join(terms)}" if terms else lead
 
 
 def upvotes(count: int) -> str:
