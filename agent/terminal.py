@@ -135,35 +135,46 @@ def paper_lines(console: Console, digest: Digest, paper_id: str, indent: str = "
         console.print(f"{indent}        [dim]{escape(why)}[/]", soft_wrap=True)
 
 
+def _block(console: Console, markup: str, pad: tuple[int, int]) -> None:
+    """`markup` with `pad` (blank lines above and below, spaces on the left): wrapped to the
+    width on a terminal; to a pipe or a file, whole lines, never cut at the console's width."""
+    if console.is_terminal:
+        console.print(Padding(markup, pad))
+        return
+    lines, left = markup.split("\n"), " " * pad[1]
+    blank = [""] * pad[0]
+    console.print("\n".join([*blank, *(left + line for line in lines), *blank]), soft_wrap=True)
+
+
 def print_digest(console: Console, digest: Digest) -> None:
     """A readable digest in the terminal (for `digest topic`)."""
     heading = f"Papers on “{digest.topic}”" if digest.topic else f"Digest {digest.date.isoformat()}"
     console.rule(f"[bold]{escape(heading)}")
     if digest.overview:
-        console.print(Padding(escape(defang(digest.overview)), (1, 2)))
-    console.print(Padding(f"[italic]{escape(defang(digest.headline))}[/]", (0, 2)))
+        _block(console, escape(defang(digest.overview)), (1, 2))
+    _block(console, f"[italic]{escape(defang(digest.headline))}[/]", (0, 2))
     model_digest = digest.engine != "offline"
     for theme in digest.themes:
         title = escape(defang(theme.title))
         console.print(f"\n[bold cyan]{title}[/] ({len(theme.papers)}){_offline_mark(theme)}")
         if theme.summary:
-            console.print(Padding(escape(defang(theme.summary)), (0, 2)))
+            _block(console, escape(defang(theme.summary)), (0, 2))
         for blurb in theme.papers:
             paper = digest.papers[blurb.paper_id]
-            console.print(Padding(f"[bold]• {escape(paper.title)}[/]", (0, 2)))
+            _block(console, f"[bold]• {escape(paper.title)}[/]", (0, 2))
             if digest.why.get(blurb.paper_id):
                 reason = f"{blurb.paper_id} · {digest.why[blurb.paper_id]}"
-                console.print(Padding(f"[dim]{escape(reason)}[/]", (0, 4)))
+                _block(console, f"[dim]{escape(reason)}[/]", (0, 4))
             marked = model_digest and blurb.engine == "offline"
             mark = f" [yellow]\\[{OFFLINE_MARK}][/]" if marked else ""
-            console.print(Padding(escape(defang(blurb.blurb)) + mark, (0, 4)))
+            _block(console, escape(defang(blurb.blurb)) + mark, (0, 4))
             if paper.url:
-                console.print(Padding(f"[dim]{escape(paper.url)}[/]", (0, 4)))
+                _block(console, f"[dim]{escape(paper.url)}[/]", (0, 4))
     if digest.also_new:
         console.print(f"\n[bold]Also found ({len(digest.also_new)})[/]")
         # One print for the whole list: a topic can list thousands, and each print costs.
         titles = (f"• {escape(digest.papers[paper_id].title)}" for paper_id in digest.also_new)
-        console.print(Padding("\n".join(titles), (0, 2)))
+        _block(console, "\n".join(titles), (0, 2))
     console.print()
     for line in health_lines(digest.health):
         console.print(line)

@@ -128,3 +128,24 @@ def test_topic_searches_the_sample_only_when_asked_and_undated_papers_are_old(
     )
     assert demo.returncode == 0, demo.stderr
     assert all(pid.startswith("dp-") for pid in topic_ids(demo.stdout))
+
+
+def test_topic_text_to_a_pipe_keeps_every_line_whole(tmp_path: Path) -> None:
+    """Stop 36: piped (`digest topic ... | less`, `> notes.txt`), the overview, summaries,
+    titles and blurbs were cut at the console's width ("…Optimize LLM' s KV-Cache Consum")."""
+    home = tmp_path / "home"
+    args = ("topic", "KV cache compression", "--source", "sample", "--engine", "offline")
+    data = run_digest(*args, "--format", "json", home=home, cwd=tmp_path)
+    assert data.returncode == 0, data.stderr
+    digest = json.loads(data.stdout)
+    shown = run_digest(*args, home=home, cwd=tmp_path, env={"COLUMNS": "60"})
+    assert shown.returncode == 0, shown.stderr
+    lines = [line.strip() for line in shown.stdout.splitlines()]
+    texts = [digest["overview"], digest["headline"]]
+    for theme in digest["themes"]:
+        texts.append(theme["summary"])
+        for paper in theme["papers"]:
+            texts += [f"• {paper['title']}", paper["blurb"]]
+    assert max(len(t) for t in texts) > 60  # the width the lines were cut at
+    missing = [t for t in texts if t and t not in lines]
+    assert missing == []
