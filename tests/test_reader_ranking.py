@@ -119,6 +119,25 @@ def test_down_ratings_are_negatives_and_up_ratings_positives(sample) -> None:
         assert order(pushed).index(twin) > order(base).index(twin)
 
 
+def test_a_down_rating_counts_for_a_reader_with_interests_only(sample) -> None:
+    """Stop 36: with interests and no library or up-ratings there was no reader model, and a
+    down-rating changed nothing: the rated paper came back as a pick on the same day."""
+    papers = list(sample.values())
+    interests = Interests(text="speculative decoding, quantization")
+    rated = dataclasses.replace(
+        interests, profile=ReaderProfile(disliked=(entry_of(sample["dp-142"]),))
+    )
+    before, after = rank(papers, interests).scores, rank(papers, rated).scores
+    assert all(b >= a for b, a in zip(before, after, strict=True))  # nothing is lifted
+    ids = [p.id for p in papers]
+    assert after[ids.index("dp-142")] < before[ids.index("dp-142")] - 0.5
+    picked = select_papers(papers, max_papers=30, interests=rated)
+    assert "dp-142" not in {p.id for p in picked.selected}
+    assert "dp-142" in {
+        p.id for p in select_papers(papers, max_papers=30, interests=interests).selected
+    }
+
+
 def test_category_prior_lifts_the_readers_categories() -> None:
     def paper(pid: str, cat: str) -> Paper:
         return Paper(

@@ -3,7 +3,8 @@
 Ranking adds up, per paper: TF-IDF similarity to the `interests` text, keyword hits, Hugging
 Face upvotes, closeness to the reader's own papers (the ranking model, `ranking.py`), a lift for
 authors of the reader's papers and a category prior from the library, minus similarity to
-`not_interested`. A paper by a followed author is always selected.
+`not_interested` (and, for a reader with no papers or up-ratings to fit a model on, to the
+papers rated down). A paper by a followed author is always selected.
 
 With a library or up-ratings, only papers that match (at least the threshold learned from the
 reader's own papers, `relevance_threshold`) are picks; the others go to "Also new" instead of
@@ -123,6 +124,9 @@ def rank(papers: Sequence[Paper], interests: Interests) -> Ranking:
             scores[index] -= NOT_INTERESTED_WEIGHT * value
         if profile.positives and len(papers) >= 2:
             learned = _add_model(features, len(profile.library), scores, why)
+        elif profile.disliked:  # no reader model to place them in: each one a `not_interested`
+            for index, value in enumerate(features.nearest_negative(len(profile.disliked))):
+                scores[index] -= NOT_INTERESTED_WEIGHT * value
     _add_category_prior(papers, profile, scores)
     _add_shared_authors(papers, profile, scores, why)
     include = keyword_pattern(interests.include_keywords)

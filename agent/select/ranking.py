@@ -96,6 +96,14 @@ class Features:
         query = self.vectorizer.transform([text])
         return [float(v) for v in (self.day @ query.T).toarray().ravel()]
 
+    def nearest_negative(self, count: int) -> list[float]:
+        """Each paper's cosine similarity to the closest of the first `count` negatives (the
+        rated-down papers; 0s without any)."""
+        rows = self.neg[:count]
+        if not rows.shape[0] or not self.papers:
+            return [0.0] * len(self.papers)
+        return [float(v) for v in (self.day @ rows.T).max(axis=1).toarray().ravel()]
+
     def whole_phrases(self, text: str, index: int) -> list[str]:
         """The parts of a list of interests ('speculative decoding, quantization') whose every
         term paper `index` has, as written there."""
