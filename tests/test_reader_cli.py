@@ -223,11 +223,16 @@ def test_issue_26_down_ratings_keep_the_relevant_papers_and_lift_nothing(
     assert digest("rate", "dp-142", "down", home=tmp_path / "home").exit_code == 0
     after = order()
     assert sorted(before) == sorted(after) and len(after) == 207
-    assert set(after[-2:]) == {"dp-191", "dp-142"}  # what the reader rated down sinks
-    top_before, top_after = set(before[:30]), set(after[:30])  # a 30-paper digest, as in the issue
+    # The reader's own papers (the library is from the same day) are never picks: they come
+    # last, in both orders; just before them, what the reader rated down sinks.
+    assert set(before[-5:]) == set(after[-5:]) == set(KV_CACHE)
+    assert set(after[-7:-5]) == {"dp-191", "dp-142"}
+    # The issue's 30-paper digest held the five library papers; the other 25 are compared.
+    cut = 30 - len(KV_CACHE)
+    top_before, top_after = set(before[:cut]), set(after[:cut])
     assert {pid for pid in RELEVANT if pid in top_before} <= top_after  # the relevant papers stay
     # nothing unrelated comes in, but for the next in line where the two sunk papers were
-    assert top_after - top_before <= on_subject | set(before[30:32])
+    assert top_after - top_before <= on_subject | set(before[cut : cut + 2])
     assert not top_after & set(UNRELATED)
     for pid in RELEVANT:  # and nothing unrelated passes a relevant paper anywhere in the order
         overtook = set(after[: after.index(pid)]) - set(before[: before.index(pid)])

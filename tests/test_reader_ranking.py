@@ -138,6 +138,21 @@ def test_a_down_rating_counts_for_a_reader_with_interests_only(sample) -> None:
     }
 
 
+def test_the_readers_own_papers_in_the_feed_are_neither_picks_nor_negatives(sample) -> None:
+    """Stop 36: a library paper in today's feed was a pick ("in your library: ...") and, worse,
+    one of the day's negatives, its own twin: the model then let 1 paper through where it lets
+    6 through on the same day without the library papers in it."""
+    case = load_relevance_case(RELEVANCE / "compression.yaml")
+    library = {entry.key for entry in case.interests.profile.library}
+    with_own = select_papers(list(sample.values()), max_papers=30, interests=case.interests)
+    without = [p for pid, p in sample.items() if pid not in library]
+    alone = select_papers(without, max_papers=30, interests=case.interests)
+    assert len(alone.selected) >= 5
+    assert [p.id for p in with_own.selected] == [p.id for p in alone.selected]
+    assert {p.id for p in with_own.also_new[-len(library) :]} == library  # listed, last
+    assert with_own.matched == alone.matched
+
+
 def test_category_prior_lifts_the_readers_categories() -> None:
     def paper(pid: str, cat: str) -> Paper:
         return Paper(

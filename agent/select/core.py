@@ -91,6 +91,10 @@ class Ranking:
     followed: list[bool]
     explain: Callable[[int], str]
     pick_threshold: Callable[[], float | None] = lambda: None  # the score of a pick, or None
+    own: tuple[bool, ...] = ()  # the reader's own papers (in the library): never a pick
+
+    def is_own(self, index: int) -> bool:
+        return bool(self.own) and self.own[index]
 
 
 def relevance_scores(papers: Sequence[Paper], interests: Interests) -> list[float]:
@@ -113,6 +117,7 @@ def rank(papers: Sequence[Paper], interests: Interests) -> Ranking:
     scores = [0.0] * len(papers)
     why: list[list[tuple[float, Callable[[], str]]]] = [[] for _ in papers]
     learned: Callable[[], float | None] | None = None  # the reader model's, when there is one
+    own: tuple[bool, ...] = ()
     if features is not None:
         for index, value in enumerate(features.similarity(interests.text)):
             scores[index] += value
@@ -122,8 +127,10 @@ def rank(papers: Sequence[Paper], interests: Interests) -> Ranking:
                 )
         for index, value in enumerate(features.similarity(profile.not_interested)):
             scores[index] -= NOT_INTERESTED_WEIGHT * value
+        if profile.library:
+            own = tuple(features.same_as_positive(len(profile.library), reasons.SAME_PAPER))
         if profile.positives and len(papers) >= 2:
-            learned = _add_model(features, len(profile.library), scores, why)
+            learned = _add_model(features, len(profile.library), scores, why, own)
         elif profile.disliked:  # no reader model to place them in: each one a `not_interested`
             for index, value in enumerate(features.nearest_negative(len(profile.disliked))):
                 scores[index] -= NOT_INTERESTED_WEIGHT * value
@@ -159,7 +166,7 @@ def rank(papers: Sequence[Paper], interests: Interests) -> Ranking:
         return max(why[index], key=lambda pair: pair[0])[1]()
 
     return Ranking(
-        scores, followed, explain, partial(_pick_threshold, interests.threshold, learned)
+        scores, followed, explain, partial(_pick_threshold, interests.threshold, learned), own
     )
 
 
@@ -193,12 +200,13 @@ def _add_model(
     n_library: int,
     scores: list[float],
     why: list[list[tuple[float, Callable[[], str]]]],
+    own: Sequence[bool] = (),
 ) -> Callable[[], float | None]:
     """Add the reader model's closeness to the scores and its reasons; the learned threshold
-    (computed when asked: it fits the model once per fold)."""
+    (computed when asked: it fits the model once per fold). `own`: see `ReaderModel`."""
     from agent.select.ranking import ReaderModel
 
-    model = ReaderModel(features)
+    model = ReaderModel(features, own)
 
     def library_reason(index: int) -> str:
         evidence = model.evidence(index)
@@ -276,15 +284,22 @@ def select_papers(
     why = [reasons.NOTHING] * min(max_papers, len(fresh))
     if interests.ranks or interests.categories or any(p.upvotes for p in fresh):
         ranking = rank(fresh, interests)
-        # Followed authors first, then by score; the input order breaks ties.
+        # Followed authors first, then by score; the input order breaks ties. The reader's own
+        # papers (a library paper in today's feed) come last: they already have them.
+        own = ranking.is_own
         order = sorted(
-            range(len(fresh)), key=lambda i: (not ranking.followed[i], -ranking.scores[i], i)
+            range(len(fresh)),
+            key=lambda i: (own(i), not ranking.followed[i], -ranking.scores[i], i),
         )
-        keep = max(max_papers, sum(ranking.followed))  # a followed author's paper is always in
+        followed = sum(1 for i in order if ranking.followed[i] and not own(i))
+        keep = max(max_papers, followed)  # a followed author's paper is always in
+        keep = min(keep, sum(1 for i in order if not own(i)))
         bar = ranking.pick_threshold() if len(fresh) > 1 else None
         if bar is not None:  # only matches are picks; the rest are "also new"
-            matched = sum(1 for i in order if ranking.followed[i] or ranking.scores[i] >= bar)
-            keep = min(keep, max(matched, sum(ranking.followed)))
+            matched = sum(
+                1 for i in order if not own(i) and (ranking.followed[i] or ranking.scores[i] >= bar)
+            )
+            keep = min(keep, max(matched, followed))
         why = [ranking.explain(i) for i in order[:keep]]
         fresh = [fresh[i] for i in order]
     return Selection(

@@ -96,6 +96,15 @@ class Features:
         query = self.vectorizer.transform([text])
         return [float(v) for v in (self.day @ query.T).toarray().ravel()]
 
+    def same_as_positive(self, count: int, similarity: float) -> list[bool]:
+        """Whether each paper is one of the first `count` positives (the library): cosine
+        similarity at least `similarity` to one."""
+        rows = self.pos[:count]
+        if not rows.shape[0] or not self.papers:
+            return [False] * len(self.papers)
+        nearest = (self.day @ rows.T).max(axis=1).toarray().ravel()
+        return [bool(v >= similarity) for v in nearest]
+
     def nearest_negative(self, count: int) -> list[float]:
         """Each paper's cosine similarity to the closest of the first `count` negatives (the
         rated-down papers; 0s without any)."""
@@ -170,13 +179,18 @@ class ReaderModel:
     """Fitted on one day: `scores[i]` is paper i's closeness to the reader (see the module
     docstring); `threshold()` the closeness of a match."""
 
-    def __init__(self, features: Features) -> None:
+    def __init__(self, features: Features, own: Sequence[bool] = ()) -> None:
+        """`own` marks the day's papers that are the reader's own (a library paper in today's
+        feed): scored, but not one of the day's negatives (it would be its own negative)."""
         import numpy as np
 
         self.features = features
         pos, day, neg = features.pos, features.day, features.neg
+        others = [i for i in range(day.shape[0]) if not (own and own[i])]
+        # The day the model is fitted and standardised on: all of it, less the reader's papers.
+        self._day = day if len(others) in (0, day.shape[0]) else day[others]
         self._similar = (day @ pos.T).toarray()  # cosine: rows are l2-normalised
-        svm, rocchio = _base(pos, day, day)
+        svm, rocchio = _base(pos, self._day, day)
         if neg.shape[0]:
             svm = np.minimum(svm, self._taught(pos, day, neg))
         self.scores = (svm + rocchio) / 2.0 - self._penalty(pos, day, neg)
@@ -186,11 +200,12 @@ class ReaderModel:
         import numpy as np
         from scipy.sparse import vstack
 
-        n_pos, n_day, n_neg = pos.shape[0], day.shape[0], neg.shape[0]
+        fit = self._day
+        n_pos, n_day, n_neg = pos.shape[0], fit.shape[0], neg.shape[0]
         labels = np.array([1] * n_pos + [0] * (n_day + n_neg))
         weights = np.array([1.0] * (n_pos + n_day) + [NEGATIVE_WEIGHT] * n_neg)
-        svm = _svm(vstack([pos, day, neg]).tocsr(), labels, weights)
-        return _standard(svm.decision_function(day))
+        svm = _svm(vstack([pos, fit, neg]).tocsr(), labels, weights)
+        return _standard(svm.decision_function(day), svm.decision_function(fit))
 
     def _penalty(self, pos: Any, day: Any, neg: Any) -> Any:
         """How far below its closeness a paper goes for resembling what the reader does not
@@ -218,7 +233,7 @@ class ReaderModel:
         without it, at the THRESHOLD_QUANTILE."""
         import numpy as np
 
-        pos, day = self.features.pos, self.features.day
+        pos, day = self.features.pos, self._day
         n_pos = pos.shape[0]
         if n_pos < 2 or day.shape[0] < 2:
             return None
