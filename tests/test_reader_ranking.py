@@ -235,6 +235,20 @@ def test_only_matches_are_picks_and_the_threshold_is_configurable(sample) -> Non
     assert last.id in {p.id for p in picked.selected}  # a followed author is always a pick
 
 
+def test_a_one_paper_library_gets_honest_slots_too() -> None:
+    """Stop 36: with one library paper there was nothing to hold out, so no threshold, and the
+    digest padded to `max_papers` again. One paper now sets the top of the threshold range."""
+    case = load_relevance_case(RELEVANCE / "long-context.yaml")
+    first = case.interests.profile.library[:1]
+    one = dataclasses.replace(
+        case.interests, profile=dataclasses.replace(case.interests.profile, library=first)
+    )
+    picked = select_papers(case.papers, max_papers=30, interests=one)
+    assert picked.matched is not None and 1 <= picked.matched < 30
+    assert len(picked.selected) == picked.matched
+    assert sum(p.id in case.on_subject for p in picked.selected) >= 0.8 * picked.matched
+
+
 def test_a_weak_match_says_so() -> None:
     from agent.select.ranking import Evidence
     from agent.select.reasons import library

@@ -230,13 +230,17 @@ class ReaderModel:
     @functools.cached_property
     def _threshold(self) -> float | None:
         """The closeness of a match: the reader's own papers, each scored by the model fitted
-        without it, at the THRESHOLD_QUANTILE."""
+        without it, at the THRESHOLD_QUANTILE; with one paper, nothing to hold out: the top of
+        THRESHOLD_RANGE (a paper that close always matches)."""
         import numpy as np
 
         pos, day = self.features.pos, self._day
         n_pos = pos.shape[0]
-        if n_pos < 2 or day.shape[0] < 2:
+        if n_pos < 1 or day.shape[0] < 2:
             return None
+        low, high = THRESHOLD_RANGE
+        if n_pos == 1:
+            return high
         day = day[:: -(-day.shape[0] // THRESHOLD_DAY)]  # every k-th paper: a big day's shape
         held: list[float] = []
         for fold in range(min(FOLDS, n_pos)):
@@ -244,11 +248,10 @@ class ReaderModel:
             keep = np.setdiff1d(np.arange(n_pos), out)
             svm, rocchio = _base(pos[keep], day, pos[out])
             held.extend(((svm + rocchio) / 2.0).tolist())
-        low, high = THRESHOLD_RANGE
         return float(np.clip(np.quantile(held, THRESHOLD_QUANTILE), low, high))
 
     def threshold(self) -> float | None:
-        """The closeness of a match (None with fewer than two positives); see `_threshold`."""
+        """The closeness of a match (None without positives or a day); see `_threshold`."""
         return self._threshold
 
     def evidence(self, index: int, limit: int = 2) -> Evidence:
