@@ -161,10 +161,14 @@ def test_category_prior_lifts_the_readers_categories() -> None:
 
     papers = [paper("a", "math.AG"), paper("b", "cs.CL"), paper("c", "math.AG")]
     entry = LibraryEntry(key="x", title="Other words entirely", categories=("cs.CL",))
+    profile = ReaderProfile(library=(entry,))
     selection = select_papers(
-        papers, max_papers=1, interests=Interests(profile=ReaderProfile(library=(entry,)))
+        papers, max_papers=1, interests=Interests(profile=profile, threshold="off")
     )
     assert selection.selected[0].id == "b"
+    # The order, not a pick: sharing only a category with the reader's paper is no match.
+    honest = select_papers(papers, max_papers=1, interests=Interests(profile=profile))
+    assert honest.selected == () and honest.also_new[0].id == "b"
 
 
 def test_cold_start_keeps_todays_order_and_says_nothing_rather_than_filler(sample) -> None:
