@@ -61,3 +61,26 @@ def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
         except RuntimeError:
             pass
         assert store.seen_count() == 0
+
+
+def test_a_unit_cut_off_by_a_signal_does_not_break_the_next_one(tmp_path: Path) -> None:
+    """Stop 36 (a fresh-clone CI run): SIGTERM while sending landed between a BEGIN and its
+    `try`, the transaction stayed open, and the run's clean-up writes failed with "cannot
+    start a transaction within a transaction" (exit 2, not 130)."""
+    insert = "INSERT INTO papers_seen VALUES (?, 1, 'x', '2026-11-23', 't')"
+    with Store.open(tmp_path) as store:
+        store._db.execute("BEGIN IMMEDIATE")  # what a unit cut off after its BEGIN leaves
+        store._db.execute(insert, ("lost",))
+        with store.transaction() as db:
+            db.execute(insert, ("kept",))
+        assert not store._db.in_transaction
+        assert store.seen_count() == 1  # the cut-off unit's write did not happen
+    with Store.open(tmp_path) as store:
+        assert store.seen_count() == 1
+        try:
+            with store.transaction() as db:
+                db.execute(insert, ("half",))
+                raise KeyboardInterrupt  # Ctrl-C inside a unit: rolled back, as any error
+        except KeyboardInterrupt:
+            pass
+        assert not store._db.in_transaction and store.seen_count() == 1

@@ -31,15 +31,24 @@ class Tables:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic unit of writes (BEGIN IMMEDIATE ... COMMIT, rolled back on error)."""
+        """One atomic unit of writes (BEGIN IMMEDIATE ... COMMIT, rolled back on error).
+
+        A SIGTERM or Ctrl-C is raised between any two bytecodes, so a unit can be cut off
+        right after its BEGIN or right before its COMMIT, outside the handler that would roll
+        it back. Such a unit left open is rolled back when the next one starts (its caller got
+        the exception): the clean-up writes of a stopped run must not fail with "cannot start
+        a transaction within a transaction"."""
         with self._lock:
+            if self._db.in_transaction:  # a unit cut off by a signal: it did not happen
+                self._db.execute("ROLLBACK")
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
 
 __all__ = ["Tables", "by_reader", "now"]
