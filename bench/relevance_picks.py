@@ -14,6 +14,7 @@ from pathlib import Path
 
 from agent.evals.relevance import RelevanceCase, load_relevance_cases
 from agent.select import Interests, select_papers
+from agent.select.core import Threshold
 
 CASES = Path(__file__).resolve().parents[1] / "evals" / "relevance"
 
@@ -25,7 +26,7 @@ def _picks(case: RelevanceCase, interests: Interests) -> tuple[int, int]:
 
 
 def one_paper_libraries(cases: list[RelevanceCase]) -> None:
-    totals = {"auto": [0, 0], "off": [0, 0]}
+    totals: dict[Threshold, list[int]] = {"auto": [0, 0], "off": [0, 0]}
     libraries = 0
     for case in cases:
         for entry in case.interests.profile.library:
