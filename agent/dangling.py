@@ -26,8 +26,9 @@ _CONNECTIVES = (
     r"|especially|particularly|above\s+all"
     r"|in\s+turn|to\s+(?:this|that)\s+end|for\s+this\s+(?:reason|purpose)|otherwise|alternatively"
 )
-# A problem named as if the reader knew it: 'the issue', but not 'the issue of long inputs'.
-_THE_PROBLEM = (
+# A problem named as if the reader knew it: 'the issue', but not 'the issue of long inputs'
+# (also what `agent.summarize.offline.openings` drops from a purpose clause).
+THE_PROBLEM = (
     r"the\s+(?:issues?|problems?|challenges?|limitations?|gaps?|bottlenecks?|drawbacks?"
     r"|shortcomings?|difficult(?:y|ies)|concerns?)\b(?!\s+(?:of|in|with|that|where)\b)"
 )
@@ -36,7 +37,7 @@ _PATTERN = re.compile(
         (?:{_REFERS_BACK})\b(?!\s+(?:[\w-]+\s+){{0,2}}?(?:{_THE_PAPER})\b)  # 'These models ...', 'It ...'
       | (?:{_CONNECTIVES})\b                              # 'However, ...'
       | (?:to|in\s+order\s+to)\s+(?:[a-z]+ly\s+)?[a-z]+\s+(?:{_REFERS_BACK}|the\s+above
-            |the\s+aforementioned|{_THE_PROBLEM})\b          # 'To (better) address this issue'
+            |the\s+aforementioned|{THE_PROBLEM})\b          # 'To (better) address this issue'
       | in\s+response\b(?!\s+to\s+(?!(?:{_REFERS_BACK})\b))   # 'In response, ...'
       | as\s+an?\s+(?:solution|remedy|alternative|workaround|countermeasure|consequence)\b
             (?!\s+(?:to|for|of)\s+(?!(?:{_REFERS_BACK})\b))   # 'As a solution, ...'
@@ -61,4 +62,4 @@ def dangling_start(sentence: str) -> str | None:
     return " ".join(m.group(1).split()) if m else None
 
 
-__all__ = ["dangling_start"]
+__all__ = ["THE_PROBLEM", "dangling_start"]

@@ -15,19 +15,17 @@ from __future__ import annotations
 
 import re
 
+from agent.dangling import THE_PROBLEM
+
 _REFERS_BACK = (
     r"(?:this|these|that|those|such|the\s+above|the\s+aforementioned|both|it|them)"
     r"(?:\s+[\w-]+){0,3}?"
-)
-_PROBLEM = (  # 'the issue' as if the reader knew it; not 'the issue of long inputs'
-    r"the\s+(?:issues?|problems?|challenges?|limitations?|gaps?|bottlenecks?|drawbacks?"
-    r"|shortcomings?|difficult(?:y|ies)|concerns?)(?!\s+(?:of|in|with|that|where)\b)"
 )
 _SUBJECT = (
     r"(?=we\b|our\b|this\s+(?:paper|work|study|article|report|survey|review)\b|the\s+authors\b)"
 )
 _PURPOSE = re.compile(
-    rf"^(?:in\s+order\s+)?to\s+(?:[a-z]+ly\s+)?[a-z]+\s+(?:{_REFERS_BACK}|{_PROBLEM})"
+    rf"^(?:in\s+order\s+)?to\s+(?:[a-z]+ly\s+)?[a-z]+\s+(?:{_REFERS_BACK}|{THE_PROBLEM})"
     rf"\s*(?:,\s*|\s+{_SUBJECT})",
     re.IGNORECASE,
 )
