@@ -292,6 +292,20 @@ def test_interests_name_the_readers_phrase_and_a_part_of_one_is_a_weak_match() -
     )
 
 
+def test_a_weak_library_match_gives_way_to_a_real_reason(sample) -> None:
+    """Stop 36: Big Little Decoder (dp-036) was a pick for the interest "speculative decoding"
+    and said only "weak match to your library: Keyformer ..."."""
+    kv_cache = ("dp-094", "dp-128", "dp-174", "dp-187", "dp-193")
+    profile = ReaderProfile(library=tuple(entry_of(sample[pid]) for pid in kv_cache))
+    interests = Interests(text="speculative decoding, quantization", profile=profile)
+    papers = list(sample.values())
+    ranking = rank(papers, interests)
+    ids = [p.id for p in papers]
+    assert ranking.explain(ids.index("dp-036")) == "matches your interests: speculative decoding"
+    without = rank(papers, dataclasses.replace(interests, text=""))
+    assert without.explain(ids.index("dp-036")).startswith("weak match to your library: ")
+
+
 def test_authors_of_the_readers_papers_lift_their_new_papers() -> None:
     def paper(pid: str, authors: tuple[str, ...]) -> Paper:
         return Paper(id=pid, title=f"On things {pid}", abstract="We study things.", authors=authors)

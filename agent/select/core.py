@@ -161,9 +161,18 @@ def rank(papers: Sequence[Paper], interests: Interests) -> Ranking:
             why[index].append((math.inf, _worded(text)))
 
     def explain(index: int) -> str:
-        if not why[index]:
+        """The strongest reason; when it turns out weak, the next that is not and that
+        weighs anything ('matches your interests: X' over 'weak match to your library: Y')."""
+        ranked = sorted(why[index], key=lambda pair: -pair[0])
+        if not ranked:
             return reasons.NOTHING
-        return max(why[index], key=lambda pair: pair[0])[1]()
+        first = ranked[0][1]()
+        if first.startswith(reasons.WEAK):
+            for weight, reason in ranked[1:]:
+                text = reason() if weight > 0 else ""
+                if text and not text.startswith(reasons.WEAK):
+                    return text
+        return first
 
     return Ranking(
         scores, followed, explain, partial(_pick_threshold, interests.threshold, learned), own

@@ -14,6 +14,7 @@ from agent.select.profile import LibraryEntry
 from agent.select.ranking import Evidence
 
 TITLE_CHARS = 60
+WEAK = "weak match"  # how a reason that is little more than chance starts
 SAME_PAPER = 0.95  # cosine similarity above which it is the reader's own paper
 NOTHING = ""  # no reason worth a line: the paper is here because it is new
 
@@ -38,7 +39,7 @@ def library(evidence: Evidence, entry: LibraryEntry, *, rated: bool) -> str:
     where = "a paper you rated up" if rated else "your library"
     if evidence.similarity >= SAME_PAPER:
         return f"{'rated up' if rated else 'in your library'}: {clip_title(entry.title)}"
-    lead = f"weak match to {where}" if evidence.weak else f"close to {where}"
+    lead = f"{WEAK} to {where}" if evidence.weak else f"close to {where}"
     text = f"{lead}: {clip_title(entry.title)}"
     if evidence.terms:
         text += f" (shared: {', '.join(evidence.terms)})"
@@ -58,7 +59,7 @@ def keywords(found: list[str]) -> str:
 def interests(terms: Sequence[str], *, weak: bool = False) -> str:
     """'matches your interests: speculative decoding' (the reader's own phrases, when the paper
     has all of one); 'weak match to your interests: decoding' when it shares only words."""
-    lead = "weak match to your interests" if weak else "matches your interests"
+    lead = f"{WEAK} to your interests" if weak else "matches your interests"
     return f"{lead}: {', '.join(terms)}" if terms else lead
 
 
