@@ -96,22 +96,21 @@ class Features:
         query = self.vectorizer.transform([text])
         return [float(v) for v in (self.day @ query.T).toarray().ravel()]
 
-    def same_as_positive(self, count: int, similarity: float) -> list[bool]:
-        """Whether each paper is one of the first `count` positives (the library): cosine
-        similarity at least `similarity` to one."""
-        rows = self.pos[:count]
-        if not rows.shape[0] or not self.papers:
-            return [False] * len(self.papers)
-        nearest = (self.day @ rows.T).max(axis=1).toarray().ravel()
-        return [bool(v >= similarity) for v in nearest]
-
-    def nearest_negative(self, count: int) -> list[float]:
-        """Each paper's cosine similarity to the closest of the first `count` negatives (the
-        rated-down papers; 0s without any)."""
-        rows = self.neg[:count]
+    def _nearest(self, rows: Any) -> list[float]:
+        """Each paper's cosine similarity to the closest of `rows` (0s without any)."""
         if not rows.shape[0] or not self.papers:
             return [0.0] * len(self.papers)
         return [float(v) for v in (self.day @ rows.T).max(axis=1).toarray().ravel()]
+
+    def same_as_positive(self, count: int, similarity: float) -> list[bool]:
+        """Whether each paper is one of the first `count` positives (the library): cosine
+        similarity at least `similarity` to one."""
+        return [v >= similarity for v in self._nearest(self.pos[:count])]
+
+    def nearest_negative(self, count: int) -> list[float]:
+        """Each paper's cosine similarity to the closest of the first `count` negatives (the
+        rated-down papers)."""
+        return self._nearest(self.neg[:count])
 
     def whole_phrases(self, text: str, index: int) -> list[str]:
         """The parts of a list of interests ('speculative decoding, quantization') whose every
