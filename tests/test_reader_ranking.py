@@ -14,6 +14,7 @@ from agent.evals.relevance import entry_of, load_relevance_case
 from agent.evals.sessions import day_one
 from agent.models import Paper
 from agent.select import Interests, LibraryEntry, ReaderProfile, rank, select_papers
+from agent.select.reasons import clip_title
 from agent.sources.local import read_paper_file
 
 RELEVANCE = Path(__file__).resolve().parents[1] / "evals" / "relevance"
@@ -290,6 +291,12 @@ def test_interests_name_the_readers_phrase_and_a_part_of_one_is_a_weak_match() -
     assert rank([kv, papers[3]], Interests(text=sentence)).explain(0) == (
         "matches your interests: KV cache compression"
     )
+    # An interest named whole is the reader's own text: clipped like a title in the `why`.
+    long = " ".join(["cache"] * 40)
+    assert rank([kv, papers[3]], Interests(text=long)).explain(0) == (
+        f"matches your interests: {clip_title(long)}"
+    )
+    assert len(clip_title(long)) <= 60
 
 
 def test_a_weak_library_match_gives_way_to_a_real_reason(sample) -> None:

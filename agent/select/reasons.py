@@ -60,7 +60,7 @@ def interests(terms: Sequence[str], *, weak: bool = False) -> str:
     """'matches your interests: speculative decoding' (the reader's own phrases, when the paper
     has all of one); 'weak match to your interests: decoding' when it shares only words."""
     lead = f"{WEAK} to your interests" if weak else "matches your interests"
-    return f"{lead}: {', '.join(terms)}" if terms else lead
+    return f"{lead}: {', '.join(clip_title(t) for t in terms)}" if terms else lead
 
 
 def upvotes(count: int) -> str:
