@@ -25,6 +25,7 @@ _CONNECTIVES = (
     r"|in\s+particular|specifically|notably|importantly|more\s+importantly|crucially"
     r"|especially|particularly|above\s+all"
     r"|in\s+turn|to\s+(?:this|that)\s+end|for\s+this\s+(?:reason|purpose)|otherwise|alternatively"
+    r"|in\s+other\s+words|put\s+differently"
 )
 # A problem named as if the reader knew it: 'the issue', but not 'the issue of long inputs'
 # (also what `agent.summarize.offline.openings` drops from a purpose clause).

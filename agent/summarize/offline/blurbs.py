@@ -207,6 +207,22 @@ def _skipped(sentence: str) -> bool:
     return _may_contain(sentence, _SKIP_WORDS) and _has(_SKIP, sentence)
 
 
+# 'The property ...' once 'More importantly,' is gone: a definite subject after a connective
+# names something of the sentence before (the authors, and what they propose, are the paper's own).
+_DEFINITE = re.compile(
+    r"the\s+(?!(?:authors|proposed|presented|introduced|developed|produced|new)\b)[\w-]+",
+    re.IGNORECASE,
+)
+
+
+def _leans_back(sentence: str, tidied: str) -> bool:
+    """Whether the tidied sentence still needs the one before it: it opens dangling, or its
+    connective was dropped ('In other words, the efficiency gain ...') over a definite subject."""
+    if dangling_start(tidied) is not None:
+        return True
+    return dangling_start(sentence) is not None and _DEFINITE.match(tidied) is not None
+
+
 def _pick(
     sentences: list[str], tidied: list[str], *, may_skip: bool = True
 ) -> tuple[int, list[int]]:
@@ -215,7 +231,8 @@ def _pick(
     that leans on the sentence before it is a candidate only right after the first one, where
     what it points at is what the reader has just read."""
     usable = [not s.endswith(":") and not (may_skip and _skipped(s)) for s in sentences]
-    alone = [ok and dangling_start(t) is None for ok, t in zip(usable, tidied, strict=True)]
+    leaning = [_leans_back(s, t) for s, t in zip(sentences, tidied, strict=True)]
+    alone = [ok and not lean for ok, lean in zip(usable, leaning, strict=True)]
     contrib = next(
         (i for i, s in enumerate(sentences) if alone[i] and _has(_CONTRIB, s)),
         next(
@@ -229,7 +246,7 @@ def _pick(
     for i, s in enumerate(sentences):
         if i <= contrib or not usable[i]:
             continue
-        leans_back = dangling_start(tidied[i]) is not None
+        leans_back = leaning[i]
         if leans_back and i != contrib + 1:
             continue  # 'This achievement ...' under a sentence that is not the one it points at
         numbers = len(_NUMBER.findall(s))
