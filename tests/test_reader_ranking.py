@@ -360,3 +360,18 @@ def test_a_compound_is_one_term_however_it_is_hyphenated() -> None:
     assert analyzer.word("pretrain", ["pre-trained weights", "a pretrained model"]) == (
         "pre-trained"
     )
+
+
+def test_a_shared_word_is_shown_as_the_papers_write_an_acronym() -> None:
+    """A reason named 'gpus, gb' where the papers write 'GPUs' and '16GB' (stop 37)."""
+    from agent.select.terms import Analyzer
+
+    analyzer = Analyzer()
+    analyzer("Million token contexts on commodity GPUs with 16GB of RAM")
+    texts = ["Million token contexts on commodity GPUs with 16GB of RAM", "two GPUs and 24 GB"]
+    assert analyzer.word(analyzer("GPUs")[0], texts) == "GPUs"
+    assert analyzer.word(analyzer("GB")[0], texts) == "GB"
+    # a plain word stays in lower case though a title capitalises it
+    assert analyzer.word(analyzer("Contexts")[0], ["Long Contexts", "long contexts"]) == "contexts"
+    # 'gb' inside another word is not the word
+    assert analyzer.word(analyzer("gb")[0], ["the GBDT model", "gb"]) == "gb"

@@ -106,8 +106,19 @@ class Analyzer:
         for chosen in ([f for f in forms if all(f in words for words in used)], *used[:1]):
             mine = [form for form in forms if form in chosen]
             if mine:
-                return min(mine, key=lambda w: (len(w), w))
-        return min(forms, key=lambda w: (len(w), w))
+                return _acronym_case(min(mine, key=lambda w: (len(w), w)), written)
+        return _acronym_case(min(forms, key=lambda w: (len(w), w)), written)
+
+
+def _acronym_case(word: str, written: Sequence[str]) -> str:
+    """The word as the texts write an acronym or name of it ('GPUs', 'GB', 'BERT'), else as is."""
+    pattern = re.compile(rf"(?<![A-Za-z-]){re.escape(word)}(?![A-Za-z0-9-])", re.IGNORECASE)
+    for text in written:
+        for found in pattern.finditer(text):
+            cased = _cased(found.group())
+            if cased != cased.lower():
+                return cased
+    return word
 
 
 def phrases(text: str) -> dict[str, str]:
