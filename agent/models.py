@@ -231,6 +231,7 @@ class Digest(Frozen):
     overview: str | None = None
     themes: tuple[Theme, ...]
     also_new: tuple[str, ...] = ()  # paper ids over the size cap, listed by title only
+    yours: tuple[str, ...] = ()  # ids in also_new of the reader's own papers (in the library)
     updated: tuple[str, ...] = ()  # ids of new versions of papers already digested
     papers: dict[str, Paper]  # every paper the digest mentions, by id
     health: tuple[SourceHealth, ...] = ()

@@ -237,3 +237,27 @@ def test_issue_26_down_ratings_keep_the_relevant_papers_and_lift_nothing(
     for pid in RELEVANT:  # and nothing unrelated passes a relevant paper anywhere in the order
         overtook = set(after[: after.index(pid)]) - set(before[: before.index(pid)])
         assert overtook <= on_subject, (pid, overtook)
+
+
+def test_the_readers_own_papers_in_the_feed_are_marked_in_your_library(tmp_path: Path) -> None:
+    """A library paper in today's feed is listed last under "Also new", never a pick; a reader
+    who sees their own GPTQ there unmarked wonders why it was passed over."""
+    bib = _kv_cache_bib(tmp_path / "mine.bib")
+    result, day = daily(tmp_path, "--library", str(bib), "--format", "md")
+    assert result.exit_code == 0, result.output
+    data = json.loads((day / "digest.json").read_text(encoding="utf-8"))
+    marked = [p["id"] for p in data["also_new"] if p["in_your_library"]]
+    assert sorted(marked) == sorted(KV_CACHE)
+    assert [p["id"] for p in data["also_new"][-len(KV_CACHE) :]] == marked  # last, as they rank
+    titles = {p["id"]: p["title"] for p in data["also_new"]}
+    html = (day / "digest.html").read_text(encoding="utf-8")
+    text = " ".join((day / "digest.txt").read_text(encoding="utf-8").split())
+    markdown = (day / "digest.md").read_text(encoding="utf-8")
+    for pid in marked:
+        title = titles[pid]
+        assert f"{' '.join(title.split())} (in your library)" in text, title
+    assert html.count("(in your library)</span>") == len(KV_CACHE)
+    assert markdown.count("(in your library)") == len(KV_CACHE)
+    assert text.count("(in your library)") == len(KV_CACHE)
+    others = [p for p in data["also_new"] if not p["in_your_library"]]
+    assert others and not any(p["title"] + " (in your library)" in text for p in others)

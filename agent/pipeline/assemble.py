@@ -56,6 +56,7 @@ def build_digest(
         overview=summary.overview,
         themes=themes,
         also_new=tuple(also_new),
+        yours=tuple(pid for pid in also_new if pid in selection.yours),
         updated=tuple(p.id for p in selection.updated),
         papers=papers,
         health=health,

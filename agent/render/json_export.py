@@ -84,6 +84,7 @@ def digest_to_json(digest: Digest) -> dict[str, Any]:
                 "papers": entries,
             }
         )
+    yours = set(digest.yours)
     return {
         "schema_version": SCHEMA_VERSION,
         "kind": digest.kind,
@@ -94,7 +95,10 @@ def digest_to_json(digest: Digest) -> dict[str, Any]:
         "overview": _inert(digest.overview),
         "paper_count": digest.paper_count,
         "themes": themes,
-        "also_new": [_paper_ref(pid, digest.papers) for pid in digest.also_new],
+        "also_new": [
+            {**_paper_ref(pid, digest.papers), "in_your_library": pid in yours}
+            for pid in digest.also_new
+        ],
         "updated": [_paper_ref(pid, digest.papers) for pid in digest.updated],
         "health": [h.model_dump(mode="json") for h in digest.health],
         "degraded": [n.model_dump(mode="json") for n in digest.degraded],

@@ -54,6 +54,7 @@ _STEP_LABELS = {
 _REASON_MAX = 240
 _OTHER = OTHER_THEME
 PREHEADER_MAX = 100
+IN_YOUR_LIBRARY = "in your library"  # a paper of the reader's library in today's feed
 
 
 # --- small pure helpers (unit-tested) -------------------------------------------------------
@@ -547,7 +548,11 @@ def build_view(
     extra_notices: Iterable[str] = (),
 ) -> DigestView:
     """The digest as the templates see it; `shrunk` papers show their titles only."""
-    also_new = tuple(_paper_view(pid, digest.papers) for pid in digest.also_new)
+    yours = set(digest.yours)
+    also_new = tuple(
+        _paper_view(pid, digest.papers, picked=IN_YOUR_LIBRARY if pid in yours else None)
+        for pid in digest.also_new
+    )
     if also_new_limit is not None:
         also_new = also_new[:also_new_limit]
     headline = prose(digest.headline)

@@ -77,6 +77,7 @@ class Selection:
     excluded: int  # dropped by exclude_keywords or categories
     why: dict[str, str] = field(default_factory=dict)  # selected paper id -> short reason
     matched: int | None = None  # papers that met the relevance threshold (None: none applied)
+    yours: frozenset[str] = frozenset()  # the reader's own papers (in the library), in also_new
 
     @property
     def total(self) -> int:
@@ -289,13 +290,14 @@ def select_papers(
             excluded += 1
             continue
         fresh.append(paper)
-    keep, matched = max_papers, None
+    keep, matched, yours = max_papers, None, frozenset[str]()
     why = [reasons.NOTHING] * min(max_papers, len(fresh))
     if interests.ranks or interests.categories or any(p.upvotes for p in fresh):
         ranking = rank(fresh, interests)
         # Followed authors first, then by score; the input order breaks ties. The reader's own
         # papers (a library paper in today's feed) come last: they already have them.
         own = ranking.is_own
+        yours = frozenset(paper.id for i, paper in enumerate(fresh) if own(i))
         order = sorted(
             range(len(fresh)),
             key=lambda i: (own(i), not ranking.followed[i], -ranking.scores[i], i),
@@ -319,4 +321,5 @@ def select_papers(
         excluded=excluded,
         why={p.id: text for p, text in zip(fresh[:keep], why, strict=True)},
         matched=matched,
+        yours=yours,
     )
