@@ -26,7 +26,13 @@ from agent.summarize.offline import (
     write_theme_summary,
 )
 from agent.summarize.offline.labels import phrases_of, usable
-from agent.summarize.offline.phrases import doc_count, is_modifier, is_name, phrase_term
+from agent.summarize.offline.phrases import (
+    doc_count,
+    is_modifier,
+    is_name,
+    phrase_term,
+    same_topic,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "evals" / "gold" / "sample_themes.json"
@@ -344,6 +350,10 @@ def test_candidate_phrases_are_noun_phrases_and_fragments_are_not():
     for generic in ("measures", "condition", "metrics"):  # the recorded HF day's, once
         assert not usable(phrase_term(generic)), generic
     assert not usable("semantic level") and not usable("comprehensive survey")
+    # a lone process noun says what happens, not to what: 'KV cache and reduction' (stop 37)
+    for generic in ("reduction", "function", "expression", "comprehension", "reconstruction"):
+        assert not usable(phrase_term(generic)), generic
+    assert usable("noise reduction") and usable(phrase_term("pruning"))
     assert is_modifier("dynamic") and is_modifier("low-resource") and is_modifier("English")
     assert not is_modifier("fine-tuning") and not is_modifier("self-attention")
     assert not is_modifier("retrieval") and not is_modifier("quantization")
@@ -600,3 +610,18 @@ def test_a_theme_summary_counts_the_papers_that_use_its_title():
             for part in _parts(t.title):
                 used = doc_count(part, docs)
                 assert used == 0 or used * 2 >= len(docs), (case.name, t.title, t.summary)
+
+
+def test_a_second_label_part_is_not_the_first_in_other_words():
+    """'Sparsification and sparsity' named one subject twice (a day case, stop 37)."""
+    assert same_topic("sparsification", "sparsity")
+    assert same_topic("kv cache", "cache eviction") and same_topic("NMT", "machine translation")
+    assert not same_topic("sparsification", "quantization")
+    assert not same_topic("compression", "computation")  # 'compre' and 'comput'
+    from agent.evals.cases import load_cases
+
+    case = next(
+        c for c in load_cases(ROOT / "evals" / "cases", tags=("day",)) if c.name == "day-20"
+    )
+    titles = [t.title for t in group_papers(list(case.papers))]
+    assert not any("sparsif" in t.lower() and "sparsity" in t.lower() for t in titles), titles

@@ -65,6 +65,7 @@ GENERIC_LABELS = _terms(
     |commodity gpu|computational cost|computational resource|computational overhead
     |state of the art|future direction|research direction|survey|review|overview
     |measure|metric|score|factor|aspect|property|strategy|process|step|component|condition
+    |reduction|function|expression|comprehension|reconstruction|enhancement|optimization
     """
 )
 

@@ -185,8 +185,8 @@ def same_topic(a: str, b: str) -> bool:
     ('NMT models' and 'machine translation')."""
     ta = {w.rstrip("s") for w in phrase_term(a).split()} - {"of", "and"}
     tb = {w.rstrip("s") for w in phrase_term(b).split()} - {"of", "and"}
-    if ta & tb:
-        return True
+    if ta & tb or {w[:6] for w in ta if len(w) > 6} & {w[:6] for w in tb if len(w) > 6}:
+        return True  # the same word, or the same stem ('sparsification' and 'sparsity')
     for x, y in ((a, b), (b, a)):
         for token in x.split():
             letters = re.sub(r"[^A-Za-z]", "", token)
