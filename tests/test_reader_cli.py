@@ -67,12 +67,12 @@ def test_daily_with_a_library_ranks_by_it_and_says_why_everywhere(tmp_path: Path
     assert close and all("(shared: " in p["why"] for p in close)
     rest = len(data["also_new"])
     assert data["notices"][0] == (
-        f"{len(papers)} papers matched your interests today; {rest} more are listed by title."
+        f"{len(papers)} papers matched your papers today; {rest} more are listed by title."
     )
     assert data["hint"] is None
     html = (day / "digest.html").read_text(encoding="utf-8")
     text = (day / "digest.txt").read_text(encoding="utf-8")
-    assert "matched your interests today" in html and "matched your interests today" in text
+    assert "matched your papers today" in html and "matched your papers today" in text
     pick = close[0]
     assert "Why here: " in html and pick["id"] in html
     assert "Why here:" in text and f"[{pick['id']}]" in text
@@ -261,3 +261,27 @@ def test_the_readers_own_papers_in_the_feed_are_marked_in_your_library(tmp_path:
     assert text.count("(in your library)") == len(KV_CACHE)
     others = [p for p in data["also_new"] if not p["in_your_library"]]
     assert others and not any(p["title"] + " (in your library)" in text for p in others)
+
+
+def test_interests_still_count_with_a_library_and_chance_closeness_is_no_match(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's first hour: interests "speculative decoding, quantization" and a one-title
+    library. Picks were papers sharing only "fast" with the title ("weak match to your
+    library"), while GPTQ, which has the interest "quantization" whole, was a title under Also
+    new, and the notice still said "matched your interests"."""
+    bib = tmp_path / "my-papers.bib"
+    bib.write_text("@article{mine, title={Speculative decoding for fast inference}}\n")
+    (tmp_path / "digest.toml").write_text(
+        'interests = "speculative decoding, quantization"\n', encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    result, day = daily(tmp_path, "--library", str(bib), "--max-papers", "30")
+    assert result.exit_code == 0, result.output
+    data = json.loads((day / "digest.json").read_text(encoding="utf-8"))
+    picks = {p["id"]: p["why"] for theme in data["themes"] for p in theme["papers"]}
+    assert picks["dp-107"] == "matches your interests: quantization"  # GPTQ
+    assert "dp-036" in picks  # Speculative Decoding with Big Little Decoder
+    assert not any(why.startswith("weak match to your library") for why in picks.values())
+    assert len(picks) < 30  # honest slots still hold
+    assert data["notices"][0].startswith(f"{len(picks)} papers matched your papers and interests")

@@ -375,3 +375,17 @@ def test_a_shared_word_is_shown_as_the_papers_write_an_acronym() -> None:
     assert analyzer.word(analyzer("Contexts")[0], ["Long Contexts", "long contexts"]) == "contexts"
     # 'gb' inside another word is not the word
     assert analyzer.word(analyzer("gb")[0], ["the GBDT model", "gb"]) == "gb"
+
+
+def test_a_whole_interest_read_off_the_matrix_is_the_one_the_why_names(sample) -> None:
+    """`has_whole_interest` (every paper at once, for the picks) agrees with `whole_phrases`
+    (one paper, for its why) on the whole sample day."""
+    from agent.select.ranking import Features
+
+    papers = list(sample.values())
+    features = Features(papers)
+    text = "speculative decoding, quantization; KV cache and nothing-like-this-word"
+    found = features.has_whole_interest(text)
+    assert found == [bool(features.whole_phrases(text, i)) for i in range(len(papers))]
+    assert 5 < sum(found) < len(papers) // 2
+    assert features.has_whole_interest("") == [False] * len(papers)

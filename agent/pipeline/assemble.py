@@ -21,11 +21,11 @@ def matched_notice(selection: Selection) -> str | None:
     relevance threshold applies and something is left out of the picks (None otherwise)."""
     if selection.matched is None or not selection.also_new:
         return None
-    matched = plural(selection.matched, "paper")
+    matched = f"{plural(selection.matched, 'paper')} matched {selection.matched_by} today"
     if selection.matched > len(selection.selected):  # more matched than max_papers allows
-        return f"{matched} matched your interests today; the closest {len(selection.selected)} are summarised."
+        return f"{matched}; the closest {len(selection.selected)} are summarised."
     more = plural(len(selection.also_new), "more is", "more are")
-    return f"{matched} matched your interests today; {more} listed by title."
+    return f"{matched}; {more} listed by title."
 
 
 def build_digest(

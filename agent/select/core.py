@@ -78,6 +78,7 @@ class Selection:
     why: dict[str, str] = field(default_factory=dict)  # selected paper id -> short reason
     matched: int | None = None  # papers that met the relevance threshold (None: none applied)
     yours: frozenset[str] = frozenset()  # the reader's own papers (in the library), in also_new
+    matched_by: str = "your interests"  # what a match was measured against, for the notice
 
     @property
     def total(self) -> int:
@@ -93,9 +94,18 @@ class Ranking:
     explain: Callable[[int], str]
     pick_threshold: Callable[[], float | None] = lambda: None  # the score of a pick, or None
     own: tuple[bool, ...] = ()  # the reader's own papers (in the library): never a pick
+    named: tuple[bool, ...] = ()  # has a whole interest or a keyword: a match, whatever the score
+    chance: tuple[bool, ...] = ()  # close to the reader's papers only by chance: no match
 
     def is_own(self, index: int) -> bool:
         return bool(self.own) and self.own[index]
+
+    def is_match(self, index: int, bar: float) -> bool:
+        """A pick under the relevance bar: a followed author, a whole interest or keyword, or
+        a score at the bar that is not a chance closeness ('weak match to your library')."""
+        if self.followed[index] or (self.named and self.named[index]):
+            return True
+        return self.scores[index] >= bar and not (self.chance and self.chance[index])
 
 
 def relevance_scores(papers: Sequence[Paper], interests: Interests) -> list[float]:
@@ -119,10 +129,14 @@ def rank(papers: Sequence[Paper], interests: Interests) -> Ranking:
     why: list[list[tuple[float, Callable[[], str]]]] = [[] for _ in papers]
     learned: Callable[[], float | None] | None = None  # the reader model's, when there is one
     own: tuple[bool, ...] = ()
+    chance: tuple[bool, ...] = ()
+    named = [False] * len(papers)
     if features is not None:
+        if interests.text.strip():
+            named = features.has_whole_interest(interests.text)
         for index, value in enumerate(features.similarity(interests.text)):
             scores[index] += value
-            if value > 0.05:
+            if value > 0.05 or named[index]:  # a whole interest always says so
                 why[index].append(
                     (value, partial(_interests_reason, features, interests.text, index))
                 )
@@ -131,7 +145,7 @@ def rank(papers: Sequence[Paper], interests: Interests) -> Ranking:
         if profile.library:
             own = tuple(features.same_as_positive(len(profile.library), reasons.SAME_PAPER))
         if profile.positives and len(papers) >= 2:
-            learned = _add_model(features, len(profile.library), scores, why, own)
+            learned, chance = _add_model(features, len(profile.library), scores, why, own)
         elif profile.disliked:  # no reader model to place them in: each one a `not_interested`
             for index, value in enumerate(features.nearest_negative(len(profile.disliked))):
                 scores[index] -= NOT_INTERESTED_WEIGHT * value
@@ -144,6 +158,7 @@ def rank(papers: Sequence[Paper], interests: Interests) -> Ranking:
             found = include.findall(paper_text(paper))
             hits = list(dict.fromkeys(m.lower() for m in found))
             if hits:
+                named[index] = True
                 scores[index] += KEYWORD_WEIGHT * min(3, len(found))
                 text = reasons.keywords(hits)
                 why[index].append((KEYWORD_WEIGHT * len(hits) + 0.5, _worded(text)))
@@ -176,7 +191,13 @@ def rank(papers: Sequence[Paper], interests: Interests) -> Ranking:
         return first
 
     return Ranking(
-        scores, followed, explain, partial(_pick_threshold, interests.threshold, learned), own
+        scores,
+        followed,
+        explain,
+        partial(_pick_threshold, interests.threshold, learned),
+        own,
+        tuple(named),
+        chance,
     )
 
 
@@ -211,9 +232,10 @@ def _add_model(
     scores: list[float],
     why: list[list[tuple[float, Callable[[], str]]]],
     own: Sequence[bool] = (),
-) -> Callable[[], float | None]:
+) -> tuple[Callable[[], float | None], tuple[bool, ...]]:
     """Add the reader model's closeness to the scores and its reasons; the learned threshold
-    (computed when asked: it fits the model once per fold). `own`: see `ReaderModel`."""
+    (computed when asked: it fits the model once per fold), and which papers are close to the
+    reader's papers only by chance. `own`: see `ReaderModel`."""
     from agent.select.ranking import ReaderModel
 
     model = ReaderModel(features, own)
@@ -227,7 +249,7 @@ def _add_model(
         scores[index] += MODEL_WEIGHT * float(closeness)
         if closeness >= CLOSE_ENOUGH:
             why[index].append((1.0 + float(closeness), partial(library_reason, index)))
-    return model.threshold
+    return model.threshold, tuple(model.weak())
 
 
 def _add_shared_authors(
@@ -296,20 +318,20 @@ def select_papers(
         ranking = rank(fresh, interests)
         # Followed authors first, then by score; the input order breaks ties. The reader's own
         # papers (a library paper in today's feed) come last: they already have them.
+        # Under a relevance bar the matches come first (`Ranking.is_match`).
         own = ranking.is_own
         yours = frozenset(paper.id for i, paper in enumerate(fresh) if own(i))
+        bar = ranking.pick_threshold() if len(fresh) > 1 else None
+        match = [bar is None or ranking.is_match(i, bar) for i in range(len(fresh))]
         order = sorted(
             range(len(fresh)),
-            key=lambda i: (own(i), not ranking.followed[i], -ranking.scores[i], i),
+            key=lambda i: (own(i), not ranking.followed[i], not match[i], -ranking.scores[i], i),
         )
         followed = sum(1 for i in order if ranking.followed[i] and not own(i))
         keep = max(max_papers, followed)  # a followed author's paper is always in
         keep = min(keep, sum(1 for i in order if not own(i)))
-        bar = ranking.pick_threshold() if len(fresh) > 1 else None
         if bar is not None:  # only matches are picks; the rest are "also new"
-            matched = sum(
-                1 for i in order if not own(i) and (ranking.followed[i] or ranking.scores[i] >= bar)
-            )
+            matched = sum(1 for i in order if not own(i) and match[i])
             keep = min(keep, max(matched, followed))
         why = [ranking.explain(i) for i in order[:keep]]
         fresh = [fresh[i] for i in order]
@@ -322,4 +344,14 @@ def select_papers(
         why={p.id: text for p, text in zip(fresh[:keep], why, strict=True)},
         matched=matched,
         yours=yours,
+        matched_by=_matched_by(interests),
     )
+
+
+def _matched_by(interests: Interests) -> str:
+    """'your papers and interests', 'your papers' or 'your interests': what the picks match."""
+    papers = bool(interests.profile.positives)
+    stated = bool(interests.text.strip() or interests.include_keywords)
+    if papers and stated:
+        return "your papers and interests"
+    return "your papers" if papers else "your interests"

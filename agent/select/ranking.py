@@ -123,6 +123,22 @@ class Features:
                 out.append(" ".join(part.split()))
         return out
 
+    def has_whole_interest(self, text: str) -> list[bool]:
+        """Whether each paper has every term of at least one interest of `text` (a list of
+        interests, as `whole_phrases` reads it), read off the TF-IDF rows."""
+        import numpy as np
+
+        found = np.zeros(len(self.papers), dtype=bool)
+        vocabulary = self.vectorizer.vocabulary_
+        for part in _INTEREST_SEPARATORS.split(text):
+            wanted = set(self.analyzer(part))
+            if not wanted or not wanted <= vocabulary.keys():
+                continue
+            columns = [vocabulary[term] for term in sorted(wanted)]
+            have = (self.day[:, columns] != 0).sum(axis=1)
+            found |= np.asarray(have).ravel() == len(columns)
+        return found.tolist()
+
     def terms_in(self, text: str, index: int, limit: int = 3) -> list[str]:
         """What paper `index` shares with `text`: its phrases, else its weightiest words."""
         found = shared_phrases(paper_text(self.papers[index]), [text], self.rarity, limit)
@@ -252,6 +268,10 @@ class ReaderModel:
     def threshold(self) -> float | None:
         """The closeness of a match (None without positives or a day); see `_threshold`."""
         return self._threshold
+
+    def weak(self) -> list[bool]:
+        """Whether each paper's nearest positive is little more than chance (WEAK_SIMILARITY)."""
+        return (self._similar.max(axis=1) < WEAK_SIMILARITY).tolist()
 
     def evidence(self, index: int, limit: int = 2) -> Evidence:
         """The nearest positive (cosine) and the phrases the paper shares with it."""
