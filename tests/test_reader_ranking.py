@@ -194,6 +194,23 @@ def test_without_personalisation_why_says_trending_or_the_readers_category(sampl
     assert selection.why[papers[0].id] == ""  # nothing true to say
 
 
+def test_a_few_upvotes_are_not_trending(sample) -> None:
+    """'trending: 1 upvote' was the why of most picks of a Hugging Face day (stop 37): only the
+    day's top quarter, and at least TRENDING_MIN upvotes, is trending; the votes still rank."""
+    from agent.select.core import TRENDING_MIN
+
+    votes = [1, 2, 2, 3, 5, 8, 12, 25, 74, 118]
+    papers = [
+        p.model_copy(update={"upvotes": v}) for p, v in zip(sample.values(), votes, strict=False)
+    ]
+    selection = select_papers(papers, max_papers=10, interests=Interests())
+    assert [p.upvotes for p in selection.selected] == sorted(votes, reverse=True)
+    trending = {p.upvotes for p in selection.selected if selection.why[p.id].startswith("trending")}
+    assert trending == {74, 118} and min(trending) >= TRENDING_MIN  # the top 10 // 4
+    quiet = [p.model_copy(update={"upvotes": v}) for p, v in zip(papers, [1, 2, 3], strict=False)]
+    assert not any(select_papers(quiet, max_papers=3, interests=Interests()).why.values())
+
+
 KV_LIBRARY = ("dp-094", "dp-128", "dp-174", "dp-187", "dp-193")  # the issue's five KV-cache papers
 
 

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 KEYWORD_WEIGHT = 0.25
 UPVOTE_WEIGHT = 0.02
+TRENDING_MIN = 10  # upvotes a paper needs (and the day's top quarter) to be called trending
 MODEL_WEIGHT = 0.1  # per standard deviation of closeness to the reader's papers
 NOT_INTERESTED_WEIGHT = 1.0
 CATEGORY_WEIGHT = 0.05
@@ -152,6 +153,7 @@ def rank(papers: Sequence[Paper], interests: Interests) -> Ranking:
     _add_category_prior(papers, profile, scores)
     _add_shared_authors(papers, profile, scores, why)
     include = keyword_pattern(interests.include_keywords)
+    trending = _trending_at(papers)
     followed: list[bool] = []
     for index, paper in enumerate(papers):
         if include is not None:
@@ -165,8 +167,8 @@ def rank(papers: Sequence[Paper], interests: Interests) -> Ranking:
         if paper.upvotes:
             lift = UPVOTE_WEIGHT * math.log1p(paper.upvotes)
             scores[index] += lift
-            text = reasons.upvotes(paper.upvotes)
-            why[index].append((lift, _worded(text)))
+            if paper.upvotes >= trending:
+                why[index].append((lift, _worded(reasons.upvotes(paper.upvotes))))
         mine = categories_in(paper, interests.categories)
         if mine:
             why[index].append((0.0, _worded(reasons.categories(mine))))
@@ -199,6 +201,12 @@ def rank(papers: Sequence[Paper], interests: Interests) -> Ranking:
         tuple(named),
         chance,
     )
+
+
+def _trending_at(papers: Sequence[Paper]) -> int:
+    """The upvotes that make a paper 'trending': the day's top quarter, and TRENDING_MIN."""
+    votes = sorted(p.upvotes for p in papers if p.upvotes)
+    return max(TRENDING_MIN, votes[-max(1, len(votes) // 4)] if votes else 0)
 
 
 def _pick_threshold(setting: Threshold, learned: Callable[[], float | None] | None) -> float | None:
