@@ -261,6 +261,10 @@ def test_the_readers_own_papers_in_the_feed_are_marked_in_your_library(tmp_path:
     assert text.count("(in your library)") == len(KV_CACHE)
     others = [p for p in data["also_new"] if not p["in_your_library"]]
     assert others and not any(p["title"] + " (in your library)" in text for p in others)
+    # every title listed carries its id, so a missed paper can be rated up (`digest rate ID up`)
+    for entry in data["also_new"]:
+        assert f"[{entry['id']}]" in text and f"· {entry['id']}</li>" in html, entry["id"]
+        assert f"· {entry['id']}\n" in markdown, entry["id"]
 
 
 def test_interests_still_count_with_a_library_and_chance_closeness_is_no_match(
