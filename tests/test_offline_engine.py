@@ -603,13 +603,31 @@ def test_a_theme_summary_counts_the_papers_that_use_its_title():
     for case in load_cases(Path(__file__).parent.parent / "evals" / "cases", tags=("day",)):
         by_id = case.papers_by_id
         for t in group_papers(list(case.papers)):
-            m = re.match(r"(\d+) papers on (.+?)(?:, covering |, for example |\.$)", t.summary)
+            m = re.match(r"(\d+) papers on ([^(]+?)(?:, covering |, for example |\.$)", t.summary)
             if not m or t.title == "Other":
                 continue
             docs = [f"{by_id[i].title}\n{by_id[i].abstract}" for i in t.paper_ids]
             for part in _parts(t.title):
                 used = doc_count(part, docs)
                 assert used == 0 or used * 2 >= len(docs), (case.name, t.title, t.summary)
+
+
+def test_counts_of_a_two_part_title_that_overlap_do_not_read_as_a_split():
+    """'9 papers, 6 of them on reasoning and 4 on LLM agents' adds up to 10 (the HF day)."""
+
+    def paper(i: int, text: str) -> Paper:
+        return Paper(id=f"x-{i}", title=f"Study {i}", abstract=text)
+
+    reasoning = "We study reasoning in depth."
+    both = "We study reasoning with LLM agents."
+    agents = "We build LLM agents for tools."
+    plain = "We study something else entirely."
+    papers = [paper(i, t) for i, t in enumerate([reasoning] * 5 + [both] + [agents] * 3)]
+    summary = write_theme_summary("Reasoning and LLM agents", papers)
+    assert summary.startswith("9 papers on reasoning (6) and LLM agents (4)"), summary
+    apart = [paper(i, t) for i, t in enumerate([reasoning] * 5 + [agents] * 3 + [plain])]
+    summary = write_theme_summary("Reasoning and LLM agents", apart)
+    assert summary.startswith("9 papers, 5 of them on reasoning and 3 on LLM agents"), summary
 
 
 def test_a_second_label_part_is_not_the_first_in_other_words():

@@ -12,7 +12,16 @@ from html.parser import HTMLParser
 
 import pytest
 
-from agent.models import DegradedNote, Digest, Paper, PaperBlurb, SourceHealth, Theme, Usage
+from agent.models import (
+    OTHER_THEME,
+    DegradedNote,
+    Digest,
+    Paper,
+    PaperBlurb,
+    SourceHealth,
+    Theme,
+    Usage,
+)
 from agent.render import (
     ArchiveEntry,
     build_message,
@@ -498,6 +507,17 @@ def test_subject_line():
     )
 
 
+def test_the_subject_counts_themes_as_the_digest_does_without_other():
+    """'9 themes' in the subject over a digest that says '8 themes, 3 under Other' (stop 37)."""
+    digest = make_digest(30, n_themes=3)
+    themes = list(digest.themes)
+    themes[-1] = themes[-1].model_copy(update={"title": OTHER_THEME})
+    digest = digest.model_copy(update={"themes": tuple(themes)})
+    assert subject_line(digest) == "Paper digest, Thu 26 Nov 2026: 2 themes, 30 papers"
+    only_other = digest.model_copy(update={"themes": (themes[-1],)})
+    assert subject_line(only_other).endswith(f": {len(themes[-1].papers)} papers")
+
+
 def test_empty_digest_renders():
     digest = make_digest(0, n_themes=0, headline="Nothing new today.")
     assert subject_line(digest) == "Paper digest, Thu 26 Nov 2026: no new papers"
@@ -645,7 +665,7 @@ def test_archive_index_newest_first_and_escaped():
             DATE - dt.timedelta(days=2),
             "daily",
             None,
-            ("Old theme",),
+            ("Old theme", OTHER_THEME),
             10,
             "offline",
             "2026-11-24-daily/digest.html",
@@ -677,6 +697,7 @@ def test_archive_index_newest_first_and_escaped():
     assert first < second < third
     assert 'href="2026-11-26-daily/digest.html"' in html
     assert "30 papers" in html and "gpt-4o-mini" in html
+    assert "10 papers · 1 theme ·" in html and "· Other" not in html  # Other is no theme
 
 
 def test_archive_index_empty():

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from agent.models import OTHER_THEME
 from agent.render.env import html_env
 from agent.render.view import folded, format_date, plural, safe_href
 
@@ -35,7 +36,7 @@ class _EntryView:
 
 
 def _entry_view(entry: ArchiveEntry) -> _EntryView:
-    titles = [folded(t) for t in entry.theme_titles if folded(t)]
+    titles = [folded(t) for t in entry.theme_titles if folded(t) and t != OTHER_THEME]
     themes = " · ".join(titles[:_THEMES_SHOWN])
     if len(titles) > _THEMES_SHOWN:
         themes += f" · +{len(titles) - _THEMES_SHOWN} more"

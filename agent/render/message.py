@@ -9,7 +9,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from agent.models import Digest
+from agent.models import OTHER_THEME, Digest
 from agent.render.view import folded, format_date, plural
 
 
@@ -26,7 +26,12 @@ def subject_line(digest: Digest) -> str:
         return f"Paper digest, {day}: no new papers"
     if not digest.themes:
         return f"Paper digest, {day}: {papers}"
-    return f"Paper digest, {day}: {plural(len(digest.themes), 'theme')}, {papers}"
+    themes = sum(t.title != OTHER_THEME for t in digest.themes)  # as the digest counts them
+    return (
+        f"Paper digest, {day}: {plural(themes, 'theme')}, {papers}"
+        if themes
+        else (f"Paper digest, {day}: {papers}")
+    )
 
 
 def _identity(digest: Digest) -> str:

@@ -270,6 +270,11 @@ def _on_title(title: str, papers: Sequence[Paper]) -> str:
     counts = [doc_count(p, docs) for p in parts]
     if not all(counts) or min(counts) * 2 >= len(docs):
         return f" on {_inline(title)}"
+    if sum(counts) > len(docs):  # a paper on both: counts that read as a split would add up wrong
+        said = [
+            f"{_inline(p) if i == 0 else p} ({n})" for i, (p, n) in enumerate(zip(parts, counts))
+        ]
+        return " on " + join_phrases(said)
     said = [f"{n} on {_inline(p) if i == 0 else p}" for i, (p, n) in enumerate(zip(parts, counts))]
     said[0] = said[0].replace(" on ", " of them on ", 1)
     return ", " + join_phrases(said)
