@@ -125,6 +125,8 @@ def test_fast_path_is_taken_for_most_strings():
         ("zero\u200bwidth\u200c\u200d\ufeffjoin\u2060", "zerowidthjoin"),
         ("nul\x00bell\x07esc\x1b[31mred", "nulbellesc[31mred"),
         ("keeps\ttabs\nand lines", "keeps\ttabs\nand lines"),
+        ("non\ufffecharacters\uffff\ufdd0\ufdef\U0001fffe\U0010ffff", "noncharacters"),
+        ("\ufdcf\ufdf0\ufffd kept", "\ufdcf\ufdf0\ufffd kept"),  # next to them, assigned
         ("Nyström — ü ñ 漢字 ok", "Nyström — ü ñ 漢字 ok"),
     ],
 )
