@@ -136,12 +136,13 @@ def test_hidden_characters_are_removed(raw: str, clean: str) -> None:
 
 def test_papers_never_carry_hidden_characters() -> None:
     paper = Paper(
-        id="x1",
+        id=" x1\x1b[2J\u202e\uffff",  # an id is printed and written wherever its paper is
         title="Safe\u202eexe.gnp\x00",
         abstract="A\u200bB\x07",
         authors=("Ann\u202e", "\u200b"),
     )
     assert paper.title == "Safeexe.gnp" and paper.abstract == "AB"
+    assert paper.id == "x1[2J"
     assert paper.authors == ("Ann",)
 
 
