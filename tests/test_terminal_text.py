@@ -7,12 +7,18 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from pathlib import Path
 from typing import Any
 
+from defusedxml.ElementTree import fromstring
 from rich.console import Console
 
 from agent.models import Digest, Paper, PaperBlurb, SourceHealth, Theme
+from agent.select.profile import LibraryEntry
 from agent.terminal import print_digest, theme_lines
+from tests.bounded_cli import cli, no_traceback
+from tests.fakes.zotero_server import FakeZotero, item
+from tests.llm_answers import sample_papers
 
 DATE = "2026-12-01"
 CLEAR = "\x1b[2J\x1b[31m"  # clear the screen, then red
@@ -52,3 +58,34 @@ def test_the_terminal_shows_no_control_sequence_whatever_a_digest_holds() -> Non
     shown += _terminal_text(lambda console: theme_lines(console, digest))
     assert "Decoding methods" in shown and "It does." in shown and "down" in shown
     assert "\x1b" not in shown, [line for line in shown.splitlines() if "\x1b" in line]
+
+
+def test_a_library_entry_keeps_no_hidden_character() -> None:
+    entry = LibraryEntry(
+        key=f"K1{CLEAR}",
+        title=f"{CLEAR}{LINK}Mine\u202e",
+        abstract="About\x00 it\uffff.",
+        authors=(f"Ada{CLEAR}", "\u200b"),
+    )
+    assert (entry.key, entry.title) == ("K1[2J[31m", "[2J[31m]8;;https://evil.example/\\Mine")
+    assert entry.abstract == "About it." and entry.authors == ("Ada[2J[31m",)
+
+
+def test_zotero_escape_sequences_reach_neither_the_terminal_nor_the_feed(tmp_path: Path) -> None:
+    """A Zotero group library is anyone in the group's text; its titles reach the "why"."""
+    [paper] = sample_papers(1)
+    mine = item("K1", f"{CLEAR}{LINK}{paper.title}", paper.abstract, ("Ada Lovelace",))
+    with FakeZotero(user_id="42", api_key="zotero-key-0123456789", items=[mine]) as zotero:
+        config = tmp_path / "digest.toml"
+        config.write_text(
+            f'[zotero]\nuser_id = "42"\napi_key = "zotero-key-0123456789"\n'
+            f'base_url = "{zotero.url}"\n',
+            encoding="utf-8",
+        )
+        args = ("daily", "--config", str(config), "--source", "sample", "--engine", "offline")
+        result = cli(tmp_path, *args, "--no-send", "--date", DATE)
+    output = no_traceback(result)
+    assert result.exit_code == 0, output
+    assert "your library" in output  # the library paper was matched and named
+    assert "\x1b" not in output, [line for line in output.splitlines() if "\x1b" in line]
+    fromstring((tmp_path / "home" / "archive" / "feed.xml").read_bytes())
