@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from defusedxml.ElementTree import fromstring
 from rich.console import Console
 
@@ -17,8 +19,9 @@ from agent.models import Digest, Paper, PaperBlurb, SourceHealth, Theme
 from agent.select.profile import LibraryEntry
 from agent.terminal import print_digest, theme_lines
 from tests.bounded_cli import cli, no_traceback
+from tests.fakes.openai_server import FakeOpenAIServer, RecordedRequest, Reply, request_schema
 from tests.fakes.zotero_server import FakeZotero, item
-from tests.llm_answers import sample_papers
+from tests.llm_answers import answer_from_schema, sample_papers
 
 DATE = "2026-12-01"
 CLEAR = "\x1b[2J\x1b[31m"  # clear the screen, then red
@@ -71,6 +74,42 @@ def test_a_library_entry_keeps_no_hidden_character() -> None:
     assert entry.abstract == "About it." and entry.authors == ("Ada[2J[31m",)
 
 
+def _hostile_model(body: dict[str, Any]) -> Reply:
+    """Valid answers, with terminal escapes in every theme title and in the headline."""
+    schema, as_tool = request_schema(body)
+    assert schema is not None
+    answer = answer_from_schema(schema, themes=3, prompt=RecordedRequest.text_of(body))
+    for theme in answer.get("themes", []):
+        theme["title"] = f"{CLEAR}Decoding methods"
+    if "headline" in answer:
+        answer["headline"] = f"Today:{CLEAR} several themes. Read on."
+    return Reply(answer, tool_call=as_tool)
+
+
+@pytest.mark.timeout(90)
+def test_model_escape_sequences_reach_neither_the_terminal_nor_the_feed(tmp_path: Path) -> None:
+    with FakeOpenAIServer(handler=_hostile_model) as server:
+        config = tmp_path / "digest.toml"
+        config.write_text(
+            f'[llm]\nbase_url = "{server.base_url}"\napi_key = "sk-test-0123456789abcdef"\n'
+            'dialect = "json_schema"\nlocal_defaults = false\ntimeout_seconds = 5.0\n'
+            "max_attempts = 1\nmax_retry_wait_seconds = 0.0\n",
+            encoding="utf-8",
+        )
+        args = ("daily", "--config", str(config), "--source", "sample", "--no-send")
+        result = cli(tmp_path, *args, "--date", DATE)
+    output = no_traceback(result)
+    assert result.exit_code == 0, output
+    assert "Decoding methods" in output  # the model's titles were kept, without the escapes
+    assert "\x1b" not in output, [line for line in output.splitlines() if "\x1b" in line]
+    archive = tmp_path / "home" / "archive"
+    data = json.loads((archive / DATE / "digest.json").read_text("utf-8"))
+    assert data["themes"][0]["title"] == "[2J[31mDecoding methods"
+    assert "\x1b" not in data["headline"]
+    fromstring((archive / "feed.xml").read_bytes())
+
+
+@pytest.mark.timeout(90)
 def test_zotero_escape_sequences_reach_neither_the_terminal_nor_the_feed(tmp_path: Path) -> None:
     """A Zotero group library is anyone in the group's text; its titles reach the "why"."""
     [paper] = sample_papers(1)
