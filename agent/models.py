@@ -68,6 +68,13 @@ class Paper(Frozen):
     stars: int | None = None  # the code repository's stars, when the source says
     hf_url: str | None = None  # the paper's Hugging Face page, for Hugging Face papers
 
+    @field_validator("id", mode="before")
+    @classmethod
+    def _visible_id(cls, value: object) -> object:
+        """Without hidden characters: an id is printed (the terminal, for `digest rate`) and
+        written (the email, the feed) wherever its paper is, whatever source sent it."""
+        return strip_hidden(value).strip() if isinstance(value, str) else value
+
     @field_validator("title", "abstract", mode="before")
     @classmethod
     def _visible_text(cls, value: object, info: ValidationInfo) -> object:

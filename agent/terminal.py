@@ -1,12 +1,16 @@
-"""What the terminal shows after a run: a short summary and where the files are."""
+"""What the terminal shows after a run: a short summary and where the files are.
+
+Every value that is not a literal here (titles, ids, whys, model prose, source names and
+reasons, paths, messages) goes through `shown`: no control sequence, no rich markup.
+"""
 
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
 from rich.padding import Padding
 from rich.table import Table
 
+from agent.core.console_text import shown
 from agent.core.defang import defang
 from agent.core.wording import duration, plural
 from agent.models import Digest, ModelRun, SourceHealth, Theme, Usage
@@ -23,7 +27,7 @@ def health_lines(health: tuple[SourceHealth, ...]) -> list[str]:
         detail = plural(item.count, "paper") if item.status == "ok" else (item.reason or "")
         if item.status == "ok" and item.reason:
             detail += f" ({item.reason})"
-        lines.append(f"  [{style}]{item.status:<6}[/] {escape(item.name)}: {escape(detail)}")
+        lines.append(f"  [{style}]{item.status:<6}[/] {shown(item.name)}: {shown(detail)}")
     return lines
 
 
@@ -82,13 +86,13 @@ def engine_line(reason: str, digest: Digest | None) -> str:
 
 def print_daily_outcome(console: Console, outcome: RunOutcome) -> None:
     first = engine_line(outcome.engine_reason, outcome.digest)
-    console.print(f"[bold]{escape(first)}[/]" if first else "")
+    console.print(f"[bold]{shown(first)}[/]" if first else "")
     console.print("Sources:")
     for line in health_lines(outcome.health):
         console.print(line)
     digest = outcome.digest
     if digest is None:
-        console.print(f"[yellow]{escape(outcome.message)}[/]")
+        console.print(f"[yellow]{shown(outcome.message)}[/]")
         return
     selection = outcome.selection
     extra = f", {len(digest.also_new)} more listed by title" if digest.also_new else ""
@@ -98,29 +102,29 @@ def print_daily_outcome(console: Console, outcome: RunOutcome) -> None:
         console.print(f"  {skipped} skipped: already in an earlier digest")
     theme_lines(console, digest)
     if digest.hint:
-        console.print(f"[dim]{escape(digest.hint)}[/]")
+        console.print(f"[dim]{shown(digest.hint)}[/]")
     if digest.degraded:
         count = plural(len(digest.degraded), "fallback or repair", "fallbacks or repairs")
         console.print(f"[yellow]{count}; see digest.json[/]")
     console.print(
-        escape(usage_line(digest.usage, digest.engine, digest.model_run))
+        shown(usage_line(digest.usage, digest.engine, digest.model_run))
         + f"; {outcome.seconds:.1f} s"
     )
     for line in batch_lines(digest.model_run):
-        console.print(escape(line), soft_wrap=True)
+        console.print(shown(line), soft_wrap=True)
     table = Table.grid(padding=(0, 2))
     for kind, path in outcome.files.items():
-        table.add_row(kind, escape(str(path)))
+        table.add_row(kind, shown(str(path)))
     console.print("Files:")
     console.print(table)
-    console.print(f"[green]{escape(outcome.message)}[/]")
+    console.print(f"[green]{shown(outcome.message)}[/]")
 
 
 def theme_lines(console: Console, digest: Digest, indent: str = "") -> None:
     """Each theme, and under it each paper's ID (for `digest rate`), title and why."""
     for theme in digest.themes:
         mark = " [yellow](degraded)[/]" if theme.degraded else ""
-        console.print(f"{indent}  • {escape(defang(theme.title))} ({len(theme.papers)}){mark}")
+        console.print(f"{indent}  • {shown(defang(theme.title))} ({len(theme.papers)}){mark}")
         for blurb in theme.papers:
             paper_lines(console, digest, blurb.paper_id, indent)
 
@@ -129,10 +133,10 @@ def paper_lines(console: Console, digest: Digest, paper_id: str, indent: str = "
     """One selected paper: its ID (for `digest rate`), title, and why it is here."""
     paper = digest.papers.get(paper_id)
     title = paper.title if paper else paper_id
-    console.print(f"{indent}      [cyan]{escape(paper_id)}[/]  {escape(title)}", soft_wrap=True)
+    console.print(f"{indent}      [cyan]{shown(paper_id)}[/]  {shown(title)}", soft_wrap=True)
     why = digest.why.get(paper_id)
     if why:
-        console.print(f"{indent}        [dim]{escape(why)}[/]", soft_wrap=True)
+        console.print(f"{indent}        [dim]{shown(why)}[/]", soft_wrap=True)
 
 
 def _block(console: Console, markup: str, pad: tuple[int, int]) -> None:
@@ -149,36 +153,36 @@ def _block(console: Console, markup: str, pad: tuple[int, int]) -> None:
 def print_digest(console: Console, digest: Digest) -> None:
     """A readable digest in the terminal (for `digest topic`)."""
     heading = f"Papers on “{digest.topic}”" if digest.topic else f"Digest {digest.date.isoformat()}"
-    console.rule(f"[bold]{escape(heading)}")
+    console.rule(f"[bold]{shown(heading)}")
     if digest.overview:
-        _block(console, escape(defang(digest.overview)), (1, 2))
-    _block(console, f"[italic]{escape(defang(digest.headline))}[/]", (0, 2))
+        _block(console, shown(defang(digest.overview)), (1, 2))
+    _block(console, f"[italic]{shown(defang(digest.headline))}[/]", (0, 2))
     model_digest = digest.engine != "offline"
     for theme in digest.themes:
-        title = escape(defang(theme.title))
+        title = shown(defang(theme.title))
         console.print(f"\n[bold cyan]{title}[/] ({len(theme.papers)}){_offline_mark(theme)}")
         if theme.summary:
-            _block(console, escape(defang(theme.summary)), (0, 2))
+            _block(console, shown(defang(theme.summary)), (0, 2))
         for blurb in theme.papers:
             paper = digest.papers[blurb.paper_id]
-            _block(console, f"[bold]• {escape(paper.title)}[/]", (0, 2))
+            _block(console, f"[bold]• {shown(paper.title)}[/]", (0, 2))
             if digest.why.get(blurb.paper_id):
                 reason = f"{blurb.paper_id} · {digest.why[blurb.paper_id]}"
-                _block(console, f"[dim]{escape(reason)}[/]", (0, 4))
+                _block(console, f"[dim]{shown(reason)}[/]", (0, 4))
             marked = model_digest and blurb.engine == "offline"
             mark = f" [yellow]\\[{OFFLINE_MARK}][/]" if marked else ""
-            _block(console, escape(defang(blurb.blurb)) + mark, (0, 4))
+            _block(console, shown(defang(blurb.blurb)) + mark, (0, 4))
             if paper.url:
-                _block(console, f"[dim]{escape(paper.url)}[/]", (0, 4))
+                _block(console, f"[dim]{shown(paper.url)}[/]", (0, 4))
     if digest.also_new:
         console.print(f"\n[bold]Also found ({len(digest.also_new)})[/]")
         # One print for the whole list: a topic can list thousands, and each print costs.
-        titles = (f"• {escape(digest.papers[paper_id].title)}" for paper_id in digest.also_new)
+        titles = (f"• {shown(digest.papers[paper_id].title)}" for paper_id in digest.also_new)
         _block(console, "\n".join(titles), (0, 2))
     console.print()
     for line in health_lines(digest.health):
         console.print(line)
-    console.print(escape(usage_line(digest.usage, digest.engine, digest.model_run)))
+    console.print(shown(usage_line(digest.usage, digest.engine, digest.model_run)))
 
 
 def _offline_mark(theme: Theme) -> str:
@@ -187,30 +191,30 @@ def _offline_mark(theme: Theme) -> str:
     if not theme.degraded:
         return ""
     offline, _ = written_parts(theme)
-    return f"  [yellow](offline engine: {escape(', '.join(offline))})[/]" if offline else ""
+    return f"  [yellow](offline engine: {shown(', '.join(offline))})[/]" if offline else ""
 
 
 def print_readers_outcome(console: Console, several: DailyOutcome) -> None:
     """Several readers' run: the sources once, then one short block per reader."""
-    console.print(f"[bold]{escape(several.engine_reason)}[/]" if several.engine_reason else "")
+    console.print(f"[bold]{shown(several.engine_reason)}[/]" if several.engine_reason else "")
     console.print("Sources:")
     for line in health_lines(several.health):
         console.print(line)
     if several.shared.calls or several.shared.cache_hits:
-        console.print(escape(f"Shared blurbs: {usage_line(several.shared, 'llm')}"))
+        console.print(shown(f"Shared blurbs: {usage_line(several.shared, 'llm')}"))
     for result in several.results:
-        console.print(f"[bold]Reader {escape(result.reader)}[/]")
+        console.print(f"[bold]Reader {shown(result.reader)}[/]")
         outcome = result.outcome
         if outcome is None:
-            console.print(f"  [bold red]spooled:[/] {escape(result.spooled or '')}", soft_wrap=True)
+            console.print(f"  [bold red]spooled:[/] {shown(result.spooled or '')}", soft_wrap=True)
             continue
         digest = outcome.digest
         if digest is not None:
             theme_lines(console, digest, indent="  ")
-            console.print(f"  {escape(usage_line(digest.usage, digest.engine, digest.model_run))}")
+            console.print(f"  {shown(usage_line(digest.usage, digest.engine, digest.model_run))}")
             folder = next(iter(outcome.files.values()), None)
             if folder is not None:
-                console.print(f"  files: {escape(str(folder.parent))}", soft_wrap=True)
+                console.print(f"  files: {shown(str(folder.parent))}", soft_wrap=True)
         style = "green" if digest is not None else "yellow"
-        console.print(f"  [{style}]{escape(outcome.message)}[/]", soft_wrap=True)
+        console.print(f"  [{style}]{shown(outcome.message)}[/]", soft_wrap=True)
     console.print(f"{plural(len(several.results), 'reader')} in {several.seconds:.1f} s")

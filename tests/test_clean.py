@@ -125,6 +125,8 @@ def test_fast_path_is_taken_for_most_strings():
         ("zero\u200bwidth\u200c\u200d\ufeffjoin\u2060", "zerowidthjoin"),
         ("nul\x00bell\x07esc\x1b[31mred", "nulbellesc[31mred"),
         ("keeps\ttabs\nand lines", "keeps\ttabs\nand lines"),
+        ("non\ufffecharacters\uffff\ufdd0\ufdef\U0001fffe\U0010ffff", "noncharacters"),
+        ("\ufdcf\ufdf0\ufffd kept", "\ufdcf\ufdf0\ufffd kept"),  # next to them, assigned
         ("Nyström — ü ñ 漢字 ok", "Nyström — ü ñ 漢字 ok"),
     ],
 )
@@ -134,12 +136,13 @@ def test_hidden_characters_are_removed(raw: str, clean: str) -> None:
 
 def test_papers_never_carry_hidden_characters() -> None:
     paper = Paper(
-        id="x1",
+        id=" x1\x1b[2J\u202e\uffff",  # an id is printed and written wherever its paper is
         title="Safe\u202eexe.gnp\x00",
         abstract="A\u200bB\x07",
         authors=("Ann\u202e", "\u200b"),
     )
     assert paper.title == "Safeexe.gnp" and paper.abstract == "AB"
+    assert paper.id == "x1[2J"
     assert paper.authors == ("Ann",)
 
 

@@ -114,3 +114,34 @@ def test_topic_and_since(server, tmp_path):
 def test_truncated_json(server, tmp_path):
     with pytest.raises(SourceError, match=r"^s2:transformer: malformed JSON"):
         fetch(server, tmp_path, 200, SEARCH[: len(SEARCH) // 2])
+
+
+S2_ID = "7cbc2a7843411a1768ab762930707af0a3c33a19"
+
+
+def _result(paper_id: object, title: str = "A study of decoding", **extra: object) -> dict:
+    return {"paperId": paper_id, "title": title, "abstract": "We study decoding.", **extra}
+
+
+def test_a_paper_id_that_is_no_s2_id_is_skipped_and_counted(server, tmp_path, caplog):
+    """A paperId is printed (the terminal) and written (the email, the feed) wherever its paper
+    is: only a 40-hex Semantic Scholar id is one. Others are skipped, counted by reason."""
+    body = {
+        "data": [
+            _result("abc\x1b[2J\x1b]0;owned\x1b\\def"),  # terminal escapes
+            _result("x|Click>"),  # link syntax
+            _result(S2_ID.upper()),
+            _result(S2_ID[:-1]),
+            _result(S2_ID, title=""),
+            _result(""),
+            _result(S2_ID),
+            _result("bad\x1bid", externalIds={"ArXiv": "2612.00001"}),  # the arXiv id is kept
+        ]
+    }
+    papers = fetch(server, tmp_path, 200, json.dumps(body))
+    assert [p.id for p in papers] == [S2_ID, "2612.00001"]
+    [warning] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warning == (
+        "s2:transformer: skipped 6 results (4 whose paperId is not a Semantic Scholar id "
+        "(40 hex digits); 1 with no title; 1 with no id)"
+    )

@@ -14,7 +14,7 @@ from agent.config import Settings, WebhookSettings
 from agent.deliver.webhooks import deliver_webhooks, flush_webhooks, webhook_spool
 from agent.errors import DeliveryError
 from agent.models import Digest, Paper, PaperBlurb, Theme
-from agent.render.chat_payloads import discord_payload, slack_payload
+from agent.render.chat_payloads import discord_payload, discord_text, slack_payload
 from agent.store import Store
 from tests.fakes.http_server import no_sleep, recording_sleep
 from tests.fakes.webhook_server import WebhookServer
@@ -188,6 +188,24 @@ def test_payloads_respect_platform_limits():
     )
     assert total <= 6000
     assert all(len(e["title"]) <= 256 and len(e["description"]) <= 4096 for e in discord["embeds"])
+
+
+def test_discord_embed_titles_are_escaped_then_clipped():
+    """Discord renders Markdown in embed titles: a theme title is literal there as in the
+    email, and the 256-character limit holds after escaping (which can double a title)."""
+    paper = Paper(id="2612.00001", title="A paper", url="https://arxiv.org/abs/2612.00001")
+    formatted = "**Sparse** attention ~~fails~~ ||spoiler|| `code` <@123> [a](b)"
+    stars = "*_~` " * 60  # 300 characters, 480 once escaped
+    themes = tuple(
+        Theme(title=title, papers=(PaperBlurb(paper_id=paper.id, blurb="It does."),))
+        for title in (formatted, stars)
+    )
+    digest = Digest(kind="daily", date=dt.date(2026, 12, 1), engine="offline", headline="Today.",
+                    themes=themes, papers={paper.id: paper})  # fmt: skip
+    first, second = (embed["title"] for embed in discord_payload(digest)["embeds"])
+    assert first == discord_text(formatted) + " (1)"
+    assert len(second) <= 256 and second.endswith("… (1)")
+    assert second.startswith(discord_text(stars)[:200])
 
 
 def test_webhook_config_is_checked(tmp_path):

@@ -1,7 +1,9 @@
-"""Remove characters that hide or disguise text: control characters, bidi overrides, zero-width.
+"""Remove characters that hide or disguise text: control characters, bidi overrides, zero-width,
+and noncharacters.
 
 A title must not be able to show "png.exe" for "exe.gnp" (U+202E), carry a NUL into SQLite or a
-terminal escape into the console. Tabs and line breaks stay (callers fold whitespace).
+terminal escape into the console, nor make a document that quotes it invalid (U+FFFE and U+FFFF
+are not allowed in XML 1.0). Tabs and line breaks stay (callers fold whitespace).
 """
 
 from __future__ import annotations
@@ -9,19 +11,24 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_BIDI_AND_ZERO_WIDTH = re.compile(
+# Noncharacters: U+FDD0-U+FDEF and the last two code points of every plane (U+FFFE, U+FFFF, ...).
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    chr(plane + 0xFFFE) + chr(plane + 0xFFFF) for plane in range(0, 0x110000, 0x10000)
+)
+_HIDDEN = re.compile(
     "[\u200b-\u200f"  # zero-width space, non-joiner, joiner; LRM, RLM
     "\u202a-\u202e"  # bidi embeddings and overrides
     "\u2060-\u2064"  # word joiner, invisible operators
     "\u2066-\u2069"  # bidi isolates
-    "\u061c\ufeff]"  # Arabic letter mark, zero-width no-break space (BOM)
+    "\u061c\ufeff"  # Arabic letter mark, zero-width no-break space (BOM)
+    f"{_NONCHARACTERS}]"
 )
 
 
 def strip_hidden(text: str) -> str:
-    """`text` without control characters (except tab and line breaks), bidi controls and
-    zero-width characters."""
-    text = _BIDI_AND_ZERO_WIDTH.sub("", text)
+    """`text` without control characters (except tab and line breaks), bidi controls,
+    zero-width characters and noncharacters."""
+    text = _HIDDEN.sub("", text)
     if text.isprintable():
         return text
     return "".join(

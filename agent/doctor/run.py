@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 
-from agent.core.safe_text import strip_hidden
+from agent.core.console_text import shown
 from agent.doctor.checks import Check
 from agent.doctor.local import check_config, check_home, check_state
 from agent.doctor.mail import check_smtp, send_test
@@ -67,16 +66,11 @@ def print_check(console: Console, check: Check) -> None:
     """`ok      part: detail` and, for the others, an indented `fix: …`."""
     style = _STYLE[check.status]
     console.print(
-        f"[{style}]{check.status:<7}[/] [bold]{_shown(check.part)}[/]: {_shown(check.detail)}",
+        f"[{style}]{check.status:<7}[/] [bold]{shown(check.part)}[/]: {shown(check.detail)}",
         soft_wrap=True,
     )
     if check.fix:
-        console.print(f"        [dim]fix:[/] {_shown(check.fix)}", soft_wrap=True)
-
-
-def _shown(text: str) -> str:
-    """Outside text (a config key, a server's answer) as plain terminal text: no escapes."""
-    return escape(strip_hidden(text))
+        console.print(f"        [dim]fix:[/] {shown(check.fix)}", soft_wrap=True)
 
 
 __all__ = ["DoctorOptions", "print_check", "run_doctor"]

@@ -2,7 +2,7 @@
 
 Same facts as the email, shortened to what a chat message holds: the headline, then each theme
 with its papers as links. Untrusted titles are escaped for each format (Slack mrkdwn `&<>`, and
-`|` in link text; Discord Markdown, masked links included), links come only from the link
+`|` in link text; Discord Markdown, masked links included, in embed titles as in the text), links come only from the link
 policy (`agent.core.links`: rebuilt from validated ids), and Discord mentions are disabled so a
 title cannot ping @everyone. Every platform limit is respected (blocks, characters, embeds).
 """
@@ -117,7 +117,10 @@ def discord_payload(digest: Digest) -> dict[str, Any]:
         ]
         if len(t.papers) > _PAPERS_PER_THEME:
             lines.append(f"…and {len(t.papers) - _PAPERS_PER_THEME} more")
-        title = clip(f"{t.title} ({t.count})", DISCORD_TITLE_CHARS)
+        # Discord renders Markdown in embed titles too: escaped, then clipped (the limit holds
+        # for what is sent), the count kept.
+        count = f" ({t.count})"
+        title = clip(discord_text(t.title), DISCORD_TITLE_CHARS - len(count)) + count
         description = _fit(lines, min(DISCORD_DESCRIPTION_CHARS, 1500), "…and {n} more")
         if total + len(title) + len(description) > DISCORD_TOTAL_CHARS - len(content):
             break

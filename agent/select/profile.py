@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from agent.core.safe_text import strip_hidden
 
 
 class LibraryEntry(BaseModel):
@@ -17,6 +19,22 @@ class LibraryEntry(BaseModel):
     abstract: str = ""
     authors: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+
+    @field_validator("key", "title", "abstract", mode="before")
+    @classmethod
+    def _visible_text(cls, value: object) -> object:
+        """Without hidden characters: a library (a Zotero group anyone in it edits, a file from
+        elsewhere) is outside text, and its titles reach the terminal, the email and the feed
+        in a paper's "why"."""
+        return strip_hidden(value) if isinstance(value, str) else value
+
+    @field_validator("authors", mode="before")
+    @classmethod
+    def _visible_authors(cls, value: object) -> object:
+        if isinstance(value, list | tuple):
+            names = (strip_hidden(v).strip() if isinstance(v, str) else v for v in value)
+            return tuple(name for name in names if name != "")
+        return value
 
     @property
     def text(self) -> str:

@@ -3,7 +3,9 @@
 The answer is ``{total, offset, next, data}``; an empty search is ``{total: 0, offset: 0}`` with
 no ``data`` key; errors are HTTP 400 with ``{"error": ...}``. Papers with an arXiv id
 (``externalIds.ArXiv``) get it as their id, so they merge with the arXiv sources; others keep
-the Semantic Scholar paperId. Semantic Scholar has no arXiv categories or versions. A free-text
+the Semantic Scholar paperId, which must be one (40 hex digits: it is printed and linked
+wherever the paper is); a result with neither, or without a title, is skipped, and one warning
+counts the skipped results by reason. Semantic Scholar has no arXiv categories or versions. A free-text
 topic in ctx.query is appended to QUERY; ctx.since restricts ``publicationDateOrYear``.
 Unauthenticated clients share a small rate limit: one request per second through a shared gate.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from typing import Any
 
 from agent.core import links
@@ -92,14 +95,38 @@ def parse_search(text: str, *, source: str) -> list[Paper]:
     if not isinstance(items, list):
         raise SourceError(f"{source}: 'data' is not a list")
     papers: dict[str, Paper] = {}
-    for index, item in enumerate(items, start=1):
-        paper = _paper(item, source) if isinstance(item, dict) else None
-        if paper is None:
+    skipped: Counter[str] = Counter()
+    for item in items:
+        if not isinstance(item, dict):
             if item is not None:
-                log.warning("%s: skipped result %d (no id or title)", source, index)
+                skipped["that are not objects"] += 1
+            continue
+        reason = _unusable(item)
+        paper = _paper(item, source) if reason is None else None
+        if paper is None:  # `make_paper` has named the field it refused
+            skipped[reason or "with a field no paper can have"] += 1
             continue
         papers.setdefault(paper.id, paper)
+    if skipped:
+        counts = "; ".join(f"{count} {reason}" for reason, count in skipped.most_common())
+        log.warning("%s: skipped %d results (%s)", source, skipped.total(), counts)
     return list(papers.values())
+
+
+def _unusable(item: dict[str, Any]) -> str | None:
+    """Why a search result cannot be a paper (None when it can): no title, or neither an arXiv
+    id nor a Semantic Scholar paperId (40 hex digits, lower case)."""
+    if not clean_text(str(item.get("title") or "")):
+        return "with no title"
+    ids = item.get("externalIds")
+    if isinstance(ids, dict) and find_arxiv_id(str(ids.get("ArXiv") or "")):
+        return None
+    s2_id = str(item.get("paperId") or "").strip()
+    if not s2_id:
+        return "with no id"
+    if links.s2_paper_url(s2_id) is None:  # `x|Click>`, an ESC sequence: no paper id
+        return "whose paperId is not a Semantic Scholar id (40 hex digits)"
+    return None
 
 
 def _paper(item: dict[str, Any], source: str) -> Paper | None:
@@ -107,9 +134,7 @@ def _paper(item: dict[str, Any], source: str) -> Paper | None:
     ids = item.get("externalIds")
     external: dict[str, Any] = ids if isinstance(ids, dict) else {}
     arxiv = find_arxiv_id(str(external.get("ArXiv") or ""))
-    s2_id = str(item.get("paperId") or "").strip()
-    if not title or not (arxiv or s2_id):
-        return None
+    s2_id = str(item.get("paperId") or "").strip()  # valid when `_unusable` found none
     access = item.get("openAccessPdf")
     open_pdf: dict[str, Any] = access if isinstance(access, dict) else {}
     pdf: str | None
@@ -118,7 +143,7 @@ def _paper(item: dict[str, Any], source: str) -> Paper | None:
         url, pdf = abs_url(paper_id), pdf_url(paper_id, version)
     else:
         paper_id, version = s2_id, None
-        url = links.s2_paper_url(s2_id) or links.link_from(item.get("url"))
+        url = links.s2_paper_url(s2_id)
         pdf = links.link_from(open_pdf.get("url"))
     authors = tuple(
         name

@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from agent.core.defang import defang, find_address
+from agent.core.safe_text import strip_hidden
 from agent.summarize.llm.asking import junk
 
 MAX_THEMES = 8  # sections of one email: more is hard to read, and each costs a blurbs call
@@ -57,7 +58,10 @@ def plain_prose(text: str) -> str:
 
 def prose(text: str, info: ValidationInfo) -> str:
     """Plain words that say something: no links or tags, some letters, and not a copy of the
-    prompt's instructions (`junk`, with the call's `JunkContext` as validation context)."""
+    prompt's instructions (`junk`, with the call's `JunkContext` as validation context).
+    Control and hidden characters are dropped (an ESC would reach the terminal, a NUL or
+    U+FFFF the feed), not asked again: they carry no words."""
+    text = strip_hidden(text)
     plain_prose(text)
     problem = junk.no_words(text) or junk.copied_instructions(text, junk.context_of(info.context))
     if problem:
@@ -66,9 +70,9 @@ def prose(text: str, info: ValidationInfo) -> str:
 
 
 def scrubbed(text: str, info: ValidationInfo) -> str:
-    """What salvage keeps of a text: the words without links or tags, and nothing at all when
-    the text is junk (so the repair writes that part instead)."""
-    text = " ".join(_TAG.sub(" ", defang(text, drop_urls=True)).split())
+    """What salvage keeps of a text: the words without links, tags or hidden characters, and
+    nothing at all when the text is junk (so the repair writes that part instead)."""
+    text = " ".join(_TAG.sub(" ", defang(strip_hidden(text), drop_urls=True)).split())
     if junk.no_words(text) or junk.copied_instructions(text, junk.context_of(info.context)):
         return ""
     return text
@@ -77,7 +81,7 @@ def scrubbed(text: str, info: ValidationInfo) -> str:
 def theme_prose(text: str, info: ValidationInfo) -> str:
     """A theme's title or summary: prose, and no id (nor an id in front: "P13: ..."). Checked
     with the field, so that the re-ask names it beside the field's other problems."""
-    prose(text, info)
+    text = prose(text, info)
     what = "theme title" if info.field_name == "title" else "theme summary"
     problem = junk.theme_id_problem(text, junk.context_of(info.context).titles, what)
     if problem:
