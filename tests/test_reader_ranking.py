@@ -367,6 +367,13 @@ def test_a_compound_is_one_term_however_it_is_hyphenated() -> None:
     # GreekBART writes "Pretrained", AraGPT2 "Pre-Trained": the same word, one term
     assert term("pre-trained") == term("pretrained") == term("pre-training") == "pretrain"
     assert term("layer-wise") == term("layerwise") != term("layer")
+    # every -ize form is one term: Q8BERT's "Quantized" is the interest "quantization" (stop 37)
+    for forms in (
+        ("quantization", "quantized", "quantize", "quantizing"),
+        ("tokenization", "tokenized", "tokenize"),
+        ("optimization", "optimized", "optimizing"),
+    ):
+        assert len({term(f) for f in forms}) == 1, forms
     analyzer = Analyzer()
     assert analyzer("Pre-Trained Arabic models")[0] == analyzer("a pretrained Greek model")[0]
     # the word a reason shows is one both texts write where they agree, else the first's

@@ -46,11 +46,13 @@ _GENERIC = frozenset(
 
 
 def stem(word: str) -> str:
-    """A light suffix stripper: 'quantization' and 'quantized' meet at 'quantiz'."""
+    """A light suffix stripper: 'quantization', 'quantized' and 'quantize' meet at 'quant'."""
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
+            word = word[: -len(suffix)]
+            break
+    # 'quantiz' (quantized) and 'quant' (quantization) are one: so are tokeniz/token, optimiz/optim
+    return word[:-2] if word.endswith("iz") and len(word) >= 6 else word
 
 
 def term(word: str) -> str:
