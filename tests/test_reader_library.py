@@ -15,7 +15,7 @@ from agent.config import Settings, SourcesSettings, ZoteroSettings
 from agent.errors import ConfigError
 from agent.select.library import detect_format, load_library
 from agent.select.library.idlist import read_ids
-from agent.select.library.zotero_api import load_zotero
+from agent.select.library.zotero_api import ZoteroReader, load_zotero
 from agent.sources.http import HttpFetcher, RateGate
 from tests.fakes.http_server import FakeClock, Reply, ScriptedHttpServer, recording_sleep
 from tests.fakes.zotero_server import FakeZotero, item
@@ -193,6 +193,22 @@ def test_zotero_library_and_collection(tmp_path: Path, store) -> None:
             )
     # the state never holds the key
     assert b"sekrit-key" not in (tmp_path / "home" / "state.sqlite3").read_bytes()
+
+
+def test_the_zotero_key_is_not_sent_on_to_another_host() -> None:
+    """Zotero's key travels in its own header (`Zotero-API-Key`), which httpx would carry over
+    a redirect to any host: a 302 to another origin is followed without it."""
+    with ScriptedHttpServer() as zotero, ScriptedHttpServer() as other:
+        elsewhere = other.url.replace("127.0.0.1", "localhost")  # another host and port
+        zotero.add("/users/42/items/top", Reply(302, headers={"Location": f"{elsewhere}/c"}))
+        other.add("/c", Reply(200, "[]", {"Content-Type": "application/json"}))
+        settings = ZoteroSettings(
+            user_id="42", api_key=SecretStr("zotero-key-0123456789"), base_url=zotero.url
+        )
+        assert asyncio.run(ZoteroReader(settings).read()) == []
+        assert zotero.requests[0].headers["zotero-api-key"] == "zotero-key-0123456789"
+        (outside,) = other.requests
+    assert "zotero-api-key" not in outside.headers
 
 
 def test_zotero_down_uses_the_last_good_copy(tmp_path: Path, store) -> None:
