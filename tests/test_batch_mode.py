@@ -245,8 +245,13 @@ def test_past_the_deadline_the_batch_is_cancelled_and_the_email_goes_out(
 
 
 def test_an_endpoint_without_the_batch_api_is_called_directly(tmp_path: Path) -> None:
+    """The note names the endpoint without its password (a vLLM behind basic auth): the note
+    is printed and kept in digest.json."""
+    password = "Sup3rSecretPassw0rd"
     with FakeOpenAIServer(handler=handler(themes=4), batch_api=False) as srv:
-        result = daily(write_config(tmp_path, srv, batch=True), "--no-send")
+        with_password = srv.base_url.replace("http://", f"http://digest:{password}@", 1)
+        config = write_config(tmp_path, srv, batch=True, base_url=with_password)
+        result = daily(config, "--no-send")
         assert result.exit_code == 0, result.output
         uploads = [r for r in srv.requests if r.path.endswith("/files")]
         assert [r.outcome for r in uploads] == ["http 404"], "asked once, not per stage"
@@ -256,6 +261,8 @@ def test_an_endpoint_without_the_batch_api_is_called_directly(tmp_path: Path) ->
     [note] = batch["notes"]
     assert "has no Batch API (HTTP 404); direct calls from then on" in note
     assert blurb_engines(digest_json(tmp_path)) == {"llm"}
+    archive = (tmp_path / "home" / "archive" / DATE / "digest.json").read_text("utf-8")
+    assert password not in archive and password not in result.output
 
 
 # -- re-asks --------------------------------------------------------------------------------------
