@@ -70,6 +70,16 @@ def test_bibtex_latex_is_cleaned_and_an_entry_without_abstract_counts_by_title(
         ("broken.ris", "TY  - JOUR\nTI  - Never ends\n", "1 records start (TY) but 0 end"),
         ("notitle.csv", '"Key","Title","Author"\n"K1","","X"\n', "entry K1 has no title"),
         ("other.csv", '"Name","Year"\n"x","2020"\n', "no Title column"),
+        (  # an unclosed quote in the header swallows the file: a field over csv's limit
+            "header.csv",
+            '"Title,Author,Abstract Note\n' + ("a" * 80 + "\n") * 2_000,
+            "broken CSV at row 1 (the header)",
+        ),
+        (  # rows as a spreadsheet counts them: the header is row 1
+            "row3.csv",
+            'Key,Title\nK1,First\nK2,"' + "a" * 140_000 + '"\nK3,Third\n',
+            "broken CSV at row 3:",
+        ),
         ("ids.txt", "2301.00001\nnot an id at all\n", "line 2 is neither an arXiv id nor a DOI"),
         ("empty.bib", "% nothing here\n", "no usable entries"),
         ("latin1.bib", b"@article{k, title={Caf\xe9}}".decode("latin-1"), "not UTF-8"),
