@@ -29,7 +29,6 @@ from agent.summarize.llm.models.batch import BatchStats
 from agent.summarize.llm.models.batch.deadline import deadline_at
 from agent.summarize.llm.models.batch.lines import line_for, parse_results
 from agent.summarize.llm.run.meter import UsageMeter
-from agent.summarize.llm.run.tokens import OFFLINE_ENV
 from tests.fakes.openai_batches import BatchScript
 from tests.fakes.openai_server import (
     FakeOpenAIServer,
@@ -306,7 +305,7 @@ def test_a_run_killed_while_its_batch_was_pending_is_collected_by_the_next(
 ) -> None:
     srv.batches.script(BatchScript("forever"))
     config = write_config(tmp_path, srv, batch=True, batch_deadline="30m")
-    env = {**os.environ, OFFLINE_ENV: "1", "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     argv = [
         sys.executable,
         "-m",

@@ -12,7 +12,6 @@ import pytest
 from click.testing import CliRunner, Result
 
 from agent.cli import main
-from agent.summarize.llm.run.tokens import OFFLINE_ENV
 
 REPO = Path(__file__).resolve().parents[1]
 BIB = REPO / "tests" / "fixtures" / "library" / "compression.bib"
@@ -27,7 +26,6 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("DIGEST_", "OPENAI_")):
             monkeypatch.delenv(name)
-    monkeypatch.setenv(OFFLINE_ENV, "1")
     monkeypatch.setenv("COLUMNS", "200")
 
 
