@@ -106,6 +106,22 @@ def test_papers_as_jsonl_like_the_file_source(tmp_path: Path) -> None:
     assert (entry.key, entry.title, entry.categories) == ("2401.1", "Pruning LLMs", ("cs.CL",))
 
 
+@pytest.mark.parametrize(
+    ("name", "authors"),
+    [
+        ("manubot_crossref_winter_scabs_csl.json", ("GEORGE D. WINTER",)),  # family, given
+        ("manubot_arxiv_joss_csl.json", ("Arfon M Smith", "Kyle E Niemeyer")),  # literal
+    ],
+)
+def test_a_csl_json_export_keeps_its_authors(
+    name: str, authors: tuple[str, ...], tmp_path: Path
+) -> None:
+    """CSL-JSON (Zotero, Mendeley, citation.js) names authors in `author`: [{family, given}]
+    or [{literal}]; real exports, copied from manubot's tests."""
+    (entry,) = asyncio.run(load_library(LIB / name, Settings(home=tmp_path).sources, None))
+    assert entry.authors[: len(authors)] == authors and entry.title and entry.key
+
+
 def test_missing_file_and_directory_are_config_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file"):
         asyncio.run(load_library(tmp_path / "nope.bib", Settings(home=tmp_path).sources, None))
