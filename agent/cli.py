@@ -70,6 +70,11 @@ err: Console = _LazyConsole(stderr=True, highlight=False, emoji=False)  # type: 
 MAX_ERROR_CHARS = 1_000  # an error line quotes user input: a 100 KB id is not echoed whole
 
 
+# Third-party loggers held to ERROR without --verbose: bibtexparser warns (over two lines) about a
+# block it gives up on, just before our one-line "library ...: broken entry at line N" error.
+QUIET_LIBRARY_LOGGERS = ("bibtexparser",)
+
+
 def _configure_logging(verbose: bool) -> None:
     from agent.core import redact
 
@@ -78,6 +83,9 @@ def _configure_logging(verbose: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not verbose:  # what they warn about, our own one-line error says (or it does not matter)
+        for name in QUIET_LIBRARY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.ERROR)
     redact.install()  # every line printed: secrets and token-like URL parts masked
 
 

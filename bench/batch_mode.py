@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import os
 import sys
 import tempfile
 import time
@@ -26,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("PAPER_DIGEST_TIKTOKEN_OFFLINE", "1")
 
 from pydantic import SecretStr
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import sys
 from collections import Counter
@@ -37,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("PAPER_DIGEST_TIKTOKEN_OFFLINE", "1")
 
 from pydantic import SecretStr
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import tempfile
 import threading
@@ -32,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("PAPER_DIGEST_TIKTOKEN_OFFLINE", "1")
 
 from agent.summarize.llm import LLMEngine, Shared, UsageMeter, build_chat_models, run_budget
 from agent.summarize.llm.run.limit import AdaptiveLimit

@@ -30,7 +30,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-os.environ.setdefault("PAPER_DIGEST_TIKTOKEN_OFFLINE", "1")
 
 from llm_engine import (  # the bench directory, for its model-like answers
     COUNT_MODEL,

@@ -16,14 +16,10 @@ import pytest
 
 from agent.store import Store
 from agent.summarize.llm.models.local import forget_servers
-from agent.summarize.llm.run.tokens import OFFLINE_ENV
 from tests.fakes.openai_server import FakeOpenAIServer
 
 EVAL_CASES = Path(__file__).resolve().parents[1] / "evals" / "cases"
 
-# tiktoken: use the bundled offline encoding straight away (no download attempt), in every test
-# and every child process a test starts.
-os.environ[OFFLINE_ENV] = "1"
 # Compiled templates (agent.render.template_cache) go to this test run's own cache directory,
 # never the developer's ~/.cache; child processes inherit it.
 _TEST_CACHE = tempfile.mkdtemp(prefix="digest-tests-cache-")
@@ -100,12 +96,6 @@ def srv() -> Iterator[FakeOpenAIServer]:
     answers defines its own `srv`)."""
     with FakeOpenAIServer() as server:
         yield server
-
-
-@pytest.fixture
-def empty_tiktoken_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """An empty tiktoken cache: only the bundled offline encoding (OFFLINE_ENV is set above)."""
-    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path / "tiktoken-empty"))
 
 
 @pytest.fixture

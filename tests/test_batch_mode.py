@@ -29,7 +29,6 @@ from agent.summarize.llm.models.batch import BatchStats
 from agent.summarize.llm.models.batch.deadline import deadline_at
 from agent.summarize.llm.models.batch.lines import line_for, parse_results
 from agent.summarize.llm.run.meter import UsageMeter
-from agent.summarize.llm.run.tokens import OFFLINE_ENV
 from tests.fakes.openai_batches import BatchScript
 from tests.fakes.openai_server import (
     FakeOpenAIServer,
@@ -245,8 +244,13 @@ def test_past_the_deadline_the_batch_is_cancelled_and_the_email_goes_out(
 
 
 def test_an_endpoint_without_the_batch_api_is_called_directly(tmp_path: Path) -> None:
+    """The note names the endpoint without its password (a vLLM behind basic auth): the note
+    is printed and kept in digest.json."""
+    password = "Sup3rSecretPassw0rd"
     with FakeOpenAIServer(handler=handler(themes=4), batch_api=False) as srv:
-        result = daily(write_config(tmp_path, srv, batch=True), "--no-send")
+        with_password = srv.base_url.replace("http://", f"http://digest:{password}@", 1)
+        config = write_config(tmp_path, srv, batch=True, base_url=with_password)
+        result = daily(config, "--no-send")
         assert result.exit_code == 0, result.output
         uploads = [r for r in srv.requests if r.path.endswith("/files")]
         assert [r.outcome for r in uploads] == ["http 404"], "asked once, not per stage"
@@ -256,6 +260,8 @@ def test_an_endpoint_without_the_batch_api_is_called_directly(tmp_path: Path) ->
     [note] = batch["notes"]
     assert "has no Batch API (HTTP 404); direct calls from then on" in note
     assert blurb_engines(digest_json(tmp_path)) == {"llm"}
+    archive = (tmp_path / "home" / "archive" / DATE / "digest.json").read_text("utf-8")
+    assert password not in archive and password not in result.output
 
 
 # -- re-asks --------------------------------------------------------------------------------------
@@ -299,7 +305,7 @@ def test_a_run_killed_while_its_batch_was_pending_is_collected_by_the_next(
 ) -> None:
     srv.batches.script(BatchScript("forever"))
     config = write_config(tmp_path, srv, batch=True, batch_deadline="30m")
-    env = {**os.environ, OFFLINE_ENV: "1", "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     argv = [
         sys.executable,
         "-m",

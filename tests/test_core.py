@@ -75,6 +75,31 @@ def test_every_failure_is_one_kind_and_one_line(reply: Reply, kind: str, words: 
     assert "\n" not in info.value.reason and "127.0.0.1" not in info.value.reason
 
 
+def test_secret_headers_go_to_the_first_origin_only() -> None:
+    """A redirect within the origin keeps the caller's secret header; one to another host or
+    port (two loopback servers: 127.0.0.1 and localhost) is followed without it or Authorization."""
+    secret = {"X-Api-Key": "key-0123456789", "Authorization": "Bearer tok-0123456789"}
+    limits = Limits(timeout=5, max_bytes=1_000)
+    with ScriptedHttpServer() as first, ScriptedHttpServer() as other:
+        elsewhere = other.url.replace("127.0.0.1", "localhost")
+        first.add("/a", Reply(302, headers={"Location": "/b"}))
+        first.add("/b", Reply(302, headers={"Location": f"{elsewhere}/c"}))
+        other.add("/c", Reply(200, "ok"))
+        answer = asyncio.run(
+            HttpClient().request(
+                "GET",
+                f"{first.url}/a",
+                limits=limits,
+                headers=secret,
+                secret_headers=("x-api-key",),
+            )
+        )
+        assert answer.text == "ok"
+        assert [r.headers.get("x-api-key") for r in first.requests] == ["key-0123456789"] * 2
+        (outside,) = other.requests
+    assert "x-api-key" not in outside.headers and "authorization" not in outside.headers
+
+
 def test_a_url_that_does_not_parse_is_a_failure_not_a_crash() -> None:
     with pytest.raises(HttpFailure) as info:
         asyncio.run(

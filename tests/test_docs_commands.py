@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pytest
 
-from agent.summarize.llm.run.tokens import OFFLINE_ENV
 from tests.fakes.http_server import Reply, ScriptedHttpServer
 from tests.processes import run_shell
 
@@ -167,7 +166,6 @@ def test_the_shell_blocks_run_as_written(
         "DIGEST_HOME": str(tmp_path / "home"),
         "LANG": "C.UTF-8",
         "COLUMNS": "100",
-        OFFLINE_ENV: "1",
         "DIGEST_SOURCES__ARXIV_RSS_URL": f"{feeds.url}/rss/",
         "DIGEST_SOURCES__HF_URL": f"{feeds.url}/api/daily_papers",
         "DIGEST_SOURCES__ARXIV_API_URL": f"{feeds.url}/api/query",

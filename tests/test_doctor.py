@@ -224,6 +224,15 @@ def test_the_model_answers_a_tiny_structured_call(tmp_path: Path, dialect: str) 
     )
 
 
+def test_the_model_line_names_the_endpoint_without_its_password(tmp_path: Path) -> None:
+    password = "Sup3rSecretPassw0rd"
+    with FakeOpenAIServer(handler=default_digest_handler) as srv:
+        base_url = srv.base_url.replace("http://", f"http://digest:{password}@", 1)
+        [check] = said(check_model(model_settings(tmp_path, srv, base_url=base_url)))
+    assert check.status == "ok", check
+    assert password not in check.detail and "@127.0.0.1:" in check.detail
+
+
 def test_model_failures_say_what_to_fix(tmp_path: Path) -> None:
     with FakeOpenAIServer(require_api_key="right-key", handler=default_digest_handler) as srv:
         [check] = said(check_model(model_settings(tmp_path, srv, api_key="wrong-key")))

@@ -21,7 +21,6 @@ from agent.cli import main
 from agent.core.resources import prompts_dir
 from agent.errors import ConfigError
 from agent.evals.baseline import resolve_prompts
-from agent.summarize.llm.run.tokens import OFFLINE_ENV
 from tests.fakes.blurb_writers import papers_in, plain_blurb
 from tests.fakes.openai_server import FakeOpenAIServer, RecordedRequest, Reply, request_schema
 from tests.fakes.schema_instance import schema_instance
@@ -38,7 +37,6 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("DIGEST_", "OPENAI_")):
             monkeypatch.delenv(name)
-    monkeypatch.setenv(OFFLINE_ENV, "1")
     monkeypatch.setenv("COLUMNS", "140")
 
 

@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 
 from agent.cli import main
-from agent.summarize.llm.run.tokens import OFFLINE_ENV
 from tests.fakes.http_server import Reply, ScriptedHttpServer
 from tests.fakes.openai_server import FakeOpenAIServer, default_digest_handler
 from tests.fakes.smtp_server import smtp_server
@@ -29,7 +28,6 @@ def test_init_then_doctor_then_daily_from_an_empty_folder(
     folder = tmp_path / "empty"
     folder.mkdir()
     monkeypatch.chdir(folder)
-    monkeypatch.setenv(OFFLINE_ENV, "1")
     monkeypatch.setenv("DIGEST_HOME", str(tmp_path / "home"))
     runner = CliRunner()
     with (

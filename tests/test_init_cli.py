@@ -167,10 +167,13 @@ def test_a_local_server_offers_the_models_it_lists_and_the_dialect_is_auto(
 
 def test_a_server_with_no_model_list_gets_no_hosted_name(tmp_path: Path) -> None:
     """Nothing listening at the URL now: no model line at all (each run asks the server for
-    the one it serves), never the hosted default's name."""
+    the one it serves), never the hosted default's name. The URL's password is written to the
+    config, never printed."""
+    password = "Sup3rSecretPassw0rd"
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"  # closed once the block ends
+        port = sock.getsockname()[1]
+        url = f"http://digest:{password}@127.0.0.1:{port}/v1"  # closed once the block ends
     flags = init(tmp_path, "--model", "local", "--base-url", url, "--no-email")
     assert flags.returncode == 0, flags.stdout + flags.stderr
     assert "wrote no model; each run uses the one the server lists" in " ".join(
@@ -184,6 +187,8 @@ def test_a_server_with_no_model_list_gets_no_hosted_name(tmp_path: Path) -> None
     assert asked.returncode == 0, asked.stdout + asked.stderr
     assert "Enter for none (each run asks the server)" in asked.stdout
     assert "model" not in config(tmp_path)["llm"]
+    printed = flags.stdout + flags.stderr + asked.stdout + asked.stderr
+    assert password not in printed and f"No model list from http://***@127.0.0.1:{port}" in printed
 
 
 def test_only_http_urls_for_the_server(tmp_path: Path) -> None:

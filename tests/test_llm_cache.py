@@ -52,9 +52,6 @@ def request(
     )
 
 
-pytestmark = pytest.mark.usefixtures("empty_tiktoken_cache")  # the bundled encoding only
-
-
 async def _no_sleep(_: float) -> None:
     return None
 

@@ -13,7 +13,6 @@ from pydantic import SecretStr
 from agent.config import LLMSettings
 from agent.summarize.llm.engine import LLMEngine
 from agent.summarize.llm.run.progress import CallProgress
-from agent.summarize.llm.run.tokens import OFFLINE_ENV
 from tests.fakes.openai_server import FakeOpenAIServer, Fault
 from tests.llm_answers import assert_complete, handler, sample_papers
 
@@ -63,7 +62,6 @@ def test_a_re_ask_never_shows_more_done_than_planned() -> None:
 def test_the_engine_reports_every_call(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_primary: bool
 ) -> None:
-    monkeypatch.setenv(OFFLINE_ENV, "1")
     good = handler(themes=3)
 
     def answer(body: dict[str, Any]) -> Any:

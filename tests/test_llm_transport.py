@@ -83,9 +83,6 @@ class FakeTime:
         self.now += seconds
 
 
-pytestmark = pytest.mark.usefixtures("empty_tiktoken_cache")  # the bundled encoding only
-
-
 @pytest.fixture
 def ft() -> FakeTime:
     return FakeTime()

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from agent.cli import main
-from agent.summarize.llm.run.tokens import OFFLINE_ENV
+from tests.processes import run_digest
 
 REPO = Path(__file__).resolve().parents[1]
 BIB = REPO / "tests" / "fixtures" / "library" / "compression.bib"
@@ -27,7 +27,6 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("DIGEST_", "OPENAI_")):
             monkeypatch.delenv(name)
-    monkeypatch.setenv(OFFLINE_ENV, "1")
     monkeypatch.setenv("COLUMNS", "200")
 
 
@@ -136,6 +135,18 @@ def test_a_broken_library_exits_two_with_one_line(tmp_path: Path) -> None:
     error_lines = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(error_lines) == 1 and str(broken) in result.output and "k9" in result.output
     assert "Traceback" not in result.output and not day.exists()
+
+
+def test_a_library_bibtex_cannot_parse_is_one_line_on_stderr(tmp_path: Path) -> None:
+    """bibtexparser logs a WARNING (two lines) for the block it gives up on; the real process's
+    stderr holds our one error line only."""
+    broken = tmp_path / "mine.bib"
+    broken.write_text("@article{ok, title={Fine}}\n@article{bad, title = {Unclosed\n", "utf-8")
+    argv = ["daily", "--source", "sample", "--engine", "offline", "--no-send", "--date", DAY]
+    done = run_digest(*argv, "--library", str(broken), home=tmp_path / "home", cwd=tmp_path)
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith("error: library ") and "broken entry at line 2" in line
 
 
 def test_library_from_the_config_and_authors(tmp_path: Path) -> None:

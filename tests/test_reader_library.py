@@ -15,7 +15,7 @@ from agent.config import Settings, SourcesSettings, ZoteroSettings
 from agent.errors import ConfigError
 from agent.select.library import detect_format, load_library
 from agent.select.library.idlist import read_ids
-from agent.select.library.zotero_api import load_zotero
+from agent.select.library.zotero_api import ZoteroReader, load_zotero
 from agent.sources.http import HttpFetcher, RateGate
 from tests.fakes.http_server import FakeClock, Reply, ScriptedHttpServer, recording_sleep
 from tests.fakes.zotero_server import FakeZotero, item
@@ -70,6 +70,16 @@ def test_bibtex_latex_is_cleaned_and_an_entry_without_abstract_counts_by_title(
         ("broken.ris", "TY  - JOUR\nTI  - Never ends\n", "1 records start (TY) but 0 end"),
         ("notitle.csv", '"Key","Title","Author"\n"K1","","X"\n', "entry K1 has no title"),
         ("other.csv", '"Name","Year"\n"x","2020"\n', "no Title column"),
+        (  # an unclosed quote in the header swallows the file: a field over csv's limit
+            "header.csv",
+            '"Title,Author,Abstract Note\n' + ("a" * 80 + "\n") * 2_000,
+            "broken CSV at row 1 (the header)",
+        ),
+        (  # rows as a spreadsheet counts them: the header is row 1
+            "row3.csv",
+            'Key,Title\nK1,First\nK2,"' + "a" * 140_000 + '"\nK3,Third\n',
+            "broken CSV at row 3:",
+        ),
         ("ids.txt", "2301.00001\nnot an id at all\n", "line 2 is neither an arXiv id nor a DOI"),
         ("empty.bib", "% nothing here\n", "no usable entries"),
         ("latin1.bib", b"@article{k, title={Caf\xe9}}".decode("latin-1"), "not UTF-8"),
@@ -94,6 +104,22 @@ def test_papers_as_jsonl_like_the_file_source(tmp_path: Path) -> None:
     )
     (entry,) = asyncio.run(load_library(papers, Settings(home=tmp_path).sources, None))
     assert (entry.key, entry.title, entry.categories) == ("2401.1", "Pruning LLMs", ("cs.CL",))
+
+
+@pytest.mark.parametrize(
+    ("name", "authors"),
+    [
+        ("manubot_crossref_winter_scabs_csl.json", ("GEORGE D. WINTER",)),  # family, given
+        ("manubot_arxiv_joss_csl.json", ("Arfon M Smith", "Kyle E Niemeyer")),  # literal
+    ],
+)
+def test_a_csl_json_export_keeps_its_authors(
+    name: str, authors: tuple[str, ...], tmp_path: Path
+) -> None:
+    """CSL-JSON (Zotero, Mendeley, citation.js) names authors in `author`: [{family, given}]
+    or [{literal}]; real exports, copied from manubot's tests."""
+    (entry,) = asyncio.run(load_library(LIB / name, Settings(home=tmp_path).sources, None))
+    assert entry.authors[: len(authors)] == authors and entry.title and entry.key
 
 
 def test_missing_file_and_directory_are_config_errors(tmp_path: Path) -> None:
@@ -193,6 +219,22 @@ def test_zotero_library_and_collection(tmp_path: Path, store) -> None:
             )
     # the state never holds the key
     assert b"sekrit-key" not in (tmp_path / "home" / "state.sqlite3").read_bytes()
+
+
+def test_the_zotero_key_is_not_sent_on_to_another_host() -> None:
+    """Zotero's key travels in its own header (`Zotero-API-Key`), which httpx would carry over
+    a redirect to any host: a 302 to another origin is followed without it."""
+    with ScriptedHttpServer() as zotero, ScriptedHttpServer() as other:
+        elsewhere = other.url.replace("127.0.0.1", "localhost")  # another host and port
+        zotero.add("/users/42/items/top", Reply(302, headers={"Location": f"{elsewhere}/c"}))
+        other.add("/c", Reply(200, "[]", {"Content-Type": "application/json"}))
+        settings = ZoteroSettings(
+            user_id="42", api_key=SecretStr("zotero-key-0123456789"), base_url=zotero.url
+        )
+        assert asyncio.run(ZoteroReader(settings).read()) == []
+        assert zotero.requests[0].headers["zotero-api-key"] == "zotero-key-0123456789"
+        (outside,) = other.requests
+    assert "zotero-api-key" not in outside.headers
 
 
 def test_zotero_down_uses_the_last_good_copy(tmp_path: Path, store) -> None:

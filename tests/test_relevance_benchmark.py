@@ -35,7 +35,6 @@ from agent.evals.sessions import (
 )
 from agent.models import Paper
 from agent.select import Interests, ReaderProfile
-from agent.summarize.llm.run.tokens import OFFLINE_ENV
 
 REPO = Path(__file__).resolve().parents[1]
 RELEVANCE = REPO / "evals" / "relevance"
@@ -192,7 +191,6 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
     for name in list(os.environ):
         if name.startswith(("DIGEST_", "OPENAI_")):
             monkeypatch.delenv(name)
-    monkeypatch.setenv(OFFLINE_ENV, "1")
     monkeypatch.setenv("COLUMNS", "80")
     return {"DIGEST_HOME": str(tmp_path / "home")}
 

@@ -13,7 +13,11 @@ What every request gets, whoever makes it:
   `Limits.attempts` tries;
 - a time budget for the whole call, attempts and waits included (`Limits.budget`): a
   `Retry-After` longer than what is left fails at once instead of sleeping;
-- redirects only to http(s), at most five; a URL that does not parse is an error, not a crash.
+- redirects only to http(s), at most five; a URL that does not parse is an error, not a crash;
+- secret headers (`Authorization`, and whatever the caller names in `secret_headers`, such as
+  Zotero's `Zotero-API-Key`) go to the origin the caller asked for only: a redirect to another
+  scheme, host or port (an https -> http downgrade included) is followed without them (httpx
+  itself strips only `Authorization`, and keeps it on an http -> https upgrade).
 
 Every failure is an `HttpFailure` whose text is one line and never holds the URL (it may carry
 a token); callers add what they were fetching. Nothing sleeps or starts a thread behind the
@@ -30,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -56,6 +60,7 @@ BACKOFF_MAX_SECONDS = 30.0
 BACKOFF_JITTER_SECONDS = 1.0
 MAX_REDIRECTS = 5
 DEFAULT_USER_AGENT = "paper-digest (+https://github.com/paper-digest)"
+ALWAYS_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization"})
 
 redact.install()
 
@@ -140,6 +145,7 @@ class _Send:
     accept: frozenset[int]
     read_body: bool
     follow_redirects: bool
+    secret_headers: frozenset[str]  # lower-case names sent to the first origin only
 
 
 class _Budget:
@@ -188,16 +194,20 @@ class HttpClient:
         accept: frozenset[int] = frozenset({200}),
         read_body: bool = True,
         follow_redirects: bool = True,
+        secret_headers: Collection[str] = (),
         around: Callable[[], AbstractAsyncContextManager[object]] | None = None,
         on_retry: Callable[[HttpFailure, int, float], None] | None = None,
     ) -> Response:
         """One call with retries. Statuses in `accept` are answers; a retryable status is
         tried again, any other raises `HttpFailure(kind="status")`. `read_body=False` returns
         at the headers (a webhook needs only the status); `follow_redirects=False` answers a
-        redirect with its own status (a POST is never sent on to another host). `around()` wraps
+        redirect with its own status (a POST is never sent on to another host). The headers
+        named in `secret_headers` (and `Authorization`) are dropped when a redirect leaves the
+        origin of `url`. `around()` wraps
         each attempt (a rate gate); `on_retry(failure, attempt, wait)` hears each retry before
         its wait."""
         target = full_url(url, params)
+        secrets = ALWAYS_SECRET_HEADERS | {name.lower() for name in secret_headers}
         budget = _Budget(limits.total, self.clock)
         over = OverBudget(budget.remaining, _hint)
         attempts = 0
@@ -210,7 +220,7 @@ class HttpClient:
             if timeout <= 0:
                 raise HttpFailure("the time budget was spent before this try", "timeout")
             async with around() if around is not None else nullcontext():
-                send = _Send(headers, content, accept, read_body, follow_redirects)
+                send = _Send(headers, content, accept, read_body, follow_redirects, secrets)
                 return await self._attempt(method, target, limits, send, timeout)
 
         def before_sleep(state: Any) -> None:
@@ -255,6 +265,7 @@ class HttpClient:
             follow_redirects=send.follow_redirects,
             max_redirects=MAX_REDIRECTS,
             transport=self._transport,
+            event_hooks={"request": [_secrets_stay_at(url, send.secret_headers)]},
         ) as client:
             try:
                 response = await asyncio.wait_for(
@@ -294,6 +305,25 @@ class HttpClient:
                 return Response(str(answer.url), status, names, b"")
             body = await read_capped(answer.aiter_bytes(), names, limits.max_bytes)
             return Response(str(answer.url), status, names, body)
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    """Scheme, host and port (the scheme's default when none is written)."""
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host, url.port or default
+
+
+def _secrets_stay_at(url: str, names: frozenset[str]) -> Callable[[httpx.Request], Awaitable[None]]:
+    """A request hook (httpx runs it before each hop of a redirect chain) that removes the
+    headers in `names` from any request leaving the origin of `url`."""
+    origin = _origin(httpx.URL(url))
+
+    async def hook(request: httpx.Request) -> None:
+        if _origin(request.url) != origin:
+            for name in names:
+                request.headers.pop(name, None)
+
+    return hook
 
 
 async def read_capped(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from agent.config import Settings
+from agent.core import redact
 from agent.core.one_line import one_line
 from agent.core.wording import plural
 from agent.doctor.checks import Check
@@ -57,7 +58,8 @@ def _where(settings: Settings, model: ChatModel, pong: Pong) -> str:
     if settings.llm.chat_model and model.base_url is None:
         return f"LangChain {settings.llm.chat_model}"
     dialect = pong.dialect or settings.llm.dialect
-    return f"{dialect} at {model.base_url or 'the OpenAI API'}"
+    where = redact.redact(model.base_url) if model.base_url else "the OpenAI API"  # user:pass@
+    return f"{dialect} at {where}"
 
 
 def _cost(meter: UsageMeter, pong: Pong, configured: str) -> str:

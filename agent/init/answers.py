@@ -10,6 +10,7 @@ from typing import Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agent.config import Dialect, SmtpSecurity
+from agent.core.redact import redact
 from agent.core.urls import check_http_url
 from agent.taxonomy import category_problem
 
@@ -98,7 +99,7 @@ class InitAnswers(BaseModel):
         try:
             return check_http_url(value, "the server URL")
         except ValueError:
-            shown = value.strip()[:80]
+            shown = redact(value.strip())[:80]  # no user:password@ or query echoed
             raise ValueError(
                 f"{shown!r} is not an http(s) URL (e.g. {DEFAULT_LOCAL_URL})"
             ) from None

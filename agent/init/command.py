@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, get_args
 import click
 
 from agent.core.choices import Dialect
+from agent.core.redact import redact
 from agent.errors import ConfigError, DigestError
 
 if TYPE_CHECKING:  # the heavy modules load only when `digest init` runs
@@ -245,7 +246,7 @@ def _listed_model(console: Console, answers: InitAnswers, served: ServedModels) 
     listed = served(answers.base_url)
     if not listed:
         console.print(
-            f"[yellow]No model list from {escape(answers.base_url)}/models now[/]: wrote no "
+            f"[yellow]No model list from {escape(redact(answers.base_url))}/models now[/]: wrote no "
             "model; each run uses the one the server lists (or give --model-name).",
             soft_wrap=True,
         )

@@ -15,6 +15,7 @@ import click
 from pydantic import SecretStr, ValidationError
 
 from agent.config import Dialect
+from agent.core.redact import redact
 from agent.init.answers import COMMON_CATEGORIES, DEFAULT_LOCAL_URL, InitAnswers
 from agent.schedule import closest_zones
 from agent.taxonomy import closest_categories
@@ -146,7 +147,7 @@ def _model_name(q: _Asker, answers: InitAnswers) -> None:
         click.echo(f"  The server lists: {', '.join(listed[:10])}")
     else:
         click.echo(
-            f"  No model list from {q.a['base_url']}/models now (is the server running?): "
+            f"  No model list from {redact(q.a['base_url'])}/models now (is the server running?): "
             "type the name it serves, or Enter for none (each run asks the server)."
         )
     given = answers.model_name if "model_name" in answers.model_fields_set else None

@@ -1,4 +1,6 @@
-"""Local sources: the bundled sample day and `file:PATH` (.jsonl or a .json list)."""
+"""Local sources: the bundled sample day and `file:PATH` (.jsonl or a .json list). A record's
+authors are `authors` (names, or objects with a `name`) or, in a CSL-JSON export (Zotero,
+Mendeley, citation.js), `author` (objects with `family`/`given` or `literal`)."""
 
 from __future__ import annotations
 
@@ -35,6 +37,27 @@ def _as_list(value: Any) -> tuple[str, ...]:
     raise ValueError(f"expected a list or a comma-separated string, got {type(value).__name__}")
 
 
+_CSL_NAME_PARTS = ("given", "dropping-particle", "non-dropping-particle", "family", "suffix")
+
+
+def _csl_names(value: Any) -> tuple[str, ...]:
+    """CSL-JSON's `author` list as 'Given Family' names: `literal` (an organisation, or a name
+    given whole) or the name's parts in reading order; anything else is skipped."""
+    if not isinstance(value, list):
+        return ()
+    names = []
+    for person in value:
+        if not isinstance(person, dict):
+            continue
+        literal = person.get("literal")
+        parts = [person.get(part) for part in _CSL_NAME_PARTS]
+        whole = literal if isinstance(literal, str) and literal.strip() else None
+        name = whole or " ".join(part for part in parts if isinstance(part, str))
+        if cleaned := clean_text(name):
+            names.append(cleaned)
+    return tuple(names)
+
+
 def _as_datetime(value: Any) -> dt.datetime | None:
     if value in (None, ""):
         return None
@@ -55,7 +78,7 @@ def record_to_paper(record: Any, source: str) -> Paper:
         id=str(record["id"]).strip(),
         title=clean_text(str(record["title"])),
         abstract=clean_text(str(record.get("abstract") or "")),
-        authors=_as_list(record.get("authors")),
+        authors=_as_list(record.get("authors")) or _csl_names(record.get("author")),
         categories=categories,
         primary_category=record.get("primary_category") or (categories[0] if categories else None),
         url=links.link_from(record.get("url")),

@@ -79,13 +79,17 @@ def parse_ris(text: str, path: Path) -> list[LibraryEntry]:
 
 
 def parse_zotero_csv(text: str, path: Path) -> list[LibraryEntry]:
-    """Zotero's CSV export: columns Key, Title, Author ("Family, Given; ..."), Abstract Note."""
+    """Zotero's CSV export: columns Key, Title, Author ("Family, Given; ..."), Abstract Note.
+    A row csv cannot read (an unclosed quote runs a field past csv's limit) is named by its
+    number as a spreadsheet counts rows: the header is row 1."""
     reader = csv.DictReader(io.StringIO(text))
-    columns = set(reader.fieldnames or ())
-    if "Title" not in columns:
-        raise ConfigError(f"library {path}: not a Zotero CSV export (no Title column)")
     entries = []
+    number = 0  # the last row read whole (the header is row 1)
     try:
+        columns = set(reader.fieldnames or ())
+        number = 1
+        if "Title" not in columns:
+            raise ConfigError(f"library {path}: not a Zotero CSV export (no Title column)")
         for number, row in enumerate(reader, start=2):
             key = (row.get("Key") or "").strip() or f"row {number}"
             authors = [a for a in (row.get("Author") or "").split(";") if a.strip()]
@@ -93,5 +97,9 @@ def parse_zotero_csv(text: str, path: Path) -> list[LibraryEntry]:
                 _entry(path, key, row.get("Title") or "", row.get("Abstract Note") or "", authors)
             )
     except csv.Error as exc:
-        raise ConfigError(f"library {path}: broken CSV at row {reader.line_num}: {exc}") from None
+        broken = "1 (the header)" if number == 0 else str(number + 1)
+        hint = " (an unclosed quote?)" if "field limit" in str(exc) else ""
+        raise ConfigError(
+            f"library {path}: broken CSV at row {broken}: {one_line(exc, 120)}{hint}"
+        ) from None
     return entries

@@ -8,7 +8,8 @@ Each page is one request under `zotero.timeout_seconds` (connect to last byte) a
 the read at once when they do not: nothing sleeps for 50 minutes, and no library starts a
 thread behind our back. A reply that is not a JSON list of items (text, BibTeX, an object, a
 redirect elsewhere) is an error with one line, never a traceback. The API key is a secret:
-sent in the `Zotero-API-Key` header only, never logged, never cached.
+sent in the `Zotero-API-Key` header only, to the configured origin only (a redirect to another
+host, port or scheme is followed without it), never logged, never cached.
 """
 
 from __future__ import annotations
@@ -167,6 +168,7 @@ class ZoteroReader:
                 limits=limits,
                 params={"format": "json", "limit": PAGE, "start": start},
                 headers=headers,
+                secret_headers=("Zotero-API-Key",),  # not sent on when redirected elsewhere
             )
         except HttpFailure as exc:
             if exc.status == 403:

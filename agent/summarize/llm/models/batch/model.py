@@ -36,6 +36,7 @@ import pydantic
 from openai.types.chat import ChatCompletion
 
 from agent.config import LLMSettings
+from agent.core import redact
 from agent.core.wording import plural
 from agent.models import BatchRun
 from agent.store import BatchLedger, PendingBatch
@@ -348,7 +349,9 @@ class BatchChatModel(ChatModel):
             state = await self.api.submit(jsonl(lines), key)
         except ModelUnavailable as exc:
             if exc.status_code in UNSUPPORTED_STATUS:
-                where = self.endpoint or "the endpoint"
+                # redacted: the note is printed and kept in digest.json, and a base_url may
+                # carry a password (user:pass@host) or a key in its query
+                where = redact.redact(self.endpoint) if self.endpoint else "the endpoint"
                 self._turn_off(f"{where} has no Batch API (HTTP {exc.status_code})")
             else:
                 self.stats.note(f"batch not submitted ({exc}); sent as direct calls")
