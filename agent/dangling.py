@@ -25,7 +25,13 @@ _CONNECTIVES = (
     r"|in\s+particular|specifically|notably|importantly|more\s+importantly|crucially"
     r"|especially|particularly|above\s+all"
     r"|in\s+turn|to\s+(?:this|that)\s+end|for\s+this\s+(?:reason|purpose)|otherwise|alternatively"
-    r"|in\s+other\s+words|put\s+differently"
+    r"|in\s+other\s+words|put\s+differently|conversely|together|at\s+last"
+)
+# What an abstract says it found or faced, named as if the reader knew it ('this gap').
+_ANTECEDENT = (
+    r"gaps?|trends?|problems?|issues?|limitations?|challenges?|phenomen(?:on|a)|propert(?:y|ies)"
+    r"|observations?|findings?|questions?|bottlenecks?|shortcomings?|drawbacks?|difficult(?:y|ies)"
+    r"|paradigms?|interactions?|tensions?|trade-?offs?|discrepanc(?:y|ies)|mismatch(?:es)?"
 )
 # A problem named as if the reader knew it: 'the issue', but not 'the issue of long inputs'
 # (also what `agent.summarize.offline.openings` drops from a purpose clause).
@@ -47,10 +53,14 @@ _PATTERN = re.compile(
             |setting|settings|spirit|direction|vein|sense|way|case|cases|manner|scenarios?
             |situations?|conditions?|observations?|insights?|in\s+mind)\b   # 'In this way, ...'
       | (?:[\w-]+[\s,]+){{0,5}}?(?:we|the\s+authors|they)\s+then\b   # 'Through X, we then show'
+      | (?:[\w-]+[\s,]+){{0,5}}?(?:we|the\s+authors|they)\s+(?:therefore|thus|hence
+            |consequently|accordingly|instead)\b           # 'The authors therefore propose'
       | towards?\s+(?:this|these|that|those|such)\b            # 'Towards this goal, ...'
       | (?:building|based|relying|drawing)\s+(?:up)?on\s+(?:{_REFERS_BACK})\b
       | (?:[\w-]+[\s,]+){{0,5}}?also\b                     # 'the authors also explored'
       | the\s+(?:same|above|aforementioned|previous|resulting)\b
+      | (?:[\w-]+[\s,]+){{0,6}}?(?:this|these|such)\s+(?:[\w-]+\s+)?
+            (?:{_ANTECEDENT})\b                           # 'The authors study this gap'
     )""",
     re.IGNORECASE | re.VERBOSE,
 )

@@ -46,6 +46,13 @@ def _blurb(abstract: str) -> str:
         ("In this way, the cache stays small.", "In this way"),
         # Missed until stop 37 (GrowLength's blurb in the sample).
         ("In other words, the efficiency gain comes from short sequences.", "In other words"),
+        # The newcomer audit's, on the HF day and the sample (stop 37): a back-reference after
+        # the subject, and three more connectives.
+        ("The authors study this gap between access and compliance.", "The authors study this gap"),
+        ("The authors therefore propose SG-OPD.", "The authors therefore"),
+        ("We aim at closing this important gap with X.", "We aim at closing this important gap"),
+        ("Together, these designs make it fast.", "Together"),
+        ("Conversely, GGUF formats are slow.", "Conversely"),
     ],
 )
 def test_dangling_openings_are_found(sentence: str, lead: str) -> None:
@@ -67,6 +74,9 @@ def test_dangling_openings_are_found(sentence: str, lead: str) -> None:
         "As a solution to the memory problem, we propose X.",
         "One of the most important problems in NLP is parsing.",
         "If the input is long, then the cache grows.",
+        "We introduce a benchmark that asks questions about such tasks.",
+        "This paper studies the gap between A and B.",
+        "The authors propose X, which closes the gap of 5 points.",
     ],
 )
 def test_sentences_that_stand_alone_are_not_dangling(sentence: str) -> None:
@@ -77,6 +87,16 @@ def test_no_blurb_of_the_sample_opens_on_a_dangling_reference() -> None:
     """0 of 207 (30 of 207 before issue 27: 'To address these challenges, ...'; 9 more that the
     check missed until stop 36: 'In response, ...', 'To alleviate the issue, ...')."""
     dangling = [(p.id, lead) for p in SAMPLE if (lead := dangling_start(write_blurb(p)))]
+    assert dangling == []
+
+
+def test_no_blurb_of_the_demo_day_opens_on_a_dangling_reference() -> None:
+    """The recorded HF day `make demo` shows first: 4 of its 30 blurbs opened on 'this gap',
+    'this interaction' or 'therefore' until stop 37."""
+    from agent.core.resources import demo_day_path
+
+    demo = read_paper_file(demo_day_path(), "demo")
+    dangling = [(p.id, lead) for p in demo if (lead := dangling_start(write_blurb(p)))]
     assert dangling == []
 
 
