@@ -66,6 +66,7 @@ GENERIC_LABELS = _terms(
     |state of the art|future direction|research direction|survey|review|overview
     |measure|metric|score|factor|aspect|property|strategy|process|step|component|condition
     |reduction|function|expression|comprehension|reconstruction|enhancement|optimization
+    |introduction|dependency|trade off
     """
 )
 
