@@ -413,3 +413,30 @@ def test_a_whole_interest_read_off_the_matrix_is_the_one_the_why_names(sample) -
     assert found == [bool(features.whole_phrases(text, i)) for i in range(len(papers))]
     assert 5 < sum(found) < len(papers) // 2
     assert features.has_whole_interest("") == [False] * len(papers)
+
+
+def test_a_why_in_single_words_leaves_out_words_that_name_no_subject() -> None:
+    """'(shared: ability, improve)' under an NMT paper rated up (the newcomer audit): when the
+    papers share no phrase, the words shown are ones that say what they share."""
+    from agent.select.ranking import Features, ReaderModel
+    from agent.select.terms import says_nothing
+
+    rated = LibraryEntry(
+        key="nmt",
+        title="Recurrent Graph Syntax Encoder for Neural Machine Translation",
+        abstract="We improve the ability of encoders to read syntax for translation.",
+    )
+    day = [
+        Paper(id=f"x-{i}", title=t, abstract=a)
+        for i, (t, a) in enumerate(
+            [
+                ("Better encoders", "We improve the ability of syntax encoders in translation."),
+                ("Cooking", "A study of bread and soup recipes for dinner."),
+                ("Vision", "Images of cats and dogs, detected by convolutional networks."),
+            ]
+        )
+    ]
+    features = Features(day, [rated])
+    terms = ReaderModel(features).evidence(0).terms
+    assert terms and not any(says_nothing(t) for t in terms), terms
+    assert says_nothing("improve") and says_nothing("Ability") and not says_nothing("syntax")

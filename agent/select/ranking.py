@@ -39,7 +39,7 @@ from typing import Any
 from agent.models import Paper
 from agent.select.profile import LibraryEntry
 from agent.select.rules import paper_text
-from agent.select.terms import Analyzer, distinct_words, shared_phrases
+from agent.select.terms import Analyzer, distinct_words, says_nothing, shared_phrases
 
 NEGATIVE_WEIGHT = 1.0  # in the refitted SVM; 3 and 10 measured worse (evals/README.md)
 BACKGROUND_SHARE = 0.5  # Rocchio: how much of the day's centroid is subtracted
@@ -153,9 +153,12 @@ class Features:
         order = np.argsort(-contrib.data, kind="stable")[: 2 * limit]
         written = (paper_text(self.papers[index]), text)
         words = distinct_words(
-            self.analyzer.word(str(self.names[contrib.indices[k]]), written)
+            word
             for k in order
             if contrib.data[k] > 0
+            and not says_nothing(
+                word := self.analyzer.word(str(self.names[contrib.indices[k]]), written)
+            )
         )
         return words[:limit]
 

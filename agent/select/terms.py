@@ -40,9 +40,14 @@ _GENERIC = frozenset(
     experiments extensive framework improve improved improves large method methods model
     models new novel paper performance present propose proposed recent results show
     significant significantly simple specific state study task tasks technique techniques
-    various work
+    various work ability abilities capability capabilities proven able
     """.split()  # noqa: SIM905 (a word list reads better as text)
 )
+
+
+def says_nothing(word: str) -> bool:
+    """A word that names no subject when shown alone as what two papers share ('improve')."""
+    return word.lower() in _GENERIC
 
 
 def stem(word: str) -> str:
@@ -183,4 +188,12 @@ def distinct_words(words: Iterable[str]) -> list[str]:
     return kept
 
 
-__all__ = ["Analyzer", "distinct_words", "phrases", "shared_phrases", "stem", "term"]
+__all__ = [
+    "Analyzer",
+    "distinct_words",
+    "phrases",
+    "says_nothing",
+    "shared_phrases",
+    "stem",
+    "term",
+]
