@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from agent.summarize.llm.factory import Shared, build_chat_models, run_budget, run_limit
     from agent.summarize.llm.models.local import (
         configured_model,
+        is_local,
         local_llm,
         model_label,
         probe_local,
@@ -63,6 +64,7 @@ _HOME = {
     "configured_model": "models.local",
     "count_message_tokens": "run.tokens",
     "count_tokens": "run.tokens",
+    "is_local": "models.local",
     "local_llm": "models.local",
     "model_label": "models.local",
     "ping_model": "steps.ping",
@@ -96,6 +98,7 @@ __all__ = [
     "configured_model",
     "count_message_tokens",
     "count_tokens",
+    "is_local",
     "local_llm",
     "model_label",
     "ping_model",

@@ -14,7 +14,10 @@ Batch API file or poll) goes through `Transport.send`, which owns:
 - the rate limit: each attempt holds a slot of the run's `AdaptiveLimit` (`run.limit`); a 429
   halves it, and a request waits for its retry without a slot;
 - the circuit breaker: after `llm.circuit_breaker_failures` requests in a row failed, this model
-  gets no more requests this run (the fallback chain moves on at once).
+  gets no more requests this run (the fallback chain moves on at once);
+- a request longer than the server's context window (llama.cpp's ``exceed_context_size_error``,
+  vLLM's and OpenAI's "maximum context length") fails at once, not retried and not counted
+  toward the breaker: that request is at fault, not the server, the model or the dialect.
 
 So "what happens on a 429?": the limit halves, the request waits what the server asked (or the
 backoff), without its slot, then queues for one and tries again; after the last attempt, or
@@ -61,6 +64,16 @@ MakeRequest = Callable[[float], Awaitable[T]]
 
 BACKOFF_INITIAL_SECONDS = 0.5
 BACKOFF_JITTER_SECONDS = 0.5
+# What servers say of a request longer than the context window (llama.cpp, vLLM, OpenAI, LM
+# Studio) in their error bodies (lower case).
+_OVER_CONTEXT = (
+    "exceed_context_size",
+    "context_length_exceeded",
+    "context size",
+    "context length",
+    "context window",
+)
+_OVER_CONTEXT_STATUS = frozenset({400, 413, 500})
 _SECRET_LIKE = re.compile(r"\b(sk|rk|pk|key)-[A-Za-z0-9_*\-]{6,}")
 _MAX_DETAIL = 160
 
@@ -131,10 +144,33 @@ def _headers_of(exc: BaseException) -> dict[str, str]:
         return {}
 
 
+def server_text(exc: BaseException) -> str:
+    """What the server's error body says (its message, type and code; a plain-text body as it
+    is), lower case; "" when the failure carries no body."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict):
+            parts = (inner.get(key) for key in ("message", "type", "code", "status"))
+            return " ".join(str(part) for part in parts if part is not None).lower()
+        body = inner
+    return body.lower() if isinstance(body, str) else ""
+
+
+def is_over_context(exc: BaseException) -> bool:
+    """The server refused the request as longer than its context window: a fault of this
+    request (the next, smaller one may pass), never a rejected dialect nor an outage."""
+    if status_of(exc) not in _OVER_CONTEXT_STATUS:
+        return False
+    text = server_text(exc)
+    return any(marker in text for marker in _OVER_CONTEXT)
+
+
 def is_retryable(exc: BaseException) -> bool:
     """Retryable statuses (`agent.core.retry_policy`), timeouts and connection errors; everything
-    else fails at once (an answer over the byte cap too: it would come back as big)."""
-    if too_large(exc) is not None:
+    else fails at once (an answer over the byte cap too: it would come back as big; a request
+    over the context window too: it would be as long again)."""
+    if too_large(exc) is not None or is_over_context(exc):
         return False
     if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
         return True
@@ -189,7 +225,9 @@ def describe_transport_error(exc: BaseException, secrets: Sequence[str] = ()) ->
         body = getattr(exc, "body", None)
         if isinstance(body, dict):
             inner = body.get("error", body)
-            detail = inner.get("message") if isinstance(inner, dict) else None
+            detail = inner.get("message") if isinstance(inner, dict) else inner
+        elif isinstance(body, str):  # a plain-text body: "404 page not found"
+            detail = body
         return f"HTTP {status}" + (f": {scrub(str(detail), secrets)}" if detail else "")
     return type(exc).__name__
 
@@ -311,6 +349,13 @@ class Transport:
     def _failure(self, exc: BaseException, attempts: int, rejected: Collection[int]) -> Exception:
         what = describe_transport_error(exc, self._secrets)
         status = status_of(exc)
+        if is_over_context(exc):  # this request's fault: the next, smaller one may pass
+            message = (
+                f"{self.name}: the request is longer than the server's context window "
+                f"({what}; not retried)"
+            )
+            logger.warning("%s", message)
+            return ModelUnavailable(message, attempts=attempts, status_code=status)
         if status is not None and status in rejected:
             return Rejected(f"{self.name}: {what} (not retried)", what=what, status_code=status)
         if not is_retryable(exc):
@@ -335,7 +380,9 @@ __all__ = [
     "Sleep",
     "Transport",
     "describe_transport_error",
+    "is_over_context",
     "is_retryable",
     "retry_after_seconds",
     "scrub",
+    "server_text",
 ]
