@@ -1,14 +1,15 @@
 """What local servers answer besides a chat completion, and what the model path makes of it.
 
 Each case is what a real server sends (llama.cpp, vLLM, Ollama), played by the loopback fake
-server: a request over the server's context window, and a 404 for an unknown model or a base
-URL without /v1. Neither is a structured-output dialect the server rejects, and neither may cost
-more than the one call it hit.
+server: a request over the server's context window, a 404 for an unknown model or a base URL
+without /v1, and 503 "Loading model" while llama.cpp reads its model from disk. None of them is
+a structured-output dialect the server rejects, and none may cost more than the one call it hit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from agent.doctor.model import check_model
 from agent.summarize.llm.chat import ChatRequest
 from agent.summarize.llm.engine import LLMEngine
 from agent.summarize.llm.errors import ModelUnavailable
+from agent.summarize.llm.models.local import probe_local
 from agent.summarize.llm.models.openai_chat import OpenAIChatModel
 from agent.summarize.llm.models.transport import Transport
 from agent.summarize.llm.run.budget import Budget, Limits
@@ -225,3 +227,46 @@ def test_doctor_says_to_pull_the_model_or_fix_the_base_url_on_a_404(tmp_path: Pa
     fix = check.fix or ""
     assert "llm.model" in fix and "ollama pull llama3" in fix and "/v1" in fix, fix
     assert "qwen2.5:7b" in fix, "the models the server has are named"
+
+
+# -- 503 "Loading model" ------------------------------------------------------------------------
+
+
+def test_the_transport_waits_for_a_loading_model(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    waits = Waits()
+    with FakeOpenAIServer(loading=6, handler=answer) as srv:
+        model = chat_model(srv, waits, max_attempts=2, timeout_seconds=60.0)
+        [first, second] = ask_all(model, [request(), request()])
+        loading = [r for r in srv.requests if r.outcome == "loading"]
+    assert not isinstance(first, Exception), first
+    assert not isinstance(second, Exception), second
+    assert len(loading) == 6 and len(waits.seconds) == 6
+    assert model.transport.breaker.failures == 0
+    said = [r.getMessage() for r in caplog.records if "loading" in r.getMessage().lower()]
+    assert len(said) == 1, said
+
+
+def test_a_model_that_never_loads_fails_at_the_timeout() -> None:
+    waits = Waits()
+    with FakeOpenAIServer(loading=10_000, handler=answer) as srv:
+        [failed] = ask_all(chat_model(srv, waits, timeout_seconds=20.0), [request()])
+    assert isinstance(failed, ModelUnavailable) and "loading" in str(failed).lower()
+    assert "dialect" not in str(failed)
+    assert sum(waits.seconds[:-1]) < 20.0 <= sum(waits.seconds) + 20.0
+
+
+def test_a_loading_server_does_not_degrade_the_digest(tmp_path: Path) -> None:
+    with FakeOpenAIServer(loading=3, handler=digest_handler()) as srv:
+        llm = llm_settings(srv, max_attempts=2, dialect="json_schema")
+        summary = asyncio.run(LLMEngine(llm, None, use_cache=False).summarize(PAPERS))
+    assert_complete(summary, PAPERS)
+    assert summary.degraded == (), summary.degraded
+
+
+def test_the_local_probe_waits_for_a_loading_model(tmp_path: Path) -> None:
+    fields = {"max_model_len": 16_384}
+    with FakeOpenAIServer(models=("qwen2.5-7b",), model_fields=fields, loading=2) as srv:
+        settings = Settings(home=tmp_path, llm=LLMSettings(base_url=srv.base_url))
+        probed = asyncio.run(probe_local(settings)).llm
+    assert probed.model == "qwen2.5-7b" and probed.context_window == 16_384

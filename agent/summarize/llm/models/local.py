@@ -10,15 +10,19 @@ file, the environment or on the command line always win.
 
 The server is asked once per process, by the command before it builds anything
 (`await probe_local(settings)`): each of GET /models and GET /props is one short request on the
-async client, whose answer is kept (`forget_servers` drops what was kept). Everything else here
-is sync and reads only what was kept: `local_llm` never touches the network.
+async client, whose answer is kept (`forget_servers` drops what was kept). A server still
+loading its model answers 503 (llama.cpp): the probe says so once and asks again, every few
+seconds, for up to `llm.timeout_seconds`. Everything else here is sync and reads only what was
+kept: `local_llm` never touches the network.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import posixpath
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +30,7 @@ from agent.config import LLMSettings, Settings
 from agent.core import parsing
 from agent.core.http import HttpClient, HttpFailure, Limits
 from agent.core.one_line import one_line
+from agent.core.retry_policy import loading_poll
 from agent.core.safe_text import strip_hidden
 from agent.core.urls import host_of
 
@@ -76,9 +81,11 @@ async def probe_local(settings: Settings) -> Settings:
     llm = settings.llm
     if not local_server(llm):
         return settings
+    configured = "timeout_seconds" in llm.model_fields_set  # else the local default applies
+    loading = _Loading(llm.timeout_seconds if configured else LOCAL_DEFAULTS["timeout_seconds"])
     while missing := _missing(lambda get: _fill(llm, get)):
         for url in missing:
-            _ANSWERS[url] = await _get_json(url)
+            _ANSWERS[url] = await _get_json(url, loading)
     filled, window_from = _local_llm(llm)
     _say_once(llm, filled, window_from)
     return settings if filled is llm else settings.model_copy(update={"llm": filled})
@@ -270,16 +277,47 @@ _ANSWERS: dict[str, Any] = {}  # URL -> the parsed answer (None: no usable answe
 _WARNED: set[str] = set()  # base URLs whose several listed models were warned about
 
 
-async def _get_json(url: str) -> Any:
+class _Loading:
+    """How long one probe still waits for a server that answers 503 (loading its model)."""
+
+    def __init__(self, limit: float) -> None:
+        self.deadline = time.monotonic() + limit
+        self.limit = limit
+        self.polls = 0
+
+    async def waited(self, url: str) -> bool:
+        """Wait for the next poll (saying once why); False when the time is up."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            return False
+        if self.polls == 0:
+            logger.warning(
+                "%s answers 503: the server is still loading its model; waiting up to %g s",
+                url,
+                self.limit,
+            )
+        self.polls += 1
+        await asyncio.sleep(min(left, loading_poll(self.polls)))
+        return True
+
+
+async def _get_json(url: str, loading: _Loading | None = None) -> Any:
     """One short GET through the bounded client (whole-request deadline, byte cap), parsed
-    with the bounded JSON reader; None on any failure."""
+    with the bounded JSON reader, asked again while the server answers 503 and `loading`
+    waits; None on any other failure."""
     limits = Limits(timeout=PROBE_TIMEOUT_SECONDS, max_bytes=PROBE_MAX_BYTES)
-    try:
-        response = await HttpClient().request("GET", url, limits=limits)
-        return parsing.loads(response.content, what="the server's answer")
-    except (HttpFailure, parsing.JsonError) as exc:
-        logger.debug("no answer from %s (%s)", url, type(exc).__name__)
-        return None
+    while True:
+        try:
+            response = await HttpClient().request("GET", url, limits=limits)
+            return parsing.loads(response.content, what="the server's answer")
+        except HttpFailure as exc:
+            if exc.status == 503 and loading is not None and await loading.waited(url):
+                continue
+            logger.debug("no answer from %s (%s)", url, exc.reason)
+            return None
+        except parsing.JsonError as exc:
+            logger.debug("no answer from %s (%s)", url, type(exc).__name__)
+            return None
 
 
 def _context_in(data: Any, model: str) -> int | None:
