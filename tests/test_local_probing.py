@@ -1,9 +1,10 @@
 """What local servers answer besides a chat completion, and what the model path makes of it.
 
-Each case is what a real server sends (llama.cpp, vLLM, Ollama), played by the loopback fake
-server: a request over the server's context window, a 404 for an unknown model or a base URL
-without /v1, and 503 "Loading model" while llama.cpp reads its model from disk. None of them is
-a structured-output dialect the server rejects, and none may cost more than the one call it hit.
+Each case is what a real server sends (llama.cpp, vLLM, Ollama, LM Studio), played by the
+loopback fake server: a request over the server's context window, a 404 for an unknown model
+or a base URL without /v1, 503 "Loading model" while llama.cpp reads its model from disk, and
+embedding models listed next to (or instead of) chat models. None of them is a structured-output
+dialect the server rejects, and none may cost more than the one step it hit.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import BaseModel
 from agent.config import LLMSettings, Settings
 from agent.doctor.checks import Check
 from agent.doctor.model import check_model
+from agent.errors import ConfigError
 from agent.summarize.llm.chat import ChatRequest
 from agent.summarize.llm.engine import LLMEngine
 from agent.summarize.llm.errors import ModelUnavailable
@@ -270,3 +272,45 @@ def test_the_local_probe_waits_for_a_loading_model(tmp_path: Path) -> None:
         settings = Settings(home=tmp_path, llm=LLMSettings(base_url=srv.base_url))
         probed = asyncio.run(probe_local(settings)).llm
     assert probed.model == "qwen2.5-7b" and probed.context_window == 16_384
+
+
+# -- embedding models in GET /v1/models ---------------------------------------------------------
+
+
+def test_an_embedding_model_listed_first_is_not_the_one_asked(tmp_path: Path) -> None:
+    listed = ("nomic-embed-text:latest", "bge-m3", "qwen2.5:7b-instruct", "llama3.2")
+    with FakeOpenAIServer(models=listed) as srv:
+        settings = Settings(home=tmp_path, llm=LLMSettings(base_url=srv.base_url))
+        probed = asyncio.run(probe_local(settings))
+    assert probed.llm.model == "qwen2.5:7b-instruct"
+
+
+@pytest.mark.parametrize(
+    "listed",
+    [
+        ("nomic-embed-text:latest",),
+        ("text-embedding-nomic-embed-text-v1.5", "BAAI/bge-reranker-v2-m3", "intfloat/e5-large"),
+    ],
+)
+def test_only_embedding_models_is_one_clear_error(tmp_path: Path, listed: tuple[str]) -> None:
+    with FakeOpenAIServer(models=listed) as srv:
+        settings = Settings(home=tmp_path, llm=LLMSettings(base_url=srv.base_url))
+        with pytest.raises(ConfigError) as raised:
+            asyncio.run(probe_local(settings))
+        [check] = checks_of(settings)
+    message = str(raised.value)
+    assert "embedding" in message and listed[0] in message and "llm.model" in message
+    assert "\n" not in message
+    assert (
+        check.status == "failed"
+        and "embedding" in check.detail
+        and "llm.model" in (check.fix or "")
+    )
+
+
+def test_a_configured_embedding_like_name_is_used_as_given(tmp_path: Path) -> None:
+    """Only the choice among listed models skips embedding models; a configured name wins."""
+    with FakeOpenAIServer(models=("nomic-embed-text:latest",), handler=answer) as srv:
+        llm = LLMSettings(model="nomic-embed-text:latest", base_url=srv.base_url)
+        probed = asyncio.run(probe_local(Settings(home=tmp_path, llm=llm)))
+    assert probed.llm.model == "nomic-embed-text:latest"

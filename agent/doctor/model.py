@@ -19,6 +19,7 @@ from agent.summarize.llm import (
     ChatModel,
     InvalidAnswer,
     ModelUnavailable,
+    NoChatModel,
     Pong,
     PromptSet,
     Shared,
@@ -127,7 +128,11 @@ async def check_model(settings: Settings) -> AsyncIterator[Check]:
             "offline engine (no OPENAI_API_KEY, llm.base_url or llm.chat_model): no model to check",
         )
         return
-    checked = doctor_settings(await probe_local(settings))
+    try:
+        checked = doctor_settings(await probe_local(settings))
+    except NoChatModel as exc:
+        yield Check.failed("model", one_line(exc.detail, 300), exc.fix)
+        return
     meter = UsageMeter(checked.llm.prices, Budget.from_settings(checked.llm))
     try:
         models = build_chat_models(checked.llm, None, Shared(meter), use_cache=False)

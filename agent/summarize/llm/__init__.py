@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from agent.summarize.llm.errors import InvalidAnswer, ModelUnavailable
     from agent.summarize.llm.factory import Shared, build_chat_models, run_budget, run_limit
     from agent.summarize.llm.models.local import (
+        NoChatModel,
         configured_model,
         is_local,
         local_llm,
@@ -52,6 +53,7 @@ _HOME = {
     "LLMEngine": "engine",
     "Limits": "run.budget",
     "ModelUnavailable": "errors",
+    "NoChatModel": "models.local",
     "Pong": "steps.ping",
     "PromptSet": "asking.prompts",
     "RerankInput": "steps.rerank",
@@ -87,6 +89,7 @@ __all__ = [
     "LLMEngine",
     "Limits",
     "ModelUnavailable",
+    "NoChatModel",
     "Pong",
     "PromptSet",
     "RerankInput",
