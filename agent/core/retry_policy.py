@@ -20,6 +20,9 @@ from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429})  # and every 5xx
+# The waits while a server loads its model (503 "Loading model"): short, as a load ends at a
+# moment nobody announces, then every 2 s; not backoff, as the server is well, only not ready.
+LOADING_POLL_SECONDS = (0.25, 0.5, 1.0, 2.0)
 
 
 def is_retryable_status(status: int) -> bool:
@@ -48,6 +51,11 @@ def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> floa
             when = when.replace(tzinfo=dt.UTC)
         return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
     return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+def loading_poll(answers: int) -> float:
+    """The wait before asking again a server that answered "loading" `answers` times."""
+    return LOADING_POLL_SECONDS[max(1, min(answers, len(LOADING_POLL_SECONDS))) - 1]
 
 
 class HintOrBackoff(wait_base):
@@ -112,10 +120,12 @@ def wait_within(seconds: float, *, cap: float, remaining: float) -> float | None
 
 
 __all__ = [
+    "LOADING_POLL_SECONDS",
     "RETRYABLE_STATUS",
     "HintOrBackoff",
     "OverBudget",
     "is_retryable_status",
+    "loading_poll",
     "parse_retry_after",
     "wait_within",
 ]

@@ -20,20 +20,22 @@ from agent.summarize.llm import (
     ChatModel,
     InvalidAnswer,
     ModelUnavailable,
+    NoChatModel,
     Pong,
     PromptSet,
     Shared,
     UsageMeter,
     build_chat_models,
+    is_local,
     model_label,
     ping_model,
     probe_local,
+    served_models,
 )
 
 _FIX_BY_STATUS = {
     401: "check the key: OPENAI_API_KEY or DIGEST_LLM__API_KEY",
     403: "check the key's permissions for this model",
-    404: "check llm.model and llm.base_url (the server does not know that model or path)",
 }
 
 
@@ -72,7 +74,19 @@ def _cost(meter: UsageMeter, pong: Pong, configured: str) -> str:
     return f"{tokens}, no price known (llm.prices)"
 
 
-def _failed(part: str, exc: Exception) -> Check:
+async def _not_found_fix(model: ChatModel) -> str:
+    """What to do when the server answers 404: it does not know that model, or that path."""
+    if not is_local(model.base_url):
+        return "check llm.model and llm.base_url (the server does not know that model or path)"
+    listed = await served_models(model.base_url) if model.base_url else None
+    has = f"; the server lists {', '.join(listed[:5])}" if listed else ""
+    return (
+        f"check llm.model (for Ollama: ollama pull {model.name}{has}) and llm.base_url "
+        "(a local server's ends in /v1, e.g. http://localhost:11434/v1)"
+    )
+
+
+async def _failed(part: str, exc: Exception, model: ChatModel) -> Check:
     if isinstance(exc, InvalidAnswer):
         last = exc.failed[-1].error if exc.failed else str(exc)  # what the last answer lacked
         reason = last.removeprefix("- ")
@@ -83,6 +97,8 @@ def _failed(part: str, exc: Exception) -> Check:
             "try another llm.dialect (json_object_schema for llama.cpp, json_object, tools)",
         )
     status = exc.status_code if isinstance(exc, ModelUnavailable) else None
+    if status == 404:
+        return Check.failed(part, one_line(exc, 300), await _not_found_fix(model))
     fix = _FIX_BY_STATUS.get(
         status or 0,
         "is the server up and llm.base_url right? `digest daily` falls back to the offline engine meanwhile",
@@ -114,7 +130,11 @@ async def check_model(settings: Settings) -> AsyncIterator[Check]:
             "offline engine (no OPENAI_API_KEY, llm.base_url or llm.chat_model): no model to check",
         )
         return
-    checked = doctor_settings(await probe_local(settings))
+    try:
+        checked = doctor_settings(await probe_local(settings))
+    except NoChatModel as exc:
+        yield Check.failed("model", one_line(exc.detail, 300), exc.fix)
+        return
     meter = UsageMeter(checked.llm.prices, Budget.from_settings(checked.llm))
     try:
         models = build_chat_models(checked.llm, None, Shared(meter), use_cache=False)
@@ -128,7 +148,7 @@ async def check_model(settings: Settings) -> AsyncIterator[Check]:
     for index, (model, result) in enumerate(zip(models, results, strict=True)):
         part = f"{'model' if index == 0 else 'fallback model'} {model_label(model.name)}"
         if isinstance(result, Exception):
-            yield _failed(part, result)
+            yield await _failed(part, result, model)
             continue
         answered = model_label(result.model) if result.model else ""
         by = (

@@ -49,6 +49,8 @@ To look at afterwards: ``srv.requests`` / ``srv.chat_requests`` (``RecordedReque
 path, lower-cased headers, parsed body, raw body, time, and ``outcome``, what the server did),
 ``srv.pending`` (queued answers left), ``srv.errors`` (handler failures, missing answers) and
 ``srv.max_in_flight``. ``require_api_key="k"`` answers 401 unless ``Authorization: Bearer k``.
+``loading=N`` answers the first N requests (any path) 503 "Loading model", as llama.cpp's server
+does while it reads its model from disk.
 
 ``srv.chaos(rate, seed)`` makes that fraction of chat calls fail with a random fault (429 with
 ``Retry-After: 0``, 500, 503, drop, invalid JSON, length, refusal); the draw is deterministic given
@@ -222,6 +224,7 @@ class FakeOpenAIServer:
         model_fields: Mapping[str, Any] | None = None,
         props: Mapping[str, Any] | None = None,
         batch_api: bool = True,
+        loading: int = 0,
     ) -> None:
         self.host, self.port = host, port
         self.latency_per_call = latency_per_call
@@ -229,6 +232,7 @@ class FakeOpenAIServer:
         self.handler = handler
         self.models = tuple(models)
         self.require_api_key = require_api_key
+        self.loading = loading  # requests still to answer 503 "Loading model"
         self.rate_limit = rate_limit
         self.rate_limited = 0  # chat calls answered 429 because of rate_limit
         self.answer_model = answer_model  # the name answers give, whatever the request asked
@@ -337,6 +341,14 @@ class FakeOpenAIServer:
         with self._lock:
             self._requests.append(request)
 
+    def _still_loading(self) -> bool:
+        """Whether this request finds the model still loading (counts one of `loading`)."""
+        with self._lock:
+            if self.loading <= 0:
+                return False
+            self.loading -= 1
+            return True
+
     def _next_answer(self, body: dict[str, Any]) -> tuple[Answer | None, str]:
         with self._lock:
             if self.rate_limit is not None and self._in_flight > self.rate_limit:
@@ -440,6 +452,9 @@ def _forced_tool(tool_choice: Any) -> str | None:
     if isinstance(tool_choice, dict):
         return tool_choice.get("function", {}).get("name")
     return None
+
+
+LOADING_BODY = {"error": {"code": 503, "message": "Loading model", "type": "unavailable_error"}}
 
 
 def _error_body(status: int, message: str) -> dict[str, Any]:
@@ -556,6 +571,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._send(401, _error_body(401, "Incorrect API key provided (fake server)."))
         return False
 
+    def _ready(self, record: RecordedRequest) -> bool:
+        """False (answered 503, llama.cpp's body) while the model is still loading."""
+        if not self.server.owner._still_loading():
+            return True
+        record.outcome = "loading"
+        self._send(503, LOADING_BODY)
+        return False
+
     def _batch_route(self, record: RecordedRequest) -> bool:
         """Serve /files and /batches (see openai_batches); False when the path is another."""
         route, owner = self._route(), self.server.owner
@@ -593,7 +616,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         record = self._begin()
-        if not self._authorized(record):
+        if not self._authorized(record) or not self._ready(record):
             return
         owner = self.server.owner
         if self.path.split("?", 1)[0].rstrip("/") == "/props" and owner.props is not None:
@@ -615,7 +638,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         record = self._begin()
-        if not self._authorized(record):
+        if not self._authorized(record) or not self._ready(record):
             return
         if self._batch_route(record):
             return

@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from agent.summarize.llm.errors import InvalidAnswer, ModelUnavailable
     from agent.summarize.llm.factory import Shared, build_chat_models, run_budget, run_limit
     from agent.summarize.llm.models.local import (
+        NoChatModel,
         configured_model,
+        is_local,
         local_llm,
         model_label,
         probe_local,
@@ -51,6 +53,7 @@ _HOME = {
     "LLMEngine": "engine",
     "Limits": "run.budget",
     "ModelUnavailable": "errors",
+    "NoChatModel": "models.local",
     "Pong": "steps.ping",
     "PromptSet": "asking.prompts",
     "RerankInput": "steps.rerank",
@@ -63,6 +66,7 @@ _HOME = {
     "configured_model": "models.local",
     "count_message_tokens": "run.tokens",
     "count_tokens": "run.tokens",
+    "is_local": "models.local",
     "local_llm": "models.local",
     "model_label": "models.local",
     "ping_model": "steps.ping",
@@ -85,6 +89,7 @@ __all__ = [
     "LLMEngine",
     "Limits",
     "ModelUnavailable",
+    "NoChatModel",
     "Pong",
     "PromptSet",
     "RerankInput",
@@ -96,6 +101,7 @@ __all__ = [
     "configured_model",
     "count_message_tokens",
     "count_tokens",
+    "is_local",
     "local_llm",
     "model_label",
     "ping_model",

@@ -3,9 +3,12 @@
 ``auto`` (the default) tries the strongest form first and moves down the list when the server
 rejects the request format: OpenAI's strict ``json_schema``, llama.cpp's ``json_object`` with a
 ``schema``, tool calling, then plain ``json_object`` with the schema in the prompt. A rejection
-is an HTTP 400/404/415/422/501, or a 500 while the dialect is still unproven (llama-cpp-python's
-server answers 500 to ``json_schema``); it is never retried. The dialect that worked is
-remembered per base URL and model in the state database (`DialectMemory`).
+is an HTTP 400/415/422/501, or a 500 while the dialect is still unproven (llama-cpp-python's
+server answers 500 to ``json_schema``); it is never retried. What is no rejection ends the
+probe at once, whatever its status: a 404 (an unknown model, a base URL without /v1: no dialect
+would find it) and a request over the server's context window (`transport.is_over_context`:
+the same request is as long in every dialect). The dialect that worked is remembered per base
+URL and model in the state database (`DialectMemory`).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 AUTO = "auto"
 ORDER: tuple[str, ...] = ("json_schema", "json_object_schema", "tools", "json_object")
-REJECTED_STATUS = frozenset({400, 404, 415, 422, 501})
+REJECTED_STATUS = frozenset({400, 415, 422, 501})  # not 404: a wrong model or path
 UNPROVEN_REJECTED_STATUS = frozenset({500})  # only while no structured call has worked yet
 
 

@@ -10,15 +10,23 @@ file, the environment or on the command line always win.
 
 The server is asked once per process, by the command before it builds anything
 (`await probe_local(settings)`): each of GET /models and GET /props is one short request on the
-async client, whose answer is kept (`forget_servers` drops what was kept). Everything else here
-is sync and reads only what was kept: `local_llm` never touches the network.
+async client, whose answer is kept (`forget_servers` drops what was kept). A server still
+loading its model answers 503 (llama.cpp): the probe says so once and asks again, every few
+seconds, for up to `llm.timeout_seconds`. Everything else here is sync and reads only what was
+kept: `local_llm` never touches the network.
+
+With several models listed (Ollama and LM Studio list every one installed), the first chat
+model is taken: embedding and reranking models (``nomic-embed-text``, ``bge-m3``, ``e5-*``,
+``*rerank*``) are passed over; a list of nothing else is a `ConfigError`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import posixpath
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,8 +34,10 @@ from agent.config import LLMSettings, Settings
 from agent.core import parsing
 from agent.core.http import HttpClient, HttpFailure, Limits
 from agent.core.one_line import one_line
+from agent.core.retry_policy import loading_poll
 from agent.core.safe_text import strip_hidden
 from agent.core.urls import host_of
+from agent.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +56,11 @@ _CONTEXT_KEYS = ("max_model_len", "n_ctx", "context_length", "context_window")
 MAX_NAME_CHARS = 1_000  # a model file's path is the longest name a server reports
 UNNAMED_LOCAL_MODEL = "local"  # sent when the server names no model (llama.cpp takes any name)
 _MODEL_FILES = (".gguf", ".ggml", ".bin", ".safetensors", ".llamafile")
+# A listed model whose name holds one of these is not a chat model (Ollama, LM Studio list them
+# all): nomic-embed-text, mxbai-embed-large, bge-m3, multilingual-e5-large, gte-qwen2,
+# all-minilm, jina-reranker.
+_EMBEDDING_PARTS = ("embed", "rerank")
+_EMBEDDING_WORDS = frozenset({"bge", "e5", "gte", "minilm"})
 
 
 def is_local(base_url: str | None) -> bool:
@@ -76,12 +91,44 @@ async def probe_local(settings: Settings) -> Settings:
     llm = settings.llm
     if not local_server(llm):
         return settings
+    configured = "timeout_seconds" in llm.model_fields_set  # else the local default applies
+    loading = _Loading(llm.timeout_seconds if configured else LOCAL_DEFAULTS["timeout_seconds"])
     while missing := _missing(lambda get: _fill(llm, get)):
         for url in missing:
-            _ANSWERS[url] = await _get_json(url)
+            _ANSWERS[url] = await _get_json(url, loading)
+    if "model" not in llm.model_fields_set:
+        _no_chat_model(llm.base_url or "")
     filled, window_from = _local_llm(llm)
     _say_once(llm, filled, window_from)
     return settings if filled is llm else settings.model_copy(update={"llm": filled})
+
+
+class NoChatModel(ConfigError):
+    """The server lists models, but only embedding models, and the config names none: what
+    was found (`detail`) and what to do (`fix`), said as one line."""
+
+    def __init__(self, detail: str, fix: str) -> None:
+        super().__init__(f"{detail}: {fix}")
+        self.detail = detail
+        self.fix = fix
+
+
+def _no_chat_model(base_url: str) -> None:
+    """`NoChatModel` when the server lists models, every one of them an embedding model."""
+    listed = served_models_known(base_url) or []
+    if listed and all(map(is_embedding_model, listed)):
+        raise NoChatModel(
+            f"{_models_url(base_url)} lists only embedding models ({', '.join(listed[:5])}), "
+            "which cannot write a digest",
+            "set llm.model to a chat model the server has (for Ollama: ollama pull qwen2.5:7b)",
+        )
+
+
+def is_embedding_model(name: str) -> bool:
+    """Whether a listed model's name is an embedding or reranking model's (never a chat one)."""
+    base = name.lower().rsplit("/", 1)[-1]
+    words = "".join(c if c.isalnum() else " " for c in base).split()
+    return any(part in base for part in _EMBEDDING_PARTS) or not _EMBEDDING_WORDS.isdisjoint(words)
 
 
 def _say_once(given: LLMSettings, filled: LLMSettings, window_from: str | None) -> None:
@@ -99,7 +146,7 @@ def _say_once(given: LLMSettings, filled: LLMSettings, window_from: str | None) 
                 _models_url(base_url),
                 len(listed),
                 ", ".join(listed[:5]),
-                listed[0],
+                filled.model,
             )
         elif not listed and filled.model == UNNAMED_LOCAL_MODEL:
             logger.warning("%s names no model; asking for %r", base_url, UNNAMED_LOCAL_MODEL)
@@ -223,11 +270,12 @@ def _name(value: object) -> str:
 
 def _served_name(base_url: str, get: Answers) -> str:
     """The model a local server serves, for a config that names none: the one GET /models
-    lists (the first when it lists several), else llama.cpp's /props (``model_alias``, else
-    ``model_path``), else ``local``. Never a hosted model's name."""
+    lists (the first chat model when it lists several: not an embedding model), else
+    llama.cpp's /props (``model_alias``, else ``model_path``), else ``local``. Never a hosted
+    model's name."""
     listed = _listed(get(_models_url(base_url))) or []
     if listed:
-        return listed[0]
+        return next((name for name in listed if not is_embedding_model(name)), listed[0])
     props = get(_props_url(base_url))
     if isinstance(props, dict):
         for key in ("model_alias", "model_path"):
@@ -270,16 +318,47 @@ _ANSWERS: dict[str, Any] = {}  # URL -> the parsed answer (None: no usable answe
 _WARNED: set[str] = set()  # base URLs whose several listed models were warned about
 
 
-async def _get_json(url: str) -> Any:
+class _Loading:
+    """How long one probe still waits for a server that answers 503 (loading its model)."""
+
+    def __init__(self, limit: float) -> None:
+        self.deadline = time.monotonic() + limit
+        self.limit = limit
+        self.polls = 0
+
+    async def waited(self, url: str) -> bool:
+        """Wait for the next poll (saying once why); False when the time is up."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            return False
+        if self.polls == 0:
+            logger.warning(
+                "%s answers 503: the server is still loading its model; waiting up to %g s",
+                url,
+                self.limit,
+            )
+        self.polls += 1
+        await asyncio.sleep(min(left, loading_poll(self.polls)))
+        return True
+
+
+async def _get_json(url: str, loading: _Loading | None = None) -> Any:
     """One short GET through the bounded client (whole-request deadline, byte cap), parsed
-    with the bounded JSON reader; None on any failure."""
+    with the bounded JSON reader, asked again while the server answers 503 and `loading`
+    waits; None on any other failure."""
     limits = Limits(timeout=PROBE_TIMEOUT_SECONDS, max_bytes=PROBE_MAX_BYTES)
-    try:
-        response = await HttpClient().request("GET", url, limits=limits)
-        return parsing.loads(response.content, what="the server's answer")
-    except (HttpFailure, parsing.JsonError) as exc:
-        logger.debug("no answer from %s (%s)", url, type(exc).__name__)
-        return None
+    while True:
+        try:
+            response = await HttpClient().request("GET", url, limits=limits)
+            return parsing.loads(response.content, what="the server's answer")
+        except HttpFailure as exc:
+            if exc.status == 503 and loading is not None and await loading.waited(url):
+                continue
+            logger.debug("no answer from %s (%s)", url, exc.reason)
+            return None
+        except parsing.JsonError as exc:
+            logger.debug("no answer from %s (%s)", url, type(exc).__name__)
+            return None
 
 
 def _context_in(data: Any, model: str) -> int | None:
@@ -308,8 +387,10 @@ def _context_in(data: Any, model: str) -> int | None:
 __all__ = [
     "LOCAL_DEFAULTS",
     "UNNAMED_LOCAL_MODEL",
+    "NoChatModel",
     "configured_model",
     "forget_servers",
+    "is_embedding_model",
     "is_local",
     "local_llm",
     "local_server",

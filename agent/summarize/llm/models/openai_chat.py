@@ -122,7 +122,10 @@ class OpenAIChatModel(ChatModel):
         return await self._complete(request, self._settled)
 
     async def _probe(self, request: ChatRequest) -> ChatAnswer:
-        """Try the candidate dialects in turn until the server takes one (see `dialects`)."""
+        """Try the candidate dialects in turn until the server takes one (see `dialects`). Only
+        a `Rejected` request moves on to the next; any other failure (a 404, a request over the
+        context window, an outage) ends the probe as it is, nothing settled or ruled out, so
+        the next call probes again."""
         if self._exhausted is not None:
             raise ModelUnavailable(self._exhausted)
         remembered = self._remembered()

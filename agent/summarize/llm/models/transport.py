@@ -14,7 +14,13 @@ Batch API file or poll) goes through `Transport.send`, which owns:
 - the rate limit: each attempt holds a slot of the run's `AdaptiveLimit` (`run.limit`); a 429
   halves it, and a request waits for its retry without a slot;
 - the circuit breaker: after `llm.circuit_breaker_failures` requests in a row failed, this model
-  gets no more requests this run (the fallback chain moves on at once).
+  gets no more requests this run (the fallback chain moves on at once);
+- what a local server says besides "try again": a 503 "Loading model" (llama.cpp reading its
+  model from disk) is waited for, polling every few seconds, up to `llm.timeout_seconds` of
+  waiting (said once), without using up the attempts or counting toward the breaker; a request
+  longer than the server's context window (llama.cpp's ``exceed_context_size_error``, vLLM's
+  and OpenAI's "maximum context length") fails at once, not retried and not counted either:
+  that request is at fault, not the server, the model or the dialect.
 
 So "what happens on a 429?": the limit halves, the request waits what the server asked (or the
 backoff), without its slot, then queues for one and tries again; after the last attempt, or
@@ -36,7 +42,8 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import TypeVar
 
 import openai
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
+from tenacity.stop import stop_base
 
 from agent.config import LLMSettings
 from agent.core.http import is_transport_error, too_large
@@ -45,6 +52,7 @@ from agent.core.retry_policy import (
     HintOrBackoff,
     OverBudget,
     is_retryable_status,
+    loading_poll,
     parse_retry_after,
 )
 from agent.core.wording import plural
@@ -61,6 +69,17 @@ MakeRequest = Callable[[float], Awaitable[T]]
 
 BACKOFF_INITIAL_SECONDS = 0.5
 BACKOFF_JITTER_SECONDS = 0.5
+# What servers say of a request longer than the context window (llama.cpp, vLLM, OpenAI, LM
+# Studio), and of a model still loading (llama.cpp), in their error bodies (lower case).
+_OVER_CONTEXT = (
+    "exceed_context_size",
+    "context_length_exceeded",
+    "context size",
+    "context length",
+    "context window",
+)
+_OVER_CONTEXT_STATUS = frozenset({400, 413, 500})
+_LOADING = ("loading model", "model is loading", "model is still loading", "currently loading")
 _SECRET_LIKE = re.compile(r"\b(sk|rk|pk|key)-[A-Za-z0-9_*\-]{6,}")
 _MAX_DETAIL = 160
 
@@ -131,10 +150,38 @@ def _headers_of(exc: BaseException) -> dict[str, str]:
         return {}
 
 
+def server_text(exc: BaseException) -> str:
+    """What the server's error body says (its message, type and code; a plain-text body as it
+    is), lower case; "" when the failure carries no body."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict):
+            parts = (inner.get(key) for key in ("message", "type", "code", "status"))
+            return " ".join(str(part) for part in parts if part is not None).lower()
+        body = inner
+    return body.lower() if isinstance(body, str) else ""
+
+
+def is_over_context(exc: BaseException) -> bool:
+    """The server refused the request as longer than its context window: a fault of this
+    request (the next, smaller one may pass), never a rejected dialect nor an outage."""
+    if status_of(exc) not in _OVER_CONTEXT_STATUS:
+        return False
+    text = server_text(exc)
+    return any(marker in text for marker in _OVER_CONTEXT)
+
+
+def is_loading(exc: BaseException) -> bool:
+    """A 503 saying the server is still loading its model (llama.cpp's "Loading model")."""
+    return status_of(exc) == 503 and any(marker in server_text(exc) for marker in _LOADING)
+
+
 def is_retryable(exc: BaseException) -> bool:
     """Retryable statuses (`agent.core.retry_policy`), timeouts and connection errors; everything
-    else fails at once (an answer over the byte cap too: it would come back as big)."""
-    if too_large(exc) is not None:
+    else fails at once (an answer over the byte cap too: it would come back as big; a request
+    over the context window too: it would be as long again)."""
+    if too_large(exc) is not None or is_over_context(exc):
         return False
     if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
         return True
@@ -189,7 +236,9 @@ def describe_transport_error(exc: BaseException, secrets: Sequence[str] = ()) ->
         body = getattr(exc, "body", None)
         if isinstance(body, dict):
             inner = body.get("error", body)
-            detail = inner.get("message") if isinstance(inner, dict) else None
+            detail = inner.get("message") if isinstance(inner, dict) else inner
+        elif isinstance(body, str):  # a plain-text body: "404 page not found"
+            detail = body
         return f"HTTP {status}" + (f": {scrub(str(detail), secrets)}" if detail else "")
     return type(exc).__name__
 
@@ -219,6 +268,7 @@ class Transport:
         # The Batch API's waits do not count against the run's time (`[llm] batch_deadline`).
         self.grace_seconds = max(0.0, grace_seconds)
         self._sleep: Sleep = sleep or asyncio.sleep
+        self._said_loading = False  # "the server is still loading its model", said once
         self._secrets = (llm.api_key.get_secret_value(),) if llm.api_key is not None else ()
         self._wait = HintOrBackoff(
             retry_after_seconds,
@@ -266,6 +316,7 @@ class Transport:
         status in `rejected` ends it at once as `Rejected`, not counted as a failure (the
         server is up; it refused the form of the request)."""
         attempts = 0
+        loading = _Loading(self.timeout_seconds)  # 503 "Loading model" answers and waits
         epoch = 0  # the limit's epoch when the last attempt took its slot
 
         async def attempt() -> T:
@@ -276,24 +327,38 @@ class Transport:
                 attempts += 1
                 return await self._bounded(make)
 
+        def stop(state: RetryCallState) -> bool:
+            exc = state.outcome.exception() if state.outcome else None
+            if exc is not None and is_loading(exc):
+                return loading.done
+            return attempts - loading.answers >= self.max_attempts
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            if exc is not None and is_loading(exc):
+                return loading.next_wait()
+            return self._wait(state)
+
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
+            if exc is not None and is_loading(exc):
+                self._say_loading()
+                return
             if exc is not None and status_of(exc) == 429:
                 self.limit.throttled(epoch)
             logger.info(
                 "%s: %s; retry %d of %d in %.1f s",
                 self.name,
                 describe_transport_error(exc, self._secrets) if exc else "failed",
-                state.attempt_number,
+                state.attempt_number - loading.answers,
                 self.max_attempts - 1,
                 state.upcoming_sleep,
             )
 
         retrying = AsyncRetrying(
             # a wait, or a server's Retry-After, past the run's time ends the retries at once
-            stop=stop_after_attempt(self.max_attempts)
-            | OverBudget(self.seconds_left, retry_after_seconds),
-            wait=self._wait,
+            stop=_StopWhen(stop) | OverBudget(self.seconds_left, retry_after_seconds),
+            wait=wait,
             retry=retry_if_exception(lambda e: is_retryable(e) and status_of(e) not in rejected),
             sleep=self._sleep,
             before_sleep=before_sleep,
@@ -304,18 +369,41 @@ class Transport:
         except ModelUnavailable:  # the guard: circuit open or time spent, no request made
             raise
         except Exception as exc:  # noqa: BLE001 (every transport failure is ModelUnavailable)
-            raise self._failure(exc, attempts, rejected) from None
+            raise self._failure(exc, attempts, rejected, loading) from None
         self.breaker.record_success()
         return result
 
-    def _failure(self, exc: BaseException, attempts: int, rejected: Collection[int]) -> Exception:
+    def _say_loading(self) -> None:
+        if not self._said_loading:
+            self._said_loading = True
+            logger.warning(
+                "%s: the server is still loading its model (HTTP 503); waiting up to %g s",
+                self.name,
+                self.timeout_seconds,
+            )
+
+    def _failure(
+        self, exc: BaseException, attempts: int, rejected: Collection[int], loading: _Loading
+    ) -> Exception:
         what = describe_transport_error(exc, self._secrets)
         status = status_of(exc)
+        if is_over_context(exc):  # this request's fault: the next, smaller one may pass
+            message = (
+                f"{self.name}: the request is longer than the server's context window "
+                f"({what}; not retried)"
+            )
+            logger.warning("%s", message)
+            return ModelUnavailable(message, attempts=attempts, status_code=status)
         if status is not None and status in rejected:
             return Rejected(f"{self.name}: {what} (not retried)", what=what, status_code=status)
-        if not is_retryable(exc):
+        if is_loading(exc) and loading.answers:
+            message = (
+                f"{self.name}: the server was still loading its model after "
+                f"{loading.waited:g} s of waiting ({what})"
+            )
+        elif not is_retryable(exc):
             message = f"{self.name}: {what} (not retried)"
-        elif attempts >= self.max_attempts:
+        elif attempts - loading.answers >= self.max_attempts:
             message = f"{self.name}: {what} after {plural(attempts, 'attempt')}"
         else:
             message = (
@@ -328,6 +416,36 @@ class Transport:
         return ModelUnavailable(message, attempts=attempts, status_code=status)
 
 
+class _StopWhen(stop_base):
+    """A tenacity stop condition from a function of the retry state."""
+
+    def __init__(self, decide: Callable[[RetryCallState], bool]) -> None:
+        self.decide = decide
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.decide(retry_state)
+
+
+class _Loading:
+    """The 503 "Loading model" answers of one request and the waits between them: polled
+    (`loading_poll`) until `limit` seconds were waited, apart from the attempts."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.answers = 0
+        self.waited = 0.0
+        self.done = False  # waited `limit` seconds: no more
+
+    def next_wait(self) -> float:
+        """Counts one more loading answer; the wait before asking again."""
+        self.answers += 1
+        left = self.limit - self.waited
+        self.done = left <= 0
+        wait = min(loading_poll(self.answers), max(0.0, left))
+        self.waited += wait
+        return wait
+
+
 __all__ = [
     "CallDeadline",
     "CircuitBreaker",
@@ -335,7 +453,10 @@ __all__ = [
     "Sleep",
     "Transport",
     "describe_transport_error",
+    "is_loading",
+    "is_over_context",
     "is_retryable",
     "retry_after_seconds",
     "scrub",
+    "server_text",
 ]
