@@ -264,6 +264,28 @@ def test_an_endpoint_without_the_batch_api_is_called_directly(tmp_path: Path) ->
     assert password not in archive and password not in result.output
 
 
+def test_a_password_in_the_base_url_is_not_kept_in_the_state(tmp_path: Path) -> None:
+    """The dialect memory (and the pending batches) are keyed by the endpoint: its
+    user:password@ and query are no part of the key, so the state database never holds them."""
+    import sqlite3
+
+    from agent.summarize.llm.models.dialects import endpoint_of
+
+    password = "Sup3rSecretPassw0rd"
+    with FakeOpenAIServer(handler=handler(themes=4)) as srv:
+        with_password = srv.base_url.replace("http://", f"http://digest:{password}@", 1)
+        config = write_config(tmp_path, srv, base_url=with_password, dialect="auto")
+        result = daily(config, "--no-send")
+        assert result.exit_code == 0, result.output
+        plain = srv.base_url.rstrip("/")
+    [state] = [f for f in (tmp_path / "home").rglob("*.sqlite3")]
+    with sqlite3.connect(state) as db:
+        endpoints = [row[0] for row in db.execute("SELECT endpoint FROM llm_dialects")]
+    assert endpoints == [plain]  # remembered, without the secret parts
+    assert password.encode() not in state.read_bytes()
+    assert endpoint_of("https://u:p@host:8443/v1/?key=q#x") == "https://host:8443/v1"
+
+
 # -- re-asks --------------------------------------------------------------------------------------
 
 

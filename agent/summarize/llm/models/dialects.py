@@ -95,8 +95,17 @@ def params(
 
 
 def endpoint_of(base_url: str | None) -> str:
-    """The memory key of an endpoint: its base URL without a trailing slash ("" for OpenAI)."""
-    return (base_url or "").rstrip("/")
+    """The memory key of an endpoint: its base URL without a trailing slash ("" for OpenAI),
+    and without what may be a secret (a user:password@ or a query): the key is stored."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    url = (base_url or "").strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.rstrip("/")
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, host, parts.path, "", "")).rstrip("/")
 
 
 __all__ = [
