@@ -3,7 +3,9 @@
 One `complete()` is one chat completion: the request in the configured structured-output
 dialect (or, for ``auto``, the first one the server takes: see `dialects`), sent through the
 `Transport` (the SDK's own retries are off), the answer read as it came and metered. Whether it
-is usable (cut off, empty, a refusal, invalid) is for the asker to decide.
+is usable (cut off, empty, a refusal, invalid) is for the asker to decide. An HTTP 200 is
+read as local servers really send it (`completion_body`: an SSE stream, an error object, a
+page that is no completion).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from agent.models import Usage
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest, finish_of, refusal_of
 from agent.summarize.llm.errors import ModelUnavailable, Rejected
 from agent.summarize.llm.models import dialects
+from agent.summarize.llm.models.completion_body import completion_of
 from agent.summarize.llm.models.dialects import ORDER, DialectMemory
 from agent.summarize.llm.models.transport import Transport
 from agent.summarize.llm.run.budget import Budget
@@ -177,10 +180,9 @@ class OpenAIChatModel(ChatModel):
         estimate = estimate_input_tokens(params["messages"], self.name, extra=schema_text)
         self.meter.check(self.name, estimate, max_tokens)
         client = self.client()
-        limit: dict[str, Any] = {self._limit_name(): max_tokens}
-        completion: ChatCompletion = await self.transport.send(
-            lambda timeout: client.chat.completions.create(**params, **limit, timeout=timeout),
-            rejected=rejections,
+        body = {**params, self._limit_name(): max_tokens}
+        completion = await self.transport.send(
+            lambda timeout: _create(client, body, timeout), rejected=rejections
         )
         answer = answer_of(completion, dialect, self.name, output_limit=max_tokens)
         self.meter.add(answer.model, answer.usage)
@@ -214,6 +216,16 @@ class OpenAIChatModel(ChatModel):
             )
         except ValueError as exc:  # pragma: no cover (LLMSettings.dialect is a Literal)
             raise ModelUnavailable(f"{self.name}: {exc}") from None
+
+
+async def _create(
+    client: openai.AsyncOpenAI, body: dict[str, Any], timeout: float
+) -> ChatCompletion:
+    """One chat completion call; an HTTP 200 that holds none raises `NotACompletion`, which
+    the transport retries or reports as it does an HTTP error (see `completion_body`)."""
+    raw = await client.chat.completions.with_raw_response.create(**body, timeout=timeout)
+    data = completion_of(raw.text, raw.headers.get("content-type", ""))
+    return ChatCompletion.construct(**data)  # unvalidated, as the SDK itself reads answers
 
 
 def _with_usage(answer: ChatAnswer, usage: Usage) -> ChatAnswer:
