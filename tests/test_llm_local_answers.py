@@ -2,7 +2,9 @@
 
 Every test drives the real adapter (`OpenAIChatModel`, the openai SDK, HTTP) or the whole
 engine against the loopback fake server, scripted to answer as a real server does: an HTML page
-or an SSE stream with HTTP 200, and an error object with HTTP 200.
+or an SSE stream with HTTP 200, an error object with HTTP 200, a reasoning model's thinking
+(in ``<think>`` tags, in ``reasoning_content``, eating the output limit), and content as a
+list of parts.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pydantic import BaseModel, SecretStr
 
 from agent.config import LLMSettings, Settings
 from agent.models import Paper
+from agent.summarize.llm.asking import lenient_json
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
 from agent.summarize.llm.engine import LLMEngine
 from agent.summarize.llm.errors import ModelUnavailable
@@ -163,6 +166,79 @@ def test_an_error_object_without_a_retryable_code_is_not_retried() -> None:
             ask(srv, max_attempts=3)
         calls = len(srv.chat_requests)
     assert calls == 1 and "HTTP 200" in str(caught.value)
+
+
+# -- 3. reasoning models ----------------------------------------------------------------------
+
+THINK = (
+    "<think>\nThe user wants one JSON object, something like {themes: [...]} with every "
+    'paper id once. Draft: {"ids": ["P9"]} - no, P9 is not in the list.\n</think>\n\n'
+)
+
+
+def test_the_json_after_a_think_block_is_read_never_a_draft_inside_it() -> None:
+    assert lenient_json.parse(THINK + '{"ids": ["P1"]}') == {"ids": ["P1"]}
+    # the chat template opened the block in the prompt: only its end is in the answer
+    opened = THINK.removeprefix("<think>\n")
+    assert lenient_json.parse(opened + '```json\n{"ids": ["P2"]}\n```') == {"ids": ["P2"]}
+
+
+def test_an_unclosed_think_block_is_no_answer_yet() -> None:
+    with pytest.raises(lenient_json.NotJson, match="thinking"):
+        lenient_json.parse('<think>\nLet me see. {"ids": ["P9"]} could work, but')
+
+
+def test_a_closing_think_tag_inside_the_json_answer_is_left_alone() -> None:
+    answer = '{"ids": ["P1"], "note": "ends with </think> {\\"ids\\": []}"}'
+    assert lenient_json.parse(answer)["ids"] == ["P1"]
+
+
+def test_think_blocks_before_every_answer_cost_no_section(tmp_path: Path) -> None:
+    with FakeOpenAIServer(handler=lambda body: Reply(THINK + json.dumps(valid(body)))) as srv:
+        summary = summarize(srv, tmp_path)
+    assert_complete(summary, PAPERS)
+    assert summary.degraded == (), notes_of(summary)
+
+
+@pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
+def test_an_answer_the_server_put_in_the_reasoning_field_is_read(field: str) -> None:
+    """vLLM with a reasoning parser (vllm#17349): content null, the JSON in the reasoning."""
+    reply = Reply(None, reasoning='{"ids": ["P1"]}', reasoning_field=field)
+    with FakeOpenAIServer() as srv:
+        srv.queue(reply)
+        answer = ask(srv)
+    assert json.loads(answer.text) == {"ids": ["P1"]}
+
+
+def test_thinking_that_eats_the_output_limit_says_so_and_what_to_do(tmp_path: Path) -> None:
+    def handler(body: dict[str, Any]) -> Reply:
+        limit = int(body.get("max_tokens") or 0)
+        usage = {"prompt_tokens": 500, "completion_tokens": limit}
+        return Reply("", finish_reason="length", reasoning="Okay, let me think. " * 50, usage=usage)
+
+    with FakeOpenAIServer(handler=handler) as srv:
+        summary = summarize(srv, tmp_path)
+    assert_complete(summary, PAPERS)
+    grouping = next(n for n in summary.degraded if n.step == "grouping")
+    assert "thinking" in grouping.reason and "llm.max_output_tokens" in grouping.reason
+
+
+# -- 4. content as a list of parts ------------------------------------------------------------
+
+
+def test_content_as_a_list_of_parts_is_its_text_parts_joined_without_the_reasoning() -> None:
+    reply = Reply({"ids": ["P1"]}, parts=True, reasoning='Maybe {"ids": ["P9"]}?')
+    with FakeOpenAIServer() as srv:
+        srv.queue(reply)
+        answer = ask(srv)
+    assert json.loads(answer.text) == {"ids": ["P1"]}
+
+
+def test_content_as_parts_costs_no_section(tmp_path: Path) -> None:
+    with FakeOpenAIServer(handler=lambda body: Reply(valid(body), parts=True)) as srv:
+        summary = summarize(srv, tmp_path)
+    assert_complete(summary, PAPERS)
+    assert summary.degraded == (), notes_of(summary)
 
 
 # -- the fallback chain's safety net ----------------------------------------------------------
