@@ -3,8 +3,8 @@
 Every test drives the real adapter (`OpenAIChatModel`, the openai SDK, HTTP) or the whole
 engine against the loopback fake server, scripted to answer as a real server does: an HTML page
 or an SSE stream with HTTP 200, an error object with HTTP 200, a reasoning model's thinking
-(in ``<think>`` tags, in ``reasoning_content``, eating the output limit), and content as a
-list of parts.
+(in ``<think>`` tags, in ``reasoning_content``, eating the output limit), content as a list of
+parts, and a prompt the server silently cut to its context length (Ollama).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pydantic import BaseModel, SecretStr
 
 from agent.config import LLMSettings, Settings
 from agent.models import Paper
+from agent.render.view import note_sentence
 from agent.summarize.llm.asking import lenient_json
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
 from agent.summarize.llm.engine import LLMEngine
@@ -239,6 +240,36 @@ def test_content_as_parts_costs_no_section(tmp_path: Path) -> None:
         summary = summarize(srv, tmp_path)
     assert_complete(summary, PAPERS)
     assert summary.degraded == (), notes_of(summary)
+
+
+# -- 5. a prompt the server cut to its context length (Ollama's num_ctx) ----------------------
+
+MANY = sample_papers(80)  # a grouping prompt of some 2,800 tokens
+ROOMY = {"input_budget_tokens": 6_000, "context_window": 8_192}  # what the user believes
+
+
+def test_a_prompt_the_server_cut_is_noted_once_with_the_fix(tmp_path: Path, caplog: Any) -> None:
+    def handler(body: dict[str, Any]) -> Reply:
+        # Ollama keeps the last num_ctx tokens of a longer prompt and says so in its own log
+        # only; usage.prompt_tokens is what it read.
+        return Reply(valid(body), usage={"prompt_tokens": 600, "completion_tokens": 100})
+
+    caplog.set_level(logging.WARNING)
+    with FakeOpenAIServer(handler=handler) as srv:
+        summary = summarize(srv, tmp_path, papers=MANY, **ROOMY)
+    cut = [n for n in summary.degraded if n.step == "server"]
+    assert len(cut) == 1, notes_of(summary)
+    assert "read only 600 of" in cut[0].reason and "OLLAMA_CONTEXT_LENGTH" in cut[0].reason
+    assert "llm.context_window" in cut[0].reason
+    assert note_sentence(cut[0]) == cut[0].reason  # the email says it as it is written
+    warned = [r.getMessage() for r in caplog.records if "read only" in r.getMessage()]
+    assert len(warned) == 1
+
+
+def test_a_server_that_read_the_whole_prompt_gets_no_note(tmp_path: Path) -> None:
+    with FakeOpenAIServer(handler=lambda body: Reply(valid(body))) as srv:
+        summary = summarize(srv, tmp_path, papers=MANY, **ROOMY)
+    assert not [n for n in summary.degraded if n.step == "server"], notes_of(summary)
 
 
 # -- the fallback chain's safety net ----------------------------------------------------------

@@ -9,6 +9,8 @@ An HTTP 200 is read as local servers really send it (`completion_body`: an SSE s
 error object, a page that is no completion), and so is its message: content as a list of parts
 (the text parts joined), a reasoning model's answer in ``reasoning_content`` (read when the
 content is empty), or its thinking eating the output limit (said in `ChatAnswer.why_empty`).
+A server that read clearly fewer prompt tokens than were sent cut the prompt to its context
+length: said in `ChatAnswer.prompt_cut`.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from agent.summarize.llm.models.dialects import ORDER, DialectMemory
 from agent.summarize.llm.models.transport import Transport
 from agent.summarize.llm.run.budget import Budget
 from agent.summarize.llm.run.meter import UsageMeter
-from agent.summarize.llm.run.tokens import estimate_input_tokens
+from agent.summarize.llm.run.tokens import count_message_tokens, estimate_input_tokens
 from agent.summarize.llm.thinking import only_thinking
 
 logger = logging.getLogger(__name__)
@@ -51,6 +53,12 @@ THOUGHT_ONLY = (
     "the model spent its output on thinking and wrote no answer: raise llm.max_output_tokens, "
     "or turn thinking off for the server"
 )
+# A server that read fewer than this share of the prompt tokens sent (by our count) cut the
+# prompt: tokenizers differ by less than that, and so does a prompt of this size whose shared
+# start (system prompt, data rule: a few hundred tokens) a server left out of its count as
+# cached (Ollama before 0.30). Any server's context holds a shorter prompt.
+PROMPT_CUT_RATIO = 0.8
+PROMPT_CUT_MIN_TOKENS = 2_000
 _TEXT_PARTS = frozenset({"text", "output_text"})  # content parts that are the answer
 _REASONING_FIELDS = ("reasoning_content", "reasoning")  # llama.cpp and vLLM; vLLM and Ollama
 
@@ -203,6 +211,11 @@ class OpenAIChatModel(ChatModel):
             lambda timeout: _create(client, body, timeout), rejected=rejections
         )
         answer = answer_of(completion, dialect, self.name, output_limit=max_tokens)
+        # A re-ask repeats the conversation before it: a server may count that part as cached.
+        read = answer.usage.input_tokens + answer.usage.cached_tokens
+        if not request.follow_up and 0 < read < PROMPT_CUT_RATIO * estimate:
+            sent = count_message_tokens(params["messages"], self.name)  # the schema aside
+            answer = dataclasses.replace(answer, prompt_cut=prompt_cut(read, sent))
         self.meter.add(answer.model, answer.usage)
         usage = self.meter.priced(answer.model, answer.usage)
         wall = round(time.monotonic() - started, 3)
@@ -312,6 +325,13 @@ def reasoning_of(message: ChatCompletionMessage | None) -> str:
     return ""
 
 
+def prompt_cut(read: int, sent: int) -> tuple[int, int] | None:
+    """(read, sent) when the server read clearly fewer prompt tokens than were `sent`."""
+    if 0 < read < PROMPT_CUT_RATIO * sent and sent >= PROMPT_CUT_MIN_TOKENS:
+        return read, sent
+    return None
+
+
 def usage_of(completion: ChatCompletion) -> Usage:
     """One call's token usage as the completion reports it (what is not a count: 0)."""
     usage = getattr(completion, "usage", None)
@@ -335,6 +355,7 @@ __all__ = [
     "THOUGHT_ONLY",
     "OpenAIChatModel",
     "answer_of",
+    "prompt_cut",
     "reasoning_of",
     "text_of",
     "usage_of",
