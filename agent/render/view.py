@@ -245,7 +245,7 @@ def degraded_sentence(notes: Iterable[DegradedNote], *, theme: Theme) -> str:
 
 def note_sentence(note: DegradedNote) -> str:
     """One digest-level fallback, said plainly (model internals stay in digest.json)."""
-    if note.step == "pace":  # already a sentence for the reader (steps.budget_plan)
+    if note.step in ("pace", "server"):  # already a sentence for the reader (the engine's)
         return clip(note.reason, 2 * _REASON_MAX)
     label = _STEP_LABELS.get(note.step, note.step.capitalize())
     where = "" if note.scope == "digest" else f" ({clip(prose(note.scope), 80)})"

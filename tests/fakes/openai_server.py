@@ -18,7 +18,10 @@ server answers 500 "no scripted answer" (and notes it in ``srv.errors``). An ans
   ``tool_call=True`` delivers it as a call of the requested tool when the request has ``tools``.
   ``refusal="..."`` gives the structured-output refusal shape (``content`` is ``None``).
   ``usage={...}`` overrides the estimated usage, ``cached_tokens`` fills
-  ``usage.prompt_tokens_details.cached_tokens``.
+  ``usage.prompt_tokens_details.cached_tokens``. A reasoning model's answer: ``reasoning="..."``
+  goes to ``message.reasoning_content`` (``reasoning_field="reasoning"`` as newer vLLM and
+  Ollama name it); ``parts=True`` sends the content as a list of parts (``{"type": "text"}``,
+  the reasoning first as a ``{"type": "reasoning"}`` part).
 - ``Fault.http(429, headers={"Retry-After": "1"})`` (or ``retry-after-ms``), ``Fault.http(500)``,
   ``Fault.http(503)``, ``Fault.http(408)``: an error status with an OpenAI-style error body.
 - ``Fault.slow(seconds, then=None)``: waits (without blocking other requests, aborted on
@@ -30,6 +33,9 @@ server answers 500 "no scripted answer" (and notes it in ``srv.errors``). An ans
 - ``Fault.huge(size)``: HTTP 200 with a body of ``size`` bytes (blanks) and no Content-Length,
   streamed in chunks.
 - ``Fault.invalid_json()``: HTTP 200 whose content is not JSON (``{"themes": [``).
+- ``Fault.page(text, content_type)``: HTTP 200 whose body is not a chat completion at all
+  (an HTML page from a proxy or a wrong base URL); ``Fault.sse(content)``: HTTP 200 with the
+  answer as a stream of server-sent events although the request said ``stream: false``.
 - ``Fault.length(content)``: ``finish_reason="length"`` with the given truncated content.
 - a bare ``str`` or ``dict`` is shorthand for ``Reply(that)``.
 
@@ -106,6 +112,9 @@ class Reply:
     usage: Mapping[str, Any] | None = None
     refusal: str | None = None
     cached_tokens: int = 0
+    reasoning: str | None = None
+    reasoning_field: str = "reasoning_content"
+    parts: bool = False
 
     def text(self) -> str | None:
         """The message content as sent on the wire."""
@@ -145,6 +154,28 @@ class Fault:
     @staticmethod
     def huge(size: int) -> Fault:
         return Fault("huge", status=size)
+
+    @staticmethod
+    def page(text: str, content_type: str = "text/html; charset=utf-8") -> Fault:
+        """HTTP 200 whose body is `text`, not a chat completion (a proxy's or a web UI's page)."""
+        return Fault("http", status=200, body=text, headers={"Content-Type": content_type})
+
+    @staticmethod
+    def sse(content: str | Mapping[str, Any], pieces: int = 3, model: str = "fake-model") -> Fault:
+        """HTTP 200 with `content` streamed as chat.completion.chunk events (in `pieces`),
+        as some servers answer whatever ``stream`` says."""
+        text = content if isinstance(content, str) else json.dumps(content)
+        step = max(1, -(-len(text) // pieces))
+        deltas: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
+        deltas += [{"content": text[i : i + step]} for i in range(0, len(text), step)]
+        chunks = [
+            {"id": "chatcmpl-sse", "object": "chat.completion.chunk", "created": 0,
+             "model": model, "choices": [{"index": 0, "delta": d, "finish_reason": None}]}
+            for d in deltas
+        ]  # fmt: skip
+        chunks[-1]["choices"][0]["finish_reason"] = "stop"
+        events = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
+        return Fault.page(events, "text/event-stream")
 
     @staticmethod
     def invalid_json(text: str = '{"themes": [', tool_call: bool = False) -> Reply:
@@ -414,6 +445,11 @@ class FakeOpenAIServer:
             }
             message.update(content=None, tool_calls=[call])
             outcome, finish = "tool_call", ("stop" if forced else "tool_calls")
+        if reply.parts:
+            thinking = [{"type": "reasoning", "text": reply.reasoning}] if reply.reasoning else []
+            message["content"] = [*thinking, {"type": "text", "text": message["content"] or ""}]
+        elif reply.reasoning is not None:
+            message[reply.reasoning_field] = reply.reasoning
         delivered = text if reply.refusal is None else reply.refusal
         prompt = len(RecordedRequest.text_of(body)) // 4
         usage: dict[str, Any] = {
@@ -536,10 +572,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             data, ctype = payload.encode(), "text/plain; charset=utf-8"
         else:
             data, ctype = json.dumps(payload).encode(), "application/json"
+        extra = dict(headers or {})
+        ctype = next((extra.pop(k) for k in list(extra) if k.lower() == "content-type"), ctype)
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
+        for name, value in extra.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)

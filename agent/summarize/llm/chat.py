@@ -63,6 +63,12 @@ class ChatAnswer:
     refusal: str | None = None  # the model refused: its own words, or "content filter"
     output_limit: int | None = None  # the output-token limit sent (None: the adapter sends none)
     dialect: str | None = None  # how the request asked for JSON (None: no dialects, LangChain)
+    # Why an answer has no text, when the adapter can tell (a reasoning model spent its
+    # output thinking): said in the error when no answer comes.
+    why_empty: str | None = None
+    # (prompt tokens the server read, tokens sent) when it read clearly fewer: it cut the
+    # prompt to its context length (Ollama does, silently).
+    prompt_cut: tuple[int, int] | None = None
     # Set by the answer cache: the caller calls `keep` once the answer validated, so that only
     # valid answers are kept (an invalid or salvaged one is never served again), and `forget`
     # when its step then cannot use it, which drops it again (whether just kept or a hit).

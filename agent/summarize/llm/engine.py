@@ -118,6 +118,7 @@ class LLMEngine:
             store if self.pace is not None else None, endpoint_of(llm.base_url), llm.model
         )
         self.time_plan: TimePlan | None = None  # what the measured speed made the run do
+        self.prompt_cut: DegradedNote | None = None  # a server cut a prompt (said once)
 
     def _build(
         self, store: ModelStore | None, *, use_cache: bool, batch: bool, report: Report | None
@@ -147,6 +148,9 @@ class LLMEngine:
                 self._dialects[answer.dialect] += 1
         if self._feed_meter:
             self.meter.add(answer.model, answer.usage)
+        if answer.prompt_cut is not None and self.prompt_cut is None:
+            self.prompt_cut = prompt_cut_note(model.name, *answer.prompt_cut)
+            logger.warning("%s", self.prompt_cut.reason)
 
     def _asker(self) -> Asker:
         return Asker(
@@ -279,6 +283,8 @@ class LLMEngine:
         notes += _noted(headline, "headline")
         if overview is not None:
             notes += _noted(overview, "overview")
+        if self.prompt_cut is not None:
+            notes.append(self.prompt_cut)
         by_step: dict[str, list[Outcome]] = {"grouping": [grouped], "blurbs": list(blurbed)}
         by_step["headline"] = [headline]
         if overview is not None:
@@ -451,6 +457,21 @@ class LLMEngine:
         if outcome.fell_back:
             logger.info("expand_query fell back to %s: %s", outcome.answered_by, outcome.failures)
         return outcome.value
+
+
+def prompt_cut_note(model: str, read: int, sent: int) -> DegradedNote:
+    """The note for a server that read only `read` of the `sent` prompt tokens (Ollama cuts a
+    prompt to its context length and says so only in its own log)."""
+    return DegradedNote(
+        step="server",
+        reason=(
+            f"The model server read only {read:,} of the ~{sent:,} prompt tokens sent to "
+            f"{model}: it cut the prompt to its context length, so answers may miss papers. "
+            "Set the server's context length (Ollama: OLLAMA_CONTEXT_LENGTH) or "
+            "llm.context_window to match it."
+        ),
+        fallback="answers to a cut prompt",
+    )
 
 
 def _noted(outcome: Outcome, step: str, scope: str = "digest") -> list[DegradedNote]:

@@ -7,10 +7,16 @@ input is a `StepCall`: the step's payload plus a list every failing link appends
 to, so the `Outcome` says which link answered and why the ones before it did not. The engine invokes a chain once per step
 (grouping, headline, overview) or once per part of a theme with ``abatch`` (blurbs), so a
 failure degrades exactly that part.
+
+A link that fails with an error no model error is (a bug in one model's path, an answer no
+adapter foresaw) is a failure of that link like any other, as `ModelBug`, said in one logged
+line (the traceback at debug level): one bad answer degrades one section, never the run. Only
+the errors typed for the user (`DigestError`, e.g. a `ConfigError`) pass through.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -19,7 +25,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from agent.core.one_line import one_line
 from agent.core.wording import plural
-from agent.errors import ModelError
+from agent.errors import DigestError, ModelError
 from agent.models import DegradedNote, EngineName, Usage
 from agent.summarize.llm.chat import ChatModel
 from agent.summarize.llm.errors import CostCapReached
@@ -27,7 +33,13 @@ from agent.summarize.llm.errors import CostCapReached
 P = TypeVar("P")
 O = TypeVar("O")
 
+logger = logging.getLogger(__name__)
+
 OFFLINE = "offline engine"
+
+
+class ModelBug(ModelError):
+    """A link failed with an exception no model error is; the chain moves on as for any."""
 
 
 @dataclass
@@ -75,6 +87,12 @@ def failure_reason(link: str, exc: ModelError) -> str:
     return f"{link}: {one_line(text, 240)}" + spent_note(exc.usage)
 
 
+def unexpected_reason(link: str, exc: Exception) -> str:
+    """One line for a link that failed with an unexpected exception: its type and message."""
+    said = one_line(exc, 160)
+    return f"{link}: unexpected error ({type(exc).__name__}{': ' + said if said else ''})"
+
+
 def spent_note(usage: Usage | None) -> str:
     """' (spent 3 calls, 1,234 tokens, $0.0012)' for answers that were paid for, else ''."""
     if usage is None or not usage.calls:
@@ -102,6 +120,14 @@ def build_chain(
             except ModelError as exc:
                 call.failures.append(failure_reason(name, exc))
                 raise
+            except DigestError:
+                raise
+            except Exception as exc:  # a bug in one link degrades its section only
+                reason = unexpected_reason(name, exc)
+                logger.warning("%s: %s", step, reason)
+                logger.debug("%s: %s failed", step, name, exc_info=True)
+                call.failures.append(reason)
+                raise ModelBug(reason) from exc
             return Outcome(value, "llm", name, tuple(call.failures))
 
         return RunnableLambda(run, name=f"{step}:{name}")
@@ -116,9 +142,11 @@ def build_chain(
 
 __all__ = [
     "OFFLINE",
+    "ModelBug",
     "Outcome",
     "StepCall",
     "build_chain",
     "failure_reason",
     "link_name",
+    "unexpected_reason",
 ]

@@ -101,6 +101,11 @@ class Reply:
         )
 
 
+def _why(answer: ChatAnswer) -> str:
+    """': why the answer is empty' when the model said why (it spent its output thinking)."""
+    return f": {answer.why_empty}" if answer.why_empty else ""
+
+
 def answers_in(usage: Usage) -> int:
     """How many answers a usage paid for: the calls made and the answers served from the cache."""
     return usage.calls + usage.cache_hits
@@ -308,7 +313,8 @@ class Asker:
             larger = self._larger_limit(limit, request)
             if "larger" in tried or larger is None:
                 raise evidence.error(
-                    AnswerTruncated, f"{model.name}: the {request.step} answer was {cut}"
+                    AnswerTruncated,
+                    f"{model.name}: the {request.step} answer was {cut}" + _why(answer),
                 )
             tried.add("larger")
             logger.info(
@@ -320,7 +326,8 @@ class Asker:
             if "again" in tried:
                 raise evidence.error(
                     ModelUnavailable,
-                    f"{model.name}: empty answer to the {request.step} request twice",
+                    f"{model.name}: empty answer to the {request.step} request twice"
+                    + _why(answer),
                 )
             tried.add("again")
             logger.info("%s: empty %s answer; asking once more", model.name, request.step)

@@ -1,8 +1,9 @@
 """Read the JSON value out of a model answer leniently; validation stays strict (Pydantic).
 
 Grammar-constrained local models put raw newlines and tabs inside JSON strings, some wrap the
-object in a Markdown code fence, and some say a word before or after it. None of that changes
-what the answer means, so none of it costs a re-ask. What is not one JSON value raises
+object in a Markdown code fence, and some say a word before or after it; reasoning models think
+in a ``<think>`` block first (`thinking`: the JSON after it is read, never a draft inside it).
+None of that changes what the answer means, so none of it costs a re-ask. What is not one JSON value raises
 `NotJson` with a message the model can act on.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.core import parsing
+from agent.summarize.llm.thinking import after_thinking
 
 MAX_ANSWER_CHARS = 1_000_000  # an answer longer than this is not parsed at all
 _FENCE = "```"
@@ -21,13 +23,20 @@ class NotJson(ValueError):
 
 
 def parse(text: str) -> Any:
-    """The first JSON object (or array) in `text`; control characters inside strings are
-    accepted, a code fence and the words around the value are ignored."""
+    """The first JSON object (or array) in `text` after a leading think block; control
+    characters inside strings are accepted, a code fence and the words around the value are
+    ignored."""
     if len(text) > MAX_ANSWER_CHARS:
         raise NotJson(
             f"the answer is too long ({len(text):,} characters): answer with the JSON only"
         )
-    body = _unfenced(text.strip())
+    answer = after_thinking(text)
+    if answer is None:
+        raise NotJson(
+            "the answer is only thinking (a <think> block that never ends): finish thinking, "
+            "then answer with one JSON object"
+        )
+    body = _unfenced(answer.strip())
     starts = [i for i in (body.find("{"), body.find("[")) if i != -1]
     if not starts:
         raise NotJson("the answer has no JSON object in it: answer with one JSON object only")

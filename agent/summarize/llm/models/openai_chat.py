@@ -4,11 +4,19 @@ One `complete()` is one chat completion: the request in the configured structure
 dialect (or, for ``auto``, the first one the server takes: see `dialects`), sent through the
 `Transport` (the SDK's own retries are off), the answer read as it came and metered. Whether it
 is usable (cut off, empty, a refusal, invalid) is for the asker to decide.
+
+An HTTP 200 is read as local servers really send it (`completion_body`: an SSE stream, an
+error object, a page that is no completion), and so is its message: content as a list of parts
+(the text parts joined), a reasoning model's answer in ``reasoning_content`` (read when the
+content is empty), or its thinking eating the output limit (said in `ChatAnswer.why_empty`).
+A server that read clearly fewer prompt tokens than were sent cut the prompt to its context
+length: said in `ChatAnswer.prompt_cut`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import sqlite3
 import time
@@ -20,18 +28,39 @@ from openai.types.chat import ChatCompletion, ChatCompletionMessage
 from agent.config import LLMSettings
 from agent.core.http import sdk_http_client
 from agent.models import Usage
-from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest, finish_of, refusal_of
+from agent.summarize.llm.chat import (
+    CUT_OFF,
+    ChatAnswer,
+    ChatModel,
+    ChatRequest,
+    finish_of,
+    refusal_of,
+)
 from agent.summarize.llm.errors import ModelUnavailable, Rejected
 from agent.summarize.llm.models import dialects
+from agent.summarize.llm.models.completion_body import completion_of
 from agent.summarize.llm.models.dialects import ORDER, DialectMemory
 from agent.summarize.llm.models.transport import Transport
 from agent.summarize.llm.run.budget import Budget
 from agent.summarize.llm.run.meter import UsageMeter
-from agent.summarize.llm.run.tokens import estimate_input_tokens
+from agent.summarize.llm.run.tokens import count_message_tokens, estimate_input_tokens
+from agent.summarize.llm.thinking import only_thinking
 
 logger = logging.getLogger(__name__)
 
 LOCAL_SERVER_KEY = "not-needed"  # local servers (llama.cpp, vLLM, Ollama) ignore the key
+THOUGHT_ONLY = (
+    "the model spent its output on thinking and wrote no answer: raise llm.max_output_tokens, "
+    "or turn thinking off for the server"
+)
+# A server that read fewer than this share of the prompt tokens sent (by our count) cut the
+# prompt: tokenizers differ by less than that, and so does a prompt of this size whose shared
+# start (system prompt, data rule: a few hundred tokens) a server left out of its count as
+# cached (Ollama before 0.30). Any server's context holds a shorter prompt.
+PROMPT_CUT_RATIO = 0.8
+PROMPT_CUT_MIN_TOKENS = 2_000
+_TEXT_PARTS = frozenset({"text", "output_text"})  # content parts that are the answer
+_REASONING_FIELDS = ("reasoning_content", "reasoning")  # llama.cpp and vLLM; vLLM and Ollama
 
 
 class OpenAIChatModel(ChatModel):
@@ -180,12 +209,16 @@ class OpenAIChatModel(ChatModel):
         estimate = estimate_input_tokens(params["messages"], self.name, extra=schema_text)
         self.meter.check(self.name, estimate, max_tokens)
         client = self.client()
-        limit: dict[str, Any] = {self._limit_name(): max_tokens}
-        completion: ChatCompletion = await self.transport.send(
-            lambda timeout: client.chat.completions.create(**params, **limit, timeout=timeout),
-            rejected=rejections,
+        body = {**params, self._limit_name(): max_tokens}
+        completion = await self.transport.send(
+            lambda timeout: _create(client, body, timeout), rejected=rejections
         )
         answer = answer_of(completion, dialect, self.name, output_limit=max_tokens)
+        # A re-ask repeats the conversation before it: a server may count that part as cached.
+        read = answer.usage.input_tokens + answer.usage.cached_tokens
+        if not request.follow_up and 0 < read < PROMPT_CUT_RATIO * estimate:
+            sent = count_message_tokens(params["messages"], self.name)  # the schema aside
+            answer = dataclasses.replace(answer, prompt_cut=prompt_cut(read, sent))
         self.meter.add(answer.model, answer.usage)
         usage = self.meter.priced(answer.model, answer.usage)
         wall = round(time.monotonic() - started, 3)
@@ -219,16 +252,18 @@ class OpenAIChatModel(ChatModel):
             raise ModelUnavailable(f"{self.name}: {exc}") from None
 
 
+async def _create(
+    client: openai.AsyncOpenAI, body: dict[str, Any], timeout: float
+) -> ChatCompletion:
+    """One chat completion call; an HTTP 200 that holds none raises `NotACompletion`, which
+    the transport retries or reports as it does an HTTP error (see `completion_body`)."""
+    raw = await client.chat.completions.with_raw_response.create(**body, timeout=timeout)
+    data = completion_of(raw.text, raw.headers.get("content-type", ""))
+    return ChatCompletion.construct(**data)  # unvalidated, as the SDK itself reads answers
+
+
 def _with_usage(answer: ChatAnswer, usage: Usage) -> ChatAnswer:
-    return ChatAnswer(
-        text=answer.text,
-        finish_reason=answer.finish_reason,
-        model=answer.model,
-        usage=usage,
-        refusal=answer.refusal,
-        output_limit=answer.output_limit,
-        dialect=answer.dialect,
-    )
+    return dataclasses.replace(answer, usage=usage)
 
 
 def answer_of(
@@ -236,44 +271,95 @@ def answer_of(
 ) -> ChatAnswer:
     """A chat completion read as a `ChatAnswer` (unpriced usage; `name` when it does not say
     which model answered); shared by the direct calls and the Batch API's result lines."""
-    choice = completion.choices[0] if completion.choices else None
-    message = choice.message if choice is not None else None
-    finish = choice.finish_reason if choice is not None else None
+    choices = completion.choices if isinstance(completion.choices, list) else []
+    choice = choices[0] if choices else None
+    message: ChatCompletionMessage | None = getattr(choice, "message", None)
+    finish: str | None = getattr(choice, "finish_reason", None)
+    text, why_empty = text_of(message, dialect), None
+    thought = reasoning_of(message)
+    cut = finish_of(finish) == CUT_OFF
+    if not text.strip() and thought.strip():
+        if cut:  # the thinking used up the output limit
+            why_empty = THOUGHT_ONLY
+        else:  # the server's reasoning parser took the whole answer
+            text = thought
+    elif cut and only_thinking(text):  # cut off inside its <think> block
+        why_empty = THOUGHT_ONLY
     return ChatAnswer(
-        text=text_of(message, dialect),
+        text=text,
         finish_reason=finish_of(finish),
-        model=completion.model or name,
+        model=str(completion.model or name),
         usage=usage_of(completion),
-        refusal=refusal_of(message.refusal if message is not None else None, finish),
+        refusal=refusal_of(getattr(message, "refusal", None), finish),
         output_limit=output_limit,
         dialect=dialect,
+        why_empty=why_empty,
     )
 
 
 def text_of(message: ChatCompletionMessage | None, dialect: str) -> str:
-    """The answer text of a completion's message: the content, or the tool call's arguments."""
+    """The answer text of a completion's message: the content (its text parts joined, when it
+    is a list of parts), or the tool call's arguments."""
     if message is None:
         return ""
-    calls = message.tool_calls or []
+    calls = getattr(message, "tool_calls", None) or []
     if dialect == "tools" and calls:
         function = getattr(calls[0], "function", None)  # a custom tool call has none
         return str(getattr(function, "arguments", "") or "")
-    return str(message.content or "")
+    content: Any = getattr(message, "content", None)
+    if isinstance(content, list):
+        return "".join(_part_text(part) for part in content)
+    return content if isinstance(content, str) else ""
+
+
+def _part_text(part: Any) -> str:
+    """The text of one content part when it is answer text (not a reasoning part)."""
+    fields = part if isinstance(part, dict) else vars(part) if hasattr(part, "__dict__") else {}
+    text = fields.get("text")
+    return text if fields.get("type") in _TEXT_PARTS and isinstance(text, str) else ""
+
+
+def reasoning_of(message: ChatCompletionMessage | None) -> str:
+    """What a reasoning model thought, where the server puts it apart from the content."""
+    for field in _REASONING_FIELDS:
+        value = getattr(message, field, None)
+        if isinstance(value, str) and value.strip():
+            return value
+    return ""
+
+
+def prompt_cut(read: int, sent: int) -> tuple[int, int] | None:
+    """(read, sent) when the server read clearly fewer prompt tokens than were `sent`."""
+    if 0 < read < PROMPT_CUT_RATIO * sent and sent >= PROMPT_CUT_MIN_TOKENS:
+        return read, sent
+    return None
 
 
 def usage_of(completion: ChatCompletion) -> Usage:
-    """One call's token usage as the completion reports it."""
-    usage = completion.usage
+    """One call's token usage as the completion reports it (what is not a count: 0)."""
+    usage = getattr(completion, "usage", None)
     if usage is None:
         return Usage(calls=1)
-    details = usage.prompt_tokens_details
-    cached = details.cached_tokens if details is not None else None
+    details = getattr(usage, "prompt_tokens_details", None)
     return Usage(
         calls=1,
-        input_tokens=usage.prompt_tokens or 0,
-        output_tokens=usage.completion_tokens or 0,
-        cached_tokens=cached or 0,
+        input_tokens=_count(getattr(usage, "prompt_tokens", None)),
+        output_tokens=_count(getattr(usage, "completion_tokens", None)),
+        cached_tokens=_count(getattr(details, "cached_tokens", None)),
     )
 
 
-__all__ = ["LOCAL_SERVER_KEY", "OpenAIChatModel", "answer_of", "text_of", "usage_of"]
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+__all__ = [
+    "LOCAL_SERVER_KEY",
+    "THOUGHT_ONLY",
+    "OpenAIChatModel",
+    "answer_of",
+    "prompt_cut",
+    "reasoning_of",
+    "text_of",
+    "usage_of",
+]
