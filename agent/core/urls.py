@@ -4,7 +4,7 @@ error and not a crash at delivery time; the archive's own links are checked the 
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 
 def check_http_url(url: str, what: str = "a URL") -> str:
@@ -58,4 +58,15 @@ def host_of(url: str | None) -> str:
         return ""
 
 
-__all__ = ["check_http_url", "host_of", "http_or_relative", "http_url"]
+def without_secrets(url: str) -> str:
+    """`url` without what may be a secret: a user:password@, the query and the fragment
+    ('https://u:p@host/v1?key=k' -> 'https://host/v1'); stripped as given when it does not parse."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    return urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[-1], parts.path, "", ""))
+
+
+__all__ = ["check_http_url", "host_of", "http_or_relative", "http_url", "without_secrets"]

@@ -17,6 +17,7 @@ import json
 import logging
 from typing import Any
 
+from agent.core.urls import without_secrets
 from agent.store import DialectMemory
 from agent.summarize.llm.chat import ChatRequest
 from agent.summarize.llm.models.json_schema import (
@@ -97,15 +98,7 @@ def params(
 def endpoint_of(base_url: str | None) -> str:
     """The memory key of an endpoint: its base URL without a trailing slash ("" for OpenAI),
     and without what may be a secret (a user:password@ or a query): the key is stored."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    url = (base_url or "").strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url.rstrip("/")
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit((parts.scheme, host, parts.path, "", "")).rstrip("/")
+    return without_secrets(base_url or "").rstrip("/")
 
 
 __all__ = [
