@@ -1,6 +1,6 @@
 """The bundled sample day is a demo: a digest built from it alone never takes the place of a
-real digest of that day (its archive folder, the archive's index and feed), and the run says
-where it went. Through the command line, feeds on loopback."""
+real digest of that day (its archive folder, the archive's index and feed, its sent-ledger
+entry), and the run says where it went. Through the command line, feeds on loopback."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.http_server import Reply, ScriptedHttpServer
+from tests.fakes.smtp_server import smtp_server
 from tests.processes import run_digest
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -105,3 +106,23 @@ def test_a_sample_topic_never_replaces_the_real_topic_of_that_day(
     apart = real_topic.parent.parent / "sample" / "topic-language-models"
     assert sources_of(apart / "digest.json") == {"sample"}
     assert "".join(str(apart / "digest.html").split()) in "".join(sample.stdout.split())
+
+
+def test_a_sample_day_emailed_first_does_not_stop_the_real_digest(
+    tmp_path: Path, feeds: ScriptedHttpServer
+) -> None:
+    home = tmp_path / "home"
+    with smtp_server() as smtp:
+        config = tmp_path / "mail.toml"
+        config.write_text(
+            f'[email]\nsmtp_host = "127.0.0.1"\nsmtp_port = {smtp.port}\nsecurity = "none"\n'
+            'sender = "Paper digest <me@example.org>"\nrecipients = ["me@example.org"]\n',
+            encoding="utf-8",
+        )
+        common = ("--config", str(config), "--engine", "offline", "--date", DAY)
+        sample = digest(home, tmp_path, feeds, "daily", "--source", "sample", *common)
+        assert sample.returncode == 0, sample.stderr
+        real = digest(home, tmp_path, feeds, "daily", "--source", "arxiv-rss:cs.CL", *common)
+        assert real.returncode == 0, real.stderr
+        assert "and sent to me@example.org" in " ".join(real.stdout.split()), real.stdout
+        assert len(smtp.messages) == 2
