@@ -261,3 +261,24 @@ def test_the_readers_own_papers_in_the_feed_are_marked_in_your_library(tmp_path:
     assert text.count("(in your library)") == len(KV_CACHE)
     others = [p for p in data["also_new"] if not p["in_your_library"]]
     assert others and not any(p["title"] + " (in your library)" in text for p in others)
+
+
+def footer_hint(html: str) -> str:
+    """The cold-start hint's paragraph of the HTML email, markup and all."""
+    start = html.index("Personalise this digest")
+    return html[start : html.index("</p>", start)]
+
+
+def test_the_cold_start_hint_shows_code_as_code_and_names_digest_toml(tmp_path: Path) -> None:
+    """No Markdown backticks in an email: names to type are <code> in HTML and plain in the
+    text part, and `library` is said to be a key of digest.toml."""
+    result, day = daily(tmp_path)
+    assert result.exit_code == 0, result.output
+    html = footer_hint((day / "digest.html").read_text(encoding="utf-8"))
+    text = (day / "digest.txt").read_text(encoding="utf-8")
+    text = " ".join(text[text.index("Personalise this digest") : text.index("Usage:")].split())
+    assert "`" not in html and "`" not in text, (html, text)
+    assert "<code>digest rate ID up|down</code>" in html
+    assert "<code>library = [" in html and "digest.toml" in html
+    assert "digest rate ID up|down" in text and "library = [" in text and "digest.toml" in text
+    assert "<code>" not in text

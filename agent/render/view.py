@@ -425,7 +425,24 @@ class DigestView:
     mark_offline: bool  # a model digest marks the papers the offline engine wrote
     health: tuple[HealthView, ...]
     paper_count: int
-    hint: str | None = None  # one footer line (how to personalise a cold-start digest)
+    hint: tuple[TextPart, ...] = ()  # one footer line (how to personalise a cold-start digest)
+
+
+@dataclass(frozen=True)
+class TextPart:
+    """A run of plain text, or of a name to type (`code`: <code> in HTML, plain in text)."""
+
+    text: str
+    code: bool = False
+
+
+def code_parts(text: str) -> tuple[TextPart, ...]:
+    """Our own `backticked` names as code parts (the email shows no Markdown); text with an
+    unpaired backtick stays one plain part."""
+    pieces = text.split("`")
+    if len(pieces) % 2 == 0:
+        return (TextPart(text),)
+    return tuple(TextPart(p, code=i % 2 == 1) for i, p in enumerate(pieces) if p)
 
 
 def shrink_order(digest: Digest) -> list[tuple[int, int]]:
@@ -584,5 +601,5 @@ def build_view(
         mark_offline=digest.engine != "offline",
         health=tuple(HealthView(h.name, h.status, health_sentence(h)) for h in digest.health),
         paper_count=digest.paper_count,
-        hint=folded(digest.hint) or None,
+        hint=code_parts(folded(digest.hint)),
     )
