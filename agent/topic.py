@@ -244,11 +244,21 @@ async def _summary(run: Run, job: TopicJob, selection: Selection) -> Summary:
 
 
 def topic_dir(settings: Settings, digest: Digest, out_dir: Path | None, reader: str = "") -> Path:
+    """The topic digest's folder: `<date>/topic-<slug>` under --out, else under the archive
+    (there `<date>/sample/topic-<slug>` for the sample day alone, beside a real one)."""
+    from agent.deliver.archive import archive_folder, archive_root
     from agent.readers import reader_dir
 
+    day, archive = reader_dir(digest.date, reader), archive_root(settings.home)
+    if out_dir is None or out_dir.resolve() == archive.resolve():
+        return archive / archive_folder(day, digest) / topic_folder(digest)
+    return out_dir / day / topic_folder(digest)
+
+
+def topic_folder(digest: Digest) -> str:
+    """`topic-<slug>`: the topic's folder name."""
     slug = re.sub(r"[^a-z0-9]+", "-", (digest.topic or "topic").lower()).strip("-")[:60] or "topic"
-    root = out_dir or settings.home / "archive"
-    return root / reader_dir(digest.date, reader) / f"topic-{slug}"
+    return f"topic-{slug}"
 
 
 def emit_topic(
@@ -262,7 +272,7 @@ def emit_topic(
     """Write or print the topic digest in the asked format, send it if asked (`options.send`,
     to `options.reader`'s recipients); lines to print."""
     send, reader = options.send, options.reader
-    from agent.deliver.archive import archive_digest
+    from agent.deliver.archive import archive_digest, archive_folder, is_sample_digest, kept_apart
     from agent.readers import reader_dir
     from agent.render import digest_to_json, render_markdown, write_digest_files
 
@@ -282,10 +292,14 @@ def emit_topic(
         )
         markdown = target / "digest.md"
         markdown.write_text(render_markdown(digest), encoding="utf-8")
-        archive_digest(settings.home, files, reader_dir(digest.date, reader) / target.name)
+        kept = archive_folder(reader_dir(digest.date, reader), digest) / target.name
+        archive_digest(settings.home, files, kept)
         chosen = {"html": files.html, "text": files.text, "md": markdown}.get(format_)
         if chosen is not None:
             lines.append(f"Wrote {chosen}")
+        if is_sample_digest(digest):
+            said = kept_apart(settings.home / "archive" / kept)
+            lines.append(said[0].upper() + said[1:])
         if send:
             from agent.core.lock import run_lock
 

@@ -11,6 +11,7 @@ import feedparser
 import pytest
 from defusedxml.ElementTree import fromstring
 
+from agent.core.resources import demo_day_path
 from agent.render.atom_feed import MAX_ENTRIES, FeedItem, render_archive_feed
 from tests.bounded_cli import cli, no_traceback
 from tests.fakes.http_server import Reply, ScriptedHttpServer
@@ -32,7 +33,7 @@ def test_daily_writes_markdown_and_the_archive_feed(tmp_path):
     args = (
         "daily",
         "--source",
-        "sample",
+        f"file:{demo_day_path()}",  # a real day (the sample day's digests are kept apart)
         "--date",
         "2026-11-26",
         "--max-papers",

@@ -79,14 +79,19 @@ def daily(config: Path, *args: str) -> Any:
     return CliRunner().invoke(main, argv)
 
 
+def kept(tmp_path: Path) -> Path:
+    """The day's folder in the archive: a digest of the sample day alone is kept apart."""
+    return tmp_path / "home" / "archive" / DATE / "sample"
+
+
 def digest_json(tmp_path: Path) -> dict[str, Any]:
-    path = tmp_path / "home" / "archive" / DATE / "digest.json"
+    path = kept(tmp_path) / "digest.json"
     return json.loads(path.read_text(encoding="utf-8"))
 
 
 def email_text(tmp_path: Path) -> str:
     """The plain-text part of the day's email as archived."""
-    return (tmp_path / "home" / "archive" / DATE / "digest.txt").read_text(encoding="utf-8")
+    return (kept(tmp_path) / "digest.txt").read_text(encoding="utf-8")
 
 
 def blurb_engines(data: dict[str, Any]) -> set[str]:
@@ -353,7 +358,7 @@ def test_a_run_killed_while_its_batch_was_pending_is_collected_by_the_next(
             first.kill()  # killed while the batch is pending: no cancel, no clean-up
     [pending] = srv.batches.creates
     assert srv.batches.cancels == [] and srv.chat_requests == []
-    assert not (tmp_path / "home" / "archive" / DATE / "digest.json").exists()
+    assert not (kept(tmp_path) / "digest.json").exists()
 
     with Store.open(tmp_path / "home") as store:
         [recorded] = store.pending_batches(srv.base_url)

@@ -47,8 +47,10 @@ def test_daily_on_the_sample_writes_all_four_files(tmp_path: Path) -> None:
     # the terminal says which engine and where the files are
     assert "offline" in result.stdout
     assert str(day / "digest.html") in result.stdout.replace("\n", "")
-    # the archive index lists it
-    assert "2026-11-26" in (tmp_path / "home" / "archive" / "index.html").read_text(
+    # the archive keeps it apart (a demo, never in place of a real digest), out of the index
+    kept = tmp_path / "home" / "archive" / "2026-11-26" / "sample"
+    assert (kept / "digest.json").read_bytes() == (day / "digest.json").read_bytes()
+    assert "2026-11-26" not in (tmp_path / "home" / "archive" / "index.html").read_text(
         encoding="utf-8"
     )
 

@@ -164,6 +164,34 @@ def test_each_source_is_fetched_once_and_reported(
     assert not (tmp_path / "home" / "state.sqlite3").exists(), "nothing stored, nothing marked"
 
 
+def test_when_every_source_fails_doctor_says_the_run_stops_with_exit_3(
+    tmp_path: Path, server: ScriptedHttpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'`digest daily` still runs with the other sources' only when there is another that
+    could be read; with none, doctor says what the run does: stop with exit 3."""
+    server.add("/rss/cs.CL", Reply(503, "down"))
+    server.add("/api/daily_papers", Reply(503, "down"))
+    server.add("/api/query", Reply(200, ATOM))
+    for default, others in [
+        (("arxiv-rss:cs.CL", "hf-daily"), False),
+        (("hf-daily",), False),
+        (("arxiv-rss:cs.CL", "arxiv:au:del_maestro"), True),
+    ]:
+        checks = said(check_sources(sources_settings(tmp_path, server, *default), NOW.date()))
+        failed = [c for c in checks if c.status == "failed"]
+        assert failed, checks
+        for check in failed:
+            assert ("still runs with the other sources" in (check.fix or "")) is others, check
+            assert ("exit 3" in (check.fix or "")) is not others, check
+    # and that is what the run does
+    monkeypatch.setenv("DIGEST_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DIGEST_SOURCES__ARXIV_RSS_URL", f"{server.url}/rss/")
+    monkeypatch.setenv("DIGEST_SOURCES__HF_URL", f"{server.url}/api/daily_papers")
+    monkeypatch.setenv("DIGEST_SOURCES__MAX_ATTEMPTS", "1")
+    argv = ["daily", "--source", "arxiv-rss:cs.CL", "--source", "hf-daily", "--no-send"]
+    assert CliRunner().invoke(main, argv).exit_code == 3
+
+
 def test_slow_sources_are_checked_at_the_same_time_and_said_in_config_order(
     tmp_path: Path, server: ScriptedHttpServer
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tomllib
 from pathlib import Path
@@ -252,3 +253,28 @@ def test_crontab_lines_quote_paths_and_escape_percent_signs() -> None:
     )
     command = "DIGEST_HOME=/h '/opt/my env/digest' daily --config '/a b/100\\%.toml'"
     assert lines == [f"0 7 * * 1-5  {command} >> /h/cron.log 2>&1"]
+
+
+REPO = Path(__file__).resolve().parents[1]
+TEMPLATE = REPO / "agent" / "init" / "templates" / "digest.toml.j2"
+# a document named in the template's comments, with the section it names, if any
+DOC_POINTER = re.compile(r'\b(README(?:\.md)?|docs/[\w.-]+\.md)\b(?: \("([^"]+)"\))?')
+
+
+def test_every_pointer_of_the_written_config_names_a_doc_and_a_section_that_exist() -> None:
+    """The comments of digest.toml send the reader to documents: each one exists, and so does
+    each section it names (a '## Heading' of that file); `digest daily --help` has the source
+    syntax the [sources] comment sends the reader to it for."""
+    text = TEMPLATE.read_text(encoding="utf-8")
+    pointers = DOC_POINTER.findall(text)
+    assert pointers, "the template points at no document"
+    for name, section in pointers:
+        doc = REPO / (name if name.endswith(".md") else f"{name}.md")
+        assert doc.is_file(), name
+        if section:
+            headings = re.findall(r"(?m)^#+ (.+?)\s*$", doc.read_text(encoding="utf-8"))
+            assert section in headings, f"{name} has no section {section!r}"
+    assert "`digest daily --help`" in text
+    helped = " ".join(CliRunner().invoke(main, ["daily", "--help"]).output.split())
+    for spec in ("arxiv:QUERY", "s2:QUERY", "file:PATH", "sample"):
+        assert spec in text and spec in helped, spec

@@ -300,3 +300,49 @@ def test_interests_still_count_with_a_library_and_chance_closeness_is_no_match(
     assert not any(why.startswith("weak match to your library") for why in picks.values())
     assert len(picks) < 30  # honest slots still hold
     assert data["notices"][0].startswith(f"{len(picks)} papers matched your papers and interests")
+
+
+def footer_hint(html: str) -> str:
+    """The cold-start hint's paragraph of the HTML email, markup and all."""
+    start = html.index("Personalise this digest")
+    return html[start : html.index("</p>", start)]
+
+
+def test_the_cold_start_hint_shows_code_as_code_and_names_digest_toml(tmp_path: Path) -> None:
+    """No Markdown backticks in an email: names to type are <code> in HTML and plain in the
+    text part, and `library` is said to be a key of digest.toml."""
+    result, day = daily(tmp_path)
+    assert result.exit_code == 0, result.output
+    html = footer_hint((day / "digest.html").read_text(encoding="utf-8"))
+    text = (day / "digest.txt").read_text(encoding="utf-8")
+    text = " ".join(text[text.index("Personalise this digest") : text.index("Usage:")].split())
+    assert "`" not in html and "`" not in text, (html, text)
+    assert "<code>digest rate ID up|down</code>" in html
+    assert "<code>library = [" in html and "digest.toml" in html
+    assert "digest rate ID up|down" in text and "library = [" in text and "digest.toml" in text
+    assert "<code>" not in text
+
+
+def test_the_footer_says_why_offline_and_no_model_time_without_a_model_call(
+    tmp_path: Path,
+) -> None:
+    """With a model configured, --engine offline is said as asked for (as the terminal says
+    it), not as 'no language model configured'; no model call, no model seconds ('0.0 s')."""
+    model = {"DIGEST_LLM__BASE_URL": "http://127.0.0.1:9/v1"}  # configured, never asked
+    for env, engine, why in [
+        (model, ["--engine", "offline"], "asked for with --engine offline"),
+        ({}, [], "no language model configured"),  # auto, and nothing configured
+    ]:
+        home = tmp_path / why.replace(" ", "-")
+        out = home / "out"
+        argv = ["daily", "--source", "sample", *engine, "--date", DAY, "--out", str(out)]
+        result = CliRunner().invoke(main, argv, env={"DIGEST_HOME": str(home), **env})
+        assert result.exit_code == 0, result.output
+        html = (out / DAY / "digest.html").read_text(encoding="utf-8")
+        text = " ".join((out / DAY / "digest.txt").read_text(encoding="utf-8").split())
+        sentence = f"Written by the offline engine ({why})"
+        assert sentence in html and sentence in text, why
+        assert "Usage: no model calls." in text
+        assert "no model calls</span>.</p>" in html  # and no seconds after it
+        if engine:
+            assert result.output.startswith(f"offline engine ({why})")  # as the terminal says

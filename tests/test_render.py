@@ -269,12 +269,18 @@ def test_preheader_is_present_and_hidden():
 
 
 def test_offline_engine_is_said_plainly():
-    digest = make_digest(engine="offline", usage=Usage(wall_seconds=1.2))
-    html = render_html(digest).html
-    text = render_text(digest)
-    for part in (html, text):
-        assert "Written by the offline engine (no language model configured)" in part
-        assert "no model calls" in part
+    from agent.summarize import NO_MODEL_NOTICE
+
+    for notices, why in [
+        ((NO_MODEL_NOTICE,), "no language model configured"),
+        ((), "asked for with --engine offline"),  # a model configured, or not: it was asked
+    ]:
+        digest = make_digest(engine="offline", usage=Usage(wall_seconds=1.2), notices=notices)
+        html = render_html(digest).html
+        text = render_text(digest)
+        for part in (html, text):
+            assert f"Written by the offline engine ({why})" in part
+            assert "no model calls" in part
 
 
 def _offline_section(theme: Theme) -> Theme:

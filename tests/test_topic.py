@@ -256,10 +256,12 @@ def test_topic_with_out_is_archived_under_its_date(
     outcome = run_topic(settings, options)
     assert outcome.digest is not None
     emit_topic(outcome.digest, settings, options, format_="md", out_dir=tmp_path / "notes")
-    kept = tmp_path / "home" / "archive" / "2026-11-26" / "topic-sentence-embeddings"
+    assert (tmp_path / "notes" / "2026-11-26" / "topic-sentence-embeddings" / "digest.md").exists()
+    # the sample day alone: kept apart under its date, not listed over a real digest
+    kept = tmp_path / "home" / "archive" / "2026-11-26" / "sample" / "topic-sentence-embeddings"
     assert {p.name for p in kept.iterdir()} >= {"digest.html", "digest.json", "digest.md"}
     index = (tmp_path / "home" / "archive" / "index.html").read_text(encoding="utf-8")
-    assert "2026-11-26/topic-sentence-embeddings/digest.html" in index
+    assert "topic-sentence-embeddings" not in index
 
 
 def test_term_counts_counts_what_tokens_gives_on_the_whole_sample() -> None:

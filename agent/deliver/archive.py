@@ -1,5 +1,9 @@
 """The archive: every digest's files under DIGEST_HOME/archive/<date>/, plus a static index.html
-and an Atom feed (feed.xml) with one entry per digest."""
+and an Atom feed (feed.xml) with one entry per digest.
+
+A digest of the bundled sample day alone is a demo, not the day's news: it is kept apart, in
+`<date>/sample/`, and left out of the index and the feed, so that trying the tool never takes
+the place of (or lists a demo over) the real digest of that day."""
 
 from __future__ import annotations
 
@@ -9,13 +13,37 @@ import shutil
 from pathlib import Path
 
 from agent.core.atomic import write_atomic
+from agent.models import Digest
 from agent.readers import READER_FOLDER_PREFIX
 from agent.render import ArchiveEntry, DigestFiles, render_archive_index
 from agent.render.atom_feed import MAX_ENTRIES, FeedItem, render_archive_feed
+from agent.sources.local import sample_only
+
+SAMPLE_FOLDER = "sample"  # a digest of the sample day alone, beside the day's real one
 
 
 def archive_root(home: Path) -> Path:
     return home / "archive"
+
+
+def is_sample_digest(digest: Digest) -> bool:
+    """True for a digest of the bundled sample day alone (no paper of a real source)."""
+    return sample_only(p.source for p in digest.papers.values())
+
+
+def archive_folder(day: Path, digest: Digest) -> Path:
+    """The folder of the archive (or of --out) that holds `digest`, given its day's folder
+    (`<date>`, `<date>/reader-<name>`): that one, or its `sample/` for a digest of the sample
+    day alone (a topic digest's `topic-<slug>` goes under it)."""
+    return day / SAMPLE_FOLDER if is_sample_digest(digest) else day
+
+
+def kept_apart(where: Path) -> str:
+    """What a run says of its digest of the sample day alone, archived in `where`."""
+    return (
+        f"the sample day's digest is archived apart, in {where} (not in the archive's index "
+        "or feed, never in place of a real digest)"
+    )
 
 
 def archive_digest(home: Path, files: DigestFiles, relative: Path) -> Path:
@@ -40,11 +68,15 @@ def archived_paper_refs(home: Path, folder: Path) -> list[dict]:
     read)."""
     path = archive_root(home) / folder / "digest.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        refs = [p for t in data.get("themes", []) for p in t.get("papers", [])]
-        return refs + data.get("also_new", []) + data.get("updated", [])
+        return _paper_refs(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError, AttributeError):
         return []
+
+
+def _paper_refs(data: dict) -> list[dict]:
+    """The paper references of a digest.json: the themes', also new, updated."""
+    refs = [p for t in data.get("themes", []) for p in t.get("papers", [])]
+    return refs + data.get("also_new", []) + data.get("updated", [])
 
 
 def reader_of(json_path: Path, root: Path) -> str | None:
@@ -53,6 +85,16 @@ def reader_of(json_path: Path, root: Path) -> str | None:
         if part.startswith(READER_FOLDER_PREFIX):
             return part.removeprefix(READER_FOLDER_PREFIX) or None
     return None
+
+
+def _listed(json_path: Path) -> bool:
+    """False for a digest of the sample day alone (kept, never listed) and for one that
+    cannot be read (left out, never fatal)."""
+    try:
+        refs = _paper_refs(json.loads(json_path.read_text(encoding="utf-8")))
+        return not sample_only(r.get("source") for r in refs)
+    except (OSError, ValueError, TypeError, AttributeError):
+        return False
 
 
 def _entry(json_path: Path, root: Path) -> ArchiveEntry | None:
@@ -93,10 +135,11 @@ def _feed_item(json_path: Path, root: Path) -> FeedItem | None:
 
 
 def rebuild_index(home: Path) -> Path:
-    """Write archive/index.html (every archived digest, newest first) and archive/feed.xml."""
+    """Write archive/index.html (every archived digest but the sample day's, newest first) and
+    archive/feed.xml."""
     root = archive_root(home)
     root.mkdir(parents=True, exist_ok=True)
-    found = sorted(root.glob("**/digest.json"))
+    found = [path for path in sorted(root.glob("**/digest.json")) if _listed(path)]
     entries = [entry for path in found if (entry := _entry(path, root))]
     entries.sort(key=lambda e: (e.date, e.kind, e.topic or ""), reverse=True)
     index = root / "index.html"

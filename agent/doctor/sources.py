@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from agent.config import Settings
 from agent.core.tasks import gather_or_cancel
@@ -42,12 +43,37 @@ async def check_sources(settings: Settings, today: dt.date) -> AsyncIterator[Che
             "no sources configured: `digest daily` stops with exit 2",
             "set [sources] default in the config (or run `digest init`)",
         )
-    for check in await gather_or_cancel(_check(spec, ctx) for spec in settings.sources.default):
-        yield check
+    found = await gather_or_cancel(_check(spec, ctx) for spec in settings.sources.default)
+    # "still runs with the other sources" only when one of them could be read
+    readable = any(isinstance(f, Check) and f.status != "failed" for f in found)
+    for finding in found:
+        yield finding.check(readable) if isinstance(finding, _Unread) else finding
 
 
-async def _check(spec: str, ctx: FetchContext) -> Check:
-    """One source's line: its spec checked, then one fetch now."""
+@dataclass(frozen=True)
+class _Unread:
+    """A source that could not be read now: what to do depends on whether another could."""
+
+    part: str
+    detail: str
+
+    def check(self, others_readable: bool) -> Check:
+        then = (
+            "`digest daily` still runs with the other sources"
+            if others_readable
+            else "no source could be read now, and `digest daily` stops with exit 3 until one "
+            "can (nothing is marked as seen)"
+        )
+        return Check.failed(
+            self.part,
+            self.detail,
+            f"check the network and the source's URL (sources.*_url); {then}",
+        )
+
+
+async def _check(spec: str, ctx: FetchContext) -> Check | _Unread:
+    """One source's line: its spec checked, then one fetch now (unread: its line waits for
+    the others')."""
     part = f"source {spec}"
     try:
         source = make_source(spec)
@@ -61,8 +87,14 @@ async def _check(spec: str, ctx: FetchContext) -> Check:
     started = time.monotonic()
     try:
         papers = await source.fetch(ctx)
-    except (ConfigError, SourceError) as exc:
-        return Check.failed(part, str(exc).removeprefix(f"{source.name}: "), _fix_for(exc))
+    except ConfigError as exc:  # a file source's path, suffix or contents
+        return Check.failed(
+            part,
+            str(exc).removeprefix(f"{source.name}: "),
+            "fix the file or sources.default: `digest daily` stops with exit 2 on it",
+        )
+    except SourceError as exc:
+        return _Unread(part, str(exc).removeprefix(f"{source.name}: "))
     seconds = time.monotonic() - started
     if papers:
         limit = " (first page)" if source.searches else ""
@@ -77,13 +109,3 @@ async def _check(spec: str, ctx: FetchContext) -> Check:
 
 
 __all__ = ["check_sources", "polite"]
-
-
-def _fix_for(failure: ConfigError | SourceError) -> str:
-    """What to do about a source that could not be read now."""
-    if isinstance(failure, ConfigError):  # a file source's path, suffix or contents
-        return "fix the file or sources.default: `digest daily` stops with exit 2 on it"
-    return (
-        "check the network and the source's URL (sources.*_url); `digest daily` still runs "
-        "with the other sources"
-    )

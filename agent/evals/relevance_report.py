@@ -98,7 +98,7 @@ def print_relevance(console: Console, results: Sequence[SessionResult]) -> None:
 def rerank_usage(run: RerankRun) -> str:
     """The model, its calls, tokens and cost, as the engine counted them (the email footer's
     words, without its wall time)."""
-    parts = usage_parts(run.usage, cost_known=run.cost_known)[:-1]
+    parts = usage_parts(run.usage, cost_known=run.cost_known, wall_time=False)
     return f"model {run.model}: {', '.join(parts)}"
 
 

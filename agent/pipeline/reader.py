@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Written:
     """Where one reader's digest goes on disk: --out (else the config's out_dir, else the
-    archive), and whether digest.md is written too (--format md)."""
+    archive; a digest of the sample day alone is archived in `<date>/sample/`), and whether
+    digest.md is written too (--format md)."""
 
     out_dir: Path | None = None
     markdown: bool = False
@@ -74,7 +75,7 @@ async def digest_for(
     )
     return RunOutcome(
         status=status,
-        message=message,
+        message=message + _sample_apart(run, pick, digest),
         digest=digest,
         files=paths,
         health=fetched.health,
@@ -152,17 +153,24 @@ def _digest(run: Run, pick: Picked, fetched: FetchOutcome, summary: Summary) -> 
 def _write(
     run: Run, pick: Picked, digest: Digest, written: Written
 ) -> tuple[DigestFiles, dict[str, Path]]:
-    """Write the digest's files (and digest.md with --format md) into the reader's folder and
-    the archive; the files, and the paths written by kind."""
-    from agent.deliver.archive import archive_digest
+    """Write the digest's files (and digest.md with --format md) into the reader's folder of
+    --out (else out_dir, else the archive) and keep them in the archive; the files, and the
+    paths written by kind. A digest of the sample day alone is archived apart, in
+    `<date>/sample/`: trying the tool never takes the place of the day's real digest."""
+    from agent.deliver.archive import archive_digest, archive_root
     from agent.render import write_digest_files
 
     settings = pick.settings
-    out_root = written.out_dir or settings.out_dir or settings.home / "archive"
-    folder = reader_dir(run.date, pick.reader)
+    archive = archive_root(settings.home)
+    kept = _archive_folder(run, pick, digest)
+    out_root = written.out_dir or settings.out_dir
+    if out_root is None or out_root.resolve() == archive.resolve():
+        target = archive / kept
+    else:
+        target = out_root / reader_dir(run.date, pick.reader)  # where asked
     files = write_digest_files(
         digest,
-        out_root / folder,
+        target,
         sender=settings.email.sender,
         recipients=tuple(settings.email.recipients),
         list_unsubscribe=settings.email.list_unsubscribe,
@@ -175,8 +183,25 @@ def _write(
 
         paths["md"] = files.json.parent / "digest.md"
         write_atomic(paths["md"], render_markdown(digest).encode("utf-8"))
-    archive_digest(settings.home, files, folder)
+    archive_digest(settings.home, files, kept)
     return files, paths
+
+
+def _archive_folder(run: Run, pick: Picked, digest: Digest) -> Path:
+    """The reader's digest's folder in the archive (`<date>`, `<date>/reader-<name>`; their
+    `sample/` for a digest of the sample day alone)."""
+    from agent.deliver.archive import archive_folder
+
+    return archive_folder(reader_dir(run.date, pick.reader), digest)
+
+
+def _sample_apart(run: Run, pick: Picked, digest: Digest) -> str:
+    """Where a digest of the sample day alone was archived, as a clause ('' for any other)."""
+    from agent.deliver.archive import archive_root, is_sample_digest, kept_apart
+
+    if not is_sample_digest(digest):
+        return ""
+    return "; " + kept_apart(archive_root(pick.settings.home) / _archive_folder(run, pick, digest))
 
 
 def _empty_message(fetched: FetchOutcome, selection: Selection) -> str:

@@ -40,12 +40,16 @@ def digest_key(digest: Digest, reader: str = "") -> str:
     """The ledger key: one email per recipient per digest. A 'nothing new' note (a digest with
     no papers at all) has its own key, so it never stands in for a real digest of that day.
     A named reader's digests are their own (``daily@NAME:DATE``): two readers with one address
-    each get their own digest."""
+    each get their own digest. A digest of the sample day alone has its own (``...:sample``):
+    trying the tool never counts as the day's real digest sent."""
+    from agent.deliver.archive import is_sample_digest
+
     kind = f"{digest.kind}@{reader}" if reader else digest.kind
+    sample = ":sample" if is_sample_digest(digest) else ""
     if digest.kind == "topic":
-        return f"{kind}:{digest.date.isoformat()}:{(digest.topic or '').strip().lower()}"
+        return f"{kind}:{digest.date.isoformat()}:{(digest.topic or '').strip().lower()}{sample}"
     note = "" if digest.papers else ":empty"
-    return f"{kind}:{digest.date.isoformat()}{note}"
+    return f"{kind}:{digest.date.isoformat()}{note}{sample}"
 
 
 def send_digest(

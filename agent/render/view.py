@@ -141,13 +141,16 @@ MODEL_STEPS = frozenset({"grouping", "merge", "blurbs", "headline", "overview", 
 OFFLINE_MARK = "offline"  # the small label on a paper whose blurb the offline engine wrote
 
 
-def engine_sentence(engine: str, run: ModelRun | None = None) -> str:
-    """The footer's plain statement of who wrote the digest (the model the server named)."""
+OFFLINE_NO_MODEL = "no language model configured"
+OFFLINE_ASKED = "asked for with --engine offline"  # as the terminal's first line says it
+
+
+def engine_sentence(engine: str, run: ModelRun | None = None, *, offline_why: str = "") -> str:
+    """The footer's plain statement of who wrote the digest (the model the server named; for
+    the offline engine, why it was the one, when `offline_why` says)."""
     if engine == "offline":
-        return (
-            "Written by the offline engine (no language model configured), "
-            "which writes in English only."
-        )
+        why = f" ({offline_why})" if offline_why else ""
+        return f"Written by the offline engine{why}, which writes in English only."
     if run is not None:
         text = f"Written by the language model {run.model}"
         if run.offline_blurbs and run.offline_blurbs == run.blurbs:
@@ -278,10 +281,11 @@ def offline_banner(digest: Digest) -> str | None:
 
 
 def usage_parts(
-    usage: Usage, *, cost_known: bool = True, batch: BatchRun | None = None
+    usage: Usage, *, cost_known: bool = True, batch: BatchRun | None = None, wall_time: bool = True
 ) -> list[str]:
-    """'12 model calls (3 from cache)', '45,210 tokens in, 6,002 out', 'about $0.0123', '41.2 s',
-    and how many answers came through the provider's Batch API when the run used it.
+    """'12 model calls (3 from cache)', '45,210 tokens in, 6,002 out', 'about $0.0123', '41.2 s'
+    (the model's time, with `wall_time`), and how many answers came through the provider's
+    Batch API when the run used it; 'no model calls' alone when no model was asked.
 
     With `cost_known` False (a model without a configured price, e.g. a local one) no
     estimate is given."""
@@ -300,10 +304,11 @@ def usage_parts(
         else:
             parts.append(f"about ${usage.cost_usd:.4f}" if usage.cost_usd else "no cost recorded")
     else:
-        parts.append("no model calls")
+        return ["no model calls"]  # no model time to say ("0.0 s" read as the run's)
     if batch is not None and (batch.requests or batch.direct):
         parts.append(batch_part(batch, cost_known=cost_known))
-    parts.append(f"{usage.wall_seconds:.1f} s")
+    if wall_time:
+        parts.append(f"{usage.wall_seconds:.1f} s")
     return parts
 
 
@@ -425,7 +430,34 @@ class DigestView:
     mark_offline: bool  # a model digest marks the papers the offline engine wrote
     health: tuple[HealthView, ...]
     paper_count: int
-    hint: str | None = None  # one footer line (how to personalise a cold-start digest)
+    hint: tuple[TextPart, ...] = ()  # one footer line (how to personalise a cold-start digest)
+
+
+@dataclass(frozen=True)
+class TextPart:
+    """A run of plain text, or of a name to type (`code`: <code> in HTML, plain in text)."""
+
+    text: str
+    code: bool = False
+
+
+def code_parts(text: str) -> tuple[TextPart, ...]:
+    """Our own `backticked` names as code parts (the email shows no Markdown); text with an
+    unpaired backtick stays one plain part."""
+    pieces = text.split("`")
+    if len(pieces) % 2 == 0:
+        return (TextPart(text),)
+    return tuple(TextPart(p, code=i % 2 == 1) for i, p in enumerate(pieces) if p)
+
+
+def offline_why(digest: Digest) -> str:
+    """Why the offline engine wrote `digest`, as far as the digest tells: no model configured
+    (its notice says so), else asked for; '' for a 'nothing new' note (nothing was written)."""
+    from agent.summarize import NO_MODEL_NOTICE
+
+    if NO_MODEL_NOTICE in digest.notices:
+        return OFFLINE_NO_MODEL
+    return OFFLINE_ASKED if digest.papers else ""
 
 
 def shrink_order(digest: Digest) -> list[tuple[int, int]]:
@@ -573,7 +605,9 @@ def build_view(
         also_new_total=len(digest.also_new),
         also_label="Also found" if digest.kind == "topic" else "Also new today",
         updated=tuple(_paper_view(pid, digest.papers) for pid in digest.updated),
-        engine_sentence=engine_sentence(digest.engine, digest.model_run),
+        engine_sentence=engine_sentence(
+            digest.engine, digest.model_run, offline_why=offline_why(digest)
+        ),
         usage=tuple(
             usage_parts(
                 digest.usage,
@@ -584,5 +618,5 @@ def build_view(
         mark_offline=digest.engine != "offline",
         health=tuple(HealthView(h.name, h.status, health_sentence(h)) for h in digest.health),
         paper_count=digest.paper_count,
-        hint=folded(digest.hint) or None,
+        hint=code_parts(folded(digest.hint)),
     )

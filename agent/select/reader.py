@@ -12,9 +12,11 @@ if TYPE_CHECKING:
     from agent.config import SelectionSettings, SourcesSettings
     from agent.store import ProfileStore
 
+# Names to type are in backticks: the email shows them as code (<code>, plain in its text part).
 COLD_START_HINT = (
-    "Personalise this digest: point `library` at your papers (.bib, .ris, Zotero .csv or a list "
-    "of arXiv ids), follow `authors`, or rate papers with `digest rate ID up|down`."
+    'Personalise this digest: in digest.toml, point `library = ["my-papers.bib"]` at your '
+    "papers (.bib, .ris, Zotero .csv or a list of arXiv ids) or follow authors with "
+    '`authors = ["Ada Lovelace"]`; or rate papers with `digest rate ID up|down`.'
 )
 
 

@@ -11,7 +11,7 @@ import os
 import select
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -216,6 +216,12 @@ SAMPLE = "sample"
 def is_sample(source: str | None) -> bool:
     """Papers of the bundled demo day are never marked as seen or kept: it is not news."""
     return source == SAMPLE
+
+
+def sample_only(sources: Iterable[str | None]) -> bool:
+    """True when there is a paper and every one is the sample day's (a demo, not a day's news)."""
+    found = list(sources)
+    return bool(found) and all(is_sample(source) for source in found)
 
 
 class SampleSource(Source):
