@@ -119,7 +119,8 @@ def test_one_bad_archived_day_does_not_break_the_feed(tmp_path):
     digest = {"kind": "daily", "date": "2026-11-25", "headline": f"Old{NOT_XML}.", "themes": []}
     (earlier / "digest.json").write_text(json.dumps(digest), encoding="utf-8")
     (earlier / "digest.html").write_text(f"<p>old{NOT_XML}</p>", encoding="utf-8")
-    args = ("daily", "--source", "sample", "--engine", "offline", "--no-send")
+    # a real day (the sample day's digests are kept apart, out of the feed)
+    args = ("daily", "--source", f"file:{demo_day_path()}", "--engine", "offline", "--no-send")
     no_traceback(cli(tmp_path, *args, "--date", "2026-11-26", "--max-papers", "5"))
     root = fromstring((tmp_path / "home" / "archive" / "feed.xml").read_bytes())
     assert [e.findtext(f"{ATOM}summary") for e in root.findall(f"{ATOM}entry")][1] == "Old[2J."

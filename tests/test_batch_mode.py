@@ -265,7 +265,7 @@ def test_an_endpoint_without_the_batch_api_is_called_directly(tmp_path: Path) ->
     [note] = batch["notes"]
     assert "has no Batch API (HTTP 404); direct calls from then on" in note
     assert blurb_engines(digest_json(tmp_path)) == {"llm"}
-    archive = (tmp_path / "home" / "archive" / DATE / "digest.json").read_text("utf-8")
+    archive = (kept(tmp_path) / "digest.json").read_text("utf-8")
     assert password not in archive and password not in result.output
 
 

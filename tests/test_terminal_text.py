@@ -15,6 +15,7 @@ import pytest
 from defusedxml.ElementTree import fromstring
 from rich.console import Console
 
+from agent.core.resources import demo_day_path
 from agent.models import Digest, Paper, PaperBlurb, SourceHealth, Theme
 from agent.select.profile import LibraryEntry
 from agent.terminal import print_digest, theme_lines
@@ -96,7 +97,15 @@ def test_model_escape_sequences_reach_neither_the_terminal_nor_the_feed(tmp_path
             "max_attempts = 1\nmax_retry_wait_seconds = 0.0\n",
             encoding="utf-8",
         )
-        args = ("daily", "--config", str(config), "--source", "sample", "--no-send")
+        # a real day: the sample day's digests are kept out of the feed this test reads
+        args = (
+            "daily",
+            "--config",
+            str(config),
+            "--source",
+            f"file:{demo_day_path()}",
+            "--no-send",
+        )
         result = cli(tmp_path, *args, "--date", DATE)
     output = no_traceback(result)
     assert result.exit_code == 0, output
@@ -106,7 +115,9 @@ def test_model_escape_sequences_reach_neither_the_terminal_nor_the_feed(tmp_path
     data = json.loads((archive / DATE / "digest.json").read_text("utf-8"))
     assert data["themes"][0]["title"] == "[2J[31mDecoding methods"
     assert "\x1b" not in data["headline"]
-    fromstring((archive / "feed.xml").read_bytes())
+    feed = (archive / "feed.xml").read_bytes()
+    fromstring(feed)
+    assert b"Decoding methods" in feed  # the model's digest is in it
 
 
 @pytest.mark.timeout(90)
