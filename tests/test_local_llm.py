@@ -288,6 +288,8 @@ def test_the_relevance_pass_against_llama_cpp(llama_server: LlamaServer, tmp_pat
     # the server's grammar holds the answer to the schema: no score out of 0-10, no empty list
     assert not any("is not allowed" in n or "no empty lists" in n for n in notes), notes
     picks = [{p["id"] for t in d["themes"] for p in t["papers"]} for d in (offline, data)]
-    assert len(picks[1]) == 4
+    # as many picks as the offline run: the pass reorders, it never pads (3 of the 4 places
+    # since stop 37, when a closeness that is only chance stopped counting as a match)
+    assert 1 <= len(picks[1]) == len(picks[0]) <= 4
     if notes:  # the one call failed: the offline picks stand
         assert picks[1] == picks[0]
