@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from agent.core.safe_text import strip_hidden
+from agent.core.safe_text import strip_hidden, visible_names
 
 MAX_UPVOTES = 10_000_000
 MAX_TITLE_CHARS = 10_000
@@ -90,10 +90,7 @@ class Paper(Frozen):
     @field_validator("authors", mode="before")
     @classmethod
     def _visible_authors(cls, value: object) -> object:
-        if isinstance(value, list | tuple):
-            names = (strip_hidden(v).strip() if isinstance(v, str) else v for v in value)
-            return tuple(name for name in names if name != "")
-        return value
+        return visible_names(value)
 
     @field_validator("upvotes", "stars", mode="before")
     @classmethod

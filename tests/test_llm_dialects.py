@@ -13,7 +13,6 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from agent.config import LLMSettings, Settings
-from agent.errors import ModelError
 from agent.store import Store
 from agent.summarize.llm.asking import junk, lenient_json
 from agent.summarize.llm.asking.schemas import (
@@ -30,6 +29,7 @@ from agent.summarize.llm.models.openai_chat import OpenAIChatModel
 from agent.summarize.llm.models.transport import Transport
 from agent.summarize.llm.run.budget import Budget, Limits
 from agent.summarize.llm.run.meter import UsageMeter
+from tests.fakes.chat_calls import answers_or_errors
 from tests.fakes.openai_server import FakeOpenAIServer, Fault, Reply
 
 
@@ -54,19 +54,7 @@ def model(srv: FakeOpenAIServer, store: Store | None, **overrides: Any) -> OpenA
 
 
 def ask(m: OpenAIChatModel, times: int = 1) -> list[Any]:
-    async def go() -> list[Any]:
-        out: list[Any] = []
-        try:
-            for _ in range(times):
-                try:
-                    out.append(await m.complete(request()))
-                except ModelError as exc:
-                    out.append(exc)
-        finally:
-            await m.aclose()
-        return out
-
-    return asyncio.run(go())
+    return answers_or_errors(m, [request() for _ in range(times)])
 
 
 def only_tools(body: dict[str, Any]) -> Any:
@@ -223,7 +211,6 @@ def test_local_defaults_apply_to_private_addresses_and_yield_to_settings() -> No
 def test_the_local_server_is_probed_once_by_the_command_and_never_by_the_sync_code() -> None:
     """`probe_local` asks GET /models (and /props only when /models names nothing); what it
     kept is all the sync `local_llm` reads: no request after the probe, none before it."""
-    import asyncio
 
     from agent.summarize.llm.models.local import local_llm, probe_local
     from tests.fakes.http_server import Reply, ScriptedHttpServer
@@ -245,7 +232,6 @@ def test_the_local_server_is_probed_once_by_the_command_and_never_by_the_sync_co
 
 def test_props_is_not_asked_when_models_names_the_model_and_its_window() -> None:
     """A server that hangs on /props must not delay a run whose /models said everything."""
-    import asyncio
 
     from agent.summarize.llm.models.local import probe_local
     from tests.fakes.http_server import Reply, ScriptedHttpServer
@@ -262,7 +248,6 @@ def test_props_is_not_asked_when_models_names_the_model_and_its_window() -> None
 def test_a_model_name_a_server_reports_is_one_printable_line() -> None:
     """The name reaches the terminal (the first line of a run, init, doctor): an escape
     sequence or a line break a server puts in it is dropped, the name itself kept."""
-    import asyncio
 
     from agent.summarize.llm.models.local import model_label, probe_local
     from tests.fakes.http_server import Reply, ScriptedHttpServer

@@ -29,6 +29,7 @@ from agent.summarize.llm.models.openai_chat import OpenAIChatModel
 from agent.summarize.llm.models.transport import Transport
 from agent.summarize.llm.run.budget import Budget, Limits
 from agent.summarize.llm.run.meter import UsageMeter
+from tests.fakes.chat_calls import answers_or_errors
 from tests.fakes.openai_server import FakeOpenAIServer, Fault, RecordedRequest, Reply
 from tests.llm_answers import assert_complete, sample_papers
 from tests.llm_answers import handler as digest_handler
@@ -74,19 +75,7 @@ def chat_model(srv: FakeOpenAIServer, waits: Waits | None = None, **over: Any) -
 
 
 def ask_all(model: OpenAIChatModel, requests: list[ChatRequest]) -> list[Any]:
-    async def go() -> list[Any]:
-        out: list[Any] = []
-        try:
-            for r in requests:
-                try:
-                    out.append(await model.complete(r))
-                except ModelUnavailable as exc:
-                    out.append(exc)
-        finally:
-            await model.aclose()
-        return out
-
-    return asyncio.run(go())
+    return answers_or_errors(model, requests, ModelUnavailable)
 
 
 def answer(body: dict[str, Any]) -> Reply:

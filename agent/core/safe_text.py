@@ -25,6 +25,15 @@ _HIDDEN = re.compile(
 )
 
 
+def visible_names(value: object) -> object:
+    """A list of names (a model field's raw input) as a tuple without hidden characters and
+    without the names left empty; anything else as it is, for the model to judge."""
+    if isinstance(value, list | tuple):
+        names = (strip_hidden(v).strip() if isinstance(v, str) else v for v in value)
+        return tuple(name for name in names if name != "")
+    return value
+
+
 def strip_hidden(text: str) -> str:
     """`text` without control characters (except tab and line breaks), bidi controls,
     zero-width characters and noncharacters."""

@@ -87,19 +87,25 @@ def reader_of(json_path: Path, root: Path) -> str | None:
     return None
 
 
-def _listed(json_path: Path) -> bool:
-    """False for a digest of the sample day alone (kept, never listed) and for one that
-    cannot be read (left out, never fatal)."""
+def _read(json_path: Path) -> dict | None:
+    """An archived digest.json, or None when it cannot be read (left out, never fatal)."""
     try:
-        refs = _paper_refs(json.loads(json_path.read_text(encoding="utf-8")))
-        return not sample_only(r.get("source") for r in refs)
-    except (OSError, ValueError, TypeError, AttributeError):
+        data = json.loads(json_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _listed(data: dict) -> bool:
+    """False for a digest of the sample day alone (kept, never listed) and for a damaged one."""
+    try:
+        return not sample_only(r.get("source") for r in _paper_refs(data))
+    except (TypeError, AttributeError):
         return False
 
 
-def _entry(json_path: Path, root: Path) -> ArchiveEntry | None:
+def _entry(json_path: Path, data: dict, root: Path) -> ArchiveEntry | None:
     try:
-        data = json.loads(json_path.read_text(encoding="utf-8"))
         return ArchiveEntry(
             date=dt.date.fromisoformat(data["date"]),
             kind=data.get("kind", "daily"),
@@ -115,10 +121,9 @@ def _entry(json_path: Path, root: Path) -> ArchiveEntry | None:
         return None  # a damaged entry is left out of the index, never fatal
 
 
-def _feed_item(json_path: Path, root: Path) -> FeedItem | None:
+def _feed_item(json_path: Path, data: dict, root: Path) -> FeedItem | None:
     html_path = json_path.parent / "digest.html"
     try:
-        data = json.loads(json_path.read_text(encoding="utf-8"))
         written = dt.datetime.fromtimestamp(json_path.stat().st_mtime, tz=dt.UTC)
         return FeedItem(
             date=dt.date.fromisoformat(data["date"]),
@@ -139,12 +144,16 @@ def rebuild_index(home: Path) -> Path:
     archive/feed.xml."""
     root = archive_root(home)
     root.mkdir(parents=True, exist_ok=True)
-    found = [path for path in sorted(root.glob("**/digest.json")) if _listed(path)]
-    entries = [entry for path in found if (entry := _entry(path, root))]
+    listed = {  # each digest.json read once, for its entry and its feed item
+        path: data
+        for path in sorted(root.glob("**/digest.json"))
+        if (data := _read(path)) is not None and _listed(data)
+    }
+    entries = [entry for path, data in listed.items() if (entry := _entry(path, data, root))]
     entries.sort(key=lambda e: (e.date, e.kind, e.topic or ""), reverse=True)
     index = root / "index.html"
     write_atomic(index, render_archive_index(entries).encode("utf-8"))
     newest = [root / Path(e.href).parent / "digest.json" for e in entries[:MAX_ENTRIES]]
-    items = [item for path in newest if (item := _feed_item(path, root))]
+    items = [item for path in newest if (item := _feed_item(path, listed[path], root))]
     write_atomic(root / "feed.xml", render_archive_feed(items))
     return index

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from agent.core.safe_text import strip_hidden
+from agent.core.safe_text import strip_hidden, visible_names
 
 
 class LibraryEntry(BaseModel):
@@ -31,10 +31,7 @@ class LibraryEntry(BaseModel):
     @field_validator("authors", mode="before")
     @classmethod
     def _visible_authors(cls, value: object) -> object:
-        if isinstance(value, list | tuple):
-            names = (strip_hidden(v).strip() if isinstance(v, str) else v for v in value)
-            return tuple(name for name in names if name != "")
-        return value
+        return visible_names(value)
 
     @property
     def text(self) -> str:

@@ -112,29 +112,31 @@ class Features:
         rated-down papers)."""
         return self._nearest(self.neg[:count])
 
-    def whole_phrases(self, text: str, index: int) -> list[str]:
-        """The parts of a list of interests ('speculative decoding, quantization') whose every
-        term paper `index` has, as written there."""
-        have = set(self.analyzer(paper_text(self.papers[index])))
-        out: list[str] = []
+    def _interests(self, text: str) -> list[tuple[str, list[int]]]:
+        """Each interest of a list ('speculative decoding, quantization') as written, with the
+        columns of its terms; an interest with a term no paper or seed has is left out."""
+        vocabulary = self.vectorizer.vocabulary_
+        out = []
         for part in _INTEREST_SEPARATORS.split(text):
             wanted = set(self.analyzer(part))
-            if wanted and wanted <= have:
-                out.append(" ".join(part.split()))
+            if wanted and wanted <= vocabulary.keys():
+                out.append((" ".join(part.split()), [vocabulary[t] for t in sorted(wanted)]))
         return out
 
+    def whole_phrases(self, text: str, index: int) -> list[str]:
+        """The interests of `text` whose every term paper `index` has, as written there."""
+        row = self.day[index]
+        return [
+            part for part, columns in self._interests(text) if row[:, columns].nnz == len(columns)
+        ]
+
     def has_whole_interest(self, text: str) -> list[bool]:
-        """Whether each paper has every term of at least one interest of `text` (a list of
-        interests, as `whole_phrases` reads it), read off the TF-IDF rows."""
+        """Whether each paper has every term of at least one interest of `text` (as
+        `whole_phrases`, for the whole day at once)."""
         import numpy as np
 
         found = np.zeros(len(self.papers), dtype=bool)
-        vocabulary = self.vectorizer.vocabulary_
-        for part in _INTEREST_SEPARATORS.split(text):
-            wanted = set(self.analyzer(part))
-            if not wanted or not wanted <= vocabulary.keys():
-                continue
-            columns = [vocabulary[term] for term in sorted(wanted)]
+        for _, columns in self._interests(text):
             have = (self.day[:, columns] != 0).sum(axis=1)
             found |= np.asarray(have).ravel() == len(columns)
         return found.tolist()
