@@ -240,7 +240,8 @@ async def _summary(run: Run, job: TopicJob, selection: Selection) -> Summary:
         f"summarizing {plural(len(selection.selected), 'paper')} ({run.engine.kind} engine)"
     )
     engine = run.summarizer(run.settings, run.progress, batch=False)
-    return await summarize(selection.selected, engine, topic=job.query)
+    matched = len(selection.selected) + len(selection.also_new)
+    return await summarize(selection.selected, engine, topic=job.query, total=matched)
 
 
 def topic_dir(settings: Settings, digest: Digest, out_dir: Path | None, reader: str = "") -> Path:

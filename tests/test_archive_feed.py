@@ -62,7 +62,7 @@ def test_daily_writes_markdown_and_the_archive_feed(tmp_path):
     root = fromstring((archive / "feed.xml").read_bytes())
     content = root.find("{http://www.w3.org/2005/Atom}entry/{http://www.w3.org/2005/Atom}content")
     assert content is not None and content.text == html  # the whole email, escaped as text
-    assert newest.summary.startswith("8 new papers today")
+    assert newest.summary.startswith("30 new papers today, 8 of them summarised here")
     assert 'href="feed.xml"' in (archive / "index.html").read_text(encoding="utf-8")
 
 

@@ -39,6 +39,8 @@ def test_daily_on_the_sample_writes_all_four_files(tmp_path: Path) -> None:
     also = [p["id"] for p in data["also_new"]]
     assert len(in_themes) == 30  # the default cap
     assert sorted(in_themes + also) == [f"dp-{i:03d}" for i in range(1, 208)]
+    # the glance counts the day, not only what fits the digest
+    assert data["headline"].startswith("207 new papers today, 30 of them summarised here in ")
     message = email.message_from_bytes(
         (day / "digest.eml").read_bytes(), policy=email.policy.default
     )
@@ -173,6 +175,32 @@ def test_topic_offline_on_the_sample(tmp_path: Path) -> None:
     titles = [p["title"] for t in data["themes"] for p in t["papers"]]
     assert titles and sum("entence" in t for t in titles) >= len(titles) // 2
     assert data["overview"]
+
+
+def test_topic_with_more_matches_than_fit_counts_them_all(tmp_path: Path) -> None:
+    result = run_digest(
+        "topic",
+        "long context",
+        "--source",
+        "sample",
+        "--engine",
+        "offline",
+        "--format",
+        "json",
+        home=tmp_path / "h",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    shown = sum(len(t["papers"]) for t in data["themes"])
+    matched = shown + len(data["also_new"])
+    assert data["also_new"] and shown < matched
+    assert data["headline"].startswith(
+        f'{matched} papers matched "long context", the {shown} closest summarised here'
+    )
+    assert data["overview"].startswith(
+        f'{matched} papers matched "long context"; the {shown} closest are summarised here.'
+    )
 
 
 def test_topic_with_no_match_says_where_it_looked(tmp_path: Path) -> None:

@@ -514,6 +514,25 @@ def test_long_abstracts_are_trimmed_at_sentence_boundaries() -> None:
     assert text.endswith("many.") and cost < 500
 
 
+def test_the_headline_prompt_knows_the_day_was_bigger_than_the_digest() -> None:
+    papers = sample_papers(30)
+    said = "207 new papers today; the 30 closest are here, in several themes. Read on."
+    model = ScriptedModel(
+        "primary", lambda r: {"headline": said} if r.step == "headline" else None, themes=4
+    )
+    summary = asyncio.run(
+        LLMEngine(LLMSettings(), None, models=[model]).summarize(papers, total=207)
+    )
+    (asked,) = [r for r in model.requests if r.step == "headline"]
+    assert "30 papers in 4 themes (chosen from 207 new papers today" in user_text(asked)
+    assert "Do not call the 30 papers all there were." in user_text(asked)
+    assert summary.headline == said and summary.degraded == ()  # 207 is a fact it may name
+    plain = ScriptedModel("primary", themes=4)
+    asyncio.run(LLMEngine(LLMSettings(), None, models=[plain]).summarize(papers, total=30))
+    (whole,) = [r for r in plain.requests if r.step == "headline"]
+    assert "chosen from" not in user_text(whole)
+
+
 def test_engine_with_fakes_happy_path() -> None:
     papers = sample_papers(30)
     model = ScriptedModel("primary", themes=4)

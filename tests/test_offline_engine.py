@@ -444,6 +444,19 @@ def test_headline_names_the_biggest_themes(grouped):
     assert 2 <= _sentences(headline) <= 3
 
 
+def test_headline_gives_the_days_count_when_only_some_are_summarised(grouped):
+    by_id = {p.id: p for p in SAMPLE}
+    themes = grouped[60]
+    headline = write_headline(themes, by_id, chosen_from=207)
+    assert headline.startswith("207 new papers today, 60 of them summarised here in ")
+    assert "60 new papers today" not in headline
+    # all of the day summarised: the count stays the themes' own
+    assert write_headline(themes, by_id, chosen_from=60).startswith("60 new papers today in ")
+    topic = write_headline(themes, by_id, topic="long context", chosen_from=81)
+    assert topic.startswith('81 papers matched "long context", the 60 closest summarised here')
+    assert "today" not in topic
+
+
 def test_headline_for_one_paper(grouped):
     headline = write_headline(grouped[1], {SAMPLE[0].id: SAMPLE[0]})
     assert SAMPLE[0].title in headline

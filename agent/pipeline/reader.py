@@ -120,7 +120,9 @@ async def _summary(run: Run, pick: Picked) -> Summary:
 
     # a scheduled run may wait for the Batch API ([llm] batch)
     engine = run.summarizer(pick.settings, said, batch=True)
-    summary = await summarize(selection.selected, engine)
+    summary = await summarize(
+        selection.selected, engine, total=len(selection.selected) + len(selection.also_new)
+    )
     return summary.model_copy(
         update={
             "usage": summary.usage + pick.usage,

@@ -45,12 +45,18 @@ def choose_engine(choice: EngineChoice, settings: Settings) -> EngineDecision:
 
 
 async def summarize(
-    papers: Sequence[Paper], engine: LLMEngine | None, *, topic: str | None = None
+    papers: Sequence[Paper],
+    engine: LLMEngine | None,
+    *,
+    topic: str | None = None,
+    total: int | None = None,
 ) -> Summary:
     """The stage's entry point: the model `engine` of the run when there is one (it falls back
-    to the offline engine by itself, per step and part), else the offline engine."""
+    to the offline engine by itself, per step and part), else the offline engine. `total` is
+    how many papers `papers` were chosen from (the day's new papers, a topic's matches), so the
+    headline does not call the summarised ones all there were."""
     if engine is not None:
-        return await engine.summarize(papers, topic=topic)
+        return await engine.summarize(papers, topic=topic, total=total)
     from agent.summarize.offline import OfflineEngine
 
-    return OfflineEngine().summarize(papers, topic=topic)
+    return OfflineEngine().summarize(papers, topic=topic, total=total)

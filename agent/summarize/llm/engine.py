@@ -187,13 +187,15 @@ class LLMEngine:
 
     # -- summarize --------------------------------------------------------------------------------
 
-    async def summarize(self, papers: Sequence[Paper], *, topic: str | None = None) -> Summary:
+    async def summarize(
+        self, papers: Sequence[Paper], *, topic: str | None = None, total: int | None = None
+    ) -> Summary:
         started = time.monotonic()
         before = self.meter.total()
         unique = list({p.id: p for p in reversed(papers)}.values())[::-1]
         try:
             if unique:
-                summary = await self._run(unique, topic)
+                summary = await self._run(unique, topic, total)
             else:
                 summary = offline.OfflineEngine().summarize([], topic=topic)
                 summary = summary.model_copy(update={"engine": self.name})
@@ -233,7 +235,7 @@ class LLMEngine:
             return self._dialects.most_common(1)[0][0]
         return None if self.llm.chat_model else self.llm.dialect
 
-    async def _run(self, papers: list[Paper], topic: str | None) -> Summary:
+    async def _run(self, papers: list[Paper], topic: str | None, total: int | None) -> Summary:
         models = self._counted()
         asker = self._asker()
         grouper, texts = Grouper(asker), HeadlineWriter(asker)
@@ -248,8 +250,8 @@ class LLMEngine:
 
         # Longest calls first: with a fixed number of slots this shortens the run's tail.
         jobs = sorted(writer.plan(themes, by_id), key=lambda job: -len(job.papers))
-        headline_input = HeadlineInput(themes, by_id, topic)
-        overview_input = OverviewInput(topic, themes, by_id) if topic else None
+        headline_input = HeadlineInput(themes, by_id, topic, total)
+        overview_input = OverviewInput(topic, themes, by_id, total) if topic else None
 
         def text_sizes() -> list[tuple[int, int]]:
             questions = [texts.headline_question(headline_input)]

@@ -299,11 +299,15 @@ def write_headline(
     papers_by_id: Mapping[str, Paper],
     *,
     topic: str | None = None,
+    chosen_from: int | None = None,
 ) -> str:
     """'Today at a glance': 2-3 sentences naming the biggest themes and counts. For a topic
     digest the papers are not 'today's' but the ones that matched: '40 papers matched "long
-    context" in 4 themes. ...'."""
+    context" in 4 themes. ...'. When the themes hold only some of the papers (`chosen_from`,
+    the day's new papers or the topic's matches), both counts are given: '207 new papers today,
+    30 of them summarised here in 8 themes. ...'."""
     total = sum(len(t.paper_ids) for t in themes)
+    whole = chosen_from if chosen_from is not None and chosen_from > total else None
     topic = " ".join(topic.split()) if topic is not None else None
     if total == 0:
         return f'No papers matched "{topic}".' if topic is not None else "No new papers today."
@@ -315,7 +319,12 @@ def write_headline(
     papers = _count(total, "new paper") + " today"
     if topic is not None:
         papers = f'{_count(total)} matched "{topic}"'
-    if total == 1:
+    if whole is not None:
+        papers = f"{whole} new papers today, {total} of them summarised here"
+        if topic is not None:
+            closest = "the closest" if total == 1 else f"the {total} closest"
+            papers = f'{whole} papers matched "{topic}", {closest} summarised here'
+    elif total == 1:
         only = papers_by_id.get(themes[0].paper_ids[0])
         if only is not None:
             if topic is not None:
@@ -344,15 +353,23 @@ def write_headline(
 
 
 def write_overview(
-    topic: str, themes: Sequence[ThemeDraft], papers_by_id: Mapping[str, Paper]
+    topic: str,
+    themes: Sequence[ThemeDraft],
+    papers_by_id: Mapping[str, Paper],
+    *,
+    chosen_from: int | None = None,
 ) -> str:
-    """For `digest topic`: a short paragraph on what these papers say about the topic."""
+    """For `digest topic`: a short paragraph on what these papers say about the topic (of
+    `chosen_from` matches, when the themes hold only the closest)."""
     ids = [i for t in themes for i in t.paper_ids if i in papers_by_id]
     papers = [papers_by_id[i] for i in ids]
     topic = " ".join(topic.split()) or "this topic"
     if not papers:
         return f'No papers matched "{topic}".'
     sentences = [f'{_count(len(papers))} matched "{topic}".']
+    if chosen_from is not None and chosen_from > len(papers):
+        closest = "the closest is" if len(papers) == 1 else f"the {len(papers)} closest are"
+        sentences = [f'{chosen_from} papers matched "{topic}"; {closest} summarised here.']
     named = sorted(
         (t for t in themes if t.title != OTHER_TITLE), key=lambda t: (-len(t.paper_ids), t.title)
     )
@@ -422,9 +439,11 @@ class OfflineEngine:
     def __init__(self, *, max_themes: int = 12) -> None:
         self.max_themes = max_themes
 
-    def summarize(self, papers: Sequence[Paper], *, topic: str | None = None) -> Summary:
+    def summarize(
+        self, papers: Sequence[Paper], *, topic: str | None = None, total: int | None = None
+    ) -> Summary:
         """Themes (Theme with PaperBlurb engine='offline'), headline, overview when topic given;
-        engine='offline'."""
+        engine='offline'. `total`: how many papers these were chosen from (see `summarize`)."""
         papers = _unique(papers)
         if not papers:
             overview = f'No papers matched "{topic}".' if topic else None
@@ -444,10 +463,10 @@ class OfflineEngine:
             )
             for d in drafts
         )
-        overview = write_overview(topic, drafts, by_id) if topic else None
+        overview = write_overview(topic, drafts, by_id, chosen_from=total) if topic else None
         return Summary(
             themes=themes,
-            headline=write_headline(drafts, by_id, topic=topic or None),
+            headline=write_headline(drafts, by_id, topic=topic or None, chosen_from=total),
             overview=overview,
             engine="offline",
         )

@@ -40,6 +40,7 @@ class HeadlineInput:
     themes: tuple[ThemeDraft, ...]
     papers_by_id: Mapping[str, Paper]
     topic: str | None = None  # a topic digest is not "today's" news
+    chosen_from: int | None = None  # the new papers (topic matches) the themes are some of
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,13 @@ class OverviewInput:
     topic: str
     themes: tuple[ThemeDraft, ...]
     papers_by_id: Mapping[str, Paper]
+    chosen_from: int | None = None  # the topic's matches, when the themes hold only some
+
+
+def _whole(data: HeadlineInput | OverviewInput) -> int | None:
+    """How many papers the themes were chosen from, when that is more than they hold."""
+    held = sum(len(t.paper_ids) for t in data.themes)
+    return data.chosen_from if data.chosen_from is not None and data.chosen_from > held else None
 
 
 def _views(
@@ -68,6 +76,8 @@ def _facts(data: HeadlineInput | OverviewInput) -> str:
     topic."""
     parts = [data.topic or "", str(sum(len(t.paper_ids) for t in data.themes))]
     parts.append(str(len(data.themes)))
+    if _whole(data) is not None:
+        parts.append(str(_whole(data)))
     for theme in data.themes:
         parts += [theme.title, theme.summary, str(len(theme.paper_ids))]
         for pid in theme.paper_ids:
@@ -95,6 +105,7 @@ class HeadlineWriter:
             "headline",
             themes=_views(data.themes, data.papers_by_id),
             paper_count=sum(len(t.paper_ids) for t in data.themes),
+            chosen_from=_whole(data),
             topic=untrusted(data.topic) if data.topic else None,
         )
         return Question(
@@ -113,7 +124,9 @@ class HeadlineWriter:
 
     @staticmethod
     def offline_headline(data: HeadlineInput) -> str:
-        return offline.write_headline(data.themes, data.papers_by_id, topic=data.topic)
+        return offline.write_headline(
+            data.themes, data.papers_by_id, topic=data.topic, chosen_from=data.chosen_from
+        )
 
     def overview_question(self, data: OverviewInput) -> Question:
         out = self.asker.output_tokens(OVERVIEW_OUTPUT_TOKENS)
@@ -123,6 +136,7 @@ class HeadlineWriter:
                 topic=untrusted(data.topic),
                 themes=_views(data.themes, data.papers_by_id, titles),
                 paper_count=sum(len(t.paper_ids) for t in data.themes),
+                chosen_from=_whole(data),
             )
             if self.asker.fits(user, out):
                 break
@@ -148,7 +162,9 @@ class HeadlineWriter:
 
     @staticmethod
     def offline_overview(data: OverviewInput) -> str:
-        return offline.write_overview(data.topic, data.themes, data.papers_by_id)
+        return offline.write_overview(
+            data.topic, data.themes, data.papers_by_id, chosen_from=data.chosen_from
+        )
 
 
 __all__ = ["HeadlineInput", "HeadlineWriter", "OverviewInput"]
