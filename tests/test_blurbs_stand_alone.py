@@ -225,3 +225,15 @@ def test_two_sentences_run_together_without_a_space_are_split() -> None:
     ]
     one = "Models, e.g.GPT, are listed at arxiv.org and U.S.Army sites."
     assert split_sentences(one) == [one]
+
+
+def test_a_long_sentence_loses_its_lead_clause_before_its_subject() -> None:
+    # dp-113 of the sample: cut inside 'To address ...,' it was no sentence at all
+    (paper,) = [p for p in SAMPLE if p.id == "dp-113"]
+    blurb = write_blurb(paper)
+    assert not blurb.startswith("To address")
+    assert blurb.startswith("The authors propose a tunable mechanism that reduces the cost")
+    assert "less than 2% of input tokens" in blurb
+    # a lead clause that fits stays: only a sentence too long is shortened this way
+    short = _blurb("To tackle long code, we propose SEA, which splits code into blocks.")
+    assert short.startswith("To tackle long code, the authors propose SEA")

@@ -144,11 +144,24 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
+# 'To address X and enable Y, we propose Z': the clause before the subject is what goes first
+# when the sentence is too long, since a cut inside it leaves no sentence ('To address X.').
+_LEAD_CLAUSE = re.compile(
+    r"^(?:in\s+order\s+to|to|while|whilst|although|though|because|since|by|despite|unlike"
+    r"|given|whereas)\b.{3,}?,\s+(?=(?:we|the\s+authors|our|they)\b)",
+    re.IGNORECASE,
+)
+
+
 def _clip(sentence: str, limit: int) -> str:
-    """Shorten one sentence to at most `limit` words, at a clause boundary when possible."""
+    """Shorten one sentence to at most `limit` words: without its lead clause when it has one
+    before the subject, then at a clause boundary when possible."""
     words = sentence.split()
     if len(words) <= limit:
         return sentence
+    lead = _LEAD_CLAUSE.match(sentence)
+    if lead is not None:
+        return _clip(capitalize_first(sentence[lead.end() :]), limit)
     head = " ".join(words[:limit])
     cut = max(head.rfind(", "), head.rfind("; "), head.rfind(" - "))
     if cut >= len(head) // 2:
