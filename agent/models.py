@@ -264,3 +264,14 @@ class Digest(Frozen):
             f"in {themes} theme{'' if themes == 1 else 's'}"
         )
         return f"{text}, {other} under {OTHER_THEME}" if other else text
+
+    @property
+    def shape_and_listed(self) -> str:
+        """`shape`, then what is listed by title: '30 papers in 4 themes, 177 more listed by
+        title'; with nothing summarised, 'no paper summarised, 207 listed by title'."""
+        listed = len(self.also_new)
+        if not listed:
+            return self.shape
+        if not any(t.papers for t in self.themes):
+            return f"no paper summarised, {listed:,} listed by title"
+        return f"{self.shape}, {listed:,} more listed by title"

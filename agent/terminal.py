@@ -95,8 +95,7 @@ def print_daily_outcome(console: Console, outcome: RunOutcome) -> None:
         console.print(f"[yellow]{shown(outcome.message)}[/]")
         return
     selection = outcome.selection
-    extra = f", {len(digest.also_new)} more listed by title" if digest.also_new else ""
-    console.print(f"[bold]Digest {digest.date.isoformat()}[/]: {digest.shape}{extra}")
+    console.print(f"[bold]Digest {digest.date.isoformat()}[/]: {digest.shape_and_listed}")
     if selection is not None and selection.already_seen:
         skipped = plural(selection.already_seen, "paper")
         console.print(f"  {skipped} skipped: already in an earlier digest")

@@ -54,6 +54,30 @@ def daily(tmp_path: Path, *extra: str) -> tuple[Result, Path]:
     return result, out / DAY
 
 
+def test_a_day_where_nothing_matches_the_library_says_so_and_lists_every_paper(
+    tmp_path: Path,
+) -> None:
+    far = tmp_path / "far.bib"
+    far.write_text(
+        "@article{x, title={Protein folding dynamics from cryo-electron microscopy density maps}}\n",
+        encoding="utf-8",
+    )
+    result, day = daily(tmp_path, "--library", str(far))
+    assert result.exit_code == 0, result.output
+    data = json.loads((day / "digest.json").read_text(encoding="utf-8"))
+    assert data["themes"] == [] and len(data["also_new"]) == 207
+    # not "No new papers today; 0 papers you have seen before have new versions"
+    assert data["headline"] == (
+        "207 new papers today, none matching your papers; they are listed by title."
+    )
+    assert data["notices"][0] == (
+        "No paper matched your papers today; every new one is listed by title."
+    )
+    assert "no paper summarised, 207 listed by title" in " ".join(result.output.split())
+    text = (day / "digest.txt").read_text(encoding="utf-8")
+    assert "none matching your papers" in " ".join(text.split())
+
+
 def test_daily_with_a_library_ranks_by_it_and_says_why_everywhere(tmp_path: Path) -> None:
     result, day = daily(tmp_path, "--library", str(BIB))
     assert result.exit_code == 0, result.output

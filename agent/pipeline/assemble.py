@@ -21,6 +21,8 @@ def matched_notice(selection: Selection) -> str | None:
     relevance threshold applies and something is left out of the picks (None otherwise)."""
     if selection.matched is None or not selection.also_new:
         return None
+    if not selection.matched:
+        return f"No paper matched {selection.matched_by} today; every new one is listed by title."
     matched = f"{plural(selection.matched, 'paper')} matched {selection.matched_by} today"
     if selection.matched > len(selection.selected):  # more matched than max_papers allows
         return f"{matched}; the closest {len(selection.selected)} are summarised."

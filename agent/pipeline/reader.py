@@ -107,12 +107,7 @@ async def _summary(run: Run, pick: Picked) -> Summary:
     count = plural(len(selection.selected), "paper")
     run.progress(f"summarizing {count} ({run.engine.kind} engine)")
     if not selection.selected:
-        updated = len(selection.updated)
-        return Summary(
-            themes=(),
-            headline=f"No new papers today; {plural(updated, 'paper')} you have seen before "
-            f"{'has a new version' if updated == 1 else 'have new versions'}, listed below.",
-        )
+        return Summary(themes=(), headline=_nothing_to_summarise(selection))
     progress = run.progress
 
     def said(text: str) -> None:
@@ -129,6 +124,26 @@ async def _summary(run: Run, pick: Picked) -> Summary:
             "degraded": (*pick.notes, *summary.degraded),
         }
     )
+
+
+def _nothing_to_summarise(selection: Selection) -> str:
+    """The glance of a day with nothing to summarise: new papers, none a match (they are listed
+    by title), and papers seen before with new versions."""
+    parts = []
+    if selection.also_new:
+        new = len(selection.also_new)
+        they = "it is" if new == 1 else "they are"
+        parts.append(
+            f"{plural(new, 'new paper')} today, none matching {selection.matched_by}; "
+            f"{they} listed by title"
+        )
+    else:
+        parts.append("No new papers today")
+    updated = len(selection.updated)
+    if updated:
+        verb = "has a new version" if updated == 1 else "have new versions"
+        parts.append(f"{plural(updated, 'paper')} you have seen before {verb}, listed below")
+    return "; ".join(parts) + "."
 
 
 def _digest(run: Run, pick: Picked, fetched: FetchOutcome, summary: Summary) -> Digest:

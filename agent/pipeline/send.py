@@ -86,9 +86,7 @@ async def deliver_daily(
     SIGTERM stops it between two messages, as Ctrl-C does); the webhooks are awaited on the
     bounded client."""
     status: RunStatus = "written"
-    message = f"digest written: {digest.shape}"
-    if digest.also_new:
-        message += f", {len(digest.also_new)} more listed by title"
+    message = f"digest written: {digest.shape_and_listed}"
     if to.email:
         run.progress("sending the email")
         report = send_digest(digest, files, to, run.store)
