@@ -29,7 +29,10 @@ weight / cut re-tunes; modularity communities (Louvain, greedy) of the agreement
 graph instead of the cut (held out -0.03 at best), paper-term co-clustering (bipartite Louvain,
 SpectralCoclustering: tuning 0.37 at best against 0.49), and either as one more voter in the
 agreement (held out -0.002 to -0.021); a soft cosine over the terms (word-vector term similarity)
-instead of each view's cosine or as a sixth view (held out -0.005 to -0.058).
+instead of each view's cosine or as a sixth view (held out -0.005 to -0.058); snippet
+clustering: Suffix Tree Clustering and Lingo alone (held out 0.12 and 0.31), either as one more
+voter (-0.008, -0.018), STC phrases as must-links, phrase-presence and gapped-word-pair views
+(-0.001, +0.011 +- 0.013 with the day cases -0.012).
 
 Measured with `bench/offline_quality.py` (20 random 30-paper days of the labelled sample, and
 the labelled day cases of evals/cases): see its docstring and the README for the figures.
