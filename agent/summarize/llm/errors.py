@@ -42,6 +42,28 @@ class Rejected(ModelUnavailable):
         self.what = what
 
 
+class ContextExceeded(ModelUnavailable):
+    """The server refused the request as longer than its context window. `window` and
+    `requested` are what its error body says of them (its context size and the request's
+    tokens, in its own tokens), when it says; `replan` is set by the asker when the calls
+    should be planned again for a smaller window (`run.window`)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        attempts: int = 0,
+        status_code: int | None = None,
+        window: int | None = None,
+        requested: int | None = None,
+        replan: bool = False,
+    ) -> None:
+        super().__init__(message, attempts=attempts, status_code=status_code)
+        self.window = window
+        self.requested = requested
+        self.replan = replan
+
+
 class AnswerTruncated(ModelError):
     """The answer hit the output limit, even after asking again with a larger one."""
 
@@ -66,6 +88,7 @@ class CostCapReached(BudgetExceeded):
 __all__ = [
     "AnswerTruncated",
     "BudgetExceeded",
+    "ContextExceeded",
     "CostCapReached",
     "InvalidAnswer",
     "ModelRefused",
