@@ -222,7 +222,10 @@ class LLMSettings(Section):
         default=2, ge=0, le=5, description="validation re-asks before the deterministic repair"
     )
     context_window: int = Field(
-        default=128_000, ge=2_048, description="the model's context, in tokens"
+        default=128_000,
+        ge=2_048,
+        description="the model's context, in tokens; calls are sized to fit it (a server that "
+        "refuses a longer request teaches the run its real window, which the run then says)",
     )
     input_budget_tokens: int = Field(
         default=24_000, ge=1_000, description="input tokens per call; bigger days are batched"
