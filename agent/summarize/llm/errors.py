@@ -35,11 +35,13 @@ class ModelUnavailable(ModelError):
 
 class Rejected(ModelUnavailable):
     """The server answered a status the caller said ends the call at once (a structured-output
-    dialect it does not take); `what` says which, without the model's name."""
+    dialect it does not take, a request field it does not know); `what` says which, without
+    the model's name; `said` is the server's error text, lower case (which field it names)."""
 
-    def __init__(self, message: str, *, what: str, status_code: int) -> None:
+    def __init__(self, message: str, *, what: str, status_code: int, said: str = "") -> None:
         super().__init__(message, attempts=1, status_code=status_code)
         self.what = what
+        self.said = said
 
 
 class ContextExceeded(ModelUnavailable):

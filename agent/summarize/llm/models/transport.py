@@ -166,13 +166,13 @@ def _headers_of(exc: BaseException) -> dict[str, str]:
 
 
 def server_text(exc: BaseException) -> str:
-    """What the server's error body says (its message, type and code; a plain-text body as it
-    is), lower case; "" when the failure carries no body."""
+    """What the server's error body says (its message, type, code and the parameter it names;
+    a plain-text body as it is), lower case; "" when the failure carries no body."""
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict):
-            parts = (inner.get(key) for key in ("message", "type", "code", "status"))
+            parts = (inner.get(key) for key in ("message", "type", "code", "status", "param"))
             return " ".join(str(part) for part in parts if part is not None).lower()
         body = inner
     return body.lower() if isinstance(body, str) else ""
@@ -438,7 +438,12 @@ class Transport:
                 requested=requested,
             )
         if status is not None and status in rejected:
-            return Rejected(f"{self.name}: {what} (not retried)", what=what, status_code=status)
+            return Rejected(
+                f"{self.name}: {what} (not retried)",
+                what=what,
+                status_code=status,
+                said=server_text(exc),
+            )
         if is_loading(exc) and loading.answers:
             message = (
                 f"{self.name}: the server was still loading its model after "
