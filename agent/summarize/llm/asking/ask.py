@@ -345,13 +345,12 @@ class Asker:
         return None
 
     async def _call(self, model: ChatModel, request: ChatRequest, evidence: Evidence) -> ChatAnswer:
-        inputs = tokens.estimate_input_tokens(request.messages, self.count_model) + SCHEMA_TOKENS
-        sent = inputs + request.max_output_tokens
         try:
-            self._check_window(model, request, sent)
+            self._check_window(model, request)
             answer = await model.complete(request)
         except ContextExceeded as exc:
             if exc.attempts:  # the server refused it (not `_check_window`)
+                inputs, sent = self._footprint(request)
                 exc.replan = self.window.learn(
                     sent, input_tokens=inputs, window=exc.window, requested=exc.requested
                 )
@@ -365,11 +364,19 @@ class Asker:
             self.on_answer(model, answer)
         return answer
 
-    def _check_window(self, model: ChatModel, request: ChatRequest, sent: int) -> None:
+    def _footprint(self, request: ChatRequest) -> tuple[int, int]:
+        """(input tokens, input and output limit) of a request, as the calls are planned."""
+        inputs = tokens.estimate_input_tokens(request.messages, self.count_model) + SCHEMA_TOKENS
+        return inputs, inputs + request.max_output_tokens
+
+    def _check_window(self, model: ChatModel, request: ChatRequest) -> None:
         """ContextExceeded, with no call made, for a request over a window a server showed:
         it would be refused again (planned before the window shrank: `replan` plans again)."""
         window = self.window
-        if window.learned and sent > window.tokens:
+        if not window.learned:
+            return
+        sent = self._footprint(request)[1]
+        if sent > window.tokens:
             raise ContextExceeded(
                 f"{model.name}: the {request.step} request (~{sent:,} tokens) does not fit the "
                 f"server's context window (~{window.tokens:,} tokens); not sent",
