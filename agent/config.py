@@ -38,7 +38,7 @@ from pydantic_settings import (
 
 from agent import config_keys
 from agent.core import parsing
-from agent.core.choices import Dialect, EngineChoice, SmtpSecurity
+from agent.core.choices import Dialect, EngineChoice, SmtpSecurity, Thinking
 from agent.core.one_line import one_line
 from agent.core.urls import check_http_url
 from agent.errors import ConfigError
@@ -173,6 +173,13 @@ class LLMSettings(Section):
         description="structured-output form: `json_schema`, `json_object_schema` (llama.cpp), "
         "`json_object`, `tools`, or `auto` (the first the server does not reject, remembered)",
     )
+    thinking: Thinking = Field(
+        default="auto",
+        description="a reasoning model's thinking (Qwen3, DeepSeek-R1, gpt-oss): `auto` sends "
+        "nothing about it; `off` asks the server not to think (`chat_template_kwargs` "
+        "`enable_thinking: false` for llama.cpp and vLLM, `reasoning_effort: none` for Ollama "
+        "and OpenAI), dropping for the run a field the server refuses",
+    )
     temperature: float = Field(default=0.2, ge=0, le=2, description="sampling temperature")
     seed: int | None = Field(
         default=None,
@@ -222,7 +229,10 @@ class LLMSettings(Section):
         default=2, ge=0, le=5, description="validation re-asks before the deterministic repair"
     )
     context_window: int = Field(
-        default=128_000, ge=2_048, description="the model's context, in tokens"
+        default=128_000,
+        ge=2_048,
+        description="the model's context, in tokens; calls are sized to fit it (a server that "
+        "refuses a longer request teaches the run its real window, which the run then says)",
     )
     input_budget_tokens: int = Field(
         default=24_000, ge=1_000, description="input tokens per call; bigger days are batched"

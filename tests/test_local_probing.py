@@ -172,7 +172,9 @@ def test_an_oversized_grouping_call_costs_the_grouping_only(tmp_path: Path) -> N
         blurb_calls = [r for r in srv.chat_requests if "new papers into" not in r.prompt_text]
     assert_complete(summary, PAPERS)
     assert blurb_calls, "after the grouping failed, no other call reached the model"
-    assert [n.step for n in summary.degraded] == ["grouping"], summary.degraded
+    # the server said its window: the digest notes which llm.context_window to set
+    assert [n.step for n in summary.degraded] == ["grouping", "server"], summary.degraded
+    assert "llm.context_window = 8192" in summary.degraded[1].reason
     assert all(t.engine == "llm" for t in summary.themes), summary.degraded
 
 

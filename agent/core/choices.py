@@ -10,3 +10,4 @@ from typing import Literal
 EngineChoice = Literal["auto", "offline", "llm"]
 Dialect = Literal["auto", "json_schema", "json_object_schema", "json_object", "tools"]
 SmtpSecurity = Literal["starttls", "ssl", "none"]
+Thinking = Literal["auto", "off"]

@@ -61,7 +61,8 @@ def _where(settings: Settings, model: ChatModel, pong: Pong) -> str:
         return f"LangChain {settings.llm.chat_model}"
     dialect = pong.dialect or settings.llm.dialect
     where = redact.redact(model.base_url) if model.base_url else "the OpenAI API"  # user:pass@
-    return f"{dialect} at {where}"
+    thinking = ", thinking off" if settings.llm.thinking == "off" else ""
+    return f"{dialect} at {where}{thinking}"
 
 
 def _cost(meter: UsageMeter, pong: Pong, configured: str) -> str:
@@ -95,6 +96,12 @@ async def _failed(part: str, exc: Exception, model: ChatModel) -> Check:
             f"answered, but not in the asked shape after {plural(exc.attempts - 1, 're-ask')}: "
             f"{one_line(reason, 200)}",
             "try another llm.dialect (json_object_schema for llama.cpp, json_object, tools)",
+        )
+    if "llm.thinking" in str(exc):  # a reasoning model spent the ping's output thinking
+        return Check.failed(
+            part,
+            one_line(exc, 300),
+            'a reasoning model (Qwen3, DeepSeek-R1, gpt-oss): set llm.thinking = "off"',
         )
     status = exc.status_code if isinstance(exc, ModelUnavailable) else None
     if status == 404:

@@ -3,8 +3,8 @@ every step of the pipeline, which takes it and its own inputs, nothing else.
 
 A `Run` holds the command's settings, the open store, the digest date, the engine decision,
 whether model answers may come from the cache, the progress line and the clock; and, made at
-the run's first model work, the model budget and rate limit every engine of the run draws on
-(the relevance pass, the shared blurbs and each reader's digest alike).
+the run's first model work, the model budget, rate limit and context window every engine of the
+run draws on (the relevance pass, the shared blurbs and each reader's digest alike).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from agent.store import Store
 from agent.summarize import EngineDecision
 
 if TYPE_CHECKING:
-    from agent.summarize.llm import AdaptiveLimit, Budget, LLMEngine
+    from agent.summarize.llm import AdaptiveLimit, Budget, ContextWindow, LLMEngine
 
 Progress = Callable[[str], None]
 Clock = Callable[[], float]
@@ -34,12 +34,14 @@ def ignore(_: str) -> None:
 
 
 class ModelShare:
-    """The run's model budget and rate limit, made at the first model work (the budget's
-    seconds count from there, not from the fetch) and then the same for every engine."""
+    """The run's model budget, rate limit and context window, made at the first model work
+    (the budget's seconds count from there, not from the fetch) and then the same for every
+    engine."""
 
     def __init__(self) -> None:
         self._budget: Budget | None = None
         self._limit: AdaptiveLimit | None = None
+        self._window: ContextWindow | None = None
 
     def budget(self, settings: Settings, clock: Clock) -> Budget:
         if self._budget is None:
@@ -54,6 +56,13 @@ class ModelShare:
 
             self._limit = run_limit(settings.llm)
         return self._limit
+
+    def window(self, settings: Settings) -> ContextWindow:
+        if self._window is None:
+            from agent.summarize.llm import run_window
+
+            self._window = run_window(settings.llm)
+        return self._window
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,7 @@ class Run:
             batch=batch,
             budget=self.models.budget(self.settings, self.clock),
             limit=self.models.limit(self.settings),
+            window=self.models.window(self.settings),
         )
 
     def summarizer(

@@ -56,7 +56,9 @@ path, lower-cased headers, parsed body, raw body, time, and ``outcome``, what th
 ``srv.pending`` (queued answers left), ``srv.errors`` (handler failures, missing answers) and
 ``srv.max_in_flight``. ``require_api_key="k"`` answers 401 unless ``Authorization: Bearer k``.
 ``loading=N`` answers the first N requests (any path) 503 "Loading model", as llama.cpp's server
-does while it reads its model from disk.
+does while it reads its model from disk. ``context_limit=N`` answers a chat request whose prompt
+is longer than N tokens (by the server's own count, `prompt_tokens`: four characters a token)
+400 with llama.cpp's ``exceed_context_size_error`` body, before it takes a queued answer.
 
 ``srv.chaos(rate, seed)`` makes that fraction of chat calls fail with a random fault (429 with
 ``Retry-After: 0``, 500, 503, drop, invalid JSON, length, refusal); the draw is deterministic given
@@ -256,6 +258,7 @@ class FakeOpenAIServer:
         props: Mapping[str, Any] | None = None,
         batch_api: bool = True,
         loading: int = 0,
+        context_limit: int | None = None,
     ) -> None:
         self.host, self.port = host, port
         self.latency_per_call = latency_per_call
@@ -264,6 +267,8 @@ class FakeOpenAIServer:
         self.models = tuple(models)
         self.require_api_key = require_api_key
         self.loading = loading  # requests still to answer 503 "Loading model"
+        # A server's context window: longer chat requests (`prompt_tokens`) answer 400.
+        self.context_limit = context_limit
         self.rate_limit = rate_limit
         self.rate_limited = 0  # chat calls answered 429 because of rate_limit
         self.answer_model = answer_model  # the name answers give, whatever the request asked
@@ -451,7 +456,7 @@ class FakeOpenAIServer:
         elif reply.reasoning is not None:
             message[reply.reasoning_field] = reply.reasoning
         delivered = text if reply.refusal is None else reply.refusal
-        prompt = len(RecordedRequest.text_of(body)) // 4
+        prompt = prompt_tokens(body)
         usage: dict[str, Any] = {
             "prompt_tokens": prompt,
             "completion_tokens": len(delivered or "") // 4,
@@ -488,6 +493,19 @@ def _forced_tool(tool_choice: Any) -> str | None:
     if isinstance(tool_choice, dict):
         return tool_choice.get("function", {}).get("name")
     return None
+
+
+def prompt_tokens(body: Mapping[str, Any]) -> int:
+    """The server's own count of a chat request's prompt tokens: four characters a token."""
+    return len(RecordedRequest.text_of(body)) // 4
+
+
+def over_context_body(tokens: int, limit: int) -> dict[str, Any]:
+    """llama.cpp server's answer to a prompt longer than its context (``--ctx-size``)."""
+    message = f"request ({tokens} tokens) exceeds the available context size ({limit} tokens)"
+    error = {"code": 400, "message": f"{message}, try increasing it"}
+    error.update(type="exceed_context_size_error", n_prompt_tokens=tokens, n_ctx=limit)
+    return {"error": error}
 
 
 LOADING_BODY = {"error": {"code": 503, "message": "Loading model", "type": "unavailable_error"}}
@@ -695,6 +713,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._send(400, _error_body(400, problem))
             return
         owner = self.server.owner
+        tokens = prompt_tokens(body)
+        if owner.context_limit is not None and tokens > owner.context_limit:
+            record.outcome = "over_context"
+            self._send(400, over_context_body(tokens, owner.context_limit))
+            return
         slot = owner._slot or contextlib.nullcontext()
         with slot:
             self._serve_chat(record, body)

@@ -1,8 +1,9 @@
 """The model engine and what the rest of the agent may use of it.
 
 Import from here, not from the modules: `LLMEngine` (summarize, rerank, expand a topic into
-search queries), the run's `Budget` and rate limit (`run_budget(settings)`,
-`run_limit(settings)`: one of each per run, given to every engine of the run), the chat-model
+search queries), the run's `Budget`, rate limit and context window (`run_budget(settings)`,
+`run_limit(settings)`, `run_window(settings)`: one of each per run, given to every engine of
+the run), the chat-model
 boundary (`ChatModel`, `ChatRequest`, `ChatAnswer`), the factory that builds the configured
 models (`build_chat_models`, with what they `Shared`), usage metering, prompts, token counts
 and the answer cache key. Names load on first use (PEP 562),
@@ -24,7 +25,13 @@ if TYPE_CHECKING:
     from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
     from agent.summarize.llm.engine import LLMEngine
     from agent.summarize.llm.errors import InvalidAnswer, ModelUnavailable
-    from agent.summarize.llm.factory import Shared, build_chat_models, run_budget, run_limit
+    from agent.summarize.llm.factory import (
+        Shared,
+        build_chat_models,
+        run_budget,
+        run_limit,
+        run_window,
+    )
     from agent.summarize.llm.models.local import (
         NoChatModel,
         configured_model,
@@ -40,6 +47,7 @@ if TYPE_CHECKING:
     from agent.summarize.llm.run.limit import AdaptiveLimit
     from agent.summarize.llm.run.meter import UsageMeter
     from agent.summarize.llm.run.tokens import count_message_tokens, count_tokens
+    from agent.summarize.llm.run.window import ContextWindow
     from agent.summarize.llm.steps.ping import Pong, ping_model
     from agent.summarize.llm.steps.rerank import RerankInput
 
@@ -49,6 +57,7 @@ _HOME = {
     "ChatAnswer": "chat",
     "ChatModel": "chat",
     "ChatRequest": "chat",
+    "ContextWindow": "run.window",
     "InvalidAnswer": "errors",
     "LLMEngine": "engine",
     "Limits": "run.budget",
@@ -73,6 +82,7 @@ _HOME = {
     "probe_local": "models.local",
     "run_budget": "factory",
     "run_limit": "factory",
+    "run_window": "factory",
     "served_models": "models.local",
     "untrusted": "asking.prompts",
     "with_local_defaults": "models.local",
@@ -85,6 +95,7 @@ __all__ = [
     "ChatAnswer",
     "ChatModel",
     "ChatRequest",
+    "ContextWindow",
     "InvalidAnswer",
     "LLMEngine",
     "Limits",
@@ -108,6 +119,7 @@ __all__ = [
     "probe_local",
     "run_budget",
     "run_limit",
+    "run_window",
     "served_models",
     "untrusted",
     "with_local_defaults",

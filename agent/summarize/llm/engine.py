@@ -50,6 +50,7 @@ from agent.summarize.llm.run.limit import AdaptiveLimit
 from agent.summarize.llm.run.meter import UsageMeter
 from agent.summarize.llm.run.pace import CallsPerPlanned, Pace, Paced
 from agent.summarize.llm.run.progress import CallProgress, Counted, Report
+from agent.summarize.llm.run.window import ContextWindow
 from agent.summarize.llm.steps.blurbs import Blurbed, BlurbJob, BlurbWriter
 from agent.summarize.llm.steps.budget_plan import TimePlan, plan_time
 from agent.summarize.llm.steps.grouping import Grouper, Grouping
@@ -66,9 +67,9 @@ logger = logging.getLogger(__name__)
 class LLMEngine:
     """Summarize with chat models; `models` (tests, evals) replaces the ones the factory builds.
 
-    `budget` and `limit` are the run's (`run_budget`, `run_limit`: every engine of a run
-    draws on one budget and one rate limit); without them the engine makes its own from
-    settings. Usage is read from `meter` (the factory's models feed it); when `models` are
+    `budget`, `limit` and `window` are the run's (`run_budget`, `run_limit`, `run_window`:
+    every engine of a run draws on one budget and one rate limit, and plans for one context
+    window); without them the engine makes its own from settings. Usage is read from `meter` (the factory's models feed it); when `models` are
     given without a `meter`, the engine feeds its own meter from the answers. The methods are
     coroutines: the command runs the event loop (`asyncio.run` in `agent.cli`, nowhere else).
     """
@@ -87,8 +88,12 @@ class LLMEngine:
         keep_blurbs: bool = True,
         budget: Budget | None = None,
         limit: AdaptiveLimit | None = None,
+        window: ContextWindow | None = None,
     ) -> None:
         self.llm = llm = local_llm(llm)
+        # The context window calls are planned for: the run's, shrunk when a server refuses a
+        # request as longer than its window (see run.window).
+        self.window = window or ContextWindow(llm.context_window)
         self.progress = CallProgress(progress) if progress is not None else None
         self.prompts = (prompts or PromptSet.load()).with_language(llm.language)
         budget = budget or Budget.from_settings(llm)
@@ -158,6 +163,7 @@ class LLMEngine:
             self.llm,
             count_model=self.models[0].name,
             on_answer=self._on_answer,
+            window=self.window,
         )
 
     def _counted(self) -> list[ChatModel]:
@@ -287,6 +293,9 @@ class LLMEngine:
             notes += _noted(overview, "overview")
         if self.prompt_cut is not None:
             notes.append(self.prompt_cut)
+        window_note = self.window.note()
+        if window_note is not None:
+            notes.append(window_note)
         by_step: dict[str, list[Outcome]] = {"grouping": [grouped], "blurbs": list(blurbed)}
         by_step["headline"] = [headline]
         if overview is not None:

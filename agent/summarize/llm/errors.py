@@ -35,11 +35,35 @@ class ModelUnavailable(ModelError):
 
 class Rejected(ModelUnavailable):
     """The server answered a status the caller said ends the call at once (a structured-output
-    dialect it does not take); `what` says which, without the model's name."""
+    dialect it does not take, a request field it does not know); `what` says which, without
+    the model's name; `said` is the server's error text, lower case (which field it names)."""
 
-    def __init__(self, message: str, *, what: str, status_code: int) -> None:
+    def __init__(self, message: str, *, what: str, status_code: int, said: str = "") -> None:
         super().__init__(message, attempts=1, status_code=status_code)
         self.what = what
+        self.said = said
+
+
+class ContextExceeded(ModelUnavailable):
+    """The server refused the request as longer than its context window. `window` and
+    `requested` are what its error body says of them (its context size and the request's
+    tokens, in its own tokens), when it says; `replan` is set by the asker when the calls
+    should be planned again for a smaller window (`run.window`)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        attempts: int = 0,
+        status_code: int | None = None,
+        window: int | None = None,
+        requested: int | None = None,
+        replan: bool = False,
+    ) -> None:
+        super().__init__(message, attempts=attempts, status_code=status_code)
+        self.window = window
+        self.requested = requested
+        self.replan = replan
 
 
 class AnswerTruncated(ModelError):
@@ -66,6 +90,7 @@ class CostCapReached(BudgetExceeded):
 __all__ = [
     "AnswerTruncated",
     "BudgetExceeded",
+    "ContextExceeded",
     "CostCapReached",
     "InvalidAnswer",
     "ModelRefused",

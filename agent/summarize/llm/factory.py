@@ -28,6 +28,7 @@ from agent.summarize.llm.run.budget import Budget, Clock
 from agent.summarize.llm.run.cache import CachedChatModel
 from agent.summarize.llm.run.limit import AdaptiveLimit
 from agent.summarize.llm.run.meter import UsageMeter
+from agent.summarize.llm.run.window import ContextWindow
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,13 @@ def run_limit(llm: LLMSettings) -> AdaptiveLimit:
     call at a time): create one per run and give it to every engine of the run, so that a
     429 met by one stage holds for the next."""
     return AdaptiveLimit(local_llm(llm).concurrency)
+
+
+def run_window(llm: LLMSettings) -> ContextWindow:
+    """A run's context window from `[llm] context_window` (the local-server defaults applied:
+    the window the server reports): create one per run and give it to every engine of the
+    run, so that a window a server showed smaller holds for the run's later calls."""
+    return ContextWindow(local_llm(llm).context_window)
 
 
 def batches(llm: LLMSettings, allowed: bool) -> bool:
@@ -157,4 +165,5 @@ __all__ = [
     "fallback_settings",
     "run_budget",
     "run_limit",
+    "run_window",
 ]

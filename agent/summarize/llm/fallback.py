@@ -6,7 +6,9 @@ asks through layer 2, `asking.ask`), or the step's offline counterpart, which ca
 input is a `StepCall`: the step's payload plus a list every failing link appends its reason
 to, so the `Outcome` says which link answered and why the ones before it did not. The engine invokes a chain once per step
 (grouping, headline, overview) or once per part of a theme with ``abatch`` (blurbs), so a
-failure degrades exactly that part.
+failure degrades exactly that part. A model link whose request was over the server's context
+window runs its step again, planned for the smaller window the asker learned (`run.window`),
+before the chain moves on.
 
 A link that fails with an error no model error is (a bug in one model's path, an answer no
 adapter foresaw) is a failure of that link like any other, as `ModelBug`, said in one logged
@@ -28,7 +30,7 @@ from agent.core.wording import plural
 from agent.errors import DigestError, ModelError
 from agent.models import DegradedNote, EngineName, Usage
 from agent.summarize.llm.chat import ChatModel
-from agent.summarize.llm.errors import CostCapReached
+from agent.summarize.llm.errors import ContextExceeded, CostCapReached
 
 P = TypeVar("P")
 O = TypeVar("O")
@@ -36,6 +38,7 @@ O = TypeVar("O")
 logger = logging.getLogger(__name__)
 
 OFFLINE = "offline engine"
+MAX_REPLANS = 3  # a link's step run again after the context window shrank (`run.window`)
 
 
 class ModelBug(ModelError):
@@ -103,6 +106,22 @@ def spent_note(usage: Usage | None) -> str:
     return f" (spent {', '.join(parts)})"
 
 
+async def _replanned(
+    with_model: Callable[[ChatModel, P], Awaitable[O]], model: ChatModel, payload: P, what: str
+) -> O:
+    """The step with `model`, run again (at most MAX_REPLANS times) when a request was over
+    the server's context window and the window the steps plan for shrank: each step plans its
+    calls from the window when it runs, so the work is cut into smaller calls."""
+    for replans in range(MAX_REPLANS + 1):
+        try:
+            return await with_model(model, payload)
+        except ContextExceeded as exc:
+            if not exc.replan or replans == MAX_REPLANS:
+                raise
+            logger.info("%s: over the context window; planning smaller calls", what)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def build_chain(
     step: str,
     models: Sequence[ChatModel],
@@ -116,7 +135,7 @@ def build_chain(
 
         async def run(call: StepCall[P]) -> Outcome[O]:
             try:
-                value = await with_model(model, call.payload)
+                value = await _replanned(with_model, model, call.payload, f"{step}: {name}")
             except ModelError as exc:
                 call.failures.append(failure_reason(name, exc))
                 raise

@@ -44,11 +44,13 @@ from agent.summarize.llm.asking.validate import check
 from agent.summarize.llm.chat import ChatAnswer, ChatModel, ChatRequest
 from agent.summarize.llm.errors import (
     AnswerTruncated,
+    ContextExceeded,
     InvalidAnswer,
     ModelRefused,
     ModelUnavailable,
 )
 from agent.summarize.llm.run import tokens
+from agent.summarize.llm.run.window import ContextWindow
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +146,8 @@ class Evidence:
 
 
 class Asker:
-    """Asks questions of chat models within the token budget of `settings`."""
+    """Asks questions of chat models within the token budget of `settings` and the context
+    `window` (the run's: `llm.context_window` until a server shows a smaller one)."""
 
     def __init__(
         self,
@@ -153,9 +156,11 @@ class Asker:
         *,
         count_model: str | None = None,
         on_answer: Callable[[ChatModel, ChatAnswer], None] | None = None,
+        window: ContextWindow | None = None,
     ) -> None:
         self.prompts = prompts
         self.settings = settings
+        self.window = window or ContextWindow(settings.context_window)
         self.count_model = count_model or settings.model
         self.on_answer = on_answer
         self.system = prompts.render("system")
@@ -167,13 +172,18 @@ class Asker:
 
     def input_limit(self, max_output_tokens: int) -> int:
         """Input tokens one call may use: the input budget, within the context window."""
-        return min(
-            self.settings.input_budget_tokens, self.settings.context_window - max_output_tokens
-        )
+        return min(self.settings.input_budget_tokens, self.window.planned - max_output_tokens)
+
+    def max_output(self) -> int:
+        """The output limit of one call: llm.max_output_tokens, and a third of the window when
+        a server showed a smaller one than configured (so that input keeps room)."""
+        if self.window.smaller:
+            return max(256, min(self.settings.max_output_tokens, self.window.planned // 3))
+        return self.settings.max_output_tokens
 
     def output_tokens(self, wanted: int) -> int:
-        """A step's output estimate, bounded by settings.llm.max_output_tokens."""
-        return max(256, min(wanted, self.settings.max_output_tokens))
+        """A step's output estimate, bounded by `max_output`."""
+        return max(256, min(wanted, self.max_output()))
 
     def count(self, text: str) -> int:
         return tokens.count_tokens(text, self.count_model)
@@ -260,7 +270,7 @@ class Asker:
                 "%s: answer from %s invalid (%d re-asks so far)", q.step, model.name, reasks
             )
             retry = self._reasked(messages, answer.text, error)
-            room = self.settings.context_window - q.max_output_tokens
+            room = self.window.tokens - q.max_output_tokens
             if reasks >= self.settings.max_reasks or self.estimate(retry) > room:
                 return self._salvage(q, answer, (error, reasks), context, evidence)
             messages, reasks = retry, reasks + 1
@@ -336,7 +346,16 @@ class Asker:
 
     async def _call(self, model: ChatModel, request: ChatRequest, evidence: Evidence) -> ChatAnswer:
         try:
+            self._check_window(model, request)
             answer = await model.complete(request)
+        except ContextExceeded as exc:
+            if exc.attempts:  # the server refused it (not `_check_window`)
+                inputs, sent = self._footprint(request)
+                exc.replan = self.window.learn(
+                    sent, input_tokens=inputs, window=exc.window, requested=exc.requested
+                )
+            evidence.add_to(exc)
+            raise
         except ModelError as exc:
             evidence.add_to(exc)
             raise
@@ -344,6 +363,25 @@ class Asker:
         if self.on_answer is not None:
             self.on_answer(model, answer)
         return answer
+
+    def _footprint(self, request: ChatRequest) -> tuple[int, int]:
+        """(input tokens, input and output limit) of a request, as the calls are planned."""
+        inputs = tokens.estimate_input_tokens(request.messages, self.count_model) + SCHEMA_TOKENS
+        return inputs, inputs + request.max_output_tokens
+
+    def _check_window(self, model: ChatModel, request: ChatRequest) -> None:
+        """ContextExceeded, with no call made, for a request over a window a server showed:
+        it would be refused again (planned before the window shrank: `replan` plans again)."""
+        window = self.window
+        if not window.learned:
+            return
+        sent = self._footprint(request)[1]
+        if sent > window.tokens:
+            raise ContextExceeded(
+                f"{model.name}: the {request.step} request (~{sent:,} tokens) does not fit the "
+                f"server's context window (~{window.tokens:,} tokens); not sent",
+                replan=not window.exhausted,
+            )
 
     def _request(
         self, q: Question, messages: tuple[dict[str, str], ...], evidence: Evidence
@@ -365,7 +403,7 @@ class Asker:
             return None
         schema = json.dumps(request.schema.model_json_schema())
         used = tokens.estimate_input_tokens(request.messages, self.count_model, extra=schema)
-        larger = min(2 * sent, self.settings.context_window - used)
+        larger = min(2 * sent, self.window.tokens - used)
         return larger if larger > sent else None
 
     def _salvage(

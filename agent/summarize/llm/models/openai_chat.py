@@ -10,7 +10,9 @@ error object, a page that is no completion), and so is its message: content as a
 (the text parts joined), a reasoning model's answer in ``reasoning_content`` (read when the
 content is empty), or its thinking eating the output limit (said in `ChatAnswer.why_empty`).
 A server that read clearly fewer prompt tokens than were sent cut the prompt to its context
-length: said in `ChatAnswer.prompt_cut`.
+length: said in `ChatAnswer.prompt_cut`. With `[llm] thinking = "off"` each request carries the
+fields that ask a reasoning model not to think (`thinking_off`); one the server refuses is
+dropped and the call asked again without it (the Batch API's lines carry none).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from agent.summarize.llm.errors import ModelUnavailable, Rejected
 from agent.summarize.llm.models import dialects
 from agent.summarize.llm.models.completion_body import completion_of
 from agent.summarize.llm.models.dialects import ORDER, DialectMemory
+from agent.summarize.llm.models.thinking_off import ThinkingOff
 from agent.summarize.llm.models.transport import Transport
 from agent.summarize.llm.run.budget import Budget
 from agent.summarize.llm.run.meter import UsageMeter
@@ -50,8 +53,13 @@ logger = logging.getLogger(__name__)
 
 LOCAL_SERVER_KEY = "not-needed"  # local servers (llama.cpp, vLLM, Ollama) ignore the key
 THOUGHT_ONLY = (
-    "the model spent its output on thinking and wrote no answer: raise llm.max_output_tokens, "
-    "or turn thinking off for the server"
+    'the model spent its output on thinking and wrote no answer: set llm.thinking = "off" '
+    "(asks the server not to think), or raise llm.max_output_tokens"
+)
+THOUGHT_ONLY_OFF = (
+    'the model spent its output on thinking and wrote no answer, although llm.thinking = "off" '
+    "asked the server not to think: raise llm.max_output_tokens, or turn thinking off in the "
+    "server (docs/models.md, reasoning models)"
 )
 # A server that read fewer than this share of the prompt tokens sent (by our count) cut the
 # prompt: tokenizers differ by less than that, and so does a prompt of this size whose shared
@@ -94,6 +102,10 @@ class OpenAIChatModel(ChatModel):
         self._endpoint = dialects.endpoint_of(llm.base_url)
         self._settled: str | None = None if llm.dialect == dialects.AUTO else llm.dialect
         self._exhausted: str | None = None  # every dialect was rejected: not asked again
+        # [llm] thinking = "off": the fields that ask the server not to think
+        self.thinking = ThinkingOff(
+            llm.thinking, endpoint=self._endpoint, model=self.name, hosted=llm.base_url is None
+        )
         # The dialect in use: the configured one, or for "auto" the one a call settled on
         # (the remembered one until then).
         self.dialect: str = self._settled or self._remembered() or dialects.AUTO
@@ -209,11 +221,26 @@ class OpenAIChatModel(ChatModel):
         estimate = estimate_input_tokens(params["messages"], self.name, extra=schema_text)
         self.meter.check(self.name, estimate, max_tokens)
         client = self.client()
+        extra = self.thinking.fields()
         body = {**params, self._limit_name(): max_tokens}
-        completion = await self.transport.send(
-            lambda timeout: _create(client, body, timeout), rejected=rejections
-        )
+        if extra:  # fields the SDK does not know: sent as they are
+            body["extra_body"] = extra
+        try:
+            completion = await self.transport.send(
+                lambda timeout: _create(client, body, timeout),
+                rejected=rejections | ({400} if extra else set()),
+            )
+        except Rejected as exc:
+            field = self.thinking.refused_field(exc.said, extra)
+            if field is not None:  # a field that asks not to think: asked again without it
+                self.thinking.drop(field, exc.what)
+                return await self._complete(request, dialect, rejections)
+            if exc.status_code in rejections:
+                raise
+            raise self._failed(exc) from None
         answer = answer_of(completion, dialect, self.name, output_limit=max_tokens)
+        if answer.why_empty == THOUGHT_ONLY and self.thinking.thinking == "off":
+            answer = dataclasses.replace(answer, why_empty=THOUGHT_ONLY_OFF)
         # A re-ask repeats the conversation before it: a server may count that part as cached.
         read = answer.usage.input_tokens + answer.usage.cached_tokens
         if not request.follow_up and 0 < read < PROMPT_CUT_RATIO * estimate:
@@ -223,6 +250,13 @@ class OpenAIChatModel(ChatModel):
         usage = self.meter.priced(answer.model, answer.usage)
         wall = round(time.monotonic() - started, 3)
         return _with_usage(answer, usage.model_copy(update={"wall_seconds": wall}))
+
+    def _failed(self, exc: Rejected) -> ModelUnavailable:
+        """A 400 taken as a possible refusal of a thinking field that named none: the failure
+        it is without them (not retried, a step toward the circuit breaker)."""
+        logger.warning("%s", exc)
+        self.transport.breaker.record_failure(self.name)
+        return ModelUnavailable(str(exc), attempts=exc.attempts, status_code=exc.status_code)
 
     def body(self, request: ChatRequest) -> dict[str, Any]:
         """The request as a JSON body (a Batch API line): the settled dialect, else the
@@ -356,6 +390,7 @@ def _count(value: Any) -> int:
 __all__ = [
     "LOCAL_SERVER_KEY",
     "THOUGHT_ONLY",
+    "THOUGHT_ONLY_OFF",
     "OpenAIChatModel",
     "answer_of",
     "prompt_cut",

@@ -20,7 +20,9 @@ Batch API file or poll) goes through `Transport.send`, which owns:
   waiting (said once), without using up the attempts or counting toward the breaker; a request
   longer than the server's context window (llama.cpp's ``exceed_context_size_error``, vLLM's
   and OpenAI's "maximum context length") fails at once, not retried and not counted either:
-  that request is at fault, not the server, the model or the dialect.
+  that request is at fault, not the server, the model or the dialect. It fails as
+  `ContextExceeded`, with the window and the request's size when the server says them
+  (`context_limits`), so that the layer above can plan smaller calls.
 
 So "what happens on a 429?": the limit halves, the request waits what the server asked (or the
 backoff), without its slot, then queues for one and tries again; after the last attempt, or
@@ -56,7 +58,7 @@ from agent.core.retry_policy import (
     parse_retry_after,
 )
 from agent.core.wording import plural
-from agent.summarize.llm.errors import ModelUnavailable, Rejected
+from agent.summarize.llm.errors import ContextExceeded, ModelUnavailable, Rejected
 from agent.summarize.llm.run.budget import Budget
 from agent.summarize.llm.run.limit import AdaptiveLimit
 
@@ -79,6 +81,19 @@ _OVER_CONTEXT = (
     "context window",
 )
 _OVER_CONTEXT_STATUS = frozenset({400, 413, 500})
+# The window and the request's size as servers say them: llama.cpp "request (9000 tokens)
+# exceeds the available context size (4096 tokens)" (and `n_ctx`, `n_prompt_tokens` beside
+# it); vLLM and OpenAI "maximum context length is 4096 tokens. However, you requested 9000
+# tokens" (or "your messages resulted in 9000 tokens").
+_WINDOW_SAID = (
+    re.compile(r"context size \((\d+) tokens\)"),
+    re.compile(r"maximum context length is (\d+) tokens"),
+)
+_REQUEST_SAID = (
+    re.compile(r"request \((\d+) tokens\)"),
+    re.compile(r"you requested (\d+) tokens"),
+    re.compile(r"resulted in (\d+) tokens"),
+)
 _LOADING = ("loading model", "model is loading", "model is still loading", "currently loading")
 _SECRET_LIKE = re.compile(r"\b(sk|rk|pk|key)-[A-Za-z0-9_*\-]{6,}")
 _MAX_DETAIL = 160
@@ -151,13 +166,13 @@ def _headers_of(exc: BaseException) -> dict[str, str]:
 
 
 def server_text(exc: BaseException) -> str:
-    """What the server's error body says (its message, type and code; a plain-text body as it
-    is), lower case; "" when the failure carries no body."""
+    """What the server's error body says (its message, type, code and the parameter it names;
+    a plain-text body as it is), lower case; "" when the failure carries no body."""
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict):
-            parts = (inner.get(key) for key in ("message", "type", "code", "status"))
+            parts = (inner.get(key) for key in ("message", "type", "code", "status", "param"))
             return " ".join(str(part) for part in parts if part is not None).lower()
         body = inner
     return body.lower() if isinstance(body, str) else ""
@@ -170,6 +185,26 @@ def is_over_context(exc: BaseException) -> bool:
         return False
     text = server_text(exc)
     return any(marker in text for marker in _OVER_CONTEXT)
+
+
+def context_limits(exc: BaseException) -> tuple[int | None, int | None]:
+    """(the server's context window, the refused request's tokens) as its error body says
+    them (llama.cpp's `n_ctx` and `n_prompt_tokens`, else the numbers in the message); None
+    for what it does not say."""
+    inner = getattr(exc, "body", None)
+    if isinstance(inner, dict):
+        inner = inner.get("error", inner)
+    fields = inner if isinstance(inner, dict) else {}
+    text = server_text(exc)
+
+    def said(key: str, patterns: Sequence[re.Pattern[str]]) -> int | None:
+        value = fields.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+        found = next((m for p in patterns if (m := p.search(text)) is not None), None)
+        return int(found.group(1)) if found is not None and int(found.group(1)) > 0 else None
+
+    return said("n_ctx", _WINDOW_SAID), said("n_prompt_tokens", _REQUEST_SAID)
 
 
 def is_loading(exc: BaseException) -> bool:
@@ -392,10 +427,23 @@ class Transport:
                 f"{self.name}: the request is longer than the server's context window "
                 f"({what}; not retried)"
             )
-            logger.warning("%s", message)
-            return ModelUnavailable(message, attempts=attempts, status_code=status)
+            # said once by the layer above, which plans smaller calls (`run.window`)
+            logger.info("%s", message)
+            window, requested = context_limits(exc)
+            return ContextExceeded(
+                message,
+                attempts=attempts,
+                status_code=status,
+                window=window,
+                requested=requested,
+            )
         if status is not None and status in rejected:
-            return Rejected(f"{self.name}: {what} (not retried)", what=what, status_code=status)
+            return Rejected(
+                f"{self.name}: {what} (not retried)",
+                what=what,
+                status_code=status,
+                said=server_text(exc),
+            )
         if is_loading(exc) and loading.answers:
             message = (
                 f"{self.name}: the server was still loading its model after "
@@ -452,6 +500,7 @@ __all__ = [
     "MakeRequest",
     "Sleep",
     "Transport",
+    "context_limits",
     "describe_transport_error",
     "is_loading",
     "is_over_context",

@@ -17,10 +17,12 @@ is a figure, which loses the sentence that gives it. Each blurb's `checks` say w
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from agent.core.tasks import gather_or_cancel
 from agent.errors import ModelError
 from agent.models import CheckStatus, DegradedNote, Paper, PaperBlurb
 from agent.summarize import offline
@@ -141,7 +143,7 @@ class BlurbWriter:
 
     def per_call(self) -> int:
         """Most papers one call may take by its output bound."""
-        room = self.asker.settings.max_output_tokens - OUTPUT_BASE_TOKENS
+        room = self.asker.max_output() - OUTPUT_BASE_TOKENS
         return max(1, room // OUTPUT_PER_BLURB_TOKENS)
 
     def plan(self, themes: Sequence[ThemeDraft], by_id: Mapping[str, Paper]) -> list[BlurbJob]:
@@ -155,14 +157,17 @@ class BlurbWriter:
         jobs: list[BlurbJob] = []
         for index, theme in enumerate(themes):
             papers = [by_id[i] for i in theme.paper_ids]
-            empty = self._user(theme.title, [])
-            out = self.asker.output_tokens(self._output(self.per_call()))
-            room = self.asker.room(empty, out)
-            costs = [self._text(p)[2] for p in papers]
-            for part, span in enumerate(plan_calls(costs, room, cap)):
-                chunk = tuple(papers[i] for i in span)
+            for part, chunk in enumerate(self._cut(theme.title, papers, cap)):
                 jobs.append(BlurbJob(index, part, theme.title, theme.summary or None, chunk))
         return jobs
+
+    def _cut(self, title: str, papers: Sequence[Paper], cap: int) -> list[tuple[Paper, ...]]:
+        """`papers` in balanced contiguous calls of at most `cap`, each within the room the
+        context window leaves (the window a server showed, once it showed one)."""
+        out = self.asker.output_tokens(self._output(self.per_call()))
+        room = self.asker.room(self._user(title, []), out)
+        costs = [self._text(p)[2] for p in papers]
+        return [tuple(papers[i] for i in span) for span in plan_calls(costs, room, cap)]
 
     def _output(self, papers: int) -> int:
         per_blurb = OUTPUT_PER_BLURB_TOKENS - (BLURB_WORDS - self.words) * 4 // 3
@@ -223,7 +228,21 @@ class BlurbWriter:
 
     async def write(self, model: ChatModel, job: BlurbJob) -> Blurbed:
         """Blurbs for a job; raises ModelError when the first call fails (the chain falls back).
-        Blurbs kept from earlier calls (another reader, a re-run) are used, not asked for."""
+        Blurbs kept from earlier calls (another reader, a re-run) are used, not asked for. A
+        job planned for a larger context window than a server since showed is written in
+        smaller calls, as `plan` cuts it now."""
+        if not self.asker.window.smaller:
+            return await self._write(model, job)
+        chunks = self._cut(job.title, job.papers, self.per_call())
+        if len(chunks) == 1:
+            return await self._write(model, job)
+        parts = [dataclasses.replace(job, papers=chunk) for chunk in chunks]
+        written = await gather_or_cancel(self._write(model, part) for part in parts)
+        summary = next((w.summary for w in written if w.summary), None)
+        blurbs = tuple(b for w in written for b in w.blurbs)
+        return Blurbed(job, blurbs, summary, tuple(n for w in written for n in w.notes))
+
+    async def _write(self, model: ChatModel, job: BlurbJob) -> Blurbed:
         got = _Got(Review.of(job.papers, self._day_papers if self._day else None))
         self._kept_passed(model, job, got)
         todo = tuple(p for p in job.papers if p.id not in got.blurbs)

@@ -104,7 +104,7 @@ class Grouper:
 
     def per_call(self) -> int:
         """Most papers one grouping call may take: the enum bound, and the output bound."""
-        spare = self.asker.settings.max_output_tokens - grouping_output_tokens(0)
+        spare = self.asker.max_output() - grouping_output_tokens(0)
         return min(MAX_PAPERS_PER_CALL, max(MIN_PAPERS_PER_CALL, spare // ID_OUTPUT_TOKENS))
 
     def batches(self, papers: Sequence[Paper]) -> list[list[Paper]]:

@@ -5,8 +5,10 @@ only leaves those papers in their offline order."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
+from agent.core.tasks import gather_or_cancel
 from agent.models import Paper
 from agent.summarize.llm.asking.ask import Asker, Question
 from agent.summarize.llm.asking.prompts import untrusted
@@ -47,7 +49,24 @@ class Reranker:
         self.asker = asker
 
     async def score(self, model: ChatModel, data: RerankInput) -> dict[str, int]:
-        """Paper id -> 0..10 for one batch. Raises ModelError (the chain falls back)."""
+        """Paper id -> 0..10 for one batch, in halves when it does not fit the context window
+        (one a server showed smaller than configured). Raises ModelError (the chain falls
+        back)."""
+        question = self._question(data)
+        shrunk = self.asker.window.smaller and len(data.papers) > 1
+        if shrunk and not self.asker.fits(question.user, question.max_output_tokens):
+            half = len(data.papers) // 2
+            parts = (data.papers[:half], data.papers[half:])
+            halves = await gather_or_cancel(
+                self.score(model, dataclasses.replace(data, papers=part)) for part in parts
+            )
+            return {pid: score for scores in halves for pid, score in scores.items()}
+        reply = await self.asker.ask(model, question)
+        ids = short_ids("P", len(data.papers))
+        by_sid = {sid: paper.id for sid, paper in zip(ids, data.papers, strict=True)}
+        return {by_sid[item.id]: int(item.score) for item in reply.value.scores}
+
+    def _question(self, data: RerankInput) -> Question:
         ids = short_ids("P", len(data.papers))
         papers = [
             {
@@ -67,7 +86,7 @@ class Reranker:
             first_id=ids[0],
             last_id=ids[-1],
         )
-        question = Question(
+        return Question(
             step="rerank",
             prompt="rerank",
             user=user,
@@ -75,9 +94,6 @@ class Reranker:
             lenient=None,
             max_output_tokens=self.asker.output_tokens(SCORE_OUTPUT_TOKENS * len(ids) + 40),
         )
-        reply = await self.asker.ask(model, question)
-        by_sid = {sid: paper.id for sid, paper in zip(ids, data.papers, strict=True)}
-        return {by_sid[item.id]: int(item.score) for item in reply.value.scores}
 
     @staticmethod
     def offline(data: RerankInput) -> dict[str, int]:
