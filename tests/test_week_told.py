@@ -68,6 +68,58 @@ def test_a_library_from_another_field_gets_a_glance_that_says_none_matched(
     )
 
 
+def test_empty_note_reader_gets_a_note_on_a_quiet_day_and_on_a_broken_one(
+    tmp_path: Path,
+) -> None:
+    """With `email.send_empty_note = true`, a quiet Wednesday mails "no new papers", and a
+    Tuesday on which arXiv answered 500 mails "no source could be read" (once: the run again
+    while it is down sends nothing more), naming the failure, and still exits 3; once the
+    feed answers, a re-run mails Tuesday's digest. (The broken Tuesday mailed nothing at all,
+    so the inbox looked the same as on a day the tool never ran; the failure was only in the
+    exit code and cron.log.)"""
+    with ScriptedHttpServer() as rss, smtp_server() as smtp:
+        config = write_config(tmp_path, rss.url, smtp.port)
+        config.write_text(
+            config.read_text().replace("[email]\n", "[email]\nsend_empty_note = true\n")
+        )
+        rss.add("/rss/cs.CL", Reply(200, feed(MON, [Item(i) for i in range(8)])))
+        assert digest(tmp_path, "daily", "--date", MON.isoformat()).returncode == 0
+        rss.add("/rss/cs.CL", Reply(500, "Internal Server Error"))
+        broken = digest(tmp_path, "daily", "--date", TUE.isoformat())
+        still_broken = digest(tmp_path, "daily", "--date", TUE.isoformat())
+        rss.add("/rss/cs.CL", Reply(200, feed(TUE, [Item(i) for i in range(8, 12)])))
+        answered = digest(tmp_path, "daily", "--date", TUE.isoformat())
+        rss.add("/rss/cs.CL", Reply(200, feed(WED, [])))
+        quiet = digest(tmp_path, "daily", "--date", WED.isoformat())
+        mails = [r.message for r in smtp.messages]
+    failure = "error: no source could be read: arxiv-rss:cs.CL: HTTP 500 after 1 attempt."
+    assert (broken.returncode, broken.stderr) == (
+        3,
+        f"{failure} A short note was sent to reader@example.org.\n",
+    )
+    assert (still_broken.returncode, still_broken.stderr) == (
+        3,
+        f"{failure} The note was already sent.\n",
+    )
+    assert answered.returncode == 0 and quiet.returncode == 0, answered.stderr + quiet.stderr
+    subjects = [str(m["Subject"]) for m in mails]
+    assert len(subjects) == 4, subjects
+    assert subjects[0].startswith("Paper digest, Mon 30 Nov 2026: ") and subjects[0].endswith(
+        " 8 papers"
+    )
+    assert subjects[1] == "Paper digest, Tue 1 Dec 2026: no source could be read"
+    assert subjects[2].startswith("Paper digest, Tue 1 Dec 2026: ") and subjects[2].endswith(
+        " 4 papers"
+    )
+    assert subjects[3] == "Paper digest, Wed 2 Dec 2026: no new papers"
+    note = " ".join(mails[1].get_body(("plain",)).get_content().split())
+    assert (
+        "No source could be read for this day (why is under Sources), so there is no digest "
+        "yet and nothing was marked as seen. Run `digest daily` again once they answer" in note
+    )
+    assert "arxiv-rss:cs.CL: failed (HTTP 500 after 1 attempt)" in note
+
+
 def test_a_category_in_the_wrong_case_is_corrected_and_an_unknown_one_stops_the_run(
     tmp_path: Path,
 ) -> None:
