@@ -650,6 +650,18 @@ def archive(open_browser: bool, config_path: Path | None, verbose: bool) -> None
         webbrowser.open(index.as_uri())
 
 
+def reread(config_path: Path | None, verbose: bool, fire_time: dt.datetime) -> Settings:
+    """The settings as the config says now, for one scheduled slot; a config that no longer
+    loads is a ConfigError that says the slot is skipped."""
+    try:
+        return settings_from(config_path, verbose)
+    except ConfigError as exc:
+        raise ConfigError(
+            f"{fire_time:%Y-%m-%d %H:%M}: the config no longer loads, so this slot is skipped "
+            f"(nothing sent; the next slot reads it again): {exc}"
+        ) from None
+
+
 @main.command(short_help="Run daily at the cron times, in the foreground.")
 @click.option(
     "--cron", default=None, help='When to run, e.g. "0 7 * * 1-5" (default: [schedule] cron).'
@@ -682,9 +694,10 @@ def schedule(
         )
 
     def job(fire_time: dt.datetime) -> int:
-        options = DailyOptions(date=fire_time.date(), sources=sources, engine=settings.engine)
         try:
-            outcome = daily_run(settings, options)
+            now = reread(config_path, verbose, fire_time)  # each slot reads the config anew
+            options = DailyOptions(date=fire_time.date(), sources=sources, engine=now.engine)
+            outcome = daily_run(now, options)
             message = outcome.summary_line()
             failure = outcome.delivery_error()
             if failure is not None:

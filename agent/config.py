@@ -395,6 +395,28 @@ def check_address(value: str) -> str:
 Address = Annotated[str, AfterValidator(check_address)]
 
 
+def check_category(value: str) -> str:
+    """One arXiv category as arXiv spells it: a wrong case is corrected, with a warning that
+    names both (a filter on `cs.Cl` keeps no paper); an unknown name is an error that
+    suggests the closest ones."""
+    from agent.taxonomy import arxiv_spelling, category_problem
+
+    spelt = arxiv_spelling(value)
+    if spelt is None:
+        raise PydanticCustomError("category", "{problem}", {"problem": category_problem(value)})
+    if spelt != value:
+        logger.warning(
+            "categories: %s read as %s, arXiv's spelling (write %s in the config)",
+            one_line(repr(value), 80),
+            spelt,
+            spelt,
+        )
+    return spelt
+
+
+ArxivCategory = Annotated[str, AfterValidator(check_category)]
+
+
 class EmailSettings(Section):
     """SMTP delivery. Nothing is sent unless smtp_host, sender and recipients are set."""
 
@@ -506,7 +528,7 @@ class ReaderSettings(Section):
     exclude_keywords: list[str] | None = Field(
         default=None, description=_AS_TOP % "exclude_keywords"
     )
-    categories: list[str] | None = Field(default=None, description=_AS_TOP % "categories")
+    categories: list[ArxivCategory] | None = Field(default=None, description=_AS_TOP % "categories")
     library: list[str] | None = Field(default=None, description=_AS_TOP % "library")
     authors: list[str] | None = Field(default=None, description=_AS_TOP % "authors")
     not_interested: str | None = Field(default=None, description=_AS_TOP % "not_interested")
@@ -590,8 +612,10 @@ class Settings(BaseSettings):
     exclude_keywords: list[str] = Field(
         default_factory=list, description="keywords that drop a paper"
     )
-    categories: list[str] = Field(
-        default_factory=list, description="arXiv categories to keep (`cs.CL`); empty: all"
+    categories: list[ArxivCategory] = Field(
+        default_factory=list,
+        description="arXiv categories to keep (`cs.CL`; a wrong case is corrected with a "
+        "warning, an unknown name is an error); empty: all",
     )
     show_updated: bool = Field(
         default=True, description="list new versions of digested papers in a short section"

@@ -254,6 +254,16 @@ class Digest(Frozen):
         return len(ids.union(self.also_new))
 
     @property
+    def unread(self) -> bool:
+        """True for the note of a day on which no source could be read (no papers, every
+        source failed): not 'no new papers', which nobody knows."""
+        return (
+            not self.paper_count
+            and bool(self.health)
+            and all(h.status == "failed" for h in self.health)
+        )
+
+    @property
     def shape(self) -> str:
         """'30 papers in 4 themes' (what was summarised), in words a reader expects."""
         papers = sum(len(t.papers) for t in self.themes)

@@ -37,6 +37,13 @@ def closest_categories(name: str, limit: int = 3) -> list[str]:
     return [lower[key] for key in near]
 
 
+def arxiv_spelling(name: str) -> str | None:
+    """`name` as arXiv spells it (cs.cl -> cs.CL), or None when arXiv has no such category."""
+    if name in arxiv_categories():
+        return name
+    return _by_lower().get(name.strip().lower())
+
+
 def category_problem(name: str) -> str | None:
     """None for a category arXiv has; else one line with the closest names."""
     if name in arxiv_categories():
@@ -46,4 +53,10 @@ def category_problem(name: str) -> str | None:
     return f"{name!r} is not an arXiv category; {hint}"
 
 
-__all__ = ["TAXONOMY_URL", "arxiv_categories", "category_problem", "closest_categories"]
+__all__ = [
+    "TAXONOMY_URL",
+    "arxiv_categories",
+    "arxiv_spelling",
+    "category_problem",
+    "closest_categories",
+]

@@ -148,7 +148,7 @@ def _settings(tmp_path: Path, port: int) -> Settings:
 
 
 CRASH_POINTS = [
-    "agent.pipeline.daily.fetch_all",
+    "agent.pipeline.daily.read_sources",
     "agent.pipeline.pick.select_papers",
     "agent.pipeline.reader.summarize",
     "agent.render.write_digest_files",

@@ -22,13 +22,13 @@ from typing import Any
 
 from agent.config import EngineChoice, Settings
 from agent.core.wording import plural
-from agent.errors import ConfigError, DeliveryError, DigestError
+from agent.errors import ConfigError, DeliveryError, DigestError, NoSourceReadError
 from agent.models import Paper, SourceHealth, Usage
-from agent.pipeline.fetch import FetchOutcome, fetch_all
+from agent.pipeline.fetch import FetchOutcome, read_sources
 from agent.pipeline.pick import Picked, pick_papers, reader_interests
 from agent.pipeline.reader import RunOutcome, Written, digest_for
 from agent.pipeline.run import Run
-from agent.pipeline.send import Delivery
+from agent.pipeline.send import Delivery, send_empty_note
 from agent.readers import Reader, chosen_readers
 from agent.sources import FetchContext
 from agent.summarize import EngineDecision, choose_engine
@@ -246,9 +246,37 @@ async def _readers(run: Run, job: DailyJob) -> DailyOutcome:
 
 
 async def _fetch(run: Run, job: DailyJob) -> FetchOutcome:
-    """Every source once, for every reader (read concurrently)."""
+    """Every source once, for every reader (read concurrently). When none could be read, the
+    readers who asked for the 'nothing new' note get one that says so, and NoSourceReadError
+    (exit 3) ends the run, marking nothing."""
     ctx = FetchContext(date=run.date, sources=run.settings.sources, store=run.store)
-    return await fetch_all(job.sources, ctx, run.progress)
+    fetched = await read_sources(job.sources, ctx, run.progress)
+    failure = fetched.failure()
+    if failure is None:
+        return fetched
+    told = [
+        _unread_note(run, to, fetched.health)
+        for to in job.readers
+        if to.email and to.settings.email.send_empty_note
+    ]
+    raise NoSourceReadError(" ".join([f"{failure}.", *told]) if told else str(failure))
+
+
+def _unread_note(run: Run, to: Delivery, health: tuple[SourceHealth, ...]) -> str:
+    """The note of a day no source could be read, to one reader; what happened, as a sentence
+    (a failed send is said, not raised: the run's error is the sources')."""
+    reason = (
+        "No source could be read for this day (why is under Sources), so there is no "
+        "digest yet and nothing was marked as seen. Run `digest daily` again once they "
+        "answer (`digest doctor` checks them): the papers still new then come in that digest."
+    )
+    said = run.said(f"{to.reader}: " if to.reader else "")
+    said.progress("sending the 'no source could be read' note")
+    try:
+        sent = send_empty_note(said, to, health, reason)
+    except DeliveryError as exc:
+        sent = f"The note could not be sent: {exc}"
+    return f"{to.reader}: {sent}" if to.reader else sent
 
 
 async def _reader_digest(

@@ -23,13 +23,31 @@ class FetchOutcome:
     papers: list[Paper]
     health: tuple[SourceHealth, ...]
 
+    def failure(self) -> NoSourceReadError | None:
+        """The error of a run none of whose sources could be read (None when one could)."""
+        if not self.health or any(h.status != "failed" for h in self.health):
+            return None
+        reasons = "; ".join(f"{h.name}: {h.reason}" for h in self.health)
+        return NoSourceReadError(f"no source could be read: {reasons}")
+
 
 async def fetch_all(
     specs: Sequence[str], ctx: FetchContext, progress: Callable[[str], None] = ignore
 ) -> FetchOutcome:
+    """`read_sources`; all failing raises NoSourceReadError."""
+    fetched = await read_sources(specs, ctx, progress)
+    failure = fetched.failure()
+    if failure is not None:
+        raise failure
+    return fetched
+
+
+async def read_sources(
+    specs: Sequence[str], ctx: FetchContext, progress: Callable[[str], None] = ignore
+) -> FetchOutcome:
     """Fetch every source concurrently (a service's rate gate still spaces its own requests);
-    one failing source is reported, not fatal. All failing raises NoSourceReadError; any other
-    error (a bad file source) cancels the rest and is raised."""
+    one failing source is reported, not fatal, and so are all (`FetchOutcome.failure`); any
+    other error (a bad file source) cancels the rest and is raised."""
     sources = [make_source(spec) for spec in specs]  # ConfigError before any network
     results = await gather_or_cancel(_read(source, ctx, progress) for source in sources)
     lists: list[list[Paper]] = []
@@ -41,9 +59,6 @@ async def fetch_all(
             continue
         health.append(_health(source, result))
         lists.append(result)
-    if sources and all(h.status == "failed" for h in health):
-        reasons = "; ".join(f"{h.name}: {h.reason}" for h in health)
-        raise NoSourceReadError(f"no source could be read: {reasons}")
     return FetchOutcome(papers=merge_papers(lists), health=tuple(health))
 
 
@@ -69,4 +84,4 @@ def _health(source: Source, papers: list[Paper]) -> SourceHealth:
     return SourceHealth(name=source.name, status=status, count=distinct, reason=reason)
 
 
-__all__ = ["EMPTY_DAY", "EMPTY_SEARCH", "FetchOutcome", "fetch_all"]
+__all__ = ["EMPTY_DAY", "EMPTY_SEARCH", "FetchOutcome", "fetch_all", "read_sources"]

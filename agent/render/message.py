@@ -22,6 +22,8 @@ def subject_line(digest: Digest) -> str:
             topic = topic[:79].rstrip() + "…"
         return f"Paper digest: {topic} — {papers}"
     day = format_date(digest.date)
+    if digest.unread:
+        return f"Paper digest, {day}: no source could be read"
     if digest.paper_count == 0:
         return f"Paper digest, {day}: no new papers"
     if not digest.themes:

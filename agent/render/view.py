@@ -556,6 +556,8 @@ def _summary_line(digest: Digest) -> str:
     """'12 papers in 4 themes, 2 under Other, and 5 more listed by title' and its variants."""
     n_papers = digest.paper_count
     n_blurbed = n_papers - len(digest.also_new)
+    if digest.unread:
+        return "No papers: no source could be read."
     if n_papers == 0:
         return "No new papers."
     if not digest.themes:
