@@ -66,7 +66,9 @@ def _health(source: Source, papers: list[Paper]) -> SourceHealth:
     distinct = len({paper.id for paper in papers})
     if distinct < len(papers):
         reason = f"{len(papers) - distinct} repeated ids merged"
-    return SourceHealth(name=source.name, status=status, count=distinct, reason=reason)
+    return SourceHealth(
+        name=source.name, status=status, count=distinct, reason=reason, note=source.note
+    )
 
 
 __all__ = ["EMPTY_DAY", "EMPTY_SEARCH", "FetchOutcome", "fetch_all"]

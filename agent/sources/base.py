@@ -33,6 +33,7 @@ class Source(abc.ABC):
 
     name: str
     searches = False  # True for a search (arXiv API, Semantic Scholar): empty is not "a quiet day"
+    note: str | None = None  # set by fetch: what it left unread (said in the source's health)
 
     @abc.abstractmethod
     async def fetch(self, ctx: FetchContext) -> list[Paper]:
