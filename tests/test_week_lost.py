@@ -1,5 +1,6 @@
 """Days the run could not read its source, or did not run at all: the papers of those days,
-which the source still serves by date, never reach the reader."""
+which the source still serves by date, come in the next digest, which says so; a search cut at
+its limit says what it left unread."""
 
 from __future__ import annotations
 
@@ -13,20 +14,22 @@ MON = dt.date(2026, 11, 30)
 DAYS = {MON + dt.timedelta(days=n): list(range(5 * n, 5 * n + 5)) for n in range(6)}
 
 
-def _every_digested_id(home: Path) -> set[str]:
-    found: set[str] = set()
-    for path in (home / "state" / "archive").glob("*/digest.json"):
-        data = json.loads(path.read_text())
-        listed = [p for theme in data["themes"] for p in theme["papers"]]
-        listed += data["also_new"] + data["updated"]
-        found |= {p["id"] for p in listed}
-    return found
+def _source_line(stdout: str) -> list[str]:
+    [line] = [line for line in stdout.splitlines() if "hf-daily:" in line]
+    return line.split()
 
 
-def test_papers_of_a_day_the_source_failed_are_never_shown(tmp_path: Path) -> None:
+def _email(home: Path, day: dt.date) -> str:
+    return " ".join(
+        (home / "state" / "archive" / day.isoformat() / "digest.txt").read_text().split()
+    )
+
+
+def test_papers_of_a_day_the_source_failed_come_in_the_next_digest(tmp_path: Path) -> None:
     """Tuesday morning Hugging Face answers 500: exit 3, nothing marked (as documented).
-    Wednesday it answers again, and would give Tuesday's list too (`?date=`), but the run
-    asks only for Wednesday: Tuesday's five papers are in no digest, and nothing says so."""
+    Wednesday it answers again, and the run asks for Tuesday's list too (`?date=`): Tuesday's
+    five papers are in Wednesday's digest, and its source line says so. Wednesday's run used
+    to ask only for Wednesday: Tuesday's papers were in no digest, and nothing said so."""
     tue, wed = MON + dt.timedelta(days=1), MON + dt.timedelta(days=2)
     with DatedHfServer(DAYS) as hf:
         write_config(tmp_path, "http://127.0.0.1:9", None)
@@ -38,18 +41,21 @@ def test_papers_of_a_day_the_source_failed_are_never_shown(tmp_path: Path) -> No
         hf.fail.clear()
         later = digest(tmp_path, "daily", "--date", wed.isoformat())
         assert later.returncode == 0, later.stderr
-        lost = sorted(hf.ids(tue) - _every_digested_id(tmp_path))
-    assert lost == [] or "2026-12-01" in later.stdout, (
-        f"Tuesday's papers {lost} are in no digest, and Wednesday's run does not mention "
-        f"Tuesday:\n{later.stdout}"
-    )
+        assert hf.asked == ["2026-11-30", "2026-12-01", "2026-12-01", "2026-12-02"]
+        wednesday = json.loads((tmp_path / "state/archive/2026-12-02/digest.json").read_text())
+    listed = [p["id"] for theme in wednesday["themes"] for p in theme["papers"]]
+    assert sorted(listed) == sorted(hf.ids(tue) | hf.ids(wed))
+    caught_up = "also read Tue 2026-12-01, missed since its last read on Mon 2026-11-30"
+    assert _source_line(later.stdout) == ["ok", "hf-daily:", "10", "papers;", *caught_up.split()]
+    assert f"hf-daily: ok (10 papers; {caught_up})" in _email(tmp_path, wed)
 
 
-def test_three_days_asleep_lose_those_days_papers(tmp_path: Path) -> None:
+def test_three_days_asleep_the_next_run_reads_those_days(tmp_path: Path) -> None:
     """The laptop sleeps Wednesday to Friday; cron (or `digest schedule`, which runs only the
-    latest missed slot) runs again on Saturday. Only Saturday's date is fetched: the fifteen
-    papers of Wednesday, Thursday and Friday are in no digest, and the run does not say that
-    three days were skipped."""
+    latest missed slot) runs again on Saturday, and reads Hugging Face's lists of Wednesday to
+    Saturday: the fifteen papers of the days asleep are in Saturday's digest, whose source
+    line says which days it caught up. Only Saturday's date used to be fetched: those fifteen
+    papers were in no digest, and the run did not say that three days were skipped."""
     tue, sat = MON + dt.timedelta(days=1), MON + dt.timedelta(days=5)
     with DatedHfServer(DAYS) as hf:
         write_config(tmp_path, "http://127.0.0.1:9", None)
@@ -59,12 +65,17 @@ def test_three_days_asleep_lose_those_days_papers(tmp_path: Path) -> None:
         woke = digest(tmp_path, "daily", "--date", sat.isoformat())
         assert woke.returncode == 0, woke.stderr
         asleep = [MON + dt.timedelta(days=n) for n in (2, 3, 4)]
-        missing = set().union(*(hf.ids(day) for day in asleep)) - _every_digested_id(tmp_path)
-    mentioned = any(day.isoformat() in woke.stdout for day in asleep)
-    assert not missing or mentioned, (
-        f"{len(missing)} papers of {asleep[0]}..{asleep[-1]} are in no digest, and the run "
-        f"after the sleep does not say those days were skipped:\n{woke.stdout}"
+        assert hf.asked[2:] == [day.isoformat() for day in (*asleep, sat)]
+        expected = set().union(*(hf.ids(day) for day in (*asleep, sat)))
+        saturday = json.loads((tmp_path / "state/archive/2026-12-05/digest.json").read_text())
+    listed = [p["id"] for theme in saturday["themes"] for p in theme["papers"]]
+    assert sorted(listed) == sorted(expected)
+    caught_up = (
+        "also read Wed 2026-12-02 to Fri 2026-12-04 (3 days), "
+        "missed since its last read on Tue 2026-12-01"
     )
+    assert _source_line(woke.stdout) == ["ok", "hf-daily:", "20", "papers;", *caught_up.split()]
+    assert f"hf-daily: ok (20 papers; {caught_up})" in _email(tmp_path, sat)
 
 
 def test_a_busy_day_past_the_api_limit_says_how_many_were_not_read(tmp_path: Path) -> None:

@@ -127,6 +127,7 @@ class DailyOutcome:
     shared: Usage  # the shared blurbs pass (its calls are in no reader's digest)
     named: bool = False  # the readers of [readers.NAME] tables, not the single reader
     seconds: float = 0.0
+    read_through: dict[str, dt.date] = dataclasses.field(default_factory=dict)  # per source
 
     def __repr__(self) -> str:
         """Short: asyncio.run reprs its finished task, result included, when it restores the
@@ -211,6 +212,7 @@ async def run_daily(run: Run, job: DailyJob) -> DailyOutcome:
     except BaseException as exc:
         run.store.finish_run(record, "failed", message=str(exc) or type(exc).__name__)
         raise
+    run.store.mark_sources_read(outcome.read_through)  # the days read are in a digest now
     run.store.finish_run(
         record,
         outcome.status,
@@ -242,13 +244,21 @@ async def _readers(run: Run, job: DailyJob) -> DailyOutcome:
         await _reader_digest(run, job, to, pick, fetched)
         for to, pick in zip(job.readers, picks, strict=True)
     ]
-    return DailyOutcome(tuple(results), fetched.health, job.engine.reason, shared, job.named)
+    return DailyOutcome(
+        tuple(results),
+        fetched.health,
+        job.engine.reason,
+        shared,
+        job.named,
+        read_through=fetched.read_through,
+    )
 
 
 async def _fetch(run: Run, job: DailyJob) -> FetchOutcome:
-    """Every source once, for every reader (read concurrently)."""
+    """Every source once, for every reader (read concurrently); a dated source reads the days
+    it missed too."""
     ctx = FetchContext(date=run.date, sources=run.settings.sources, store=run.store)
-    return await fetch_all(job.sources, ctx, run.progress)
+    return await fetch_all(job.sources, ctx, run.progress, run.store.sources_read_through())
 
 
 async def _reader_digest(

@@ -142,6 +142,15 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (endpoint, model)
     );
     """,
+    # 11: the last day each dated source was read in a finished run, so the next run reads
+    # the days it missed (`agent.pipeline.catch_up`)
+    """
+    CREATE TABLE IF NOT EXISTS source_reads (
+        source TEXT PRIMARY KEY,
+        read_through TEXT NOT NULL,
+        updated TEXT NOT NULL
+    );
+    """,
 )
 
 __all__ = ["MIGRATIONS"]
