@@ -46,7 +46,7 @@ from agent.storage.runs import RunRows
 from agent.storage.schema import MIGRATIONS as _MIGRATIONS
 from agent.storage.seen import SeenPaper, SeenRow, SeenRows
 from agent.storage.sent import SentRows
-from agent.storage.source_reads import SourceReadRows
+from agent.storage.source_reads import SourceRead, SourceReadRows
 from agent.storage.validators import ValidatorRows
 
 
@@ -184,6 +184,7 @@ __all__ = [
     "SeenPaper",
     "SeenRow",
     "SentLedger",
+    "SourceRead",
     "SourceStore",
     "StateSummary",
     "Store",

@@ -14,7 +14,7 @@ from agent.errors import SourceError
 from agent.models import Paper
 from agent.pipeline.catch_up import DaysRead, read_days
 from agent.sources import FetchContext, Source
-from agent.store import Store
+from agent.store import SourceRead, Store
 
 SAT = dt.date(2026, 12, 5)
 
@@ -99,8 +99,16 @@ def test_a_weekend_between_two_reads_of_a_latest_only_feed_says_nothing() -> Non
     assert read.note is None and read.read_through == monday
 
 
-def test_the_mark_moves_forward_only(tmp_path: Path) -> None:
+def test_the_next_digest_starts_from_the_last_read_and_a_rebuild_from_where_it_started(
+    tmp_path: Path,
+) -> None:
+    mon, tue, wed = SAT - dt.timedelta(days=5), SAT - dt.timedelta(days=4), SAT - dt.timedelta(3)
     with Store.open(tmp_path) as store:
-        store.mark_sources_read({"hf-daily": SAT})
-        store.mark_sources_read({"hf-daily": SAT - dt.timedelta(days=3), "other": SAT})
-        assert store.sources_read_through() == {"hf-daily": SAT, "other": SAT}
+        store.mark_sources_read(mon, {"hf-daily": SourceRead(None, mon)})
+        store.mark_sources_read(
+            wed, {"hf-daily": SourceRead(mon, wed), "rss": SourceRead(mon, wed)}
+        )
+        assert store.last_reads(SAT) == {"hf-daily": wed, "rss": wed}
+        assert store.last_reads(wed) == {"hf-daily": mon, "rss": mon}  # rebuilt: Tuesday again
+        assert store.last_reads(tue) == {"hf-daily": mon}  # a past date built afterwards
+        assert store.last_reads(mon) == {"hf-daily": None}

@@ -27,9 +27,10 @@ def _email(home: Path, day: dt.date) -> str:
 
 def test_papers_of_a_day_the_source_failed_come_in_the_next_digest(tmp_path: Path) -> None:
     """Tuesday morning Hugging Face answers 500: exit 3, nothing marked (as documented).
-    Wednesday it answers again, and the run asks for Tuesday's list too (`?date=`): Tuesday's
-    five papers are in Wednesday's digest, and its source line says so. Wednesday's run used
-    to ask only for Wednesday: Tuesday's papers were in no digest, and nothing said so."""
+        Wednesday it answers again, and the run asks for Tuesday's list too (`?date=`): Tuesday's
+        five papers are in Wednesday's digest, and its source line says so (and stay there when
+    Wednesday is built again). Wednesday's run used
+        to ask only for Wednesday: Tuesday's papers were in no digest, and nothing said so."""
     tue, wed = MON + dt.timedelta(days=1), MON + dt.timedelta(days=2)
     with DatedHfServer(DAYS) as hf:
         write_config(tmp_path, "http://127.0.0.1:9", None)
@@ -43,8 +44,13 @@ def test_papers_of_a_day_the_source_failed_come_in_the_next_digest(tmp_path: Pat
         assert later.returncode == 0, later.stderr
         assert hf.asked == ["2026-11-30", "2026-12-01", "2026-12-01", "2026-12-02"]
         wednesday = json.loads((tmp_path / "state/archive/2026-12-02/digest.json").read_text())
+        rebuilt = digest(tmp_path, "daily", "--date", wed.isoformat())  # the same days again
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        assert hf.asked[4:] == ["2026-12-01", "2026-12-02"]
+        again = json.loads((tmp_path / "state/archive/2026-12-02/digest.json").read_text())
     listed = [p["id"] for theme in wednesday["themes"] for p in theme["papers"]]
     assert sorted(listed) == sorted(hf.ids(tue) | hf.ids(wed))
+    assert sorted(p["id"] for theme in again["themes"] for p in theme["papers"]) == sorted(listed)
     caught_up = "also read Tue 2026-12-01, missed since its last read on Mon 2026-11-30"
     assert _source_line(later.stdout) == ["ok", "hf-daily:", "10", "papers;", *caught_up.split()]
     assert f"hf-daily: ok (10 papers; {caught_up})" in _email(tmp_path, wed)

@@ -2,8 +2,8 @@
 `sources.catch_up_days` back, so a day it failed or the machine slept comes in the next digest;
 a source that shows only its latest list (arXiv RSS) says which announcement days it missed.
 
-The last good read of each source is kept in the store only when the run finished (the pipeline
-marks it with the papers), so a run that fails after reading reads those days again."""
+The days each source read for a digest are kept in the store only when the run finished, so a
+run that fails after reading reads those days again, and a rebuild of that date the same days."""
 
 from __future__ import annotations
 

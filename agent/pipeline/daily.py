@@ -31,6 +31,7 @@ from agent.pipeline.run import Run
 from agent.pipeline.send import Delivery
 from agent.readers import Reader, chosen_readers
 from agent.sources import FetchContext
+from agent.store import SourceRead
 from agent.summarize import EngineDecision, choose_engine
 
 logger = logging.getLogger(__name__)
@@ -127,7 +128,7 @@ class DailyOutcome:
     shared: Usage  # the shared blurbs pass (its calls are in no reader's digest)
     named: bool = False  # the readers of [readers.NAME] tables, not the single reader
     seconds: float = 0.0
-    read_through: dict[str, dt.date] = dataclasses.field(default_factory=dict)  # per source
+    reads: dict[str, SourceRead] = dataclasses.field(default_factory=dict)  # per source
 
     def __repr__(self) -> str:
         """Short: asyncio.run reprs its finished task, result included, when it restores the
@@ -212,7 +213,7 @@ async def run_daily(run: Run, job: DailyJob) -> DailyOutcome:
     except BaseException as exc:
         run.store.finish_run(record, "failed", message=str(exc) or type(exc).__name__)
         raise
-    run.store.mark_sources_read(outcome.read_through)  # the days read are in a digest now
+    run.store.mark_sources_read(run.date, outcome.reads)  # the days read are in a digest now
     run.store.finish_run(
         record,
         outcome.status,
@@ -250,7 +251,7 @@ async def _readers(run: Run, job: DailyJob) -> DailyOutcome:
         job.engine.reason,
         shared,
         job.named,
-        read_through=fetched.read_through,
+        reads=fetched.reads,
     )
 
 
@@ -258,7 +259,7 @@ async def _fetch(run: Run, job: DailyJob) -> FetchOutcome:
     """Every source once, for every reader (read concurrently); a dated source reads the days
     it missed too."""
     ctx = FetchContext(date=run.date, sources=run.settings.sources, store=run.store)
-    return await fetch_all(job.sources, ctx, run.progress, run.store.sources_read_through())
+    return await fetch_all(job.sources, ctx, run.progress, run.store.last_reads(run.date))
 
 
 async def _reader_digest(

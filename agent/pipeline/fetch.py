@@ -15,6 +15,7 @@ from agent.pipeline.catch_up import DaysRead, read_days
 from agent.pipeline.run import ignore
 from agent.sources import FetchContext, Source, make_source
 from agent.sources.merge import merge_papers
+from agent.store import SourceRead
 
 EMPTY_DAY = "the source had no papers for this day"
 EMPTY_SEARCH = "the search found no papers"
@@ -24,27 +25,27 @@ EMPTY_SEARCH = "the search found no papers"
 class FetchOutcome:
     papers: list[Paper]
     health: tuple[SourceHealth, ...]
-    read_through: dict[str, dt.date] = field(default_factory=dict)  # to mark once written
+    reads: dict[str, SourceRead] = field(default_factory=dict)  # to mark once written
 
 
 async def fetch_all(
     specs: Sequence[str],
     ctx: FetchContext,
     progress: Callable[[str], None] = ignore,
-    read_through: Mapping[str, dt.date] | None = None,
+    last_reads: Mapping[str, dt.date | None] | None = None,
 ) -> FetchOutcome:
     """Fetch every source concurrently (a service's rate gate still spaces its own requests);
     one failing source is reported, not fatal. All failing raises NoSourceReadError; any other
-    error (a bad file source) cancels the rest and is raised. `read_through`: the last day
-    each source was read, so a dated source catches up the days since (`catch_up`)."""
+    error (a bad file source) cancels the rest and is raised. `last_reads`: the last day each
+    source was read, so a dated source catches up the days since (`catch_up`)."""
     sources = [make_source(spec) for spec in specs]  # ConfigError before any network
-    marks = read_through or {}
+    marks = last_reads or {}
     results = await gather_or_cancel(
         _read(source, ctx, progress, marks.get(source.name)) for source in sources
     )
     lists: list[list[Paper]] = []
     health: list[SourceHealth] = []
-    read: dict[str, dt.date] = {}
+    reads: dict[str, SourceRead] = {}
     for source, result in zip(sources, results, strict=True):
         if isinstance(result, SourceError):
             failure = str(result).removeprefix(f"{source.name}: ")  # the name is shown beside it
@@ -53,11 +54,11 @@ async def fetch_all(
         health.append(_health(source, result))
         lists.append(result.papers)
         if result.read_through is not None:
-            read[source.name] = result.read_through
+            reads[source.name] = SourceRead(marks.get(source.name), result.read_through)
     if sources and all(h.status == "failed" for h in health):
         reasons = "; ".join(f"{h.name}: {h.reason}" for h in health)
         raise NoSourceReadError(f"no source could be read: {reasons}")
-    return FetchOutcome(papers=merge_papers(lists), health=tuple(health), read_through=read)
+    return FetchOutcome(papers=merge_papers(lists), health=tuple(health), reads=reads)
 
 
 async def _read(

@@ -142,13 +142,16 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (endpoint, model)
     );
     """,
-    # 11: the last day each dated source was read in a finished run, so the next run reads
-    # the days it missed (`agent.pipeline.catch_up`)
+    # 11: the days each source read for a digest (a run that finished), so the next run reads
+    # the days it missed and a rebuild the same days (`agent.pipeline.catch_up`)
     """
     CREATE TABLE IF NOT EXISTS source_reads (
-        source TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        digest_date TEXT NOT NULL,
+        read_after TEXT,
         read_through TEXT NOT NULL,
-        updated TEXT NOT NULL
+        updated TEXT NOT NULL,
+        PRIMARY KEY (source, digest_date)
     );
     """,
 )
