@@ -85,6 +85,14 @@ class SourcesSettings(Section):
     arxiv_api_max_results: int = Field(
         default=200, ge=1, le=30000, description="paging limit of `arxiv:QUERY`"
     )
+    catch_up_days: int = Field(
+        default=7,
+        ge=0,
+        le=60,
+        description="a dated source (`hf-daily`) also reads the days missed since its last "
+        "good read (a failed or skipped run), at most this many days back; 0 reads only the "
+        "digest date",
+    )
     timeout_seconds: float = Field(
         default=30.0,
         gt=0,

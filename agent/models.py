@@ -150,6 +150,7 @@ class SourceHealth(Frozen):
     status: HealthStatus
     count: int = 0
     reason: str | None = None
+    note: str | None = None  # what it could not read, or caught up (shown beside the count)
 
 
 class DegradedNote(Frozen):

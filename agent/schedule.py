@@ -6,7 +6,8 @@
 - `state_path` (JSON) records the last slot that ran. On start, when that slot is older than the
   most recent scheduled slot, the missed slot runs once (the machine was off or asleep at 07:00).
   With no state yet (first start) nothing is caught up: the first run is the next slot.
-  After waking from a long sleep, only the latest due slot runs, not every missed one.
+  After waking from a long sleep, only the latest due slot runs, not every missed one: that
+  run reads the days it missed (`agent.pipeline.catch_up`), so one digest covers them.
 - The state is written after the job returns, so a run cut short is run again on the next start;
   delivery itself is idempotent (the sent ledger), so that never duplicates an email.
 - A job that raises is logged and the loop goes on; Ctrl-C or the `stop` event end it cleanly.
@@ -230,7 +231,7 @@ def run_schedule(
                 wait(min((upcoming - now).total_seconds(), MAX_SLEEP_SECONDS))
             if stop.is_set():
                 break
-            # Woken late (suspend)? Run only the latest due slot, once.
+            # Woken late (suspend)? Run only the latest due slot, once (it catches up the days).
             due = max(upcoming, _latest_at_or_before(expr, tzinfo, now))
             run(due)
     except KeyboardInterrupt:

@@ -2,8 +2,9 @@
 
 `Store` is the one SQLite database of a DIGEST_HOME, joined from one class per concern under
 `agent.storage` (papers seen, the sent ledger, runs, ratings, kept papers, model answers,
-blurbs, libraries, HTTP validators, dialects, pending batches). Its consumers depend on the
-Protocols of `agent.storage.protocols` (re-exported here), each naming only what it uses.
+blurbs, libraries, HTTP validators, dialects, pending batches, the days each source was read).
+Its consumers depend on the Protocols of `agent.storage.protocols` (re-exported here), each
+naming only what it uses.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from agent.storage.runs import RunRows
 from agent.storage.schema import MIGRATIONS as _MIGRATIONS
 from agent.storage.seen import SeenPaper, SeenRow, SeenRows
 from agent.storage.sent import SentRows
+from agent.storage.source_reads import SourceRead, SourceReadRows
 from agent.storage.validators import ValidatorRows
 
 
@@ -109,6 +111,7 @@ class Store(
     DialectRows,
     PaceRows,
     BatchRows,
+    SourceReadRows,
 ):
     """The one SQLite database of a DIGEST_HOME. Safe to share between threads."""
 
@@ -181,6 +184,7 @@ __all__ = [
     "SeenPaper",
     "SeenRow",
     "SentLedger",
+    "SourceRead",
     "SourceStore",
     "StateSummary",
     "Store",

@@ -27,6 +27,8 @@ def health_lines(health: tuple[SourceHealth, ...]) -> list[str]:
         detail = plural(item.count, "paper") if item.status == "ok" else (item.reason or "")
         if item.status == "ok" and item.reason:
             detail += f" ({item.reason})"
+        if item.note:
+            detail += f"; {item.note}"
         lines.append(f"  [{style}]{item.status:<6}[/] {shown(item.name)}: {shown(detail)}")
     return lines
 

@@ -622,6 +622,7 @@ def test_json_has_the_fields_and_round_trips():
         "status": "failed",
         "count": 0,
         "reason": "HTTP 503",
+        "note": None,
     }
     assert data["usage"]["calls"] == 4
     assert data["prompt_versions"] == {"grouping": "v3"}

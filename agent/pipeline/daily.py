@@ -31,6 +31,7 @@ from agent.pipeline.run import Run
 from agent.pipeline.send import Delivery, send_empty_note
 from agent.readers import Reader, chosen_readers
 from agent.sources import FetchContext
+from agent.store import SourceRead
 from agent.summarize import EngineDecision, choose_engine
 
 logger = logging.getLogger(__name__)
@@ -127,6 +128,7 @@ class DailyOutcome:
     shared: Usage  # the shared blurbs pass (its calls are in no reader's digest)
     named: bool = False  # the readers of [readers.NAME] tables, not the single reader
     seconds: float = 0.0
+    reads: dict[str, SourceRead] = dataclasses.field(default_factory=dict)  # per source
 
     def __repr__(self) -> str:
         """Short: asyncio.run reprs its finished task, result included, when it restores the
@@ -211,6 +213,7 @@ async def run_daily(run: Run, job: DailyJob) -> DailyOutcome:
     except BaseException as exc:
         run.store.finish_run(record, "failed", message=str(exc) or type(exc).__name__)
         raise
+    run.store.mark_sources_read(run.date, outcome.reads)  # the days read are in a digest now
     run.store.finish_run(
         record,
         outcome.status,
@@ -242,15 +245,24 @@ async def _readers(run: Run, job: DailyJob) -> DailyOutcome:
         await _reader_digest(run, job, to, pick, fetched)
         for to, pick in zip(job.readers, picks, strict=True)
     ]
-    return DailyOutcome(tuple(results), fetched.health, job.engine.reason, shared, job.named)
+    return DailyOutcome(
+        tuple(results),
+        fetched.health,
+        job.engine.reason,
+        shared,
+        job.named,
+        reads=fetched.reads,
+    )
 
 
 async def _fetch(run: Run, job: DailyJob) -> FetchOutcome:
-    """Every source once, for every reader (read concurrently). When none could be read, the
-    readers who asked for the 'nothing new' note get one that says so, and NoSourceReadError
-    (exit 3) ends the run, marking nothing."""
+    """Every source once, for every reader (read concurrently); a dated source reads the days
+    it missed too. When none could be read, the readers who asked for the 'nothing new' note
+    get one that says so, and NoSourceReadError (exit 3) ends the run, marking nothing."""
     ctx = FetchContext(date=run.date, sources=run.settings.sources, store=run.store)
-    fetched = await read_sources(job.sources, ctx, run.progress)
+    fetched = await read_sources(
+        job.sources, ctx, run.progress, run.store.last_reads(run.date)
+    )
     failure = fetched.failure()
     if failure is None:
         return fetched

@@ -328,10 +328,11 @@ def batch_part(batch: BatchRun, *, cost_known: bool = True) -> str:
 
 
 def health_sentence(health: SourceHealth) -> str:
+    note = f"; {clip(health.note, 240)}" if health.note else ""
     if health.status == "ok":
-        return f"{health.name}: ok ({plural(health.count, 'paper')})"
+        return f"{health.name}: ok ({plural(health.count, 'paper')}{note})"
     if health.status == "empty":
-        return f"{health.name}: nothing new"
+        return f"{health.name}: nothing new{note}"
     reason = clip(health.reason or "unknown error", 160)
     return f"{health.name}: failed ({reason})"
 

@@ -86,6 +86,7 @@ class ArxivApiSource(Source):
         limit = settings.arxiv_api_max_results
         papers: dict[str, Paper] = {}
         start = 0
+        matched: int | None = None  # the search's totalResults
         with HttpFetcher.borrow(settings, self._fetcher) as fetcher:
             while start < limit:
                 size = min(PAGE_SIZE, limit - start)
@@ -110,11 +111,22 @@ class ArxivApiSource(Source):
                 for paper in page.papers:
                     papers.setdefault(paper.id, paper)  # pages can overlap as new papers land
                 start += size
+                matched = page.total
                 total = page.total if page.total is not None else start
                 # An empty page before the end is a known arXiv glitch: stop, keep what we have.
                 if not page.papers or start >= total:
                     break
+        if start >= limit and matched is not None and matched > limit:
+            self.note = unread_note(len(papers), matched)
         return list(papers.values())
+
+
+def unread_note(read: int, total: int) -> str:
+    """What a search cut at the paging limit left unread, and the setting that reads more."""
+    return (
+        f"{read} of {total} matching papers read: {total - read} older ones not read; "
+        "raise sources.arxiv_api_max_results to read them"
+    )
 
 
 def build_search_query(

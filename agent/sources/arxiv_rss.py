@@ -59,6 +59,8 @@ _NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 class ArxivRssSource(Source):
     """Today's announcements for one or more categories (``cs.CL+cs.LG``)."""
 
+    latest_only = True  # the feed holds only the latest announcement
+
     def __init__(self, categories: str, *, fetcher: HttpFetcher | None = None) -> None:
         categories = categories.strip()
         if not categories:

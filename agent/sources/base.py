@@ -33,6 +33,9 @@ class Source(abc.ABC):
 
     name: str
     searches = False  # True for a search (arXiv API, Semantic Scholar): empty is not "a quiet day"
+    note: str | None = None  # set by fetch: what it left unread (said in the source's health)
+    dated = False  # True when it serves any past day's list (ctx.date): a run reads missed days
+    latest_only = False  # True when it serves only its latest list: missed days are gone
 
     @abc.abstractmethod
     async def fetch(self, ctx: FetchContext) -> list[Paper]:

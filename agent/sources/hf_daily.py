@@ -3,7 +3,8 @@
 A JSON array; each item holds ``paper`` with the arXiv id (no version), title, summary, authors
 (``{name, hidden, ...}``), ``upvotes``, ``publishedAt`` (the arXiv date) and, when the authors
 linked one, ``githubRepo`` with ``githubStars``. The listing day
-defaults to the digest date. An object with ``error`` instead of the array is a SourceError.
+defaults to the digest date (a run also asks for the days it missed: `agent.pipeline.catch_up`).
+An object with ``error`` instead of the array is a SourceError.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class HfDailySource(Source):
             except ValueError:
                 raise ConfigError(f"hf-daily: bad date {date!r}, expected YYYY-MM-DD") from None
         self.name = f"hf-daily:{self.date.isoformat()}" if self.date else "hf-daily"
+        self.dated = self.date is None  # a fixed date is that day only; else any day it is asked
         self._fetcher = fetcher
 
     async def fetch(self, ctx: FetchContext) -> list[Paper]:

@@ -142,6 +142,18 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (endpoint, model)
     );
     """,
+    # 11: the days each source read for a digest (a run that finished), so the next run reads
+    # the days it missed and a rebuild the same days (`agent.pipeline.catch_up`)
+    """
+    CREATE TABLE IF NOT EXISTS source_reads (
+        source TEXT NOT NULL,
+        digest_date TEXT NOT NULL,
+        read_after TEXT,
+        read_through TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        PRIMARY KEY (source, digest_date)
+    );
+    """,
 )
 
 __all__ = ["MIGRATIONS"]
