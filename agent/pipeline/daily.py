@@ -260,9 +260,7 @@ async def _fetch(run: Run, job: DailyJob) -> FetchOutcome:
     it missed too. When none could be read, the readers who asked for the 'nothing new' note
     get one that says so, and NoSourceReadError (exit 3) ends the run, marking nothing."""
     ctx = FetchContext(date=run.date, sources=run.settings.sources, store=run.store)
-    fetched = await read_sources(
-        job.sources, ctx, run.progress, run.store.last_reads(run.date)
-    )
+    fetched = await read_sources(job.sources, ctx, run.progress, run.store.last_reads(run.date))
     failure = fetched.failure()
     if failure is None:
         return fetched
