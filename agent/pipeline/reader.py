@@ -61,6 +61,11 @@ async def digest_for(
     digest = _digest(run, pick, fetched, summary)
     run.progress("rendering the email")
     files, paths = _write(run, pick, digest, written)
+    # Kept once archived, before the email: a paper of a digest the outbox delivers later
+    # can be rated and found by `digest topic` like any other.
+    run.store.keep_papers(
+        (p.id, p.model_dump_json()) for p in digest.papers.values() if not is_sample(p.source)
+    )
     try:
         status, message = await deliver_daily(run, to, digest, files)
     except SpooledDelivery as exc:
@@ -70,9 +75,6 @@ async def digest_for(
             run.store.mark_seen(seen_rows(selection), run.date, pick.reader)
         raise
     run.store.mark_seen(seen_rows(selection), run.date, pick.reader)
-    run.store.keep_papers(
-        (p.id, p.model_dump_json()) for p in digest.papers.values() if not is_sample(p.source)
-    )
     return RunOutcome(
         status=status,
         message=message + _sample_apart(run, pick, digest),

@@ -1,0 +1,45 @@
+"""A researcher's days around a mail server outage, as cron runs `digest daily` each morning:
+every digest reaches the reader once, and each paper in one digest only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from tests.week_world import SAMPLE, Item, api_feed, digest, feed, use_api, write_config
+from tests.fakes.http_server import Reply, ScriptedHttpServer
+from tests.fakes.smtp_server import free_port, smtp_server
+
+THU, FRI = dt.date(2026, 12, 3), dt.date(2026, 12, 4)
+ARXIV_ID = re.compile(r"\b2612\.1\d{4}\b")
+
+
+def _ids(message) -> set[str]:
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    return set(ARXIV_ID.findall(text))
+
+
+def test_a_paper_of_a_digest_delivered_by_outbox_flush_can_be_rated(tmp_path: Path) -> None:
+    """Thursday's digest is spooled (SMTP down) and delivered by `digest outbox flush` once the
+    server is back. The reader rates one of its papers by the id printed next to it in the
+    email, and it is rated (it was 'no paper ... in your digests', exit 2: the papers were kept
+    only after a digest was sent, never for a spooled one)."""
+    port = free_port()
+    with ScriptedHttpServer() as rss:
+        write_config(tmp_path, rss.url, port)
+        rss.add("/rss/cs.CL", Reply(200, feed(THU, [Item(i) for i in range(6)])))
+        down = digest(tmp_path, "daily", "--date", THU.isoformat())
+        assert down.returncode == 4, down.stderr
+        with smtp_server(port=port) as smtp:
+            flushed = digest(tmp_path, "outbox", "flush")
+            assert flushed.returncode == 0, flushed.stdout + flushed.stderr
+            [received] = [r.message for r in smtp.messages]
+    assert _ids(received) == {Item(i).id for i in range(6)}
+    paper = min(_ids(received))
+    rated = digest(tmp_path, "rate", paper, "down")
+    assert rated.returncode == 0, f"digest rate {paper} down: {rated.stderr.strip()}"
+    title = " ".join(SAMPLE[0]["title"].split())
+    assert rated.stdout.split() == (
+        f"Rated down: {paper} {title}. It counts as a paper you do not want from the next run on."
+    ).split()
