@@ -20,6 +20,37 @@ def _ids(message) -> set[str]:
     return set(ARXIV_ID.findall(text))
 
 
+def test_the_papers_of_a_spooled_day_reach_the_reader_once(tmp_path: Path) -> None:
+    """Thursday the mail server is down (exit 4, spooled). Friday it is back and the search
+    still returns Thursday's papers: they are in Thursday's digest only, which reaches the
+    reader from the outbox, and Friday's digest has Friday's papers only. (Before, a spooled
+    digest's papers were not marked: Friday's digest carried them again, and the flush then
+    delivered Thursday's with the same papers, so each reached the reader twice.)"""
+    port = free_port()
+    thursday = [Item(i) for i in range(6)]
+    friday = [Item(i) for i in range(6, 12)]
+    with ScriptedHttpServer() as api:
+        write_config(tmp_path, api.url, port)
+        use_api(tmp_path, api.url)
+        # The arXiv API search returns the newest submissions: Thursday's are still there Friday.
+        api.add("/api/query", Reply(200, api_feed(THU, thursday)))
+        down = digest(tmp_path, "daily", "--date", THU.isoformat())
+        assert down.returncode == 4, down.stderr
+        with smtp_server(port=port) as smtp:
+            api.add("/api/query", Reply(200, api_feed(FRI, friday + thursday)))
+            back = digest(tmp_path, "daily", "--date", FRI.isoformat())
+            assert back.returncode == 0, back.stderr
+            flushed = digest(tmp_path, "outbox", "flush")
+            assert flushed.returncode == 0, flushed.stderr
+            messages = [r.message for r in smtp.messages]
+    assert len(messages) == 2  # Friday's digest, then Thursday's from the outbox
+    by_subject = {str(m["Subject"]): _ids(m) for m in messages}
+    thu_ids = next(ids for subject, ids in by_subject.items() if "Thu 3 Dec" in subject)
+    fri_ids = next(ids for subject, ids in by_subject.items() if "Fri 4 Dec" in subject)
+    assert thu_ids == {i.id for i in thursday}
+    assert fri_ids == {i.id for i in friday}
+
+
 def test_a_paper_of_a_digest_delivered_by_outbox_flush_can_be_rated(tmp_path: Path) -> None:
     """Thursday's digest is spooled (SMTP down) and delivered by `digest outbox flush` once the
     server is back. The reader rates one of its papers by the id printed next to it in the

@@ -68,11 +68,10 @@ async def digest_for(
     )
     try:
         status, message = await deliver_daily(run, to, digest, files)
-    except SpooledDelivery as exc:
-        if exc.report.sent or exc.report.skipped:
-            # Some recipients have these papers: they must not come again tomorrow. The
-            # refused recipients' messages stay in the outbox, with the reason.
-            run.store.mark_seen(seen_rows(selection), run.date, pick.reader)
+    except SpooledDelivery:
+        # The digest waits in the outbox (the refused recipients' messages, with the reason);
+        # its papers are its own: they must not come again in the next day's digest.
+        run.store.mark_seen(seen_rows(selection), run.date, pick.reader)
         raise
     run.store.mark_seen(seen_rows(selection), run.date, pick.reader)
     return RunOutcome(
