@@ -51,6 +51,41 @@ def test_the_papers_of_a_spooled_day_reach_the_reader_once(tmp_path: Path) -> No
     assert fri_ids == {i.id for i in friday}
 
 
+def test_emailed_papers_do_not_come_again_when_only_the_webhook_failed(tmp_path: Path) -> None:
+    """Thursday the email goes out but the team's Slack-style webhook answers 500 (exit 4, the
+    post spooled). Thursday's papers are marked as seen all the same: Friday's email lists
+    Friday's papers only. (Before, only a spooled email marked them, so Friday's email listed
+    all of Thursday's papers again.)"""
+    thursday = [Item(i) for i in range(6)]
+    friday = [Item(i) for i in range(6, 12)]
+    with ScriptedHttpServer() as api, ScriptedHttpServer() as hook, smtp_server() as smtp:
+        write_config(tmp_path, api.url, smtp.port)
+        use_api(tmp_path, api.url)
+        config = tmp_path / "digest.toml"
+        config.write_text(
+            config.read_text()
+            + f'\n[[webhooks]]\nname = "team"\nkind = "json"\nurl = "{hook.url}/hook"\n'
+            "max_attempts = 1\ntimeout_seconds = 3\n"
+        )
+        hook.add("/hook", Reply(500, "down"))
+        api.add("/api/query", Reply(200, api_feed(THU, thursday)))
+        thu = digest(tmp_path, "daily", "--date", THU.isoformat())
+        assert thu.returncode == 4, thu.stdout + thu.stderr
+        hook.add("/hook", Reply(200, "ok"))
+        api.add("/api/query", Reply(200, api_feed(FRI, friday + thursday)))
+        fri = digest(tmp_path, "daily", "--date", FRI.isoformat())
+        assert fri.returncode == 0, fri.stderr
+        messages = [r.message for r in smtp.messages]
+    assert [
+        ("Thu 3 Dec" in str(m["Subject"]), "Fri 4 Dec" in str(m["Subject"])) for m in messages
+    ] == [
+        (True, False),
+        (False, True),
+    ]
+    assert _ids(messages[0]) == {i.id for i in thursday}
+    assert _ids(messages[1]) == {i.id for i in friday}
+
+
 def test_a_paper_of_a_digest_delivered_by_outbox_flush_can_be_rated(tmp_path: Path) -> None:
     """Thursday's digest is spooled (SMTP down) and delivered by `digest outbox flush` once the
     server is back. The reader rates one of its papers by the id printed next to it in the

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agent.core.wording import plural
+from agent.errors import DeliveryError
 from agent.models import Digest, SourceHealth, Summary
 from agent.pipeline.assemble import SAMPLE_NOTICE, build_digest, matched_notice
 from agent.pipeline.fetch import EMPTY_SEARCH, FetchOutcome
@@ -52,8 +53,6 @@ async def digest_for(
 ) -> RunOutcome:
     """Summarise, render, archive, send and mark one reader's selection; the model draws on
     the run's budget (shared by every reader of the run)."""
-    from agent.deliver import SpooledDelivery
-
     selection = pick.selection
     if selection.total == 0 and not selection.updated:
         return _nothing_new(run, to, pick, fetched)
@@ -68,9 +67,9 @@ async def digest_for(
     )
     try:
         status, message = await deliver_daily(run, to, digest, files)
-    except SpooledDelivery:
-        # The digest waits in the outbox (the refused recipients' messages, with the reason);
-        # its papers are its own: they must not come again in the next day's digest.
+    except DeliveryError:
+        # What did not go (an email, a webhook post) waits in the outbox with the reason; the
+        # digest's papers are its own: they must not come again in the next day's digest.
         run.store.mark_seen(seen_rows(selection), run.date, pick.reader)
         raise
     run.store.mark_seen(seen_rows(selection), run.date, pick.reader)
