@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from agent.cli import main
 from agent.config import ScheduleSettings, Settings, SourcesSettings, load_settings
+from agent.deliver.spool import spool_message
 from agent.doctor import DoctorOptions, exit_code, run_doctor
 from agent.doctor.checks import Check
 from agent.doctor.local import check_home, check_state
@@ -128,8 +129,23 @@ def test_state_readable_damaged_or_spooled(tmp_path: Path) -> None:
     with Store.open(home) as store:
         run = store.start_run(dt.date(2026, 12, 1), "daily")
         store.finish_run(run, "spooled", message="SMTP down")
+    spool_message(
+        home / "outbox",
+        data=b"Subject: x\r\n\r\nbody\r\n",
+        digest_key="daily:2026-12-01",
+        recipient="reader@example.org",
+        message_id="<x@example.org>",
+        attempts=1,
+        last_error="connection refused",
+    )
     check = check_state(home)
-    assert check.status == "warning" and "outbox flush" in (check.fix or "")
+    assert check.status == "warning" and "2026-12-01, spooled" in check.detail
+    assert check.detail.endswith("; 1 message waits in the outbox")
+    assert "`digest outbox flush` sends them" in (check.fix or "")
+    for spooled in (home / "outbox").iterdir():
+        spooled.unlink()
+    check = check_state(home)
+    assert check.status == "ok" and check.detail.endswith("; the outbox has been sent since")
     (home / "state.sqlite3").write_bytes(b"this is not a database" * 200)
     for extra in home.glob("state.sqlite3-*"):
         extra.unlink()

@@ -25,6 +25,7 @@ from agent.core.wording import plural
 from agent.errors import ConfigError, DeliveryError, DigestError
 from agent.models import Paper, SourceHealth, Usage
 from agent.pipeline.fetch import FetchOutcome, fetch_all
+from agent.pipeline.flush import Flushed, flush_before_run
 from agent.pipeline.pick import Picked, pick_papers, reader_interests
 from agent.pipeline.reader import RunOutcome, Written, digest_for
 from agent.pipeline.run import Run
@@ -127,6 +128,7 @@ class DailyOutcome:
     shared: Usage  # the shared blurbs pass (its calls are in no reader's digest)
     named: bool = False  # the readers of [readers.NAME] tables, not the single reader
     seconds: float = 0.0
+    outbox: tuple[str, ...] = ()  # what the run sent from the outbox first, and what waits
 
     def __repr__(self) -> str:
         """Short: asyncio.run reprs its finished task, result included, when it restores the
@@ -178,9 +180,10 @@ class DailyOutcome:
         said = [
             (r.reader, r.outcome.message if r.outcome else r.spooled or "") for r in self.results
         ]
+        first = "".join(f"{line} " for line in self.outbox)
         if not self.named:
-            return said[0][1]
-        return "; ".join(f"{reader}: {message}" for reader, message in said)
+            return first + said[0][1]
+        return first + "; ".join(f"{reader}: {message}" for reader, message in said)
 
     def counts(self) -> dict[str, Any]:
         """The run record's counts: the papers selected and listed, per reader when named."""
@@ -222,6 +225,7 @@ async def run_daily(run: Run, job: DailyJob) -> DailyOutcome:
 
 
 async def _readers(run: Run, job: DailyJob) -> DailyOutcome:
+    outbox = await _flush_first(run, job)
     run.progress("reading the readers' libraries" if job.named else "reading your library")
     interests = {
         to.reader: await reader_interests(run, Reader(to.reader, to.settings), job.library)
@@ -242,7 +246,21 @@ async def _readers(run: Run, job: DailyJob) -> DailyOutcome:
         await _reader_digest(run, job, to, pick, fetched)
         for to, pick in zip(job.readers, picks, strict=True)
     ]
-    return DailyOutcome(tuple(results), fetched.health, job.engine.reason, shared, job.named)
+    return DailyOutcome(
+        tuple(results), fetched.health, job.engine.reason, shared, job.named, outbox=outbox
+    )
+
+
+async def _flush_first(run: Run, job: DailyJob) -> tuple[str, ...]:
+    """What an earlier run left in the outbox (spooled, or unsent when it was stopped) goes
+    before today's digest, on the channels this run sends to; what the run says of it."""
+    email = any(to.email for to in job.readers)
+    hooks = any(to.post and to.settings.webhooks for to in job.readers)
+    flushed = Flushed()
+    if email or hooks:
+        run.progress("sending what waits in the outbox")
+        flushed = await flush_before_run(run.settings, run.store, email, hooks)
+    return flushed.daily_lines(run.settings.home)
 
 
 async def _fetch(run: Run, job: DailyJob) -> FetchOutcome:
