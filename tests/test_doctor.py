@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from agent.cli import main
 from agent.config import ScheduleSettings, Settings, SourcesSettings, load_settings
+from agent.core.lock import run_lock
 from agent.deliver.spool import spool_message
 from agent.doctor import DoctorOptions, exit_code, run_doctor
 from agent.doctor.checks import Check
@@ -109,6 +110,24 @@ def test_home_writable_or_not(tmp_path: Path) -> None:
         check.status == "failed"
         and "not writable" in check.detail
         and "DIGEST_HOME" in (check.fix or "")
+    )
+
+
+def test_a_run_stopped_before_it_finished_is_interrupted_not_running(tmp_path: Path) -> None:
+    """A run record never finished (the run was killed) reads 'interrupted' once no process
+    holds the run lock; while one does, the run is 'running' (it said 'running' either way)."""
+    home = tmp_path / "home"
+    with Store.open(home) as store:
+        store.start_run(dt.date(2026, 11, 30), "daily")
+    with run_lock(home):
+        running = check_state(home)
+    stopped = check_state(home)
+    assert running.status == "ok" and "last daily run: 2026-11-30, running (at" in running.detail
+    assert stopped.status == "warning"
+    assert "last daily run: 2026-11-30, interrupted (at" in stopped.detail
+    assert stopped.fix == (
+        "it was stopped before it finished (a kill, a shutdown); `digest daily --date "
+        "2026-11-30` runs that day again"
     )
 
 

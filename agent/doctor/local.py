@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from agent.config import Settings, config_file, load_settings
+from agent.core.lock import lock_holder
 from agent.core.wording import plural
 from agent.doctor.checks import Check
 from agent.errors import ConfigError, SettingsError
@@ -79,6 +80,8 @@ def check_state(home: Path) -> Check:
     status = ""
     if state.last_run is not None:
         date, status, when = state.last_run
+        if status == "running" and lock_holder(home) is None:
+            status = "interrupted"  # its record was never finished: it was stopped
         last = f"{found}; last daily run: {date}, {status} (at {when})"
     left = waiting(home)
     if left:
@@ -93,6 +96,13 @@ def check_state(home: Path) -> Check:
         return Check.ok("state", f"{last}; the outbox has been sent since")
     if status == "failed":
         return Check.warning("state", last, "run `digest daily -v` to see why it failed")
+    if status == "interrupted":
+        return Check.warning(
+            "state",
+            last,
+            f"it was stopped before it finished (a kill, a shutdown); `digest daily --date {date}` "
+            "runs that day again",
+        )
     return Check.ok("state", last)
 
 
