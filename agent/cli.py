@@ -348,6 +348,8 @@ def _print_daily(outcome: DailyOutcome) -> None:
     """The terminal summary; a spooled digest raises its DeliveryError after it (exit 4)."""
     from agent.terminal import print_daily_outcome, print_readers_outcome
 
+    for line in outcome.outbox:
+        out.print(line, markup=False, soft_wrap=True)
     if not outcome.named:
         print_daily_outcome(out, outcome.single())  # raises when the digest is spooled
         return
@@ -587,20 +589,13 @@ def outbox() -> None:
 def outbox_flush(config_path: Path | None, verbose: bool) -> None:
     """Send what is spooled; never sends a message twice. Exit 0 when all went, 4 otherwise."""
     from agent.core.lock import run_lock
-    from agent.deliver import flush_outbox
+    from agent.pipeline.flush import flush_spooled
     from agent.store import Store
 
     settings = settings_from(config_path, verbose)
-    from agent.deliver.webhooks import flush_webhooks
-    from agent.pipeline import mark_flushed_digests
-
     with run_lock(settings.home), Store.open(settings.home) as store:
-        report = flush_outbox(settings.home / "outbox", settings=settings.email, store=store)
-        mark_flushed_digests(settings.home, store, [key for key, _ in report.sent])
-        hooks = asyncio.run(
-            flush_webhooks(settings.home / "outbox", hooks=settings.webhooks, store=store)
-        )
-        mark_flushed_digests(settings.home, store, hooks.digest_keys)
+        flushed = asyncio.run(flush_spooled(settings, store))
+    report, hooks = flushed.email, flushed.hooks
     email_spooled = report.sent or report.skipped or report.failed
     if email_spooled or not (hooks.sent or hooks.skipped or hooks.errors):
         out.print(report.describe(), markup=False)  # "The outbox is empty." only when it is

@@ -459,8 +459,30 @@ def test_crash_between_accept_and_ledger_gives_one_duplicate(
                     outbox_dir=outbox,
                 )
         assert len(server.messages) == 1
-        assert not outbox.exists() or not any(outbox.iterdir())  # not spooled: it went out
+        # no ledger row: it stays in the outbox, where it was put before sending
+        assert [p.suffix for p in sorted(outbox.iterdir())] == [".eml", ".json"]
         deliver(digest_message(), digest_key=KEY, settings=settings, store=store, outbox_dir=outbox)
         assert len(server.messages) == 2  # one duplicate, then never again
+        assert not any(outbox.iterdir())
         deliver(digest_message(), digest_key=KEY, settings=settings, store=store, outbox_dir=outbox)
         assert len(server.messages) == 2
+
+
+def test_a_message_is_in_the_outbox_while_it_is_sent(store: Store, outbox: Path) -> None:
+    """From before the first send until its ledger row: a run killed while the server takes
+    its time leaves the message for the next run's flush (it was in no outbox before)."""
+    from agent.deliver.spool import spooled_entries
+    from tests.spool_watch import spool_at_each_ledger_write
+
+    seen = spool_at_each_ledger_write(store, outbox)
+    with smtp_server() as server:
+        settings = settings_for(server.port)
+        deliver(digest_message(), digest_key=KEY, settings=settings, store=store, outbox_dir=outbox)
+    assert seen == [
+        (
+            "reader@example.com",
+            0,
+            "not sent: the run sending it stopped before the mail server accepted it",
+        )
+    ]
+    assert spooled_entries(outbox) == ([], [])

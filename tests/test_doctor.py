@@ -13,6 +13,8 @@ from click.testing import CliRunner
 
 from agent.cli import main
 from agent.config import ScheduleSettings, Settings, SourcesSettings, load_settings
+from agent.core.lock import run_lock
+from agent.deliver.spool import spool_message
 from agent.doctor import DoctorOptions, exit_code, run_doctor
 from agent.doctor.checks import Check
 from agent.doctor.local import check_home, check_state
@@ -111,6 +113,24 @@ def test_home_writable_or_not(tmp_path: Path) -> None:
     )
 
 
+def test_a_run_stopped_before_it_finished_is_interrupted_not_running(tmp_path: Path) -> None:
+    """A run record never finished (the run was killed) reads 'interrupted' once no process
+    holds the run lock; while one does, the run is 'running' (it said 'running' either way)."""
+    home = tmp_path / "home"
+    with Store.open(home) as store:
+        store.start_run(dt.date(2026, 11, 30), "daily")
+    with run_lock(home):
+        running = check_state(home)
+    stopped = check_state(home)
+    assert running.status == "ok" and "last daily run: 2026-11-30, running (at" in running.detail
+    assert stopped.status == "warning"
+    assert "last daily run: 2026-11-30, interrupted (at" in stopped.detail
+    assert stopped.fix == (
+        "it was stopped before it finished (a kill, a shutdown); `digest daily --date "
+        "2026-11-30` runs that day again"
+    )
+
+
 def test_state_readable_damaged_or_spooled(tmp_path: Path) -> None:
     home = tmp_path / "home"
     assert check_state(home).detail == "no state yet; the first run creates it"
@@ -128,8 +148,23 @@ def test_state_readable_damaged_or_spooled(tmp_path: Path) -> None:
     with Store.open(home) as store:
         run = store.start_run(dt.date(2026, 12, 1), "daily")
         store.finish_run(run, "spooled", message="SMTP down")
+    spool_message(
+        home / "outbox",
+        data=b"Subject: x\r\n\r\nbody\r\n",
+        digest_key="daily:2026-12-01",
+        recipient="reader@example.org",
+        message_id="<x@example.org>",
+        attempts=1,
+        last_error="connection refused",
+    )
     check = check_state(home)
-    assert check.status == "warning" and "outbox flush" in (check.fix or "")
+    assert check.status == "warning" and "2026-12-01, spooled" in check.detail
+    assert check.detail.endswith("; 1 message waits in the outbox")
+    assert "`digest outbox flush` sends them" in (check.fix or "")
+    for spooled in (home / "outbox").iterdir():
+        spooled.unlink()
+    check = check_state(home)
+    assert check.status == "ok" and check.detail.endswith("; the outbox has been sent since")
     (home / "state.sqlite3").write_bytes(b"this is not a database" * 200)
     for extra in home.glob("state.sqlite3-*"):
         extra.unlink()

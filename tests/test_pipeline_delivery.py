@@ -1,8 +1,9 @@
 """`digest daily --send` end to end against a real SMTP server (aiosmtpd on loopback).
 
-Exactly once: a re-run sends nothing, a server that is down means spooled + exit 4 + nothing
-marked as seen, `outbox flush` sends it once later, and a crash at any step of the pipeline
-leaves a state from which the next run completes with nothing lost and nothing sent twice.
+Exactly once: a re-run sends nothing, a server that is down means spooled + exit 4 + the papers
+marked as that digest's, `outbox flush` sends it once later, and a crash at any step of the
+pipeline leaves a state from which the next run completes with nothing lost and nothing sent
+twice.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def test_server_down_spools_exit_4_then_flush_sends_once(tmp_path: Path) -> None
     assert "spooled" in down.stderr and "outbox flush" in down.stderr
     assert "Traceback" not in down.stderr
     with Store.open(tmp_path / "home") as store:
-        assert store.seen_count() == 0  # not marked as digested
+        assert store.seen_count() == 4  # the spooled digest's: the outbox delivers them
         assert store.runs()[0]["status"] == "spooled"
     assert len(list((tmp_path / "home" / "outbox").glob("*.eml"))) == 1
     listed = digest(tmp_path, env, "outbox", "list")
@@ -127,7 +128,7 @@ def test_server_down_spools_exit_4_then_flush_sends_once(tmp_path: Path) -> None
         assert len(server.messages) == 1  # never twice
     assert not list((tmp_path / "home" / "outbox").glob("*.eml"))
     with Store.open(tmp_path / "home") as store:
-        assert store.seen_count() == 4  # the flush marked the delivered digest's papers
+        assert store.seen_count() == 4  # the same four, not marked twice
 
 
 def _settings(tmp_path: Path, port: int) -> Settings:
@@ -221,7 +222,9 @@ def test_nothing_else_runs_on_the_event_loop_while_smtp_sends(
     assert posts_before == [0, 0]
 
 
-def test_delivery_error_in_process_keeps_papers_unseen(tmp_path: Path) -> None:
+def test_a_delivery_error_in_process_marks_the_spooled_digests_papers(tmp_path: Path) -> None:
+    """The papers of a spooled digest are its own: marked, so the next day's digest does not
+    carry them again while the outbox delivers this one."""
     feed = write_feed(tmp_path)
     settings = _settings(tmp_path, free_port())
     with pytest.raises(DeliveryError) as info:
@@ -230,7 +233,7 @@ def test_delivery_error_in_process_keeps_papers_unseen(tmp_path: Path) -> None:
         )
     assert info.value.exit_code == 4
     with Store.open(settings.home) as store:
-        assert store.seen_count() == 0
+        assert store.seen_count() == 4
     spooled = next((tmp_path / "home" / "outbox").glob("*.eml"))
     parsed = message_from_bytes(spooled.read_bytes(), policy=policy.default)
     assert parsed["To"] == "reader@example.com"

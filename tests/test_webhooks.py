@@ -260,3 +260,26 @@ def test_daily_posts_to_webhooks_from_the_cli(server, tmp_path: Path):
     resent = run_digest(*args, "--send", "--force", home=tmp_path / "home", cwd=tmp_path)
     assert resent.returncode == 0, resent.stdout + resent.stderr
     assert len(server.posts) == 4 and "posted to team" in resent.stdout
+
+
+def test_a_payload_is_spooled_while_it_is_posted(server, tmp_path):
+    """From before the post until its ledger row: a run killed while the endpoint takes its
+    time leaves the payload for the next run's flush (it was in no outbox before)."""
+    from agent.deliver.spool import spooled_entries
+    from tests.spool_watch import spool_at_each_ledger_write
+
+    spool = webhook_spool(tmp_path / "outbox")
+    with Store.open(tmp_path) as store:
+        seen = spool_at_each_ledger_write(store, spool)
+        asyncio.run(deliver_webhooks(
+            _digest(), digest_key=KEY, hooks=hooks(server)[:1], store=store,
+            outbox_dir=tmp_path / "outbox",
+        ))  # fmt: skip
+    assert seen == [
+        (
+            "webhook:team-slack",
+            0,
+            "not posted: the run posting it stopped before the webhook answered",
+        )
+    ]
+    assert spooled_entries(spool) == ([], [])

@@ -28,6 +28,24 @@ def _holder(fd: int) -> str:
     return text if text.isdigit() else "unknown"
 
 
+def lock_holder(home: Path) -> str | None:
+    """The pid holding `home`'s run lock ('unknown' when unnamed), or None when no process
+    holds it. Creates nothing; it holds a shared lock for an instant to find out."""
+    try:
+        fd = os.open(home / LOCK_NAME, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return _holder(fd)
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
 @contextmanager
 def run_lock(home: Path) -> Iterator[Path]:
     """Hold the run lock of `home` for the `with` block; raise LockedError when it is taken."""

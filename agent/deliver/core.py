@@ -8,7 +8,9 @@ For each recipient of a digest (`digest_key`):
    rendered one, so it is unique per recipient and identical on every retry and in the outbox),
    or one message with every recipient as a blind envelope recipient (To: the sender);
 3. write the ledger row the moment the server accepted the message: `sendmail` returned and
-   that recipient is not in its refused list. Nothing else happens between the two.
+   that recipient is not in its refused list. Nothing else happens between the two. Every
+   message is in the outbox from before the first send until its ledger row is written, so
+   a run stopped while it sends (kill -9, power loss) leaves the rest for the next run.
 
 Temporary failures (4xx replies, a dropped connection, connection refused, a timeout) are
 retried with exponential backoff and jitter, at most `settings.max_attempts` tries per message.
@@ -57,6 +59,8 @@ from agent.errors import ConfigError, DeliveryError
 from agent.store import SentLedger
 
 log = logging.getLogger(__name__)
+
+NOT_YET_SENT = "not sent: the run sending it stopped before the mail server accepted it"
 
 
 @dataclass
@@ -210,6 +214,21 @@ def _error_line(
     )
 
 
+def _spool(
+    outbox_dir: Path, job: _Job, digest_key: str, address: str, attempts: int, error: str
+) -> Path:
+    """Put `job`'s message for `address` in the outbox (replacing an earlier entry)."""
+    return spool_message(
+        outbox_dir,
+        data=job.data,
+        digest_key=digest_key,
+        recipient=address,
+        message_id=job.message_id,
+        attempts=attempts,
+        last_error=error,
+    )
+
+
 def deliver(
     message: EmailMessage,
     *,
@@ -252,6 +271,11 @@ def deliver(
         return report
 
     jobs = _jobs(message, digest_key, settings, todo)
+    # In the outbox until the server accepts: a run stopped while it sends (kill -9, a
+    # shutdown) leaves every message not yet accepted for the next run's flush.
+    for job in jobs:
+        for address in job.recipients:
+            _spool(outbox_dir, job, digest_key, address, 0, NOT_YET_SENT)
     sender = SmtpSender(settings, sleep=sleep, ssl_context=ssl_context)
     failures: list[tuple[str, SmtpFailure, int]] = []
     try:
@@ -267,15 +291,7 @@ def deliver(
                 envelope_address(settings.sender), job.recipients, job.data, accepted
             )
             for address, failure in result.failed.items():
-                path = spool_message(
-                    outbox_dir,
-                    data=job.data,
-                    digest_key=digest_key,
-                    recipient=address,
-                    message_id=job.message_id,
-                    attempts=result.attempts,
-                    last_error=failure.text,
-                )
+                path = _spool(outbox_dir, job, digest_key, address, result.attempts, failure.text)
                 report.spooled.append(path)
                 failures.append((address, failure, result.attempts))
                 log.error("could not send %s to %s: %s", digest_key, address, failure.text)

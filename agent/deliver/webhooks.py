@@ -4,7 +4,8 @@ Same guarantees as email (see `agent.deliver.core`), with the same sent ledger a
 
 1. a webhook is a ledger recipient named ``webhook:<name>``; a digest already posted there is
    skipped unless `force`;
-2. the ledger row is written the moment the endpoint answered 2xx, nothing in between;
+2. the ledger row is written the moment the endpoint answered 2xx, nothing in between; the
+   payload is spooled from before the post until then (a run stopped meanwhile leaves it);
 3. each post goes through the bounded client (`agent.core.http`): `timeout_seconds` bounds a
    whole attempt, trickling headers included; the project's retryable statuses (408, 409, 425,
    429, 5xx), timeouts and connection errors are retried with backoff and jitter, honouring
@@ -42,6 +43,7 @@ _MAX_WAIT = 30.0
 _REPLY_BYTES = 65_536  # never read (only the status counts); a cap all the same
 USER_AGENT = "paper-digest webhook"
 _OK = frozenset(range(200, 300))
+NOT_YET_POSTED = "not posted: the run posting it stopped before the webhook answered"
 
 
 def webhook_recipient(hook: WebhookSettings) -> str:
@@ -140,6 +142,19 @@ async def deliver_webhooks(
             report.skipped.append(hook.name)
             continue
         body = payload_bytes(webhook_payload(hook.kind, digest))
+
+        def spooled(attempts: int, error: str, body: bytes = body, to: str = recipient) -> Path:
+            return spool_message(
+                spool,
+                data=body,
+                digest_key=digest_key,
+                recipient=to,
+                message_id=_payload_id(body),
+                attempts=attempts,
+                last_error=error,
+            )
+
+        spooled(0, NOT_YET_POSTED)  # until the 2xx: a run stopped meanwhile leaves it spooled
         outcome = await _post(hook, body, client=client)
         if outcome.ok:
             store.record_sent(digest_key, recipient, _payload_id(body))
@@ -147,17 +162,7 @@ async def deliver_webhooks(
             report.sent.append(hook.name)
             continue
         log.warning("%s; spooled", outcome.error)
-        report.spooled.append(
-            spool_message(
-                spool,
-                data=body,
-                digest_key=digest_key,
-                recipient=recipient,
-                message_id=_payload_id(body),
-                attempts=outcome.attempts,
-                last_error=outcome.error,
-            )
-        )
+        report.spooled.append(spooled(outcome.attempts, outcome.error))
         report.errors.append(outcome.error)
     if report.errors:
         raise DeliveryError(

@@ -8,9 +8,11 @@ import tempfile
 from pathlib import Path
 
 from agent.config import Settings, config_file, load_settings
+from agent.core.lock import lock_holder
 from agent.core.wording import plural
 from agent.doctor.checks import Check
 from agent.errors import ConfigError, SettingsError
+from agent.pipeline.flush import waiting
 from agent.store import read_state
 
 
@@ -74,14 +76,33 @@ def check_state(home: Path) -> Check:
             "upgrade paper-digest, or point DIGEST_HOME elsewhere",
         )
     found = f"{state.path} readable, {plural(state.papers_seen, 'paper')} seen"
-    if state.last_run is None:
-        return Check.ok("state", f"{found}; no daily run yet")
-    date, status, when = state.last_run
-    last = f"{found}; last daily run: {date}, {status} (at {when})"
+    last = f"{found}; no daily run yet"
+    status = ""
+    if state.last_run is not None:
+        date, status, when = state.last_run
+        if status == "running" and lock_holder(home) is None:
+            status = "interrupted"  # its record was never finished: it was stopped
+        last = f"{found}; last daily run: {date}, {status} (at {when})"
+    left = waiting(home)
+    if left:
+        they = "waits" if left == 1 else "wait"
+        return Check.warning(
+            "state",
+            f"{last}; {plural(left, 'message')} {they} in the outbox",
+            "`digest outbox list` says which and why; `digest outbox flush` sends them (the next "
+            "daily run also sends them first)",
+        )
     if status == "spooled":
-        return Check.warning("state", last, "run `digest outbox flush` to send the spooled digest")
+        return Check.ok("state", f"{last}; the outbox has been sent since")
     if status == "failed":
         return Check.warning("state", last, "run `digest daily -v` to see why it failed")
+    if status == "interrupted":
+        return Check.warning(
+            "state",
+            last,
+            f"it was stopped before it finished (a kill, a shutdown); `digest daily --date {date}` "
+            "runs that day again",
+        )
     return Check.ok("state", last)
 
 

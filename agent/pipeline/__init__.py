@@ -2,7 +2,8 @@
 
 `run` is the run context every step takes (`Run`, made by the command with `open_run`);
 `fetch` reads the sources, `pick` one reader's selection, `assemble` the digest, `send` its
-delivery, `reader` one reader's whole digest, and `daily` the one orchestrator of
+delivery, `reader` one reader's whole digest, `flush` the outbox (first in a daily run, and
+`digest outbox flush`), and `daily` the one orchestrator of
 `digest daily` for one reader or many. `digest topic` (agent.topic) uses the same steps.
 """
 

@@ -25,6 +25,7 @@ from agent.core.wording import plural
 from agent.errors import ConfigError, DeliveryError, DigestError, NoSourceReadError
 from agent.models import Paper, SourceHealth, Usage
 from agent.pipeline.fetch import FetchOutcome, read_sources
+from agent.pipeline.flush import Flushed, flush_before_run
 from agent.pipeline.pick import Picked, pick_papers, reader_interests
 from agent.pipeline.reader import RunOutcome, Written, digest_for
 from agent.pipeline.run import Run
@@ -129,6 +130,7 @@ class DailyOutcome:
     named: bool = False  # the readers of [readers.NAME] tables, not the single reader
     seconds: float = 0.0
     reads: dict[str, SourceRead] = dataclasses.field(default_factory=dict)  # per source
+    outbox: tuple[str, ...] = ()  # what the run sent from the outbox first, and what waits
 
     def __repr__(self) -> str:
         """Short: asyncio.run reprs its finished task, result included, when it restores the
@@ -180,9 +182,10 @@ class DailyOutcome:
         said = [
             (r.reader, r.outcome.message if r.outcome else r.spooled or "") for r in self.results
         ]
+        first = "".join(f"{line} " for line in self.outbox)
         if not self.named:
-            return said[0][1]
-        return "; ".join(f"{reader}: {message}" for reader, message in said)
+            return first + said[0][1]
+        return first + "; ".join(f"{reader}: {message}" for reader, message in said)
 
     def counts(self) -> dict[str, Any]:
         """The run record's counts: the papers selected and listed, per reader when named."""
@@ -225,6 +228,7 @@ async def run_daily(run: Run, job: DailyJob) -> DailyOutcome:
 
 
 async def _readers(run: Run, job: DailyJob) -> DailyOutcome:
+    outbox = await _flush_first(run, job)
     run.progress("reading the readers' libraries" if job.named else "reading your library")
     interests = {
         to.reader: await reader_interests(run, Reader(to.reader, to.settings), job.library)
@@ -252,7 +256,20 @@ async def _readers(run: Run, job: DailyJob) -> DailyOutcome:
         shared,
         job.named,
         reads=fetched.reads,
+        outbox=outbox,
     )
+
+
+async def _flush_first(run: Run, job: DailyJob) -> tuple[str, ...]:
+    """What an earlier run left in the outbox (spooled, or unsent when it was stopped) goes
+    before today's digest, on the channels this run sends to; what the run says of it."""
+    email = any(to.email for to in job.readers)
+    hooks = any(to.post and to.settings.webhooks for to in job.readers)
+    flushed = Flushed()
+    if email or hooks:
+        run.progress("sending what waits in the outbox")
+        flushed = await flush_before_run(run.settings, run.store, email, hooks)
+    return flushed.daily_lines(run.settings.home)
 
 
 async def _fetch(run: Run, job: DailyJob) -> FetchOutcome:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agent.core.wording import plural
+from agent.errors import DeliveryError
 from agent.models import Digest, SourceHealth, Summary
 from agent.pipeline.assemble import SAMPLE_NOTICE, build_digest, matched_notice
 from agent.pipeline.fetch import EMPTY_SEARCH, FetchOutcome
@@ -52,8 +53,6 @@ async def digest_for(
 ) -> RunOutcome:
     """Summarise, render, archive, send and mark one reader's selection; the model draws on
     the run's budget (shared by every reader of the run)."""
-    from agent.deliver import SpooledDelivery
-
     selection = pick.selection
     if selection.total == 0 and not selection.updated:
         return _nothing_new(run, to, pick, fetched)
@@ -61,18 +60,19 @@ async def digest_for(
     digest = _digest(run, pick, fetched, summary)
     run.progress("rendering the email")
     files, paths = _write(run, pick, digest, written)
-    try:
-        status, message = await deliver_daily(run, to, digest, files)
-    except SpooledDelivery as exc:
-        if exc.report.sent or exc.report.skipped:
-            # Some recipients have these papers: they must not come again tomorrow. The
-            # refused recipients' messages stay in the outbox, with the reason.
-            run.store.mark_seen(seen_rows(selection), run.date, pick.reader)
-        raise
-    run.store.mark_seen(seen_rows(selection), run.date, pick.reader)
+    # Kept once archived, before the email: a paper of a digest the outbox delivers later
+    # can be rated and found by `digest topic` like any other.
     run.store.keep_papers(
         (p.id, p.model_dump_json()) for p in digest.papers.values() if not is_sample(p.source)
     )
+    try:
+        status, message = await deliver_daily(run, to, digest, files)
+    except DeliveryError:
+        # What did not go (an email, a webhook post) waits in the outbox with the reason; the
+        # digest's papers are its own: they must not come again in the next day's digest.
+        run.store.mark_seen(seen_rows(selection), run.date, pick.reader)
+        raise
+    run.store.mark_seen(seen_rows(selection), run.date, pick.reader)
     return RunOutcome(
         status=status,
         message=message + _sample_apart(run, pick, digest),
