@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
 from pathlib import Path
 
 from tests.fakes.http_server import Reply, ScriptedHttpServer
@@ -15,6 +16,50 @@ MON, TUE = dt.date(2026, 11, 30), dt.date(2026, 12, 1)
 
 def _digest_json(home: Path, day: dt.date) -> dict:
     return json.loads((home / "state" / "archive" / day.isoformat() / "digest.json").read_text())
+
+
+def test_rerunning_a_day_keeps_its_updated_papers(tmp_path: Path) -> None:
+    """Monday has paper 5 (v1). Tuesday's feed re-announces it as v2 (a cross-list of the new
+    version): Tuesday's digest lists it under "Updated papers", and running Tuesday again (same
+    feed, same date) rebuilds the same digest. (The rebuild lost it: the first run raised the
+    stored version to 2, so the rebuild took v2 for 'already seen'.)"""
+    with ScriptedHttpServer() as rss:
+        write_config(tmp_path, rss.url, None)
+        rss.add("/rss/cs.CL", Reply(200, feed(MON, [Item(i) for i in range(8)])))
+        assert digest(tmp_path, "daily", "--date", MON.isoformat()).returncode == 0
+        tuesday = [Item(i) for i in range(8, 14)] + [Item(5, v=2, kind="cross", cat="cs.LG")]
+        rss.add("/rss/cs.CL", Reply(200, feed(TUE, tuesday)))
+        runs = [digest(tmp_path, "daily", "--date", TUE.isoformat()) for _ in range(2)]
+        built = []
+        for run in runs:
+            assert run.returncode == 0, run.stderr
+            built.append(_digest_json(tmp_path, TUE))
+    first, again = built
+    assert [(p["id"], p["version"]) for p in again["updated"]] == [("2612.10005", 2)]
+    assert again["updated"] == first["updated"]
+    assert _listed(again) == _listed(first) == {Item(i).id for i in range(8, 14)}
+    assert _last_line(runs[1]) == _last_line(runs[0])
+
+
+def test_rerunning_a_day_of_updates_only_writes_the_same_digest(tmp_path: Path) -> None:
+    """Tuesday's only news is a new version of Monday's paper: the first run writes (and would
+    send) a short digest of updates, and the same day run again writes it again. (The re-run
+    said 'Nothing new today: the only paper was in an earlier digest', a different answer for
+    the same day and the same feed; and both runs called the digest '0 papers in 0 themes'.)"""
+    with ScriptedHttpServer() as rss:
+        write_config(tmp_path, rss.url, None)
+        rss.add("/rss/cs.CL", Reply(200, feed(MON, [Item(i) for i in range(8)])))
+        assert digest(tmp_path, "daily", "--date", MON.isoformat()).returncode == 0
+        rss.add("/rss/cs.CL", Reply(200, feed(TUE, [Item(5, v=2, kind="cross", cat="cs.LG")])))
+        first = digest(tmp_path, "daily", "--date", TUE.isoformat())
+        again = digest(tmp_path, "daily", "--date", TUE.isoformat())
+    assert first.returncode == again.returncode == 0
+    said = "digest written: no new papers, 1 updated paper"
+    assert _last_line(first) == _last_line(again) == said, again.stdout
+    assert f"Digest {TUE}: no new papers, 1 updated paper" in again.stdout
+    assert [(p["id"], p["version"]) for p in _digest_json(tmp_path, TUE)["updated"]] == [
+        ("2612.10005", 2)
+    ]
 
 
 def test_a_cross_list_of_a_paper_first_seen_on_hugging_face_is_not_a_new_version(
@@ -46,6 +91,10 @@ def test_a_cross_list_of_a_paper_first_seen_on_hugging_face_is_not_a_new_version
     assert listed["updated"] == []
     assert _listed(listed) == {Item(i).id for i in range(4, 8)}
     assert "1 paper skipped: already in an earlier digest" in tuesday.stdout, tuesday.stdout
+
+
+def _last_line(run: subprocess.CompletedProcess[str]) -> str:
+    return run.stdout.strip().splitlines()[-1]
 
 
 def _listed(digest_json: dict) -> set[str]:
