@@ -62,6 +62,44 @@ def test_rerunning_a_day_of_updates_only_writes_the_same_digest(tmp_path: Path) 
     ]
 
 
+def test_a_second_run_the_same_day_keeps_the_next_announcement_for_the_next_digest(
+    tmp_path: Path,
+) -> None:
+    """Monday 07:00 cron sends Monday's digest. In the evening arXiv publishes the next
+    announcement (rss.arxiv.org updates at 20:00 US Eastern, still Monday there) and the user
+    runs `digest daily` again by hand (or the laptop wakes and `digest schedule` catches up).
+    That run keeps Monday's digest and archive as sent, marks nothing, and says the 8 new
+    papers will be in the next digest; Tuesday's run emails them. (That run took the new
+    papers for Monday's: 'already sent', so not emailed, yet marked as digested on Monday, and
+    Monday's archived digest was replaced by them; Tuesday found 'Nothing new today': the
+    next announcement never reached the reader by email.)"""
+    from tests.fakes.smtp_server import smtp_server
+
+    evening = [Item(i) for i in range(8, 16)]
+    archived = tmp_path / "state" / "archive" / MON.isoformat() / "digest.json"
+    with ScriptedHttpServer() as rss, smtp_server() as smtp:
+        write_config(tmp_path, rss.url, smtp.port)
+        rss.add("/rss/cs.CL", Reply(200, feed(MON, [Item(i) for i in range(8)])))
+        assert digest(tmp_path, "daily", "--date", MON.isoformat()).returncode == 0
+        as_sent = archived.read_bytes()
+        rss.add("/rss/cs.CL", Reply(200, feed(TUE, evening)))
+        again = digest(tmp_path, "daily", "--date", MON.isoformat())
+        assert again.returncode == 0, again.stderr
+        assert archived.read_bytes() == as_sent
+        tuesday = digest(tmp_path, "daily", "--date", TUE.isoformat())
+        assert tuesday.returncode == 0, tuesday.stderr
+        texts = [r.message.get_body(preferencelist=("plain",)).get_content() for r in smtp.messages]
+    assert _last_line(again) == (
+        f"the digest of {MON} was already sent to reader@example.org; kept as sent; 8 papers "
+        "not in it will be in the next digest (use --force to rebuild and send it again)"
+    )
+    assert _last_line(tuesday).endswith("and sent to reader@example.org"), tuesday.stdout
+    assert len(texts) == 2
+    assert [i.id for i in evening if i.id in texts[0]] == []
+    assert [i.id for i in evening if i.id in texts[1]] == [i.id for i in evening]
+    assert _listed(_digest_json(tmp_path, TUE)) == {i.id for i in evening}
+
+
 def test_a_cross_list_of_a_paper_first_seen_on_hugging_face_is_not_a_new_version(
     tmp_path: Path,
 ) -> None:

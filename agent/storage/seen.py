@@ -81,6 +81,25 @@ class SeenRows(Tables):
             )
         return len(rows)
 
+    def digested_on(self, ids: Iterable[str], digest_date: dt.date, reader: str = "") -> set[str]:
+        """The papers among `ids` that `reader`'s digest of `digest_date` had (as new papers
+        or as updates)."""
+        wanted = list(dict.fromkeys(ids))
+        found: set[str] = set()
+        day = digest_date.isoformat()
+        table, scope, params = by_reader("papers_seen", reader)
+        with self._lock:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT id FROM {table} WHERE {scope}id IN ({marks}) "
+                    "AND (digest_date = ? OR updated_date = ?)",
+                    (*params, *chunk, day, day),
+                ).fetchall()
+                found.update(pid for (pid,) in rows)
+        return found
+
     def seen_count(self, reader: str = "") -> int:
         table, scope, params = by_reader("papers_seen", reader)
         with self._lock:
