@@ -19,14 +19,15 @@ from agent.sources.local import is_sample, sample_only
 
 def kept_as_sent(run: Run, to: Delivery, selection: Selection, fetched: FetchOutcome) -> str | None:
     """What the run says when `to`'s digest of the run's date was sent already (the sent
-    ledger has it for a recipient or a webhook) and --force is not given; None: build it. A
+    ledger has it for every email recipient of the run, or for a webhook when the run emails
+    nobody) and --force is not given; None: build it (and send it to whoever it missed). A
     run of the sample day alone is a demo with its own ledger entry, never held back here."""
     if to.force or sample_only(p.source for p in fetched.papers):
         return None
     key = daily_key(run.date, to.reader)
     delivered = run.store.sent_rows(key)
-    if not delivered:
-        return None
+    if not delivered or not _every_recipient(to, {r for _, r, _ in delivered}):
+        return None  # not sent, or stopped part-way: the run sends the rest
     to_whom = ", ".join(dict.fromkeys(recipient for _, recipient, _ in delivered))
     said = f"the digest of {run.date.isoformat()} was already sent to {to_whom}; kept as sent"
     # A run that crashed between the send and the marks left them undone: the archived
@@ -39,6 +40,16 @@ def kept_as_sent(run: Run, to: Delivery, selection: Selection, fetched: FetchOut
     if since:
         said += f"; {plural(since, 'paper')} not in it will be in the next digest"
     return f"{said} (use --force to rebuild and send it again)"
+
+
+def _every_recipient(to: Delivery, had: set[str]) -> bool:
+    """Every email recipient of the run is in the ledger (when the run emails)."""
+    from agent.deliver.core import envelope_address
+
+    wanted = (
+        {envelope_address(r).lower() for r in to.settings.email.recipients} if to.email else set()
+    )
+    return wanted <= had
 
 
 __all__ = ["kept_as_sent"]
