@@ -279,8 +279,12 @@ class Digest(Frozen):
     @property
     def shape_and_listed(self) -> str:
         """`shape`, then what is listed by title: '30 papers in 4 themes, 177 more listed by
-        title'; with nothing summarised, 'no paper summarised, 207 listed by title'."""
+        title'; with nothing summarised, 'no paper summarised, 207 listed by title'; with
+        updates alone, 'no new papers, 1 updated paper'."""
         listed = len(self.also_new)
+        if not listed and self.updated and not any(t.papers for t in self.themes):
+            updated = len(self.updated)
+            return f"no new papers, {updated:,} updated paper{'' if updated == 1 else 's'}"
         if not listed:
             return self.shape
         if not any(t.papers for t in self.themes):

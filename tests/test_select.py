@@ -58,6 +58,23 @@ def test_seen_papers_are_dropped_and_new_versions_are_updates() -> None:
     assert selection.already_seen == 1
 
 
+def test_a_paper_digested_without_a_version_counts_as_its_first() -> None:
+    """Hugging Face gives no version: a later v1 is the same paper, v2 a new version, and a
+    paper without a version is never one (v1 and no version were updates before: 1 > 0)."""
+    papers = [_paper(0, version=1), _paper(1, version=2), _paper(2), _paper(3, version=1)]
+    day = dt.date(2026, 11, 1)
+    seen = {
+        "p0": SeenPaper("p0", None, day),
+        "p1": SeenPaper("p1", None, day),
+        "p2": SeenPaper("p2", None, day),
+        "p3": SeenPaper("p3", 0, day),  # what the ledger stored for a paper seen twice unversioned
+    }
+    selection = select_papers(papers, max_papers=10, seen=seen)
+    assert [p.id for p in selection.updated] == ["p1"]
+    assert selection.already_seen == 3
+    assert selection.selected == ()
+
+
 def test_upvotes_rank_when_no_interests() -> None:
     papers = [_paper(0, upvotes=1), _paper(1, upvotes=50), _paper(2, upvotes=5)]
     assert [p.id for p in select_papers(papers, max_papers=3).selected] == ["p1", "p2", "p0"]

@@ -36,6 +36,23 @@ def test_a_paper_belongs_to_the_first_digest_that_had_it(tmp_path: Path) -> None
         assert seen.digest_date == D2 and seen.version == 2
 
 
+def test_a_date_that_listed_an_update_is_rebuilt_with_it(tmp_path: Path) -> None:
+    """D2 listed v2 of D1's paper as an update: re-running D2 compares with v1 again (it got
+    v2, which raised the stored version, and the rebuild called v2 already seen); any other
+    date knows v2."""
+    d3 = dt.date(2026, 11, 25)
+    with Store.open(tmp_path) as store:
+        store.mark_seen([("a", 1, "A")], D1)
+        store.mark_seen([("a", 2, "A")], D2)
+        for _ in range(2):  # the re-run of D2 marks it again: nothing moves
+            assert store.seen_on_other_dates(["a"], D2)["a"].version == 1
+            assert store.seen_on_other_dates(["a"], d3)["a"].version == 2
+            store.mark_seen([("a", 2, "A")], D2)
+        store.mark_seen([("a", 3, "A")], D2)  # D2 re-run when v3 is out: still D2's update
+        assert store.seen_on_other_dates(["a"], D2)["a"].version == 1
+        assert store.seen_on_other_dates(["a"], d3)["a"].version == 3
+
+
 def test_runs_and_cache_and_ledger(tmp_path: Path) -> None:
     with Store.open(tmp_path) as store:
         run = store.start_run(D1, "daily")
@@ -56,7 +73,9 @@ def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
     with Store.open(tmp_path) as store:
         try:
             with store.transaction() as db:
-                db.execute("INSERT INTO papers_seen VALUES ('z', 1, 'x', '2026-11-23', 't')")
+                db.execute(
+                    "INSERT INTO papers_seen (id, version, first_seen, digest_date, title) VALUES ('z', 1, 'x', '2026-11-23', 't')"
+                )
                 raise RuntimeError("crash mid-write")
         except RuntimeError:
             pass
@@ -67,7 +86,7 @@ def test_a_unit_cut_off_by_a_signal_does_not_break_the_next_one(tmp_path: Path) 
     """Stop 36 (a fresh-clone CI run): SIGTERM while sending landed between a BEGIN and its
     `try`, the transaction stayed open, and the run's clean-up writes failed with "cannot
     start a transaction within a transaction" (exit 2, not 130)."""
-    insert = "INSERT INTO papers_seen VALUES (?, 1, 'x', '2026-11-23', 't')"
+    insert = "INSERT INTO papers_seen (id, version, first_seen, digest_date, title) VALUES (?, 1, 'x', '2026-11-23', 't')"
     with Store.open(tmp_path) as store:
         store._db.execute("BEGIN IMMEDIATE")  # what a unit cut off after its BEGIN leaves
         store._db.execute(insert, ("lost",))

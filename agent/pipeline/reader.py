@@ -13,6 +13,7 @@ from agent.models import Digest, SourceHealth, Summary
 from agent.pipeline.assemble import SAMPLE_NOTICE, build_digest, matched_notice
 from agent.pipeline.fetch import EMPTY_SEARCH, FetchOutcome
 from agent.pipeline.pick import Picked
+from agent.pipeline.rerun import kept_as_sent
 from agent.pipeline.run import Run
 from agent.pipeline.send import Delivery, RunStatus, deliver_daily, seen_rows, send_empty_note
 from agent.readers import reader_dir
@@ -54,6 +55,11 @@ async def digest_for(
     """Summarise, render, archive, send and mark one reader's selection; the model draws on
     the run's budget (shared by every reader of the run)."""
     selection = pick.selection
+    kept = kept_as_sent(run, to, selection, fetched)
+    if kept is not None:  # the day's digest went out: not rebuilt, nothing marked
+        return RunOutcome(
+            "already_sent", kept, health=fetched.health, engine_reason=run.engine.reason
+        )
     if selection.total == 0 and not selection.updated:
         return _nothing_new(run, to, pick, fetched)
     summary = await _summary(run, pick)

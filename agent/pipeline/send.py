@@ -49,7 +49,12 @@ def digest_key(digest: Digest, reader: str = "") -> str:
     if digest.kind == "topic":
         return f"{kind}:{digest.date.isoformat()}:{(digest.topic or '').strip().lower()}{sample}"
     note = "" if digest.papers else ":empty"
-    return f"{kind}:{digest.date.isoformat()}{note}{sample}"
+    return f"{daily_key(digest.date, reader)}{note}{sample}"
+
+
+def daily_key(date: dt.date, reader: str = "") -> str:
+    """The ledger key of `reader`'s daily digest of `date` (``daily:DATE``, ``daily@NAME:DATE``)."""
+    return f"daily@{reader}:{date.isoformat()}" if reader else f"daily:{date.isoformat()}"
 
 
 def send_digest(
@@ -184,6 +189,7 @@ def mark_flushed_digests(home: Path, ledger: SeenLedger, digest_keys: Sequence[s
 __all__ = [
     "Delivery",
     "RunStatus",
+    "daily_key",
     "deliver_daily",
     "digest_key",
     "mark_flushed_digests",

@@ -308,8 +308,7 @@ def select_papers(
     for paper in papers:
         earlier = seen.get(paper.id)
         if earlier is not None:
-            newer = (paper.version or 0) > (earlier.version or 0)
-            if newer:
+            if _new_version(paper, earlier):
                 updated.append(paper)
             else:
                 already_seen += 1
@@ -354,6 +353,13 @@ def select_papers(
         yours=yours,
         matched_by=_matched_by(interests),
     )
+
+
+def _new_version(paper: Paper, earlier: SeenPaper) -> bool:
+    """A version later than the one digested. No version known is not version 0: a paper
+    digested without one (Hugging Face gives none) counts as its first, so a later v1 (a
+    cross-list) is the same paper and v2 a new version; a paper without one is never new."""
+    return paper.version is not None and paper.version > (earlier.version or 1)
 
 
 def _matched_by(interests: Interests) -> str:

@@ -154,6 +154,14 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (source, digest_date)
     );
     """,
+    # 12: the digest that listed a paper's latest version as an update, and the version known
+    # before it, so re-running that date lists the update again
+    """
+    ALTER TABLE papers_seen ADD COLUMN updated_date TEXT;
+    ALTER TABLE papers_seen ADD COLUMN prior_version INTEGER;
+    ALTER TABLE reader_papers_seen ADD COLUMN updated_date TEXT;
+    ALTER TABLE reader_papers_seen ADD COLUMN prior_version INTEGER;
+    """,
 )
 
 __all__ = ["MIGRATIONS"]

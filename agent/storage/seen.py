@@ -13,6 +13,9 @@ SeenRow = tuple[str, int | None, str]  # (paper id, version, title)
 
 @dataclass(frozen=True)
 class SeenPaper:
+    """A paper of an earlier digest: the version known before the digest being built (a
+    re-run of the date that listed an update compares with the version before it)."""
+
     id: str
     version: int | None
     digest_date: dt.date
@@ -26,31 +29,40 @@ class SeenRows(Tables):
     ) -> dict[str, SeenPaper]:
         """Papers among `ids` already in `reader`'s digest of another date (earlier, or later
         when a past date is built afterwards). Papers of `digest_date` itself are not returned,
-        so re-running a date rebuilds that date's digest."""
+        and a paper whose update `digest_date` listed comes with the version before it, so
+        re-running a date rebuilds that date's digest."""
         wanted = list(dict.fromkeys(ids))
         found: dict[str, SeenPaper] = {}
+        day = digest_date.isoformat()
         with self._lock:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 table, scope, params = by_reader("papers_seen", reader)
                 rows = self._db.execute(
-                    f"SELECT id, version, digest_date FROM {table} "
+                    "SELECT id, CASE WHEN updated_date = ? THEN prior_version ELSE version END, "
+                    f"digest_date FROM {table} "
                     f"WHERE {scope}id IN ({marks}) AND digest_date != ?",
-                    (*params, *chunk, digest_date.isoformat()),
+                    (day, *params, *chunk, day),
                 ).fetchall()
-                for pid, version, day in rows:
-                    found[pid] = SeenPaper(pid, version, dt.date.fromisoformat(day))
+                for pid, version, first in rows:
+                    found[pid] = SeenPaper(pid, version, dt.date.fromisoformat(first))
         return found
 
     def mark_seen(self, papers: Iterable[SeenRow], digest_date: dt.date, reader: str = "") -> int:
         """Record (id, version, title) as digested on `digest_date` for `reader`. A paper belongs
         to the reader's first digest that had it: a later mark keeps that date and only raises
-        the version."""
+        the version; a higher version marked on another date is that date's update (the
+        version before it is kept). No version known counts as v1, as in the selection."""
         table, _, params = by_reader("papers_seen", reader)
         columns = ("reader, " if params else "") + "id, version, first_seen, digest_date, title"
         marks = ", ".join("?" * (len(params) + 5))
         conflict = "reader, id" if params else "id"
+        update = (
+            f"excluded.version > COALESCE({table}.version, 1) "
+            f"AND excluded.digest_date != {table}.digest_date"
+        )
+        again = f"COALESCE({table}.updated_date, '') = excluded.digest_date"  # a re-run of it
         rows = [
             (*params, pid, version, now(), digest_date.isoformat(), title)
             for pid, version, title in papers
@@ -59,10 +71,34 @@ class SeenRows(Tables):
             db.executemany(
                 f"INSERT INTO {table} ({columns}) VALUES ({marks}) "
                 f"ON CONFLICT({conflict}) DO UPDATE SET "
-                f"version = MAX(COALESCE({table}.version, 0), COALESCE(excluded.version, 0))",
+                f"prior_version = CASE WHEN {update} AND NOT {again} "
+                f"THEN {table}.version ELSE {table}.prior_version END, "
+                f"updated_date = CASE WHEN {update} "
+                f"THEN excluded.digest_date ELSE {table}.updated_date END, "
+                f"version = CASE WHEN excluded.version > COALESCE({table}.version, 0) "
+                f"THEN excluded.version ELSE {table}.version END",
                 rows,
             )
         return len(rows)
+
+    def digested_on(self, ids: Iterable[str], digest_date: dt.date, reader: str = "") -> set[str]:
+        """The papers among `ids` that `reader`'s digest of `digest_date` had (as new papers
+        or as updates)."""
+        wanted = list(dict.fromkeys(ids))
+        found: set[str] = set()
+        day = digest_date.isoformat()
+        table, scope, params = by_reader("papers_seen", reader)
+        with self._lock:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT id FROM {table} WHERE {scope}id IN ({marks}) "
+                    "AND (digest_date = ? OR updated_date = ?)",
+                    (*params, *chunk, day, day),
+                ).fetchall()
+                found.update(pid for (pid,) in rows)
+        return found
 
     def seen_count(self, reader: str = "") -> int:
         table, scope, params = by_reader("papers_seen", reader)
