@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -156,21 +157,21 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
         assert command in result.stdout
 
 
-def test_topic_offline_on_the_sample(tmp_path: Path) -> None:
+def _sample_topic(tmp_path: Path, query: str) -> dict[str, Any]:
+    """`digest topic QUERY` on the sample, offline, as JSON."""
     result = run_digest(
         "topic",
-        "sentence embeddings",
-        "--source",
-        "sample",
-        "--engine",
-        "offline",
-        "--format",
-        "json",
+        query,
+        *("--source", "sample", "--engine", "offline", "--format", "json"),
         home=tmp_path / "h",
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+def test_topic_offline_on_the_sample(tmp_path: Path) -> None:
+    data = _sample_topic(tmp_path, "sentence embeddings")
     assert data["kind"] == "topic" and data["topic"] == "sentence embeddings"
     titles = [p["title"] for t in data["themes"] for p in t["papers"]]
     assert titles and sum("entence" in t for t in titles) >= len(titles) // 2
@@ -178,20 +179,7 @@ def test_topic_offline_on_the_sample(tmp_path: Path) -> None:
 
 
 def test_topic_with_more_matches_than_fit_counts_them_all(tmp_path: Path) -> None:
-    result = run_digest(
-        "topic",
-        "long context",
-        "--source",
-        "sample",
-        "--engine",
-        "offline",
-        "--format",
-        "json",
-        home=tmp_path / "h",
-        cwd=tmp_path,
-    )
-    assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout)
+    data = _sample_topic(tmp_path, "long context")
     shown = sum(len(t["papers"]) for t in data["themes"])
     matched = shown + len(data["also_new"])
     assert data["also_new"] and shown < matched

@@ -191,36 +191,25 @@ HF_DAY = json.loads(
 )
 
 
-class DatedHfServer:
-    """The Hugging Face daily papers API on loopback: `?date=YYYY-MM-DD` answers that day's
-    list (the recorded day's items, a slice per date), as huggingface.co does for any past
-    date; `fail` makes a date answer 500 (the outage of that morning)."""
+class _QueryServer:
+    """A loopback HTTP server whose GET answers are computed from the query string
+    (`answer`: status, content type, body)."""
 
-    def __init__(self, days: dict[dt.date, list[int]]) -> None:
+    def __init__(self) -> None:
         from http.server import BaseHTTPRequestHandler
         from urllib.parse import parse_qs, urlsplit
 
         from tests.fakes.http_server import LoopbackHttpServer
 
-        self.days = days
-        self.fail: set[dt.date] = set()
-        self.asked: list[str] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
-                query = parse_qs(urlsplit(self.path).query)
-                day = dt.date.fromisoformat(query["date"][0])
-                outer.asked.append(day.isoformat())
-                if day in outer.fail:
-                    status, body = 500, b'{"error": "Internal Error"}'
-                else:
-                    status = 200
-                    body = json.dumps([HF_DAY[i] for i in outer.days.get(day, [])]).encode()
+                status, content_type, body = outer.answer(parse_qs(urlsplit(self.path).query))
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -230,9 +219,8 @@ class DatedHfServer:
 
         self._server = LoopbackHttpServer(Handler)
 
-    @property
-    def url(self) -> str:
-        return self._server.root + "/api/daily_papers"
+    def answer(self, query: dict[str, list[str]]) -> tuple[int, str, bytes]:
+        raise NotImplementedError
 
     def __enter__(self) -> Self:
         self._server.start()
@@ -240,6 +228,33 @@ class DatedHfServer:
 
     def __exit__(self, *exc: object) -> None:
         self._server.stop()
+
+
+class DatedHfServer(_QueryServer):
+    """The Hugging Face daily papers API on loopback: `?date=YYYY-MM-DD` answers that day's
+    list (the recorded day's items, a slice per date), as huggingface.co does for any past
+    date; `fail` makes a date answer 500 (the outage of that morning)."""
+
+    def __init__(self, days: dict[dt.date, list[int]]) -> None:
+        self.days = days
+        self.fail: set[dt.date] = set()
+        self.asked: list[str] = []
+        super().__init__()
+
+    def answer(self, query: dict[str, list[str]]) -> tuple[int, str, bytes]:
+        day = dt.date.fromisoformat(query["date"][0])
+        self.asked.append(day.isoformat())
+        if day in self.fail:
+            return 500, "application/json", b'{"error": "Internal Error"}'
+        return (
+            200,
+            "application/json",
+            json.dumps([HF_DAY[i] for i in self.days.get(day, [])]).encode(),
+        )
+
+    @property
+    def url(self) -> str:
+        return self._server.root + "/api/daily_papers"
 
     def ids(self, day: dt.date) -> set[str]:
         return {HF_DAY[i]["paper"]["id"] for i in self.days.get(day, [])}
@@ -252,50 +267,24 @@ def use_hf(home: Path, hf_url: str) -> None:
     config.write_text(text.replace("[sources]\n", f'[sources]\nhf_url = "{hf_url}"\n', 1))
 
 
-class PagedApiServer:
+class PagedApiServer(_QueryServer):
     """The arXiv API on loopback, paged as export.arxiv.org pages: `start` and `max_results`
     pick a slice of `items` (newest first), `totalResults` says how many match."""
 
     def __init__(self) -> None:
-        from http.server import BaseHTTPRequestHandler
-        from urllib.parse import parse_qs, urlsplit
-
-        from tests.fakes.http_server import LoopbackHttpServer
-
         self.items: list[Item] = []
         self.day = dt.date(2026, 11, 30)
-        outer = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                query = parse_qs(urlsplit(self.path).query)
-                start, size = int(query["start"][0]), int(query["max_results"][0])
-                page = api_feed(outer.day, outer.items[start : start + size])
-                page = page.replace(
-                    f">{len(outer.items[start : start + size])}</opensearch:totalResults>",
-                    f">{len(outer.items)}</opensearch:totalResults>",
-                )
-                body = page.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/atom+xml")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = LoopbackHttpServer(Handler)
+    def answer(self, query: dict[str, list[str]]) -> tuple[int, str, bytes]:
+        start, size = int(query["start"][0]), int(query["max_results"][0])
+        page = api_feed(self.day, self.items[start : start + size])
+        page = page.replace(
+            f">{len(self.items[start : start + size])}</opensearch:totalResults>",
+            f">{len(self.items)}</opensearch:totalResults>",
+        )
+        return 200, "application/atom+xml", page.encode()
 
     @property
     def url(self) -> str:
         return self._server.root
-
-    def __enter__(self) -> Self:
-        self._server.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.stop()
