@@ -176,3 +176,32 @@ def test_a_run_that_cannot_send_the_waiting_digest_says_it_still_waits(tmp_path:
         (False, True),
         (True, False),
     ]
+
+
+def test_the_webhook_gets_the_digest_on_a_day_the_mail_server_is_down(tmp_path: Path) -> None:
+    """Thursday the mail server refuses connections: the email is spooled (exit 4), and the
+    team's webhook still gets Thursday's digest that morning, once; the run's error line says
+    both. (Before, a spooled email stopped the run before the webhooks: the team's channel got
+    nothing that day, and nothing was spooled for it either.)"""
+    thursday = [Item(i) for i in range(6)]
+    with ScriptedHttpServer() as api, ScriptedHttpServer() as hook:
+        write_config(tmp_path, api.url, free_port())  # nothing listens there
+        use_api(tmp_path, api.url)
+        config = tmp_path / "digest.toml"
+        config.write_text(
+            config.read_text()
+            + f'\n[[webhooks]]\nname = "team"\nkind = "json"\nurl = "{hook.url}/hook"\n'
+        )
+        hook.add("/hook", Reply(200, "ok"))
+        api.add("/api/query", Reply(200, api_feed(THU, thursday)))
+        thu = digest(tmp_path, "daily", "--date", THU.isoformat())
+        posts = [r for r in hook.requests if r.path == "/hook"]
+    assert thu.returncode == 4, thu.stdout + thu.stderr
+    assert len(posts) == 1 and {i.id for i in thursday} <= set(
+        ARXIV_ID.findall(posts[0].body.decode())
+    )
+    error = " ".join(thu.stderr.split())
+    assert "spooled" in error and error.endswith("posted to team")
+    outbox = tmp_path / "state" / "outbox"
+    assert [p.name for p in outbox.glob("*.eml")] == ["daily_2026-12-03__reader@example.org.eml"]
+    assert not any((outbox / "webhooks").iterdir())  # the post went: nothing waits for it

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from agent.config import Settings
+from agent.errors import DeliveryError
 from agent.models import Digest, SourceHealth
 from agent.readers import reader_dir
 from agent.select import Selection
@@ -92,16 +93,34 @@ async def deliver_daily(
     bounded client."""
     status: RunStatus = "written"
     message = f"digest written: {digest.shape_and_listed}"
+    posts = bool(to.settings.webhooks and to.post)
+    spooled: DeliveryError | None = None  # the email's failure, raised once the hooks had theirs
     if to.email:
         run.progress("sending the email")
-        report = send_digest(digest, files, to, run.store)
-        if report.sent:
-            status, message = "sent", f"{message} and sent to {', '.join(report.sent)}"
+        try:
+            report = send_digest(digest, files, to, run.store)
+        except DeliveryError as exc:
+            if not posts:
+                raise
+            spooled = exc
         else:
-            status = "already_sent"
-            message += f"; already sent to {', '.join(report.skipped)} (use --force to send again)"
-    if to.settings.webhooks and to.post:
-        status, message = await _post(run, to, digest, (status, message))
+            if report.sent:
+                status, message = "sent", f"{message} and sent to {', '.join(report.sent)}"
+            else:
+                status = "already_sent"
+                message += (
+                    f"; already sent to {', '.join(report.skipped)} (use --force to send again)"
+                )
+    if posts:
+        before = message
+        try:
+            status, message = await _post(run, to, digest, (status, message))
+        except DeliveryError as exc:
+            if spooled is None:
+                raise
+            raise DeliveryError(f"{spooled}; {exc}") from exc
+        if spooled is not None:  # the hooks have the digest; the email waits in the outbox
+            raise DeliveryError(f"{spooled}{message.removeprefix(before)}") from spooled
     return status, message
 
 
