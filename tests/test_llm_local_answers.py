@@ -30,6 +30,7 @@ from agent.summarize.llm.models.openai_chat import OpenAIChatModel
 from agent.summarize.llm.models.transport import Transport
 from agent.summarize.llm.run.budget import Budget, Limits
 from agent.summarize.llm.run.meter import UsageMeter
+from tests.fakes.chat_calls import local_settings
 from tests.fakes.openai_server import FakeOpenAIServer, Fault, RecordedRequest, Reply
 from tests.fakes.openai_server import request_schema as schema_of
 from tests.llm_answers import answer_from_schema, assert_complete, sample_papers
@@ -47,17 +48,9 @@ class Ids(BaseModel):
 
 
 def llm_settings(srv: FakeOpenAIServer, **over: Any) -> LLMSettings:
-    values: dict[str, Any] = {
-        "model": "local-model",
-        "base_url": srv.base_url,
-        "api_key": SecretStr(KEY),
-        "max_attempts": 2,
-        "max_retry_wait_seconds": 0.0,
-        "timeout_seconds": 5.0,
-        "local_defaults": False,
-        "dialect": "json_schema",
-    }
-    return LLMSettings(**{**values, **over})
+    return local_settings(
+        srv.base_url, **{"api_key": SecretStr(KEY), "dialect": "json_schema", **over}
+    )
 
 
 def ask(srv: FakeOpenAIServer, text: str = "Which ids? P1", **over: Any) -> ChatAnswer:

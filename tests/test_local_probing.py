@@ -29,7 +29,7 @@ from agent.summarize.llm.models.openai_chat import OpenAIChatModel
 from agent.summarize.llm.models.transport import Transport
 from agent.summarize.llm.run.budget import Budget, Limits
 from agent.summarize.llm.run.meter import UsageMeter
-from tests.fakes.chat_calls import answers_or_errors
+from tests.fakes.chat_calls import answers_or_errors, local_settings
 from tests.fakes.openai_server import FakeOpenAIServer, Fault, RecordedRequest, Reply
 from tests.llm_answers import assert_complete, sample_papers
 from tests.llm_answers import handler as digest_handler
@@ -46,16 +46,7 @@ def request(text: str = "ids?") -> ChatRequest:
 
 
 def llm_settings(srv: FakeOpenAIServer, **over: Any) -> LLMSettings:
-    values: dict[str, Any] = {
-        "model": "local-model",
-        "base_url": srv.base_url,
-        "max_attempts": 2,
-        "max_retry_wait_seconds": 0.0,
-        "timeout_seconds": 5.0,
-        "local_defaults": False,
-        "dialect": "auto",
-    }
-    return LLMSettings(**{**values, **over})
+    return local_settings(srv.base_url, **{"dialect": "auto", **over})
 
 
 class Waits:

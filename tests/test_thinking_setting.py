@@ -25,7 +25,7 @@ from agent.summarize.llm.models.thinking_off import OFF_FIELDS, ThinkingOff
 from agent.summarize.llm.models.transport import Transport
 from agent.summarize.llm.run.budget import Budget, Limits
 from agent.summarize.llm.run.meter import UsageMeter
-from tests.fakes.chat_calls import answers_or_errors
+from tests.fakes.chat_calls import answers_or_errors, local_settings
 from tests.fakes.openai_server import FakeOpenAIServer, Fault, Reply
 from tests.processes import clean_env, digest_process, run_digest
 from tests.test_doctor import said
@@ -54,15 +54,7 @@ class Ids(BaseModel):
 
 
 def settings(srv: FakeOpenAIServer, **over: Any) -> LLMSettings:
-    values: dict[str, Any] = {
-        "model": "qwen3-8b",
-        "base_url": srv.base_url,
-        "max_attempts": 2,
-        "max_retry_wait_seconds": 0.0,
-        "timeout_seconds": 5.0,
-        "local_defaults": False,
-    }
-    return LLMSettings(**{**values, **over})
+    return local_settings(srv.base_url, **{"model": "qwen3-8b", **over})
 
 
 def asked(srv: FakeOpenAIServer, times: int = 1, **over: Any) -> list[ChatAnswer | Exception]:

@@ -8,13 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
-import sys
 from dataclasses import dataclass
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Self
 
-from tests.processes import clean_env
+from tests.processes import clean_env, digest_process
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = [
@@ -116,18 +115,11 @@ timeout_seconds = 3
 
 
 def digest(home: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """`digest ARGS` as cron runs it for the reader whose config and state are under `home`."""
     env = clean_env(
         DIGEST_HOME=str(home / "state"), DIGEST_CONFIG=str(home / "digest.toml"), COLUMNS="120"
     )
-    return subprocess.run(
-        [sys.executable, "-m", "agent", *args],
-        check=False,
-        cwd=home,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return digest_process(*args, cwd=home, env=env, timeout=timeout)
 
 
 API_ENTRY = """  <entry>

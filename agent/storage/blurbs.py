@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from agent.storage.tables import Tables, now
+from agent.storage.tables import Tables, in_lists, now
 
 
 class BlurbRows(Tables):
@@ -12,12 +12,9 @@ class BlurbRows(Tables):
 
     def cached_blurbs(self, keys: Iterable[str]) -> dict[str, tuple[str, str | None]]:
         """The kept (blurb, why_it_matters) of each key found."""
-        wanted = list(dict.fromkeys(keys))
         found: dict[str, tuple[str, str | None]] = {}
         with self._lock:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in in_lists(keys):
                 rows = self._db.execute(
                     f"SELECT key, blurb, why FROM paper_blurbs WHERE key IN ({marks})", chunk
                 ).fetchall()

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from agent.storage.tables import Tables, by_reader, now
+from agent.storage.tables import Tables, by_reader, in_lists, now
 
 SeenRow = tuple[str, int | None, str]  # (paper id, version, title)
 
@@ -31,13 +31,10 @@ class SeenRows(Tables):
         when a past date is built afterwards). Papers of `digest_date` itself are not returned,
         and a paper whose update `digest_date` listed comes with the version before it, so
         re-running a date rebuilds that date's digest."""
-        wanted = list(dict.fromkeys(ids))
         found: dict[str, SeenPaper] = {}
         day = digest_date.isoformat()
         with self._lock:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in in_lists(ids):
                 table, scope, params = by_reader("papers_seen", reader)
                 rows = self._db.execute(
                     "SELECT id, CASE WHEN updated_date = ? THEN prior_version ELSE version END, "
@@ -84,14 +81,11 @@ class SeenRows(Tables):
     def digested_on(self, ids: Iterable[str], digest_date: dt.date, reader: str = "") -> set[str]:
         """The papers among `ids` that `reader`'s digest of `digest_date` had (as new papers
         or as updates)."""
-        wanted = list(dict.fromkeys(ids))
         found: set[str] = set()
         day = digest_date.isoformat()
         table, scope, params = by_reader("papers_seen", reader)
         with self._lock:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in in_lists(ids):
                 rows = self._db.execute(
                     f"SELECT id FROM {table} WHERE {scope}id IN ({marks}) "
                     "AND (digest_date = ? OR updated_date = ?)",

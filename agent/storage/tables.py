@@ -5,13 +5,25 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 
 def now() -> str:
     """The time a row is written: UTC, to the second."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+IN_LIST_MAX = 500  # values in one `IN (...)` (SQLite's bound parameters are limited)
+
+
+def in_lists(values: Iterable[str]) -> Iterator[tuple[list[str], str]]:
+    """The distinct `values` in slices for `IN (...)` queries: each slice and its placeholders
+    ('?,?,?')."""
+    wanted = list(dict.fromkeys(values))
+    for start in range(0, len(wanted), IN_LIST_MAX):
+        chunk = wanted[start : start + IN_LIST_MAX]
+        yield chunk, ",".join("?" * len(chunk))
 
 
 def by_reader(table: str, reader: str) -> tuple[str, str, tuple[str, ...]]:
